@@ -1,0 +1,8 @@
+package livetalk.cli;
+
+/** A command-line argument or input file the user supplied that cannot be used as given. */
+public class InputException extends RuntimeException {
+    public InputException(String message) {
+        super(message);
+    }
+}

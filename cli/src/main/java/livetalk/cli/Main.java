@@ -1,0 +1,45 @@
+package livetalk.cli;
+
+import livetalk.io.CheckpointException;
+import livetalk.kernels.KernelException;
+import livetalk.tensor.TensorException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code livetalk} command: one subcommand class per verb. */
+@Command(name = "livetalk", mixinStandardHelpOptions = true, version = "LiveTalk-J 0.1.0",
+        description = "Real-time talking-avatar video diffusion (LiveTalk) in pure Java.",
+        subcommands = {VerifyCommand.class, InspectCommand.class, BenchCommand.class})
+public final class Main implements Runnable {
+
+    /** Exit code for bad input (files, options): distinct from 1, an internal failure. */
+    public static final int EXIT_BAD_INPUT = 2;
+
+    @Override
+    public void run() {
+        new CommandLine(this).usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+
+    /** Runs the command line and returns the exit code (tests call this instead of main). */
+    public static int execute(String... args) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            if (isUserError(ex)) {
+                cmd.getErr().println("error: " + ex.getMessage());
+                cmd.getErr().flush();
+                return EXIT_BAD_INPUT;
+            }
+            throw ex;
+        });
+        return cl.execute(args);
+    }
+
+    static boolean isUserError(Throwable ex) {
+        return ex instanceof CheckpointException || ex instanceof InputException || ex instanceof KernelException
+                || ex instanceof TensorException;
+    }
+}

@@ -1,0 +1,25 @@
+package livetalk.cli.verify;
+
+import livetalk.kernels.Backend;
+import livetalk.kernels.Resampling;
+import livetalk.tensor.Tensor;
+
+/**
+ * {@code audio_interp}: wav2vec2 convolutional features stretched to the video frame count by
+ * linear interpolation with {@code align_corners=True} (spec §6, trap §10.11).
+ */
+final class AudioInterpCheck implements GoldenCheck {
+    @Override
+    public String stem() {
+        return "audio_interp";
+    }
+
+    @Override
+    public void run(GoldenDir dir, Backend backend, Report report) {
+        Tensor in = dir.tensor(stem(), "conv_features");       // [1, T_in, C]
+        Tensor expected = dir.tensor(stem(), "interpolated");  // [1, T_out, C]
+        int tIn = (int) in.dim(1), c = (int) in.dim(2), tOut = (int) expected.dim(1);
+        float[] out = Resampling.linearAlignCorners(in.toFloatArray(), tIn, c, tOut);
+        report.compare(stem(), "interpolated", expected.toFloatArray(), out);
+    }
+}

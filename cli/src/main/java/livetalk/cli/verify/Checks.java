@@ -1,0 +1,27 @@
+package livetalk.cli.verify;
+
+import java.util.List;
+import java.util.Set;
+
+/** The registry of golden checks, in the order {@code verify} runs them. */
+public final class Checks {
+    private Checks() {
+    }
+
+    /** Weight files that checks read as model inputs rather than as traces to compare. */
+    public static final Set<String> WEIGHT_FILES = Set.of("dit_tiny", "vae_tiny", "t5_tiny", "wav2vec_tiny", "wav2vec_tiny_ctc");
+
+    public static List<GoldenCheck> all() {
+        return List.of(
+                new AudioInterpCheck(),
+                new SkippedCheck("dit_forward", "DiT not implemented yet"),
+                new SkippedCheck("causal_rollout", "DiT and sampler not implemented yet"),
+                new SkippedCheck("causal_rollout_small_window", "DiT and sampler not implemented yet"),
+                new SkippedCheck("causal_rollout_bf16steps", "DiT and sampler not implemented yet"),
+                new SkippedCheck("vae_encode", "VAE not implemented yet"),
+                new SkippedCheck("vae_decode", "VAE not implemented yet"),
+                new SkippedCheck("t5_forward", "umT5 encoder not implemented yet"),
+                new SkippedCheck("wav2vec_forward", "wav2vec2 not implemented yet"),
+                new SkippedCheck("tokenizer", "SentencePiece tokenizer not implemented yet"));
+    }
+}

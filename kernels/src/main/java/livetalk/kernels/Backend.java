@@ -1,0 +1,106 @@
+package livetalk.kernels;
+
+import livetalk.tensor.Tensor;
+
+/**
+ * The operations the networks are written in. One implementation per device: {@code cpu} (Java
+ * heap, Vector API, all cores) and {@code opencl}. Activations are float32 {@link Buf}s that stay
+ * on the device between calls; weights are {@link Weight}s made resident once.
+ *
+ * <p>Layouts are row-major. "rows × dim" buffers hold one token (or one pixel) per row. An output
+ * buffer may be the same as an input buffer where a method says "in place allowed".
+ */
+public interface Backend extends AutoCloseable {
+
+    /** Short name for messages and benchmarks, e.g. "cpu" or "opencl:NVIDIA H100". */
+    String name();
+
+    // ------------------------------------------------------------------ memory
+
+    /** A new zero-filled buffer of {@code n} floats. */
+    Buf alloc(long n);
+
+    /** A new buffer holding a copy of {@code data}. */
+    Buf upload(float[] data);
+
+    /** Copies {@code src} (exactly {@code dst.size()} floats) into {@code dst}. */
+    void write(Buf dst, float[] src);
+
+    /** A host copy of the buffer's contents. */
+    float[] read(Buf src);
+
+    /** {@code dst ← src}; both of the same size. */
+    void copy(Buf src, Buf dst);
+
+    void fill(Buf dst, float value);
+
+    /** Makes a parameter tensor (F32, BF16 or F16, contiguous) resident. */
+    Weight weight(Tensor t);
+
+    // ------------------------------------------------------------------ dense layers
+
+    /**
+     * {@code out[r, o] = Σ_k x[r, k] · W[o, k] + bias[o]} for a weight of shape {@code [out, in, ...]}
+     * (trailing dimensions are flattened into {@code in}, so a patch-embedding Conv3d weight works as is).
+     * {@code bias} may be null. x is {@code [rows, in]}, out is {@code [rows, out]}.
+     */
+    void linear(Buf x, Buf out, int rows, Weight w, Weight bias);
+
+    /**
+     * Multi-head scaled dot-product attention with a numerically stable (streaming) softmax.
+     * q is {@code [nq, heads·headDim]}, k and v are {@code [nk, heads·headDim]}, head h at columns
+     * {@code [h·headDim, (h+1)·headDim)}; out is {@code [nq, heads·headDim]}. {@code bias}, if not
+     * null, is {@code [heads, nq, nk]} and is added to the scaled logits (use -Infinity to mask).
+     */
+    void attention(Buf q, Buf k, Buf v, Buf out, int nq, int nk, int heads, int headDim, float scale, Buf bias);
+
+    // ------------------------------------------------------------------ norms (statistics in float32)
+
+    /** LayerNorm over each row of {@code [rows, dim]}; gamma and beta may be null (no affine). In place allowed. */
+    void layerNorm(Buf x, Buf out, int rows, int dim, float eps, Weight gamma, Weight beta);
+
+    /** {@code x · rsqrt(mean(x²) + eps) · gamma} over each row; gamma may be null. In place allowed. */
+    void rmsNorm(Buf x, Buf out, int rows, int dim, float eps, Weight gamma);
+
+    // ------------------------------------------------------------------ activations (in place allowed)
+
+    /** GELU: the tanh approximation when {@code tanh}, else the exact erf form. */
+    void gelu(Buf x, Buf out, boolean tanh);
+
+    void silu(Buf x, Buf out);
+
+    // ------------------------------------------------------------------ rotary embedding
+
+    /**
+     * Rotates interleaved pairs in place: for each row r, head h and pair j,
+     * {@code (x[2j], x[2j+1]) ← (x0·c − x1·s, x0·s + x1·c)} with {@code c = cos[r, j]},
+     * {@code s = sin[r, j]}. x is {@code [rows, heads·headDim]}; cos and sin are
+     * {@code [rows, headDim/2]}, shared by all heads. The per-axis layout lives in the caller.
+     */
+    void rope(Buf x, int rows, int heads, int headDim, Buf cos, Buf sin);
+
+    // ------------------------------------------------------------------ elementwise (in place allowed)
+
+    /** {@code out = a + b} (same sizes). */
+    void add(Buf a, Buf b, Buf out);
+
+    /** {@code out = a · b} (same sizes). */
+    void mul(Buf a, Buf b, Buf out);
+
+    /** {@code out = alpha·a + beta·b} (same sizes). */
+    void axpby(float alpha, Buf a, float beta, Buf b, Buf out);
+
+    /** {@code out[r, :] = x[r, :] + vec[:]} for x of {@code [rows, dim]}. */
+    void addRow(Buf x, Buf vec, Buf out, int rows, int dim);
+
+    /** {@code out[r, :] = x[r, :] · (1 + scale[:]) + shift[:]}: adaptive-norm modulation. */
+    void modulate(Buf x, Buf shift, Buf scale, Buf out, int rows, int dim);
+
+    /** {@code x[r, :] += y[r, :] · gate[:]} in place: the gated residual add. */
+    void gatedAdd(Buf x, Buf y, Buf gate, int rows, int dim);
+
+    /** Releases device resources; buffers must not be used afterwards. */
+    @Override
+    default void close() {
+    }
+}

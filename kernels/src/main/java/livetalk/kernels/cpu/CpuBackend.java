@@ -1,0 +1,215 @@
+package livetalk.kernels.cpu;
+
+import java.util.Arrays;
+import livetalk.kernels.Backend;
+import livetalk.kernels.Buf;
+import livetalk.kernels.KernelException;
+import livetalk.kernels.Weight;
+import livetalk.tensor.Tensor;
+
+/** The CPU backend: activations in Java float arrays, weights read from their (mapped) tensors. */
+public final class CpuBackend implements Backend {
+
+    @Override
+    public String name() {
+        return "cpu";
+    }
+
+    // ------------------------------------------------------------------ memory
+
+    @Override
+    public Buf alloc(long n) {
+        if (n < 0 || n > Integer.MAX_VALUE - 8) {
+            throw new KernelException("cannot allocate a CPU buffer of " + n + " floats");
+        }
+        return new CpuBuf(new float[(int) n]);
+    }
+
+    @Override
+    public Buf upload(float[] data) {
+        return new CpuBuf(data.clone());
+    }
+
+    @Override
+    public void write(Buf dst, float[] src) {
+        CpuBuf d = CpuBuf.of(dst);
+        requireSize("write", src.length, d.len());
+        System.arraycopy(src, 0, d.a(), d.off(), d.len());
+    }
+
+    @Override
+    public float[] read(Buf src) {
+        CpuBuf s = CpuBuf.of(src);
+        return Arrays.copyOfRange(s.a(), s.off(), s.off() + s.len());
+    }
+
+    @Override
+    public void copy(Buf src, Buf dst) {
+        CpuBuf s = CpuBuf.of(src), d = CpuBuf.of(dst);
+        requireSize("copy", s.len(), d.len());
+        System.arraycopy(s.a(), s.off(), d.a(), d.off(), s.len());
+    }
+
+    @Override
+    public void fill(Buf dst, float value) {
+        CpuBuf d = CpuBuf.of(dst);
+        Arrays.fill(d.a(), d.off(), d.off() + d.len(), value);
+    }
+
+    @Override
+    public Weight weight(Tensor t) {
+        return new CpuWeight(t);
+    }
+
+    // ------------------------------------------------------------------ dense layers
+
+    @Override
+    public void linear(Buf x, Buf out, int rows, Weight w, Weight bias) {
+        CpuBuf xb = CpuBuf.of(x), ob = CpuBuf.of(out);
+        CpuWeight cw = CpuWeight.of(w), cb = CpuWeight.of(bias);
+        long[] s = cw.shape();
+        int outDim = (int) s[0];
+        int in = (int) (cw.numel() / outDim);
+        requireSize("linear input", (long) rows * in, xb.len());
+        requireSize("linear output", (long) rows * outDim, ob.len());
+        if (cb != null) requireSize("linear bias", outDim, cb.numel());
+        ReferenceKernels.linear(xb.a(), xb.off(), ob.a(), ob.off(), rows, in, outDim, cw, cb);
+    }
+
+    @Override
+    public void attention(Buf q, Buf k, Buf v, Buf out, int nq, int nk, int heads, int headDim, float scale, Buf bias) {
+        CpuBuf qb = CpuBuf.of(q), kb = CpuBuf.of(k), vb = CpuBuf.of(v), ob = CpuBuf.of(out);
+        long w = (long) heads * headDim;
+        requireSize("attention q", nq * w, qb.len());
+        requireSize("attention k", nk * w, kb.len());
+        requireSize("attention v", nk * w, vb.len());
+        requireSize("attention out", nq * w, ob.len());
+        CpuBuf bb = bias == null ? null : CpuBuf.of(bias);
+        if (bb != null) requireSize("attention bias", (long) heads * nq * nk, bb.len());
+        ReferenceKernels.attention(qb.a(), qb.off(), kb.a(), kb.off(), vb.a(), vb.off(), ob.a(), ob.off(), nq, nk, heads, headDim,
+                scale, bb == null ? null : bb.a(), bb == null ? 0 : bb.off());
+    }
+
+    // ------------------------------------------------------------------ norms
+
+    @Override
+    public void layerNorm(Buf x, Buf out, int rows, int dim, float eps, Weight gamma, Weight beta) {
+        CpuBuf xb = CpuBuf.of(x), ob = CpuBuf.of(out);
+        requireSize("layerNorm input", (long) rows * dim, xb.len());
+        requireSize("layerNorm output", (long) rows * dim, ob.len());
+        ReferenceKernels.layerNorm(xb.a(), xb.off(), ob.a(), ob.off(), rows, dim, eps, CpuWeight.of(gamma), CpuWeight.of(beta));
+    }
+
+    @Override
+    public void rmsNorm(Buf x, Buf out, int rows, int dim, float eps, Weight gamma) {
+        CpuBuf xb = CpuBuf.of(x), ob = CpuBuf.of(out);
+        requireSize("rmsNorm input", (long) rows * dim, xb.len());
+        requireSize("rmsNorm output", (long) rows * dim, ob.len());
+        ReferenceKernels.rmsNorm(xb.a(), xb.off(), ob.a(), ob.off(), rows, dim, eps, CpuWeight.of(gamma));
+    }
+
+    // ------------------------------------------------------------------ activations
+
+    @Override
+    public void gelu(Buf x, Buf out, boolean tanh) {
+        CpuBuf xb = CpuBuf.of(x), ob = CpuBuf.of(out);
+        requireSize("gelu", xb.len(), ob.len());
+        for (int i = 0; i < xb.len(); i++) {
+            float v = xb.a()[xb.off() + i];
+            ob.a()[ob.off() + i] = tanh ? ReferenceKernels.geluTanh(v) : ReferenceKernels.geluErf(v);
+        }
+    }
+
+    @Override
+    public void silu(Buf x, Buf out) {
+        CpuBuf xb = CpuBuf.of(x), ob = CpuBuf.of(out);
+        requireSize("silu", xb.len(), ob.len());
+        for (int i = 0; i < xb.len(); i++) {
+            ob.a()[ob.off() + i] = ReferenceKernels.silu(xb.a()[xb.off() + i]);
+        }
+    }
+
+    // ------------------------------------------------------------------ rope
+
+    @Override
+    public void rope(Buf x, int rows, int heads, int headDim, Buf cos, Buf sin) {
+        CpuBuf xb = CpuBuf.of(x), cb = CpuBuf.of(cos), sb = CpuBuf.of(sin);
+        requireSize("rope x", (long) rows * heads * headDim, xb.len());
+        requireSize("rope cos", (long) rows * (headDim / 2), cb.len());
+        requireSize("rope sin", (long) rows * (headDim / 2), sb.len());
+        ReferenceKernels.rope(xb.a(), xb.off(), rows, heads, headDim, cb.a(), cb.off(), sb.a(), sb.off());
+    }
+
+    // ------------------------------------------------------------------ elementwise
+
+    @Override
+    public void add(Buf a, Buf b, Buf out) {
+        CpuBuf x = CpuBuf.of(a), y = CpuBuf.of(b), o = CpuBuf.of(out);
+        requireSize("add", x.len(), y.len());
+        requireSize("add", x.len(), o.len());
+        for (int i = 0; i < x.len(); i++) o.a()[o.off() + i] = x.a()[x.off() + i] + y.a()[y.off() + i];
+    }
+
+    @Override
+    public void mul(Buf a, Buf b, Buf out) {
+        CpuBuf x = CpuBuf.of(a), y = CpuBuf.of(b), o = CpuBuf.of(out);
+        requireSize("mul", x.len(), y.len());
+        requireSize("mul", x.len(), o.len());
+        for (int i = 0; i < x.len(); i++) o.a()[o.off() + i] = x.a()[x.off() + i] * y.a()[y.off() + i];
+    }
+
+    @Override
+    public void axpby(float alpha, Buf a, float beta, Buf b, Buf out) {
+        CpuBuf x = CpuBuf.of(a), y = CpuBuf.of(b), o = CpuBuf.of(out);
+        requireSize("axpby", x.len(), y.len());
+        requireSize("axpby", x.len(), o.len());
+        for (int i = 0; i < x.len(); i++) o.a()[o.off() + i] = alpha * x.a()[x.off() + i] + beta * y.a()[y.off() + i];
+    }
+
+    @Override
+    public void addRow(Buf x, Buf vec, Buf out, int rows, int dim) {
+        CpuBuf xb = CpuBuf.of(x), vb = CpuBuf.of(vec), ob = CpuBuf.of(out);
+        requireSize("addRow x", (long) rows * dim, xb.len());
+        requireSize("addRow vec", dim, vb.len());
+        requireSize("addRow out", (long) rows * dim, ob.len());
+        for (int r = 0; r < rows; r++) {
+            for (int i = 0; i < dim; i++) {
+                ob.a()[ob.off() + r * dim + i] = xb.a()[xb.off() + r * dim + i] + vb.a()[vb.off() + i];
+            }
+        }
+    }
+
+    @Override
+    public void modulate(Buf x, Buf shift, Buf scale, Buf out, int rows, int dim) {
+        CpuBuf xb = CpuBuf.of(x), sh = CpuBuf.of(shift), sc = CpuBuf.of(scale), ob = CpuBuf.of(out);
+        requireSize("modulate x", (long) rows * dim, xb.len());
+        requireSize("modulate shift", dim, sh.len());
+        requireSize("modulate scale", dim, sc.len());
+        requireSize("modulate out", (long) rows * dim, ob.len());
+        for (int r = 0; r < rows; r++) {
+            for (int i = 0; i < dim; i++) {
+                float v = xb.a()[xb.off() + r * dim + i];
+                ob.a()[ob.off() + r * dim + i] = v * (1 + sc.a()[sc.off() + i]) + sh.a()[sh.off() + i];
+            }
+        }
+    }
+
+    @Override
+    public void gatedAdd(Buf x, Buf y, Buf gate, int rows, int dim) {
+        CpuBuf xb = CpuBuf.of(x), yb = CpuBuf.of(y), gb = CpuBuf.of(gate);
+        requireSize("gatedAdd x", (long) rows * dim, xb.len());
+        requireSize("gatedAdd y", (long) rows * dim, yb.len());
+        requireSize("gatedAdd gate", dim, gb.len());
+        for (int r = 0; r < rows; r++) {
+            for (int i = 0; i < dim; i++) {
+                xb.a()[xb.off() + r * dim + i] += yb.a()[yb.off() + r * dim + i] * gb.a()[gb.off() + i];
+            }
+        }
+    }
+
+    static void requireSize(String what, long expected, long found) {
+        if (expected != found) {
+            throw new KernelException(what + ": expected " + expected + " floats, found " + found);
+        }
+    }
+}
