@@ -7,25 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import livetalk.kernels.Buf;
 import livetalk.kernels.KernelException;
-import livetalk.kernels.cpu.CpuBackend;
 import livetalk.tensor.Props;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-class OpenClElementwiseTest {
-    static OpenClBackend cl;
-    static final CpuBackend cpu = new CpuBackend();
-
-    @BeforeAll
-    static void open() {
-        cl = OpenClFixture.openCl();
-    }
-
-    @AfterAll
-    static void close() {
-        if (cl != null) cl.close();
-    }
+class OpenClElementwiseTest extends OpenClTestBase {
 
     interface Op {
         void apply(livetalk.kernels.Backend b, Buf[] in, Buf out, int rows, int dim);

@@ -2,32 +2,17 @@ package livetalk.kernels.opencl;
 
 import livetalk.kernels.Buf;
 import livetalk.kernels.Weight;
-import livetalk.kernels.cpu.CpuBackend;
 import livetalk.tensor.DType;
 import livetalk.tensor.Props;
 import livetalk.tensor.Tensor;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-class OpenClLinearTest {
-    static OpenClBackend cl;
-    static final CpuBackend cpu = new CpuBackend();
-
-    @BeforeAll
-    static void open() {
-        cl = OpenClFixture.openCl();
-    }
-
-    @AfterAll
-    static void close() {
-        if (cl != null) cl.close();
-    }
+class OpenClLinearTest extends OpenClTestBase {
 
     @Test
     void linearMatchesReferenceForEveryWeightDtype() {
         DType[] dtypes = {DType.F32, DType.BF16, DType.F16};
-        Props.forAll("opencl linear", 18, 11, rnd -> {
+        Props.forAll("opencl linear", 30, 11, rnd -> {
             // Sizes straddle the 64x64 tile and the 16-wide k step, including 1-row and odd shapes.
             int rows = 1 + rnd.nextInt(rnd.nextBoolean() ? 8 : 150);
             int in = 1 + rnd.nextInt(rnd.nextBoolean() ? 20 : 200);

@@ -1,27 +1,12 @@
 package livetalk.kernels.opencl;
 
-import livetalk.kernels.cpu.CpuBackend;
 import livetalk.tensor.DType;
 import livetalk.tensor.Props;
 import livetalk.tensor.Tensor;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-class OpenClNormsTest {
-    static OpenClBackend cl;
-    static final CpuBackend cpu = new CpuBackend();
+class OpenClNormsTest extends OpenClTestBase {
     static final DType[] DTYPES = {DType.F32, DType.BF16, DType.F16};
-
-    @BeforeAll
-    static void open() {
-        cl = OpenClFixture.openCl();
-    }
-
-    @AfterAll
-    static void close() {
-        if (cl != null) cl.close();
-    }
 
     @Test
     void layerNormMatchesReference() {
