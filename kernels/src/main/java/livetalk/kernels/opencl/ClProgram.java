@@ -22,7 +22,7 @@ import org.jocl.cl_program;
  */
 final class ClProgram implements AutoCloseable {
     /** common.cl first: the others use its helpers. */
-    static final String[] SOURCES = {"common.cl", "gemm.cl", "attention.cl", "norms.cl", "elementwise.cl", "rope.cl"};
+    static final String[] SOURCES = {"common.cl", "gemm.cl", "attention.cl", "norms.cl", "elementwise.cl", "rope.cl", "vae.cl"};
 
     private final cl_program program;
     private final Map<String, cl_kernel> kernels = new HashMap<>();

@@ -369,6 +369,67 @@ public final class OpenClBackend implements Backend {
         launch("gated_add").arg(xb).arg(yb).arg(gb).arg(n).arg(dim).run1d(n, GROUP);
     }
 
+    // ================================================================== VAE: convolutions, channel norm, resampling
+    // Kernels in vae.cl. The spec is taken as plain ints here (cin, cout, kernel, strides, front,
+    // top and left padding; bottom/right padding only enter through hOut and wOut).
+
+    void conv3dImpl(Buf hist, int histFrames, Buf x, int frames, int h, int w, Buf out, int[] spec, int tOut, int hOut, int wOut,
+                    Weight weight, Weight bias) {
+        int cin = spec[0], cout = spec[1], kt = spec[2], kh = spec[3], kw = spec[4];
+        ClBuf xb = buf(x), ob = buf(out);
+        ClBuf hb = histFrames > 0 ? buf(hist) : null;
+        ClWeight cw = weight(weight), cb = bias == null ? null : weight(bias);
+        long frame = (long) cin * h * w;
+        if (histFrames < 0 || frames < 0) throw new KernelException("conv3d: negative frame count");
+        if (hb != null) requireSize("conv3d history", histFrames * frame, hb.len);
+        requireSize("conv3d input", frames * frame, xb.len);
+        requireSize("conv3d weight", (long) cout * cin * kt * kh * kw, cw.numel());
+        if (cb != null) requireSize("conv3d bias", cout, cb.numel());
+        requireSize("conv3d output", (long) tOut * cout * hOut * wOut, ob.len);
+        if ((long) cin * kt * kh * kw > Integer.MAX_VALUE || (long) hOut * wOut > Integer.MAX_VALUE) {
+            throw new KernelException("conv3d: sizes beyond the OpenCL kernel's int indexing");
+        }
+        if ((long) tOut * hOut * wOut == 0) return;
+        int p = hOut * wOut;
+        launch("conv3d").mem(hb == null ? dummy.mem : hb.mem.mem).arg(hb == null ? 0L : hb.off).arg(histFrames).arg(xb).arg(ob)
+                .mem(cw.mem.mem).arg(cw.code()).mem(cb == null ? dummy.mem : cb.mem.mem).arg(cb == null ? 0 : cb.code()).arg(cb != null)
+                .arg(cin).arg(cout).arg(kt).arg(kh).arg(kw).arg(spec[5]).arg(spec[6]).arg(spec[7]).arg(spec[8]).arg(spec[9]).arg(spec[10])
+                .arg(h).arg(w).arg(hOut).arg(wOut)
+                .run(new long[]{ClLaunch.roundUp(p, GEMM_TS) / GEMM_TS * GEMM_RTS, ClLaunch.roundUp(cout, GEMM_TS) / GEMM_TS * GEMM_RTS, tOut},
+                        new long[]{GEMM_RTS, GEMM_RTS, 1});
+    }
+
+    void rmsNormChannelsImpl(Buf x, Buf out, int frames, int channels, int pixels, float eps, Weight gamma, boolean silu) {
+        ClBuf xb = buf(x), ob = buf(out);
+        ClWeight g = weight(gamma);
+        long n = (long) frames * channels * pixels;
+        requireSize("rmsNormChannels input", n, xb.len);
+        requireSize("rmsNormChannels output", n, ob.len);
+        requireSize("rmsNormChannels gamma", channels, g.numel());
+        if (n == 0) return;
+        launch("rms_norm_channels").arg(xb).arg(ob).arg(frames).arg(channels).arg(pixels).arg(eps)
+                .mem(g.mem.mem).arg(g.code()).arg(silu).run1d((long) frames * pixels, GROUP);
+    }
+
+    void upsampleNearest2xImpl(Buf x, Buf out, int planes, int h, int w) {
+        ClBuf xb = buf(x), ob = buf(out);
+        requireSize("upsampleNearest2x input", (long) planes * h * w, xb.len);
+        requireSize("upsampleNearest2x output", 4L * planes * h * w, ob.len);
+        if (ob.len == 0) return;
+        launch("upsample_nearest2x").arg(xb).arg(ob).arg(planes).arg(h).arg(w).run1d(ob.len, GROUP);
+    }
+
+    void transposeImpl(Buf x, Buf out, int rows, int cols) {
+        ClBuf xb = buf(x), ob = buf(out);
+        requireSize("transpose input", (long) rows * cols, xb.len);
+        requireSize("transpose output", (long) rows * cols, ob.len);
+        if (xb.len == 0) return;
+        launch("transpose").arg(xb).arg(ob).arg(rows).arg(cols)
+                .run(new long[]{ClLaunch.roundUp(cols, 16), ClLaunch.roundUp(rows, 16)}, new long[]{16, 16});
+    }
+
+    // ================================================================== end of the VAE section
+
     // ------------------------------------------------------------------ plumbing
 
     /** Waits until every enqueued op has finished (for timing; {@link #read} waits by itself). */
