@@ -5,7 +5,9 @@ import static org.jocl.CL.*;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import livetalk.kernels.KernelException;
 import org.jocl.Pointer;
@@ -24,15 +26,26 @@ final class ClProgram implements AutoCloseable {
     /** common.cl first: the others use its helpers. */
     static final String[] SOURCES = {"common.cl", "gemm.cl", "attention.cl", "norms.cl", "elementwise.cl", "rope.cl", "vae.cl"};
 
+    /** gemm.cl is included once per tile variant: kernel name, tile size TS, per-item tile WPT. */
+    static final String[][] GEMM_VARIANTS = {{"linear", "64", "4"}, {"linear_t128", "128", "8"}};
+
     private final cl_program program;
     private final Map<String, cl_kernel> kernels = new HashMap<>();
 
     ClProgram(cl_context context, cl_device_id device, String options) {
-        String[] src = new String[SOURCES.length];
-        // The #line directives make the build log name the file and line of an error.
-        for (int i = 0; i < src.length; i++) src[i] = "#line 1 \"" + SOURCES[i] + "\"\n" + resource(SOURCES[i]) + "\n";
+        List<String> src = new ArrayList<>();
+        for (String name : SOURCES) {
+            if (!name.equals("gemm.cl")) {
+                src.add(withLine(name, resource(name)));
+                continue;
+            }
+            for (String[] v : GEMM_VARIANTS) {
+                src.add("#define GEMM_NAME " + v[0] + "\n#define TS " + v[1] + "\n#define WPT " + v[2] + "\n" + withLine(name, resource(name))
+                        + "#undef GEMM_NAME\n#undef TS\n#undef WPT\n");
+            }
+        }
         int[] err = new int[1];
-        program = clCreateProgramWithSource(context, src.length, src, null, err);
+        program = clCreateProgramWithSource(context, src.size(), src.toArray(new String[0]), null, err);
         ClErrors.check(err[0], "clCreateProgramWithSource");
         int status = clBuildProgram(program, 1, new cl_device_id[]{device}, options, null, null);
         if (status != CL_SUCCESS) {
@@ -60,6 +73,11 @@ final class ClProgram implements AutoCloseable {
         int n = 0;
         while (n < b.length && b[n] != 0) n++;
         return new String(b, 0, n, StandardCharsets.UTF_8);
+    }
+
+    /** The #line directive makes the build log name the file and line of an error. */
+    private static String withLine(String name, String text) {
+        return "#line 1 \"" + name + "\"\n" + text + "\n";
     }
 
     static String resource(String name) {

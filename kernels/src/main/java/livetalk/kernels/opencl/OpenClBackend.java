@@ -26,13 +26,16 @@ import org.jocl.cl_mem;
  * {@link #read} (which waits for the queue). Not thread-safe: one backend per thread.
  *
  * <p>The kernels are the portable path, written for any OpenCL 1.2 device and tested on PoCL
- * (OpenCL on the CPU). There are no vendor-specific fast paths yet.
+ * (OpenCL on the CPU). The only device-dependent choice is the gemm tile size (larger on GPUs);
+ * there are no vendor-specific (e.g. NVIDIA tensor-core) paths.
  */
 public final class OpenClBackend implements Backend {
     /** Work-group size of the elementwise and norm kernels (NT in norms.cl). */
     private static final int GROUP = 256;
     /** Tile sizes of gemm.cl (TS and RTS): one group of RTS×RTS items per TS×TS output tile. */
     private static final int GEMM_TS = 64, GEMM_RTS = 16;
+    /** The large-tile variant (TS = 128, 8×8 per item), used on GPUs for matrices of at least one tile. */
+    private static final int GEMM_TS_LARGE = 128;
     /** MAX_BK of attention.cl. */
     private static final int ATTN_MAX_BK = 16;
     private static final int[] ATTN_ACC_DIMS = {64, 128, 512};
@@ -45,6 +48,8 @@ public final class OpenClBackend implements Backend {
     /** Bound to unused optional pointer arguments (a missing bias or gamma). */
     private final ClMem dummy;
     private boolean closed;
+    /** Which gemm variant linear() uses: null = by device and shape; tests force one to cover both. */
+    Boolean forceLargeTiles;
 
     /** The first OpenCL GPU, else the first device of any kind. */
     public OpenClBackend() {
@@ -199,10 +204,14 @@ public final class OpenClBackend implements Backend {
         requireSize("linear output", (long) rows * outDim, ob.len);
         if (cb != null) requireSize("linear bias", outDim, cb.numel());
         if (rows == 0) return;
-        launch("linear").arg(xb).arg(ob).mem(cw.mem.mem).arg(cw.code())
+        // The large tile pays off only with registers to hold 8x8 accumulators and enough tiles to
+        // fill the device: GPUs, big matrices. PoCL (CPU) keeps the 64-tile kernel unless a test forces it.
+        boolean large = forceLargeTiles != null ? forceLargeTiles : device.gpu() && rows >= GEMM_TS_LARGE && outDim >= GEMM_TS_LARGE;
+        int ts = large ? GEMM_TS_LARGE : GEMM_TS;
+        launch(large ? "linear_t128" : "linear").arg(xb).arg(ob).mem(cw.mem.mem).arg(cw.code())
                 .mem(cb == null ? dummy.mem : cb.mem.mem).arg(cb == null ? 0 : cb.code()).arg(cb != null)
                 .arg(rows).arg(in).arg(outDim)
-                .run(new long[]{ClLaunch.roundUp(outDim, GEMM_TS) / GEMM_TS * GEMM_RTS, ClLaunch.roundUp(rows, GEMM_TS) / GEMM_TS * GEMM_RTS},
+                .run(new long[]{ClLaunch.roundUp(outDim, ts) / ts * GEMM_RTS, ClLaunch.roundUp(rows, ts) / ts * GEMM_RTS},
                         new long[]{GEMM_RTS, GEMM_RTS});
     }
 

@@ -5,13 +5,16 @@
 // of W in local memory (widened to float, so BF16/F16 weights cost one conversion per element per
 // tile). Items own rows/cols strided by RTS so that neighbours write neighbouring outputs
 // (coalesced) and read distinct local-memory banks.
-#define TS 64
+//
+// The host includes this file once per variant, defining GEMM_NAME, TS and WPT before it (see
+// ClProgram): `linear` (64x64 tile, 4x4 per item, the portable default) and `linear_t128`
+// (128x128 tile, 8x8 per item: more reuse per load for GPUs with many registers). Both keep
+// RTS = 16, i.e. 256 items per group.
 #define TK 16
-#define WPT 4
 #define RTS (TS / WPT)
 
 __kernel __attribute__((reqd_work_group_size(RTS, RTS, 1)))
-void linear(const __global float* x, long xOff, __global float* out, long outOff,
+void GEMM_NAME(const __global float* x, long xOff, __global float* out, long outOff,
             const __global ushort* w, int wType, const __global ushort* bias, int bType, int hasBias,
             int rows, int in, int outDim) {
     x += xOff;
@@ -57,3 +60,6 @@ void linear(const __global float* x, long xOff, __global float* out, long outOff
         }
     }
 }
+
+#undef TK
+#undef RTS

@@ -24,8 +24,14 @@ class OpenClLinearTest extends OpenClTestBase {
             OpenClFixture.Pair x = OpenClFixture.place(cpu, cl, rnd, Props.uniform(rnd, rows * in, 2));
             OpenClFixture.Pair y = OpenClFixture.place(cpu, cl, rnd, new float[rows * out]);
             cpu.linear(x.cpu(), y.cpu(), rows, cpu.weight(wt), hasBias ? cpu.weight(bt) : null);
-            cl.linear(x.cl(), y.cl(), rows, cl.weight(wt), hasBias ? cl.weight(bt) : null);
-            Props.assertClose(cpu.read(y.cpu()), cl.read(y.cl()), 1e-5, "linear " + rows + "x" + in + "->" + out + " " + dt);
+            boolean large = rnd.nextBoolean();
+            cl.forceLargeTiles = large; // both tile variants, whatever the device would pick
+            try {
+                cl.linear(x.cl(), y.cl(), rows, cl.weight(wt), hasBias ? cl.weight(bt) : null);
+            } finally {
+                cl.forceLargeTiles = null;
+            }
+            Props.assertClose(cpu.read(y.cpu()), cl.read(y.cl()), 1e-5, "linear " + rows + "x" + in + "->" + out + " " + dt + (large ? " t128" : " t64"));
         });
     }
 
@@ -51,8 +57,16 @@ class OpenClLinearTest extends OpenClTestBase {
             float[] x = Props.normal(rnd, rows * in);
             Buf yc = cpu.alloc((long) rows * out), yl = cl.alloc((long) rows * out);
             cpu.linear(cpu.upload(x), yc, rows, wc, null);
-            cl.linear(cl.upload(x), yl, rows, wl, null);
-            Props.assertClose(cpu.read(yc), cl.read(yl), 1e-5, "linear 200x384->260");
+            for (boolean large : new boolean[]{false, true}) {
+                cl.forceLargeTiles = large;
+                try {
+                    cl.fill(yl, Float.NaN);
+                    cl.linear(cl.upload(x), yl, rows, wl, null);
+                } finally {
+                    cl.forceLargeTiles = null;
+                }
+                Props.assertClose(cpu.read(yc), cl.read(yl), 1e-5, "linear 200x384->260" + (large ? " t128" : " t64"));
+            }
         });
     }
 }
