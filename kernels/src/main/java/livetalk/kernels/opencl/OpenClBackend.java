@@ -234,7 +234,8 @@ public final class OpenClBackend implements Backend {
             }
         }
         if (accDim == 0) throw new KernelException("attention: head dimension " + headDim + " above the OpenCL kernel's limit of 512");
-        String name = "attention_d" + accDim;
+        // Head sizes 64 and 128 (umT5, wav2vec2, the DiT) get the kernels compiled for exactly that size.
+        String name = headDim == accDim && accDim <= 128 ? "attention_e" + accDim : "attention_d" + accDim;
         cl_kernel kernel = program.kernel(name);
         // Tile sizes that fit local memory: bq queries (one item each) and bk keys per step.
         long budget = device.localMemBytes() - 1024;

@@ -86,6 +86,22 @@ __kernel void attention_d##ACC_DIM(const __global float* q, long qOff, const __g
                    nq, nk, heads, hd, scale, bk, qs, ks, vs, acc);                                       \
 }
 
+// Exact-size variants: with hd a compile-time constant the d loops have a fixed trip count, so a
+// compiler can unroll them and keep acc in registers (with a runtime hd, a GPU compiler usually
+// puts a dynamically indexed private array in off-chip per-thread memory).
+#define ATTENTION_KERNEL_EXACT(HD)                                                                      \
+__kernel void attention_e##HD(const __global float* q, long qOff, const __global float* k, long kOff,   \
+        const __global float* v, long vOff, __global float* out, long outOff,                            \
+        const __global float* bias, long biasOff, int hasBias,                                           \
+        int nq, int nk, int heads, int hd, float scale, int bk,                                          \
+        __local float* qs, __local float* ks, __local float* vs) {                                       \
+    float acc[HD];                                                                                       \
+    attention_body(q + qOff, k + kOff, v + vOff, out + outOff, bias + biasOff, hasBias,                  \
+                   nq, nk, heads, HD, scale, bk, qs, ks, vs, acc);                                       \
+}
+
 ATTENTION_KERNEL(64)
 ATTENTION_KERNEL(128)
 ATTENTION_KERNEL(512)
+ATTENTION_KERNEL_EXACT(64)
+ATTENTION_KERNEL_EXACT(128)

@@ -43,6 +43,30 @@ class OpenClAttentionTest extends OpenClTestBase {
     }
 
     @Test
+    void everyKernelVariantIsCovered() {
+        // 64 and 128 use the exact-size kernels, the others the bounded ones (acc of 64, 128, 512).
+        for (int hd : new int[]{6, 64, 96, 128, 200, 512}) {
+            Props.forAll("opencl attention hd=" + hd, 1, 23 + hd, rnd -> {
+                int nq = 1 + rnd.nextInt(40), nk = 1 + rnd.nextInt(40), heads = 2;
+                float[] q = Props.normal(rnd, nq * heads * hd), k = Props.normal(rnd, nk * heads * hd), v = Props.normal(rnd, nk * heads * hd);
+                Buf oc = cpu.alloc((long) nq * heads * hd), ol = cl.alloc((long) nq * heads * hd);
+                float scale = (float) (1 / Math.sqrt(hd));
+                cpu.attention(cpu.upload(q), cpu.upload(k), cpu.upload(v), oc, nq, nk, heads, hd, scale, null);
+                cl.attention(cl.upload(q), cl.upload(k), cl.upload(v), ol, nq, nk, heads, hd, scale, null);
+                Props.assertClose(cpu.read(oc), cl.read(ol), 1e-5, "attention hd=" + hd);
+            });
+        }
+    }
+
+    @Test
+    void headDimAboveTheKernelLimitIsAClearError() {
+        Buf b = cl.alloc(513);
+        var e = org.junit.jupiter.api.Assertions.assertThrows(livetalk.kernels.KernelException.class,
+                () -> cl.attention(b, b, b, cl.alloc(513), 1, 1, 1, 513, 1f, null));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("head dimension 513"), e.getMessage());
+    }
+
+    @Test
     void fullyMaskedRowsGiveZerosNotNaN() {
         int nq = 3, nk = 40, heads = 2, hd = 8;
         float[] b = new float[heads * nq * nk];
