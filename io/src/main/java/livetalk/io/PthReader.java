@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.AbstractMap;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -111,8 +112,7 @@ public final class PthReader implements Checkpoint {
         }
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         Map<String, String> metadata = new LinkedHashMap<>();
-        flatten(path, dict.entrySet().stream().map(e -> Map.entry(key(path, e.getKey()), e.getValue())).toList(), "", tensors,
-                metadata, 0);
+        flatten(path, named(path, dict), "", tensors, metadata, 0);
         return new PthReader(path, arena, file, Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata));
     }
 
@@ -128,6 +128,15 @@ public final class PthReader implements Checkpoint {
         }
         throw new CheckpointException(path + ": a zip file but not a PyTorch checkpoint: no <name>/data.pkl among its "
                 + zip.entries().size() + " entries");
+    }
+
+    /** A dict's items with their keys as names (values may be None, so no Map.entry). */
+    private static List<Map.Entry<String, Object>> named(Path path, Map<?, ?> m) {
+        List<Map.Entry<String, Object>> out = new java.util.ArrayList<>(m.size());
+        for (Map.Entry<?, ?> e : m.entrySet()) {
+            out.add(new AbstractMap.SimpleImmutableEntry<>(key(path, e.getKey()), e.getValue()));
+        }
+        return out;
     }
 
     private static String key(Path path, Object k) {
@@ -149,14 +158,13 @@ public final class PthReader implements Checkpoint {
                     throw new CheckpointException(path + ": tensor name '" + name + "' occurs twice after flattening nested dicts");
                 }
             } else if (v instanceof Map<?, ?> m) {
-                flatten(path, m.entrySet().stream().map(x -> Map.entry(key(path, x.getKey()), x.getValue())).toList(), name + ".",
-                        tensors, metadata, depth + 1);
+                flatten(path, named(path, m), name + ".", tensors, metadata, depth + 1);
             } else if (v instanceof List<?> || v instanceof Tuple) {
                 List<?> l = v instanceof Tuple t ? t.items() : (List<?>) v;
                 List<Map.Entry<String, Object>> indexed = new java.util.ArrayList<>();
                 for (int i = 0; i < l.size(); i++) {
                     Object x = l.get(i);
-                    if (x != null) indexed.add(Map.entry(Integer.toString(i), x));
+                    if (x != null) indexed.add(new AbstractMap.SimpleImmutableEntry<>(Integer.toString(i), x));
                 }
                 flatten(path, indexed, name + ".", tensors, metadata, depth + 1);
             } else if (v instanceof String || v instanceof Number || v instanceof Boolean) {
