@@ -288,7 +288,9 @@ public final class PthReader implements Checkpoint {
             long[] out = new long[t.size()];
             for (int i = 0; i < out.length; i++) {
                 if (!(t.get(i) instanceof Long v) || v < 0) {
-                    throw error("tensor " + what + " holds " + PickleReader.typeName(t.get(i)) + " " + t.get(i)
+                    // the value itself is printed only when it is a number: a container may contain itself
+                    Object x = t.get(i);
+                    throw error("tensor " + what + " holds " + PickleReader.typeName(x) + (x instanceof Long ? " " + x : "")
                             + ", expected a non-negative int");
                 }
                 out[i] = v;

@@ -143,6 +143,22 @@ class CorruptionPropsTest {
     }
 
     @Test
+    void damagedPicklesInIntactZips() {
+        // Only data.pkl is damaged and the zip rebuilt around it, so every case reaches the pickle VM.
+        for (String fixture : new String[] {"views.pth", "f32_state_dict.pth", "nested.pth"}) {
+            java.util.Map<String, byte[]> entries = TestFiles.unzip(TestFiles.fixture(fixture));
+            String pklName = entries.keySet().stream().filter(n -> n.endsWith("/data.pkl")).findFirst().orElseThrow();
+            byte[] pkl = entries.get(pklName);
+            Path name = Path.of(fixture);
+            Props.forAll("damaged pickle of " + fixture, 300, 31, rnd -> {
+                java.util.Map<String, byte[]> copy = new java.util.LinkedHashMap<>(entries);
+                copy.put(pklName, corrupt(pkl, rnd, 0, pkl.length));
+                survive(TestFiles.zip(copy, rnd.nextBoolean()), (seg, arena) -> PthReader.parse(name, seg, arena));
+            });
+        }
+    }
+
+    @Test
     void randomPickles() {
         // Random opcode soup from the supported set, plus random bytes: the VM must never escape.
         byte[] ops = {(byte) 0x80, (byte) 0x95, '.', '}', ']', ')', '(', 'X', (byte) 0x8c, (byte) 0x8d, 'c', (byte) 0x93, 'Q', 'J', 'K',
