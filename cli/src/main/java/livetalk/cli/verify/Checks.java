@@ -18,8 +18,9 @@ public final class Checks {
                 new SkippedCheck("causal_rollout", "DiT and sampler not implemented yet"),
                 new SkippedCheck("causal_rollout_small_window", "DiT and sampler not implemented yet"),
                 new SkippedCheck("causal_rollout_bf16steps", "DiT and sampler not implemented yet"),
-                new SkippedCheck("vae_encode", "VAE not implemented yet"),
-                new SkippedCheck("vae_decode", "VAE not implemented yet"),
+                new VaeEncodeCheck(),
+                new VaeDecodeCheck(),
+                new RolloutVaeCheck(),
                 new SkippedCheck("t5_forward", "umT5 encoder not implemented yet"),
                 new SkippedCheck("wav2vec_forward", "wav2vec2 not implemented yet"),
                 new SkippedCheck("tokenizer", "SentencePiece tokenizer not implemented yet"));
