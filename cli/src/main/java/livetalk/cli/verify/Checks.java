@@ -22,6 +22,6 @@ public final class Checks {
                 new SkippedCheck("vae_decode", "VAE not implemented yet"),
                 new SkippedCheck("t5_forward", "umT5 encoder not implemented yet"),
                 new SkippedCheck("wav2vec_forward", "wav2vec2 not implemented yet"),
-                new SkippedCheck("tokenizer", "SentencePiece tokenizer not implemented yet"));
+                new TokenizerCheck());
     }
 }
