@@ -20,7 +20,7 @@ public final class Checks {
                 new SkippedCheck("causal_rollout_bf16steps", "DiT and sampler not implemented yet"),
                 new SkippedCheck("vae_encode", "VAE not implemented yet"),
                 new SkippedCheck("vae_decode", "VAE not implemented yet"),
-                new SkippedCheck("t5_forward", "umT5 encoder not implemented yet"),
+                new T5ForwardCheck(),
                 new SkippedCheck("wav2vec_forward", "wav2vec2 not implemented yet"),
                 new TokenizerCheck());
     }
