@@ -21,7 +21,7 @@ public final class Checks {
                 new SkippedCheck("vae_encode", "VAE not implemented yet"),
                 new SkippedCheck("vae_decode", "VAE not implemented yet"),
                 new T5ForwardCheck(),
-                new SkippedCheck("wav2vec_forward", "wav2vec2 not implemented yet"),
+                new Wav2VecForwardCheck(),
                 new TokenizerCheck());
     }
 }
