@@ -1,9 +1,6 @@
 package livetalk.io;
 
-/**
- * A media file (audio, image, video) that cannot be read: not the promised format, truncated,
- * empty or in an unsupported encoding. The message names the file and what was found.
- */
+/** An image, audio or video file that cannot be read or written as asked; the message names the file. */
 public class MediaException extends RuntimeException {
     public MediaException(String message) {
         super(message);
