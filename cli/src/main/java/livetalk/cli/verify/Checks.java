@@ -21,8 +21,8 @@ public final class Checks {
                 new VaeEncodeCheck(),
                 new VaeDecodeCheck(),
                 new RolloutVaeCheck(),
-                new SkippedCheck("t5_forward", "umT5 encoder not implemented yet"),
-                new SkippedCheck("wav2vec_forward", "wav2vec2 not implemented yet"),
-                new SkippedCheck("tokenizer", "SentencePiece tokenizer not implemented yet"));
+                new T5ForwardCheck(),
+                new Wav2VecForwardCheck(),
+                new TokenizerCheck());
     }
 }
