@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Set;
 import livetalk.kernels.Backend;
 import livetalk.kernels.Buf;
+import livetalk.kernels.Conv3dSpec;
 import livetalk.kernels.KernelException;
 import livetalk.kernels.Weight;
 import livetalk.tensor.Tensor;
@@ -380,8 +381,32 @@ public final class OpenClBackend implements Backend {
     }
 
     // ================================================================== VAE: convolutions, channel norm, resampling
-    // Kernels in vae.cl. The spec is taken as plain ints here (cin, cout, kernel, strides, front,
-    // top and left padding; bottom/right padding only enter through hOut and wOut).
+    // Kernels in vae.cl. The *Impl methods take the convolution as plain ints (cin, cout, kernel,
+    // strides, front, top and left padding; bottom/right padding only enter through hOut and wOut).
+
+    @Override
+    public void conv3d(Buf hist, int histFrames, Buf x, int frames, int h, int w, Buf out, Conv3dSpec s, Weight weight, Weight bias) {
+        if (histFrames < 0 || frames < 0) throw new KernelException("conv3d: negative frame count");
+        conv3dImpl(hist, histFrames, x, frames, h, w, out,
+                new int[]{s.cin(), s.cout(), s.kt(), s.kh(), s.kw(), s.st(), s.sh(), s.sw(), s.padFront(), s.padTop(), s.padLeft()},
+                s.outFrames(histFrames + frames), s.outH(h), s.outW(w), weight, bias);
+    }
+
+    @Override
+    public void rmsNormChannels(Buf x, Buf out, int frames, int channels, int pixels, float eps, Weight gamma, boolean silu) {
+        rmsNormChannelsImpl(x, out, frames, channels, pixels, eps, gamma, silu);
+    }
+
+    @Override
+    public void upsampleNearest2x(Buf x, Buf out, int planes, int h, int w) {
+        upsampleNearest2xImpl(x, out, planes, h, w);
+    }
+
+    @Override
+    public void transpose(Buf x, Buf out, int rows, int cols) {
+        transposeImpl(x, out, rows, cols);
+    }
+
 
     void conv3dImpl(Buf hist, int histFrames, Buf x, int frames, int h, int w, Buf out, int[] spec, int tOut, int hOut, int wOut,
                     Weight weight, Weight bias) {

@@ -1,5 +1,6 @@
 package livetalk.kernels.opencl;
 
+import livetalk.kernels.Conv3dSpec;
 import livetalk.tensor.DType;
 import livetalk.tensor.Props;
 import livetalk.tensor.Tensor;
@@ -29,11 +30,14 @@ class OpenClVaeTest extends OpenClTestBase {
                     tOut, hOut, wOut, wt.toFloatArray(), bt == null ? null : bt.toFloatArray());
             OpenClFixture.Pair hp = OpenClFixture.place(cpu, cl, rnd, hist), xp = OpenClFixture.place(cpu, cl, rnd, x);
             OpenClFixture.Pair op = OpenClFixture.place(cpu, cl, rnd, new float[expect.length]);
-            cl.conv3dImpl(histFrames > 0 ? hp.cl() : null, histFrames, xp.cl(), frames, h, w, op.cl(),
-                    new int[]{cin, cout, kt, kh, kw, st, sh, sw, padFront, padTop, padLeft}, tOut, hOut, wOut,
+            Conv3dSpec spec = new Conv3dSpec(cin, cout, kt, kh, kw, st, sh, sw, padFront, padTop, padBottom, padLeft, padRight);
+            cl.conv3d(histFrames > 0 ? hp.cl() : null, histFrames, xp.cl(), frames, h, w, op.cl(), spec,
                     cl.weight(wt), bt == null ? null : cl.weight(bt));
-            Props.assertClose(expect, cl.read(op.cl()), 1e-5, "conv3d cin=" + cin + " cout=" + cout + " k=" + kt + "x" + kh + "x" + kw
-                    + " s=" + st + "x" + sh + "x" + sw + " hist=" + histFrames + " frames=" + frames + " " + dt);
+            cpu.conv3d(histFrames > 0 ? hp.cpu() : null, histFrames, xp.cpu(), frames, h, w, op.cpu(), spec,
+                    cpu.weight(wt), bt == null ? null : cpu.weight(bt));
+            String what = "conv3d " + spec + " h=" + h + " w=" + w + " hist=" + histFrames + " frames=" + frames + " " + dt;
+            Props.assertClose(expect, cl.read(op.cl()), 1e-5, what);
+            Props.assertClose(cpu.read(op.cpu()), cl.read(op.cl()), 1e-5, what + " (vs CPU backend)");
         });
     }
 
@@ -61,8 +65,10 @@ class OpenClVaeTest extends OpenClTestBase {
             }
             OpenClFixture.Pair xp = OpenClFixture.place(cpu, cl, rnd, x);
             OpenClFixture.Pair op = inPlace ? xp : OpenClFixture.place(cpu, cl, rnd, new float[x.length]);
-            cl.rmsNormChannelsImpl(xp.cl(), op.cl(), frames, channels, pixels, 1e-12f, cl.weight(g), silu);
+            cl.rmsNormChannels(xp.cl(), op.cl(), frames, channels, pixels, 1e-12f, cl.weight(g), silu);
+            cpu.rmsNormChannels(xp.cpu(), op.cpu(), frames, channels, pixels, 1e-12f, cpu.weight(g), silu);
             Props.assertClose(expect, cl.read(op.cl()), 1e-5, "rmsNormChannels " + frames + "x" + channels + "x" + pixels);
+            Props.assertClose(cpu.read(op.cpu()), cl.read(op.cl()), 1e-5, "rmsNormChannels (vs CPU backend)");
         });
     }
 
@@ -76,14 +82,14 @@ class OpenClVaeTest extends OpenClTestBase {
                 for (int y = 0; y < 2 * h; y++)
                     for (int xo = 0; xo < 2 * w; xo++) up[(p * 2 * h + y) * 2 * w + xo] = x[(p * h + y / 2) * w + xo / 2];
             OpenClFixture.Pair xp = OpenClFixture.place(cpu, cl, rnd, x), op = OpenClFixture.place(cpu, cl, rnd, new float[up.length]);
-            cl.upsampleNearest2xImpl(xp.cl(), op.cl(), planes, h, w);
+            cl.upsampleNearest2x(xp.cl(), op.cl(), planes, h, w);
             Props.assertClose(up, cl.read(op.cl()), 0, "upsample " + planes + "x" + h + "x" + w);
 
             int rows = 1 + rnd.nextInt(70), cols = 1 + rnd.nextInt(70);
             float[] m = Props.normal(rnd, rows * cols), mt = new float[m.length];
             for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) mt[j * rows + i] = m[i * cols + j];
             OpenClFixture.Pair mp = OpenClFixture.place(cpu, cl, rnd, m), tp = OpenClFixture.place(cpu, cl, rnd, new float[m.length]);
-            cl.transposeImpl(mp.cl(), tp.cl(), rows, cols);
+            cl.transpose(mp.cl(), tp.cl(), rows, cols);
             Props.assertClose(mt, cl.read(tp.cl()), 0, "transpose " + rows + "x" + cols);
         });
     }
