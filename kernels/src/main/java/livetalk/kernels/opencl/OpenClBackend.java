@@ -37,8 +37,6 @@ public final class OpenClBackend implements Backend {
     private static final int GEMM_TS = 64, GEMM_RTS = 16;
     /** The large-tile variant (TS = 128, 8×8 per item), used on GPUs for matrices of at least one tile. */
     private static final int GEMM_TS_LARGE = 128;
-    /** MAX_BK of attention.cl. */
-    private static final int ATTN_MAX_BK = 16;
     private static final int[] ATTN_ACC_DIMS = {64, 128, 512};
 
     private final ClDevice device;
@@ -51,6 +49,8 @@ public final class OpenClBackend implements Backend {
     private boolean closed;
     /** Which gemm variant linear() uses: null = by device and shape; tests force one to cover both. */
     Boolean forceLargeTiles;
+    /** Local memory the attention tiles may use, if not the device's (tests imitate a GPU's 48 KiB). */
+    Long localMemLimit;
 
     /** The first OpenCL GPU, else the first device of any kind. */
     public OpenClBackend() {
@@ -238,20 +238,20 @@ public final class OpenClBackend implements Backend {
         // Head sizes 64 and 128 (umT5, wav2vec2, the DiT) get the kernels compiled for exactly that size.
         String name = headDim == accDim && accDim <= 128 ? "attention_e" + accDim : "attention_d" + accDim;
         cl_kernel kernel = program.kernel(name);
-        // Tile sizes that fit local memory: bq queries (one item each) and bk keys per step.
-        long budget = device.localMemBytes() - 1024;
+        // bk keys per tile is fixed by the kernel (BK in attention.cl); bq queries (one item each)
+        // as many as fit the device's local memory next to the key and value tiles.
+        int bk = accDim == 512 ? 8 : 16;
+        long budget = (localMemLimit != null ? localMemLimit : device.localMemBytes()) - 1024;
         long maxGroup = Math.min(device.maxWorkGroup(), kernelWorkGroup(kernel));
-        int bq = 32, bk = ATTN_MAX_BK;
-        while (bq > maxGroup) bq /= 2;
-        while ((long) (bq + 2 * bk) * headDim * Sizeof.cl_float > budget) {
-            if (bk > 4) bk /= 2;
-            else if (bq > 1) bq /= 2;
-            else throw new KernelException("attention: head dimension " + headDim + " does not fit the device's local memory (" + device.localMemBytes() + " bytes)");
+        int bq = 32;
+        while (bq > 1 && (bq > maxGroup || (long) (bq + 2 * bk) * headDim * Sizeof.cl_float > budget)) bq /= 2;
+        if (bq > maxGroup || (long) (bq + 2 * bk) * headDim * Sizeof.cl_float > budget) {
+            throw new KernelException("attention: head dimension " + headDim + " does not fit the device's local memory ("
+                    + device.localMemBytes() + " bytes) or work-group limit for " + name);
         }
-        if (bq < 1) throw new KernelException("attention: device allows no work-group for " + name);
         new ClLaunch(queue, kernel, name).arg(qb).arg(kb).arg(vb).arg(ob)
                 .mem(bb == null ? dummy.mem : bb.mem.mem).arg(bb == null ? 0L : bb.off).arg(bb != null)
-                .arg(nq).arg(nk).arg(heads).arg(headDim).arg(scale).arg(bk)
+                .arg(nq).arg(nk).arg(heads).arg(headDim).arg(scale)
                 .local((long) bq * headDim).local((long) bk * headDim).local((long) bk * headDim)
                 .run(new long[]{ClLaunch.roundUp(nq, bq), heads}, new long[]{bq, 1});
     }

@@ -6,8 +6,11 @@
 // running sum l and its output row acc in private memory and rescales them when the max grows.
 // A row whose logits are all -inf gets zeros (as ReferenceKernels does), not NaN.
 //
-// bq and bk are launch parameters (bk <= MAX_BK) chosen by the host to fit the device's local memory;
-// the output row lives in a private array of ACC_DIM floats, so there is one kernel per ACC_DIM.
+// bq (the work-group size) is chosen by the host to fit the device's local memory. Each kernel
+// variant fixes the number of keys per tile BK (a constant, so the loops over a tile unroll and
+// the logits s[] stay in registers) and the size ACC_DIM of the private output row.
+// The staged queries are stored transposed, qs[d * bq + t], so that the items of a group read
+// consecutive local-memory words (one bank each) when they all read their own query at the same d.
 #define MAX_BK 16
 
 inline void attention_body(const __global float* q, const __global float* k, const __global float* v,
@@ -23,7 +26,7 @@ inline void attention_body(const __global float* q, const __global float* k, con
 
     for (int e = t; e < bq * hd; e += bq) {
         const int qi = i0 + e / hd, d = e % hd;
-        qs[e] = qi < nq ? q[qi * w + h * hd + d] : 0.0f;
+        qs[d * bq + e / hd] = qi < nq ? q[qi * w + h * hd + d] : 0.0f;
     }
     for (int d = 0; d < hd; d++) acc[d] = 0.0f;
     float m = -INFINITY, l = 0.0f;
@@ -46,7 +49,7 @@ inline void attention_body(const __global float* q, const __global float* k, con
             float sc = -INFINITY;
             if (j < nk && i < nq) {
                 float dot = 0.0f;
-                for (int d = 0; d < hd; d++) dot = fma(qs[t * hd + d], ks[jj * hd + d], dot);
+                for (int d = 0; d < hd; d++) dot = fma(qs[d * bq + t], ks[jj * hd + d], dot);
                 sc = dot * scale;
                 if (hasBias) sc += brow[j];
             }
@@ -75,33 +78,34 @@ inline void attention_body(const __global float* q, const __global float* k, con
     }
 }
 
-#define ATTENTION_KERNEL(ACC_DIM)                                                                       \
+#define ATTENTION_KERNEL(ACC_DIM, BK)                                                                     \
 __kernel void attention_d##ACC_DIM(const __global float* q, long qOff, const __global float* k, long kOff, \
         const __global float* v, long vOff, __global float* out, long outOff,                            \
         const __global float* bias, long biasOff, int hasBias,                                           \
-        int nq, int nk, int heads, int hd, float scale, int bk,                                          \
+        int nq, int nk, int heads, int hd, float scale,                                                  \
         __local float* qs, __local float* ks, __local float* vs) {                                       \
     float acc[ACC_DIM];                                                                                  \
     attention_body(q + qOff, k + kOff, v + vOff, out + outOff, bias + biasOff, hasBias,                  \
-                   nq, nk, heads, hd, scale, bk, qs, ks, vs, acc);                                       \
+                   nq, nk, heads, hd, scale, BK, qs, ks, vs, acc);                                       \
 }
 
 // Exact-size variants: with hd a compile-time constant the d loops have a fixed trip count, so a
 // compiler can unroll them and keep acc in registers (with a runtime hd, a GPU compiler usually
 // puts a dynamically indexed private array in off-chip per-thread memory).
-#define ATTENTION_KERNEL_EXACT(HD)                                                                      \
+#define ATTENTION_KERNEL_EXACT(HD, BK)                                                                    \
 __kernel void attention_e##HD(const __global float* q, long qOff, const __global float* k, long kOff,   \
         const __global float* v, long vOff, __global float* out, long outOff,                            \
         const __global float* bias, long biasOff, int hasBias,                                           \
-        int nq, int nk, int heads, int hd, float scale, int bk,                                          \
+        int nq, int nk, int heads, int hd, float scale,                                                  \
         __local float* qs, __local float* ks, __local float* vs) {                                       \
     float acc[HD];                                                                                       \
     attention_body(q + qOff, k + kOff, v + vOff, out + outOff, bias + biasOff, hasBias,                  \
-                   nq, nk, heads, HD, scale, bk, qs, ks, vs, acc);                                       \
+                   nq, nk, heads, HD, scale, BK, qs, ks, vs, acc);                                       \
 }
 
-ATTENTION_KERNEL(64)
-ATTENTION_KERNEL(128)
-ATTENTION_KERNEL(512)
-ATTENTION_KERNEL_EXACT(64)
-ATTENTION_KERNEL_EXACT(128)
+// BK must match the bk that OpenClBackend.attention sizes the local tiles with.
+ATTENTION_KERNEL(64, 16)
+ATTENTION_KERNEL(128, 16)
+ATTENTION_KERNEL(512, 8)
+ATTENTION_KERNEL_EXACT(64, 16)
+ATTENTION_KERNEL_EXACT(128, 16)

@@ -59,6 +59,29 @@ class OpenClAttentionTest extends OpenClTestBase {
     }
 
     @Test
+    void smallLocalMemoryGivesSmallerQueryBlocks() {
+        // With a GPU-like 48 KiB (or a tighter 24 KiB) the host shrinks the query block; results must not change.
+        for (long limit : new long[]{48 << 10, 24 << 10}) {
+            for (int hd : new int[]{128, 384}) {
+                if (limit == 24 << 10 && hd == 384) continue; // 384 needs 2·8·384 floats of key/value tiles alone
+                Props.forAll("opencl attention local " + limit + " hd=" + hd, 1, 24 + hd, rnd -> {
+                    int nq = 1 + rnd.nextInt(50), nk = 1 + rnd.nextInt(50), heads = 1;
+                    float[] q = Props.normal(rnd, nq * hd), k = Props.normal(rnd, nk * hd), v = Props.normal(rnd, nk * hd);
+                    Buf oc = cpu.alloc((long) nq * hd), ol = cl.alloc((long) nq * hd);
+                    cpu.attention(cpu.upload(q), cpu.upload(k), cpu.upload(v), oc, nq, nk, heads, hd, 0.1f, null);
+                    cl.localMemLimit = limit;
+                    try {
+                        cl.attention(cl.upload(q), cl.upload(k), cl.upload(v), ol, nq, nk, heads, hd, 0.1f, null);
+                    } finally {
+                        cl.localMemLimit = null;
+                    }
+                    Props.assertClose(cpu.read(oc), cl.read(ol), 1e-5, "attention with " + limit + " B local, hd=" + hd);
+                });
+            }
+        }
+    }
+
+    @Test
     void headDimAboveTheKernelLimitIsAClearError() {
         Buf b = cl.alloc(513);
         var e = org.junit.jupiter.api.Assertions.assertThrows(livetalk.kernels.KernelException.class,
