@@ -8,7 +8,7 @@
 //
 // The host includes this file once per variant, defining GEMM_NAME, TS and WPT before it (see
 // ClProgram): `linear` (64x64 tile, 4x4 per item, the portable default) and `linear_t128`
-// (128x128 tile, 8x8 per item: more reuse per load for GPUs with many registers). Both keep
+// (128x128 tile, 8x8 per item: twice the reuse per staged value, for matrices of 128+). Both keep
 // RTS = 16, i.e. 256 items per group.
 #define TK 16
 #define RTS (TS / WPT)
