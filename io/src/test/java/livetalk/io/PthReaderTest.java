@@ -151,6 +151,12 @@ class PthReaderTest {
     }
 
     @Test
+    void legacyFormatIsNamed() {
+        CheckpointException e = assertThrows(CheckpointException.class, () -> Checkpoint.open(TestFiles.fixture("legacy.pth")));
+        assertTrue(e.getMessage().contains("legacy (non-zip) PyTorch file"), e.getMessage());
+    }
+
+    @Test
     void unknownOpcodeIsNamed() {
         // PROTO 2, then 0x81 (NEWOBJ), which a state dict never uses.
         Path p = TestFiles.write(tmp, "op.pth", TestFiles.pthWithPickle(new byte[] {(byte) 0x80, 2, (byte) 0x81, '.'}));

@@ -89,6 +89,16 @@ class SafetensorsTest {
     }
 
     @Test
+    void headerLengthStartingLikeAPickleIsStillSafetensors() {
+        // 640 = 0x0280: the first two bytes are 80 02, as in a pickle's PROTO 2
+        String h = "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}";
+        Path p = TestFiles.write(tmp, "proto.safetensors", file(h + " ".repeat(640 - h.length()), 4));
+        try (Checkpoint ck = Checkpoint.open(p)) {
+            assertEquals(List.of("a"), List.copyOf(ck.names()));
+        }
+    }
+
+    @Test
     void missingTensorNamesTheTensorAndFile() {
         Path p = tmp.resolve("m.safetensors");
         SafetensorsWriter.write(p, Map.of("a", Tensor.zeros(1)), null);
