@@ -35,6 +35,7 @@ final class Gemm {
     }
 
     static void linear(float[] x, int xOff, float[] out, int outOff, int m, int k, int n, CpuWeight w, CpuWeight bias) {
+        if (m == 0 || n == 0) return;
         float[] b = bias == null ? null : Widen.all(bias);
         if (m <= GEMV_ROWS) {
             Parallel.forRange(n, 64, (lo, hi) -> gemv(x, xOff, out, outOff, m, k, n, w, b, lo, hi));
