@@ -14,12 +14,14 @@ public final class Checks {
     public static List<GoldenCheck> all() {
         return List.of(
                 new AudioInterpCheck(),
-                new SkippedCheck("dit_forward", "DiT not implemented yet"),
-                new SkippedCheck("causal_rollout", "DiT and sampler not implemented yet"),
-                new SkippedCheck("causal_rollout_small_window", "DiT and sampler not implemented yet"),
-                new SkippedCheck("causal_rollout_bf16steps", "DiT and sampler not implemented yet"),
-                new SkippedCheck("vae_encode", "VAE not implemented yet"),
-                new SkippedCheck("vae_decode", "VAE not implemented yet"),
+                new DitForwardCheck(),
+                new RolloutCheck("causal_rollout"),
+                new RolloutCheck("causal_rollout_small_window"),
+                new RolloutCheck("causal_rollout_bf16steps"),
+                new VaeEncodeCheck(),
+                new VaeDecodeCheck(),
+                new RolloutVaeCheck(),
+                new RolloutEndToEndCheck(),
                 new T5ForwardCheck(),
                 new Wav2VecForwardCheck(),
                 new TokenizerCheck());

@@ -1,0 +1,146 @@
+package livetalk.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import livetalk.io.Checkpoint;
+import livetalk.io.Json;
+import livetalk.kernels.Backend;
+import livetalk.kernels.Backends;
+import livetalk.kernels.Buf;
+import livetalk.model.dit.CausalDit;
+import livetalk.model.dit.DitConfig;
+import livetalk.model.dit.KvCache;
+import livetalk.model.dit.TextCache;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Times one DiT forward of one block against a full KV window (spec §9.2: 3072 tokens, 15-frame
+ * window, 16.7 TFLOP at full size). The cache is prefilled with random keys for the earlier
+ * blocks, so the timed call attends to exactly what a steady-state call attends to.
+ */
+@Command(name = "bench-dit", mixinStandardHelpOptions = true,
+        description = "Time one DiT forward of one block with a full KV window (GFLOP/s, peak RSS).")
+final class BenchDitCommand implements Callable<Integer> {
+    @Option(names = "--weights", required = true, paramLabel = "FILE", description = "DiT checkpoint (safetensors or .pth)")
+    Path weights;
+
+    @Option(names = "--config", paramLabel = "JSON", description = "config for what shapes cannot tell (num_heads, eps, rope_theta)")
+    Path config;
+
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu, opencl or auto (default: ${DEFAULT-VALUE})")
+    String device;
+
+    @Option(names = "--latent", defaultValue = "64x64", paramLabel = "HxW", description = "latent size (default: ${DEFAULT-VALUE} = 512×512 video)")
+    String latent;
+
+    @Option(names = "--frames-per-block", defaultValue = "3")
+    int framesPerBlock;
+
+    @Option(names = "--window", defaultValue = "15", description = "KV window in frames (default: ${DEFAULT-VALUE})")
+    int window;
+
+    @Option(names = "--sink", defaultValue = "9", description = "sink frames (default: ${DEFAULT-VALUE})")
+    int sink;
+
+    @Option(names = "--layers", paramLabel = "N", description = "time only the first N layers (FLOPs counted for those)")
+    Integer layers;
+
+    @Option(names = "--text-len", defaultValue = "512")
+    int textLen;
+
+    @Option(names = "--runs", defaultValue = "1", description = "timed forwards (default: ${DEFAULT-VALUE})")
+    int runs;
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public Integer call() throws Exception {
+        String[] hw = latent.toLowerCase().split("x");
+        if (hw.length != 2) throw new InputException("--latent must look like 64x64, not '" + latent + "'");
+        int h = Integer.parseInt(hw[0]), w = Integer.parseInt(hw[1]);
+        Map<String, Object> cfgJson = null;
+        if (config != null) cfgJson = (Map<String, Object>) Json.parse(Files.readString(config));
+        try (Checkpoint ck = Checkpoint.open(weights); Backend be = Backends.create(device)) {
+            DitConfig full = DitConfig.infer(ck, cfgJson);
+            DitConfig cfg = layers == null ? full : new DitConfig(full.dim(), full.ffnDim(), Math.min(layers, full.numLayers()), full.numHeads(),
+                    full.inDim(), full.outDim(), full.patchT(), full.patchH(), full.patchW(), full.textDim(), full.freqDim(),
+                    full.audioInputDim(), full.audioPack(), full.audioHidden(), full.numAudioProjs(), full.eps(), full.ropeTheta());
+            long t0 = System.nanoTime();
+            CausalDit dit = new CausalDit(be, ck, cfg);
+            System.out.printf("model: %s, %d of %d layers, D %d, %d heads, backend %s (load %.1f s)%n", weights.getFileName(),
+                    cfg.numLayers(), full.numLayers(), cfg.dim(), cfg.numHeads(), be.name(), secs(t0));
+
+            SplittableRandom rnd = new SplittableRandom(1);
+            int perFrame = dit.frameSeqLength(h, w), n = framesPerBlock * perFrame, d = cfg.dim();
+            t0 = System.nanoTime();
+            TextCache text = dit.encodeText(random(rnd, textLen * cfg.textDim()), textLen);
+            System.out.printf("text K/V for %d positions: %.1f s (once per prompt)%n", textLen, secs(t0));
+
+            // prefill: earlier blocks' K/V as random values, until the window is full
+            KvCache kv = dit.newKvCache(perFrame, window, sink);
+            int prefill = Math.max(0, (window - framesPerBlock) / framesPerBlock);
+            Buf junk = be.upload(random(rnd, n * d));
+            for (int b = 0; b < prefill; b++) {
+                kv.beginCall((long) b * n, n);
+                for (int l = 0; l < cfg.numLayers(); l++) {
+                    be.copy(junk, kv.newKeys(l));
+                    be.copy(junk, kv.newValues(l));
+                }
+            }
+            long startFrame = (long) prefill * framesPerBlock;
+            int lkv = Math.min(kv.capacity(), kv.localEnd() + n);
+            float[] x = random(rnd, framesPerBlock * cfg.outDim() * h * w);
+            float[] y = random(rnd, (cfg.inDim() - cfg.outDim()) * framesPerBlock * h * w);
+            float[] audio = random(rnd, cfg.numAudioProjs() * framesPerBlock * d);
+            float[] ts = new float[framesPerBlock];
+            java.util.Arrays.fill(ts, 936f);
+            double flop = flops(cfg, n, lkv, textLen, perFrame);
+            System.out.printf("call: %d tokens, %d cached + own = %d keys, %.3f TFLOP%n", n, kv.localEnd(), lkv, flop / 1e12);
+            for (int r = 0; r < runs; r++) {
+                KvCache use = kv;
+                t0 = System.nanoTime();
+                dit.forward(new CausalDit.Input(x, y, framesPerBlock, h, w, ts, audio, startFrame), use, text);
+                double s = secs(t0);
+                System.out.printf("forward %d: %.3f s, %.1f GFLOP/s%n", r, s, flop / s / 1e9);
+                // later runs: same block again (same slots overwritten, like the next denoising step)
+            }
+            System.out.printf("peak RSS: %s%n", peakRss());
+        }
+        return 0;
+    }
+
+    /** FLOPs of one call (1 MAC = 2 FLOP, spec §9.2): linears, self/cross attention, patch embedding, head. */
+    static double flops(DitConfig c, long n, long lkv, long textLen, int perFrame) {
+        double d = c.dim();
+        double linear = n * (6 * d * d + 2 * d * c.ffnDim());          // q,k,v,o + cross q,o + FFN
+        double attn = 2 * n * lkv * d + 2 * n * textLen * d;           // QKᵀ + AV, self and cross
+        double perLayer = 2 * (linear + attn);
+        double embed = 2.0 * n * d * c.inDim() * c.patchH() * c.patchW() + 2.0 * n * d * c.patchOut();
+        return c.numLayers() * perLayer + embed;
+    }
+
+    private static float[] random(SplittableRandom rnd, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) (rnd.nextDouble() * 2 - 1);
+        return a;
+    }
+
+    private static double secs(long t0) {
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+    private static String peakRss() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) return line.substring(6).trim();
+            }
+        } catch (Exception e) {
+            // not Linux
+        }
+        Runtime rt = Runtime.getRuntime();
+        return "n/a (heap used " + (rt.totalMemory() - rt.freeMemory()) / (1 << 20) + " MiB)";
+    }
+}

@@ -1,0 +1,245 @@
+package livetalk.model.dit;
+
+import java.util.Map;
+import livetalk.io.Checkpoint;
+import livetalk.io.CheckpointException;
+import livetalk.kernels.Backend;
+import livetalk.kernels.Buf;
+import livetalk.kernels.Weight;
+
+/**
+ * The LiveTalk causal DiT ({@code CausalWanModel._forward_inference}, spec §2.3), loaded by the
+ * official state-dict names (no prefix) from any {@link Checkpoint}. One call denoises one block
+ * of frames against the KV cache. Letters: F frames of the call, C = 16 latent channels,
+ * h × w latent grid, N = F·(h/2)·(w/2) tokens, D width, L text positions.
+ */
+public final class CausalDit {
+    private final Backend be;
+    private final DitConfig cfg;
+    private final Weight patchW, patchB, text0, text0b, text2, text2b, headW, headB;
+    private final Buf headModulation;     // [2D]: shift, scale
+    private final TimeEmbedding time;
+    private final AudioProjection audio;
+    private final DitBlock[] blocks;
+    private final Rope3d rope;
+    private Workspace ws;
+
+    /** One call's inputs. x {@code [F, C, h, w]} (pipeline layout), y {@code [inDim − C, F, h, w]}
+     *  (reference latent + mask), timesteps {@code [F]}, audio {@code [nProj, F, D]},
+     *  startFrame = absolute index of the call's first frame (RoPE and the cache). */
+    public record Input(float[] x, float[] y, int frames, int latentH, int latentW, float[] timesteps, float[] audio, long startFrame) {
+    }
+
+    public CausalDit(Backend be, Checkpoint ck, DitConfig cfg) {
+        this.be = be;
+        this.cfg = cfg;
+        patchW = be.weight(ck.get("patch_embedding.weight"));
+        patchB = be.weight(ck.get("patch_embedding.bias"));
+        text0 = be.weight(ck.get("text_embedding.0.weight"));
+        text0b = be.weight(ck.get("text_embedding.0.bias"));
+        text2 = be.weight(ck.get("text_embedding.2.weight"));
+        text2b = be.weight(ck.get("text_embedding.2.bias"));
+        headW = be.weight(ck.get("head.head.weight"));
+        headB = be.weight(ck.get("head.head.bias"));
+        headModulation = be.upload(ck.get("head.modulation").toFloatArray());
+        time = new TimeEmbedding(be, ck, cfg);
+        audio = new AudioProjection(be, ck, cfg);
+        blocks = new DitBlock[cfg.numLayers()];
+        for (int i = 0; i < blocks.length; i++) blocks[i] = new DitBlock(be, ck, cfg, i);
+        rope = new Rope3d(cfg.headDim(), cfg.ropeTheta());
+    }
+
+    /** Loads with the configuration inferred from shapes plus an optional config map (may be null). */
+    public static CausalDit load(Backend be, Checkpoint ck, Map<String, Object> config) {
+        return new CausalDit(be, ck, DitConfig.infer(ck, config));
+    }
+
+    public DitConfig config() {
+        return cfg;
+    }
+
+    public AudioProjection audioProjection() {
+        return audio;
+    }
+
+    public Backend backend() {
+        return be;
+    }
+
+    /** A fresh KV cache for this model. */
+    public KvCache newKvCache(int frameSeqLength, int localAttnFrames, int sinkFrames) {
+        return new KvCache(be, cfg.numLayers(), cfg.dim(), frameSeqLength, localAttnFrames, sinkFrames);
+    }
+
+    /** Tokens per latent frame of an {@code h × w} latent. */
+    public int frameSeqLength(int latentH, int latentW) {
+        return (latentH / cfg.patchH()) * (latentW / cfg.patchW());
+    }
+
+    /**
+     * Embeds the text context {@code [L, textDim]} ({@code ctx = W2·GELU_tanh(W1·c + b1) + b2}) and
+     * computes every layer's cross-attention K/V once for this prompt.
+     */
+    public TextCache encodeText(float[] context, int len) {
+        if (context.length != (long) len * cfg.textDim()) {
+            throw new CheckpointException("text context: " + context.length + " values, expected " + len + "×" + cfg.textDim());
+        }
+        int d = cfg.dim();
+        Buf c = be.upload(context);
+        Buf hidden = be.alloc((long) len * d), emb = be.alloc((long) len * d);
+        be.linear(c, hidden, len, text0, text0b);
+        be.gelu(hidden, hidden, true);
+        be.linear(hidden, emb, len, text2, text2b);
+        Buf[] k = new Buf[blocks.length], v = new Buf[blocks.length];
+        for (int i = 0; i < blocks.length; i++) {
+            k[i] = be.alloc((long) len * d);
+            v[i] = be.alloc((long) len * d);
+            blocks[i].crossAttn.textKv(emb, len, k[i], v[i]);
+        }
+        return new TextCache(len, emb, k, v);
+    }
+
+    /** The flow (velocity) prediction {@code [F, C, h, w]}; writes the call's K/V into {@code kv}. */
+    public float[] forward(Input in, KvCache kv, TextCache text) {
+        return run(in, kv, text, false, null);
+    }
+
+    /**
+     * Same as {@link #forward} with intermediates copied into {@code taps} (names as the golden
+     * hooks: patch_embedding [N,D], time_embedding [F,D], time_projection [F,6D], blockI_out [N,D],
+     * head_out [N, patchOut]).
+     */
+    public float[] forward(Input in, KvCache kv, TextCache text, Map<String, float[]> taps) {
+        return run(in, kv, text, false, taps);
+    }
+
+    /**
+     * The clean cache-refresh pass (spec §3.4): writes every layer's K/V for these frames and
+     * skips what only feeds the discarded output (the last layer's attention and FFN, the head).
+     */
+    public void refreshCache(Input in, KvCache kv, TextCache text) {
+        run(in, kv, text, true, null);
+    }
+
+    private float[] run(Input in, KvCache kv, TextCache text, boolean kvOnly, Map<String, float[]> taps) {
+        int f = in.frames(), gh = in.latentH() / cfg.patchH(), gw = in.latentW() / cfg.patchW();
+        int perFrame = gh * gw, n = f * perFrame, d = cfg.dim();
+        if (kv.frameSeqLength() != perFrame) {
+            throw new IllegalArgumentException("KV cache built for " + kv.frameSeqLength() + " tokens per frame, call has " + perFrame);
+        }
+        if (ws == null || ws.tokens != n || ws.frames != f) ws = new Workspace(be, cfg, f, n);
+
+        // 1–2. concat [x, y] on channels and patch-embed (a linear over ph×pw patches)
+        be.write(ws.patchIn, patchify(in, gh, gw));
+        be.linear(ws.patchIn, ws.x, n, patchW, patchB);   // [N, D]
+        tap(taps, "patch_embedding", ws.x);
+
+        // 3. per-frame time embedding
+        time.forward(in.timesteps(), ws.temb, ws.tmod);
+        tap(taps, "time_embedding", ws.temb);
+        tap(taps, "time_projection", ws.tmod);
+
+        // 5. RoPE tables at absolute frame positions
+        float[][] cs = rope.tables(in.startFrame(), f, gh, gw);
+        Buf cos = be.upload(cs[0]), sin = be.upload(cs[1]);
+
+        // 6. audio [nProj, F, D]
+        if (cfg.numAudioProjs() > 0) be.write(ws.audio, in.audio());
+
+        // the cache slots of this call (roll on the first call of a new block)
+        kv.beginCall(in.startFrame() * perFrame, n);
+
+        // 7. layers, audio projection (layer − 2) added to the residual stream before layers 2..
+        for (int i = 0; i < blocks.length; i++) {
+            if (cfg.audioBefore(i)) {
+                int j = i - 2;
+                for (int fi = 0; fi < f; fi++) {
+                    Buf rows = ws.x.view((long) fi * perFrame * d, (long) perFrame * d);
+                    be.addRow(rows, ws.audio.view(((long) j * f + fi) * d, d), rows, perFrame, d);
+                }
+            }
+            if (kvOnly && i == blocks.length - 1) {
+                blocks[i].writeKvOnly(ws, perFrame, kv, cos, sin);
+                return null;
+            }
+            blocks[i].forward(ws, perFrame, kv, text, i, cos, sin);
+            tap(taps, "block" + i + "_out", ws.x);
+        }
+
+        // 8. head: LN, per-frame (head.modulation + temb) shift/scale, linear
+        for (int fi = 0; fi < f; fi++) {
+            be.add(headModulation.view(0, d), ws.temb.view((long) fi * d, d), ws.headMod.view(2L * fi * d, d));
+            be.add(headModulation.view(d, d), ws.temb.view((long) fi * d, d), ws.headMod.view((2L * fi + 1) * d, d));
+        }
+        be.layerNorm(ws.x, ws.h, n, d, (float) cfg.eps(), null, null);
+        for (int fi = 0; fi < f; fi++) {
+            Buf rows = ws.h.view((long) fi * perFrame * d, (long) perFrame * d);
+            be.modulate(rows, ws.headMod.view(2L * fi * d, d), ws.headMod.view((2L * fi + 1) * d, d), rows, perFrame, d);
+        }
+        be.linear(ws.h, ws.headOut, n, headW, headB);   // [N, ph·pw·C]
+        tap(taps, "head_out", ws.headOut);
+
+        // 9. unpatchify
+        return unpatchify(be.read(ws.headOut), f, gh, gw);
+    }
+
+    /**
+     * {@code [N, inDim·ph·pw]}: token (f, i, j) holds {@code u[c, f, i·ph + a, j·pw + b]} at
+     * {@code (c·ph + a)·pw + b} (the Conv3d weight's flattening), u = cat(x, y) on channels.
+     */
+    private float[] patchify(Input in, int gh, int gw) {
+        int f = in.frames(), hh = in.latentH(), ww = in.latentW(), ph = cfg.patchH(), pw = cfg.patchW();
+        int cx = cfg.outDim(), cy = cfg.inDim() - cx, per = cfg.inDim() * ph * pw;
+        long plane = (long) hh * ww;
+        if (in.x().length != (long) f * cx * plane || in.y().length != (long) cy * f * plane) {
+            throw new IllegalArgumentException("DiT input sizes: x " + in.x().length + " (expected " + f * cx * plane + "), y "
+                    + in.y().length + " (expected " + cy * f * plane + ")");
+        }
+        float[] out = new float[f * gh * gw * per];
+        int t = 0;
+        for (int fi = 0; fi < f; fi++) {
+            for (int i = 0; i < gh; i++) {
+                for (int j = 0; j < gw; j++, t++) {
+                    int base = t * per;
+                    for (int c = 0; c < cfg.inDim(); c++) {
+                        for (int a = 0; a < ph; a++) {
+                            for (int b = 0; b < pw; b++) {
+                                long pix = (long) (i * ph + a) * ww + (j * pw + b);
+                                float val = c < cx ? in.x()[(int) (((long) fi * cx + c) * plane + pix)]
+                                        : in.y()[(int) (((long) (c - cx) * f + fi) * plane + pix)];
+                                out[base + (c * ph + a) * pw + b] = val;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** {@code b (f h w) (x y z c) -> [F, C, h·ph, w·pw]}: c is the fastest index of a token's output. */
+    private float[] unpatchify(float[] tokens, int f, int gh, int gw) {
+        int ph = cfg.patchH(), pw = cfg.patchW(), c = cfg.outDim(), per = cfg.patchOut();
+        int hh = gh * ph, ww = gw * pw;
+        float[] out = new float[f * c * hh * ww];
+        int t = 0;
+        for (int fi = 0; fi < f; fi++) {
+            for (int i = 0; i < gh; i++) {
+                for (int j = 0; j < gw; j++, t++) {
+                    for (int a = 0; a < ph; a++) {
+                        for (int b = 0; b < pw; b++) {
+                            for (int ch = 0; ch < c; ch++) {
+                                out[((fi * c + ch) * hh + i * ph + a) * ww + j * pw + b] = tokens[t * per + (a * pw + b) * c + ch];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    private void tap(Map<String, float[]> taps, String name, Buf b) {
+        if (taps != null) taps.put(name, be.read(b));
+    }
+}

@@ -1,0 +1,99 @@
+package livetalk.model.dit;
+
+import livetalk.io.Checkpoint;
+import livetalk.kernels.Backend;
+import livetalk.kernels.Buf;
+import livetalk.kernels.Weight;
+
+/**
+ * One causal DiT block (spec §2.4). Per frame f, {@code (sh1, sc1, g1, sh2, sc2, g2) =
+ * modulation + tmod[f]}:
+ * <pre>
+ *   X += g1 · SelfAttn(LN1(X)·(1+sc1) + sh1)      norm1: no affine
+ *   X += CrossAttn(LN3(X), text)                   norm3: affine, no modulation, no gate
+ *   X += g2 · FFN(LN2(X)·(1+sc2) + sh2)            norm2: no affine; FFN = Linear, GELU-tanh, Linear
+ * </pre>
+ */
+final class DitBlock {
+    private final Backend be;
+    private final int dim, ffnDim;
+    private final float eps;
+    private final Buf modulation;     // [6D]
+    private final Weight norm3W, norm3B, ffn0, ffn0b, ffn2, ffn2b;
+    final SelfAttention selfAttn;
+    final CrossAttention crossAttn;
+
+    DitBlock(Backend be, Checkpoint ck, DitConfig cfg, int layer) {
+        this.be = be;
+        this.dim = cfg.dim();
+        this.ffnDim = cfg.ffnDim();
+        this.eps = (float) cfg.eps();
+        String p = "blocks." + layer + ".";
+        modulation = be.upload(ck.get(p + "modulation").toFloatArray());
+        norm3W = be.weight(ck.get(p + "norm3.weight"));
+        norm3B = be.weight(ck.get(p + "norm3.bias"));
+        ffn0 = be.weight(ck.get(p + "ffn.0.weight"));
+        ffn0b = be.weight(ck.get(p + "ffn.0.bias"));
+        ffn2 = be.weight(ck.get(p + "ffn.2.weight"));
+        ffn2b = be.weight(ck.get(p + "ffn.2.bias"));
+        selfAttn = new SelfAttention(be, ck, cfg, layer);
+        crossAttn = new CrossAttention(be, ck, cfg, layer);
+    }
+
+    /** Updates {@code ws.x} in place. {@code perFrame} tokens per frame; cos/sin are this call's RoPE tables. */
+    void forward(Workspace ws, int perFrame, KvCache kv, TextCache text, int layer, Buf cos, Buf sin) {
+        int n = ws.tokens, frames = ws.frames;
+        long d6 = 6L * dim;
+        for (int f = 0; f < frames; f++) be.add(modulation, ws.tmod.view(f * d6, d6), ws.mod.view(f * d6, d6));
+
+        // self-attention: LN1, modulate per frame, attend, gated residual
+        be.layerNorm(ws.x, ws.h, n, dim, eps, null, null);
+        modulate(ws, ws.h, perFrame, 0);
+        selfAttn.forward(ws.h, ws.out, n, kv, cos, sin, ws.q, ws.attn);
+        gatedAdd(ws, perFrame, 2);
+
+        // cross-attention: affine LN3, no gate
+        be.layerNorm(ws.x, ws.h, n, dim, eps, norm3W, norm3B);
+        crossAttn.forward(ws.h, ws.out, n, text.k[layer], text.v[layer], text.length, ws.q, ws.attn);
+        be.add(ws.x, ws.out, ws.x);
+
+        // FFN: LN2, modulate per frame, GELU-tanh MLP, gated residual
+        be.layerNorm(ws.x, ws.h, n, dim, eps, null, null);
+        modulate(ws, ws.h, perFrame, 3);
+        be.linear(ws.h, ws.ffn, n, ffn0, ffn0b);
+        be.gelu(ws.ffn, ws.ffn, true);
+        be.linear(ws.ffn, ws.out, n, ffn2, ffn2b);
+        gatedAdd(ws, perFrame, 5);
+    }
+
+    /** The clean-pass shortcut for the last layer: only this call's K/V are needed (spec §3.4). */
+    void writeKvOnly(Workspace ws, int perFrame, KvCache kv, Buf cos, Buf sin) {
+        int n = ws.tokens, frames = ws.frames;
+        long d6 = 6L * dim;
+        for (int f = 0; f < frames; f++) be.add(modulation, ws.tmod.view(f * d6, d6), ws.mod.view(f * d6, d6));
+        be.layerNorm(ws.x, ws.h, n, dim, eps, null, null);
+        modulate(ws, ws.h, perFrame, 0);
+        selfAttn.writeKv(ws.h, n, kv, cos, sin);
+    }
+
+    /** {@code h[f] = h[f]·(1 + mod[f, chunk+1]) + mod[f, chunk]} for every frame. */
+    private void modulate(Workspace ws, Buf h, int perFrame, int chunk) {
+        long rowLen = (long) perFrame * dim;
+        for (int f = 0; f < ws.frames; f++) {
+            Buf rows = h.view(f * rowLen, rowLen);
+            be.modulate(rows, chunkOf(ws, f, chunk), chunkOf(ws, f, chunk + 1), rows, perFrame, dim);
+        }
+    }
+
+    /** {@code x[f] += out[f] · mod[f, chunk]} for every frame. */
+    private void gatedAdd(Workspace ws, int perFrame, int chunk) {
+        long rowLen = (long) perFrame * dim;
+        for (int f = 0; f < ws.frames; f++) {
+            be.gatedAdd(ws.x.view(f * rowLen, rowLen), ws.out.view(f * rowLen, rowLen), chunkOf(ws, f, chunk), perFrame, dim);
+        }
+    }
+
+    private Buf chunkOf(Workspace ws, int frame, int chunk) {
+        return ws.mod.view((6L * frame + chunk) * dim, dim);
+    }
+}

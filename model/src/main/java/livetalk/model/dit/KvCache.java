@@ -1,0 +1,171 @@
+package livetalk.model.dit;
+
+import livetalk.kernels.Backend;
+import livetalk.kernels.Buf;
+
+/**
+ * The self-attention KV cache of all DiT layers with identity sinks and a rolling window
+ * (spec §3.5, §4): per layer K (after RoPE) and V, each {@code [capacity, D]} with
+ * {@code capacity = localAttnFrames · frameSeqLength} tokens. The first {@code sinkFrames} frames
+ * ever written are never evicted; the rest rolls. Positions are absolute: a cached key keeps the
+ * RoPE rotation of the frame it was computed for.
+ *
+ * <p>Every layer follows the same index arithmetic, so the indices are kept once here:
+ * {@code globalEnd} (absolute token index one past the last token written) and {@code localEnd}
+ * (slot one past the last occupied slot). A DiT call first calls {@link #beginCall}, which rolls
+ * the window if needed and moves the indices, then each layer writes its new tokens into
+ * {@link #writeStart()}..{@link #localEnd()} and attends over slots {@code [0, localEnd)}.
+ *
+ * <p>The official read slice is {@code [max(0, localEnd − localAttnFrames·1024), localEnd)}; with
+ * at most 1024 tokens per frame (512×512 and below) that is every valid slot, which is what this
+ * class attends to.
+ */
+public final class KvCache {
+    private final Backend backend;
+    private final int layers, dim, frameSeqLength, localAttnFrames, sinkFrames, capacity;
+    private final Buf[] k, v;
+    /** Absolute token index held by each slot (−1 when empty): bookkeeping for tests and debugging. */
+    private final long[] slotToken;
+    private long globalEnd;
+    private int localEnd, newTokens;
+
+    public KvCache(Backend backend, int layers, int dim, int frameSeqLength, int localAttnFrames, int sinkFrames) {
+        if (sinkFrames < 0 || sinkFrames >= localAttnFrames) {
+            throw new IllegalArgumentException("sinkFrames " + sinkFrames + " must be in [0, localAttnFrames=" + localAttnFrames + ")");
+        }
+        this.backend = backend;
+        this.layers = layers;
+        this.dim = dim;
+        this.frameSeqLength = frameSeqLength;
+        this.localAttnFrames = localAttnFrames;
+        this.sinkFrames = sinkFrames;
+        this.capacity = localAttnFrames * frameSeqLength;
+        this.k = new Buf[layers];
+        this.v = new Buf[layers];
+        for (int i = 0; i < layers; i++) {
+            k[i] = backend.alloc((long) capacity * dim);
+            v[i] = backend.alloc((long) capacity * dim);
+        }
+        slotToken = new long[capacity];
+        reset();
+    }
+
+    /** Empties the cache (a new video). */
+    public void reset() {
+        globalEnd = 0;
+        localEnd = 0;
+        newTokens = 0;
+        java.util.Arrays.fill(slotToken, -1);
+    }
+
+    /**
+     * Prepares the write of {@code n} tokens starting at absolute token {@code currentStart}
+     * (spec §3.5): on the first call of a new block ({@code currentStart + n > globalEnd}) with a
+     * full cache, evicts the oldest non-sink tokens by moving the rolling part down; then moves
+     * the indices. Later calls of the same block overwrite the same slots.
+     */
+    public void beginCall(long currentStart, int n) {
+        long currentEnd = currentStart + n;
+        int sinkTokens = sinkFrames * frameSeqLength;
+        int newLocalEnd;
+        if (currentEnd > globalEnd && localEnd + n > capacity) {
+            int evicted = localEnd + n - capacity;
+            int rolled = localEnd - evicted - sinkTokens;
+            if (rolled < 0) {
+                throw new IllegalArgumentException(n + " new tokens do not fit a cache of " + capacity + " tokens with "
+                        + sinkTokens + " sink tokens");
+            }
+            move(sinkTokens + evicted, sinkTokens, rolled);
+            newLocalEnd = (int) (localEnd + (currentEnd - globalEnd) - evicted);
+        } else {
+            newLocalEnd = (int) (localEnd + (currentEnd - globalEnd));
+        }
+        if (newLocalEnd - n < 0 || newLocalEnd > capacity) {
+            throw new IllegalStateException("KV write [" + (newLocalEnd - n) + ", " + newLocalEnd + ") outside the cache of " + capacity
+                    + " (currentStart " + currentStart + ", globalEnd " + globalEnd + ")");
+        }
+        for (int i = 0; i < n; i++) slotToken[newLocalEnd - n + i] = currentStart + i;
+        globalEnd = currentEnd;
+        localEnd = newLocalEnd;
+        newTokens = n;
+    }
+
+    /**
+     * Moves {@code count} token rows from slot {@code from} down to slot {@code to} in every layer.
+     * Copies in chunks no longer than the distance so no chunk overlaps its own source (safe on any
+     * backend's copy).
+     */
+    private void move(int from, int to, int count) {
+        if (count <= 0) return;
+        int step = from - to;
+        for (int done = 0; done < count; done += step) {
+            int len = Math.min(step, count - done);
+            for (int l = 0; l < layers; l++) {
+                backend.copy(k[l].view((long) (from + done) * dim, (long) len * dim), k[l].view((long) (to + done) * dim, (long) len * dim));
+                backend.copy(v[l].view((long) (from + done) * dim, (long) len * dim), v[l].view((long) (to + done) * dim, (long) len * dim));
+            }
+            System.arraycopy(slotToken, from + done, slotToken, to + done, len);
+        }
+        java.util.Arrays.fill(slotToken, to + count, from + count, -1);
+    }
+
+    /** The slots the current call writes: {@code [writeStart(), localEnd())}. */
+    public int writeStart() {
+        return localEnd - newTokens;
+    }
+
+    /** Layer {@code l}'s slots for the current call's new keys, {@code [n, D]}. */
+    public Buf newKeys(int l) {
+        return k[l].view((long) writeStart() * dim, (long) newTokens * dim);
+    }
+
+    public Buf newValues(int l) {
+        return v[l].view((long) writeStart() * dim, (long) newTokens * dim);
+    }
+
+    /** Layer {@code l}'s valid keys, {@code [localEnd, D]}, post-RoPE. */
+    public Buf keys(int l) {
+        return k[l].view(0, (long) localEnd * dim);
+    }
+
+    public Buf values(int l) {
+        return v[l].view(0, (long) localEnd * dim);
+    }
+
+    public long globalEnd() {
+        return globalEnd;
+    }
+
+    public int localEnd() {
+        return localEnd;
+    }
+
+    public int capacity() {
+        return capacity;
+    }
+
+    public int layers() {
+        return layers;
+    }
+
+    public int dim() {
+        return dim;
+    }
+
+    public int frameSeqLength() {
+        return frameSeqLength;
+    }
+
+    public int sinkFrames() {
+        return sinkFrames;
+    }
+
+    public int localAttnFrames() {
+        return localAttnFrames;
+    }
+
+    /** Absolute token index in each valid slot, {@code [localEnd]}. */
+    public long[] slotTokens() {
+        return java.util.Arrays.copyOf(slotToken, localEnd);
+    }
+}

@@ -1,0 +1,30 @@
+package livetalk.model.dit;
+
+import livetalk.kernels.Buf;
+
+/**
+ * The prompt-dependent part of a DiT call, computed once per prompt (spec §2.4 "Caching"): the
+ * embedded context {@code [L, D]} and every layer's cross-attention K and V {@code [L, D]}.
+ */
+public final class TextCache {
+    final int length;
+    final Buf embedded;
+    final Buf[] k, v;
+
+    TextCache(int length, Buf embedded, Buf[] k, Buf[] v) {
+        this.length = length;
+        this.embedded = embedded;
+        this.k = k;
+        this.v = v;
+    }
+
+    /** Text positions L. */
+    public int length() {
+        return length;
+    }
+
+    /** {@code text_embedding(context)}, {@code [L, D]}. */
+    public Buf embedded() {
+        return embedded;
+    }
+}

@@ -1,0 +1,44 @@
+package livetalk.model.dit;
+
+import livetalk.kernels.Backend;
+import livetalk.kernels.Buf;
+
+/**
+ * Activation buffers of one DiT call, allocated once for a token count and reused by every
+ * layer and every call of the same size. Letters: F frames, N tokens, D width.
+ */
+final class Workspace {
+    final int tokens, frames;
+    final Buf x;        // [N, D] residual stream
+    final Buf h;        // [N, D] normed / modulated input of a sub-layer
+    final Buf q;        // [N, D] queries
+    final Buf attn;     // [N, D] attention output before Wo
+    final Buf out;      // [N, D] sub-layer output
+    final Buf ffn;      // [N, ffn]
+    final Buf mod;      // [F, 6D] modulation + tmod of one block
+    final Buf temb;     // [F, D]
+    final Buf tmod;     // [F, 6D]
+    final Buf headMod;  // [F, 2D] head modulation + temb
+    final Buf headOut;  // [N, patchOut]
+    final Buf audio;    // [nProj, F, D]
+    final Buf patchIn;  // [N, inDim·ph·pw] patchified input
+
+    Workspace(Backend be, DitConfig cfg, int frames, int tokens) {
+        this.tokens = tokens;
+        this.frames = frames;
+        long nd = (long) tokens * cfg.dim();
+        x = be.alloc(nd);
+        h = be.alloc(nd);
+        q = be.alloc(nd);
+        attn = be.alloc(nd);
+        out = be.alloc(nd);
+        ffn = be.alloc((long) tokens * cfg.ffnDim());
+        mod = be.alloc(6L * frames * cfg.dim());
+        temb = be.alloc((long) frames * cfg.dim());
+        tmod = be.alloc(6L * frames * cfg.dim());
+        headMod = be.alloc(2L * frames * cfg.dim());
+        headOut = be.alloc((long) tokens * cfg.patchOut());
+        patchIn = be.alloc((long) tokens * cfg.inDim() * cfg.patchH() * cfg.patchW());
+        audio = be.alloc(Math.max(1L, (long) cfg.numAudioProjs() * frames * cfg.dim()));
+    }
+}

@@ -1,0 +1,172 @@
+package livetalk.sampler;
+
+import livetalk.model.dit.CausalDit;
+import livetalk.model.dit.KvCache;
+import livetalk.model.dit.TextCache;
+
+/**
+ * Block-wise autoregressive generation (spec §3.4, {@code CausalInferencePipeline.inference} of
+ * {@code scripts/inference_example.py}). Each block of {@code framesPerBlock} latent frames runs
+ * the step list (4 DiT calls), then one clean pass at t = 0 that refreshes the KV cache with
+ * the block's final latents. Blocks are generated one at a time ({@link #nextBlock}), so a
+ * stream or a long session just keeps calling it; memory stays constant once the KV window is
+ * full (the cache is a fixed-size ring with sinks, spec §3.5).
+ *
+ * <p>Layouts: latents {@code [F, C, h, w]}, audio conditioning {@code [nProj, F, D]}.
+ */
+public final class CausalInference {
+    /** Block geometry and cache policy. Officially 3 frames per block, a 15-frame window, 9 sink frames (spec §4). */
+    public record Settings(int framesPerBlock, int localAttnFrames, int sinkFrames) {
+        public static Settings official() {
+            return new Settings(3, 15, 9);
+        }
+    }
+
+    /** Observes every DiT call: step index, or −1 for the clean pass (then {@code flow} and {@code x0} are null). */
+    public interface CallListener {
+        void onCall(int block, int step, float timestep, float[] xIn, float[] flow, float[] x0);
+    }
+
+    private final CausalDit dit;
+    private final Settings settings;
+    private final FlowMatchSchedule schedule;
+    private final float[] stepTimesteps;
+    private final NoiseSource noise;
+    private final int channels;
+    private CallListener listener;
+
+    private KvCache kv;
+    private TextCache text;
+    private float[] refLatent;
+    private int latentH, latentW, block;
+
+    /**
+     * @param stepTimesteps the timesteps fed to the DiT per step (e.g. {@code schedule.embeddingTimesteps(true)});
+     *                      σ is looked up by nearest scheduler timestep
+     * @param noise         the re-noising draws, {@code framesPerBlock·C·h·w} values each
+     */
+    public CausalInference(CausalDit dit, Settings settings, FlowMatchSchedule schedule, float[] stepTimesteps, NoiseSource noise) {
+        this.dit = dit;
+        this.settings = settings;
+        this.schedule = schedule;
+        this.stepTimesteps = stepTimesteps.clone();
+        this.noise = noise;
+        this.channels = dit.config().outDim();
+    }
+
+    public void setListener(CallListener listener) {
+        this.listener = listener;
+    }
+
+    /** Starts a new video: reference latent {@code [C, h, w]}, text cache of the prompt. Resets the KV cache. */
+    public void start(float[] refLatent, int latentH, int latentW, TextCache text) {
+        if (refLatent.length != channels * latentH * latentW) {
+            throw new IllegalArgumentException("reference latent: " + refLatent.length + " values, expected " + channels + "×" + latentH + "×" + latentW);
+        }
+        this.refLatent = refLatent.clone();
+        this.latentH = latentH;
+        this.latentW = latentW;
+        this.text = text;
+        int perFrame = dit.frameSeqLength(latentH, latentW);
+        if (kv == null || kv.frameSeqLength() != perFrame) {
+            kv = dit.newKvCache(perFrame, settings.localAttnFrames(), settings.sinkFrames());
+        } else {
+            kv.reset();
+        }
+        block = 0;
+    }
+
+    public KvCache kvCache() {
+        return kv;
+    }
+
+    /** Index of the next block to generate. */
+    public int blockIndex() {
+        return block;
+    }
+
+    /**
+     * Generates the next block: {@code blockNoise [Fb, C, h, w]} is its initial noise,
+     * {@code audio [nProj, Fb, D]} its audio conditioning. Returns the clean latents {@code [Fb, C, h, w]}.
+     */
+    public float[] nextBlock(float[] blockNoise, float[] audio) {
+        int fb = settings.framesPerBlock(), frame = latentH * latentW * channels;
+        long startFrame = (long) block * fb;
+        if (blockNoise.length != fb * frame) {
+            throw new IllegalArgumentException("block noise: " + blockNoise.length + " values, expected " + fb * frame);
+        }
+        float[] y = conditioning(startFrame, fb);
+        float[] x = blockNoise.clone();
+        float[] x0 = null;
+        for (int i = 0; i < stepTimesteps.length; i++) {
+            float t = stepTimesteps[i];
+            if (startFrame == 0) System.arraycopy(refLatent, 0, x, 0, frame);   // frame 0 := reference, every step (§3.4)
+            float[] v = dit.forward(input(x, y, t, audio, startFrame), kv, text);
+            double sigma = schedule.sigmaAt(t);
+            x0 = new float[x.length];
+            for (int k = 0; k < x.length; k++) x0[k] = (float) ((double) x[k] - sigma * (double) v[k]);   // float64, spec §3.4
+            if (listener != null) listener.onCall(block, i, t, x.clone(), v, x0.clone());
+            if (i + 1 < stepTimesteps.length) {
+                float s = schedule.sigmaAt(stepTimesteps[i + 1]);
+                float[] eps = noise.next(x0.length);
+                float keep = 1f - s;                                            // add_noise in float32
+                for (int k = 0; k < x.length; k++) x[k] = keep * x0[k] + s * eps[k];
+            }
+        }
+        if (startFrame == 0) System.arraycopy(refLatent, 0, x0, 0, frame);      // and after the last step
+        // clean pass at t = 0: overwrites this block's cache slots with clean K/V; output unused
+        dit.refreshCache(input(x0, y, 0f, audio, startFrame), kv, text);
+        if (listener != null) listener.onCall(block, -1, 0f, x0.clone(), null, null);
+        block++;
+        return x0;
+    }
+
+    /** Whole video: {@code noise [F, C, h, w]}, {@code audio [nProj, F, D]}; F a multiple of the block size. */
+    public float[] generate(float[] allNoise, float[] audio, int frames) {
+        int fb = settings.framesPerBlock(), frame = latentH * latentW * channels;
+        if (frames % fb != 0) throw new IllegalArgumentException(frames + " latent frames is not a multiple of " + fb);
+        float[] out = new float[frames * frame];
+        for (int b = 0; b < frames / fb; b++) {
+            float[] bn = java.util.Arrays.copyOfRange(allNoise, b * fb * frame, (b + 1) * fb * frame);
+            float[] lat = nextBlock(bn, audioSlice(audio, frames, b * fb, fb));
+            System.arraycopy(lat, 0, out, b * fb * frame, lat.length);
+        }
+        return out;
+    }
+
+    /** Frames {@code [start, start+count)} of an audio conditioning {@code [nProj, F, D]}. */
+    public float[] audioSlice(float[] audio, int frames, int start, int count) {
+        int d = dit.config().dim(), n = dit.config().numAudioProjs();
+        float[] out = new float[n * count * d];
+        for (int j = 0; j < n; j++) System.arraycopy(audio, (j * frames + start) * d, out, j * count * d, count * d);
+        return out;
+    }
+
+    private CausalDit.Input input(float[] x, float[] y, float t, float[] audio, long startFrame) {
+        int fb = settings.framesPerBlock();
+        float[] ts = new float[fb];
+        java.util.Arrays.fill(ts, t);                  // one timestep for every frame of the block
+        return new CausalDit.Input(x, y, fb, latentH, latentW, ts, audio, startFrame);
+    }
+
+    /**
+     * The image conditioning y for frames {@code [start, start+count)}, {@code [C + 1, count, h, w]}:
+     * the reference latent on every frame plus a mask channel that is 0 on frame 0 and 1 on all
+     * others (spec §1.6, trap §10.6).
+     */
+    public float[] conditioning(long start, int count) {
+        return conditioning(refLatent, channels, latentH, latentW, start, count);
+    }
+
+    public static float[] conditioning(float[] ref, int channels, int h, int w, long start, int count) {
+        int plane = h * w;
+        float[] y = new float[(channels + 1) * count * plane];
+        for (int c = 0; c < channels; c++) {
+            for (int f = 0; f < count; f++) System.arraycopy(ref, c * plane, y, (c * count + f) * plane, plane);
+        }
+        for (int f = 0; f < count; f++) {
+            java.util.Arrays.fill(y, (channels * count + f) * plane, (channels * count + f + 1) * plane, start + f == 0 ? 0f : 1f);
+        }
+        return y;
+    }
+}
