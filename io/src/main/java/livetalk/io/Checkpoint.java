@@ -24,7 +24,7 @@ public interface Checkpoint extends AutoCloseable {
     /** The tensor called {@code name}, or null. */
     Tensor find(String name);
 
-    /** Free-form string metadata (safetensors {@code __metadata__}; empty for .pth). */
+    /** Free-form string metadata (safetensors {@code __metadata__}; for .pth the str/int/float/bool entries of the dict, usually none). */
     Map<String, String> metadata();
 
     /** The tensor called {@code name}; a missing name is a {@link CheckpointException} that names it and the file. */

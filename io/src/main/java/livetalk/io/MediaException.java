@@ -5,4 +5,8 @@ public class MediaException extends RuntimeException {
     public MediaException(String message) {
         super(message);
     }
+
+    public MediaException(String message, Throwable cause) {
+        super(message, cause);
+    }
 }

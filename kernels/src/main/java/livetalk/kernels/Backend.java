@@ -99,6 +99,52 @@ public interface Backend extends AutoCloseable {
     /** {@code x[r, :] += y[r, :] · gate[:]} in place: the gated residual add. */
     void gatedAdd(Buf x, Buf y, Buf gate, int rows, int dim);
 
+    // ================================================================== VAE: convolutions, channel norm, resampling
+    // Activations here are frame-major: [T, C, H, W] (row-major, W fastest), so one frame is a
+    // contiguous [C, H, W] block laid out like a PyTorch image, and a clip grows by appending
+    // frames. The Wan VAE (spec §5) is the user of this section.
+
+    /**
+     * Zero-padded 3-D convolution (cross-correlation, like PyTorch's Conv3d).
+     *
+     * <p>Input sequence: {@code s.padFront()} zero frames, then the {@code histFrames} frames of
+     * {@code hist} (may be null when 0), then the {@code frames} frames of {@code x}. Each frame is
+     * {@code [s.cin(), h, w]}; index that sequence with τ. Spatially, rows −padTop.. and columns
+     * −padLeft.. outside {@code [0,h)×[0,w)} read as zero. With
+     * {@code T' = s.outFrames(histFrames + frames)}, {@code H' = s.outH(h)}, {@code W' = s.outW(w)}:
+     *
+     * <pre>
+     * out[t, o, y, x] = bias[o] + Σ_{c, dt, dy, dx} W[o, c, dt, dy, dx] ·
+     *                   in[τ = t·st + dt, c, y·sh + dy − padTop, x·sw + dx − padLeft]
+     * </pre>
+     *
+     * out is {@code [T', cout, H', W']}. The weight is {@code [cout, cin, kt, kh, kw]} (a 4-D
+     * {@code [cout, cin, kh, kw]} weight is accepted when kt = 1: only the element count is checked);
+     * bias is {@code [cout]} or null. out must not overlap hist or x.
+     */
+    void conv3d(Buf hist, int histFrames, Buf x, int frames, int h, int w, Buf out, Conv3dSpec s, Weight weight, Weight bias);
+
+    /**
+     * The Wan VAE's RMS norm over channels (spec §5.1), optionally followed by SiLU. x and out are
+     * {@code [frames, channels, pixels]}; for each frame t and pixel p, with
+     * {@code n = sqrt(Σ_c x[t,c,p]²)}: {@code y = x[t,c,p] / max(n, eps) · sqrt(channels) · gamma[c]},
+     * and {@code out[t,c,p] = silu ? y·sigmoid(y) : y}. gamma has {@code channels} elements (any shape,
+     * e.g. [C,1,1,1]). In place allowed.
+     */
+    void rmsNormChannels(Buf x, Buf out, int frames, int channels, int pixels, float eps, Weight gamma, boolean silu);
+
+    /**
+     * Nearest-neighbour 2× spatial upsampling: x is {@code [planes, h, w]}, out is
+     * {@code [planes, 2h, 2w]}, {@code out[p, y, x] = x[p, y/2, x/2]} (integer division; PyTorch's
+     * 'nearest' and 'nearest-exact' agree at scale 2).
+     */
+    void upsampleNearest2x(Buf x, Buf out, int planes, int h, int w);
+
+    /** {@code out[j, i] = x[i, j]} for x of {@code [rows, cols]} and out of {@code [cols, rows]}; must not overlap. */
+    void transpose(Buf x, Buf out, int rows, int cols);
+
+    // ================================================================== end of the VAE section
+
     /** Releases device resources; buffers must not be used afterwards. */
     @Override
     default void close() {

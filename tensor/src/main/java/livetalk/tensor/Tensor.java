@@ -52,19 +52,25 @@ public final class Tensor {
             throw new TensorException("shape " + Arrays.toString(shape) + " and strides " + Arrays.toString(strides) + " differ in rank");
         }
         long lo = offset, hi = offset;
+        boolean overflow = false;
         for (int d = 0; d < shape.length; d++) {
             if (shape[d] < 0) {
                 throw new TensorException("negative dimension in shape " + Arrays.toString(shape));
             }
             if (shape[d] == 0) {
                 lo = hi = offset;
+                overflow = false;
                 break;
             }
-            long reach = Math.multiplyExact(shape[d] - 1, strides[d]);
-            if (reach < 0) lo += reach; else hi += reach;
+            try { // reaches past 2^63 must not wrap around into the storage
+                long reach = Math.multiplyExact(shape[d] - 1, strides[d]);
+                if (reach < 0) lo = Math.addExact(lo, reach); else hi = Math.addExact(hi, reach);
+            } catch (ArithmeticException e) {
+                overflow = true;
+            }
         }
         long capacity = storage.byteSize() / dtype.byteSize();
-        if (offset < 0 || lo < 0 || (numel(shape) > 0 && hi >= capacity)) {
+        if (overflow || offset < 0 || offset > capacity || lo < 0 || (numel(shape) > 0 && hi >= capacity)) {
             throw new TensorException("view with offset " + offset + ", shape " + Arrays.toString(shape) + " and strides "
                     + Arrays.toString(strides) + " reaches outside a storage of " + capacity + " " + dtype + " elements");
         }
@@ -186,7 +192,7 @@ public final class Tensor {
     /** Elements {@code [start, start+length)} along dimension {@code dim}, as a view. */
     public Tensor slice(int dim, long start, long length) {
         int d = dim < 0 ? shape.length + dim : dim;
-        if (d < 0 || d >= shape.length || start < 0 || length < 0 || start + length > shape[d]) {
+        if (d < 0 || d >= shape.length || start < 0 || length < 0 || start > shape[d] || length > shape[d] - start) {
             throw new TensorException("slice(" + dim + ", " + start + ", " + length + ") out of range for shape " + Arrays.toString(shape));
         }
         long[] s = shape.clone();
@@ -209,8 +215,12 @@ public final class Tensor {
         return new Tensor(dtype, storage, t.offset, s, st);
     }
 
-    /** Swaps two dimensions, as a view. */
-    public Tensor transpose(int a, int b) {
+    /** Swaps two dimensions, as a view; negative dimensions count from the end. */
+    public Tensor transpose(int dimA, int dimB) {
+        int a = dimA < 0 ? shape.length + dimA : dimA, b = dimB < 0 ? shape.length + dimB : dimB;
+        if (a < 0 || a >= shape.length || b < 0 || b >= shape.length) {
+            throw new TensorException("transpose(" + dimA + ", " + dimB + ") out of range for rank " + shape.length);
+        }
         long[] s = shape.clone();
         long[] st = strides.clone();
         s[a] = shape[b];

@@ -18,10 +18,11 @@ public final class Checks {
                 new RolloutCheck("causal_rollout"),
                 new RolloutCheck("causal_rollout_small_window"),
                 new RolloutCheck("causal_rollout_bf16steps"),
-                new SkippedCheck("vae_encode", "VAE not implemented yet"),
-                new SkippedCheck("vae_decode", "VAE not implemented yet"),
-                new SkippedCheck("t5_forward", "umT5 encoder not implemented yet"),
-                new SkippedCheck("wav2vec_forward", "wav2vec2 not implemented yet"),
-                new SkippedCheck("tokenizer", "SentencePiece tokenizer not implemented yet"));
+                new VaeEncodeCheck(),
+                new VaeDecodeCheck(),
+                new RolloutVaeCheck(),
+                new T5ForwardCheck(),
+                new Wav2VecForwardCheck(),
+                new TokenizerCheck());
     }
 }

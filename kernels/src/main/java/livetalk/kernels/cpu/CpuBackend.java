@@ -3,6 +3,7 @@ package livetalk.kernels.cpu;
 import java.util.Arrays;
 import livetalk.kernels.Backend;
 import livetalk.kernels.Buf;
+import livetalk.kernels.Conv3dSpec;
 import livetalk.kernels.KernelException;
 import livetalk.kernels.Weight;
 import livetalk.tensor.Tensor;
@@ -206,6 +207,55 @@ public final class CpuBackend implements Backend {
             }
         }
     }
+
+    // ================================================================== VAE: convolutions, channel norm, resampling
+    // Fast versions in ConvKernels, scalar references in VaeReferenceKernels.
+
+    @Override
+    public void conv3d(Buf hist, int histFrames, Buf x, int frames, int h, int w, Buf out, Conv3dSpec s, Weight weight, Weight bias) {
+        CpuBuf xb = CpuBuf.of(x), ob = CpuBuf.of(out);
+        CpuBuf hb = histFrames > 0 ? CpuBuf.of(hist) : null;
+        CpuWeight cw = CpuWeight.of(weight), cb = CpuWeight.of(bias);
+        long frame = (long) s.cin() * h * w;
+        if (histFrames < 0 || frames < 0) throw new KernelException("conv3d: negative frame count");
+        if (hb != null) requireSize("conv3d history", histFrames * frame, hb.len());
+        requireSize("conv3d input", frames * frame, xb.len());
+        requireSize("conv3d weight", s.weightSize(), cw.numel());
+        if (cb != null) requireSize("conv3d bias", s.cout(), cb.numel());
+        int tOut = s.outFrames(histFrames + frames);
+        requireSize("conv3d output", (long) tOut * s.cout() * s.outH(h) * s.outW(w), ob.len());
+        ConvKernels.conv3d(hb == null ? null : hb.a(), hb == null ? 0 : hb.off(), histFrames, xb.a(), xb.off(), frames, h, w,
+                ob.a(), ob.off(), s, cw, cb);
+    }
+
+    @Override
+    public void rmsNormChannels(Buf x, Buf out, int frames, int channels, int pixels, float eps, Weight gamma, boolean silu) {
+        CpuBuf xb = CpuBuf.of(x), ob = CpuBuf.of(out);
+        CpuWeight g = CpuWeight.of(gamma);
+        long n = (long) frames * channels * pixels;
+        requireSize("rmsNormChannels input", n, xb.len());
+        requireSize("rmsNormChannels output", n, ob.len());
+        requireSize("rmsNormChannels gamma", channels, g.numel());
+        ConvKernels.rmsNormChannels(xb.a(), xb.off(), ob.a(), ob.off(), frames, channels, pixels, eps, g, silu);
+    }
+
+    @Override
+    public void upsampleNearest2x(Buf x, Buf out, int planes, int h, int w) {
+        CpuBuf xb = CpuBuf.of(x), ob = CpuBuf.of(out);
+        requireSize("upsampleNearest2x input", (long) planes * h * w, xb.len());
+        requireSize("upsampleNearest2x output", 4L * planes * h * w, ob.len());
+        ConvKernels.upsampleNearest2x(xb.a(), xb.off(), ob.a(), ob.off(), planes, h, w);
+    }
+
+    @Override
+    public void transpose(Buf x, Buf out, int rows, int cols) {
+        CpuBuf xb = CpuBuf.of(x), ob = CpuBuf.of(out);
+        requireSize("transpose input", (long) rows * cols, xb.len());
+        requireSize("transpose output", (long) rows * cols, ob.len());
+        ConvKernels.transpose(xb.a(), xb.off(), ob.a(), ob.off(), rows, cols);
+    }
+
+    // ================================================================== end of the VAE section
 
     static void requireSize(String what, long expected, long found) {
         if (expected != found) {

@@ -1,0 +1,248 @@
+package livetalk.kernels.cpu;
+
+import java.util.Collections;
+import java.util.Map;
+import java.util.WeakHashMap;
+import java.util.stream.IntStream;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+import livetalk.kernels.Conv3dSpec;
+
+/**
+ * Fast CPU kernels for the VAE section of the backend, checked against {@link VaeReferenceKernels}.
+ *
+ * <p>conv3d works one output row (frame t, row y) per task, in parallel over rows: it gathers the
+ * receptive field of the row into a panel {@code P[k][x]} (k = ((dt·kh + dy)·kw + dx)·cin + c, x the
+ * output column, zero where the input is padding; an im2col of a single row) and multiplies it by
+ * the weight repacked as {@code W[k][o]}, a GEMM with the output columns in vector lanes. K is
+ * blocked so a panel block stays in L2. Taps that fall on front time padding are skipped entirely,
+ * so the first frame of a causal conv costs a third of a full one.
+ */
+final class ConvKernels {
+    private ConvKernels() {
+    }
+
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+
+    /** Repacked weights, one per weight tensor (a conv's weight always has one geometry). */
+    private static final Map<CpuWeight, float[]> PACKED = Collections.synchronizedMap(new WeakHashMap<>());
+
+    private static final class Scratch {
+        float[] panel = new float[0];
+        float[] acc = new float[0];
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    /** {@code W[k][o]} with k = ((dt·kh + dy)·kw + dx)·cin + c, from PyTorch's {@code [o][c][dt][dy][dx]}. */
+    static float[] packed(CpuWeight w, Conv3dSpec s) {
+        float[] p = PACKED.get(w);
+        if (p != null) return p;
+        int cin = s.cin(), cout = s.cout(), kt = s.kt(), kh = s.kh(), kw = s.kw();
+        float[] q = new float[Math.toIntExact(s.weightSize())];
+        IntStream.range(0, cout).parallel().forEach(o -> {
+            long src = (long) o * cin * kt * kh * kw;
+            for (int c = 0; c < cin; c++) {
+                for (int dt = 0; dt < kt; dt++) {
+                    for (int dy = 0; dy < kh; dy++) {
+                        for (int dx = 0; dx < kw; dx++) {
+                            q[(((dt * kh + dy) * kw + dx) * cin + c) * cout + o] = w.at(src++);
+                        }
+                    }
+                }
+            }
+        });
+        PACKED.put(w, q);
+        return q;
+    }
+
+    static void conv3d(float[] hist, int histOff, int histFrames, float[] x, int xOff, int frames, int h, int w,
+                       float[] out, int outOff, Conv3dSpec s, CpuWeight weight, CpuWeight bias) {
+        int tOut = s.outFrames(histFrames + frames), hOut = s.outH(h), wOut = s.outW(w);
+        float[] wk = packed(weight, s);
+        float[] b = new float[s.cout()];
+        if (bias != null) for (int o = 0; o < b.length; o++) b[o] = bias.at(o);
+        IntStream.range(0, tOut * hOut).parallel().forEach(task -> {
+            int t = task / hOut, y = task % hOut;
+            row(hist, histOff, histFrames, x, xOff, h, w, out, outOff, s, wk, b, t, y, hOut, wOut);
+        });
+    }
+
+    private static void row(float[] hist, int histOff, int histFrames, float[] x, int xOff, int h, int w,
+                            float[] out, int outOff, Conv3dSpec s, float[] wk, float[] bias, int t, int y, int hOut, int wOut) {
+        int cin = s.cin(), cout = s.cout(), kt = s.kt(), kh = s.kh(), kw = s.kw();
+        int wp = (wOut + L - 1) / L * L;
+        int tapK = kh * kw * cin;                                 // k values per time tap
+        int dtMin = Math.max(0, s.padFront() - t * s.st());       // taps before this one read zero frames
+        int kBegin = Math.min(dtMin, kt) * tapK, kEnd = kt * tapK;
+        Scratch sc = SCRATCH.get();
+        if (sc.panel.length < (kEnd - kBegin) * wp) sc.panel = new float[(kEnd - kBegin) * wp];
+        if (sc.acc.length < cout * wp) sc.acc = new float[cout * wp];
+        float[] panel = sc.panel, acc = sc.acc;
+        int frame = cin * h * w;
+
+        // 1. Gather the receptive field of output row (t, y): P[k - kBegin][x].
+        for (int dt = dtMin; dt < kt; dt++) {
+            int tau = t * s.st() + dt - s.padFront();
+            float[] src = tau < histFrames ? hist : x;
+            int fBase = tau < histFrames ? histOff + tau * frame : xOff + (tau - histFrames) * frame;
+            for (int dy = 0; dy < kh; dy++) {
+                int yi = y * s.sh() + dy - s.padTop();
+                for (int dx = 0; dx < kw; dx++) {
+                    int k0 = ((dt * kh + dy) * kw + dx) * cin - kBegin;
+                    for (int c = 0; c < cin; c++) {
+                        int p = (k0 + c) * wp;
+                        if (yi < 0 || yi >= h) {
+                            java.util.Arrays.fill(panel, p, p + wp, 0f);
+                            continue;
+                        }
+                        int rowBase = fBase + (c * h + yi) * w;
+                        if (s.sw() == 1) {
+                            int lo = Math.max(0, s.padLeft() - dx), hi = Math.min(wOut, w + s.padLeft() - dx);
+                            java.util.Arrays.fill(panel, p, p + Math.min(lo, wp), 0f);
+                            if (hi > lo) System.arraycopy(src, rowBase + lo + dx - s.padLeft(), panel, p + lo, hi - lo);
+                            java.util.Arrays.fill(panel, p + Math.min(Math.max(hi, lo), wp), p + wp, 0f);
+                        } else {
+                            for (int xo = 0; xo < wp; xo++) {
+                                int xi = xo * s.sw() + dx - s.padLeft();
+                                panel[p + xo] = xo < wOut && xi >= 0 && xi < w ? src[rowBase + xi] : 0f;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        // 2. acc[o][x] = bias[o] + Σ_k W[k][o]·P[k][x], K blocked so a panel block stays in cache.
+        for (int o = 0; o < cout; o++) java.util.Arrays.fill(acc, o * wp, o * wp + wp, bias[o]);
+        int kc = Math.max(16, 65536 / wp);
+        for (int k0 = kBegin; k0 < kEnd; k0 += kc) {
+            int k1 = Math.min(kEnd, k0 + kc);
+            int o = 0;
+            for (; o + 4 <= cout; o += 4) {
+                int xv = 0;
+                for (; xv + 3 * L <= wp; xv += 3 * L) tile4x3(wk, panel, acc, k0, k1, kBegin, o, xv, cout, wp);
+                for (; xv < wp; xv += L) tile4x1(wk, panel, acc, k0, k1, kBegin, o, xv, cout, wp);
+            }
+            for (; o < cout; o++) {
+                for (int xv = 0; xv < wp; xv += L) tile1x1(wk, panel, acc, k0, k1, kBegin, o, xv, cout, wp);
+            }
+        }
+
+        // 3. Store the valid columns of the row.
+        for (int o = 0; o < cout; o++) {
+            System.arraycopy(acc, o * wp, out, outOff + ((t * cout + o) * hOut + y) * wOut, wOut);
+        }
+    }
+
+    private static void tile4x3(float[] wk, float[] panel, float[] acc, int k0, int k1, int kBegin, int o, int xv, int cout, int wp) {
+        int a0 = o * wp + xv, a1 = a0 + wp, a2 = a1 + wp, a3 = a2 + wp;
+        FloatVector c00 = FloatVector.fromArray(S, acc, a0), c01 = FloatVector.fromArray(S, acc, a0 + L), c02 = FloatVector.fromArray(S, acc, a0 + 2 * L);
+        FloatVector c10 = FloatVector.fromArray(S, acc, a1), c11 = FloatVector.fromArray(S, acc, a1 + L), c12 = FloatVector.fromArray(S, acc, a1 + 2 * L);
+        FloatVector c20 = FloatVector.fromArray(S, acc, a2), c21 = FloatVector.fromArray(S, acc, a2 + L), c22 = FloatVector.fromArray(S, acc, a2 + 2 * L);
+        FloatVector c30 = FloatVector.fromArray(S, acc, a3), c31 = FloatVector.fromArray(S, acc, a3 + L), c32 = FloatVector.fromArray(S, acc, a3 + 2 * L);
+        for (int k = k0; k < k1; k++) {
+            int p = (k - kBegin) * wp + xv;
+            FloatVector b0 = FloatVector.fromArray(S, panel, p), b1 = FloatVector.fromArray(S, panel, p + L), b2 = FloatVector.fromArray(S, panel, p + 2 * L);
+            int q = k * cout + o;
+            FloatVector w0 = FloatVector.broadcast(S, wk[q]);
+            c00 = b0.fma(w0, c00); c01 = b1.fma(w0, c01); c02 = b2.fma(w0, c02);
+            FloatVector w1 = FloatVector.broadcast(S, wk[q + 1]);
+            c10 = b0.fma(w1, c10); c11 = b1.fma(w1, c11); c12 = b2.fma(w1, c12);
+            FloatVector w2 = FloatVector.broadcast(S, wk[q + 2]);
+            c20 = b0.fma(w2, c20); c21 = b1.fma(w2, c21); c22 = b2.fma(w2, c22);
+            FloatVector w3 = FloatVector.broadcast(S, wk[q + 3]);
+            c30 = b0.fma(w3, c30); c31 = b1.fma(w3, c31); c32 = b2.fma(w3, c32);
+        }
+        c00.intoArray(acc, a0); c01.intoArray(acc, a0 + L); c02.intoArray(acc, a0 + 2 * L);
+        c10.intoArray(acc, a1); c11.intoArray(acc, a1 + L); c12.intoArray(acc, a1 + 2 * L);
+        c20.intoArray(acc, a2); c21.intoArray(acc, a2 + L); c22.intoArray(acc, a2 + 2 * L);
+        c30.intoArray(acc, a3); c31.intoArray(acc, a3 + L); c32.intoArray(acc, a3 + 2 * L);
+    }
+
+    private static void tile4x1(float[] wk, float[] panel, float[] acc, int k0, int k1, int kBegin, int o, int xv, int cout, int wp) {
+        int a0 = o * wp + xv, a1 = a0 + wp, a2 = a1 + wp, a3 = a2 + wp;
+        FloatVector c0 = FloatVector.fromArray(S, acc, a0), c1 = FloatVector.fromArray(S, acc, a1);
+        FloatVector c2 = FloatVector.fromArray(S, acc, a2), c3 = FloatVector.fromArray(S, acc, a3);
+        for (int k = k0; k < k1; k++) {
+            FloatVector b = FloatVector.fromArray(S, panel, (k - kBegin) * wp + xv);
+            int q = k * cout + o;
+            c0 = b.fma(FloatVector.broadcast(S, wk[q]), c0);
+            c1 = b.fma(FloatVector.broadcast(S, wk[q + 1]), c1);
+            c2 = b.fma(FloatVector.broadcast(S, wk[q + 2]), c2);
+            c3 = b.fma(FloatVector.broadcast(S, wk[q + 3]), c3);
+        }
+        c0.intoArray(acc, a0); c1.intoArray(acc, a1); c2.intoArray(acc, a2); c3.intoArray(acc, a3);
+    }
+
+    private static void tile1x1(float[] wk, float[] panel, float[] acc, int k0, int k1, int kBegin, int o, int xv, int cout, int wp) {
+        int a0 = o * wp + xv;
+        FloatVector c0 = FloatVector.fromArray(S, acc, a0);
+        for (int k = k0; k < k1; k++) {
+            c0 = FloatVector.fromArray(S, panel, (k - kBegin) * wp + xv).fma(FloatVector.broadcast(S, wk[k * cout + o]), c0);
+        }
+        c0.intoArray(acc, a0);
+    }
+
+    // ------------------------------------------------------------------ channel norm, resampling, transpose
+
+    static void rmsNormChannels(float[] x, int xOff, float[] out, int outOff, int frames, int channels, int pixels, float eps,
+                                CpuWeight gamma, boolean silu) {
+        final int block = 512;
+        int blocks = (pixels + block - 1) / block;
+        float scale = (float) Math.sqrt(channels);
+        float[] g = new float[channels];
+        for (int c = 0; c < channels; c++) g[c] = gamma.at(c);
+        IntStream.range(0, frames * blocks).parallel().forEach(task -> {
+            int t = task / blocks, p0 = (task % blocks) * block, n = Math.min(block, pixels - p0);
+            int base = t * channels * pixels + p0;
+            float[] inv = new float[n];
+            for (int c = 0; c < channels; c++) {
+                int i = xOff + base + c * pixels;
+                for (int p = 0; p < n; p++) inv[p] += x[i + p] * x[i + p];
+            }
+            for (int p = 0; p < n; p++) inv[p] = scale / Math.max((float) Math.sqrt(inv[p]), eps);
+            for (int c = 0; c < channels; c++) {
+                int i = xOff + base + c * pixels, j = outOff + base + c * pixels;
+                float gc = g[c];
+                if (silu) {
+                    for (int p = 0; p < n; p++) {
+                        float v = x[i + p] * inv[p] * gc;
+                        out[j + p] = (float) (v / (1 + Math.exp(-v)));
+                    }
+                } else {
+                    for (int p = 0; p < n; p++) out[j + p] = x[i + p] * inv[p] * gc;
+                }
+            }
+        });
+    }
+
+    static void upsampleNearest2x(float[] x, int xOff, float[] out, int outOff, int planes, int h, int w) {
+        IntStream.range(0, planes * h).parallel().forEach(task -> {
+            int p = task / h, y = task % h;
+            int src = xOff + (p * h + y) * w;
+            int dst = outOff + (p * 2 * h + 2 * y) * 2 * w;
+            for (int xi = 0; xi < w; xi++) {
+                float v = x[src + xi];
+                out[dst + 2 * xi] = v;
+                out[dst + 2 * xi + 1] = v;
+            }
+            System.arraycopy(out, dst, out, dst + 2 * w, 2 * w);
+        });
+    }
+
+    static void transpose(float[] x, int xOff, float[] out, int outOff, int rows, int cols) {
+        final int b = 32;
+        int rb = (rows + b - 1) / b;
+        IntStream.range(0, rb).parallel().forEach(bi -> {
+            int i0 = bi * b, i1 = Math.min(rows, i0 + b);
+            for (int j0 = 0; j0 < cols; j0 += b) {
+                int j1 = Math.min(cols, j0 + b);
+                for (int i = i0; i < i1; i++) {
+                    for (int j = j0; j < j1; j++) out[outOff + j * rows + i] = x[xOff + i * cols + j];
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,54 @@
+package livetalk.model.text;
+
+import java.nio.file.Path;
+
+/**
+ * The umT5 tokenizer as LiveTalk calls it (spec §7.2): clean the prompt, encode with the
+ * SentencePiece unigram model, keep at most {@code seqLen − 1} pieces, append {@code </s>}, pad
+ * with the pad id (0) to {@code seqLen}; the mask is 1 on real tokens, {@code </s>} included.
+ */
+public final class Umt5Tokenizer {
+    public static final int SEQ_LEN = 512;
+
+    public record Encoding(long[] ids, long[] mask, int length) {
+    }
+
+    private final UnigramTokenizer sp;
+    private final int seqLen;
+    private final boolean ftfyLike;
+
+    public Umt5Tokenizer(UnigramTokenizer sp, int seqLen, boolean ftfyLike) {
+        if (seqLen < 1) throw new IllegalArgumentException("seqLen " + seqLen);
+        this.sp = sp;
+        this.seqLen = seqLen;
+        this.ftfyLike = ftfyLike;
+    }
+
+    public static Umt5Tokenizer load(Path spieceModel) {
+        return new Umt5Tokenizer(UnigramTokenizer.load(spieceModel), SEQ_LEN, true);
+    }
+
+    public UnigramTokenizer pieces() {
+        return sp;
+    }
+
+    /** Cleans the prompt, then {@link #encodeClean}. */
+    public Encoding encode(String prompt) {
+        return encodeClean(PromptCleaner.clean(prompt, ftfyLike));
+    }
+
+    /** Encodes already-cleaned text. */
+    public Encoding encodeClean(String text) {
+        int[] p = sp.encode(text);
+        int eos = sp.model().eosId, pad = Math.max(0, sp.model().padId);
+        if (eos < 0) throw new IllegalArgumentException("the SentencePiece model has no eos id");
+        int n = Math.min(p.length, seqLen - 1);
+        long[] ids = new long[seqLen];
+        long[] mask = new long[seqLen];
+        java.util.Arrays.fill(ids, pad);
+        for (int i = 0; i < n; i++) ids[i] = p[i];
+        ids[n] = eos;
+        for (int i = 0; i <= n; i++) mask[i] = 1;
+        return new Encoding(ids, mask, n + 1);
+    }
+}

@@ -1,0 +1,136 @@
+package livetalk.model.vae;
+
+import livetalk.io.Checkpoint;
+import livetalk.io.CheckpointException;
+import livetalk.kernels.Backend;
+import livetalk.kernels.Buf;
+import livetalk.kernels.Conv3dSpec;
+import livetalk.kernels.Weight;
+import livetalk.tensor.Tensor;
+
+/**
+ * A causal 3-D convolution (spec §5.1): declared padding {@code (pt, ph, pw)} becomes {@code 2·pt}
+ * zero frames in front only and {@code ph}/{@code pw} on both spatial sides.
+ *
+ * <p>Streaming: the conv keeps the last {@link #CACHE_T} frames of its input sequence. A call
+ * convolves [cached frames, new frames] and pads with {@code 2·pt − cached} zero frames, exactly as
+ * the official feature cache does, so feeding a sequence in any chunking gives the same output as
+ * one call over the whole sequence. Convs without time padding (1×1×1) keep no cache.
+ */
+final class CausalConv3d {
+    /** Frames of history kept per conv ({@code CACHE_T} in wan/modules/vae.py). */
+    static final int CACHE_T = 2;
+
+    private final Backend backend;
+    private final String name;
+    private final Conv3dSpec spec;
+    private final Weight weight, bias;
+    private Buf cache;            // [CACHE_T, cin, h, w]
+    private int cached;           // frames held in the cache (0 after reset)
+    private int cacheH, cacheW;
+
+    private CausalConv3d(Backend backend, String name, Conv3dSpec spec, Weight weight, Weight bias) {
+        this.backend = backend;
+        this.name = name;
+        this.spec = spec;
+        this.weight = weight;
+        this.bias = bias;
+    }
+
+    /** Loads {@code prefix.weight [out, in, kt, kh, kw]} and {@code prefix.bias}, with the declared padding {@code (pt, ph, pw)}. */
+    static CausalConv3d load(Checkpoint ckpt, String prefix, Backend backend, int pt, int ph, int pw) {
+        Tensor w = ckpt.get(prefix + ".weight");
+        if (w.rank() != 5) {
+            throw new CheckpointException(ckpt.path() + ": tensor '" + prefix + ".weight' has shape " + java.util.Arrays.toString(w.shape())
+                    + ", expected a 5-D Conv3d weight [out, in, kt, kh, kw]");
+        }
+        Tensor b = ckpt.get(prefix + ".bias");
+        Conv3dSpec spec = Conv3dSpec.of((int) w.dim(1), (int) w.dim(0), (int) w.dim(2), (int) w.dim(3), (int) w.dim(4), 2 * pt, ph, pw);
+        return new CausalConv3d(backend, prefix, spec, backend.weight(w), backend.weight(b));
+    }
+
+    int cin() {
+        return spec.cin();
+    }
+
+    int cout() {
+        return spec.cout();
+    }
+
+    Conv3dSpec spec() {
+        return spec;
+    }
+
+    /** Forgets the history (the official {@code clear_cache}). */
+    void reset() {
+        cached = 0;
+    }
+
+    /** Output shape for an input of {@code frames} frames following the current history. */
+    int outFrames(int frames) {
+        return spec.padFront() == 0 ? spec.outFrames(frames) : spec.withPadFront(spec.padFront() - cached).outFrames(cached + frames);
+    }
+
+    /** x {@code [T, cin, H, W]} → out slot {@code [T', cout, H', W']}, then remembers the input's last frames. */
+    Activation forward(Activation x, Buf outBuf) {
+        check(x);
+        if (spec.padFront() == 0) {
+            // 1×1×1 (or any conv without time padding): no history, as in the official forward.
+            Activation out = shaped(outBuf, spec.outFrames(x.frames()), x);
+            backend.conv3d(null, 0, x.buf(), x.frames(), x.h(), x.w(), out.buf(), spec, weight, bias);
+            return out;
+        }
+        if (cached > 0 && (cacheH != x.h() || cacheW != x.w())) {
+            throw new IllegalStateException(name + ": frame size changed from " + cacheH + "x" + cacheW + " to " + x.h() + "x" + x.w()
+                    + " without a reset");
+        }
+        Conv3dSpec s = spec.withPadFront(spec.padFront() - Math.min(cached, spec.padFront()));
+        int hist = Math.min(cached, spec.padFront());
+        Activation out = shaped(outBuf, s.outFrames(hist + x.frames()), x);
+        Buf h = hist == 0 ? null : cache.view((long) (cached - hist) * x.frameSize(), hist * x.frameSize());
+        backend.conv3d(h, hist, x.buf(), x.frames(), x.h(), x.w(), out.buf(), s, weight, bias);
+        remember(x);
+        return out;
+    }
+
+    /** Output activation over {@code outBuf} for this conv applied to frames shaped like {@code x}. */
+    private Activation shaped(Buf outBuf, int frames, Activation x) {
+        int h = spec.outH(x.h()), w = spec.outW(x.w());
+        return new Activation(outBuf.view(0, (long) frames * spec.cout() * h * w), frames, spec.cout(), h, w);
+    }
+
+    /** Output size in floats for an input shaped like {@code x}. */
+    long outSize(Activation x) {
+        return (long) outFrames(x.frames()) * spec.cout() * spec.outH(x.h()) * spec.outW(x.w());
+    }
+
+    /** Cache ← the last CACHE_T frames of [cache, x]. */
+    private void remember(Activation x) {
+        long fs = x.frameSize();
+        if (cache == null || cache.size() != CACHE_T * fs) {
+            cache = backend.alloc(CACHE_T * fs);
+            cached = 0;
+        }
+        cacheH = x.h();
+        cacheW = x.w();
+        int t = x.frames();
+        if (t >= CACHE_T) {
+            backend.copy(x.frames(t - CACHE_T, CACHE_T).buf(), cache);
+            cached = CACHE_T;
+        } else if (cached == 0) {
+            backend.copy(x.buf(), cache.view(0, t * fs));
+            cached = t;
+        } else {
+            // t == 1 and CACHE_T == 2: keep the newest cached frame, then append x.
+            if (cached == 2) backend.copy(cache.view(fs, fs), cache.view(0, fs));
+            backend.copy(x.buf(), cache.view(fs, fs));
+            cached = 2;
+        }
+    }
+
+    private void check(Activation x) {
+        if (x.channels() != spec.cin()) {
+            throw new IllegalArgumentException(name + ": input has " + x.channels() + " channels, the weight expects " + spec.cin());
+        }
+    }
+}

@@ -1,0 +1,128 @@
+package livetalk.model.vae;
+
+import livetalk.io.Checkpoint;
+import livetalk.kernels.Backend;
+import livetalk.kernels.Buf;
+import livetalk.kernels.Conv3dSpec;
+import livetalk.kernels.Weight;
+import livetalk.tensor.Tensor;
+
+/**
+ * {@code Resample} (spec §5.1, trap §10.13): spatial 2× down/up-sampling per frame, with an
+ * optional temporal part whose first-chunk rules the golden files pin down.
+ *
+ * <ul>
+ * <li>{@code downsample2d}: ZeroPad2d(right 1, bottom 1) → Conv2d 3×3 stride 2 ({@code resample.1}).
+ * <li>{@code downsample3d}: the same, then {@code time_conv} (3×1×1, stride 2, no padding) over
+ *     [last frame of the previous chunk, this chunk]; the first chunk skips it and is only cached.
+ * <li>{@code upsample2d}: nearest 2× → Conv2d 3×3 pad 1, C → C/2.
+ * <li>{@code upsample3d}: first {@code time_conv} (3×1×1, causal pad 2, C → 2C; channel half j of
+ *     frame i becomes frame 2i+j), then as upsample2d. The first chunk skips the time conv (the
+ *     official 'Rep' marker) and yields one frame; from the second chunk on the time conv runs
+ *     causally with zero history, so it never sees the first chunk's frames.
+ * </ul>
+ */
+final class Resample implements VaeBlock {
+    enum Mode { DOWNSAMPLE2D, DOWNSAMPLE3D, UPSAMPLE2D, UPSAMPLE3D }
+
+    private final Backend backend;
+    private final Mode mode;
+    private final Weight weight, bias;
+    private final Conv3dSpec spatial;
+    private final CausalConv3d upTime;      // upsample3d's causal time conv
+    private final Weight downTime, downTimeBias;
+    private final Conv3dSpec downTimeSpec;
+    private boolean firstChunkDone;
+    private Buf lastFrame;                   // downsample3d: last spatially downsampled frame of the previous chunk
+
+    Resample(Checkpoint ckpt, String prefix, Backend backend, boolean up) {
+        this.backend = backend;
+        boolean temporal = ckpt.contains(prefix + ".time_conv.weight");
+        this.mode = up ? (temporal ? Mode.UPSAMPLE3D : Mode.UPSAMPLE2D) : (temporal ? Mode.DOWNSAMPLE3D : Mode.DOWNSAMPLE2D);
+        Tensor w = ckpt.get(prefix + ".resample.1.weight");       // [out, C, 3, 3]
+        this.weight = backend.weight(w);
+        this.bias = backend.weight(ckpt.get(prefix + ".resample.1.bias"));
+        int cout = (int) w.dim(0), cin = (int) w.dim(1), kh = (int) w.dim(2), kw = (int) w.dim(3);
+        this.spatial = up
+                ? Conv3dSpec.of(cin, cout, 1, kh, kw, 0, 1, 1)
+                : new Conv3dSpec(cin, cout, 1, kh, kw, 1, 2, 2, 0, 0, 1, 0, 1);
+        if (mode == Mode.UPSAMPLE3D) {
+            this.upTime = CausalConv3d.load(ckpt, prefix + ".time_conv", backend, 1, 0, 0);
+            this.downTime = this.downTimeBias = null;
+            this.downTimeSpec = null;
+        } else if (mode == Mode.DOWNSAMPLE3D) {
+            Tensor tw = ckpt.get(prefix + ".time_conv.weight");   // [C, C, 3, 1, 1]
+            this.upTime = null;
+            this.downTime = backend.weight(tw);
+            this.downTimeBias = backend.weight(ckpt.get(prefix + ".time_conv.bias"));
+            this.downTimeSpec = new Conv3dSpec((int) tw.dim(1), (int) tw.dim(0), (int) tw.dim(2), 1, 1, 2, 1, 1, 0, 0, 0, 0, 0);
+        } else {
+            this.upTime = null;
+            this.downTime = this.downTimeBias = null;
+            this.downTimeSpec = null;
+        }
+    }
+
+    Mode mode() {
+        return mode;
+    }
+
+    @Override
+    public Activation forward(Activation x, int outSlot, Workspace ws) {
+        return switch (mode) {
+            case UPSAMPLE2D -> upsample(x, outSlot, ws);
+            case UPSAMPLE3D -> {
+                if (!firstChunkDone) {
+                    firstChunkDone = true;          // 'Rep': no time conv on the first chunk
+                    yield upsample(x, outSlot, ws);
+                }
+                // [T, 2C, H, W] is [2T, C, H, W] in the frame-major layout: half j of frame i is frame 2i+j.
+                Activation d = upTime.forward(x, ws.get(Workspace.S1, upTime.outSize(x)));
+                yield upsample(new Activation(d.buf(), 2 * d.frames(), x.channels(), x.h(), x.w()), outSlot, ws);
+            }
+            case DOWNSAMPLE2D -> downsample(x, outSlot, ws);
+            case DOWNSAMPLE3D -> downsample3d(x, outSlot, ws);
+        };
+    }
+
+    /** Nearest 2× then the 3×3 conv, one frame at a time so the upsampled frame is the only big temporary. */
+    private Activation upsample(Activation x, int outSlot, Workspace ws) {
+        int h2 = 2 * x.h(), w2 = 2 * x.w();
+        Activation out = ws.get(outSlot, x.frames(), spatial.cout(), spatial.outH(h2), spatial.outW(w2));
+        Buf up = ws.get(Workspace.UP, x.frameSize() * 4);
+        for (int t = 0; t < x.frames(); t++) {
+            backend.upsampleNearest2x(x.frame(t), up, x.channels(), x.h(), x.w());
+            backend.conv3d(null, 0, up, 1, h2, w2, out.frame(t), spatial, weight, bias);
+        }
+        return out;
+    }
+
+    private Activation downsample(Activation x, int outSlot, Workspace ws) {
+        Activation out = ws.get(outSlot, x.frames(), spatial.cout(), spatial.outH(x.h()), spatial.outW(x.w()));
+        backend.conv3d(null, 0, x.buf(), x.frames(), x.h(), x.w(), out.buf(), spatial, weight, bias);
+        return out;
+    }
+
+    private Activation downsample3d(Activation x, int outSlot, Workspace ws) {
+        Activation sp = downsample(x, Workspace.S1, ws);
+        Activation out;
+        if (!firstChunkDone) {
+            firstChunkDone = true;                  // first chunk: cached, no time conv
+            out = ws.get(outSlot, sp.frames(), sp.channels(), sp.h(), sp.w());
+            backend.copy(sp.buf(), out.buf());
+        } else {
+            int frames = downTimeSpec.outFrames(1 + sp.frames());
+            out = ws.get(outSlot, frames, downTimeSpec.cout(), sp.h(), sp.w());
+            backend.conv3d(lastFrame, 1, sp.buf(), sp.frames(), sp.h(), sp.w(), out.buf(), downTimeSpec, downTime, downTimeBias);
+        }
+        if (lastFrame == null || lastFrame.size() != sp.frameSize()) lastFrame = backend.alloc(sp.frameSize());
+        backend.copy(sp.frame(sp.frames() - 1), lastFrame);
+        return out;
+    }
+
+    @Override
+    public void reset() {
+        firstChunkDone = false;
+        if (upTime != null) upTime.reset();
+    }
+}

@@ -1,0 +1,60 @@
+package livetalk.model.vae;
+
+import livetalk.io.Checkpoint;
+import livetalk.kernels.Backend;
+
+/**
+ * {@code ResidualBlock(in, out)} (spec §5.1): residual = norm → SiLU → conv 3³ → norm → SiLU →
+ * (dropout 0) → conv 3³, plus the shortcut (a 1×1×1 conv when in ≠ out, else identity). The
+ * official Sequential indices give the names: {@code residual.0} norm, {@code .2} conv,
+ * {@code .3} norm, {@code .6} conv.
+ */
+final class ResidualBlock implements VaeBlock {
+    private final Backend backend;
+    private final VaeNorm norm1, norm2;
+    private final CausalConv3d conv1, conv2, shortcut;
+
+    ResidualBlock(Checkpoint ckpt, String prefix, Backend backend) {
+        this.backend = backend;
+        this.norm1 = new VaeNorm(ckpt, prefix + ".residual.0", backend);
+        this.conv1 = CausalConv3d.load(ckpt, prefix + ".residual.2", backend, 1, 1, 1);
+        this.norm2 = new VaeNorm(ckpt, prefix + ".residual.3", backend);
+        this.conv2 = CausalConv3d.load(ckpt, prefix + ".residual.6", backend, 1, 1, 1);
+        this.shortcut = ckpt.contains(prefix + ".shortcut.weight") ? CausalConv3d.load(ckpt, prefix + ".shortcut", backend, 0, 0, 0) : null;
+    }
+
+    int inChannels() {
+        return conv1.cin();
+    }
+
+    int outChannels() {
+        return conv2.cout();
+    }
+
+    @Override
+    public Activation forward(Activation x, int outSlot, Workspace ws) {
+        int t = x.frames(), h = x.h(), w = x.w(), cout = outChannels();
+        // x [T, in, H, W] → s1 = SiLU(norm(x)) → s2 = conv1(s1) [T, out, H, W]
+        Activation s1 = ws.get(Workspace.S1, t, x.channels(), h, w);
+        norm1.forward(backend, x, s1.buf(), true);
+        Activation s2 = conv1.forward(s1, ws.get(Workspace.S2, conv1.outSize(s1)));
+        // s2 ← SiLU(norm(s2)) in place; residual = conv2(s2)
+        norm2.forward(backend, s2, s2.buf(), true);
+        Activation out = ws.get(outSlot, t, cout, h, w);
+        if (shortcut == null) {
+            conv2.forward(s2, out.buf());
+            backend.add(out.buf(), x.buf(), out.buf());
+        } else {
+            Activation r = conv2.forward(s2, ws.get(Workspace.S1, (long) t * cout * h * w));
+            shortcut.forward(x, out.buf());
+            backend.add(out.buf(), r.buf(), out.buf());
+        }
+        return out;
+    }
+
+    @Override
+    public void reset() {
+        conv1.reset();
+        conv2.reset();
+    }
+}

@@ -1,0 +1,10 @@
+package livetalk.model.vae;
+
+/** One entry of the encoder's {@code downsamples} or the decoder's {@code middle}/{@code upsamples}. */
+interface VaeBlock {
+    /** Runs the block on x and returns its output, written to workspace slot {@code outSlot} (never x's slot). */
+    Activation forward(Activation x, int outSlot, Workspace ws);
+
+    /** Forgets all streaming history. */
+    void reset();
+}

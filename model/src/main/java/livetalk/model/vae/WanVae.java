@@ -1,0 +1,139 @@
+package livetalk.model.vae;
+
+import livetalk.io.Checkpoint;
+import livetalk.io.CheckpointException;
+import livetalk.kernels.Backend;
+import livetalk.kernels.Buf;
+
+/**
+ * The Wan 2.1 causal video VAE ({@code WanVAE_} + {@code WanVAEWrapper}, spec §5), loaded by the
+ * official state-dict names ({@code Wan2.1_VAE.pth}, or safetensors with the same names).
+ *
+ * <p>Layouts (frame-major, as the pipeline's {@code [B, F, C, H, W]} without B): pixels
+ * {@code [T, 3, H, W]} in [−1, 1]; latents {@code [F, z, H/8, W/8]}. Encoding is used for the
+ * reference image; decoding goes through {@link #decoder}, a streaming session.
+ *
+ * <p>Not thread-safe; the encoder and the decoder each hold their own causal caches, so one encode
+ * and one decoding session may be interleaved, but not two decoding sessions.
+ */
+public final class WanVae {
+    private final Backend backend;
+    private final VaeConfig config;
+    private final VaeEncoder encoder;
+    private final VaeDecoder decoder;
+    private final CausalConv3d conv1, conv2;    // top-level 1×1×1: after the encoder / before the decoder
+    private final Workspace encWs, decWs;
+    private StreamingDecoder session;
+
+    private WanVae(Checkpoint ckpt, Backend backend) {
+        this.backend = backend;
+        this.config = VaeConfig.infer(ckpt);
+        if (config.zDim() != LatentStats.CHANNELS) {
+            throw new CheckpointException(ckpt.path() + ": latent channels " + config.zDim() + " (conv2.weight), but the Wan latent statistics cover "
+                    + LatentStats.CHANNELS);
+        }
+        this.encoder = new VaeEncoder(ckpt, config, backend);
+        this.decoder = new VaeDecoder(ckpt, config, backend);
+        this.conv1 = CausalConv3d.load(ckpt, "conv1", backend, 0, 0, 0);
+        this.conv2 = CausalConv3d.load(ckpt, "conv2", backend, 0, 0, 0);
+        this.encWs = new Workspace(backend);
+        this.decWs = new Workspace(backend);
+    }
+
+    /** Loads every VAE tensor from {@code ckpt} (weights stay in the file's dtype). */
+    public static WanVae load(Checkpoint ckpt, Backend backend) {
+        return new WanVae(ckpt, backend);
+    }
+
+    public VaeConfig config() {
+        return config;
+    }
+
+    // ------------------------------------------------------------------ encoder
+
+    /**
+     * Pixels {@code [T, 3, H, W]} → normalised latents {@code [F, z, H/8, W/8]}, F = 1 + (T−1)/4
+     * (spec §5.2, §5.5). Frames are encoded in chunks 1, 4, 4, … with the causal cache; as in the
+     * official {@code WanVAE_.encode}, trailing frames that do not fill a chunk of 4 are ignored.
+     */
+    public float[] encode(float[] pixels, int frames, int h, int w) {
+        float[] mu = encodeMu(pixels, frames, h, w);
+        int f = mu.length / (config.zDim() * (h / config.spatialFactor()) * (w / config.spatialFactor()));
+        LatentStats.normalize(mu, f, mu.length / (f * config.zDim()));
+        return mu;
+    }
+
+    /** The encoder mean μ before normalisation, {@code [F, z, h, w]}. */
+    public float[] encodeMu(float[] pixels, int frames, int h, int w) {
+        long frame = 3L * h * w;
+        if (frames < 1 || pixels.length != frames * frame) {
+            throw new IllegalArgumentException(pixels.length + " pixel values do not form [" + frames + ", 3, " + h + ", " + w + "]");
+        }
+        int tf = config.temporalFactor();
+        int chunks = 1 + (frames - 1) / tf;
+        encoder.reset();
+        float[] result = null;
+        int pos = 0, written = 0;
+        for (int i = 0; i < chunks; i++) {
+            int n = i == 0 ? 1 : tf;                                    // chunks of 1, 4, 4, ...
+            Buf in = encWs.get(Workspace.IN, n * frame);
+            backend.write(in, java.util.Arrays.copyOfRange(pixels, (int) (pos * frame), (int) ((pos + n) * frame)));
+            pos += n;
+            Activation e = encoder.forward(new Activation(in, n, 3, h, w), encWs);  // [T', 2z, h', w']
+            Activation moments = conv1.forward(e, encWs.get(Workspace.A, conv1.outSize(e)));
+            if (result == null) result = new float[chunks * config.zDim() * moments.pixels()];
+            for (int t = 0; t < moments.frames(); t++) {
+                // μ = channels [0, z) of the moments; log-variance [z, 2z) is unused.
+                float[] mu = backend.read(moments.frame(t).view(0, (long) config.zDim() * moments.pixels()));
+                System.arraycopy(mu, 0, result, written, mu.length);
+                written += mu.length;
+            }
+        }
+        encoder.reset();
+        return written == result.length ? result : java.util.Arrays.copyOf(result, written);
+    }
+
+    // ------------------------------------------------------------------ decoder
+
+    /**
+     * Starts a streaming decoding session for latents of {@code h × w} (resetting the decoder's
+     * caches; a previous session of this VAE ends).
+     */
+    public StreamingDecoder decoder(int h, int w) {
+        decoder.reset();
+        session = new StreamingDecoder(this, h, w);
+        return session;
+    }
+
+    /** Decodes a whole latent sequence {@code [F, z, h, w]} into raw decoder output {@code [1+4(F−1), 3, 8h, 8w]} (not clamped). */
+    public float[] decodeRaw(float[] latents, int frames, int h, int w) {
+        return decoder(h, w).pushRaw(latents, frames);
+    }
+
+    /** {@code WanVAEWrapper.decode_to_pixel}: decoded frames clamped to [−1, 1]. */
+    public float[] decode(float[] latents, int frames, int h, int w) {
+        return StreamingDecoder.clamp(decodeRaw(latents, frames, h, w));
+    }
+
+    /** One normalised latent frame → its pixel frames (raw), for the session that owns the caches. */
+    float[] decodeFrame(StreamingDecoder owner, float[] latent, int h, int w) {
+        if (owner != session) throw new IllegalStateException("this decoding session was superseded by a newer one of the same VAE");
+        float[] z = latent.clone();
+        LatentStats.denormalize(z, 1, h * w);
+        Buf in = decWs.get(Workspace.IN, z.length);
+        backend.write(in, z);
+        // conv2 (1×1×1) precedes the decoder; it is per frame, so per-chunk is the same as all at once.
+        Activation zc = conv2.forward(new Activation(in, 1, config.zDim(), h, w), decWs.get(Workspace.Z, z.length));
+        Activation px = decoder.forward(zc, decWs);
+        return backend.read(px.buf());
+    }
+
+    /** Floats held by the decoder's reusable activation buffers (caches not included). */
+    public long decoderWorkspaceFloats() {
+        return decWs.footprint();
+    }
+
+    Backend backend() {
+        return backend;
+    }
+}

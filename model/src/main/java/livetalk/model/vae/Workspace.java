@@ -1,0 +1,48 @@
+package livetalk.model.vae;
+
+import livetalk.kernels.Backend;
+import livetalk.kernels.Buf;
+
+/**
+ * The VAE's reusable activation buffers, in numbered slots. A slot grows to the largest size asked
+ * of it (this settles after the second latent frame, the first chunk with the full frame count) and
+ * is then reused for every later chunk, so memory does not grow with the video length.
+ *
+ * <p>Blocks alternate their output between {@link #A} and {@link #B}; {@link #S1} and {@link #S2}
+ * are their scratch; the others are named for their single use.
+ */
+final class Workspace {
+    static final int A = 0, B = 1, S1 = 2, S2 = 3, UP = 4, Q = 5, K = 6, V = 7, O = 8, IN = 9, Z = 10;
+
+    private final Backend backend;
+    private final Buf[] slots = new Buf[11];
+
+    Workspace(Backend backend) {
+        this.backend = backend;
+    }
+
+    Backend backend() {
+        return backend;
+    }
+
+    /** A view of {@code n} floats of slot {@code slot}; earlier views of the slot stay valid only until it grows. */
+    Buf get(int slot, long n) {
+        if (slots[slot] == null || slots[slot].size() < n) slots[slot] = backend.alloc(n);
+        return slots[slot].view(0, n);
+    }
+
+    Activation get(int slot, int frames, int channels, int h, int w) {
+        return new Activation(get(slot, (long) frames * channels * h * w), frames, channels, h, w);
+    }
+
+    static int other(int slot) {
+        return slot == A ? B : A;
+    }
+
+    /** Floats held in all slots. */
+    long footprint() {
+        long n = 0;
+        for (Buf b : slots) if (b != null) n += b.size();
+        return n;
+    }
+}
