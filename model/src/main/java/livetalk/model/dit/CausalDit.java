@@ -68,7 +68,12 @@ public final class CausalDit {
 
     /** A fresh KV cache for this model. */
     public KvCache newKvCache(int frameSeqLength, int localAttnFrames, int sinkFrames) {
-        return new KvCache(be, cfg.numLayers(), cfg.dim(), frameSeqLength, localAttnFrames, sinkFrames);
+        return newKvCache(frameSeqLength, localAttnFrames, sinkFrames, false);
+    }
+
+    /** A fresh KV cache; {@code bf16Storage} rounds cached K/V to bf16 (see {@link KvCache}). */
+    public KvCache newKvCache(int frameSeqLength, int localAttnFrames, int sinkFrames, boolean bf16Storage) {
+        return new KvCache(be, cfg.numLayers(), cfg.dim(), frameSeqLength, localAttnFrames, sinkFrames, bf16Storage);
     }
 
     /** Tokens per latent frame of an {@code h × w} latent. */
