@@ -252,6 +252,15 @@ public final class CpuBackend implements Backend {
 
     // ================================================================== end of the VAE section
 
+    // ------------------------------------------------------------------ DiT helpers (dit branch)
+
+    @Override
+    public void roundBf16(Buf x, Buf out) {
+        CpuBuf xb = CpuBuf.of(x), ob = CpuBuf.of(out);
+        requireSize("roundBf16", xb.len(), ob.len());
+        for (int i = 0; i < xb.len(); i++) ob.a()[ob.off() + i] = livetalk.tensor.Half.roundToBf16(xb.a()[xb.off() + i]);
+    }
+
     static void requireSize(String what, long expected, long found) {
         if (expected != found) {
             throw new KernelException(what + ": expected " + expected + " floats, found " + found);
