@@ -60,6 +60,12 @@ public interface Checkpoint extends AutoCloseable {
         if (n == 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4) {
             return PthReader.open(path);
         }
+        if (n == 4 && (head[0] & 0xFF) == 0x80 && head[1] == 2 && (head[2] & 0xFF) == 0x8a && head[3] == 10) {
+            // a bare pickle starting with torch's magic number (PROTO 2, LONG1 of 10 bytes): torch.save before
+            // 1.6, or with _use_new_zipfile_serialization=False. (As a safetensors header length it would be > 100 MB.)
+            throw new CheckpointException(path + ": a legacy (non-zip) PyTorch file, which cannot be mapped; re-save it with "
+                    + "torch.save(torch.load(f), f) from PyTorch 1.6 or newer");
+        }
         return SafetensorsFile.open(path);
     }
 }

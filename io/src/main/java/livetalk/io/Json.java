@@ -153,7 +153,8 @@ public final class Json {
                     if (pos + 4 > s.length()) throw error("short \\u escape");
                     int cp = 0;
                     for (int i = 0; i < 4; i++) {
-                        int d = Character.digit(s.charAt(pos++), 16);
+                        char h = s.charAt(pos++);
+                        int d = h < 0x80 ? Character.digit(h, 16) : -1; // ASCII hex only
                         if (d < 0) throw error("bad \\u escape");
                         cp = cp * 16 + d;
                     }
@@ -164,18 +165,23 @@ public final class Json {
         }
     }
 
+    /** JSON digits are ASCII only (Character.isDigit also accepts other scripts' digits). */
+    private static boolean isAsciiDigit(char c) {
+        return c >= '0' && c <= '9';
+    }
+
     private Object number() throws ParseException {
         int start = pos;
         if (s.charAt(pos) == '-') pos++;
         int digits = pos;
-        while (pos < s.length() && Character.isDigit(s.charAt(pos))) pos++;
+        while (pos < s.length() && isAsciiDigit(s.charAt(pos))) pos++;
         if (pos == digits) throw error("malformed number");
         boolean integral = true;
         if (pos < s.length() && s.charAt(pos) == '.') {
             integral = false;
             pos++;
             int f = pos;
-            while (pos < s.length() && Character.isDigit(s.charAt(pos))) pos++;
+            while (pos < s.length() && isAsciiDigit(s.charAt(pos))) pos++;
             if (pos == f) throw error("malformed number");
         }
         if (pos < s.length() && (s.charAt(pos) == 'e' || s.charAt(pos) == 'E')) {
@@ -183,7 +189,7 @@ public final class Json {
             pos++;
             if (pos < s.length() && (s.charAt(pos) == '+' || s.charAt(pos) == '-')) pos++;
             int e = pos;
-            while (pos < s.length() && Character.isDigit(s.charAt(pos))) pos++;
+            while (pos < s.length() && isAsciiDigit(s.charAt(pos))) pos++;
             if (pos == e) throw error("malformed number");
         }
         String num = s.substring(start, pos);

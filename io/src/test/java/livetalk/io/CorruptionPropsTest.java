@@ -127,9 +127,9 @@ class CorruptionPropsTest {
             // data.pkl is the first entry: its bytes follow the first local header; the directory is at the end.
             int pklEnd = Math.min(valid.length, 700);
             Path name = Path.of(fixture);
-            Props.forAll("damaged " + fixture + " (pickle)", 300, 13, rnd -> survive(corrupt(valid, rnd, 0, pklEnd),
+            Props.forAll("damaged " + fixture + " (pickle)", 200, 13, rnd -> survive(corrupt(valid, rnd, 0, pklEnd),
                     (seg, arena) -> PthReader.parse(name, seg, arena)));
-            Props.forAll("damaged " + fixture + " (directory)", 150, 17, rnd -> survive(corrupt(valid, rnd, valid.length - 400,
+            Props.forAll("damaged " + fixture + " (directory)", 100, 17, rnd -> survive(corrupt(valid, rnd, valid.length - 400,
                     valid.length), (seg, arena) -> PthReader.parse(name, seg, arena)));
         }
     }

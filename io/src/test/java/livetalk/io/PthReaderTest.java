@@ -30,7 +30,7 @@ class PthReaderTest {
     Path tmp;
 
     @ParameterizedTest
-    @ValueSource(strings = {"f32_state_dict", "dtypes", "views", "nested", "nested_plain"})
+    @ValueSource(strings = {"f32_state_dict", "dtypes", "views", "nested", "nested_plain", "params"})
     void matchesWhatPyTorchWrote(String name) {
         try (Checkpoint pth = Checkpoint.open(TestFiles.fixture(name + ".pth"));
                 Checkpoint expected = Checkpoint.open(TestFiles.fixture(name + ".expected.safetensors"))) {
@@ -73,6 +73,15 @@ class PthReaderTest {
         }
         try (Checkpoint ck = Checkpoint.open(TestFiles.fixture("nested_plain.pth"))) {
             assertEquals(List.of("a.b.c", "a.d", "e"), List.copyOf(ck.names()));
+        }
+    }
+
+    @Test
+    void parametersUnwrapAndScalarsBecomeMetadata() {
+        try (Checkpoint ck = Checkpoint.open(TestFiles.fixture("params.pth"))) {
+            assertEquals(List.of("weight"), List.copyOf(ck.names()));
+            assertEquals(DType.F16, ck.get("weight").dtype());
+            assertEquals(Map.of("step", "5"), ck.metadata());
         }
     }
 
@@ -139,6 +148,12 @@ class PthReaderTest {
         Path p = TestFiles.write(tmp, "plain.zip", TestFiles.zip(m, false));
         CheckpointException e = assertThrows(CheckpointException.class, () -> Checkpoint.open(p));
         assertTrue(e.getMessage().contains("not a PyTorch checkpoint") && e.getMessage().contains("plain.zip"), e.getMessage());
+    }
+
+    @Test
+    void legacyFormatIsNamed() {
+        CheckpointException e = assertThrows(CheckpointException.class, () -> Checkpoint.open(TestFiles.fixture("legacy.pth")));
+        assertTrue(e.getMessage().contains("legacy (non-zip) PyTorch file"), e.getMessage());
     }
 
     @Test

@@ -89,6 +89,16 @@ class SafetensorsTest {
     }
 
     @Test
+    void headerLengthStartingLikeAPickleIsStillSafetensors() {
+        // 640 = 0x0280: the first two bytes are 80 02, as in a pickle's PROTO 2
+        String h = "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}";
+        Path p = TestFiles.write(tmp, "proto.safetensors", file(h + " ".repeat(640 - h.length()), 4));
+        try (Checkpoint ck = Checkpoint.open(p)) {
+            assertEquals(List.of("a"), List.copyOf(ck.names()));
+        }
+    }
+
+    @Test
     void missingTensorNamesTheTensorAndFile() {
         Path p = tmp.resolve("m.safetensors");
         SafetensorsWriter.write(p, Map.of("a", Tensor.zeros(1)), null);
@@ -153,6 +163,9 @@ class SafetensorsTest {
         assertMentions(failure(file("{\"a\": [1, 2", 0), "json.safetensors"), "not well-formed JSON");
         assertMentions(failure(file("[1,2]", 0), "array.safetensors"), "not a JSON object");
         assertMentions(failure(file("{\"a\":1}\u0000", 0).clone(), "nul.safetensors"), "JSON");
+        assertMentions(failure(file("{\"a\":1.\u0663}", 0), "digits.safetensors"), "not well-formed JSON"); // Arabic-Indic 3
+        assertMentions(failure(file("{\"a\":{\"dtype\":\"F32\",\"shape\":[\u0661],\"data_offsets\":[0,4]}}", 4), "digit1.safetensors"),
+                "not well-formed JSON");
         byte[] bad = file("{\"a\":\"xx\"}", 0);
         bad[14] = (byte) 0xC3; // a lone UTF-8 lead byte
         assertMentions(failure(bad, "utf8.safetensors"), "UTF-8");

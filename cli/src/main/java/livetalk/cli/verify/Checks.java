@@ -21,6 +21,7 @@ public final class Checks {
                 new VaeEncodeCheck(),
                 new VaeDecodeCheck(),
                 new RolloutVaeCheck(),
+                new RolloutEndToEndCheck(),
                 new T5ForwardCheck(),
                 new Wav2VecForwardCheck(),
                 new TokenizerCheck());

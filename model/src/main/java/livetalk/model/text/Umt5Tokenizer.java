@@ -28,6 +28,25 @@ public final class Umt5Tokenizer {
         return new Umt5Tokenizer(UnigramTokenizer.load(spieceModel), SEQ_LEN, true);
     }
 
+    /**
+     * The tokenizer of a directory such as {@code google/umt5-xxl/}: {@code spiece.model} when
+     * present, else {@code tokenizer.json} (a single {@code .model} file also works).
+     */
+    public static Umt5Tokenizer fromDirectory(Path dir) {
+        Path spiece = dir.resolve("spiece.model"), json = dir.resolve("tokenizer.json");
+        if (java.nio.file.Files.isRegularFile(spiece)) return load(spiece);
+        if (java.nio.file.Files.isRegularFile(json)) {
+            SentencePieceModel m = TokenizerJson.read(json);
+            try {
+                return new Umt5Tokenizer(new UnigramTokenizer(m), SEQ_LEN, true);
+            } catch (IllegalArgumentException e) {
+                throw new livetalk.io.CheckpointException(json + ": " + e.getMessage());
+            }
+        }
+        if (java.nio.file.Files.isRegularFile(dir) && dir.toString().endsWith(".model")) return load(dir);
+        throw new livetalk.io.CheckpointException(dir + ": no spiece.model or tokenizer.json");
+    }
+
     public UnigramTokenizer pieces() {
         return sp;
     }

@@ -1,0 +1,113 @@
+package livetalk.cli;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import livetalk.io.Checkpoint;
+import livetalk.kernels.Backend;
+import livetalk.kernels.Backends;
+import livetalk.model.vae.RandomVaeWeights;
+import livetalk.model.vae.StreamingDecoder;
+import livetalk.model.vae.VaeConfig;
+import livetalk.model.vae.WanVae;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Times the streaming VAE decoder on full-size latent frames (spec §9.3: 8.88 TFLOP per latent
+ * frame after the first at 64×64 latents = 512×512 video). Without {@code --weights} it builds
+ * the official dim-96 architecture with random weights in memory.
+ */
+@Command(name = "bench-vae", mixinStandardHelpOptions = true,
+        description = "Time the streaming VAE decoder per latent frame (GFLOP/s against spec §9.3, peak memory).")
+final class BenchVaeCommand implements Callable<Integer> {
+    /** Spec §9.3: decoder FLOPs of one non-first latent frame at 64×64 latents (4 frames of 512×512). */
+    static final double FLOP_PER_LATENT_512 = 8.88e12;
+
+    @Option(names = "--weights", paramLabel = "FILE", description = "VAE checkpoint (Wan2.1_VAE.pth or safetensors); default: random official-size weights")
+    Path weights;
+
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu, opencl or auto (default: ${DEFAULT-VALUE})")
+    String device;
+
+    @Option(names = "--latent", defaultValue = "64x64", paramLabel = "HxW", description = "latent size (default: ${DEFAULT-VALUE} = 512×512 video)")
+    String latent;
+
+    @Option(names = "--frames", defaultValue = "1", description = "timed latent frames after frame 0 (default: ${DEFAULT-VALUE})")
+    int frames;
+
+    @Override
+    public Integer call() {
+        String[] hw = latent.toLowerCase().split("x");
+        if (hw.length != 2) throw new InputException("--latent must look like 64x64, not '" + latent + "'");
+        int h, w;
+        try {
+            h = Integer.parseInt(hw[0]);
+            w = Integer.parseInt(hw[1]);
+        } catch (NumberFormatException e) {
+            throw new InputException("--latent must look like 64x64, not '" + latent + "'");
+        }
+        if (h < 1 || w < 1 || frames < 1) throw new InputException("--latent sizes and --frames must be positive");
+        System.out.printf("max heap %d MiB, %d CPUs%n", Runtime.getRuntime().maxMemory() >> 20, Runtime.getRuntime().availableProcessors());
+        long t0 = System.nanoTime();
+        try (Checkpoint ck = weights != null ? Checkpoint.open(weights)
+                : RandomVaeWeights.checkpoint(RandomVaeWeights.generate(RandomVaeWeights.official(), 1));
+             Backend be = Backends.create(device)) {
+            WanVae vae = WanVae.load(ck, be);
+            VaeConfig cfg = vae.config();
+            System.out.printf("VAE: %s, dim %d, z %d, backend %s (build %.1f s)%n", weights == null ? "random official-size weights" : weights,
+                    cfg.dim(), cfg.zDim(), be.name(), secs(t0));
+            double flop = FLOP_PER_LATENT_512 * h * w / (64.0 * 64.0);
+            SplittableRandom rnd = new SplittableRandom(7);
+            int frame = cfg.zDim() * h * w;
+            StreamingDecoder dec = vae.decoder(h, w);
+            t0 = System.nanoTime();
+            dec.push(random(rnd, frame), 1);
+            System.out.printf("latent frame 0 (1 frame of %dx%d): %.2f s%n", h * cfg.spatialFactor(), w * cfg.spatialFactor(), secs(t0));
+            for (int i = 1; i <= frames; i++) {
+                t0 = System.nanoTime();
+                float[] px = dec.push(random(rnd, frame), 1);
+                double s = secs(t0);
+                System.out.printf("latent frame %d (%d frames): %.2f s, %.1f GFLOP/s (%.2f TFLOP per latent frame, spec §9.3)%n", i,
+                        px.length / (3 * h * w * cfg.spatialFactor() * cfg.spatialFactor()), s, flop / s / 1e9, flop / 1e12);
+            }
+            System.out.printf("decoder activation buffers: %d MiB; peak heap %d MiB; peak RSS %s%n", vae.decoderWorkspaceFloats() * 4 >> 20,
+                    peakHeap() >> 20, peakRss());
+        }
+        return 0;
+    }
+
+    private static float[] random(SplittableRandom rnd, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) (rnd.nextDouble() * 2 - 1);
+        return a;
+    }
+
+    private static double secs(long t0) {
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+    /** Sum of the heap pools' peak usage since start. */
+    private static long peakHeap() {
+        long n = 0;
+        for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (p.getType() == MemoryType.HEAP) n += p.getPeakUsage().getUsed();
+        }
+        return n;
+    }
+
+    private static String peakRss() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) return line.substring(6).trim();
+            }
+        } catch (Exception e) {
+            // not Linux
+        }
+        return "n/a";
+    }
+}

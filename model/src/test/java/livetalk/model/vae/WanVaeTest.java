@@ -1,0 +1,119 @@
+package livetalk.model.vae;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import livetalk.io.Checkpoint;
+import livetalk.kernels.Backend;
+import livetalk.kernels.cpu.CpuBackend;
+import livetalk.tensor.Props;
+import livetalk.tensor.Tensor;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+/** Streaming properties of the VAE on small random-weight models with the official layout. */
+class WanVaeTest {
+    private final Backend be = new CpuBackend();
+
+    private static VaeConfig tinyConfig(SplittableRandom r) {
+        return new VaeConfig(2 + r.nextInt(3), 16, List.of(1, 2, 4, 4), 1 + r.nextInt(2), List.of(false, true, true));
+    }
+
+    private WanVae randomVae(VaeConfig cfg, long seed) {
+        return WanVae.load(RandomVaeWeights.checkpoint(RandomVaeWeights.generate(cfg, seed)), be);
+    }
+
+    @Test
+    void blockwiseDecodeEqualsOneShotDecode() {
+        Props.forAll("vae blockwise decode", 6, 21, r -> {
+            VaeConfig cfg = tinyConfig(r);
+            WanVae vae = randomVae(cfg, r.nextLong());
+            int h = 1 + r.nextInt(3), w = 1 + r.nextInt(3), f = 2 + r.nextInt(5);
+            int frame = 16 * h * w;
+            float[] z = Props.normal(r, f * frame);
+            float[] whole = vae.decodeRaw(z, f, h, w);
+            assertEquals((1 + 4 * (f - 1)) * 3 * 64 * h * w, whole.length, "1 + 4(F-1) frames of 8h x 8w");
+
+            StreamingDecoder dec = vae.decoder(h, w);
+            float[] streamed = new float[0];
+            int pos = 0;
+            List<Integer> blocks = new ArrayList<>();
+            while (pos < f) {
+                int n = 1 + r.nextInt(Math.min(3, f - pos));
+                blocks.add(n);
+                float[] px = dec.pushRaw(Arrays.copyOfRange(z, pos * frame, (pos + n) * frame), n);
+                streamed = concat(streamed, px);
+                pos += n;
+            }
+            assertArrayEquals(whole, streamed, "blocks " + blocks);
+        });
+    }
+
+    @Test
+    void decoderMemoryStopsGrowingAfterTheSecondLatentFrame() {
+        SplittableRandom r = new SplittableRandom(5);
+        WanVae vae = randomVae(tinyConfig(r), 9);
+        StreamingDecoder dec = vae.decoder(2, 3);
+        dec.push(Props.normal(r, 2 * 16 * 6), 2);
+        long after2 = vae.decoderWorkspaceFloats();
+        dec.push(Props.normal(r, 5 * 16 * 6), 5);
+        assertEquals(after2, vae.decoderWorkspaceFloats());
+        assertEquals(7, dec.latentFrames());
+    }
+
+    @Test
+    void causalConvInChunksEqualsOneCall() {
+        Props.forAll("causal conv chunks", 20, 22, r -> {
+            int cin = 1 + r.nextInt(4), cout = 1 + r.nextInt(4), h = 1 + r.nextInt(5), w = 1 + r.nextInt(5), t = 1 + r.nextInt(8);
+            Map<String, Tensor> m = Map.of("c.weight", Tensor.wrap(Props.normal(r, cout * cin * 27), cout, cin, 3, 3, 3),
+                    "c.bias", Tensor.wrap(Props.normal(r, cout), cout));
+            Checkpoint ck = RandomVaeWeights.checkpoint(m);
+            CausalConv3d one = CausalConv3d.load(ck, "c", be, 1, 1, 1), chunked = CausalConv3d.load(ck, "c", be, 1, 1, 1);
+            float[] x = Props.normal(r, t * cin * h * w);
+            int fs = cin * h * w;
+            float[] expected = be.read(one.forward(new Activation(be.upload(x), t, cin, h, w), be.alloc((long) t * cout * h * w)).buf());
+            float[] got = new float[0];
+            for (int pos = 0; pos < t; ) {
+                int n = 1 + r.nextInt(t - pos);
+                Activation a = new Activation(be.upload(Arrays.copyOfRange(x, pos * fs, (pos + n) * fs)), n, cin, h, w);
+                got = concat(got, be.read(chunked.forward(a, be.alloc((long) n * cout * h * w)).buf()));
+                pos += n;
+            }
+            assertArrayEquals(expected, got);
+        });
+    }
+
+    @Test
+    void officialLayoutHasTheSpecifiedParameterCount() {
+        Map<String, long[]> full = RandomVaeWeights.shapes(RandomVaeWeights.official());
+        long params = full.values().stream().mapToLong(Tensor::numel).sum();
+        assertEquals(194, full.size());          // spec §5.6
+        assertEquals(126_892_531L, params);
+    }
+
+    @Test
+    void randomLayoutMatchesTheGoldenVaeFile() {
+        Path golden = Path.of("../tests/golden/vae_tiny.safetensors");
+        Assumptions.assumeTrue(Files.isRegularFile(golden), "no golden VAE at " + golden);
+        try (Checkpoint ck = Checkpoint.open(golden)) {
+            VaeConfig cfg = VaeConfig.infer(ck);
+            assertEquals(new VaeConfig(8, 16, List.of(1, 2, 4, 4), 2, List.of(false, true, true)), cfg);
+            Map<String, Tensor> gen = RandomVaeWeights.generate(cfg, 1);
+            assertEquals(new java.util.TreeSet<>(ck.names()), new java.util.TreeSet<>(gen.keySet()));
+            for (String n : ck.names()) assertArrayEquals(ck.get(n).shape(), gen.get(n).shape(), n);
+        }
+    }
+
+    private static float[] concat(float[] a, float[] b) {
+        float[] c = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
+    }
+}

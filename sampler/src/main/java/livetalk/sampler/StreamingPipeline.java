@@ -1,0 +1,187 @@
+package livetalk.sampler;
+
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.BooleanSupplier;
+import livetalk.model.dit.AudioProjection;
+import livetalk.model.dit.CausalDit;
+import livetalk.model.dit.TextCache;
+import livetalk.model.vae.StreamingDecoder;
+import livetalk.model.vae.WanVae;
+
+/**
+ * The LiveTalk inference path after the encoders (spec §1.3–§1.6, §3.4, §5.4), streaming: each block
+ * of latent frames is decoded and handed to the sink as soon as it is denoised, and (when the
+ * backend allows calls from two threads) decoding block k overlaps denoising block k+1.
+ *
+ * <p>Layouts: reference pixels {@code [3, H, W]} in [−1, 1]; latents {@code [F, C, h, w]};
+ * audio features {@code [L, A]} with {@code L = 4F − 3}; frames handed out {@code [n, 3, H, W]}
+ * in [−1, 1].
+ */
+public final class StreamingPipeline {
+
+    /** Everything a generation is conditioned on, computed once (the prompt and image parts are reusable). */
+    public record Conditioning(float[] refLatent, int latentH, int latentW, float[] audio, int latentFrames, TextCache text) {
+    }
+
+    /** Receives decoded frames in order: {@code frames [n, 3, H, W]}, {@code first} = index of the first one. */
+    public interface FrameSink {
+        void accept(float[] frames, int n, int first) throws Exception;
+    }
+
+    /** Told after every block has been decoded and delivered. */
+    public interface Progress {
+        void blockDone(int blocksDone, int blocksTotal, int framesDelivered);
+    }
+
+    /** What a run produced. {@code firstFrameSeconds}: from the start of {@link #run} to the first frame delivered. */
+    public record Result(int blocks, int pixelFrames, double firstFrameSeconds, double seconds, boolean cancelled) {
+        public double framesPerSecond() {
+            return seconds > 0 ? pixelFrames / seconds : 0;
+        }
+    }
+
+    private final CausalDit dit;
+    private final WanVae vae;
+    private final CausalInference.Settings settings;
+    private final float[] stepTimesteps;
+    private final boolean overlap;
+
+    /**
+     * @param stepTimesteps the timesteps the DiT sees per step (bf16-rounded in the reference run, spec §3.3)
+     * @param overlap       decode on a second thread while the next block is denoised
+     */
+    public StreamingPipeline(CausalDit dit, WanVae vae, CausalInference.Settings settings, float[] stepTimesteps, boolean overlap) {
+        this.dit = dit;
+        this.vae = vae;
+        this.settings = settings;
+        this.stepTimesteps = stepTimesteps.clone();
+        this.overlap = overlap;
+    }
+
+    /** Latent frames needed for {@code pixelFrames} output frames, rounded up to whole blocks (spec §1.2: T = 1 + 4(F−1)). */
+    public int latentFramesFor(int pixelFrames) {
+        int tf = vae.config().temporalFactor(), fb = settings.framesPerBlock();
+        int f = 1 + Math.ceilDiv(Math.max(pixelFrames, 1) - 1, tf);
+        return Math.ceilDiv(f, fb) * fb;
+    }
+
+    /** Audio feature frames the DiT needs for {@code latentFrames}: one per output video frame, {@code 4F − 3}. */
+    public int audioFramesFor(int latentFrames) {
+        return vae.config().temporalFactor() * latentFrames - (vae.config().temporalFactor() - 1);
+    }
+
+    /**
+     * Encodes the reference image and projects the audio features (spec §1.3 steps 5–6, §2.8).
+     *
+     * @param refPixels     {@code [3, H, W]} in [−1, 1], already resized and cropped
+     * @param audioFeatures {@code [L, A]}, {@code cat(last, hs0..hsN)} per video frame, L = 4F − 3
+     * @param text          the prompt's cache from {@link CausalDit#encodeText}
+     */
+    public Conditioning condition(float[] refPixels, int height, int width, float[] audioFeatures, int audioFrames, TextCache text) {
+        float[] refLatent = vae.encode(refPixels, 1, height, width);      // [1, C, h, w]
+        int s = vae.config().spatialFactor();
+        AudioProjection ap = dit.audioProjection();
+        float[] packed = ap.pack(audioFeatures, audioFrames);              // [F, hidden]
+        int latentFrames = packed.length / dit.config().audioHidden();
+        float[] audio = ap.condition(packed, latentFrames);                // [nProj, F, D]
+        return new Conditioning(refLatent, height / s, width / s, audio, latentFrames, text);
+    }
+
+    /** The stacked wav2vec feature vector per frame, {@code cat(last, hs0..hsN)} (spec §6.2). */
+    public static float[] stackAudioFeatures(List<float[]> lastThenHidden, int frames) {
+        return AudioProjection.stackFeatures(lastThenHidden, frames);
+    }
+
+    /**
+     * Generates {@code c.latentFrames()} latent frames block by block and delivers the first
+     * {@code pixelFrames} decoded frames to {@code sink}.
+     *
+     * @param initial   the initial noise of each block, drawn block by block ({@code [Fb, C, h, w]} per draw)
+     * @param renoise   the re-noising draws between steps
+     * @param cancelled polled between blocks: when true, the frames decoded so far are delivered and the run ends
+     */
+    public Result run(Conditioning c, int pixelFrames, NoiseSource initial, NoiseSource renoise, FrameSink sink, Progress progress,
+                      BooleanSupplier cancelled) {
+        int fb = settings.framesPerBlock();
+        if (c.latentFrames() % fb != 0) {
+            throw new IllegalArgumentException(c.latentFrames() + " latent frames is not a multiple of the block size " + fb);
+        }
+        int blocks = c.latentFrames() / fb;
+        int frameSize = dit.config().outDim() * c.latentH() * c.latentW();
+        CausalInference inf = new CausalInference(dit, settings, FlowMatchSchedule.official(), stepTimesteps, renoise);
+        inf.start(java.util.Arrays.copyOf(c.refLatent(), frameSize), c.latentH(), c.latentW(), c.text());
+        StreamingDecoder decoder = vae.decoder(c.latentH(), c.latentW());
+        int s = vae.config().spatialFactor();
+        int pixFrame = 3 * c.latentH() * s * c.latentW() * s;
+
+        long start = System.nanoTime();
+        long[] firstFrameAt = {-1};
+        int[] delivered = {0};
+        ExecutorService decodeThread = overlap ? Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "livetalk-decode");
+            t.setDaemon(true);
+            return t;
+        }) : null;
+        Future<?> pending = null;
+        int done = 0;
+        boolean stopped = false;
+        try {
+            for (int b = 0; b < blocks; b++) {
+                if (cancelled.getAsBoolean()) {
+                    stopped = true;
+                    break;
+                }
+                float[] latents = inf.nextBlock(initial.next(fb * frameSize), inf.audioSlice(c.audio(), c.latentFrames(), b * fb, fb));
+                int blockNo = b + 1;
+                Runnable decode = () -> {
+                    float[] px = decoder.push(latents, fb);                      // [n, 3, H, W]
+                    int n = Math.min(px.length / pixFrame, pixelFrames - delivered[0]);
+                    if (n > 0) {
+                        float[] out = n * pixFrame == px.length ? px : java.util.Arrays.copyOf(px, n * pixFrame);
+                        try {
+                            sink.accept(out, n, delivered[0]);
+                        } catch (RuntimeException e) {
+                            throw e;
+                        } catch (Exception e) {
+                            throw new IllegalStateException(e);
+                        }
+                        if (firstFrameAt[0] < 0) firstFrameAt[0] = System.nanoTime();
+                        delivered[0] += n;
+                    }
+                    if (progress != null) progress.blockDone(blockNo, blocks, delivered[0]);
+                };
+                if (pending != null) await(pending);
+                if (decodeThread != null) {
+                    pending = decodeThread.submit(decode);
+                } else {
+                    decode.run();
+                }
+                done = blockNo;
+            }
+            if (pending != null) await(pending);
+        } finally {
+            if (decodeThread != null) decodeThread.shutdownNow();
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        double first = firstFrameAt[0] < 0 ? Double.NaN : (firstFrameAt[0] - start) / 1e9;
+        return new Result(done, delivered[0], first, seconds, stopped);
+    }
+
+    private static void await(Future<?> f) {
+        try {
+            f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while decoding", e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException re) throw re;
+            if (cause instanceof Error err) throw err;
+            throw new IllegalStateException(cause);
+        }
+    }
+}
