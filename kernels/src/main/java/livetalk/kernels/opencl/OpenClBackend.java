@@ -467,6 +467,16 @@ public final class OpenClBackend implements Backend {
 
     // ================================================================== end of the VAE section
 
+    // ------------------------------------------------------------------ DiT helpers
+
+    @Override
+    public void roundBf16(Buf x, Buf out) {
+        ClBuf xb = buf(x), ob = buf(out);
+        requireSize("roundBf16", xb.len, ob.len);
+        if (xb.len == 0) return;
+        launch("round_bf16").arg(xb).arg(ob).arg(xb.len).run1d(xb.len, GROUP);
+    }
+
     // ------------------------------------------------------------------ plumbing
 
     /** Waits until every enqueued op has finished (for timing; {@link #read} waits by itself). */

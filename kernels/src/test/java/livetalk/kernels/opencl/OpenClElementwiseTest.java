@@ -65,6 +65,22 @@ class OpenClElementwiseTest extends OpenClTestBase {
     }
 
     @Test
+    void roundBf16IsBitExact() {
+        check("opencl roundBf16", 6, 52, ONE, (b, in, out, r, d) -> b.roundBf16(in[0], out));
+        // Ties to even, the largest finite values, infinities, NaNs, signed zero, subnormals.
+        float[] special = {1.00390625f, 1.01171875f, -1.00390625f, Float.MAX_VALUE, -Float.MAX_VALUE, Float.POSITIVE_INFINITY,
+                Float.NEGATIVE_INFINITY, Float.NaN, Float.intBitsToFloat(0x7F800001), Float.intBitsToFloat(0xFFC12345), 0f, -0f,
+                Float.MIN_VALUE, Float.intBitsToFloat(0x00018000), Float.intBitsToFloat(0x807FFFFF), 3.4e38f, 1e-40f};
+        Buf bc = cpu.upload(special), bl = cl.upload(special);
+        cpu.roundBf16(bc, bc);
+        cl.roundBf16(bl, bl);
+        float[] c = cpu.read(bc), l = cl.read(bl);
+        for (int i = 0; i < special.length; i++) {
+            assertEquals(Float.floatToRawIntBits(c[i]), Float.floatToRawIntBits(l[i]), "roundBf16 of bits " + Integer.toHexString(Float.floatToRawIntBits(special[i])));
+        }
+    }
+
+    @Test
     void ropeMatchesReference() {
         Props.forAll("opencl rope", 8, 50, rnd -> {
             int rows = 1 + rnd.nextInt(30), heads = 1 + rnd.nextInt(4), hd = 2 * (1 + rnd.nextInt(40));
