@@ -11,13 +11,13 @@ import livetalk.io.Checkpoint;
 import livetalk.io.CheckpointException;
 import livetalk.io.Json;
 import livetalk.io.audio.AudioLoader;
-import livetalk.io.audio.FeatureNormalizer;
 import livetalk.io.audio.WavReader;
 import livetalk.io.image.ImageFiles;
 import livetalk.io.image.PortraitPreprocess;
 import livetalk.io.image.RgbImage;
 import livetalk.io.video.VideoWriter;
 import livetalk.kernels.Backend;
+import livetalk.model.audio.AudioFeatures;
 import livetalk.model.audio.Wav2Vec2;
 import livetalk.model.dit.CausalDit;
 import livetalk.model.dit.TextCache;
@@ -93,7 +93,7 @@ public final class Generation {
             log.printf("livetalk: %.2f s → %d frames (%d latent frames, %d blocks) at %dx%d, %d fps, seed %d, device %s%n",
                     seconds, pixelFrames, latentFrames, latentFrames / 3, size, size, FPS, o.seed(), backend.name());
             TextCache text = dit.encodeText(promptEmbeds(dit.config().textDim()), Umt5Tokenizer.SEQ_LEN);
-            float[] features = audioFeatures(latentFrames, audioFrames);
+            float[] features = audioFeatures(latentFrames);
             StreamingPipeline.Conditioning cond = pipe.condition(pixels, size, size, features, audioFrames, text);
             return stream(pipe, cond, pixelFrames, size);
         }
@@ -160,17 +160,13 @@ public final class Generation {
     }
 
     /**
-     * wav2vec2 features {@code [4F−3, A]} for the video (spec §1.4): 16 kHz mono, trimmed or padded
-     * with silence to {@code (4F−4)/16} s so the lips stay in sync (the reference stretches short
-     * audio instead), normalised, encoded, stacked {@code cat(last, hs0..hsN)}.
+     * wav2vec2 features {@code [4F−3, A]} for the video (spec §1.4), with short audio padded with
+     * silence so the lips stay in sync (the reference stretches it instead; README).
      */
-    private float[] audioFeatures(int latentFrames, int audioFrames) {
+    private float[] audioFeatures(int latentFrames) {
         float[] samples = AudioLoader.loadMono(o.audio(), AudioLoader.WAV2VEC_RATE);
-        int wanted = (latentFrames - 1) * 4 * AudioLoader.WAV2VEC_RATE / FPS;
-        float[] clip = java.util.Arrays.copyOf(samples, wanted);                  // zero-padded or cut
         try (Checkpoint w = Checkpoint.open(ModelLayout.wav2vecWeights(o.models().wav2vec()))) {
-            Wav2Vec2 model = new Wav2Vec2(backend, w);
-            return model.forward(FeatureNormalizer.normalize(clip), audioFrames).features();
+            return AudioFeatures.compute(new Wav2Vec2(backend, w), samples, latentFrames, true);
         }
     }
 
