@@ -2,18 +2,26 @@ package livetalk.kernels.opencl;
 
 import static org.jocl.CL.*;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.jocl.Pointer;
 import org.jocl.Sizeof;
 import org.jocl.cl_command_queue;
 import org.jocl.cl_kernel;
 import org.jocl.cl_mem;
 
-/** Sets a kernel's arguments in order and enqueues it: {@code launch.arg(buf).arg(n).run1d(n, 256)}. */
+/**
+ * Collects a kernel's arguments in order, then sets them and enqueues the kernel in one step:
+ * {@code launch.arg(buf).arg(n).run1d(n, 256)}. A cl_kernel holds its arguments, so setting them
+ * and enqueueing happen under the kernel object's lock: ops may be called from several threads
+ * (the streaming pipeline decodes on a second thread), and OpenCL's other calls are thread-safe.
+ */
 final class ClLaunch {
     private final cl_command_queue queue;
     private final cl_kernel kernel;
     private final String name;
-    private int index;
+    private final List<Long> sizes = new ArrayList<>();
+    private final List<Pointer> values = new ArrayList<>();
 
     ClLaunch(cl_command_queue queue, cl_kernel kernel, String name) {
         this.queue = queue;
@@ -52,8 +60,8 @@ final class ClLaunch {
     }
 
     private ClLaunch set(long size, Pointer p) {
-        ClErrors.check(clSetKernelArg(kernel, index, size, p), "clSetKernelArg(" + name + ", " + index + ")");
-        index++;
+        sizes.add(size);
+        values.add(p);
         return this;
     }
 
@@ -63,8 +71,13 @@ final class ClLaunch {
     }
 
     void run(long[] global, long[] local) {
-        ClErrors.check(clEnqueueNDRangeKernel(queue, kernel, global.length, null, global, local, 0, null, null),
-                "clEnqueueNDRangeKernel(" + name + ")");
+        synchronized (kernel) {
+            for (int i = 0; i < sizes.size(); i++) {
+                ClErrors.check(clSetKernelArg(kernel, i, sizes.get(i), values.get(i)), "clSetKernelArg(" + name + ", " + i + ")");
+            }
+            ClErrors.check(clEnqueueNDRangeKernel(queue, kernel, global.length, null, global, local, 0, null, null),
+                    "clEnqueueNDRangeKernel(" + name + ")");
+        }
     }
 
     static long roundUp(long n, long m) {

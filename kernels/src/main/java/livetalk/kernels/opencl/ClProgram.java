@@ -20,7 +20,7 @@ import org.jocl.cl_program;
  * The backend's kernels: the {@code .cl} resources of this package built once into one program
  * (drivers cache the binary: PoCL in the user's cache directory, NVIDIA in ~/.nv), and one
  * cl_kernel object per kernel function. Kernel objects hold their arguments, so a program belongs
- * to one backend and is used from one thread at a time.
+ * to one backend; {@link ClLaunch} locks a kernel object while it sets its arguments and enqueues it.
  */
 final class ClProgram implements AutoCloseable {
     /** common.cl first: the others use its helpers. */
@@ -56,7 +56,7 @@ final class ClProgram implements AutoCloseable {
     }
 
     /** The kernel object for a function of the program (created on first use, then reused). */
-    cl_kernel kernel(String name) {
+    synchronized cl_kernel kernel(String name) {
         return kernels.computeIfAbsent(name, n -> {
             int[] err = new int[1];
             cl_kernel k = clCreateKernel(program, n, err);
@@ -90,7 +90,7 @@ final class ClProgram implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         for (cl_kernel k : kernels.values()) clReleaseKernel(k);
         kernels.clear();
         clReleaseProgram(program);

@@ -24,7 +24,9 @@ import org.jocl.cl_mem;
 /**
  * The OpenCL backend: hand-written kernels (the {@code .cl} resources of this package) on one
  * device, one in-order command queue. Ops only enqueue work; nothing returns to the host until
- * {@link #read} (which waits for the queue). Not thread-safe: one backend per thread.
+ * {@link #read} (which waits for the queue). Ops may be called from several threads (the streaming
+ * pipeline decodes on a second thread): they are serialised on the one in-order queue, so every
+ * op sees the effects of all ops enqueued before it, whichever thread enqueued them.
  *
  * <p>The kernels are the portable path, written for any OpenCL 1.2 device and tested on PoCL
  * (OpenCL on the CPU). Choices by shape: the gemm tile (64 or 128), the attention kernel (by head
