@@ -49,8 +49,8 @@ public final class OpenClBackend implements Backend {
     private final Set<ClMem.Release> live = ClMem.newLiveSet();
     /** Bound to unused optional pointer arguments (a missing bias or gamma). */
     private final ClMem dummy;
-    private boolean closed;
-    /** Which gemm variant linear() uses: null = by device and shape; tests force one to cover both. */
+    private volatile boolean closed;
+    /** Which gemm variant linear() uses: null = by shape; tests force one to cover both. */
     Boolean forceLargeTiles;
     /** Local memory the attention tiles may use, if not the device's (tests imitate a GPU's 48 KiB). */
     Long localMemLimit;

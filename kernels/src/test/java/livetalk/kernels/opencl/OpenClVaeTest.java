@@ -42,6 +42,20 @@ class OpenClVaeTest extends OpenClTestBase {
     }
 
     @Test
+    void conv2dWeightIsAcceptedForOneFrameKernels() {
+        Props.forAll("opencl conv2d weight", 3, 64, rnd -> {
+            int cin = 1 + rnd.nextInt(6), cout = 1 + rnd.nextInt(20), h = 3 + rnd.nextInt(8), w = 3 + rnd.nextInt(8), frames = 1 + rnd.nextInt(3);
+            Tensor wt = Tensor.wrap(Props.uniform(rnd, cout * cin * 9, 1), cout, cin, 3, 3).to(DType.BF16); // [cout, cin, kh, kw]
+            Conv3dSpec spec = Conv3dSpec.of(cin, cout, 1, 3, 3, 0, 1, 1);
+            float[] x = Props.uniform(rnd, frames * cin * h * w, 2);
+            OpenClFixture.Pair xp = OpenClFixture.place(cpu, cl, rnd, x), op = OpenClFixture.place(cpu, cl, rnd, new float[frames * cout * h * w]);
+            cpu.conv3d(null, 0, xp.cpu(), frames, h, w, op.cpu(), spec, cpu.weight(wt), null);
+            cl.conv3d(null, 0, xp.cl(), frames, h, w, op.cl(), spec, cl.weight(wt), null);
+            Props.assertClose(cpu.read(op.cpu()), cl.read(op.cl()), 1e-5, "conv2d-shaped weight " + spec);
+        });
+    }
+
+    @Test
     void rmsNormChannelsMatchesScalarLoops() {
         Props.forAll("opencl rmsNormChannels", 10, 62, rnd -> {
             int frames = 1 + rnd.nextInt(3), channels = 1 + rnd.nextInt(40), pixels = 1 + rnd.nextInt(300);
