@@ -13,7 +13,7 @@ import org.jocl.cl_platform_id;
 
 /** An OpenCL device and the facts about it the backend needs. Discovery is here, nothing else. */
 record ClDevice(cl_platform_id platform, cl_device_id id, String name, String platformName, String vendor,
-                boolean gpu, long localMemBytes, long maxWorkGroup, String extensions) {
+                boolean gpu, long globalMemBytes, long localMemBytes, long maxWorkGroup, String extensions) {
 
     /** True for NVIDIA devices, the only ones on which inline PTX could ever be considered. */
     boolean nvidia() {
@@ -64,7 +64,7 @@ record ClDevice(cl_platform_id platform, cl_device_id id, String name, String pl
             for (cl_device_id d : ds) {
                 long type = deviceLong(d, CL_DEVICE_TYPE);
                 out.add(new ClDevice(p, d, deviceString(d, CL_DEVICE_NAME), pname, deviceString(d, CL_DEVICE_VENDOR),
-                        (type & CL_DEVICE_TYPE_GPU) != 0, deviceLong(d, CL_DEVICE_LOCAL_MEM_SIZE),
+                        (type & CL_DEVICE_TYPE_GPU) != 0, deviceLong(d, CL_DEVICE_GLOBAL_MEM_SIZE), deviceLong(d, CL_DEVICE_LOCAL_MEM_SIZE),
                         deviceSizeT(d, CL_DEVICE_MAX_WORK_GROUP_SIZE), deviceString(d, CL_DEVICE_EXTENSIONS)));
             }
         }

@@ -7,6 +7,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import livetalk.kernels.Backend;
 import livetalk.kernels.Buf;
 import livetalk.kernels.Conv3dSpec;
@@ -50,6 +51,11 @@ public final class OpenClBackend implements Backend {
     /** Bound to unused optional pointer arguments (a missing bias or gamma). */
     private final ClMem dummy;
     private volatile boolean closed;
+    /**
+     * Device memory is released when its buffers are garbage-collected, but the Java heap does not
+     * feel device memory: after allocating a quarter of the device's memory, ask for a collection.
+     */
+    private final AtomicLong allocatedSinceGc = new AtomicLong();
     /** Which gemm variant linear() uses: null = by shape; tests force one to cover both. */
     Boolean forceLargeTiles;
     /** Local memory the attention tiles may use, if not the device's (tests imitate a GPU's 48 KiB). */
@@ -506,6 +512,10 @@ public final class OpenClBackend implements Backend {
         int[] err = new int[1];
         cl_mem m = clCreateBuffer(context, CL_MEM_READ_WRITE, bytes, null, err);
         ClErrors.check(err[0], "clCreateBuffer(" + bytes + " bytes)");
+        if (allocatedSinceGc.addAndGet(bytes) > device.globalMemBytes() / 4) {
+            allocatedSinceGc.set(0);
+            System.gc();
+        }
         return ClMem.track(m, bytes, live);
     }
 
