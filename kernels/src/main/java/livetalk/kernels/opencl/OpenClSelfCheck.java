@@ -23,7 +23,8 @@ public final class OpenClSelfCheck {
         boolean small = args.length > 0 && args[0].equals("--small");
         for (ClDevice d : ClDevice.list()) {
             System.out.println("device: " + d.platformName() + " / " + d.name() + " / " + d.vendor() + (d.gpu() ? " (GPU)" : "")
-                    + ", local memory " + d.localMemBytes() + " B, max work-group " + d.maxWorkGroup());
+                    + ", global memory " + (d.globalMemBytes() >> 20) + " MiB, local memory " + d.localMemBytes() + " B, max work-group " + d.maxWorkGroup()
+                    + (d.nvidia() ? ", NVIDIA" : ""));
         }
         try (OpenClBackend cl = new OpenClBackend(); CpuBackend cpu = new CpuBackend()) {
             System.out.println("using " + cl.deviceDescription());
