@@ -1,6 +1,7 @@
 package livetalk.cli;
 
 import livetalk.io.CheckpointException;
+import livetalk.io.MediaException;
 import livetalk.kernels.KernelException;
 import livetalk.tensor.TensorException;
 import picocli.CommandLine;
@@ -9,7 +10,7 @@ import picocli.CommandLine.Command;
 /** The {@code livetalk} command: one subcommand class per verb. */
 @Command(name = "livetalk", mixinStandardHelpOptions = true, version = "LiveTalk-J 0.1.0",
         description = "Real-time talking-avatar video diffusion (LiveTalk) in pure Java.",
-        subcommands = {VerifyCommand.class, InspectCommand.class, BenchCommand.class, MakeRandomDitCommand.class, BenchDitCommand.class, BenchVaeCommand.class})
+        subcommands = {GenerateCommand.class, DemoCommand.class, VerifyCommand.class, InspectCommand.class, BenchCommand.class, MakeRandomDitCommand.class, BenchDitCommand.class, BenchVaeCommand.class})
 public final class Main implements Runnable {
 
     /** Exit code for bad input (files, options): distinct from 1, an internal failure. */
@@ -39,7 +40,7 @@ public final class Main implements Runnable {
     }
 
     static boolean isUserError(Throwable ex) {
-        return ex instanceof CheckpointException || ex instanceof InputException || ex instanceof KernelException
+        return ex instanceof CheckpointException || ex instanceof MediaException || ex instanceof InputException || ex instanceof KernelException
                 || ex instanceof TensorException;
     }
 }

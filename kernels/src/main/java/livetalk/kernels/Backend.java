@@ -145,6 +145,15 @@ public interface Backend extends AutoCloseable {
 
     // ================================================================== end of the VAE section
 
+    // ------------------------------------------------------------------ DiT helpers (dit branch)
+
+    /**
+     * {@code out[i] = bf16(x[i])}: each float32 rounded to the nearest bfloat16 value
+     * (round-to-nearest-even on the upper 16 bits; NaN stays NaN) and stored back as float32.
+     * Same sizes; in place allowed. Used to emulate bf16 KV-cache storage.
+     */
+    void roundBf16(Buf x, Buf out);
+
     /** Releases device resources; buffers must not be used afterwards. */
     @Override
     default void close() {

@@ -15,8 +15,15 @@ import livetalk.model.dit.TextCache;
  * <p>Layouts: latents {@code [F, C, h, w]}, audio conditioning {@code [nProj, F, D]}.
  */
 public final class CausalInference {
-    /** Block geometry and cache policy. Officially 3 frames per block, a 15-frame window, 9 sink frames (spec §4). */
-    public record Settings(int framesPerBlock, int localAttnFrames, int sinkFrames) {
+    /**
+     * Block geometry and cache policy. Officially 3 frames per block, a 15-frame window, 9 sink
+     * frames (spec §4); {@code bf16Kv} rounds the cached K/V to bf16 (off by default).
+     */
+    public record Settings(int framesPerBlock, int localAttnFrames, int sinkFrames, boolean bf16Kv) {
+        public Settings(int framesPerBlock, int localAttnFrames, int sinkFrames) {
+            this(framesPerBlock, localAttnFrames, sinkFrames, false);
+        }
+
         public static Settings official() {
             return new Settings(3, 15, 9);
         }
@@ -69,7 +76,7 @@ public final class CausalInference {
         this.text = text;
         int perFrame = dit.frameSeqLength(latentH, latentW);
         if (kv == null || kv.frameSeqLength() != perFrame) {
-            kv = dit.newKvCache(perFrame, settings.localAttnFrames(), settings.sinkFrames());
+            kv = dit.newKvCache(perFrame, settings.localAttnFrames(), settings.sinkFrames(), settings.bf16Kv());
         } else {
             kv.reset();
         }

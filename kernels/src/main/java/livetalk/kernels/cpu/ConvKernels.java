@@ -24,6 +24,8 @@ final class ConvKernels {
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
+    /** K rows per block: a 3-vector column strip of the panel block is KC·3·L floats (24 KB with AVX-512). */
+    private static final int KC = 128;
 
     /** Repacked weights, one per weight tensor (a conv's weight always has one geometry). */
     private static final Map<CpuWeight, float[]> PACKED = Collections.synchronizedMap(new WeakHashMap<>());
@@ -116,17 +118,21 @@ final class ConvKernels {
 
         // 2. acc[o][x] = bias[o] + Σ_k W[k][o]·P[k][x], K blocked so a panel block stays in cache.
         for (int o = 0; o < cout; o++) java.util.Arrays.fill(acc, o * wp, o * wp + wp, bias[o]);
-        int kc = Math.max(16, 65536 / wp);
-        for (int k0 = kBegin; k0 < kEnd; k0 += kc) {
-            int k1 = Math.min(kEnd, k0 + kc);
-            int o = 0;
-            for (; o + 4 <= cout; o += 4) {
-                int xv = 0;
-                for (; xv + 3 * L <= wp; xv += 3 * L) tile4x3(wk, panel, acc, k0, k1, kBegin, o, xv, cout, wp);
-                for (; xv < wp; xv += L) tile4x1(wk, panel, acc, k0, k1, kBegin, o, xv, cout, wp);
+        // Loop order: a K block of KC rows, then a strip of 3 vectors of columns (KC·3·L floats stay
+        // in L1), then all output-channel tiles over that strip (the weight block stays in L2).
+        for (int k0 = kBegin; k0 < kEnd; k0 += KC) {
+            int k1 = Math.min(kEnd, k0 + KC);
+            int xv = 0;
+            for (; xv + 3 * L <= wp; xv += 3 * L) {
+                int o = 0;
+                for (; o + 8 <= cout; o += 8) tile8x3(wk, panel, acc, k0, k1, kBegin, o, xv, cout, wp);
+                for (; o + 4 <= cout; o += 4) tile4x3(wk, panel, acc, k0, k1, kBegin, o, xv, cout, wp);
+                for (; o < cout; o++) for (int v = 0; v < 3; v++) tile1x1(wk, panel, acc, k0, k1, kBegin, o, xv + v * L, cout, wp);
             }
-            for (; o < cout; o++) {
-                for (int xv = 0; xv < wp; xv += L) tile1x1(wk, panel, acc, k0, k1, kBegin, o, xv, cout, wp);
+            for (; xv < wp; xv += L) {
+                int o = 0;
+                for (; o + 4 <= cout; o += 4) tile4x1(wk, panel, acc, k0, k1, kBegin, o, xv, cout, wp);
+                for (; o < cout; o++) tile1x1(wk, panel, acc, k0, k1, kBegin, o, xv, cout, wp);
             }
         }
 
@@ -134,6 +140,46 @@ final class ConvKernels {
         for (int o = 0; o < cout; o++) {
             System.arraycopy(acc, o * wp, out, outOff + ((t * cout + o) * hOut + y) * wOut, wOut);
         }
+    }
+
+    private static void tile8x3(float[] wk, float[] panel, float[] acc, int k0, int k1, int kBegin, int o, int xv, int cout, int wp) {
+        int a0 = o * wp + xv;
+        FloatVector c00 = FloatVector.fromArray(S, acc, a0 + 0 * wp + 0 * L); FloatVector c01 = FloatVector.fromArray(S, acc, a0 + 0 * wp + 1 * L); FloatVector c02 = FloatVector.fromArray(S, acc, a0 + 0 * wp + 2 * L);
+        FloatVector c10 = FloatVector.fromArray(S, acc, a0 + 1 * wp + 0 * L); FloatVector c11 = FloatVector.fromArray(S, acc, a0 + 1 * wp + 1 * L); FloatVector c12 = FloatVector.fromArray(S, acc, a0 + 1 * wp + 2 * L);
+        FloatVector c20 = FloatVector.fromArray(S, acc, a0 + 2 * wp + 0 * L); FloatVector c21 = FloatVector.fromArray(S, acc, a0 + 2 * wp + 1 * L); FloatVector c22 = FloatVector.fromArray(S, acc, a0 + 2 * wp + 2 * L);
+        FloatVector c30 = FloatVector.fromArray(S, acc, a0 + 3 * wp + 0 * L); FloatVector c31 = FloatVector.fromArray(S, acc, a0 + 3 * wp + 1 * L); FloatVector c32 = FloatVector.fromArray(S, acc, a0 + 3 * wp + 2 * L);
+        FloatVector c40 = FloatVector.fromArray(S, acc, a0 + 4 * wp + 0 * L); FloatVector c41 = FloatVector.fromArray(S, acc, a0 + 4 * wp + 1 * L); FloatVector c42 = FloatVector.fromArray(S, acc, a0 + 4 * wp + 2 * L);
+        FloatVector c50 = FloatVector.fromArray(S, acc, a0 + 5 * wp + 0 * L); FloatVector c51 = FloatVector.fromArray(S, acc, a0 + 5 * wp + 1 * L); FloatVector c52 = FloatVector.fromArray(S, acc, a0 + 5 * wp + 2 * L);
+        FloatVector c60 = FloatVector.fromArray(S, acc, a0 + 6 * wp + 0 * L); FloatVector c61 = FloatVector.fromArray(S, acc, a0 + 6 * wp + 1 * L); FloatVector c62 = FloatVector.fromArray(S, acc, a0 + 6 * wp + 2 * L);
+        FloatVector c70 = FloatVector.fromArray(S, acc, a0 + 7 * wp + 0 * L); FloatVector c71 = FloatVector.fromArray(S, acc, a0 + 7 * wp + 1 * L); FloatVector c72 = FloatVector.fromArray(S, acc, a0 + 7 * wp + 2 * L);
+        for (int k = k0; k < k1; k++) {
+            int p = (k - kBegin) * wp + xv, q = k * cout + o;
+            FloatVector b0 = FloatVector.fromArray(S, panel, p + 0 * L); FloatVector b1 = FloatVector.fromArray(S, panel, p + 1 * L); FloatVector b2 = FloatVector.fromArray(S, panel, p + 2 * L);
+            FloatVector w0 = FloatVector.broadcast(S, wk[q + 0]);
+            c00 = b0.fma(w0, c00); c01 = b1.fma(w0, c01); c02 = b2.fma(w0, c02);
+            FloatVector w1 = FloatVector.broadcast(S, wk[q + 1]);
+            c10 = b0.fma(w1, c10); c11 = b1.fma(w1, c11); c12 = b2.fma(w1, c12);
+            FloatVector w2 = FloatVector.broadcast(S, wk[q + 2]);
+            c20 = b0.fma(w2, c20); c21 = b1.fma(w2, c21); c22 = b2.fma(w2, c22);
+            FloatVector w3 = FloatVector.broadcast(S, wk[q + 3]);
+            c30 = b0.fma(w3, c30); c31 = b1.fma(w3, c31); c32 = b2.fma(w3, c32);
+            FloatVector w4 = FloatVector.broadcast(S, wk[q + 4]);
+            c40 = b0.fma(w4, c40); c41 = b1.fma(w4, c41); c42 = b2.fma(w4, c42);
+            FloatVector w5 = FloatVector.broadcast(S, wk[q + 5]);
+            c50 = b0.fma(w5, c50); c51 = b1.fma(w5, c51); c52 = b2.fma(w5, c52);
+            FloatVector w6 = FloatVector.broadcast(S, wk[q + 6]);
+            c60 = b0.fma(w6, c60); c61 = b1.fma(w6, c61); c62 = b2.fma(w6, c62);
+            FloatVector w7 = FloatVector.broadcast(S, wk[q + 7]);
+            c70 = b0.fma(w7, c70); c71 = b1.fma(w7, c71); c72 = b2.fma(w7, c72);
+        }
+        c00.intoArray(acc, a0 + 0 * wp + 0 * L); c01.intoArray(acc, a0 + 0 * wp + 1 * L); c02.intoArray(acc, a0 + 0 * wp + 2 * L);
+        c10.intoArray(acc, a0 + 1 * wp + 0 * L); c11.intoArray(acc, a0 + 1 * wp + 1 * L); c12.intoArray(acc, a0 + 1 * wp + 2 * L);
+        c20.intoArray(acc, a0 + 2 * wp + 0 * L); c21.intoArray(acc, a0 + 2 * wp + 1 * L); c22.intoArray(acc, a0 + 2 * wp + 2 * L);
+        c30.intoArray(acc, a0 + 3 * wp + 0 * L); c31.intoArray(acc, a0 + 3 * wp + 1 * L); c32.intoArray(acc, a0 + 3 * wp + 2 * L);
+        c40.intoArray(acc, a0 + 4 * wp + 0 * L); c41.intoArray(acc, a0 + 4 * wp + 1 * L); c42.intoArray(acc, a0 + 4 * wp + 2 * L);
+        c50.intoArray(acc, a0 + 5 * wp + 0 * L); c51.intoArray(acc, a0 + 5 * wp + 1 * L); c52.intoArray(acc, a0 + 5 * wp + 2 * L);
+        c60.intoArray(acc, a0 + 6 * wp + 0 * L); c61.intoArray(acc, a0 + 6 * wp + 1 * L); c62.intoArray(acc, a0 + 6 * wp + 2 * L);
+        c70.intoArray(acc, a0 + 7 * wp + 0 * L); c71.intoArray(acc, a0 + 7 * wp + 1 * L); c72.intoArray(acc, a0 + 7 * wp + 2 * L);
     }
 
     private static void tile4x3(float[] wk, float[] panel, float[] acc, int k0, int k1, int kBegin, int o, int xv, int cout, int wp) {

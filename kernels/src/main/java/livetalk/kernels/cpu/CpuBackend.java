@@ -8,7 +8,12 @@ import livetalk.kernels.KernelException;
 import livetalk.kernels.Weight;
 import livetalk.tensor.Tensor;
 
-/** The CPU backend: activations in Java float arrays, weights read from their (mapped) tensors. */
+/**
+ * The CPU backend: activations in Java float arrays, weights read from their (mapped) tensors.
+ * The ops run the Vector API kernels of this package ({@link Gemm}, {@link FlashAttention},
+ * {@link Norms}, {@link Activations}, {@link Rope}, {@link Elementwise}) on the {@link Parallel}
+ * pool; {@link ReferenceKernels} holds the scalar versions they are tested against.
+ */
 public final class CpuBackend implements Backend {
 
     @Override
@@ -74,7 +79,7 @@ public final class CpuBackend implements Backend {
         requireSize("linear input", (long) rows * in, xb.len());
         requireSize("linear output", (long) rows * outDim, ob.len());
         if (cb != null) requireSize("linear bias", outDim, cb.numel());
-        ReferenceKernels.linear(xb.a(), xb.off(), ob.a(), ob.off(), rows, in, outDim, cw, cb);
+        Gemm.linear(xb.a(), xb.off(), ob.a(), ob.off(), rows, in, outDim, cw, cb);
     }
 
     @Override
@@ -87,7 +92,7 @@ public final class CpuBackend implements Backend {
         requireSize("attention out", nq * w, ob.len());
         CpuBuf bb = bias == null ? null : CpuBuf.of(bias);
         if (bb != null) requireSize("attention bias", (long) heads * nq * nk, bb.len());
-        ReferenceKernels.attention(qb.a(), qb.off(), kb.a(), kb.off(), vb.a(), vb.off(), ob.a(), ob.off(), nq, nk, heads, headDim,
+        FlashAttention.attention(qb.a(), qb.off(), kb.a(), kb.off(), vb.a(), vb.off(), ob.a(), ob.off(), nq, nk, heads, headDim,
                 scale, bb == null ? null : bb.a(), bb == null ? 0 : bb.off());
     }
 
@@ -98,7 +103,7 @@ public final class CpuBackend implements Backend {
         CpuBuf xb = CpuBuf.of(x), ob = CpuBuf.of(out);
         requireSize("layerNorm input", (long) rows * dim, xb.len());
         requireSize("layerNorm output", (long) rows * dim, ob.len());
-        ReferenceKernels.layerNorm(xb.a(), xb.off(), ob.a(), ob.off(), rows, dim, eps, CpuWeight.of(gamma), CpuWeight.of(beta));
+        Norms.layerNorm(xb.a(), xb.off(), ob.a(), ob.off(), rows, dim, eps, small("layerNorm gamma", gamma, dim), small("layerNorm beta", beta, dim));
     }
 
     @Override
@@ -106,7 +111,7 @@ public final class CpuBackend implements Backend {
         CpuBuf xb = CpuBuf.of(x), ob = CpuBuf.of(out);
         requireSize("rmsNorm input", (long) rows * dim, xb.len());
         requireSize("rmsNorm output", (long) rows * dim, ob.len());
-        ReferenceKernels.rmsNorm(xb.a(), xb.off(), ob.a(), ob.off(), rows, dim, eps, CpuWeight.of(gamma));
+        Norms.rmsNorm(xb.a(), xb.off(), ob.a(), ob.off(), rows, dim, eps, small("rmsNorm gamma", gamma, dim));
     }
 
     // ------------------------------------------------------------------ activations
@@ -115,19 +120,14 @@ public final class CpuBackend implements Backend {
     public void gelu(Buf x, Buf out, boolean tanh) {
         CpuBuf xb = CpuBuf.of(x), ob = CpuBuf.of(out);
         requireSize("gelu", xb.len(), ob.len());
-        for (int i = 0; i < xb.len(); i++) {
-            float v = xb.a()[xb.off() + i];
-            ob.a()[ob.off() + i] = tanh ? ReferenceKernels.geluTanh(v) : ReferenceKernels.geluErf(v);
-        }
+        Activations.gelu(xb.a(), xb.off(), ob.a(), ob.off(), xb.len(), tanh);
     }
 
     @Override
     public void silu(Buf x, Buf out) {
         CpuBuf xb = CpuBuf.of(x), ob = CpuBuf.of(out);
         requireSize("silu", xb.len(), ob.len());
-        for (int i = 0; i < xb.len(); i++) {
-            ob.a()[ob.off() + i] = ReferenceKernels.silu(xb.a()[xb.off() + i]);
-        }
+        Activations.silu(xb.a(), xb.off(), ob.a(), ob.off(), xb.len());
     }
 
     // ------------------------------------------------------------------ rope
@@ -138,7 +138,7 @@ public final class CpuBackend implements Backend {
         requireSize("rope x", (long) rows * heads * headDim, xb.len());
         requireSize("rope cos", (long) rows * (headDim / 2), cb.len());
         requireSize("rope sin", (long) rows * (headDim / 2), sb.len());
-        ReferenceKernels.rope(xb.a(), xb.off(), rows, heads, headDim, cb.a(), cb.off(), sb.a(), sb.off());
+        Rope.rope(xb.a(), xb.off(), rows, heads, headDim, cb.a(), cb.off(), sb.a(), sb.off());
     }
 
     // ------------------------------------------------------------------ elementwise
@@ -148,7 +148,7 @@ public final class CpuBackend implements Backend {
         CpuBuf x = CpuBuf.of(a), y = CpuBuf.of(b), o = CpuBuf.of(out);
         requireSize("add", x.len(), y.len());
         requireSize("add", x.len(), o.len());
-        for (int i = 0; i < x.len(); i++) o.a()[o.off() + i] = x.a()[x.off() + i] + y.a()[y.off() + i];
+        Elementwise.add(x.a(), x.off(), y.a(), y.off(), o.a(), o.off(), x.len());
     }
 
     @Override
@@ -156,7 +156,7 @@ public final class CpuBackend implements Backend {
         CpuBuf x = CpuBuf.of(a), y = CpuBuf.of(b), o = CpuBuf.of(out);
         requireSize("mul", x.len(), y.len());
         requireSize("mul", x.len(), o.len());
-        for (int i = 0; i < x.len(); i++) o.a()[o.off() + i] = x.a()[x.off() + i] * y.a()[y.off() + i];
+        Elementwise.mul(x.a(), x.off(), y.a(), y.off(), o.a(), o.off(), x.len());
     }
 
     @Override
@@ -164,7 +164,7 @@ public final class CpuBackend implements Backend {
         CpuBuf x = CpuBuf.of(a), y = CpuBuf.of(b), o = CpuBuf.of(out);
         requireSize("axpby", x.len(), y.len());
         requireSize("axpby", x.len(), o.len());
-        for (int i = 0; i < x.len(); i++) o.a()[o.off() + i] = alpha * x.a()[x.off() + i] + beta * y.a()[y.off() + i];
+        Elementwise.axpby(alpha, x.a(), x.off(), beta, y.a(), y.off(), o.a(), o.off(), x.len());
     }
 
     @Override
@@ -173,11 +173,7 @@ public final class CpuBackend implements Backend {
         requireSize("addRow x", (long) rows * dim, xb.len());
         requireSize("addRow vec", dim, vb.len());
         requireSize("addRow out", (long) rows * dim, ob.len());
-        for (int r = 0; r < rows; r++) {
-            for (int i = 0; i < dim; i++) {
-                ob.a()[ob.off() + r * dim + i] = xb.a()[xb.off() + r * dim + i] + vb.a()[vb.off() + i];
-            }
-        }
+        Elementwise.addRow(xb.a(), xb.off(), vb.a(), vb.off(), ob.a(), ob.off(), rows, dim);
     }
 
     @Override
@@ -187,12 +183,7 @@ public final class CpuBackend implements Backend {
         requireSize("modulate shift", dim, sh.len());
         requireSize("modulate scale", dim, sc.len());
         requireSize("modulate out", (long) rows * dim, ob.len());
-        for (int r = 0; r < rows; r++) {
-            for (int i = 0; i < dim; i++) {
-                float v = xb.a()[xb.off() + r * dim + i];
-                ob.a()[ob.off() + r * dim + i] = v * (1 + sc.a()[sc.off() + i]) + sh.a()[sh.off() + i];
-            }
-        }
+        Elementwise.modulate(xb.a(), xb.off(), sh.a(), sh.off(), sc.a(), sc.off(), ob.a(), ob.off(), rows, dim);
     }
 
     @Override
@@ -201,11 +192,15 @@ public final class CpuBackend implements Backend {
         requireSize("gatedAdd x", (long) rows * dim, xb.len());
         requireSize("gatedAdd y", (long) rows * dim, yb.len());
         requireSize("gatedAdd gate", dim, gb.len());
-        for (int r = 0; r < rows; r++) {
-            for (int i = 0; i < dim; i++) {
-                xb.a()[xb.off() + r * dim + i] += yb.a()[yb.off() + r * dim + i] * gb.a()[gb.off() + i];
-            }
-        }
+        Elementwise.gatedAdd(xb.a(), xb.off(), yb.a(), yb.off(), gb.a(), gb.off(), rows, dim);
+    }
+
+    /** The widened values of a norm's gamma or beta (null stays null), checked to hold {@code dim} values. */
+    private static float[] small(String what, Weight w, int dim) {
+        CpuWeight c = CpuWeight.of(w);
+        if (c == null) return null;
+        requireSize(what, dim, c.numel());
+        return Widen.all(c);
     }
 
     // ================================================================== VAE: convolutions, channel norm, resampling
@@ -256,6 +251,15 @@ public final class CpuBackend implements Backend {
     }
 
     // ================================================================== end of the VAE section
+
+    // ------------------------------------------------------------------ DiT helpers (dit branch)
+
+    @Override
+    public void roundBf16(Buf x, Buf out) {
+        CpuBuf xb = CpuBuf.of(x), ob = CpuBuf.of(out);
+        requireSize("roundBf16", xb.len(), ob.len());
+        for (int i = 0; i < xb.len(); i++) ob.a()[ob.off() + i] = livetalk.tensor.Half.roundToBf16(xb.a()[xb.off() + i]);
+    }
 
     static void requireSize(String what, long expected, long found) {
         if (expected != found) {

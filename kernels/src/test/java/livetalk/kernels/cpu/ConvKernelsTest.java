@@ -19,7 +19,11 @@ class ConvKernelsTest {
     private final Backend be = new CpuBackend();
 
     private static Conv3dSpec randomSpec(SplittableRandom r) {
-        return new Conv3dSpec(1 + r.nextInt(9), 1 + r.nextInt(11), 1 + r.nextInt(3), 1 + r.nextInt(3), 1 + r.nextInt(3),
+        return randomSpec(r, 11);
+    }
+
+    private static Conv3dSpec randomSpec(SplittableRandom r, int maxCout) {
+        return new Conv3dSpec(1 + r.nextInt(9), 1 + r.nextInt(maxCout), 1 + r.nextInt(3), 1 + r.nextInt(3), 1 + r.nextInt(3),
                 1 + r.nextInt(2), 1 + r.nextInt(2), 1 + r.nextInt(2),
                 r.nextInt(3), r.nextInt(3), r.nextInt(3), r.nextInt(3), r.nextInt(3));
     }
@@ -56,9 +60,10 @@ class ConvKernelsTest {
 
     @Test
     void conv3dMatchesReferenceOnWideRows() {
-        // Rows of 40..110 output columns exercise the 4×3-vector tile and the column tail.
+        // Rows of 40..110 output columns and up to 23 output channels exercise the 8×3, 4×3 and
+        // 1-channel tiles and the column tail.
         Props.forAll("conv3d wide", 25, 12, r -> {
-            Conv3dSpec s = randomSpec(r);
+            Conv3dSpec s = randomSpec(r, 23);
             int h = Math.max(1, s.kh() - s.padTop() - s.padBottom()) + r.nextInt(4);
             int w = (40 + r.nextInt(70)) * s.sw();
             int hist = r.nextInt(3), minIn = Math.max(0, s.kt() - s.padFront() - hist);

@@ -68,7 +68,12 @@ public final class CausalDit {
 
     /** A fresh KV cache for this model. */
     public KvCache newKvCache(int frameSeqLength, int localAttnFrames, int sinkFrames) {
-        return new KvCache(be, cfg.numLayers(), cfg.dim(), frameSeqLength, localAttnFrames, sinkFrames);
+        return newKvCache(frameSeqLength, localAttnFrames, sinkFrames, false);
+    }
+
+    /** A fresh KV cache; {@code bf16Storage} rounds cached K/V to bf16 (see {@link KvCache}). */
+    public KvCache newKvCache(int frameSeqLength, int localAttnFrames, int sinkFrames, boolean bf16Storage) {
+        return new KvCache(be, cfg.numLayers(), cfg.dim(), frameSeqLength, localAttnFrames, sinkFrames, bf16Storage);
     }
 
     /** Tokens per latent frame of an {@code h × w} latent. */
@@ -135,13 +140,16 @@ public final class CausalDit {
         tap(taps, "patch_embedding", ws.x);
 
         // 3. per-frame time embedding
-        time.forward(in.timesteps(), ws.temb, ws.tmod);
+        if (in.timesteps().length != f) throw new IllegalArgumentException(in.timesteps().length + " timesteps for " + f + " frames");
+        time.forward(in.timesteps(), ws.sinusoid, ws.timeHidden, ws.temb, ws.tmod);
         tap(taps, "time_embedding", ws.temb);
         tap(taps, "time_projection", ws.tmod);
 
         // 5. RoPE tables at absolute frame positions
         float[][] cs = rope.tables(in.startFrame(), f, gh, gw);
-        Buf cos = be.upload(cs[0]), sin = be.upload(cs[1]);
+        be.write(ws.cos, cs[0]);
+        be.write(ws.sin, cs[1]);
+        Buf cos = ws.cos, sin = ws.sin;
 
         // 6. audio [nProj, F, D]
         if (cfg.numAudioProjs() > 0) be.write(ws.audio, in.audio());

@@ -23,6 +23,7 @@ import livetalk.kernels.Buf;
 public final class KvCache {
     private final Backend backend;
     private final int layers, dim, frameSeqLength, localAttnFrames, sinkFrames, capacity;
+    private final boolean bf16Storage;
     private final Buf[] k, v;
     /** Absolute token index held by each slot (−1 when empty): bookkeeping for tests and debugging. */
     private final long[] slotToken;
@@ -30,6 +31,16 @@ public final class KvCache {
     private int localEnd, newTokens;
 
     public KvCache(Backend backend, int layers, int dim, int frameSeqLength, int localAttnFrames, int sinkFrames) {
+        this(backend, layers, dim, frameSeqLength, localAttnFrames, sinkFrames, false);
+    }
+
+    /**
+     * @param bf16Storage round every written K and V to bf16 (the reference run's cache dtype,
+     *                    spec §3.1). Emulated: the values are bf16 but still held in float32
+     *                    buffers, so this measures the accuracy cost, not the memory saving.
+     */
+    public KvCache(Backend backend, int layers, int dim, int frameSeqLength, int localAttnFrames, int sinkFrames, boolean bf16Storage) {
+        this.bf16Storage = bf16Storage;
         if (sinkFrames < 0 || sinkFrames >= localAttnFrames) {
             throw new IllegalArgumentException("sinkFrames " + sinkFrames + " must be in [0, localAttnFrames=" + localAttnFrames + ")");
         }
@@ -130,6 +141,11 @@ public final class KvCache {
 
     public Buf values(int l) {
         return v[l].view(0, (long) localEnd * dim);
+    }
+
+    /** Whether written K/V are rounded to bf16. */
+    public boolean bf16Storage() {
+        return bf16Storage;
     }
 
     public long globalEnd() {

@@ -44,6 +44,10 @@ final class SelfAttention {
         be.rmsNorm(kNew, kNew, n, dim, eps, normK);
         be.rope(kNew, n, heads, headDim, cos, sin);                 // stored after RoPE
         be.linear(h, vNew, n, v, vb);                               // stored raw
+        if (kv.bf16Storage()) {
+            be.roundBf16(kNew, kNew);
+            be.roundBf16(vNew, vNew);
+        }
     }
 
     /** {@code out [n, D] = Wo·Attn(q(h), cache K, cache V) + bo}; {@code qs, attn} are {@code [n, D]} scratch. */

@@ -41,13 +41,12 @@ final class TimeEmbedding {
         return out;
     }
 
-    /** Fills {@code temb [F, D]} and {@code tmod [F, 6D]} for per-frame timesteps. */
-    void forward(float[] timesteps, Buf temb, Buf tmod) {
+    /** Fills {@code temb [F, D]} and {@code tmod [F, 6D]} for per-frame timesteps; {@code eb, hidden} are scratch. */
+    void forward(float[] timesteps, Buf eb, Buf hidden, Buf temb, Buf tmod) {
         int f = timesteps.length;
         float[] e = new float[f * freqDim];
         for (int i = 0; i < f; i++) sinusoid(freqDim, timesteps[i], e, i * freqDim);
-        Buf eb = be.upload(e);                    // [F, freqDim]
-        Buf hidden = be.alloc((long) f * dim);    // [F, D]
+        be.write(eb, e);                          // [F, freqDim]
         be.linear(eb, hidden, f, w0, b0);
         be.silu(hidden, hidden);
         be.linear(hidden, temb, f, w2, b2);       // temb

@@ -22,6 +22,9 @@ final class Workspace {
     final Buf headOut;  // [N, patchOut]
     final Buf audio;    // [nProj, F, D]
     final Buf patchIn;  // [N, inDim·ph·pw] patchified input
+    final Buf sinusoid; // [F, freqDim] timestep sinusoids
+    final Buf timeHidden; // [F, D]
+    final Buf cos, sin; // [N, headDim/2] RoPE tables of the call
 
     Workspace(Backend be, DitConfig cfg, int frames, int tokens) {
         this.tokens = tokens;
@@ -39,6 +42,10 @@ final class Workspace {
         headMod = be.alloc(2L * frames * cfg.dim());
         headOut = be.alloc((long) tokens * cfg.patchOut());
         patchIn = be.alloc((long) tokens * cfg.inDim() * cfg.patchH() * cfg.patchW());
+        sinusoid = be.alloc((long) frames * cfg.freqDim());
+        timeHidden = be.alloc((long) frames * cfg.dim());
+        cos = be.alloc((long) tokens * (cfg.headDim() / 2));
+        sin = be.alloc((long) tokens * (cfg.headDim() / 2));
         audio = be.alloc(Math.max(1L, (long) cfg.numAudioProjs() * frames * cfg.dim()));
     }
 }

@@ -1,0 +1,95 @@
+package livetalk.cli;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import livetalk.cli.generate.Generation;
+import livetalk.cli.generate.ModelLayout;
+import livetalk.kernels.Backend;
+import livetalk.kernels.Backends;
+import livetalk.kernels.cpu.Parallel;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code livetalk generate}: portrait + speech + prompt → a lip-synced 512×512, 16 fps video. */
+@Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Generate a talking-avatar video from a portrait, speech audio and a text prompt.")
+final class GenerateCommand implements Callable<Integer> {
+
+    @Option(names = "--image", required = true, paramLabel = "FILE", description = "reference portrait (PNG, JPEG, BMP)")
+    Path image;
+
+    @Option(names = "--audio", required = true, paramLabel = "FILE", description = "speech (WAV: PCM 8/16/24/32-bit or float, any rate)")
+    Path audio;
+
+    @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "text prompt describing the video")
+    String prompt;
+
+    @Option(names = "--out", required = true, paramLabel = "FILE", description = "output video (.mp4)")
+    Path out;
+
+    @Option(names = "--models", paramLabel = "DIR", description = "checkpoint directory in the official download layout (default: ./models)")
+    Path models;
+
+    @Option(names = "--dit", paramLabel = "FILE", description = "override: LiveTalk DiT (model.safetensors)")
+    Path dit;
+
+    @Option(names = "--vae", paramLabel = "FILE", description = "override: Wan2.1_VAE.pth")
+    Path vae;
+
+    @Option(names = "--t5", paramLabel = "FILE", description = "override: models_t5_umt5-xxl-enc-bf16.pth")
+    Path t5;
+
+    @Option(names = "--tokenizer", paramLabel = "DIR", description = "override: google/umt5-xxl tokenizer directory")
+    Path tokenizer;
+
+    @Option(names = "--wav2vec", paramLabel = "DIR", description = "override: wav2vec2-base-960h directory")
+    Path wav2vec;
+
+    @Option(names = "--seconds", paramLabel = "S", description = "video length (default: the audio's length)")
+    Double seconds;
+
+    @Option(names = "--seed", defaultValue = "42", description = "noise seed (default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu, opencl or auto (default: ${DEFAULT-VALUE})")
+    String device;
+
+    @Option(names = "--threads", paramLabel = "N", description = "CPU threads for the kernels (default: all cores)")
+    Integer threads;
+
+    @Option(names = "--sink-frames", defaultValue = "9", description = "identity-sink latent frames kept forever (default: ${DEFAULT-VALUE})")
+    int sinkFrames;
+
+    @Option(names = "--window-frames", defaultValue = "15", description = "attention window in latent frames (default: ${DEFAULT-VALUE})")
+    int windowFrames;
+
+    @Option(names = "--exact-timesteps", description = "feed the exact warped timesteps to the time embedding instead of the reference run's bf16-rounded ones")
+    boolean exactTimesteps;
+
+    @Option(names = "--frames", paramLabel = "DIR", description = "also write every frame as PNG into DIR")
+    Path frames;
+
+    @Option(names = "--cache", paramLabel = "DIR", description = "prompt-embedding cache (default: .livetalk-cache in the checkout)")
+    Path cache;
+
+    @Override
+    public Integer call() {
+        if (windowFrames < 3 || sinkFrames < 0 || sinkFrames > windowFrames - 3) {
+            throw new InputException("--window-frames " + windowFrames + " / --sink-frames " + sinkFrames
+                    + ": the window must hold the sinks plus one 3-frame block");
+        }
+        if (threads != null) {
+            if (threads < 1) throw new InputException("--threads " + threads + ": expected at least 1");
+            Parallel.setThreads(threads);
+        }
+        Path modelDir = models != null ? models : (dit == null ? Path.of("models") : null);
+        ModelLayout layout = ModelLayout.resolve(modelDir, dit, vae, t5, tokenizer, wav2vec);
+        Path cacheDir = cache != null ? cache : Launcher.home().resolve(".livetalk-cache");
+        Generation.Options o = new Generation.Options(image, audio, prompt, out, frames, layout, seconds, seed, sinkFrames, windowFrames,
+                exactTimesteps, Generation.SIZE, cacheDir);
+        try (Backend backend = Backends.create(device)) {
+            new Generation(o, backend, System.err).run();
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,194 @@
+package livetalk.cli.generate;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import livetalk.cli.InputException;
+import livetalk.io.Checkpoint;
+import livetalk.io.CheckpointException;
+import livetalk.io.Json;
+import livetalk.io.audio.AudioLoader;
+import livetalk.io.audio.WavReader;
+import livetalk.io.image.ImageFiles;
+import livetalk.io.image.PortraitPreprocess;
+import livetalk.io.image.RgbImage;
+import livetalk.io.video.VideoWriter;
+import livetalk.kernels.Backend;
+import livetalk.model.audio.AudioFeatures;
+import livetalk.model.audio.Wav2Vec2;
+import livetalk.model.dit.CausalDit;
+import livetalk.model.dit.TextCache;
+import livetalk.model.text.PromptEmbeddingCache;
+import livetalk.model.text.Umt5Config;
+import livetalk.model.text.Umt5Encoder;
+import livetalk.model.text.Umt5Tokenizer;
+import livetalk.model.vae.WanVae;
+import livetalk.sampler.CausalInference;
+import livetalk.sampler.FlowMatchSchedule;
+import livetalk.sampler.SeededNoise;
+import livetalk.sampler.StreamingPipeline;
+
+/**
+ * One {@code generate} run, top to bottom (spec §1): check every input, encode the prompt (or
+ * take it from the prompt cache), the speech and the portrait, then denoise block by block and
+ * stream the decoded frames into the video file.
+ */
+public final class Generation {
+    /** Official output geometry (spec §1.1): 512×512 at 16 fps. */
+    public static final int SIZE = 512;
+    public static final int FPS = 16;
+
+    public record Options(Path image, Path audio, String prompt, Path out, Path framesDir, ModelLayout models, Double seconds,
+                          long seed, int sinkFrames, int windowFrames, boolean exactTimesteps, int size, Path cacheDir) {
+    }
+
+    private final Options o;
+    private final Backend backend;
+    private final PrintStream log;
+
+    public Generation(Options options, Backend backend, PrintStream log) {
+        this.o = options;
+        this.backend = backend;
+        this.log = log;
+    }
+
+    /** Runs the generation; returns the pipeline's result. Ctrl-C leaves a playable file with the frames made so far. */
+    public StreamingPipeline.Result run() {
+        // ---- inputs first, so a mistake is reported before minutes of model loading
+        Path outDir = o.out().toAbsolutePath().getParent();
+        if (outDir == null || !Files.isDirectory(outDir)) {
+            throw new InputException(o.out() + ": the output directory " + outDir + " does not exist");
+        }
+        if (o.framesDir() != null && !Files.isDirectory(o.framesDir())) {
+            throw new InputException("--frames " + o.framesDir() + ": no such directory");
+        }
+        if (o.prompt() == null || o.prompt().isBlank()) throw new InputException("--prompt is empty");
+        RgbImage portrait = ImageFiles.read(o.image());
+        WavReader.Audio wav = WavReader.read(o.audio());
+        double seconds = o.seconds() != null ? o.seconds() : wav.seconds();
+        if (!(seconds > 0) || seconds > 3600) {
+            throw new InputException("--seconds " + seconds + ": expected a length in (0, 3600] seconds");
+        }
+        int size = o.size();
+        float[] pixels = PortraitPreprocess.prepare(portrait, size, size);     // [3, S, S] in [-1, 1]
+
+        // ---- models (weights stay memory-mapped)
+        try (Checkpoint ditFile = Checkpoint.open(o.models().dit()); Checkpoint vaeFile = Checkpoint.open(o.models().vae())) {
+            CausalDit dit = CausalDit.load(backend, ditFile, ditConfig(o.models().dit()));
+            WanVae vae = WanVae.load(vaeFile, backend);
+            CausalInference.Settings settings = new CausalInference.Settings(3, o.windowFrames(), o.sinkFrames());
+            float[] steps = FlowMatchSchedule.official().embeddingTimesteps(!o.exactTimesteps());   // spec §3.3
+            boolean overlap = backend.name().startsWith("cpu");                                      // see StreamingPipeline
+            StreamingPipeline pipe = new StreamingPipeline(dit, vae, settings, steps, overlap);
+
+            // Frame counts (spec §1.2): T = 16·s + 1 frames, as the reference's 16d + 1; whole blocks are
+            // generated and the surplus frames dropped, so any length works (no 3n+2 rule).
+            int pixelFrames = (int) Math.floor(seconds * FPS + 1e-9) + 1;
+            int latentFrames = pipe.latentFramesFor(pixelFrames);
+            int audioFrames = pipe.audioFramesFor(latentFrames);
+
+            log.printf("livetalk: %.2f s → %d frames (%d latent frames, %d blocks) at %dx%d, %d fps, seed %d, device %s%n",
+                    seconds, pixelFrames, latentFrames, latentFrames / 3, size, size, FPS, o.seed(), backend.name());
+            TextCache text = dit.encodeText(promptEmbeds(dit.config().textDim()), Umt5Tokenizer.SEQ_LEN);
+            float[] features = audioFeatures(latentFrames);
+            StreamingPipeline.Conditioning cond = pipe.condition(pixels, size, size, features, audioFrames, text);
+            return stream(pipe, cond, pixelFrames, size);
+        }
+    }
+
+    /** Denoise and decode, writing frames as they arrive; a shutdown hook finishes the file on Ctrl-C. */
+    private StreamingPipeline.Result stream(StreamingPipeline pipe, StreamingPipeline.Conditioning cond, int pixelFrames, int size) {
+        VideoWriter video = VideoWriter.open(o.out(), size, size, FPS, o.audio());
+        AtomicBoolean cancelled = new AtomicBoolean();
+        Thread hook = new Thread(() -> {
+            cancelled.set(true);
+            video.close();   // a playable file with the frames written so far
+            log.printf("%nlivetalk: interrupted; %s holds the %d frames made so far%n", o.out(), video.frames());
+        }, "livetalk-interrupt");
+        Runtime.getRuntime().addShutdownHook(hook);
+        ProgressBar bar = new ProgressBar(log, cond.latentFrames() / 3, pixelFrames);
+        StreamingPipeline.Result r;
+        try {
+            r = pipe.run(cond, pixelFrames, new SeededNoise(o.seed()), new SeededNoise(renoiseSeed(o.seed())), (px, n, first) -> {
+                int plane = 3 * size * size;
+                for (int i = 0; i < n; i++) {
+                    byte[] rgb = Frames.toRgb8(java.util.Arrays.copyOfRange(px, i * plane, (i + 1) * plane), size, size);
+                    video.frame(rgb);
+                    if (o.framesDir() != null) {
+                        ImageFiles.writePng(o.framesDir().resolve(String.format("frame_%05d.png", first + i)), size, size, rgb);
+                    }
+                }
+            }, (done, total, frames) -> bar.update(done, frames), cancelled::get);
+        } catch (RuntimeException | Error e) {
+            Runtime.getRuntime().removeShutdownHook(hook);
+            video.abort();
+            throw e;
+        }
+        Runtime.getRuntime().removeShutdownHook(hook);
+        bar.finish();
+        video.close();
+        log.printf("livetalk: wrote %s (%d frames, %s); first frame after %.2f s, %.2f frames/s overall%n",
+                o.out(), r.pixelFrames(), video.description(), r.firstFrameSeconds(), r.framesPerSecond());
+        return r;
+    }
+
+    /** The re-noising stream is separate from the initial-noise stream, so block noise does not depend on the step count. */
+    static long renoiseSeed(long seed) {
+        return seed ^ 0x9E3779B97F4A7C15L;
+    }
+
+    /** The prompt's umT5 embeddings {@code [512, textDim]}, from the cache when it has them (spec §7.3). */
+    private float[] promptEmbeds(int textDim) {
+        Umt5Tokenizer tok = Umt5Tokenizer.load(tokenizerModel(o.models().tokenizer()));
+        PromptEmbeddingCache cache = new PromptEmbeddingCache(o.cacheDir().resolve("prompts"));
+        PromptEmbeddingCache.Entry e = cache.getOrCompute(o.prompt(), o.models().t5(), () -> {
+            log.println("livetalk: encoding the prompt with umT5 (cached afterwards)");
+            Umt5Tokenizer.Encoding enc = tok.encode(o.prompt());
+            try (Checkpoint t5 = Checkpoint.open(o.models().t5())) {
+                Umt5Encoder encoder = new Umt5Encoder(backend, t5, Umt5Config.infer(t5, Umt5Config.DEFAULT_MAX_DIST));
+                float[] emb = encoder.promptEmbeds(enc.ids(), enc.length(), Umt5Tokenizer.SEQ_LEN);
+                return new PromptEmbeddingCache.Entry(emb, Umt5Tokenizer.SEQ_LEN, encoder.config().dim(), enc.length());
+            }
+        });
+        if (e.dim() != textDim) {
+            throw new CheckpointException(o.models().t5() + ": text encoder width " + e.dim() + " does not match the DiT's text_dim " + textDim);
+        }
+        return e.embeds();
+    }
+
+    /**
+     * wav2vec2 features {@code [4F−3, A]} for the video (spec §1.4), with short audio padded with
+     * silence so the lips stay in sync (the reference stretches it instead; README).
+     */
+    private float[] audioFeatures(int latentFrames) {
+        float[] samples = AudioLoader.loadMono(o.audio(), AudioLoader.WAV2VEC_RATE);
+        try (Checkpoint w = Checkpoint.open(ModelLayout.wav2vecWeights(o.models().wav2vec()))) {
+            return AudioFeatures.compute(new Wav2Vec2(backend, w), samples, latentFrames, true);
+        }
+    }
+
+    private static Path tokenizerModel(Path dir) {
+        Path sp = dir.resolve("spiece.model");
+        if (Files.isRegularFile(sp)) return sp;
+        throw new InputException(dir + ": spiece.model is required (tokenizer.json alone is not read yet)");
+    }
+
+    /** The optional {@code config.json} beside the DiT file: what tensor shapes cannot tell (heads, eps, RoPE theta). */
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> ditConfig(Path ditFile) {
+        Path cfg = ditFile.toAbsolutePath().resolveSibling("config.json");
+        if (!Files.isRegularFile(cfg)) return null;
+        try {
+            Object o = Json.parse(Files.readString(cfg));
+            if (o instanceof Map<?, ?> m) return (Map<String, Object>) m;
+            throw new CheckpointException(cfg + ": not a JSON object");
+        } catch (IOException e) {
+            throw new CheckpointException(cfg + ": cannot read (" + e.getMessage() + ")", e);
+        } catch (Json.ParseException e) {
+            throw new CheckpointException(cfg + ": not well-formed JSON: " + e.getMessage());
+        }
+    }
+}

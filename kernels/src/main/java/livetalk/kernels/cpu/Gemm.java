@@ -1,0 +1,227 @@
+package livetalk.kernels.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@code out[r, o] = Σ_k x[r, k] · W[o, k] + b[o]} with x {@code [M, K]} (float32, row-major) and
+ * W {@code [N, K]} read from its memory-mapped tensor in its own dtype.
+ *
+ * <p>Blocked like GotoBLAS/BLIS, with the roles chosen so that the weight is read (and widened)
+ * once per column chunk: each task owns a chunk of output columns and all rows. For every k-block
+ * of {@link #KC} it packs its columns of W into a thread-local panel buffer laid out
+ * {@code [panel][k][NR]} (a transposed, widened copy small enough for L2), then sweeps the rows
+ * MR at a time: the micro-kernel keeps an MR × NR tile of out in 24 vector registers and for
+ * each k broadcasts MR values of x and loads NR/VL vectors of the panel (24 FMAs per 10 loads).
+ * x is not packed: its MR rows are read in place and stay in L1 across the chunk's panels.
+ * Rows ≤ {@link #GEMV_ROWS} (a matrix-vector product, memory-bound) take a dot-product path.
+ */
+final class Gemm {
+    static final VectorSpecies<Float> F = Widen.F;
+    static final int VL = Widen.VL;
+    static final int MR = 6;
+    static final int NR = 4 * VL;
+    /** k-block: an NR-wide panel of KC rows (KC·NR·4 bytes = 32 KiB for 512-bit vectors) fits L1. */
+    static final int KC = 128;
+    /** Widest column chunk one task packs: KC·1024·4 = 512 KiB, half of a Zen 5 L2. */
+    static final int MAX_PANELS_PER_TASK = Math.max(1, 1024 / NR);
+    static final int GEMV_ROWS = 4;
+
+    private static final ThreadLocal<float[]> PANELS = ThreadLocal.withInitial(() -> new float[KC * NR * MAX_PANELS_PER_TASK]);
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[Math.max(MR * NR, KC)]);
+
+    private Gemm() {
+    }
+
+    static void linear(float[] x, int xOff, float[] out, int outOff, int m, int k, int n, CpuWeight w, CpuWeight bias) {
+        if (m == 0 || n == 0) return;
+        float[] b = bias == null ? null : Widen.all(bias);
+        if (m <= GEMV_ROWS) {
+            Parallel.forRange(n, 64, (lo, hi) -> gemv(x, xOff, out, outOff, m, k, n, w, b, lo, hi));
+            return;
+        }
+        int panels = (n + NR - 1) / NR;
+        int threads = Parallel.threads();
+        // Enough column chunks for two per thread (balance), a multiple of the thread count, each at most
+        // MAX_PANELS_PER_TASK wide; when there are fewer panels than threads, rows are split too.
+        int chunks = Math.max(2 * threads, (panels + MAX_PANELS_PER_TASK - 1) / MAX_PANELS_PER_TASK);
+        chunks = ((chunks + threads - 1) / threads) * threads;
+        chunks = Math.min(chunks, panels);
+        int perChunk = (panels + chunks - 1) / chunks;
+        int colTasks = (panels + perChunk - 1) / perChunk;
+        int rowTasks = colTasks >= threads ? 1 : Math.max(1, Math.min((2 * threads + colTasks - 1) / colTasks, m / (4 * MR)));
+        int rowsPer = ((m + rowTasks - 1) / rowTasks + MR - 1) / MR * MR;
+        int rowTaskCount = (m + rowsPer - 1) / rowsPer;
+        Parallel.forEach(colTasks * rowTaskCount, t -> {
+            int c = t % colTasks, r = t / colTasks;
+            int n0 = c * perChunk * NR, n1 = Math.min(n, n0 + perChunk * NR);
+            int m0 = r * rowsPer, m1 = Math.min(m, m0 + rowsPer);
+            block(x, xOff, out, outOff, m0, m1, k, n, n0, n1, w, b);
+        });
+    }
+
+    /** Rows {@code [m0, m1)} × columns {@code [n0, n1)} of out (n1 - n0 ≤ MAX_PANELS_PER_TASK·NR). */
+    private static void block(float[] x, int xOff, float[] out, int outOff, int m0, int m1, int k, int n, int n0, int n1,
+                              CpuWeight w, float[] b) {
+        int nc = n1 - n0;
+        for (int r = m0; r < m1; r++) {
+            int o = outOff + r * n + n0;
+            if (b == null) java.util.Arrays.fill(out, o, o + nc, 0f);
+            else System.arraycopy(b, n0, out, o, nc);
+        }
+        float[] bp = PANELS.get();
+        float[] scratch = SCRATCH.get();
+        int panels = (nc + NR - 1) / NR;
+        for (int pc = 0; pc < k; pc += KC) {
+            int kc = Math.min(KC, k - pc);
+            for (int p = 0; p < panels; p++) pack(w, k, n0 + p * NR, Math.min(NR, n1 - n0 - p * NR), pc, kc, bp, p * kc * NR, scratch);
+            int r = m0;
+            for (; r + MR <= m1; r += MR) {
+                int xa = xOff + r * k + pc;
+                for (int p = 0; p < panels; p++) {
+                    int cols = Math.min(NR, nc - p * NR);
+                    int c = outOff + r * n + n0 + p * NR;
+                    if (cols == NR) kernel(x, xa, k, bp, p * kc * NR, kc, out, c, n);
+                    else edge(x, xa, k, MR, bp, p * kc * NR, kc, out, c, n, cols, scratch);
+                }
+            }
+            if (r < m1) {
+                int xa = xOff + r * k + pc;
+                for (int p = 0; p < panels; p++) {
+                    int cols = Math.min(NR, nc - p * NR);
+                    edge(x, xa, k, m1 - r, bp, p * kc * NR, kc, out, outOff + r * n + n0 + p * NR, n, cols, scratch);
+                }
+            }
+        }
+    }
+
+    /** {@code bp[off + kk·NR + j] = W[o0 + j, pc + kk]}, zero for {@code j ≥ cols}. */
+    private static void pack(CpuWeight w, int k, int o0, int cols, int pc, int kc, float[] bp, int off, float[] row) {
+        for (int j = 0; j < cols; j++) {
+            Widen.run(w, (long) (o0 + j) * k + pc, kc, row, 0);
+            for (int kk = 0; kk < kc; kk++) bp[off + kk * NR + j] = row[kk];
+        }
+        for (int j = cols; j < NR; j++) {
+            for (int kk = 0; kk < kc; kk++) bp[off + kk * NR + j] = 0f;
+        }
+    }
+
+    /** The MR × NR micro-kernel: {@code c[i, :] += Σ_kk a[i, kk] · bp[kk, :]}, 24 accumulators. */
+    private static void kernel(float[] a, int aOff, int lda, float[] bp, int bOff, int kc, float[] c, int cOff, int ldc) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector c00 = z, c01 = z, c02 = z, c03 = z, c10 = z, c11 = z, c12 = z, c13 = z;
+        FloatVector c20 = z, c21 = z, c22 = z, c23 = z, c30 = z, c31 = z, c32 = z, c33 = z;
+        FloatVector c40 = z, c41 = z, c42 = z, c43 = z, c50 = z, c51 = z, c52 = z, c53 = z;
+        int a0 = aOff, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
+        for (int kk = 0; kk < kc; kk++) {
+            int bb = bOff + kk * NR;
+            FloatVector b0 = FloatVector.fromArray(F, bp, bb);
+            FloatVector b1 = FloatVector.fromArray(F, bp, bb + VL);
+            FloatVector b2 = FloatVector.fromArray(F, bp, bb + 2 * VL);
+            FloatVector b3 = FloatVector.fromArray(F, bp, bb + 3 * VL);
+            FloatVector v = FloatVector.broadcast(F, a[a0 + kk]);
+            c00 = b0.fma(v, c00); c01 = b1.fma(v, c01); c02 = b2.fma(v, c02); c03 = b3.fma(v, c03);
+            v = FloatVector.broadcast(F, a[a1 + kk]);
+            c10 = b0.fma(v, c10); c11 = b1.fma(v, c11); c12 = b2.fma(v, c12); c13 = b3.fma(v, c13);
+            v = FloatVector.broadcast(F, a[a2 + kk]);
+            c20 = b0.fma(v, c20); c21 = b1.fma(v, c21); c22 = b2.fma(v, c22); c23 = b3.fma(v, c23);
+            v = FloatVector.broadcast(F, a[a3 + kk]);
+            c30 = b0.fma(v, c30); c31 = b1.fma(v, c31); c32 = b2.fma(v, c32); c33 = b3.fma(v, c33);
+            v = FloatVector.broadcast(F, a[a4 + kk]);
+            c40 = b0.fma(v, c40); c41 = b1.fma(v, c41); c42 = b2.fma(v, c42); c43 = b3.fma(v, c43);
+            v = FloatVector.broadcast(F, a[a5 + kk]);
+            c50 = b0.fma(v, c50); c51 = b1.fma(v, c51); c52 = b2.fma(v, c52); c53 = b3.fma(v, c53);
+        }
+        // Stores written out: a helper taking vectors would not be inlined here and would box them.
+        int o;
+        o = cOff;
+        c00.add(FloatVector.fromArray(F, c, o)).intoArray(c, o);
+        c01.add(FloatVector.fromArray(F, c, o + VL)).intoArray(c, o + VL);
+        c02.add(FloatVector.fromArray(F, c, o + 2 * VL)).intoArray(c, o + 2 * VL);
+        c03.add(FloatVector.fromArray(F, c, o + 3 * VL)).intoArray(c, o + 3 * VL);
+        o = cOff + ldc;
+        c10.add(FloatVector.fromArray(F, c, o)).intoArray(c, o);
+        c11.add(FloatVector.fromArray(F, c, o + VL)).intoArray(c, o + VL);
+        c12.add(FloatVector.fromArray(F, c, o + 2 * VL)).intoArray(c, o + 2 * VL);
+        c13.add(FloatVector.fromArray(F, c, o + 3 * VL)).intoArray(c, o + 3 * VL);
+        o = cOff + 2 * ldc;
+        c20.add(FloatVector.fromArray(F, c, o)).intoArray(c, o);
+        c21.add(FloatVector.fromArray(F, c, o + VL)).intoArray(c, o + VL);
+        c22.add(FloatVector.fromArray(F, c, o + 2 * VL)).intoArray(c, o + 2 * VL);
+        c23.add(FloatVector.fromArray(F, c, o + 3 * VL)).intoArray(c, o + 3 * VL);
+        o = cOff + 3 * ldc;
+        c30.add(FloatVector.fromArray(F, c, o)).intoArray(c, o);
+        c31.add(FloatVector.fromArray(F, c, o + VL)).intoArray(c, o + VL);
+        c32.add(FloatVector.fromArray(F, c, o + 2 * VL)).intoArray(c, o + 2 * VL);
+        c33.add(FloatVector.fromArray(F, c, o + 3 * VL)).intoArray(c, o + 3 * VL);
+        o = cOff + 4 * ldc;
+        c40.add(FloatVector.fromArray(F, c, o)).intoArray(c, o);
+        c41.add(FloatVector.fromArray(F, c, o + VL)).intoArray(c, o + VL);
+        c42.add(FloatVector.fromArray(F, c, o + 2 * VL)).intoArray(c, o + 2 * VL);
+        c43.add(FloatVector.fromArray(F, c, o + 3 * VL)).intoArray(c, o + 3 * VL);
+        o = cOff + 5 * ldc;
+        c50.add(FloatVector.fromArray(F, c, o)).intoArray(c, o);
+        c51.add(FloatVector.fromArray(F, c, o + VL)).intoArray(c, o + VL);
+        c52.add(FloatVector.fromArray(F, c, o + 2 * VL)).intoArray(c, o + 2 * VL);
+        c53.add(FloatVector.fromArray(F, c, o + 3 * VL)).intoArray(c, o + 3 * VL);
+    }
+
+    /** Edge tiles (fewer than MR rows or NR columns): one row at a time through a scratch row. */
+    private static void edge(float[] a, int aOff, int lda, int rows, float[] bp, int bOff, int kc, float[] c, int cOff, int ldc,
+                             int cols, float[] scratch) {
+        for (int i = 0; i < rows; i++) {
+            FloatVector z = FloatVector.zero(F);
+            FloatVector s0 = z, s1 = z, s2 = z, s3 = z;
+            int ai = aOff + i * lda;
+            for (int kk = 0; kk < kc; kk++) {
+                int bb = bOff + kk * NR;
+                FloatVector v = FloatVector.broadcast(F, a[ai + kk]);
+                s0 = FloatVector.fromArray(F, bp, bb).fma(v, s0);
+                s1 = FloatVector.fromArray(F, bp, bb + VL).fma(v, s1);
+                s2 = FloatVector.fromArray(F, bp, bb + 2 * VL).fma(v, s2);
+                s3 = FloatVector.fromArray(F, bp, bb + 3 * VL).fma(v, s3);
+            }
+            s0.intoArray(scratch, 0);
+            s1.intoArray(scratch, VL);
+            s2.intoArray(scratch, 2 * VL);
+            s3.intoArray(scratch, 3 * VL);
+            int ci = cOff + i * ldc;
+            for (int j = 0; j < cols; j++) c[ci + j] += scratch[j];
+        }
+    }
+
+    /** Few rows: each output is a dot product of a widened weight row with up to 4 rows of x. */
+    private static void gemv(float[] x, int xOff, float[] out, int outOff, int m, int k, int n, CpuWeight w, float[] b, int lo, int hi) {
+        float[] row = new float[k];
+        int r1 = Math.min(1, m - 1), r2 = Math.min(2, m - 1), r3 = Math.min(3, m - 1);
+        int x0 = xOff, x1 = xOff + r1 * k, x2 = xOff + r2 * k, x3 = xOff + r3 * k;
+        for (int o = lo; o < hi; o++) {
+            Widen.run(w, (long) o * k, k, row, 0);
+            FloatVector z = FloatVector.zero(F);
+            FloatVector s0 = z, s1 = z, s2 = z, s3 = z;
+            int kk = 0;
+            for (; kk <= k - VL; kk += VL) {
+                FloatVector wv = FloatVector.fromArray(F, row, kk);
+                s0 = FloatVector.fromArray(F, x, x0 + kk).fma(wv, s0);
+                s1 = FloatVector.fromArray(F, x, x1 + kk).fma(wv, s1);
+                s2 = FloatVector.fromArray(F, x, x2 + kk).fma(wv, s2);
+                s3 = FloatVector.fromArray(F, x, x3 + kk).fma(wv, s3);
+            }
+            float d0 = s0.reduceLanes(VectorOperators.ADD), d1 = s1.reduceLanes(VectorOperators.ADD);
+            float d2 = s2.reduceLanes(VectorOperators.ADD), d3 = s3.reduceLanes(VectorOperators.ADD);
+            for (; kk < k; kk++) {
+                float wk = row[kk];
+                d0 += x[x0 + kk] * wk;
+                d1 += x[x1 + kk] * wk;
+                d2 += x[x2 + kk] * wk;
+                d3 += x[x3 + kk] * wk;
+            }
+            float bo = b == null ? 0f : b[o];
+            out[outOff + o] = d0 + bo;
+            if (m > 1) out[outOff + n + o] = d1 + bo;
+            if (m > 2) out[outOff + 2 * n + o] = d2 + bo;
+            if (m > 3) out[outOff + 3 * n + o] = d3 + bo;
+        }
+    }
+}

@@ -1,0 +1,65 @@
+package livetalk.kernels.cpu;
+
+import java.util.SplittableRandom;
+import livetalk.kernels.Buf;
+import livetalk.tensor.Props;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Streaming-softmax attention against the written-out reference (double logits, double sums).
+ * The outputs are convex combinations of V rows (|v| ≤ 1); the float logits carry an error of
+ * ~headDim·ulp, which moves the softmax weights by about that relative amount, so 1e-5 of
+ * max|ref| leaves a margin of ~10×.
+ */
+class FlashAttentionTest {
+    static final int[] HEAD_DIMS = {16, 32, 64, 128, 8, 24, 40, 3};
+
+    @Test
+    void matchesReferenceOnRandomShapes() {
+        Props.forAll("attention random", 40, 21, rnd -> check(rnd, 1 + rnd.nextInt(70), rnd.nextInt(150), 1 + rnd.nextInt(3),
+                HEAD_DIMS[rnd.nextInt(HEAD_DIMS.length)], false));
+    }
+
+    @Test
+    void matchesReferenceWithMaskingBias() {
+        Props.forAll("attention masked", 30, 22, rnd -> check(rnd, 1 + rnd.nextInt(50), 1 + rnd.nextInt(140), 1 + rnd.nextInt(3),
+                HEAD_DIMS[rnd.nextInt(HEAD_DIMS.length)], true));
+    }
+
+    @Test
+    void noKeysGivesZeros() {
+        Props.forAll("attention nk=0", 5, 23, rnd -> check(rnd, 1 + rnd.nextInt(40), 0, 2, 16, false));
+    }
+
+    static void check(SplittableRandom rnd, int nq, int nk, int heads, int d, boolean withBias) {
+        int w = heads * d;
+        float[] q = Props.uniform(rnd, nq * w, 2), k = Props.uniform(rnd, nk * w, 2), v = Props.uniform(rnd, nk * w, 1);
+        float scale = (float) (1 / Math.sqrt(d));
+        float[] bias = null;
+        if (withBias) {
+            bias = Props.uniform(rnd, heads * nq * nk, 3);
+            int mode = rnd.nextInt(3);
+            for (int h = 0; h < heads; h++) {
+                for (int i = 0; i < nq; i++) {
+                    // Some rows fully masked, others masked on a random subset or causally.
+                    boolean all = rnd.nextInt(5) == 0;
+                    for (int j = 0; j < nk; j++) {
+                        boolean masked = all || (mode == 0 && rnd.nextInt(3) == 0) || (mode == 1 && j > i);
+                        if (masked) bias[(h * nq + i) * nk + j] = Float.NEGATIVE_INFINITY;
+                    }
+                }
+            }
+        }
+        Buf qb = Bufs.view(rnd, q), kb = Bufs.view(rnd, k), vb = Bufs.view(rnd, v), ob = Bufs.garbage(rnd, nq * w);
+        Buf bb = bias == null ? null : Bufs.view(rnd, bias);
+        Bufs.BE.attention(qb, kb, vb, ob, nq, nk, heads, d, scale, bb);
+        float[] ref = new float[nq * w];
+        ReferenceKernels.attention(q, 0, k, 0, v, 0, ref, 0, nq, nk, heads, d, scale, bias, 0);
+        float[] got = Bufs.read(ob);
+        Props.assertClose(ref, got, 1e-5, "attention nq=" + nq + " nk=" + nk + " heads=" + heads + " d=" + d + (withBias ? " masked" : ""));
+        for (int i = 0; i < got.length; i++) {
+            if (Float.isNaN(got[i])) throw new AssertionError("NaN at " + i);
+            if (ref[i] == 0f && got[i] != 0f) throw new AssertionError("fully masked output " + i + " is " + got[i] + ", not 0");
+        }
+    }
+}
