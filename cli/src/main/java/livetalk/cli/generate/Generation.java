@@ -105,6 +105,11 @@ public final class Generation {
         AtomicBoolean cancelled = new AtomicBoolean();
         Thread hook = new Thread(() -> {
             cancelled.set(true);
+            if (video.frames() == 0) {
+                video.abort();   // nothing to show: leave no file rather than an empty one
+                log.printf("%nlivetalk: interrupted before the first frame; no file written%n");
+                return;
+            }
             video.close();   // a playable file with the frames written so far
             log.printf("%nlivetalk: interrupted; %s holds the %d frames made so far%n", o.out(), video.frames());
         }, "livetalk-interrupt");
