@@ -24,8 +24,8 @@ final class FlashAttention {
     static final int VL = Widen.VL;
     /** Queries per block: two vectors of lanes. */
     static final int QB = 2 * VL;
-    /** Keys per block: the logit tile is KB·QB floats (8 KiB) and the V rows KB·headDim floats. */
-    static final int KB = Integer.getInteger("livetalk.attn.kb", 64);
+    /** Keys per block: the logit tile is KB·QB floats (16 KiB); 128 amortises loading the output accumulators in P·V. */
+    static final int KB = Integer.getInteger("livetalk.attn.kb", 128);
     private static final FloatVector NEG_INF = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
 
     private FlashAttention() {
