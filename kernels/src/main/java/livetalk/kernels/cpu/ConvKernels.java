@@ -3,7 +3,6 @@ package livetalk.kernels.cpu;
 import java.util.Collections;
 import java.util.Map;
 import java.util.WeakHashMap;
-import java.util.stream.IntStream;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import livetalk.kernels.Conv3dSpec;
@@ -43,7 +42,7 @@ final class ConvKernels {
         if (p != null) return p;
         int cin = s.cin(), cout = s.cout(), kt = s.kt(), kh = s.kh(), kw = s.kw();
         float[] q = new float[Math.toIntExact(s.weightSize())];
-        IntStream.range(0, cout).parallel().forEach(o -> {
+        Parallel.forEach(cout, o -> {
             long src = (long) o * cin * kt * kh * kw;
             for (int c = 0; c < cin; c++) {
                 for (int dt = 0; dt < kt; dt++) {
@@ -65,7 +64,7 @@ final class ConvKernels {
         float[] wk = packed(weight, s);
         float[] b = new float[s.cout()];
         if (bias != null) for (int o = 0; o < b.length; o++) b[o] = bias.at(o);
-        IntStream.range(0, tOut * hOut).parallel().forEach(task -> {
+        Parallel.forEach(tOut * hOut, task -> {
             int t = task / hOut, y = task % hOut;
             row(hist, histOff, histFrames, x, xOff, h, w, out, outOff, s, wk, b, t, y, hOut, wOut);
         });
@@ -240,7 +239,7 @@ final class ConvKernels {
         float scale = (float) Math.sqrt(channels);
         float[] g = new float[channels];
         for (int c = 0; c < channels; c++) g[c] = gamma.at(c);
-        IntStream.range(0, frames * blocks).parallel().forEach(task -> {
+        Parallel.forEach(frames * blocks, task -> {
             int t = task / blocks, p0 = (task % blocks) * block, n = Math.min(block, pixels - p0);
             int base = t * channels * pixels + p0;
             float[] inv = new float[n];
@@ -265,7 +264,7 @@ final class ConvKernels {
     }
 
     static void upsampleNearest2x(float[] x, int xOff, float[] out, int outOff, int planes, int h, int w) {
-        IntStream.range(0, planes * h).parallel().forEach(task -> {
+        Parallel.forEach(planes * h, task -> {
             int p = task / h, y = task % h;
             int src = xOff + (p * h + y) * w;
             int dst = outOff + (p * 2 * h + 2 * y) * 2 * w;
@@ -281,7 +280,7 @@ final class ConvKernels {
     static void transpose(float[] x, int xOff, float[] out, int outOff, int rows, int cols) {
         final int b = 32;
         int rb = (rows + b - 1) / b;
-        IntStream.range(0, rb).parallel().forEach(bi -> {
+        Parallel.forEach(rb, bi -> {
             int i0 = bi * b, i1 = Math.min(rows, i0 + b);
             for (int j0 = 0; j0 < cols; j0 += b) {
                 int j1 = Math.min(cols, j0 + b);
