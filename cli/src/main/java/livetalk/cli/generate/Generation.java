@@ -105,6 +105,11 @@ public final class Generation {
         AtomicBoolean cancelled = new AtomicBoolean();
         Thread hook = new Thread(() -> {
             cancelled.set(true);
+            if (video.frames() == 0) {
+                video.abort();   // nothing to show: leave no file rather than an empty one
+                log.printf("%nlivetalk: interrupted before the first frame; no file written%n");
+                return;
+            }
             video.close();   // a playable file with the frames written so far
             log.printf("%nlivetalk: interrupted; %s holds the %d frames made so far%n", o.out(), video.frames());
         }, "livetalk-interrupt");
@@ -142,7 +147,7 @@ public final class Generation {
 
     /** The prompt's umT5 embeddings {@code [512, textDim]}, from the cache when it has them (spec §7.3). */
     private float[] promptEmbeds(int textDim) {
-        Umt5Tokenizer tok = Umt5Tokenizer.load(tokenizerModel(o.models().tokenizer()));
+        Umt5Tokenizer tok = Umt5Tokenizer.fromDirectory(o.models().tokenizer());
         PromptEmbeddingCache cache = new PromptEmbeddingCache(o.cacheDir().resolve("prompts"));
         PromptEmbeddingCache.Entry e = cache.getOrCompute(o.prompt(), o.models().t5(), () -> {
             log.println("livetalk: encoding the prompt with umT5 (cached afterwards)");
@@ -168,12 +173,6 @@ public final class Generation {
         try (Checkpoint w = Checkpoint.open(ModelLayout.wav2vecWeights(o.models().wav2vec()))) {
             return AudioFeatures.compute(new Wav2Vec2(backend, w), samples, latentFrames, true);
         }
-    }
-
-    private static Path tokenizerModel(Path dir) {
-        Path sp = dir.resolve("spiece.model");
-        if (Files.isRegularFile(sp)) return sp;
-        throw new InputException(dir + ": spiece.model is required (tokenizer.json alone is not read yet)");
     }
 
     /** The optional {@code config.json} beside the DiT file: what tensor shapes cannot tell (heads, eps, RoPE theta). */

@@ -3,8 +3,8 @@ package livetalk.kernels.cpu;
 import java.util.Collections;
 import java.util.Map;
 import java.util.WeakHashMap;
-import java.util.stream.IntStream;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import livetalk.kernels.Conv3dSpec;
 
@@ -43,7 +43,7 @@ final class ConvKernels {
         if (p != null) return p;
         int cin = s.cin(), cout = s.cout(), kt = s.kt(), kh = s.kh(), kw = s.kw();
         float[] q = new float[Math.toIntExact(s.weightSize())];
-        IntStream.range(0, cout).parallel().forEach(o -> {
+        Parallel.forEach(cout, o -> {
             long src = (long) o * cin * kt * kh * kw;
             for (int c = 0; c < cin; c++) {
                 for (int dt = 0; dt < kt; dt++) {
@@ -65,7 +65,7 @@ final class ConvKernels {
         float[] wk = packed(weight, s);
         float[] b = new float[s.cout()];
         if (bias != null) for (int o = 0; o < b.length; o++) b[o] = bias.at(o);
-        IntStream.range(0, tOut * hOut).parallel().forEach(task -> {
+        Parallel.forEach(tOut * hOut, task -> {
             int t = task / hOut, y = task % hOut;
             row(hist, histOff, histFrames, x, xOff, h, w, out, outOff, s, wk, b, t, y, hOut, wOut);
         });
@@ -129,8 +129,14 @@ final class ConvKernels {
                 for (; o + 4 <= cout; o += 4) tile4x3(wk, panel, acc, k0, k1, kBegin, o, xv, cout, wp);
                 for (; o < cout; o++) for (int v = 0; v < 3; v++) tile1x1(wk, panel, acc, k0, k1, kBegin, o, xv + v * L, cout, wp);
             }
+            for (; xv + 2 * L <= wp; xv += 2 * L) {
+                int o = 0;
+                for (; o + 8 <= cout; o += 8) tile8x2(wk, panel, acc, k0, k1, kBegin, o, xv, cout, wp);
+                for (; o < cout; o++) for (int v = 0; v < 2; v++) tile1x1(wk, panel, acc, k0, k1, kBegin, o, xv + v * L, cout, wp);
+            }
             for (; xv < wp; xv += L) {
                 int o = 0;
+                for (; o + 8 <= cout; o += 8) tile8x1(wk, panel, acc, k0, k1, kBegin, o, xv, cout, wp);
                 for (; o + 4 <= cout; o += 4) tile4x1(wk, panel, acc, k0, k1, kBegin, o, xv, cout, wp);
                 for (; o < cout; o++) tile1x1(wk, panel, acc, k0, k1, kBegin, o, xv, cout, wp);
             }
@@ -180,6 +186,86 @@ final class ConvKernels {
         c50.intoArray(acc, a0 + 5 * wp + 0 * L); c51.intoArray(acc, a0 + 5 * wp + 1 * L); c52.intoArray(acc, a0 + 5 * wp + 2 * L);
         c60.intoArray(acc, a0 + 6 * wp + 0 * L); c61.intoArray(acc, a0 + 6 * wp + 1 * L); c62.intoArray(acc, a0 + 6 * wp + 2 * L);
         c70.intoArray(acc, a0 + 7 * wp + 0 * L); c71.intoArray(acc, a0 + 7 * wp + 1 * L); c72.intoArray(acc, a0 + 7 * wp + 2 * L);
+    }
+
+    private static void tile8x2(float[] wk, float[] panel, float[] acc, int k0, int k1, int kBegin, int o, int xv, int cout, int wp) {
+        int a0 = o * wp + xv;
+        FloatVector c00 = FloatVector.fromArray(S, acc, a0 + 0 * wp + 0 * L); FloatVector c01 = FloatVector.fromArray(S, acc, a0 + 0 * wp + 1 * L);
+        FloatVector c10 = FloatVector.fromArray(S, acc, a0 + 1 * wp + 0 * L); FloatVector c11 = FloatVector.fromArray(S, acc, a0 + 1 * wp + 1 * L);
+        FloatVector c20 = FloatVector.fromArray(S, acc, a0 + 2 * wp + 0 * L); FloatVector c21 = FloatVector.fromArray(S, acc, a0 + 2 * wp + 1 * L);
+        FloatVector c30 = FloatVector.fromArray(S, acc, a0 + 3 * wp + 0 * L); FloatVector c31 = FloatVector.fromArray(S, acc, a0 + 3 * wp + 1 * L);
+        FloatVector c40 = FloatVector.fromArray(S, acc, a0 + 4 * wp + 0 * L); FloatVector c41 = FloatVector.fromArray(S, acc, a0 + 4 * wp + 1 * L);
+        FloatVector c50 = FloatVector.fromArray(S, acc, a0 + 5 * wp + 0 * L); FloatVector c51 = FloatVector.fromArray(S, acc, a0 + 5 * wp + 1 * L);
+        FloatVector c60 = FloatVector.fromArray(S, acc, a0 + 6 * wp + 0 * L); FloatVector c61 = FloatVector.fromArray(S, acc, a0 + 6 * wp + 1 * L);
+        FloatVector c70 = FloatVector.fromArray(S, acc, a0 + 7 * wp + 0 * L); FloatVector c71 = FloatVector.fromArray(S, acc, a0 + 7 * wp + 1 * L);
+        for (int k = k0; k < k1; k++) {
+            int p = (k - kBegin) * wp + xv, q = k * cout + o;
+            FloatVector b0 = FloatVector.fromArray(S, panel, p + 0 * L); FloatVector b1 = FloatVector.fromArray(S, panel, p + 1 * L);
+            FloatVector w0 = FloatVector.broadcast(S, wk[q + 0]);
+            c00 = b0.fma(w0, c00); c01 = b1.fma(w0, c01);
+            FloatVector w1 = FloatVector.broadcast(S, wk[q + 1]);
+            c10 = b0.fma(w1, c10); c11 = b1.fma(w1, c11);
+            FloatVector w2 = FloatVector.broadcast(S, wk[q + 2]);
+            c20 = b0.fma(w2, c20); c21 = b1.fma(w2, c21);
+            FloatVector w3 = FloatVector.broadcast(S, wk[q + 3]);
+            c30 = b0.fma(w3, c30); c31 = b1.fma(w3, c31);
+            FloatVector w4 = FloatVector.broadcast(S, wk[q + 4]);
+            c40 = b0.fma(w4, c40); c41 = b1.fma(w4, c41);
+            FloatVector w5 = FloatVector.broadcast(S, wk[q + 5]);
+            c50 = b0.fma(w5, c50); c51 = b1.fma(w5, c51);
+            FloatVector w6 = FloatVector.broadcast(S, wk[q + 6]);
+            c60 = b0.fma(w6, c60); c61 = b1.fma(w6, c61);
+            FloatVector w7 = FloatVector.broadcast(S, wk[q + 7]);
+            c70 = b0.fma(w7, c70); c71 = b1.fma(w7, c71);
+        }
+        c00.intoArray(acc, a0 + 0 * wp + 0 * L); c01.intoArray(acc, a0 + 0 * wp + 1 * L);
+        c10.intoArray(acc, a0 + 1 * wp + 0 * L); c11.intoArray(acc, a0 + 1 * wp + 1 * L);
+        c20.intoArray(acc, a0 + 2 * wp + 0 * L); c21.intoArray(acc, a0 + 2 * wp + 1 * L);
+        c30.intoArray(acc, a0 + 3 * wp + 0 * L); c31.intoArray(acc, a0 + 3 * wp + 1 * L);
+        c40.intoArray(acc, a0 + 4 * wp + 0 * L); c41.intoArray(acc, a0 + 4 * wp + 1 * L);
+        c50.intoArray(acc, a0 + 5 * wp + 0 * L); c51.intoArray(acc, a0 + 5 * wp + 1 * L);
+        c60.intoArray(acc, a0 + 6 * wp + 0 * L); c61.intoArray(acc, a0 + 6 * wp + 1 * L);
+        c70.intoArray(acc, a0 + 7 * wp + 0 * L); c71.intoArray(acc, a0 + 7 * wp + 1 * L);
+    }
+
+    private static void tile8x1(float[] wk, float[] panel, float[] acc, int k0, int k1, int kBegin, int o, int xv, int cout, int wp) {
+        int a0 = o * wp + xv;
+        FloatVector c00 = FloatVector.fromArray(S, acc, a0 + 0 * wp + 0 * L);
+        FloatVector c10 = FloatVector.fromArray(S, acc, a0 + 1 * wp + 0 * L);
+        FloatVector c20 = FloatVector.fromArray(S, acc, a0 + 2 * wp + 0 * L);
+        FloatVector c30 = FloatVector.fromArray(S, acc, a0 + 3 * wp + 0 * L);
+        FloatVector c40 = FloatVector.fromArray(S, acc, a0 + 4 * wp + 0 * L);
+        FloatVector c50 = FloatVector.fromArray(S, acc, a0 + 5 * wp + 0 * L);
+        FloatVector c60 = FloatVector.fromArray(S, acc, a0 + 6 * wp + 0 * L);
+        FloatVector c70 = FloatVector.fromArray(S, acc, a0 + 7 * wp + 0 * L);
+        for (int k = k0; k < k1; k++) {
+            int p = (k - kBegin) * wp + xv, q = k * cout + o;
+            FloatVector b0 = FloatVector.fromArray(S, panel, p + 0 * L);
+            FloatVector w0 = FloatVector.broadcast(S, wk[q + 0]);
+            c00 = b0.fma(w0, c00);
+            FloatVector w1 = FloatVector.broadcast(S, wk[q + 1]);
+            c10 = b0.fma(w1, c10);
+            FloatVector w2 = FloatVector.broadcast(S, wk[q + 2]);
+            c20 = b0.fma(w2, c20);
+            FloatVector w3 = FloatVector.broadcast(S, wk[q + 3]);
+            c30 = b0.fma(w3, c30);
+            FloatVector w4 = FloatVector.broadcast(S, wk[q + 4]);
+            c40 = b0.fma(w4, c40);
+            FloatVector w5 = FloatVector.broadcast(S, wk[q + 5]);
+            c50 = b0.fma(w5, c50);
+            FloatVector w6 = FloatVector.broadcast(S, wk[q + 6]);
+            c60 = b0.fma(w6, c60);
+            FloatVector w7 = FloatVector.broadcast(S, wk[q + 7]);
+            c70 = b0.fma(w7, c70);
+        }
+        c00.intoArray(acc, a0 + 0 * wp + 0 * L);
+        c10.intoArray(acc, a0 + 1 * wp + 0 * L);
+        c20.intoArray(acc, a0 + 2 * wp + 0 * L);
+        c30.intoArray(acc, a0 + 3 * wp + 0 * L);
+        c40.intoArray(acc, a0 + 4 * wp + 0 * L);
+        c50.intoArray(acc, a0 + 5 * wp + 0 * L);
+        c60.intoArray(acc, a0 + 6 * wp + 0 * L);
+        c70.intoArray(acc, a0 + 7 * wp + 0 * L);
     }
 
     private static void tile4x3(float[] wk, float[] panel, float[] acc, int k0, int k1, int kBegin, int o, int xv, int cout, int wp) {
@@ -240,7 +326,7 @@ final class ConvKernels {
         float scale = (float) Math.sqrt(channels);
         float[] g = new float[channels];
         for (int c = 0; c < channels; c++) g[c] = gamma.at(c);
-        IntStream.range(0, frames * blocks).parallel().forEach(task -> {
+        Parallel.forEach(frames * blocks, task -> {
             int t = task / blocks, p0 = (task % blocks) * block, n = Math.min(block, pixels - p0);
             int base = t * channels * pixels + p0;
             float[] inv = new float[n];
@@ -253,7 +339,12 @@ final class ConvKernels {
                 int i = xOff + base + c * pixels, j = outOff + base + c * pixels;
                 float gc = g[c];
                 if (silu) {
-                    for (int p = 0; p < n; p++) {
+                    int p = 0;
+                    for (; p <= n - L; p += L) {
+                        FloatVector v = FloatVector.fromArray(S, x, i + p).mul(FloatVector.fromArray(S, inv, p)).mul(gc);
+                        v.div(v.neg().lanewise(VectorOperators.EXP).add(1f)).intoArray(out, j + p);
+                    }
+                    for (; p < n; p++) {
                         float v = x[i + p] * inv[p] * gc;
                         out[j + p] = (float) (v / (1 + Math.exp(-v)));
                     }
@@ -265,7 +356,7 @@ final class ConvKernels {
     }
 
     static void upsampleNearest2x(float[] x, int xOff, float[] out, int outOff, int planes, int h, int w) {
-        IntStream.range(0, planes * h).parallel().forEach(task -> {
+        Parallel.forEach(planes * h, task -> {
             int p = task / h, y = task % h;
             int src = xOff + (p * h + y) * w;
             int dst = outOff + (p * 2 * h + 2 * y) * 2 * w;
@@ -281,7 +372,7 @@ final class ConvKernels {
     static void transpose(float[] x, int xOff, float[] out, int outOff, int rows, int cols) {
         final int b = 32;
         int rb = (rows + b - 1) / b;
-        IntStream.range(0, rb).parallel().forEach(bi -> {
+        Parallel.forEach(rb, bi -> {
             int i0 = bi * b, i1 = Math.min(rows, i0 + b);
             for (int j0 = 0; j0 < cols; j0 += b) {
                 int j1 = Math.min(cols, j0 + b);

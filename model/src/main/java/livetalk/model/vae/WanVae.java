@@ -58,7 +58,7 @@ public final class WanVae {
      */
     public float[] encode(float[] pixels, int frames, int h, int w) {
         float[] mu = encodeMu(pixels, frames, h, w);
-        int f = mu.length / (config.zDim() * (h / config.spatialFactor()) * (w / config.spatialFactor()));
+        int f = 1 + (frames - 1) / config.temporalFactor();             // one latent frame per chunk
         LatentStats.normalize(mu, f, mu.length / (f * config.zDim()));
         return mu;
     }
