@@ -159,10 +159,10 @@ final class FlashAttention {
             for (int j = 0; j < kb; j++) mNew = mNew.max(FloatVector.fromArray(F, s, j * QB + half));
             // Against -Infinity itself exp would see -inf − (-inf) = NaN; 0 gives exp(-inf) = 0 instead.
             FloatVector ref = mNew.blend(0f, mNew.compare(VectorOperators.EQ, NEG_INF));
-            FloatVector a = mOld.sub(ref).lanewise(VectorOperators.EXP);
+            FloatVector a = VecMath.exp(mOld.sub(ref));
             FloatVector sum = FloatVector.zero(F);
             for (int j = 0; j < kb; j++) {
-                FloatVector p = FloatVector.fromArray(F, s, j * QB + half).sub(ref).lanewise(VectorOperators.EXP);
+                FloatVector p = VecMath.exp(FloatVector.fromArray(F, s, j * QB + half).sub(ref));
                 p.intoArray(s, j * QB + half);
                 sum = sum.add(p);
             }
