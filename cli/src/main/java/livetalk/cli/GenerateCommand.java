@@ -69,6 +69,10 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--frames", paramLabel = "DIR", description = "also write every frame as PNG into DIR")
     Path frames;
 
+    /** Only for tiny test and demo models: the published model is trained for 512×512 (spec §1.1). */
+    @Option(names = "--size", hidden = true, defaultValue = "512", paramLabel = "PX")
+    int size;
+
     @Option(names = "--cache", paramLabel = "DIR", description = "prompt-embedding cache (default: .livetalk-cache in the checkout)")
     Path cache;
 
@@ -78,6 +82,7 @@ final class GenerateCommand implements Callable<Integer> {
             throw new InputException("--window-frames " + windowFrames + " / --sink-frames " + sinkFrames
                     + ": the window must hold the sinks plus one 3-frame block");
         }
+        if (size < 16 || size % 16 != 0) throw new InputException("--size " + size + ": expected a positive multiple of 16");
         if (threads != null) {
             if (threads < 1) throw new InputException("--threads " + threads + ": expected at least 1");
             Parallel.setThreads(threads);
@@ -86,7 +91,7 @@ final class GenerateCommand implements Callable<Integer> {
         ModelLayout layout = ModelLayout.resolve(modelDir, dit, vae, t5, tokenizer, wav2vec);
         Path cacheDir = cache != null ? cache : Launcher.home().resolve(".livetalk-cache");
         Generation.Options o = new Generation.Options(image, audio, prompt, out, frames, layout, seconds, seed, sinkFrames, windowFrames,
-                exactTimesteps, Generation.SIZE, cacheDir);
+                exactTimesteps, size, cacheDir);
         try (Backend backend = Backends.create(device)) {
             new Generation(o, backend, System.err).run();
         }

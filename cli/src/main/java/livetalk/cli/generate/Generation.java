@@ -11,13 +11,13 @@ import livetalk.io.Checkpoint;
 import livetalk.io.CheckpointException;
 import livetalk.io.Json;
 import livetalk.io.audio.AudioLoader;
-import livetalk.io.audio.FeatureNormalizer;
 import livetalk.io.audio.WavReader;
 import livetalk.io.image.ImageFiles;
 import livetalk.io.image.PortraitPreprocess;
 import livetalk.io.image.RgbImage;
 import livetalk.io.video.VideoWriter;
 import livetalk.kernels.Backend;
+import livetalk.model.audio.AudioFeatures;
 import livetalk.model.audio.Wav2Vec2;
 import livetalk.model.dit.CausalDit;
 import livetalk.model.dit.TextCache;
@@ -93,7 +93,7 @@ public final class Generation {
             log.printf("livetalk: %.2f s → %d frames (%d latent frames, %d blocks) at %dx%d, %d fps, seed %d, device %s%n",
                     seconds, pixelFrames, latentFrames, latentFrames / 3, size, size, FPS, o.seed(), backend.name());
             TextCache text = dit.encodeText(promptEmbeds(dit.config().textDim()), Umt5Tokenizer.SEQ_LEN);
-            float[] features = audioFeatures(latentFrames, audioFrames);
+            float[] features = audioFeatures(latentFrames);
             StreamingPipeline.Conditioning cond = pipe.condition(pixels, size, size, features, audioFrames, text);
             return stream(pipe, cond, pixelFrames, size);
         }
@@ -105,6 +105,11 @@ public final class Generation {
         AtomicBoolean cancelled = new AtomicBoolean();
         Thread hook = new Thread(() -> {
             cancelled.set(true);
+            if (video.frames() == 0) {
+                video.abort();   // nothing to show: leave no file rather than an empty one
+                log.printf("%nlivetalk: interrupted before the first frame; no file written%n");
+                return;
+            }
             video.close();   // a playable file with the frames written so far
             log.printf("%nlivetalk: interrupted; %s holds the %d frames made so far%n", o.out(), video.frames());
         }, "livetalk-interrupt");
@@ -142,7 +147,7 @@ public final class Generation {
 
     /** The prompt's umT5 embeddings {@code [512, textDim]}, from the cache when it has them (spec §7.3). */
     private float[] promptEmbeds(int textDim) {
-        Umt5Tokenizer tok = Umt5Tokenizer.load(tokenizerModel(o.models().tokenizer()));
+        Umt5Tokenizer tok = Umt5Tokenizer.fromDirectory(o.models().tokenizer());
         PromptEmbeddingCache cache = new PromptEmbeddingCache(o.cacheDir().resolve("prompts"));
         PromptEmbeddingCache.Entry e = cache.getOrCompute(o.prompt(), o.models().t5(), () -> {
             log.println("livetalk: encoding the prompt with umT5 (cached afterwards)");
@@ -160,24 +165,14 @@ public final class Generation {
     }
 
     /**
-     * wav2vec2 features {@code [4F−3, A]} for the video (spec §1.4): 16 kHz mono, trimmed or padded
-     * with silence to {@code (4F−4)/16} s so the lips stay in sync (the reference stretches short
-     * audio instead), normalised, encoded, stacked {@code cat(last, hs0..hsN)}.
+     * wav2vec2 features {@code [4F−3, A]} for the video (spec §1.4), with short audio padded with
+     * silence so the lips stay in sync (the reference stretches it instead; README).
      */
-    private float[] audioFeatures(int latentFrames, int audioFrames) {
+    private float[] audioFeatures(int latentFrames) {
         float[] samples = AudioLoader.loadMono(o.audio(), AudioLoader.WAV2VEC_RATE);
-        int wanted = (latentFrames - 1) * 4 * AudioLoader.WAV2VEC_RATE / FPS;
-        float[] clip = java.util.Arrays.copyOf(samples, wanted);                  // zero-padded or cut
         try (Checkpoint w = Checkpoint.open(ModelLayout.wav2vecWeights(o.models().wav2vec()))) {
-            Wav2Vec2 model = new Wav2Vec2(backend, w);
-            return model.forward(FeatureNormalizer.normalize(clip), audioFrames).features();
+            return AudioFeatures.compute(new Wav2Vec2(backend, w), samples, latentFrames, true);
         }
-    }
-
-    private static Path tokenizerModel(Path dir) {
-        Path sp = dir.resolve("spiece.model");
-        if (Files.isRegularFile(sp)) return sp;
-        throw new InputException(dir + ": spiece.model is required (tokenizer.json alone is not read yet)");
     }
 
     /** The optional {@code config.json} beside the DiT file: what tensor shapes cannot tell (heads, eps, RoPE theta). */

@@ -24,8 +24,8 @@ final class FlashAttention {
     static final int VL = Widen.VL;
     /** Queries per block: two vectors of lanes. */
     static final int QB = 2 * VL;
-    /** Keys per block: the logit tile is KB·QB floats (8 KiB) and the V rows KB·headDim floats. */
-    static final int KB = 64;
+    /** Keys per block: the logit tile is KB·QB floats (16 KiB); 128 amortises loading the output accumulators in P·V. */
+    static final int KB = Integer.getInteger("livetalk.attn.kb", 128);
     private static final FloatVector NEG_INF = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
 
     private FlashAttention() {
@@ -98,7 +98,7 @@ final class FlashAttention {
     }
 
     /** {@code s[j][lane] = Σ_dd k[j, dd] · qt[dd][lane]} for the kb keys of the block, eight keys at a time. */
-    private static void logits(float[] qt, float[] k, int kBase, int w, int d, int kb, float[] s) {
+    static void logits(float[] qt, float[] k, int kBase, int w, int d, int kb, float[] s) {
         int j = 0;
         for (; j + 8 <= kb; j += 8) {
             int r0 = kBase + j * w, r1 = r0 + w, r2 = r1 + w, r3 = r2 + w, r4 = r3 + w, r5 = r4 + w, r6 = r5 + w, r7 = r6 + w;
@@ -152,7 +152,7 @@ final class FlashAttention {
      * {@code alpha = exp(m_old − m_new)} for what was accumulated so far, {@code s ← exp(s − m_new)}
      * and {@code l ← l·alpha + Σ s}.
      */
-    private static void softmaxStep(float[] s, int kb, float[] m, float[] l, float[] alpha) {
+    static void softmaxStep(float[] s, int kb, float[] m, float[] l, float[] alpha) {
         for (int half = 0; half < QB; half += VL) {
             FloatVector mOld = FloatVector.fromArray(F, m, half);
             FloatVector mNew = mOld;
@@ -173,7 +173,7 @@ final class FlashAttention {
     }
 
     /** {@code o[i, :] += Σ_j s[j][i] · v[j, :]} for the block's queries: four queries × up to 4 vectors of d. */
-    private static void accumulate(float[] s, float[] v, int vBase, int w, int d, int kb, int qb, float[] o) {
+    static void accumulate(float[] s, float[] v, int vBase, int w, int d, int kb, int qb, float[] o) {
         int dc = 0;
         for (; dc + 4 * VL <= d; dc += 4 * VL) {
             for (int i = 0; i < qb; i += 4) pv4x4(s, v, vBase + dc, w, d, kb, i, o, dc);

@@ -9,12 +9,14 @@ import jdk.incubator.vector.VectorSpecies;
  * W {@code [N, K]} read from its memory-mapped tensor in its own dtype.
  *
  * <p>Blocked like GotoBLAS/BLIS, with the roles chosen so that the weight is read (and widened)
- * once per column chunk: each task owns a chunk of output columns and all rows. For every k-block
- * of {@link #KC} it packs its columns of W into a thread-local panel buffer laid out
- * {@code [panel][k][NR]} (a transposed, widened copy small enough for L2), then sweeps the rows
- * MR at a time: the micro-kernel keeps an MR × NR tile of out in 24 vector registers and for
- * each k broadcasts MR values of x and loads NR/VL vectors of the panel (24 FMAs per 10 loads).
- * x is not packed: its MR rows are read in place and stay in L1 across the chunk's panels.
+ * once: each task owns a chunk of output columns (at most {@link #MAX_PANELS_PER_TASK} panels of
+ * NR) and all rows. It first packs its slice of W into a thread-local buffer, per k-block of
+ * {@link #KC} and panel laid out {@code [k][NR]} (transposed and widened to float; only the
+ * chunk's slice, never the whole weight). Then, for each block of {@link #MC} rows, for each
+ * k-block and panel, the micro-kernel sweeps the rows MR at a time: it keeps an MR × NR tile of
+ * out in 24 vector registers and for each k broadcasts MR values of x and loads NR/VL vectors of
+ * the panel (24 FMAs per 10 loads). The panel (32 KiB) stays in L1 over the row block, the row
+ * block's tile of out stays in L2 over the k-blocks. x is not packed: its rows are read in place.
  * Rows ≤ {@link #GEMV_ROWS} (a matrix-vector product, memory-bound) take a dot-product path.
  */
 final class Gemm {
@@ -23,12 +25,14 @@ final class Gemm {
     static final int MR = 6;
     static final int NR = 4 * VL;
     /** k-block: an NR-wide panel of KC rows (KC·NR·4 bytes = 32 KiB for 512-bit vectors) fits L1. */
-    static final int KC = 128;
-    /** Widest column chunk one task packs: KC·1024·4 = 512 KiB, half of a Zen 5 L2. */
-    static final int MAX_PANELS_PER_TASK = Math.max(1, 1024 / NR);
+    static final int KC = Integer.getInteger("livetalk.gemm.kc", 128);
+    /** Widest column chunk of one task: its MC × 640 tile of out (480 KiB) stays in a Zen 5 L2 (1 MiB). */
+    static final int MAX_PANELS_PER_TASK = Math.max(1, Integer.getInteger("livetalk.gemm.nc", 640) / NR);
+    /** Row block: the block's rows of out stay in L2 across the k-blocks (C traffic once per block, not once per KC). */
+    static final int MC = Math.max(MR, Integer.getInteger("livetalk.gemm.mc", 192) / MR * MR);
     static final int GEMV_ROWS = 4;
 
-    private static final ThreadLocal<float[]> PANELS = ThreadLocal.withInitial(() -> new float[KC * NR * MAX_PANELS_PER_TASK]);
+    private static final ThreadLocal<float[]> PANELS = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[Math.max(MR * NR, KC)]);
 
     private Gemm() {
@@ -70,27 +74,39 @@ final class Gemm {
             if (b == null) java.util.Arrays.fill(out, o, o + nc, 0f);
             else System.arraycopy(b, n0, out, o, nc);
         }
-        float[] bp = PANELS.get();
-        float[] scratch = SCRATCH.get();
         int panels = (nc + NR - 1) / NR;
+        // The chunk's whole weight slice, packed once: k-block pc holds panels·NR·kc floats from offset pc·panels·NR.
+        int need = k * panels * NR;
+        float[] bp = PANELS.get();
+        if (bp.length < need) {
+            bp = new float[need];
+            PANELS.set(bp);
+        }
+        float[] scratch = SCRATCH.get();
         for (int pc = 0; pc < k; pc += KC) {
             int kc = Math.min(KC, k - pc);
-            for (int p = 0; p < panels; p++) pack(w, k, n0 + p * NR, Math.min(NR, n1 - n0 - p * NR), pc, kc, bp, p * kc * NR, scratch);
-            int r = m0;
-            for (; r + MR <= m1; r += MR) {
-                int xa = xOff + r * k + pc;
-                for (int p = 0; p < panels; p++) {
-                    int cols = Math.min(NR, nc - p * NR);
-                    int c = outOff + r * n + n0 + p * NR;
-                    if (cols == NR) kernel(x, xa, k, bp, p * kc * NR, kc, out, c, n);
-                    else edge(x, xa, k, MR, bp, p * kc * NR, kc, out, c, n, cols, scratch);
-                }
+            for (int p = 0; p < panels; p++) {
+                pack(w, k, n0 + p * NR, Math.min(NR, nc - p * NR), pc, kc, bp, pc * panels * NR + p * kc * NR, scratch);
             }
-            if (r < m1) {
-                int xa = xOff + r * k + pc;
+        }
+        // Row blocks of MC outermost: the block's tile of out (MC × chunk) stays in L2 across all k-blocks;
+        // each panel (KC·NR floats, L1) sweeps the block's rows.
+        int full = m0 + (m1 - m0) / MR * MR;
+        for (int ic = m0; ic < m1; ic += MC) {
+            int icEnd = Math.min(m1, ic + MC), icFull = Math.min(full, icEnd);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
                 for (int p = 0; p < panels; p++) {
                     int cols = Math.min(NR, nc - p * NR);
-                    edge(x, xa, k, m1 - r, bp, p * kc * NR, kc, out, outOff + r * n + n0 + p * NR, n, cols, scratch);
+                    int b0 = pc * panels * NR + p * kc * NR;
+                    int r = ic;
+                    for (; r < icFull; r += MR) {
+                        int xa = xOff + r * k + pc;
+                        int c = outOff + r * n + n0 + p * NR;
+                        if (cols == NR) kernel(x, xa, k, bp, b0, kc, out, c, n);
+                        else edge(x, xa, k, MR, bp, b0, kc, out, c, n, cols, scratch);
+                    }
+                    if (r < icEnd) edge(x, xOff + r * k + pc, k, icEnd - r, bp, b0, kc, out, outOff + r * n + n0 + p * NR, n, cols, scratch);
                 }
             }
         }
