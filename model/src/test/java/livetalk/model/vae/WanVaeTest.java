@@ -52,7 +52,9 @@ class WanVaeTest {
                 streamed = concat(streamed, px);
                 pos += n;
             }
-            assertArrayEquals(whole, streamed, "blocks " + blocks);
+            // Same arithmetic in the same order, but not bit-exact: the Vector API's EXP (SiLU,
+            // softmax) rounds its last bit differently before and after C2 compiles it.
+            Props.assertClose(whole, streamed, 1e-5, "blocks " + blocks);
         });
     }
 
