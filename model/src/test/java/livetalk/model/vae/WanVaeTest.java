@@ -52,9 +52,7 @@ class WanVaeTest {
                 streamed = concat(streamed, px);
                 pos += n;
             }
-            // Same arithmetic in the same order, but not bit-exact: the Vector API's EXP (SiLU,
-            // softmax) rounds its last bit differently before and after C2 compiles it.
-            Props.assertClose(whole, streamed, 1e-5, "blocks " + blocks);
+            assertArrayEquals(whole, streamed, "blocks " + blocks);   // same kernels, same order: bit-identical
         });
     }
 
