@@ -36,7 +36,9 @@ final class FlashAttention {
         if (nq == 0 || heads == 0 || d == 0) return;
         int threads = Parallel.threads();
         int blocks = (nq + QB - 1) / QB;
-        int chunksPerHead = Math.min(blocks, Math.max(1, (4 * threads + heads - 1) / heads));
+        // At least one query chunk per thread in each head, and tasks ordered head-major, so the threads
+        // work on the same head at the same time and share its K and V (15 MB at 15360 keys) in L3.
+        int chunksPerHead = Math.min(blocks, Math.max(threads, (4 * threads + heads - 1) / heads));
         int blocksPerChunk = (blocks + chunksPerHead - 1) / chunksPerHead;
         int chunks = (blocks + blocksPerChunk - 1) / blocksPerChunk;
         Parallel.forEach(heads * chunks, t -> {
