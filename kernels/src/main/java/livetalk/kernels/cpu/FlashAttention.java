@@ -8,7 +8,9 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Multi-head attention with a streaming ("online", flash-style) softmax: for each head and block of
  * {@link #QB} queries, keys are visited in blocks of {@link #KB}; only a {@code [KB, QB]} tile of
- * logits ever exists. Tasks are (head, query chunk) pairs spread over the pool.
+ * logits ever exists. Tasks are (head, query chunk) pairs spread over the pool; inside a task,
+ * {@link #GROUP} query blocks advance together through the keys, so each block of K and V is read
+ * from memory once per group while it sits in L2 (at 15360 keys a head's K and V are 15 MB).
  *
  * <p>Layout trick: the query block is packed transposed and pre-scaled, {@code qt[d][lane]}, so the
  * logits come out transposed, {@code s[key][lane]} with one query per vector lane. Then the
@@ -44,58 +46,78 @@ final class FlashAttention {
         Parallel.forEach(heads * chunks, t -> {
             int h = t / chunks, c = t % chunks;
             int i0 = c * blocksPerChunk * QB, i1 = Math.min(nq, i0 + blocksPerChunk * QB);
-            Work wk = new Work(d);
-            for (int i = i0; i < i1; i += QB) {
-                block(q, qOff, k, kOff, v, vOff, out, outOff, nq, nk, heads, d, scale, bias, biasOff, h, i, Math.min(QB, i1 - i), wk);
+            QueryBlock[] group = new QueryBlock[GROUP];
+            for (int g = 0; g < GROUP; g++) group[g] = new QueryBlock(d);
+            float[] s = new float[KB * QB];
+            for (int i = i0; i < i1; i += GROUP * QB) {
+                int n = Math.min(GROUP, (i1 - i + QB - 1) / QB);
+                for (int g = 0; g < n; g++) {
+                    int start = i + g * QB;
+                    group[g].start(q, qOff, heads * d, h, d, scale, start, Math.min(QB, i1 - start));
+                }
+                run(group, n, s, k, kOff, v, vOff, out, outOff, nq, nk, heads, d, bias, biasOff, h);
             }
         });
     }
 
-    /** Per-task scratch: the packed queries, one logit tile, the running output and softmax state. */
-    private static final class Work {
-        final float[] qt, s, o, m = new float[QB], l = new float[QB], alpha = new float[QB];
+    /** Query blocks handled together: each block of K and V is used for all of them while it is in L2. */
+    static final int GROUP = 4;
 
-        Work(int d) {
+    /** One block of queries: packed queries, running output and softmax state. */
+    private static final class QueryBlock {
+        final float[] qt, o, m = new float[QB], l = new float[QB], alpha = new float[QB];
+        int i0, qb;
+
+        QueryBlock(int d) {
             qt = new float[d * QB];
-            s = new float[KB * QB];
             o = new float[QB * d];
+        }
+
+        /** Packs {@code qt[dd][lane] = scale · q[i0 + lane, h·d + dd]} (lanes past qb stay 0; their results are dropped) and resets the state. */
+        void start(float[] q, int qOff, int w, int h, int d, float scale, int i0, int qb) {
+            this.i0 = i0;
+            this.qb = qb;
+            java.util.Arrays.fill(qt, 0f);
+            for (int i = 0; i < qb; i++) {
+                int src = qOff + (i0 + i) * w + h * d;
+                for (int dd = 0; dd < d; dd++) qt[dd * QB + i] = q[src + dd] * scale;
+            }
+            java.util.Arrays.fill(o, 0f);
+            java.util.Arrays.fill(m, Float.NEGATIVE_INFINITY);
+            java.util.Arrays.fill(l, 0f);
         }
     }
 
-    private static void block(float[] q, int qOff, float[] k, int kOff, float[] v, int vOff, float[] out, int outOff,
-                              int nq, int nk, int heads, int d, float scale, float[] bias, int biasOff, int h, int i0, int qb, Work wk) {
+    private static void run(QueryBlock[] group, int n, float[] s, float[] k, int kOff, float[] v, int vOff, float[] out, int outOff,
+                            int nq, int nk, int heads, int d, float[] bias, int biasOff, int h) {
         int w = heads * d;
-        float[] qt = wk.qt, s = wk.s, o = wk.o, m = wk.m, l = wk.l, alpha = wk.alpha;
-        // qt[dd][lane] = scale · q[i0 + lane, h·d + dd]; lanes past qb stay 0 (their results are dropped).
-        java.util.Arrays.fill(qt, 0f);
-        for (int i = 0; i < qb; i++) {
-            int src = qOff + (i0 + i) * w + h * d;
-            for (int dd = 0; dd < d; dd++) qt[dd * QB + i] = q[src + dd] * scale;
-        }
-        java.util.Arrays.fill(o, 0f);
-        java.util.Arrays.fill(m, Float.NEGATIVE_INFINITY);
-        java.util.Arrays.fill(l, 0f);
         for (int j0 = 0; j0 < nk; j0 += KB) {
             int kb = Math.min(KB, nk - j0);
-            logits(qt, k, kOff + j0 * w + h * d, w, d, kb, s);
-            if (bias != null) {
-                for (int i = 0; i < qb; i++) {
-                    int b = biasOff + (h * nq + i0 + i) * nk + j0;
-                    for (int j = 0; j < kb; j++) s[j * QB + i] += bias[b + j];
+            for (int g = 0; g < n; g++) {
+                QueryBlock qb = group[g];
+                logits(qb.qt, k, kOff + j0 * w + h * d, w, d, kb, s);
+                if (bias != null) {
+                    for (int i = 0; i < qb.qb; i++) {
+                        int b = biasOff + (h * nq + qb.i0 + i) * nk + j0;
+                        for (int j = 0; j < kb; j++) s[j * QB + i] += bias[b + j];
+                    }
                 }
+                softmaxStep(s, kb, qb.m, qb.l, qb.alpha);
+                for (int i = 0; i < qb.qb; i++) {
+                    float a = qb.alpha[i];
+                    if (a != 1f) Elementwise.scale(qb.o, i * d, d, a);
+                }
+                accumulate(s, v, vOff + j0 * w + h * d, w, d, kb, qb.qb, qb.o);
             }
-            softmaxStep(s, kb, m, l, alpha);
-            for (int i = 0; i < qb; i++) {
-                float a = alpha[i];
-                if (a != 1f) Elementwise.scale(o, i * d, d, a);
-            }
-            accumulate(s, v, vOff + j0 * w + h * d, w, d, kb, qb, o);
         }
-        for (int i = 0; i < qb; i++) {
-            int dst = outOff + (i0 + i) * w + h * d;
-            float li = l[i];
-            if (li == 0f) java.util.Arrays.fill(out, dst, dst + d, 0f);
-            else Elementwise.scaleTo(o, i * d, out, dst, d, 1f / li);
+        for (int g = 0; g < n; g++) {
+            QueryBlock qb = group[g];
+            for (int i = 0; i < qb.qb; i++) {
+                int dst = outOff + (qb.i0 + i) * w + h * d;
+                float li = qb.l[i];
+                if (li == 0f) java.util.Arrays.fill(out, dst, dst + d, 0f);
+                else Elementwise.scaleTo(qb.o, i * d, out, dst, d, 1f / li);
+            }
         }
     }
 
