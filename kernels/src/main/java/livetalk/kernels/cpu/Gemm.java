@@ -18,6 +18,9 @@ import jdk.incubator.vector.VectorSpecies;
  * the panel (24 FMAs per 10 loads). The panel (32 KiB) stays in L1 over the row block, the row
  * block's tile of out stays in L2 over the k-blocks. x is not packed: its rows are read in place.
  * Rows ≤ {@link #GEMV_ROWS} (a matrix-vector product, memory-bound) take a dot-product path.
+ *
+ * <p>Block sizes can be overridden for tuning with the system properties {@code livetalk.gemm.kc},
+ * {@code livetalk.gemm.mc} and {@code livetalk.gemm.nc} (read once, at class initialisation).
  */
 final class Gemm {
     static final VectorSpecies<Float> F = Widen.F;
