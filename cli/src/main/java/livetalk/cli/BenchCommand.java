@@ -52,6 +52,8 @@ final class BenchCommand implements Callable<Integer> {
         Parallel.setThreads(threads);
         System.out.printf(Locale.ROOT, "bench: %d threads, %d-bit vectors (%d float lanes), %d timed runs per case after a warm-up%n",
                 threads, F.vectorBitSize(), F.length(), repeat);
+        String load = loadAverage();
+        if (load != null) System.out.println("load average at start (1, 5, 15 min): " + load + " (timings are only meaningful on an otherwise idle machine)");
         double peak = measurePeak();
         Backend be = new CpuBackend();
         if (only.contains("linear")) {
@@ -113,6 +115,15 @@ final class BenchCommand implements Callable<Integer> {
         }
         return c0.add(c1).add(c2).add(c3).add(c4).add(c5).add(c6).add(c7).add(c8).add(c9).add(c10).add(c11).reduceLanes(
                 jdk.incubator.vector.VectorOperators.ADD);
+    }
+
+    private static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return f[0] + ", " + f[1] + ", " + f[2];
+        } catch (Exception e) {
+            return null; // not Linux
+        }
     }
 
     private static double nominalGhz() {

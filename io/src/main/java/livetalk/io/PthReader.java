@@ -11,12 +11,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.AbstractMap;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.SequencedSet;
 import livetalk.io.PickleReader.Global;
 import livetalk.io.PickleReader.Tuple;
 import livetalk.tensor.DType;
@@ -34,23 +31,18 @@ import livetalk.tensor.TensorException;
  * {@code {"model": ..}} is unwrapped. Non-tensor scalars (str, int, float, bool) become metadata.
  * The pickle may name only the globals a state dict needs; anything else is refused.
  */
-public final class PthReader implements Checkpoint {
+public final class PthReader extends NamedTensors {
     /** data.pkl of a large model is a few MB; a bigger one is a corrupted directory. */
     static final long MAX_PICKLE_BYTES = 256L << 20;
     private static final int MAX_NESTING = 64;
 
-    private final Path path;
     private final Arena arena;
     private final MemorySegment file;
-    private final Map<String, Tensor> tensors;
-    private final Map<String, String> metadata;
 
     private PthReader(Path path, Arena arena, MemorySegment file, Map<String, Tensor> tensors, Map<String, String> metadata) {
-        this.path = path;
+        super(path, tensors, metadata);
         this.arena = arena;
         this.file = file;
-        this.tensors = tensors;
-        this.metadata = metadata;
     }
 
     public static PthReader open(Path path) {
@@ -113,7 +105,7 @@ public final class PthReader implements Checkpoint {
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         Map<String, String> metadata = new LinkedHashMap<>();
         flatten(path, named(path, dict), "", tensors, metadata, 0);
-        return new PthReader(path, arena, file, Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata));
+        return new PthReader(path, arena, file, tensors, metadata);
     }
 
     /** The folder holding data.pkl: torch.save names it after the file ("model/data.pkl"). */
@@ -330,26 +322,6 @@ public final class PthReader implements Checkpoint {
     /** The whole mapped file (tests check that tensors lie inside it). */
     MemorySegment mapping() {
         return file;
-    }
-
-    @Override
-    public Path path() {
-        return path;
-    }
-
-    @Override
-    public SequencedSet<String> names() {
-        return Collections.unmodifiableSequencedSet(new LinkedHashSet<>(tensors.keySet()));
-    }
-
-    @Override
-    public Tensor find(String name) {
-        return tensors.get(name);
-    }
-
-    @Override
-    public Map<String, String> metadata() {
-        return metadata;
     }
 
     @Override

@@ -13,12 +13,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.SequencedSet;
 import livetalk.tensor.DType;
 import livetalk.tensor.Tensor;
 
@@ -30,20 +27,15 @@ import livetalk.tensor.Tensor;
  * <p>The header is validated before anything is mapped as a tensor: its size, its JSON, every
  * dtype, every shape, and every byte range (inside the data, equal to dtype × shape, no overlaps).
  */
-public final class SafetensorsFile implements Checkpoint {
+public final class SafetensorsFile extends NamedTensors {
     /** The limit the reference implementation also uses: larger headers are refused, not parsed. */
     public static final long MAX_HEADER_BYTES = 100_000_000L;
 
-    private final Path path;
     private final Arena arena;
-    private final Map<String, Tensor> tensors;
-    private final Map<String, String> metadata;
 
     private SafetensorsFile(Path path, Arena arena, Map<String, Tensor> tensors, Map<String, String> metadata) {
-        this.path = path;
+        super(path, tensors, metadata);
         this.arena = arena;
-        this.tensors = tensors;
-        this.metadata = metadata;
     }
 
     public static SafetensorsFile open(Path path) {
@@ -158,7 +150,7 @@ public final class SafetensorsFile implements Checkpoint {
         for (Entry e : entries) {
             tensors.put(e.name, Tensor.of(e.dtype, file.asSlice(dataStart + e.begin, e.end - e.begin), e.shape));
         }
-        return new SafetensorsFile(path, arena, Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata));
+        return new SafetensorsFile(path, arena, tensors, metadata);
     }
 
     private static long[] longs(Path path, String name, String field, Object v, int expectLen) {
@@ -175,26 +167,6 @@ public final class SafetensorsFile implements Checkpoint {
             out[i] = x;
         }
         return out;
-    }
-
-    @Override
-    public Path path() {
-        return path;
-    }
-
-    @Override
-    public SequencedSet<String> names() {
-        return Collections.unmodifiableSequencedSet(new LinkedHashSet<>(tensors.keySet()));
-    }
-
-    @Override
-    public Tensor find(String name) {
-        return tensors.get(name);
-    }
-
-    @Override
-    public Map<String, String> metadata() {
-        return metadata;
     }
 
     @Override

@@ -40,7 +40,7 @@ final class Activations {
             int i = lo;
             for (; i <= hi - N; i += N) {
                 DoubleVector v = (DoubleVector) FloatVector.fromArray(FH, x, xOff + i).convertShape(VectorOperators.F2D, D, 0);
-                DoubleVector y = v.div(v.neg().lanewise(VectorOperators.EXP).add(1));
+                DoubleVector y = v.div(VecMath.exp(v.neg()).add(1));
                 ((FloatVector) y.convertShape(VectorOperators.D2F, FH, 0)).intoArray(out, oOff + i);
             }
             for (; i < hi; i++) out[oOff + i] = ReferenceKernels.silu(x[xOff + i]);
@@ -53,7 +53,7 @@ final class Activations {
      */
     private static DoubleVector geluTanh(DoubleVector x) {
         DoubleVector u = x.mul(x).mul(x).mul(0.044715).add(x).mul(SQRT_2_OVER_PI);
-        return x.div(u.mul(-2).lanewise(VectorOperators.EXP).add(1));
+        return x.div(VecMath.exp(u.mul(-2)).add(1));
     }
 
     /** {@code 0.5·x·(1 + erf(x/√2))} with the reference's erf formula (Numerical Recipes' erfc fit), term for term. */
@@ -63,7 +63,7 @@ final class Activations {
         DoubleVector t = DoubleVector.broadcast(D, 1.0).div(z.mul(0.5).add(1));
         DoubleVector poly = t.mul(0.17087277).add(-0.82215223).mul(t).add(1.48851587).mul(t).add(-1.13520398).mul(t).add(0.27886807)
                 .mul(t).add(-0.18628806).mul(t).add(0.09678418).mul(t).add(0.37409196).mul(t).add(1.00002368).mul(t);
-        DoubleVector r = t.mul(z.mul(z).neg().sub(1.26551223).add(poly).lanewise(VectorOperators.EXP));
+        DoubleVector r = t.mul(VecMath.exp(z.mul(z).neg().sub(1.26551223).add(poly)));
         DoubleVector erf = r.neg().add(1).blend(r.sub(1), xs.compare(VectorOperators.LT, 0));
         return x.mul(0.5).mul(erf.add(1));
     }

@@ -342,7 +342,7 @@ final class ConvKernels {
                     int p = 0;
                     for (; p <= n - L; p += L) {
                         FloatVector v = FloatVector.fromArray(S, x, i + p).mul(FloatVector.fromArray(S, inv, p)).mul(gc);
-                        v.div(v.neg().lanewise(VectorOperators.EXP).add(1f)).intoArray(out, j + p);
+                        v.div(VecMath.exp(v.neg()).add(1f)).intoArray(out, j + p);
                     }
                     for (; p < n; p++) {
                         float v = x[i + p] * inv[p] * gc;

@@ -8,7 +8,9 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Multi-head attention with a streaming ("online", flash-style) softmax: for each head and block of
  * {@link #QB} queries, keys are visited in blocks of {@link #KB}; only a {@code [KB, QB]} tile of
- * logits ever exists. Tasks are (head, query chunk) pairs spread over the pool.
+ * logits ever exists. Tasks are (head, query chunk) pairs spread over the pool; inside a task,
+ * {@link #GROUP} query blocks advance together through the keys, so each block of K and V is read
+ * from memory once per group while it sits in L2 (at 15360 keys a head's K and V are 15 MB).
  *
  * <p>Layout trick: the query block is packed transposed and pre-scaled, {@code qt[d][lane]}, so the
  * logits come out transposed, {@code s[key][lane]} with one query per vector lane. Then the
@@ -22,9 +24,9 @@ import jdk.incubator.vector.VectorSpecies;
 final class FlashAttention {
     static final VectorSpecies<Float> F = Widen.F;
     static final int VL = Widen.VL;
-    /** Queries per block: two vectors of lanes. */
-    static final int QB = 2 * VL;
-    /** Keys per block: the logit tile is KB·QB floats (16 KiB); 128 amortises loading the output accumulators in P·V. */
+    /** Queries per block: four vectors of lanes (K and V are streamed once per block, so wider blocks halve that traffic). */
+    static final int QB = 4 * VL;
+    /** Keys per block: the logit tile is KB·QB floats (32 KiB); 128 amortises loading the output accumulators in P·V. */
     static final int KB = Integer.getInteger("livetalk.attn.kb", 128);
     private static final FloatVector NEG_INF = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
 
@@ -36,114 +38,143 @@ final class FlashAttention {
         if (nq == 0 || heads == 0 || d == 0) return;
         int threads = Parallel.threads();
         int blocks = (nq + QB - 1) / QB;
-        int chunksPerHead = Math.min(blocks, Math.max(1, (4 * threads + heads - 1) / heads));
+        // At least one query chunk per thread in each head, and tasks ordered head-major, so the threads
+        // work on the same head at the same time and share its K and V (15 MB at 15360 keys) in L3.
+        int chunksPerHead = Math.min(blocks, Math.max(threads, (4 * threads + heads - 1) / heads));
         int blocksPerChunk = (blocks + chunksPerHead - 1) / chunksPerHead;
         int chunks = (blocks + blocksPerChunk - 1) / blocksPerChunk;
         Parallel.forEach(heads * chunks, t -> {
             int h = t / chunks, c = t % chunks;
             int i0 = c * blocksPerChunk * QB, i1 = Math.min(nq, i0 + blocksPerChunk * QB);
-            Work wk = new Work(d);
-            for (int i = i0; i < i1; i += QB) {
-                block(q, qOff, k, kOff, v, vOff, out, outOff, nq, nk, heads, d, scale, bias, biasOff, h, i, Math.min(QB, i1 - i), wk);
+            QueryBlock[] group = new QueryBlock[GROUP];
+            for (int g = 0; g < GROUP; g++) group[g] = new QueryBlock(d);
+            float[] s = new float[KB * QB];
+            for (int i = i0; i < i1; i += GROUP * QB) {
+                int n = Math.min(GROUP, (i1 - i + QB - 1) / QB);
+                for (int g = 0; g < n; g++) {
+                    int start = i + g * QB;
+                    group[g].start(q, qOff, heads * d, h, d, scale, start, Math.min(QB, i1 - start));
+                }
+                run(group, n, s, k, kOff, v, vOff, out, outOff, nq, nk, heads, d, bias, biasOff, h);
             }
         });
     }
 
-    /** Per-task scratch: the packed queries, one logit tile, the running output and softmax state. */
-    private static final class Work {
-        final float[] qt, s, o, m = new float[QB], l = new float[QB], alpha = new float[QB];
+    /** Query blocks handled together: each block of K and V is used for all of them while it is in L2. */
+    static final int GROUP = 4;
 
-        Work(int d) {
+    /** One block of queries: packed queries, running output and softmax state. */
+    private static final class QueryBlock {
+        final float[] qt, o, m = new float[QB], l = new float[QB], alpha = new float[QB];
+        int i0, qb;
+
+        QueryBlock(int d) {
             qt = new float[d * QB];
-            s = new float[KB * QB];
             o = new float[QB * d];
         }
+
+        /** Packs {@code qt[dd][lane] = scale · q[i0 + lane, h·d + dd]} (lanes past qb stay 0; their results are dropped) and resets the state. */
+        void start(float[] q, int qOff, int w, int h, int d, float scale, int i0, int qb) {
+            this.i0 = i0;
+            this.qb = qb;
+            java.util.Arrays.fill(qt, 0f);
+            for (int i = 0; i < qb; i++) {
+                int src = qOff + (i0 + i) * w + h * d;
+                for (int dd = 0; dd < d; dd++) qt[dd * QB + i] = q[src + dd] * scale;
+            }
+            java.util.Arrays.fill(o, 0f);
+            java.util.Arrays.fill(m, Float.NEGATIVE_INFINITY);
+            java.util.Arrays.fill(l, 0f);
+        }
     }
 
-    private static void block(float[] q, int qOff, float[] k, int kOff, float[] v, int vOff, float[] out, int outOff,
-                              int nq, int nk, int heads, int d, float scale, float[] bias, int biasOff, int h, int i0, int qb, Work wk) {
+    private static void run(QueryBlock[] group, int n, float[] s, float[] k, int kOff, float[] v, int vOff, float[] out, int outOff,
+                            int nq, int nk, int heads, int d, float[] bias, int biasOff, int h) {
         int w = heads * d;
-        float[] qt = wk.qt, s = wk.s, o = wk.o, m = wk.m, l = wk.l, alpha = wk.alpha;
-        // qt[dd][lane] = scale · q[i0 + lane, h·d + dd]; lanes past qb stay 0 (their results are dropped).
-        java.util.Arrays.fill(qt, 0f);
-        for (int i = 0; i < qb; i++) {
-            int src = qOff + (i0 + i) * w + h * d;
-            for (int dd = 0; dd < d; dd++) qt[dd * QB + i] = q[src + dd] * scale;
-        }
-        java.util.Arrays.fill(o, 0f);
-        java.util.Arrays.fill(m, Float.NEGATIVE_INFINITY);
-        java.util.Arrays.fill(l, 0f);
         for (int j0 = 0; j0 < nk; j0 += KB) {
             int kb = Math.min(KB, nk - j0);
-            logits(qt, k, kOff + j0 * w + h * d, w, d, kb, s);
-            if (bias != null) {
-                for (int i = 0; i < qb; i++) {
-                    int b = biasOff + (h * nq + i0 + i) * nk + j0;
-                    for (int j = 0; j < kb; j++) s[j * QB + i] += bias[b + j];
+            for (int g = 0; g < n; g++) {
+                QueryBlock qb = group[g];
+                logits(qb.qt, k, kOff + j0 * w + h * d, w, d, kb, s);
+                if (bias != null) {
+                    for (int i = 0; i < qb.qb; i++) {
+                        int b = biasOff + (h * nq + qb.i0 + i) * nk + j0;
+                        for (int j = 0; j < kb; j++) s[j * QB + i] += bias[b + j];
+                    }
                 }
+                softmaxStep(s, kb, qb.m, qb.l, qb.alpha);
+                for (int i = 0; i < qb.qb; i++) {
+                    float a = qb.alpha[i];
+                    if (a != 1f) Elementwise.scale(qb.o, i * d, d, a);
+                }
+                accumulate(s, v, vOff + j0 * w + h * d, w, d, kb, qb.qb, qb.o);
             }
-            softmaxStep(s, kb, m, l, alpha);
-            for (int i = 0; i < qb; i++) {
-                float a = alpha[i];
-                if (a != 1f) Elementwise.scale(o, i * d, d, a);
-            }
-            accumulate(s, v, vOff + j0 * w + h * d, w, d, kb, qb, o);
         }
-        for (int i = 0; i < qb; i++) {
-            int dst = outOff + (i0 + i) * w + h * d;
-            float li = l[i];
-            if (li == 0f) java.util.Arrays.fill(out, dst, dst + d, 0f);
-            else Elementwise.scaleTo(o, i * d, out, dst, d, 1f / li);
+        for (int g = 0; g < n; g++) {
+            QueryBlock qb = group[g];
+            for (int i = 0; i < qb.qb; i++) {
+                int dst = outOff + (qb.i0 + i) * w + h * d;
+                float li = qb.l[i];
+                if (li == 0f) java.util.Arrays.fill(out, dst, dst + d, 0f);
+                else Elementwise.scaleTo(qb.o, i * d, out, dst, d, 1f / li);
+            }
         }
     }
 
-    /** {@code s[j][lane] = Σ_dd k[j, dd] · qt[dd][lane]} for the kb keys of the block, eight keys at a time. */
+    /** {@code s[j][lane] = Σ_dd k[j, dd] · qt[dd][lane]} for the kb keys of the block: six keys × four lane vectors at a time. */
     static void logits(float[] qt, float[] k, int kBase, int w, int d, int kb, float[] s) {
         int j = 0;
-        for (; j + 8 <= kb; j += 8) {
-            int r0 = kBase + j * w, r1 = r0 + w, r2 = r1 + w, r3 = r2 + w, r4 = r3 + w, r5 = r4 + w, r6 = r5 + w, r7 = r6 + w;
+        for (; j + 6 <= kb; j += 6) {
+            int r0 = kBase + j * w, r1 = r0 + w, r2 = r1 + w, r3 = r2 + w, r4 = r3 + w, r5 = r4 + w;
             FloatVector z = FloatVector.zero(F);
-            FloatVector a0 = z, b0 = z, a1 = z, b1 = z, a2 = z, b2 = z, a3 = z, b3 = z;
-            FloatVector a4 = z, b4 = z, a5 = z, b5 = z, a6 = z, b6 = z, a7 = z, b7 = z;
+            FloatVector a0 = z, b0 = z, c0 = z, e0 = z, a1 = z, b1 = z, c1 = z, e1 = z, a2 = z, b2 = z, c2 = z, e2 = z;
+            FloatVector a3 = z, b3 = z, c3 = z, e3 = z, a4 = z, b4 = z, c4 = z, e4 = z, a5 = z, b5 = z, c5 = z, e5 = z;
             for (int dd = 0; dd < d; dd++) {
-                FloatVector qa = FloatVector.fromArray(F, qt, dd * QB), qb = FloatVector.fromArray(F, qt, dd * QB + VL);
+                int qo = dd * QB;
+                FloatVector q0 = FloatVector.fromArray(F, qt, qo), q1 = FloatVector.fromArray(F, qt, qo + VL);
+                FloatVector q2 = FloatVector.fromArray(F, qt, qo + 2 * VL), q3 = FloatVector.fromArray(F, qt, qo + 3 * VL);
                 FloatVector x = FloatVector.broadcast(F, k[r0 + dd]);
-                a0 = qa.fma(x, a0); b0 = qb.fma(x, b0);
+                a0 = q0.fma(x, a0); b0 = q1.fma(x, b0); c0 = q2.fma(x, c0); e0 = q3.fma(x, e0);
                 x = FloatVector.broadcast(F, k[r1 + dd]);
-                a1 = qa.fma(x, a1); b1 = qb.fma(x, b1);
+                a1 = q0.fma(x, a1); b1 = q1.fma(x, b1); c1 = q2.fma(x, c1); e1 = q3.fma(x, e1);
                 x = FloatVector.broadcast(F, k[r2 + dd]);
-                a2 = qa.fma(x, a2); b2 = qb.fma(x, b2);
+                a2 = q0.fma(x, a2); b2 = q1.fma(x, b2); c2 = q2.fma(x, c2); e2 = q3.fma(x, e2);
                 x = FloatVector.broadcast(F, k[r3 + dd]);
-                a3 = qa.fma(x, a3); b3 = qb.fma(x, b3);
+                a3 = q0.fma(x, a3); b3 = q1.fma(x, b3); c3 = q2.fma(x, c3); e3 = q3.fma(x, e3);
                 x = FloatVector.broadcast(F, k[r4 + dd]);
-                a4 = qa.fma(x, a4); b4 = qb.fma(x, b4);
+                a4 = q0.fma(x, a4); b4 = q1.fma(x, b4); c4 = q2.fma(x, c4); e4 = q3.fma(x, e4);
                 x = FloatVector.broadcast(F, k[r5 + dd]);
-                a5 = qa.fma(x, a5); b5 = qb.fma(x, b5);
-                x = FloatVector.broadcast(F, k[r6 + dd]);
-                a6 = qa.fma(x, a6); b6 = qb.fma(x, b6);
-                x = FloatVector.broadcast(F, k[r7 + dd]);
-                a7 = qa.fma(x, a7); b7 = qb.fma(x, b7);
+                a5 = q0.fma(x, a5); b5 = q1.fma(x, b5); c5 = q2.fma(x, c5); e5 = q3.fma(x, e5);
             }
             int t = j * QB;
-            a0.intoArray(s, t); b0.intoArray(s, t + VL);
-            a1.intoArray(s, t + QB); b1.intoArray(s, t + QB + VL);
-            a2.intoArray(s, t + 2 * QB); b2.intoArray(s, t + 2 * QB + VL);
-            a3.intoArray(s, t + 3 * QB); b3.intoArray(s, t + 3 * QB + VL);
-            a4.intoArray(s, t + 4 * QB); b4.intoArray(s, t + 4 * QB + VL);
-            a5.intoArray(s, t + 5 * QB); b5.intoArray(s, t + 5 * QB + VL);
-            a6.intoArray(s, t + 6 * QB); b6.intoArray(s, t + 6 * QB + VL);
-            a7.intoArray(s, t + 7 * QB); b7.intoArray(s, t + 7 * QB + VL);
+            a0.intoArray(s, t); b0.intoArray(s, t + VL); c0.intoArray(s, t + 2 * VL); e0.intoArray(s, t + 3 * VL);
+            t += QB;
+            a1.intoArray(s, t); b1.intoArray(s, t + VL); c1.intoArray(s, t + 2 * VL); e1.intoArray(s, t + 3 * VL);
+            t += QB;
+            a2.intoArray(s, t); b2.intoArray(s, t + VL); c2.intoArray(s, t + 2 * VL); e2.intoArray(s, t + 3 * VL);
+            t += QB;
+            a3.intoArray(s, t); b3.intoArray(s, t + VL); c3.intoArray(s, t + 2 * VL); e3.intoArray(s, t + 3 * VL);
+            t += QB;
+            a4.intoArray(s, t); b4.intoArray(s, t + VL); c4.intoArray(s, t + 2 * VL); e4.intoArray(s, t + 3 * VL);
+            t += QB;
+            a5.intoArray(s, t); b5.intoArray(s, t + VL); c5.intoArray(s, t + 2 * VL); e5.intoArray(s, t + 3 * VL);
         }
         for (; j < kb; j++) {
             int r = kBase + j * w;
-            FloatVector a = FloatVector.zero(F), b = a;
+            FloatVector a = FloatVector.zero(F), b = a, c = a, e = a;
             for (int dd = 0; dd < d; dd++) {
                 FloatVector x = FloatVector.broadcast(F, k[r + dd]);
-                a = FloatVector.fromArray(F, qt, dd * QB).fma(x, a);
-                b = FloatVector.fromArray(F, qt, dd * QB + VL).fma(x, b);
+                int qo = dd * QB;
+                a = FloatVector.fromArray(F, qt, qo).fma(x, a);
+                b = FloatVector.fromArray(F, qt, qo + VL).fma(x, b);
+                c = FloatVector.fromArray(F, qt, qo + 2 * VL).fma(x, c);
+                e = FloatVector.fromArray(F, qt, qo + 3 * VL).fma(x, e);
             }
-            a.intoArray(s, j * QB);
-            b.intoArray(s, j * QB + VL);
+            int t = j * QB;
+            a.intoArray(s, t);
+            b.intoArray(s, t + VL);
+            c.intoArray(s, t + 2 * VL);
+            e.intoArray(s, t + 3 * VL);
         }
     }
 
@@ -159,10 +190,10 @@ final class FlashAttention {
             for (int j = 0; j < kb; j++) mNew = mNew.max(FloatVector.fromArray(F, s, j * QB + half));
             // Against -Infinity itself exp would see -inf − (-inf) = NaN; 0 gives exp(-inf) = 0 instead.
             FloatVector ref = mNew.blend(0f, mNew.compare(VectorOperators.EQ, NEG_INF));
-            FloatVector a = mOld.sub(ref).lanewise(VectorOperators.EXP);
+            FloatVector a = VecMath.exp(mOld.sub(ref));
             FloatVector sum = FloatVector.zero(F);
             for (int j = 0; j < kb; j++) {
-                FloatVector p = FloatVector.fromArray(F, s, j * QB + half).sub(ref).lanewise(VectorOperators.EXP);
+                FloatVector p = VecMath.exp(FloatVector.fromArray(F, s, j * QB + half).sub(ref));
                 p.intoArray(s, j * QB + half);
                 sum = sum.add(p);
             }
@@ -172,16 +203,58 @@ final class FlashAttention {
         }
     }
 
-    /** {@code o[i, :] += Σ_j s[j][i] · v[j, :]} for the block's queries: four queries × up to 4 vectors of d. */
+    /** {@code o[i, :] += Σ_j s[j][i] · v[j, :]} for the block's queries: six (then four) queries × 4 vectors of d, or one masked vector. */
     static void accumulate(float[] s, float[] v, int vBase, int w, int d, int kb, int qb, float[] o) {
         int dc = 0;
         for (; dc + 4 * VL <= d; dc += 4 * VL) {
-            for (int i = 0; i < qb; i += 4) pv4x4(s, v, vBase + dc, w, d, kb, i, o, dc);
+            int i = 0;
+            for (; i < qb && i + 6 <= QB; i += 6) pv6x4(s, v, vBase + dc, w, d, kb, i, o, dc);
+            for (; i < qb; i += 4) pv4x4(s, v, vBase + dc, w, d, kb, i, o, dc);
         }
         for (; dc < d; dc += VL) {
             VectorMask<Float> mask = F.indexInRange(dc, d);
             for (int i = 0; i < qb; i += 4) pv4x1(s, v, vBase + dc, w, d, kb, i, o, dc, mask);
         }
+    }
+
+    /** Six queries × four vectors of d: 24 accumulators, 10 loads per 24 FMAs. */
+    private static void pv6x4(float[] s, float[] v, int vBase, int w, int d, int kb, int i, float[] o, int dc) {
+        int p0 = i * d + dc, p1 = p0 + d, p2 = p1 + d, p3 = p2 + d, p4 = p3 + d, p5 = p4 + d;
+        FloatVector o00 = FloatVector.fromArray(F, o, p0), o01 = FloatVector.fromArray(F, o, p0 + VL);
+        FloatVector o02 = FloatVector.fromArray(F, o, p0 + 2 * VL), o03 = FloatVector.fromArray(F, o, p0 + 3 * VL);
+        FloatVector o10 = FloatVector.fromArray(F, o, p1), o11 = FloatVector.fromArray(F, o, p1 + VL);
+        FloatVector o12 = FloatVector.fromArray(F, o, p1 + 2 * VL), o13 = FloatVector.fromArray(F, o, p1 + 3 * VL);
+        FloatVector o20 = FloatVector.fromArray(F, o, p2), o21 = FloatVector.fromArray(F, o, p2 + VL);
+        FloatVector o22 = FloatVector.fromArray(F, o, p2 + 2 * VL), o23 = FloatVector.fromArray(F, o, p2 + 3 * VL);
+        FloatVector o30 = FloatVector.fromArray(F, o, p3), o31 = FloatVector.fromArray(F, o, p3 + VL);
+        FloatVector o32 = FloatVector.fromArray(F, o, p3 + 2 * VL), o33 = FloatVector.fromArray(F, o, p3 + 3 * VL);
+        FloatVector o40 = FloatVector.fromArray(F, o, p4), o41 = FloatVector.fromArray(F, o, p4 + VL);
+        FloatVector o42 = FloatVector.fromArray(F, o, p4 + 2 * VL), o43 = FloatVector.fromArray(F, o, p4 + 3 * VL);
+        FloatVector o50 = FloatVector.fromArray(F, o, p5), o51 = FloatVector.fromArray(F, o, p5 + VL);
+        FloatVector o52 = FloatVector.fromArray(F, o, p5 + 2 * VL), o53 = FloatVector.fromArray(F, o, p5 + 3 * VL);
+        for (int j = 0; j < kb; j++) {
+            int r = vBase + j * w, t = j * QB + i;
+            FloatVector v0 = FloatVector.fromArray(F, v, r), v1 = FloatVector.fromArray(F, v, r + VL);
+            FloatVector v2 = FloatVector.fromArray(F, v, r + 2 * VL), v3 = FloatVector.fromArray(F, v, r + 3 * VL);
+            FloatVector p = FloatVector.broadcast(F, s[t]);
+            o00 = v0.fma(p, o00); o01 = v1.fma(p, o01); o02 = v2.fma(p, o02); o03 = v3.fma(p, o03);
+            p = FloatVector.broadcast(F, s[t + 1]);
+            o10 = v0.fma(p, o10); o11 = v1.fma(p, o11); o12 = v2.fma(p, o12); o13 = v3.fma(p, o13);
+            p = FloatVector.broadcast(F, s[t + 2]);
+            o20 = v0.fma(p, o20); o21 = v1.fma(p, o21); o22 = v2.fma(p, o22); o23 = v3.fma(p, o23);
+            p = FloatVector.broadcast(F, s[t + 3]);
+            o30 = v0.fma(p, o30); o31 = v1.fma(p, o31); o32 = v2.fma(p, o32); o33 = v3.fma(p, o33);
+            p = FloatVector.broadcast(F, s[t + 4]);
+            o40 = v0.fma(p, o40); o41 = v1.fma(p, o41); o42 = v2.fma(p, o42); o43 = v3.fma(p, o43);
+            p = FloatVector.broadcast(F, s[t + 5]);
+            o50 = v0.fma(p, o50); o51 = v1.fma(p, o51); o52 = v2.fma(p, o52); o53 = v3.fma(p, o53);
+        }
+        o00.intoArray(o, p0); o01.intoArray(o, p0 + VL); o02.intoArray(o, p0 + 2 * VL); o03.intoArray(o, p0 + 3 * VL);
+        o10.intoArray(o, p1); o11.intoArray(o, p1 + VL); o12.intoArray(o, p1 + 2 * VL); o13.intoArray(o, p1 + 3 * VL);
+        o20.intoArray(o, p2); o21.intoArray(o, p2 + VL); o22.intoArray(o, p2 + 2 * VL); o23.intoArray(o, p2 + 3 * VL);
+        o30.intoArray(o, p3); o31.intoArray(o, p3 + VL); o32.intoArray(o, p3 + 2 * VL); o33.intoArray(o, p3 + 3 * VL);
+        o40.intoArray(o, p4); o41.intoArray(o, p4 + VL); o42.intoArray(o, p4 + 2 * VL); o43.intoArray(o, p4 + 3 * VL);
+        o50.intoArray(o, p5); o51.intoArray(o, p5 + VL); o52.intoArray(o, p5 + 2 * VL); o53.intoArray(o, p5 + 3 * VL);
     }
 
     private static void pv4x4(float[] s, float[] v, int vBase, int w, int d, int kb, int i, float[] o, int dc) {

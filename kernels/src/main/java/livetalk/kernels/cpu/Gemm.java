@@ -18,6 +18,9 @@ import jdk.incubator.vector.VectorSpecies;
  * the panel (24 FMAs per 10 loads). The panel (32 KiB) stays in L1 over the row block, the row
  * block's tile of out stays in L2 over the k-blocks. x is not packed: its rows are read in place.
  * Rows ≤ {@link #GEMV_ROWS} (a matrix-vector product, memory-bound) take a dot-product path.
+ *
+ * <p>Block sizes can be overridden for tuning with the system properties {@code livetalk.gemm.kc},
+ * {@code livetalk.gemm.mc} and {@code livetalk.gemm.nc} (read once, at class initialisation).
  */
 final class Gemm {
     static final VectorSpecies<Float> F = Widen.F;
@@ -210,6 +213,7 @@ final class Gemm {
     /** Few rows: each output is a dot product of a widened weight row with up to 4 rows of x. */
     private static void gemv(float[] x, int xOff, float[] out, int outOff, int m, int k, int n, CpuWeight w, float[] b, int lo, int hi) {
         float[] row = new float[k];
+        float[] lanes = new float[VL];
         int r1 = Math.min(1, m - 1), r2 = Math.min(2, m - 1), r3 = Math.min(3, m - 1);
         int x0 = xOff, x1 = xOff + r1 * k, x2 = xOff + r2 * k, x3 = xOff + r3 * k;
         for (int o = lo; o < hi; o++) {
@@ -224,8 +228,9 @@ final class Gemm {
                 s2 = FloatVector.fromArray(F, x, x2 + kk).fma(wv, s2);
                 s3 = FloatVector.fromArray(F, x, x3 + kk).fma(wv, s3);
             }
-            float d0 = s0.reduceLanes(VectorOperators.ADD), d1 = s1.reduceLanes(VectorOperators.ADD);
-            float d2 = s2.reduceLanes(VectorOperators.ADD), d3 = s3.reduceLanes(VectorOperators.ADD);
+            // reduceLanes(ADD) leaves the float summation order unspecified (the JIT intrinsic and the
+            // interpreted fallback differ in the last bit), so lanes are summed in a fixed order.
+            float d0 = sumLanes(s0, lanes), d1 = sumLanes(s1, lanes), d2 = sumLanes(s2, lanes), d3 = sumLanes(s3, lanes);
             for (; kk < k; kk++) {
                 float wk = row[kk];
                 d0 += x[x0 + kk] * wk;
@@ -239,5 +244,13 @@ final class Gemm {
             if (m > 2) out[outOff + 2 * n + o] = d2 + bo;
             if (m > 3) out[outOff + 3 * n + o] = d3 + bo;
         }
+    }
+
+    /** The lanes of {@code v} added left to right: the same result in every JIT tier. */
+    private static float sumLanes(FloatVector v, float[] lanes) {
+        v.intoArray(lanes, 0);
+        float s = 0f;
+        for (float l : lanes) s += l;
+        return s;
     }
 }

@@ -1,7 +1,6 @@
 package livetalk.kernels.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -80,12 +79,13 @@ final class Norms {
                 s0 = s0.add(c0); s1 = s1.add(c1); s2 = s2.add(c2); s3 = s3.add(c3);
             }
         }
+        float[] parts = new float[4 * VL];
+        s0.intoArray(parts, 0);
+        s1.intoArray(parts, VL);
+        s2.intoArray(parts, 2 * VL);
+        s3.intoArray(parts, 3 * VL);
         double total = 0;
-        float[] parts = new float[VL];
-        for (FloatVector s : new FloatVector[] {s0, s1, s2, s3}) {
-            s.intoArray(parts, 0);
-            for (float p : parts) total += p;
-        }
+        for (float p : parts) total += p;
         for (; i < n; i++) {
             double c = (double) x[off + i] - hi - lo;
             total += squares ? c * c : c;

@@ -27,6 +27,21 @@ class FlashAttentionTest {
     }
 
     @Test
+    void manyQueryBlocksAndKeyBlocks() {
+        // Several query blocks per task (grouped), several key blocks, on one thread and on the default pool.
+        int saved = Parallel.threads();
+        try {
+            for (int t : new int[] {1, saved}) {
+                Parallel.setThreads(t);
+                Props.forAll("attention large, threads " + t, 3, 24 + t, rnd -> check(rnd, 130 + rnd.nextInt(300), 1 + rnd.nextInt(300),
+                        1 + rnd.nextInt(2), HEAD_DIMS[rnd.nextInt(HEAD_DIMS.length)], rnd.nextBoolean()));
+            }
+        } finally {
+            Parallel.setThreads(saved);
+        }
+    }
+
+    @Test
     void noKeysGivesZeros() {
         Props.forAll("attention nk=0", 5, 23, rnd -> check(rnd, 1 + rnd.nextInt(40), 0, 2, 16, false));
     }
