@@ -29,7 +29,7 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--seconds", defaultValue = "3", paramLabel = "S", description = "video length (default: ${DEFAULT-VALUE})")
     double seconds;
 
-    @Option(names = "--size", defaultValue = "256", paramLabel = "PX", description = "frame size, a multiple of 16 (default: ${DEFAULT-VALUE}; the real model is 512)")
+    @Option(names = "--size", defaultValue = "512", paramLabel = "PX", description = "frame size, a multiple of 16 (default: ${DEFAULT-VALUE}, the real model's)")
     int size;
 
     @Option(names = "--device", defaultValue = "cpu", description = "cpu, opencl or auto (default: ${DEFAULT-VALUE})")

@@ -40,7 +40,7 @@ public final class EncoderBench {
         }
     }
 
-    static void umt5(Backend be, int tokens, int layers, Path file) throws Exception {
+    public static void umt5(Backend be, int tokens, int layers, Path file) throws Exception {
         int vocab = 256384, dim = 4096, ffn = 10240, heads = 64, buckets = 32;   // spec §7.1
         Path f = file != null ? file : Path.of(System.getProperty("java.io.tmpdir"), "umt5_random_bf16_" + layers + "l.safetensors");
         if (!Files.isRegularFile(f)) {
@@ -84,7 +84,7 @@ public final class EncoderBench {
         }
     }
 
-    static void wav2vec2(Backend be, double seconds, Path file) throws Exception {
+    public static void wav2vec2(Backend be, double seconds, Path file) throws Exception {
         int c = 512, h = 768, layers = 12, ffn = 3072, k = 128, g = 16;   // spec §6.1
         int[] kernels = {10, 3, 3, 3, 3, 2, 2};
         Path f = file != null ? file : Path.of(System.getProperty("java.io.tmpdir"), "wav2vec2_base_random.safetensors");
