@@ -7,6 +7,9 @@ import livetalk.tensor.Tensor;
  * heap, Vector API, all cores) and {@code opencl}. Activations are float32 {@link Buf}s that stay
  * on the device between calls; weights are {@link Weight}s made resident once.
  *
+ * <p>Ops may be called from two threads at once (the streaming pipeline decodes one block while it
+ * denoises the next), on different buffers: implementations must be safe for that.
+ *
  * <p>Layouts are row-major. "rows × dim" buffers hold one token (or one pixel) per row. An output
  * buffer may be the same as an input buffer where a method says "in place allowed".
  */

@@ -14,8 +14,8 @@ import livetalk.model.vae.WanVae;
 
 /**
  * The LiveTalk inference path after the encoders (spec §1.3–§1.6, §3.4, §5.4), streaming: each block
- * of latent frames is decoded and handed to the sink as soon as it is denoised, and (when the
- * backend allows calls from two threads) decoding block k overlaps denoising block k+1.
+ * of latent frames is decoded and handed to the sink as soon as it is denoised, and (when
+ * overlap is on) decoding block k runs on a second thread while block k+1 is denoised.
  *
  * <p>Layouts: reference pixels {@code [3, H, W]} in [−1, 1]; latents {@code [F, C, h, w]};
  * audio features {@code [L, A]} with {@code L = 4F − 3}; frames handed out {@code [n, 3, H, W]}

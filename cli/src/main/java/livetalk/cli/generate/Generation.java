@@ -81,8 +81,7 @@ public final class Generation {
             WanVae vae = WanVae.load(vaeFile, backend);
             CausalInference.Settings settings = new CausalInference.Settings(3, o.windowFrames(), o.sinkFrames());
             float[] steps = FlowMatchSchedule.official().embeddingTimesteps(!o.exactTimesteps());   // spec §3.3
-            boolean overlap = backend.name().startsWith("cpu");                                      // see StreamingPipeline
-            StreamingPipeline pipe = new StreamingPipeline(dit, vae, settings, steps, overlap);
+            StreamingPipeline pipe = new StreamingPipeline(dit, vae, settings, steps, true);
 
             // Frame counts (spec §1.2): T = 16·s + 1 frames, as the reference's 16d + 1; whole blocks are
             // generated and the surplus frames dropped, so any length works (no 3n+2 rule).
