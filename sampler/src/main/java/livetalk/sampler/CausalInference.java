@@ -1,5 +1,6 @@
 package livetalk.sampler;
 
+import java.util.Arrays;
 import livetalk.model.dit.CausalDit;
 import livetalk.model.dit.KvCache;
 import livetalk.model.dit.TextCache;
@@ -134,7 +135,7 @@ public final class CausalInference {
         if (frames % fb != 0) throw new IllegalArgumentException(frames + " latent frames is not a multiple of " + fb);
         float[] out = new float[frames * frame];
         for (int b = 0; b < frames / fb; b++) {
-            float[] bn = java.util.Arrays.copyOfRange(allNoise, b * fb * frame, (b + 1) * fb * frame);
+            float[] bn = Arrays.copyOfRange(allNoise, b * fb * frame, (b + 1) * fb * frame);
             float[] lat = nextBlock(bn, audioSlice(audio, frames, b * fb, fb));
             System.arraycopy(lat, 0, out, b * fb * frame, lat.length);
         }
@@ -152,7 +153,7 @@ public final class CausalInference {
     private CausalDit.Input input(float[] x, float[] y, float t, float[] audio, long startFrame) {
         int fb = settings.framesPerBlock();
         float[] ts = new float[fb];
-        java.util.Arrays.fill(ts, t);                  // one timestep for every frame of the block
+        Arrays.fill(ts, t);                  // one timestep for every frame of the block
         return new CausalDit.Input(x, y, fb, latentH, latentW, ts, audio, startFrame);
     }
 
@@ -172,7 +173,7 @@ public final class CausalInference {
             for (int f = 0; f < count; f++) System.arraycopy(ref, c * plane, y, (c * count + f) * plane, plane);
         }
         for (int f = 0; f < count; f++) {
-            java.util.Arrays.fill(y, (channels * count + f) * plane, (channels * count + f + 1) * plane, start + f == 0 ? 0f : 1f);
+            Arrays.fill(y, (channels * count + f) * plane, (channels * count + f + 1) * plane, start + f == 0 ? 0f : 1f);
         }
         return y;
     }

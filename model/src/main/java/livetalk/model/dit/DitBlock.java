@@ -16,7 +16,7 @@ import livetalk.kernels.Weight;
  */
 final class DitBlock {
     private final Backend be;
-    private final int dim, ffnDim;
+    private final int dim;
     private final float eps;
     private final Buf modulation;     // [6D]
     private final Weight norm3W, norm3B, ffn0, ffn0b, ffn2, ffn2b;
@@ -26,7 +26,6 @@ final class DitBlock {
     DitBlock(Backend be, Checkpoint ck, DitConfig cfg, int layer) {
         this.be = be;
         this.dim = cfg.dim();
-        this.ffnDim = cfg.ffnDim();
         this.eps = (float) cfg.eps();
         String p = "blocks." + layer + ".";
         modulation = be.upload(ck.get(p + "modulation").toFloatArray());

@@ -1,5 +1,6 @@
 package livetalk.model.dit;
 
+import java.util.Arrays;
 import livetalk.kernels.Backend;
 import livetalk.kernels.Buf;
 
@@ -66,7 +67,7 @@ public final class KvCache {
         globalEnd = 0;
         localEnd = 0;
         newTokens = 0;
-        java.util.Arrays.fill(slotToken, -1);
+        Arrays.fill(slotToken, -1);
     }
 
     /**
@@ -117,7 +118,7 @@ public final class KvCache {
             }
             System.arraycopy(slotToken, from + done, slotToken, to + done, len);
         }
-        java.util.Arrays.fill(slotToken, to + count, from + count, -1);
+        Arrays.fill(slotToken, to + count, from + count, -1);
     }
 
     /** The slots the current call writes: {@code [writeStart(), localEnd())}. */
@@ -182,6 +183,6 @@ public final class KvCache {
 
     /** Absolute token index in each valid slot, {@code [localEnd]}. */
     public long[] slotTokens() {
-        return java.util.Arrays.copyOf(slotToken, localEnd);
+        return Arrays.copyOf(slotToken, localEnd);
     }
 }
