@@ -4,8 +4,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryNotEmptyException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -97,8 +95,10 @@ public final class DemoModels {
                 generate(tmp);
                 try {
                     Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-                } catch (FileAlreadyExistsException | DirectoryNotEmptyException raced) {
-                    // another process finished first; its set is identical
+                } catch (IOException raced) {
+                    // Linux reports a non-empty target as a plain FileSystemException (ENOTEMPTY):
+                    // if another process finished first, its set is identical and is used.
+                    if (!complete(target)) throw raced;
                 }
             } finally {
                 if (Files.exists(tmp)) deleteTree(tmp);

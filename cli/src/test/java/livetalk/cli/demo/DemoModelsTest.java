@@ -70,6 +70,39 @@ class DemoModelsTest {
     }
 
     @Test
+    void concurrentCallersShareOneSet() throws Exception {
+        Path[] got = new Path[2];
+        Throwable[] failed = new Throwable[2];
+        Thread[] ts = new Thread[2];
+        for (int i = 0; i < 2; i++) {
+            int k = i;
+            ts[i] = new Thread(() -> {
+                try {
+                    got[k] = DemoModels.ensure(tmp);
+                } catch (Throwable e) {
+                    failed[k] = e;
+                }
+            });
+            ts[i].start();
+        }
+        for (Thread t : ts) t.join();
+        assertEquals(null, failed[0]);
+        assertEquals(null, failed[1]);
+        assertEquals(got[0], got[1]);
+        try (Stream<Path> s = Files.list(tmp)) {
+            assertEquals(1, s.count());
+        }
+    }
+
+    /** The jar's tokenizer copy is the golden file (Surefire runs in the module folder). */
+    @Test
+    void tokenizerIsTheGoldenModel() throws Exception {
+        Path golden = Path.of("..").resolve(DemoModels.GOLDEN_TOKENIZER);
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(golden), "no golden data");
+        org.junit.jupiter.api.Assertions.assertArrayEquals(Files.readAllBytes(golden), DemoModels.tokenizerModel());
+    }
+
+    @Test
     void everyModelLoadsAndRunsEndToEnd() throws Exception {
         Path dir = DemoModels.ensure(tmp);
         ModelLayout l = ModelLayout.resolve(dir, null, null, null, null, null);
