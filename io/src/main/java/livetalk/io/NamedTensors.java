@@ -1,6 +1,12 @@
 package livetalk.io;
 
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.Map;
@@ -18,6 +24,33 @@ abstract class NamedTensors implements Checkpoint {
         this.path = path;
         this.tensors = Collections.unmodifiableMap(tensors);
         this.metadata = metadata == null ? Map.of() : Collections.unmodifiableMap(metadata);
+    }
+
+    /** Reads a checkpoint image whose tensors are views of {@code file}, which lives as long as {@code arena}. */
+    interface Parser<T> {
+        T parse(Path path, MemorySegment file, Arena arena);
+    }
+
+    /**
+     * Maps the whole file read-only (any size) and parses it. The arena is handed to the result,
+     * which closes it; on any failure it is closed here, so a bad file leaves no mapping behind.
+     */
+    static <T> T mapAndParse(Path path, Parser<T> parser) {
+        Arena arena = Arena.ofShared();
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            long size = ch.size();
+            MemorySegment file = size == 0 ? MemorySegment.NULL.reinterpret(0) : ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+            return parser.parse(path, file, arena);
+        } catch (NoSuchFileException e) {
+            arena.close();
+            throw new CheckpointException(path + ": no such file");
+        } catch (IOException e) {
+            arena.close();
+            throw new CheckpointException(path + ": cannot read (" + e.getMessage() + ")", e);
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
     }
 
     @Override

@@ -1,14 +1,10 @@
 package livetalk.io;
 
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.AbstractMap;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -46,21 +42,7 @@ public final class PthReader extends NamedTensors {
     }
 
     public static PthReader open(Path path) {
-        Arena arena = Arena.ofShared();
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            long size = ch.size();
-            MemorySegment file = size == 0 ? MemorySegment.NULL.reinterpret(0) : ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            return parse(path, file, arena);
-        } catch (NoSuchFileException e) {
-            arena.close();
-            throw new CheckpointException(path + ": no such file");
-        } catch (IOException e) {
-            arena.close();
-            throw new CheckpointException(path + ": cannot read (" + e.getMessage() + ")", e);
-        } catch (RuntimeException e) {
-            arena.close();
-            throw e;
-        }
+        return mapAndParse(path, PthReader::parse);
     }
 
     /** Parses a checkpoint image already in memory; tensors are views of {@code file}. */

@@ -1,17 +1,13 @@
 package livetalk.io;
 
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -39,22 +35,7 @@ public final class SafetensorsFile extends NamedTensors {
     }
 
     public static SafetensorsFile open(Path path) {
-        Arena arena = Arena.ofShared();
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            long size = ch.size();
-            MemorySegment file = size == 0 ? MemorySegment.NULL.reinterpret(0) : ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            SafetensorsFile f = parse(path, file, arena);
-            return f;
-        } catch (NoSuchFileException e) {
-            arena.close();
-            throw new CheckpointException(path + ": no such file");
-        } catch (IOException e) {
-            arena.close();
-            throw new CheckpointException(path + ": cannot read (" + e.getMessage() + ")", e);
-        } catch (RuntimeException e) {
-            arena.close();
-            throw e;
-        }
+        return mapAndParse(path, SafetensorsFile::parse);
     }
 
     /** Parses a safetensors image that is already in memory (used for tests and embedded data). */

@@ -1,6 +1,5 @@
 package livetalk.sampler;
 
-import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -89,11 +88,6 @@ public final class StreamingPipeline {
         int latentFrames = packed.length / dit.config().audioHidden();
         float[] audio = ap.condition(packed, latentFrames);                // [nProj, F, D]
         return new Conditioning(refLatent, height / s, width / s, audio, latentFrames, text);
-    }
-
-    /** The stacked wav2vec feature vector per frame, {@code cat(last, hs0..hsN)} (spec §6.2). */
-    public static float[] stackAudioFeatures(List<float[]> lastThenHidden, int frames) {
-        return AudioProjection.stackFeatures(lastThenHidden, frames);
     }
 
     /**

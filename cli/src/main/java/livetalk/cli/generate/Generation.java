@@ -37,8 +37,7 @@ import livetalk.sampler.StreamingPipeline;
  * stream the decoded frames into the video file.
  */
 public final class Generation {
-    /** Official output geometry (spec §1.1): 512×512 at 16 fps. */
-    public static final int SIZE = 512;
+    /** Official frame rate (spec §1.1); the official size, 512×512, is GenerateCommand's default. */
     public static final int FPS = 16;
 
     public record Options(Path image, Path audio, String prompt, Path out, Path framesDir, ModelLayout models, Double seconds,

@@ -3,7 +3,6 @@ package livetalk.cli.verify;
 import java.util.Map;
 import livetalk.kernels.Backend;
 import livetalk.model.dit.CausalDit;
-import livetalk.tensor.Tensor;
 
 /** Loading the golden set's DiT ({@code dit_tiny}: weights + its JSON config for what shapes cannot tell). */
 final class GoldenDit {
@@ -30,7 +29,4 @@ final class GoldenDit {
         return out;
     }
 
-    static int dim(Tensor t, int d) {
-        return (int) t.dim(d);
-    }
 }

@@ -1,7 +1,6 @@
 package livetalk.cli.verify;
 
 import java.io.PrintStream;
-import java.util.Arrays;
 
 /**
  * Collects and prints one line per compared tensor ({@code OK}, {@code FAIL} or {@code SKIPPED})
@@ -97,7 +96,4 @@ public final class Report {
         return "verdict: " + ok + " OK, " + fail + " FAIL, " + skipped + " SKIPPED";
     }
 
-    static String shape(long[] s) {
-        return Arrays.toString(s);
-    }
 }

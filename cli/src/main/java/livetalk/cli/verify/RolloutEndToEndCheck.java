@@ -8,6 +8,7 @@ import livetalk.io.Checkpoint;
 import livetalk.io.image.PortraitPreprocess;
 import livetalk.io.image.RgbImage;
 import livetalk.kernels.Backend;
+import livetalk.model.dit.AudioProjection;
 import livetalk.model.dit.CausalDit;
 import livetalk.model.dit.TextCache;
 import livetalk.model.vae.WanVae;
@@ -62,7 +63,7 @@ final class RolloutEndToEndCheck implements GoldenCheck {
         Tensor prompt = file.get("prompt_embeds");                     // [1, L, textDim]
         TextCache text = dit.encodeText(prompt.toFloatArray(), (int) prompt.dim(1));
         StreamingPipeline.Conditioning cond = pipe.condition(pixels, outH, outW,
-                StreamingPipeline.stackAudioFeatures(parts, audioFrames), audioFrames, text);
+                AudioProjection.stackFeatures(parts, audioFrames), audioFrames, text);
 
         // The reference draws the whole initial noise up front; replaying it block by block is the same.
         Tensor noise = file.get("noise");                              // [1, F, C, h, w]

@@ -1,0 +1,50 @@
+package livetalk.model.dit;
+
+import livetalk.io.Checkpoint;
+import livetalk.kernels.Backend;
+import livetalk.kernels.Buf;
+import livetalk.kernels.Weight;
+
+/**
+ * The projections both DiT attentions share (spec §2.4): q, k, v, o with biases, and the q/k
+ * RMSNorms over the full width (before the head split, eps from the config).
+ */
+record AttentionWeights(Backend be, int dim, float eps, Weight q, Weight qb, Weight k, Weight kb, Weight v, Weight vb,
+                        Weight o, Weight ob, Weight normQ, Weight normK) {
+
+    /** Loads {@code PREFIX{q,k,v,o}.{weight,bias}} and {@code PREFIXnorm_{q,k}.weight}. */
+    static AttentionWeights load(Backend be, Checkpoint ck, DitConfig cfg, String prefix) {
+        return new AttentionWeights(be, cfg.dim(), (float) cfg.eps(),
+                w(be, ck, prefix + "q.weight"), w(be, ck, prefix + "q.bias"),
+                w(be, ck, prefix + "k.weight"), w(be, ck, prefix + "k.bias"),
+                w(be, ck, prefix + "v.weight"), w(be, ck, prefix + "v.bias"),
+                w(be, ck, prefix + "o.weight"), w(be, ck, prefix + "o.bias"),
+                w(be, ck, prefix + "norm_q.weight"), w(be, ck, prefix + "norm_k.weight"));
+    }
+
+    private static Weight w(Backend be, Checkpoint ck, String name) {
+        return be.weight(ck.get(name));
+    }
+
+    /** {@code out [n, D] = RMSNorm_q(Wq·x + bq)}. */
+    void query(Buf x, Buf out, int n) {
+        be.linear(x, out, n, q, qb);
+        be.rmsNorm(out, out, n, dim, eps, normQ);
+    }
+
+    /** {@code out [n, D] = RMSNorm_k(Wk·x + bk)}. */
+    void key(Buf x, Buf out, int n) {
+        be.linear(x, out, n, k, kb);
+        be.rmsNorm(out, out, n, dim, eps, normK);
+    }
+
+    /** {@code out [n, D] = Wv·x + bv}. */
+    void value(Buf x, Buf out, int n) {
+        be.linear(x, out, n, v, vb);
+    }
+
+    /** {@code out [n, D] = Wo·attn + bo}. */
+    void output(Buf attn, Buf out, int n) {
+        be.linear(attn, out, n, o, ob);
+    }
+}
