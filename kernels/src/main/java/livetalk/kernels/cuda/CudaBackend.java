@@ -212,7 +212,8 @@ public final class CudaBackend implements Backend {
         linear(x, out, rows, w, bias, false);
     }
 
-    /** {@link #linear} with GELU-tanh applied in the product's epilogue. */
+    /** GELU-tanh applied in the product's epilogue: the FFN's hidden layer is written once. */
+    @Override
     public void linearGelu(Buf x, Buf out, int rows, Weight w, Weight bias) {
         linear(x, out, rows, w, bias, true);
     }
