@@ -53,17 +53,26 @@ run() {
   local java="$dir/jre/bin/java"
   read -r -a FLAGS < "$dir/jvm.flags"
   local cp="$dir/lib/*"
-  lt() { "$java" "${FLAGS[@]}" -cp "$cp" livetalk.cli.Main "$@"; }
+  local lt="$dir/lt"   # a file, not a function, so that `timeout` can run it
+  printf '#!/usr/bin/env bash\nexec "%s" %s -cp "%s" livetalk.cli.Main "$@"\n' "$java" "${FLAGS[*]}" "$cp" > "$lt"
+  chmod +x "$lt"
   STEPS=()
   nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1 | tee "$OUTDIR/device.log"
   step tests 120 "$java" "${FLAGS[@]}" -jar "$dir"/junit-platform-console-standalone-*.jar execute \
       -cp "$dir/test/kernels:$(ls "$dir"/test/*.jar "$dir"/lib/*.jar | tr '\n' ':')" --select-package livetalk.kernels.cuda --details=summary --details-theme=ascii \
       --disable-banner
-  step bench-gpu 60 lt bench-gpu --repeat 20
-  step verify 120 lt verify --device cuda --golden "$ROOT/tests/golden"
-  step make-dit 60 lt make-random-dit --dtype bf16 --out /tmp/livetalk-dit
-  step bench-dit 75 lt bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors --runs 5
-  step bench-vae 60 lt bench-vae --device cuda --frames 2
+  if [ "$(echo "${STEPS[0]}" | cut -d' ' -f2)" != 0 ] && command -v compute-sanitizer >/dev/null; then
+    # a failing test run: find the first bad memory access, kernel by kernel
+    step sanitizer 120 env CUDA_LAUNCH_BLOCKING=1 compute-sanitizer --tool memcheck --print-limit 3 "$java" "${FLAGS[@]}" \
+      -jar "$dir"/junit-platform-console-standalone-*.jar execute \
+      -cp "$dir/test/kernels:$(ls "$dir"/test/*.jar "$dir"/lib/*.jar | tr '\n' ':')" --select-package livetalk.kernels.cuda \
+      --details=summary --details-theme=ascii --disable-banner
+  fi
+  step bench-gpu 60 "$lt" bench-gpu --repeat 20
+  step verify 120 "$lt" verify --device cuda --golden "$ROOT/tests/golden"
+  step make-dit 60 "$lt" make-random-dit --dtype bf16 --out /tmp/livetalk-dit
+  step bench-dit 75 "$lt" bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors --runs 5
+  step bench-vae 60 "$lt" bench-vae --device cuda --frames 2
   {
     echo "{"
     echo "  \"device\": \"$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)\","

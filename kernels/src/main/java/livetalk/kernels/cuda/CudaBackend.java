@@ -281,8 +281,8 @@ public final class CudaBackend implements Backend {
         CudaBuf xb = buf(x), ob = buf(out);
         requireSize("layerNorm input", (long) rows * dim, xb.len);
         requireSize("layerNorm output", (long) rows * dim, ob.len);
-        ctx.launch("layer_norm", rows, 1, 1, BLOCK, 0, ctx.args().ptr(xb.ptr()).ptr(ob.ptr()).i32(dim).f32(eps)
-                .ptr(gamma == null ? 0 : vector(gamma, dim)).ptr(beta == null ? 0 : vector(beta, dim)));
+        long g = gamma == null ? 0 : vector(gamma, dim), b = beta == null ? 0 : vector(beta, dim);
+        ctx.launch("layer_norm", rows, 1, 1, BLOCK, 0, ctx.args().ptr(xb.ptr()).ptr(ob.ptr()).i32(dim).f32(eps).ptr(g).ptr(b));
     }
 
     @Override
@@ -290,8 +290,8 @@ public final class CudaBackend implements Backend {
         CudaBuf xb = buf(x), ob = buf(out);
         requireSize("rmsNorm input", (long) rows * dim, xb.len);
         requireSize("rmsNorm output", (long) rows * dim, ob.len);
-        ctx.launch("rms_norm", rows, 1, 1, BLOCK, 0, ctx.args().ptr(xb.ptr()).ptr(ob.ptr()).i32(dim).f32(eps)
-                .ptr(gamma == null ? 0 : vector(gamma, dim)));
+        long g = gamma == null ? 0 : vector(gamma, dim);
+        ctx.launch("rms_norm", rows, 1, 1, BLOCK, 0, ctx.args().ptr(xb.ptr()).ptr(ob.ptr()).i32(dim).f32(eps).ptr(g));
     }
 
     /** A weight used as a float32 vector of {@code n} elements. */
@@ -432,10 +432,9 @@ public final class CudaBackend implements Backend {
         long n = (long) frames * channels * pixels;
         requireSize("rmsNormChannels input", n, xb.len);
         requireSize("rmsNormChannels output", n, ob.len);
-        long threads = (long) frames * pixels;
+        long threads = (long) frames * pixels, g = vector(gamma, channels);
         ctx.launch("rms_norm_channels", ctx.gridFor(threads, BLOCK), 1, 1, BLOCK, 0,
-                ctx.args().ptr(xb.ptr()).ptr(ob.ptr()).i32(frames).i32(channels).i32(pixels).f32(eps)
-                        .ptr(vector(gamma, channels)).i32(silu ? 1 : 0));
+                ctx.args().ptr(xb.ptr()).ptr(ob.ptr()).i32(frames).i32(channels).i32(pixels).f32(eps).ptr(g).i32(silu ? 1 : 0));
     }
 
     @Override

@@ -133,20 +133,28 @@ final class CudaContext {
 
     // ------------------------------------------------------------------ launches
 
-    /** Starts an argument list for one launch (per thread; valid until the next {@link #args()} on this thread). */
+    /**
+     * Starts the argument list of one launch. There is one list per thread, so everything that
+     * may itself launch a kernel (e.g. a weight's first upload) must be evaluated before this call:
+     * a nested list would overwrite the outer one, which is refused here.
+     */
     Args args() {
         Args a = args.get();
+        if (a.open) throw new IllegalStateException("kernel argument list started inside another (evaluate device pointers first)");
+        a.open = true;
         a.n = 0;
         return a;
     }
 
     void launch(String kernel, int gx, int gy, int gz, int block, int smem, Args a) {
+        a.open = false;
         if (gx <= 0 || gy <= 0 || gz <= 0) return; // nothing to do (empty tensors)
         makeCurrent();
         CudaDriver.launch(function(kernel), gx, gy, gz, block, 1, 1, smem, a.pointers);
     }
 
     void launch2d(String kernel, int gx, int gy, int bx, int by, Args a) {
+        a.open = false;
         if (gx <= 0 || gy <= 0) return;
         makeCurrent();
         CudaDriver.launch(function(kernel), gx, gy, 1, bx, by, 1, 0, a.pointers);
@@ -166,6 +174,7 @@ final class CudaContext {
         private final MemorySegment values = Arena.ofAuto().allocate(8L * MAX_ARGS, 8);
         final MemorySegment pointers = Arena.ofAuto().allocate(ADDRESS, MAX_ARGS);
         private int n;
+        private boolean open;
 
         private MemorySegment slot() {
             if (n == MAX_ARGS) throw new KernelException("more than " + MAX_ARGS + " kernel arguments");
