@@ -9,12 +9,12 @@ import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import livetalk.io.Checkpoint;
 import livetalk.kernels.Backend;
-import livetalk.kernels.Backends;
 import livetalk.model.vae.RandomVaeWeights;
 import livetalk.model.vae.StreamingDecoder;
 import livetalk.model.vae.VaeConfig;
 import livetalk.model.vae.WanVae;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -31,8 +31,8 @@ final class BenchVaeCommand implements Callable<Integer> {
     @Option(names = "--weights", paramLabel = "FILE", description = "VAE checkpoint (Wan2.1_VAE.pth or safetensors); default: random official-size weights")
     Path weights;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu, opencl or auto (default: ${DEFAULT-VALUE})")
-    String device;
+    @Mixin
+    BackendOptions backendOptions;
 
     @Option(names = "--latent", defaultValue = "64x64", paramLabel = "HxW", description = "latent size (default: ${DEFAULT-VALUE} = 512×512 video)")
     String latent;
@@ -56,7 +56,7 @@ final class BenchVaeCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         try (Checkpoint ck = weights != null ? Checkpoint.open(weights)
                 : RandomVaeWeights.checkpoint(RandomVaeWeights.generate(RandomVaeWeights.official(), 1));
-             Backend be = Backends.create(device)) {
+             Backend be = backendOptions.create()) {
             WanVae vae = WanVae.load(ck, be);
             VaeConfig cfg = vae.config();
             System.out.printf("VAE: %s, dim %d, z %d, backend %s (build %.1f s)%n", weights == null ? "random official-size weights" : weights,

@@ -8,13 +8,27 @@ public final class Backends {
     private Backends() {
     }
 
-    /** {@code cpu}, {@code opencl} or {@code auto} (a GPU when one is present, else the CPU). */
+    /**
+     * The device names {@link #create} accepts, as a sentence: the one list that option help and
+     * error messages quote, so a new backend is named in one place.
+     */
+    public static final String DEVICES = "cpu, opencl or auto";
+
+    /** {@code cpu}, {@code opencl} or {@code auto} (a GPU when one is present, else the CPU), on all cores. */
     public static Backend create(String device) {
+        return create(device, CpuBackend.allCores());
+    }
+
+    /**
+     * As {@link #create(String)}; a CPU backend runs its kernels on {@code cpuThreads} threads. A GPU
+     * backend runs its kernels on the device and has no use for the count.
+     */
+    public static Backend create(String device, int cpuThreads) {
         return switch (device) {
-            case "cpu" -> new CpuBackend();
-            case "auto" -> OpenClBackend.gpuPresent() ? new OpenClBackend() : new CpuBackend();
+            case "cpu" -> new CpuBackend(cpuThreads);
+            case "auto" -> OpenClBackend.gpuPresent() ? new OpenClBackend() : new CpuBackend(cpuThreads);
             case "opencl" -> openCl();
-            default -> throw new KernelException("unknown device '" + device + "' (expected cpu, opencl or auto)");
+            default -> throw new KernelException("unknown device '" + device + "' (expected " + DEVICES + ")");
         };
     }
 

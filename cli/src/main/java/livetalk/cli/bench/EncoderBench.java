@@ -7,37 +7,18 @@ import java.util.ArrayList;
 import java.util.List;
 import livetalk.io.Checkpoint;
 import livetalk.kernels.Backend;
-import livetalk.kernels.Backends;
 import livetalk.model.audio.Wav2Vec2;
 import livetalk.model.text.Umt5Config;
 import livetalk.model.text.Umt5Encoder;
 
 /**
- * Timings of the conditioning encoders at full size with random weights in the official layout.
- * <pre>
- *   EncoderBench umt5 TOKENS [LAYERS] [FILE]   umT5-XXL (BF16 file, mapped), TOKENS real tokens of 512
- *   EncoderBench wav2vec2 SECONDS [FILE]       wav2vec2-base (F32), SECONDS of 16 kHz audio at 16 fps
- * </pre>
- * The checkpoint is written once to FILE (default: the temp directory) and reused. Prints the
+ * Timings of the conditioning encoders at full size with random weights in the official layout,
+ * for {@code livetalk bench-encoders}: umT5-XXL (BF16 file, mapped) on TOKENS real tokens of 512,
+ * or wav2vec2-base (F32) on SECONDS of 16 kHz audio at 16 fps. The checkpoint is written once to FILE (default: the temp directory) and reused. Prints the
  * wall time and the peak resident set (VmHWM, which counts mapped weight pages that were read).
  */
 public final class EncoderBench {
     private EncoderBench() {
-    }
-
-    public static void main(String[] args) throws Exception {
-        if (args.length < 2) {
-            System.err.println("usage: EncoderBench umt5 TOKENS [LAYERS] [FILE] | wav2vec2 SECONDS [FILE]");
-            System.exit(2);
-        }
-        try (Backend be = Backends.create(System.getProperty("livetalk.device", "cpu"))) {
-            switch (args[0]) {
-                case "umt5" -> umt5(be, Integer.parseInt(args[1]), args.length > 2 ? Integer.parseInt(args[2]) : 24,
-                        args.length > 3 ? Path.of(args[3]) : null);
-                case "wav2vec2" -> wav2vec2(be, Double.parseDouble(args[1]), args.length > 2 ? Path.of(args[2]) : null);
-                default -> throw new IllegalArgumentException("unknown model " + args[0]);
-            }
-        }
     }
 
     public static void umt5(Backend be, int tokens, int layers, Path file) throws Exception {
