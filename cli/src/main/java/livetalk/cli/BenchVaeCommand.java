@@ -9,10 +9,10 @@ import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import livetalk.io.Checkpoint;
 import livetalk.kernels.Backend;
-import livetalk.model.vae.RandomVaeWeights;
 import livetalk.model.vae.StreamingDecoder;
 import livetalk.model.vae.VaeConfig;
 import livetalk.model.vae.WanVae;
+import livetalk.testkit.VaeWeights;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -55,7 +55,7 @@ final class BenchVaeCommand implements Callable<Integer> {
         System.out.printf("max heap %d MiB, %d CPUs%n", Runtime.getRuntime().maxMemory() >> 20, Runtime.getRuntime().availableProcessors());
         long t0 = System.nanoTime();
         try (Checkpoint ck = weights != null ? Checkpoint.open(weights)
-                : RandomVaeWeights.checkpoint(RandomVaeWeights.generate(RandomVaeWeights.official(), 1));
+                : VaeWeights.checkpoint(VaeWeights.generate(VaeWeights.official(), 1));
              Backend be = backendOptions.create()) {
             WanVae vae = WanVae.load(ck, be);
             VaeConfig cfg = vae.config();

@@ -1,5 +1,6 @@
 package livetalk.model.vae;
 
+import livetalk.testkit.VaeWeights;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import java.util.List;
@@ -19,7 +20,7 @@ class VaeDeterminismTest {
             CpuBackend be = new CpuBackend(threads);
             SplittableRandom r = new SplittableRandom(3);
             VaeConfig cfg = new VaeConfig(3, 16, List.of(1, 2, 4, 4), 1, List.of(false, true, true));
-            WanVae vae = WanVae.load(RandomVaeWeights.checkpoint(RandomVaeWeights.generate(cfg, 5)), be);
+            WanVae vae = WanVae.load(VaeWeights.checkpoint(VaeWeights.generate(cfg, 5)), be);
             float[] z = Props.normal(r, 4 * 16 * 2 * 3);
             float[] a = vae.decodeRaw(z, 4, 2, 3);
             for (int i = 0; i < 5; i++) assertArrayEquals(a, vae.decodeRaw(z, 4, 2, 3), "threads " + threads + " run " + i);
