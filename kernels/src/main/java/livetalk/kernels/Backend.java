@@ -148,7 +148,7 @@ public interface Backend extends AutoCloseable {
 
     // ================================================================== end of the VAE section
 
-    // ------------------------------------------------------------------ DiT helpers (dit branch)
+    // ------------------------------------------------------------------ DiT helpers
 
     /**
      * {@code out[i] = bf16(x[i])}: each float32 rounded to the nearest bfloat16 value

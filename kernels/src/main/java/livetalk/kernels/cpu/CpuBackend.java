@@ -270,7 +270,7 @@ public final class CpuBackend implements Backend {
 
     // ================================================================== end of the VAE section
 
-    // ------------------------------------------------------------------ DiT helpers (dit branch)
+    // ------------------------------------------------------------------ DiT helpers
 
     @Override
     public void roundBf16(Buf x, Buf out) {

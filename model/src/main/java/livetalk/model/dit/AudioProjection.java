@@ -2,7 +2,6 @@ package livetalk.model.dit;
 
 import java.util.List;
 import livetalk.io.Checkpoint;
-import livetalk.io.CheckpointException;
 import livetalk.kernels.Backend;
 import livetalk.kernels.Buf;
 import livetalk.kernels.Weight;
@@ -56,7 +55,7 @@ public final class AudioProjection {
     public float[] padFront(float[] features, int frames) {
         int c = cfg.audioInputDim(), extra = cfg.audioPack() - 1;
         if (features.length != frames * c) {
-            throw new CheckpointException("audio features: " + features.length + " values, expected " + frames + "×" + c);
+            throw new IllegalArgumentException("audio features: " + features.length + " values, expected " + frames + "×" + c);
         }
         float[] out = new float[(frames + extra) * c];
         for (int i = 0; i < extra; i++) System.arraycopy(features, 0, out, i * c, c);
@@ -70,7 +69,7 @@ public final class AudioProjection {
         int pack = cfg.audioPack(), c = cfg.audioInputDim();
         int rows = padded.length / c;
         if (rows % pack != 0) {
-            throw new CheckpointException("audio frames " + frames + " + " + (pack - 1) + " is not a multiple of " + pack);
+            throw new IllegalArgumentException("audio frames " + frames + " + " + (pack - 1) + " is not a multiple of " + pack);
         }
         int latentFrames = rows / pack, hidden = cfg.audioHidden();
         Buf in = be.upload(padded);

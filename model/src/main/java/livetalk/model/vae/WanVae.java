@@ -19,8 +19,8 @@ import livetalk.kernels.Buf;
 public final class WanVae {
     private final Backend backend;
     private final VaeConfig config;
-    private final VaeEncoder encoder;
-    private final VaeDecoder decoder;
+    private final VaeTower encoder;
+    private final VaeTower decoder;
     private final CausalConv3d conv1, conv2;    // top-level 1×1×1: after the encoder / before the decoder
     private final Workspace encWs, decWs;
     private StreamingDecoder session;
@@ -32,8 +32,8 @@ public final class WanVae {
             throw new CheckpointException(ckpt.path() + ": latent channels " + config.zDim() + " (conv2.weight), but the Wan latent statistics cover "
                     + LatentStats.CHANNELS);
         }
-        this.encoder = new VaeEncoder(ckpt, config, backend);
-        this.decoder = new VaeDecoder(ckpt, config, backend);
+        this.encoder = VaeTower.encoder(ckpt, config, backend);
+        this.decoder = VaeTower.decoder(ckpt, config, backend);
         this.conv1 = CausalConv3d.load(ckpt, "conv1", backend, 0, 0, 0);
         this.conv2 = CausalConv3d.load(ckpt, "conv2", backend, 0, 0, 0);
         this.encWs = new Workspace(backend);
