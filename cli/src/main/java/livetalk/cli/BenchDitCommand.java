@@ -18,7 +18,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * Times one DiT forward of one block against a full KV window (spec §9.2: 3072 tokens, 15-frame
+ * Times one DiT forward of one block against a full KV window (docs/model.md#flops: 3072 tokens, 15-frame
  * window, 16.7 TFLOP at full size). The cache is prefilled with random keys for the earlier
  * blocks, so the timed call attends to exactly what a steady-state call attends to.
  */
@@ -112,7 +112,7 @@ final class BenchDitCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** FLOPs of one call (1 MAC = 2 FLOP, spec §9.2): linears, self/cross attention, patch embedding, head. */
+    /** FLOPs of one call (1 MAC = 2 FLOP, docs/model.md#flops): linears, self/cross attention, patch embedding, head. */
     static double flops(DitConfig c, long n, long lkv, long textLen, int perFrame) {
         double d = c.dim();
         double linear = n * (6 * d * d + 2 * d * c.ffnDim());          // q,k,v,o + cross q,o + FFN

@@ -65,7 +65,7 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--frames", paramLabel = "DIR", description = "also write every frame as PNG into DIR")
     Path frames;
 
-    /** Only for tiny test and demo models: the published model is trained for 512×512 (spec §1.1). */
+    /** Only for tiny test and demo models: the published model is trained for 512×512 (docs/model.md#constants). */
     @Option(names = "--size", hidden = true, defaultValue = "512", paramLabel = "PX")
     int size;
 

@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
 
 /**
  * Writes a full-size (1.3B) DiT checkpoint with seeded random weights in the official format
- * ({@code model.safetensors}: the 857 names and shapes of spec §2.2), streamed tensor by tensor.
+ * ({@code model.safetensors}: the 857 names and shapes of docs/model.md#dit-state-dict), streamed tensor by tensor.
  * For benchmarks and load tests: the video it would make is noise.
  */
 @Command(name = "make-random-dit", mixinStandardHelpOptions = true,

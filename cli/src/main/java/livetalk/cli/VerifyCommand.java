@@ -20,7 +20,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * Runs every golden check against a directory in the golden format (DESIGN.md §4) and prints one
+ * Runs every golden check against a directory in the golden format (docs/numerics.md#verify) and prints one
  * line per compared tensor and a verdict; exits 1 if anything failed.
  */
 @Command(name = "verify", mixinStandardHelpOptions = true,

@@ -58,7 +58,7 @@ class CausalInferenceTest {
                 float[] lat = step.nextBlock(bn, step.audioSlice(audio, frames, b * fpb, fpb));
                 assertArrayEquals(java.util.Arrays.copyOfRange(all, b * fpb * frame, (b + 1) * fpb * frame), lat, "block " + b);
             }
-            // frame 0 of the video is the reference latent exactly (spec §3.4)
+            // frame 0 of the video is the reference latent exactly (docs/sampler.md#block-loop)
             assertArrayEquals(ref, java.util.Arrays.copyOf(all, frame));
         });
     }

@@ -24,7 +24,7 @@ public final class EncoderBench {
     }
 
     public static void umt5(Backend be, int tokens, int layers, Path file) throws Exception {
-        int vocab = 256384, dim = 4096, ffn = 10240, heads = 64, buckets = 32;   // spec §7.1
+        int vocab = 256384, dim = 4096, ffn = 10240, heads = 64, buckets = 32;   // docs/model.md#umt5
         Path f = file != null ? file : Path.of(System.getProperty("java.io.tmpdir"), "umt5_random_bf16_" + layers + "l.safetensors");
         if (!Files.isRegularFile(f)) {
             RandomWeights specs = EncoderWeights.umt5(new EncoderWeights.Umt5(vocab, dim, heads, ffn, layers, buckets), 1, DType.BF16);
@@ -56,14 +56,14 @@ public final class EncoderBench {
     }
 
     public static void wav2vec2(Backend be, double seconds, Path file) throws Exception {
-        int c = 512, h = 768, layers = 12, ffn = 3072, k = 128, g = 16;   // spec §6.1
+        int c = 512, h = 768, layers = 12, ffn = 3072, k = 128, g = 16;   // docs/model.md#wav2vec2
         int[] kernels = {10, 3, 3, 3, 3, 2, 2};
         Path f = file != null ? file : Path.of(System.getProperty("java.io.tmpdir"), "wav2vec2_base_random.safetensors");
         if (!Files.isRegularFile(f)) {
             EncoderWeights.wav2vec2(new EncoderWeights.Wav2Vec2(c, kernels, h, layers, ffn, k, g, 32), 2).write(f, Map.of("format", "pt"));
         }
         int samples = (int) Math.round(seconds * 16000);
-        int latent = ((int) Math.round(seconds * 16) + 4) / 4;          // spec §1.2: (d·16+4)//4 latent frames
+        int latent = ((int) Math.round(seconds * 16) + 4) / 4;          // docs/model.md#frame-counts: (d·16+4)//4 latent frames
         int frames = 4 * latent - 3;                                   // 81 for 5 s
         float[] x = new float[samples];
         for (int i = 0; i < samples; i++) x[i] = (float) Math.sin(i * 0.05) * 0.5f;

@@ -27,7 +27,7 @@ final class DemoEncoders {
     static final int W2V_POS_KERNEL = 16, W2V_POS_GROUPS = 4, W2V_CTC_VOCAB = 32;
     static final long W2V_SEED = 6;
 
-    /** Width of the pipeline's audio feature vector {@code cat(last, hs0..hsN)}: (N+2)·H (spec §6.2). */
+    /** Width of the pipeline's audio feature vector {@code cat(last, hs0..hsN)}: (N+2)·H (docs/model.md#audio-features). */
     static int audioFeatureDim() {
         return (W2V_LAYERS + 2) * W2V_HIDDEN;
     }

@@ -14,7 +14,7 @@ import livetalk.sampler.FlowMatchSchedule;
 import livetalk.sampler.ReplayNoise;
 
 /**
- * A whole causal rollout ({@code CausalInferencePipeline.forward}, spec §3.4) from the trace's
+ * A whole causal rollout ({@code CausalInferencePipeline.forward}, docs/sampler.md#block-loop) from the trace's
  * inputs: the stand-in wav2vec hidden states through the audio projection, the reference latent
  * and prompt embeddings, the initial noise and every recorded re-noise draw replayed in order.
  * Sizes, window, sink and the step list come from the file. Compares whatever the file holds of:

@@ -7,7 +7,7 @@ import livetalk.kernels.Buf;
 import livetalk.kernels.Weight;
 
 /**
- * The LiveTalk causal DiT ({@code CausalWanModel._forward_inference}, spec §2.3), loaded by the
+ * The LiveTalk causal DiT ({@code CausalWanModel._forward_inference}, docs/model.md#dit-forward), loaded by the
  * official state-dict names (no prefix) from any {@link Checkpoint}. One call denoises one block
  * of frames against the KV cache. Letters: F frames of the call, C = 16 latent channels,
  * h × w latent grid, N = F·(h/2)·(w/2) tokens, D width, L text positions.
@@ -118,7 +118,7 @@ public final class CausalDit {
     }
 
     /**
-     * The clean cache-refresh pass (spec §3.4): writes every layer's K/V for these frames and
+     * The clean cache-refresh pass (docs/sampler.md#block-loop): writes every layer's K/V for these frames and
      * skips what only feeds the discarded output (the last layer's attention and FFN, the head).
      */
     public void refreshCache(Input in, KvCache kv, TextCache text) {

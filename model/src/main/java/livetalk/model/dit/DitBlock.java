@@ -6,7 +6,7 @@ import livetalk.kernels.Buf;
 import livetalk.kernels.Weight;
 
 /**
- * One causal DiT block (spec §2.4). Per frame f, {@code (sh1, sc1, g1, sh2, sc2, g2) =
+ * One causal DiT block (docs/model.md#dit-block). Per frame f, {@code (sh1, sc1, g1, sh2, sc2, g2) =
  * modulation + tmod[f]}:
  * <pre>
  *   X += g1 · SelfAttn(LN1(X)·(1+sc1) + sh1)      norm1: no affine
@@ -71,7 +71,7 @@ final class DitBlock {
         gatedAdd(ws, perFrame, 5);
     }
 
-    /** The clean-pass shortcut for the last layer: only this call's K/V are needed (spec §3.4). */
+    /** The clean-pass shortcut for the last layer: only this call's K/V are needed (docs/sampler.md#block-loop). */
     void writeKvOnly(Workspace ws, int perFrame, KvCache kv) {
         int n = ws.tokens, frames = ws.frames;
         long d6 = 6L * dim;

@@ -6,7 +6,7 @@ import livetalk.kernels.Backend;
 import livetalk.kernels.Buf;
 
 /**
- * The Wan 2.1 causal video VAE ({@code WanVAE_} + {@code WanVAEWrapper}, spec §5), loaded by the
+ * The Wan 2.1 causal video VAE ({@code WanVAE_} + {@code WanVAEWrapper}, docs/model.md#vae), loaded by the
  * official state-dict names ({@code Wan2.1_VAE.pth}, or safetensors with the same names).
  *
  * <p>Layouts (frame-major, as the pipeline's {@code [B, F, C, H, W]} without B): pixels
@@ -53,7 +53,7 @@ public final class WanVae {
 
     /**
      * Pixels {@code [T, 3, H, W]} → normalised latents {@code [F, z, H/8, W/8]}, F = 1 + (T−1)/4
-     * (spec §5.2, §5.5). Frames are encoded in chunks 1, 4, 4, … with the causal cache; as in the
+     * (docs/model.md#vae-encoder, docs/model.md#latent-normalisation). Frames are encoded in chunks 1, 4, 4, … with the causal cache; as in the
      * official {@code WanVAE_.encode}, trailing frames that do not fill a chunk of 4 are ignored.
      */
     public float[] encode(float[] pixels, int frames, int h, int w) {

@@ -23,7 +23,7 @@ class CausalDitTest {
             TextCache text = dit.encodeText(Props.normal(rnd, 3 * cfg.textDim()), 3);
             float[] x = Props.normal(rnd, f * 16 * h * w), y = Props.normal(rnd, 17 * f * h * w);
             float[] audio = Props.normal(rnd, f * cfg.dim()), t = new float[f];
-            long start = 0;                   // a fresh cache starts at the video start (spec §3.5)
+            long start = 0;                   // a fresh cache starts at the video start (docs/sampler.md#kv-cache)
             CausalDit.Input in = new CausalDit.Input(x, y, f, h, w, t, audio, start);
             KvCache a = dit.newKvCache(per, f, 0), b = dit.newKvCache(per, f, 0);
             dit.forward(in, a, text);

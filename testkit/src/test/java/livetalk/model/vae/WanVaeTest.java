@@ -95,7 +95,7 @@ class WanVaeTest {
     void officialLayoutHasTheSpecifiedParameterCount() {
         Map<String, long[]> full = VaeWeights.shapes(VaeWeights.official());
         long params = full.values().stream().mapToLong(Tensor::numel).sum();
-        assertEquals(194, full.size());          // spec §5.6
+        assertEquals(194, full.size());          // docs/model.md#vae-state-dict
         assertEquals(126_892_531L, params);
     }
 
