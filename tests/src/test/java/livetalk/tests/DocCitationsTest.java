@@ -74,6 +74,21 @@ class DocCitationsTest {
         }
     }
 
+    @Test
+    void everyPackageSaysWhatLivesThere() throws IOException {
+        List<String> missing = new ArrayList<>();
+        try (Stream<Path> s = Files.walk(ROOT)) {
+            for (Path dir : s.filter(Files::isDirectory).filter(d -> d.toString().contains("/src/main/java/")).toList()) {
+                boolean hasJava;
+                try (Stream<Path> f = Files.list(dir)) {
+                    hasJava = f.anyMatch(p -> p.toString().endsWith(".java"));
+                }
+                if (hasJava && !Files.isRegularFile(dir.resolve("package-info.java"))) missing.add(ROOT.relativize(dir).toString());
+            }
+        }
+        assertEquals(List.of(), missing);
+    }
+
     private static void check(Path from, String file, String heading, List<String> broken) {
         Path doc = ROOT.resolve("docs").resolve(file);
         String where = ROOT.relativize(from) + ": docs/" + file + (heading == null ? "" : "#" + heading);
