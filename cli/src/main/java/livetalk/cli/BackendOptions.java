@@ -9,11 +9,11 @@ import picocli.CommandLine.Option;
 /**
  * {@code --device} and {@code --threads}, and the backend they name: a picocli mixin
  * ({@code @Mixin BackendOptions backend;}) so every command that runs kernels parses, checks and
- * creates its backend the same way. The device names come from {@link Backends#DEVICES}.
+ * creates its backend the same way. The device names come from {@link Backends#NAMES}.
  */
 public final class BackendOptions {
     @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEVICE",
-            description = "where the kernels run: " + Backends.DEVICES + " (default: ${DEFAULT-VALUE}; auto: a GPU if present, else the CPU)")
+            description = "where the kernels run: " + Backends.NAMES + " (default: ${DEFAULT-VALUE}; auto: a GPU if present, else the CPU)")
     String device = "cpu";
 
     @Option(names = "--threads", paramLabel = "N",

@@ -50,7 +50,7 @@ class BackendOptionsTest {
     @Test
     void helpNamesTheDevicesFromBackends() {
         String usage = new CommandLine(new Host()).getUsageMessage();
-        assertTrue(usage.contains(Backends.DEVICES), usage);
+        assertTrue(usage.contains(Backends.NAMES), usage);
     }
 
     @Test

@@ -50,6 +50,15 @@ public interface Backend extends AutoCloseable {
     void linear(Buf x, Buf out, int rows, Weight w, Weight bias);
 
     /**
+     * {@link #linear} followed by GELU-tanh on the output: the first half of the DiT's FFN. A
+     * backend may fuse the two (the CUDA GEMM applies GELU in its epilogue).
+     */
+    default void linearGelu(Buf x, Buf out, int rows, Weight w, Weight bias) {
+        linear(x, out, rows, w, bias);
+        gelu(out, out, true);
+    }
+
+    /**
      * Multi-head scaled dot-product attention with a numerically stable (streaming) softmax.
      * q is {@code [nq, heads·headDim]}, k and v are {@code [nk, heads·headDim]}, head h at columns
      * {@code [h·headDim, (h+1)·headDim)}; out is {@code [nq, heads·headDim]}. {@code bias}, if not

@@ -65,8 +65,7 @@ final class DitBlock {
         // FFN: LN2, modulate per frame, GELU-tanh MLP, gated residual
         be.layerNorm(ws.x, ws.h, n, dim, eps, null, null);
         modulate(ws, ws.h, perFrame, 3);
-        be.linear(ws.h, ws.ffn, n, ffn0, ffn0b);
-        be.gelu(ws.ffn, ws.ffn, true);
+        be.linearGelu(ws.h, ws.ffn, n, ffn0, ffn0b);
         be.linear(ws.ffn, ws.out, n, ffn2, ffn2b);
         gatedAdd(ws, perFrame, 5);
     }
