@@ -9,7 +9,10 @@ public final class Backends {
     private Backends() {
     }
 
-    /** The device names {@link #create} accepts, for option help texts. */
+    /**
+     * The device names {@link #create} accepts, as a sentence: the one list that option help and
+     * error messages quote, so a new backend is named in one place.
+     */
     public static final String NAMES = "cpu, opencl, cuda or auto";
 
     /**
@@ -17,16 +20,24 @@ public final class Backends {
      * used, else an OpenCL GPU, else the CPU (saying on stderr why a GPU was passed over).
      */
     public static Backend create(String device) {
+        return create(device, CpuBackend.allCores());
+    }
+
+    /**
+     * As {@link #create(String)}; a CPU backend runs its kernels on {@code cpuThreads} threads. A GPU
+     * backend runs its kernels on the device and has no use for the count.
+     */
+    public static Backend create(String device, int cpuThreads) {
         return switch (device) {
-            case "cpu" -> new CpuBackend();
-            case "auto" -> auto();
+            case "cpu" -> new CpuBackend(cpuThreads);
+            case "auto" -> auto(cpuThreads);
             case "opencl" -> openCl();
             case "cuda" -> cuda();
             default -> throw new KernelException("unknown device '" + device + "' (expected " + NAMES + ")");
         };
     }
 
-    private static Backend auto() {
+    private static Backend auto(int cpuThreads) {
         String why = CudaBackend.unavailableReason();
         if (why == null) {
             try {
@@ -41,7 +52,7 @@ public final class Backends {
             return new OpenClBackend();
         }
         if (nvidiaDriver) System.err.println("livetalk: CUDA not used (" + why + "); using the CPU");
-        return new CpuBackend();
+        return new CpuBackend(cpuThreads);
     }
 
     /** Null when a CUDA device can be used, else why not (for test skip messages). */
