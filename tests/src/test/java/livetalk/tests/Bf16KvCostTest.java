@@ -27,15 +27,20 @@ import org.junit.jupiter.api.Test;
  */
 class Bf16KvCostTest {
     @Test
-    @SuppressWarnings("unchecked")
     void bf16KvStaysCloseToFloat32() {
-        String s = "causal_rollout";
+        for (String s : List.of("causal_rollout", "causal_rollout_bf16steps", "causal_rollout_small_window")) rollout(s);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void rollout(String s) {
         try (GoldenDir dir = new GoldenDir(Path.of("golden")); Backend be = new CpuBackend()) {
             Checkpoint file = dir.file(s);
             Map<String, Object> rc = (Map<String, Object>) dir.json(s).get("rollout_config");
             int frames = ((Number) rc.get("num_frames")).intValue(), h = ((Number) rc.get("latent_h")).intValue();
             int w = ((Number) rc.get("latent_w")).intValue(), fpb = ((Number) rc.get("num_frame_per_block")).intValue();
-            int window = ((Number) rc.get("local_attn_size")).intValue(), sink = ((Number) dir.json(s).get("sink_size")).intValue();
+            int window = ((Number) rc.get("local_attn_size")).intValue();
+            Map<String, Object> meta = dir.json(s);
+            int sink = ((Number) (meta.containsKey("sink_size") ? meta : rc).get("sink_size")).intValue();
             CausalDit dit = CausalDit.load(be, dir.file("dit_tiny"), dir.json("dit_tiny"));
             List<float[]> parts = new ArrayList<>();
             Tensor last = file.get("wav2vec_last_hidden_state");
