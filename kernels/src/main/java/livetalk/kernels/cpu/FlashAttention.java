@@ -26,8 +26,12 @@ final class FlashAttention {
     static final int VL = Widen.VL;
     /** Queries per block: four vectors of lanes (K and V are streamed once per block, so wider blocks halve that traffic). */
     static final int QB = 4 * VL;
-    /** Keys per block: the logit tile is KB·QB floats (32 KiB); 128 amortises loading the output accumulators in P·V. */
-    static final int KB = Integer.getInteger("livetalk.attn.kb", 128);
+    /**
+     * Keys per block: the logit tile of KB·QB floats fills the L1 data cache (128 keys = 32 KiB on the
+     * AMD machines, 192 = 48 KiB on the Intel ones); more keys per block amortise loading the output
+     * accumulators in P·V.
+     */
+    static final int KB = Integer.getInteger("livetalk.attn.kb", CacheInfo.fit(CacheInfo.L1D / (QB * 4L), 16, 64, 256));
     private static final FloatVector NEG_INF = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
 
     private FlashAttention() {

@@ -52,6 +52,22 @@ class ToBf16Test {
         }
     }
 
+    /** The vector float16 widening of F16 weights against {@link Float#float16ToFloat} on every bit pattern. */
+    @Test
+    void f16WideningIsExactOnAllPatterns() {
+        float[] all = new float[65536];
+        short[] bits = new short[65536];
+        for (int i = 0; i < bits.length; i++) bits[i] = (short) i;
+        livetalk.tensor.Tensor t = livetalk.tensor.Tensor.of(DType.F16, java.lang.foreign.MemorySegment.ofArray(bits), bits.length);
+        Widen.run((CpuWeight) be.weight(t), 0, all.length, all, 0);
+        for (int i = 0; i < bits.length; i++) {
+            int want = Float.floatToRawIntBits(Float.float16ToFloat(bits[i])), got = Float.floatToRawIntBits(all[i]);
+            // A NaN keeps sign and payload; whether it comes out quiet depends on the platform's conversion.
+            if (Float.isNaN(Float.float16ToFloat(bits[i]))) want |= 0x00400000;
+            assertEquals(want, got, "f16 bits " + Integer.toHexString(i));
+        }
+    }
+
     @Test
     void viewsCopiesAndDtypeChecks() {
         float[] x = Props.uniform(new java.util.SplittableRandom(4), 100, 3f);
