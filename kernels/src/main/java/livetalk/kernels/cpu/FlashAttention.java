@@ -146,11 +146,7 @@ final class FlashAttention {
                     }
                 }
                 softmaxStep(s, kb, qb.m, qb.l, qb.alpha);
-                for (int i = 0; i < qb.qb; i++) {
-                    float a = qb.alpha[i];
-                    if (a != 1f) Elementwise.scale(qb.o, i * d, d, a);
-                }
-                accumulate(s, va, vBase, vs, d, kb, qb.qb, qb.o);
+                accumulate(s, va, vBase, vs, d, kb, qb.qb, qb.o, qb.alpha);
             }
         }
         for (int g = 0; g < n; g++) {
@@ -246,35 +242,41 @@ final class FlashAttention {
         }
     }
 
-    /** {@code o[i, :] += Σ_j s[j][i] · v[j, :]} for the block's queries: six (then four) queries × 4 vectors of d, or one masked vector. */
-    static void accumulate(float[] s, float[] v, int vBase, int w, int d, int kb, int qb, float[] o) {
+    /**
+     * {@code o[i, :] = alpha[i] · o[i, :] + Σ_j s[j][i] · v[j, :]} for the block's queries: six (then
+     * four) queries × 4 vectors of d, or one masked vector. The online softmax's rescaling by alpha
+     * is applied as the accumulators are loaded into registers, not in a pass of its own over o (the
+     * same single rounding of {@code o·alpha}, one read and write of o per key block fewer).
+     */
+    static void accumulate(float[] s, float[] v, int vBase, int w, int d, int kb, int qb, float[] o, float[] alpha) {
         int dc = 0;
         for (; dc + 4 * VL <= d; dc += 4 * VL) {
             int i = 0;
-            for (; i < qb && i + 6 <= QB; i += 6) pv6x4(s, v, vBase + dc, w, d, kb, i, o, dc);
-            for (; i < qb; i += 4) pv4x4(s, v, vBase + dc, w, d, kb, i, o, dc);
+            for (; i < qb && i + 6 <= QB; i += 6) pv6x4(s, v, vBase + dc, w, d, kb, i, o, dc, alpha);
+            for (; i < qb; i += 4) pv4x4(s, v, vBase + dc, w, d, kb, i, o, dc, alpha);
         }
         for (; dc < d; dc += VL) {
             VectorMask<Float> mask = F.indexInRange(dc, d);
-            for (int i = 0; i < qb; i += 4) pv4x1(s, v, vBase + dc, w, d, kb, i, o, dc, mask);
+            for (int i = 0; i < qb; i += 4) pv4x1(s, v, vBase + dc, w, d, kb, i, o, dc, mask, alpha);
         }
     }
 
     /** Six queries × four vectors of d: 24 accumulators, 10 loads per 24 FMAs. */
-    private static void pv6x4(float[] s, float[] v, int vBase, int w, int d, int kb, int i, float[] o, int dc) {
+    private static void pv6x4(float[] s, float[] v, int vBase, int w, int d, int kb, int i, float[] o, int dc, float[] alpha) {
         int p0 = i * d + dc, p1 = p0 + d, p2 = p1 + d, p3 = p2 + d, p4 = p3 + d, p5 = p4 + d;
-        FloatVector o00 = FloatVector.fromArray(F, o, p0), o01 = FloatVector.fromArray(F, o, p0 + VL);
-        FloatVector o02 = FloatVector.fromArray(F, o, p0 + 2 * VL), o03 = FloatVector.fromArray(F, o, p0 + 3 * VL);
-        FloatVector o10 = FloatVector.fromArray(F, o, p1), o11 = FloatVector.fromArray(F, o, p1 + VL);
-        FloatVector o12 = FloatVector.fromArray(F, o, p1 + 2 * VL), o13 = FloatVector.fromArray(F, o, p1 + 3 * VL);
-        FloatVector o20 = FloatVector.fromArray(F, o, p2), o21 = FloatVector.fromArray(F, o, p2 + VL);
-        FloatVector o22 = FloatVector.fromArray(F, o, p2 + 2 * VL), o23 = FloatVector.fromArray(F, o, p2 + 3 * VL);
-        FloatVector o30 = FloatVector.fromArray(F, o, p3), o31 = FloatVector.fromArray(F, o, p3 + VL);
-        FloatVector o32 = FloatVector.fromArray(F, o, p3 + 2 * VL), o33 = FloatVector.fromArray(F, o, p3 + 3 * VL);
-        FloatVector o40 = FloatVector.fromArray(F, o, p4), o41 = FloatVector.fromArray(F, o, p4 + VL);
-        FloatVector o42 = FloatVector.fromArray(F, o, p4 + 2 * VL), o43 = FloatVector.fromArray(F, o, p4 + 3 * VL);
-        FloatVector o50 = FloatVector.fromArray(F, o, p5), o51 = FloatVector.fromArray(F, o, p5 + VL);
-        FloatVector o52 = FloatVector.fromArray(F, o, p5 + 2 * VL), o53 = FloatVector.fromArray(F, o, p5 + 3 * VL);
+        float a0 = alpha[i], a1 = alpha[i + 1], a2 = alpha[i + 2], a3 = alpha[i + 3], a4 = alpha[i + 4], a5 = alpha[i + 5];
+        FloatVector o00 = FloatVector.fromArray(F, o, p0).mul(a0), o01 = FloatVector.fromArray(F, o, p0 + VL).mul(a0);
+        FloatVector o02 = FloatVector.fromArray(F, o, p0 + 2 * VL).mul(a0), o03 = FloatVector.fromArray(F, o, p0 + 3 * VL).mul(a0);
+        FloatVector o10 = FloatVector.fromArray(F, o, p1).mul(a1), o11 = FloatVector.fromArray(F, o, p1 + VL).mul(a1);
+        FloatVector o12 = FloatVector.fromArray(F, o, p1 + 2 * VL).mul(a1), o13 = FloatVector.fromArray(F, o, p1 + 3 * VL).mul(a1);
+        FloatVector o20 = FloatVector.fromArray(F, o, p2).mul(a2), o21 = FloatVector.fromArray(F, o, p2 + VL).mul(a2);
+        FloatVector o22 = FloatVector.fromArray(F, o, p2 + 2 * VL).mul(a2), o23 = FloatVector.fromArray(F, o, p2 + 3 * VL).mul(a2);
+        FloatVector o30 = FloatVector.fromArray(F, o, p3).mul(a3), o31 = FloatVector.fromArray(F, o, p3 + VL).mul(a3);
+        FloatVector o32 = FloatVector.fromArray(F, o, p3 + 2 * VL).mul(a3), o33 = FloatVector.fromArray(F, o, p3 + 3 * VL).mul(a3);
+        FloatVector o40 = FloatVector.fromArray(F, o, p4).mul(a4), o41 = FloatVector.fromArray(F, o, p4 + VL).mul(a4);
+        FloatVector o42 = FloatVector.fromArray(F, o, p4 + 2 * VL).mul(a4), o43 = FloatVector.fromArray(F, o, p4 + 3 * VL).mul(a4);
+        FloatVector o50 = FloatVector.fromArray(F, o, p5).mul(a5), o51 = FloatVector.fromArray(F, o, p5 + VL).mul(a5);
+        FloatVector o52 = FloatVector.fromArray(F, o, p5 + 2 * VL).mul(a5), o53 = FloatVector.fromArray(F, o, p5 + 3 * VL).mul(a5);
         for (int j = 0; j < kb; j++) {
             int r = vBase + j * w, t = j * QB + i;
             FloatVector v0 = FloatVector.fromArray(F, v, r), v1 = FloatVector.fromArray(F, v, r + VL);
@@ -300,16 +302,17 @@ final class FlashAttention {
         o50.intoArray(o, p5); o51.intoArray(o, p5 + VL); o52.intoArray(o, p5 + 2 * VL); o53.intoArray(o, p5 + 3 * VL);
     }
 
-    private static void pv4x4(float[] s, float[] v, int vBase, int w, int d, int kb, int i, float[] o, int dc) {
+    private static void pv4x4(float[] s, float[] v, int vBase, int w, int d, int kb, int i, float[] o, int dc, float[] alpha) {
         int p0 = i * d + dc, p1 = p0 + d, p2 = p1 + d, p3 = p2 + d;
-        FloatVector o00 = FloatVector.fromArray(F, o, p0), o01 = FloatVector.fromArray(F, o, p0 + VL);
-        FloatVector o02 = FloatVector.fromArray(F, o, p0 + 2 * VL), o03 = FloatVector.fromArray(F, o, p0 + 3 * VL);
-        FloatVector o10 = FloatVector.fromArray(F, o, p1), o11 = FloatVector.fromArray(F, o, p1 + VL);
-        FloatVector o12 = FloatVector.fromArray(F, o, p1 + 2 * VL), o13 = FloatVector.fromArray(F, o, p1 + 3 * VL);
-        FloatVector o20 = FloatVector.fromArray(F, o, p2), o21 = FloatVector.fromArray(F, o, p2 + VL);
-        FloatVector o22 = FloatVector.fromArray(F, o, p2 + 2 * VL), o23 = FloatVector.fromArray(F, o, p2 + 3 * VL);
-        FloatVector o30 = FloatVector.fromArray(F, o, p3), o31 = FloatVector.fromArray(F, o, p3 + VL);
-        FloatVector o32 = FloatVector.fromArray(F, o, p3 + 2 * VL), o33 = FloatVector.fromArray(F, o, p3 + 3 * VL);
+        float a0 = alpha[i], a1 = alpha[i + 1], a2 = alpha[i + 2], a3 = alpha[i + 3];
+        FloatVector o00 = FloatVector.fromArray(F, o, p0).mul(a0), o01 = FloatVector.fromArray(F, o, p0 + VL).mul(a0);
+        FloatVector o02 = FloatVector.fromArray(F, o, p0 + 2 * VL).mul(a0), o03 = FloatVector.fromArray(F, o, p0 + 3 * VL).mul(a0);
+        FloatVector o10 = FloatVector.fromArray(F, o, p1).mul(a1), o11 = FloatVector.fromArray(F, o, p1 + VL).mul(a1);
+        FloatVector o12 = FloatVector.fromArray(F, o, p1 + 2 * VL).mul(a1), o13 = FloatVector.fromArray(F, o, p1 + 3 * VL).mul(a1);
+        FloatVector o20 = FloatVector.fromArray(F, o, p2).mul(a2), o21 = FloatVector.fromArray(F, o, p2 + VL).mul(a2);
+        FloatVector o22 = FloatVector.fromArray(F, o, p2 + 2 * VL).mul(a2), o23 = FloatVector.fromArray(F, o, p2 + 3 * VL).mul(a2);
+        FloatVector o30 = FloatVector.fromArray(F, o, p3).mul(a3), o31 = FloatVector.fromArray(F, o, p3 + VL).mul(a3);
+        FloatVector o32 = FloatVector.fromArray(F, o, p3 + 2 * VL).mul(a3), o33 = FloatVector.fromArray(F, o, p3 + 3 * VL).mul(a3);
         for (int j = 0; j < kb; j++) {
             int r = vBase + j * w, t = j * QB + i;
             FloatVector v0 = FloatVector.fromArray(F, v, r), v1 = FloatVector.fromArray(F, v, r + VL);
@@ -329,10 +332,12 @@ final class FlashAttention {
         o30.intoArray(o, p3); o31.intoArray(o, p3 + VL); o32.intoArray(o, p3 + 2 * VL); o33.intoArray(o, p3 + 3 * VL);
     }
 
-    private static void pv4x1(float[] s, float[] v, int vBase, int w, int d, int kb, int i, float[] o, int dc, VectorMask<Float> mask) {
+    private static void pv4x1(float[] s, float[] v, int vBase, int w, int d, int kb, int i, float[] o, int dc, VectorMask<Float> mask,
+                              float[] alpha) {
         int p0 = i * d + dc, p1 = p0 + d, p2 = p1 + d, p3 = p2 + d;
-        FloatVector o0 = FloatVector.fromArray(F, o, p0, mask), o1 = FloatVector.fromArray(F, o, p1, mask);
-        FloatVector o2 = FloatVector.fromArray(F, o, p2, mask), o3 = FloatVector.fromArray(F, o, p3, mask);
+        float a0 = alpha[i], a1 = alpha[i + 1], a2 = alpha[i + 2], a3 = alpha[i + 3];
+        FloatVector o0 = FloatVector.fromArray(F, o, p0, mask).mul(a0), o1 = FloatVector.fromArray(F, o, p1, mask).mul(a1);
+        FloatVector o2 = FloatVector.fromArray(F, o, p2, mask).mul(a2), o3 = FloatVector.fromArray(F, o, p3, mask).mul(a3);
         for (int j = 0; j < kb; j++) {
             FloatVector x = FloatVector.fromArray(F, v, vBase + j * w, mask);
             int t = j * QB + i;
