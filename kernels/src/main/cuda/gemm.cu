@@ -4,9 +4,10 @@
 // Reference: ReferenceKernels.linear (on bf16-rounded operands).
 //
 // Tensor cores through mma.sync m16n8k16 (sm_80 and newer). A block computes a 128x128 tile
-// with 8 warps as 2 (m) x 4 (n), each warp 64x32 = 4x4 mma tiles; k advances 32 at a time
-// through a 3-stage cp.async pipeline. Shared rows are padded from 32 to 40 elements (80 bytes),
-// so the 8 row addresses of each ldmatrix fall in distinct bank groups.
+// with 8 warps as 2 (m) x 4 (n), each warp 64x32 = 4x4 mma tiles; k advances BK (32 or 64) at a
+// time through a 3-stage cp.async pipeline. Shared rows are padded by 8 elements (16 bytes), so
+// the 8 row addresses of each ldmatrix fall in distinct bank groups. gemm_bf16_tn is BK = 32
+// (61 KB of shared memory), gemm_bf16_tn_k64 is BK = 64 (111 KB, half the barriers per k).
 //
 // Contract: K, lda and ldb are multiples of 8 and the operands are zero in columns [K', K) where
 // K' is the true depth (the host pads them), so every 16-byte chunk is either inside a row or
@@ -15,16 +16,18 @@
 
 #define BM 128
 #define BN 128
-#define BK 32
-#define LDS 40
 #define STAGES 3
 #define GEMM_THREADS 256
 
 // biasMode: 0 none, 1 bias[n] (linear), 2 bias[m] (convolution). act: 0 none, 1 GELU-tanh.
-extern "C" __global__ void __launch_bounds__(GEMM_THREADS) gemm_bf16_tn(
+template <int BK>
+__device__ __forceinline__ void gemm_tn(
         const bf16* __restrict__ A, int lda, const bf16* __restrict__ B, int ldb,
         float* __restrict__ C, i64 ldc, const float* __restrict__ bias, int biasMode, int act,
         int M, int N, int K) {
+    constexpr int LDS = BK + 8;
+    constexpr int CHUNKS = BK / 8;                 // 16-byte chunks per tile row
+    constexpr int PER_THREAD = BM * CHUNKS / GEMM_THREADS;
     extern __shared__ __align__(16) unsigned char smem[];
     bf16* As = (bf16*)smem;                        // [STAGES][BM][LDS]
     bf16* Bs = As + STAGES * BM * LDS;             // [STAGES][BN][LDS]
@@ -34,12 +37,12 @@ extern "C" __global__ void __launch_bounds__(GEMM_THREADS) gemm_bf16_tn(
     int m0 = blockIdx.y * BM, n0 = blockIdx.x * BN;
     int ktiles = (K + BK - 1) / BK;
 
-    // Each thread copies 2 chunks of A and 2 of B per stage: chunk c → row c/4, column (c%4)·8.
+    // Each thread copies PER_THREAD chunks of A and of B per stage: chunk c → row c/CHUNKS, column (c%CHUNKS)·8.
     auto load_stage = [&](int stage, int kt) {
         int k0 = kt * BK;
 #pragma unroll
-        for (int i = 0; i < 2; i++) {
-            int c = tid + i * GEMM_THREADS, row = c >> 2, col = (c & 3) * 8;
+        for (int i = 0; i < PER_THREAD; i++) {
+            int c = tid + i * GEMM_THREADS, row = c / CHUNKS, col = (c % CHUNKS) * 8;
             int gk = k0 + col;
             int gm = m0 + row;
             bool okA = gm < M && gk < K;
@@ -116,4 +119,16 @@ extern "C" __global__ void __launch_bounds__(GEMM_THREADS) gemm_bf16_tn(
             }
         }
     }
+}
+
+extern "C" __global__ void __launch_bounds__(GEMM_THREADS) gemm_bf16_tn(
+        const bf16* A, int lda, const bf16* B, int ldb, float* C, i64 ldc, const float* bias, int biasMode, int act,
+        int M, int N, int K) {
+    gemm_tn<32>(A, lda, B, ldb, C, ldc, bias, biasMode, act, M, N, K);
+}
+
+extern "C" __global__ void __launch_bounds__(GEMM_THREADS) gemm_bf16_tn_k64(
+        const bf16* A, int lda, const bf16* B, int ldb, float* C, i64 ldc, const float* bias, int biasMode, int act,
+        int M, int N, int K) {
+    gemm_tn<64>(A, lda, B, ldb, C, ldc, bias, biasMode, act, M, N, K);
 }

@@ -22,23 +22,38 @@ import livetalk.tensor.Tensor;
  */
 public final class CudaBackend implements Backend {
     private static final int BLOCK = 256;
-    private static final int GEMM_TILE = 128, GEMM_THREADS = 256, GEMM_SMEM = 3 * (128 + 128) * 40 * 2;
-    private static final int FA_QUERIES = 64, FA_THREADS = 128;
+    private static final int GEMM_TILE = 128, GEMM_THREADS = 256;
     private static final float LOG2E = 1.4426950408889634f;
     /** im2col chunks are limited to this many bf16 elements (256 MiB). */
     private static final long IM2COL_MAX = 128L << 20;
 
     private final CudaContext ctx;
     private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
+    /** The GEMM's k step (32 or 64) and the flash kernels' warps per block (4 or 8): see {@link #useVariants}. */
+    private volatile int gemmK = 64, flashWarps = 8;
 
     /** The first CUDA device. */
     public CudaBackend() {
         String why = CudaDriver.unavailableReason();
         if (why != null) throw new KernelException(why);
         ctx = new CudaContext(0);
-        ctx.allowSharedMemory("gemm_bf16_tn", GEMM_SMEM);
-        ctx.allowSharedMemory("flash_attn_d128", flashSmem(128));
-        ctx.allowSharedMemory("flash_attn_d64", flashSmem(64));
+        ctx.allowSharedMemory("gemm_bf16_tn", gemmSmem(32));
+        ctx.allowSharedMemory("gemm_bf16_tn_k64", gemmSmem(64));
+        for (String suffix : new String[]{"", "_w8"}) {
+            ctx.allowSharedMemory("flash_attn_d128" + suffix, flashSmem(128));
+            ctx.allowSharedMemory("flash_attn_d64" + suffix, flashSmem(64));
+        }
+    }
+
+    /**
+     * Chooses kernel variants (all compute the same function; tests cover each, bench-gpu times
+     * each): the GEMM's k step, 32 or 64, and the flash attention's warps per block, 4 or 8.
+     */
+    public void useVariants(int gemmK, int flashWarps) {
+        if (gemmK != 32 && gemmK != 64) throw new KernelException("GEMM k step " + gemmK + " (32 or 64)");
+        if (flashWarps != 4 && flashWarps != 8) throw new KernelException("flash attention warps " + flashWarps + " (4 or 8)");
+        this.gemmK = gemmK;
+        this.flashWarps = flashWarps;
     }
 
     /** Null when a CUDA device can be used, else why not; never throws. */
@@ -106,8 +121,14 @@ public final class CudaBackend implements Backend {
         return (n + 7) & ~7;
     }
 
+    /** Two stages of a 64-key K and V tile, rows padded by 8 bf16 (attention.cu). */
     private static int flashSmem(int headDim) {
         return 2 * 2 * 64 * (headDim + 8) * 2;
+    }
+
+    /** Three stages of a 128-row A and B tile, rows of k + 8 bf16 (gemm.cu). */
+    private static int gemmSmem(int k) {
+        return 3 * (128 + 128) * (k + 8) * 2;
     }
 
     // ------------------------------------------------------------------ memory
@@ -232,7 +253,9 @@ public final class CudaBackend implements Backend {
 
     /** C[M, N] = A[M, K]·B[N, K]ᵀ (+ bias per column when biasMode is 1, per row when 2). */
     private void gemm(long a, int lda, long b, int ldb, long c, long ldc, long bias, int biasMode, boolean gelu, int m, int n, int k) {
-        ctx.launch("gemm_bf16_tn", (n + GEMM_TILE - 1) / GEMM_TILE, (m + GEMM_TILE - 1) / GEMM_TILE, 1, GEMM_THREADS, GEMM_SMEM,
+        int k64 = gemmK;
+        ctx.launch(k64 == 64 ? "gemm_bf16_tn_k64" : "gemm_bf16_tn", (n + GEMM_TILE - 1) / GEMM_TILE, (m + GEMM_TILE - 1) / GEMM_TILE, 1,
+                GEMM_THREADS, gemmSmem(k64),
                 ctx.args().ptr(a).i32(lda).ptr(b).i32(ldb).ptr(c).i64(ldc).ptr(bias).i32(biasMode).i32(gelu ? 1 : 0)
                         .i32(m).i32(n).i32(k));
     }
@@ -259,12 +282,13 @@ public final class CudaBackend implements Backend {
         requireSize("attention out", (long) nq * width, ob.len);
         if (bias != null) requireSize("attention bias", (long) heads * nq * nk, buf(bias).len);
         if (nq == 0) return;
-        if (bias == null && (headDim == 64 || headDim == 128)) {
+        if (flashPath(headDim, bias)) {
             long qs = toBf16Rows(qb, width, nq, width, width, 0);
             long ks = toBf16Rows(kb, width, nk, width, width, 1);
             long vs = toBf16Rows(vb, width, nk, width, width, 2);
-            String kernel = headDim == 128 ? "flash_attn_d128" : "flash_attn_d64";
-            ctx.launch(kernel, (nq + FA_QUERIES - 1) / FA_QUERIES, heads, 1, FA_THREADS, flashSmem(headDim),
+            int warps = flashWarps, queries = 16 * warps;
+            String kernel = (headDim == 128 ? "flash_attn_d128" : "flash_attn_d64") + (warps == 8 ? "_w8" : "");
+            ctx.launch(kernel, (nq + queries - 1) / queries, heads, 1, 32 * warps, flashSmem(headDim),
                     ctx.args().ptr(qs).ptr(ks).ptr(vs).ptr(ob.ptr()).i32(width).i64(width).i32(nq).i32(nk).f32(scale * LOG2E));
             return;
         }
@@ -272,6 +296,11 @@ public final class CudaBackend implements Backend {
         ctx.launch("attention_generic", nq, heads, 1, 128, headDim * Float.BYTES,
                 ctx.args().ptr(qb.ptr()).ptr(kb.ptr()).ptr(vb.ptr()).ptr(ob.ptr()).i32(nq).i32(nk).i32(heads).i32(headDim)
                         .f32(scale).ptr(bias == null ? 0 : buf(bias).ptr()));
+    }
+
+    /** Whether attention takes the tensor-core path (bf16 q, k, v) or the float32 one. */
+    static boolean flashPath(int headDim, Buf bias) {
+        return bias == null && (headDim == 64 || headDim == 128);
     }
 
     // ------------------------------------------------------------------ norms
