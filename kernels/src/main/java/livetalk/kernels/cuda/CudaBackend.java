@@ -31,6 +31,8 @@ public final class CudaBackend implements Backend {
     private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
     /** The GEMM's k step (32 or 64) and the flash kernels' warps per block (4 or 8): see {@link #useVariants}. */
     private volatile int gemmK = 64, flashWarps = 8;
+    /** conv3d's patch layout: [K, pixels] (im2col_kn_bf16 + gemm_bf16_nn_k64) or [pixels, K] (im2col_bf16 + the TN GEMM). */
+    private volatile boolean convKn = true;
 
     /** The first CUDA device. */
     public CudaBackend() {
@@ -39,6 +41,7 @@ public final class CudaBackend implements Backend {
         ctx = new CudaContext(0);
         ctx.allowSharedMemory("gemm_bf16_tn", gemmSmem(32));
         ctx.allowSharedMemory("gemm_bf16_tn_k64", gemmSmem(64));
+        ctx.allowSharedMemory("gemm_bf16_nn_k64", GEMM_NN_SMEM);
         for (String suffix : new String[]{"", "_w8"}) {
             ctx.allowSharedMemory("flash_attn_d128" + suffix, flashSmem(128));
             ctx.allowSharedMemory("flash_attn_d64" + suffix, flashSmem(64));
@@ -124,6 +127,14 @@ public final class CudaBackend implements Backend {
     /** Two stages of a 64-key K and V tile, rows padded by 8 bf16 (attention.cu). */
     private static int flashSmem(int headDim) {
         return 2 * 2 * 64 * (headDim + 8) * 2;
+    }
+
+    /** Three stages of a 128×64 A tile and a 64×128 B tile, rows padded by 8 bf16 (gemm.cu, B stored [K, N]). */
+    private static final int GEMM_NN_SMEM = 3 * (128 * 72 + 64 * 136) * 2;
+
+    /** Chooses conv3d's patch layout (both compute the same function): see {@link #convKn}. */
+    public void useConvLayout(boolean kMajor) {
+        this.convKn = kMajor;
     }
 
     /** Three stages of a 128-row A and B tile, rows of k + 8 bf16 (gemm.cu). */
@@ -439,6 +450,10 @@ public final class CudaBackend implements Backend {
         long chunk = Math.max(1, Math.min(pixels, IM2COL_MAX / ld));
         long wPtr = cw.bf16Ptr(), bPtr = cb == null ? 0 : cb.f32Ptr();
         long histPtr = hb == null ? xb.ptr() : hb.ptr();
+        if (convKn) {
+            conv3dKn(histPtr, histFrames, xb, h, w, ob, s, tOut, wOut, pixels, kdim, ld, wPtr, bPtr);
+            return;
+        }
         for (int t = 0; t < tOut; t++) {
             for (long p0 = 0; p0 < pixels; p0 += chunk) {
                 int np = (int) Math.min(chunk, pixels - p0);
@@ -451,6 +466,28 @@ public final class CudaBackend implements Backend {
                                 .ptr(col).i32(ld));
                 long c = ob.ptr() + ((long) t * s.cout() * pixels + p0) * Float.BYTES;
                 gemm(wPtr, ld, col, ld, c, pixels, bPtr, bPtr == 0 ? 0 : 2, false, s.cout(), np, ld);
+            }
+        }
+    }
+
+    /** conv3d with the patches laid out [K, pixels]: coalesced gathers and writes, B read transposed by the GEMM. */
+    private void conv3dKn(long histPtr, int histFrames, CudaBuf xb, int h, int w, CudaBuf ob, Conv3dSpec s, int tOut, int wOut,
+                          long pixels, int kdim, int ld, long wPtr, long bPtr) {
+        long chunk = Math.max(8, Math.min(pad8((int) Math.min(pixels, Integer.MAX_VALUE - 8)), IM2COL_MAX / kdim / 8 * 8));
+        for (int t = 0; t < tOut; t++) {
+            for (long p0 = 0; p0 < pixels; p0 += chunk) {
+                int np = (int) Math.min(chunk, pixels - p0), ldn = pad8(np);
+                long col = scratch.get().region(3, (long) kdim * ldn * 2);
+                ctx.launch("im2col_kn_bf16", Math.min((ldn + BLOCK - 1) / BLOCK, 1024), kdim, 1, BLOCK, 0,
+                        ctx.args().ptr(histPtr).i32(histFrames).ptr(xb.ptr()).i32(s.cin()).i32(h).i32(w)
+                                .i32(s.kt()).i32(s.kh()).i32(s.kw()).i32(s.st()).i32(s.sh()).i32(s.sw())
+                                .i32(s.padFront()).i32(s.padTop()).i32(s.padLeft()).i32(t).i32(wOut).i32((int) p0).i32(np)
+                                .ptr(col).i32(ldn));
+                long c = ob.ptr() + ((long) t * s.cout() * pixels + p0) * Float.BYTES;
+                ctx.launch("gemm_bf16_nn_k64", (np + GEMM_TILE - 1) / GEMM_TILE, (s.cout() + GEMM_TILE - 1) / GEMM_TILE, 1,
+                        GEMM_THREADS, GEMM_NN_SMEM,
+                        ctx.args().ptr(wPtr).i32(ld).ptr(col).i32(ldn).ptr(c).i64(pixels).ptr(bPtr).i32(bPtr == 0 ? 0 : 2).i32(0)
+                                .i32(s.cout()).i32(np).i32(ld).i32(kdim));
             }
         }
     }
