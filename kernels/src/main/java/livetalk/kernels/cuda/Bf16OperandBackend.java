@@ -7,6 +7,8 @@ import livetalk.kernels.Buf;
 import livetalk.kernels.Conv3dSpec;
 import livetalk.kernels.Weight;
 import livetalk.kernels.cpu.CpuBackend;
+import livetalk.tensor.DType;
+import livetalk.tensor.Half;
 import livetalk.tensor.Tensor;
 
 /**
@@ -34,17 +36,16 @@ public final class Bf16OperandBackend implements Backend {
 
     /** A float32 copy of x rounded to bf16. */
     private Buf round(Buf x) {
-        Buf r = cpu.alloc(x.size());
-        cpu.roundBf16(x, r);
-        return r;
+        return cpu.upload(round(cpu.read(x)));
+    }
+
+    private static float[] round(float[] v) {
+        for (int i = 0; i < v.length; i++) v[i] = Half.roundToBf16(v[i]);
+        return v;
     }
 
     private synchronized Weight round(Weight w) {
-        return rounded.computeIfAbsent(w, k -> {
-            Buf values = cpu.upload(k.tensor().contiguous().toFloatArray());
-            cpu.roundBf16(values, values);
-            return cpu.weight(Tensor.wrap(cpu.read(values), k.shape()));
-        });
+        return rounded.computeIfAbsent(w, k -> cpu.weight(Tensor.wrap(round(k.tensor().contiguous().toFloatArray()), k.shape())));
     }
 
     @Override
@@ -176,8 +177,13 @@ public final class Bf16OperandBackend implements Backend {
     }
 
     @Override
-    public void roundBf16(Buf x, Buf out) {
-        cpu.roundBf16(x, out);
+    public Buf alloc(long n, DType dtype) {
+        return cpu.alloc(n, dtype);
+    }
+
+    @Override
+    public void toBf16(Buf src, Buf dst) {
+        cpu.toBf16(src, dst);
     }
 
     @Override

@@ -7,6 +7,7 @@ import livetalk.kernels.Conv3dSpec;
 import livetalk.kernels.KernelException;
 import livetalk.kernels.Weight;
 import livetalk.tensor.DType;
+import livetalk.tensor.Half;
 import livetalk.tensor.Tensor;
 
 /**
@@ -153,6 +154,31 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
+    public Buf alloc(long n, DType dtype) {
+        if (dtype == DType.F32) return alloc(n);
+        if (dtype != DType.BF16) throw new KernelException("buffers hold F32 or BF16, not " + dtype);
+        if (n < 0) throw new KernelException("cannot allocate " + n + " bf16 values");
+        // 2 bytes per element, rounded up to whole 32-bit words so that one memset zeroes it.
+        CudaBuf b = new CudaBuf(new DeviceMemory(ctx, (n + 1) / 2 * 4), 0, n, DType.BF16);
+        ctx.makeCurrent();
+        if (n > 0) CudaDriver.fill32(b.ptr(), 0, (n + 1) / 2);
+        return b;
+    }
+
+    @Override
+    public void toBf16(Buf src, Buf dst) {
+        CudaBuf s = buf(src), d = anyBuf(dst);
+        if (d.dtype != DType.BF16) throw new KernelException("toBf16: the destination must be a bf16 buffer, found " + d.dtype);
+        requireSize("toBf16", s.len, d.len);
+        if (s.len == 0) return;
+        if (s.len > Integer.MAX_VALUE) throw new KernelException("toBf16 of " + s.len + " elements (at most 2^31 - 1 at once)");
+        // One row of len elements: the GEMM-operand conversion, without padding.
+        int n = (int) s.len;
+        ctx.launch("f32_to_bf16_rows", ctx.gridFor(n, BLOCK), 1, 1, BLOCK, 0,
+                ctx.args().ptr(s.ptr()).i64(n).ptr(d.ptr()).i32(n).i32(1).i32(n));
+    }
+
+    @Override
     public Buf upload(float[] data) {
         CudaBuf b = new CudaBuf(new DeviceMemory(ctx, (long) data.length * Float.BYTES), 0, data.length);
         write(b, data);
@@ -169,20 +195,28 @@ public final class CudaBackend implements Backend {
 
     @Override
     public float[] read(Buf src) {
-        CudaBuf s = buf(src);
+        CudaBuf s = anyBuf(src);
         if (s.len > Integer.MAX_VALUE - 8) throw new KernelException("cannot read " + s.len + " floats into one array");
         float[] out = new float[(int) s.len];
         ctx.makeCurrent();
-        if (out.length > 0) CudaDriver.copyToHost(MemorySegment.ofArray(out), s.ptr(), (long) out.length * Float.BYTES);
+        if (out.length == 0) return out;
+        if (s.dtype == DType.BF16) {
+            short[] h = new short[out.length];
+            CudaDriver.copyToHost(MemorySegment.ofArray(h), s.ptr(), (long) h.length * 2);
+            for (int i = 0; i < h.length; i++) out[i] = Half.bf16ToF32(h[i]);
+            return out;
+        }
+        CudaDriver.copyToHost(MemorySegment.ofArray(out), s.ptr(), (long) out.length * Float.BYTES);
         return out;
     }
 
     @Override
     public void copy(Buf src, Buf dst) {
-        CudaBuf s = buf(src), d = buf(dst);
+        CudaBuf s = anyBuf(src), d = anyBuf(dst);
+        if (s.dtype != d.dtype) throw new KernelException("copy: " + s.dtype + " buffer into a " + d.dtype + " buffer (use toBf16)");
         requireSize("copy", s.len, d.len);
         ctx.makeCurrent();
-        if (s.len > 0) CudaDriver.copyOnDevice(d.ptr(), s.ptr(), s.len * Float.BYTES);
+        if (s.len > 0) CudaDriver.copyOnDevice(d.ptr(), s.ptr(), s.len * s.dtype.byteSize());
     }
 
     @Override
@@ -285,7 +319,9 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void attention(Buf q, Buf k, Buf v, Buf out, int nq, int nk, int heads, int headDim, float scale, Buf bias) {
-        CudaBuf qb = buf(q), kb = buf(k), vb = buf(v), ob = buf(out);
+        CudaBuf qb = buf(q), kb = anyBuf(k), vb = anyBuf(v), ob = buf(out);
+        if (kb.dtype != vb.dtype) throw new KernelException("attention: k is " + kb.dtype + " but v is " + vb.dtype);
+        boolean bf16Kv = kb.dtype == DType.BF16;
         int width = heads * headDim;
         requireSize("attention q", (long) nq * width, qb.len);
         requireSize("attention k", (long) nk * width, kb.len);
@@ -295,8 +331,9 @@ public final class CudaBackend implements Backend {
         if (nq == 0) return;
         if (flashPath(headDim, bias)) {
             long qs = toBf16Rows(qb, width, nq, width, width, 0);
-            long ks = toBf16Rows(kb, width, nk, width, width, 1);
-            long vs = toBf16Rows(vb, width, nk, width, width, 2);
+            // A bf16 KV cache is already in the flash kernel's operand format: its rows go in as they are.
+            long ks = bf16Kv ? kb.ptr() : toBf16Rows(kb, width, nk, width, width, 1);
+            long vs = bf16Kv ? vb.ptr() : toBf16Rows(vb, width, nk, width, width, 2);
             int warps = flashWarps, queries = 16 * warps;
             String kernel = (headDim == 128 ? "flash_attn_d128" : "flash_attn_d64") + (warps == 8 ? "_w8" : "");
             ctx.launch(kernel, (nq + queries - 1) / queries, heads, 1, 32 * warps, flashSmem(headDim),
@@ -304,14 +341,26 @@ public final class CudaBackend implements Backend {
             return;
         }
         if (headDim > 512) throw new KernelException("attention head size " + headDim + " (the CUDA kernels take at most 512)");
+        // The generic kernel reads float32: widen bf16 keys and values into this thread's scratch first.
+        long kp = bf16Kv ? widenToScratch(kb, 1) : kb.ptr(), vp = bf16Kv ? widenToScratch(vb, 2) : vb.ptr();
         ctx.launch("attention_generic", nq, heads, 1, 128, headDim * Float.BYTES,
-                ctx.args().ptr(qb.ptr()).ptr(kb.ptr()).ptr(vb.ptr()).ptr(ob.ptr()).i32(nq).i32(nk).i32(heads).i32(headDim)
+                ctx.args().ptr(qb.ptr()).ptr(kp).ptr(vp).ptr(ob.ptr()).i32(nq).i32(nk).i32(heads).i32(headDim)
                         .f32(scale).ptr(bias == null ? 0 : buf(bias).ptr()));
     }
 
     /** Whether attention takes the tensor-core path (bf16 q, k, v) or the float32 one. */
     static boolean flashPath(int headDim, Buf bias) {
         return bias == null && (headDim == 64 || headDim == 128);
+    }
+
+    /** A bf16 buffer widened to float32 in this thread's scratch region {@code slot}; returns its address. */
+    private long widenToScratch(CudaBuf b, int slot) {
+        long dst = scratch.get().region(slot, Math.max(4, b.len * Float.BYTES));
+        if (b.len > 0) {
+            ctx.launch("weight_to_f32", ctx.gridFor(b.len, BLOCK), 1, 1, BLOCK, 0,
+                    ctx.args().ptr(b.ptr()).i32(dtypeCode(DType.BF16)).ptr(dst).i64(b.len));
+        }
+        return dst;
     }
 
     // ------------------------------------------------------------------ norms
@@ -523,11 +572,6 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void roundBf16(Buf x, Buf out) {
-        unary("round_bf16", x, out);
-    }
-
-    @Override
     public void close() {
         ctx.makeCurrent();
         CudaDriver.synchronize();
@@ -535,7 +579,14 @@ public final class CudaBackend implements Backend {
 
     // ------------------------------------------------------------------ helpers
 
+    /** A float32 buffer: what every op but the storage ones (read, copy, toBf16, attention's k and v) takes. */
     private CudaBuf buf(Buf b) {
+        CudaBuf c = anyBuf(b);
+        if (c.dtype != DType.F32) throw new KernelException("bf16 buffer " + b + " passed to an op that takes float32");
+        return c;
+    }
+
+    private CudaBuf anyBuf(Buf b) {
         if (b instanceof CudaBuf c) return c;
         throw new KernelException("buffer " + b + " does not belong to the CUDA backend");
     }
