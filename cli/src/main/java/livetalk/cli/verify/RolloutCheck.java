@@ -53,36 +53,20 @@ final class RolloutCheck implements GoldenCheck {
         int c = cfg.outDim(), frameSize = c * h * w;
 
         // schedule: shift 5 (official constant), step count from the file
-        float[] schedT = file.get("scheduler_timesteps").toFloatArray();
-        FlowMatchSchedule sched = new FlowMatchSchedule(FlowMatchSchedule.OFFICIAL_SHIFT, schedT.length);
-        report.compare(s, "scheduler_sigmas", file.get("scheduler_sigmas").toFloatArray(), sched.sigmas());
-        report.compare(s, "scheduler_timesteps", schedT, sched.timesteps());
-        float[] steps = file.get("denoising_step_list").toFloatArray();
+        FlowMatchSchedule sched = dir.has(s, "scheduler_timesteps")
+                ? new FlowMatchSchedule(FlowMatchSchedule.OFFICIAL_SHIFT, (int) dir.tensor(s, "scheduler_timesteps").numel())
+                : FlowMatchSchedule.official();
+        report.compare(dir, s, "scheduler_sigmas", sched::sigmas);
+        report.compare(dir, s, "scheduler_timesteps", sched::timesteps);
+        float[] steps = dir.tensor(s, "denoising_step_list").toFloatArray();
 
-        // audio: cat(last, hs0..hsN) → pad → AudioPack → LayerNorm → audio_cond_projs
-        List<float[]> parts = new ArrayList<>();
-        Tensor last = file.get("wav2vec_last_hidden_state");     // [1, L, H]
-        int audioFrames = (int) last.dim(1);
-        parts.add(last.toFloatArray());
-        for (int i = 0; file.contains("wav2vec_hidden_states_" + i); i++) parts.add(file.get("wav2vec_hidden_states_" + i).toFloatArray());
-        AudioProjection ap = dit.audioProjection();
-        float[] feats = AudioProjection.stackFeatures(parts, audioFrames);
-        if (file.contains("audio_proj_in")) {                    // [1, C, 4F, 1, 1]
-            float[] padded = ap.padFront(feats, audioFrames);
-            report.compare(s, "audio_proj_in", file.get("audio_proj_in").toFloatArray(),
-                    GoldenDit.transposeLast2(padded, padded.length / cfg.audioInputDim(), cfg.audioInputDim()));
-        }
-        float[] packed = ap.pack(feats, audioFrames);            // [F, hidden]
-        report.compare(s, "audio_proj_out", file.get("audio_proj_out").toFloatArray(), packed);
-        int latentFrames = packed.length / cfg.audioHidden();
-        float[] audio = ap.condition(packed, latentFrames);      // [nProj, F, D]
-        report.compare(s, "cond_audio", file.get("cond_audio").toFloatArray(), audio);
+        float[] audio = audioCondition(dir, dit, report);         // [nProj, F, D]
+        int latentFrames = audio.length / (cfg.numAudioProjs() * cfg.dim());
 
-        float[] ref = file.get("ref_latent").toFloatArray();     // [1, 1, C, h, w]
-        report.compare(s, "cond_image", file.get("cond_image").toFloatArray(),
-                CausalInference.conditioning(ref, c, h, w, 0, frames));
+        float[] ref = refLatent(dir, backend);           // [1, 1, C, h, w]
+        report.compare(dir, s, "cond_image", () -> CausalInference.conditioning(ref, c, h, w, 0, frames));
 
-        Tensor prompt = file.get("prompt_embeds");               // [1, L, textDim]
+        Tensor prompt = dir.tensor(s, "prompt_embeds");               // [1, L, textDim]
         TextCache text = dit.encodeText(prompt.toFloatArray(), (int) prompt.dim(1));
 
         List<float[]> draws = new ArrayList<>();
@@ -113,7 +97,7 @@ final class RolloutCheck implements GoldenCheck {
             }
         });
         inf.start(Arrays.copyOf(ref, frameSize), h, w, text);
-        float[] allNoise = file.get("noise").toFloatArray();
+        float[] allNoise = dir.tensor(s, "noise").toFloatArray();
         float[] out = new float[frames * frameSize];
         for (int b = 0; b < frames / perBlock; b++) {
             float[] bn = Arrays.copyOfRange(allNoise, b * perBlock * frameSize, (b + 1) * perBlock * frameSize);
@@ -124,9 +108,57 @@ final class RolloutCheck implements GoldenCheck {
         if (noise.used() != draws.size()) {
             report.fail(s + "/rng", "used " + noise.used() + " of " + draws.size() + " recorded draws");
         }
-        report.compare(s, "output_latents", file.get("output_latents").toFloatArray(), out);
+        report.compare(dir, s, "output_latents", () -> out);
     }
 
+    /**
+     * The packed audio conditioning: cat(last, hs0..hsN) → pad → AudioPack → LayerNorm →
+     * audio_cond_projs. Without the wav2vec hidden states it is derived from the golden
+     * projection output, and without that taken from the golden {@code cond_audio}.
+     */
+    private float[] audioCondition(GoldenDir dir, CausalDit dit, Report report) {
+        String s = stem;
+        DitConfig cfg = dit.config();
+        AudioProjection ap = dit.audioProjection();
+        float[] packed;                                          // [F, hidden]
+        if (dir.has(s, "wav2vec_last_hidden_state")) {
+            List<float[]> parts = new ArrayList<>();
+            Tensor last = dir.tensor(s, "wav2vec_last_hidden_state");     // [1, L, H]
+            int audioFrames = (int) last.dim(1);
+            parts.add(last.toFloatArray());
+            for (int i = 0; dir.has(s, "wav2vec_hidden_states_" + i); i++) parts.add(dir.floats(s, "wav2vec_hidden_states_" + i));
+            float[] feats = AudioProjection.stackFeatures(parts, audioFrames);
+            report.compare(dir, s, "audio_proj_in", () -> {      // [1, C, 4F, 1, 1]
+                float[] padded = ap.padFront(feats, audioFrames);
+                return GoldenDit.transposeLast2(padded, padded.length / cfg.audioInputDim(), cfg.audioInputDim());
+            });
+            float[] computed = ap.pack(feats, audioFrames);
+            packed = computed;
+            report.compare(dir, s, "audio_proj_out", () -> computed);
+        } else if (dir.has(s, "audio_proj_out")) {
+            String why = "no wav2vec hidden states in " + s + ".safetensors to compute it from; later stages start from it";
+            report.skip(s + "/audio_proj_in", why);
+            report.skip(s + "/audio_proj_out", why);
+            packed = dir.floats(s, "audio_proj_out");
+        } else {
+            String why = "neither wav2vec hidden states nor audio_proj_out in " + s + ".safetensors";
+            report.skip(s + "/audio_proj_out", why);
+            report.skip(s + "/cond_audio", why + "; the golden cond_audio drives the rollout");
+            return dir.floats(s, "cond_audio");
+        }
+        float[] audio = ap.condition(packed, packed.length / cfg.audioHidden());
+        report.compare(dir, s, "cond_audio", () -> audio);
+        return audio;
+    }
+
+    /** The reference latent: the golden {@code ref_latent}, or else the golden VAE's encoding of {@code ref_image_pixels}. */
+    private float[] refLatent(GoldenDir dir, Backend backend) {
+        if (dir.has(stem, "ref_latent")) return dir.floats(stem, "ref_latent");
+        Tensor img = dir.tensor(stem, "ref_image_pixels");               // [1, 3, 1, H, W]
+        return VaeGolden.load(dir, backend).encode(VaeGolden.frameMajor(img), (int) img.dim(2), (int) img.dim(3), (int) img.dim(4));
+    }
+
+    /** Per-call and per-block traces are compared when the file has them (a set may omit them all). */
     private void cmp(Report report, Checkpoint file, String name, float[] actual) {
         if (file.contains(name)) report.compare(stem, name, file.get(name).toFloatArray(), actual);
     }
