@@ -2,7 +2,9 @@ package livetalk.cli;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import livetalk.cli.generate.EarlyChecks;
 import livetalk.cli.generate.Generation;
+import livetalk.cli.generate.PromptFile;
 import livetalk.cli.generate.ModelLayout;
 import livetalk.kernels.Backend;
 import livetalk.kernels.Backends;
@@ -15,16 +17,23 @@ import picocli.CommandLine.Option;
         description = "Generate a talking-avatar video from a portrait, speech audio and a text prompt.")
 final class GenerateCommand implements Callable<Integer> {
 
-    @Option(names = "--image", required = true, paramLabel = "FILE", description = "reference portrait (PNG, JPEG, BMP)")
+    @Option(names = "--image", required = true, paramLabel = "FILE", description = "reference portrait (PNG, JPEG, BMP, GIF, TIFF)")
     Path image;
+
+    @Option(names = "--ignore-exif", description = "do not apply the image's EXIF orientation (the reference does not; for parity runs)")
+    boolean ignoreExif;
 
     @Option(names = "--audio", required = true, paramLabel = "FILE", description = "speech (WAV: PCM 8/16/24/32-bit or float, any rate)")
     Path audio;
 
-    @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "text prompt describing the video")
+    @Option(names = "--prompt", paramLabel = "TEXT",
+            description = "text prompt describing the video (one that starts with -- is given as --prompt=--TEXT)")
     String prompt;
 
-    @Option(names = "--out", required = true, paramLabel = "FILE", description = "output video (.mp4)")
+    @Option(names = "--prompt-file", paramLabel = "FILE", description = "read the prompt from a UTF-8 text file instead")
+    Path promptFile;
+
+    @Option(names = "--out", required = true, paramLabel = "FILE", description = "output video (.mp4; its folder must exist)")
     Path out;
 
     @Option(names = "--models", paramLabel = "DIR", description = "checkpoint directory in the official download layout (default: ./models)")
@@ -83,15 +92,14 @@ final class GenerateCommand implements Callable<Integer> {
                     + ": the window must hold the sinks plus one 3-frame block");
         }
         if (size < 16 || size % 16 != 0) throw new InputException("--size " + size + ": expected a positive multiple of 16");
-        if (threads != null) {
-            if (threads < 1) throw new InputException("--threads " + threads + ": expected at least 1");
-            Parallel.setThreads(threads);
-        }
+        EarlyChecks.threads(threads);
+        if (threads != null) Parallel.setThreads(threads);
+        String text = PromptFile.resolve(prompt, promptFile);
         Path modelDir = models != null ? models : (dit == null ? Path.of("models") : null);
         ModelLayout layout = ModelLayout.resolve(modelDir, dit, vae, t5, tokenizer, wav2vec);
         Path cacheDir = cache != null ? cache : Launcher.home().resolve(".livetalk-cache");
-        Generation.Options o = new Generation.Options(image, audio, prompt, out, frames, layout, seconds, seed, sinkFrames, windowFrames,
-                exactTimesteps, size, cacheDir);
+        Generation.Options o = new Generation.Options(image, audio, text, out, frames, layout, seconds, seed, sinkFrames, windowFrames,
+                exactTimesteps, size, cacheDir, ignoreExif);
         try (Backend backend = Backends.create(device)) {
             new Generation(o, backend, System.err).run();
         }

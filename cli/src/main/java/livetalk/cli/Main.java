@@ -36,6 +36,14 @@ public final class Main implements Runnable {
             }
             throw ex;
         });
+        cl.setParameterExceptionHandler((ex, a) -> {
+            // One line and a pointer to --help, not the whole usage.
+            CommandLine cmd = ex.getCommandLine();
+            cmd.getErr().println("error: " + ex.getMessage().lines().findFirst().orElse(""));
+            cmd.getErr().println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for the options.");
+            cmd.getErr().flush();
+            return EXIT_BAD_INPUT;
+        });
         return cl.execute(args);
     }
 
