@@ -21,8 +21,12 @@ public final class ImageFiles {
     private ImageFiles() {
     }
 
-    /** The largest picture read: Pillow's decompression-bomb threshold (about 89.5 megapixels). */
-    public static final long MAX_PIXELS = 89_478_485L;
+    /**
+     * The largest picture read: 50 megapixels (phone cameras; a portrait is scaled to 512×512
+     * anyway). Below Pillow's decompression-bomb threshold (89.5 MP), so a damaged header cannot
+     * make a decode take seconds.
+     */
+    public static final long MAX_PIXELS = 50_000_000L;
     /** The largest image file read. */
     public static final long MAX_FILE_BYTES = 256L << 20;
 
