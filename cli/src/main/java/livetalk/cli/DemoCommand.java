@@ -9,8 +9,8 @@ import livetalk.cli.demo.DemoModels;
 import livetalk.cli.generate.Generation;
 import livetalk.cli.generate.ModelLayout;
 import livetalk.kernels.Backend;
-import livetalk.kernels.Backends;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -32,8 +32,8 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--size", defaultValue = "512", paramLabel = "PX", description = "frame size, a multiple of 16 (default: ${DEFAULT-VALUE}, the real model's)")
     int size;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu, opencl or auto (default: ${DEFAULT-VALUE})")
-    String device;
+    @Mixin
+    BackendOptions backendOptions;
 
     @Override
     public Integer call() throws IOException {
@@ -53,7 +53,7 @@ final class DemoCommand implements Callable<Integer> {
         ModelLayout layout = ModelLayout.resolve(models, null, null, null, null, null);
         Generation.Options o = new Generation.Options(face, speech, "a person talking to the camera with a calm smile", out, null,
                 layout, seconds, 42, 9, 15, false, size, cache, false);
-        try (Backend backend = Backends.create(device)) {
+        try (Backend backend = backendOptions.create()) {
             new Generation(o, backend, System.err).run();
         }
         System.err.printf("livetalk demo: done in %.1f s%n", (System.nanoTime() - t0) / 1e9);

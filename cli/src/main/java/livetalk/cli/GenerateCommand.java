@@ -2,14 +2,12 @@ package livetalk.cli;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import livetalk.cli.generate.EarlyChecks;
 import livetalk.cli.generate.Generation;
 import livetalk.cli.generate.PromptFile;
 import livetalk.cli.generate.ModelLayout;
 import livetalk.kernels.Backend;
-import livetalk.kernels.Backends;
-import livetalk.kernels.cpu.Parallel;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code livetalk generate}: portrait + speech + prompt → a lip-synced 512×512, 16 fps video. */
@@ -60,11 +58,8 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42", description = "noise seed (default: ${DEFAULT-VALUE})")
     long seed;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu, opencl or auto (default: ${DEFAULT-VALUE})")
-    String device;
-
-    @Option(names = "--threads", paramLabel = "N", description = "CPU threads for the kernels (default: all cores)")
-    Integer threads;
+    @Mixin
+    BackendOptions backendOptions;
 
     @Option(names = "--sink-frames", defaultValue = "9", description = "identity-sink latent frames kept forever (default: ${DEFAULT-VALUE})")
     int sinkFrames;
@@ -78,7 +73,7 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--frames", paramLabel = "DIR", description = "also write every frame as PNG into DIR")
     Path frames;
 
-    /** Only for tiny test and demo models: the published model is trained for 512×512 (spec §1.1). */
+    /** Only for tiny test and demo models: the published model is trained for 512×512 (docs/model.md#constants). */
     @Option(names = "--size", hidden = true, defaultValue = "512", paramLabel = "PX")
     int size;
 
@@ -92,15 +87,13 @@ final class GenerateCommand implements Callable<Integer> {
                     + ": the window must hold the sinks plus one 3-frame block");
         }
         if (size < 16 || size % 16 != 0) throw new InputException("--size " + size + ": expected a positive multiple of 16");
-        EarlyChecks.threads(threads);
-        if (threads != null) Parallel.setThreads(threads);
         String text = PromptFile.resolve(prompt, promptFile);
         Path modelDir = models != null ? models : (dit == null ? Path.of("models") : null);
         ModelLayout layout = ModelLayout.resolve(modelDir, dit, vae, t5, tokenizer, wav2vec);
         Path cacheDir = cache != null ? cache : Launcher.home().resolve(".livetalk-cache");
         Generation.Options o = new Generation.Options(image, audio, text, out, frames, layout, seconds, seed, sinkFrames, windowFrames,
                 exactTimesteps, size, cacheDir, ignoreExif);
-        try (Backend backend = Backends.create(device)) {
+        try (Backend backend = backendOptions.create()) {
             new Generation(o, backend, System.err).run();
         }
         return 0;

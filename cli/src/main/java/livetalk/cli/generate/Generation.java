@@ -32,12 +32,12 @@ import livetalk.sampler.SeededNoise;
 import livetalk.sampler.StreamingPipeline;
 
 /**
- * One {@code generate} run, top to bottom (spec §1): check every input, encode the prompt (or
+ * One {@code generate} run, top to bottom (docs/architecture.md#data-path): check every input, encode the prompt (or
  * take it from the prompt cache), the speech and the portrait, then denoise block by block and
  * stream the decoded frames into the video file.
  */
 public final class Generation {
-    /** Official frame rate (spec §1.1); the official size, 512×512, is GenerateCommand's default. */
+    /** Official frame rate (docs/model.md#constants); the official size, 512×512, is GenerateCommand's default. */
     public static final int FPS = 16;
 
     public record Options(Path image, Path audio, String prompt, Path out, Path framesDir, ModelLayout models, Double seconds,
@@ -73,10 +73,10 @@ public final class Generation {
             CausalDit dit = CausalDit.load(backend, ditFile, ditConfig(o.models().dit()));
             WanVae vae = WanVae.load(vaeFile, backend);
             CausalInference.Settings settings = new CausalInference.Settings(3, o.windowFrames(), o.sinkFrames());
-            float[] steps = FlowMatchSchedule.official().embeddingTimesteps(!o.exactTimesteps());   // spec §3.3
+            float[] steps = FlowMatchSchedule.official().embeddingTimesteps(!o.exactTimesteps());   // docs/sampler.md#timesteps
             StreamingPipeline pipe = new StreamingPipeline(dit, vae, settings, steps, true);
 
-            // Frame counts (spec §1.2): T = 16·s + 1 frames, as the reference's 16d + 1; whole blocks are
+            // Frame counts (docs/model.md#frame-counts): T = 16·s + 1 frames, as the reference's 16d + 1; whole blocks are
             // generated and the surplus frames dropped, so any length works (no 3n+2 rule).
             int pixelFrames = (int) Math.floor(seconds * FPS + 1e-9) + 1;
             int latentFrames = pipe.latentFramesFor(pixelFrames);
@@ -137,7 +137,7 @@ public final class Generation {
         return seed ^ 0x9E3779B97F4A7C15L;
     }
 
-    /** The prompt's umT5 embeddings {@code [512, textDim]}, from the cache when it has them (spec §7.3). */
+    /** The prompt's umT5 embeddings {@code [512, textDim]}, from the cache when it has them (docs/model.md#prompt-cache). */
     private float[] promptEmbeds(int textDim) {
         Umt5Tokenizer tok = Umt5Tokenizer.fromDirectory(o.models().tokenizer());
         PromptEmbeddingCache cache = new PromptEmbeddingCache(o.cacheDir().resolve("prompts"));
@@ -157,7 +157,7 @@ public final class Generation {
     }
 
     /**
-     * wav2vec2 features {@code [4F−3, A]} for the video (spec §1.4), with short audio padded with
+     * wav2vec2 features {@code [4F−3, A]} for the video (docs/model.md#audio-input), with short audio padded with
      * silence so the lips stay in sync (the reference stretches it instead; README).
      */
     private float[] audioFeatures(int latentFrames) {

@@ -39,7 +39,7 @@ public final class ImageFiles {
      * Reads an image as RGB in [0, 1]: the 8-bit values Pillow's {@code convert("RGB")} gives
      * (see {@link PilRgb}), divided by 255 ({@code ToTensor}). With {@code applyExif}, the EXIF
      * orientation is applied as {@code ImageOps.exif_transpose} does; the reference does not
-     * apply it (spec §1.3), so parity runs pass false. The size is read from the header first and
+     * apply it (docs/model.md#reference-image), so parity runs pass false. The size is read from the header first and
      * a picture over {@link #MAX_PIXELS} is refused before it is decoded.
      */
     public static RgbImage read(Path path, boolean applyExif) {
