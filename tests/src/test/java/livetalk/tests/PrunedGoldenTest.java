@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code verify} on pruned copies of {@code tests/golden} (DESIGN.md §4): a set without debug
+ * {@code verify} on pruned copies of {@code tests/golden} (docs/numerics.md#verify): a set without debug
  * intermediates or stage inputs compares everything still there, derives what it can, and reports
  * the rest {@code SKIPPED <reason>}; nothing missing is a FAIL, and nothing missing is an OK.
  */

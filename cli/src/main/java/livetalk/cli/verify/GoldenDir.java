@@ -75,7 +75,7 @@ public final class GoldenDir implements AutoCloseable {
     }
 
     /**
-     * A golden set may omit debug intermediates, stage inputs or whole files (DESIGN.md §4): what
+     * A golden set may omit debug intermediates, stage inputs or whole files (docs/numerics.md#verify): what
      * needs them is reported {@code SKIPPED} with this message as the reason, never {@code FAIL}.
      */
     public static final class Missing extends RuntimeException {
