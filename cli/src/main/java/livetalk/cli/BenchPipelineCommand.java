@@ -3,109 +3,119 @@ package livetalk.cli;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Map;
+import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import livetalk.io.Checkpoint;
+import livetalk.io.Json;
 import livetalk.kernels.Backend;
+import livetalk.kernels.cuda.CudaBackend;
 import livetalk.model.dit.CausalDit;
 import livetalk.model.dit.DitConfig;
-import livetalk.model.dit.TextCache;
 import livetalk.model.vae.WanVae;
 import livetalk.sampler.CausalInference;
 import livetalk.sampler.FlowMatchSchedule;
 import livetalk.sampler.SeededNoise;
 import livetalk.sampler.StreamingPipeline;
+import livetalk.tensor.DType;
 import livetalk.testkit.VaeWeights;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * The whole generation loop at full size on random weights, as {@code generate} runs it
- * (docs/architecture.md#data-path): per block 4 denoising DiT forwards and the clean pass, then the
- * VAE decode of its 3 latent frames (12 video frames, on a second thread while the next block is
- * denoised). The conditioning (reference latent, audio, text) is random: the encoders run once per
- * video and are timed by {@code bench-encoders} and {@code bench-vae}. Prints each block's time,
- * the first-frame latency, peak RSS and the load average, for the README's table.
+ * {@code livetalk bench-pipeline}: the whole streaming path after the encoders (reference
+ * encode, audio projection, the block loop, streaming VAE decode overlapped with the next block)
+ * at full size, on a DiT checkpoint (e.g. from {@code make-random-dit}), random official-size VAE
+ * weights and random conditioning. Reports the first-frame latency, the sustained frame rate
+ * (blocks after the first), each block's time (5 DiT forwards and the decode of 12 frames; the
+ * window fills after block 4, so steady state needs 6 or more blocks), peak RSS and the load
+ * average (on a shared machine the timings say little without it).
  */
 @Command(name = "bench-pipeline", mixinStandardHelpOptions = true,
-        description = "Time the generation loop (DiT blocks + streaming VAE decode) at full size on random weights.")
+        description = "Time the whole streaming pipeline at 512x512 (frames/s, first-frame latency, memory).")
 final class BenchPipelineCommand implements Callable<Integer> {
-    @Option(names = "--dit", required = true, paramLabel = "FILE", description = "DiT checkpoint, e.g. from make-random-dit")
+    @Option(names = "--dit", required = true, paramLabel = "FILE", description = "DiT checkpoint (e.g. from make-random-dit)")
     Path dit;
 
     @Mixin
     BackendOptions backendOptions;
 
-    @Option(names = "--blocks", defaultValue = "2", description = "blocks of 3 latent frames to generate (default: ${DEFAULT-VALUE}); "
-            + "the window fills after block 4, so steady state needs 6 or more")
+    @Option(names = "--blocks", defaultValue = "8", description = "blocks to generate, 12 frames each (default: ${DEFAULT-VALUE})")
     int blocks;
 
-    @Option(names = "--layers", paramLabel = "N", description = "run only the first N DiT layers (a quick check; not the full model)")
-    Integer layers;
+    @Option(names = "--profile", description = "with --device cuda: GPU time per kernel over the last run (events around every launch)")
+    boolean profile;
 
-    @Option(names = "--latent", defaultValue = "64x64", paramLabel = "HxW", description = "latent size (default: ${DEFAULT-VALUE} = 512×512 video)")
-    String latent;
+    @Option(names = "--size", defaultValue = "512", description = "video height and width (default: ${DEFAULT-VALUE})")
+    int size;
 
     @Option(names = "--kv", defaultValue = "bf16", description = "KV cache dtype: bf16 (the default everywhere) or f32")
     String kv;
 
     @Override
     public Integer call() throws Exception {
-        String[] hw = latent.toLowerCase().split("x");
-        if (hw.length != 2) throw new InputException("--latent must look like 64x64, not '" + latent + "'");
-        int h = Integer.parseInt(hw[0]), w = Integer.parseInt(hw[1]);
-        if (blocks < 1) throw new InputException("--blocks must be at least 1");
-        livetalk.tensor.DType kvDtype = switch (kv.toLowerCase()) {
-            case "bf16" -> livetalk.tensor.DType.BF16;
-            case "f32" -> livetalk.tensor.DType.F32;
+        if (blocks < 2) throw new InputException("--blocks must be at least 2 (the sustained rate is measured after the first), got " + blocks);
+        if (size < 16 || size % 16 != 0) throw new InputException("--size must be a positive multiple of 16, got " + size);
+        DType kvDtype = switch (kv.toLowerCase(Locale.ROOT)) {
+            case "bf16" -> DType.BF16;
+            case "f32" -> DType.F32;
             default -> throw new InputException("--kv must be bf16 or f32, not '" + kv + "'");
         };
-        System.out.printf("%s, %d CPUs, max heap %d MiB, load average %s%n", LocalDate.now(), Runtime.getRuntime().availableProcessors(),
-                Runtime.getRuntime().maxMemory() >> 20, loadAverage());
-        long t0 = System.nanoTime();
         try (Checkpoint ck = Checkpoint.open(dit);
              Checkpoint vck = VaeWeights.checkpoint(VaeWeights.generate(VaeWeights.official(), 1));
              Backend be = backendOptions.create()) {
-            DitConfig full = DitConfig.infer(ck, null);
-            DitConfig cfg = layers == null ? full : new DitConfig(full.dim(), full.ffnDim(), Math.min(layers, full.numLayers()), full.numHeads(),
-                    full.inDim(), full.outDim(), full.patchT(), full.patchH(), full.patchW(), full.textDim(), full.freqDim(),
-                    full.audioInputDim(), full.audioPack(), full.audioHidden(), full.numAudioProjs(), full.eps(), full.ropeTheta());
-            CausalDit model = new CausalDit(be, ck, cfg);
+            long t0 = System.nanoTime();
+            Path json = dit.resolveSibling("config.json");   // heads, eps, theta beside the checkpoint, as in the official layout
+            @SuppressWarnings("unchecked")
+            Map<String, Object> cfgJson = Files.isRegularFile(json) ? (Map<String, Object>) Json.parse(Files.readString(json)) : null;
+            CausalDit model = new CausalDit(be, ck, DitConfig.infer(ck, cfgJson));
             WanVae vae = WanVae.load(vck, be);
-            System.out.printf("DiT %s (%d of %d layers), random official-size VAE, backend %s, KV cache %s (load %.1f s)%n",
-                    dit.getFileName(), cfg.numLayers(), full.numLayers(), be.name(), kvDtype, secs(t0));
+            DitConfig cfg = model.config();
+            System.out.printf(Locale.ROOT, "bench-pipeline: %s, %dx%d, %d blocks, KV cache %s, weights loaded in %.1f s; %s, load average %s%n",
+                    be.name(), size, size, blocks, kvDtype, secs(t0), LocalDate.now(), loadAverage());
 
             SplittableRandom rnd = new SplittableRandom(3);
             CausalInference.Settings settings = CausalInference.Settings.official().withKvDtype(kvDtype);
-            int latentFrames = blocks * settings.framesPerBlock(), textLen = 512;
-            TextCache text = model.encodeText(random(rnd, textLen * cfg.textDim()), textLen);
-            float[] refLatent = random(rnd, cfg.outDim() * h * w);
-            float[] audio = random(rnd, cfg.numAudioProjs() * latentFrames * cfg.dim());
-            StreamingPipeline.Conditioning c = new StreamingPipeline.Conditioning(refLatent, h, w, audio, latentFrames, text);
-            StreamingPipeline pipe = new StreamingPipeline(model, vae, settings, FlowMatchSchedule.official().embeddingTimesteps(true), true);
-            int pixelFrames = 1 + vae.config().temporalFactor() * (latentFrames - 1);
-            List<Double> doneAt = new ArrayList<>();
-            long start = System.nanoTime();
-            StreamingPipeline.Result r = pipe.run(c, pixelFrames, new SeededNoise(1), new SeededNoise(2), (frames, n, first) -> { },
+            float[] steps = FlowMatchSchedule.official().embeddingTimesteps(true);
+            StreamingPipeline pipe = new StreamingPipeline(model, vae, settings, steps, true);
+            int latentFrames = blocks * settings.framesPerBlock(), audioFrames = pipe.audioFramesFor(latentFrames);
+            t0 = System.nanoTime();
+            var text = model.encodeText(random(rnd, 512 * cfg.textDim(), 0.1), 512);
+            var cond = pipe.condition(random(rnd, 3 * size * size, 1), size, size, random(rnd, audioFrames * cfg.audioInputDim(), 1),
+                    audioFrames, text);
+            System.out.printf(Locale.ROOT, "conditioning (text K/V, reference encode, audio projection): %.3f s%n", secs(t0));
+            int pixelFrames = 1 + 4 * (latentFrames - 1);
+            long[] blockDoneAt = new long[blocks + 1];
+            int[] framesAt = new int[blocks + 1];
+            if (profile && be instanceof CudaBackend cuda) cuda.startProfile();
+            long runStart = System.nanoTime();
+            StreamingPipeline.Result r = pipe.run(cond, pixelFrames, new SeededNoise(1), new SeededNoise(2), (f, n, first) -> { },
                     (done, total, frames) -> {
-                        double t = secs(start);
-                        double prev = doneAt.isEmpty() ? 0 : doneAt.get(doneAt.size() - 1);
-                        doneAt.add(t);
-                        System.out.printf("block %d/%d: %d frames out at %.1f s (%.1f s after the previous block), load average %s%n",
-                                done, total, frames, t, t - prev, loadAverage());
+                        blockDoneAt[done] = System.nanoTime();
+                        framesAt[done] = frames;
+                        long prev = done == 1 ? runStart : blockDoneAt[done - 1];
+                        System.out.printf(Locale.ROOT, "block %d/%d: %d frames out after %.1f s (%.1f s for this block), load average %s%n",
+                                done, total, frames, (blockDoneAt[done] - runStart) / 1e9, (blockDoneAt[done] - prev) / 1e9, loadAverage());
                     }, () -> false);
-            System.out.printf("first frame after %.1f s; %d frames in %.1f s (%.2f frames/s); peak RSS %s; load average %s%n",
-                    r.firstFrameSeconds(), r.pixelFrames(), r.seconds(), r.framesPerSecond(), peakRss(), loadAverage());
+            double sustained = (framesAt[blocks] - framesAt[1]) / ((blockDoneAt[blocks] - blockDoneAt[1]) / 1e9);
+            System.out.printf(Locale.ROOT, "first frame after %.3f s; %d frames in %.3f s = %.1f frames/s overall; sustained after block 1: %.1f frames/s "
+                    + "(%.1f ms per 12-frame block)%n", r.firstFrameSeconds(), r.pixelFrames(), r.seconds(), r.framesPerSecond(), sustained,
+                    (blockDoneAt[blocks] - blockDoneAt[1]) / 1e6 / (blocks - 1));
+            if (profile && be instanceof CudaBackend cuda) System.out.print(cuda.profileReport());
+            if (be instanceof CudaBackend cuda) {
+                System.out.printf(Locale.ROOT, "GPU memory held by buffers and weights: %.2f GiB%n", cuda.liveBytes() / (double) (1L << 30));
+            }
+            System.out.printf(Locale.ROOT, "java heap used: %d MiB; peak RSS %s; load average %s%n",
+                    (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) >> 20, peakRss(), loadAverage());
         }
         return 0;
     }
 
-    private static float[] random(SplittableRandom rnd, int n) {
+    private static float[] random(SplittableRandom rnd, int n, double scale) {
         float[] a = new float[n];
-        for (int i = 0; i < n; i++) a[i] = (float) (rnd.nextDouble() * 2 - 1);
+        for (int i = 0; i < n; i++) a[i] = (float) ((rnd.nextDouble() * 2 - 1) * scale);
         return a;
     }
 
@@ -113,7 +123,8 @@ final class BenchPipelineCommand implements Callable<Integer> {
         return (System.nanoTime() - t0) / 1e9;
     }
 
-    static String loadAverage() {
+    /** The 1, 5 and 15 minute load averages, or "n/a" where /proc is missing. */
+    private static String loadAverage() {
         try {
             String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
             return f[0] + " " + f[1] + " " + f[2];
@@ -122,6 +133,7 @@ final class BenchPipelineCommand implements Callable<Integer> {
         }
     }
 
+    /** The process's peak resident set (VmHWM), or "n/a" off Linux. */
     private static String peakRss() {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {

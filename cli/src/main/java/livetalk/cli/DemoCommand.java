@@ -52,7 +52,7 @@ final class DemoCommand implements Callable<Integer> {
                 (System.nanoTime() - t0) / 1e9);
         ModelLayout layout = ModelLayout.resolve(models, null, null, null, null, null);
         Generation.Options o = new Generation.Options(face, speech, "a person talking to the camera with a calm smile", out, null,
-                layout, seconds, 42, 9, 15, false, size, cache);
+                layout, seconds, 42, 9, 15, false, size, cache, false);
         try (Backend backend = backendOptions.create()) {
             new Generation(o, backend, System.err).run();
         }

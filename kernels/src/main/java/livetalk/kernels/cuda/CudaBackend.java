@@ -23,23 +23,58 @@ import livetalk.tensor.Tensor;
  */
 public final class CudaBackend implements Backend {
     private static final int BLOCK = 256;
-    private static final int GEMM_TILE = 128, GEMM_THREADS = 256, GEMM_SMEM = 3 * (128 + 128) * 40 * 2;
-    private static final int FA_QUERIES = 64, FA_THREADS = 128;
+    private static final int GEMM_TILE = 128, GEMM_THREADS = 256;
     private static final float LOG2E = 1.4426950408889634f;
+    /** The two-product attention computes at most this many scores at once (256 MiB of float32). */
+    private static final long SCORES_MAX = 64L << 20;
     /** im2col chunks are limited to this many bf16 elements (256 MiB). */
     private static final long IM2COL_MAX = 128L << 20;
 
     private final CudaContext ctx;
     private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
+    /** The GEMM's k step (32 or 64) and the flash kernels' warps per block (4 or 8): see {@link #useVariants}. */
+    private volatile int gemmK = 64, flashWarps = 8;
+    /** How conv3d forms its patches: see {@link ConvLayout}. */
+    private volatile ConvLayout convLayout = ConvLayout.IMPLICIT;
+
+    /** conv3d's ways of forming its GEMM (all compute the same function; tests cover each). */
+    public enum ConvLayout {
+        /** im2col_bf16 writes [pixels, K], the TN GEMM reads it. */
+        PIXEL_MAJOR,
+        /** im2col_kn_bf16 writes [K, pixels] (coalesced), gemm_bf16_nn_k64 reads it transposed. */
+        K_MAJOR,
+        /**
+         * No patch matrix: pad_frames_bf16 makes a zero-padded bf16 copy of the clip and
+         * conv_implicit_k64 gathers each tap from it inside the GEMM (stride-1 convolutions;
+         * others use K_MAJOR).
+         */
+        IMPLICIT
+    }
 
     /** The first CUDA device. */
     public CudaBackend() {
         String why = CudaDriver.unavailableReason();
         if (why != null) throw new KernelException(why);
         ctx = new CudaContext(0);
-        ctx.allowSharedMemory("gemm_bf16_tn", GEMM_SMEM);
-        ctx.allowSharedMemory("flash_attn_d128", flashSmem(128));
-        ctx.allowSharedMemory("flash_attn_d64", flashSmem(64));
+        ctx.allowSharedMemory("gemm_bf16_tn", gemmSmem(32));
+        ctx.allowSharedMemory("gemm_bf16_tn_k64", gemmSmem(64));
+        ctx.allowSharedMemory("gemm_bf16_nn_k64", GEMM_NN_SMEM);
+        ctx.allowSharedMemory("conv_implicit_k64", GEMM_NN_SMEM);
+        for (String suffix : new String[]{"", "_w8"}) {
+            ctx.allowSharedMemory("flash_attn_d128" + suffix, flashSmem(128));
+            ctx.allowSharedMemory("flash_attn_d64" + suffix, flashSmem(64));
+        }
+    }
+
+    /**
+     * Chooses kernel variants (all compute the same function; tests cover each, bench-gpu times
+     * each): the GEMM's k step, 32 or 64, and the flash attention's warps per block, 4 or 8.
+     */
+    public void useVariants(int gemmK, int flashWarps) {
+        if (gemmK != 32 && gemmK != 64) throw new KernelException("GEMM k step " + gemmK + " (32 or 64)");
+        if (flashWarps != 4 && flashWarps != 8) throw new KernelException("flash attention warps " + flashWarps + " (4 or 8)");
+        this.gemmK = gemmK;
+        this.flashWarps = flashWarps;
     }
 
     /** Null when a CUDA device can be used, else why not; never throws. */
@@ -71,6 +106,21 @@ public final class CudaBackend implements Backend {
     public void synchronize() {
         ctx.makeCurrent();
         CudaDriver.synchronize();
+    }
+
+    /** Starts timing every kernel launch on the GPU (until {@link #profileReport()}). */
+    public void startProfile() {
+        ctx.profile = new KernelProfile();
+    }
+
+    /** GPU milliseconds per kernel since {@link #startProfile()}, one line each, most first; stops profiling. */
+    public String profileReport() {
+        KernelProfile p = ctx.profile;
+        ctx.profile = null;
+        if (p == null) return "(no profile was started)\n";
+        ctx.makeCurrent();
+        CudaDriver.synchronize();
+        return p.report();
     }
 
     /** A GPU timer: {@code record()} before and after, then {@link Timer#elapsedMs}. */
@@ -107,8 +157,22 @@ public final class CudaBackend implements Backend {
         return (n + 7) & ~7;
     }
 
+    /** Two stages of a 64-key K and V tile, rows padded by 8 bf16 (attention.cu). */
     private static int flashSmem(int headDim) {
         return 2 * 2 * 64 * (headDim + 8) * 2;
+    }
+
+    /** Three stages of a 128×64 A tile and a 64×128 B tile, rows padded by 8 bf16 (gemm.cu, B stored [K, N]). */
+    private static final int GEMM_NN_SMEM = 3 * (128 * 72 + 64 * 136) * 2;
+
+    /** Chooses how conv3d forms its GEMM. */
+    public void useConvLayout(ConvLayout layout) {
+        this.convLayout = layout;
+    }
+
+    /** Three stages of a 128-row A and B tile, rows of k + 8 bf16 (gemm.cu). */
+    private static int gemmSmem(int k) {
+        return 3 * (128 + 128) * (k + 8) * 2;
     }
 
     // ------------------------------------------------------------------ memory
@@ -266,7 +330,9 @@ public final class CudaBackend implements Backend {
 
     /** C[M, N] = A[M, K]·B[N, K]ᵀ (+ bias per column when biasMode is 1, per row when 2). */
     private void gemm(long a, int lda, long b, int ldb, long c, long ldc, long bias, int biasMode, boolean gelu, int m, int n, int k) {
-        ctx.launch("gemm_bf16_tn", (n + GEMM_TILE - 1) / GEMM_TILE, (m + GEMM_TILE - 1) / GEMM_TILE, 1, GEMM_THREADS, GEMM_SMEM,
+        int k64 = gemmK;
+        ctx.launch(k64 == 64 ? "gemm_bf16_tn_k64" : "gemm_bf16_tn", (n + GEMM_TILE - 1) / GEMM_TILE, (m + GEMM_TILE - 1) / GEMM_TILE, 1,
+                GEMM_THREADS, gemmSmem(k64),
                 ctx.args().ptr(a).i32(lda).ptr(b).i32(ldb).ptr(c).i64(ldc).ptr(bias).i32(biasMode).i32(gelu ? 1 : 0)
                         .i32(m).i32(n).i32(k));
     }
@@ -295,14 +361,19 @@ public final class CudaBackend implements Backend {
         requireSize("attention out", (long) nq * width, ob.len);
         if (bias != null) requireSize("attention bias", (long) heads * nq * nk, buf(bias).len);
         if (nq == 0) return;
-        if (bias == null && (headDim == 64 || headDim == 128)) {
+        if (flashPath(headDim, bias)) {
             long qs = toBf16Rows(qb, width, nq, width, width, 0);
             // A bf16 KV cache is already in the flash kernel's operand format: its rows go in as they are.
             long ks = bf16Kv ? kb.ptr() : toBf16Rows(kb, width, nk, width, width, 1);
             long vs = bf16Kv ? vb.ptr() : toBf16Rows(vb, width, nk, width, width, 2);
-            String kernel = headDim == 128 ? "flash_attn_d128" : "flash_attn_d64";
-            ctx.launch(kernel, (nq + FA_QUERIES - 1) / FA_QUERIES, heads, 1, FA_THREADS, flashSmem(headDim),
+            int warps = flashWarps, queries = 16 * warps;
+            String kernel = (headDim == 128 ? "flash_attn_d128" : "flash_attn_d64") + (warps == 8 ? "_w8" : "");
+            ctx.launch(kernel, (nq + queries - 1) / queries, heads, 1, 32 * warps, flashSmem(headDim),
                     ctx.args().ptr(qs).ptr(ks).ptr(vs).ptr(ob.ptr()).i32(width).i64(width).i32(nq).i32(nk).f32(scale * LOG2E));
+            return;
+        }
+        if (tensorCoreAttention(headDim, bias)) {
+            attentionByProducts(qb, kb, vb, ob, nq, nk, heads, headDim, scale, bf16Kv);
             return;
         }
         if (headDim > 512) throw new KernelException("attention head size " + headDim + " (the CUDA kernels take at most 512)");
@@ -311,6 +382,48 @@ public final class CudaBackend implements Backend {
         ctx.launch("attention_generic", nq, heads, 1, 128, headDim * Float.BYTES,
                 ctx.args().ptr(qb.ptr()).ptr(kp).ptr(vp).ptr(ob.ptr()).i32(nq).i32(nk).i32(heads).i32(headDim)
                         .f32(scale).ptr(bias == null ? 0 : buf(bias).ptr()));
+    }
+
+    /** Whether attention takes the flash kernels (bf16 q, k, v and P, scores kept in registers). */
+    static boolean flashPath(int headDim, Buf bias) {
+        return bias == null && (headDim == 64 || headDim == 128);
+    }
+
+    /**
+     * Whether attention runs on the tensor cores at all (bf16 q, k, v and P): the flash kernels, or
+     * for other head sizes (the VAE's single 384-wide head) two GEMMs around a row softmax. Only a
+     * bias (umT5's relative positions, masks) or a head size that is not a multiple of 8 keeps the
+     * float32 kernel.
+     */
+    static boolean tensorCoreAttention(int headDim, Buf bias) {
+        return bias == null && headDim % 8 == 0;
+    }
+
+    /**
+     * Attention as S = Q·Kᵀ (float32, a scratch block of query rows at a time), P = softmax(scale·S)
+     * rounded to bf16, O = P·V: for head sizes the flash kernels do not hold in registers.
+     */
+    private void attentionByProducts(CudaBuf qb, CudaBuf kb, CudaBuf vb, CudaBuf ob, int nq, int nk, int heads, int hd, float scale,
+                                     boolean bf16Kv) {
+        int width = heads * hd, ldp = pad8(nk);
+        long qs = toBf16Rows(qb, width, nq, width, width, 0);
+        long ks = bf16Kv ? kb.ptr() : toBf16Rows(kb, width, nk, width, width, 1);
+        long vs = bf16Kv ? vb.ptr() : toBf16Rows(vb, width, nk, width, width, 2);
+        int rows = (int) Math.max(1, Math.min(nq, SCORES_MAX / Math.max(ldp, 1)));
+        long sBuf = scratch.get().region(4, (long) rows * Math.max(ldp, 1) * Float.BYTES);
+        long pBuf = scratch.get().region(5, (long) rows * Math.max(ldp, 1) * 2);
+        for (int h = 0; h < heads; h++) {
+            for (int r0 = 0; r0 < nq; r0 += rows) {
+                int n = Math.min(rows, nq - r0);
+                gemm(qs + ((long) r0 * width + (long) h * hd) * 2, width, ks + (long) h * hd * 2, width, sBuf, ldp, 0, 0, false, n, nk, hd);
+                ctx.launch("softmax_rows_bf16", n, 1, 1, BLOCK, 0,
+                        ctx.args().ptr(sBuf).i64(ldp).i32(nk).f32(scale).ptr(pBuf).i32(ldp));
+                ctx.launch("gemm_bf16_nn_k64", (hd + GEMM_TILE - 1) / GEMM_TILE, (n + GEMM_TILE - 1) / GEMM_TILE, 1, GEMM_THREADS, GEMM_NN_SMEM,
+                        ctx.args().ptr(pBuf).i32(ldp).ptr(vs + (long) h * hd * 2).i32(width)
+                                .ptr(ob.ptr() + ((long) r0 * width + (long) h * hd) * Float.BYTES).i64(width).ptr(0).i32(0).i32(0)
+                                .i32(n).i32(hd).i32(ldp).i32(nk));
+            }
+        }
     }
 
     /** A bf16 buffer widened to float32 in this thread's scratch region {@code slot}; returns its address. */
@@ -459,6 +572,15 @@ public final class CudaBackend implements Backend {
         long chunk = Math.max(1, Math.min(pixels, IM2COL_MAX / ld));
         long wPtr = cw.bf16Ptr(), bPtr = cb == null ? 0 : cb.f32Ptr();
         long histPtr = hb == null ? xb.ptr() : hb.ptr();
+        ConvLayout layout = convLayout;
+        if (layout == ConvLayout.IMPLICIT && s.st() == 1 && s.sh() == 1 && s.sw() == 1) {
+            conv3dImplicit(histPtr, histFrames, xb, frames, h, w, ob, s, tOut, kdim, ld, wPtr, bPtr);
+            return;
+        }
+        if (layout != ConvLayout.PIXEL_MAJOR) {
+            conv3dKn(histPtr, histFrames, xb, h, w, ob, s, tOut, wOut, pixels, kdim, ld, wPtr, bPtr);
+            return;
+        }
         for (int t = 0; t < tOut; t++) {
             for (long p0 = 0; p0 < pixels; p0 += chunk) {
                 int np = (int) Math.min(chunk, pixels - p0);
@@ -471,6 +593,55 @@ public final class CudaBackend implements Backend {
                                 .ptr(col).i32(ld));
                 long c = ob.ptr() + ((long) t * s.cout() * pixels + p0) * Float.BYTES;
                 gemm(wPtr, ld, col, ld, c, pixels, bPtr, bPtr == 0 ? 0 : 2, false, s.cout(), np, ld);
+            }
+        }
+    }
+
+    /**
+     * A stride-1 conv3d without a patch matrix: one bf16 copy of the clip, zero-padded in space and
+     * time, from which the GEMM gathers every tap as a constant offset (its output rows run at the
+     * padded width and the junk columns are dropped as they are stored).
+     */
+    private void conv3dImplicit(long histPtr, int histFrames, CudaBuf xb, int frames, int h, int w, CudaBuf ob, Conv3dSpec s,
+                                int tOut, int kdim, int ld, long wPtr, long bPtr) {
+        int hp = h + s.padTop() + s.padBottom(), wp = w + s.padLeft() + s.padRight();
+        int hOut = s.outH(h), wOut = s.outW(w);
+        long planeL = (long) hp * wp + s.kw();
+        int seqFrames = s.padFront() + histFrames + frames;
+        long nAll = seqFrames * s.cin() * planeL, nOut = (long) hOut * wp;
+        if (planeL > Integer.MAX_VALUE || nOut > Integer.MAX_VALUE || tOut > 65535) {
+            throw new KernelException("conv3d of " + h + "x" + w + " frames is too large for the implicit GEMM");
+        }
+        int plane = (int) planeL;
+        long xp = scratch.get().region(3, nAll * 2);
+        ctx.launch("pad_frames_bf16", ctx.gridFor(nAll, BLOCK), 1, 1, BLOCK, 0,
+                ctx.args().ptr(histPtr).i32(histFrames).ptr(xb.ptr()).i32(s.cin()).i32(h).i32(w).i32(s.padFront()).i32(s.padTop())
+                        .i32(s.padLeft()).i32(hp).i32(wp).i32(plane).i32(seqFrames).ptr(xp));
+        int taps = s.kt() * s.kh() * s.kw();
+        ctx.launch("conv_implicit_k64", (int) ((nOut + GEMM_TILE - 1) / GEMM_TILE), (s.cout() + GEMM_TILE - 1) / GEMM_TILE, tOut,
+                GEMM_THREADS, GEMM_NN_SMEM,
+                ctx.args().ptr(wPtr).i32(ld).ptr(xp).i32(s.cin()).i32(taps).i32(s.kh() * s.kw()).i32(s.kw()).i32(wp).i32(plane).i32(wOut)
+                        .ptr(ob.ptr()).i64((long) hOut * wOut).ptr(bPtr).i32(bPtr == 0 ? 0 : 2).i32(s.cout()).i32((int) nOut).i32(ld).i32(kdim));
+    }
+
+    /** conv3d with the patches laid out [K, pixels]: coalesced gathers and writes, B read transposed by the GEMM. */
+    private void conv3dKn(long histPtr, int histFrames, CudaBuf xb, int h, int w, CudaBuf ob, Conv3dSpec s, int tOut, int wOut,
+                          long pixels, int kdim, int ld, long wPtr, long bPtr) {
+        long chunk = Math.max(8, Math.min(pad8((int) Math.min(pixels, Integer.MAX_VALUE - 8)), IM2COL_MAX / kdim / 8 * 8));
+        for (int t = 0; t < tOut; t++) {
+            for (long p0 = 0; p0 < pixels; p0 += chunk) {
+                int np = (int) Math.min(chunk, pixels - p0), ldn = pad8(np);
+                long col = scratch.get().region(3, (long) kdim * ldn * 2);
+                ctx.launch("im2col_kn_bf16", Math.min((ldn + BLOCK - 1) / BLOCK, 1024), kdim, 1, BLOCK, 0,
+                        ctx.args().ptr(histPtr).i32(histFrames).ptr(xb.ptr()).i32(s.cin()).i32(h).i32(w)
+                                .i32(s.kt()).i32(s.kh()).i32(s.kw()).i32(s.st()).i32(s.sh()).i32(s.sw())
+                                .i32(s.padFront()).i32(s.padTop()).i32(s.padLeft()).i32(t).i32(wOut).i32((int) p0).i32(np)
+                                .ptr(col).i32(ldn));
+                long c = ob.ptr() + ((long) t * s.cout() * pixels + p0) * Float.BYTES;
+                ctx.launch("gemm_bf16_nn_k64", (np + GEMM_TILE - 1) / GEMM_TILE, (s.cout() + GEMM_TILE - 1) / GEMM_TILE, 1,
+                        GEMM_THREADS, GEMM_NN_SMEM,
+                        ctx.args().ptr(wPtr).i32(ld).ptr(col).i32(ldn).ptr(c).i64(pixels).ptr(bPtr).i32(bPtr == 0 ? 0 : 2).i32(0)
+                                .i32(s.cout()).i32(np).i32(ld).i32(kdim));
             }
         }
     }
@@ -539,7 +710,7 @@ public final class CudaBackend implements Backend {
      * regions are freed stream-ordered, after the kernels already queued that read them.
      */
     private final class Scratch {
-        private final DeviceMemory[] regions = new DeviceMemory[4];
+        private final DeviceMemory[] regions = new DeviceMemory[6];   // 0-2 q, k, v; 3 im2col; 4-5 scores, P
 
         long region(int slot, long bytes) {
             DeviceMemory m = regions[slot];
