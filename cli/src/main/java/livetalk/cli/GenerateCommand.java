@@ -2,11 +2,12 @@ package livetalk.cli;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import livetalk.cli.generate.Generation;
-import livetalk.cli.generate.ModelLayout;
 import livetalk.kernels.Backend;
 import livetalk.kernels.Backends;
 import livetalk.kernels.cpu.Parallel;
+import livetalk.session.FileGeneration;
+import livetalk.session.ModelLayout;
+import livetalk.session.SamplingPlan;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -78,10 +79,7 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (windowFrames < 3 || sinkFrames < 0 || sinkFrames > windowFrames - 3) {
-            throw new InputException("--window-frames " + windowFrames + " / --sink-frames " + sinkFrames
-                    + ": the window must hold the sinks plus one 3-frame block");
-        }
+        SamplingPlan plan = new SamplingPlan(sinkFrames, windowFrames, exactTimesteps);
         if (size < 16 || size % 16 != 0) throw new InputException("--size " + size + ": expected a positive multiple of 16");
         if (threads != null) {
             if (threads < 1) throw new InputException("--threads " + threads + ": expected at least 1");
@@ -90,10 +88,9 @@ final class GenerateCommand implements Callable<Integer> {
         Path modelDir = models != null ? models : (dit == null ? Path.of("models") : null);
         ModelLayout layout = ModelLayout.resolve(modelDir, dit, vae, t5, tokenizer, wav2vec);
         Path cacheDir = cache != null ? cache : Launcher.home().resolve(".livetalk-cache");
-        Generation.Options o = new Generation.Options(image, audio, prompt, out, frames, layout, seconds, seed, sinkFrames, windowFrames,
-                exactTimesteps, size, cacheDir);
+        FileGeneration.Options o = new FileGeneration.Options(image, audio, prompt, out, frames, layout, seconds, seed, plan, size, cacheDir);
         try (Backend backend = Backends.create(device)) {
-            new Generation(o, backend, System.err).run();
+            new FileGeneration(o, backend, System.err).run();
         }
         return 0;
     }

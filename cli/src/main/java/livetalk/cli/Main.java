@@ -40,7 +40,7 @@ public final class Main implements Runnable {
     }
 
     static boolean isUserError(Throwable ex) {
-        return ex instanceof CheckpointException || ex instanceof MediaException || ex instanceof InputException || ex instanceof KernelException
+        return ex instanceof CheckpointException || ex instanceof MediaException || ex instanceof livetalk.session.InputException || ex instanceof KernelException
                 || ex instanceof TensorException;
     }
 }

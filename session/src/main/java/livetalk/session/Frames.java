@@ -1,4 +1,4 @@
-package livetalk.cli.generate;
+package livetalk.session;
 
 /** Decoded pixels to 8-bit frames, exactly as the reference writes them (spec §1.7, trap §10.15). */
 public final class Frames {
