@@ -51,6 +51,16 @@ final class VaeDecoder {
         return headConv.forward(s1, ws.get(Workspace.S2, headConv.outSize(s1)));
     }
 
+    /** Every module of the decoder that keeps streaming history. */
+    java.util.List<Streaming> streaming() {
+        java.util.List<Streaming> out = new java.util.ArrayList<>();
+        out.add(conv1);
+        middle.forEach(b -> b.streaming(out));
+        upsamples.forEach(b -> b.streaming(out));
+        out.add(headConv);
+        return out;
+    }
+
     void reset() {
         conv1.reset();
         headConv.reset();
