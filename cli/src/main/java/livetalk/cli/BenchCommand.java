@@ -49,13 +49,12 @@ final class BenchCommand implements Callable<Integer> {
         for (String o : only) {
             if (!ALL.contains(o)) throw new InputException("--only: unknown benchmark '" + o + "' (choose from " + String.join(",", ALL) + ")");
         }
-        Parallel.setThreads(threads);
+        Backend be = new CpuBackend(threads);   // sizes the kernel pool that the peak loop below uses too
         System.out.printf(Locale.ROOT, "bench: %d threads, %d-bit vectors (%d float lanes), %d timed runs per case after a warm-up%n",
                 threads, F.vectorBitSize(), F.length(), repeat);
         String load = loadAverage();
         if (load != null) System.out.println("load average at start (1, 5, 15 min): " + load + " (timings are only meaningful on an otherwise idle machine)");
         double peak = measurePeak();
-        Backend be = new CpuBackend();
         if (only.contains("linear")) {
             System.out.println("linear  out[M,N] = x[M,K]·W[N,K]^T           median ms   best ms  GFLOP/s (median)  of peak");
             int[][] shapes = {{3072, 1536, 1536}, {3072, 1536, 8960}, {3072, 8960, 1536}};

@@ -8,17 +8,17 @@ import java.util.concurrent.Callable;
 import livetalk.io.Checkpoint;
 import livetalk.io.Json;
 import livetalk.kernels.Backend;
-import livetalk.kernels.Backends;
 import livetalk.kernels.Buf;
 import livetalk.model.dit.CausalDit;
 import livetalk.model.dit.DitConfig;
 import livetalk.model.dit.KvCache;
 import livetalk.model.dit.TextCache;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * Times one DiT forward of one block against a full KV window (spec §9.2: 3072 tokens, 15-frame
+ * Times one DiT forward of one block against a full KV window (docs/model.md#flops: 3072 tokens, 15-frame
  * window, 16.7 TFLOP at full size). The cache is prefilled with random keys for the earlier
  * blocks, so the timed call attends to exactly what a steady-state call attends to.
  */
@@ -31,8 +31,8 @@ final class BenchDitCommand implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "JSON", description = "config for what shapes cannot tell (num_heads, eps, rope_theta)")
     Path config;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu, opencl or auto (default: ${DEFAULT-VALUE})")
-    String device;
+    @Mixin
+    BackendOptions backendOptions;
 
     @Option(names = "--latent", defaultValue = "64x64", paramLabel = "HxW", description = "latent size (default: ${DEFAULT-VALUE} = 512×512 video)")
     String latent;
@@ -63,7 +63,7 @@ final class BenchDitCommand implements Callable<Integer> {
         int h = Integer.parseInt(hw[0]), w = Integer.parseInt(hw[1]);
         Map<String, Object> cfgJson = null;
         if (config != null) cfgJson = (Map<String, Object>) Json.parse(Files.readString(config));
-        try (Checkpoint ck = Checkpoint.open(weights); Backend be = Backends.create(device)) {
+        try (Checkpoint ck = Checkpoint.open(weights); Backend be = backendOptions.create()) {
             DitConfig full = DitConfig.infer(ck, cfgJson);
             DitConfig cfg = layers == null ? full : new DitConfig(full.dim(), full.ffnDim(), Math.min(layers, full.numLayers()), full.numHeads(),
                     full.inDim(), full.outDim(), full.patchT(), full.patchH(), full.patchW(), full.textDim(), full.freqDim(),
@@ -112,7 +112,7 @@ final class BenchDitCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** FLOPs of one call (1 MAC = 2 FLOP, spec §9.2): linears, self/cross attention, patch embedding, head. */
+    /** FLOPs of one call (1 MAC = 2 FLOP, docs/model.md#flops): linears, self/cross attention, patch embedding, head. */
     static double flops(DitConfig c, long n, long lkv, long textLen, int perFrame) {
         double d = c.dim();
         double linear = n * (6 * d * d + 2 * d * c.ffnDim());          // q,k,v,o + cross q,o + FFN

@@ -4,8 +4,8 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import livetalk.cli.bench.EncoderBench;
 import livetalk.kernels.Backend;
-import livetalk.kernels.Backends;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -25,12 +25,12 @@ final class BenchEncodersCommand implements Callable<Integer> {
     @Option(names = "--weights", paramLabel = "FILE", description = "where the random checkpoint is written once and reused (default: the temp directory; umT5 takes 11.4 GB)")
     Path weights;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu, opencl or auto (default: ${DEFAULT-VALUE})")
-    String device;
+    @Mixin
+    BackendOptions backendOptions;
 
     @Override
     public Integer call() throws Exception {
-        try (Backend be = Backends.create(device)) {
+        try (Backend be = backendOptions.create()) {
             switch (model) {
                 case "umt5" -> EncoderBench.umt5(be, tokens, 24, weights);
                 case "wav2vec2" -> EncoderBench.wav2vec2(be, seconds, weights);

@@ -9,30 +9,30 @@ import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import livetalk.io.Checkpoint;
 import livetalk.kernels.Backend;
-import livetalk.kernels.Backends;
-import livetalk.model.vae.RandomVaeWeights;
 import livetalk.model.vae.StreamingDecoder;
 import livetalk.model.vae.VaeConfig;
 import livetalk.model.vae.WanVae;
+import livetalk.testkit.VaeWeights;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * Times the streaming VAE decoder on full-size latent frames (spec §9.3: 8.88 TFLOP per latent
+ * Times the streaming VAE decoder on full-size latent frames (docs/model.md#flops: 8.88 TFLOP per latent
  * frame after the first at 64×64 latents = 512×512 video). Without {@code --weights} it builds
  * the official dim-96 architecture with random weights in memory.
  */
 @Command(name = "bench-vae", mixinStandardHelpOptions = true,
-        description = "Time the streaming VAE decoder per latent frame (GFLOP/s against spec §9.3, peak memory).")
+        description = "Time the streaming VAE decoder per latent frame (GFLOP/s against docs/model.md#flops, peak memory).")
 final class BenchVaeCommand implements Callable<Integer> {
-    /** Spec §9.3: decoder FLOPs of one non-first latent frame at 64×64 latents (4 frames of 512×512). */
+    /** docs/model.md#flops: decoder FLOPs of one non-first latent frame at 64×64 latents (4 frames of 512×512). */
     static final double FLOP_PER_LATENT_512 = 8.88e12;
 
     @Option(names = "--weights", paramLabel = "FILE", description = "VAE checkpoint (Wan2.1_VAE.pth or safetensors); default: random official-size weights")
     Path weights;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu, opencl or auto (default: ${DEFAULT-VALUE})")
-    String device;
+    @Mixin
+    BackendOptions backendOptions;
 
     @Option(names = "--latent", defaultValue = "64x64", paramLabel = "HxW", description = "latent size (default: ${DEFAULT-VALUE} = 512×512 video)")
     String latent;
@@ -55,8 +55,8 @@ final class BenchVaeCommand implements Callable<Integer> {
         System.out.printf("max heap %d MiB, %d CPUs%n", Runtime.getRuntime().maxMemory() >> 20, Runtime.getRuntime().availableProcessors());
         long t0 = System.nanoTime();
         try (Checkpoint ck = weights != null ? Checkpoint.open(weights)
-                : RandomVaeWeights.checkpoint(RandomVaeWeights.generate(RandomVaeWeights.official(), 1));
-             Backend be = Backends.create(device)) {
+                : VaeWeights.checkpoint(VaeWeights.generate(VaeWeights.official(), 1));
+             Backend be = backendOptions.create()) {
             WanVae vae = WanVae.load(ck, be);
             VaeConfig cfg = vae.config();
             System.out.printf("VAE: %s, dim %d, z %d, backend %s (build %.1f s)%n", weights == null ? "random official-size weights" : weights,
@@ -74,7 +74,7 @@ final class BenchVaeCommand implements Callable<Integer> {
                 float[] px = dec.push(random(rnd, frame), 1);
                 double s = secs(t0), cpu = (cpuNanos() - c0) / 1e9;
                 // CPU seconds as well as wall time: on a shared machine the wall time says little.
-                System.out.printf("latent frame %d (%d frames): %.2f s, %.1f GFLOP/s (%.2f TFLOP per latent frame, spec §9.3); "
+                System.out.printf("latent frame %d (%d frames): %.2f s, %.1f GFLOP/s (%.2f TFLOP per latent frame, docs/model.md#flops); "
                                 + "process CPU %.1f s = %.1f GFLOP per CPU-second%n", i,
                         px.length / (3 * h * w * cfg.spatialFactor() * cfg.spatialFactor()), s, flop / s / 1e9, flop / 1e12, cpu,
                         cpu > 0 ? flop / cpu / 1e9 : Double.NaN);

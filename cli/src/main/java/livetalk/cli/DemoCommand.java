@@ -7,11 +7,11 @@ import java.util.concurrent.Callable;
 import livetalk.cli.demo.DemoAssets;
 import livetalk.cli.demo.DemoModels;
 import livetalk.kernels.Backend;
-import livetalk.kernels.Backends;
 import livetalk.session.FileGeneration;
 import livetalk.session.ModelLayout;
 import livetalk.session.SamplingPlan;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -33,8 +33,8 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--size", defaultValue = "512", paramLabel = "PX", description = "frame size, a multiple of 16 (default: ${DEFAULT-VALUE}, the real model's)")
     int size;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu, opencl or auto (default: ${DEFAULT-VALUE})")
-    String device;
+    @Mixin
+    BackendOptions backendOptions;
 
     @Override
     public Integer call() throws IOException {
@@ -54,7 +54,7 @@ final class DemoCommand implements Callable<Integer> {
         ModelLayout layout = ModelLayout.resolve(models, null, null, null, null, null);
         FileGeneration.Options o = new FileGeneration.Options(face, speech, DemoAssets.PROMPT, out, null,
                 layout, seconds, 42, SamplingPlan.official(), size, cache);
-        try (Backend backend = Backends.create(device)) {
+        try (Backend backend = backendOptions.create()) {
             new FileGeneration(o, backend, System.err).run();
         }
         System.err.printf("livetalk demo: done in %.1f s%n", (System.nanoTime() - t0) / 1e9);

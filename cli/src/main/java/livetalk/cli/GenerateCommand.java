@@ -3,12 +3,11 @@ package livetalk.cli;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import livetalk.kernels.Backend;
-import livetalk.kernels.Backends;
-import livetalk.kernels.cpu.Parallel;
 import livetalk.session.FileGeneration;
 import livetalk.session.ModelLayout;
 import livetalk.session.SamplingPlan;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code livetalk generate}: portrait + speech + prompt → a lip-synced 512×512, 16 fps video. */
@@ -52,11 +51,8 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42", description = "noise seed (default: ${DEFAULT-VALUE})")
     long seed;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu, opencl or auto (default: ${DEFAULT-VALUE})")
-    String device;
-
-    @Option(names = "--threads", paramLabel = "N", description = "CPU threads for the kernels (default: all cores)")
-    Integer threads;
+    @Mixin
+    BackendOptions backendOptions;
 
     @Option(names = "--sink-frames", defaultValue = "9", description = "identity-sink latent frames kept forever (default: ${DEFAULT-VALUE})")
     int sinkFrames;
@@ -70,7 +66,7 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--frames", paramLabel = "DIR", description = "also write every frame as PNG into DIR")
     Path frames;
 
-    /** Only for tiny test and demo models: the published model is trained for 512×512 (spec §1.1). */
+    /** Only for tiny test and demo models: the published model is trained for 512×512 (docs/model.md#constants). */
     @Option(names = "--size", hidden = true, defaultValue = "512", paramLabel = "PX")
     int size;
 
@@ -81,15 +77,11 @@ final class GenerateCommand implements Callable<Integer> {
     public Integer call() {
         SamplingPlan plan = new SamplingPlan(sinkFrames, windowFrames, exactTimesteps);
         if (size < 16 || size % 16 != 0) throw new InputException("--size " + size + ": expected a positive multiple of 16");
-        if (threads != null) {
-            if (threads < 1) throw new InputException("--threads " + threads + ": expected at least 1");
-            Parallel.setThreads(threads);
-        }
         Path modelDir = models != null ? models : (dit == null ? Path.of("models") : null);
         ModelLayout layout = ModelLayout.resolve(modelDir, dit, vae, t5, tokenizer, wav2vec);
         Path cacheDir = cache != null ? cache : Launcher.home().resolve(".livetalk-cache");
         FileGeneration.Options o = new FileGeneration.Options(image, audio, prompt, out, frames, layout, seconds, seed, plan, size, cacheDir);
-        try (Backend backend = Backends.create(device)) {
+        try (Backend backend = backendOptions.create()) {
             new FileGeneration(o, backend, System.err).run();
         }
         return 0;

@@ -2,19 +2,19 @@ package livetalk.cli;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import livetalk.io.SafetensorsStreamWriter;
 import livetalk.model.dit.DitConfig;
-import livetalk.model.dit.RandomDit;
 import livetalk.tensor.DType;
+import livetalk.tensor.Tensor;
+import livetalk.testkit.DitWeights;
+import livetalk.testkit.RandomWeights;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
  * Writes a full-size (1.3B) DiT checkpoint with seeded random weights in the official format
- * ({@code model.safetensors}: the 857 names and shapes of spec §2.2), streamed tensor by tensor.
+ * ({@code model.safetensors}: the 857 names and shapes of docs/model.md#dit-state-dict), streamed tensor by tensor.
  * For benchmarks and load tests: the video it would make is noise.
  */
 @Command(name = "make-random-dit", mixinStandardHelpOptions = true,
@@ -37,22 +37,14 @@ final class MakeRandomDitCommand implements Callable<Integer> {
             default -> throw new InputException("--dtype must be f32 or bf16, not '" + dtype + "'");
         };
         Files.createDirectories(out);
-        DitConfig cfg = RandomDit.official1_3B();
-        Map<String, long[]> shapes = RandomDit.shapes(cfg);
-        Map<String, SafetensorsStreamWriter.Entry> entries = new LinkedHashMap<>();
+        DitConfig cfg = DitWeights.official1_3B();
+        RandomWeights weights = DitWeights.random(cfg, seed, dt);
         long bytes = 0;
-        for (Map.Entry<String, long[]> e : shapes.entrySet()) {
-            entries.put(e.getKey(), new SafetensorsStreamWriter.Entry(dt, e.getValue()));
-            bytes += livetalk.tensor.Tensor.numel(e.getValue()) * dt.byteSize();
-        }
+        for (long[] shape : weights.shapes().values()) bytes += Tensor.numel(shape) * dt.byteSize();
         Path file = out.resolve("model.safetensors");
-        System.out.printf("writing %s: %d tensors, %.2f GB %s, seed %d%n", file, entries.size(), bytes / 1e9, dt, seed);
+        System.out.printf("writing %s: %d tensors, %.2f GB %s, seed %d%n", file, weights.shapes().size(), bytes / 1e9, dt, seed);
         long t0 = System.nanoTime();
-        int[] done = {0};
-        SafetensorsStreamWriter.write(file, entries, Map.of("format", "pt", "livetalk", "random weights, seed " + seed), name -> {
-            if (++done[0] % 100 == 0) System.out.printf("  %d/%d tensors%n", done[0], entries.size());
-            return RandomDit.tensor(name, shapes.get(name), seed, dt, cfg);
-        });
+        weights.write(file, Map.of("format", "pt", "livetalk", "random weights, seed " + seed));
         System.out.printf("done in %.1f s%n", (System.nanoTime() - t0) / 1e9);
         return 0;
     }

@@ -7,8 +7,6 @@ import java.util.concurrent.CountDownLatch;
 import livetalk.cli.demo.DemoAssets;
 import livetalk.cli.demo.DemoModels;
 import livetalk.kernels.Backend;
-import livetalk.kernels.Backends;
-import livetalk.kernels.cpu.Parallel;
 import livetalk.server.LiveServer;
 import livetalk.server.OpenAiSpeech;
 import livetalk.server.ServerOptions;
@@ -16,6 +14,7 @@ import livetalk.session.ModelLayout;
 import livetalk.session.ModelSet;
 import livetalk.session.SamplingPlan;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code livetalk serve}: a browser page where the avatar talks back, turn after turn (README "Serve"). */
@@ -37,11 +36,8 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--port", defaultValue = "8080", description = "port (default: ${DEFAULT-VALUE}; 0 picks a free one)")
     int port;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu, opencl or auto (default: ${DEFAULT-VALUE})")
-    String device;
-
-    @Option(names = "--threads", paramLabel = "N", description = "CPU threads for the kernels (default: all cores)")
-    Integer threads;
+    @Mixin
+    BackendOptions backendOptions;
 
     @Option(names = "--max-sessions", defaultValue = "4", paramLabel = "N", description = "sessions at once; more are refused (default: ${DEFAULT-VALUE})")
     int maxSessions;
@@ -91,10 +87,6 @@ final class ServeCommand implements Callable<Integer> {
         if (port < 0 || port > 65535) throw new InputException("--port " + port + ": expected 0..65535");
         int px = size != null ? size : demo ? DEMO_SIZE : 512;
         if (px < 16 || px % 16 != 0) throw new InputException("--size " + px + ": expected a positive multiple of 16");
-        if (threads != null) {
-            if (threads < 1) throw new InputException("--threads " + threads + ": expected at least 1");
-            Parallel.setThreads(threads);
-        }
         Path cacheDir = cache != null ? cache : Launcher.home().resolve(".livetalk-cache");
         Path dataDir = data != null ? data : cacheDir.resolve("serve");
         Path modelDir = demo ? DemoModels.ensure(cacheDir) : models;
@@ -110,7 +102,7 @@ final class ServeCommand implements Callable<Integer> {
                 : new OpenAiSpeech.Config(url, key, openAiModel, openAiTts, openAiVoice, openAiStt);
         ServerOptions opts = new ServerOptions(host, port, maxSessions, px, dataDir, portrait, prompt, listeningPrompt, openAi);
         if (demo) System.err.println("livetalk serve: demo models (RANDOM weights): the video shows noise, not a face");
-        try (Backend backend = Backends.create(device);
+        try (Backend backend = backendOptions.create();
              ModelSet set = ModelSet.load(layout, backend, cacheDir, System.err);
              LiveServer server = new LiveServer(set, SamplingPlan.official(), opts)) {
             set.textContext(prompt);                // encode both prompts now, so the first turn does not wait for umT5

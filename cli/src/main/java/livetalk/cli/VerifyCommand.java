@@ -15,12 +15,12 @@ import livetalk.cli.verify.GoldenDir;
 import livetalk.cli.verify.Report;
 import livetalk.io.CheckpointException;
 import livetalk.kernels.Backend;
-import livetalk.kernels.Backends;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * Runs every golden check against a directory in the golden format (DESIGN.md §4) and prints one
+ * Runs every golden check against a directory in the golden format (docs/numerics.md#verify) and prints one
  * line per compared tensor and a verdict; exits 1 if anything failed.
  */
 @Command(name = "verify", mixinStandardHelpOptions = true,
@@ -30,8 +30,8 @@ final class VerifyCommand implements Callable<Integer> {
     @Option(names = "--golden", paramLabel = "DIR", description = "golden directory (default: tests/golden of this checkout)")
     Path golden;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu, opencl or auto (default: ${DEFAULT-VALUE})")
-    String device;
+    @Mixin
+    BackendOptions backendOptions;
 
     @Option(names = "--only", paramLabel = "STEM", split = ",", description = "run only these checks (golden file stems)")
     List<String> only;
@@ -43,7 +43,7 @@ final class VerifyCommand implements Callable<Integer> {
             throw new InputException("golden directory " + dir + " does not exist (pass --golden DIR)");
         }
         Report report = new Report(System.out);
-        try (GoldenDir gd = new GoldenDir(dir); Backend backend = Backends.create(device)) {
+        try (GoldenDir gd = new GoldenDir(dir); Backend backend = backendOptions.create()) {
             // Every file in the directory is opened and validated, including weight files.
             Set<String> stems = new HashSet<>();
             for (Path f : safetensorsFiles(dir)) {

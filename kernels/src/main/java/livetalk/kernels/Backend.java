@@ -50,6 +50,15 @@ public interface Backend extends AutoCloseable {
     void linear(Buf x, Buf out, int rows, Weight w, Weight bias);
 
     /**
+     * {@link #linear} followed by GELU-tanh on the output: the first half of the DiT's FFN. A
+     * backend may fuse the two (the CUDA GEMM applies GELU in its epilogue).
+     */
+    default void linearGelu(Buf x, Buf out, int rows, Weight w, Weight bias) {
+        linear(x, out, rows, w, bias);
+        gelu(out, out, true);
+    }
+
+    /**
      * Multi-head scaled dot-product attention with a numerically stable (streaming) softmax.
      * q is {@code [nq, heads·headDim]}, k and v are {@code [nk, heads·headDim]}, head h at columns
      * {@code [h·headDim, (h+1)·headDim)}; out is {@code [nq, heads·headDim]}. {@code bias}, if not
@@ -105,7 +114,7 @@ public interface Backend extends AutoCloseable {
     // ================================================================== VAE: convolutions, channel norm, resampling
     // Activations here are frame-major: [T, C, H, W] (row-major, W fastest), so one frame is a
     // contiguous [C, H, W] block laid out like a PyTorch image, and a clip grows by appending
-    // frames. The Wan VAE (spec §5) is the user of this section.
+    // frames. The Wan VAE (docs/model.md#vae) is the user of this section.
 
     /**
      * Zero-padded 3-D convolution (cross-correlation, like PyTorch's Conv3d).
@@ -128,7 +137,7 @@ public interface Backend extends AutoCloseable {
     void conv3d(Buf hist, int histFrames, Buf x, int frames, int h, int w, Buf out, Conv3dSpec s, Weight weight, Weight bias);
 
     /**
-     * The Wan VAE's RMS norm over channels (spec §5.1), optionally followed by SiLU. x and out are
+     * The Wan VAE's RMS norm over channels (docs/model.md#vae-building-blocks), optionally followed by SiLU. x and out are
      * {@code [frames, channels, pixels]}; for each frame t and pixel p, with
      * {@code n = sqrt(Σ_c x[t,c,p]²)}: {@code y = x[t,c,p] / max(n, eps) · sqrt(channels) · gamma[c]},
      * and {@code out[t,c,p] = silu ? y·sigmoid(y) : y}. gamma has {@code channels} elements (any shape,
@@ -148,7 +157,7 @@ public interface Backend extends AutoCloseable {
 
     // ================================================================== end of the VAE section
 
-    // ------------------------------------------------------------------ DiT helpers (dit branch)
+    // ------------------------------------------------------------------ DiT helpers
 
     /**
      * {@code out[i] = bf16(x[i])}: each float32 rounded to the nearest bfloat16 value

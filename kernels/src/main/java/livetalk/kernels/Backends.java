@@ -1,6 +1,7 @@
 package livetalk.kernels;
 
 import livetalk.kernels.cpu.CpuBackend;
+import livetalk.kernels.cuda.CudaBackend;
 import livetalk.kernels.opencl.OpenClBackend;
 
 /** Creates a backend from its command-line name. */
@@ -8,14 +9,65 @@ public final class Backends {
     private Backends() {
     }
 
-    /** {@code cpu}, {@code opencl} or {@code auto} (a GPU when one is present, else the CPU). */
+    /**
+     * The device names {@link #create} accepts, as a sentence: the one list that option help and
+     * error messages quote, so a new backend is named in one place.
+     */
+    public static final String NAMES = "cpu, opencl, cuda or auto";
+
+    /**
+     * {@code cpu}, {@code opencl}, {@code cuda} or {@code auto}: CUDA when an NVIDIA GPU can be
+     * used, else an OpenCL GPU, else the CPU (saying on stderr why a GPU was passed over).
+     */
     public static Backend create(String device) {
+        return create(device, CpuBackend.allCores());
+    }
+
+    /**
+     * As {@link #create(String)}; a CPU backend runs its kernels on {@code cpuThreads} threads. A GPU
+     * backend runs its kernels on the device and has no use for the count.
+     */
+    public static Backend create(String device, int cpuThreads) {
         return switch (device) {
-            case "cpu" -> new CpuBackend();
-            case "auto" -> OpenClBackend.gpuPresent() ? new OpenClBackend() : new CpuBackend();
+            case "cpu" -> new CpuBackend(cpuThreads);
+            case "auto" -> auto(cpuThreads);
             case "opencl" -> openCl();
-            default -> throw new KernelException("unknown device '" + device + "' (expected cpu, opencl or auto)");
+            case "cuda" -> cuda();
+            default -> throw new KernelException("unknown device '" + device + "' (expected " + NAMES + ")");
         };
+    }
+
+    private static Backend auto(int cpuThreads) {
+        String why = CudaBackend.unavailableReason();
+        if (why == null) {
+            try {
+                return new CudaBackend();
+            } catch (KernelException e) {
+                why = e.getMessage();
+            }
+        }
+        boolean nvidiaDriver = !why.startsWith("no NVIDIA driver");
+        if (OpenClBackend.gpuPresent()) {
+            if (nvidiaDriver) System.err.println("livetalk: CUDA not used (" + why + "); using OpenCL");
+            return new OpenClBackend();
+        }
+        if (nvidiaDriver) System.err.println("livetalk: CUDA not used (" + why + "); using the CPU");
+        return new CpuBackend(cpuThreads);
+    }
+
+    /** Null when a CUDA device can be used, else why not (for test skip messages). */
+    public static String cudaUnavailableReason() {
+        return CudaBackend.unavailableReason();
+    }
+
+    private static Backend cuda() {
+        try {
+            return new CudaBackend();
+        } catch (KernelException e) {
+            throw new KernelException("--device cuda: " + e.getMessage(), e);
+        } catch (LinkageError e) {
+            throw new KernelException("--device cuda: the NVIDIA driver cannot be used: " + e.getMessage(), e);
+        }
     }
 
     /** True when an OpenCL platform with at least one device can be used (the native library loads). */

@@ -4,7 +4,7 @@ package livetalk.kernels;
  * The fixed hyper-parameters of one 3-D convolution (see {@link Backend#conv3d}): channels, kernel
  * {@code kt×kh×kw}, strides, and explicit zero padding. Time padding is front-only (causal convs
  * pad the past, never the future); spatial padding may be asymmetric, because the VAE's
- * downsampling pads only right and bottom (spec §5.1). A 2-D convolution is {@code kt = 1}.
+ * downsampling pads only right and bottom (docs/model.md#vae-building-blocks). A 2-D convolution is {@code kt = 1}.
  */
 public record Conv3dSpec(int cin, int cout, int kt, int kh, int kw, int st, int sh, int sw,
                          int padFront, int padTop, int padBottom, int padLeft, int padRight) {

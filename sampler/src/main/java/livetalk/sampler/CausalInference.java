@@ -6,19 +6,19 @@ import livetalk.model.dit.KvCache;
 import livetalk.model.dit.TextCache;
 
 /**
- * Block-wise autoregressive generation (spec §3.4, {@code CausalInferencePipeline.inference} of
+ * Block-wise autoregressive generation (docs/sampler.md#block-loop, {@code CausalInferencePipeline.inference} of
  * {@code scripts/inference_example.py}). Each block of {@code framesPerBlock} latent frames runs
  * the step list (4 DiT calls), then one clean pass at t = 0 that refreshes the KV cache with
  * the block's final latents. Blocks are generated one at a time ({@link #nextBlock}), so a
  * stream or a long session just keeps calling it; memory stays constant once the KV window is
- * full (the cache is a fixed-size ring with sinks, spec §3.5).
+ * full (the cache is a fixed-size ring with sinks, docs/sampler.md#kv-cache).
  *
  * <p>Layouts: latents {@code [F, C, h, w]}, audio conditioning {@code [nProj, F, D]}.
  */
 public final class CausalInference {
     /**
      * Block geometry and cache policy. Officially 3 frames per block, a 15-frame window, 9 sink
-     * frames (spec §4); {@code bf16Kv} rounds the cached K/V to bf16 (off by default).
+     * frames (docs/sampler.md#identity-sinks); {@code bf16Kv} rounds the cached K/V to bf16 (off by default).
      */
     public record Settings(int framesPerBlock, int localAttnFrames, int sinkFrames, boolean bf16Kv) {
         public Settings(int framesPerBlock, int localAttnFrames, int sinkFrames) {
@@ -114,11 +114,11 @@ public final class CausalInference {
         float[] x0 = null;
         for (int i = 0; i < stepTimesteps.length; i++) {
             float t = stepTimesteps[i];
-            if (startFrame == 0) System.arraycopy(refLatent, 0, x, 0, frame);   // frame 0 := reference, every step (§3.4)
+            if (startFrame == 0) System.arraycopy(refLatent, 0, x, 0, frame);   // frame 0 := reference, every step (docs/sampler.md#block-loop)
             float[] v = dit.forward(input(x, y, t, audio, startFrame), kv, text);
             double sigma = schedule.sigmaAt(t);
             x0 = new float[x.length];
-            for (int k = 0; k < x.length; k++) x0[k] = (float) ((double) x[k] - sigma * (double) v[k]);   // float64, spec §3.4
+            for (int k = 0; k < x.length; k++) x0[k] = (float) ((double) x[k] - sigma * (double) v[k]);   // float64, docs/sampler.md#block-loop
             if (listener != null) listener.onCall(block, i, t, x.clone(), v, x0.clone());
             if (i + 1 < stepTimesteps.length) {
                 float s = schedule.sigmaAt(stepTimesteps[i + 1]);
@@ -198,7 +198,7 @@ public final class CausalInference {
     /**
      * The image conditioning y for frames {@code [start, start+count)}, {@code [C + 1, count, h, w]}:
      * the reference latent on every frame plus a mask channel that is 0 on frame 0 and 1 on all
-     * others (spec §1.6, trap §10.6).
+     * others (docs/sampler.md#overview, docs/numerics.md#input-channels).
      */
     public float[] conditioning(long start, int count) {
         return conditioning(refLatent, channels, latentH, latentW, start, count);

@@ -3,7 +3,7 @@ package livetalk.sampler;
 import livetalk.tensor.Half;
 
 /**
- * The inference flow-matching schedule (spec §3.2–3.3): {@code FlowMatchScheduler(shift,
+ * The inference flow-matching schedule (docs/sampler.md#schedule, docs/sampler.md#timesteps): {@code FlowMatchScheduler(shift,
  * sigma_min=0, extra_one_step=True, num_inference_steps)} in float32. With shift 5 and 4 steps:
  * σ = [1, .9375, .83333, .625], t = 1000σ. The warped step list is these timesteps.
  *
@@ -47,7 +47,7 @@ public final class FlowMatchSchedule {
 
     /**
      * The step list the DiT's time embedding sees: rounded to bf16 as the official bf16 pipeline
-     * does (spec §3.3), or the exact float32 timesteps.
+     * does (docs/sampler.md#timesteps), or the exact float32 timesteps.
      */
     public float[] embeddingTimesteps(boolean bf16) {
         float[] t = timesteps.clone();

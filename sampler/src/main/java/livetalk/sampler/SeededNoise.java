@@ -5,7 +5,7 @@ import java.util.SplittableRandom;
 /**
  * Reproducible Gaussian noise: Box–Muller over a {@link SplittableRandom} seeded once, so the same
  * seed gives the same draws on every run and machine. (It does not reproduce PyTorch's CUDA
- * stream, which is unseeded in the reference anyway, spec §3.4.)
+ * stream, which is unseeded in the reference anyway, docs/sampler.md#block-loop.)
  */
 public final class SeededNoise implements NoiseSource {
     private final SplittableRandom rnd;

@@ -12,7 +12,7 @@ import livetalk.model.vae.StreamingDecoder;
 import livetalk.model.vae.WanVae;
 
 /**
- * The LiveTalk inference path after the encoders (spec §1.3–§1.6, §3.4, §5.4), streaming: each block
+ * The LiveTalk inference path after the encoders (docs/model.md#reference-image, docs/sampler.md#overview, docs/sampler.md#block-loop, docs/model.md#streaming-decode), streaming: each block
  * of latent frames is decoded and handed to the sink as soon as it is denoised, and (when
  * overlap is on) decoding block k runs on a second thread while block k+1 is denoised.
  *
@@ -50,7 +50,7 @@ public final class StreamingPipeline {
     private final boolean overlap;
 
     /**
-     * @param stepTimesteps the timesteps the DiT sees per step (bf16-rounded in the reference run, spec §3.3)
+     * @param stepTimesteps the timesteps the DiT sees per step (bf16-rounded in the reference run, docs/sampler.md#timesteps)
      * @param overlap       decode on a second thread while the next block is denoised
      */
     public StreamingPipeline(CausalDit dit, WanVae vae, CausalInference.Settings settings, float[] stepTimesteps, boolean overlap) {
@@ -61,7 +61,7 @@ public final class StreamingPipeline {
         this.overlap = overlap;
     }
 
-    /** Latent frames needed for {@code pixelFrames} output frames, rounded up to whole blocks (spec §1.2: T = 1 + 4(F−1)). */
+    /** Latent frames needed for {@code pixelFrames} output frames, rounded up to whole blocks (docs/model.md#frame-counts: T = 1 + 4(F−1)). */
     public int latentFramesFor(int pixelFrames) {
         int tf = vae.config().temporalFactor(), fb = settings.framesPerBlock();
         int f = 1 + Math.ceilDiv(Math.max(pixelFrames, 1) - 1, tf);
@@ -74,7 +74,7 @@ public final class StreamingPipeline {
     }
 
     /**
-     * Encodes the reference image and projects the audio features (spec §1.3 steps 5–6, §2.8).
+     * Encodes the reference image and projects the audio features (docs/model.md#reference-image steps 5–6, docs/model.md#audio-projection).
      *
      * @param refPixels     {@code [3, H, W]} in [−1, 1], already resized and cropped
      * @param audioFeatures {@code [L, A]}, {@code cat(last, hs0..hsN)} per video frame, L = 4F − 3

@@ -1,5 +1,6 @@
 package livetalk.sampler;
 
+import livetalk.testkit.DitWeights;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,7 +11,6 @@ import livetalk.kernels.cpu.CpuBackend;
 import livetalk.model.dit.CausalDit;
 import livetalk.model.dit.DitConfig;
 import livetalk.model.dit.KvCache;
-import livetalk.model.dit.RandomDit;
 import livetalk.model.dit.TextCache;
 import livetalk.tensor.DType;
 import livetalk.tensor.Props;
@@ -31,7 +31,7 @@ class CausalInferenceTest {
     void blocksOneAtATimeEqualOneRun() {
         Props.forAll("blocks-one-at-a-time", 3, 21, rnd -> {
             DitConfig cfg = randomConfig(rnd);
-            CausalDit dit = new CausalDit(be, RandomDit.checkpoint(cfg, rnd.nextLong(), DType.F32), cfg);
+            CausalDit dit = new CausalDit(be, DitWeights.checkpoint(cfg, rnd.nextLong(), DType.F32), cfg);
             int h = 2 * (1 + rnd.nextInt(2)), w = 2 * (1 + rnd.nextInt(2)), fpb = 1 + rnd.nextInt(3);
             int window = fpb + 1 + rnd.nextInt(4), sink = rnd.nextInt(window - fpb + 1);
             if (sink >= window) sink = window - 1;
@@ -58,7 +58,7 @@ class CausalInferenceTest {
                 float[] lat = step.nextBlock(bn, step.audioSlice(audio, frames, b * fpb, fpb));
                 assertArrayEquals(java.util.Arrays.copyOfRange(all, b * fpb * frame, (b + 1) * fpb * frame), lat, "block " + b);
             }
-            // frame 0 of the video is the reference latent exactly (spec §3.4)
+            // frame 0 of the video is the reference latent exactly (docs/sampler.md#block-loop)
             assertArrayEquals(ref, java.util.Arrays.copyOf(all, frame));
         });
     }
@@ -67,7 +67,7 @@ class CausalInferenceTest {
     void longSessionKeepsCacheBoundedWithSinks() {
         SplittableRandom rnd = new SplittableRandom(5);
         DitConfig cfg = randomConfig(rnd);
-        CausalDit dit = new CausalDit(be, RandomDit.checkpoint(cfg, 3, DType.BF16), cfg);
+        CausalDit dit = new CausalDit(be, DitWeights.checkpoint(cfg, 3, DType.BF16), cfg);
         int h = 2, w = 4, frame = 16 * h * w;
         CausalInference.Settings st = new CausalInference.Settings(3, 8, 2);
         FlowMatchSchedule sched = FlowMatchSchedule.official();
@@ -116,7 +116,7 @@ class CausalInferenceTest {
         // 4 blocks = 12 frames in a 15-frame window: nothing was evicted, so each re-run block sees
         // exactly the context its first clean pass saw, and the rebuilt K/V must equal the old ones bit for bit.
         DitConfig cfg = randomConfig(new SplittableRandom(5));
-        CausalDit dit = new CausalDit(be, RandomDit.checkpoint(cfg, 11, DType.F32), cfg);
+        CausalDit dit = new CausalDit(be, DitWeights.checkpoint(cfg, 11, DType.F32), cfg);
         TextCache text = dit.encodeText(Props.normal(new SplittableRandom(6), 5 * cfg.textDim()), 5);
         CausalInference inf = runBlocks(dit, cfg, text, 4, 3);
         float[][] before = cacheContents(inf.kvCache());
@@ -128,7 +128,7 @@ class CausalInferenceTest {
     @Test
     void recacheWithANewPromptKeepsTheSinksAndRebuildsTheWindow() {
         DitConfig cfg = randomConfig(new SplittableRandom(7));
-        CausalDit dit = new CausalDit(be, RandomDit.checkpoint(cfg, 12, DType.F32), cfg);
+        CausalDit dit = new CausalDit(be, DitWeights.checkpoint(cfg, 12, DType.F32), cfg);
         TextCache text = dit.encodeText(Props.normal(new SplittableRandom(8), 5 * cfg.textDim()), 5);
         TextCache other = dit.encodeText(Props.normal(new SplittableRandom(9), 5 * cfg.textDim()), 5);
         CausalInference inf = runBlocks(dit, cfg, text, 7, 4);          // 21 frames: the window has rolled

@@ -11,7 +11,7 @@ class FlowMatchScheduleTest {
         FlowMatchSchedule s = FlowMatchSchedule.official();
         assertArrayEquals(new float[] {1f, 0.9375f, 0.8333333f, 0.625f}, s.sigmas(), 1e-7f);
         assertArrayEquals(new float[] {1000f, 937.5f, 833.3333f, 625f}, s.timesteps(), 1e-3f);
-        assertArrayEquals(new float[] {1000f, 936f, 832f, 624f}, s.embeddingTimesteps(true));   // spec §3.3
+        assertArrayEquals(new float[] {1000f, 936f, 832f, 624f}, s.embeddingTimesteps(true));   // docs/sampler.md#timesteps
         assertArrayEquals(s.timesteps(), s.embeddingTimesteps(false));
     }
 

@@ -3,7 +3,7 @@ package livetalk.session;
 /**
  * The one clock of a live session, in video frames at 16 fps and audio samples at 16 kHz (1000
  * samples per frame). Block b holds latent frames {@code [3b, 3b+3)}; latent frame 0 decodes to
- * video frame 0 and latent frame k ≥ 1 to video frames {@code 4k−3 .. 4k} (spec §1.2), so block 0
+ * video frame 0 and latent frame k ≥ 1 to video frames {@code 4k−3 .. 4k} (docs/model.md#frame-counts), so block 0
  * shows frames 0..8 and block b ≥ 1 frames {@code 12b−3 .. 12b+8}. A block's audio is exactly the
  * samples of its frames, so frames and PCM carry the same time stamps and cannot drift.
  */

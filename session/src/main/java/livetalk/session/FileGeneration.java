@@ -16,14 +16,14 @@ import livetalk.sampler.SeededNoise;
 import livetalk.sampler.StreamingPipeline;
 
 /**
- * One {@code generate} run, top to bottom (spec §1): check every input, load the model set,
+ * One {@code generate} run, top to bottom (docs/architecture.md#data-path): check every input, load the model set,
  * encode the prompt (or take it from the prompt cache), the speech and the portrait, then denoise
  * block by block and stream the decoded frames into the video file. The CLI's {@code generate}
  * is a thin client of this class; the live server uses the same {@link ModelSet} and
  * {@link SamplingPlan}.
  */
 public final class FileGeneration {
-    /** Official frame rate (spec §1.1); the official size, 512×512, is GenerateCommand's default. */
+    /** Official frame rate (docs/model.md#constants); the official size, 512×512, is GenerateCommand's default. */
     public static final int FPS = 16;
 
     public record Options(Path image, Path audio, String prompt, Path out, Path framesDir, ModelLayout models, Double seconds,
@@ -65,7 +65,7 @@ public final class FileGeneration {
             SamplingPlan plan = o.plan();
             StreamingPipeline pipe = new StreamingPipeline(models.dit(), models.vae(), plan.settings(), plan.stepTimesteps(), true);
 
-            // Frame counts (spec §1.2): T = 16·s + 1 frames, as the reference's 16d + 1; whole blocks are
+            // Frame counts (docs/model.md#frame-counts): T = 16·s + 1 frames, as the reference's 16d + 1; whole blocks are
             // generated and the surplus frames dropped, so any length works (no 3n+2 rule).
             int pixelFrames = (int) Math.floor(seconds * FPS + 1e-9) + 1;
             int latentFrames = pipe.latentFramesFor(pixelFrames);

@@ -1,6 +1,6 @@
 package livetalk.session;
 
-/** Decoded pixels to 8-bit frames, exactly as the reference writes them (spec §1.7, trap §10.15). */
+/** Decoded pixels to 8-bit frames, exactly as the reference writes them (docs/model.md#video-output, docs/numerics.md#output-bytes). */
 public final class Frames {
     private Frames() {
     }

@@ -106,7 +106,7 @@ public final class ModelSet implements AutoCloseable {
     }
 
     /**
-     * wav2vec2 features {@code [4F−3, A]} for a whole clip of {@code latentFrames} (spec §1.4),
+     * wav2vec2 features {@code [4F−3, A]} for a whole clip of {@code latentFrames} (docs/model.md#audio-input),
      * with short audio padded with silence so the lips stay in sync.
      */
     public float[] audioFeatures(float[] mono16k, int latentFrames) {
@@ -133,7 +133,7 @@ public final class ModelSet implements AutoCloseable {
         return t;
     }
 
-    /** The prompt's umT5 embeddings {@code [512, textDim]}, from the on-disk cache when it has them (spec §7.3). */
+    /** The prompt's umT5 embeddings {@code [512, textDim]}, from the on-disk cache when it has them (docs/model.md#prompt-cache). */
     public float[] promptEmbeds(String prompt) {
         if (prompt == null || prompt.isBlank()) throw new InputException("the prompt is empty");
         int textDim = dit.config().textDim();

@@ -11,10 +11,10 @@ import livetalk.sampler.FlowMatchSchedule;
  * @param sinkFrames     identity-sink latent frames, never evicted (official 9)
  * @param windowFrames   attention window in latent frames (official 15)
  * @param exactTimesteps feed 1000, 937.5, 833.3, 625 instead of the reference run's bf16-rounded
- *                       1000, 936, 832, 624 (spec §3.3); σ stays exact either way
+ *                       1000, 936, 832, 624 (docs/sampler.md#timesteps); σ stays exact either way
  */
 public record SamplingPlan(int sinkFrames, int windowFrames, boolean exactTimesteps) {
-    /** Latent frames per block (spec §4): one block is 3 latent = 12 video frames = 0.75 s. */
+    /** Latent frames per block (docs/sampler.md#geometry): one block is 3 latent = 12 video frames = 0.75 s. */
     public static final int FRAMES_PER_BLOCK = 3;
 
     public SamplingPlan {

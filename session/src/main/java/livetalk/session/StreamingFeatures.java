@@ -13,7 +13,7 @@ import livetalk.model.dit.AudioProjection;
  * normalisation most of what the whole clip gives; how far the result is from the offline one is
  * measured and bounded by StreamingFeaturesTest (tests/).
  *
- * <p>Packing (spec §2.8): offline, the features {@code [4F−3, A]} get 3 copies of frame 0 in front
+ * <p>Packing (docs/model.md#audio-projection): offline, the features {@code [4F−3, A]} get 3 copies of frame 0 in front
  * and every 4 frames make one latent frame. Block b ≥ 1 needs frames {@code 12b−3 .. 12b+8}; handing
  * {@link AudioProjection#pack} the 13 frames {@code 12b−4 .. 12b+8} makes its first row from the
  * padding of frame {@code 12b−4} and the next three rows exactly the block's, so the first row is

@@ -73,7 +73,7 @@ class GenerateCommandTest {
         assertEquals(0, r.exit(), r.err());
         assertTrue(Files.size(out) > 0);
         Assumptions.assumeTrue(onPath("ffprobe"), "ffprobe is not installed: stream checks skipped");
-        // 1 s → 16·1 + 1 = 17 frames (spec §1.2), at 16 fps, with one audio stream cut to the video.
+        // 1 s → 16·1 + 1 = 17 frames (docs/model.md#frame-counts), at 16 fps, with one audio stream cut to the video.
         assertEquals("17", probe(out, "-count_frames", "-select_streams", "v:0", "-show_entries", "stream=nb_read_frames"));
         assertEquals("16/1", probe(out, "-select_streams", "v:0", "-show_entries", "stream=r_frame_rate"));
         assertEquals("aac", probe(out, "-select_streams", "a", "-show_entries", "stream=codec_name"));

@@ -3,62 +3,33 @@ package livetalk.cli.bench;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Map;
 import livetalk.io.Checkpoint;
 import livetalk.kernels.Backend;
-import livetalk.kernels.Backends;
 import livetalk.model.audio.Wav2Vec2;
 import livetalk.model.text.Umt5Config;
 import livetalk.model.text.Umt5Encoder;
+import livetalk.tensor.DType;
+import livetalk.testkit.EncoderWeights;
+import livetalk.testkit.RandomWeights;
 
 /**
- * Timings of the conditioning encoders at full size with random weights in the official layout.
- * <pre>
- *   EncoderBench umt5 TOKENS [LAYERS] [FILE]   umT5-XXL (BF16 file, mapped), TOKENS real tokens of 512
- *   EncoderBench wav2vec2 SECONDS [FILE]       wav2vec2-base (F32), SECONDS of 16 kHz audio at 16 fps
- * </pre>
- * The checkpoint is written once to FILE (default: the temp directory) and reused. Prints the
+ * Timings of the conditioning encoders at full size with random weights in the official layout,
+ * for {@code livetalk bench-encoders}: umT5-XXL (BF16 file, mapped) on TOKENS real tokens of 512,
+ * or wav2vec2-base (F32) on SECONDS of 16 kHz audio at 16 fps. The checkpoint is written once to FILE (default: the temp directory) and reused. Prints the
  * wall time and the peak resident set (VmHWM, which counts mapped weight pages that were read).
  */
 public final class EncoderBench {
     private EncoderBench() {
     }
 
-    public static void main(String[] args) throws Exception {
-        if (args.length < 2) {
-            System.err.println("usage: EncoderBench umt5 TOKENS [LAYERS] [FILE] | wav2vec2 SECONDS [FILE]");
-            System.exit(2);
-        }
-        try (Backend be = Backends.create(System.getProperty("livetalk.device", "cpu"))) {
-            switch (args[0]) {
-                case "umt5" -> umt5(be, Integer.parseInt(args[1]), args.length > 2 ? Integer.parseInt(args[2]) : 24,
-                        args.length > 3 ? Path.of(args[3]) : null);
-                case "wav2vec2" -> wav2vec2(be, Double.parseDouble(args[1]), args.length > 2 ? Path.of(args[2]) : null);
-                default -> throw new IllegalArgumentException("unknown model " + args[0]);
-            }
-        }
-    }
-
     public static void umt5(Backend be, int tokens, int layers, Path file) throws Exception {
-        int vocab = 256384, dim = 4096, ffn = 10240, heads = 64, buckets = 32;   // spec §7.1
+        int vocab = 256384, dim = 4096, ffn = 10240, heads = 64, buckets = 32;   // docs/model.md#umt5
         Path f = file != null ? file : Path.of(System.getProperty("java.io.tmpdir"), "umt5_random_bf16_" + layers + "l.safetensors");
         if (!Files.isRegularFile(f)) {
-            List<RandomCheckpoint.Spec> specs = new ArrayList<>();
-            specs.add(new RandomCheckpoint.Spec("token_embedding.weight", new long[]{vocab, dim}));
-            for (int i = 0; i < layers; i++) {
-                String p = "blocks." + i + ".";
-                specs.add(new RandomCheckpoint.Spec(p + "norm1.weight", new long[]{dim}));
-                for (String m : new String[]{"q", "k", "v", "o"}) specs.add(new RandomCheckpoint.Spec(p + "attn." + m + ".weight", new long[]{dim, dim}));
-                specs.add(new RandomCheckpoint.Spec(p + "norm2.weight", new long[]{dim}));
-                specs.add(new RandomCheckpoint.Spec(p + "ffn.gate.0.weight", new long[]{ffn, dim}));
-                specs.add(new RandomCheckpoint.Spec(p + "ffn.fc1.weight", new long[]{ffn, dim}));
-                specs.add(new RandomCheckpoint.Spec(p + "ffn.fc2.weight", new long[]{dim, ffn}));
-                specs.add(new RandomCheckpoint.Spec(p + "pos_embedding.embedding.weight", new long[]{buckets, heads}));
-            }
-            specs.add(new RandomCheckpoint.Spec("norm.weight", new long[]{dim}));
+            RandomWeights specs = EncoderWeights.umt5(new EncoderWeights.Umt5(vocab, dim, heads, ffn, layers, buckets), 1, DType.BF16);
             long t0 = System.nanoTime();
-            RandomCheckpoint.write(f, specs, "BF16", 1);
+            specs.write(f, Map.of("format", "pt"));
             System.out.printf("wrote %s (%.2f GB) in %.1f s%n", f, Files.size(f) / 1e9, (System.nanoTime() - t0) / 1e9);
         }
         try (Checkpoint ckpt = Checkpoint.open(f)) {
@@ -85,44 +56,14 @@ public final class EncoderBench {
     }
 
     public static void wav2vec2(Backend be, double seconds, Path file) throws Exception {
-        int c = 512, h = 768, layers = 12, ffn = 3072, k = 128, g = 16;   // spec §6.1
+        int c = 512, h = 768, layers = 12, ffn = 3072, k = 128, g = 16;   // docs/model.md#wav2vec2
         int[] kernels = {10, 3, 3, 3, 3, 2, 2};
         Path f = file != null ? file : Path.of(System.getProperty("java.io.tmpdir"), "wav2vec2_base_random.safetensors");
         if (!Files.isRegularFile(f)) {
-            List<RandomCheckpoint.Spec> specs = new ArrayList<>();
-            for (int i = 0; i < 7; i++) {
-                specs.add(new RandomCheckpoint.Spec("feature_extractor.conv_layers." + i + ".conv.weight", new long[]{c, i == 0 ? 1 : c, kernels[i]}));
-            }
-            specs.add(new RandomCheckpoint.Spec("feature_extractor.conv_layers.0.layer_norm.weight", new long[]{c}));
-            specs.add(new RandomCheckpoint.Spec("feature_extractor.conv_layers.0.layer_norm.bias", new long[]{c}));
-            specs.add(new RandomCheckpoint.Spec("feature_projection.layer_norm.weight", new long[]{c}));
-            specs.add(new RandomCheckpoint.Spec("feature_projection.layer_norm.bias", new long[]{c}));
-            specs.add(new RandomCheckpoint.Spec("feature_projection.projection.weight", new long[]{h, c}));
-            specs.add(new RandomCheckpoint.Spec("feature_projection.projection.bias", new long[]{h}));
-            specs.add(new RandomCheckpoint.Spec("encoder.pos_conv_embed.conv.weight_g", new long[]{1, 1, k}));
-            specs.add(new RandomCheckpoint.Spec("encoder.pos_conv_embed.conv.weight_v", new long[]{h, h / g, k}));
-            specs.add(new RandomCheckpoint.Spec("encoder.pos_conv_embed.conv.bias", new long[]{h}));
-            specs.add(new RandomCheckpoint.Spec("encoder.layer_norm.weight", new long[]{h}));
-            specs.add(new RandomCheckpoint.Spec("encoder.layer_norm.bias", new long[]{h}));
-            for (int i = 0; i < layers; i++) {
-                String p = "encoder.layers." + i + ".";
-                for (String m : new String[]{"q_proj", "k_proj", "v_proj", "out_proj"}) {
-                    specs.add(new RandomCheckpoint.Spec(p + "attention." + m + ".weight", new long[]{h, h}));
-                    specs.add(new RandomCheckpoint.Spec(p + "attention." + m + ".bias", new long[]{h}));
-                }
-                specs.add(new RandomCheckpoint.Spec(p + "layer_norm.weight", new long[]{h}));
-                specs.add(new RandomCheckpoint.Spec(p + "layer_norm.bias", new long[]{h}));
-                specs.add(new RandomCheckpoint.Spec(p + "feed_forward.intermediate_dense.weight", new long[]{ffn, h}));
-                specs.add(new RandomCheckpoint.Spec(p + "feed_forward.intermediate_dense.bias", new long[]{ffn}));
-                specs.add(new RandomCheckpoint.Spec(p + "feed_forward.output_dense.weight", new long[]{h, ffn}));
-                specs.add(new RandomCheckpoint.Spec(p + "feed_forward.output_dense.bias", new long[]{h}));
-                specs.add(new RandomCheckpoint.Spec(p + "final_layer_norm.weight", new long[]{h}));
-                specs.add(new RandomCheckpoint.Spec(p + "final_layer_norm.bias", new long[]{h}));
-            }
-            RandomCheckpoint.write(f, specs, "F32", 2);
+            EncoderWeights.wav2vec2(new EncoderWeights.Wav2Vec2(c, kernels, h, layers, ffn, k, g, 32), 2).write(f, Map.of("format", "pt"));
         }
         int samples = (int) Math.round(seconds * 16000);
-        int latent = ((int) Math.round(seconds * 16) + 4) / 4;          // spec §1.2: (d·16+4)//4 latent frames
+        int latent = ((int) Math.round(seconds * 16) + 4) / 4;          // docs/model.md#frame-counts: (d·16+4)//4 latent frames
         int frames = 4 * latent - 3;                                   // 81 for 5 s
         float[] x = new float[samples];
         for (int i = 0; i < samples; i++) x[i] = (float) Math.sin(i * 0.05) * 0.5f;

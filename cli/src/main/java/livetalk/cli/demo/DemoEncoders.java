@@ -5,12 +5,11 @@ import java.util.List;
 import java.util.Map;
 import livetalk.tensor.DType;
 import livetalk.tensor.Tensor;
+import livetalk.testkit.EncoderWeights;
 
 /**
- * Tiny random umT5 encoder and wav2vec2 state dicts under the official names: the released
- * {@code models_t5_umt5-xxl-enc-bf16.pth} (spec §7.1) and facebook/wav2vec2-base-960h
- * ({@code Wav2Vec2ForCTC}: every name with the {@code wav2vec2.} prefix, plus {@code lm_head};
- * weight-normed positional conv as {@code weight_g}/{@code weight_v}), shrunk in width and depth only.
+ * The demo's tiny umT5 encoder and wav2vec2 ({@link EncoderWeights}: the official names, shrunk
+ * in width and depth only) and the wav2vec2 folder's JSON files.
  */
 final class DemoEncoders {
     private DemoEncoders() {
@@ -28,69 +27,20 @@ final class DemoEncoders {
     static final int W2V_POS_KERNEL = 16, W2V_POS_GROUPS = 4, W2V_CTC_VOCAB = 32;
     static final long W2V_SEED = 6;
 
-    /** Width of the pipeline's audio feature vector {@code cat(last, hs0..hsN)}: (N+2)·H (spec §6.2). */
+    /** Width of the pipeline's audio feature vector {@code cat(last, hs0..hsN)}: (N+2)·H (docs/model.md#audio-features). */
     static int audioFeatureDim() {
         return (W2V_LAYERS + 2) * W2V_HIDDEN;
     }
 
     /** The umT5 encoder in BF16 (as the released file), names in the official state-dict order. */
     static Map<String, Tensor> umt5(int vocab) {
-        SeededWeights w = new SeededWeights(T5_SEED, DType.BF16);
-        w.normal("token_embedding.weight", 0, 1, vocab, T5_DIM);
-        for (int i = 0; i < T5_LAYERS; i++) {
-            String p = "blocks." + i + ".";
-            w.scale(p + "norm1.weight", T5_DIM);
-            for (String m : List.of("q", "k", "v")) w.matrix(p + "attn." + m + ".weight", T5_DIM, T5_DIM);
-            w.matrix(p + "attn.o.weight", T5_DIM, T5_DIM);
-            w.scale(p + "norm2.weight", T5_DIM);
-            w.matrix(p + "ffn.gate.0.weight", T5_FFN, T5_DIM);
-            w.matrix(p + "ffn.fc1.weight", T5_FFN, T5_DIM);
-            w.matrix(p + "ffn.fc2.weight", T5_DIM, T5_FFN);
-            w.normal(p + "pos_embedding.embedding.weight", 0, 0.5, T5_BUCKETS, T5_HEADS);   // [buckets, heads]
-        }
-        w.scale("norm.weight", T5_DIM);
-        return w.tensors();
+        return EncoderWeights.umt5(new EncoderWeights.Umt5(vocab, T5_DIM, T5_HEADS, T5_FFN, T5_LAYERS, T5_BUCKETS), T5_SEED, DType.BF16).tensors();
     }
 
     /** wav2vec2 in F32 with the {@code Wav2Vec2ForCTC} names. */
     static Map<String, Tensor> wav2vec2() {
-        String p = "wav2vec2.";
-        SeededWeights w = new SeededWeights(W2V_SEED, DType.F32);
-        int c = W2V_CONV_DIM, h = W2V_HIDDEN, k = W2V_POS_KERNEL;
-        w.normal(p + "masked_spec_embed", 0.5, 0.29, h);   // unused at inference (HF: uniform [0, 1))
-        for (int i = 0; i < W2V_CONV_KERNEL.length; i++) {
-            w.matrix(p + "feature_extractor.conv_layers." + i + ".conv.weight", c, i == 0 ? 1 : c, W2V_CONV_KERNEL[i]);
-        }
-        w.scale(p + "feature_extractor.conv_layers.0.layer_norm.weight", c);
-        w.bias(p + "feature_extractor.conv_layers.0.layer_norm.bias", c);
-        w.scale(p + "feature_projection.layer_norm.weight", c);
-        w.bias(p + "feature_projection.layer_norm.bias", c);
-        w.matrix(p + "feature_projection.projection.weight", h, c);
-        w.bias(p + "feature_projection.projection.bias", h);
-        w.bias(p + "encoder.pos_conv_embed.conv.bias", h);
-        // w = g·v/‖v‖ per tap, ‖·‖ over (out, in/G): g = √(H/K) gives the effective kernel std 1/√(fan_in = H/G·K).
-        w.normal(p + "encoder.pos_conv_embed.conv.weight_g", Math.sqrt((double) h / k), 0.01, 1, 1, k);
-        w.normal(p + "encoder.pos_conv_embed.conv.weight_v", 0, 1, h, h / W2V_POS_GROUPS, k);
-        w.scale(p + "encoder.layer_norm.weight", h);
-        w.bias(p + "encoder.layer_norm.bias", h);
-        for (int i = 0; i < W2V_LAYERS; i++) {
-            String l = p + "encoder.layers." + i + ".";
-            for (String m : List.of("q_proj", "k_proj", "v_proj", "out_proj")) {
-                w.matrix(l + "attention." + m + ".weight", h, h);
-                w.bias(l + "attention." + m + ".bias", h);
-            }
-            w.scale(l + "layer_norm.weight", h);
-            w.bias(l + "layer_norm.bias", h);
-            w.matrix(l + "feed_forward.intermediate_dense.weight", W2V_FFN, h);
-            w.bias(l + "feed_forward.intermediate_dense.bias", W2V_FFN);
-            w.matrix(l + "feed_forward.output_dense.weight", h, W2V_FFN);
-            w.bias(l + "feed_forward.output_dense.bias", h);
-            w.scale(l + "final_layer_norm.weight", h);
-            w.bias(l + "final_layer_norm.bias", h);
-        }
-        w.matrix("lm_head.weight", W2V_CTC_VOCAB, h);       // CTC head: in the released file, unused here
-        w.bias("lm_head.bias", W2V_CTC_VOCAB);
-        return w.tensors();
+        return EncoderWeights.wav2vec2(new EncoderWeights.Wav2Vec2(W2V_CONV_DIM, W2V_CONV_KERNEL, W2V_HIDDEN, W2V_LAYERS, W2V_FFN,
+                W2V_POS_KERNEL, W2V_POS_GROUPS, W2V_CTC_VOCAB), W2V_SEED).tensors();
     }
 
     /** {@code config.json} in Hugging Face terms (the keys of wav2vec2-base-960h's file that matter). */

@@ -19,12 +19,12 @@ import livetalk.io.Json;
 import livetalk.io.PthWriter;
 import livetalk.io.SafetensorsWriter;
 import livetalk.model.dit.DitConfig;
-import livetalk.model.dit.RandomDit;
 import livetalk.model.text.SentencePieceModel;
-import livetalk.model.vae.RandomVaeWeights;
 import livetalk.model.vae.VaeConfig;
 import livetalk.tensor.DType;
 import livetalk.tensor.Tensor;
+import livetalk.testkit.DitWeights;
+import livetalk.testkit.VaeWeights;
 
 /**
  * The demo's model set: every checkpoint in its official file format, names and directory layout
@@ -33,7 +33,7 @@ import livetalk.tensor.Tensor;
  * download. The video it makes is structured noise; the point is the machinery.
  *
  * <pre>
- * demo-models-v1/
+ * demo-models-v2/
  *   LiveTalk-1.3B-V0.1/model.safetensors             DiT, F32 (dim 64, 2 heads, 4 layers, 2 audio projections)
  *   LiveTalk-1.3B-V0.1/config.json                   {"num_heads": 2, ...}: what shapes cannot tell (DitConfig.infer)
  *   Wan2.1-T2V-1.3B/Wan2.1_VAE.pth                   VAE, F32 torch zip (base dim 8, z 16)
@@ -56,7 +56,7 @@ public final class DemoModels {
     }
 
     /** Cache folder name; bump the version whenever any value or file below changes. */
-    public static final String VERSION = "demo-models-v1";
+    public static final String VERSION = "demo-models-v2";   // v2: one random-weight generator (testkit)
     /** The DiT's JSON config (num_heads, eps, rope_theta), relative to the model directory. */
     public static final String DIT_CONFIG = "LiveTalk-1.3B-V0.1/config.json";
 
@@ -130,11 +130,7 @@ public final class DemoModels {
         Path dit = dir.resolve(ModelLayout.DIT);
         Files.createDirectories(dit.getParent());
         DitConfig dc = ditConfig();
-        Map<String, Tensor> ditTensors = new LinkedHashMap<>();
-        try (Checkpoint ck = RandomDit.checkpoint(dc, DIT_SEED, DType.F32)) {
-            for (String name : ck.names()) ditTensors.put(name, ck.get(name));
-        }
-        SafetensorsWriter.write(dit, ditTensors, Map.of("format", "pt"));
+        SafetensorsWriter.write(dit, DitWeights.random(dc, DIT_SEED, DType.F32).tensors(), Map.of("format", "pt"));
         Map<String, Object> ditJson = new LinkedHashMap<>();
         ditJson.put("num_heads", dc.numHeads());     // the keys DitConfig.infer reads
         ditJson.put("eps", dc.eps());
@@ -145,7 +141,7 @@ public final class DemoModels {
         // VAE and umT5: torch zip checkpoints, as the released .pth files
         Path vae = dir.resolve(ModelLayout.VAE);
         Files.createDirectories(vae.getParent());
-        PthWriter.write(vae, RandomVaeWeights.generate(vaeConfig(), VAE_SEED));
+        PthWriter.write(vae, VaeWeights.generate(vaeConfig(), VAE_SEED));
         PthWriter.write(dir.resolve(ModelLayout.T5), DemoEncoders.umt5(vocab));
 
         Path tok = dir.resolve(ModelLayout.TOKENIZER);

@@ -6,7 +6,7 @@ import livetalk.tensor.Tensor;
 
 /**
  * {@code audio_interp}: wav2vec2 convolutional features stretched to the video frame count by
- * linear interpolation with {@code align_corners=True} (spec §6, trap §10.11).
+ * linear interpolation with {@code align_corners=True} (docs/model.md#wav2vec2, docs/numerics.md#audio-features).
  */
 final class AudioInterpCheck implements GoldenCheck {
     @Override

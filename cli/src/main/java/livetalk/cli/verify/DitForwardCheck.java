@@ -11,7 +11,7 @@ import livetalk.sampler.FlowMatchSchedule;
 import livetalk.tensor.Tensor;
 
 /**
- * {@code dit_forward}: one DiT call with a fresh KV cache at {@code current_start = 0} (spec §2.3),
+ * {@code dit_forward}: one DiT call with a fresh KV cache at {@code current_start = 0} (docs/model.md#dit-forward),
  * every hooked intermediate, the flow prediction and x0 = x − σ(t)·v with σ of the nearest
  * scheduler timestep.
  */

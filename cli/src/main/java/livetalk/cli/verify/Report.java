@@ -4,7 +4,7 @@ import java.io.PrintStream;
 
 /**
  * Collects and prints one line per compared tensor ({@code OK}, {@code FAIL} or {@code SKIPPED})
- * and the verdict. Tolerances are those of DESIGN.md §3, for every float tensor:
+ * and the verdict. Tolerances are those of docs/numerics.md#tolerances, for every float tensor:
  * relative L2 error ≤ 1e-4 and max-abs error ≤ 1e-3·max|ref|; integer tensors must be equal.
  */
 public final class Report {

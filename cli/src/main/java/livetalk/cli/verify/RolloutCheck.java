@@ -1,6 +1,5 @@
 package livetalk.cli.verify;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -10,14 +9,12 @@ import livetalk.model.dit.AudioProjection;
 import livetalk.model.dit.CausalDit;
 import livetalk.model.dit.DitConfig;
 import livetalk.model.dit.KvCache;
-import livetalk.model.dit.TextCache;
 import livetalk.sampler.CausalInference;
 import livetalk.sampler.FlowMatchSchedule;
 import livetalk.sampler.ReplayNoise;
-import livetalk.tensor.Tensor;
 
 /**
- * A whole causal rollout ({@code CausalInferencePipeline.forward}, spec §3.4) from the trace's
+ * A whole causal rollout ({@code CausalInferencePipeline.forward}, docs/sampler.md#block-loop) from the trace's
  * inputs: the stand-in wav2vec hidden states through the audio projection, the reference latent
  * and prompt embeddings, the initial noise and every recorded re-noise draw replayed in order.
  * Sizes, window, sink and the step list come from the file. Compares whatever the file holds of:
@@ -38,17 +35,13 @@ final class RolloutCheck implements GoldenCheck {
     }
 
     @Override
-    @SuppressWarnings("unchecked")
     public void run(GoldenDir dir, Backend backend, Report report) {
         String s = stem;
-        Checkpoint file = dir.file(s);
-        Map<String, Object> meta = dir.json(s);
-        Map<String, Object> rc = (Map<String, Object>) meta.get("rollout_config");
-        int frames = num(rc, "num_frames"), h = num(rc, "latent_h"), w = num(rc, "latent_w");
-        int perBlock = num(rc, "num_frame_per_block"), window = num(rc, "local_attn_size");
-        int sink = meta.containsKey("sink_size") ? num(meta, "sink_size") : num(rc, "sink_size");
-
         CausalDit dit = GoldenDit.load(dir, backend);
+        RolloutTrace trace = new RolloutTrace(dir, s, dit);
+        Checkpoint file = trace.file;
+        int frames = trace.num("rollout_config", "num_frames"), h = trace.num("rollout_config", "latent_h");
+        int w = trace.num("rollout_config", "latent_w"), perBlock = trace.settings.framesPerBlock();
         DitConfig cfg = dit.config();
         int c = cfg.outDim(), frameSize = c * h * w;
 
@@ -60,19 +53,13 @@ final class RolloutCheck implements GoldenCheck {
         float[] steps = file.get("denoising_step_list").toFloatArray();
 
         // audio: cat(last, hs0..hsN) → pad → AudioPack → LayerNorm → audio_cond_projs
-        List<float[]> parts = new ArrayList<>();
-        Tensor last = file.get("wav2vec_last_hidden_state");     // [1, L, H]
-        int audioFrames = (int) last.dim(1);
-        parts.add(last.toFloatArray());
-        for (int i = 0; file.contains("wav2vec_hidden_states_" + i); i++) parts.add(file.get("wav2vec_hidden_states_" + i).toFloatArray());
         AudioProjection ap = dit.audioProjection();
-        float[] feats = AudioProjection.stackFeatures(parts, audioFrames);
         if (file.contains("audio_proj_in")) {                    // [1, C, 4F, 1, 1]
-            float[] padded = ap.padFront(feats, audioFrames);
+            float[] padded = ap.padFront(trace.audioFeatures, trace.audioFrames);
             report.compare(s, "audio_proj_in", file.get("audio_proj_in").toFloatArray(),
                     GoldenDit.transposeLast2(padded, padded.length / cfg.audioInputDim(), cfg.audioInputDim()));
         }
-        float[] packed = ap.pack(feats, audioFrames);            // [F, hidden]
+        float[] packed = ap.pack(trace.audioFeatures, trace.audioFrames);   // [F, hidden]
         report.compare(s, "audio_proj_out", file.get("audio_proj_out").toFloatArray(), packed);
         int latentFrames = packed.length / cfg.audioHidden();
         float[] audio = ap.condition(packed, latentFrames);      // [nProj, F, D]
@@ -82,15 +69,10 @@ final class RolloutCheck implements GoldenCheck {
         report.compare(s, "cond_image", file.get("cond_image").toFloatArray(),
                 CausalInference.conditioning(ref, c, h, w, 0, frames));
 
-        Tensor prompt = file.get("prompt_embeds");               // [1, L, textDim]
-        TextCache text = dit.encodeText(prompt.toFloatArray(), (int) prompt.dim(1));
-
-        List<float[]> draws = new ArrayList<>();
-        for (int i = 0; file.contains(String.format("rng_%03d", i)); i++) draws.add(file.get(String.format("rng_%03d", i)).toFloatArray());
-        ReplayNoise noise = new ReplayNoise(draws);
-
-        CausalInference inf = new CausalInference(dit, new CausalInference.Settings(perBlock, window, sink), sched, steps, noise);
-        List<Map<String, Object>> calls = (List<Map<String, Object>>) meta.get("calls");
+        ReplayNoise noise = new ReplayNoise(trace.draws);
+        CausalInference inf = new CausalInference(dit, trace.settings, sched, steps, noise);
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> calls = (List<Map<String, Object>>) trace.meta.get("calls");
         int[] callNo = {0};
         inf.setListener((block, step, t, xIn, flow, x0) -> {
             int k = callNo[0]++;
@@ -104,7 +86,7 @@ final class RolloutCheck implements GoldenCheck {
             if (calls != null && k < calls.size()) {
                 Map<String, Object> rec = calls.get(k);
                 report.compareExact(s, p + "kv_indices",
-                        new long[] {num(rec, "kv_global_end_index_after"), num(rec, "kv_local_end_index_after")},
+                        new long[] {RolloutTrace.num(rec, "kv_global_end_index_after"), RolloutTrace.num(rec, "kv_local_end_index_after")},
                         new long[] {kv.globalEnd(), kv.localEnd()});
             }
             if (step < 0) {
@@ -112,28 +94,21 @@ final class RolloutCheck implements GoldenCheck {
                 cmp(report, file, "kv_block" + block + "_layer0_v", backend.read(kv.values(0)));
             }
         });
-        inf.start(Arrays.copyOf(ref, frameSize), h, w, text);
-        float[] allNoise = file.get("noise").toFloatArray();
+        inf.start(Arrays.copyOf(ref, frameSize), h, w, trace.text);
+        List<float[]> blockNoise = trace.initialNoiseBlocks();
         float[] out = new float[frames * frameSize];
         for (int b = 0; b < frames / perBlock; b++) {
-            float[] bn = Arrays.copyOfRange(allNoise, b * perBlock * frameSize, (b + 1) * perBlock * frameSize);
-            float[] lat = inf.nextBlock(bn, inf.audioSlice(audio, latentFrames, b * perBlock, perBlock));
+            float[] lat = inf.nextBlock(blockNoise.get(b), inf.audioSlice(audio, latentFrames, b * perBlock, perBlock));
             cmp(report, file, "block" + b + "_latents", lat);
             System.arraycopy(lat, 0, out, b * perBlock * frameSize, lat.length);
         }
-        if (noise.used() != draws.size()) {
-            report.fail(s + "/rng", "used " + noise.used() + " of " + draws.size() + " recorded draws");
+        if (noise.used() != trace.draws.size()) {
+            report.fail(s + "/rng", "used " + noise.used() + " of " + trace.draws.size() + " recorded draws");
         }
         report.compare(s, "output_latents", file.get("output_latents").toFloatArray(), out);
     }
 
     private void cmp(Report report, Checkpoint file, String name, float[] actual) {
         if (file.contains(name)) report.compare(stem, name, file.get(name).toFloatArray(), actual);
-    }
-
-    private static int num(Map<String, Object> m, String key) {
-        Object o = m.get(key);
-        if (o instanceof Number n) return n.intValue();
-        throw new livetalk.io.CheckpointException("golden metadata: '" + key + "' missing or not a number");
     }
 }

@@ -1,18 +1,12 @@
 package livetalk.cli.verify;
 
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import livetalk.io.Checkpoint;
 import livetalk.io.image.PortraitPreprocess;
 import livetalk.io.image.RgbImage;
 import livetalk.kernels.Backend;
-import livetalk.model.dit.AudioProjection;
 import livetalk.model.dit.CausalDit;
-import livetalk.model.dit.TextCache;
 import livetalk.model.vae.WanVae;
-import livetalk.sampler.CausalInference;
 import livetalk.sampler.ReplayNoise;
 import livetalk.sampler.StreamingPipeline;
 import livetalk.tensor.Tensor;
@@ -30,15 +24,10 @@ final class RolloutEndToEndCheck implements GoldenCheck {
     }
 
     @Override
-    @SuppressWarnings("unchecked")
     public void run(GoldenDir dir, Backend backend, Report report) {
         String s = stem();
         Checkpoint file = dir.file(s);
         if (!file.contains("video") || !file.contains("ref_image_u8")) return;
-        Map<String, Object> meta = dir.json(s);
-        Map<String, Object> rc = (Map<String, Object>) meta.get("rollout_config");
-        int perBlock = num(rc, "num_frame_per_block"), window = num(rc, "local_attn_size");
-        int sink = meta.containsKey("sink_size") ? num(meta, "sink_size") : num(rc, "sink_size");
 
         // Preprocessing: the u8 image [H, W, 3] → planar [0, 1] → resize/crop → [-1, 1].
         Tensor u8 = file.get("ref_image_u8");
@@ -52,38 +41,16 @@ final class RolloutEndToEndCheck implements GoldenCheck {
 
         CausalDit dit = GoldenDit.load(dir, backend);
         WanVae vae = VaeGolden.load(dir, backend);
-        StreamingPipeline pipe = new StreamingPipeline(dit, vae, new CausalInference.Settings(perBlock, window, sink),
-                file.get("denoising_step_list").toFloatArray(), true);
-
-        List<float[]> parts = new ArrayList<>();
-        Tensor last = file.get("wav2vec_last_hidden_state");          // [1, L, H]
-        int audioFrames = (int) last.dim(1);
-        parts.add(last.toFloatArray());
-        for (int i = 0; file.contains("wav2vec_hidden_states_" + i); i++) parts.add(dir.floats(s, "wav2vec_hidden_states_" + i));
-        Tensor prompt = file.get("prompt_embeds");                     // [1, L, textDim]
-        TextCache text = dit.encodeText(prompt.toFloatArray(), (int) prompt.dim(1));
-        StreamingPipeline.Conditioning cond = pipe.condition(pixels, outH, outW,
-                AudioProjection.stackFeatures(parts, audioFrames), audioFrames, text);
-
-        // The reference draws the whole initial noise up front; replaying it block by block is the same.
-        Tensor noise = file.get("noise");                              // [1, F, C, h, w]
-        int blockSize = perBlock * (int) (noise.numel() / noise.dim(1));
-        float[] all = noise.toFloatArray();
-        List<float[]> initial = new ArrayList<>();
-        for (int b = 0; b < cond.latentFrames() / perBlock; b++) initial.add(Arrays.copyOfRange(all, b * blockSize, (b + 1) * blockSize));
-        List<float[]> draws = new ArrayList<>();
-        for (int i = 0; file.contains(String.format("rng_%03d", i)); i++) draws.add(dir.floats(s, String.format("rng_%03d", i)));
+        RolloutTrace trace = new RolloutTrace(dir, s, dit);
+        StreamingPipeline pipe = new StreamingPipeline(dit, vae, trace.settings, file.get("denoising_step_list").toFloatArray(), true);
+        StreamingPipeline.Conditioning cond = pipe.condition(pixels, outH, outW, trace.audioFeatures, trace.audioFrames, trace.text);
 
         int pixFrame = 3 * outH * outW;
         float[] got = new float[frames * pixFrame];
-        pipe.run(cond, frames, new ReplayNoise(initial), new ReplayNoise(draws), (px, n, first) -> {
+        List<float[]> initial = trace.initialNoiseBlocks().subList(0, cond.latentFrames() / trace.settings.framesPerBlock());
+        pipe.run(cond, frames, new ReplayNoise(initial), new ReplayNoise(trace.draws), (px, n, first) -> {
             for (int i = 0; i < n * pixFrame; i++) got[first * pixFrame + i] = Math.max(0f, Math.min(1f, px[i] * 0.5f + 0.5f));
         }, null, () -> false);
         report.compare(s, "e2e_video", video.toFloatArray(), got);
-    }
-
-    private static int num(Map<String, Object> m, String key) {
-        if (m.get(key) instanceof Number n) return n.intValue();
-        throw new livetalk.io.CheckpointException("golden metadata: '" + key + "' missing or not a number");
     }
 }

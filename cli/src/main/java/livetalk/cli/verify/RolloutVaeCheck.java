@@ -7,7 +7,7 @@ import livetalk.tensor.Tensor;
 /**
  * The VAE ends of {@code causal_rollout}: the reference image encoded into {@code ref_latent}, and
  * the output latents decoded into the returned {@code video} ({@code decode_to_pixel} → ×0.5+0.5 →
- * clamp to [0, 1], spec §1.7). The DiT parts of the same file are another check's.
+ * clamp to [0, 1], docs/model.md#video-output). The DiT parts of the same file are another check's.
  */
 final class RolloutVaeCheck implements GoldenCheck {
     @Override

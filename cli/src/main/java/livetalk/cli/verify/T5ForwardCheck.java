@@ -9,7 +9,7 @@ import livetalk.tensor.Tensor;
  * {@code t5_forward}: the tiny umT5 encoder ({@code t5_tiny} weights, sizes from the shapes and
  * {@code t5_tiny.json}) on each prompt of the batch: the raw encoder output over all positions,
  * the prompt embeddings (rows past the length zeroed) and block 0's relative-position bias rows
- * for the first and the last query (spec §7.1, trap §10.16).
+ * for the first and the last query (docs/model.md#umt5, docs/numerics.md#umt5-attention).
  */
 final class T5ForwardCheck implements GoldenCheck {
     @Override

@@ -16,7 +16,7 @@ import livetalk.model.text.Umt5Tokenizer;
 
 /**
  * {@code tokenizer/}: every {@code *_strings.json} in the directory names a SentencePiece model
- * and lists strings with the ids the sentencepiece library gives (spec §7.2). Compared exactly,
+ * and lists strings with the ids the sentencepiece library gives (docs/model.md#tokenizer). Compared exactly,
  * one line per field over all strings of the file: the cleaned text, the untruncated pieces, the
  * raw-text ids (the normaliser's own whitespace handling) and the padded umT5 ids and mask.
  */

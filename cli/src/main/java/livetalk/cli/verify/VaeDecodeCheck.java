@@ -8,7 +8,7 @@ import livetalk.tensor.Tensor;
 
 /**
  * {@code vae_decode}: {@code WanVAEWrapper.decode_to_pixel} one latent frame at a time with the
- * causal caches (spec §5.3–5.4), its raw output before the clamp, and the streamed decode.
+ * causal caches (docs/model.md#vae-decoder, docs/model.md#streaming-decode), its raw output before the clamp, and the streamed decode.
  */
 final class VaeDecodeCheck implements GoldenCheck {
     /** The golden README defines {@code pixels_streamed} as a decode of z[:, :2], then z[:, 2:]. */

@@ -6,7 +6,7 @@ import livetalk.tensor.Tensor;
 
 /**
  * {@code vae_encode}: {@code WanVAEWrapper.encode_to_latent} of a single image (the reference
- * image path) and of a clip encoded in chunks 1, 4, 4 (spec §5.2).
+ * image path) and of a clip encoded in chunks 1, 4, 4 (docs/model.md#vae-encoder).
  */
 final class VaeEncodeCheck implements GoldenCheck {
     @Override

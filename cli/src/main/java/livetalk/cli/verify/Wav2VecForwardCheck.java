@@ -7,7 +7,7 @@ import livetalk.model.audio.Wav2Vec2;
 
 /**
  * {@code wav2vec_forward}: feature-extractor normalisation and the wav2vec2 forward as LiveTalk
- * runs it (spec §6), every traced tensor, once for each weight layout: {@code wav2vec_tiny}
+ * runs it (docs/model.md#wav2vec2), every traced tensor, once for each weight layout: {@code wav2vec_tiny}
  * (HF {@code Wav2Vec2Model} names) and {@code wav2vec_tiny_ctc} ({@code wav2vec2.} prefix plus
  * an unused {@code lm_head}).
  */

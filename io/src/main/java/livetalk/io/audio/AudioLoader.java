@@ -2,7 +2,7 @@ package livetalk.io.audio;
 
 import java.nio.file.Path;
 
-/** {@code librosa.load(path, sr=rate)} for WAV files: mono float32 at {@code rate} (spec §1.4 step 1). */
+/** {@code librosa.load(path, sr=rate)} for WAV files: mono float32 at {@code rate} (docs/model.md#audio-input step 1). */
 public final class AudioLoader {
     public static final int WAV2VEC_RATE = 16000;
 

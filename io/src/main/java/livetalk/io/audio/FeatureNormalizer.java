@@ -1,7 +1,7 @@
 package livetalk.io.audio;
 
 /**
- * {@code Wav2Vec2FeatureExtractor} with {@code do_normalize} (spec §1.4, §6.3):
+ * {@code Wav2Vec2FeatureExtractor} with {@code do_normalize} (docs/model.md#audio-input):
  * {@code (x − mean) / sqrt(var + 1e-7)} over the whole clip, population variance, float32
  * results. The statistics are accumulated in double (numpy sums float32 pairwise; the
  * difference is at the float32 rounding level).

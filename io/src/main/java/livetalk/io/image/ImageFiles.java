@@ -17,7 +17,7 @@ public final class ImageFiles {
 
     /**
      * Reads an image as RGB in [0, 1] ({@code uint8 / 255}, like PIL {@code convert("RGB")} then
-     * {@code ToTensor}); alpha is dropped and no EXIF orientation is applied (spec §1.3).
+     * {@code ToTensor}); alpha is dropped and no EXIF orientation is applied (docs/model.md#reference-image).
      */
     public static RgbImage read(Path path) {
         BufferedImage img;

@@ -1,7 +1,7 @@
 package livetalk.io.image;
 
 /**
- * The reference image preparation of spec §1.3 ({@code resize_pad} of OmniAvatar): scale so the
+ * The reference image preparation of docs/model.md#reference-image ({@code resize_pad} of OmniAvatar): scale so the
  * image covers the target, antialiased bilinear resize, centre crop by negative padding, then
  * {@code x·2 − 1}.
  */
@@ -12,7 +12,7 @@ public final class PortraitPreprocess {
     /** Returns {@code [3, targetH, targetW]} in [-1, 1]. */
     public static float[] prepare(RgbImage img, int targetH, int targetW) {
         int h = img.height(), w = img.width();
-        // s = max(512/H, 512/W) in Python floats; int() truncates toward zero (spec §1.3 step 3).
+        // s = max(512/H, 512/W) in Python floats; int() truncates toward zero (docs/model.md#reference-image step 3).
         double s = Math.max((double) targetH / h, (double) targetW / w);
         int rh = (int) (h * s), rw = (int) (w * s);
         RgbImage r = (rh == h && rw == w) ? img : AntialiasResize.resize(img, rh, rw);

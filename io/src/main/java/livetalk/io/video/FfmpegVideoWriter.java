@@ -13,7 +13,7 @@ import livetalk.io.MediaException;
 
 /**
  * Pipes raw RGB frames into ffmpeg, which encodes H.264 (yuv420p, CRF 18, like the reference's
- * imageio call, spec §1.7) and muxes the original audio as AAC 96 kb/s, 48 kHz mono. The audio is
+ * imageio call, docs/model.md#video-output) and muxes the original audio as AAC 96 kb/s, 48 kHz mono. The audio is
  * padded with silence and cut to the video length, so the file's duration is the video's.
  */
 final class FfmpegVideoWriter implements VideoWriter {

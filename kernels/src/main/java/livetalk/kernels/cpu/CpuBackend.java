@@ -16,6 +16,24 @@ import livetalk.tensor.Tensor;
  */
 public final class CpuBackend implements Backend {
 
+    /** A backend on every available processor. */
+    public CpuBackend() {
+        this(allCores());
+    }
+
+    /**
+     * A backend whose kernels run on {@code threads} threads (1 = all on the calling thread). The
+     * kernels share one process-wide pool, so the count is the last constructed backend's.
+     */
+    public CpuBackend(int threads) {
+        Parallel.setThreads(threads);
+    }
+
+    /** The default thread count: the available processors, or the {@code livetalk.threads} system property. */
+    public static int allCores() {
+        return Parallel.defaultThreads();
+    }
+
     @Override
     public String name() {
         return "cpu";
@@ -252,7 +270,7 @@ public final class CpuBackend implements Backend {
 
     // ================================================================== end of the VAE section
 
-    // ------------------------------------------------------------------ DiT helpers (dit branch)
+    // ------------------------------------------------------------------ DiT helpers
 
     @Override
     public void roundBf16(Buf x, Buf out) {

@@ -9,12 +9,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The fork-join pool shared by the CPU kernels. The thread count defaults to the available
- * processors and can be changed with {@link #setThreads} (or the {@code livetalk.threads} system
- * property). A parallel loop started from inside a pool worker runs serially: kernels never nest
+ * processors (or the {@code livetalk.threads} system property) and is set by constructing a
+ * {@link CpuBackend}: the kernels are static functions, so the pool is process-wide, but only the
+ * backend's construction may size it. A parallel loop started from inside a pool worker runs serially: kernels never nest
  * their parallelism, and this keeps a nested call from waiting on its own pool.
  */
 public final class Parallel {
-    private static int threads = Math.max(1, Integer.getInteger("livetalk.threads", Runtime.getRuntime().availableProcessors()));
+    private static int threads = defaultThreads();
     private static volatile ForkJoinPool pool;
 
     private Parallel() {
@@ -25,8 +26,12 @@ public final class Parallel {
         return threads;
     }
 
-    /** Sets the thread count (1 = everything on the calling thread). */
-    public static synchronized void setThreads(int n) {
+    static int defaultThreads() {
+        return Math.max(1, Integer.getInteger("livetalk.threads", Runtime.getRuntime().availableProcessors()));
+    }
+
+    /** Sets the thread count (1 = everything on the calling thread); {@link CpuBackend}'s constructor calls it. */
+    static synchronized void setThreads(int n) {
         if (n < 1) throw new IllegalArgumentException("thread count must be at least 1, got " + n);
         if (n != threads && pool != null) {
             pool.shutdown();

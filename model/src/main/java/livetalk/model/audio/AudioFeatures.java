@@ -3,18 +3,18 @@ package livetalk.model.audio;
 import livetalk.io.audio.FeatureNormalizer;
 
 /**
- * The audio side of the pipeline up to the DiT's audio projection (spec §1.4): 16 kHz mono
+ * The audio side of the pipeline up to the DiT's audio projection (docs/model.md#audio-input): 16 kHz mono
  * samples → trimmed to {@code d = (4F−4)/16} seconds → feature-extractor normalisation →
  * wav2vec2 with {@code seqLen = 4F−3} → {@code [4F−3, (N+2)·H]} features (10752 wide for base).
  */
 public final class AudioFeatures {
     public static final int SAMPLE_RATE = 16000;
-    public static final int FPS = 16;   // spec §1.1
+    public static final int FPS = 16;   // docs/model.md#constants
 
     private AudioFeatures() {
     }
 
-    /** Samples kept for {@code latentFrames}: {@code (4F−4)/fps} seconds at 16 kHz (spec §1.2). */
+    /** Samples kept for {@code latentFrames}: {@code (4F−4)/fps} seconds at 16 kHz (docs/model.md#frame-counts). */
     public static int samplesFor(int latentFrames) {
         return (4 * latentFrames - 4) * SAMPLE_RATE / FPS;
     }
@@ -28,7 +28,7 @@ public final class AudioFeatures {
      * Features for {@code latentFrames} latent frames. Audio longer than the clip is cut. Shorter
      * audio is, with {@code padShort}, zero-padded to the clip length (keeps lip sync); without
      * it, it is used as it is and the interpolation stretches it over the clip, which is what the
-     * official script does (spec §1.4 step 2).
+     * official script does (docs/model.md#audio-input step 2).
      */
     public static float[] compute(Wav2Vec2 model, float[] mono16k, int latentFrames, boolean padShort) {
         if (latentFrames < 1) throw new IllegalArgumentException("latent frame count " + latentFrames);

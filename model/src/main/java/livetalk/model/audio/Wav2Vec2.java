@@ -11,9 +11,9 @@ import livetalk.kernels.Weight;
 import livetalk.tensor.Tensor;
 
 /**
- * wav2vec2-base as LiveTalk runs it (spec §6; OmniAvatar's {@code Wav2VecModel.forward}):
+ * wav2vec2-base as LiveTalk runs it (docs/model.md#wav2vec2; OmniAvatar's {@code Wav2VecModel.forward}):
  * conv feature encoder, linear interpolation of the conv features to {@code seqLen} video frames
- * (before the projection, trap §10.11), feature projection, weight-normed grouped positional
+ * (before the projection, docs/numerics.md#audio-features), feature projection, weight-normed grouped positional
  * conv, encoder LayerNorm, post-LN transformer layers. HF names, with or without the
  * {@code wav2vec2.} prefix of a {@code Wav2Vec2ForCTC} checkpoint; {@code lm_head} is ignored.
  *
@@ -103,7 +103,7 @@ public final class Wav2Vec2 {
         }
     }
 
-    /** {@code w = g · v / ‖v‖} with the norm over dims (0, 1) for each tap (spec §6.1), split by group. */
+    /** {@code w = g · v / ‖v‖} with the norm over dims (0, 1) for each tap (docs/model.md#wav2vec2), split by group. */
     private Weight[] weightNormGroups(Checkpoint c, String p) {
         int h = cfg.hidden(), groups = cfg.posGroups(), k = cfg.posKernel(), per = h / groups;
         Tensor vt = Wav2Vec2Config.posConvV(c, p), gt = Wav2Vec2Config.posConvG(c, p);
@@ -129,7 +129,7 @@ public final class Wav2Vec2 {
     /**
      * Runs the network on normalised samples ({@link livetalk.io.audio.FeatureNormalizer}) and
      * stretches the conv features to {@code seqLen} frames. {@code features} is
-     * {@code cat(last, hs0, …, hsN)}: {@code [seqLen, (N+2)·H]} (spec §6.2).
+     * {@code cat(last, hs0, …, hsN)}: {@code [seqLen, (N+2)·H]} (docs/model.md#audio-features).
      */
     public Result forward(float[] inputValues, int seqLen) {
         int h = cfg.hidden();

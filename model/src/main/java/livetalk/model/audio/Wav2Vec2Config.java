@@ -11,7 +11,7 @@ import livetalk.io.Json;
 import livetalk.tensor.Tensor;
 
 /**
- * Sizes of a wav2vec2 model in HF {@code config.json} terms (spec §6.1). Read from a
+ * Sizes of a wav2vec2 model in HF {@code config.json} terms (docs/model.md#wav2vec2). Read from a
  * {@code config.json} next to the weights, else from a {@code config} entry in the safetensors
  * metadata, else inferred from the tensor shapes with the wav2vec2-base defaults for what the
  * shapes do not tell (conv strides, 64-wide heads, eps 1e-5).
@@ -19,7 +19,7 @@ import livetalk.tensor.Tensor;
 public record Wav2Vec2Config(int[] convDim, int[] convKernel, int[] convStride, int hidden, int heads, int layers,
                              int intermediate, int posKernel, int posGroups, float layerNormEps, float groupNormEps) {
 
-    static final int[] BASE_STRIDES = {5, 2, 2, 2, 2, 2, 2};   // spec §6.1
+    static final int[] BASE_STRIDES = {5, 2, 2, 2, 2, 2, 2};   // docs/model.md#wav2vec2
     static final int BASE_HEAD_DIM = 64;                        // 768 / 12
     static final float BASE_EPS = 1e-5f;
 

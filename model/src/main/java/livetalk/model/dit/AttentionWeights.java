@@ -6,7 +6,7 @@ import livetalk.kernels.Buf;
 import livetalk.kernels.Weight;
 
 /**
- * The projections both DiT attentions share (spec §2.4): q, k, v, o with biases, and the q/k
+ * The projections both DiT attentions share (docs/model.md#dit-block): q, k, v, o with biases, and the q/k
  * RMSNorms over the full width (before the head split, eps from the config).
  */
 record AttentionWeights(Backend be, int dim, float eps, Weight q, Weight qb, Weight k, Weight kb, Weight v, Weight vb,

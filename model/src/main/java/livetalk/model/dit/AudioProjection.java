@@ -2,13 +2,12 @@ package livetalk.model.dit;
 
 import java.util.List;
 import livetalk.io.Checkpoint;
-import livetalk.io.CheckpointException;
 import livetalk.kernels.Backend;
 import livetalk.kernels.Buf;
 import livetalk.kernels.Weight;
 
 /**
- * The audio conditioning modules of the DiT checkpoint (spec §2.8, trap §10.11): wav2vec
+ * The audio conditioning modules of the DiT checkpoint (docs/model.md#audio-projection, docs/numerics.md#audio-features): wav2vec
  * features {@code [L, C]} (L = 4F − 3) get 3 copies of frame 0 in front, every 4 frames are packed
  * into one vector (AudioPack, {@code (t c)} order), projected by {@code audio_proj.proj}, normalised
  * by {@code audio_proj.norm_out} (LayerNorm eps 1e-5), then each {@code audio_cond_projs.j} maps
@@ -37,7 +36,7 @@ public final class AudioProjection {
 
     /**
      * The feature vector per audio frame: {@code cat(last_hidden_state, hidden_states[0..N])}
-     * along channels (spec §6.2; the last layer appears twice). Each entry is {@code [L, c_i]}.
+     * along channels (docs/model.md#audio-features; the last layer appears twice). Each entry is {@code [L, c_i]}.
      */
     public static float[] stackFeatures(List<float[]> parts, int frames) {
         int total = 0;
@@ -56,7 +55,7 @@ public final class AudioProjection {
     public float[] padFront(float[] features, int frames) {
         int c = cfg.audioInputDim(), extra = cfg.audioPack() - 1;
         if (features.length != frames * c) {
-            throw new CheckpointException("audio features: " + features.length + " values, expected " + frames + "×" + c);
+            throw new IllegalArgumentException("audio features: " + features.length + " values, expected " + frames + "×" + c);
         }
         float[] out = new float[(frames + extra) * c];
         for (int i = 0; i < extra; i++) System.arraycopy(features, 0, out, i * c, c);
@@ -70,7 +69,7 @@ public final class AudioProjection {
         int pack = cfg.audioPack(), c = cfg.audioInputDim();
         int rows = padded.length / c;
         if (rows % pack != 0) {
-            throw new CheckpointException("audio frames " + frames + " + " + (pack - 1) + " is not a multiple of " + pack);
+            throw new IllegalArgumentException("audio frames " + frames + " + " + (pack - 1) + " is not a multiple of " + pack);
         }
         int latentFrames = rows / pack, hidden = cfg.audioHidden();
         Buf in = be.upload(padded);

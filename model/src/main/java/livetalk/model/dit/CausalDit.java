@@ -2,13 +2,12 @@ package livetalk.model.dit;
 
 import java.util.Map;
 import livetalk.io.Checkpoint;
-import livetalk.io.CheckpointException;
 import livetalk.kernels.Backend;
 import livetalk.kernels.Buf;
 import livetalk.kernels.Weight;
 
 /**
- * The LiveTalk causal DiT ({@code CausalWanModel._forward_inference}, spec §2.3), loaded by the
+ * The LiveTalk causal DiT ({@code CausalWanModel._forward_inference}, docs/model.md#dit-forward), loaded by the
  * official state-dict names (no prefix) from any {@link Checkpoint}. One call denoises one block
  * of frames against the KV cache. Letters: F frames of the call, C = 16 latent channels,
  * h × w latent grid, N = F·(h/2)·(w/2) tokens, D width, L text positions.
@@ -87,7 +86,7 @@ public final class CausalDit {
      */
     public TextCache encodeText(float[] context, int len) {
         if (context.length != (long) len * cfg.textDim()) {
-            throw new CheckpointException("text context: " + context.length + " values, expected " + len + "×" + cfg.textDim());
+            throw new IllegalArgumentException("text context: " + context.length + " values, expected " + len + "×" + cfg.textDim());
         }
         int d = cfg.dim();
         Buf c = be.upload(context);
@@ -99,7 +98,7 @@ public final class CausalDit {
         for (int i = 0; i < blocks.length; i++) {
             k[i] = be.alloc((long) len * d);
             v[i] = be.alloc((long) len * d);
-            blocks[i].crossAttn.textKv(emb, len, k[i], v[i]);
+            blocks[i].textKv(emb, len, k[i], v[i]);
         }
         return new TextCache(len, emb, k, v);
     }
@@ -119,7 +118,7 @@ public final class CausalDit {
     }
 
     /**
-     * The clean cache-refresh pass (spec §3.4): writes every layer's K/V for these frames and
+     * The clean cache-refresh pass (docs/sampler.md#block-loop): writes every layer's K/V for these frames and
      * skips what only feeds the discarded output (the last layer's attention and FFN, the head).
      */
     public void refreshCache(Input in, KvCache kv, TextCache text) {
@@ -149,7 +148,6 @@ public final class CausalDit {
         float[][] cs = rope.tables(in.startFrame(), f, gh, gw);
         be.write(ws.cos, cs[0]);
         be.write(ws.sin, cs[1]);
-        Buf cos = ws.cos, sin = ws.sin;
 
         // 6. audio [nProj, F, D]
         if (cfg.numAudioProjs() > 0) be.write(ws.audio, in.audio());
@@ -167,10 +165,10 @@ public final class CausalDit {
                 }
             }
             if (kvOnly && i == blocks.length - 1) {
-                blocks[i].writeKvOnly(ws, perFrame, kv, cos, sin);
+                blocks[i].writeKvOnly(ws, perFrame, kv);
                 return null;
             }
-            blocks[i].forward(ws, perFrame, kv, text, i, cos, sin);
+            blocks[i].forward(ws, perFrame, kv, text);
             tap(taps, "block" + i + "_out", ws.x);
         }
 

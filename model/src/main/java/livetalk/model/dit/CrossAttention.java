@@ -5,7 +5,7 @@ import livetalk.kernels.Backend;
 import livetalk.kernels.Buf;
 
 /**
- * Cross-attention to the text context (spec §2.4): q from the image tokens, k and v from all
+ * Cross-attention to the text context (docs/model.md#dit-block): q from the image tokens, k and v from all
  * text positions (no mask, padding included). K/V depend only on the prompt, so they are
  * computed once per prompt by {@link #textKv} and cached in a {@link TextCache}.
  */

@@ -6,7 +6,7 @@ import livetalk.kernels.Buf;
 import livetalk.kernels.Weight;
 
 /**
- * One causal DiT block (spec §2.4). Per frame f, {@code (sh1, sc1, g1, sh2, sc2, g2) =
+ * One causal DiT block (docs/model.md#dit-block). Per frame f, {@code (sh1, sc1, g1, sh2, sc2, g2) =
  * modulation + tmod[f]}:
  * <pre>
  *   X += g1 · SelfAttn(LN1(X)·(1+sc1) + sh1)      norm1: no affine
@@ -16,16 +16,17 @@ import livetalk.kernels.Weight;
  */
 final class DitBlock {
     private final Backend be;
-    private final int dim;
+    private final int dim, layer;
     private final float eps;
     private final Buf modulation;     // [6D]
     private final Weight norm3W, norm3B, ffn0, ffn0b, ffn2, ffn2b;
-    final SelfAttention selfAttn;
-    final CrossAttention crossAttn;
+    private final SelfAttention selfAttn;
+    private final CrossAttention crossAttn;
 
     DitBlock(Backend be, Checkpoint ck, DitConfig cfg, int layer) {
         this.be = be;
         this.dim = cfg.dim();
+        this.layer = layer;
         this.eps = (float) cfg.eps();
         String p = "blocks." + layer + ".";
         modulation = be.upload(ck.get(p + "modulation").toFloatArray());
@@ -39,8 +40,13 @@ final class DitBlock {
         crossAttn = new CrossAttention(be, ck, cfg, layer);
     }
 
-    /** Updates {@code ws.x} in place. {@code perFrame} tokens per frame; cos/sin are this call's RoPE tables. */
-    void forward(Workspace ws, int perFrame, KvCache kv, TextCache text, int layer, Buf cos, Buf sin) {
+    /** This layer's cross-attention K/V of the embedded prompt {@code emb} ({@code [len, D]} each), once per prompt. */
+    void textKv(Buf emb, int len, Buf k, Buf v) {
+        crossAttn.textKv(emb, len, k, v);
+    }
+
+    /** Updates {@code ws.x} in place, with {@code perFrame} tokens per frame and the call's RoPE tables in {@code ws}. */
+    void forward(Workspace ws, int perFrame, KvCache kv, TextCache text) {
         int n = ws.tokens, frames = ws.frames;
         long d6 = 6L * dim;
         for (int f = 0; f < frames; f++) be.add(modulation, ws.tmod.view(f * d6, d6), ws.mod.view(f * d6, d6));
@@ -48,7 +54,7 @@ final class DitBlock {
         // self-attention: LN1, modulate per frame, attend, gated residual
         be.layerNorm(ws.x, ws.h, n, dim, eps, null, null);
         modulate(ws, ws.h, perFrame, 0);
-        selfAttn.forward(ws.h, ws.out, n, kv, cos, sin, ws.q, ws.attn);
+        selfAttn.forward(ws.h, ws.out, n, kv, ws.cos, ws.sin, ws.q, ws.attn);
         gatedAdd(ws, perFrame, 2);
 
         // cross-attention: affine LN3, no gate
@@ -59,20 +65,19 @@ final class DitBlock {
         // FFN: LN2, modulate per frame, GELU-tanh MLP, gated residual
         be.layerNorm(ws.x, ws.h, n, dim, eps, null, null);
         modulate(ws, ws.h, perFrame, 3);
-        be.linear(ws.h, ws.ffn, n, ffn0, ffn0b);
-        be.gelu(ws.ffn, ws.ffn, true);
+        be.linearGelu(ws.h, ws.ffn, n, ffn0, ffn0b);
         be.linear(ws.ffn, ws.out, n, ffn2, ffn2b);
         gatedAdd(ws, perFrame, 5);
     }
 
-    /** The clean-pass shortcut for the last layer: only this call's K/V are needed (spec §3.4). */
-    void writeKvOnly(Workspace ws, int perFrame, KvCache kv, Buf cos, Buf sin) {
+    /** The clean-pass shortcut for the last layer: only this call's K/V are needed (docs/sampler.md#block-loop). */
+    void writeKvOnly(Workspace ws, int perFrame, KvCache kv) {
         int n = ws.tokens, frames = ws.frames;
         long d6 = 6L * dim;
         for (int f = 0; f < frames; f++) be.add(modulation, ws.tmod.view(f * d6, d6), ws.mod.view(f * d6, d6));
         be.layerNorm(ws.x, ws.h, n, dim, eps, null, null);
         modulate(ws, ws.h, perFrame, 0);
-        selfAttn.writeKv(ws.h, n, kv, cos, sin);
+        selfAttn.writeKv(ws.h, n, kv, ws.cos, ws.sin);
     }
 
     /** {@code h[f] = h[f]·(1 + mod[f, chunk+1]) + mod[f, chunk]} for every frame. */

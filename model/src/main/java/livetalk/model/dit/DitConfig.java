@@ -6,7 +6,7 @@ import livetalk.io.CheckpointException;
 import livetalk.tensor.Tensor;
 
 /**
- * The causal DiT's configuration (spec §2.1). Everything the tensor shapes tell is read from
+ * The causal DiT's configuration (docs/model.md#dit-constants). Everything the tensor shapes tell is read from
  * them; what they cannot tell (heads, eps, RoPE theta) comes from an optional JSON config, with
  * the official 1.3B values as defaults.
  *
@@ -33,13 +33,13 @@ public record DitConfig(int dim, int ffnDim, int numLayers, int numHeads, int in
                         int audioInputDim, int audioPack, int audioHidden, int numAudioProjs,
                         double eps, double ropeTheta) {
 
-    /** Official 1.3B values for what shapes cannot tell (spec §2.1). */
+    /** Official 1.3B values for what shapes cannot tell (docs/model.md#dit-constants). */
     public static final int DEFAULT_HEADS = 12;
     public static final double DEFAULT_EPS = 1e-6;
     public static final double DEFAULT_THETA = 10000.0;
-    /** AudioPack patch along time, hard coded (4,1,1) in the official model (spec §2.8). */
+    /** AudioPack patch along time, hard coded (4,1,1) in the official model (docs/model.md#audio-projection). */
     public static final int AUDIO_PACK = 4;
-    /** LayerNorm eps of AudioPack's norm_out (PyTorch default, spec §2.8). */
+    /** LayerNorm eps of AudioPack's norm_out (PyTorch default, docs/model.md#audio-projection). */
     public static final double AUDIO_NORM_EPS = 1e-5;
 
     public DitConfig {
@@ -60,7 +60,7 @@ public record DitConfig(int dim, int ffnDim, int numLayers, int numHeads, int in
         return patchT * patchH * patchW * outDim;
     }
 
-    /** Whether the residual stream gets audio projection {@code layer − 2} before this layer (spec §2.3 step 7). */
+    /** Whether the residual stream gets audio projection {@code layer − 2} before this layer (docs/model.md#dit-forward step 7). */
     public boolean audioBefore(int layer) {
         return layer >= 2 && layer - 2 < numAudioProjs && layer <= numLayers / 2;
     }

@@ -6,7 +6,7 @@ import livetalk.kernels.Buf;
 
 /**
  * The self-attention KV cache of all DiT layers with identity sinks and a rolling window
- * (spec §3.5, §4): per layer K (after RoPE) and V, each {@code [capacity, D]} with
+ * (docs/sampler.md#kv-cache, docs/sampler.md#identity-sinks): per layer K (after RoPE) and V, each {@code [capacity, D]} with
  * {@code capacity = localAttnFrames · frameSeqLength} tokens. The first {@code sinkFrames} frames
  * ever written are never evicted; the rest rolls. Positions are absolute: a cached key keeps the
  * RoPE rotation of the frame it was computed for.
@@ -37,7 +37,7 @@ public final class KvCache {
 
     /**
      * @param bf16Storage round every written K and V to bf16 (the reference run's cache dtype,
-     *                    spec §3.1). Emulated: the values are bf16 but still held in float32
+     *                    docs/sampler.md#geometry). Emulated: the values are bf16 but still held in float32
      *                    buffers, so this measures the accuracy cost, not the memory saving.
      */
     public KvCache(Backend backend, int layers, int dim, int frameSeqLength, int localAttnFrames, int sinkFrames, boolean bf16Storage) {
@@ -72,7 +72,7 @@ public final class KvCache {
 
     /**
      * Prepares the write of {@code n} tokens starting at absolute token {@code currentStart}
-     * (spec §3.5): on the first call of a new block ({@code currentStart + n > globalEnd}) with a
+     * (docs/sampler.md#kv-cache): on the first call of a new block ({@code currentStart + n > globalEnd}) with a
      * full cache, evicts the oldest non-sink tokens by moving the rolling part down; then moves
      * the indices. Later calls of the same block overwrite the same slots.
      */

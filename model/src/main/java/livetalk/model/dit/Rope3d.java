@@ -3,7 +3,7 @@ package livetalk.model.dit;
 import livetalk.io.CheckpointException;
 
 /**
- * 3-D rotary position tables (spec §2.5, trap §10.1). Each head's {@code d} values are viewed as
+ * 3-D rotary position tables (docs/model.md#rope, docs/numerics.md#rope-layout). Each head's {@code d} values are viewed as
  * {@code d/2} interleaved pairs {@code (x[2j], x[2j+1])}; the first {@code (d − 2·(d//3))/2} pairs
  * rotate with the frame index, the next {@code (d//3)/2} with the row, the last {@code (d//3)/2}
  * with the column. An axis of {@code m} real dims uses {@code θ_j = theta^(−2j/m)}.
@@ -15,7 +15,7 @@ import livetalk.io.CheckpointException;
  * positions per axis and would fail after 1024 latent frames (~256 s). Here the angle is computed
  * directly from the absolute position, which is the same value the table holds for p &lt; 1024
  * and the natural continuation of it after that, so sessions of any length keep absolute
- * temporal positions (the sink frames keep theirs, spec §4). Positions stay exact in float64
+ * temporal positions (the sink frames keep theirs, docs/sampler.md#identity-sinks). Positions stay exact in float64
  * (p·θ for p up to 2^31 loses no meaningful precision in the angle's 53-bit mantissa).
  */
 public final class Rope3d {

@@ -5,7 +5,7 @@ import livetalk.kernels.Backend;
 import livetalk.kernels.Buf;
 
 /**
- * Causal self-attention through the KV cache (spec §2.4, §3.5): q and k are RMS-normalised over
+ * Causal self-attention through the KV cache (docs/model.md#dit-block, docs/sampler.md#kv-cache): q and k are RMS-normalised over
  * the full width (before the head split), rotated by 3-D RoPE with absolute positions; the new
  * rotated k and raw v are written into the cache slots of this call, then the call's queries
  * attend to every valid slot (sinks, rolling frames and the block itself, no mask).

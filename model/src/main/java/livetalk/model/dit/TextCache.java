@@ -3,7 +3,7 @@ package livetalk.model.dit;
 import livetalk.kernels.Buf;
 
 /**
- * The prompt-dependent part of a DiT call, computed once per prompt (spec §2.4 "Caching"): the
+ * The prompt-dependent part of a DiT call, computed once per prompt (docs/model.md#dit-block "Caching"): the
  * embedded context {@code [L, D]} and every layer's cross-attention K and V {@code [L, D]}.
  */
 public final class TextCache {

@@ -6,7 +6,7 @@ import livetalk.kernels.Buf;
 import livetalk.kernels.Weight;
 
 /**
- * Timestep embedding (spec §2.3 step 3, trap §10.4): a {@code freqDim}-wide sinusoid of the raw
+ * Timestep embedding (docs/model.md#dit-forward step 3, docs/numerics.md#time-embedding): a {@code freqDim}-wide sinusoid of the raw
  * timestep (cos first, then sin, float64), {@code temb = W2·SiLU(W1·e + b1) + b2} ({@code [F, D]})
  * and {@code tmod = Wp·SiLU(temb) + bp} ({@code [F, 6D]}).
  */
@@ -29,7 +29,7 @@ final class TimeEmbedding {
 
     /**
      * {@code [cos(t·ω_k), sin(t·ω_k)]}, {@code ω_k = 10000^(−k/(freqDim/2))}, computed in float64 and
-     * rounded once to float32 (the golden run's dtype; officially bf16, spec §3.3).
+     * rounded once to float32 (the golden run's dtype; officially bf16, docs/sampler.md#timesteps).
      */
     static float[] sinusoid(int freqDim, double t, float[] out, int off) {
         int half = freqDim / 2;

@@ -2,7 +2,7 @@ package livetalk.model.text;
 
 /**
  * The prompt cleaning of {@code wan/modules/tokenizers.py} with {@code clean='whitespace'}
- * (spec §7.2): {@code ftfy.fix_text}, {@code html.unescape} twice, strip, every run of
+ * (docs/model.md#tokenizer): {@code ftfy.fix_text}, {@code html.unescape} twice, strip, every run of
  * whitespace (Python's {@code \s}, Unicode-aware) to one space, strip.
  *
  * <p>ftfy is not reimplemented in full. For ASCII text it is the identity. For other text,

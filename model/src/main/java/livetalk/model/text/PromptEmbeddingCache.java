@@ -19,7 +19,7 @@ import livetalk.io.SafetensorsWriter;
 import livetalk.tensor.Tensor;
 
 /**
- * Prompt embeddings on disk (spec §7.3: the text context depends only on the prompt). One
+ * Prompt embeddings on disk (docs/model.md#prompt-cache: the text context depends only on the prompt). One
  * safetensors file per entry, named by the SHA-256 of the prompt text and of the encoder file's
  * absolute path, size and modification time, so replacing the encoder invalidates the entry.
  * The file holds {@code prompt_embeds [seqLen, dim]} (F32) and the prompt itself in the

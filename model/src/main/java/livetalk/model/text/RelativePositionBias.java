@@ -1,7 +1,7 @@
 package livetalk.model.text;
 
 /**
- * T5's bidirectional relative-position buckets (spec §7.1, trap §10.16): {@code rel = key − query};
+ * T5's bidirectional relative-position buckets (docs/model.md#umt5, docs/numerics.md#umt5-attention): {@code rel = key − query};
  * half of the buckets for rel > 0; distances below half a side are exact, larger ones share
  * log-spaced buckets up to {@code maxDist}, clamped to the last bucket. Computed in float32 as
  * the official code computes it, so that bucket edges fall where they fall there.

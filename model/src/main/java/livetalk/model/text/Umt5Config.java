@@ -6,14 +6,14 @@ import livetalk.io.CheckpointException;
 import livetalk.tensor.Tensor;
 
 /**
- * Sizes of a umT5 encoder (spec §7.1). Every size except {@code maxDist} follows from the
+ * Sizes of a umT5 encoder (docs/model.md#umt5). Every size except {@code maxDist} follows from the
  * tensor shapes of the official layout; {@code maxDist} is 128 unless a config says otherwise.
  */
 public record Umt5Config(int vocab, int dim, int dimAttn, int dimFfn, int heads, int layers, int buckets, int maxDist,
                          boolean sharedPos, float eps) {
 
-    public static final int DEFAULT_MAX_DIST = 128;   // spec §7.1
-    public static final float EPS = 1e-6f;            // T5LayerNorm eps, spec §7.1
+    public static final int DEFAULT_MAX_DIST = 128;   // docs/model.md#umt5
+    public static final float EPS = 1e-6f;            // T5LayerNorm eps, docs/model.md#umt5
 
     public int headDim() {
         return dimAttn / heads;

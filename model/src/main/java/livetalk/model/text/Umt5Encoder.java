@@ -8,7 +8,7 @@ import livetalk.kernels.Weight;
 import livetalk.tensor.Tensor;
 
 /**
- * The umT5 encoder ({@code wan/modules/t5.py: T5Encoder}, spec §7.1) on a {@link Backend}.
+ * The umT5 encoder ({@code wan/modules/t5.py: T5Encoder}, docs/model.md#umt5) on a {@link Backend}.
  * Weights keep their file dtype (bf16 for the official {@code .pth}); the token embedding is
  * gathered row by row from the mapped tensor, never widened as a whole.
  *
@@ -91,7 +91,7 @@ public final class Umt5Encoder {
 
     /**
      * What {@code WanTextEncoder} hands the DiT: {@code [seqLen, dim]} with rows from
-     * {@code length} on set to 0 (spec §7.2). Padding keys are masked, so the first
+     * {@code length} on set to 0 (docs/model.md#tokenizer). Padding keys are masked, so the first
      * {@code length} rows do not depend on the padding: only those positions are computed.
      */
     public float[] promptEmbeds(long[] ids, int length, int seqLen) {

@@ -3,7 +3,7 @@ package livetalk.model.text;
 import java.nio.file.Path;
 
 /**
- * The umT5 tokenizer as LiveTalk calls it (spec §7.2): clean the prompt, encode with the
+ * The umT5 tokenizer as LiveTalk calls it (docs/model.md#tokenizer): clean the prompt, encode with the
  * SentencePiece unigram model, keep at most {@code seqLen − 1} pieces, append {@code </s>}, pad
  * with the pad id (0) to {@code seqLen}; the mask is 1 on real tokens, {@code </s>} included.
  */

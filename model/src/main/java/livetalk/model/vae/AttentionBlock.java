@@ -8,7 +8,7 @@ import livetalk.kernels.Weight;
 import livetalk.tensor.Tensor;
 
 /**
- * The mid-block {@code AttentionBlock(C)} (spec §5.1): per frame, norm → 1×1 conv C→3C
+ * The mid-block {@code AttentionBlock(C)} (docs/model.md#vae-building-blocks): per frame, norm → 1×1 conv C→3C
  * ({@code to_qkv}; q, k, v = channel thirds) → single-head attention over the H·W pixels with scale
  * 1/√C → 1×1 conv ({@code proj}) → + input. Not causal across frames, so it keeps no history.
  */

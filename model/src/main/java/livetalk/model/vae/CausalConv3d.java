@@ -9,7 +9,7 @@ import livetalk.kernels.Weight;
 import livetalk.tensor.Tensor;
 
 /**
- * A causal 3-D convolution (spec §5.1): declared padding {@code (pt, ph, pw)} becomes {@code 2·pt}
+ * A causal 3-D convolution (docs/model.md#vae-building-blocks): declared padding {@code (pt, ph, pw)} becomes {@code 2·pt}
  * zero frames in front only and {@code ph}/{@code pw} on both spatial sides.
  *
  * <p>Streaming: the conv keeps the last {@link #CACHE_T} frames of its input sequence. A call

@@ -1,7 +1,7 @@
 package livetalk.model.vae;
 
 /**
- * The per-channel statistics that normalise Wan 2.1 VAE latents for the DiT (spec §5.5): encode
+ * The per-channel statistics that normalise Wan 2.1 VAE latents for the DiT (docs/model.md#latent-normalisation): encode
  * gives {@code z = (μ − mean) · (1/std)}, decode starts from {@code z / (1/std) + mean}.
  *
  * <p>Values from {@code GAIR-NLP/LiveTalk:utils/wan_wrapper.py} ({@code WanVAEWrapper.__init__},

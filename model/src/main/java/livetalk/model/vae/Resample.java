@@ -8,7 +8,7 @@ import livetalk.kernels.Weight;
 import livetalk.tensor.Tensor;
 
 /**
- * {@code Resample} (spec §5.1, trap §10.13): spatial 2× down/up-sampling per frame, with an
+ * {@code Resample} (docs/model.md#vae-building-blocks, docs/numerics.md#vae-details): spatial 2× down/up-sampling per frame, with an
  * optional temporal part whose first-chunk rules the golden files pin down.
  *
  * <ul>

@@ -4,7 +4,7 @@ import livetalk.io.Checkpoint;
 import livetalk.kernels.Backend;
 
 /**
- * {@code ResidualBlock(in, out)} (spec §5.1): residual = norm → SiLU → conv 3³ → norm → SiLU →
+ * {@code ResidualBlock(in, out)} (docs/model.md#vae-building-blocks): residual = norm → SiLU → conv 3³ → norm → SiLU →
  * (dropout 0) → conv 3³, plus the shortcut (a 1×1×1 conv when in ≠ out, else identity). The
  * official Sequential indices give the names: {@code residual.0} norm, {@code .2} conv,
  * {@code .3} norm, {@code .6} conv.

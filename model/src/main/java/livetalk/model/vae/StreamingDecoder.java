@@ -1,7 +1,7 @@
 package livetalk.model.vae;
 
 /**
- * A causal decoding session of the Wan VAE (spec §5.4): feed normalised latents a frame or a block
+ * A causal decoding session of the Wan VAE (docs/model.md#streaming-decode): feed normalised latents a frame or a block
  * at a time and get their pixel frames back at once. Latent frame 0 of the session gives 1 frame,
  * every later one 4 ({@code temporalFactor}); decoding in blocks of any sizes gives exactly the
  * frames of a one-shot decode, because every conv keeps its own causal history. Memory is fixed

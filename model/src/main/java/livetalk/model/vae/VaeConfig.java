@@ -6,7 +6,7 @@ import livetalk.io.Checkpoint;
 import livetalk.io.CheckpointException;
 
 /**
- * The {@code WanVAE_} hyper-parameters (spec §5: dim 96, z 16, dim_mult [1,2,4,4], 2 residual
+ * The {@code WanVAE_} hyper-parameters (docs/model.md#vae: dim 96, z 16, dim_mult [1,2,4,4], 2 residual
  * blocks, temporal downsampling [False, True, True]), read off the tensors of a checkpoint with the
  * official names rather than assumed, so the tiny golden VAE and the released one load alike.
  *

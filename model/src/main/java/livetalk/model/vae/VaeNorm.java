@@ -7,7 +7,7 @@ import livetalk.kernels.Weight;
 import livetalk.tensor.Tensor;
 
 /**
- * The VAE's {@code RMS_norm} (spec §5.1): {@code F.normalize} over channels (L2, eps 1e-12), times
+ * The VAE's {@code RMS_norm} (docs/model.md#vae-building-blocks): {@code F.normalize} over channels (L2, eps 1e-12), times
  * √C and γ, no bias. γ is stored as {@code [C,1,1,1]} (5-D blocks) or {@code [C,1,1]} (attention).
  */
 final class VaeNorm {

@@ -6,21 +6,21 @@ import livetalk.kernels.Backend;
 import livetalk.kernels.Buf;
 
 /**
- * The Wan 2.1 causal video VAE ({@code WanVAE_} + {@code WanVAEWrapper}, spec §5), loaded by the
+ * The Wan 2.1 causal video VAE ({@code WanVAE_} + {@code WanVAEWrapper}, docs/model.md#vae), loaded by the
  * official state-dict names ({@code Wan2.1_VAE.pth}, or safetensors with the same names).
  *
  * <p>Layouts (frame-major, as the pipeline's {@code [B, F, C, H, W]} without B): pixels
  * {@code [T, 3, H, W]} in [−1, 1]; latents {@code [F, z, H/8, W/8]}. Encoding is used for the
  * reference image; decoding goes through {@link #decoder}, a streaming session.
  *
- * <p>Not thread-safe; the encoder and the decoder each hold their own causal caches, so one encode
- * and one decoding session may be interleaved, but not two decoding sessions.
+ * <p>Not thread-safe. The encoder and the decoder each hold their own causal caches; decoding
+ * sessions may be interleaved, each keeping its own decoder history (swapped in when it decodes).
  */
 public final class WanVae {
     private final Backend backend;
     private final VaeConfig config;
-    private final VaeEncoder encoder;
-    private final VaeDecoder decoder;
+    private final VaeTower encoder;
+    private final VaeTower decoder;
     private final CausalConv3d conv1, conv2;    // top-level 1×1×1: after the encoder / before the decoder
     private final Workspace encWs, decWs;
     private StreamingDecoder session;
@@ -33,8 +33,8 @@ public final class WanVae {
             throw new CheckpointException(ckpt.path() + ": latent channels " + config.zDim() + " (conv2.weight), but the Wan latent statistics cover "
                     + LatentStats.CHANNELS);
         }
-        this.encoder = new VaeEncoder(ckpt, config, backend);
-        this.decoder = new VaeDecoder(ckpt, config, backend);
+        this.encoder = VaeTower.encoder(ckpt, config, backend);
+        this.decoder = VaeTower.decoder(ckpt, config, backend);
         this.conv1 = CausalConv3d.load(ckpt, "conv1", backend, 0, 0, 0);
         this.conv2 = CausalConv3d.load(ckpt, "conv2", backend, 0, 0, 0);
         this.encWs = new Workspace(backend);
@@ -55,7 +55,7 @@ public final class WanVae {
 
     /**
      * Pixels {@code [T, 3, H, W]} → normalised latents {@code [F, z, H/8, W/8]}, F = 1 + (T−1)/4
-     * (spec §5.2, §5.5). Frames are encoded in chunks 1, 4, 4, … with the causal cache; as in the
+     * (docs/model.md#vae-encoder, docs/model.md#latent-normalisation). Frames are encoded in chunks 1, 4, 4, … with the causal cache; as in the
      * official {@code WanVAE_.encode}, trailing frames that do not fill a chunk of 4 are ignored.
      */
     public float[] encode(float[] pixels, int frames, int h, int w) {

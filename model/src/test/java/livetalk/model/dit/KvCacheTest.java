@@ -14,7 +14,7 @@ import livetalk.kernels.cpu.CpuBackend;
 import livetalk.tensor.Props;
 import org.junit.jupiter.api.Test;
 
-/** The cache arithmetic of spec §3.5 against a plain model of "sinks + most recent frames". */
+/** The cache arithmetic of docs/sampler.md#kv-cache against a plain model of "sinks + most recent frames". */
 class KvCacheTest {
     private final Backend be = new CpuBackend();
 

@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 class RelativePositionBiasTest {
     @Test
     void bucketsOfUmt5() {
-        // 32 buckets, max_dist 128: 16 per sign, exact below 8, log region 8..15 (spec §7.1).
+        // 32 buckets, max_dist 128: 16 per sign, exact below 8, log region 8..15 (docs/model.md#umt5).
         for (int r = 0; r < 8; r++) {
             assertEquals(r, RelativePositionBias.bucket(-r, 32, 128));
             assertEquals(r == 0 ? 0 : 16 + r, RelativePositionBias.bucket(r, 32, 128));

@@ -1,25 +1,23 @@
-package livetalk.model.vae;
+package livetalk.testkit;
 
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SequencedSet;
-import java.util.SplittableRandom;
-import livetalk.io.Checkpoint;
+import livetalk.io.MemoryCheckpoint;
+import livetalk.model.vae.VaeConfig;
+import livetalk.tensor.DType;
 import livetalk.tensor.Tensor;
 
 /**
- * Seeded random weights for a Wan VAE of any {@link VaeConfig}, under the official state-dict
- * names and shapes of {@code WanVAE_} (spec §5.6): for tests and benchmarks without the 508 MB
- * download. Values have the spread of the golden set's recipe (weights std 1/√fan_in, norm scales
- * 1 ± 0.1, biases std 0.02) but are uniform, which is much cheaper to draw for 127 M parameters.
- * The layout walk mirrors {@code Encoder3d}/{@code Decoder3d}'s constructors.
+ * The Wan VAE's official state dict ({@code WanVAE_}, docs/model.md#vae-state-dict) for any
+ * {@link VaeConfig}: every name and shape, and a random model in it ({@link RandomWeights}), for
+ * tests and benchmarks without the 508 MB download. The layout walk mirrors the official
+ * {@code Encoder3d}/{@code Decoder3d} constructors.
  */
-public final class RandomVaeWeights {
+public final class VaeWeights {
     private final Map<String, long[]> shapes = new LinkedHashMap<>();
 
-    private RandomVaeWeights() {
+    private VaeWeights() {
     }
 
     /** The official full-size configuration ({@code _video_vae}: dim 96, z 16). */
@@ -29,7 +27,7 @@ public final class RandomVaeWeights {
 
     /** Name → shape of every tensor of a {@code WanVAE_} with this configuration, in module order. */
     public static Map<String, long[]> shapes(VaeConfig cfg) {
-        RandomVaeWeights g = new RandomVaeWeights();
+        VaeWeights g = new VaeWeights();
         g.encoder(cfg);
         g.conv("conv1", 2 * cfg.zDim(), 2 * cfg.zDim(), 1, 1, 1);
         g.conv("conv2", cfg.zDim(), cfg.zDim(), 1, 1, 1);
@@ -37,52 +35,16 @@ public final class RandomVaeWeights {
         return g.shapes;
     }
 
-    /** Every tensor of a {@code WanVAE_} with this configuration, by official name, F32 on the heap. */
+    /** Every tensor of a {@code WanVAE_} with this configuration, F32, drawn from {@code seed}. */
     public static Map<String, Tensor> generate(VaeConfig cfg, long seed) {
-        Map<String, Tensor> out = new LinkedHashMap<>();
-        shapes(cfg).forEach((name, shape) -> {
-            long n = Tensor.numel(shape);
-            double mean = 0, std;
-            if (name.endsWith(".gamma")) {
-                mean = 1;
-                std = 0.1;
-            } else if (name.endsWith(".bias")) {
-                std = 0.02;
-            } else {
-                std = 1 / Math.sqrt((double) n / shape[0]);   // 1/√fan_in
-            }
-            out.put(name, Tensor.wrap(uniform(seed * 31 + name.hashCode(), Math.toIntExact(n), mean, std), shape));
-        });
-        return out;
+        RandomWeights w = new RandomWeights(seed, DType.F32);
+        shapes(cfg).forEach(w::byName);
+        return w.tensors();
     }
 
-    /** An in-memory checkpoint over {@code tensors} (what {@link WanVae#load} reads). */
-    public static Checkpoint checkpoint(Map<String, Tensor> tensors) {
-        return new Checkpoint() {
-            @Override
-            public Path path() {
-                return Path.of("<random VAE weights>");
-            }
-
-            @Override
-            public SequencedSet<String> names() {
-                return new java.util.LinkedHashSet<>(tensors.keySet());
-            }
-
-            @Override
-            public Tensor find(String name) {
-                return tensors.get(name);
-            }
-
-            @Override
-            public Map<String, String> metadata() {
-                return Map.of();
-            }
-
-            @Override
-            public void close() {
-            }
-        };
+    /** An in-memory checkpoint over {@code tensors} (what {@code WanVae.load} reads). */
+    public static MemoryCheckpoint checkpoint(Map<String, Tensor> tensors) {
+        return new MemoryCheckpoint("random VAE weights", tensors, Map.of());
     }
 
     private void encoder(VaeConfig cfg) {
@@ -164,12 +126,4 @@ public final class RandomVaeWeights {
         shapes.put(name, shape);
     }
 
-    /** n values uniform with the given mean and standard deviation. */
-    private static float[] uniform(long seed, int n, double mean, double std) {
-        SplittableRandom r = new SplittableRandom(seed);
-        double a = std * Math.sqrt(3);
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) v[i] = (float) (mean + a * (2 * r.nextDouble() - 1));
-        return v;
-    }
 }

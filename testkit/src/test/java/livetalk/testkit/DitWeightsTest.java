@@ -1,5 +1,6 @@
-package livetalk.model.dit;
+package livetalk.testkit;
 
+import livetalk.model.dit.DitConfig;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.nio.charset.StandardCharsets;
@@ -13,15 +14,15 @@ import livetalk.io.MemoryCheckpoint;
 import livetalk.tensor.DType;
 import org.junit.jupiter.api.Test;
 
-class RandomDitTest {
+class DitWeightsTest {
 
     /**
      * The official loader picks the config by md5 over the sorted "key:d0_d1_.." and bare-key list
-     * (spec §2.1); the released 1.3B file has hash 2bf9513c7a3e908015f11a800fc9b820 and 857 keys.
+     * (docs/model.md#dit-constants); the released 1.3B file has hash 2bf9513c7a3e908015f11a800fc9b820 and 857 keys.
      */
     @Test
     void fullSizeKeyListMatchesTheOfficialHash() throws Exception {
-        Map<String, long[]> shapes = RandomDit.shapes(RandomDit.official1_3B());
+        Map<String, long[]> shapes = DitWeights.shapes(DitWeights.official1_3B());
         assertEquals(857, shapes.size());
         List<String> keys = new ArrayList<>();
         for (Map.Entry<String, long[]> e : shapes.entrySet()) {
@@ -41,13 +42,13 @@ class RandomDitTest {
     @Test
     void configIsInferredFromShapes() {
         DitConfig c = new DitConfig(64, 96, 5, 2, 33, 16, 1, 2, 2, 24, 32, 12, 4, 8, 2, 1e-6, 10000);
-        MemoryCheckpoint ck = RandomDit.checkpoint(c, 7, DType.BF16);
+        MemoryCheckpoint ck = DitWeights.checkpoint(c, 7, DType.BF16);
         DitConfig inferred = DitConfig.infer(ck, Map.of("num_heads", 2));
         assertEquals(c, inferred);
         // without a config the official defaults fill in what shapes cannot tell
-        DitConfig full = RandomDit.official1_3B();
+        DitConfig full = DitWeights.official1_3B();
         assertEquals(12, full.numHeads());
-        assertEquals(DitConfig.DEFAULT_HEADS, DitConfig.infer(RandomDit.checkpoint(
+        assertEquals(DitConfig.DEFAULT_HEADS, DitConfig.infer(DitWeights.checkpoint(
                 new DitConfig(48, 64, 1, 12, 33, 16, 1, 2, 2, 8, 16, 4, 4, 4, 0, 1e-6, 10000), 1, DType.F32), null).numHeads());
     }
 }

@@ -1,5 +1,6 @@
 package livetalk.model.vae;
 
+import livetalk.testkit.VaeWeights;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -27,7 +28,7 @@ class WanVaeTest {
     }
 
     private WanVae randomVae(VaeConfig cfg, long seed) {
-        return WanVae.load(RandomVaeWeights.checkpoint(RandomVaeWeights.generate(cfg, seed)), be);
+        return WanVae.load(VaeWeights.checkpoint(VaeWeights.generate(cfg, seed)), be);
     }
 
     @Test
@@ -99,7 +100,7 @@ class WanVaeTest {
             int cin = 1 + r.nextInt(4), cout = 1 + r.nextInt(4), h = 1 + r.nextInt(5), w = 1 + r.nextInt(5), t = 1 + r.nextInt(8);
             Map<String, Tensor> m = Map.of("c.weight", Tensor.wrap(Props.normal(r, cout * cin * 27), cout, cin, 3, 3, 3),
                     "c.bias", Tensor.wrap(Props.normal(r, cout), cout));
-            Checkpoint ck = RandomVaeWeights.checkpoint(m);
+            Checkpoint ck = VaeWeights.checkpoint(m);
             CausalConv3d one = CausalConv3d.load(ck, "c", be, 1, 1, 1), chunked = CausalConv3d.load(ck, "c", be, 1, 1, 1);
             float[] x = Props.normal(r, t * cin * h * w);
             int fs = cin * h * w;
@@ -117,9 +118,9 @@ class WanVaeTest {
 
     @Test
     void officialLayoutHasTheSpecifiedParameterCount() {
-        Map<String, long[]> full = RandomVaeWeights.shapes(RandomVaeWeights.official());
+        Map<String, long[]> full = VaeWeights.shapes(VaeWeights.official());
         long params = full.values().stream().mapToLong(Tensor::numel).sum();
-        assertEquals(194, full.size());          // spec §5.6
+        assertEquals(194, full.size());          // docs/model.md#vae-state-dict
         assertEquals(126_892_531L, params);
     }
 
@@ -130,7 +131,7 @@ class WanVaeTest {
         try (Checkpoint ck = Checkpoint.open(golden)) {
             VaeConfig cfg = VaeConfig.infer(ck);
             assertEquals(new VaeConfig(8, 16, List.of(1, 2, 4, 4), 2, List.of(false, true, true)), cfg);
-            Map<String, Tensor> gen = RandomVaeWeights.generate(cfg, 1);
+            Map<String, Tensor> gen = VaeWeights.generate(cfg, 1);
             assertEquals(new java.util.TreeSet<>(ck.names()), new java.util.TreeSet<>(gen.keySet()));
             for (String n : ck.names()) assertArrayEquals(ck.get(n).shape(), gen.get(n).shape(), n);
         }

@@ -1,11 +1,11 @@
 package livetalk.model.vae;
 
+import livetalk.testkit.VaeWeights;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import java.util.List;
 import java.util.SplittableRandom;
 import livetalk.kernels.cpu.CpuBackend;
-import livetalk.kernels.cpu.Parallel;
 import livetalk.tensor.Props;
 import org.junit.jupiter.api.Test;
 
@@ -17,10 +17,10 @@ class VaeDeterminismTest {
     @Test
     void repeatedDecodesAreBitIdentical() {
         for (int threads : new int[] {1, 2}) {
-            Parallel.setThreads(threads);
+            CpuBackend be = new CpuBackend(threads);
             SplittableRandom r = new SplittableRandom(3);
             VaeConfig cfg = new VaeConfig(3, 16, List.of(1, 2, 4, 4), 1, List.of(false, true, true));
-            WanVae vae = WanVae.load(RandomVaeWeights.checkpoint(RandomVaeWeights.generate(cfg, 5)), new CpuBackend());
+            WanVae vae = WanVae.load(VaeWeights.checkpoint(VaeWeights.generate(cfg, 5)), be);
             float[] z = Props.normal(r, 4 * 16 * 2 * 3);
             float[] a = vae.decodeRaw(z, 4, 2, 3);
             for (int i = 0; i < 5; i++) assertArrayEquals(a, vae.decodeRaw(z, 4, 2, 3), "threads " + threads + " run " + i);
@@ -28,6 +28,6 @@ class VaeDeterminismTest {
             float[] c = vae.decodeRaw(java.util.Arrays.copyOf(z, 16 * 6), 1, 2, 3);
             assertArrayEquals(c, b, "first frame");
         }
-        Parallel.setThreads(Runtime.getRuntime().availableProcessors());
+        new CpuBackend();   // back to all cores for the tests that follow in this JVM
     }
 }

@@ -1,0 +1,90 @@
+package livetalk.cli;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import livetalk.kernels.Buf;
+import livetalk.kernels.Weight;
+import livetalk.kernels.cuda.CudaBackend;
+import livetalk.tensor.DType;
+import livetalk.tensor.Tensor;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code livetalk bench-gpu}: the CUDA kernels at DiT shapes, timed with GPU events (median of
+ * the repeats after warm-ups, on random data), as TFLOP/s and as a fraction of the card's dense
+ * bf16 peak. FLOPs: linear 2·M·N·K, attention 4·nq·nk·heads·headDim. The linear figures include
+ * rounding the float32 input to bf16, as a forward pays it.
+ */
+@Command(name = "bench-gpu", mixinStandardHelpOptions = true,
+        description = "Time the CUDA kernels at DiT shapes (TFLOP/s, fraction of the bf16 peak).")
+final class BenchGpuCommand implements Callable<Integer> {
+    @Option(names = "--repeat", defaultValue = "20", description = "timed runs per case after 3 warm-ups (default: ${DEFAULT-VALUE})")
+    int repeat;
+
+    @Option(names = "--peak-tflops", defaultValue = "790",
+            description = "the card's dense bf16 peak for the fraction column (default: ${DEFAULT-VALUE}, measured on H100/H200 by an 8192³ product)")
+    double peak;
+
+    @Override
+    public Integer call() {
+        if (repeat < 1) throw new InputException("--repeat must be at least 1, got " + repeat);
+        try (CudaBackend be = new CudaBackend()) {
+            System.out.println("bench-gpu: " + be.deviceDescription());
+            SplittableRandom rnd = new SplittableRandom(7);
+            System.out.println("case                                          median ms   TFLOP/s   of peak");
+            int n = 3072;
+            int[][] linears = {{1536, 1536}, {1536, 8960}, {8960, 1536}};
+            for (int[] s : linears) {
+                int in = s[0], out = s[1];
+                Buf x = be.upload(random(rnd, n * in));
+                Buf y = be.alloc((long) n * out);
+                Weight w = be.weight(Tensor.wrap(random(rnd, out * in), out, in).to(DType.BF16));
+                Weight b = be.weight(Tensor.wrap(random(rnd, out), out));
+                double ms = time(be, () -> be.linear(x, y, n, w, b));
+                row(String.format(Locale.ROOT, "linear %dx%d -> %d (+bias)", n, in, out), ms, 2.0 * n * in * out);
+                if (out == 8960) {
+                    double g = time(be, () -> be.linearGelu(x, y, n, w, b));
+                    row(String.format(Locale.ROOT, "linear %dx%d -> %d + GELU epilogue", n, in, out), g, 2.0 * n * in * out);
+                }
+            }
+            int heads = 12, hd = 128, d = heads * hd;
+            for (int nk : new int[]{15360, 9216, 3072, 512}) {
+                Buf q = be.upload(random(rnd, n * d)), k = be.upload(random(rnd, nk * d)), v = be.upload(random(rnd, nk * d));
+                Buf o = be.alloc((long) n * d);
+                float scale = (float) (1 / Math.sqrt(hd));
+                double ms = time(be, () -> be.attention(q, k, v, o, n, nk, heads, hd, scale, null));
+                row(String.format(Locale.ROOT, "attention %d q x %d k, %d heads, d %d", n, nk, heads, hd), ms, 4.0 * n * nk * heads * hd);
+            }
+        }
+        return 0;
+    }
+
+    private void row(String name, double ms, double flop) {
+        double tflops = flop / (ms * 1e-3) / 1e12;
+        System.out.printf(Locale.ROOT, "%-45s %9.3f %9.1f %8.1f%%%n", name, ms, tflops, 100 * tflops / peak);
+    }
+
+    private double time(CudaBackend be, Runnable op) {
+        for (int i = 0; i < 3; i++) op.run();
+        be.synchronize();
+        double[] ms = new double[repeat];
+        CudaBackend.Timer t = be.timer();
+        for (int i = 0; i < repeat; i++) {
+            t.start();
+            op.run();
+            t.stop();
+            ms[i] = t.elapsedMs();
+        }
+        Arrays.sort(ms);
+        return ms[repeat / 2];
+    }
+
+    private static float[] random(SplittableRandom rnd, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) (rnd.nextDouble() * 2 - 1);
+        return a;
+    }
+}

@@ -1,0 +1,119 @@
+// C[m, n] = Σ_k A[m, k]·B[n, k] (+ bias): both operands bf16 with k contiguous ("TN"), float32
+// accumulation and output. A linear layer is A = activations, B = the weight [out, in]; a
+// convolution is A = the weight [cout, cin·kt·kh·kw], B = the im2col patches [pixels, K].
+// Reference: ReferenceKernels.linear (on bf16-rounded operands).
+//
+// Tensor cores through mma.sync m16n8k16 (sm_80 and newer). A block computes a 128x128 tile
+// with 8 warps as 2 (m) x 4 (n), each warp 64x32 = 4x4 mma tiles; k advances 32 at a time
+// through a 3-stage cp.async pipeline. Shared rows are padded from 32 to 40 elements (80 bytes),
+// so the 8 row addresses of each ldmatrix fall in distinct bank groups.
+//
+// Contract: K, lda and ldb are multiples of 8 and the operands are zero in columns [K', K) where
+// K' is the true depth (the host pads them), so every 16-byte chunk is either inside a row or
+// entirely past K (then zero-filled).
+#include "common.cuh"
+
+#define BM 128
+#define BN 128
+#define BK 32
+#define LDS 40
+#define STAGES 3
+#define GEMM_THREADS 256
+
+// biasMode: 0 none, 1 bias[n] (linear), 2 bias[m] (convolution). act: 0 none, 1 GELU-tanh.
+extern "C" __global__ void __launch_bounds__(GEMM_THREADS) gemm_bf16_tn(
+        const bf16* __restrict__ A, int lda, const bf16* __restrict__ B, int ldb,
+        float* __restrict__ C, i64 ldc, const float* __restrict__ bias, int biasMode, int act,
+        int M, int N, int K) {
+    extern __shared__ __align__(16) unsigned char smem[];
+    bf16* As = (bf16*)smem;                        // [STAGES][BM][LDS]
+    bf16* Bs = As + STAGES * BM * LDS;             // [STAGES][BN][LDS]
+
+    int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    int wm = warp >> 2, wn = warp & 3;             // warp tile origin: (wm·64, wn·32)
+    int m0 = blockIdx.y * BM, n0 = blockIdx.x * BN;
+    int ktiles = (K + BK - 1) / BK;
+
+    // Each thread copies 2 chunks of A and 2 of B per stage: chunk c → row c/4, column (c%4)·8.
+    auto load_stage = [&](int stage, int kt) {
+        int k0 = kt * BK;
+#pragma unroll
+        for (int i = 0; i < 2; i++) {
+            int c = tid + i * GEMM_THREADS, row = c >> 2, col = (c & 3) * 8;
+            int gk = k0 + col;
+            int gm = m0 + row;
+            bool okA = gm < M && gk < K;
+            cp_async16(As + (stage * BM + row) * LDS + col, okA ? (const void*)(A + (i64)gm * lda + gk) : (const void*)A, okA ? 16 : 0);
+            int gn = n0 + row;
+            bool okB = gn < N && gk < K;
+            cp_async16(Bs + (stage * BN + row) * LDS + col, okB ? (const void*)(B + (i64)gn * ldb + gk) : (const void*)B, okB ? 16 : 0);
+        }
+    };
+
+    float acc[4][4][4];
+#pragma unroll
+    for (int i = 0; i < 4; i++)
+#pragma unroll
+        for (int j = 0; j < 4; j++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) acc[i][j][e] = 0.f;
+
+#pragma unroll
+    for (int s = 0; s < STAGES - 1; s++) {
+        if (s < ktiles) load_stage(s, s);
+        cp_async_commit();
+    }
+
+    for (int kt = 0; kt < ktiles; kt++) {
+        cp_async_wait<STAGES - 2>();
+        __syncthreads();
+        int next = kt + STAGES - 1;
+        if (next < ktiles) load_stage(next % STAGES, next);
+        cp_async_commit();
+
+        const bf16* as = As + (kt % STAGES) * BM * LDS;
+        const bf16* bs = Bs + (kt % STAGES) * BN * LDS;
+#pragma unroll
+        for (int kk = 0; kk < BK; kk += 16) {
+            unsigned a[4][4], b[4][2];
+#pragma unroll
+            for (int mi = 0; mi < 4; mi++) {
+                const bf16* p = as + (wm * 64 + mi * 16 + (lane & 15)) * LDS + kk + (lane >> 4) * 8;
+                ldmatrix_x4(a[mi][0], a[mi][1], a[mi][2], a[mi][3], p);
+            }
+#pragma unroll
+            for (int nj = 0; nj < 2; nj++) {
+                // matrices: (n 0-7, k 0-7), (n 0-7, k 8-15), (n 8-15, k 0-7), (n 8-15, k 8-15)
+                const bf16* p = bs + (wn * 32 + nj * 16 + ((lane >> 4) << 3) + (lane & 7)) * LDS + kk + ((lane >> 3) & 1) * 8;
+                ldmatrix_x4(b[2 * nj][0], b[2 * nj][1], b[2 * nj + 1][0], b[2 * nj + 1][1], p);
+            }
+#pragma unroll
+            for (int mi = 0; mi < 4; mi++)
+#pragma unroll
+                for (int ni = 0; ni < 4; ni++) mma_bf16(acc[mi][ni], a[mi], b[ni][0], b[ni][1]);
+        }
+    }
+    cp_async_wait<0>();
+
+    int g = lane >> 2, t = lane & 3;
+#pragma unroll
+    for (int mi = 0; mi < 4; mi++) {
+#pragma unroll
+        for (int half = 0; half < 2; half++) {
+            int m = m0 + wm * 64 + mi * 16 + g + half * 8;
+            if (m >= M) continue;
+            float bm = biasMode == 2 ? bias[m] : 0.f;
+#pragma unroll
+            for (int ni = 0; ni < 4; ni++) {
+                int n = n0 + wn * 32 + ni * 8 + 2 * t;
+#pragma unroll
+                for (int e = 0; e < 2; e++) {
+                    if (n + e >= N) continue;
+                    float v = acc[mi][ni][half * 2 + e] + bm + (biasMode == 1 ? bias[n + e] : 0.f);
+                    if (act == 1) v = 0.5f * v * (1.f + tanhf(0.7978845608028654f * (v + 0.044715f * v * v * v)));
+                    C[(i64)m * ldc + n + e] = v;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,503 @@
+package livetalk.kernels.cuda;
+
+import java.lang.foreign.MemorySegment;
+import livetalk.kernels.Backend;
+import livetalk.kernels.Buf;
+import livetalk.kernels.Conv3dSpec;
+import livetalk.kernels.KernelException;
+import livetalk.kernels.Weight;
+import livetalk.tensor.DType;
+import livetalk.tensor.Tensor;
+
+/**
+ * The NVIDIA backend: hand-written CUDA C kernels (sources in {@code kernels/src/main/cuda},
+ * committed as PTX) driven through the driver API ({@link CudaDriver}). Matrix products and
+ * attention run on the tensor cores with bf16 operands and float32 accumulation, as the official
+ * model runs on GPUs; everything else (norms, activations, RoPE, the elementwise ops) stays float32.
+ * Activations remain float32 {@link Buf}s on the device; an operand is rounded to bf16 into a
+ * per-thread scratch buffer right before the product that reads it.
+ *
+ * <p>Numerics differ from the CPU and OpenCL backends by bf16 rounding: docs/numerics.md gives the
+ * tolerances {@code verify --device cuda} applies and how they were derived.
+ */
+public final class CudaBackend implements Backend {
+    private static final int BLOCK = 256;
+    private static final int GEMM_TILE = 128, GEMM_THREADS = 256, GEMM_SMEM = 3 * (128 + 128) * 40 * 2;
+    private static final int FA_QUERIES = 64, FA_THREADS = 128;
+    private static final float LOG2E = 1.4426950408889634f;
+    /** im2col chunks are limited to this many bf16 elements (256 MiB). */
+    private static final long IM2COL_MAX = 128L << 20;
+
+    private final CudaContext ctx;
+    private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
+
+    /** The first CUDA device. */
+    public CudaBackend() {
+        String why = CudaDriver.unavailableReason();
+        if (why != null) throw new KernelException(why);
+        ctx = new CudaContext(0);
+        ctx.allowSharedMemory("gemm_bf16_tn", GEMM_SMEM);
+        ctx.allowSharedMemory("flash_attn_d128", flashSmem(128));
+        ctx.allowSharedMemory("flash_attn_d64", flashSmem(64));
+    }
+
+    /** Null when a CUDA device can be used, else why not; never throws. */
+    public static String unavailableReason() {
+        try {
+            return CudaDriver.unavailableReason();
+        } catch (RuntimeException | LinkageError e) {
+            return e.toString();
+        }
+    }
+
+    @Override
+    public String name() {
+        return "cuda:" + ctx.name;
+    }
+
+    /** Name, compute capability, multiprocessors and memory, for messages. */
+    public String deviceDescription() {
+        return ctx.name + " (sm_" + ctx.ccMajor + ctx.ccMinor + ", " + ctx.multiprocessors + " SMs, "
+                + (ctx.totalMemory >> 20) + " MiB, driver " + CudaDriver.driverVersion() + ")";
+    }
+
+    /** Device memory held by this backend's live buffers and weights, in bytes. */
+    public long liveBytes() {
+        return ctx.liveBytes.get();
+    }
+
+    /** Waits until every queued kernel has finished (for timing). */
+    public void synchronize() {
+        ctx.makeCurrent();
+        CudaDriver.synchronize();
+    }
+
+    /** A GPU timer: {@code record()} before and after, then {@link Timer#elapsedMs}. */
+    public Timer timer() {
+        ctx.makeCurrent();
+        return new Timer(CudaDriver.event(), CudaDriver.event());
+    }
+
+    public final class Timer {
+        private final MemorySegment start, end;
+
+        private Timer(MemorySegment start, MemorySegment end) {
+            this.start = start;
+            this.end = end;
+        }
+
+        public void start() {
+            ctx.makeCurrent();
+            CudaDriver.record(start);
+        }
+
+        public void stop() {
+            ctx.makeCurrent();
+            CudaDriver.record(end);
+        }
+
+        public double elapsedMs() {
+            ctx.makeCurrent();
+            return CudaDriver.elapsedMs(start, end);
+        }
+    }
+
+    static int pad8(int n) {
+        return (n + 7) & ~7;
+    }
+
+    private static int flashSmem(int headDim) {
+        return 2 * 2 * 64 * (headDim + 8) * 2;
+    }
+
+    // ------------------------------------------------------------------ memory
+
+    @Override
+    public Buf alloc(long n) {
+        if (n < 0) throw new KernelException("cannot allocate " + n + " floats");
+        CudaBuf b = new CudaBuf(new DeviceMemory(ctx, n * Float.BYTES), 0, n);
+        fill(b, 0f);
+        return b;
+    }
+
+    @Override
+    public Buf upload(float[] data) {
+        CudaBuf b = new CudaBuf(new DeviceMemory(ctx, (long) data.length * Float.BYTES), 0, data.length);
+        write(b, data);
+        return b;
+    }
+
+    @Override
+    public void write(Buf dst, float[] src) {
+        CudaBuf d = buf(dst);
+        requireSize("write", src.length, d.len);
+        ctx.makeCurrent();
+        if (src.length > 0) CudaDriver.copyToDevice(d.ptr(), MemorySegment.ofArray(src), (long) src.length * Float.BYTES);
+    }
+
+    @Override
+    public float[] read(Buf src) {
+        CudaBuf s = buf(src);
+        if (s.len > Integer.MAX_VALUE - 8) throw new KernelException("cannot read " + s.len + " floats into one array");
+        float[] out = new float[(int) s.len];
+        ctx.makeCurrent();
+        if (out.length > 0) CudaDriver.copyToHost(MemorySegment.ofArray(out), s.ptr(), (long) out.length * Float.BYTES);
+        return out;
+    }
+
+    @Override
+    public void copy(Buf src, Buf dst) {
+        CudaBuf s = buf(src), d = buf(dst);
+        requireSize("copy", s.len, d.len);
+        ctx.makeCurrent();
+        if (s.len > 0) CudaDriver.copyOnDevice(d.ptr(), s.ptr(), s.len * Float.BYTES);
+    }
+
+    @Override
+    public void fill(Buf dst, float value) {
+        CudaBuf d = buf(dst);
+        ctx.makeCurrent();
+        if (d.len > 0) CudaDriver.fill32(d.ptr(), Float.floatToRawIntBits(value), d.len);
+    }
+
+    @Override
+    public Weight weight(Tensor t) {
+        if (!t.dtype().isFloat()) throw new KernelException("weight of dtype " + t.dtype() + " (expected F32, BF16 or F16)");
+        return new CudaWeight(t.contiguous(), this);
+    }
+
+    /** The tensor's bytes as they are in the file, on the device (the caller converts and frees them). */
+    private DeviceMemory uploadRaw(Tensor t) {
+        DeviceMemory m = new DeviceMemory(ctx, t.byteSize());
+        ctx.makeCurrent();
+        if (t.byteSize() > 0) CudaDriver.copyToDevice(m.ptr, t.segment(), t.byteSize());
+        return m;
+    }
+
+    private static int dtypeCode(DType d) {
+        return switch (d) {
+            case F32 -> 0;
+            case BF16 -> 1;
+            case F16 -> 2;
+            case I64 -> throw new KernelException("I64 weight");
+        };
+    }
+
+    DeviceMemory uploadF32(Tensor t) {
+        if (t.dtype() == DType.F32) return uploadRaw(t);
+        DeviceMemory raw = uploadRaw(t);
+        DeviceMemory m = new DeviceMemory(ctx, t.numel() * Float.BYTES);
+        long n = t.numel();
+        ctx.launch("weight_to_f32", ctx.gridFor(n, BLOCK), 1, 1, BLOCK, 0,
+                ctx.args().ptr(raw.ptr).i32(dtypeCode(t.dtype())).ptr(m.ptr).i64(n));
+        raw.free();
+        return m;
+    }
+
+    DeviceMemory uploadBf16Matrix(Tensor t, int rows, int cols, int ld) {
+        if (t.dtype() == DType.BF16 && ld == cols) return uploadRaw(t);
+        DeviceMemory raw = uploadRaw(t);
+        DeviceMemory m = new DeviceMemory(ctx, (long) rows * ld * 2);
+        long n = (long) rows * ld;
+        ctx.launch("weight_to_bf16", ctx.gridFor(n, BLOCK), 1, 1, BLOCK, 0,
+                ctx.args().ptr(raw.ptr).i32(dtypeCode(t.dtype())).ptr(m.ptr).i32(ld).i64(rows).i32(cols));
+        raw.free();
+        return m;
+    }
+
+    // ------------------------------------------------------------------ dense layers
+
+    @Override
+    public void linear(Buf x, Buf out, int rows, Weight w, Weight bias) {
+        linear(x, out, rows, w, bias, false);
+    }
+
+    /** GELU-tanh applied in the product's epilogue: the FFN's hidden layer is written once. */
+    @Override
+    public void linearGelu(Buf x, Buf out, int rows, Weight w, Weight bias) {
+        linear(x, out, rows, w, bias, true);
+    }
+
+    private void linear(Buf x, Buf out, int rows, Weight w, Weight bias, boolean gelu) {
+        CudaBuf xb = buf(x), ob = buf(out);
+        CudaWeight cw = weight(w), cb = bias == null ? null : weight(bias);
+        int outDim = cw.rows(), in = cw.cols(), ld = cw.ld();
+        requireSize("linear input", (long) rows * in, xb.len);
+        requireSize("linear output", (long) rows * outDim, ob.len);
+        if (cb != null) requireSize("linear bias", outDim, cb.numel());
+        if (rows == 0) return;
+        long a = toBf16Rows(xb, in, rows, in, ld, 0);
+        gemm(a, ld, cw.bf16Ptr(), ld, ob.ptr(), outDim, cb == null ? 0 : cb.f32Ptr(), cb == null ? 0 : 1, gelu, rows, outDim, ld);
+    }
+
+    /** C[M, N] = A[M, K]·B[N, K]ᵀ (+ bias per column when biasMode is 1, per row when 2). */
+    private void gemm(long a, int lda, long b, int ldb, long c, long ldc, long bias, int biasMode, boolean gelu, int m, int n, int k) {
+        ctx.launch("gemm_bf16_tn", (n + GEMM_TILE - 1) / GEMM_TILE, (m + GEMM_TILE - 1) / GEMM_TILE, 1, GEMM_THREADS, GEMM_SMEM,
+                ctx.args().ptr(a).i32(lda).ptr(b).i32(ldb).ptr(c).i64(ldc).ptr(bias).i32(biasMode).i32(gelu ? 1 : 0)
+                        .i32(m).i32(n).i32(k));
+    }
+
+    /**
+     * Rounds {@code rows × cols} floats (row stride {@code ldx}) to a bf16 matrix with row stride
+     * {@code ld} in this thread's scratch region {@code slot}; returns its device address.
+     */
+    private long toBf16Rows(CudaBuf x, long ldx, int rows, int cols, int ld, int slot) {
+        long n = (long) rows * ld;
+        long dst = scratch.get().region(slot, n * 2);
+        ctx.launch("f32_to_bf16_rows", ctx.gridFor(n, BLOCK), 1, 1, BLOCK, 0,
+                ctx.args().ptr(x.ptr()).i64(ldx).ptr(dst).i32(ld).i32(rows).i32(cols));
+        return dst;
+    }
+
+    @Override
+    public void attention(Buf q, Buf k, Buf v, Buf out, int nq, int nk, int heads, int headDim, float scale, Buf bias) {
+        CudaBuf qb = buf(q), kb = buf(k), vb = buf(v), ob = buf(out);
+        int width = heads * headDim;
+        requireSize("attention q", (long) nq * width, qb.len);
+        requireSize("attention k", (long) nk * width, kb.len);
+        requireSize("attention v", (long) nk * width, vb.len);
+        requireSize("attention out", (long) nq * width, ob.len);
+        if (bias != null) requireSize("attention bias", (long) heads * nq * nk, buf(bias).len);
+        if (nq == 0) return;
+        if (bias == null && (headDim == 64 || headDim == 128)) {
+            long qs = toBf16Rows(qb, width, nq, width, width, 0);
+            long ks = toBf16Rows(kb, width, nk, width, width, 1);
+            long vs = toBf16Rows(vb, width, nk, width, width, 2);
+            String kernel = headDim == 128 ? "flash_attn_d128" : "flash_attn_d64";
+            ctx.launch(kernel, (nq + FA_QUERIES - 1) / FA_QUERIES, heads, 1, FA_THREADS, flashSmem(headDim),
+                    ctx.args().ptr(qs).ptr(ks).ptr(vs).ptr(ob.ptr()).i32(width).i64(width).i32(nq).i32(nk).f32(scale * LOG2E));
+            return;
+        }
+        if (headDim > 512) throw new KernelException("attention head size " + headDim + " (the CUDA kernels take at most 512)");
+        ctx.launch("attention_generic", nq, heads, 1, 128, headDim * Float.BYTES,
+                ctx.args().ptr(qb.ptr()).ptr(kb.ptr()).ptr(vb.ptr()).ptr(ob.ptr()).i32(nq).i32(nk).i32(heads).i32(headDim)
+                        .f32(scale).ptr(bias == null ? 0 : buf(bias).ptr()));
+    }
+
+    // ------------------------------------------------------------------ norms
+
+    @Override
+    public void layerNorm(Buf x, Buf out, int rows, int dim, float eps, Weight gamma, Weight beta) {
+        CudaBuf xb = buf(x), ob = buf(out);
+        requireSize("layerNorm input", (long) rows * dim, xb.len);
+        requireSize("layerNorm output", (long) rows * dim, ob.len);
+        long g = gamma == null ? 0 : vector(gamma, dim), b = beta == null ? 0 : vector(beta, dim);
+        ctx.launch("layer_norm", rows, 1, 1, BLOCK, 0, ctx.args().ptr(xb.ptr()).ptr(ob.ptr()).i32(dim).f32(eps).ptr(g).ptr(b));
+    }
+
+    @Override
+    public void rmsNorm(Buf x, Buf out, int rows, int dim, float eps, Weight gamma) {
+        CudaBuf xb = buf(x), ob = buf(out);
+        requireSize("rmsNorm input", (long) rows * dim, xb.len);
+        requireSize("rmsNorm output", (long) rows * dim, ob.len);
+        long g = gamma == null ? 0 : vector(gamma, dim);
+        ctx.launch("rms_norm", rows, 1, 1, BLOCK, 0, ctx.args().ptr(xb.ptr()).ptr(ob.ptr()).i32(dim).f32(eps).ptr(g));
+    }
+
+    /** A weight used as a float32 vector of {@code n} elements. */
+    private long vector(Weight w, long n) {
+        CudaWeight cw = weight(w);
+        requireSize("parameter vector", n, cw.numel());
+        return cw.f32Ptr();
+    }
+
+    // ------------------------------------------------------------------ activations, RoPE, elementwise
+
+    @Override
+    public void gelu(Buf x, Buf out, boolean tanh) {
+        unary(tanh ? "gelu_tanh" : "gelu_erf", x, out);
+    }
+
+    @Override
+    public void silu(Buf x, Buf out) {
+        unary("silu", x, out);
+    }
+
+    private void unary(String kernel, Buf x, Buf out) {
+        CudaBuf xb = buf(x), ob = buf(out);
+        requireSize(kernel, xb.len, ob.len);
+        ctx.launch(kernel, ctx.gridFor(xb.len, BLOCK), 1, 1, BLOCK, 0, ctx.args().ptr(xb.ptr()).ptr(ob.ptr()).i64(xb.len));
+    }
+
+    @Override
+    public void rope(Buf x, int rows, int heads, int headDim, Buf cos, Buf sin) {
+        CudaBuf xb = buf(x), cb = buf(cos), sb = buf(sin);
+        requireSize("rope x", (long) rows * heads * headDim, xb.len);
+        requireSize("rope cos", (long) rows * (headDim / 2), cb.len);
+        requireSize("rope sin", (long) rows * (headDim / 2), sb.len);
+        long n = (long) rows * heads * (headDim / 2);
+        ctx.launch("rope", ctx.gridFor(n, BLOCK), 1, 1, BLOCK, 0,
+                ctx.args().ptr(xb.ptr()).i32(rows).i32(heads).i32(headDim).ptr(cb.ptr()).ptr(sb.ptr()));
+    }
+
+    @Override
+    public void add(Buf a, Buf b, Buf out) {
+        binary("add", a, b, out);
+    }
+
+    @Override
+    public void mul(Buf a, Buf b, Buf out) {
+        binary("mul", a, b, out);
+    }
+
+    private void binary(String kernel, Buf a, Buf b, Buf out) {
+        CudaBuf ab = buf(a), bb = buf(b), ob = buf(out);
+        requireSize(kernel, ab.len, bb.len);
+        requireSize(kernel, ab.len, ob.len);
+        ctx.launch(kernel, ctx.gridFor(ab.len, BLOCK), 1, 1, BLOCK, 0, ctx.args().ptr(ab.ptr()).ptr(bb.ptr()).ptr(ob.ptr()).i64(ab.len));
+    }
+
+    @Override
+    public void axpby(float alpha, Buf a, float beta, Buf b, Buf out) {
+        CudaBuf ab = buf(a), bb = buf(b), ob = buf(out);
+        requireSize("axpby", ab.len, bb.len);
+        requireSize("axpby", ab.len, ob.len);
+        ctx.launch("axpby", ctx.gridFor(ab.len, BLOCK), 1, 1, BLOCK, 0,
+                ctx.args().f32(alpha).ptr(ab.ptr()).f32(beta).ptr(bb.ptr()).ptr(ob.ptr()).i64(ab.len));
+    }
+
+    @Override
+    public void addRow(Buf x, Buf vec, Buf out, int rows, int dim) {
+        CudaBuf xb = buf(x), vb = buf(vec), ob = buf(out);
+        long n = (long) rows * dim;
+        requireSize("addRow x", n, xb.len);
+        requireSize("addRow out", n, ob.len);
+        requireSize("addRow vector", dim, vb.len);
+        ctx.launch("add_row", ctx.gridFor(n, BLOCK), 1, 1, BLOCK, 0, ctx.args().ptr(xb.ptr()).ptr(vb.ptr()).ptr(ob.ptr()).i64(n).i32(dim));
+    }
+
+    @Override
+    public void modulate(Buf x, Buf shift, Buf scale, Buf out, int rows, int dim) {
+        CudaBuf xb = buf(x), sh = buf(shift), sc = buf(scale), ob = buf(out);
+        long n = (long) rows * dim;
+        requireSize("modulate x", n, xb.len);
+        requireSize("modulate out", n, ob.len);
+        requireSize("modulate shift", dim, sh.len);
+        requireSize("modulate scale", dim, sc.len);
+        ctx.launch("modulate", ctx.gridFor(n, BLOCK), 1, 1, BLOCK, 0,
+                ctx.args().ptr(xb.ptr()).ptr(sh.ptr()).ptr(sc.ptr()).ptr(ob.ptr()).i64(n).i32(dim));
+    }
+
+    @Override
+    public void gatedAdd(Buf x, Buf y, Buf gate, int rows, int dim) {
+        CudaBuf xb = buf(x), yb = buf(y), gb = buf(gate);
+        long n = (long) rows * dim;
+        requireSize("gatedAdd x", n, xb.len);
+        requireSize("gatedAdd y", n, yb.len);
+        requireSize("gatedAdd gate", dim, gb.len);
+        ctx.launch("gated_add", ctx.gridFor(n, BLOCK), 1, 1, BLOCK, 0, ctx.args().ptr(xb.ptr()).ptr(yb.ptr()).ptr(gb.ptr()).i64(n).i32(dim));
+    }
+
+    // ------------------------------------------------------------------ VAE
+
+    @Override
+    public void conv3d(Buf hist, int histFrames, Buf x, int frames, int h, int w, Buf out, Conv3dSpec s, Weight weight, Weight bias) {
+        CudaBuf xb = buf(x), ob = buf(out), hb = hist == null ? null : buf(hist);
+        CudaWeight cw = weight(weight), cb = bias == null ? null : weight(bias);
+        long frame = (long) s.cin() * h * w;
+        if (histFrames > 0) {
+            if (hb == null) throw new KernelException("conv3d: " + histFrames + " history frames but no history buffer");
+            requireSize("conv3d history", histFrames * frame, hb.len);
+        }
+        requireSize("conv3d input", frames * frame, xb.len);
+        requireSize("conv3d weight", s.weightSize(), cw.numel());
+        if (cb != null) requireSize("conv3d bias", s.cout(), cb.numel());
+        int tOut = s.outFrames(histFrames + frames), hOut = s.outH(h), wOut = s.outW(w);
+        long pixels = (long) hOut * wOut;
+        requireSize("conv3d output", tOut * s.cout() * pixels, ob.len);
+        int kdim = s.cin() * s.kt() * s.kh() * s.kw(), ld = pad8(kdim);
+        if (cw.cols() != kdim) throw new KernelException("conv3d weight has " + cw.cols() + " elements per output channel, expected " + kdim);
+        long chunk = Math.max(1, Math.min(pixels, IM2COL_MAX / ld));
+        long wPtr = cw.bf16Ptr(), bPtr = cb == null ? 0 : cb.f32Ptr();
+        long histPtr = hb == null ? xb.ptr() : hb.ptr();
+        for (int t = 0; t < tOut; t++) {
+            for (long p0 = 0; p0 < pixels; p0 += chunk) {
+                int np = (int) Math.min(chunk, pixels - p0);
+                long n = (long) np * ld;
+                long col = scratch.get().region(3, n * 2);
+                ctx.launch("im2col_bf16", ctx.gridFor(n, BLOCK), 1, 1, BLOCK, 0,
+                        ctx.args().ptr(histPtr).i32(histFrames).ptr(xb.ptr()).i32(s.cin()).i32(h).i32(w)
+                                .i32(s.kt()).i32(s.kh()).i32(s.kw()).i32(s.st()).i32(s.sh()).i32(s.sw())
+                                .i32(s.padFront()).i32(s.padTop()).i32(s.padLeft()).i32(t).i32(wOut).i64(p0).i32(np)
+                                .ptr(col).i32(ld));
+                long c = ob.ptr() + ((long) t * s.cout() * pixels + p0) * Float.BYTES;
+                gemm(wPtr, ld, col, ld, c, pixels, bPtr, bPtr == 0 ? 0 : 2, false, s.cout(), np, ld);
+            }
+        }
+    }
+
+    @Override
+    public void rmsNormChannels(Buf x, Buf out, int frames, int channels, int pixels, float eps, Weight gamma, boolean silu) {
+        CudaBuf xb = buf(x), ob = buf(out);
+        long n = (long) frames * channels * pixels;
+        requireSize("rmsNormChannels input", n, xb.len);
+        requireSize("rmsNormChannels output", n, ob.len);
+        long threads = (long) frames * pixels, g = vector(gamma, channels);
+        ctx.launch("rms_norm_channels", ctx.gridFor(threads, BLOCK), 1, 1, BLOCK, 0,
+                ctx.args().ptr(xb.ptr()).ptr(ob.ptr()).i32(frames).i32(channels).i32(pixels).f32(eps).ptr(g).i32(silu ? 1 : 0));
+    }
+
+    @Override
+    public void upsampleNearest2x(Buf x, Buf out, int planes, int h, int w) {
+        CudaBuf xb = buf(x), ob = buf(out);
+        requireSize("upsample input", (long) planes * h * w, xb.len);
+        requireSize("upsample output", 4L * planes * h * w, ob.len);
+        long n = 4L * planes * h * w;
+        ctx.launch("upsample_nearest2x", ctx.gridFor(n, BLOCK), 1, 1, BLOCK, 0,
+                ctx.args().ptr(xb.ptr()).ptr(ob.ptr()).i64(planes).i32(h).i32(w));
+    }
+
+    @Override
+    public void transpose(Buf x, Buf out, int rows, int cols) {
+        CudaBuf xb = buf(x), ob = buf(out);
+        requireSize("transpose input", (long) rows * cols, xb.len);
+        requireSize("transpose output", (long) rows * cols, ob.len);
+        ctx.launch2d("transpose", (cols + 31) / 32, (rows + 31) / 32, 32, 8,
+                ctx.args().ptr(xb.ptr()).ptr(ob.ptr()).i32(rows).i32(cols));
+    }
+
+    @Override
+    public void roundBf16(Buf x, Buf out) {
+        unary("round_bf16", x, out);
+    }
+
+    @Override
+    public void close() {
+        ctx.makeCurrent();
+        CudaDriver.synchronize();
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private CudaBuf buf(Buf b) {
+        if (b instanceof CudaBuf c) return c;
+        throw new KernelException("buffer " + b + " does not belong to the CUDA backend");
+    }
+
+    private CudaWeight weight(Weight w) {
+        if (w instanceof CudaWeight c && c.owner() == this) return c;
+        throw new KernelException("weight does not belong to this CUDA backend");
+    }
+
+    private static void requireSize(String what, long expected, long actual) {
+        if (expected != actual) throw new KernelException(what + ": expected " + expected + " elements, found " + actual);
+    }
+
+    /**
+     * Per-thread device scratch for bf16 operands: a few regions, each grown on demand. Old
+     * regions are freed stream-ordered, after the kernels already queued that read them.
+     */
+    private final class Scratch {
+        private final DeviceMemory[] regions = new DeviceMemory[4];
+
+        long region(int slot, long bytes) {
+            DeviceMemory m = regions[slot];
+            if (m == null || m.bytes < bytes) {
+                if (m != null) m.free();
+                m = new DeviceMemory(ctx, bytes + bytes / 4);
+                regions[slot] = m;
+            }
+            return m.ptr;
+        }
+    }
+}

@@ -1,0 +1,207 @@
+package livetalk.kernels.cuda;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import livetalk.kernels.KernelException;
+
+/**
+ * One CUDA device as the backend uses it: its primary context (made current on every thread that
+ * calls in), the kernel modules loaded from the committed PTX resources, device memory accounting,
+ * and kernel launches with their argument marshalling. All work goes to the legacy default
+ * stream, so ops from any thread run in the order they were issued (the same contract as the
+ * OpenCL backend's in-order queue).
+ */
+final class CudaContext {
+    /** PTX families, one resource each: {@code livetalk/kernels/cuda/NAME.ptx}. */
+    private static final String[] FAMILIES = {"convert", "elementwise", "norms", "gemm", "attention", "vae"};
+    private static final int MAX_ARGS = 32;
+
+    final int device;
+    final String name;
+    final int ccMajor, ccMinor, multiprocessors, smemOptin;
+    final long totalMemory;
+    final AtomicLong liveBytes = new AtomicLong();
+    private final AtomicLong allocatedSinceGc = new AtomicLong();
+    private final MemorySegment context;
+    private final Map<String, MemorySegment> functions = new HashMap<>();
+    private final ThreadLocal<Boolean> current = ThreadLocal.withInitial(() -> false);
+    private final ThreadLocal<Args> args = ThreadLocal.withInitial(Args::new);
+
+    CudaContext(int ordinal) {
+        device = CudaDriver.device(ordinal);
+        name = CudaDriver.deviceName(device);
+        ccMajor = CudaDriver.attribute(device, CudaDriver.ATTR_CC_MAJOR);
+        ccMinor = CudaDriver.attribute(device, CudaDriver.ATTR_CC_MINOR);
+        multiprocessors = CudaDriver.attribute(device, CudaDriver.ATTR_MULTIPROCESSOR_COUNT);
+        smemOptin = CudaDriver.attribute(device, CudaDriver.ATTR_SMEM_OPTIN);
+        totalMemory = CudaDriver.totalMemory(device);
+        if (ccMajor < 8) {
+            throw new KernelException("CUDA device '" + name + "' has compute capability " + ccMajor + "." + ccMinor
+                    + "; the tensor-core kernels need 8.0 or newer (Ampere, Ada, Hopper)");
+        }
+        context = CudaDriver.primaryContext(device);
+        makeCurrent();
+        CudaDriver.keepPoolMemory(device);
+        for (String family : FAMILIES) loadFamily(family);
+    }
+
+    /** The context must be current on each thread that issues driver calls. */
+    void makeCurrent() {
+        if (!current.get()) {
+            CudaDriver.setCurrent(context);
+            current.set(true);
+        }
+    }
+
+    private void loadFamily(String family) {
+        String res = "/livetalk/kernels/cuda/" + family + ".ptx";
+        String ptx;
+        try (InputStream in = CudaContext.class.getResourceAsStream(res)) {
+            if (in == null) throw new KernelException("missing kernel resource " + res + " (a broken build)");
+            ptx = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+        } catch (IOException e) {
+            throw new KernelException("cannot read " + res + ": " + e.getMessage(), e);
+        }
+        MemorySegment module = CudaDriver.loadModule(ptx, family + ".ptx");
+        for (String line : ptx.split("\n")) {
+            // ".visible .entry NAME(" declares a kernel
+            int at = line.indexOf(".entry ");
+            if (at < 0) continue;
+            String fn = line.substring(at + 7).split("[(\\s]")[0];
+            functions.put(fn, CudaDriver.function(module, fn));
+        }
+    }
+
+    MemorySegment function(String name) {
+        MemorySegment f = functions.get(name);
+        if (f == null) throw new KernelException("no CUDA kernel named " + name + " in the PTX resources");
+        return f;
+    }
+
+    /** Allows {@code bytes} of dynamic shared memory for a kernel (above the default 48 KiB). */
+    void allowSharedMemory(String kernel, int bytes) {
+        if (bytes > smemOptin) {
+            throw new KernelException(kernel + " needs " + bytes + " bytes of shared memory; '" + name + "' allows " + smemOptin);
+        }
+        makeCurrent();
+        CudaDriver.setMaxDynamicSharedMemory(function(kernel), bytes);
+    }
+
+    // ------------------------------------------------------------------ memory
+
+    long allocate(long bytes) {
+        makeCurrent();
+        // Device memory does not press on the Java heap: after a quarter of the device has been
+        // allocated, ask for a collection so that unreachable buffers are released.
+        if (allocatedSinceGc.addAndGet(bytes) > totalMemory / 4) {
+            allocatedSinceGc.set(0);
+            System.gc();
+        }
+        long p;
+        try {
+            p = CudaDriver.alloc(bytes);
+        } catch (KernelException e) {
+            // out of memory is often garbage not yet collected: collect, wait for the cleaner, retry once
+            System.gc();
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+            }
+            p = CudaDriver.alloc(bytes);
+        }
+        liveBytes.addAndGet(bytes);
+        return p;
+    }
+
+    void release(long ptr, long bytes) {
+        makeCurrent();
+        CudaDriver.free(ptr);
+        liveBytes.addAndGet(-bytes);
+    }
+
+    // ------------------------------------------------------------------ launches
+
+    /**
+     * Starts the argument list of one launch. There is one list per thread, so everything that
+     * may itself launch a kernel (e.g. a weight's first upload) must be evaluated before this call:
+     * a nested list would overwrite the outer one, which is refused here.
+     */
+    Args args() {
+        Args a = args.get();
+        if (a.open) throw new IllegalStateException("kernel argument list started inside another (evaluate device pointers first)");
+        a.open = true;
+        a.n = 0;
+        return a;
+    }
+
+    void launch(String kernel, int gx, int gy, int gz, int block, int smem, Args a) {
+        a.open = false;
+        if (gx <= 0 || gy <= 0 || gz <= 0) return; // nothing to do (empty tensors)
+        makeCurrent();
+        CudaDriver.launch(function(kernel), gx, gy, gz, block, 1, 1, smem, a.pointers);
+    }
+
+    void launch2d(String kernel, int gx, int gy, int bx, int by, Args a) {
+        a.open = false;
+        if (gx <= 0 || gy <= 0) return;
+        makeCurrent();
+        CudaDriver.launch(function(kernel), gx, gy, 1, bx, by, 1, 0, a.pointers);
+    }
+
+    /** Blocks for a grid-stride kernel over n elements: enough to fill the device, no more. */
+    int gridFor(long n, int block) {
+        long want = (n + block - 1) / block;
+        return (int) Math.max(1, Math.min(want, (long) multiprocessors * 32));
+    }
+
+    /**
+     * Kernel arguments: one 8-byte slot per argument (the driver reads 4 bytes for an int or
+     * float, 8 for a long or pointer) and the array of slot addresses that cuLaunchKernel takes.
+     */
+    static final class Args {
+        private final MemorySegment values = Arena.ofAuto().allocate(8L * MAX_ARGS, 8);
+        final MemorySegment pointers = Arena.ofAuto().allocate(ADDRESS, MAX_ARGS);
+        private int n;
+        private boolean open;
+
+        private MemorySegment slot() {
+            if (n == MAX_ARGS) throw new KernelException("more than " + MAX_ARGS + " kernel arguments");
+            MemorySegment s = values.asSlice(8L * n, 8);
+            pointers.setAtIndex(ADDRESS, n, s);
+            n++;
+            return s;
+        }
+
+        Args ptr(long devicePointer) {
+            slot().set(JAVA_LONG, 0, devicePointer);
+            return this;
+        }
+
+        Args i32(int v) {
+            slot().set(JAVA_INT, 0, v);
+            return this;
+        }
+
+        Args i64(long v) {
+            slot().set(JAVA_LONG, 0, v);
+            return this;
+        }
+
+        Args f32(float v) {
+            slot().set(JAVA_FLOAT, 0, v);
+            return this;
+        }
+    }
+}

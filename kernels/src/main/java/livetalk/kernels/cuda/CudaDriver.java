@@ -1,0 +1,418 @@
+package livetalk.kernels.cuda;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+import livetalk.kernels.KernelException;
+
+/**
+ * The few NVIDIA driver API calls the backend needs, bound through the FFM API to {@code
+ * libcuda.so.1} (the library every NVIDIA driver installs; no toolkit, no JNI). Each method checks
+ * the result code and throws a {@link KernelException} naming the call and the driver's error
+ * name. Handles (context, module, function, stream, event) are opaque addresses; device pointers
+ * are {@code long}s.
+ *
+ * <p>Loading is lazy and never throws: {@link #unavailableReason()} says why the driver cannot be
+ * used (no library, no device, a driver too old for the PTX), for {@code --device auto} and for
+ * skipping tests.
+ */
+final class CudaDriver {
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final int CUDA_SUCCESS = 0;
+
+    /** {@code CUdevice_attribute} values used here. */
+    static final int ATTR_MULTIPROCESSOR_COUNT = 16, ATTR_CC_MAJOR = 75, ATTR_CC_MINOR = 76, ATTR_SMEM_OPTIN = 97;
+    /** {@code CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES}. */
+    static final int FUNC_MAX_DYNAMIC_SMEM = 8;
+    /** {@code CU_MEMPOOL_ATTR_RELEASE_THRESHOLD}. */
+    private static final int MEMPOOL_RELEASE_THRESHOLD = 4;
+    /** {@code CU_JIT_ERROR_LOG_BUFFER}, {@code CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES}. */
+    private static final int JIT_ERROR_LOG_BUFFER = 5, JIT_ERROR_LOG_BUFFER_SIZE = 6;
+
+    private static final Object LOCK = new Object();
+    private static volatile Api api;
+    private static volatile String failure;
+
+    private CudaDriver() {
+    }
+
+    /** The bound entry points, after {@code cuInit}. */
+    private record Api(MethodHandle init, MethodHandle driverVersion, MethodHandle deviceCount, MethodHandle deviceGet,
+                       MethodHandle deviceName, MethodHandle deviceAttr, MethodHandle deviceTotalMem,
+                       MethodHandle primaryCtxRetain, MethodHandle ctxSetCurrent, MethodHandle ctxSynchronize,
+                       MethodHandle moduleLoadDataEx, MethodHandle moduleGetFunction, MethodHandle funcSetAttribute,
+                       MethodHandle memAllocAsync, MethodHandle memFreeAsync, MethodHandle memcpyHtoD, MethodHandle memcpyDtoH,
+                       MethodHandle memcpyDtoD, MethodHandle memsetD32, MethodHandle launchKernel, MethodHandle errorName,
+                       MethodHandle memGetInfo, MethodHandle defaultMemPool, MethodHandle memPoolSetAttribute,
+                       MethodHandle eventCreate, MethodHandle eventRecord, MethodHandle eventSynchronize,
+                       MethodHandle eventElapsed) {
+    }
+
+    /** Null when the driver loaded and initialised with at least one device, else why not. */
+    static String unavailableReason() {
+        try {
+            api();
+            int[] n = new int[1];
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment p = a.allocate(JAVA_INT);
+                check((int) api().deviceCount.invokeExact(p), "cuDeviceGetCount");
+                n[0] = p.get(JAVA_INT, 0);
+            }
+            return n[0] == 0 ? "the NVIDIA driver found no CUDA device" : null;
+        } catch (KernelException e) {
+            return e.getMessage();
+        } catch (Throwable t) {
+            return "the NVIDIA driver cannot be used: " + t;
+        }
+    }
+
+    private static Api api() {
+        Api a = api;
+        if (a != null) return a;
+        synchronized (LOCK) {
+            if (api != null) return api;
+            if (failure != null) throw new KernelException(failure);
+            try {
+                api = bind();
+                return api;
+            } catch (KernelException e) {
+                failure = e.getMessage();
+                throw e;
+            }
+        }
+    }
+
+    private static Api bind() {
+        SymbolLookup lib;
+        try {
+            lib = SymbolLookup.libraryLookup("libcuda.so.1", Arena.global());
+        } catch (IllegalArgumentException e) {
+            throw new KernelException("no NVIDIA driver: libcuda.so.1 is not on the library path");
+        }
+        Api a = new Api(
+                h(lib, "cuInit", JAVA_INT),
+                h(lib, "cuDriverGetVersion", ADDRESS),
+                h(lib, "cuDeviceGetCount", ADDRESS),
+                h(lib, "cuDeviceGet", ADDRESS, JAVA_INT),
+                h(lib, "cuDeviceGetName", ADDRESS, JAVA_INT, JAVA_INT),
+                h(lib, "cuDeviceGetAttribute", ADDRESS, JAVA_INT, JAVA_INT),
+                h(lib, "cuDeviceTotalMem_v2", ADDRESS, JAVA_INT),
+                h(lib, "cuDevicePrimaryCtxRetain", ADDRESS, JAVA_INT),
+                h(lib, "cuCtxSetCurrent", ADDRESS),
+                h(lib, "cuCtxSynchronize"),
+                h(lib, "cuModuleLoadDataEx", ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS),
+                h(lib, "cuModuleGetFunction", ADDRESS, ADDRESS, ADDRESS),
+                h(lib, "cuFuncSetAttribute", ADDRESS, JAVA_INT, JAVA_INT),
+                h(lib, "cuMemAllocAsync", ADDRESS, JAVA_LONG, ADDRESS),
+                h(lib, "cuMemFreeAsync", JAVA_LONG, ADDRESS),
+                heap(lib, "cuMemcpyHtoD_v2", JAVA_LONG, ADDRESS, JAVA_LONG),
+                heap(lib, "cuMemcpyDtoH_v2", ADDRESS, JAVA_LONG, JAVA_LONG),
+                h(lib, "cuMemcpyDtoD_v2", JAVA_LONG, JAVA_LONG, JAVA_LONG),
+                h(lib, "cuMemsetD32_v2", JAVA_LONG, JAVA_INT, JAVA_LONG),
+                h(lib, "cuLaunchKernel", ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS),
+                h(lib, "cuGetErrorName", JAVA_INT, ADDRESS),
+                h(lib, "cuMemGetInfo_v2", ADDRESS, ADDRESS),
+                h(lib, "cuDeviceGetDefaultMemPool", ADDRESS, JAVA_INT),
+                h(lib, "cuMemPoolSetAttribute", ADDRESS, JAVA_INT, ADDRESS),
+                h(lib, "cuEventCreate", ADDRESS, JAVA_INT),
+                h(lib, "cuEventRecord", ADDRESS, ADDRESS),
+                h(lib, "cuEventSynchronize", ADDRESS),
+                h(lib, "cuEventElapsedTime", ADDRESS, ADDRESS, ADDRESS));
+        int r;
+        try {
+            r = (int) a.init.invokeExact(0);
+        } catch (Throwable t) {
+            throw new KernelException("cuInit failed: " + t);
+        }
+        if (r != CUDA_SUCCESS) throw new KernelException("the NVIDIA driver did not initialise: cuInit returned " + r);
+        return a;
+    }
+
+    /** A downcall handle returning CUresult (int). */
+    private static MethodHandle h(SymbolLookup lib, String name, MemoryLayout... args) {
+        MemorySegment sym = lib.find(name).orElseThrow(
+                () -> new KernelException("the NVIDIA driver is too old: libcuda.so.1 has no " + name));
+        return LINKER.downcallHandle(sym, FunctionDescriptor.of(JAVA_INT, args));
+    }
+
+    /**
+     * A copy call that may take Java heap arrays directly (a "critical" downcall: the GC waits
+     * for the copy), so uploads and reads need no off-heap staging copy.
+     */
+    private static MethodHandle heap(SymbolLookup lib, String name, MemoryLayout... args) {
+        MemorySegment sym = lib.find(name).orElseThrow(
+                () -> new KernelException("the NVIDIA driver is too old: libcuda.so.1 has no " + name));
+        return LINKER.downcallHandle(sym, FunctionDescriptor.of(JAVA_INT, args), Linker.Option.critical(true));
+    }
+
+    static void check(int result, String call) {
+        if (result == CUDA_SUCCESS) return;
+        String name = "CUDA error " + result;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment p = a.allocate(ADDRESS);
+            if ((int) api.errorName.invokeExact(result, p) == CUDA_SUCCESS) {
+                name = p.get(ADDRESS, 0).reinterpret(256).getString(0);
+            }
+        } catch (Throwable ignored) {
+            // keep the number
+        }
+        throw new KernelException(call + " failed: " + name);
+    }
+
+    private static RuntimeException wrap(Throwable t, String call) {
+        if (t instanceof RuntimeException re) return re;
+        return new KernelException(call + " failed: " + t);
+    }
+
+    // ------------------------------------------------------------------ device and context
+
+    static int driverVersion() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment p = a.allocate(JAVA_INT);
+            check((int) api().driverVersion.invokeExact(p), "cuDriverGetVersion");
+            return p.get(JAVA_INT, 0);
+        } catch (Throwable t) {
+            throw wrap(t, "cuDriverGetVersion");
+        }
+    }
+
+    static int device(int ordinal) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment p = a.allocate(JAVA_INT);
+            check((int) api().deviceGet.invokeExact(p, ordinal), "cuDeviceGet");
+            return p.get(JAVA_INT, 0);
+        } catch (Throwable t) {
+            throw wrap(t, "cuDeviceGet");
+        }
+    }
+
+    static String deviceName(int dev) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment p = a.allocate(256);
+            check((int) api().deviceName.invokeExact(p, 256, dev), "cuDeviceGetName");
+            return p.getString(0);
+        } catch (Throwable t) {
+            throw wrap(t, "cuDeviceGetName");
+        }
+    }
+
+    static int attribute(int dev, int attr) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment p = a.allocate(JAVA_INT);
+            check((int) api().deviceAttr.invokeExact(p, attr, dev), "cuDeviceGetAttribute");
+            return p.get(JAVA_INT, 0);
+        } catch (Throwable t) {
+            throw wrap(t, "cuDeviceGetAttribute");
+        }
+    }
+
+    static long totalMemory(int dev) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment p = a.allocate(JAVA_LONG);
+            check((int) api().deviceTotalMem.invokeExact(p, dev), "cuDeviceTotalMem");
+            return p.get(JAVA_LONG, 0);
+        } catch (Throwable t) {
+            throw wrap(t, "cuDeviceTotalMem");
+        }
+    }
+
+    /** {free, total} bytes of the current context's device. */
+    static long[] memInfo() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment f = a.allocate(JAVA_LONG), t = a.allocate(JAVA_LONG);
+            check((int) api().memGetInfo.invokeExact(f, t), "cuMemGetInfo");
+            return new long[]{f.get(JAVA_LONG, 0), t.get(JAVA_LONG, 0)};
+        } catch (Throwable t) {
+            throw wrap(t, "cuMemGetInfo");
+        }
+    }
+
+    static MemorySegment primaryContext(int dev) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment p = a.allocate(ADDRESS);
+            check((int) api().primaryCtxRetain.invokeExact(p, dev), "cuDevicePrimaryCtxRetain");
+            return p.get(ADDRESS, 0);
+        } catch (Throwable t) {
+            throw wrap(t, "cuDevicePrimaryCtxRetain");
+        }
+    }
+
+    static void setCurrent(MemorySegment ctx) {
+        try {
+            check((int) api().ctxSetCurrent.invokeExact(ctx), "cuCtxSetCurrent");
+        } catch (Throwable t) {
+            throw wrap(t, "cuCtxSetCurrent");
+        }
+    }
+
+    static void synchronize() {
+        try {
+            check((int) api().ctxSynchronize.invokeExact(), "cuCtxSynchronize");
+        } catch (Throwable t) {
+            throw wrap(t, "cuCtxSynchronize");
+        }
+    }
+
+    /** Keeps freed device memory in the pool instead of returning it at each synchronisation. */
+    static void keepPoolMemory(int dev) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment pool = a.allocate(ADDRESS);
+            check((int) api().defaultMemPool.invokeExact(pool, dev), "cuDeviceGetDefaultMemPool");
+            MemorySegment value = a.allocate(JAVA_LONG);
+            value.set(JAVA_LONG, 0, -1L); // UINT64_MAX
+            check((int) api().memPoolSetAttribute.invokeExact(pool.get(ADDRESS, 0), MEMPOOL_RELEASE_THRESHOLD, value), "cuMemPoolSetAttribute");
+        } catch (Throwable t) {
+            throw wrap(t, "cuMemPoolSetAttribute");
+        }
+    }
+
+    // ------------------------------------------------------------------ modules
+
+    /** Loads PTX text (JIT-compiled by the driver for the current device); the error log is in the exception. */
+    static MemorySegment loadModule(String ptx, String what) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment p = a.allocate(ADDRESS);
+            int logSize = 16384;
+            MemorySegment log = a.allocate(logSize);
+            MemorySegment opts = a.allocate(JAVA_INT, 2);
+            opts.setAtIndex(JAVA_INT, 0, JIT_ERROR_LOG_BUFFER);
+            opts.setAtIndex(JAVA_INT, 1, JIT_ERROR_LOG_BUFFER_SIZE);
+            MemorySegment vals = a.allocate(ADDRESS, 2);
+            vals.setAtIndex(ADDRESS, 0, log);
+            vals.setAtIndex(ADDRESS, 1, MemorySegment.ofAddress(logSize));
+            int r = (int) api().moduleLoadDataEx.invokeExact(p, a.allocateFrom(ptx), 2, opts, vals);
+            if (r != CUDA_SUCCESS) {
+                String msg = log.getString(0).strip();
+                try {
+                    check(r, "loading " + what);
+                } catch (KernelException e) {
+                    String hint = r == 222 || r == 218 ? " (the PTX needs a newer NVIDIA driver: CUDA 13, driver 580 or later)" : "";
+                    throw new KernelException(e.getMessage() + hint + (msg.isEmpty() ? "" : ": " + msg));
+                }
+            }
+            return p.get(ADDRESS, 0);
+        } catch (Throwable t) {
+            throw wrap(t, "cuModuleLoadDataEx");
+        }
+    }
+
+    static MemorySegment function(MemorySegment module, String name) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment p = a.allocate(ADDRESS);
+            check((int) api().moduleGetFunction.invokeExact(p, module, a.allocateFrom(name)), "cuModuleGetFunction(" + name + ")");
+            return p.get(ADDRESS, 0);
+        } catch (Throwable t) {
+            throw wrap(t, "cuModuleGetFunction");
+        }
+    }
+
+    static void setMaxDynamicSharedMemory(MemorySegment fn, int bytes) {
+        try {
+            check((int) api().funcSetAttribute.invokeExact(fn, FUNC_MAX_DYNAMIC_SMEM, bytes), "cuFuncSetAttribute");
+        } catch (Throwable t) {
+            throw wrap(t, "cuFuncSetAttribute");
+        }
+    }
+
+    static void launch(MemorySegment fn, int gx, int gy, int gz, int bx, int by, int bz, int smem, MemorySegment params) {
+        try {
+            check((int) api().launchKernel.invokeExact(fn, gx, gy, gz, bx, by, bz, smem, MemorySegment.NULL, params, MemorySegment.NULL),
+                    "cuLaunchKernel");
+        } catch (Throwable t) {
+            throw wrap(t, "cuLaunchKernel");
+        }
+    }
+
+    // ------------------------------------------------------------------ memory (the legacy default stream)
+
+    static long alloc(long bytes) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment p = a.allocate(JAVA_LONG);
+            check((int) api().memAllocAsync.invokeExact(p, bytes, MemorySegment.NULL), "cuMemAllocAsync(" + bytes + " bytes)");
+            return p.get(JAVA_LONG, 0);
+        } catch (Throwable t) {
+            throw wrap(t, "cuMemAllocAsync");
+        }
+    }
+
+    static void free(long ptr) {
+        try {
+            check((int) api().memFreeAsync.invokeExact(ptr, MemorySegment.NULL), "cuMemFreeAsync");
+        } catch (Throwable t) {
+            throw wrap(t, "cuMemFreeAsync");
+        }
+    }
+
+    static void copyToDevice(long dst, MemorySegment src, long bytes) {
+        try {
+            check((int) api().memcpyHtoD.invokeExact(dst, src, bytes), "cuMemcpyHtoD");
+        } catch (Throwable t) {
+            throw wrap(t, "cuMemcpyHtoD");
+        }
+    }
+
+    static void copyToHost(MemorySegment dst, long src, long bytes) {
+        try {
+            check((int) api().memcpyDtoH.invokeExact(dst, src, bytes), "cuMemcpyDtoH");
+        } catch (Throwable t) {
+            throw wrap(t, "cuMemcpyDtoH");
+        }
+    }
+
+    static void copyOnDevice(long dst, long src, long bytes) {
+        try {
+            check((int) api().memcpyDtoD.invokeExact(dst, src, bytes), "cuMemcpyDtoD");
+        } catch (Throwable t) {
+            throw wrap(t, "cuMemcpyDtoD");
+        }
+    }
+
+    static void fill32(long dst, int bits, long count) {
+        try {
+            check((int) api().memsetD32.invokeExact(dst, bits, count), "cuMemsetD32");
+        } catch (Throwable t) {
+            throw wrap(t, "cuMemsetD32");
+        }
+    }
+
+    // ------------------------------------------------------------------ events (benchmarks)
+
+    static MemorySegment event() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment p = a.allocate(ADDRESS);
+            check((int) api().eventCreate.invokeExact(p, 0), "cuEventCreate");
+            return p.get(ADDRESS, 0);
+        } catch (Throwable t) {
+            throw wrap(t, "cuEventCreate");
+        }
+    }
+
+    static void record(MemorySegment event) {
+        try {
+            check((int) api().eventRecord.invokeExact(event, MemorySegment.NULL), "cuEventRecord");
+        } catch (Throwable t) {
+            throw wrap(t, "cuEventRecord");
+        }
+    }
+
+    /** Milliseconds between two recorded events (waits for the second). */
+    static float elapsedMs(MemorySegment start, MemorySegment end) {
+        try (Arena a = Arena.ofConfined()) {
+            check((int) api().eventSynchronize.invokeExact(end), "cuEventSynchronize");
+            MemorySegment p = a.allocate(JAVA_FLOAT);
+            check((int) api().eventElapsed.invokeExact(p, start, end), "cuEventElapsedTime");
+            return p.get(JAVA_FLOAT, 0);
+        } catch (Throwable t) {
+            throw wrap(t, "cuEventElapsedTime");
+        }
+    }
+}

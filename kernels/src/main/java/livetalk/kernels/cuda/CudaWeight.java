@@ -1,0 +1,67 @@
+package livetalk.kernels.cuda;
+
+import livetalk.kernels.Weight;
+import livetalk.tensor.Tensor;
+
+/**
+ * A parameter tensor on the device, in the form its kernels read: a bf16 matrix for the tensor
+ * cores ({@code [rows, ld]}, rows = the first dimension, the rest flattened and zero-padded to a
+ * multiple of 8), or float32 for the small vectors (biases, norm gains, modulation). Each form is
+ * made on first use, so a weight normally lives on the device once, whatever the file's dtype.
+ */
+final class CudaWeight implements Weight {
+    private final Tensor tensor;
+    private final CudaBackend owner;
+    private volatile DeviceMemory bf16, f32;
+
+    CudaWeight(Tensor tensor, CudaBackend owner) {
+        this.tensor = tensor;
+        this.owner = owner;
+    }
+
+    @Override
+    public Tensor tensor() {
+        return tensor;
+    }
+
+    CudaBackend owner() {
+        return owner;
+    }
+
+    /** Rows of the matrix form. */
+    int rows() {
+        return tensor.rank() == 0 ? 1 : (int) tensor.dim(0);
+    }
+
+    /** Columns of the matrix form before padding. */
+    int cols() {
+        return (int) (tensor.numel() / Math.max(1, rows()));
+    }
+
+    /** Row length of the bf16 matrix form: cols rounded up to a multiple of 8. */
+    int ld() {
+        return CudaBackend.pad8(cols());
+    }
+
+    long bf16Ptr() {
+        DeviceMemory m = bf16;
+        if (m == null) {
+            synchronized (this) {
+                if (bf16 == null) bf16 = owner.uploadBf16Matrix(tensor, rows(), cols(), ld());
+                m = bf16;
+            }
+        }
+        return m.ptr;
+    }
+
+    long f32Ptr() {
+        DeviceMemory m = f32;
+        if (m == null) {
+            synchronized (this) {
+                if (f32 == null) f32 = owner.uploadF32(tensor);
+                m = f32;
+            }
+        }
+        return m.ptr;
+    }
+}

@@ -1,0 +1,84 @@
+package livetalk.kernels.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import livetalk.kernels.Buf;
+import livetalk.tensor.Props;
+import org.junit.jupiter.api.Test;
+
+class CudaAttentionTest extends CudaTestBase {
+
+    /**
+     * The tensor-core path (head sizes 64 and 128, no bias) against the CPU on bf16-rounded q, k,
+     * v. What remains is the rounding of the softmax weights P to bf16 before P·V (FlashAttention
+     * does the same): each weight is off by at most 2^-9 of itself, and the output is a weighted
+     * mean of values, so every output is within 2^-9·max|v| of the reference, plus float32 noise.
+     */
+    @Test
+    void flashPathMatchesReferenceWithinBf16Weights() {
+        Props.forAll("cuda flash attention", 30, 201, rnd -> {
+            int hd = rnd.nextBoolean() ? 64 : 128;
+            int heads = 1 + rnd.nextInt(3);
+            int nq = 1 + rnd.nextInt(rnd.nextBoolean() ? 20 : 200), nk = 1 + rnd.nextInt(rnd.nextBoolean() ? 30 : 300);
+            check(rnd, nq, nk, heads, hd, 4 * Math.sqrt(hd));
+        });
+    }
+
+    @Test
+    void ditShapedAttention() {
+        Props.forAll("cuda flash attention large", 1, 202, rnd -> check(rnd, 600, 2100, 2, 128, Math.sqrt(128)));
+    }
+
+    private static void check(java.util.SplittableRandom rnd, int nq, int nk, int heads, int hd, double logitScale) {
+        int w = heads * hd;
+        float scale = (float) (logitScale / hd); // logits of order logitScale/√hd·…: peaked and flat rows both occur
+        float[] q = Props.normal(rnd, nq * w), k = Props.normal(rnd, nk * w), v = Props.normal(rnd, nk * w);
+        Buf oc = cpu.alloc((long) nq * w);
+        cpu.attention(cpu.upload(bf16(q)), cpu.upload(bf16(k)), cpu.upload(bf16(v)), oc, nq, nk, heads, hd, scale, null);
+        Pair qp = place(rnd, q), kp = place(rnd, k), vp = place(rnd, v), op = place(rnd, new float[nq * w]);
+        cuda.fill(op.gpu(), Float.NaN);
+        cuda.attention(qp.gpu(), kp.gpu(), vp.gpu(), op.gpu(), nq, nk, heads, hd, scale, null);
+        float[] e = cpu.read(oc), a = cuda.read(op.gpu());
+        double maxV = 0;
+        for (float x : v) maxV = Math.max(maxV, Math.abs(bf16(new float[]{x})[0]));
+        double tol = Math.scalb(maxV, -9) + 1e-5 * maxV;
+        for (int i = 0; i < e.length; i++) {
+            double d = Math.abs(e[i] - a[i]);
+            int at = i;
+            assertTrue(d <= tol, () -> "attention nq=" + nq + " nk=" + nk + " heads=" + heads + " hd=" + hd + ": index " + at
+                    + " got " + a[at] + ", expected " + e[at] + " (|diff| " + d + " > " + tol + ")");
+        }
+    }
+
+    /** Other head sizes and any bias take the float32 path: float32 tolerance against the CPU. */
+    @Test
+    void genericPathMatchesReferenceWithBiasAndMasks() {
+        int[] headDims = {4, 16, 64, 80, 128, 384, 512};
+        Props.forAll("cuda attention generic", 24, 203, rnd -> {
+            int hd = headDims[rnd.nextInt(headDims.length)];
+            int heads = 1 + rnd.nextInt(hd >= 128 ? 2 : 4);
+            int nq = 1 + rnd.nextInt(70), nk = 1 + rnd.nextInt(300);
+            int w = heads * hd;
+            float scale = (float) (1 / Math.sqrt(hd));
+            boolean withBias = hd != 64 && hd != 128 ? rnd.nextBoolean() : true;
+            Pair q = place(rnd, Props.normal(rnd, nq * w)), k = place(rnd, Props.normal(rnd, nk * w));
+            Pair v = place(rnd, Props.normal(rnd, nk * w)), o = place(rnd, new float[nq * w]);
+            Pair bias = null;
+            if (withBias) {
+                float[] b = Props.uniform(rnd, heads * nq * nk, 2);
+                for (int i = 0; i < b.length; i++) if (rnd.nextInt(4) == 0) b[i] = Float.NEGATIVE_INFINITY;
+                for (int h = 0; h < heads; h++) {
+                    if (rnd.nextInt(3) == 0) {
+                        int row = rnd.nextInt(nq);
+                        for (int j = 0; j < nk; j++) b[(h * nq + row) * nk + j] = Float.NEGATIVE_INFINITY;
+                    }
+                }
+                bias = place(rnd, b);
+            }
+            cpu.attention(q.cpu(), k.cpu(), v.cpu(), o.cpu(), nq, nk, heads, hd, scale, bias == null ? null : bias.cpu());
+            cuda.attention(q.gpu(), k.gpu(), v.gpu(), o.gpu(), nq, nk, heads, hd, scale, bias == null ? null : bias.gpu());
+            Props.assertClose(cpu.read(o.cpu()), cuda.read(o.gpu()), 1e-5,
+                    "attention nq=" + nq + " nk=" + nk + " heads=" + heads + " hd=" + hd + (bias != null ? " bias" : ""));
+        });
+    }
+}

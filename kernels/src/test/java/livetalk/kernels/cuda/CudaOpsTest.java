@@ -1,0 +1,108 @@
+package livetalk.kernels.cuda;
+
+import livetalk.kernels.Backend;
+import livetalk.kernels.Buf;
+import livetalk.kernels.Weight;
+import livetalk.tensor.DType;
+import livetalk.tensor.Props;
+import livetalk.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+
+/** The float32 kernels (norms, activations, RoPE, elementwise, memory ops) against the CPU at float32 tolerance. */
+class CudaOpsTest extends CudaTestBase {
+
+    @Test
+    void norms() {
+        Props.forAll("cuda norms", 20, 301, rnd -> {
+            int rows = 1 + rnd.nextInt(50), dim = 1 + rnd.nextInt(rnd.nextBoolean() ? 40 : 3000);
+            float eps = rnd.nextBoolean() ? 1e-6f : 1e-5f;
+            DType dt = rnd.nextBoolean() ? DType.F32 : DType.BF16;
+            Tensor g = Tensor.wrap(Props.uniform(rnd, dim, 1), dim).to(dt), b = Tensor.wrap(Props.uniform(rnd, dim, 1), dim).to(dt);
+            boolean useG = rnd.nextBoolean(), useB = rnd.nextBoolean();
+            float[] x = Props.uniform(rnd, rows * dim, 3);
+            Pair xp = place(rnd, x), yp = place(rnd, new float[rows * dim]);
+            cpu.layerNorm(xp.cpu(), yp.cpu(), rows, dim, eps, useG ? cpu.weight(g) : null, useB ? cpu.weight(b) : null);
+            cuda.layerNorm(xp.gpu(), yp.gpu(), rows, dim, eps, useG ? cuda.weight(g) : null, useB ? cuda.weight(b) : null);
+            Props.assertClose(cpu.read(yp.cpu()), cuda.read(yp.gpu()), 1e-5, "layerNorm " + rows + "x" + dim);
+            cpu.rmsNorm(xp.cpu(), xp.cpu(), rows, dim, eps, useG ? cpu.weight(g) : null);   // in place
+            cuda.rmsNorm(xp.gpu(), xp.gpu(), rows, dim, eps, useG ? cuda.weight(g) : null);
+            Props.assertClose(cpu.read(xp.cpu()), cuda.read(xp.gpu()), 1e-5, "rmsNorm " + rows + "x" + dim);
+        });
+    }
+
+    @Test
+    void activationsAndElementwise() {
+        Props.forAll("cuda elementwise", 20, 302, rnd -> {
+            int rows = 1 + rnd.nextInt(40), dim = 1 + rnd.nextInt(300), n = rows * dim;
+            Pair a = place(rnd, Props.uniform(rnd, n, 4)), b = place(rnd, Props.uniform(rnd, n, 4));
+            Pair vec = place(rnd, Props.uniform(rnd, dim, 1)), vec2 = place(rnd, Props.uniform(rnd, dim, 1));
+            Pair out = place(rnd, new float[n]);
+            for (int op = 0; op < 10; op++) {
+                for (Backend be : new Backend[]{cpu, cuda}) {
+                    boolean g = be == cuda;
+                    Buf A = g ? a.gpu() : a.cpu(), B = g ? b.gpu() : b.cpu(), V = g ? vec.gpu() : vec.cpu(), V2 = g ? vec2.gpu() : vec2.cpu();
+                    Buf O = g ? out.gpu() : out.cpu();
+                    switch (op) {
+                        case 0 -> be.add(A, B, O);
+                        case 1 -> be.mul(A, B, O);
+                        case 2 -> be.axpby(0.3f, A, -1.7f, B, O);
+                        case 3 -> be.addRow(A, V, O, rows, dim);
+                        case 4 -> be.modulate(A, V, V2, O, rows, dim);
+                        case 5 -> { be.copy(A, O); be.gatedAdd(O, B, V, rows, dim); }
+                        case 6 -> be.gelu(A, O, true);
+                        case 7 -> be.gelu(A, O, false);
+                        case 8 -> be.silu(A, O);
+                        default -> be.roundBf16(A, O);
+                    }
+                }
+                Props.assertClose(cpu.read(out.cpu()), cuda.read(out.gpu()), op == 9 ? 0 : 2e-6, "elementwise op " + op);
+            }
+        });
+    }
+
+    @Test
+    void rope() {
+        Props.forAll("cuda rope", 10, 303, rnd -> {
+            int rows = 1 + rnd.nextInt(60), heads = 1 + rnd.nextInt(4), hd = 2 * (1 + rnd.nextInt(64));
+            Pair x = place(rnd, Props.uniform(rnd, rows * heads * hd, 2));
+            Pair c = place(rnd, Props.uniform(rnd, rows * hd / 2, 1)), s = place(rnd, Props.uniform(rnd, rows * hd / 2, 1));
+            cpu.rope(x.cpu(), rows, heads, hd, c.cpu(), s.cpu());
+            cuda.rope(x.gpu(), rows, heads, hd, c.gpu(), s.gpu());
+            Props.assertClose(cpu.read(x.cpu()), cuda.read(x.gpu()), 1e-6, "rope");
+        });
+    }
+
+    @Test
+    void memoryOps() {
+        Props.forAll("cuda memory", 10, 304, rnd -> {
+            int n = 1 + rnd.nextInt(5000);
+            float[] v = Props.uniform(rnd, n, 9);
+            Buf b = cuda.upload(v);
+            Props.assertClose(v, cuda.read(b), 0, "upload/read");
+            Buf c = cuda.alloc(n);
+            Props.assertClose(new float[n], cuda.read(c), 0, "alloc is zero");
+            cuda.copy(b, c);
+            Props.assertClose(v, cuda.read(c), 0, "copy");
+            int off = rnd.nextInt(n), len = rnd.nextInt(n - off + 1);
+            cuda.fill(c.view(off, len), 2.5f);
+            for (int i = off; i < off + len; i++) v[i] = 2.5f;
+            Props.assertClose(v, cuda.read(c), 0, "fill of a view");
+        });
+    }
+
+    @Test
+    void weightFormsAgreeWithTheFile() {
+        Props.forAll("cuda weight forms", 6, 305, rnd -> {
+            int n = 1 + rnd.nextInt(100);
+            float[] v = Props.uniform(rnd, n, 3);
+            for (DType dt : new DType[]{DType.F32, DType.BF16, DType.F16}) {
+                Tensor t = Tensor.wrap(v, n).to(dt);
+                Weight w = cuda.weight(t);
+                Buf x = cuda.alloc(n), y = cuda.alloc(n);
+                cuda.fill(x, 1f);
+                cuda.rmsNorm(x, y, 1, n, 0f, w);   // the RMS norm of ones is 1·gamma: the float32 form itself
+                Props.assertClose(t.toFloatArray(), cuda.read(y), 1e-6, "weight as float32 " + dt);
+            }
+        });
+    }
+}

@@ -1,0 +1,98 @@
+package livetalk.model.vae;
+
+import java.util.ArrayList;
+import java.util.List;
+import livetalk.io.Checkpoint;
+import livetalk.kernels.Backend;
+
+/**
+ * The VAE's encoder ({@code Encoder3d}) and decoder ({@code Decoder3d}), which share one shape:
+ * conv1 → a list of blocks → head (norm, SiLU, conv). The blocks ping-pong between the workspace's
+ * slots A and B, so a tower needs two activation buffers however deep it is
+ * (docs/model.md#vae). Both are causal and streaming: each conv keeps the last frames of the
+ * previous call ({@link #reset} forgets them).
+ */
+final class VaeTower {
+    private final Backend backend;
+    private final CausalConv3d conv1, headConv;
+    private final List<VaeBlock> blocks;
+    private final VaeNorm headNorm;
+
+    private VaeTower(Checkpoint ckpt, String prefix, Backend backend, List<VaeBlock> blocks) {
+        this.backend = backend;
+        this.conv1 = CausalConv3d.load(ckpt, prefix + ".conv1", backend, 1, 1, 1);
+        this.blocks = List.copyOf(blocks);
+        this.headNorm = new VaeNorm(ckpt, prefix + ".head.0", backend);
+        this.headConv = CausalConv3d.load(ckpt, prefix + ".head.2", backend, 1, 1, 1);
+    }
+
+    /**
+     * {@code Encoder3d}: conv1 → downsamples (residual blocks, then a Resample per stage but the
+     * last) → middle (RB, attention, RB) → head (→ 2·z channels). {@link WanVae#encode} feeds it
+     * chunks of 1, 4, 4, … frames.
+     */
+    static VaeTower encoder(Checkpoint ckpt, VaeConfig cfg, Backend backend) {
+        List<VaeBlock> blocks = new ArrayList<>();
+        int i = 0;
+        for (int stage = 0; stage < cfg.dimMult().size(); stage++) {
+            for (int r = 0; r < cfg.numResBlocks(); r++) blocks.add(new ResidualBlock(ckpt, "encoder.downsamples." + i++, backend));
+            if (stage < cfg.dimMult().size() - 1) blocks.add(new Resample(ckpt, "encoder.downsamples." + i++, backend, false));
+        }
+        blocks.addAll(middle(ckpt, "encoder.middle", backend));
+        return new VaeTower(ckpt, "encoder", backend, blocks);
+    }
+
+    /**
+     * {@code Decoder3d}: conv1 (z → 4·dim) → middle → upsamples (numResBlocks+1 residual blocks per
+     * stage, then a Resample that doubles time where the encoder halved it) → head (→ 3). Run one
+     * latent frame at a time: the first gives 1 frame, every later one {@code temporalFactor}.
+     */
+    static VaeTower decoder(Checkpoint ckpt, VaeConfig cfg, Backend backend) {
+        List<VaeBlock> blocks = new ArrayList<>(middle(ckpt, "decoder.middle", backend));
+        int i = 0;
+        int stages = cfg.dimMult().size();
+        for (int stage = 0; stage < stages; stage++) {
+            for (int r = 0; r <= cfg.numResBlocks(); r++) blocks.add(new ResidualBlock(ckpt, "decoder.upsamples." + i++, backend));
+            if (stage < stages - 1) blocks.add(new Resample(ckpt, "decoder.upsamples." + i++, backend, true));
+        }
+        return new VaeTower(ckpt, "decoder", backend, blocks);
+    }
+
+    private static List<VaeBlock> middle(Checkpoint ckpt, String p, Backend backend) {
+        return List.of(new ResidualBlock(ckpt, p + ".0", backend), new AttentionBlock(ckpt, p + ".1", backend),
+                new ResidualBlock(ckpt, p + ".2", backend));
+    }
+
+    /**
+     * One chunk → the tower's output in slot S2: pixels (in slot A) → the encoder's
+     * {@code [T', 2z, H/8, W/8]}, or one latent frame {@code [1, z, h, w]} (after conv2; in none of
+     * the slots A/B/S1/S2) → the decoder's pixels {@code [T, 3, 8h, 8w]}.
+     */
+    Activation forward(Activation x, Workspace ws) {
+        Activation a = conv1.forward(x, ws.get(Workspace.A, conv1.outSize(x)));
+        int slot = Workspace.A;
+        for (VaeBlock b : blocks) {
+            slot = Workspace.other(slot);
+            a = b.forward(a, slot, ws);
+        }
+        Activation s1 = ws.get(Workspace.S1, a.frames(), a.channels(), a.h(), a.w());
+        headNorm.forward(backend, a, s1.buf(), true);
+        return headConv.forward(s1, ws.get(Workspace.S2, headConv.outSize(s1)));
+    }
+
+    /** Every module of the tower that keeps streaming history (see {@link Streaming}). */
+    List<Streaming> streaming() {
+        List<Streaming> out = new ArrayList<>();
+        out.add(conv1);
+        blocks.forEach(b -> b.streaming(out));
+        out.add(headConv);
+        return out;
+    }
+
+    /** Forgets the causal caches: the next chunk starts a new video. */
+    void reset() {
+        conv1.reset();
+        headConv.reset();
+        blocks.forEach(VaeBlock::reset);
+    }
+}

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# The CUDA backend's whole check on an NVIDIA machine that has no Java or Maven (the lent GPU
+# machine), in two halves:
+#   scripts/gpu-check.sh kit    here: build, then pack gpu-kit/kit.tar.xz (a jlink runtime, the
+#                               jars, the CUDA test classes and a JUnit console launcher)
+#   scripts/gpu-check.sh run [OUTDIR]
+#                               there: unpack the kit and run, one step after another with time
+#                               limits: every CUDA test against the CPU reference, bench-gpu
+#                               (GEMM and attention at DiT shapes), verify --device cuda on
+#                               tests/golden, bench-dit on a full-size random DiT, bench-vae;
+#                               a summary table on stdout and OUTDIR/gpu-check.json
+# On a machine without a GPU, `run` goes as far as it can and each step reports why it stopped.
+set -uo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+KIT="$ROOT/gpu-kit"
+JUNIT=org.junit.platform:junit-platform-console-standalone:1.14.4
+
+kit() {
+  set -e
+  . "$ROOT/scripts/find-jdk.sh"
+  local jdk; jdk="$(find_jdk)" || { echo "gpu-check: no JDK 25 found" >&2; exit 2; }
+  (cd "$ROOT" && ./build -q -o install -DskipTests && ./build -q -o test-compile -pl kernels)
+  rm -rf "$KIT" && mkdir -p "$KIT/stage/lib" "$KIT/stage/test"
+  JAVA_HOME="$jdk" mvn -q -B -o dependency:copy -Dartifact=$JUNIT -DoutputDirectory="$KIT/stage" 2>/dev/null \
+    || JAVA_HOME="$jdk" mvn -q -B dependency:copy -Dartifact=$JUNIT -DoutputDirectory="$KIT/stage"
+  "$jdk/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.management,java.desktop,java.xml,jdk.incubator.vector \
+    --strip-debug --no-header-files --no-man-pages --output "$KIT/stage/jre" 2>&1 | grep -v 'incubator modules' || true
+  cp "$ROOT/cli/target/livetalk-cli.jar" "$ROOT"/cli/target/lib/*.jar "$KIT/stage/lib/"
+  cp "$ROOT/cli/target/jvm.flags" "$KIT/stage/"
+  cp -r "$ROOT/kernels/target/test-classes" "$KIT/stage/test/kernels"
+  cp "$ROOT"/tensor/target/livetalk-tensor-*-tests.jar "$KIT/stage/test/"
+  tar -C "$KIT/stage" -cf - . | xz -T0 -6 > "$KIT/kit.tar.xz"
+  rm -rf "$KIT/stage"
+  echo "gpu-check: $(du -h "$KIT/kit.tar.xz" | cut -f1) kit in $KIT/kit.tar.xz (carry gpu-kit, then: scripts/gpu-check.sh run \$OUT)"
+}
+
+# step NAME SECONDS CMD...: runs with a time limit, logs to $OUTDIR/NAME.log, records the status
+step() {
+  local name="$1" secs="$2"; shift 2
+  echo "== $name (limit ${secs}s)"
+  local t0=$SECONDS
+  timeout "$secs" "$@" > >(tee "$OUTDIR/$name.log") 2>&1
+  local rc=$?
+  STEPS+=("$name $rc $((SECONDS - t0))")
+  echo "== $name: exit $rc after $((SECONDS - t0)) s"
+}
+
+run() {
+  OUTDIR="${1:-$ROOT/target/gpu-check}"
+  mkdir -p "$OUTDIR"
+  local dir=/tmp/livetalk-gpu-kit
+  rm -rf "$dir" && mkdir -p "$dir" && xz -dc "$KIT/kit.tar.xz" | tar -C "$dir" -xf -
+  local java="$dir/jre/bin/java"
+  read -r -a FLAGS < "$dir/jvm.flags"
+  local cp="$dir/lib/*"
+  local lt="$dir/lt"   # a file, not a function, so that `timeout` can run it
+  printf '#!/usr/bin/env bash\nexec "%s" %s -cp "%s" livetalk.cli.Main "$@"\n' "$java" "${FLAGS[*]}" "$cp" > "$lt"
+  chmod +x "$lt"
+  STEPS=()
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1 | tee "$OUTDIR/device.log"
+  step tests 120 "$java" "${FLAGS[@]}" -jar "$dir"/junit-platform-console-standalone-*.jar execute \
+      -cp "$dir/test/kernels:$(ls "$dir"/test/*.jar "$dir"/lib/*.jar | tr '\n' ':')" --select-package livetalk.kernels.cuda --details=summary --details-theme=ascii \
+      --disable-banner
+  if [ "$(echo "${STEPS[0]}" | cut -d' ' -f2)" != 0 ] && command -v compute-sanitizer >/dev/null; then
+    # a failing test run: find the first bad memory access, kernel by kernel
+    step sanitizer 120 env CUDA_LAUNCH_BLOCKING=1 compute-sanitizer --tool memcheck --print-limit 3 "$java" "${FLAGS[@]}" \
+      -jar "$dir"/junit-platform-console-standalone-*.jar execute \
+      -cp "$dir/test/kernels:$(ls "$dir"/test/*.jar "$dir"/lib/*.jar | tr '\n' ':')" --select-package livetalk.kernels.cuda \
+      --details=summary --details-theme=ascii --disable-banner
+  fi
+  step bench-gpu 60 "$lt" bench-gpu --repeat 20
+  step verify 120 "$lt" verify --device cuda --golden "$ROOT/tests/golden"
+  step make-dit 60 "$lt" make-random-dit --dtype bf16 --out /tmp/livetalk-dit
+  step bench-dit 75 "$lt" bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors --runs 5
+  step bench-vae 60 "$lt" bench-vae --device cuda --frames 2
+  {
+    echo "{"
+    echo "  \"device\": \"$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)\","
+    echo "  \"steps\": ["
+    local first=1
+    for s in "${STEPS[@]}"; do
+      set -- $s
+      [ $first = 1 ] || echo ","
+      printf '    {"step": "%s", "exit": %s, "seconds": %s}' "$1" "$2" "$3"
+      first=0
+    done
+    echo ""
+    echo "  ]"
+    echo "}"
+  } > "$OUTDIR/gpu-check.json"
+  echo "== summary"
+  grep -hE "Tests (successful|failed|skipped)|tests (successful|failed)" "$OUTDIR/tests.log" || true
+  grep -hE "^(linear|attention)" "$OUTDIR/bench-gpu.log" || true
+  grep -h "verdict" "$OUTDIR/verify.log" || true
+  grep -hE "^forward|load" "$OUTDIR/bench-dit.log" | tail -4 || true
+  grep -hiE "frame|GFLOP|TFLOP" "$OUTDIR/bench-vae.log" | tail -4 || true
+  for s in "${STEPS[@]}"; do echo "step $s"; done
+}
+
+case "${1:-}" in
+  kit) kit ;;
+  run) shift; run "$@" ;;
+  *) echo "usage: scripts/gpu-check.sh kit | run [OUTDIR]" >&2; exit 2 ;;
+esac
