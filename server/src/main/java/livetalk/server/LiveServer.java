@@ -91,7 +91,11 @@ public final class LiveServer implements AutoCloseable {
             cfg.routes.error(404, "*", ctx -> {
                 if (ctx.result() == null || !ctx.result().startsWith("{")) json(ctx, 404, Map.of("error", "no such resource: " + ctx.path()));
             });
-            cfg.routes.error(413, "*", ctx -> json(ctx, 413, Map.of("error", "request larger than " + (ServerOptions.MAX_UPLOAD_BYTES >> 20) + " MB")));
+            cfg.routes.error(413, "*", ctx -> {
+                if (ctx.result() == null || !ctx.result().startsWith("{")) {
+                    json(ctx, 413, Map.of("error", "request larger than " + (ServerOptions.MAX_UPLOAD_BYTES >> 20) + " MB"));
+                }
+            });
         });
     }
 
