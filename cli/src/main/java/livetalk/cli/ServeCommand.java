@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
         description = "Serve the live avatar: a web page, a JSON control API and WebSocket media.")
 final class ServeCommand implements Callable<Integer> {
     /** The demo's frame size: measured at least real time on 2 cores (README). */
-    static final int DEMO_SIZE = 128;
+    static final int DEMO_SIZE = 96;
 
     @Option(names = "--models", paramLabel = "DIR", description = "checkpoint directory in the official layout")
     Path models;

@@ -4,6 +4,7 @@ import io.javalin.websocket.WsContext;
 import java.nio.ByteBuffer;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import org.eclipse.jetty.websocket.api.Callback;
 
 /**
  * One page connected to a session. Messages go through a bounded queue drained by the client's
@@ -54,16 +55,19 @@ final class Client {
         try {
             while (open) {
                 Object m = out.take();
+                // one message in flight at a time, in order: Jetty's send is asynchronous, so wait for each
+                Callback.Completable done = new Callback.Completable();
                 if (m instanceof ByteBuffer b) {
-                    ws.send(b);
+                    ws.session.sendBinary(b, done);
                 } else {
-                    ws.send((String) m);
+                    ws.session.sendText((String) m, done);
                 }
+                done.get(30, java.util.concurrent.TimeUnit.SECONDS);
             }
         } catch (InterruptedException e) {
             // closed
-        } catch (RuntimeException e) {
-            open = false;   // the socket went away
+        } catch (RuntimeException | java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            open = false;   // the socket went away or stopped reading
         }
     }
 }

@@ -56,6 +56,12 @@ public final class LiveServer implements AutoCloseable {
                 f.setMaxTextMessageSize(4L * ServerOptions.MAX_WS_MESSAGE_BYTES);
                 f.setMaxBinaryMessageSize(4L * ServerOptions.MAX_WS_MESSAGE_BYTES);
                 f.setIdleTimeout(java.time.Duration.ofMinutes(10));
+                // JPEG and PCM do not compress; permessage-deflate only costs CPU (and corrupted binary frames to Chromium here)
+                try {
+                    f.getAvailableExtensionNames().remove("permessage-deflate");
+                } catch (UnsupportedOperationException e) {
+                    System.err.println("livetalk serve: cannot disable permessage-deflate: " + e);
+                }
             });
             cfg.routes.get("/", ctx -> page(ctx, "index.html", "text/html; charset=utf-8"));
             cfg.routes.get("/app.js", ctx -> page(ctx, "app.js", "text/javascript; charset=utf-8"));

@@ -14,7 +14,8 @@ import javax.imageio.stream.MemoryCacheImageOutputStream;
 
 /**
  * The binary WebSocket messages, server → page. Every message starts with a 16-byte header
- * (little-endian): {@code u8 kind, u8[3] 0, u32 epoch, u32 stamp, u32 n}, then the payload.
+ * (little-endian): {@code u8 kind, u8 state, u8[2] 0, u32 epoch, u32 stamp, u32 n}, then the payload.
+ * {@code state} is the turn state the block was made in (0 listening, 1 thinking, 2 speaking).
  *
  * <pre>
  * kind 1  video frame: stamp = frame index (16 fps), n = frame size in px; payload JPEG
@@ -31,9 +32,9 @@ public final class MediaPacket {
     private MediaPacket() {
     }
 
-    public static ByteBuffer of(int kind, long epoch, long stamp, int n, byte[] payload) {
+    public static ByteBuffer of(int kind, int state, long epoch, long stamp, int n, byte[] payload) {
         ByteBuffer b = ByteBuffer.allocate(HEADER + payload.length).order(ByteOrder.LITTLE_ENDIAN);
-        b.put((byte) kind).put((byte) 0).put((byte) 0).put((byte) 0).putInt((int) epoch).putInt((int) stamp).putInt(n).put(payload);
+        b.put((byte) kind).put((byte) state).put((byte) 0).put((byte) 0).putInt((int) epoch).putInt((int) stamp).putInt(n).put(payload);
         return b.flip();
     }
 

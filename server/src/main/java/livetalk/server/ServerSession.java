@@ -258,9 +258,9 @@ final class ServerSession {
             }
         }
         for (int i = 0; i < b.rgb().length; i++) {
-            broadcast(MediaPacket.of(MediaPacket.VIDEO, t.epoch(), b.firstFrame() + i, b.size(), MediaPacket.jpeg(b.rgb()[i], b.size())));
+            broadcast(MediaPacket.of(MediaPacket.VIDEO, t.state().ordinal(), t.epoch(), b.firstFrame() + i, b.size(), MediaPacket.jpeg(b.rgb()[i], b.size())));
         }
-        broadcast(MediaPacket.of(MediaPacket.AUDIO, t.epoch(), b.pcmStart(), b.pcm().length, Pcm.toPcm16(b.pcm())));
+        broadcast(MediaPacket.of(MediaPacket.AUDIO, t.state().ordinal(), t.epoch(), b.pcmStart(), b.pcm().length, Pcm.toPcm16(b.pcm())));
         Recorder r;
         synchronized (this) {
             r = recorder;

@@ -6,10 +6,12 @@ const FPS = 16, RATE = 16000, SAMPLES_PER_FRAME = RATE / FPS;
 const lt = window.lt = {
   sessionId: null, framesDrawn: 0, samplesPlayed: 0, rms: 0, maxAbsAvOffsetMs: 0, avOffsetMs: 0, underruns: 0,
   state: 'connecting', stats: null, errors: [], epoch: 0, cutAt: null, oldSamplesAfterCut: 0, lastFrame: -1, ready: false,
-  framesByEpoch: {}, samplesByEpoch: {},
+  packets: 0, audioState: '', framesByEpoch: {}, samplesByEpoch: {}, framesSpeaking: 0, speakingSamples: 0, speakingRms: 0,
 };
 let ws, ctx, player, frames = [], clock = -1, playingEpoch = 0, lastPlayed = 0;
 
+window.addEventListener('error', (e) => error('page: ' + e.message));
+window.addEventListener('unhandledrejection', (e) => error('page: ' + (e.reason && e.reason.message || e.reason)));
 function log(s) { const d = document.createElement('div'); d.textContent = s; $('log').prepend(d); }
 function error(s) { lt.errors.push(s); $('error').textContent = s; log('error: ' + s); }
 
@@ -25,6 +27,7 @@ async function start() {
   await ctx.audioWorklet.addModule('/player.js');
   player = new AudioWorkletNode(ctx, 'pcm-player', {outputChannelCount: [1]});
   player.connect(ctx.destination);
+  player.onprocessorerror = () => error('the audio player stopped');
   player.port.onmessage = (e) => {
     const m = e.data;
     clock = m.clock; playingEpoch = m.epoch;
@@ -33,7 +36,9 @@ async function start() {
     lt.samplesByEpoch[m.epoch] = (lt.samplesByEpoch[m.epoch] || 0) + delta;
     if (lt.cutAt !== null && m.epoch < lt.epoch) lt.oldSamplesAfterCut += delta;
     lt.rms = m.played ? Math.sqrt(m.sumSq / m.played) : 0;
+    lt.speakingSamples = m.speakPlayed; lt.speakingRms = m.speakPlayed ? Math.sqrt(m.speakSumSq / m.speakPlayed) : 0;
     lt.buffering = !m.playing && lt.state !== 'connecting';
+    lt.audioState = ctx.state; lt.queued = m.queued;
   };
   if (ctx.state !== 'running') {
     $('start').style.display = 'flex';
@@ -65,24 +70,32 @@ function onJson(m) {
 }
 
 function onMedia(buf) {
-  const v = new DataView(buf), kind = v.getUint8(0), epoch = v.getUint32(4, true), stamp = v.getUint32(8, true), n = v.getUint32(12, true);
+  const v = new DataView(buf), kind = v.getUint8(0), state = v.getUint8(1), epoch = v.getUint32(4, true), stamp = v.getUint32(8, true), n = v.getUint32(12, true);
+  lt.packets++;
   if (epoch < lt.epoch) return;                                  // from before a barge-in: never shown
   if (kind === 1) {
     createImageBitmap(new Blob([new Uint8Array(buf, 16)], {type: 'image/jpeg'})).then((img) => {
       if (epoch < lt.epoch) return;
-      frames.push({epoch, index: stamp, img});
+      frames.push({epoch, state, index: stamp, img});
       frames.sort((a, b) => a.index - b.index);
     });
   } else if (kind === 2) {
     const pcm = new Int16Array(buf.slice(16, 16 + 2 * n)), f = new Float32Array(n);
     for (let i = 0; i < n; i++) f[i] = pcm[i] / 32768;
-    player.port.postMessage({type: 'chunk', epoch, stamp, samples: f}, [f.buffer]);
+    player.port.postMessage({type: 'chunk', epoch, state, stamp, samples: f}, [f.buffer]);
   }
 }
 
 // Draw the newest frame whose time has come on the audio clock; older ones are skipped.
+// Animation frames stop in a hidden tab while the audio plays on, so a timer keeps the clock's
+// frames moving there too (the counters stay true for a page in the background).
 function draw() {
   requestAnimationFrame(draw);
+  drawOnce();
+}
+setInterval(() => { if (document.hidden) drawOnce(); }, 20);
+
+function drawOnce() {
   if (clock < 0) return;
   const now = clock / SAMPLES_PER_FRAME;                         // audio clock in frames
   let pick = null;
@@ -93,6 +106,7 @@ function draw() {
     pick.img.close && pick.img.close();
     lt.framesDrawn++; lt.lastFrame = pick.index;
     lt.framesByEpoch[pick.epoch] = (lt.framesByEpoch[pick.epoch] || 0) + 1;
+    if (pick.state === 2) lt.framesSpeaking++;
     lt.avOffsetMs = (now - pick.index) * 1000 / FPS;
     if (pick.epoch === playingEpoch) lt.maxAbsAvOffsetMs = Math.max(lt.maxAbsAvOffsetMs, Math.abs(lt.avOffsetMs));
   }

@@ -11,12 +11,12 @@ class PcmPlayer extends AudioWorkletProcessor {
     this.epoch = 0;           // samples of older epochs are dropped (barge-in)
     this.playing = false;     // false while (re)filling the jitter buffer
     this.prebuffer = 3200;    // 0.2 s at 16 kHz before (re)starting
-    this.played = 0; this.sumSq = 0; this.underruns = 0; this.lastReport = 0;
+    this.played = 0; this.sumSq = 0; this.speakPlayed = 0; this.speakSumSq = 0; this.underruns = 0; this.lastReport = 0;
     this.port.onmessage = (e) => {
       const m = e.data;
       if (m.type === 'chunk') {
         if (m.epoch < this.epoch) return;
-        this.queue.push({epoch: m.epoch, stamp: m.stamp, samples: m.samples, pos: 0});
+        this.queue.push({epoch: m.epoch, state: m.state, stamp: m.stamp, samples: m.samples, pos: 0});
       } else if (m.type === 'cut') {
         this.epoch = m.epoch;
         this.queue = this.queue.filter((c) => c.epoch >= m.epoch);
@@ -39,11 +39,14 @@ class PcmPlayer extends AudioWorkletProcessor {
       const c = this.queue[0];
       if (!c) { this.playing = false; this.underruns++; break; }
       const n = Math.min(out.length - i, c.samples.length - c.pos);
+      let sq = 0;
       for (let k = 0; k < n; k++) {
         const v = c.samples[c.pos + k];
         out[i + k] = v;
-        this.sumSq += v * v;
+        sq += v * v;
       }
+      this.sumSq += sq;
+      if (c.state === 2) { this.speakPlayed += n; this.speakSumSq += sq; }
       this.clock = c.stamp + c.pos + n;
       this.epochPlaying = c.epoch;
       c.pos += n; i += n; this.played += n;
@@ -53,6 +56,7 @@ class PcmPlayer extends AudioWorkletProcessor {
     if (currentTime - this.lastReport > 0.03) {
       this.lastReport = currentTime;
       this.port.postMessage({clock: this.clock, epoch: this.epochPlaying || 0, played: this.played, sumSq: this.sumSq,
+        speakPlayed: this.speakPlayed, speakSumSq: this.speakSumSq,
         underruns: this.underruns, queued: this.queued(), playing: this.playing});
     }
     return true;

@@ -84,6 +84,7 @@ class ServeApiTest {
                     frames++;
                     assertEquals(64, n);
                     assertEquals((byte) 0xFF, m.get(16), "JPEG data");
+                    assertEquals((byte) 0xD8, m.get(17), "JPEG start of image");
                 } else {
                     assertEquals(MediaPacket.AUDIO, kind);
                     assertEquals(nextSample, stamp, "audio continuous on the same clock");
