@@ -7,7 +7,8 @@
 #                               there: unpack the kit and run, one step after another with time
 #                               limits: every CUDA test against the CPU reference, bench-gpu
 #                               (GEMM and attention at DiT shapes), verify --device cuda on
-#                               tests/golden, bench-dit on a full-size random DiT, bench-vae;
+#                               tests/golden, bench-dit on a full-size random DiT, bench-vae,
+#                               bench-pipeline (the whole streaming path at 512x512);
 #                               a summary table on stdout and OUTDIR/gpu-check.json
 # On a machine without a GPU, `run` goes as far as it can and each step reports why it stopped.
 set -uo pipefail
@@ -39,7 +40,7 @@ step() {
   local name="$1" secs="$2"; shift 2
   echo "== $name (limit ${secs}s)"
   local t0=$SECONDS
-  timeout "$secs" "$@" > >(tee "$OUTDIR/$name.log") 2>&1
+  timeout "$secs" "$@" > >(tee "${LOGDIR:-$OUTDIR}/$name.log") 2>&1
   local rc=$?
   STEPS+=("$name $rc $((SECONDS - t0))")
   echo "== $name: exit $rc after $((SECONDS - t0)) s"
@@ -57,7 +58,7 @@ run() {
   printf '#!/usr/bin/env bash\nexec "%s" %s -cp "%s" livetalk.cli.Main "$@"\n' "$java" "${FLAGS[*]}" "$cp" > "$lt"
   chmod +x "$lt"
   STEPS=()
-  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1 | tee "$OUTDIR/device.log"
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1
   step tests 120 "$java" "${FLAGS[@]}" -jar "$dir"/junit-platform-console-standalone-*.jar execute \
       -cp "$dir/test/kernels:$(ls "$dir"/test/*.jar "$dir"/lib/*.jar | tr '\n' ':')" --select-package livetalk.kernels.cuda --details=summary --details-theme=ascii \
       --disable-banner
@@ -69,10 +70,11 @@ run() {
       --details=summary --details-theme=ascii --disable-banner
   fi
   step bench-gpu 60 "$lt" bench-gpu --repeat 20
-  step verify 120 "$lt" verify --device cuda --golden "$ROOT/tests/golden"
-  step make-dit 60 "$lt" make-random-dit --dtype bf16 --out /tmp/livetalk-dit
+  step verify 240 "$lt" verify --device cuda --golden "$ROOT/tests/golden"
+  LOGDIR=/tmp step make-dit 60 "$lt" make-random-dit --dtype bf16 --out /tmp/livetalk-dit
   step bench-dit 75 "$lt" bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors --runs 5
   step bench-vae 60 "$lt" bench-vae --device cuda --frames 2
+  step bench-pipeline 120 "$lt" bench-pipeline --device cuda --dit /tmp/livetalk-dit/model.safetensors --blocks 10
   {
     echo "{"
     echo "  \"device\": \"$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)\","
@@ -94,6 +96,7 @@ run() {
   grep -h "verdict" "$OUTDIR/verify.log" || true
   grep -hE "^forward|load" "$OUTDIR/bench-dit.log" | tail -4 || true
   grep -hiE "frame|GFLOP|TFLOP" "$OUTDIR/bench-vae.log" | tail -4 || true
+  grep -hiE "first frame|memory|conditioning" "$OUTDIR/bench-pipeline.log" || true
   for s in "${STEPS[@]}"; do echo "step $s"; done
 }
 

@@ -2,8 +2,8 @@
 //
 // flash_attn_d64 / flash_attn_d128: the tensor-core path (FlashAttention-2's scheme on
 // mma.sync). q, k, v are bf16 [n, ld] with head h at columns [h·D, (h+1)·D); out is float32. A
-// block of 4 warps owns 64 queries of one head, each warp 16 rows held as mma A fragments for the
-// whole run; keys and values stream through shared memory in tiles of 64, double-buffered with
+// block of 4 (or 8) warps owns 64 (128) queries of one head, each warp 16 rows held as mma A
+// fragments for the whole run; keys and values stream through shared memory in tiles of 64, double-buffered with
 // cp.async. Scores stay in registers: S = Q·Kᵀ (fp32), the online softmax in base 2, and P is
 // re-packed to bf16 as the A operand of O += P·V (V read with ldmatrix.trans). The query tile
 // shares the second buffer, which it leaves before the first prefetch (70 KB of shared memory
@@ -13,15 +13,16 @@
 // positions, masks); float32 SIMT, one block per (query, head).
 #include "common.cuh"
 
-#define BQ 64
 #define BKV 64
-#define FA_THREADS 128
 
-template <int D>
+// WARPS warps own 16·WARPS queries; 8 warps read each K/V tile from L2 once for 128 queries
+// instead of 64 (the _w8 kernels).
+template <int D, int WARPS>
 __device__ __forceinline__ void flash_attn(const bf16* __restrict__ Q, const bf16* __restrict__ K, const bf16* __restrict__ V,
                                            float* __restrict__ O, int ld, i64 ldo, int nq, int nk, float scaleLog2) {
     constexpr int LDK = D + 8;                 // padded shared row: ldmatrix rows in distinct banks
     constexpr int CH = D / 8;                  // 16-byte chunks per row
+    constexpr int BQ = 16 * WARPS, FA_THREADS = 32 * WARPS;
     extern __shared__ __align__(16) unsigned char smem[];
     bf16* stage0 = (bf16*)smem;                // [K: BKV×LDK][V: BKV×LDK]
     bf16* stage1 = stage0 + 2 * BKV * LDK;
@@ -29,8 +30,8 @@ __device__ __forceinline__ void flash_attn(const bf16* __restrict__ Q, const bf1
     int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
     int q0 = blockIdx.x * BQ, col = blockIdx.y * D;
 
-    auto load_rows = [&](bf16* dst, const bf16* src, int row0, int n) {
-        for (int c = tid; c < BKV * CH; c += FA_THREADS) {
+    auto load_rows = [&](bf16* dst, const bf16* src, int row0, int n, int rows) {
+        for (int c = tid; c < rows * CH; c += FA_THREADS) {
             int r = c / CH, cc = (c % CH) * 8;
             bool ok = row0 + r < n;
             cp_async16(dst + r * LDK + cc, ok ? (const void*)(src + (i64)(row0 + r) * ld + col + cc) : (const void*)src, ok ? 16 : 0);
@@ -38,12 +39,12 @@ __device__ __forceinline__ void flash_attn(const bf16* __restrict__ Q, const bf1
     };
     auto load_kv = [&](int tile) {
         bf16* st = (tile & 1) ? stage1 : stage0;
-        load_rows(st, K, tile * BKV, nk);
-        load_rows(st + BKV * LDK, V, tile * BKV, nk);
+        load_rows(st, K, tile * BKV, nk, BKV);
+        load_rows(st + BKV * LDK, V, tile * BKV, nk, BKV);
     };
 
     // Q tile (rows past nq read as zero) into stage 1, tile 0 into stage 0.
-    load_rows(stage1, Q, q0, nq);
+    load_rows(stage1, Q, q0, nq, BQ);   // BQ ≤ 2·BKV rows: fits the stage
     load_kv(0);
     cp_async_commit();
     cp_async_wait<0>();
@@ -88,13 +89,14 @@ __device__ __forceinline__ void flash_attn(const bf16* __restrict__ Q, const bf1
 
         // online softmax in base 2; rows g (elements 0, 1) and g + 8 (elements 2, 3)
         int kb = j * BKV;
+        bool full = kb + BKV <= nk;            // only the last tile has keys past nk
         float mx[2] = {-INFINITY, -INFINITY};
 #pragma unroll
         for (int nt = 0; nt < 8; nt++)
 #pragma unroll
             for (int e = 0; e < 4; e++) {
                 int key = kb + nt * 8 + 2 * t + (e & 1);
-                float v = key < nk ? s[nt][e] * scaleLog2 : -INFINITY;
+                float v = full || key < nk ? s[nt][e] * scaleLog2 : -INFINITY;
                 s[nt][e] = v;
                 mx[e >> 1] = fmaxf(mx[e >> 1], v);
             }
@@ -162,15 +164,16 @@ __device__ __forceinline__ void flash_attn(const bf16* __restrict__ Q, const bf1
     }
 }
 
-extern "C" __global__ void __launch_bounds__(FA_THREADS, 2) flash_attn_d128(const bf16* Q, const bf16* K, const bf16* V, float* O,
-                                                                           int ld, i64 ldo, int nq, int nk, float scaleLog2) {
-    flash_attn<128>(Q, K, V, O, ld, ldo, nq, nk, scaleLog2);
-}
+#define FLASH_ENTRY(NAME, D, WARPS, MIN_BLOCKS)                                                                    \
+    extern "C" __global__ void __launch_bounds__(32 * WARPS, MIN_BLOCKS) NAME(                                         \
+            const bf16* Q, const bf16* K, const bf16* V, float* O, int ld, i64 ldo, int nq, int nk, float scaleLog2) { \
+        flash_attn<D, WARPS>(Q, K, V, O, ld, ldo, nq, nk, scaleLog2);                                                  \
+    }
 
-extern "C" __global__ void __launch_bounds__(FA_THREADS, 3) flash_attn_d64(const bf16* Q, const bf16* K, const bf16* V, float* O,
-                                                                          int ld, i64 ldo, int nq, int nk, float scaleLog2) {
-    flash_attn<64>(Q, K, V, O, ld, ldo, nq, nk, scaleLog2);
-}
+FLASH_ENTRY(flash_attn_d128, 128, 4, 2)
+FLASH_ENTRY(flash_attn_d128_w8, 128, 8, 1)
+FLASH_ENTRY(flash_attn_d64, 64, 4, 3)
+FLASH_ENTRY(flash_attn_d64_w8, 64, 8, 1)
 
 #define GA_THREADS 128
 #define GA_MAXD 4   // head sizes up to 4·128 = 512

@@ -27,11 +27,3 @@ extern "C" __global__ void weight_to_bf16(const void* __restrict__ src, int dtyp
 extern "C" __global__ void weight_to_f32(const void* __restrict__ src, int dtype, float* __restrict__ y, i64 n) {
     FOR_EACH(i, n) y[i] = load_as_f32(src, dtype, i);
 }
-
-// out = bf16(x) kept as float32: the bf16 storage of the KV cache, emulated.
-extern "C" __global__ void round_bf16(const float* __restrict__ x, float* out, i64 n) {
-    FOR_EACH(i, n) {
-        float v = x[i];
-        out[i] = isnan(v) ? v : __bfloat162float(__float2bfloat16_rn(v));
-    }
-}

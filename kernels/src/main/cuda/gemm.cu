@@ -4,9 +4,10 @@
 // Reference: ReferenceKernels.linear (on bf16-rounded operands).
 //
 // Tensor cores through mma.sync m16n8k16 (sm_80 and newer). A block computes a 128x128 tile
-// with 8 warps as 2 (m) x 4 (n), each warp 64x32 = 4x4 mma tiles; k advances 32 at a time
-// through a 3-stage cp.async pipeline. Shared rows are padded from 32 to 40 elements (80 bytes),
-// so the 8 row addresses of each ldmatrix fall in distinct bank groups.
+// with 8 warps as 2 (m) x 4 (n), each warp 64x32 = 4x4 mma tiles; k advances BK (32 or 64) at a
+// time through a 3-stage cp.async pipeline. Shared rows are padded by 8 elements (16 bytes), so
+// the 8 row addresses of each ldmatrix fall in distinct bank groups. gemm_bf16_tn is BK = 32
+// (61 KB of shared memory), gemm_bf16_tn_k64 is BK = 64 (111 KB, half the barriers per k).
 //
 // Contract: K, lda and ldb are multiples of 8 and the operands are zero in columns [K', K) where
 // K' is the true depth (the host pads them), so every 16-byte chunk is either inside a row or
@@ -15,38 +16,53 @@
 
 #define BM 128
 #define BN 128
-#define BK 32
-#define LDS 40
 #define STAGES 3
 #define GEMM_THREADS 256
 
 // biasMode: 0 none, 1 bias[n] (linear), 2 bias[m] (convolution). act: 0 none, 1 GELU-tanh.
-extern "C" __global__ void __launch_bounds__(GEMM_THREADS) gemm_bf16_tn(
+// B_KN: B is stored [K, N] (n contiguous, row length ldb, valid rows kValid) instead of [N, K];
+// its tiles are read with ldmatrix.trans. The convolution's patch matrix is laid out that way so
+// that im2col writes whole rows of neighbouring pixels.
+template <int BK, bool B_KN>
+__device__ __forceinline__ void gemm_tn(
         const bf16* __restrict__ A, int lda, const bf16* __restrict__ B, int ldb,
         float* __restrict__ C, i64 ldc, const float* __restrict__ bias, int biasMode, int act,
-        int M, int N, int K) {
+        int M, int N, int K, int kValid) {
+    constexpr int LDS = BK + 8;
+    constexpr int LDSB = B_KN ? BN + 8 : LDS;     // shared row of a B tile
+    constexpr int CHUNKS = BK / 8;                 // 16-byte chunks per A tile row
+    constexpr int PER_THREAD = BM * CHUNKS / GEMM_THREADS;
+    constexpr int B_ROWS = B_KN ? BK : BN;
     extern __shared__ __align__(16) unsigned char smem[];
     bf16* As = (bf16*)smem;                        // [STAGES][BM][LDS]
-    bf16* Bs = As + STAGES * BM * LDS;             // [STAGES][BN][LDS]
+    bf16* Bs = As + STAGES * BM * LDS;             // [STAGES][BN][LDS], or [STAGES][BK][BN + 8] when B_KN
 
     int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
     int wm = warp >> 2, wn = warp & 3;             // warp tile origin: (wm·64, wn·32)
     int m0 = blockIdx.y * BM, n0 = blockIdx.x * BN;
     int ktiles = (K + BK - 1) / BK;
 
-    // Each thread copies 2 chunks of A and 2 of B per stage: chunk c → row c/4, column (c%4)·8.
+    // Each thread copies PER_THREAD chunks of A and of B per stage: chunk c → row c/CHUNKS, column (c%CHUNKS)·8.
     auto load_stage = [&](int stage, int kt) {
         int k0 = kt * BK;
 #pragma unroll
-        for (int i = 0; i < 2; i++) {
-            int c = tid + i * GEMM_THREADS, row = c >> 2, col = (c & 3) * 8;
+        for (int i = 0; i < PER_THREAD; i++) {
+            int c = tid + i * GEMM_THREADS, row = c / CHUNKS, col = (c % CHUNKS) * 8;
             int gk = k0 + col;
             int gm = m0 + row;
             bool okA = gm < M && gk < K;
             cp_async16(As + (stage * BM + row) * LDS + col, okA ? (const void*)(A + (i64)gm * lda + gk) : (const void*)A, okA ? 16 : 0);
-            int gn = n0 + row;
-            bool okB = gn < N && gk < K;
-            cp_async16(Bs + (stage * BN + row) * LDS + col, okB ? (const void*)(B + (i64)gn * ldb + gk) : (const void*)B, okB ? 16 : 0);
+            if (!B_KN) {
+                int gn = n0 + row;
+                bool okB = gn < N && gk < K;
+                cp_async16(Bs + (stage * B_ROWS + row) * LDSB + col, okB ? (const void*)(B + (i64)gn * ldb + gk) : (const void*)B, okB ? 16 : 0);
+            } else {
+                // chunk c → k row c/16, n column (c%16)·8; rows past kValid and chunks past ldb read as zero
+                int kr = c / (BN / 8), nc = (c % (BN / 8)) * 8;
+                int gkb = k0 + kr, gn = n0 + nc;
+                bool okB = gkb < kValid && gn < ldb;
+                cp_async16(Bs + (stage * B_ROWS + kr) * LDSB + nc, okB ? (const void*)(B + (i64)gkb * ldb + gn) : (const void*)B, okB ? 16 : 0);
+            }
         }
     };
 
@@ -72,7 +88,7 @@ extern "C" __global__ void __launch_bounds__(GEMM_THREADS) gemm_bf16_tn(
         cp_async_commit();
 
         const bf16* as = As + (kt % STAGES) * BM * LDS;
-        const bf16* bs = Bs + (kt % STAGES) * BN * LDS;
+        const bf16* bs = Bs + (kt % STAGES) * B_ROWS * LDSB;
 #pragma unroll
         for (int kk = 0; kk < BK; kk += 16) {
             unsigned a[4][4], b[4][2];
@@ -83,9 +99,15 @@ extern "C" __global__ void __launch_bounds__(GEMM_THREADS) gemm_bf16_tn(
             }
 #pragma unroll
             for (int nj = 0; nj < 2; nj++) {
-                // matrices: (n 0-7, k 0-7), (n 0-7, k 8-15), (n 8-15, k 0-7), (n 8-15, k 8-15)
-                const bf16* p = bs + (wn * 32 + nj * 16 + ((lane >> 4) << 3) + (lane & 7)) * LDS + kk + ((lane >> 3) & 1) * 8;
-                ldmatrix_x4(b[2 * nj][0], b[2 * nj][1], b[2 * nj + 1][0], b[2 * nj + 1][1], p);
+                if (!B_KN) {
+                    // matrices: (n 0-7, k 0-7), (n 0-7, k 8-15), (n 8-15, k 0-7), (n 8-15, k 8-15)
+                    const bf16* p = bs + (wn * 32 + nj * 16 + ((lane >> 4) << 3) + (lane & 7)) * LDSB + kk + ((lane >> 3) & 1) * 8;
+                    ldmatrix_x4(b[2 * nj][0], b[2 * nj][1], b[2 * nj + 1][0], b[2 * nj + 1][1], p);
+                } else {
+                    // stored rows are k: matrices (k 0-7, n 0-7), (k 8-15, n 0-7), (k 0-7, n 8-15), (k 8-15, n 8-15), transposed
+                    const bf16* p = bs + (kk + ((lane >> 3) & 1) * 8 + (lane & 7)) * LDSB + wn * 32 + nj * 16 + (lane >> 4) * 8;
+                    ldmatrix_x4_trans(b[2 * nj][0], b[2 * nj][1], b[2 * nj + 1][0], b[2 * nj + 1][1], p);
+                }
             }
 #pragma unroll
             for (int mi = 0; mi < 4; mi++)
@@ -116,4 +138,23 @@ extern "C" __global__ void __launch_bounds__(GEMM_THREADS) gemm_bf16_tn(
             }
         }
     }
+}
+
+extern "C" __global__ void __launch_bounds__(GEMM_THREADS) gemm_bf16_tn(
+        const bf16* A, int lda, const bf16* B, int ldb, float* C, i64 ldc, const float* bias, int biasMode, int act,
+        int M, int N, int K) {
+    gemm_tn<32, false>(A, lda, B, ldb, C, ldc, bias, biasMode, act, M, N, K, K);
+}
+
+extern "C" __global__ void __launch_bounds__(GEMM_THREADS) gemm_bf16_tn_k64(
+        const bf16* A, int lda, const bf16* B, int ldb, float* C, i64 ldc, const float* bias, int biasMode, int act,
+        int M, int N, int K) {
+    gemm_tn<64, false>(A, lda, B, ldb, C, ldc, bias, biasMode, act, M, N, K, K);
+}
+
+// B stored [kValid, ldb] (the im2col patches, pixels contiguous); K is A's padded depth.
+extern "C" __global__ void __launch_bounds__(GEMM_THREADS) gemm_bf16_nn_k64(
+        const bf16* A, int lda, const bf16* B, int ldb, float* C, i64 ldc, const float* bias, int biasMode, int act,
+        int M, int N, int K, int kValid) {
+    gemm_tn<64, true>(A, lda, B, ldb, C, ldc, bias, biasMode, act, M, N, K, kValid);
 }

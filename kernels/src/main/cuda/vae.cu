@@ -35,3 +35,33 @@ extern "C" __global__ void im2col_bf16(const float* __restrict__ hist, int histF
         col[i] = __float2bfloat16_rn(val);
     }
 }
+
+// The same patches laid out [K, ldn]: row kidx holds that tap for every pixel p0 .. p0+np (zero
+// for p in [np, ldn)), so neighbouring threads read neighbouring input pixels and write
+// neighbouring outputs. Grid: x over pixels, y = kidx (one tap per block row: its channel and
+// offsets are decoded once). Used with gemm_bf16_nn_k64.
+extern "C" __global__ void im2col_kn_bf16(const float* __restrict__ hist, int histFrames, const float* __restrict__ x,
+                                          int cin, int h, int w, int kt, int kh, int kw, int st, int sh, int sw,
+                                          int padFront, int padTop, int padLeft, int t, int wout, int p0, int np,
+                                          bf16* __restrict__ col, int ldn) {
+    int kidx = blockIdx.y;
+    int dx = kidx % kw, r = kidx / kw;
+    int dy = r % kh;
+    r /= kh;
+    int dt = r % kt, c = r / kt;
+    int tau = t * st + dt - padFront;
+    i64 frame = (i64)cin * h * w;
+    const float* src = tau < 0 ? nullptr : (tau < histFrames ? hist + tau * frame : x + (tau - histFrames) * frame) + (i64)c * h * w;
+    bf16* row = col + (i64)kidx * ldn;
+    for (int p = blockIdx.x * blockDim.x + threadIdx.x; p < ldn; p += gridDim.x * blockDim.x) {
+        float val = 0.f;
+        if (p < np && src) {
+            int pix = p0 + p;
+            int oy = pix / wout, ox = pix - oy * wout;
+            int iy = oy * sh + dy - padTop, ix = ox * sw + dx - padLeft;
+            if (iy >= 0 && iy < h && ix >= 0 && ix < w) val = src[(i64)iy * w + ix];
+        }
+        row[p] = __float2bfloat16_rn(val);
+    }
+}
+

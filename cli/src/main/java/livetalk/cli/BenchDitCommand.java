@@ -80,7 +80,7 @@ final class BenchDitCommand implements Callable<Integer> {
             System.out.printf("text K/V for %d positions: %.1f s (once per prompt)%n", textLen, secs(t0));
 
             // prefill: earlier blocks' K/V as random values, until the window is full
-            KvCache kv = dit.newKvCache(perFrame, window, sink);
+            KvCache kv = dit.newKvCache(perFrame, window, sink, KvCache.DEFAULT_DTYPE);
             int prefill = Math.max(0, (window - framesPerBlock) / framesPerBlock);
             Buf junk = be.upload(random(rnd, n * d));
             for (int b = 0; b < prefill; b++) {
@@ -88,6 +88,7 @@ final class BenchDitCommand implements Callable<Integer> {
                 for (int l = 0; l < cfg.numLayers(); l++) {
                     be.copy(junk, kv.newKeys(l));
                     be.copy(junk, kv.newValues(l));
+                    kv.store(l);
                 }
             }
             long startFrame = (long) prefill * framesPerBlock;

@@ -15,6 +15,9 @@ import livetalk.cli.verify.GoldenDir;
 import livetalk.cli.verify.Report;
 import livetalk.io.CheckpointException;
 import livetalk.kernels.Backend;
+import livetalk.kernels.cpu.CpuBackend;
+import livetalk.kernels.cuda.Bf16OperandBackend;
+import livetalk.kernels.cuda.CudaBackend;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -43,7 +46,8 @@ final class VerifyCommand implements Callable<Integer> {
             throw new InputException("golden directory " + dir + " does not exist (pass --golden DIR)");
         }
         Report report = new Report(System.out);
-        try (GoldenDir gd = new GoldenDir(dir); Backend backend = backendOptions.create()) {
+        try (GoldenDir gd = new GoldenDir(dir); Backend backend = backendOptions.create();
+             Backend emulation = new Bf16OperandBackend(new CpuBackend())) {
             // Every file in the directory is opened and validated, including weight files.
             Set<String> stems = new HashSet<>();
             for (Path f : safetensorsFiles(dir)) {
@@ -62,6 +66,13 @@ final class VerifyCommand implements Callable<Integer> {
                 boolean present = stems.contains(check.stem()) || Files.isDirectory(dir.resolve(check.stem()));
                 if (!present) continue;
                 try {
+                    if (backend instanceof CudaBackend) {
+                        // bf16 tensor cores: first the same check with the rounding emulated on the CPU, whose
+                        // errors set this check's bounds (docs/numerics.md#bf16-tolerances-for-the-cuda-backend)
+                        Report emulated = Report.recording();
+                        check.run(gd, emulation, emulated);
+                        report.useBf16Reference(emulated.recorded());
+                    }
                     check.run(gd, backend, report);
                 } catch (Exception | StackOverflowError | OutOfMemoryError e) {
                     report.fail(check.stem(), e.getClass().getSimpleName() + ": " + e.getMessage());

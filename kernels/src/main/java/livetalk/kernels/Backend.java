@@ -1,5 +1,6 @@
 package livetalk.kernels;
 
+import livetalk.tensor.DType;
 import livetalk.tensor.Tensor;
 
 /**
@@ -23,16 +24,29 @@ public interface Backend extends AutoCloseable {
     /** A new zero-filled buffer of {@code n} floats. */
     Buf alloc(long n);
 
+    /**
+     * A new zero-filled buffer of {@code n} elements of {@code dtype}: F32 (as {@link #alloc(long)}) or
+     * BF16, which takes 2 bytes per element and is storage only (see {@link Buf}).
+     */
+    Buf alloc(long n, DType dtype);
+
+    /**
+     * {@code dst[i] = bf16(src[i])}: float32 to bf16 storage, rounding to nearest even on the upper
+     * 16 bits, NaN kept a quiet NaN (bit for bit as {@code livetalk.tensor.Half.f32ToBf16}). src is
+     * F32, dst BF16, of the same size.
+     */
+    void toBf16(Buf src, Buf dst);
+
     /** A new buffer holding a copy of {@code data}. */
     Buf upload(float[] data);
 
     /** Copies {@code src} (exactly {@code dst.size()} floats) into {@code dst}. */
     void write(Buf dst, float[] src);
 
-    /** A host copy of the buffer's contents. */
+    /** A host copy of the buffer's contents (a BF16 buffer widened to float32). */
     float[] read(Buf src);
 
-    /** {@code dst ← src}; both of the same size. */
+    /** {@code dst ← src}; both of the same size and dtype. */
     void copy(Buf src, Buf dst);
 
     void fill(Buf dst, float value);
@@ -63,6 +77,8 @@ public interface Backend extends AutoCloseable {
      * q is {@code [nq, heads·headDim]}, k and v are {@code [nk, heads·headDim]}, head h at columns
      * {@code [h·headDim, (h+1)·headDim)}; out is {@code [nq, heads·headDim]}. {@code bias}, if not
      * null, is {@code [heads, nq, nk]} and is added to the scaled logits (use -Infinity to mask).
+     * k and v may be F32 or BF16 buffers (both of one dtype); bf16 values are widened to float32
+     * inside the kernel, so a bf16 KV cache is never copied out as float32.
      */
     void attention(Buf q, Buf k, Buf v, Buf out, int nq, int nk, int heads, int headDim, float scale, Buf bias);
 
@@ -156,15 +172,6 @@ public interface Backend extends AutoCloseable {
     void transpose(Buf x, Buf out, int rows, int cols);
 
     // ================================================================== end of the VAE section
-
-    // ------------------------------------------------------------------ DiT helpers
-
-    /**
-     * {@code out[i] = bf16(x[i])}: each float32 rounded to the nearest bfloat16 value
-     * (round-to-nearest-even on the upper 16 bits; NaN stays NaN) and stored back as float32.
-     * Same sizes; in place allowed. Used to emulate bf16 KV-cache storage.
-     */
-    void roundBf16(Buf x, Buf out);
 
     /** Releases device resources; buffers must not be used afterwards. */
     @Override

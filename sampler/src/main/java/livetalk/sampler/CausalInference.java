@@ -4,6 +4,7 @@ import java.util.Arrays;
 import livetalk.model.dit.CausalDit;
 import livetalk.model.dit.KvCache;
 import livetalk.model.dit.TextCache;
+import livetalk.tensor.DType;
 
 /**
  * Block-wise autoregressive generation (docs/sampler.md#block-loop, {@code CausalInferencePipeline.inference} of
@@ -18,15 +19,21 @@ import livetalk.model.dit.TextCache;
 public final class CausalInference {
     /**
      * Block geometry and cache policy. Officially 3 frames per block, a 15-frame window, 9 sink
-     * frames (docs/sampler.md#identity-sinks); {@code bf16Kv} rounds the cached K/V to bf16 (off by default).
+     * frames (docs/sampler.md#identity-sinks); {@code kvDtype} is the KV cache's storage: bf16 by
+     * default ({@link KvCache#DEFAULT_DTYPE}), F32 for parity runs against float32 golden data.
      */
-    public record Settings(int framesPerBlock, int localAttnFrames, int sinkFrames, boolean bf16Kv) {
+    public record Settings(int framesPerBlock, int localAttnFrames, int sinkFrames, DType kvDtype) {
         public Settings(int framesPerBlock, int localAttnFrames, int sinkFrames) {
-            this(framesPerBlock, localAttnFrames, sinkFrames, false);
+            this(framesPerBlock, localAttnFrames, sinkFrames, KvCache.DEFAULT_DTYPE);
         }
 
         public static Settings official() {
             return new Settings(3, 15, 9);
+        }
+
+        /** The same settings with another KV cache dtype. */
+        public Settings withKvDtype(DType dtype) {
+            return new Settings(framesPerBlock, localAttnFrames, sinkFrames, dtype);
         }
     }
 
@@ -82,7 +89,7 @@ public final class CausalInference {
         this.text = text;
         int perFrame = dit.frameSeqLength(latentH, latentW);
         if (kv == null || kv.frameSeqLength() != perFrame) {
-            kv = dit.newKvCache(perFrame, settings.localAttnFrames(), settings.sinkFrames(), settings.bf16Kv());
+            kv = dit.newKvCache(perFrame, settings.localAttnFrames(), settings.sinkFrames(), settings.kvDtype());
         } else {
             kv.reset();
         }

@@ -162,7 +162,7 @@ public final class LiveSession {
     /** Bytes this session holds of its own: the KV cache, the audio ring and the re-cache history (the model set is shared). */
     public long memoryBytes() {
         KvCache kv = inference.kvCache();
-        long kvBytes = 2L * kv.layers() * kv.capacity() * kv.dim() * 4;
+        long kvBytes = 2L * kv.layers() * kv.capacity() * kv.dim() * (kv.dtype() == livetalk.tensor.DType.BF16 ? 2 : 4);
         long history = (long) Math.ceilDiv(kv.localAttnFrames(), SamplingPlan.FRAMES_PER_BLOCK) * SamplingPlan.FRAMES_PER_BLOCK * frameSize * 4;
         return kvBytes + timeline.bytes() + history;
     }

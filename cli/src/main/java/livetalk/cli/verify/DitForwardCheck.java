@@ -1,5 +1,6 @@
 package livetalk.cli.verify;
 
+import livetalk.tensor.DType;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import livetalk.kernels.Backend;
@@ -36,7 +37,7 @@ final class DitForwardCheck implements GoldenCheck {
         report.compare(s, "inter_text_embedding", dir.floats(s, "inter_text_embedding"), backend.read(text.embedded()));
 
         int perFrame = dit.frameSeqLength(h, w);
-        KvCache kv = dit.newKvCache(perFrame, f, 0);        // fresh cache holding exactly this call
+        KvCache kv = dit.newKvCache(perFrame, f, 0, DType.F32);   // fresh float32 cache holding exactly this call
         Map<String, float[]> taps = new LinkedHashMap<>();
         float[] flow = dit.forward(new CausalDit.Input(x.toFloatArray(), dir.floats(s, "y"), f, h, w, t,
                 dir.floats(s, "audio_emb"), 0), kv, text, taps);

@@ -1,5 +1,6 @@
 package livetalk.cli.verify;
 
+import livetalk.tensor.DType;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -34,7 +35,9 @@ final class RolloutTrace {
         meta = dir.json(stem);
         Map<String, Object> rc = (Map<String, Object>) meta.get("rollout_config");
         int sink = meta.containsKey("sink_size") ? num(meta, "sink_size") : num(rc, "sink_size");
-        settings = new CausalInference.Settings(num(rc, "num_frame_per_block"), num(rc, "local_attn_size"), sink);
+        // A float32 cache: the golden data is float32, and its tolerances leave no room for bf16 storage
+        // (docs/numerics.md#tolerances; the cost of bf16 is measured by Bf16KvCostTest).
+        settings = new CausalInference.Settings(num(rc, "num_frame_per_block"), num(rc, "local_attn_size"), sink, DType.F32);
 
         List<float[]> parts = new ArrayList<>();
         Tensor last = file.get("wav2vec_last_hidden_state");     // [1, L, H]

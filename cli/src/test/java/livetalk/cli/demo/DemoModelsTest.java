@@ -168,7 +168,7 @@ class DemoModelsTest {
             float[] t = new float[f];
             java.util.Arrays.fill(t, 1000f);
             TextCache text = dit.encodeText(context, enc.length());
-            KvCache kv = dit.newKvCache(dit.frameSeqLength(lh, lw), f, 0);
+            KvCache kv = dit.newKvCache(dit.frameSeqLength(lh, lw), f, 0, KvCache.DEFAULT_DTYPE);
             float[] flow = dit.forward(new CausalDit.Input(x, y, f, lh, lw, t, audio, 0), kv, text);
             assertEquals(x.length, flow.length);
             assertFinite("DiT", flow);

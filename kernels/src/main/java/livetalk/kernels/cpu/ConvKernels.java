@@ -1,8 +1,5 @@
 package livetalk.kernels.cpu;
 
-import java.util.Collections;
-import java.util.Map;
-import java.util.WeakHashMap;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -17,6 +14,12 @@ import livetalk.kernels.Conv3dSpec;
  * the weight repacked as {@code W[k][o]}, a GEMM with the output columns in vector lanes. K is
  * blocked so a panel block stays in L2. Taps that fall on front time padding are skipped entirely,
  * so the first frame of a causal conv costs a third of a full one.
+ *
+ * <p>One copy of every weight (docs/kernels.md#kernel-families): the weight stays in its file dtype
+ * and each call packs it into {@code W[k][o]} in a working buffer of the calling thread, reused by
+ * the next call (it grows to the largest conv weight, 27 MB for 512 → 512 channels 3×3×3). Packing
+ * reads the weight once per call; the call does {@code 2·outputPixels} FLOPs per weight element
+ * (at least 2·64·64 at the VAE's latent resolution), so the packing is well under 1 % of the call.
  */
 final class ConvKernels {
     private ConvKernels() {
@@ -24,11 +27,14 @@ final class ConvKernels {
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
-    /** K rows per block: a 3-vector column strip of the panel block is KC·3·L floats (24 KB with AVX-512). */
-    private static final int KC = 128;
+    /**
+     * K rows per block: a 3-vector column strip of the panel block, KC·3·L floats, takes three
+     * quarters of the L1 data cache (128 rows = 24 KiB of a 32 KiB L1d with AVX-512).
+     */
+    private static final int KC = CacheInfo.fit(CacheInfo.L1D * 3L / 4 / (3L * L * 4), 16, 64, 512);
 
-    /** Repacked weights, one per weight tensor (a conv's weight always has one geometry). */
-    private static final Map<CpuWeight, float[]> PACKED = Collections.synchronizedMap(new WeakHashMap<>());
+    /** Per calling thread: the packed weight of the current call (grown, never shrunk). */
+    private static final ThreadLocal<float[][]> PACKED = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
 
     private static final class Scratch {
         float[] panel = new float[0];
@@ -37,25 +43,25 @@ final class ConvKernels {
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
-    /** {@code W[k][o]} with k = ((dt·kh + dy)·kw + dx)·cin + c, from PyTorch's {@code [o][c][dt][dy][dx]}. */
+    /**
+     * {@code W[k][o]} with k = ((dt·kh + dy)·kw + dx)·cin + c, from PyTorch's {@code [o][c][dt][dy][dx]},
+     * into the calling thread's working buffer (valid until its next call).
+     */
     static float[] packed(CpuWeight w, Conv3dSpec s) {
-        float[] p = PACKED.get(w);
-        if (p != null) return p;
-        int cin = s.cin(), cout = s.cout(), kt = s.kt(), kh = s.kh(), kw = s.kw();
-        float[] q = new float[Math.toIntExact(s.weightSize())];
-        Parallel.forEach(cout, o -> {
-            long src = (long) o * cin * kt * kh * kw;
-            for (int c = 0; c < cin; c++) {
-                for (int dt = 0; dt < kt; dt++) {
-                    for (int dy = 0; dy < kh; dy++) {
-                        for (int dx = 0; dx < kw; dx++) {
-                            q[(((dt * kh + dy) * kw + dx) * cin + c) * cout + o] = w.at(src++);
-                        }
-                    }
+        int cin = s.cin(), cout = s.cout(), taps = s.kt() * s.kh() * s.kw();
+        int size = Math.toIntExact(s.weightSize());
+        float[][] holder = PACKED.get();
+        if (holder[0].length < size) holder[0] = new float[size];
+        float[] q = holder[0];
+        Parallel.forRange(cout, 1, (o0, o1) -> {
+            float[] row = new float[cin * taps];          // W[o][·], widened from the file dtype in one run
+            for (int o = o0; o < o1; o++) {
+                Widen.run(w, (long) o * cin * taps, row.length, row, 0);
+                for (int c = 0; c < cin; c++) {
+                    for (int tap = 0; tap < taps; tap++) q[(tap * cin + c) * cout + o] = row[c * taps + tap];
                 }
             }
         });
-        PACKED.put(w, q);
         return q;
     }
 

@@ -6,6 +6,7 @@ import livetalk.kernels.Buf;
 import livetalk.kernels.Conv3dSpec;
 import livetalk.kernels.KernelException;
 import livetalk.kernels.Weight;
+import livetalk.tensor.DType;
 import livetalk.tensor.Tensor;
 
 /**
@@ -50,6 +51,26 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public Buf alloc(long n, DType dtype) {
+        return switch (dtype) {
+            case F32 -> alloc(n);
+            case BF16 -> {
+                if (n < 0 || n > Integer.MAX_VALUE - 8) throw new KernelException("cannot allocate a CPU buffer of " + n + " bf16 values");
+                yield new CpuBf16Buf(new short[(int) n], 0, (int) n);
+            }
+            default -> throw new KernelException("buffers hold F32 or BF16, not " + dtype);
+        };
+    }
+
+    @Override
+    public void toBf16(Buf src, Buf dst) {
+        CpuBuf s = CpuBuf.of(src);
+        CpuBf16Buf d = CpuBf16Buf.of(dst);
+        requireSize("toBf16", s.len(), d.len());
+        Parallel.forRange(s.len(), 1 << 14, (i0, i1) -> Bf16.narrow(s.a(), s.off() + i0, d.a(), d.off() + i0, i1 - i0));
+    }
+
+    @Override
     public Buf upload(float[] data) {
         return new CpuBuf(data.clone());
     }
@@ -63,12 +84,23 @@ public final class CpuBackend implements Backend {
 
     @Override
     public float[] read(Buf src) {
+        if (src instanceof CpuBf16Buf h) {
+            float[] out = new float[h.len()];
+            Bf16.widen(h.a(), h.off(), out, 0, h.len());
+            return out;
+        }
         CpuBuf s = CpuBuf.of(src);
         return Arrays.copyOfRange(s.a(), s.off(), s.off() + s.len());
     }
 
     @Override
     public void copy(Buf src, Buf dst) {
+        if (src instanceof CpuBf16Buf hs) {
+            CpuBf16Buf hd = CpuBf16Buf.of(dst);
+            requireSize("copy", hs.len(), hd.len());
+            System.arraycopy(hs.a(), hs.off(), hd.a(), hd.off(), hs.len());
+            return;
+        }
         CpuBuf s = CpuBuf.of(src), d = CpuBuf.of(dst);
         requireSize("copy", s.len(), d.len());
         System.arraycopy(s.a(), s.off(), d.a(), d.off(), s.len());
@@ -102,16 +134,23 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void attention(Buf q, Buf k, Buf v, Buf out, int nq, int nk, int heads, int headDim, float scale, Buf bias) {
-        CpuBuf qb = CpuBuf.of(q), kb = CpuBuf.of(k), vb = CpuBuf.of(v), ob = CpuBuf.of(out);
+        CpuBuf qb = CpuBuf.of(q), ob = CpuBuf.of(out);
         long w = (long) heads * headDim;
         requireSize("attention q", nq * w, qb.len());
-        requireSize("attention k", nk * w, kb.len());
-        requireSize("attention v", nk * w, vb.len());
+        requireSize("attention k", nk * w, k.size());
+        requireSize("attention v", nk * w, v.size());
         requireSize("attention out", nq * w, ob.len());
         CpuBuf bb = bias == null ? null : CpuBuf.of(bias);
         if (bb != null) requireSize("attention bias", (long) heads * nq * nk, bb.len());
-        FlashAttention.attention(qb.a(), qb.off(), kb.a(), kb.off(), vb.a(), vb.off(), ob.a(), ob.off(), nq, nk, heads, headDim,
+        FlashAttention.attention(qb.a(), qb.off(), rows(k), rows(v), ob.a(), ob.off(), nq, nk, heads, headDim,
                 scale, bb == null ? null : bb.a(), bb == null ? 0 : bb.off());
+    }
+
+    /** Keys or values of either dtype, for {@link FlashAttention}. */
+    private static FlashAttention.Rows rows(Buf b) {
+        if (b instanceof CpuBf16Buf h) return FlashAttention.Rows.bf16(h.a(), h.off());
+        CpuBuf f = CpuBuf.of(b);
+        return FlashAttention.Rows.f32(f.a(), f.off());
     }
 
     // ------------------------------------------------------------------ norms
@@ -269,15 +308,6 @@ public final class CpuBackend implements Backend {
     }
 
     // ================================================================== end of the VAE section
-
-    // ------------------------------------------------------------------ DiT helpers
-
-    @Override
-    public void roundBf16(Buf x, Buf out) {
-        CpuBuf xb = CpuBuf.of(x), ob = CpuBuf.of(out);
-        requireSize("roundBf16", xb.len(), ob.len());
-        for (int i = 0; i < xb.len(); i++) ob.a()[ob.off() + i] = livetalk.tensor.Half.roundToBf16(xb.a()[xb.off() + i]);
-    }
 
     static void requireSize(String what, long expected, long found) {
         if (expected != found) {

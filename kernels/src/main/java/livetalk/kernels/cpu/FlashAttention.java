@@ -26,14 +26,37 @@ final class FlashAttention {
     static final int VL = Widen.VL;
     /** Queries per block: four vectors of lanes (K and V are streamed once per block, so wider blocks halve that traffic). */
     static final int QB = 4 * VL;
-    /** Keys per block: the logit tile is KB·QB floats (32 KiB); 128 amortises loading the output accumulators in P·V. */
-    static final int KB = Integer.getInteger("livetalk.attn.kb", 128);
+    /**
+     * Keys per block: the logit tile of KB·QB floats fills the L1 data cache (128 keys = 32 KiB on the
+     * AMD machines, 192 = 48 KiB on the Intel ones); more keys per block amortise loading the output
+     * accumulators in P·V.
+     */
+    static final int KB = Integer.getInteger("livetalk.attn.kb", CacheInfo.fit(CacheInfo.L1D / (QB * 4L), 16, 64, 256));
     private static final FloatVector NEG_INF = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
 
     private FlashAttention() {
     }
 
+    /**
+     * Keys or values, {@code [nk, heads·d]} from element {@code off}: float32 ({@code f}) or bf16
+     * storage ({@code h}, the KV cache), exactly one of the two non-null.
+     */
+    record Rows(float[] f, short[] h, int off) {
+        static Rows f32(float[] a, int off) {
+            return new Rows(a, null, off);
+        }
+
+        static Rows bf16(short[] a, int off) {
+            return new Rows(null, a, off);
+        }
+    }
+
     static void attention(float[] q, int qOff, float[] k, int kOff, float[] v, int vOff, float[] out, int outOff,
+                          int nq, int nk, int heads, int d, float scale, float[] bias, int biasOff) {
+        attention(q, qOff, Rows.f32(k, kOff), Rows.f32(v, vOff), out, outOff, nq, nk, heads, d, scale, bias, biasOff);
+    }
+
+    static void attention(float[] q, int qOff, Rows k, Rows v, float[] out, int outOff,
                           int nq, int nk, int heads, int d, float scale, float[] bias, int biasOff) {
         if (nq == 0 || heads == 0 || d == 0) return;
         int threads = Parallel.threads();
@@ -49,13 +72,17 @@ final class FlashAttention {
             QueryBlock[] group = new QueryBlock[GROUP];
             for (int g = 0; g < GROUP; g++) group[g] = new QueryBlock(d);
             float[] s = new float[KB * QB];
+            // bf16 K/V are widened a tile at a time into these (KB·d floats each, L1/L2-resident) and
+            // then used by every query block of the group, so widening costs 2·d work per key per group
+            // against the 4·d·GROUP·QB FLOPs of the logits and P·V.
+            float[] kt = k.h() != null ? new float[KB * d] : null, vt = v.h() != null ? new float[KB * d] : null;
             for (int i = i0; i < i1; i += GROUP * QB) {
                 int n = Math.min(GROUP, (i1 - i + QB - 1) / QB);
                 for (int g = 0; g < n; g++) {
                     int start = i + g * QB;
                     group[g].start(q, qOff, heads * d, h, d, scale, start, Math.min(QB, i1 - start));
                 }
-                run(group, n, s, k, kOff, v, vOff, out, outOff, nq, nk, heads, d, bias, biasOff, h);
+                run(group, n, s, k, v, kt, vt, out, outOff, nq, nk, heads, d, bias, biasOff, h);
             }
         });
     }
@@ -88,14 +115,30 @@ final class FlashAttention {
         }
     }
 
-    private static void run(QueryBlock[] group, int n, float[] s, float[] k, int kOff, float[] v, int vOff, float[] out, int outOff,
+    private static void run(QueryBlock[] group, int n, float[] s, Rows k, Rows v, float[] kt, float[] vt, float[] out, int outOff,
                             int nq, int nk, int heads, int d, float[] bias, int biasOff, int h) {
         int w = heads * d;
         for (int j0 = 0; j0 < nk; j0 += KB) {
             int kb = Math.min(KB, nk - j0);
+            // The block's keys and values of head h: read in place when float32 (row stride w), else
+            // widened into the tiles kt and vt (row stride d).
+            float[] ka = k.f(), va = v.f();
+            int kBase = k.off() + j0 * w + h * d, vBase = v.off() + j0 * w + h * d, ks = w, vs = w;
+            if (kt != null) {
+                for (int j = 0; j < kb; j++) Bf16.widen(k.h(), kBase + j * w, kt, j * d, d);
+                ka = kt;
+                kBase = 0;
+                ks = d;
+            }
+            if (vt != null) {
+                for (int j = 0; j < kb; j++) Bf16.widen(v.h(), vBase + j * w, vt, j * d, d);
+                va = vt;
+                vBase = 0;
+                vs = d;
+            }
             for (int g = 0; g < n; g++) {
                 QueryBlock qb = group[g];
-                logits(qb.qt, k, kOff + j0 * w + h * d, w, d, kb, s);
+                logits(qb.qt, ka, kBase, ks, d, kb, s);
                 if (bias != null) {
                     for (int i = 0; i < qb.qb; i++) {
                         int b = biasOff + (h * nq + qb.i0 + i) * nk + j0;
@@ -107,7 +150,7 @@ final class FlashAttention {
                     float a = qb.alpha[i];
                     if (a != 1f) Elementwise.scale(qb.o, i * d, d, a);
                 }
-                accumulate(s, v, vOff + j0 * w + h * d, w, d, kb, qb.qb, qb.o);
+                accumulate(s, va, vBase, vs, d, kb, qb.qb, qb.o);
             }
         }
         for (int g = 0; g < n; g++) {

@@ -27,12 +27,19 @@ final class Gemm {
     static final int VL = Widen.VL;
     static final int MR = 6;
     static final int NR = 4 * VL;
-    /** k-block: an NR-wide panel of KC rows (KC·NR·4 bytes = 32 KiB for 512-bit vectors) fits L1. */
-    static final int KC = Integer.getInteger("livetalk.gemm.kc", 128);
-    /** Widest column chunk of one task: its MC × 640 tile of out (480 KiB) stays in a Zen 5 L2 (1 MiB). */
-    static final int MAX_PANELS_PER_TASK = Math.max(1, Integer.getInteger("livetalk.gemm.nc", 640) / NR);
+    /**
+     * k-block: an NR-wide panel of KC rows fills the L1 data cache (KC·NR·4 bytes: 128 rows = 32 KiB
+     * on the AMD machines, 192 rows = 48 KiB on the Intel ones, with 512-bit vectors).
+     */
+    static final int KC = Integer.getInteger("livetalk.gemm.kc", CacheInfo.fit(CacheInfo.L1D / (NR * 4L), 16, 64, 512));
     /** Row block: the block's rows of out stay in L2 across the k-blocks (C traffic once per block, not once per KC). */
     static final int MC = Math.max(MR, Integer.getInteger("livetalk.gemm.mc", 192) / MR * MR);
+    /**
+     * Widest column chunk of one task: its MC × NC tile of out takes half the L2 (the other half holds
+     * the rows of x and the panels): 640 columns for a 1 MiB L2, 1344 for 2 MiB.
+     */
+    static final int MAX_PANELS_PER_TASK = Math.max(1, Integer.getInteger("livetalk.gemm.nc",
+            CacheInfo.fit(CacheInfo.L2 / 2 / (MC * 4L), NR, NR, 64 * NR)) / NR);
     static final int GEMV_ROWS = 4;
 
     private static final ThreadLocal<float[]> PANELS = ThreadLocal.withInitial(() -> new float[0]);

@@ -7,6 +7,7 @@ import livetalk.kernels.Conv3dSpec;
 import livetalk.kernels.KernelException;
 import livetalk.kernels.Weight;
 import livetalk.tensor.DType;
+import livetalk.tensor.Half;
 import livetalk.tensor.Tensor;
 
 /**
@@ -22,23 +23,41 @@ import livetalk.tensor.Tensor;
  */
 public final class CudaBackend implements Backend {
     private static final int BLOCK = 256;
-    private static final int GEMM_TILE = 128, GEMM_THREADS = 256, GEMM_SMEM = 3 * (128 + 128) * 40 * 2;
-    private static final int FA_QUERIES = 64, FA_THREADS = 128;
+    private static final int GEMM_TILE = 128, GEMM_THREADS = 256;
     private static final float LOG2E = 1.4426950408889634f;
     /** im2col chunks are limited to this many bf16 elements (256 MiB). */
     private static final long IM2COL_MAX = 128L << 20;
 
     private final CudaContext ctx;
     private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
+    /** The GEMM's k step (32 or 64) and the flash kernels' warps per block (4 or 8): see {@link #useVariants}. */
+    private volatile int gemmK = 64, flashWarps = 8;
+    /** conv3d's patch layout: [K, pixels] (im2col_kn_bf16 + gemm_bf16_nn_k64) or [pixels, K] (im2col_bf16 + the TN GEMM). */
+    private volatile boolean convKn = true;
 
     /** The first CUDA device. */
     public CudaBackend() {
         String why = CudaDriver.unavailableReason();
         if (why != null) throw new KernelException(why);
         ctx = new CudaContext(0);
-        ctx.allowSharedMemory("gemm_bf16_tn", GEMM_SMEM);
-        ctx.allowSharedMemory("flash_attn_d128", flashSmem(128));
-        ctx.allowSharedMemory("flash_attn_d64", flashSmem(64));
+        ctx.allowSharedMemory("gemm_bf16_tn", gemmSmem(32));
+        ctx.allowSharedMemory("gemm_bf16_tn_k64", gemmSmem(64));
+        ctx.allowSharedMemory("gemm_bf16_nn_k64", GEMM_NN_SMEM);
+        for (String suffix : new String[]{"", "_w8"}) {
+            ctx.allowSharedMemory("flash_attn_d128" + suffix, flashSmem(128));
+            ctx.allowSharedMemory("flash_attn_d64" + suffix, flashSmem(64));
+        }
+    }
+
+    /**
+     * Chooses kernel variants (all compute the same function; tests cover each, bench-gpu times
+     * each): the GEMM's k step, 32 or 64, and the flash attention's warps per block, 4 or 8.
+     */
+    public void useVariants(int gemmK, int flashWarps) {
+        if (gemmK != 32 && gemmK != 64) throw new KernelException("GEMM k step " + gemmK + " (32 or 64)");
+        if (flashWarps != 4 && flashWarps != 8) throw new KernelException("flash attention warps " + flashWarps + " (4 or 8)");
+        this.gemmK = gemmK;
+        this.flashWarps = flashWarps;
     }
 
     /** Null when a CUDA device can be used, else why not; never throws. */
@@ -106,8 +125,22 @@ public final class CudaBackend implements Backend {
         return (n + 7) & ~7;
     }
 
+    /** Two stages of a 64-key K and V tile, rows padded by 8 bf16 (attention.cu). */
     private static int flashSmem(int headDim) {
         return 2 * 2 * 64 * (headDim + 8) * 2;
+    }
+
+    /** Three stages of a 128×64 A tile and a 64×128 B tile, rows padded by 8 bf16 (gemm.cu, B stored [K, N]). */
+    private static final int GEMM_NN_SMEM = 3 * (128 * 72 + 64 * 136) * 2;
+
+    /** Chooses conv3d's patch layout (both compute the same function): see {@link #convKn}. */
+    public void useConvLayout(boolean kMajor) {
+        this.convKn = kMajor;
+    }
+
+    /** Three stages of a 128-row A and B tile, rows of k + 8 bf16 (gemm.cu). */
+    private static int gemmSmem(int k) {
+        return 3 * (128 + 128) * (k + 8) * 2;
     }
 
     // ------------------------------------------------------------------ memory
@@ -118,6 +151,31 @@ public final class CudaBackend implements Backend {
         CudaBuf b = new CudaBuf(new DeviceMemory(ctx, n * Float.BYTES), 0, n);
         fill(b, 0f);
         return b;
+    }
+
+    @Override
+    public Buf alloc(long n, DType dtype) {
+        if (dtype == DType.F32) return alloc(n);
+        if (dtype != DType.BF16) throw new KernelException("buffers hold F32 or BF16, not " + dtype);
+        if (n < 0) throw new KernelException("cannot allocate " + n + " bf16 values");
+        // 2 bytes per element, rounded up to whole 32-bit words so that one memset zeroes it.
+        CudaBuf b = new CudaBuf(new DeviceMemory(ctx, (n + 1) / 2 * 4), 0, n, DType.BF16);
+        ctx.makeCurrent();
+        if (n > 0) CudaDriver.fill32(b.ptr(), 0, (n + 1) / 2);
+        return b;
+    }
+
+    @Override
+    public void toBf16(Buf src, Buf dst) {
+        CudaBuf s = buf(src), d = anyBuf(dst);
+        if (d.dtype != DType.BF16) throw new KernelException("toBf16: the destination must be a bf16 buffer, found " + d.dtype);
+        requireSize("toBf16", s.len, d.len);
+        if (s.len == 0) return;
+        if (s.len > Integer.MAX_VALUE) throw new KernelException("toBf16 of " + s.len + " elements (at most 2^31 - 1 at once)");
+        // One row of len elements: the GEMM-operand conversion, without padding.
+        int n = (int) s.len;
+        ctx.launch("f32_to_bf16_rows", ctx.gridFor(n, BLOCK), 1, 1, BLOCK, 0,
+                ctx.args().ptr(s.ptr()).i64(n).ptr(d.ptr()).i32(n).i32(1).i32(n));
     }
 
     @Override
@@ -137,20 +195,28 @@ public final class CudaBackend implements Backend {
 
     @Override
     public float[] read(Buf src) {
-        CudaBuf s = buf(src);
+        CudaBuf s = anyBuf(src);
         if (s.len > Integer.MAX_VALUE - 8) throw new KernelException("cannot read " + s.len + " floats into one array");
         float[] out = new float[(int) s.len];
         ctx.makeCurrent();
-        if (out.length > 0) CudaDriver.copyToHost(MemorySegment.ofArray(out), s.ptr(), (long) out.length * Float.BYTES);
+        if (out.length == 0) return out;
+        if (s.dtype == DType.BF16) {
+            short[] h = new short[out.length];
+            CudaDriver.copyToHost(MemorySegment.ofArray(h), s.ptr(), (long) h.length * 2);
+            for (int i = 0; i < h.length; i++) out[i] = Half.bf16ToF32(h[i]);
+            return out;
+        }
+        CudaDriver.copyToHost(MemorySegment.ofArray(out), s.ptr(), (long) out.length * Float.BYTES);
         return out;
     }
 
     @Override
     public void copy(Buf src, Buf dst) {
-        CudaBuf s = buf(src), d = buf(dst);
+        CudaBuf s = anyBuf(src), d = anyBuf(dst);
+        if (s.dtype != d.dtype) throw new KernelException("copy: " + s.dtype + " buffer into a " + d.dtype + " buffer (use toBf16)");
         requireSize("copy", s.len, d.len);
         ctx.makeCurrent();
-        if (s.len > 0) CudaDriver.copyOnDevice(d.ptr(), s.ptr(), s.len * Float.BYTES);
+        if (s.len > 0) CudaDriver.copyOnDevice(d.ptr(), s.ptr(), s.len * s.dtype.byteSize());
     }
 
     @Override
@@ -232,7 +298,9 @@ public final class CudaBackend implements Backend {
 
     /** C[M, N] = A[M, K]·B[N, K]ᵀ (+ bias per column when biasMode is 1, per row when 2). */
     private void gemm(long a, int lda, long b, int ldb, long c, long ldc, long bias, int biasMode, boolean gelu, int m, int n, int k) {
-        ctx.launch("gemm_bf16_tn", (n + GEMM_TILE - 1) / GEMM_TILE, (m + GEMM_TILE - 1) / GEMM_TILE, 1, GEMM_THREADS, GEMM_SMEM,
+        int k64 = gemmK;
+        ctx.launch(k64 == 64 ? "gemm_bf16_tn_k64" : "gemm_bf16_tn", (n + GEMM_TILE - 1) / GEMM_TILE, (m + GEMM_TILE - 1) / GEMM_TILE, 1,
+                GEMM_THREADS, gemmSmem(k64),
                 ctx.args().ptr(a).i32(lda).ptr(b).i32(ldb).ptr(c).i64(ldc).ptr(bias).i32(biasMode).i32(gelu ? 1 : 0)
                         .i32(m).i32(n).i32(k));
     }
@@ -251,7 +319,9 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void attention(Buf q, Buf k, Buf v, Buf out, int nq, int nk, int heads, int headDim, float scale, Buf bias) {
-        CudaBuf qb = buf(q), kb = buf(k), vb = buf(v), ob = buf(out);
+        CudaBuf qb = buf(q), kb = anyBuf(k), vb = anyBuf(v), ob = buf(out);
+        if (kb.dtype != vb.dtype) throw new KernelException("attention: k is " + kb.dtype + " but v is " + vb.dtype);
+        boolean bf16Kv = kb.dtype == DType.BF16;
         int width = heads * headDim;
         requireSize("attention q", (long) nq * width, qb.len);
         requireSize("attention k", (long) nk * width, kb.len);
@@ -259,19 +329,38 @@ public final class CudaBackend implements Backend {
         requireSize("attention out", (long) nq * width, ob.len);
         if (bias != null) requireSize("attention bias", (long) heads * nq * nk, buf(bias).len);
         if (nq == 0) return;
-        if (bias == null && (headDim == 64 || headDim == 128)) {
+        if (flashPath(headDim, bias)) {
             long qs = toBf16Rows(qb, width, nq, width, width, 0);
-            long ks = toBf16Rows(kb, width, nk, width, width, 1);
-            long vs = toBf16Rows(vb, width, nk, width, width, 2);
-            String kernel = headDim == 128 ? "flash_attn_d128" : "flash_attn_d64";
-            ctx.launch(kernel, (nq + FA_QUERIES - 1) / FA_QUERIES, heads, 1, FA_THREADS, flashSmem(headDim),
+            // A bf16 KV cache is already in the flash kernel's operand format: its rows go in as they are.
+            long ks = bf16Kv ? kb.ptr() : toBf16Rows(kb, width, nk, width, width, 1);
+            long vs = bf16Kv ? vb.ptr() : toBf16Rows(vb, width, nk, width, width, 2);
+            int warps = flashWarps, queries = 16 * warps;
+            String kernel = (headDim == 128 ? "flash_attn_d128" : "flash_attn_d64") + (warps == 8 ? "_w8" : "");
+            ctx.launch(kernel, (nq + queries - 1) / queries, heads, 1, 32 * warps, flashSmem(headDim),
                     ctx.args().ptr(qs).ptr(ks).ptr(vs).ptr(ob.ptr()).i32(width).i64(width).i32(nq).i32(nk).f32(scale * LOG2E));
             return;
         }
         if (headDim > 512) throw new KernelException("attention head size " + headDim + " (the CUDA kernels take at most 512)");
+        // The generic kernel reads float32: widen bf16 keys and values into this thread's scratch first.
+        long kp = bf16Kv ? widenToScratch(kb, 1) : kb.ptr(), vp = bf16Kv ? widenToScratch(vb, 2) : vb.ptr();
         ctx.launch("attention_generic", nq, heads, 1, 128, headDim * Float.BYTES,
-                ctx.args().ptr(qb.ptr()).ptr(kb.ptr()).ptr(vb.ptr()).ptr(ob.ptr()).i32(nq).i32(nk).i32(heads).i32(headDim)
+                ctx.args().ptr(qb.ptr()).ptr(kp).ptr(vp).ptr(ob.ptr()).i32(nq).i32(nk).i32(heads).i32(headDim)
                         .f32(scale).ptr(bias == null ? 0 : buf(bias).ptr()));
+    }
+
+    /** Whether attention takes the tensor-core path (bf16 q, k, v) or the float32 one. */
+    static boolean flashPath(int headDim, Buf bias) {
+        return bias == null && (headDim == 64 || headDim == 128);
+    }
+
+    /** A bf16 buffer widened to float32 in this thread's scratch region {@code slot}; returns its address. */
+    private long widenToScratch(CudaBuf b, int slot) {
+        long dst = scratch.get().region(slot, Math.max(4, b.len * Float.BYTES));
+        if (b.len > 0) {
+            ctx.launch("weight_to_f32", ctx.gridFor(b.len, BLOCK), 1, 1, BLOCK, 0,
+                    ctx.args().ptr(b.ptr()).i32(dtypeCode(DType.BF16)).ptr(dst).i64(b.len));
+        }
+        return dst;
     }
 
     // ------------------------------------------------------------------ norms
@@ -410,6 +499,10 @@ public final class CudaBackend implements Backend {
         long chunk = Math.max(1, Math.min(pixels, IM2COL_MAX / ld));
         long wPtr = cw.bf16Ptr(), bPtr = cb == null ? 0 : cb.f32Ptr();
         long histPtr = hb == null ? xb.ptr() : hb.ptr();
+        if (convKn) {
+            conv3dKn(histPtr, histFrames, xb, h, w, ob, s, tOut, wOut, pixels, kdim, ld, wPtr, bPtr);
+            return;
+        }
         for (int t = 0; t < tOut; t++) {
             for (long p0 = 0; p0 < pixels; p0 += chunk) {
                 int np = (int) Math.min(chunk, pixels - p0);
@@ -422,6 +515,28 @@ public final class CudaBackend implements Backend {
                                 .ptr(col).i32(ld));
                 long c = ob.ptr() + ((long) t * s.cout() * pixels + p0) * Float.BYTES;
                 gemm(wPtr, ld, col, ld, c, pixels, bPtr, bPtr == 0 ? 0 : 2, false, s.cout(), np, ld);
+            }
+        }
+    }
+
+    /** conv3d with the patches laid out [K, pixels]: coalesced gathers and writes, B read transposed by the GEMM. */
+    private void conv3dKn(long histPtr, int histFrames, CudaBuf xb, int h, int w, CudaBuf ob, Conv3dSpec s, int tOut, int wOut,
+                          long pixels, int kdim, int ld, long wPtr, long bPtr) {
+        long chunk = Math.max(8, Math.min(pad8((int) Math.min(pixels, Integer.MAX_VALUE - 8)), IM2COL_MAX / kdim / 8 * 8));
+        for (int t = 0; t < tOut; t++) {
+            for (long p0 = 0; p0 < pixels; p0 += chunk) {
+                int np = (int) Math.min(chunk, pixels - p0), ldn = pad8(np);
+                long col = scratch.get().region(3, (long) kdim * ldn * 2);
+                ctx.launch("im2col_kn_bf16", Math.min((ldn + BLOCK - 1) / BLOCK, 1024), kdim, 1, BLOCK, 0,
+                        ctx.args().ptr(histPtr).i32(histFrames).ptr(xb.ptr()).i32(s.cin()).i32(h).i32(w)
+                                .i32(s.kt()).i32(s.kh()).i32(s.kw()).i32(s.st()).i32(s.sh()).i32(s.sw())
+                                .i32(s.padFront()).i32(s.padTop()).i32(s.padLeft()).i32(t).i32(wOut).i32((int) p0).i32(np)
+                                .ptr(col).i32(ldn));
+                long c = ob.ptr() + ((long) t * s.cout() * pixels + p0) * Float.BYTES;
+                ctx.launch("gemm_bf16_nn_k64", (np + GEMM_TILE - 1) / GEMM_TILE, (s.cout() + GEMM_TILE - 1) / GEMM_TILE, 1,
+                        GEMM_THREADS, GEMM_NN_SMEM,
+                        ctx.args().ptr(wPtr).i32(ld).ptr(col).i32(ldn).ptr(c).i64(pixels).ptr(bPtr).i32(bPtr == 0 ? 0 : 2).i32(0)
+                                .i32(s.cout()).i32(np).i32(ld).i32(kdim));
             }
         }
     }
@@ -457,11 +572,6 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void roundBf16(Buf x, Buf out) {
-        unary("round_bf16", x, out);
-    }
-
-    @Override
     public void close() {
         ctx.makeCurrent();
         CudaDriver.synchronize();
@@ -469,7 +579,14 @@ public final class CudaBackend implements Backend {
 
     // ------------------------------------------------------------------ helpers
 
+    /** A float32 buffer: what every op but the storage ones (read, copy, toBf16, attention's k and v) takes. */
     private CudaBuf buf(Buf b) {
+        CudaBuf c = anyBuf(b);
+        if (c.dtype != DType.F32) throw new KernelException("bf16 buffer " + b + " passed to an op that takes float32");
+        return c;
+    }
+
+    private CudaBuf anyBuf(Buf b) {
         if (b instanceof CudaBuf c) return c;
         throw new KernelException("buffer " + b + " does not belong to the CUDA backend");
     }

@@ -35,6 +35,13 @@ final class ClProgram implements AutoCloseable {
     ClProgram(cl_context context, cl_device_id device, String options) {
         List<String> src = new ArrayList<>();
         for (String name : SOURCES) {
+            if (name.equals("attention.cl")) {
+                // Once for float32 k and v, once for bf16 k and v (kernel names with the suffix _bf16).
+                for (int bf16 = 0; bf16 <= 1; bf16++) {
+                    src.add("#define KV_BF16 " + bf16 + "\n" + withLine(name, resource(name)) + "#undef KV_BF16\n");
+                }
+                continue;
+            }
             if (!name.equals("gemm.cl")) {
                 src.add(withLine(name, resource(name)));
                 continue;

@@ -13,6 +13,8 @@ import livetalk.kernels.Buf;
 import livetalk.kernels.Conv3dSpec;
 import livetalk.kernels.KernelException;
 import livetalk.kernels.Weight;
+import livetalk.tensor.DType;
+import livetalk.tensor.Half;
 import livetalk.tensor.Tensor;
 import org.jocl.Pointer;
 import org.jocl.Sizeof;
@@ -128,6 +130,28 @@ public final class OpenClBackend implements Backend {
     }
 
     @Override
+    public Buf alloc(long n, DType dtype) {
+        if (dtype == DType.F32) return alloc(n);
+        if (dtype != DType.BF16) throw new KernelException("buffers hold F32 or BF16, not " + dtype);
+        if (n < 0 || n > Integer.MAX_VALUE - 8) throw new KernelException("cannot allocate an OpenCL buffer of " + n + " bf16 values");
+        ClBuf b = new ClBuf(allocMem(Math.max(4, 2 * n)), 0, n, this, DType.BF16);
+        if (n > 0) {
+            ClErrors.check(clEnqueueFillBuffer(queue, b.mem.mem, Pointer.to(new short[]{0}), Sizeof.cl_short, 0, 2 * n, 0, null, null),
+                    "clEnqueueFillBuffer");
+        }
+        return b;
+    }
+
+    @Override
+    public void toBf16(Buf src, Buf dst) {
+        ClBuf s = buf(src), d = anyBuf(dst);
+        if (d.dtype != DType.BF16) throw new KernelException("toBf16: the destination must be a bf16 buffer, found " + d.dtype);
+        requireSize("toBf16", s.len, d.len);
+        if (s.len == 0) return;
+        launch("f32_to_bf16").arg(s).arg(d).arg(s.len).run1d(s.len, GROUP);
+    }
+
+    @Override
     public Buf upload(float[] data) {
         ClBuf b = new ClBuf(allocMem(Math.max(1, data.length) * (long) Sizeof.cl_float), 0, data.length, this);
         write(b, data);
@@ -145,29 +169,36 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public float[] read(Buf src) {
-        ClBuf s = buf(src);
+        ClBuf s = anyBuf(src);
         float[] out = new float[(int) s.len];
-        if (s.len > 0) {
-            ClErrors.check(clEnqueueReadBuffer(queue, s.mem.mem, CL_TRUE, s.off * Sizeof.cl_float, s.len * Sizeof.cl_float,
-                    Pointer.to(out), 0, null, null), "clEnqueueReadBuffer");
+        if (s.len == 0) return out;
+        if (s.dtype == DType.BF16) {
+            short[] h = new short[(int) s.len];
+            ClErrors.check(clEnqueueReadBuffer(queue, s.mem.mem, CL_TRUE, s.off * 2, s.len * 2, Pointer.to(h), 0, null, null),
+                    "clEnqueueReadBuffer");
+            for (int i = 0; i < h.length; i++) out[i] = Half.bf16ToF32(h[i]);
+            return out;
         }
+        ClErrors.check(clEnqueueReadBuffer(queue, s.mem.mem, CL_TRUE, s.off * Sizeof.cl_float, s.len * Sizeof.cl_float,
+                Pointer.to(out), 0, null, null), "clEnqueueReadBuffer");
         return out;
     }
 
     @Override
     public void copy(Buf src, Buf dst) {
-        ClBuf s = buf(src), d = buf(dst);
+        ClBuf s = anyBuf(src), d = anyBuf(dst);
+        if (s.dtype != d.dtype) throw new KernelException("copy: " + s.dtype + " buffer into a " + d.dtype + " buffer (use toBf16)");
         requireSize("copy", s.len, d.len);
         if (s.len == 0 || (s.mem == d.mem && s.off == d.off)) return;
-        long bytes = s.len * Sizeof.cl_float;
+        long e = s.elemBytes(), bytes = s.len * e;
         if (s.mem == d.mem && s.off < d.off + d.len && d.off < s.off + s.len) {
             // clEnqueueCopyBuffer rejects overlapping regions: go through a scratch buffer.
             ClMem tmp = allocMem(bytes);
-            ClErrors.check(clEnqueueCopyBuffer(queue, s.mem.mem, tmp.mem, s.off * Sizeof.cl_float, 0, bytes, 0, null, null), "clEnqueueCopyBuffer");
-            ClErrors.check(clEnqueueCopyBuffer(queue, tmp.mem, d.mem.mem, 0, d.off * Sizeof.cl_float, bytes, 0, null, null), "clEnqueueCopyBuffer");
+            ClErrors.check(clEnqueueCopyBuffer(queue, s.mem.mem, tmp.mem, s.off * e, 0, bytes, 0, null, null), "clEnqueueCopyBuffer");
+            ClErrors.check(clEnqueueCopyBuffer(queue, tmp.mem, d.mem.mem, 0, d.off * e, bytes, 0, null, null), "clEnqueueCopyBuffer");
             return;
         }
-        ClErrors.check(clEnqueueCopyBuffer(queue, s.mem.mem, d.mem.mem, s.off * Sizeof.cl_float, d.off * Sizeof.cl_float, bytes, 0, null, null),
+        ClErrors.check(clEnqueueCopyBuffer(queue, s.mem.mem, d.mem.mem, s.off * e, d.off * e, bytes, 0, null, null),
                 "clEnqueueCopyBuffer");
     }
 
@@ -228,7 +259,8 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public void attention(Buf q, Buf k, Buf v, Buf out, int nq, int nk, int heads, int headDim, float scale, Buf bias) {
-        ClBuf qb = buf(q), kb = buf(k), vb = buf(v), ob = buf(out);
+        ClBuf qb = buf(q), kb = anyBuf(k), vb = anyBuf(v), ob = buf(out);
+        if (kb.dtype != vb.dtype) throw new KernelException("attention: k is " + kb.dtype + " but v is " + vb.dtype);
         long w = (long) heads * headDim;
         requireSize("attention q", nq * w, qb.len);
         requireSize("attention k", nk * w, kb.len);
@@ -246,7 +278,9 @@ public final class OpenClBackend implements Backend {
         }
         if (accDim == 0) throw new KernelException("attention: head dimension " + headDim + " above the OpenCL kernel's limit of 512");
         // Head sizes 64 and 128 (umT5, wav2vec2, the DiT) get the kernels compiled for exactly that size.
-        String name = headDim == accDim && accDim <= 128 ? "attention_e" + accDim : "attention_d" + accDim;
+        // A bf16 KV cache gets the variants that read ushort and widen as they stage (attention.cl).
+        String name = (headDim == accDim && accDim <= 128 ? "attention_e" + accDim : "attention_d" + accDim)
+                + (kb.dtype == DType.BF16 ? "_bf16" : "");
         cl_kernel kernel = program.kernel(name);
         // bk keys per tile is fixed by the kernel (BK in attention.cl); bq queries (one item each)
         // as many as fit the device's local memory next to the key and value tiles.
@@ -475,16 +509,6 @@ public final class OpenClBackend implements Backend {
 
     // ================================================================== end of the VAE section
 
-    // ------------------------------------------------------------------ DiT helpers
-
-    @Override
-    public void roundBf16(Buf x, Buf out) {
-        ClBuf xb = buf(x), ob = buf(out);
-        requireSize("roundBf16", xb.len, ob.len);
-        if (xb.len == 0) return;
-        launch("round_bf16").arg(xb).arg(ob).arg(xb.len).run1d(xb.len, GROUP);
-    }
-
     // ------------------------------------------------------------------ plumbing
 
     /** Waits until every enqueued op has finished (for timing; {@link #read} waits by itself). */
@@ -526,7 +550,15 @@ public final class OpenClBackend implements Backend {
         return v[0];
     }
 
+    /** A float32 buffer of this backend: what every op but the storage ones takes. */
     private ClBuf buf(Buf b) {
+        ClBuf c = anyBuf(b);
+        if (c.dtype != DType.F32) throw new KernelException("bf16 buffer passed to an op that takes float32 (bf16 buffers are storage: read, copy, toBf16, attention's k and v)");
+        return c;
+    }
+
+    /** A buffer of this backend, of either dtype. */
+    private ClBuf anyBuf(Buf b) {
         if (b instanceof ClBuf c && c.owner == this) return c;
         if (b == null) throw new KernelException("null buffer");
         throw new KernelException("buffer of another backend (" + b.getClass().getSimpleName() + ") passed to the OpenCL backend");

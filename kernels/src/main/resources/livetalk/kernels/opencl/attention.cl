@@ -11,9 +11,23 @@
 // the logits s[] stay in registers) and the size ACC_DIM of the private output row.
 // The staged queries are stored transposed, qs[d * bq + t], so that the items of a group read
 // consecutive local-memory words (one bank each) when they all read their own query at the same d.
+//
+// ClProgram includes this file twice: with KV_BF16 0 for float32 k and v, and with KV_BF16 1 for
+// bf16 k and v (the DiT's KV cache, stored as ushort bit patterns): those kernels carry the suffix
+// _bf16 and widen each value to float32 as they stage it into local memory, so the math after the
+// staging is the same float32 code in both.
 #define MAX_BK 16
+#if KV_BF16
+#define KV_T ushort
+#define KV_LOAD(p, i) as_float((uint) (p)[i] << 16)
+#define KV_NAME(n) n##_bf16
+#else
+#define KV_T float
+#define KV_LOAD(p, i) ((p)[i])
+#define KV_NAME(n) n
+#endif
 
-inline void attention_body(const __global float* q, const __global float* k, const __global float* v,
+inline void KV_NAME(attention_body)(const __global float* q, const __global KV_T* k, const __global KV_T* v,
                            __global float* out, const __global float* bias, int hasBias,
                            int nq, int nk, int heads, int hd, float scale, int bk,
                            __local float* qs, __local float* ks, __local float* vs, __private float* acc) {
@@ -37,8 +51,8 @@ inline void attention_body(const __global float* q, const __global float* k, con
         for (int e = t; e < bk * hd; e += bq) {
             const int j = j0 + e / hd, d = e % hd;
             const bool ok = j < nk;
-            ks[e] = ok ? k[j * w + h * hd + d] : 0.0f;
-            vs[e] = ok ? v[j * w + h * hd + d] : 0.0f;
+            ks[e] = ok ? KV_LOAD(k, j * w + h * hd + d) : 0.0f;
+            vs[e] = ok ? KV_LOAD(v, j * w + h * hd + d) : 0.0f;
         }
         barrier(CLK_LOCAL_MEM_FENCE);
 
@@ -79,13 +93,13 @@ inline void attention_body(const __global float* q, const __global float* k, con
 }
 
 #define ATTENTION_KERNEL(ACC_DIM, BK)                                                                     \
-__kernel void attention_d##ACC_DIM(const __global float* q, long qOff, const __global float* k, long kOff, \
-        const __global float* v, long vOff, __global float* out, long outOff,                            \
+__kernel void KV_NAME(attention_d##ACC_DIM)(const __global float* q, long qOff, const __global KV_T* k, long kOff, \
+        const __global KV_T* v, long vOff, __global float* out, long outOff,                            \
         const __global float* bias, long biasOff, int hasBias,                                           \
         int nq, int nk, int heads, int hd, float scale,                                                  \
         __local float* qs, __local float* ks, __local float* vs) {                                       \
     float acc[ACC_DIM];                                                                                  \
-    attention_body(q + qOff, k + kOff, v + vOff, out + outOff, bias + biasOff, hasBias,                  \
+    KV_NAME(attention_body)(q + qOff, k + kOff, v + vOff, out + outOff, bias + biasOff, hasBias,                  \
                    nq, nk, heads, hd, scale, BK, qs, ks, vs, acc);                                       \
 }
 
@@ -93,13 +107,13 @@ __kernel void attention_d##ACC_DIM(const __global float* q, long qOff, const __g
 // compiler can unroll them and keep acc in registers (with a runtime hd, a GPU compiler usually
 // puts a dynamically indexed private array in off-chip per-thread memory).
 #define ATTENTION_KERNEL_EXACT(HD, BK)                                                                    \
-__kernel void attention_e##HD(const __global float* q, long qOff, const __global float* k, long kOff,   \
-        const __global float* v, long vOff, __global float* out, long outOff,                            \
+__kernel void KV_NAME(attention_e##HD)(const __global float* q, long qOff, const __global KV_T* k, long kOff, \
+        const __global KV_T* v, long vOff, __global float* out, long outOff,                            \
         const __global float* bias, long biasOff, int hasBias,                                           \
         int nq, int nk, int heads, int hd, float scale,                                                  \
         __local float* qs, __local float* ks, __local float* vs) {                                       \
     float acc[HD];                                                                                       \
-    attention_body(q + qOff, k + kOff, v + vOff, out + outOff, bias + biasOff, hasBias,                  \
+    KV_NAME(attention_body)(q + qOff, k + kOff, v + vOff, out + outOff, bias + biasOff, hasBias,                  \
                    nq, nk, heads, HD, scale, BK, qs, ks, vs, acc);                                       \
 }
 
@@ -109,3 +123,9 @@ ATTENTION_KERNEL(128, 16)
 ATTENTION_KERNEL(512, 8)
 ATTENTION_KERNEL_EXACT(64, 16)
 ATTENTION_KERNEL_EXACT(128, 16)
+
+#undef ATTENTION_KERNEL
+#undef ATTENTION_KERNEL_EXACT
+#undef KV_T
+#undef KV_LOAD
+#undef KV_NAME

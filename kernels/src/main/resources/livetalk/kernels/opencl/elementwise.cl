@@ -63,18 +63,18 @@ __kernel void gated_add(__global float* x, long xOff, const __global float* y, l
     if (i < n) x[xOff + i] += y[yOff + i] * gate[gOff + i % dim];
 }
 
-// out = bf16(x) as float32: round-to-nearest-even on the upper 16 bits, NaN kept a quiet NaN
+// out = bf16(x) as bf16 storage: round-to-nearest-even on the upper 16 bits, NaN kept a quiet NaN
 // (bit for bit as livetalk.tensor.Half.f32ToBf16). Integer operations only, so no float mode
 // (flush-to-zero, fast math) can change the result.
-__kernel void round_bf16(const __global uint* x, long xOff, __global uint* out, long outOff, long n) {
+__kernel void f32_to_bf16(const __global uint* x, long xOff, __global ushort* out, long outOff, long n) {
     const long i = get_global_id(0);
     if (i >= n) return;
     const uint u = x[xOff + i];
     uint r;
     if ((u & 0x7F800000u) == 0x7F800000u && (u & 0x007FFFFFu) != 0) {
-        r = ((u >> 16) | 0x0040u) << 16;
+        r = (u >> 16) | 0x0040u;
     } else {
-        r = ((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16) << 16;
+        r = (u + 0x7FFFu + ((u >> 16) & 1u)) >> 16;
     }
-    out[outOff + i] = r;
+    out[outOff + i] = (ushort) r;
 }

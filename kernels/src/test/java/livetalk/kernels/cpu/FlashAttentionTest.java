@@ -2,6 +2,8 @@ package livetalk.kernels.cpu;
 
 import java.util.SplittableRandom;
 import livetalk.kernels.Buf;
+import livetalk.tensor.DType;
+import livetalk.tensor.Half;
 import livetalk.tensor.Props;
 import org.junit.jupiter.api.Test;
 
@@ -46,9 +48,34 @@ class FlashAttentionTest {
         Props.forAll("attention nk=0", 5, 23, rnd -> check(rnd, 1 + rnd.nextInt(40), 0, 2, 16, false));
     }
 
+    /** bf16 K and V (the KV cache) are widened inside the kernel: the result must match the reference run on their float32 values. */
+    @Test
+    void bf16KeysAndValuesMatchReferenceOnTheirValues() {
+        int saved = Parallel.threads();
+        try {
+            for (int t : new int[] {1, saved}) {
+                Parallel.setThreads(t);
+                Props.forAll("attention bf16 kv, threads " + t, 25, 26 + t, rnd -> check(rnd, 1 + rnd.nextInt(200), rnd.nextInt(300),
+                        1 + rnd.nextInt(3), HEAD_DIMS[rnd.nextInt(HEAD_DIMS.length)], rnd.nextBoolean(), true));
+            }
+        } finally {
+            Parallel.setThreads(saved);
+        }
+    }
+
     static void check(SplittableRandom rnd, int nq, int nk, int heads, int d, boolean withBias) {
+        check(rnd, nq, nk, heads, d, withBias, false);
+    }
+
+    static void check(SplittableRandom rnd, int nq, int nk, int heads, int d, boolean withBias, boolean bf16Kv) {
         int w = heads * d;
         float[] q = Props.uniform(rnd, nq * w, 2), k = Props.uniform(rnd, nk * w, 2), v = Props.uniform(rnd, nk * w, 1);
+        if (bf16Kv) {   // the values bf16 storage can hold, so the reference sees exactly what the kernel reads
+            for (int i = 0; i < k.length; i++) {
+                k[i] = Half.roundToBf16(k[i]);
+                v[i] = Half.roundToBf16(v[i]);
+            }
+        }
         float scale = (float) (1 / Math.sqrt(d));
         float[] bias = null;
         if (withBias) {
@@ -65,16 +92,25 @@ class FlashAttentionTest {
                 }
             }
         }
-        Buf qb = Bufs.view(rnd, q), kb = Bufs.view(rnd, k), vb = Bufs.view(rnd, v), ob = Bufs.garbage(rnd, nq * w);
+        Buf qb = Bufs.view(rnd, q), kb = bf16Kv ? bf16View(rnd, k) : Bufs.view(rnd, k), vb = bf16Kv ? bf16View(rnd, v) : Bufs.view(rnd, v);
+        Buf ob = Bufs.garbage(rnd, nq * w);
         Buf bb = bias == null ? null : Bufs.view(rnd, bias);
         Bufs.BE.attention(qb, kb, vb, ob, nq, nk, heads, d, scale, bb);
         float[] ref = new float[nq * w];
         ReferenceKernels.attention(q, 0, k, 0, v, 0, ref, 0, nq, nk, heads, d, scale, bias, 0);
         float[] got = Bufs.read(ob);
-        Props.assertClose(ref, got, 1e-5, "attention nq=" + nq + " nk=" + nk + " heads=" + heads + " d=" + d + (withBias ? " masked" : ""));
+        Props.assertClose(ref, got, 1e-5, "attention nq=" + nq + " nk=" + nk + " heads=" + heads + " d=" + d + (withBias ? " masked" : "") + (bf16Kv ? " bf16 kv" : ""));
         for (int i = 0; i < got.length; i++) {
             if (Float.isNaN(got[i])) throw new AssertionError("NaN at " + i);
             if (ref[i] == 0f && got[i] != 0f) throw new AssertionError("fully masked output " + i + " is " + got[i] + ", not 0");
         }
+    }
+
+    /** {@code x} (bf16-exact values) in a bf16 buffer at a random offset of a larger one. */
+    static Buf bf16View(SplittableRandom rnd, float[] x) {
+        int off = rnd.nextInt(17);
+        Buf all = Bufs.BE.alloc(off + x.length + rnd.nextInt(5), DType.BF16), view = all.view(off, x.length);
+        Bufs.BE.toBf16(Bufs.BE.upload(x), view);
+        return view;
     }
 }

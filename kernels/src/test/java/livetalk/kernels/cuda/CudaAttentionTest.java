@@ -29,7 +29,44 @@ class CudaAttentionTest extends CudaTestBase {
         Props.forAll("cuda flash attention large", 1, 202, rnd -> check(rnd, 600, 2100, 2, 128, Math.sqrt(128)));
     }
 
+    /** A bf16 KV cache goes to the flash kernel as it is (no conversion): the same bound as float32 K/V rounded on the way in. */
+    @Test
+    void flashPathTakesBf16KeysAndValuesAsTheyAre() {
+        Props.forAll("cuda flash attention bf16 kv", 20, 204, rnd -> {
+            int hd = rnd.nextBoolean() ? 64 : 128;
+            check(rnd, 1 + rnd.nextInt(200), 1 + rnd.nextInt(300), 1 + rnd.nextInt(3), hd, 4 * Math.sqrt(hd), true);
+        });
+    }
+
+    /** bf16 K/V on the generic path (other head sizes, or a bias) are widened to float32 first: float32 tolerance. */
+    @Test
+    void genericPathWidensBf16KeysAndValues() {
+        int[] headDims = {16, 64, 80, 128, 384};
+        Props.forAll("cuda attention generic bf16 kv", 12, 205, rnd -> {
+            int hd = headDims[rnd.nextInt(headDims.length)], heads = 1 + rnd.nextInt(2), w = heads * hd;
+            int nq = 1 + rnd.nextInt(70), nk = 1 + rnd.nextInt(300);
+            float scale = (float) (1 / Math.sqrt(hd));
+            float[] q = Props.normal(rnd, nq * w), k = bf16(Props.normal(rnd, nk * w)), v = bf16(Props.normal(rnd, nk * w));
+            float[] b = Props.uniform(rnd, heads * nq * nk, 2);
+            Buf oc = cpu.alloc((long) nq * w), og = cuda.alloc((long) nq * w);
+            cpu.attention(cpu.upload(q), cpu.upload(k), cpu.upload(v), oc, nq, nk, heads, hd, scale, cpu.upload(b));
+            cuda.attention(cuda.upload(q), bf16Buf(k), bf16Buf(v), og, nq, nk, heads, hd, scale, cuda.upload(b));
+            Props.assertClose(cpu.read(oc), cuda.read(og), 1e-5, "attention bf16 kv nq=" + nq + " nk=" + nk + " hd=" + hd);
+        });
+    }
+
+    /** {@code x} in a bf16 buffer of the CUDA backend. */
+    private static Buf bf16Buf(float[] x) {
+        Buf b = cuda.alloc(x.length, livetalk.tensor.DType.BF16);
+        cuda.toBf16(cuda.upload(x), b);
+        return b;
+    }
+
     private static void check(java.util.SplittableRandom rnd, int nq, int nk, int heads, int hd, double logitScale) {
+        check(rnd, nq, nk, heads, hd, logitScale, false);
+    }
+
+    private static void check(java.util.SplittableRandom rnd, int nq, int nk, int heads, int hd, double logitScale, boolean bf16Kv) {
         int w = heads * hd;
         float scale = (float) (logitScale / hd); // logits of order logitScale/√hd·…: peaked and flat rows both occur
         float[] q = Props.normal(rnd, nq * w), k = Props.normal(rnd, nk * w), v = Props.normal(rnd, nk * w);
@@ -37,7 +74,8 @@ class CudaAttentionTest extends CudaTestBase {
         cpu.attention(cpu.upload(bf16(q)), cpu.upload(bf16(k)), cpu.upload(bf16(v)), oc, nq, nk, heads, hd, scale, null);
         Pair qp = place(rnd, q), kp = place(rnd, k), vp = place(rnd, v), op = place(rnd, new float[nq * w]);
         cuda.fill(op.gpu(), Float.NaN);
-        cuda.attention(qp.gpu(), kp.gpu(), vp.gpu(), op.gpu(), nq, nk, heads, hd, scale, null);
+        cuda.useVariants(64, rnd.nextBoolean() ? 4 : 8);
+        cuda.attention(qp.gpu(), bf16Kv ? bf16Buf(k) : kp.gpu(), bf16Kv ? bf16Buf(v) : vp.gpu(), op.gpu(), nq, nk, heads, hd, scale, null);
         float[] e = cpu.read(oc), a = cuda.read(op.gpu());
         double maxV = 0;
         for (float x : v) maxV = Math.max(maxV, Math.abs(bf16(new float[]{x})[0]));

@@ -33,9 +33,11 @@ class CudaVaeTest extends CudaTestBase {
             float[] expected = cpu.read(ref);
             Buf out = cuda.alloc(expected.length);
             cuda.fill(out, Float.NaN);
+            boolean kMajor = rnd.nextBoolean();
+            cuda.useConvLayout(kMajor);
             cuda.conv3d(histFrames > 0 ? cuda.upload(hist) : null, histFrames, cuda.upload(x), frames, h, w, out, s,
                     cuda.weight(wt), bias ? cuda.weight(Tensor.wrap(bv, cout)) : null);
-            Props.assertClose(expected, cuda.read(out), 1e-5, "conv3d " + s + " h=" + h + " w=" + w + " hist=" + histFrames + " frames=" + frames);
+            Props.assertClose(expected, cuda.read(out), 1e-5, "conv3d " + (kMajor ? "[K, pixels] " : "[pixels, K] ") + s + " h=" + h + " w=" + w + " hist=" + histFrames + " frames=" + frames);
         });
     }
 

@@ -3,6 +3,7 @@ package livetalk.kernels.opencl;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import livetalk.kernels.Buf;
+import livetalk.tensor.DType;
 import livetalk.tensor.Props;
 import org.junit.jupiter.api.Test;
 
@@ -40,6 +41,29 @@ class OpenClAttentionTest extends OpenClTestBase {
             Props.assertClose(cpu.read(o.cpu()), cl.read(o.cl()), 1e-5,
                     "attention nq=" + nq + " nk=" + nk + " heads=" + heads + " hd=" + hd + (bias != null ? " bias" : ""));
         });
+    }
+
+    /** bf16 K and V (the KV cache): the _bf16 kernels widen while staging; every variant against the CPU backend on the same bf16 buffers. */
+    @Test
+    void bf16KeysAndValuesMatchTheCpuBackend() {
+        for (int hd : new int[]{6, 64, 96, 128, 200}) {
+            Props.forAll("opencl attention bf16 kv hd=" + hd, 2, 27 + hd, rnd -> {
+                int nq = 1 + rnd.nextInt(40), nk = 1 + rnd.nextInt(60), heads = 2, w = heads * hd;
+                float[] q = Props.normal(rnd, nq * w), k = Props.normal(rnd, nk * w), v = Props.normal(rnd, nk * w);
+                int off = rnd.nextInt(9);
+                Buf kc = cpu.alloc(off + nk * w, DType.BF16).view(off, (long) nk * w), vc = cpu.alloc((long) nk * w, DType.BF16);
+                Buf kl = cl.alloc(off + nk * w, DType.BF16).view(off, (long) nk * w), vl = cl.alloc((long) nk * w, DType.BF16);
+                cpu.toBf16(cpu.upload(k), kc);
+                cpu.toBf16(cpu.upload(v), vc);
+                cl.toBf16(cl.upload(k), kl);
+                cl.toBf16(cl.upload(v), vl);
+                Buf oc = cpu.alloc((long) nq * w), ol = cl.alloc((long) nq * w);
+                float scale = (float) (1 / Math.sqrt(hd));
+                cpu.attention(cpu.upload(q), kc, vc, oc, nq, nk, heads, hd, scale, null);
+                cl.attention(cl.upload(q), kl, vl, ol, nq, nk, heads, hd, scale, null);
+                Props.assertClose(cpu.read(oc), cl.read(ol), 1e-5, "attention bf16 kv hd=" + hd);
+            });
+        }
     }
 
     @Test

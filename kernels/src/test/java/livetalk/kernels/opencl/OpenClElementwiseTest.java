@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import livetalk.kernels.Buf;
 import livetalk.kernels.KernelException;
+import livetalk.tensor.DType;
 import livetalk.tensor.Props;
 import org.junit.jupiter.api.Test;
 
@@ -65,18 +66,23 @@ class OpenClElementwiseTest extends OpenClTestBase {
     }
 
     @Test
-    void roundBf16IsBitExact() {
-        check("opencl roundBf16", 6, 52, ONE, (b, in, out, r, d) -> b.roundBf16(in[0], out));
-        // Ties to even, the largest finite values, infinities, NaNs, signed zero, subnormals.
+    void toBf16IsBitExact() {
+        // Ties to even, the largest finite values, infinities, NaNs, signed zero, subnormals; then random values.
         float[] special = {1.00390625f, 1.01171875f, -1.00390625f, Float.MAX_VALUE, -Float.MAX_VALUE, Float.POSITIVE_INFINITY,
                 Float.NEGATIVE_INFINITY, Float.NaN, Float.intBitsToFloat(0x7F800001), Float.intBitsToFloat(0xFFC12345), 0f, -0f,
                 Float.MIN_VALUE, Float.intBitsToFloat(0x00018000), Float.intBitsToFloat(0x807FFFFF), 3.4e38f, 1e-40f};
-        Buf bc = cpu.upload(special), bl = cl.upload(special);
-        cpu.roundBf16(bc, bc);
-        cl.roundBf16(bl, bl);
-        float[] c = cpu.read(bc), l = cl.read(bl);
-        for (int i = 0; i < special.length; i++) {
-            assertEquals(Float.floatToRawIntBits(c[i]), Float.floatToRawIntBits(l[i]), "roundBf16 of bits " + Integer.toHexString(Float.floatToRawIntBits(special[i])));
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(52);
+        for (float[] x : new float[][] {special, Props.uniform(rnd, 1000, 1000f)}) {
+            Buf bc = cpu.alloc(x.length + 3, DType.BF16).view(3, x.length), bl = cl.alloc(x.length + 5, DType.BF16).view(5, x.length);
+            cpu.toBf16(cpu.upload(x), bc);
+            cl.toBf16(cl.upload(x), bl);
+            float[] c = cpu.read(bc), l = cl.read(bl);
+            for (int i = 0; i < x.length; i++) {
+                assertEquals(Float.floatToRawIntBits(c[i]), Float.floatToRawIntBits(l[i]), "toBf16 of bits " + Integer.toHexString(Float.floatToRawIntBits(x[i])));
+            }
+            Buf copy = cl.alloc(x.length, DType.BF16);
+            cl.copy(bl, copy);
+            assertArrayEquals(l, cl.read(copy));
         }
     }
 

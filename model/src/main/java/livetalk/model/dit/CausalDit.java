@@ -4,6 +4,7 @@ import java.util.Map;
 import livetalk.io.Checkpoint;
 import livetalk.kernels.Backend;
 import livetalk.kernels.Buf;
+import livetalk.tensor.DType;
 import livetalk.kernels.Weight;
 
 /**
@@ -65,14 +66,12 @@ public final class CausalDit {
         return be;
     }
 
-    /** A fresh KV cache for this model. */
-    public KvCache newKvCache(int frameSeqLength, int localAttnFrames, int sinkFrames) {
-        return newKvCache(frameSeqLength, localAttnFrames, sinkFrames, false);
-    }
-
-    /** A fresh KV cache; {@code bf16Storage} rounds cached K/V to bf16 (see {@link KvCache}). */
-    public KvCache newKvCache(int frameSeqLength, int localAttnFrames, int sinkFrames, boolean bf16Storage) {
-        return new KvCache(be, cfg.numLayers(), cfg.dim(), frameSeqLength, localAttnFrames, sinkFrames, bf16Storage);
+    /**
+     * A fresh KV cache for this model, storing K and V as {@code dtype}: {@link KvCache#DEFAULT_DTYPE}
+     * (bf16) for generation, F32 for parity runs against float32 golden data (see {@link KvCache}).
+     */
+    public KvCache newKvCache(int frameSeqLength, int localAttnFrames, int sinkFrames, DType dtype) {
+        return new KvCache(be, cfg.numLayers(), cfg.dim(), frameSeqLength, localAttnFrames, sinkFrames, dtype);
     }
 
     /** Tokens per latent frame of an {@code h × w} latent. */

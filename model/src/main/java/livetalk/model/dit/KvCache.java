@@ -3,6 +3,7 @@ package livetalk.model.dit;
 import java.util.Arrays;
 import livetalk.kernels.Backend;
 import livetalk.kernels.Buf;
+import livetalk.tensor.DType;
 
 /**
  * The self-attention KV cache of all DiT layers with identity sinks and a rolling window
@@ -17,6 +18,12 @@ import livetalk.kernels.Buf;
  * the window if needed and moves the indices, then each layer writes its new tokens into
  * {@link #writeStart()}..{@link #localEnd()} and attends over slots {@code [0, localEnd)}.
  *
+ * <p>Storage dtype, chosen once per cache: bf16 by default ({@link #DEFAULT_DTYPE}), as the
+ * reference run stores its cache (docs/sampler.md#geometry), at half the memory (2.8 instead of 5.7 GB for
+ * the full window); float32 for parity runs, which compare against float32 golden data. With bf16
+ * storage a layer computes its new K and V in float32 staging buffers ({@link #newKeys}),
+ * {@link #store} rounds them into the slots, and the attention kernel widens them as it reads.
+ *
  * <p>The official read slice is {@code [max(0, localEnd − localAttnFrames·1024), localEnd)}; with
  * at most 1024 tokens per frame (512×512 and below) that is every valid slot, which is what this
  * class attends to.
@@ -24,24 +31,25 @@ import livetalk.kernels.Buf;
 public final class KvCache {
     private final Backend backend;
     private final int layers, dim, frameSeqLength, localAttnFrames, sinkFrames, capacity;
-    private final boolean bf16Storage;
+    /** The storage dtype generation uses: bf16, the reference run's cache dtype. */
+    public static final DType DEFAULT_DTYPE = DType.BF16;
+
+    private final DType dtype;
     private final Buf[] k, v;
+    /** bf16 storage only: float32 {@code [n, D]} buffers the current call's K and V are computed in (grown on demand). */
+    private Buf stageK, stageV;
     /** Absolute token index held by each slot (−1 when empty): bookkeeping for tests and debugging. */
     private final long[] slotToken;
     private long globalEnd;
     private int localEnd, newTokens;
 
-    public KvCache(Backend backend, int layers, int dim, int frameSeqLength, int localAttnFrames, int sinkFrames) {
-        this(backend, layers, dim, frameSeqLength, localAttnFrames, sinkFrames, false);
-    }
-
     /**
-     * @param bf16Storage round every written K and V to bf16 (the reference run's cache dtype,
-     *                    docs/sampler.md#geometry). Emulated: the values are bf16 but still held in float32
-     *                    buffers, so this measures the accuracy cost, not the memory saving.
+     * @param dtype storage of K and V: F32, or BF16 (rounded to nearest even when written,
+     *              widened inside the attention kernel)
      */
-    public KvCache(Backend backend, int layers, int dim, int frameSeqLength, int localAttnFrames, int sinkFrames, boolean bf16Storage) {
-        this.bf16Storage = bf16Storage;
+    public KvCache(Backend backend, int layers, int dim, int frameSeqLength, int localAttnFrames, int sinkFrames, DType dtype) {
+        if (dtype != DType.F32 && dtype != DType.BF16) throw new IllegalArgumentException("KV cache dtype " + dtype + " (F32 or BF16)");
+        this.dtype = dtype;
         if (sinkFrames < 0 || sinkFrames >= localAttnFrames) {
             throw new IllegalArgumentException("sinkFrames " + sinkFrames + " must be in [0, localAttnFrames=" + localAttnFrames + ")");
         }
@@ -55,8 +63,8 @@ public final class KvCache {
         this.k = new Buf[layers];
         this.v = new Buf[layers];
         for (int i = 0; i < layers; i++) {
-            k[i] = backend.alloc((long) capacity * dim);
-            v[i] = backend.alloc((long) capacity * dim);
+            k[i] = backend.alloc((long) capacity * dim, dtype);
+            v[i] = backend.alloc((long) capacity * dim, dtype);
         }
         slotToken = new long[capacity];
         reset();
@@ -126,13 +134,40 @@ public final class KvCache {
         return localEnd - newTokens;
     }
 
-    /** Layer {@code l}'s slots for the current call's new keys, {@code [n, D]}. */
+    /**
+     * Where layer {@code l} computes the current call's new keys, float32 {@code [n, D]}: the cache
+     * slots themselves for a float32 cache, else a staging buffer that {@link #store} rounds into the slots.
+     */
     public Buf newKeys(int l) {
-        return k[l].view((long) writeStart() * dim, (long) newTokens * dim);
+        return dtype == DType.F32 ? slots(k[l]) : staging(true);
     }
 
     public Buf newValues(int l) {
-        return v[l].view((long) writeStart() * dim, (long) newTokens * dim);
+        return dtype == DType.F32 ? slots(v[l]) : staging(false);
+    }
+
+    /**
+     * Makes layer {@code l}'s new keys and values (written into {@link #newKeys} and {@link #newValues})
+     * part of the cache: converts them into the slots when the cache is bf16, nothing to do for float32.
+     */
+    public void store(int l) {
+        if (dtype == DType.F32) return;
+        backend.toBf16(staging(true), slots(k[l]));
+        backend.toBf16(staging(false), slots(v[l]));
+    }
+
+    private Buf slots(Buf layer) {
+        return layer.view((long) writeStart() * dim, (long) newTokens * dim);
+    }
+
+    /** The staging buffer for K or V, viewed at this call's size (all layers share it: they run one after another). */
+    private Buf staging(boolean key) {
+        long n = (long) newTokens * dim;
+        if (stageK == null || stageK.size() < n) {
+            stageK = backend.alloc(n);
+            stageV = backend.alloc(n);
+        }
+        return (key ? stageK : stageV).view(0, n);
     }
 
     /** Layer {@code l}'s valid keys, {@code [localEnd, D]}, post-RoPE. */
@@ -144,9 +179,9 @@ public final class KvCache {
         return v[l].view(0, (long) localEnd * dim);
     }
 
-    /** Whether written K/V are rounded to bf16. */
-    public boolean bf16Storage() {
-        return bf16Storage;
+    /** The storage dtype of K and V. */
+    public DType dtype() {
+        return dtype;
     }
 
     public long globalEnd() {

@@ -25,14 +25,11 @@ final class SelfAttention {
 
     /** Writes this call's K/V into the cache only (the last layer of the clean t = 0 pass). */
     void writeKv(Buf h, int n, KvCache kv, Buf cos, Buf sin) {
-        Buf kNew = kv.newKeys(layer), vNew = kv.newValues(layer);   // [n, D] slots of this call
+        Buf kNew = kv.newKeys(layer), vNew = kv.newValues(layer);   // [n, D] float32: this call's slots or staging
         w.key(h, kNew, n);
         be.rope(kNew, n, heads, headDim, cos, sin);                 // stored after RoPE
         w.value(h, vNew, n);                                        // stored raw
-        if (kv.bf16Storage()) {
-            be.roundBf16(kNew, kNew);
-            be.roundBf16(vNew, vNew);
-        }
+        kv.store(layer);                                            // into the cache's dtype
     }
 
     /** {@code out [n, D] = Wo·Attn(q(h), cache K, cache V) + bo}; {@code qs, attn} are {@code [n, D]} scratch. */

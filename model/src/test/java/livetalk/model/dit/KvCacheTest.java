@@ -1,5 +1,7 @@
 package livetalk.model.dit;
 
+import livetalk.tensor.DType;
+import livetalk.tensor.Half;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -20,18 +22,20 @@ class KvCacheTest {
 
     @Test
     void evictionKeepsSinkFramesAndMostRecentFrames() {
-        Props.forAll("kv-eviction", 60, 11, rnd -> run(rnd, false));
+        Props.forAll("kv-eviction", 60, 11, rnd -> run(rnd, false, DType.F32));
+        Props.forAll("kv-eviction bf16", 30, 13, rnd -> run(rnd, false, DType.BF16));
     }
 
     @Test
     void attentionThroughCacheEqualsAttentionOverHandAssembledKeys() {
-        Props.forAll("kv-attention", 30, 12, rnd -> run(rnd, true));
+        Props.forAll("kv-attention", 30, 12, rnd -> run(rnd, true, DType.F32));
+        Props.forAll("kv-attention bf16", 30, 14, rnd -> run(rnd, true, DType.BF16));
     }
 
     /** The worked example of the golden README: window 8, sink 2, blocks of 3 frames. */
     @Test
     void smallWindowExample() {
-        KvCache kv = new KvCache(be, 1, 1, 1, 8, 2);
+        KvCache kv = new KvCache(be, 1, 1, 1, 8, 2, DType.F32);
         for (int b = 0; b < 4; b++) {
             kv.beginCall(3L * b, 3);
             if (b == 2) assertArrayEquals(new long[] {0, 1, 3, 4, 5, 6, 7, 8}, kv.slotTokens());
@@ -39,12 +43,16 @@ class KvCacheTest {
         assertArrayEquals(new long[] {0, 1, 6, 7, 8, 9, 10, 11}, kv.slotTokens());
     }
 
-    private void run(SplittableRandom rnd, boolean attend) {
+    /**
+     * With bf16 storage the cache must hold exactly the bf16 roundings of what was written, and
+     * attention over it must equal attention over those roundings given as float32.
+     */
+    private void run(SplittableRandom rnd, boolean attend, DType dtype) {
         int perFrame = 1 + rnd.nextInt(4), window = 2 + rnd.nextInt(9), fpb = 1 + rnd.nextInt(Math.min(3, window - 1));
         int sink = rnd.nextInt(window - fpb + 1);
         if (sink >= window) sink = window - 1;
         int heads = 1 + rnd.nextInt(2), headDim = 2 * (1 + rnd.nextInt(3)), dim = heads * headDim, layers = 1 + rnd.nextInt(2);
-        KvCache kv = new KvCache(be, layers, dim, perFrame, window, sink);
+        KvCache kv = new KvCache(be, layers, dim, perFrame, window, sink, dtype);
         Map<Long, float[]> latestK = new HashMap<>(), latestV = new HashMap<>();   // per absolute frame, layer 0
         int blocks = 1 + rnd.nextInt(12);
         for (int b = 0; b < blocks; b++) {
@@ -57,6 +65,13 @@ class KvCacheTest {
                 for (int l = 0; l < layers; l++) {
                     be.write(kv.newKeys(l), k);
                     be.write(kv.newValues(l), v);
+                    kv.store(l);
+                }
+                if (dtype == DType.BF16) {                    // what the cache is expected to hold
+                    for (int i = 0; i < k.length; i++) {
+                        k[i] = Half.roundToBf16(k[i]);
+                        v[i] = Half.roundToBf16(v[i]);
+                    }
                 }
                 for (int f = 0; f < fpb; f++) {
                     latestK.put(start + f, java.util.Arrays.copyOfRange(k, f * perFrame * dim, (f + 1) * perFrame * dim));

@@ -25,7 +25,7 @@ class CausalDitTest {
             float[] audio = Props.normal(rnd, f * cfg.dim()), t = new float[f];
             long start = 0;                   // a fresh cache starts at the video start (docs/sampler.md#kv-cache)
             CausalDit.Input in = new CausalDit.Input(x, y, f, h, w, t, audio, start);
-            KvCache a = dit.newKvCache(per, f, 0), b = dit.newKvCache(per, f, 0);
+            KvCache a = dit.newKvCache(per, f, 0, DType.F32), b = dit.newKvCache(per, f, 0, DType.F32);
             dit.forward(in, a, text);
             dit.refreshCache(in, b, text);
             for (int l = 0; l < layers; l++) {

@@ -1,0 +1,103 @@
+package livetalk.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import livetalk.io.Checkpoint;
+import livetalk.io.Json;
+import livetalk.kernels.Backend;
+import livetalk.kernels.cuda.CudaBackend;
+import livetalk.model.dit.CausalDit;
+import livetalk.model.dit.DitConfig;
+import livetalk.model.vae.WanVae;
+import livetalk.sampler.CausalInference;
+import livetalk.sampler.FlowMatchSchedule;
+import livetalk.sampler.SeededNoise;
+import livetalk.sampler.StreamingPipeline;
+import livetalk.testkit.VaeWeights;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code livetalk bench-pipeline}: the whole streaming path after the encoders (reference
+ * encode, audio projection, the block loop, streaming VAE decode overlapped with the next block)
+ * at full size, on a DiT checkpoint (e.g. from {@code make-random-dit}), random official-size VAE
+ * weights and random conditioning. Reports the first-frame latency, the sustained frame rate
+ * (blocks after the first), and memory.
+ */
+@Command(name = "bench-pipeline", mixinStandardHelpOptions = true,
+        description = "Time the whole streaming pipeline at 512x512 (frames/s, first-frame latency, memory).")
+final class BenchPipelineCommand implements Callable<Integer> {
+    @Option(names = "--dit", required = true, paramLabel = "FILE", description = "DiT checkpoint (e.g. from make-random-dit)")
+    Path dit;
+
+    @Mixin
+    BackendOptions backendOptions;
+
+    @Option(names = "--blocks", defaultValue = "8", description = "blocks to generate, 12 frames each (default: ${DEFAULT-VALUE})")
+    int blocks;
+
+    @Option(names = "--size", defaultValue = "512", description = "video height and width (default: ${DEFAULT-VALUE})")
+    int size;
+
+    @Override
+    public Integer call() throws Exception {
+        if (blocks < 2) throw new InputException("--blocks must be at least 2 (the sustained rate is measured after the first), got " + blocks);
+        if (size < 16 || size % 16 != 0) throw new InputException("--size must be a positive multiple of 16, got " + size);
+        try (Checkpoint ck = Checkpoint.open(dit);
+             Checkpoint vck = VaeWeights.checkpoint(VaeWeights.generate(VaeWeights.official(), 1));
+             Backend be = backendOptions.create()) {
+            long t0 = System.nanoTime();
+            Path json = dit.resolveSibling("config.json");   // heads, eps, theta beside the checkpoint, as in the official layout
+            @SuppressWarnings("unchecked")
+            Map<String, Object> cfgJson = Files.isRegularFile(json) ? (Map<String, Object>) Json.parse(Files.readString(json)) : null;
+            CausalDit model = new CausalDit(be, ck, DitConfig.infer(ck, cfgJson));
+            WanVae vae = WanVae.load(vck, be);
+            DitConfig cfg = model.config();
+            System.out.printf(Locale.ROOT, "bench-pipeline: %s, %dx%d, %d blocks, weights loaded in %.1f s%n", be.name(), size, size, blocks, secs(t0));
+
+            SplittableRandom rnd = new SplittableRandom(3);
+            CausalInference.Settings settings = CausalInference.Settings.official();
+            float[] steps = FlowMatchSchedule.official().embeddingTimesteps(true);
+            StreamingPipeline pipe = new StreamingPipeline(model, vae, settings, steps, true);
+            int latentFrames = blocks * settings.framesPerBlock(), audioFrames = pipe.audioFramesFor(latentFrames);
+            t0 = System.nanoTime();
+            var text = model.encodeText(random(rnd, 512 * cfg.textDim(), 0.1), 512);
+            var cond = pipe.condition(random(rnd, 3 * size * size, 1), size, size, random(rnd, audioFrames * cfg.audioInputDim(), 1),
+                    audioFrames, text);
+            System.out.printf(Locale.ROOT, "conditioning (text K/V, reference encode, audio projection): %.3f s%n", secs(t0));
+            int pixelFrames = 1 + 4 * (latentFrames - 1);
+            long[] blockDoneAt = new long[blocks + 1];
+            int[] framesAt = new int[blocks + 1];
+            long start = System.nanoTime();
+            StreamingPipeline.Result r = pipe.run(cond, pixelFrames, new SeededNoise(1), new SeededNoise(2), (f, n, first) -> { },
+                    (done, total, frames) -> {
+                        blockDoneAt[done] = System.nanoTime();
+                        framesAt[done] = frames;
+                    }, () -> false);
+            double sustained = (framesAt[blocks] - framesAt[1]) / ((blockDoneAt[blocks] - blockDoneAt[1]) / 1e9);
+            System.out.printf(Locale.ROOT, "first frame after %.3f s; %d frames in %.3f s = %.1f frames/s overall; sustained after block 1: %.1f frames/s "
+                    + "(%.1f ms per 12-frame block)%n", r.firstFrameSeconds(), r.pixelFrames(), r.seconds(), r.framesPerSecond(), sustained,
+                    (blockDoneAt[blocks] - blockDoneAt[1]) / 1e6 / (blocks - 1));
+            if (be instanceof CudaBackend cuda) {
+                System.out.printf(Locale.ROOT, "GPU memory held by buffers and weights: %.2f GiB%n", cuda.liveBytes() / (double) (1L << 30));
+            }
+            System.out.printf(Locale.ROOT, "java heap used: %d MiB%n", (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) >> 20);
+        }
+        return 0;
+    }
+
+    private static float[] random(SplittableRandom rnd, int n, double scale) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) ((rnd.nextDouble() * 2 - 1) * scale);
+        return a;
+    }
+
+    private static double secs(long t0) {
+        return (System.nanoTime() - t0) / 1e9;
+    }
+}
