@@ -72,8 +72,8 @@ run() {
   step bench-gpu 60 "$lt" bench-gpu --repeat 20
   step verify 240 "$lt" verify --device cuda --golden "$ROOT/tests/golden"
   LOGDIR=/tmp step make-dit 60 "$lt" make-random-dit --dtype bf16 --out /tmp/livetalk-dit
-  step bench-dit 75 "$lt" bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors --runs 5
-  step bench-vae 60 "$lt" bench-vae --device cuda --frames 2
+  step bench-dit 75 "$lt" bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors --runs 5 --profile
+  step bench-vae 60 "$lt" bench-vae --device cuda --frames 2 --profile
   step bench-pipeline 120 "$lt" bench-pipeline --device cuda --dit /tmp/livetalk-dit/model.safetensors --blocks 10
   {
     echo "{"

@@ -228,3 +228,24 @@ extern "C" __global__ void __launch_bounds__(GA_THREADS) attention_generic(
         if (d < hd) out[i * W + h * hd + d] = l > 0.f ? acc[r] / l : 0.f;
     }
 }
+
+// Row softmax for the two-product attention path (large heads): S [rows, ns] float32 scores in,
+// P [rows, ldp] bf16 out, P = softmax(scale·S) with each row already divided by its sum, zero in
+// columns [ns, ldp). One block per row. Reference: ReferenceKernels.attention's softmax.
+extern "C" __global__ void softmax_rows_bf16(const float* __restrict__ S, i64 lds, int ns, float scale, bf16* __restrict__ P, int ldp) {
+    __shared__ float scratch[32];
+    const float* sr = S + (i64)blockIdx.x * lds;
+    bf16* pr = P + (i64)blockIdx.x * ldp;
+    float m = -INFINITY;
+    for (int j = threadIdx.x; j < ns; j += blockDim.x) m = fmaxf(m, sr[j] * scale);
+    m = block_max(m, scratch);
+    float mUse = m == -INFINITY ? 0.f : m;
+    float l = 0.f;
+    for (int j = threadIdx.x; j < ns; j += blockDim.x) l += expf(sr[j] * scale - mUse);
+    l = block_sum(l, scratch);
+    float inv = l > 0.f ? 1.f / l : 0.f;
+    for (int j = threadIdx.x; j < ldp; j += blockDim.x) {
+        pr[j] = __float2bfloat16_rn(j < ns ? expf(sr[j] * scale - mUse) * inv : 0.f);
+    }
+}
+

@@ -57,10 +57,11 @@ __device__ __forceinline__ void gemm_tn(
                 bool okB = gn < N && gk < K;
                 cp_async16(Bs + (stage * B_ROWS + row) * LDSB + col, okB ? (const void*)(B + (i64)gn * ldb + gk) : (const void*)B, okB ? 16 : 0);
             } else {
-                // chunk c → k row c/16, n column (c%16)·8; rows past kValid and chunks past ldb read as zero
+                // chunk c → k row c/16, n column (c%16)·8; rows past kValid and chunks past N (rounded up to
+                // 8, the caller's zero padding) read as zero, so B may be a column slice of a wider matrix
                 int kr = c / (BN / 8), nc = (c % (BN / 8)) * 8;
                 int gkb = k0 + kr, gn = n0 + nc;
-                bool okB = gkb < kValid && gn < ldb;
+                bool okB = gkb < kValid && gn < ((N + 7) & ~7);
                 cp_async16(Bs + (stage * B_ROWS + kr) * LDSB + nc, okB ? (const void*)(B + (i64)gkb * ldb + gn) : (const void*)B, okB ? 16 : 0);
             }
         }
@@ -152,7 +153,8 @@ extern "C" __global__ void __launch_bounds__(GEMM_THREADS) gemm_bf16_tn_k64(
     gemm_tn<64, false>(A, lda, B, ldb, C, ldc, bias, biasMode, act, M, N, K, K);
 }
 
-// B stored [kValid, ldb] (the im2col patches, pixels contiguous); K is A's padded depth.
+// B stored [kValid, ldb] (the im2col patches, pixels contiguous; attention's V), columns [0, N)
+// used; K is A's padded depth.
 extern "C" __global__ void __launch_bounds__(GEMM_THREADS) gemm_bf16_nn_k64(
         const bf16* A, int lda, const bf16* B, int ldb, float* C, i64 ldc, const float* bias, int biasMode, int act,
         int M, int N, int K, int kValid) {

@@ -9,6 +9,7 @@ import livetalk.io.Checkpoint;
 import livetalk.io.Json;
 import livetalk.kernels.Backend;
 import livetalk.kernels.Buf;
+import livetalk.kernels.cuda.CudaBackend;
 import livetalk.model.dit.CausalDit;
 import livetalk.model.dit.DitConfig;
 import livetalk.model.dit.KvCache;
@@ -51,6 +52,9 @@ final class BenchDitCommand implements Callable<Integer> {
 
     @Option(names = "--text-len", defaultValue = "512")
     int textLen;
+
+    @Option(names = "--profile", description = "with --device cuda: GPU time per kernel over the last forward (events around every launch)")
+    boolean profile;
 
     @Option(names = "--runs", defaultValue = "1", description = "timed forwards (default: ${DEFAULT-VALUE})")
     int runs;
@@ -103,9 +107,11 @@ final class BenchDitCommand implements Callable<Integer> {
             for (int r = 0; r < runs; r++) {
                 KvCache use = kv;
                 t0 = System.nanoTime();
+                if (profile && r == runs - 1 && be instanceof CudaBackend cuda) cuda.startProfile();
                 dit.forward(new CausalDit.Input(x, y, framesPerBlock, h, w, ts, audio, startFrame), use, text);
                 double s = secs(t0);
                 System.out.printf("forward %d: %.3f s, %.1f GFLOP/s%n", r, s, flop / s / 1e9);
+                if (profile && r == runs - 1 && be instanceof CudaBackend cuda) System.out.print(cuda.profileReport());
                 // later runs: same block again (same slots overwritten, like the next denoising step)
             }
             System.out.printf("peak RSS: %s%n", peakRss());

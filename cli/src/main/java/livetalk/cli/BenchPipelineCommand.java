@@ -41,6 +41,9 @@ final class BenchPipelineCommand implements Callable<Integer> {
     @Option(names = "--blocks", defaultValue = "8", description = "blocks to generate, 12 frames each (default: ${DEFAULT-VALUE})")
     int blocks;
 
+    @Option(names = "--profile", description = "with --device cuda: GPU time per kernel over the last run (events around every launch)")
+    boolean profile;
+
     @Option(names = "--size", defaultValue = "512", description = "video height and width (default: ${DEFAULT-VALUE})")
     int size;
 
@@ -73,7 +76,7 @@ final class BenchPipelineCommand implements Callable<Integer> {
             int pixelFrames = 1 + 4 * (latentFrames - 1);
             long[] blockDoneAt = new long[blocks + 1];
             int[] framesAt = new int[blocks + 1];
-            long start = System.nanoTime();
+            if (profile && be instanceof CudaBackend cuda) cuda.startProfile();
             StreamingPipeline.Result r = pipe.run(cond, pixelFrames, new SeededNoise(1), new SeededNoise(2), (f, n, first) -> { },
                     (done, total, frames) -> {
                         blockDoneAt[done] = System.nanoTime();
@@ -83,6 +86,7 @@ final class BenchPipelineCommand implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "first frame after %.3f s; %d frames in %.3f s = %.1f frames/s overall; sustained after block 1: %.1f frames/s "
                     + "(%.1f ms per 12-frame block)%n", r.firstFrameSeconds(), r.pixelFrames(), r.seconds(), r.framesPerSecond(), sustained,
                     (blockDoneAt[blocks] - blockDoneAt[1]) / 1e6 / (blocks - 1));
+            if (profile && be instanceof CudaBackend cuda) System.out.print(cuda.profileReport());
             if (be instanceof CudaBackend cuda) {
                 System.out.printf(Locale.ROOT, "GPU memory held by buffers and weights: %.2f GiB%n", cuda.liveBytes() / (double) (1L << 30));
             }

@@ -9,6 +9,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import livetalk.io.Checkpoint;
 import livetalk.kernels.Backend;
+import livetalk.kernels.cuda.CudaBackend;
 import livetalk.model.vae.StreamingDecoder;
 import livetalk.model.vae.VaeConfig;
 import livetalk.model.vae.WanVae;
@@ -36,6 +37,9 @@ final class BenchVaeCommand implements Callable<Integer> {
 
     @Option(names = "--latent", defaultValue = "64x64", paramLabel = "HxW", description = "latent size (default: ${DEFAULT-VALUE} = 512×512 video)")
     String latent;
+
+    @Option(names = "--profile", description = "with --device cuda: GPU time per kernel over the last latent frame (events around every launch)")
+    boolean profile;
 
     @Option(names = "--frames", defaultValue = "1", description = "timed latent frames after frame 0 (default: ${DEFAULT-VALUE})")
     int frames;
@@ -71,6 +75,7 @@ final class BenchVaeCommand implements Callable<Integer> {
             for (int i = 1; i <= frames; i++) {
                 long c0 = cpuNanos();
                 t0 = System.nanoTime();
+                if (profile && i == frames && be instanceof CudaBackend cuda) cuda.startProfile();
                 float[] px = dec.push(random(rnd, frame), 1);
                 double s = secs(t0), cpu = (cpuNanos() - c0) / 1e9;
                 // CPU seconds as well as wall time: on a shared machine the wall time says little.
@@ -78,6 +83,7 @@ final class BenchVaeCommand implements Callable<Integer> {
                                 + "process CPU %.1f s = %.1f GFLOP per CPU-second%n", i,
                         px.length / (3 * h * w * cfg.spatialFactor() * cfg.spatialFactor()), s, flop / s / 1e9, flop / 1e12, cpu,
                         cpu > 0 ? flop / cpu / 1e9 : Double.NaN);
+                if (profile && i == frames && be instanceof CudaBackend cuda) System.out.print(cuda.profileReport());
             }
             System.out.printf("decoder activation buffers: %d MiB; peak heap %d MiB; peak RSS %s%n", vae.decoderWorkspaceFloats() * 4 >> 20,
                     peakHeap() >> 20, peakRss());

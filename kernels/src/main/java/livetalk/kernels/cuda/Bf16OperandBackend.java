@@ -13,8 +13,8 @@ import livetalk.tensor.Tensor;
 
 /**
  * The CPU backend with the CUDA backend's operand rounding: every operand the CUDA kernels feed
- * to the tensor cores (linear inputs and weights, the flash path's q, k and v, convolution inputs
- * and weights) is rounded to bf16 first; everything else is the CPU's float32. It leaves out the
+ * to the tensor cores (linear inputs and weights, the unbiased attention's q, k and v, convolution
+ * inputs and weights) is rounded to bf16 first; everything else is the CPU's float32. It leaves out the
  * one rounding it cannot place without the kernel's tiling (the softmax weights P before P·V),
  * and the order of the float32 sums.
  *
@@ -60,7 +60,7 @@ public final class Bf16OperandBackend implements Backend {
 
     @Override
     public void attention(Buf q, Buf k, Buf v, Buf out, int nq, int nk, int heads, int headDim, float scale, Buf bias) {
-        if (CudaBackend.flashPath(headDim, bias)) cpu.attention(round(q), round(k), round(v), out, nq, nk, heads, headDim, scale, null);
+        if (CudaBackend.tensorCoreAttention(headDim, bias)) cpu.attention(round(q), round(k), round(v), out, nq, nk, heads, headDim, scale, null);
         else cpu.attention(q, k, v, out, nq, nk, heads, headDim, scale, bias);
     }
 

@@ -25,6 +25,8 @@ public final class CudaBackend implements Backend {
     private static final int BLOCK = 256;
     private static final int GEMM_TILE = 128, GEMM_THREADS = 256;
     private static final float LOG2E = 1.4426950408889634f;
+    /** The two-product attention computes at most this many scores at once (256 MiB of float32). */
+    private static final long SCORES_MAX = 64L << 20;
     /** im2col chunks are limited to this many bf16 elements (256 MiB). */
     private static final long IM2COL_MAX = 128L << 20;
 
@@ -89,6 +91,21 @@ public final class CudaBackend implements Backend {
     public void synchronize() {
         ctx.makeCurrent();
         CudaDriver.synchronize();
+    }
+
+    /** Starts timing every kernel launch on the GPU (until {@link #profileReport()}). */
+    public void startProfile() {
+        ctx.profile = new KernelProfile();
+    }
+
+    /** GPU milliseconds per kernel since {@link #startProfile()}, one line each, most first; stops profiling. */
+    public String profileReport() {
+        KernelProfile p = ctx.profile;
+        ctx.profile = null;
+        if (p == null) return "(no profile was started)\n";
+        ctx.makeCurrent();
+        CudaDriver.synchronize();
+        return p.report();
     }
 
     /** A GPU timer: {@code record()} before and after, then {@link Timer#elapsedMs}. */
@@ -340,6 +357,10 @@ public final class CudaBackend implements Backend {
                     ctx.args().ptr(qs).ptr(ks).ptr(vs).ptr(ob.ptr()).i32(width).i64(width).i32(nq).i32(nk).f32(scale * LOG2E));
             return;
         }
+        if (tensorCoreAttention(headDim, bias)) {
+            attentionByProducts(qb, kb, vb, ob, nq, nk, heads, headDim, scale, bf16Kv);
+            return;
+        }
         if (headDim > 512) throw new KernelException("attention head size " + headDim + " (the CUDA kernels take at most 512)");
         // The generic kernel reads float32: widen bf16 keys and values into this thread's scratch first.
         long kp = bf16Kv ? widenToScratch(kb, 1) : kb.ptr(), vp = bf16Kv ? widenToScratch(vb, 2) : vb.ptr();
@@ -348,9 +369,46 @@ public final class CudaBackend implements Backend {
                         .f32(scale).ptr(bias == null ? 0 : buf(bias).ptr()));
     }
 
-    /** Whether attention takes the tensor-core path (bf16 q, k, v) or the float32 one. */
+    /** Whether attention takes the flash kernels (bf16 q, k, v and P, scores kept in registers). */
     static boolean flashPath(int headDim, Buf bias) {
         return bias == null && (headDim == 64 || headDim == 128);
+    }
+
+    /**
+     * Whether attention runs on the tensor cores at all (bf16 q, k, v and P): the flash kernels, or
+     * for other head sizes (the VAE's single 384-wide head) two GEMMs around a row softmax. Only a
+     * bias (umT5's relative positions, masks) or a head size that is not a multiple of 8 keeps the
+     * float32 kernel.
+     */
+    static boolean tensorCoreAttention(int headDim, Buf bias) {
+        return bias == null && headDim % 8 == 0;
+    }
+
+    /**
+     * Attention as S = Q·Kᵀ (float32, a scratch block of query rows at a time), P = softmax(scale·S)
+     * rounded to bf16, O = P·V: for head sizes the flash kernels do not hold in registers.
+     */
+    private void attentionByProducts(CudaBuf qb, CudaBuf kb, CudaBuf vb, CudaBuf ob, int nq, int nk, int heads, int hd, float scale,
+                                     boolean bf16Kv) {
+        int width = heads * hd, ldp = pad8(nk);
+        long qs = toBf16Rows(qb, width, nq, width, width, 0);
+        long ks = bf16Kv ? kb.ptr() : toBf16Rows(kb, width, nk, width, width, 1);
+        long vs = bf16Kv ? vb.ptr() : toBf16Rows(vb, width, nk, width, width, 2);
+        int rows = (int) Math.max(1, Math.min(nq, SCORES_MAX / Math.max(ldp, 1)));
+        long sBuf = scratch.get().region(4, (long) rows * Math.max(ldp, 1) * Float.BYTES);
+        long pBuf = scratch.get().region(5, (long) rows * Math.max(ldp, 1) * 2);
+        for (int h = 0; h < heads; h++) {
+            for (int r0 = 0; r0 < nq; r0 += rows) {
+                int n = Math.min(rows, nq - r0);
+                gemm(qs + ((long) r0 * width + (long) h * hd) * 2, width, ks + (long) h * hd * 2, width, sBuf, ldp, 0, 0, false, n, nk, hd);
+                ctx.launch("softmax_rows_bf16", n, 1, 1, BLOCK, 0,
+                        ctx.args().ptr(sBuf).i64(ldp).i32(nk).f32(scale).ptr(pBuf).i32(ldp));
+                ctx.launch("gemm_bf16_nn_k64", (hd + GEMM_TILE - 1) / GEMM_TILE, (n + GEMM_TILE - 1) / GEMM_TILE, 1, GEMM_THREADS, GEMM_NN_SMEM,
+                        ctx.args().ptr(pBuf).i32(ldp).ptr(vs + (long) h * hd * 2).i32(width)
+                                .ptr(ob.ptr() + ((long) r0 * width + (long) h * hd) * Float.BYTES).i64(width).ptr(0).i32(0).i32(0)
+                                .i32(n).i32(hd).i32(ldp).i32(nk));
+            }
+        }
     }
 
     /** A bf16 buffer widened to float32 in this thread's scratch region {@code slot}; returns its address. */
@@ -605,7 +663,7 @@ public final class CudaBackend implements Backend {
      * regions are freed stream-ordered, after the kernels already queued that read them.
      */
     private final class Scratch {
-        private final DeviceMemory[] regions = new DeviceMemory[4];
+        private final DeviceMemory[] regions = new DeviceMemory[6];   // 0-2 q, k, v; 3 im2col; 4-5 scores, P
 
         long region(int slot, long bytes) {
             DeviceMemory m = regions[slot];

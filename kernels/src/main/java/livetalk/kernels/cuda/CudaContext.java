@@ -147,18 +147,25 @@ final class CudaContext {
     }
 
     void launch(String kernel, int gx, int gy, int gz, int block, int smem, Args a) {
-        a.open = false;
-        if (gx <= 0 || gy <= 0 || gz <= 0) return; // nothing to do (empty tensors)
-        makeCurrent();
-        CudaDriver.launch(function(kernel), gx, gy, gz, block, 1, 1, smem, a.pointers);
+        launch(kernel, gx, gy, gz, block, 1, smem, a);
     }
 
     void launch2d(String kernel, int gx, int gy, int bx, int by, Args a) {
-        a.open = false;
-        if (gx <= 0 || gy <= 0) return;
-        makeCurrent();
-        CudaDriver.launch(function(kernel), gx, gy, 1, bx, by, 1, 0, a.pointers);
+        launch(kernel, gx, gy, 1, bx, by, 0, a);
     }
+
+    private void launch(String kernel, int gx, int gy, int gz, int bx, int by, int smem, Args a) {
+        a.open = false;
+        if (gx <= 0 || gy <= 0 || gz <= 0) return; // nothing to do (empty tensors)
+        makeCurrent();
+        KernelProfile p = profile;
+        MemorySegment start = p == null ? null : p.before();
+        CudaDriver.launch(function(kernel), gx, gy, gz, bx, by, 1, smem, a.pointers);
+        if (p != null) p.after(kernel, start);
+    }
+
+    /** When not null, every launch is bracketed by GPU events (see {@link KernelProfile}). */
+    volatile KernelProfile profile;
 
     /** Blocks for a grid-stride kernel over n elements: enough to fill the device, no more. */
     int gridFor(long n, int block) {

@@ -54,7 +54,7 @@ final class CudaDriver {
                        MethodHandle memcpyDtoD, MethodHandle memsetD32, MethodHandle launchKernel, MethodHandle errorName,
                        MethodHandle memGetInfo, MethodHandle defaultMemPool, MethodHandle memPoolSetAttribute,
                        MethodHandle eventCreate, MethodHandle eventRecord, MethodHandle eventSynchronize,
-                       MethodHandle eventElapsed) {
+                       MethodHandle eventElapsed, MethodHandle eventDestroy) {
     }
 
     /** Null when the driver loaded and initialised with at least one device, else why not. */
@@ -126,7 +126,8 @@ final class CudaDriver {
                 h(lib, "cuEventCreate", ADDRESS, JAVA_INT),
                 h(lib, "cuEventRecord", ADDRESS, ADDRESS),
                 h(lib, "cuEventSynchronize", ADDRESS),
-                h(lib, "cuEventElapsedTime", ADDRESS, ADDRESS, ADDRESS));
+                h(lib, "cuEventElapsedTime", ADDRESS, ADDRESS, ADDRESS),
+                h(lib, "cuEventDestroy_v2", ADDRESS));
         int r;
         try {
             r = (int) a.init.invokeExact(0);
@@ -413,6 +414,14 @@ final class CudaDriver {
             return p.get(JAVA_FLOAT, 0);
         } catch (Throwable t) {
             throw wrap(t, "cuEventElapsedTime");
+        }
+    }
+
+    static void destroy(MemorySegment event) {
+        try {
+            check((int) api().eventDestroy.invokeExact(event), "cuEventDestroy");
+        } catch (Throwable t) {
+            throw wrap(t, "cuEventDestroy");
         }
     }
 }

@@ -29,6 +29,25 @@ class CudaAttentionTest extends CudaTestBase {
         Props.forAll("cuda flash attention large", 1, 202, rnd -> check(rnd, 600, 2100, 2, 128, Math.sqrt(128)));
     }
 
+    /**
+     * Other head sizes without a bias (the VAE's 384) take two tensor-core products around a row
+     * softmax: the flash path's bound (q, k, v and P rounded to bf16), on one and several query blocks.
+     */
+    @Test
+    void productPathMatchesReferenceWithinBf16Weights() {
+        int[] headDims = {8, 16, 80, 384, 512};
+        Props.forAll("cuda attention by products", 16, 206, rnd -> {
+            int hd = headDims[rnd.nextInt(headDims.length)];
+            check(rnd, 1 + rnd.nextInt(150), rnd.nextInt(8) == 0 ? 1 : 1 + rnd.nextInt(400), 1 + rnd.nextInt(2), hd, 4 * Math.sqrt(hd),
+                    rnd.nextInt(3) == 0);
+        });
+    }
+
+    @Test
+    void vaeShapedAttention() {
+        Props.forAll("cuda attention by products large", 1, 207, rnd -> check(rnd, 1024, 1024, 1, 384, Math.sqrt(384)));
+    }
+
     /** A bf16 KV cache goes to the flash kernel as it is (no conversion): the same bound as float32 K/V rounded on the way in. */
     @Test
     void flashPathTakesBf16KeysAndValuesAsTheyAre() {
@@ -41,7 +60,7 @@ class CudaAttentionTest extends CudaTestBase {
     /** bf16 K/V on the generic path (other head sizes, or a bias) are widened to float32 first: float32 tolerance. */
     @Test
     void genericPathWidensBf16KeysAndValues() {
-        int[] headDims = {16, 64, 80, 128, 384};
+        int[] headDims = {6, 16, 64, 80, 128, 384};
         Props.forAll("cuda attention generic bf16 kv", 12, 205, rnd -> {
             int hd = headDims[rnd.nextInt(headDims.length)], heads = 1 + rnd.nextInt(2), w = heads * hd;
             int nq = 1 + rnd.nextInt(70), nk = 1 + rnd.nextInt(300);
@@ -98,7 +117,8 @@ class CudaAttentionTest extends CudaTestBase {
             int nq = 1 + rnd.nextInt(70), nk = 1 + rnd.nextInt(300);
             int w = heads * hd;
             float scale = (float) (1 / Math.sqrt(hd));
-            boolean withBias = hd != 64 && hd != 128 ? rnd.nextBoolean() : true;
+            // without a bias, head sizes that are multiples of 8 take the tensor cores (tested below)
+            boolean withBias = hd % 8 != 0 ? rnd.nextBoolean() : true;
             Pair q = place(rnd, Props.normal(rnd, nq * w)), k = place(rnd, Props.normal(rnd, nk * w));
             Pair v = place(rnd, Props.normal(rnd, nk * w)), o = place(rnd, new float[nq * w]);
             Pair bias = null;
