@@ -32,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * future and see only {@link StreamingFeatures#CONTEXT_FRAMES} frames back. The demo's random-weight
  * wav2vec2 mixes context far more than a trained one, so on it the difference is large (measured
  * 2026-11-27, espeak-ng speech, 8 blocks: features rel-L2 up to 1.05 against the whole clip, frames
- * mean |Δ| 29.6 of 255). Those numbers are printed and bounded with a margin as a regression guard.
+ * mean |Δ| 26.6 of 255 with the bf16 KV cache). Those numbers are printed and bounded with a margin as a regression guard.
  */
 class StreamingFeaturesTest {
     @TempDir
