@@ -20,22 +20,38 @@
 #define GEMM_THREADS 256
 
 // biasMode: 0 none, 1 bias[n] (linear), 2 bias[m] (convolution). act: 0 none, 1 GELU-tanh.
-// B_KN: B is stored [K, N] (n contiguous, row length ldb, valid rows kValid) instead of [N, K];
-// its tiles are read with ldmatrix.trans. The convolution's patch matrix is laid out that way so
-// that im2col writes whole rows of neighbouring pixels.
-template <int BK, bool B_KN>
+// The B operand comes in one of three forms (MODE):
+//   B_NK   B stored [N, K] (k contiguous): linear weights, attention keys;
+//   B_KN   B stored [K, N] (n contiguous, row length ldb, valid rows kValid), tiles read with
+//          ldmatrix.trans: the im2col patches, attention values;
+//   B_CONV an implicit convolution (stride 1): B[k, n] is gathered from a zero-padded bf16 copy of
+//          the input clip (Conv below), n running over the output rows at the padded width Wp so
+//          that every tap is a constant offset; the epilogue drops the Wp − wOut junk columns.
+#define B_NK 0
+#define B_KN 1
+#define B_CONV 2
+
+// Geometry of an implicit convolution: input planes [frame][cin][plane] (plane ≥ Hp·Wp, zero
+// padded), k = c·taps + (dt·kh + dy)·kw + dx as in the weight [cout, cin, kt, kh, kw].
+struct Conv {
+    const bf16* x;
+    int cin, taps, khw, kw, Wp, plane, wOut;
+};
+
+template <int BK, int MODE>
 __device__ __forceinline__ void gemm_tn(
         const bf16* __restrict__ A, int lda, const bf16* __restrict__ B, int ldb,
         float* __restrict__ C, i64 ldc, const float* __restrict__ bias, int biasMode, int act,
-        int M, int N, int K, int kValid) {
+        int M, int N, int K, int kValid, Conv conv = Conv{}) {
+    constexpr bool KMAJOR = MODE != B_NK;         // B tiles held [BK][BN] in shared memory
     constexpr int LDS = BK + 8;
-    constexpr int LDSB = B_KN ? BN + 8 : LDS;     // shared row of a B tile
+    constexpr int LDSB = KMAJOR ? BN + 8 : LDS;   // shared row of a B tile
     constexpr int CHUNKS = BK / 8;                 // 16-byte chunks per A tile row
     constexpr int PER_THREAD = BM * CHUNKS / GEMM_THREADS;
-    constexpr int B_ROWS = B_KN ? BK : BN;
+    constexpr int B_ROWS = KMAJOR ? BK : BN;
     extern __shared__ __align__(16) unsigned char smem[];
     bf16* As = (bf16*)smem;                        // [STAGES][BM][LDS]
-    bf16* Bs = As + STAGES * BM * LDS;             // [STAGES][BN][LDS], or [STAGES][BK][BN + 8] when B_KN
+    bf16* Bs = As + STAGES * BM * LDS;             // [STAGES][BN][LDS], or [STAGES][BK][BN + 8] when KMAJOR
 
     int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
     int wm = warp >> 2, wn = warp & 3;             // warp tile origin: (wm·64, wn·32)
@@ -52,17 +68,36 @@ __device__ __forceinline__ void gemm_tn(
             int gm = m0 + row;
             bool okA = gm < M && gk < K;
             cp_async16(As + (stage * BM + row) * LDS + col, okA ? (const void*)(A + (i64)gm * lda + gk) : (const void*)A, okA ? 16 : 0);
-            if (!B_KN) {
+            if (MODE == B_NK) {
                 int gn = n0 + row;
                 bool okB = gn < N && gk < K;
                 cp_async16(Bs + (stage * B_ROWS + row) * LDSB + col, okB ? (const void*)(B + (i64)gn * ldb + gk) : (const void*)B, okB ? 16 : 0);
-            } else {
+            } else if (MODE == B_KN) {
                 // chunk c → k row c/16, n column (c%16)·8; rows past kValid and chunks past N (rounded up to
                 // 8, the caller's zero padding) read as zero, so B may be a column slice of a wider matrix
                 int kr = c / (BN / 8), nc = (c % (BN / 8)) * 8;
                 int gkb = k0 + kr, gn = n0 + nc;
                 bool okB = gkb < kValid && gn < ((N + 7) & ~7);
                 cp_async16(Bs + (stage * B_ROWS + kr) * LDSB + nc, okB ? (const void*)(B + (i64)gkb * ldb + gn) : (const void*)B, okB ? 16 : 0);
+            } else {
+                // the same chunks, gathered: tap offsets are not 16-byte aligned, so plain 2-byte loads
+                // (coalesced across the warp), packed and stored to shared memory; the copy engine is not used
+                int kr = c / (BN / 8), nc = (c % (BN / 8)) * 8;
+                int gkb = k0 + kr, gn = n0 + nc;
+                unsigned packed[4] = {0u, 0u, 0u, 0u};
+                if (gkb < kValid) {
+                    int ch = gkb / conv.taps, tap = gkb - ch * conv.taps;
+                    int dt = tap / conv.khw, r = tap - dt * conv.khw;
+                    int dy = r / conv.kw, dx = r - dy * conv.kw;
+                    const unsigned short* src = (const unsigned short*)conv.x
+                            + ((i64)(blockIdx.z + dt) * conv.cin + ch) * conv.plane + (i64)dy * conv.Wp + dx + gn;
+#pragma unroll
+                    for (int e = 0; e < 8; e += 2) {
+                        unsigned lo = gn + e < N ? __ldg(src + e) : 0u, hi = gn + e + 1 < N ? __ldg(src + e + 1) : 0u;
+                        packed[e / 2] = lo | (hi << 16);
+                    }
+                }
+                *(uint4*)(Bs + (stage * B_ROWS + kr) * LDSB + nc) = make_uint4(packed[0], packed[1], packed[2], packed[3]);
             }
         }
     };
@@ -100,7 +135,7 @@ __device__ __forceinline__ void gemm_tn(
             }
 #pragma unroll
             for (int nj = 0; nj < 2; nj++) {
-                if (!B_KN) {
+                if (!KMAJOR) {
                     // matrices: (n 0-7, k 0-7), (n 0-7, k 8-15), (n 8-15, k 0-7), (n 8-15, k 8-15)
                     const bf16* p = bs + (wn * 32 + nj * 16 + ((lane >> 4) << 3) + (lane & 7)) * LDSB + kk + ((lane >> 3) & 1) * 8;
                     ldmatrix_x4(b[2 * nj][0], b[2 * nj][1], b[2 * nj + 1][0], b[2 * nj + 1][1], p);
@@ -134,7 +169,12 @@ __device__ __forceinline__ void gemm_tn(
                     if (n + e >= N) continue;
                     float v = acc[mi][ni][half * 2 + e] + bm + (biasMode == 1 ? bias[n + e] : 0.f);
                     if (act == 1) v = 0.5f * v * (1.f + tanhf(0.7978845608028654f * (v + 0.044715f * v * v * v)));
-                    C[(i64)m * ldc + n + e] = v;
+                    if (MODE == B_CONV) {
+                        int oy = (n + e) / conv.Wp, ox = n + e - oy * conv.Wp;   // padded-width position
+                        if (ox < conv.wOut) C[(i64)blockIdx.z * M * ldc + (i64)m * ldc + (i64)oy * conv.wOut + ox] = v;
+                    } else {
+                        C[(i64)m * ldc + n + e] = v;
+                    }
                 }
             }
         }
@@ -144,13 +184,13 @@ __device__ __forceinline__ void gemm_tn(
 extern "C" __global__ void __launch_bounds__(GEMM_THREADS) gemm_bf16_tn(
         const bf16* A, int lda, const bf16* B, int ldb, float* C, i64 ldc, const float* bias, int biasMode, int act,
         int M, int N, int K) {
-    gemm_tn<32, false>(A, lda, B, ldb, C, ldc, bias, biasMode, act, M, N, K, K);
+    gemm_tn<32, B_NK>(A, lda, B, ldb, C, ldc, bias, biasMode, act, M, N, K, K);
 }
 
 extern "C" __global__ void __launch_bounds__(GEMM_THREADS) gemm_bf16_tn_k64(
         const bf16* A, int lda, const bf16* B, int ldb, float* C, i64 ldc, const float* bias, int biasMode, int act,
         int M, int N, int K) {
-    gemm_tn<64, false>(A, lda, B, ldb, C, ldc, bias, biasMode, act, M, N, K, K);
+    gemm_tn<64, B_NK>(A, lda, B, ldb, C, ldc, bias, biasMode, act, M, N, K, K);
 }
 
 // B stored [kValid, ldb] (the im2col patches, pixels contiguous; attention's V), columns [0, N)
@@ -158,5 +198,16 @@ extern "C" __global__ void __launch_bounds__(GEMM_THREADS) gemm_bf16_tn_k64(
 extern "C" __global__ void __launch_bounds__(GEMM_THREADS) gemm_bf16_nn_k64(
         const bf16* A, int lda, const bf16* B, int ldb, float* C, i64 ldc, const float* bias, int biasMode, int act,
         int M, int N, int K, int kValid) {
-    gemm_tn<64, true>(A, lda, B, ldb, C, ldc, bias, biasMode, act, M, N, K, kValid);
+    gemm_tn<64, B_KN>(A, lda, B, ldb, C, ldc, bias, biasMode, act, M, N, K, kValid);
 }
+
+// A stride-1 convolution as one implicit GEMM per output frame (blockIdx.z = the frame t):
+// out[t, o, y, x] = bias[o] + Σ_k W[o, k]·Xp[t + dt, c, y + dy, x + dx], Xp the zero-padded bf16
+// clip from pad_frames_bf16 (vae.cu). N = hOut·Wp positions at the padded width; ldc = hOut·wOut.
+extern "C" __global__ void __launch_bounds__(GEMM_THREADS) conv_implicit_k64(
+        const bf16* A, int lda, const bf16* xp, int cin, int taps, int khw, int kw, int Wp, int plane, int wOut,
+        float* C, i64 ldc, const float* bias, int biasMode, int M, int N, int K, int kValid) {
+    Conv conv{xp, cin, taps, khw, kw, Wp, plane, wOut};
+    gemm_tn<64, B_CONV>(A, lda, nullptr, 0, C, ldc, bias, biasMode, 0, M, N, K, kValid, conv);
+}
+

@@ -65,3 +65,27 @@ extern "C" __global__ void im2col_kn_bf16(const float* __restrict__ hist, int hi
     }
 }
 
+// The clip a stride-1 convolution reads, as bf16 planes zero-padded in space and time:
+// xp[τ, c, yy, xx] for τ < padFront + histFrames + frames (τ < padFront: zeros, then hist, then x),
+// yy < Hp = padTop + h + padBottom, xx < Wp; each plane is `plane` ≥ Hp·Wp elements, the tail zero
+// (the implicit GEMM's last taps read a few elements past Hp·Wp for columns it then drops).
+extern "C" __global__ void pad_frames_bf16(const float* __restrict__ hist, int histFrames, const float* __restrict__ x,
+                                           int cin, int h, int w, int padFront, int padTop, int padLeft, int Hp, int Wp,
+                                           int plane, int seqFrames, bf16* __restrict__ xp) {
+    i64 n = (i64)seqFrames * cin * plane;
+    i64 frame = (i64)cin * h * w;
+    FOR_EACH(i, n) {
+        i64 pl = i / plane;                      // τ·cin + c
+        int q = (int)(i - pl * plane);
+        int tau = (int)(pl / cin), c = (int)(pl - (i64)tau * cin);
+        int yy = q / Wp, xx = q - yy * Wp;
+        int iy = yy - padTop, ix = xx - padLeft, s = tau - padFront;
+        float v = 0.f;
+        if (s >= 0 && q < Hp * Wp && iy >= 0 && iy < h && ix >= 0 && ix < w) {
+            const float* src = s < histFrames ? hist + s * frame : x + (s - histFrames) * frame;
+            v = src[(i64)c * h * w + (i64)iy * w + ix];
+        }
+        xp[i] = __float2bfloat16_rn(v);
+    }
+}
+

@@ -53,7 +53,7 @@ final class DemoCommand implements Callable<Integer> {
                 (System.nanoTime() - t0) / 1e9);
         ModelLayout layout = ModelLayout.resolve(models, null, null, null, null, null);
         FileGeneration.Options o = new FileGeneration.Options(face, speech, DemoAssets.PROMPT, out, null,
-                layout, seconds, 42, SamplingPlan.official(), size, cache);
+                layout, seconds, 42, SamplingPlan.official(), size, cache, false);
         try (Backend backend = backendOptions.create()) {
             new FileGeneration(o, backend, System.err).run();
         }

@@ -15,16 +15,23 @@ import picocli.CommandLine.Option;
         description = "Generate a talking-avatar video from a portrait, speech audio and a text prompt.")
 final class GenerateCommand implements Callable<Integer> {
 
-    @Option(names = "--image", required = true, paramLabel = "FILE", description = "reference portrait (PNG, JPEG, BMP)")
+    @Option(names = "--image", required = true, paramLabel = "FILE", description = "reference portrait (PNG, JPEG, BMP, GIF, TIFF)")
     Path image;
+
+    @Option(names = "--ignore-exif", description = "do not apply the image's EXIF orientation (the reference does not; for parity runs)")
+    boolean ignoreExif;
 
     @Option(names = "--audio", required = true, paramLabel = "FILE", description = "speech (WAV: PCM 8/16/24/32-bit or float, any rate)")
     Path audio;
 
-    @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "text prompt describing the video")
+    @Option(names = "--prompt", paramLabel = "TEXT",
+            description = "text prompt describing the video (one that starts with -- is given as --prompt=--TEXT)")
     String prompt;
 
-    @Option(names = "--out", required = true, paramLabel = "FILE", description = "output video (.mp4)")
+    @Option(names = "--prompt-file", paramLabel = "FILE", description = "read the prompt from a UTF-8 text file instead")
+    Path promptFile;
+
+    @Option(names = "--out", required = true, paramLabel = "FILE", description = "output video (.mp4; its folder must exist)")
     Path out;
 
     @Option(names = "--models", paramLabel = "DIR", description = "checkpoint directory in the official download layout (default: ./models)")
@@ -77,10 +84,12 @@ final class GenerateCommand implements Callable<Integer> {
     public Integer call() {
         SamplingPlan plan = new SamplingPlan(sinkFrames, windowFrames, exactTimesteps);
         if (size < 16 || size % 16 != 0) throw new InputException("--size " + size + ": expected a positive multiple of 16");
+        String text = PromptFile.resolve(prompt, promptFile);
         Path modelDir = models != null ? models : (dit == null ? Path.of("models") : null);
         ModelLayout layout = ModelLayout.resolve(modelDir, dit, vae, t5, tokenizer, wav2vec);
         Path cacheDir = cache != null ? cache : Launcher.home().resolve(".livetalk-cache");
-        FileGeneration.Options o = new FileGeneration.Options(image, audio, prompt, out, frames, layout, seconds, seed, plan, size, cacheDir);
+        FileGeneration.Options o = new FileGeneration.Options(image, audio, text, out, frames, layout, seconds, seed, plan, size, cacheDir,
+                ignoreExif);
         try (Backend backend = backendOptions.create()) {
             new FileGeneration(o, backend, System.err).run();
         }

@@ -74,6 +74,8 @@ final class VerifyCommand implements Callable<Integer> {
                         report.useBf16Reference(emulated.recorded());
                     }
                     check.run(gd, backend, report);
+                } catch (GoldenDir.Missing e) {
+                    report.skip(check.stem(), "cannot run further: " + e.getMessage());
                 } catch (Exception | StackOverflowError | OutOfMemoryError e) {
                     report.fail(check.stem(), e.getClass().getSimpleName() + ": " + e.getMessage());
                     if (System.getenv("LIVETALK_DEBUG") != null) e.printStackTrace();

@@ -27,7 +27,7 @@ public final class FileGeneration {
     public static final int FPS = 16;
 
     public record Options(Path image, Path audio, String prompt, Path out, Path framesDir, ModelLayout models, Double seconds,
-                          long seed, SamplingPlan plan, int size, Path cacheDir) {
+                          long seed, SamplingPlan plan, int size, Path cacheDir, boolean ignoreExif) {
     }
 
     private final Options o;
@@ -43,15 +43,8 @@ public final class FileGeneration {
     /** Runs the generation; returns the pipeline's result. Ctrl-C leaves a playable file with the frames made so far. */
     public StreamingPipeline.Result run() {
         // ---- inputs first, so a mistake is reported before minutes of model loading
-        Path outDir = o.out().toAbsolutePath().getParent();
-        if (outDir == null || !Files.isDirectory(outDir)) {
-            throw new InputException(o.out() + ": the output directory " + outDir + " does not exist");
-        }
-        if (o.framesDir() != null && !Files.isDirectory(o.framesDir())) {
-            throw new InputException("--frames " + o.framesDir() + ": no such directory");
-        }
-        if (o.prompt() == null || o.prompt().isBlank()) throw new InputException("--prompt is empty");
-        RgbImage portrait = ImageFiles.read(o.image());
+        EarlyChecks.run(o);
+        RgbImage portrait = ImageFiles.read(o.image(), !o.ignoreExif());
         WavReader.Audio wav = WavReader.read(o.audio());
         double seconds = o.seconds() != null ? o.seconds() : wav.seconds();
         if (!(seconds > 0) || seconds > 3600) {

@@ -34,7 +34,7 @@ final class DitForwardCheck implements GoldenCheck {
         int len = (int) ctx.dim(1);
 
         TextCache text = dit.encodeText(ctx.toFloatArray(), len);
-        report.compare(s, "inter_text_embedding", dir.floats(s, "inter_text_embedding"), backend.read(text.embedded()));
+        report.compare(dir, s, "inter_text_embedding", () -> backend.read(text.embedded()));
 
         int perFrame = dit.frameSeqLength(h, w);
         KvCache kv = dit.newKvCache(perFrame, f, 0, DType.F32);   // fresh float32 cache holding exactly this call
@@ -44,21 +44,21 @@ final class DitForwardCheck implements GoldenCheck {
 
         int gh = h / cfg.patchH(), gw = w / cfg.patchW();
         // golden patch embedding is the conv output [1, D, F, h', w']; ours is tokens [N, D]
-        report.compare(s, "inter_patch_embedding", dir.floats(s, "inter_patch_embedding"),
-                GoldenDit.transposeLast2(taps.get("patch_embedding"), f * gh * gw, cfg.dim()));
-        report.compare(s, "inter_time_embedding", dir.floats(s, "inter_time_embedding"), taps.get("time_embedding"));
-        report.compare(s, "inter_time_projection", dir.floats(s, "inter_time_projection"), taps.get("time_projection"));
+        report.compare(dir, s, "inter_patch_embedding",
+                () -> GoldenDit.transposeLast2(taps.get("patch_embedding"), f * gh * gw, cfg.dim()));
+        report.compare(dir, s, "inter_time_embedding", () -> taps.get("time_embedding"));
+        report.compare(dir, s, "inter_time_projection", () -> taps.get("time_projection"));
         for (int i = 0; i < cfg.numLayers(); i++) {
-            String name = "inter_block" + i + "_out";
-            if (dir.file(s).contains(name)) report.compare(s, name, dir.floats(s, name), taps.get("block" + i + "_out"));
+            String tap = "block" + i + "_out";
+            report.compare(dir, s, "inter_" + tap, () -> taps.get(tap));
         }
-        report.compare(s, "inter_head_out", dir.floats(s, "inter_head_out"), taps.get("head_out"));
-        report.compare(s, "flow_pred", dir.floats(s, "flow_pred"), flow);
+        report.compare(dir, s, "inter_head_out", () -> taps.get("head_out"));
+        report.compare(dir, s, "flow_pred", () -> flow);
 
         FlowMatchSchedule sched = FlowMatchSchedule.official();
         float[] xs = x.toFloatArray(), x0 = new float[xs.length];
         int per = xs.length / f;
         for (int k = 0; k < xs.length; k++) x0[k] = (float) (xs[k] - (double) sched.sigmaAt(t[k / per]) * flow[k]);
-        report.compare(s, "x0_pred", dir.floats(s, "x0_pred"), x0);
+        report.compare(dir, s, "x0_pred", () -> x0);
     }
 }

@@ -31,13 +31,25 @@ public final class GoldenDir implements AutoCloseable {
         return Files.isRegularFile(dir.resolve(stem + ".safetensors"));
     }
 
-    /** The safetensors file {@code STEM.safetensors}, opened (and validated) on first use. */
+    /**
+     * The safetensors file {@code STEM.safetensors}, opened (and validated) on first use; a file
+     * that is not in the directory is {@link Missing}.
+     */
     public Checkpoint file(String stem) {
+        if (!has(stem)) throw new Missing(stem + ".safetensors is not in the directory");
         return open.computeIfAbsent(stem, s -> SafetensorsFile.open(dir.resolve(s + ".safetensors")));
     }
 
+    /** Whether the file {@code stem} exists and holds tensor {@code name}. */
+    public boolean has(String stem, String name) {
+        return has(stem) && file(stem).contains(name);
+    }
+
+    /** Tensor {@code name} of {@code STEM.safetensors}; a tensor (or file) that is not there is {@link Missing}. */
     public Tensor tensor(String stem, String name) {
-        return file(stem).get(name);
+        Checkpoint f = file(stem);
+        if (!f.contains(name)) throw new Missing("tensor '" + name + "' is not in " + stem + ".safetensors");
+        return f.get(name);
     }
 
     public float[] floats(String stem, String name) {
@@ -45,12 +57,12 @@ public final class GoldenDir implements AutoCloseable {
     }
 
     /**
-     * The JSON object stored as {@code __metadata__[key]} of the file when present, else in the
-     * {@code STEM.json} copy. Throws when neither has it.
+     * The JSON object in the {@code STEM.json} metadata copy; {@link Missing} when there is none.
      */
     @SuppressWarnings("unchecked")
     public Map<String, Object> json(String stem) {
         Path p = dir.resolve(stem + ".json");
+        if (!Files.isRegularFile(p)) throw new Missing(stem + ".json is not in the directory");
         try {
             Object o = Json.parse(Files.readString(p));
             if (o instanceof Map<?, ?> m) return (Map<String, Object>) m;
@@ -59,6 +71,16 @@ public final class GoldenDir implements AutoCloseable {
             throw new CheckpointException(p + ": cannot read (" + e.getMessage() + ")", e);
         } catch (Json.ParseException e) {
             throw new CheckpointException(p + ": not well-formed JSON: " + e.getMessage());
+        }
+    }
+
+    /**
+     * A golden set may omit debug intermediates, stage inputs or whole files (docs/numerics.md#verify): what
+     * needs them is reported {@code SKIPPED} with this message as the reason, never {@code FAIL}.
+     */
+    public static final class Missing extends RuntimeException {
+        public Missing(String message) {
+            super(message, null, false, false);
         }
     }
 

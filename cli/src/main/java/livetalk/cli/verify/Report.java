@@ -4,6 +4,7 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Collects and prints one line per compared tensor ({@code OK}, {@code FAIL} or {@code SKIPPED})
@@ -88,6 +89,28 @@ public final class Report {
         line(pass ? "OK" : "FAIL", label, metrics + (finite ? "" : "  (non-finite values)"));
         if (pass) ok++; else fail++;
         return pass;
+    }
+
+    /**
+     * Compares golden tensor {@code name} of {@code STEM.safetensors} with what {@code actual}
+     * computes, under {@code label}; when the golden tensor or an input the computation needs is
+     * not in the set ({@link GoldenDir.Missing}), prints {@code SKIPPED} with the reason instead.
+     */
+    public void compare(GoldenDir dir, String label, String stem, String name, Supplier<float[]> actual) {
+        float[] expected, got;
+        try {
+            expected = dir.floats(stem, name);
+            got = actual.get();
+        } catch (GoldenDir.Missing m) {
+            skip(label + "/" + name, m.getMessage());
+            return;
+        }
+        compare(label, name, expected, got);
+    }
+
+    /** {@link #compare(GoldenDir, String, String, String, Supplier)} labelled by the file's stem. */
+    public void compare(GoldenDir dir, String stem, String name, Supplier<float[]> actual) {
+        compare(dir, stem, stem, name, actual);
     }
 
     /** Compares integer tensors for exact equality. */

@@ -12,6 +12,7 @@ import livetalk.model.dit.KvCache;
 import livetalk.sampler.CausalInference;
 import livetalk.sampler.FlowMatchSchedule;
 import livetalk.sampler.ReplayNoise;
+import livetalk.tensor.Tensor;
 
 /**
  * A whole causal rollout ({@code CausalInferencePipeline.forward}, docs/sampler.md#block-loop) from the trace's
@@ -46,28 +47,18 @@ final class RolloutCheck implements GoldenCheck {
         int c = cfg.outDim(), frameSize = c * h * w;
 
         // schedule: shift 5 (official constant), step count from the file
-        float[] schedT = file.get("scheduler_timesteps").toFloatArray();
-        FlowMatchSchedule sched = new FlowMatchSchedule(FlowMatchSchedule.OFFICIAL_SHIFT, schedT.length);
-        report.compare(s, "scheduler_sigmas", file.get("scheduler_sigmas").toFloatArray(), sched.sigmas());
-        report.compare(s, "scheduler_timesteps", schedT, sched.timesteps());
-        float[] steps = file.get("denoising_step_list").toFloatArray();
+        FlowMatchSchedule sched = dir.has(s, "scheduler_timesteps")
+                ? new FlowMatchSchedule(FlowMatchSchedule.OFFICIAL_SHIFT, (int) dir.tensor(s, "scheduler_timesteps").numel())
+                : FlowMatchSchedule.official();
+        report.compare(dir, s, "scheduler_sigmas", sched::sigmas);
+        report.compare(dir, s, "scheduler_timesteps", sched::timesteps);
+        float[] steps = dir.tensor(s, "denoising_step_list").toFloatArray();
 
-        // audio: cat(last, hs0..hsN) → pad → AudioPack → LayerNorm → audio_cond_projs
-        AudioProjection ap = dit.audioProjection();
-        if (file.contains("audio_proj_in")) {                    // [1, C, 4F, 1, 1]
-            float[] padded = ap.padFront(trace.audioFeatures, trace.audioFrames);
-            report.compare(s, "audio_proj_in", file.get("audio_proj_in").toFloatArray(),
-                    GoldenDit.transposeLast2(padded, padded.length / cfg.audioInputDim(), cfg.audioInputDim()));
-        }
-        float[] packed = ap.pack(trace.audioFeatures, trace.audioFrames);   // [F, hidden]
-        report.compare(s, "audio_proj_out", file.get("audio_proj_out").toFloatArray(), packed);
-        int latentFrames = packed.length / cfg.audioHidden();
-        float[] audio = ap.condition(packed, latentFrames);      // [nProj, F, D]
-        report.compare(s, "cond_audio", file.get("cond_audio").toFloatArray(), audio);
+        float[] audio = audioCondition(dir, dit, trace, report);  // [nProj, F, D]
+        int latentFrames = audio.length / (cfg.numAudioProjs() * cfg.dim());
 
-        float[] ref = file.get("ref_latent").toFloatArray();     // [1, 1, C, h, w]
-        report.compare(s, "cond_image", file.get("cond_image").toFloatArray(),
-                CausalInference.conditioning(ref, c, h, w, 0, frames));
+        float[] ref = refLatent(dir, backend);                   // [1, 1, C, h, w]
+        report.compare(dir, s, "cond_image", () -> CausalInference.conditioning(ref, c, h, w, 0, frames));
 
         ReplayNoise noise = new ReplayNoise(trace.draws);
         CausalInference inf = new CausalInference(dit, trace.settings, sched, steps, noise);
@@ -105,9 +96,51 @@ final class RolloutCheck implements GoldenCheck {
         if (noise.used() != trace.draws.size()) {
             report.fail(s + "/rng", "used " + noise.used() + " of " + trace.draws.size() + " recorded draws");
         }
-        report.compare(s, "output_latents", file.get("output_latents").toFloatArray(), out);
+        report.compare(dir, s, "output_latents", () -> out);
     }
 
+    /**
+     * The packed audio conditioning: cat(last, hs0..hsN) → pad → AudioPack → LayerNorm →
+     * audio_cond_projs. Without the wav2vec hidden states it is derived from the golden
+     * projection output, and without that taken from the golden {@code cond_audio}.
+     */
+    private float[] audioCondition(GoldenDir dir, CausalDit dit, RolloutTrace trace, Report report) {
+        String s = stem;
+        DitConfig cfg = dit.config();
+        AudioProjection ap = dit.audioProjection();
+        float[] packed;                                          // [F, hidden]
+        if (trace.audioFeatures != null) {
+            report.compare(dir, s, "audio_proj_in", () -> {      // [1, C, 4F, 1, 1]
+                float[] padded = ap.padFront(trace.audioFeatures, trace.audioFrames);
+                return GoldenDit.transposeLast2(padded, padded.length / cfg.audioInputDim(), cfg.audioInputDim());
+            });
+            float[] computed = ap.pack(trace.audioFeatures, trace.audioFrames);
+            packed = computed;
+            report.compare(dir, s, "audio_proj_out", () -> computed);
+        } else if (dir.has(s, "audio_proj_out")) {
+            String why = "no wav2vec hidden states in " + s + ".safetensors to compute it from; later stages start from it";
+            report.skip(s + "/audio_proj_in", why);
+            report.skip(s + "/audio_proj_out", why);
+            packed = dir.floats(s, "audio_proj_out");
+        } else {
+            String why = "neither wav2vec hidden states nor audio_proj_out in " + s + ".safetensors";
+            report.skip(s + "/audio_proj_out", why);
+            report.skip(s + "/cond_audio", why + "; the golden cond_audio drives the rollout");
+            return dir.floats(s, "cond_audio");
+        }
+        float[] audio = ap.condition(packed, packed.length / cfg.audioHidden());
+        report.compare(dir, s, "cond_audio", () -> audio);
+        return audio;
+    }
+
+    /** The reference latent: the golden {@code ref_latent}, or else the golden VAE's encoding of {@code ref_image_pixels}. */
+    private float[] refLatent(GoldenDir dir, Backend backend) {
+        if (dir.has(stem, "ref_latent")) return dir.floats(stem, "ref_latent");
+        Tensor img = dir.tensor(stem, "ref_image_pixels");               // [1, 3, 1, H, W]
+        return VaeGolden.load(dir, backend).encode(VaeGolden.frameMajor(img), (int) img.dim(2), (int) img.dim(3), (int) img.dim(4));
+    }
+
+    /** Per-call and per-block traces are compared when the file has them (a set may omit them all). */
     private void cmp(Report report, Checkpoint file, String name, float[] actual) {
         if (file.contains(name)) report.compare(stem, name, file.get(name).toFloatArray(), actual);
     }

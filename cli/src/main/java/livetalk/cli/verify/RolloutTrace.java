@@ -22,7 +22,7 @@ final class RolloutTrace {
     final Checkpoint file;
     final Map<String, Object> meta;
     final CausalInference.Settings settings;
-    /** {@code cat(last, hs0..hsN)} stacked per audio frame, and how many audio frames. */
+    /** {@code cat(last, hs0..hsN)} stacked per audio frame, and how many audio frames; null and 0 when the set has no wav2vec states. */
     final float[] audioFeatures;
     final int audioFrames;
     final TextCache text;
@@ -39,14 +39,19 @@ final class RolloutTrace {
         // (docs/numerics.md#tolerances; the cost of bf16 is measured by Bf16KvCostTest).
         settings = new CausalInference.Settings(num(rc, "num_frame_per_block"), num(rc, "local_attn_size"), sink, DType.F32);
 
-        List<float[]> parts = new ArrayList<>();
-        Tensor last = file.get("wav2vec_last_hidden_state");     // [1, L, H]
-        audioFrames = (int) last.dim(1);
-        parts.add(last.toFloatArray());
-        for (int i = 0; file.contains("wav2vec_hidden_states_" + i); i++) parts.add(dir.floats(stem, "wav2vec_hidden_states_" + i));
-        audioFeatures = AudioProjection.stackFeatures(parts, audioFrames);
+        if (file.contains("wav2vec_last_hidden_state")) {
+            List<float[]> parts = new ArrayList<>();
+            Tensor last = file.get("wav2vec_last_hidden_state");     // [1, L, H]
+            audioFrames = (int) last.dim(1);
+            parts.add(last.toFloatArray());
+            for (int i = 0; file.contains("wav2vec_hidden_states_" + i); i++) parts.add(dir.floats(stem, "wav2vec_hidden_states_" + i));
+            audioFeatures = AudioProjection.stackFeatures(parts, audioFrames);
+        } else {
+            audioFrames = 0;
+            audioFeatures = null;
+        }
 
-        Tensor prompt = file.get("prompt_embeds");               // [1, L, textDim]
+        Tensor prompt = dir.tensor(stem, "prompt_embeds");        // [1, L, textDim]
         text = dit.encodeText(prompt.toFloatArray(), (int) prompt.dim(1));
 
         draws = new ArrayList<>();
@@ -55,7 +60,8 @@ final class RolloutTrace {
 
     /** The initial noise {@code [1, F, C, h, w]} cut into blocks of {@code perBlock} frames: the reference draws it up front. */
     List<float[]> initialNoiseBlocks() {
-        Tensor noise = file.get("noise");
+        Tensor noise = file.contains("noise") ? file.get("noise") : null;
+        if (noise == null) throw new GoldenDir.Missing("tensor 'noise' is not in " + file.path().getFileName());
         int perBlock = settings.framesPerBlock();
         int blockSize = perBlock * (int) (noise.numel() / noise.dim(1)), blocks = (int) noise.dim(1) / perBlock;
         float[] all = noise.toFloatArray();

@@ -59,6 +59,7 @@ final class FfmpegVideoWriter implements VideoWriter {
                 "-movflags", "+faststart", partial.toString()));
         try {
             this.log = Files.createTempFile("livetalk-ffmpeg", ".log");
+            log.toFile().deleteOnExit();           // removed in close()/abort(), and at exit if neither ran
             this.process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         } catch (IOException e) {
             throw new MediaException(out + ": cannot start ffmpeg (" + e.getMessage() + ")");
@@ -81,8 +82,9 @@ final class FfmpegVideoWriter implements VideoWriter {
             stdin.write(rgb);
             frames++;
         } catch (IOException e) {
+            String why = ffmpegLog();
             abort();
-            throw new MediaException(out + ": ffmpeg stopped accepting frames: " + ffmpegLog());
+            throw new MediaException(out + ": ffmpeg stopped accepting frames: " + why);
         }
     }
 
@@ -95,6 +97,7 @@ final class FfmpegVideoWriter implements VideoWriter {
     public synchronized void close() {
         if (closed) return;
         closed = true;
+        boolean moved = false;
         try {
             stdin.close();
             if (!process.waitFor(120, TimeUnit.SECONDS)) {
@@ -106,12 +109,17 @@ final class FfmpegVideoWriter implements VideoWriter {
                 throw new MediaException(out + ": ffmpeg failed (exit " + process.exitValue() + "): " + ffmpegLog());
             }
             Files.move(partial, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            moved = true;
         } catch (IOException e) {
             throw new MediaException(out + ": cannot finish the video (" + e.getMessage() + ")");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new MediaException(out + ": interrupted while ffmpeg was finishing");
         } finally {
+            if (!moved) {                       // no partial file is ever left behind
+                process.destroyForcibly();
+                deleteQuietly(partial);
+            }
             deleteQuietly(log);
         }
     }

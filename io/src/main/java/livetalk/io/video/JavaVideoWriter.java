@@ -78,11 +78,22 @@ final class JavaVideoWriter implements VideoWriter {
             encoder.finish();
             channel.close();
             Files.move(partial, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            if (audio != null) {
-                Files.copy(audio, wavBeside(out), StandardCopyOption.REPLACE_EXISTING);
-            }
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
+            abort();                               // no partial file is ever left behind
             throw new MediaException(out + ": cannot finish the video (" + e.getMessage() + ")");
+        }
+        if (audio == null) return;
+        Path wav = wavBeside(out), tmp = wav.resolveSibling("." + wav.getFileName() + ".partial");
+        try {
+            Files.copy(audio, tmp, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(tmp, wav, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException ignored) {
+                // best effort
+            }
+            throw new MediaException(wav + ": cannot copy the audio beside the video (" + e.getMessage() + ")");
         }
     }
 

@@ -9,6 +9,9 @@ import java.nio.file.Path;
  */
 public interface VideoWriter extends AutoCloseable {
 
+    /** The file name extensions the writers produce (both write MP4). */
+    java.util.List<String> EXTENSIONS = java.util.List.of(".mp4");
+
     /** One frame, 8-bit RGB interleaved {@code [H, W, 3]}. */
     void frame(byte[] rgb);
 

@@ -34,8 +34,22 @@ public final class CudaBackend implements Backend {
     private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
     /** The GEMM's k step (32 or 64) and the flash kernels' warps per block (4 or 8): see {@link #useVariants}. */
     private volatile int gemmK = 64, flashWarps = 8;
-    /** conv3d's patch layout: [K, pixels] (im2col_kn_bf16 + gemm_bf16_nn_k64) or [pixels, K] (im2col_bf16 + the TN GEMM). */
-    private volatile boolean convKn = true;
+    /** How conv3d forms its patches: see {@link ConvLayout}. */
+    private volatile ConvLayout convLayout = ConvLayout.IMPLICIT;
+
+    /** conv3d's ways of forming its GEMM (all compute the same function; tests cover each). */
+    public enum ConvLayout {
+        /** im2col_bf16 writes [pixels, K], the TN GEMM reads it. */
+        PIXEL_MAJOR,
+        /** im2col_kn_bf16 writes [K, pixels] (coalesced), gemm_bf16_nn_k64 reads it transposed. */
+        K_MAJOR,
+        /**
+         * No patch matrix: pad_frames_bf16 makes a zero-padded bf16 copy of the clip and
+         * conv_implicit_k64 gathers each tap from it inside the GEMM (stride-1 convolutions;
+         * others use K_MAJOR).
+         */
+        IMPLICIT
+    }
 
     /** The first CUDA device. */
     public CudaBackend() {
@@ -45,6 +59,7 @@ public final class CudaBackend implements Backend {
         ctx.allowSharedMemory("gemm_bf16_tn", gemmSmem(32));
         ctx.allowSharedMemory("gemm_bf16_tn_k64", gemmSmem(64));
         ctx.allowSharedMemory("gemm_bf16_nn_k64", GEMM_NN_SMEM);
+        ctx.allowSharedMemory("conv_implicit_k64", GEMM_NN_SMEM);
         for (String suffix : new String[]{"", "_w8"}) {
             ctx.allowSharedMemory("flash_attn_d128" + suffix, flashSmem(128));
             ctx.allowSharedMemory("flash_attn_d64" + suffix, flashSmem(64));
@@ -150,9 +165,9 @@ public final class CudaBackend implements Backend {
     /** Three stages of a 128×64 A tile and a 64×128 B tile, rows padded by 8 bf16 (gemm.cu, B stored [K, N]). */
     private static final int GEMM_NN_SMEM = 3 * (128 * 72 + 64 * 136) * 2;
 
-    /** Chooses conv3d's patch layout (both compute the same function): see {@link #convKn}. */
-    public void useConvLayout(boolean kMajor) {
-        this.convKn = kMajor;
+    /** Chooses how conv3d forms its GEMM. */
+    public void useConvLayout(ConvLayout layout) {
+        this.convLayout = layout;
     }
 
     /** Three stages of a 128-row A and B tile, rows of k + 8 bf16 (gemm.cu). */
@@ -557,7 +572,12 @@ public final class CudaBackend implements Backend {
         long chunk = Math.max(1, Math.min(pixels, IM2COL_MAX / ld));
         long wPtr = cw.bf16Ptr(), bPtr = cb == null ? 0 : cb.f32Ptr();
         long histPtr = hb == null ? xb.ptr() : hb.ptr();
-        if (convKn) {
+        ConvLayout layout = convLayout;
+        if (layout == ConvLayout.IMPLICIT && s.st() == 1 && s.sh() == 1 && s.sw() == 1) {
+            conv3dImplicit(histPtr, histFrames, xb, frames, h, w, ob, s, tOut, kdim, ld, wPtr, bPtr);
+            return;
+        }
+        if (layout != ConvLayout.PIXEL_MAJOR) {
             conv3dKn(histPtr, histFrames, xb, h, w, ob, s, tOut, wOut, pixels, kdim, ld, wPtr, bPtr);
             return;
         }
@@ -575,6 +595,33 @@ public final class CudaBackend implements Backend {
                 gemm(wPtr, ld, col, ld, c, pixels, bPtr, bPtr == 0 ? 0 : 2, false, s.cout(), np, ld);
             }
         }
+    }
+
+    /**
+     * A stride-1 conv3d without a patch matrix: one bf16 copy of the clip, zero-padded in space and
+     * time, from which the GEMM gathers every tap as a constant offset (its output rows run at the
+     * padded width and the junk columns are dropped as they are stored).
+     */
+    private void conv3dImplicit(long histPtr, int histFrames, CudaBuf xb, int frames, int h, int w, CudaBuf ob, Conv3dSpec s,
+                                int tOut, int kdim, int ld, long wPtr, long bPtr) {
+        int hp = h + s.padTop() + s.padBottom(), wp = w + s.padLeft() + s.padRight();
+        int hOut = s.outH(h), wOut = s.outW(w);
+        long planeL = (long) hp * wp + s.kw();
+        int seqFrames = s.padFront() + histFrames + frames;
+        long nAll = seqFrames * s.cin() * planeL, nOut = (long) hOut * wp;
+        if (planeL > Integer.MAX_VALUE || nOut > Integer.MAX_VALUE || tOut > 65535) {
+            throw new KernelException("conv3d of " + h + "x" + w + " frames is too large for the implicit GEMM");
+        }
+        int plane = (int) planeL;
+        long xp = scratch.get().region(3, nAll * 2);
+        ctx.launch("pad_frames_bf16", ctx.gridFor(nAll, BLOCK), 1, 1, BLOCK, 0,
+                ctx.args().ptr(histPtr).i32(histFrames).ptr(xb.ptr()).i32(s.cin()).i32(h).i32(w).i32(s.padFront()).i32(s.padTop())
+                        .i32(s.padLeft()).i32(hp).i32(wp).i32(plane).i32(seqFrames).ptr(xp));
+        int taps = s.kt() * s.kh() * s.kw();
+        ctx.launch("conv_implicit_k64", (int) ((nOut + GEMM_TILE - 1) / GEMM_TILE), (s.cout() + GEMM_TILE - 1) / GEMM_TILE, tOut,
+                GEMM_THREADS, GEMM_NN_SMEM,
+                ctx.args().ptr(wPtr).i32(ld).ptr(xp).i32(s.cin()).i32(taps).i32(s.kh() * s.kw()).i32(s.kw()).i32(wp).i32(plane).i32(wOut)
+                        .ptr(ob.ptr()).i64((long) hOut * wOut).ptr(bPtr).i32(bPtr == 0 ? 0 : 2).i32(s.cout()).i32((int) nOut).i32(ld).i32(kdim));
     }
 
     /** conv3d with the patches laid out [K, pixels]: coalesced gathers and writes, B read transposed by the GEMM. */

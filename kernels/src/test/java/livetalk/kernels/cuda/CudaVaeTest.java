@@ -33,11 +33,35 @@ class CudaVaeTest extends CudaTestBase {
             float[] expected = cpu.read(ref);
             Buf out = cuda.alloc(expected.length);
             cuda.fill(out, Float.NaN);
-            boolean kMajor = rnd.nextBoolean();
-            cuda.useConvLayout(kMajor);
+            CudaBackend.ConvLayout layout = CudaBackend.ConvLayout.values()[rnd.nextInt(3)];
+            cuda.useConvLayout(layout);
             cuda.conv3d(histFrames > 0 ? cuda.upload(hist) : null, histFrames, cuda.upload(x), frames, h, w, out, s,
                     cuda.weight(wt), bias ? cuda.weight(Tensor.wrap(bv, cout)) : null);
-            Props.assertClose(expected, cuda.read(out), 1e-5, "conv3d " + (kMajor ? "[K, pixels] " : "[pixels, K] ") + s + " h=" + h + " w=" + w + " hist=" + histFrames + " frames=" + frames);
+            Props.assertClose(expected, cuda.read(out), 1e-5, "conv3d " + layout + " " + s + " h=" + h + " w=" + w + " hist=" + histFrames + " frames=" + frames);
+        });
+    }
+
+    /** The decoder's causal 3x3x3 convolution at a size with many GEMM tiles, frames and channels, in every layout. */
+    @Test
+    void vaeShapedConvolutionInEveryLayout() {
+        Props.forAll("cuda conv3d vae-shaped", 1, 403, rnd -> {
+            int cin = 40, cout = 136, h = 37, w = 45, histFrames = 2, frames = 4;
+            Conv3dSpec s = Conv3dSpec.of(cin, cout, 3, 3, 3, 0, 1, 1);
+            int frame = cin * h * w;
+            float[] hist = Props.uniform(rnd, histFrames * frame, 1), x = Props.uniform(rnd, frames * frame, 1);
+            float[] wv = Props.uniform(rnd, (int) s.weightSize(), 0.1f), bv = Props.uniform(rnd, cout, 1);
+            Tensor wt = Tensor.wrap(wv, cout, cin, 3, 3, 3);
+            int tOut = s.outFrames(histFrames + frames);
+            Buf ref = cpu.alloc((long) tOut * cout * h * w);
+            cpu.conv3d(cpu.upload(bf16(hist)), histFrames, cpu.upload(bf16(x)), frames, h, w, ref, s,
+                    cpu.weight(Tensor.wrap(bf16(wv), cout, cin, 3, 3, 3)), cpu.weight(Tensor.wrap(bv, cout)));
+            Buf out = cuda.alloc((long) tOut * cout * h * w);
+            for (CudaBackend.ConvLayout layout : CudaBackend.ConvLayout.values()) {
+                cuda.useConvLayout(layout);
+                cuda.fill(out, Float.NaN);
+                cuda.conv3d(cuda.upload(hist), histFrames, cuda.upload(x), frames, h, w, out, s, cuda.weight(wt), cuda.weight(Tensor.wrap(bv, cout)));
+                Props.assertClose(cpu.read(ref), cuda.read(out), 1e-5, "vae-shaped conv3d " + layout);
+            }
         });
     }
 

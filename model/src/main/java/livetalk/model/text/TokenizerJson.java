@@ -33,7 +33,7 @@ public final class TokenizerJson {
         }
         try {
             return convert(root);
-        } catch (IllegalArgumentException | ClassCastException | NullPointerException e) {
+        } catch (IllegalArgumentException | ClassCastException | NullPointerException | IndexOutOfBoundsException e) {
             throw new CheckpointException(file + ": not a Unigram tokenizer.json: " + e.getMessage());
         }
     }

@@ -19,13 +19,22 @@ public final class Umt5Tokenizer {
 
     public Umt5Tokenizer(UnigramTokenizer sp, int seqLen, boolean ftfyLike) {
         if (seqLen < 1) throw new IllegalArgumentException("seqLen " + seqLen);
+        int eos = sp.model().eosId;
+        if (eos < 0 || eos >= sp.vocabSize()) {     // checked at load time, not at the first prompt
+            throw new IllegalArgumentException("the SentencePiece model has no eos id (eos_id " + eos + ", " + sp.vocabSize() + " pieces)");
+        }
         this.sp = sp;
         this.seqLen = seqLen;
         this.ftfyLike = ftfyLike;
     }
 
     public static Umt5Tokenizer load(Path spieceModel) {
-        return new Umt5Tokenizer(UnigramTokenizer.load(spieceModel), SEQ_LEN, true);
+        UnigramTokenizer sp = UnigramTokenizer.load(spieceModel);
+        try {
+            return new Umt5Tokenizer(sp, SEQ_LEN, true);
+        } catch (IllegalArgumentException e) {
+            throw new livetalk.io.CheckpointException(spieceModel + ": " + e.getMessage());
+        }
     }
 
     /**

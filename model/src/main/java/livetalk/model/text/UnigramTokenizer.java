@@ -10,9 +10,10 @@ import java.util.Map;
 
 /**
  * SentencePiece unigram encoding: normalise, then the Viterbi segmentation that maximises the
- * sum of piece scores (sentencepiece's optimised encoder, float scores, ties kept by the earlier
- * start). A character no piece covers becomes the unknown piece with score {@code min − 10};
- * with {@code byte_fallback} it is then written as its UTF-8 bytes ({@code <0xNN>} pieces).
+ * sum of piece scores (sentencepiece 0.1.97's optimised encoder, down to its mix of float and
+ * double arithmetic, which decides ties). A character no piece covers becomes the unknown piece
+ * with score {@code min − 10}; with {@code byte_fallback} it is then written as its UTF-8 bytes
+ * ({@code <0xNN>} pieces), otherwise a run of unknown pieces is merged into one, as the library does.
  * User-defined pieces score {@code length·max − 0.1} so they always win; unused, control,
  * unknown and byte pieces never take part in the segmentation.
  */
@@ -127,11 +128,15 @@ public final class UnigramTokenizer {
                 SentencePieceModel.Piece p = model.pieces.get(pid);
                 if (p.type() == SentencePieceModel.Type.UNUSED) continue;
                 int length = end - start;
-                float cand = p.type() == SentencePieceModel.Type.USER_DEFINED
-                        ? (float) ((double) (length * maxScore) - 0.1 + here)
-                        : p.score() + here;
+                // As sentencepiece 0.1.97's EncodeOptimized: the candidate is a double (the ternary with
+                // 0.1 promotes both branches), compared with the float stored so far and stored as a
+                // float. This decides ties: "......" + "." beats "." + "......" when the float sum
+                // was rounded down.
+                double cand = (p.type() == SentencePieceModel.Type.USER_DEFINED
+                        ? (double) (length * maxScore) - 0.1
+                        : (double) p.score()) + here;
                 if (from[end] == -1 || cand > best[end]) {
-                    best[end] = cand;
+                    best[end] = (float) cand;
                     from[end] = start;
                     id[end] = pid;
                 }
@@ -139,7 +144,7 @@ public final class UnigramTokenizer {
             }
             if (!single) {
                 int end = start + mblen;
-                float cand = unkScore + here;
+                float cand = unkScore + here;                 // float arithmetic here, as in the library
                 if (from[end] == -1 || cand > best[end]) {
                     best[end] = cand;
                     from[end] = start;
@@ -151,13 +156,18 @@ public final class UnigramTokenizer {
         List<int[]> rev = new ArrayList<>();
         for (int end = n; end > 0; end = from[end]) rev.add(new int[]{id[end], from[end], end});
         List<int[]> out = new ArrayList<>(rev.size());
+        boolean prevUnk = false;
         for (int i = rev.size() - 1; i >= 0; i--) {
             int[] p = rev.get(i);
-            if (p[0] == unkId && model.byteFallback) {   // unknown piece → its UTF-8 bytes
+            boolean unk = p[0] == unkId;
+            if (unk && model.byteFallback) {   // unknown piece → its UTF-8 bytes
                 for (int b = p[1]; b < p[2]; b++) out.add(new int[]{byteIds[s[b] & 0xff], b, b + 1});
+            } else if (unk && prevUnk) {        // a run of unknown characters is one <unk> (the library merges them)
+                out.getLast()[2] = p[2];
             } else {
                 out.add(p);
             }
+            prevUnk = unk;
         }
         return out;
     }
