@@ -22,7 +22,7 @@ public final class BackendOptions {
 
     /** The backend, after checking the options; notes on {@code err} when {@code --threads} has no effect. */
     public Backend create(PrintStream err) {
-        livetalk.cli.generate.EarlyChecks.threads(threads);   // 1 to max(64, 8 × cores), one line otherwise
+        livetalk.session.EarlyChecks.threads(threads);   // 1 to max(64, 8 × cores), one line otherwise
         Backend b = Backends.create(device, threads != null ? threads : CpuBackend.allCores());
         if (threads != null && !(b instanceof CpuBackend)) {
             err.println("livetalk: --threads " + threads + " has no effect: the " + b.name() + " backend runs its kernels on the GPU");

@@ -6,9 +6,10 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import livetalk.cli.demo.DemoAssets;
 import livetalk.cli.demo.DemoModels;
-import livetalk.cli.generate.Generation;
-import livetalk.cli.generate.ModelLayout;
 import livetalk.kernels.Backend;
+import livetalk.session.FileGeneration;
+import livetalk.session.ModelLayout;
+import livetalk.session.SamplingPlan;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -51,10 +52,10 @@ final class DemoCommand implements Callable<Integer> {
         System.err.printf("livetalk demo: models in %s, portrait %s, speech %s (%s), ready in %.1f s%n", models, face, speech, how,
                 (System.nanoTime() - t0) / 1e9);
         ModelLayout layout = ModelLayout.resolve(models, null, null, null, null, null);
-        Generation.Options o = new Generation.Options(face, speech, "a person talking to the camera with a calm smile", out, null,
-                layout, seconds, 42, 9, 15, false, size, cache, false);
+        FileGeneration.Options o = new FileGeneration.Options(face, speech, DemoAssets.PROMPT, out, null,
+                layout, seconds, 42, SamplingPlan.official(), size, cache, false);
         try (Backend backend = backendOptions.create()) {
-            new Generation(o, backend, System.err).run();
+            new FileGeneration(o, backend, System.err).run();
         }
         System.err.printf("livetalk demo: done in %.1f s%n", (System.nanoTime() - t0) / 1e9);
         return 0;

@@ -2,10 +2,10 @@ package livetalk.cli;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import livetalk.cli.generate.Generation;
-import livetalk.cli.generate.PromptFile;
-import livetalk.cli.generate.ModelLayout;
 import livetalk.kernels.Backend;
+import livetalk.session.FileGeneration;
+import livetalk.session.ModelLayout;
+import livetalk.session.SamplingPlan;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -82,19 +82,16 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (windowFrames < 3 || sinkFrames < 0 || sinkFrames > windowFrames - 3) {
-            throw new InputException("--window-frames " + windowFrames + " / --sink-frames " + sinkFrames
-                    + ": the window must hold the sinks plus one 3-frame block");
-        }
+        SamplingPlan plan = new SamplingPlan(sinkFrames, windowFrames, exactTimesteps);
         if (size < 16 || size % 16 != 0) throw new InputException("--size " + size + ": expected a positive multiple of 16");
         String text = PromptFile.resolve(prompt, promptFile);
         Path modelDir = models != null ? models : (dit == null ? Path.of("models") : null);
         ModelLayout layout = ModelLayout.resolve(modelDir, dit, vae, t5, tokenizer, wav2vec);
         Path cacheDir = cache != null ? cache : Launcher.home().resolve(".livetalk-cache");
-        Generation.Options o = new Generation.Options(image, audio, text, out, frames, layout, seconds, seed, sinkFrames, windowFrames,
-                exactTimesteps, size, cacheDir, ignoreExif);
+        FileGeneration.Options o = new FileGeneration.Options(image, audio, text, out, frames, layout, seconds, seed, plan, size, cacheDir,
+                ignoreExif);
         try (Backend backend = backendOptions.create()) {
-            new Generation(o, backend, System.err).run();
+            new FileGeneration(o, backend, System.err).run();
         }
         return 0;
     }

@@ -43,7 +43,8 @@ class BackendOptionsTest {
 
     @Test
     void threadsBelowOneIsAnInputError() {
-        InputException e = assertThrows(InputException.class, () -> parse("--threads", "0").create());
+        // the check lives in the session layer (EarlyChecks), whose InputException the CLI prints as one line, exit 2
+        livetalk.session.InputException e = assertThrows(livetalk.session.InputException.class, () -> parse("--threads", "0").create());
         assertTrue(e.getMessage().contains("--threads 0"), e.getMessage());
     }
 

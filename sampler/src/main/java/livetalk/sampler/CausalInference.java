@@ -52,6 +52,11 @@ public final class CausalInference {
 
     private KvCache kv;
     private TextCache text;
+    /** The last blocks' clean latents and audio, oldest first: what {@link #recache} re-runs. At most a window's worth. */
+    private final java.util.ArrayDeque<CleanBlock> recent = new java.util.ArrayDeque<>();
+
+    private record CleanBlock(long startFrame, float[] x0, float[] audio) {
+    }
     private float[] refLatent;
     private int latentH, latentW, block;
 
@@ -88,6 +93,7 @@ public final class CausalInference {
         } else {
             kv.reset();
         }
+        recent.clear();
         block = 0;
     }
 
@@ -132,8 +138,40 @@ public final class CausalInference {
         // clean pass at t = 0: overwrites this block's cache slots with clean K/V; output unused
         dit.refreshCache(input(x0, y, 0f, audio, startFrame), kv, text);
         if (listener != null) listener.onCall(block, -1, 0f, x0.clone(), null, null);
+        recent.addLast(new CleanBlock(startFrame, x0.clone(), audio.clone()));
+        while (recent.size() > Math.ceilDiv(settings.localAttnFrames(), fb)) recent.removeFirst();
         block++;
         return x0;
+    }
+
+    /** The text context the DiT's cross-attention uses now. */
+    public TextCache text() {
+        return text;
+    }
+
+    /**
+     * Switches the prompt mid-stream, as LongLive's {@code _recache_after_switch} does: the new
+     * text context is used from now on, and the rolling window's K/V are rebuilt by re-running the
+     * clean pass (t = 0) of every cached non-sink block, oldest first, with the new text. The sink
+     * frames' K/V are not touched (the identity anchors stay as they were), and the cache indices
+     * end where they were, so the next block continues the same timeline. Returns the number of
+     * blocks re-run.
+     */
+    public int recache(TextCache newText) {
+        this.text = newText;
+        int fb = settings.framesPerBlock(), perFrame = kv.frameSeqLength();
+        long[] slots = kv.slotTokens();
+        long firstCached = Long.MAX_VALUE;
+        for (int i = settings.sinkFrames() * perFrame; i < slots.length; i++) firstCached = Math.min(firstCached, slots[i]);
+        int rerun = 0;
+        for (CleanBlock b : recent) {
+            // only whole blocks outside the sinks that are still in the window
+            if (b.startFrame() < settings.sinkFrames() || b.startFrame() * perFrame < firstCached) continue;
+            float[] y = conditioning(b.startFrame(), fb);
+            dit.refreshCache(input(b.x0(), y, 0f, b.audio(), b.startFrame()), kv, text);
+            rerun++;
+        }
+        return rerun;
     }
 
     /** Whole video: {@code noise [F, C, h, w]}, {@code audio [nProj, F, D]}; F a multiple of the block size. */

@@ -90,4 +90,67 @@ class CausalInferenceTest {
             assertEquals(expected, frameId, "slot " + i);
         }
     }
+
+    /** Every layer's cached K and V, in slot order. */
+    private float[][] cacheContents(KvCache kv) {
+        float[][] out = new float[2 * kv.layers()][];
+        for (int l = 0; l < kv.layers(); l++) {
+            out[2 * l] = be.read(kv.keys(l));
+            out[2 * l + 1] = be.read(kv.values(l));
+        }
+        return out;
+    }
+
+    private CausalInference runBlocks(CausalDit dit, DitConfig cfg, TextCache text, int blocks, long seed) {
+        CausalInference inf = new CausalInference(dit, new CausalInference.Settings(3, 15, 9), FlowMatchSchedule.official(),
+                FlowMatchSchedule.official().embeddingTimesteps(true), new SeededNoise(seed));
+        SplittableRandom rnd = new SplittableRandom(seed);
+        int h = 4, w = 4, frame = 16 * h * w;
+        inf.start(Props.normal(rnd, frame), h, w, text);
+        for (int b = 0; b < blocks; b++) inf.nextBlock(Props.normal(rnd, 3 * frame), Props.normal(rnd, cfg.numAudioProjs() * 3 * cfg.dim()));
+        return inf;
+    }
+
+    @Test
+    void recacheWithTheSamePromptBeforeAnyEvictionIsExact() {
+        // 4 blocks = 12 frames in a 15-frame window: nothing was evicted, so each re-run block sees
+        // exactly the context its first clean pass saw, and the rebuilt K/V must equal the old ones bit for bit.
+        DitConfig cfg = randomConfig(new SplittableRandom(5));
+        CausalDit dit = new CausalDit(be, DitWeights.checkpoint(cfg, 11, DType.F32), cfg);
+        TextCache text = dit.encodeText(Props.normal(new SplittableRandom(6), 5 * cfg.textDim()), 5);
+        CausalInference inf = runBlocks(dit, cfg, text, 4, 3);
+        float[][] before = cacheContents(inf.kvCache());
+        assertEquals(1, inf.recache(text), "one non-sink block (frames 9..11) is cached");
+        float[][] after = cacheContents(inf.kvCache());
+        for (int i = 0; i < before.length; i++) assertArrayEquals(before[i], after[i], "layer tensor " + i);
+    }
+
+    @Test
+    void recacheWithANewPromptKeepsTheSinksAndRebuildsTheWindow() {
+        DitConfig cfg = randomConfig(new SplittableRandom(7));
+        CausalDit dit = new CausalDit(be, DitWeights.checkpoint(cfg, 12, DType.F32), cfg);
+        TextCache text = dit.encodeText(Props.normal(new SplittableRandom(8), 5 * cfg.textDim()), 5);
+        TextCache other = dit.encodeText(Props.normal(new SplittableRandom(9), 5 * cfg.textDim()), 5);
+        CausalInference inf = runBlocks(dit, cfg, text, 7, 4);          // 21 frames: the window has rolled
+        KvCache kv = inf.kvCache();
+        long[] slots = kv.slotTokens();
+        long end = kv.globalEnd();
+        float[][] before = cacheContents(kv);
+        assertEquals(2, inf.recache(other), "the two rolling blocks (frames 15..20) are re-run");
+        float[][] after = cacheContents(kv);
+        assertArrayEquals(slots, kv.slotTokens(), "same tokens in the same slots");
+        assertEquals(end, kv.globalEnd());
+        int sinkValues = 9 * kv.frameSeqLength() * kv.dim();
+        for (int i = 0; i < before.length; i++) {
+            assertArrayEquals(java.util.Arrays.copyOf(before[i], sinkValues), java.util.Arrays.copyOf(after[i], sinkValues), "sinks of " + i);
+        }
+        // layer 0's K/V depend only on the tokens' own input, but deeper layers see the new text
+        boolean changed = false;
+        for (int i = 2; i < before.length; i++) {
+            changed |= !java.util.Arrays.equals(java.util.Arrays.copyOfRange(before[i], sinkValues, before[i].length),
+                    java.util.Arrays.copyOfRange(after[i], sinkValues, after[i].length));
+        }
+        assertTrue(changed, "the rolling window's K/V were rebuilt with the new prompt");
+        assertTrue(inf.text() == other);
+    }
 }

@@ -19,6 +19,9 @@ public final class DemoAssets {
     private DemoAssets() {
     }
 
+    /** The demo's prompt. */
+    public static final String PROMPT = "a person talking to the camera with a calm smile";
+
     public static final String SENTENCE = "Hello! This is a live talking avatar, generated block by block in pure Java.";
 
     /** A 512×512 cartoon face (PNG): enough structure for the VAE to encode something visible. */

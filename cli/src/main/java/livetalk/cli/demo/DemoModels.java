@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import livetalk.cli.InputException;
-import livetalk.cli.generate.ModelLayout;
+import livetalk.session.ModelLayout;
 import livetalk.io.Checkpoint;
 import livetalk.io.Json;
 import livetalk.io.PthWriter;
@@ -115,7 +115,7 @@ public final class DemoModels {
         if (!Files.isDirectory(dir)) return false;
         try {
             ModelLayout.resolve(dir, null, null, null, null, null);
-        } catch (InputException e) {
+        } catch (livetalk.session.InputException e) {
             return false;
         }
         return Files.isRegularFile(dir.resolve(DIT_CONFIG)) && Files.isRegularFile(dir.resolve(ModelLayout.WAV2VEC).resolve("config.json"));

@@ -11,7 +11,7 @@ import java.util.HexFormat;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
-import livetalk.cli.generate.ModelLayout;
+import livetalk.session.ModelLayout;
 import livetalk.io.Checkpoint;
 import livetalk.io.Json;
 import livetalk.io.audio.FeatureNormalizer;

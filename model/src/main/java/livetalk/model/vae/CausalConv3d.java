@@ -17,7 +17,7 @@ import livetalk.tensor.Tensor;
  * the official feature cache does, so feeding a sequence in any chunking gives the same output as
  * one call over the whole sequence. Convs without time padding (1×1×1) keep no cache.
  */
-final class CausalConv3d {
+final class CausalConv3d implements Streaming {
     /** Frames of history kept per conv ({@code CACHE_T} in wan/modules/vae.py). */
     static final int CACHE_T = 2;
 
@@ -59,6 +59,27 @@ final class CausalConv3d {
 
     Conv3dSpec spec() {
         return spec;
+    }
+
+    private record History(Buf cache, int cached, int h, int w) {
+    }
+
+    @Override
+    public Object saveHistory() {
+        return new History(cache, cached, cacheH, cacheW);
+    }
+
+    @Override
+    public void restoreHistory(Object history) {
+        if (history instanceof History hs) {
+            cache = hs.cache();
+            cached = hs.cached();
+            cacheH = hs.h();
+            cacheW = hs.w();
+        } else {
+            cache = null;          // another session may hold the old buffer: start a new one
+            cached = 0;
+        }
     }
 
     /** Forgets the history (the official {@code clear_cache}). */

@@ -22,7 +22,7 @@ import livetalk.tensor.Tensor;
  *     causally with zero history, so it never sees the first chunk's frames.
  * </ul>
  */
-final class Resample implements VaeBlock {
+final class Resample implements VaeBlock, Streaming {
     enum Mode { DOWNSAMPLE2D, DOWNSAMPLE3D, UPSAMPLE2D, UPSAMPLE3D }
 
     private final Backend backend;
@@ -118,6 +118,27 @@ final class Resample implements VaeBlock {
         if (lastFrame == null || lastFrame.size() != sp.frameSize()) lastFrame = backend.alloc(sp.frameSize());
         backend.copy(sp.frame(sp.frames() - 1), lastFrame);
         return out;
+    }
+
+    private record History(boolean firstChunkDone, Buf lastFrame, Object upTime) {
+    }
+
+    @Override
+    public Object saveHistory() {
+        return new History(firstChunkDone, lastFrame, upTime == null ? null : upTime.saveHistory());
+    }
+
+    @Override
+    public void restoreHistory(Object history) {
+        History h = history instanceof History x ? x : new History(false, null, null);
+        firstChunkDone = h.firstChunkDone();
+        lastFrame = h.lastFrame();
+        if (upTime != null) upTime.restoreHistory(h.upTime());
+    }
+
+    @Override
+    public void streaming(java.util.List<Streaming> out) {
+        out.add(this);
     }
 
     @Override

@@ -53,6 +53,13 @@ final class ResidualBlock implements VaeBlock {
     }
 
     @Override
+    public void streaming(java.util.List<Streaming> out) {
+        out.add(conv1);
+        out.add(conv2);
+        if (shortcut != null) out.add(shortcut);
+    }
+
+    @Override
     public void reset() {
         conv1.reset();
         conv2.reset();

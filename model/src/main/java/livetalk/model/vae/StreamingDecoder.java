@@ -12,6 +12,8 @@ public final class StreamingDecoder {
     private final WanVae vae;
     private final int h, w;
     private int latentFrames;
+    /** This session's decoder history while another session decodes (null: in use, or not started). */
+    Object[] history;
 
     StreamingDecoder(WanVae vae, int h, int w) {
         this.vae = vae;

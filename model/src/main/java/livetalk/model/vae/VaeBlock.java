@@ -7,4 +7,8 @@ interface VaeBlock {
 
     /** Forgets all streaming history. */
     void reset();
+
+    /** Adds the modules that keep streaming history (see {@link Streaming}). */
+    default void streaming(java.util.List<Streaming> out) {
+    }
 }

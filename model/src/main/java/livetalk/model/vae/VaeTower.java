@@ -80,6 +80,15 @@ final class VaeTower {
         return headConv.forward(s1, ws.get(Workspace.S2, headConv.outSize(s1)));
     }
 
+    /** Every module of the tower that keeps streaming history (see {@link Streaming}). */
+    List<Streaming> streaming() {
+        List<Streaming> out = new ArrayList<>();
+        out.add(conv1);
+        blocks.forEach(b -> b.streaming(out));
+        out.add(headConv);
+        return out;
+    }
+
     /** Forgets the causal caches: the next chunk starts a new video. */
     void reset() {
         conv1.reset();

@@ -13,8 +13,8 @@ import livetalk.kernels.Buf;
  * {@code [T, 3, H, W]} in [−1, 1]; latents {@code [F, z, H/8, W/8]}. Encoding is used for the
  * reference image; decoding goes through {@link #decoder}, a streaming session.
  *
- * <p>Not thread-safe; the encoder and the decoder each hold their own causal caches, so one encode
- * and one decoding session may be interleaved, but not two decoding sessions.
+ * <p>Not thread-safe. The encoder and the decoder each hold their own causal caches; decoding
+ * sessions may be interleaved, each keeping its own decoder history (swapped in when it decodes).
  */
 public final class WanVae {
     private final Backend backend;
@@ -24,6 +24,7 @@ public final class WanVae {
     private final CausalConv3d conv1, conv2;    // top-level 1×1×1: after the encoder / before the decoder
     private final Workspace encWs, decWs;
     private StreamingDecoder session;
+    private final java.util.List<Streaming> decoderHistory;
 
     private WanVae(Checkpoint ckpt, Backend backend) {
         this.backend = backend;
@@ -38,6 +39,7 @@ public final class WanVae {
         this.conv2 = CausalConv3d.load(ckpt, "conv2", backend, 0, 0, 0);
         this.encWs = new Workspace(backend);
         this.decWs = new Workspace(backend);
+        this.decoderHistory = decoder.streaming();
     }
 
     /** Loads every VAE tensor from {@code ckpt} (weights stay in the file's dtype). */
@@ -96,13 +98,12 @@ public final class WanVae {
     // ------------------------------------------------------------------ decoder
 
     /**
-     * Starts a streaming decoding session for latents of {@code h × w} (resetting the decoder's
-     * caches; a previous session of this VAE ends).
+     * Starts a streaming decoding session for latents of {@code h × w}, with an empty history.
+     * Sessions may be interleaved: each keeps its own history, swapped in when it decodes (calls
+     * must still come from one thread at a time: the activation buffers are shared).
      */
     public StreamingDecoder decoder(int h, int w) {
-        decoder.reset();
-        session = new StreamingDecoder(this, h, w);
-        return session;
+        return new StreamingDecoder(this, h, w);
     }
 
     /** Decodes a whole latent sequence {@code [F, z, h, w]} into raw decoder output {@code [1+4(F−1), 3, 8h, 8w]} (not clamped). */
@@ -117,7 +118,13 @@ public final class WanVae {
 
     /** One normalised latent frame → its pixel frames (raw), for the session that owns the caches. */
     float[] decodeFrame(StreamingDecoder owner, float[] latent, int h, int w) {
-        if (owner != session) throw new IllegalStateException("this decoding session was superseded by a newer one of the same VAE");
+        if (owner != session) {
+            // another session decoded last: park its history and bring this one's in (references only)
+            if (session != null) session.history = Streaming.saveAll(decoderHistory);
+            Streaming.restoreAll(decoderHistory, owner.history);
+            owner.history = null;
+            session = owner;
+        }
         float[] z = latent.clone();
         LatentStats.denormalize(z, 1, h * w);
         Buf in = decWs.get(Workspace.IN, z.length);

@@ -58,6 +58,31 @@ class WanVaeTest {
     }
 
     @Test
+    void interleavedSessionsEachDecodeAsIfAlone() {
+        // several live sessions share one VAE: each keeps its own causal history, swapped in when it decodes
+        Props.forAll("vae interleaved sessions", 4, 31, r -> {
+            VaeConfig cfg = tinyConfig(r);
+            WanVae vae = randomVae(cfg, r.nextLong());
+            int h = 1 + r.nextInt(2), w = 1 + r.nextInt(2), f = 3 + r.nextInt(3), frame = 16 * h * w, sessions = 2 + r.nextInt(2);
+            float[][] z = new float[sessions][], alone = new float[sessions][], mixed = new float[sessions][];
+            for (int s = 0; s < sessions; s++) {
+                z[s] = Props.normal(r, f * frame);
+                alone[s] = vae.decodeRaw(z[s], f, h, w);
+                mixed[s] = new float[0];
+            }
+            StreamingDecoder[] dec = new StreamingDecoder[sessions];
+            for (int s = 0; s < sessions; s++) dec[s] = vae.decoder(h, w);
+            for (int i = 0; i < f; i++) {
+                for (int s = 0; s < sessions; s++) {
+                    int k = (s + i) % sessions;                              // a different order every round
+                    mixed[k] = concat(mixed[k], dec[k].pushRaw(Arrays.copyOfRange(z[k], i * frame, (i + 1) * frame), 1));
+                }
+            }
+            for (int s = 0; s < sessions; s++) assertArrayEquals(alone[s], mixed[s], "session " + s);
+        });
+    }
+
+    @Test
     void decoderMemoryStopsGrowingAfterTheSecondLatentFrame() {
         SplittableRandom r = new SplittableRandom(5);
         WanVae vae = randomVae(tinyConfig(r), 9);

@@ -1,4 +1,4 @@
-package livetalk.cli.generate;
+package livetalk.cli;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -7,7 +7,6 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import livetalk.cli.InputException;
 
 /** The prompt from {@code --prompt TEXT} or {@code --prompt-file FILE} (exactly one of them). */
 public final class PromptFile {

@@ -1,4 +1,4 @@
-package livetalk.cli.generate;
+package livetalk.session;
 
 /** Decoded pixels to 8-bit frames, exactly as the reference writes them (docs/model.md#video-output, docs/numerics.md#output-bytes). */
 public final class Frames {

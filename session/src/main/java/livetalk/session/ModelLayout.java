@@ -1,9 +1,8 @@
-package livetalk.cli.generate;
+package livetalk.session;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import livetalk.cli.InputException;
 
 /**
  * Where the checkpoints are: the directory layout the official download instructions leave

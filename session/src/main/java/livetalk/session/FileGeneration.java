@@ -1,15 +1,9 @@
-package livetalk.cli.generate;
+package livetalk.session;
 
-import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
-import livetalk.cli.InputException;
-import livetalk.io.Checkpoint;
-import livetalk.io.CheckpointException;
-import livetalk.io.Json;
 import livetalk.io.audio.AudioLoader;
 import livetalk.io.audio.WavReader;
 import livetalk.io.image.ImageFiles;
@@ -17,39 +11,30 @@ import livetalk.io.image.PortraitPreprocess;
 import livetalk.io.image.RgbImage;
 import livetalk.io.video.VideoWriter;
 import livetalk.kernels.Backend;
-import livetalk.model.audio.AudioFeatures;
-import livetalk.model.audio.Wav2Vec2;
-import livetalk.model.dit.CausalDit;
 import livetalk.model.dit.TextCache;
-import livetalk.model.text.PromptEmbeddingCache;
-import livetalk.model.text.Umt5Config;
-import livetalk.model.text.Umt5Encoder;
-import livetalk.model.text.Umt5Tokenizer;
-import livetalk.model.vae.WanVae;
-import livetalk.sampler.CausalInference;
-import livetalk.sampler.FlowMatchSchedule;
 import livetalk.sampler.SeededNoise;
 import livetalk.sampler.StreamingPipeline;
 
 /**
- * One {@code generate} run, top to bottom (docs/architecture.md#data-path): check every input, encode the prompt (or
- * take it from the prompt cache), the speech and the portrait, then denoise block by block and
- * stream the decoded frames into the video file.
+ * One {@code generate} run, top to bottom (docs/architecture.md#data-path): check every input, load the model set,
+ * encode the prompt (or take it from the prompt cache), the speech and the portrait, then denoise
+ * block by block and stream the decoded frames into the video file. The CLI's {@code generate}
+ * is a thin client of this class; the live server uses the same {@link ModelSet} and
+ * {@link SamplingPlan}.
  */
-public final class Generation {
+public final class FileGeneration {
     /** Official frame rate (docs/model.md#constants); the official size, 512×512, is GenerateCommand's default. */
     public static final int FPS = 16;
 
     public record Options(Path image, Path audio, String prompt, Path out, Path framesDir, ModelLayout models, Double seconds,
-                          long seed, int sinkFrames, int windowFrames, boolean exactTimesteps, int size, Path cacheDir,
-                          boolean ignoreExif) {
+                          long seed, SamplingPlan plan, int size, Path cacheDir, boolean ignoreExif) {
     }
 
     private final Options o;
     private final Backend backend;
     private final PrintStream log;
 
-    public Generation(Options options, Backend backend, PrintStream log) {
+    public FileGeneration(Options options, Backend backend, PrintStream log) {
         this.o = options;
         this.backend = backend;
         this.log = log;
@@ -69,12 +54,9 @@ public final class Generation {
         float[] pixels = PortraitPreprocess.prepare(portrait, size, size);     // [3, S, S] in [-1, 1]
 
         // ---- models (weights stay memory-mapped)
-        try (Checkpoint ditFile = Checkpoint.open(o.models().dit()); Checkpoint vaeFile = Checkpoint.open(o.models().vae())) {
-            CausalDit dit = CausalDit.load(backend, ditFile, ditConfig(o.models().dit()));
-            WanVae vae = WanVae.load(vaeFile, backend);
-            CausalInference.Settings settings = new CausalInference.Settings(3, o.windowFrames(), o.sinkFrames());
-            float[] steps = FlowMatchSchedule.official().embeddingTimesteps(!o.exactTimesteps());   // docs/sampler.md#timesteps
-            StreamingPipeline pipe = new StreamingPipeline(dit, vae, settings, steps, true);
+        try (ModelSet models = ModelSet.load(o.models(), backend, o.cacheDir(), log)) {
+            SamplingPlan plan = o.plan();
+            StreamingPipeline pipe = new StreamingPipeline(models.dit(), models.vae(), plan.settings(), plan.stepTimesteps(), true);
 
             // Frame counts (docs/model.md#frame-counts): T = 16·s + 1 frames, as the reference's 16d + 1; whole blocks are
             // generated and the surplus frames dropped, so any length works (no 3n+2 rule).
@@ -84,13 +66,12 @@ public final class Generation {
 
             log.printf("livetalk: %.2f s → %d frames (%d latent frames, %d blocks) at %dx%d, %d fps, seed %d, device %s%n",
                     seconds, pixelFrames, latentFrames, latentFrames / 3, size, size, FPS, o.seed(), backend.name());
-            TextCache text = dit.encodeText(promptEmbeds(dit.config().textDim()), Umt5Tokenizer.SEQ_LEN);
-            float[] features = audioFeatures(latentFrames);
+            TextCache text = models.textContext(o.prompt());
+            float[] features = models.audioFeatures(AudioLoader.loadMono(o.audio(), AudioLoader.WAV2VEC_RATE), latentFrames);
             StreamingPipeline.Conditioning cond = pipe.condition(pixels, size, size, features, audioFrames, text);
             return stream(pipe, cond, pixelFrames, size);
         }
     }
-
     /** Denoise and decode, writing frames as they arrive; a shutdown hook finishes the file on Ctrl-C. */
     private StreamingPipeline.Result stream(StreamingPipeline pipe, StreamingPipeline.Conditioning cond, int pixelFrames, int size) {
         VideoWriter video = VideoWriter.open(o.out(), size, size, FPS, o.audio());
@@ -135,51 +116,5 @@ public final class Generation {
     /** The re-noising stream is separate from the initial-noise stream, so block noise does not depend on the step count. */
     static long renoiseSeed(long seed) {
         return seed ^ 0x9E3779B97F4A7C15L;
-    }
-
-    /** The prompt's umT5 embeddings {@code [512, textDim]}, from the cache when it has them (docs/model.md#prompt-cache). */
-    private float[] promptEmbeds(int textDim) {
-        Umt5Tokenizer tok = Umt5Tokenizer.fromDirectory(o.models().tokenizer());
-        PromptEmbeddingCache cache = new PromptEmbeddingCache(o.cacheDir().resolve("prompts"));
-        PromptEmbeddingCache.Entry e = cache.getOrCompute(o.prompt(), o.models().t5(), () -> {
-            log.println("livetalk: encoding the prompt with umT5 (cached afterwards)");
-            Umt5Tokenizer.Encoding enc = tok.encode(o.prompt());
-            try (Checkpoint t5 = Checkpoint.open(o.models().t5())) {
-                Umt5Encoder encoder = new Umt5Encoder(backend, t5, Umt5Config.infer(t5, Umt5Config.DEFAULT_MAX_DIST));
-                float[] emb = encoder.promptEmbeds(enc.ids(), enc.length(), Umt5Tokenizer.SEQ_LEN);
-                return new PromptEmbeddingCache.Entry(emb, Umt5Tokenizer.SEQ_LEN, encoder.config().dim(), enc.length());
-            }
-        });
-        if (e.dim() != textDim) {
-            throw new CheckpointException(o.models().t5() + ": text encoder width " + e.dim() + " does not match the DiT's text_dim " + textDim);
-        }
-        return e.embeds();
-    }
-
-    /**
-     * wav2vec2 features {@code [4F−3, A]} for the video (docs/model.md#audio-input), with short audio padded with
-     * silence so the lips stay in sync (the reference stretches it instead; README).
-     */
-    private float[] audioFeatures(int latentFrames) {
-        float[] samples = AudioLoader.loadMono(o.audio(), AudioLoader.WAV2VEC_RATE);
-        try (Checkpoint w = Checkpoint.open(ModelLayout.wav2vecWeights(o.models().wav2vec()))) {
-            return AudioFeatures.compute(new Wav2Vec2(backend, w), samples, latentFrames, true);
-        }
-    }
-
-    /** The optional {@code config.json} beside the DiT file: what tensor shapes cannot tell (heads, eps, RoPE theta). */
-    @SuppressWarnings("unchecked")
-    static Map<String, Object> ditConfig(Path ditFile) {
-        Path cfg = ditFile.toAbsolutePath().resolveSibling("config.json");
-        if (!Files.isRegularFile(cfg)) return null;
-        try {
-            Object o = Json.parse(Files.readString(cfg));
-            if (o instanceof Map<?, ?> m) return (Map<String, Object>) m;
-            throw new CheckpointException(cfg + ": not a JSON object");
-        } catch (IOException e) {
-            throw new CheckpointException(cfg + ": cannot read (" + e.getMessage() + ")", e);
-        } catch (Json.ParseException e) {
-            throw new CheckpointException(cfg + ": not well-formed JSON: " + e.getMessage());
-        }
     }
 }

@@ -1,4 +1,4 @@
-package livetalk.cli.generate;
+package livetalk.session;
 
 import java.io.PrintStream;
 

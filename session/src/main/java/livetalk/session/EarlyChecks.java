@@ -1,4 +1,4 @@
-package livetalk.cli.generate;
+package livetalk.session;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -6,7 +6,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import livetalk.cli.InputException;
 import livetalk.io.video.VideoWriter;
 
 /**
@@ -34,7 +33,7 @@ public final class EarlyChecks {
     }
 
     /** Every check on the paths and the prompt of a run; {@code inputs} are the files it reads. */
-    public static void run(Generation.Options o) {
+    public static void run(FileGeneration.Options o) {
         if (o.prompt() == null || o.prompt().isBlank()) throw new InputException("--prompt is empty");
         List<Path> inputs = new ArrayList<>(List.of(o.image(), o.audio()));
         ModelLayout m = o.models();

@@ -1,0 +1,38 @@
+package livetalk.session;
+
+/**
+ * The 16 kHz audio a live session has fed to the model, addressed by absolute sample index on the
+ * session clock. Only the last {@code capacity} samples are kept (a ring), so a session that runs
+ * for hours holds a fixed amount of audio.
+ */
+public final class AudioTimeline {
+    private final float[] ring;
+    private long end;
+
+    public AudioTimeline(int capacity) {
+        ring = new float[capacity];
+    }
+
+    /** Absolute index one past the last sample appended. */
+    public long end() {
+        return end;
+    }
+
+    public void append(float[] x) {
+        for (float v : x) ring[(int) (end++ % ring.length)] = v;
+    }
+
+    /** Samples {@code [from, from+n)}; they must still be held. */
+    public float[] read(long from, int n) {
+        if (from < end - ring.length || from < 0 || from + n > end) {
+            throw new IllegalArgumentException("samples [" + from + ", " + (from + n) + ") not held (have [" + Math.max(0, end - ring.length) + ", " + end + "))");
+        }
+        float[] out = new float[n];
+        for (int i = 0; i < n; i++) out[i] = ring[(int) ((from + i) % ring.length)];
+        return out;
+    }
+
+    public long bytes() {
+        return 4L * ring.length;
+    }
+}

@@ -1,0 +1,179 @@
+package livetalk.session;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.locks.ReentrantLock;
+import livetalk.io.Checkpoint;
+import livetalk.io.CheckpointException;
+import livetalk.io.Json;
+import livetalk.kernels.Backend;
+import livetalk.model.audio.AudioFeatures;
+import livetalk.model.audio.Wav2Vec2;
+import livetalk.model.dit.CausalDit;
+import livetalk.model.dit.TextCache;
+import livetalk.model.text.PromptEmbeddingCache;
+import livetalk.model.text.Umt5Config;
+import livetalk.model.text.Umt5Encoder;
+import livetalk.model.text.Umt5Tokenizer;
+import livetalk.model.vae.WanVae;
+
+/**
+ * One loaded model set, shared by every user: the DiT, the VAE and wav2vec2 loaded by the
+ * official layout (weights stay memory-mapped), the tokenizer and umT5 behind the on-disk prompt
+ * cache, and a small in-memory cache of prompt text contexts so that switching between a few
+ * prompts costs no umT5 run.
+ *
+ * <p>The networks keep reusable workspaces, so two threads must not run the same network at once.
+ * {@link #lock()} is the one fair lock every user holds around its model calls; fairness is what
+ * lets several sessions take turns at block boundaries.
+ */
+public final class ModelSet implements AutoCloseable {
+    private static final int TEXT_CACHE_ENTRIES = 8;
+
+    private final Backend backend;
+    private final ModelLayout layout;
+    private final Path cacheDir;
+    private final PrintStream log;
+    private final Checkpoint ditFile, vaeFile;
+    private Checkpoint wav2vecFile;
+    private final CausalDit dit;
+    private final WanVae vae;
+    private Wav2Vec2 wav2vec;
+    private final ReentrantLock lock = new ReentrantLock(true);
+    private final Map<String, TextCache> texts = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, TextCache> e) {
+            return size() > TEXT_CACHE_ENTRIES;
+        }
+    };
+
+    private ModelSet(ModelLayout layout, Backend backend, Path cacheDir, PrintStream log) {
+        this.layout = layout;
+        this.backend = backend;
+        this.cacheDir = cacheDir;
+        this.log = log;
+        Checkpoint d = Checkpoint.open(layout.dit()), v = null;
+        try {
+            v = Checkpoint.open(layout.vae());
+            this.dit = CausalDit.load(backend, d, ditConfig(layout.dit()));
+            this.vae = WanVae.load(v, backend);
+        } catch (RuntimeException | Error e) {
+            d.close();
+            if (v != null) v.close();
+            throw e;
+        }
+        this.ditFile = d;
+        this.vaeFile = v;
+    }
+
+    /** Opens the DiT and the VAE now; wav2vec2 and umT5 are opened when first needed. */
+    public static ModelSet load(ModelLayout layout, Backend backend, Path cacheDir, PrintStream log) {
+        return new ModelSet(layout, backend, cacheDir, log);
+    }
+
+    public Backend backend() {
+        return backend;
+    }
+
+    public CausalDit dit() {
+        return dit;
+    }
+
+    public WanVae vae() {
+        return vae;
+    }
+
+    public ModelLayout layout() {
+        return layout;
+    }
+
+    /** The fair lock around model calls (see the class comment). */
+    public ReentrantLock lock() {
+        return lock;
+    }
+
+    /** wav2vec2, loaded on first use and kept. */
+    public synchronized Wav2Vec2 wav2vec() {
+        if (wav2vec == null) {
+            wav2vecFile = Checkpoint.open(ModelLayout.wav2vecWeights(layout.wav2vec()));
+            wav2vec = new Wav2Vec2(backend, wav2vecFile);
+        }
+        return wav2vec;
+    }
+
+    /**
+     * wav2vec2 features {@code [4F−3, A]} for a whole clip of {@code latentFrames} (docs/model.md#audio-input),
+     * with short audio padded with silence so the lips stay in sync.
+     */
+    public float[] audioFeatures(float[] mono16k, int latentFrames) {
+        return AudioFeatures.compute(wav2vec(), mono16k, latentFrames, true);
+    }
+
+    /** The prompt's DiT text context (embedding and per-layer cross-attention K/V), cached by prompt. */
+    public TextCache textContext(String prompt) {
+        synchronized (texts) {
+            TextCache t = texts.get(prompt);
+            if (t != null) return t;
+        }
+        float[] embeds = promptEmbeds(prompt);
+        TextCache t;
+        lock.lock();
+        try {
+            t = dit.encodeText(embeds, Umt5Tokenizer.SEQ_LEN);
+        } finally {
+            lock.unlock();
+        }
+        synchronized (texts) {
+            texts.put(prompt, t);
+        }
+        return t;
+    }
+
+    /** The prompt's umT5 embeddings {@code [512, textDim]}, from the on-disk cache when it has them (docs/model.md#prompt-cache). */
+    public float[] promptEmbeds(String prompt) {
+        if (prompt == null || prompt.isBlank()) throw new InputException("the prompt is empty");
+        int textDim = dit.config().textDim();
+        PromptEmbeddingCache cache = new PromptEmbeddingCache(cacheDir.resolve("prompts"));
+        PromptEmbeddingCache.Entry e = cache.getOrCompute(prompt, layout.t5(), () -> {
+            log.println("livetalk: encoding the prompt with umT5 (cached afterwards)");
+            Umt5Tokenizer tok = Umt5Tokenizer.fromDirectory(layout.tokenizer());
+            Umt5Tokenizer.Encoding enc = tok.encode(prompt);
+            try (Checkpoint t5 = Checkpoint.open(layout.t5())) {
+                Umt5Encoder encoder = new Umt5Encoder(backend, t5, Umt5Config.infer(t5, Umt5Config.DEFAULT_MAX_DIST));
+                float[] emb = encoder.promptEmbeds(enc.ids(), enc.length(), Umt5Tokenizer.SEQ_LEN);
+                return new PromptEmbeddingCache.Entry(emb, Umt5Tokenizer.SEQ_LEN, encoder.config().dim(), enc.length());
+            }
+        });
+        if (e.dim() != textDim) {
+            throw new CheckpointException(layout.t5() + ": text encoder width " + e.dim() + " does not match the DiT's text_dim " + textDim);
+        }
+        return e.embeds();
+    }
+
+    /** The optional {@code config.json} beside the DiT file: what tensor shapes cannot tell (heads, eps, RoPE theta). */
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> ditConfig(Path ditFile) {
+        Path cfg = ditFile.toAbsolutePath().resolveSibling("config.json");
+        if (!Files.isRegularFile(cfg)) return null;
+        try {
+            Object o = Json.parse(Files.readString(cfg));
+            if (o instanceof Map<?, ?> m) return (Map<String, Object>) m;
+            throw new CheckpointException(cfg + ": not a JSON object");
+        } catch (IOException e) {
+            throw new CheckpointException(cfg + ": cannot read (" + e.getMessage() + ")", e);
+        } catch (Json.ParseException e) {
+            throw new CheckpointException(cfg + ": not well-formed JSON: " + e.getMessage());
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        ditFile.close();
+        vaeFile.close();
+        if (wav2vecFile != null) wav2vecFile.close();
+    }
+}
