@@ -328,7 +328,25 @@ public final class LiveServer implements AutoCloseable {
 
     private static void checkSize(Context ctx) {
         if (ctx.contentLength() > ServerOptions.MAX_UPLOAD_BYTES) {
+            drain(ctx, 4 * ServerOptions.MAX_UPLOAD_BYTES);
             throw new ApiException(413, "request larger than " + (ServerOptions.MAX_UPLOAD_BYTES >> 20) + " MB");
+        }
+    }
+
+    /**
+     * Reads and drops the rest of a refused body, up to {@code limit} bytes: a client still sending
+     * then receives the 413 instead of a connection reset mid-upload (seen as "no bytes" by HTTP
+     * clients and as a network error by the page). Past the limit the connection is left to close.
+     */
+    private static void drain(Context ctx, long limit) {
+        try {
+            java.io.InputStream in = ctx.req().getInputStream();
+            byte[] buf = new byte[64 << 10];
+            long n = 0;
+            int r;
+            while (n < limit && (r = in.read(buf)) > 0) n += r;
+        } catch (java.io.IOException ignored) {
+            // the client went away: nothing to answer
         }
     }
 
