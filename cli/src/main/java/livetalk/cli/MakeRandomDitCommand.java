@@ -44,7 +44,8 @@ final class MakeRandomDitCommand implements Callable<Integer> {
         Path file = out.resolve("model.safetensors");
         System.out.printf("writing %s: %d tensors, %.2f GB %s, seed %d%n", file, weights.shapes().size(), bytes / 1e9, dt, seed);
         long t0 = System.nanoTime();
-        weights.write(file, Map.of("format", "pt", "livetalk", "random weights, seed " + seed));
+        // sorted, so the header (and the file) is byte-identical run to run
+        weights.write(file, new java.util.TreeMap<>(Map.of("format", "pt", "livetalk", "random weights, seed " + seed)));
         System.out.printf("done in %.1f s%n", (System.nanoTime() - t0) / 1e9);
         return 0;
     }

@@ -20,6 +20,19 @@ class RandomWeightsTest {
         assertTrue(a.toFloatArray()[0] != c.toFloatArray()[0]);
     }
 
+    /** The file holds every tensor as drawn alone, in order, though the writer draws ahead on all cores. */
+    @Test
+    void writtenFileEqualsTheTensorsDrawnOneByOne(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        RandomWeights w = new RandomWeights(5, DType.BF16);
+        for (int i = 0; i < 40; i++) w.matrix("m" + i, 3 + i, 7).bias("b" + i, 5 + i);
+        java.nio.file.Path file = dir.resolve("w.safetensors");
+        w.write(file, java.util.Map.of("k", "v"));
+        try (livetalk.io.SafetensorsFile f = livetalk.io.SafetensorsFile.open(file)) {
+            assertEquals(new java.util.ArrayList<>(w.shapes().keySet()), new java.util.ArrayList<>(f.names()));
+            for (String n : w.shapes().keySet()) assertArrayEquals(w.tensor(n).toFloatArray(), f.find(n).toFloatArray(), n);
+        }
+    }
+
     @Test
     void rolesHaveTheirSpreadAndLargeTensorsRepeatATile() {
         RandomWeights w = new RandomWeights(1, DType.BF16)
