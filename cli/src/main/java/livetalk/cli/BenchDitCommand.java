@@ -114,7 +114,7 @@ final class BenchDitCommand implements Callable<Integer> {
                 if (profile && r == runs - 1 && be instanceof CudaBackend cuda) System.out.print(cuda.profileReport());
                 // later runs: same block again (same slots overwritten, like the next denoising step)
             }
-            System.out.printf("peak RSS: %s%n", peakRss());
+            System.out.printf("peak RSS: %s%n", ProcessStats.peakRss());
         }
         return 0;
     }
@@ -139,15 +139,4 @@ final class BenchDitCommand implements Callable<Integer> {
         return (System.nanoTime() - t0) / 1e9;
     }
 
-    private static String peakRss() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmHWM:")) return line.substring(6).trim();
-            }
-        } catch (Exception e) {
-            // not Linux
-        }
-        Runtime rt = Runtime.getRuntime();
-        return "n/a (heap used " + (rt.totalMemory() - rt.freeMemory()) / (1 << 20) + " MiB)";
-    }
 }

@@ -74,7 +74,7 @@ final class BenchPipelineCommand implements Callable<Integer> {
             WanVae vae = WanVae.load(vck, be);
             DitConfig cfg = model.config();
             System.out.printf(Locale.ROOT, "bench-pipeline: %s, %dx%d, %d blocks, KV cache %s, weights loaded in %.1f s; %s, load average %s%n",
-                    be.name(), size, size, blocks, kvDtype, secs(t0), LocalDate.now(), loadAverage());
+                    be.name(), size, size, blocks, kvDtype, secs(t0), LocalDate.now(), ProcessStats.loadAverage());
 
             SplittableRandom rnd = new SplittableRandom(3);
             CausalInference.Settings settings = CausalInference.Settings.official().withKvDtype(kvDtype);
@@ -97,7 +97,7 @@ final class BenchPipelineCommand implements Callable<Integer> {
                         framesAt[done] = frames;
                         long prev = done == 1 ? runStart : blockDoneAt[done - 1];
                         System.out.printf(Locale.ROOT, "block %d/%d: %d frames out after %.1f s (%.1f s for this block), load average %s%n",
-                                done, total, frames, (blockDoneAt[done] - runStart) / 1e9, (blockDoneAt[done] - prev) / 1e9, loadAverage());
+                                done, total, frames, (blockDoneAt[done] - runStart) / 1e9, (blockDoneAt[done] - prev) / 1e9, ProcessStats.loadAverage());
                     }, () -> false);
             double sustained = (framesAt[blocks] - framesAt[1]) / ((blockDoneAt[blocks] - blockDoneAt[1]) / 1e9);
             System.out.printf(Locale.ROOT, "first frame after %.3f s; %d frames in %.3f s = %.1f frames/s overall; sustained after block 1: %.1f frames/s "
@@ -108,7 +108,7 @@ final class BenchPipelineCommand implements Callable<Integer> {
                 System.out.printf(Locale.ROOT, "GPU memory held by buffers and weights: %.2f GiB%n", cuda.liveBytes() / (double) (1L << 30));
             }
             System.out.printf(Locale.ROOT, "java heap used: %d MiB; peak RSS %s; load average %s%n",
-                    (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) >> 20, peakRss(), loadAverage());
+                    (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) >> 20, ProcessStats.peakRss(), ProcessStats.loadAverage());
         }
         return 0;
     }
@@ -123,25 +123,4 @@ final class BenchPipelineCommand implements Callable<Integer> {
         return (System.nanoTime() - t0) / 1e9;
     }
 
-    /** The 1, 5 and 15 minute load averages, or "n/a" where /proc is missing. */
-    private static String loadAverage() {
-        try {
-            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
-            return f[0] + " " + f[1] + " " + f[2];
-        } catch (Exception e) {
-            return "n/a";
-        }
-    }
-
-    /** The process's peak resident set (VmHWM), or "n/a" off Linux. */
-    private static String peakRss() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmHWM:")) return line.substring(6).trim();
-            }
-        } catch (Exception e) {
-            // not Linux
-        }
-        return "n/a";
-    }
 }

@@ -3,7 +3,6 @@ package livetalk.cli;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
@@ -86,7 +85,7 @@ final class BenchVaeCommand implements Callable<Integer> {
                 if (profile && i == frames && be instanceof CudaBackend cuda) System.out.print(cuda.profileReport());
             }
             System.out.printf("decoder activation buffers: %d MiB; peak heap %d MiB; peak RSS %s%n", vae.decoderWorkspaceFloats() * 4 >> 20,
-                    peakHeap() >> 20, peakRss());
+                    peakHeap() >> 20, ProcessStats.peakRss());
         }
         return 0;
     }
@@ -118,14 +117,4 @@ final class BenchVaeCommand implements Callable<Integer> {
         return n;
     }
 
-    private static String peakRss() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmHWM:")) return line.substring(6).trim();
-            }
-        } catch (Exception e) {
-            // not Linux
-        }
-        return "n/a";
-    }
 }
