@@ -4,10 +4,11 @@
 // Reference: ReferenceKernels.linear (on bf16-rounded operands).
 //
 // Tensor cores through mma.sync m16n8k16 (sm_80 and newer). A block computes a 128x128 tile
-// with 8 warps as 2 (m) x 4 (n), each warp 64x32 = 4x4 mma tiles; k advances BK (32 or 64) at a
+// with 8 warps as 2 (m) x 4 (n), each warp 64x32 = 4x4 mma tiles; k advances BK at a
 // time through a 3-stage cp.async pipeline. Shared rows are padded by 8 elements (16 bytes), so
-// the 8 row addresses of each ldmatrix fall in distinct bank groups. gemm_bf16_tn is BK = 32
-// (61 KB of shared memory), gemm_bf16_tn_k64 is BK = 64 (111 KB, half the barriers per k).
+// the 8 row addresses of each ldmatrix fall in distinct bank groups. The kernels use BK = 64
+// (111 KB of shared memory): on an H200 it beat BK = 32 on every DiT shape, with half the
+// barriers per k (docs/cuda-performance.md).
 //
 // Contract: K, lda and ldb are multiples of 8 and the operands are zero in columns [K', K) where
 // K' is the true depth (the host pads them), so every 16-byte chunk is either inside a row or
@@ -179,12 +180,6 @@ __device__ __forceinline__ void gemm_tn(
             }
         }
     }
-}
-
-extern "C" __global__ void __launch_bounds__(GEMM_THREADS) gemm_bf16_tn(
-        const bf16* A, int lda, const bf16* B, int ldb, float* C, i64 ldc, const float* bias, int biasMode, int act,
-        int M, int N, int K) {
-    gemm_tn<32, B_NK>(A, lda, B, ldb, C, ldc, bias, biasMode, act, M, N, K, K);
 }
 
 extern "C" __global__ void __launch_bounds__(GEMM_THREADS) gemm_bf16_tn_k64(

@@ -43,11 +43,8 @@ final class BenchGpuCommand implements Callable<Integer> {
                 Buf y = be.alloc((long) n * out);
                 Weight w = be.weight(Tensor.wrap(random(rnd, out * in), out, in).to(DType.BF16));
                 Weight b = be.weight(Tensor.wrap(random(rnd, out), out));
-                for (int k : new int[]{32, 64}) {
-                    be.useVariants(k, 8);
-                    double ms = time(be, () -> be.linear(x, y, n, w, b));
-                    row(String.format(Locale.ROOT, "linear %dx%d -> %d (+bias), k step %d", n, in, out, k), ms, 2.0 * n * in * out);
-                }
+                double ms = time(be, () -> be.linear(x, y, n, w, b));
+                row(String.format(Locale.ROOT, "linear %dx%d -> %d (+bias)", n, in, out), ms, 2.0 * n * in * out);
                 if (out == 8960) {
                     double g = time(be, () -> be.linearGelu(x, y, n, w, b));
                     row(String.format(Locale.ROOT, "linear %dx%d -> %d + GELU epilogue", n, in, out), g, 2.0 * n * in * out);
@@ -59,7 +56,7 @@ final class BenchGpuCommand implements Callable<Integer> {
                 Buf o = be.alloc((long) n * d);
                 float scale = (float) (1 / Math.sqrt(hd));
                 for (int warps : new int[]{4, 8}) {
-                    be.useVariants(64, warps);
+                    be.useFlashWarps(warps);
                     double ms = time(be, () -> be.attention(q, k, v, o, n, nk, heads, hd, scale, null));
                     row(String.format(Locale.ROOT, "attention %d q x %d k, %d heads, d %d, %d warps", n, nk, heads, hd, warps), ms,
                             4.0 * n * nk * heads * hd);

@@ -55,11 +55,6 @@ public final class Backends {
         return new CpuBackend(cpuThreads);
     }
 
-    /** Null when a CUDA device can be used, else why not (for test skip messages). */
-    public static String cudaUnavailableReason() {
-        return CudaBackend.unavailableReason();
-    }
-
     private static Backend cuda() {
         try {
             return new CudaBackend();

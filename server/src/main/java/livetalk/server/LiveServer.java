@@ -56,11 +56,12 @@ public final class LiveServer implements AutoCloseable {
                 f.setMaxTextMessageSize(4L * ServerOptions.MAX_WS_MESSAGE_BYTES);
                 f.setMaxBinaryMessageSize(4L * ServerOptions.MAX_WS_MESSAGE_BYTES);
                 f.setIdleTimeout(java.time.Duration.ofMinutes(10));
-                // JPEG and PCM do not compress; permessage-deflate only costs CPU (and corrupted binary frames to Chromium here)
+                // JPEG and PCM do not compress: permessage-deflate would only cost CPU on every frame. A
+                // Jetty whose extension set is read-only keeps it on, which is slower but correct.
                 try {
                     f.getAvailableExtensionNames().remove("permessage-deflate");
                 } catch (UnsupportedOperationException e) {
-                    System.err.println("livetalk serve: cannot disable permessage-deflate: " + e);
+                    System.err.println("livetalk serve: permessage-deflate stays on (" + e.getMessage() + ")");
                 }
             });
             cfg.routes.get("/", ctx -> page(ctx, "index.html", "text/html; charset=utf-8"));

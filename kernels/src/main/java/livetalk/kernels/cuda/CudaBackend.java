@@ -32,15 +32,13 @@ public final class CudaBackend implements Backend {
 
     private final CudaContext ctx;
     private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
-    /** The GEMM's k step (32 or 64) and the flash kernels' warps per block (4 or 8): see {@link #useVariants}. */
-    private volatile int gemmK = 64, flashWarps = 8;
+    /** The flash kernels' warps per block, 4 or 8: see {@link #useFlashWarps}. */
+    private volatile int flashWarps = 8;
     /** How conv3d forms its patches: see {@link ConvLayout}. */
     private volatile ConvLayout convLayout = ConvLayout.IMPLICIT;
 
     /** conv3d's ways of forming its GEMM (all compute the same function; tests cover each). */
     public enum ConvLayout {
-        /** im2col_bf16 writes [pixels, K], the TN GEMM reads it. */
-        PIXEL_MAJOR,
         /** im2col_kn_bf16 writes [K, pixels] (coalesced), gemm_bf16_nn_k64 reads it transposed. */
         K_MAJOR,
         /**
@@ -56,8 +54,7 @@ public final class CudaBackend implements Backend {
         String why = CudaDriver.unavailableReason();
         if (why != null) throw new KernelException(why);
         ctx = new CudaContext(0);
-        ctx.allowSharedMemory("gemm_bf16_tn", gemmSmem(32));
-        ctx.allowSharedMemory("gemm_bf16_tn_k64", gemmSmem(64));
+        ctx.allowSharedMemory("gemm_bf16_tn_k64", GEMM_SMEM);
         ctx.allowSharedMemory("gemm_bf16_nn_k64", GEMM_NN_SMEM);
         ctx.allowSharedMemory("conv_implicit_k64", GEMM_NN_SMEM);
         for (String suffix : new String[]{"", "_w8"}) {
@@ -67,13 +64,12 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * Chooses kernel variants (all compute the same function; tests cover each, bench-gpu times
-     * each): the GEMM's k step, 32 or 64, and the flash attention's warps per block, 4 or 8.
+     * Chooses the flash attention's warps per block, 4 (64 queries) or 8 (128 queries, the
+     * default: faster at d = 128 on an H200). Both compute the same function; tests cover each and
+     * bench-gpu times each.
      */
-    public void useVariants(int gemmK, int flashWarps) {
-        if (gemmK != 32 && gemmK != 64) throw new KernelException("GEMM k step " + gemmK + " (32 or 64)");
+    public void useFlashWarps(int flashWarps) {
         if (flashWarps != 4 && flashWarps != 8) throw new KernelException("flash attention warps " + flashWarps + " (4 or 8)");
-        this.gemmK = gemmK;
         this.flashWarps = flashWarps;
     }
 
@@ -170,10 +166,8 @@ public final class CudaBackend implements Backend {
         this.convLayout = layout;
     }
 
-    /** Three stages of a 128-row A and B tile, rows of k + 8 bf16 (gemm.cu). */
-    private static int gemmSmem(int k) {
-        return 3 * (128 + 128) * (k + 8) * 2;
-    }
+    /** Three stages of a 128×64 A and B tile, rows padded by 8 bf16 (gemm.cu). */
+    private static final int GEMM_SMEM = 3 * (128 + 128) * 72 * 2;
 
     // ------------------------------------------------------------------ memory
 
@@ -330,9 +324,7 @@ public final class CudaBackend implements Backend {
 
     /** C[M, N] = A[M, K]·B[N, K]ᵀ (+ bias per column when biasMode is 1, per row when 2). */
     private void gemm(long a, int lda, long b, int ldb, long c, long ldc, long bias, int biasMode, boolean gelu, int m, int n, int k) {
-        int k64 = gemmK;
-        ctx.launch(k64 == 64 ? "gemm_bf16_tn_k64" : "gemm_bf16_tn", (n + GEMM_TILE - 1) / GEMM_TILE, (m + GEMM_TILE - 1) / GEMM_TILE, 1,
-                GEMM_THREADS, gemmSmem(k64),
+        ctx.launch("gemm_bf16_tn_k64", (n + GEMM_TILE - 1) / GEMM_TILE, (m + GEMM_TILE - 1) / GEMM_TILE, 1, GEMM_THREADS, GEMM_SMEM,
                 ctx.args().ptr(a).i32(lda).ptr(b).i32(ldb).ptr(c).i64(ldc).ptr(bias).i32(biasMode).i32(gelu ? 1 : 0)
                         .i32(m).i32(n).i32(k));
     }
@@ -569,7 +561,6 @@ public final class CudaBackend implements Backend {
         requireSize("conv3d output", tOut * s.cout() * pixels, ob.len);
         int kdim = s.cin() * s.kt() * s.kh() * s.kw(), ld = pad8(kdim);
         if (cw.cols() != kdim) throw new KernelException("conv3d weight has " + cw.cols() + " elements per output channel, expected " + kdim);
-        long chunk = Math.max(1, Math.min(pixels, IM2COL_MAX / ld));
         long wPtr = cw.bf16Ptr(), bPtr = cb == null ? 0 : cb.f32Ptr();
         long histPtr = hb == null ? xb.ptr() : hb.ptr();
         ConvLayout layout = convLayout;
@@ -577,24 +568,7 @@ public final class CudaBackend implements Backend {
             conv3dImplicit(histPtr, histFrames, xb, frames, h, w, ob, s, tOut, kdim, ld, wPtr, bPtr);
             return;
         }
-        if (layout != ConvLayout.PIXEL_MAJOR) {
-            conv3dKn(histPtr, histFrames, xb, h, w, ob, s, tOut, wOut, pixels, kdim, ld, wPtr, bPtr);
-            return;
-        }
-        for (int t = 0; t < tOut; t++) {
-            for (long p0 = 0; p0 < pixels; p0 += chunk) {
-                int np = (int) Math.min(chunk, pixels - p0);
-                long n = (long) np * ld;
-                long col = scratch.get().region(3, n * 2);
-                ctx.launch("im2col_bf16", ctx.gridFor(n, BLOCK), 1, 1, BLOCK, 0,
-                        ctx.args().ptr(histPtr).i32(histFrames).ptr(xb.ptr()).i32(s.cin()).i32(h).i32(w)
-                                .i32(s.kt()).i32(s.kh()).i32(s.kw()).i32(s.st()).i32(s.sh()).i32(s.sw())
-                                .i32(s.padFront()).i32(s.padTop()).i32(s.padLeft()).i32(t).i32(wOut).i64(p0).i32(np)
-                                .ptr(col).i32(ld));
-                long c = ob.ptr() + ((long) t * s.cout() * pixels + p0) * Float.BYTES;
-                gemm(wPtr, ld, col, ld, c, pixels, bPtr, bPtr == 0 ? 0 : 2, false, s.cout(), np, ld);
-            }
-        }
+        conv3dKn(histPtr, histFrames, xb, h, w, ob, s, tOut, wOut, pixels, kdim, ld, wPtr, bPtr);
     }
 
     /**

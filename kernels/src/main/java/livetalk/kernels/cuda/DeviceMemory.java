@@ -1,7 +1,6 @@
 package livetalk.kernels.cuda;
 
 import java.lang.ref.Cleaner;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One device allocation, freed (stream-ordered, so after every kernel already queued that uses
@@ -17,7 +16,7 @@ final class DeviceMemory {
     DeviceMemory(CudaContext ctx, long bytes) {
         this.bytes = Math.max(bytes, 16);
         this.ptr = ctx.allocate(this.bytes);
-        this.cleanable = CLEANER.register(this, new Release(ctx, ptr, this.bytes, ctx.liveBytes));
+        this.cleanable = CLEANER.register(this, new Release(ctx, ptr, this.bytes));
     }
 
     /** Frees now; the memory must not be used by work queued afterwards. */
@@ -26,7 +25,7 @@ final class DeviceMemory {
     }
 
     /** Holds no reference to the DeviceMemory itself, or it would never become unreachable. */
-    private record Release(CudaContext ctx, long ptr, long bytes, AtomicLong live) implements Runnable {
+    private record Release(CudaContext ctx, long ptr, long bytes) implements Runnable {
         @Override
         public void run() {
             ctx.release(ptr, bytes);

@@ -93,7 +93,7 @@ class CudaAttentionTest extends CudaTestBase {
         cpu.attention(cpu.upload(bf16(q)), cpu.upload(bf16(k)), cpu.upload(bf16(v)), oc, nq, nk, heads, hd, scale, null);
         Pair qp = place(rnd, q), kp = place(rnd, k), vp = place(rnd, v), op = place(rnd, new float[nq * w]);
         cuda.fill(op.gpu(), Float.NaN);
-        cuda.useVariants(64, rnd.nextBoolean() ? 4 : 8);
+        cuda.useFlashWarps(rnd.nextBoolean() ? 4 : 8);
         cuda.attention(qp.gpu(), bf16Kv ? bf16Buf(k) : kp.gpu(), bf16Kv ? bf16Buf(v) : vp.gpu(), op.gpu(), nq, nk, heads, hd, scale, null);
         float[] e = cpu.read(oc), a = cuda.read(op.gpu());
         double maxV = 0;

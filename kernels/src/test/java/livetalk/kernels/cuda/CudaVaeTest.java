@@ -33,7 +33,7 @@ class CudaVaeTest extends CudaTestBase {
             float[] expected = cpu.read(ref);
             Buf out = cuda.alloc(expected.length);
             cuda.fill(out, Float.NaN);
-            CudaBackend.ConvLayout layout = CudaBackend.ConvLayout.values()[rnd.nextInt(3)];
+            CudaBackend.ConvLayout layout = CudaBackend.ConvLayout.values()[rnd.nextInt(CudaBackend.ConvLayout.values().length)];
             cuda.useConvLayout(layout);
             cuda.conv3d(histFrames > 0 ? cuda.upload(hist) : null, histFrames, cuda.upload(x), frames, h, w, out, s,
                     cuda.weight(wt), bias ? cuda.weight(Tensor.wrap(bv, cout)) : null);
