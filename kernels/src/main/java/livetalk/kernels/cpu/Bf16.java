@@ -1,5 +1,8 @@
 package livetalk.kernels.cpu;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -23,18 +26,21 @@ final class Bf16 {
     private Bf16() {
     }
 
-    /** {@code dst[dOff + i] = float(src[sOff + i])} for {@code i < n}. */
-    static void widen(short[] src, int sOff, float[] dst, int dOff, int n) {
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    private static final ValueLayout.OfShort BF16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ORDER);
+
+    /** {@code dst[dOff + i] = float(src[sOff + i])} for {@code i < n}; src holds bf16 values (element, not byte, offsets). */
+    static void widen(MemorySegment src, long sOff, float[] dst, int dOff, int n) {
         int i = 0;
         for (; i <= n - VL; i += VL) {
-            IntVector iv = (IntVector) ShortVector.fromArray(S, src, sOff + i).convertShape(VectorOperators.S2I, I, 0);
+            IntVector iv = (IntVector) ShortVector.fromMemorySegment(S, src, 2 * (sOff + i), ORDER).convertShape(VectorOperators.S2I, I, 0);
             iv.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, dOff + i);
         }
-        for (; i < n; i++) dst[dOff + i] = Half.bf16ToF32(src[sOff + i]);
+        for (; i < n; i++) dst[dOff + i] = Half.bf16ToF32(src.getAtIndex(BF16, sOff + i));
     }
 
-    /** {@code dst[dOff + i] = bf16(src[sOff + i])} for {@code i < n}, as {@link Half#f32ToBf16}. */
-    static void narrow(float[] src, int sOff, short[] dst, int dOff, int n) {
+    /** {@code dst[dOff + i] = bf16(src[sOff + i])} for {@code i < n}, as {@link Half#f32ToBf16}; dst holds bf16 values. */
+    static void narrow(float[] src, int sOff, MemorySegment dst, long dOff, int n) {
         int i = 0;
         for (; i <= n - VL; i += VL) {
             IntVector x = FloatVector.fromArray(F, src, sOff + i).reinterpretAsInts();
@@ -43,8 +49,8 @@ final class Bf16 {
             // A NaN must stay a NaN: rounding could carry its payload into the exponent (→ infinity).
             VectorMask<Integer> nan = x.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000);
             IntVector r = rounded.blend(hi.or(0x0040), nan);
-            ((ShortVector) r.convertShape(VectorOperators.I2S, S, 0)).intoArray(dst, dOff + i);
+            ((ShortVector) r.convertShape(VectorOperators.I2S, S, 0)).intoMemorySegment(dst, 2 * (dOff + i), ORDER);
         }
-        for (; i < n; i++) dst[dOff + i] = Half.f32ToBf16(src[sOff + i]);
+        for (; i < n; i++) dst.setAtIndex(BF16, dOff + i, Half.f32ToBf16(src[sOff + i]));
     }
 }

@@ -1,5 +1,6 @@
 package livetalk.kernels.cpu;
 
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import livetalk.kernels.Backend;
 import livetalk.kernels.Buf;
@@ -54,10 +55,7 @@ public final class CpuBackend implements Backend {
     public Buf alloc(long n, DType dtype) {
         return switch (dtype) {
             case F32 -> alloc(n);
-            case BF16 -> {
-                if (n < 0 || n > Integer.MAX_VALUE - 8) throw new KernelException("cannot allocate a CPU buffer of " + n + " bf16 values");
-                yield new CpuBf16Buf(new short[(int) n], 0, (int) n);
-            }
+            case BF16 -> CpuBf16Buf.allocate(n);
             default -> throw new KernelException("buffers hold F32 or BF16, not " + dtype);
         };
     }
@@ -67,7 +65,7 @@ public final class CpuBackend implements Backend {
         CpuBuf s = CpuBuf.of(src);
         CpuBf16Buf d = CpuBf16Buf.of(dst);
         requireSize("toBf16", s.len(), d.len());
-        Parallel.forRange(s.len(), 1 << 14, (i0, i1) -> Bf16.narrow(s.a(), s.off() + i0, d.a(), d.off() + i0, i1 - i0));
+        Parallel.forRange(s.len(), 1 << 14, (i0, i1) -> Bf16.narrow(s.a(), s.off() + i0, d.seg(), d.off() + i0, i1 - i0));
     }
 
     @Override
@@ -85,8 +83,9 @@ public final class CpuBackend implements Backend {
     @Override
     public float[] read(Buf src) {
         if (src instanceof CpuBf16Buf h) {
-            float[] out = new float[h.len()];
-            Bf16.widen(h.a(), h.off(), out, 0, h.len());
+            if (h.len() > Integer.MAX_VALUE - 8) throw new KernelException("read of " + h.len() + " values (at most 2^31 - 9 at once)");
+            float[] out = new float[(int) h.len()];
+            Bf16.widen(h.seg(), h.off(), out, 0, out.length);
             return out;
         }
         CpuBuf s = CpuBuf.of(src);
@@ -98,7 +97,7 @@ public final class CpuBackend implements Backend {
         if (src instanceof CpuBf16Buf hs) {
             CpuBf16Buf hd = CpuBf16Buf.of(dst);
             requireSize("copy", hs.len(), hd.len());
-            System.arraycopy(hs.a(), hs.off(), hd.a(), hd.off(), hs.len());
+            MemorySegment.copy(hs.seg(), 2 * hs.off(), hd.seg(), 2 * hd.off(), 2 * hs.len());
             return;
         }
         CpuBuf s = CpuBuf.of(src), d = CpuBuf.of(dst);
@@ -148,7 +147,7 @@ public final class CpuBackend implements Backend {
 
     /** Keys or values of either dtype, for {@link FlashAttention}. */
     private static FlashAttention.Rows rows(Buf b) {
-        if (b instanceof CpuBf16Buf h) return FlashAttention.Rows.bf16(h.a(), h.off());
+        if (b instanceof CpuBf16Buf h) return FlashAttention.Rows.bf16(h.seg(), h.off());
         CpuBuf f = CpuBuf.of(b);
         return FlashAttention.Rows.f32(f.a(), f.off());
     }

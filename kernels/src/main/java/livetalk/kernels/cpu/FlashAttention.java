@@ -1,5 +1,6 @@
 package livetalk.kernels.cpu;
 
+import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -41,12 +42,12 @@ final class FlashAttention {
      * Keys or values, {@code [nk, heads·d]} from element {@code off}: float32 ({@code f}) or bf16
      * storage ({@code h}, the KV cache), exactly one of the two non-null.
      */
-    record Rows(float[] f, short[] h, int off) {
+    record Rows(float[] f, MemorySegment h, long off) {
         static Rows f32(float[] a, int off) {
             return new Rows(a, null, off);
         }
 
-        static Rows bf16(short[] a, int off) {
+        static Rows bf16(MemorySegment a, long off) {
             return new Rows(null, a, off);
         }
     }
@@ -123,15 +124,16 @@ final class FlashAttention {
             // The block's keys and values of head h: read in place when float32 (row stride w), else
             // widened into the tiles kt and vt (row stride d).
             float[] ka = k.f(), va = v.f();
-            int kBase = k.off() + j0 * w + h * d, vBase = v.off() + j0 * w + h * d, ks = w, vs = w;
+            long kRow = k.off() + (long) j0 * w + h * d, vRow = v.off() + (long) j0 * w + h * d;
+            int kBase = (int) kRow, vBase = (int) vRow, ks = w, vs = w;   // float32 rows: offsets into an array
             if (kt != null) {
-                for (int j = 0; j < kb; j++) Bf16.widen(k.h(), kBase + j * w, kt, j * d, d);
+                for (int j = 0; j < kb; j++) Bf16.widen(k.h(), kRow + (long) j * w, kt, j * d, d);
                 ka = kt;
                 kBase = 0;
                 ks = d;
             }
             if (vt != null) {
-                for (int j = 0; j < kb; j++) Bf16.widen(v.h(), vBase + j * w, vt, j * d, d);
+                for (int j = 0; j < kb; j++) Bf16.widen(v.h(), vRow + (long) j * w, vt, j * d, d);
                 va = vt;
                 vBase = 0;
                 vs = d;
