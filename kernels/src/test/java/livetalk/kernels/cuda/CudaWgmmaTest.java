@@ -1,0 +1,106 @@
+package livetalk.kernels.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.util.SplittableRandom;
+import livetalk.kernels.Buf;
+import livetalk.kernels.KernelException;
+import livetalk.kernels.cuda.CudaBackend.GemmKernel;
+import livetalk.tensor.DType;
+import livetalk.tensor.Props;
+import livetalk.tensor.Tensor;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The wgmma GEMM (gemm_sm90.cu, Hopper only) against the CPU on the same bf16-rounded operands,
+ * with CudaLinearTest's tolerance: exact bf16 products and float32 accumulation leave only the
+ * order of the sums, so 1e-5 of the largest output. Shapes straddle the 128-row and 128/256-column
+ * tiles and the 64-deep k-tile (K = the input width padded to a multiple of 8, so most depths end
+ * inside a k-tile), with and without bias and the GELU epilogue, F32, BF16 and F16 weights, and
+ * outputs at odd float offsets (the epilogue's float2 stores must fall back to scalars there).
+ * Skipped, saying why, unless the device has compute capability 9.0.
+ */
+class CudaWgmmaTest extends CudaTestBase {
+    private static final GemmKernel[] TILES = {GemmKernel.WGMMA_N128, GemmKernel.WGMMA_N256};
+
+    @AfterEach
+    void backToDefault() {
+        if (cuda != null) cuda.useGemm(GemmKernel.MMA_SYNC);
+    }
+
+    private static void requireWgmma() {
+        String why = cuda.wgmmaUnavailableReason();
+        assumeTrue(why == null, () -> "wgmma GEMM not available: " + why);
+    }
+
+    @Test
+    void linearMatchesReferenceOnRaggedShapes() {
+        requireWgmma();
+        DType[] dtypes = {DType.F32, DType.BF16, DType.F16};
+        for (GemmKernel kernel : TILES) {
+            Props.forAll("cuda wgmma linear " + kernel, 40, 201 + kernel.ordinal(), rnd -> {
+                int rows = 1 + rnd.nextInt(rnd.nextBoolean() ? 9 : 300);
+                int in = 1 + rnd.nextInt(rnd.nextBoolean() ? 40 : 300);
+                int out = 1 + rnd.nextInt(rnd.nextBoolean() ? 12 : 600);
+                DType dt = dtypes[rnd.nextInt(3)];
+                boolean hasBias = rnd.nextBoolean(), gelu = rnd.nextInt(4) == 0;
+                check(kernel, rnd, rows, in, out, dt, hasBias, gelu, 1);
+            });
+        }
+    }
+
+    @Test
+    void ditShapedProductsAcrossManyTilesAndDeepK() {
+        requireWgmma();
+        // [rows, in, out]: the DiT widths (1536, FFN 8960) with a ragged row count; 8960-deep K
+        // runs the stage ring around 35 times
+        int[][] shapes = {{1000, 1536, 1600}, {130, 8960, 1600}, {1000, 1536, 8960}};
+        for (GemmKernel kernel : TILES) {
+            Props.forAll("cuda wgmma linear large " + kernel, 1, 211 + kernel.ordinal(), rnd -> {
+                for (int[] s : shapes) check(kernel, rnd, s[0], s[1], s[2], DType.BF16, true, s[2] == 8960, 0.5f);
+            });
+        }
+    }
+
+    @Test
+    void tileWidthChosenPerShapeComputesTheSame() {
+        requireWgmma();
+        Props.forAll("cuda wgmma linear auto", 4, 221, rnd -> {
+            int rows = 1 + rnd.nextInt(700), in = 8 * (1 + rnd.nextInt(40)), out = 1 + rnd.nextInt(700);
+            check(GemmKernel.WGMMA, rnd, rows, in, out, DType.BF16, rnd.nextBoolean(), rnd.nextBoolean(), 1);
+        });
+    }
+
+    @Test
+    void selectingWgmmaWhereItCannotRunFailsWithTheReason() {
+        String why = cuda.wgmmaUnavailableReason();
+        assumeTrue(why != null, "this device runs the wgmma GEMM");
+        KernelException e = assertThrows(KernelException.class, () -> cuda.useGemm(GemmKernel.WGMMA));
+        assertTrue(e.getMessage().contains(why), e.getMessage());
+        assertEquals(GemmKernel.MMA_SYNC, cuda.gemmKernel());
+    }
+
+    /** One product on `kernel` against the CPU on bf16-rounded operands. */
+    private static void check(GemmKernel kernel, SplittableRandom rnd, int rows, int in, int out, DType dt, boolean hasBias, boolean gelu,
+                              float xScale) {
+        cuda.useGemm(kernel);
+        float[] wv = Props.uniform(rnd, out * in, 1);
+        Tensor wt = Tensor.wrap(wv, out, in).to(dt);
+        Tensor bt = Tensor.wrap(Props.uniform(rnd, out, 1), out).to(rnd.nextBoolean() ? dt : DType.F32);
+        float[] x = Props.uniform(rnd, rows * in, 2 * xScale);
+        Tensor wRef = Tensor.wrap(bf16(wt.toFloatArray()), out, in);
+        Buf yc = cpu.alloc((long) rows * out);
+        cpu.linear(cpu.upload(bf16(x)), yc, rows, cpu.weight(wRef), hasBias ? cpu.weight(bt) : null);
+        if (gelu) cpu.gelu(yc, yc, true);
+        Pair xp = place(rnd, x), yp = place(rnd, new float[rows * out]);
+        cuda.fill(yp.gpu(), Float.NaN);
+        if (gelu) cuda.linearGelu(xp.gpu(), yp.gpu(), rows, cuda.weight(wt), hasBias ? cuda.weight(bt) : null);
+        else cuda.linear(xp.gpu(), yp.gpu(), rows, cuda.weight(wt), hasBias ? cuda.weight(bt) : null);
+        Props.assertClose(cpu.read(yc), cuda.read(yp.gpu()), 1e-5,
+                kernel + " linear " + rows + "x" + in + "->" + out + " " + dt + (hasBias ? " bias" : "") + (gelu ? " gelu" : ""));
+    }
+}
