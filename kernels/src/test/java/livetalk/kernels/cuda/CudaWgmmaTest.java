@@ -100,7 +100,39 @@ class CudaWgmmaTest extends CudaTestBase {
         cuda.fill(yp.gpu(), Float.NaN);
         if (gelu) cuda.linearGelu(xp.gpu(), yp.gpu(), rows, cuda.weight(wt), hasBias ? cuda.weight(bt) : null);
         else cuda.linear(xp.gpu(), yp.gpu(), rows, cuda.weight(wt), hasBias ? cuda.weight(bt) : null);
-        Props.assertClose(cpu.read(yc), cuda.read(yp.gpu()), 1e-5,
-                kernel + " linear " + rows + "x" + in + "->" + out + " " + dt + (hasBias ? " bias" : "") + (gelu ? " gelu" : ""));
+        String what = kernel + " linear " + rows + "x" + in + "->" + out + " " + dt + (hasBias ? " bias" : "") + (gelu ? " gelu" : "");
+        float[] expected = cpu.read(yc), actual = cuda.read(yp.gpu());
+        String wrong = whereWrong(expected, actual, rows, out, 1e-5);
+        if (wrong != null) throw new AssertionError(what + ": " + wrong);
+        Props.assertClose(expected, actual, 1e-5, what);
+    }
+
+    /**
+     * Null when every output is within {@code relTol} of the largest, else where the wrong ones are,
+     * for a kernel never run before: how many, which were never written (NaN), the first few
+     * (row, column), and the rows mod 64 / columns mod 16 they fall on (a fragment-layout error shows
+     * as a pattern there, a pipeline error as whole k-dependent garbage).
+     */
+    static String whereWrong(float[] expected, float[] actual, int rows, int cols, double relTol) {
+        double maxRef = 0;
+        for (float v : expected) maxRef = Math.max(maxRef, Math.abs(v));
+        double tol = relTol * Math.max(1e-6, maxRef);
+        int bad = 0, nan = 0;
+        StringBuilder first = new StringBuilder();
+        java.util.TreeSet<Integer> rowMod = new java.util.TreeSet<>(), colMod = new java.util.TreeSet<>();
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                int i = r * cols + c;
+                if (Math.abs(expected[i] - actual[i]) <= tol) continue;
+                bad++;
+                if (Float.isNaN(actual[i])) nan++;
+                if (bad <= 4) first.append(String.format(java.util.Locale.ROOT, " (%d, %d) %g vs %g;", r, c, actual[i], expected[i]));
+                rowMod.add(r % 64);
+                colMod.add(c % 16);
+            }
+        }
+        if (bad == 0) return null;
+        return bad + " of " + expected.length + " outputs off by more than " + (float) tol + " (" + nan + " never written); first (row, col) got vs expected:"
+                + first + " rows mod 64 " + (rowMod.size() > 16 ? rowMod.size() + " distinct" : rowMod) + ", columns mod 16 " + colMod;
     }
 }
