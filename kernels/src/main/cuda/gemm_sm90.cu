@@ -121,8 +121,7 @@ __device__ __forceinline__ void gemm_wgmma(
         float* __restrict__ C, i64 ldc, const float* __restrict__ bias, int biasMode, int act,
         int M, int N, int K) {
     // Prefetch distance STAGES - 2: a stage is refilled two iterations after the wgmma group that
-    // read it was issued, because one group stays in flight across each barrier (see below).
-    static_assert(STAGES >= 3, "at least 3 stages");
+    // read it was issued, because one group stays in flight across each barrier (Sm90Schedule).
     typedef Sm90Ring<BN> Ring;
     extern __shared__ __align__(1024) unsigned char smem[];
     // The dynamic window is only guaranteed 16-byte aligned: round up (the host adds 1 KiB).
@@ -157,22 +156,24 @@ __device__ __forceinline__ void gemm_wgmma(
 #pragma unroll
     for (int i = 0; i < BN / 2; i++) acc[i] = 0.f;
 
+    typedef Sm90Schedule<STAGES> Plan;
+    static_assert(Plan::CP_WAIT >= 0, "at least 3 stages");
 #pragma unroll
-    for (int s = 0; s < STAGES - 2; s++) {
-        if (s < ktiles) load_stage(s, s);
+    for (int tile = 0; tile < Plan::PREFETCH; tile++) {
+        if (tile < ktiles) load_stage(Plan::stage(tile), tile);
         cp_async_commit();
     }
 
     for (int kt = 0; kt < ktiles; kt++) {
-        // Tile kt has landed once at most STAGES - 3 younger copy groups are pending; every thread
+        // Tile kt has landed once at most CP_WAIT younger copy groups are pending; every thread
         // fences its own copies for the async proxy, and the barrier publishes them to both
         // warpgroups. The barrier also orders the refill below after every warpgroup's
-        // wgmma_wait<1> of the previous iteration, i.e. after the last reads of the stage refilled.
-        cp_async_wait<STAGES - 3>();
+        // wgmma_wait of the previous iteration, i.e. after the last reads of the stage refilled.
+        cp_async_wait<Plan::CP_WAIT>();
         fence_proxy_async_shared();
         __syncthreads();
 
-        const int stage = kt % STAGES;
+        const int stage = Plan::stage(kt);
         const uint64_t descA = sm90_desc(Ring::a_rows_of(Ring::a_tile(base, stage), wg));   // this warpgroup's 64 rows
         const uint64_t descB = sm90_desc(Ring::b_tile(base, stage));                         // all BN rows of B
         wgmma_fence();
@@ -182,13 +183,13 @@ __device__ __forceinline__ void gemm_wgmma(
         wgmma_commit();
         fence_acc(acc);
 
-        // Refill the stage of tile kt - 2 with tile kt + STAGES - 2 while the tensor cores work.
-        const int next = kt + STAGES - 2;
-        if (next < ktiles) load_stage(next % STAGES, next);
+        // Refill the stage of tile kt - 2 with tile kt + PREFETCH while the tensor cores work.
+        const int next = kt + Plan::PREFETCH;
+        if (next < ktiles) load_stage(Plan::stage(next), next);
         cp_async_commit();
 
         // Keep this k-tile's group in flight; the previous one (tile kt - 1) is complete after this.
-        wgmma_wait<1>();
+        wgmma_wait<Plan::WGMMA_WAIT>();
         fence_acc(acc);
     }
     wgmma_wait<0>();

@@ -38,6 +38,20 @@ struct Sm90Ring {
     static SM90_HD uint32_t a_rows_of(uint32_t aTile, int wg) { return aTile + wg * 64 * SM90_ROW_BYTES; }
 };
 
+// The k-loop's schedule over a ring of STAGES tiles (gemm_sm90.cu). Iteration kt: wait until
+// at most CP_WAIT cp.async groups are pending (tile kt has landed), fence + barrier, issue tile
+// kt's wgmma group, refill stage(kt + PREFETCH) with that tile and commit a copy group (empty past
+// the end), then wait until at most WGMMA_WAIT wgmma groups are pending. The prologue loads tiles
+// 0 .. PREFETCH-1, one group each. A stage's last reader (tile kt - 2's group) is complete before
+// the barrier of iteration kt, because every warpgroup waited for it at the end of iteration kt - 1.
+template <int STAGES>
+struct Sm90Schedule {
+    static constexpr int WGMMA_WAIT = 1;                     // k-tiles of MMAs kept in flight
+    static constexpr int PREFETCH = STAGES - 1 - WGMMA_WAIT; // how far ahead tiles are loaded
+    static constexpr int CP_WAIT = PREFETCH - 1;             // younger copy groups allowed pending
+    static SM90_HD int stage(int tile) { return tile % STAGES; }
+};
+
 // Byte offset inside a tile of chunk c (0..7, k = 8c..8c+7) of row r.
 SM90_HD uint32_t sm90_chunk_offset(uint32_t r, uint32_t c) {
     return r * SM90_ROW_BYTES + ((c ^ (r & 7u)) << 4);

@@ -5,8 +5,10 @@
 //   Swizzle<3,4,3> o ((8,m),(T,2k)):((8T,SBO),(1,T)),  T = 8 for 16-bit elements,
 // (strides in elements; the swizzle XORs byte-address bits 4-6 with bits 7-9), and require that
 // every (row, k) element a wgmma reads is the byte where the kernel's cp.async put that element.
-// Also: the accumulator fragment functions cover the 64×N tile exactly once, and the
-// descriptor's fields hold what the ISA's table says. Run by scripts/build-ptx.sh --check
+// Also: the accumulator fragment functions cover the 64×N tile exactly once, the descriptor's
+// fields hold what the ISA's table says, and the k-loop's schedule (Sm90Schedule), played out under
+// the ISA's completion rules for cp.async and wgmma groups, never reads a tile that has not landed
+// nor refills a stage that an unfinished MMA may still read. Run by scripts/build-ptx.sh --check
 // (compiled with the host C++ compiler; no GPU needed). Exit status 0 = pass.
 #include <cstdint>
 #include <cstdio>
@@ -119,6 +121,65 @@ static void checkAccumulator() {
     for (int i = 0; i < 64 * N; i++) CHECK(seen[i] == 1, "N=%d: element (%d, %d) held %d times", N, i / N, i % N, seen[i]);
 }
 
+// The k-loop of gemm_sm90.cu with the kernel's own Sm90Schedule, under the ISA's rules:
+// cp.async.wait_group N completes all but the N most recent copy groups of the thread,
+// wgmma.wait_group N all but the N most recent wgmma groups of the warpgroup. Every thread does
+// the same, so one thread stands for all; the other warpgroup is only known to have passed its
+// previous wgmma wait when it reaches the barrier, so a refill after the barrier may only
+// overwrite a stage whose readers were complete before it.
+template <int STAGES>
+static void checkSchedule(int ktiles) {
+    typedef Sm90Schedule<STAGES> Plan;
+    struct Copy { int stage, tile; bool done; };
+    struct Mma { int stage; bool done; };
+    std::vector<Copy> copies;          // one entry per committed group (stage -1: empty group)
+    std::vector<Mma> mmas;
+    std::vector<int> stageTile(STAGES, -1);
+    auto commitCopy = [&](int stage, int tile) {
+        if (stage >= 0) {
+            for (const Copy& c : copies)
+                CHECK(c.done || c.stage != stage, "S=%d K-tiles=%d: tile %d copied into stage %d while tile %d is still landing there",
+                      STAGES, ktiles, tile, stage, c.tile);
+            stageTile[stage] = tile;
+        }
+        copies.push_back({stage, tile, false});
+    };
+    auto waitCopies = [&](int n) {
+        for (int i = 0; i + n < (int)copies.size(); i++) copies[i].done = true;
+    };
+    auto waitMmas = [&](int n) {
+        for (int i = 0; i + n < (int)mmas.size(); i++) mmas[i].done = true;
+    };
+    for (int tile = 0; tile < Plan::PREFETCH; tile++) commitCopy(tile < ktiles ? Plan::stage(tile) : -1, tile);
+    std::vector<bool> doneAtBarrier;
+    for (int kt = 0; kt < ktiles; kt++) {
+        waitCopies(Plan::CP_WAIT);
+        // barrier: what every warpgroup had completed when it arrived
+        doneAtBarrier.assign(mmas.size(), false);
+        for (size_t g = 0; g < mmas.size(); g++) doneAtBarrier[g] = mmas[g].done;
+        int stage = Plan::stage(kt);
+        CHECK(stageTile[stage] == kt, "S=%d K-tiles=%d: iteration %d reads stage %d holding tile %d", STAGES, ktiles, kt, stage, stageTile[stage]);
+        bool landed = false;
+        for (const Copy& c : copies)
+            if (c.stage == stage && c.tile == kt) landed = c.done;
+        CHECK(landed, "S=%d K-tiles=%d: iteration %d reads tile %d before its copy group completed", STAGES, ktiles, kt, kt);
+        mmas.push_back({stage, false});
+        int next = kt + Plan::PREFETCH;
+        if (next < ktiles) {
+            int target = Plan::stage(next);
+            for (size_t g = 0; g < mmas.size(); g++)
+                CHECK(mmas[g].stage != target || (g < doneAtBarrier.size() && doneAtBarrier[g]),
+                      "S=%d K-tiles=%d: iteration %d refills stage %d while the MMAs of tile %zu may still read it", STAGES, ktiles, kt, target, g);
+            commitCopy(target, next);
+        } else {
+            commitCopy(-1, next);
+        }
+        waitMmas(Plan::WGMMA_WAIT);
+    }
+    waitMmas(0);
+    CHECK((int)mmas.size() == ktiles, "S=%d: %zu MMA groups for %d k-tiles", STAGES, mmas.size(), ktiles);
+}
+
 int main() {
     // the kernel's two instantiations, at two window bases (the rounded-up base is a multiple of 1024)
     for (uint32_t base : {0u, 1024u * 3}) {
@@ -127,10 +188,14 @@ int main() {
     }
     checkAccumulator<128>();
     checkAccumulator<256>();
+    for (int ktiles = 1; ktiles <= 40; ktiles++) {
+        checkSchedule<4>(ktiles);
+        checkSchedule<5>(ktiles);
+    }
     if (failures) {
         std::printf("gemm_sm90 layout: %d failures\n", failures);
         return 1;
     }
-    std::printf("gemm_sm90 layout: descriptors, swizzled stores and accumulator fragments agree with the PTX ISA model\n");
+    std::printf("gemm_sm90 layout: descriptors, swizzled stores, accumulator fragments and the k-loop schedule agree with the PTX ISA model\n");
     return 0;
 }
