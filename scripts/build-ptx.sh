@@ -5,9 +5,14 @@
 #   scripts/build-ptx.sh            rebuild the committed PTX
 #   scripts/build-ptx.sh --check    compile into a temporary folder, fail if the committed PTX
 #                                   differs, and assemble every PTX with ptxas for sm_80, sm_89
-#                                   and sm_90a (exit 0 with a note when nvcc is absent)
+#                                   and sm_90a (exit 0 with a note when nvcc is absent); also run
+#                                   the host-side layout test of the wgmma GEMM
 # One PTX per family, for the virtual architecture compute_80: the driver JIT-compiles it for the
 # GPU at hand (Ampere, Ada, Hopper), so one file serves every card the kernels support.
+# Exception, by name: NAME_sm90.cu uses Hopper-only instructions (wgmma) and is compiled for
+# sm_90a, checked by ptxas for sm_90a only, and must assemble with 0 spill bytes and without
+# ptxas's "wgmma ... serialized" warning (a pipeline that would silently lose its overlap);
+# the backend loads it only on a compute capability 9.0 device.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SRC="$ROOT/kernels/src/main/cuda"
@@ -23,9 +28,12 @@ CHECK=0
 OUT="$RES"
 if [ "$CHECK" = 1 ]; then OUT="$(mktemp -d)"; trap 'rm -rf "$OUT"' EXIT; fi
 mkdir -p "$OUT"
+# the virtual architecture a source is compiled for, and the real ones ptxas checks it against
+arch_of() { case "$1" in *_sm90) echo sm_90a ;; *) echo compute_80 ;; esac; }
+targets_of() { case "$1" in *_sm90) echo sm_90a ;; *) echo sm_80 sm_89 sm_90a ;; esac; }
 for cu in "$SRC"/*.cu; do
   name="$(basename "$cu" .cu)"
-  "$NVCC" -arch=compute_80 -ptx -O3 "$cu" -o "$OUT/$name.ptx"
+  "$NVCC" -arch="$(arch_of "$name")" -ptx -O3 "$cu" -o "$OUT/$name.ptx"
 done
 if [ "$CHECK" = 1 ]; then
   status=0
@@ -35,14 +43,31 @@ if [ "$CHECK" = 1 ]; then
       echo "build-ptx: $name differs from a fresh compile of ${name%.ptx}.cu (run scripts/build-ptx.sh and commit)"
       status=1
     fi
-    for arch in sm_80 sm_89 sm_90a; do
-      "$PTXAS" -arch=$arch "$ptx" -o /dev/null || { echo "build-ptx: ptxas -arch=$arch rejects $name"; status=1; }
+    for arch in $(targets_of "${name%.ptx}"); do
+      log="$("$PTXAS" -arch=$arch -v "$ptx" -o /dev/null 2>&1)" || { echo "$log"; echo "build-ptx: ptxas -arch=$arch rejects $name"; status=1; continue; }
+      case "$name" in
+        *_sm90.ptx)
+          if echo "$log" | grep -E "[1-9][0-9]* bytes spill|serialized" >/dev/null; then
+            echo "$log" | grep -E "spill|serialized|Used"
+            echo "build-ptx: $name spills registers or serializes its wgmma pipeline (ptxas -arch=$arch -v above)"
+            status=1
+          fi ;;
+      esac
     done
   done
+  # the wgmma GEMM's index math against a model of the PTX ISA's shared-memory layout (no GPU needed)
+  CXX="${CXX:-$(command -v g++ || command -v c++ || true)}"
+  LAYOUT_TEST="$ROOT/kernels/src/test/cuda/gemm_sm90_layout_test.cpp"
+  if [ -n "$CXX" ] && [ -f "$LAYOUT_TEST" ]; then
+    "$CXX" -std=c++17 -O1 -o "$OUT/layout-test" "$LAYOUT_TEST" && "$OUT/layout-test" || { echo "build-ptx: $(basename "$LAYOUT_TEST") failed"; status=1; }
+    rm -f "$OUT/layout-test"
+  else
+    echo "build-ptx: no host C++ compiler: the gemm_sm90 layout test was not run"
+  fi
   for ptx in "$RES"/*.ptx; do
     [ -e "$OUT/$(basename "$ptx")" ] || { echo "build-ptx: $(basename "$ptx") has no source in $SRC"; status=1; }
   done
-  [ "$status" = 0 ] && echo "build-ptx: $(ls "$OUT" | wc -l) PTX files match their sources and assemble for sm_80, sm_89, sm_90a"
+  [ "$status" = 0 ] && echo "build-ptx: $(ls "$OUT"/*.ptx | wc -l) PTX files match their sources and assemble (compute_80 ones for sm_80, sm_89, sm_90a; *_sm90 for sm_90a)"
   exit $status
 fi
 echo "build-ptx: wrote $(ls "$OUT"/*.ptx | wc -l) PTX files to $OUT"

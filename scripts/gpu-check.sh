@@ -8,7 +8,11 @@
 #                               limits: every CUDA test against the CPU reference, bench-gpu
 #                               (GEMM and attention at DiT shapes), verify --device cuda on
 #                               tests/golden, bench-dit on a full-size random DiT, bench-vae,
-#                               bench-pipeline (the whole streaming path at 512x512);
+#                               bench-pipeline (the whole streaming path at 512x512); then the
+#                               wgmma GEMM (opt-in, Hopper only, not yet the default): its tests
+#                               in their own JVM, verify of the DiT checks and bench-dit with
+#                               LIVETALK_CUDA_GEMM=wgmma (after everything else, so that a fault
+#                               of the new kernel cannot cost the baseline figures);
 #                               a summary table on stdout and OUTDIR/gpu-check.json
 # On a machine without a GPU, `run` goes as far as it can and each step reports why it stopped.
 set -uo pipefail
@@ -59,14 +63,16 @@ run() {
   chmod +x "$lt"
   STEPS=()
   nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1
+  local tcp; tcp="$dir/test/kernels:$(ls "$dir"/test/*.jar "$dir"/lib/*.jar | tr '\n' ':')"
+  # the wgmma tests run in a JVM of their own (step tests-wgmma below): a fault there poisons the CUDA context
   step tests 120 "$java" "${FLAGS[@]}" -jar "$dir"/junit-platform-console-standalone-*.jar execute \
-      -cp "$dir/test/kernels:$(ls "$dir"/test/*.jar "$dir"/lib/*.jar | tr '\n' ':')" --select-package livetalk.kernels.cuda --details=summary --details-theme=ascii \
+      -cp "$tcp" --select-package livetalk.kernels.cuda --exclude-classname '.*CudaWgmmaTest' --details=summary --details-theme=ascii \
       --disable-banner
   if [ "$(echo "${STEPS[0]}" | cut -d' ' -f2)" != 0 ] && command -v compute-sanitizer >/dev/null; then
     # a failing test run: find the first bad memory access, kernel by kernel
     step sanitizer 120 env CUDA_LAUNCH_BLOCKING=1 compute-sanitizer --tool memcheck --print-limit 3 "$java" "${FLAGS[@]}" \
       -jar "$dir"/junit-platform-console-standalone-*.jar execute \
-      -cp "$dir/test/kernels:$(ls "$dir"/test/*.jar "$dir"/lib/*.jar | tr '\n' ':')" --select-package livetalk.kernels.cuda \
+      -cp "$tcp" --select-package livetalk.kernels.cuda --exclude-classname '.*CudaWgmmaTest' \
       --details=summary --details-theme=ascii --disable-banner
   fi
   step bench-gpu 60 "$lt" bench-gpu --repeat 20
@@ -75,6 +81,23 @@ run() {
   step bench-dit 75 "$lt" bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors --runs 5 --profile
   step bench-vae 60 "$lt" bench-vae --device cuda --frames 2 --profile
   step bench-pipeline 120 "$lt" bench-pipeline --device cuda --dit /tmp/livetalk-dit/model.safetensors --blocks 10
+  # The wgmma GEMM (gemm_sm90.cu), last: its tests (CPU reference, ragged and DiT shapes), and on a
+  # failure the first bad memory access under compute-sanitizer (small shapes only); then the DiT
+  # golden checks and the DiT forward with every linear on it. bench-gpu above timed and
+  # cross-checked it against mma.sync at the DiT shapes.
+  step tests-wgmma 90 "$java" "${FLAGS[@]}" -jar "$dir"/junit-platform-console-standalone-*.jar execute \
+      -cp "$tcp" --select-class livetalk.kernels.cuda.CudaWgmmaTest --details=tree --details-theme=ascii --disable-banner \
+      --disable-ansi-colors
+  if [ "$(echo "${STEPS[-1]}" | cut -d' ' -f2)" != 0 ] && command -v compute-sanitizer >/dev/null; then
+    step sanitizer-wgmma 120 env CUDA_LAUNCH_BLOCKING=1 compute-sanitizer --tool memcheck --print-limit 3 "$java" "${FLAGS[@]}" \
+      -jar "$dir"/junit-platform-console-standalone-*.jar execute -cp "$tcp" \
+      --select-method 'livetalk.kernels.cuda.CudaWgmmaTest#linearMatchesReferenceOnRaggedShapes' \
+      --details=summary --details-theme=ascii --disable-banner
+  fi
+  step verify-wgmma 120 env LIVETALK_CUDA_GEMM=wgmma "$lt" verify --device cuda --golden "$ROOT/tests/golden" \
+      --only dit_forward,causal_rollout,causal_rollout_small_window,causal_rollout_bf16steps
+  step bench-dit-wgmma 75 env LIVETALK_CUDA_GEMM=wgmma "$lt" bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors \
+      --runs 5 --profile
   {
     echo "{"
     echo "  \"device\": \"$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)\","
@@ -97,6 +120,14 @@ run() {
   grep -hE "^forward|load" "$OUTDIR/bench-dit.log" | tail -4 || true
   grep -hiE "frame|GFLOP|TFLOP" "$OUTDIR/bench-vae.log" | tail -4 || true
   grep -hiE "first frame|memory|conditioning" "$OUTDIR/bench-pipeline.log" || true
+  echo "-- wgmma GEMM (LIVETALK_CUDA_GEMM=wgmma)"
+  # an assumption (not CC 9.0, or the module did not load) shows as "aborted", with its reason
+  grep -hE "tests (successful|failed|aborted)|wgmma GEMM not available" "$OUTDIR/tests-wgmma.log" | sort -u || true
+  grep -hE "^(check|linear on wgmma)" "$OUTDIR/bench-gpu.log" || true
+  grep -h "verdict" "$OUTDIR/verify-wgmma.log" || true
+  grep -h "^model" "$OUTDIR/bench-dit-wgmma.log" || true
+  grep -h "^forward" "$OUTDIR/bench-dit-wgmma.log" | tail -2 || true
+  grep -h "gemm_bf16" "$OUTDIR/bench-dit-wgmma.log" "$OUTDIR/bench-dit.log" || true
   for s in "${STEPS[@]}"; do echo "step $s"; done
 }
 

@@ -75,7 +75,8 @@ final class BenchDitCommand implements Callable<Integer> {
             long t0 = System.nanoTime();
             CausalDit dit = new CausalDit(be, ck, cfg);
             System.out.printf("model: %s, %d of %d layers, D %d, %d heads, backend %s (load %.1f s)%n", weights.getFileName(),
-                    cfg.numLayers(), full.numLayers(), cfg.dim(), cfg.numHeads(), be.name(), secs(t0));
+                    cfg.numLayers(), full.numLayers(), cfg.dim(), cfg.numHeads(),
+                    be.name() + (be instanceof CudaBackend cuda ? ", GEMM " + cuda.gemmKernel() : ""), secs(t0));
 
             SplittableRandom rnd = new SplittableRandom(1);
             int perFrame = dit.frameSeqLength(h, w), n = framesPerBlock * perFrame, d = cfg.dim();

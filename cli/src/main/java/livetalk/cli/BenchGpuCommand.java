@@ -1,12 +1,15 @@
 package livetalk.cli;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import livetalk.kernels.Buf;
 import livetalk.kernels.Weight;
 import livetalk.kernels.cuda.CudaBackend;
+import livetalk.kernels.cuda.CudaBackend.GemmKernel;
 import livetalk.tensor.DType;
 import livetalk.tensor.Tensor;
 import picocli.CommandLine.Command;
@@ -16,7 +19,11 @@ import picocli.CommandLine.Option;
  * {@code livetalk bench-gpu}: the CUDA kernels at DiT shapes, timed with GPU events (median of
  * the repeats after warm-ups, on random data), as TFLOP/s and as a fraction of the card's dense
  * bf16 peak. FLOPs: linear 2·M·N·K, attention 4·nq·nk·heads·headDim. The linear figures include
- * rounding the float32 input to bf16, as a forward pays it.
+ * rounding the float32 input to bf16, as a forward pays it. Each linear runs on every GEMM kernel
+ * the device has (mma.sync everywhere, the wgmma ones on compute capability 9.0); each wgmma
+ * result is also compared with the mma.sync one (a "check" line; exit 1 when they differ by more
+ * than 1e-4 of the largest output: both round the same operands to bf16 and sum in float32, so only
+ * the order of the sums differs).
  */
 @Command(name = "bench-gpu", mixinStandardHelpOptions = true,
         description = "Time the CUDA kernels at DiT shapes (TFLOP/s, fraction of the bf16 peak).")
@@ -34,21 +41,31 @@ final class BenchGpuCommand implements Callable<Integer> {
         try (CudaBackend be = new CudaBackend()) {
             System.out.println("bench-gpu: " + be.deviceDescription());
             SplittableRandom rnd = new SplittableRandom(7);
-            System.out.println("case                                          median ms   TFLOP/s   of peak");
+            System.out.printf("%-" + NAME + "s median ms   TFLOP/s   of peak%n", "case");
             int n = 3072;
             int[][] linears = {{1536, 1536}, {1536, 8960}, {8960, 1536}};
+            List<LinearCase> cases = new ArrayList<>();
             for (int[] s : linears) {
                 int in = s[0], out = s[1];
                 Buf x = be.upload(random(rnd, n * in));
                 Buf y = be.alloc((long) n * out);
                 Weight w = be.weight(Tensor.wrap(random(rnd, out * in), out, in).to(DType.BF16));
                 Weight b = be.weight(Tensor.wrap(random(rnd, out), out));
-                double ms = time(be, () -> be.linear(x, y, n, w, b));
-                row(String.format(Locale.ROOT, "linear %dx%d -> %d (+bias)", n, in, out), ms, 2.0 * n * in * out);
+                cases.add(new LinearCase(String.format(Locale.ROOT, "linear %dx%d -> %d (+bias)", n, in, out), y,
+                        () -> be.linear(x, y, n, w, b), 2.0 * n * in * out));
                 if (out == 8960) {
-                    double g = time(be, () -> be.linearGelu(x, y, n, w, b));
-                    row(String.format(Locale.ROOT, "linear %dx%d -> %d + GELU epilogue", n, in, out), g, 2.0 * n * in * out);
+                    cases.add(new LinearCase(String.format(Locale.ROOT, "linear %dx%d -> %d + GELU epilogue", n, in, out), y,
+                            () -> be.linearGelu(x, y, n, w, b), 2.0 * n * in * out));
                 }
+            }
+            // mma.sync first, and attention, so that a fault of the newer wgmma kernels (which poisons
+            // the CUDA context) cannot cost these rows
+            be.useGemm(GemmKernel.MMA_SYNC);
+            for (LinearCase c : cases) row(c.name, time(be, c.op), c.flop);
+            String noWgmma = be.wgmmaUnavailableReason();
+            List<float[]> reference = new ArrayList<>();
+            if (noWgmma == null) {
+                for (LinearCase c : cases) reference.add(result(be, c));
             }
             int heads = 12, hd = 128, d = heads * hd;
             for (int nk : new int[]{15360, 9216, 3072, 512}) {
@@ -62,13 +79,55 @@ final class BenchGpuCommand implements Callable<Integer> {
                             4.0 * n * nk * heads * hd);
                 }
             }
+            if (noWgmma != null) {
+                System.out.println("linear on wgmma: skipped: " + noWgmma);
+                return 0;
+            }
+            boolean mismatch = false;
+            for (GemmKernel g : new GemmKernel[]{GemmKernel.WGMMA_N128, GemmKernel.WGMMA_N256, GemmKernel.WGMMA}) {
+                be.useGemm(g);
+                for (int i = 0; i < cases.size(); i++) {
+                    LinearCase c = cases.get(i);
+                    row(c.name + ", " + g, time(be, c.op), c.flop);
+                    double diff = relMaxDiff(reference.get(i), result(be, c));
+                    boolean ok = diff <= 1e-4;
+                    mismatch |= !ok;
+                    System.out.printf(Locale.ROOT, "check %s vs mma_sync, %s: max|diff|/max|ref| = %.1e %s%n", g, c.name, diff,
+                            ok ? "OK" : "MISMATCH");
+                }
+            }
+            be.useGemm(GemmKernel.MMA_SYNC);
+            return mismatch ? 1 : 0;
         }
-        return 0;
+    }
+
+    private static final int NAME = 56;
+
+    /** One timed product: its row name, the buffer it writes, the call, its FLOPs. */
+    private record LinearCase(String name, Buf out, Runnable op, double flop) {
+    }
+
+    /** The output of one more run, over a NaN-filled buffer: a kernel that writes nothing cannot pass on an earlier result. */
+    private static float[] result(CudaBackend be, LinearCase c) {
+        be.fill(c.out, Float.NaN);
+        c.op.run();
+        return be.read(c.out);
     }
 
     private void row(String name, double ms, double flop) {
         double tflops = flop / (ms * 1e-3) / 1e12;
-        System.out.printf(Locale.ROOT, "%-45s %9.3f %9.1f %8.1f%%%n", name, ms, tflops, 100 * tflops / peak);
+        System.out.printf(Locale.ROOT, "%-" + NAME + "s %9.3f %9.1f %8.1f%%%n", name, ms, tflops, 100 * tflops / peak);
+    }
+
+    /** max |a − b| / max |a|; NaN anywhere counts as infinitely different. */
+    private static double relMaxDiff(float[] a, float[] b) {
+        double diff = 0, ref = 0;
+        for (int i = 0; i < a.length; i++) {
+            if (Float.isNaN(a[i]) || Float.isNaN(b[i])) return Double.POSITIVE_INFINITY;
+            diff = Math.max(diff, Math.abs(a[i] - b[i]));
+            ref = Math.max(ref, Math.abs(a[i]));
+        }
+        return diff / Math.max(ref, 1e-30);
     }
 
     private double time(CudaBackend be, Runnable op) {

@@ -36,6 +36,63 @@ public final class CudaBackend implements Backend {
     private volatile int flashWarps = 8;
     /** How conv3d forms its patches: see {@link ConvLayout}. */
     private volatile ConvLayout convLayout = ConvLayout.IMPLICIT;
+    /** The kernel linear and linearGelu run on: see {@link #useGemm}. */
+    private volatile GemmKernel gemmKernel = GemmKernel.MMA_SYNC;
+
+    /**
+     * The system property and the environment variable (the property wins) that choose the GEMM
+     * of every CUDA backend a process creates, so that whole commands ({@code verify}, {@code
+     * bench-dit}, {@code bench-pipeline}) can run on it: a {@link GemmKernel} name in any case,
+     * e.g. {@code LIVETALK_CUDA_GEMM=wgmma}. Read once per process.
+     */
+    public static final String GEMM_PROPERTY = "livetalk.cuda.gemm", GEMM_ENV = "LIVETALK_CUDA_GEMM";
+    private static String configuredGemm;   // "name=value" as given, or "" when unset; guarded by the class
+
+    /**
+     * The kernels {@code linear} and {@code linearGelu} can run on. All compute the same function
+     * (bf16 operands, float32 accumulation and output, the same epilogues); tests cover each and
+     * bench-gpu times each. The wgmma ones run on compute capability 9.0 only (H100, H200) and
+     * have NOT been validated on a GPU yet, so MMA_SYNC stays the default.
+     */
+    public enum GemmKernel {
+        /** gemm_bf16_tn_k64 (gemm.cu): mma.sync, 128×128 tiles; any card from sm_80 on. */
+        MMA_SYNC,
+        /** The wgmma GEMM (gemm_sm90.cu) with its tile width chosen per shape ({@link #wgmmaTileN}). */
+        WGMMA,
+        /** The wgmma GEMM with 128×128 tiles (gemm_bf16_tn_wgmma_n128). */
+        WGMMA_N128,
+        /** The wgmma GEMM with 128×256 tiles (gemm_bf16_tn_wgmma_n256). */
+        WGMMA_N256;
+
+        public boolean wgmma() {
+            return this != MMA_SYNC;
+        }
+
+        /** A name as the property or variable gives it: case-insensitive, '-' or '_' ({@code wgmma}, {@code mma-sync}). */
+        public static GemmKernel parse(String value, String source) {
+            String v = value.strip().toUpperCase(java.util.Locale.ROOT).replace('-', '_');
+            for (GemmKernel k : values()) {
+                if (k.name().equals(v)) return k;
+            }
+            throw new KernelException(source + "=" + value + ": expected one of mma_sync, wgmma, wgmma_n128, wgmma_n256");
+        }
+
+        @Override
+        public String toString() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /** "source=value" of the process-wide GEMM choice, or null when neither the property nor the variable is set. */
+    static synchronized String configuredGemm() {
+        if (configuredGemm == null) {
+            String p = System.getProperty(GEMM_PROPERTY), e = System.getenv(GEMM_ENV);
+            if (p != null && !p.isBlank()) configuredGemm = "-D" + GEMM_PROPERTY + "=" + p;
+            else if (e != null && !e.isBlank()) configuredGemm = GEMM_ENV + "=" + e;
+            else configuredGemm = "";
+        }
+        return configuredGemm.isEmpty() ? null : configuredGemm;
+    }
 
     /** conv3d's ways of forming its GEMM (all compute the same function; tests cover each). */
     public enum ConvLayout {
@@ -61,6 +118,18 @@ public final class CudaBackend implements Backend {
             ctx.allowSharedMemory("flash_attn_d128" + suffix, flashSmem(128));
             ctx.allowSharedMemory("flash_attn_d64" + suffix, flashSmem(64));
         }
+        String configured = configuredGemm();
+        if (configured != null) {
+            // A GEMM chosen for the whole process that this device cannot run is an error, not a
+            // silent fall-back: a benchmark or verify run must measure what it says it measures.
+            int eq = configured.indexOf('=');
+            GemmKernel k = GemmKernel.parse(configured.substring(eq + 1), configured.substring(0, eq));
+            if (k.wgmma()) {
+                String cannot = wgmmaUnavailableReason();
+                if (cannot != null) throw new KernelException(configured + ": the wgmma GEMM cannot run here: " + cannot);
+            }
+            gemmKernel = k;
+        }
     }
 
     /**
@@ -71,6 +140,31 @@ public final class CudaBackend implements Backend {
     public void useFlashWarps(int flashWarps) {
         if (flashWarps != 4 && flashWarps != 8) throw new KernelException("flash attention warps " + flashWarps + " (4 or 8)");
         this.flashWarps = flashWarps;
+    }
+
+    /**
+     * Chooses the kernel of {@code linear} and {@code linearGelu}; a wgmma one on a device that
+     * cannot run it fails with the reason ({@link #wgmmaUnavailableReason}).
+     */
+    public void useGemm(GemmKernel kernel) {
+        if (kernel.wgmma()) {
+            String why = wgmmaUnavailableReason();
+            if (why != null) throw new KernelException("GEMM " + kernel + ": " + why);
+        }
+        this.gemmKernel = kernel;
+    }
+
+    /** The kernel {@code linear} and {@code linearGelu} run on now. */
+    public GemmKernel gemmKernel() {
+        return gemmKernel;
+    }
+
+    /**
+     * Null when the wgmma GEMM can run on this device (compute capability 9.0, and its sm_90a
+     * module loaded: done here, on first ask), else why not, in one line.
+     */
+    public String wgmmaUnavailableReason() {
+        return ctx.loadHopperModule(new String[]{WGMMA_N128, WGMMA_N256}, new int[]{wgmmaSmem(128), wgmmaSmem(256)});
     }
 
     /** Null when a CUDA device can be used, else why not; never throws. */
@@ -168,6 +262,34 @@ public final class CudaBackend implements Backend {
 
     /** Three stages of a 128×64 A and B tile, rows padded by 8 bf16 (gemm.cu). */
     private static final int GEMM_SMEM = 3 * (128 + 128) * 72 * 2;
+
+    private static final String WGMMA_N128 = "gemm_bf16_tn_wgmma_n128", WGMMA_N256 = "gemm_bf16_tn_wgmma_n256";
+    private static final int WGMMA_BM = 128;
+
+    /**
+     * The wgmma GEMM's shared memory (gemm_sm90.cu): per stage a 128×64 A tile and a BN×64 B tile
+     * of bf16, unpadded (the 128-byte swizzle avoids bank conflicts), 5 stages at BN = 128 and 4 at
+     * BN = 256, plus 1 KiB to round the window up to the 1024-byte alignment the swizzle needs:
+     * 164864 and 197632 bytes (an H100 or H200 allows 232448).
+     */
+    static int wgmmaSmem(int bn) {
+        int stages = bn == 128 ? 5 : 4;
+        return stages * (WGMMA_BM + bn) * 64 * 2 + 1024;
+    }
+
+    /**
+     * The wgmma tile width for {@link GemmKernel#WGMMA}: 256 (fewer operand bytes per FLOP) when
+     * its tiles fill at least 4 waves of the device, so the last, partial wave costs little;
+     * otherwise 128, whose twice as many tiles spread better. A first rule, to be replaced by what
+     * bench-gpu measures: at the DiT shapes (M = 3072) it gives 128 for N = 1536 (144 tiles of
+     * 128×256 would be 1.1 waves on 132 SMs) and 256 for N = 8960 (840 tiles, 6.4 waves).
+     */
+    static int wgmmaTileN(GemmKernel kernel, int m, int n, int multiprocessors) {
+        if (kernel == GemmKernel.WGMMA_N128) return 128;
+        if (kernel == GemmKernel.WGMMA_N256) return 256;
+        long tiles256 = (long) ((m + WGMMA_BM - 1) / WGMMA_BM) * ((n + 255) / 256);
+        return tiles256 >= 4L * multiprocessors ? 256 : 128;
+    }
 
     // ------------------------------------------------------------------ memory
 
@@ -319,7 +441,19 @@ public final class CudaBackend implements Backend {
         if (cb != null) requireSize("linear bias", outDim, cb.numel());
         if (rows == 0) return;
         long a = toBf16Rows(xb, in, rows, in, ld, 0);
-        gemm(a, ld, cw.bf16Ptr(), ld, ob.ptr(), outDim, cb == null ? 0 : cb.f32Ptr(), cb == null ? 0 : 1, gelu, rows, outDim, ld);
+        long wPtr = cw.bf16Ptr(), bPtr = cb == null ? 0 : cb.f32Ptr();
+        GemmKernel g = gemmKernel;
+        if (g.wgmma()) gemmWgmma(g, a, ld, wPtr, ld, ob.ptr(), outDim, bPtr, cb == null ? 0 : 1, gelu, rows, outDim, ld);
+        else gemm(a, ld, wPtr, ld, ob.ptr(), outDim, bPtr, cb == null ? 0 : 1, gelu, rows, outDim, ld);
+    }
+
+    /** As {@link #gemm}, on the wgmma kernels (same arguments and contract; gemm_sm90.cu). */
+    private void gemmWgmma(GemmKernel g, long a, int lda, long b, int ldb, long c, long ldc, long bias, int biasMode, boolean gelu,
+                           int m, int n, int k) {
+        int bn = wgmmaTileN(g, m, n, ctx.multiprocessors);
+        ctx.launch(bn == 256 ? WGMMA_N256 : WGMMA_N128, (n + bn - 1) / bn, (m + WGMMA_BM - 1) / WGMMA_BM, 1, GEMM_THREADS, wgmmaSmem(bn),
+                ctx.args().ptr(a).i32(lda).ptr(b).i32(ldb).ptr(c).i64(ldc).ptr(bias).i32(biasMode).i32(gelu ? 1 : 0)
+                        .i32(m).i32(n).i32(k));
     }
 
     /** C[M, N] = A[M, K]·B[N, K]ᵀ (+ bias per column when biasMode is 1, per row when 2). */

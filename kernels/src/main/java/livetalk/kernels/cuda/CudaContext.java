@@ -10,8 +10,8 @@ import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import livetalk.kernels.KernelException;
 
@@ -25,16 +25,27 @@ import livetalk.kernels.KernelException;
 final class CudaContext {
     /** PTX families, one resource each: {@code livetalk/kernels/cuda/NAME.ptx}. */
     private static final String[] FAMILIES = {"convert", "elementwise", "norms", "gemm", "attention", "vae"};
+    /**
+     * Compiled for sm_90a (wgmma), which runs on compute capability 9.0 only: loaded there, and
+     * only when a kernel of it is first selected ({@link #loadHopperModule}), so that the default
+     * path neither pays its JIT time nor depends on it.
+     */
+    private static final String HOPPER_FAMILY = "gemm_sm90";
     private static final int MAX_ARGS = 32;
 
     final int device;
     final String name;
     final int ccMajor, ccMinor, multiprocessors, smemOptin;
     final long totalMemory;
+    /** Whether the device has compute capability 9.0, the only one the sm_90a module runs on. */
+    final boolean hopper;
+    /** Null until loadHopperModule ran; then "" when it loaded, else why not. */
+    private String hopperModule;
     final AtomicLong liveBytes = new AtomicLong();
     private final AtomicLong allocatedSinceGc = new AtomicLong();
     private final MemorySegment context;
-    private final Map<String, MemorySegment> functions = new HashMap<>();
+    /** Kernels by name; concurrent because the sm_90a module is loaded on demand (loadHopperModule). */
+    private final Map<String, MemorySegment> functions = new ConcurrentHashMap<>();
     private final ThreadLocal<Boolean> current = ThreadLocal.withInitial(() -> false);
     private final ThreadLocal<Args> args = ThreadLocal.withInitial(Args::new);
 
@@ -53,7 +64,32 @@ final class CudaContext {
         context = CudaDriver.primaryContext(device);
         makeCurrent();
         CudaDriver.keepPoolMemory(device);
+        hopper = ccMajor == 9 && ccMinor == 0;
         for (String family : FAMILIES) loadFamily(family);
+    }
+
+    /**
+     * Loads the sm_90a module once, then allows each of {@code kernels} its dynamic shared memory
+     * ({@code smem[i]} bytes). Returns null when they can be launched, else a one-line reason
+     * (not a compute capability 9.0 device, or the driver refused the module); never throws, so a
+     * failure here cannot break the default kernels.
+     */
+    synchronized String loadHopperModule(String[] kernels, int[] smem) {
+        if (hopperModule == null) {
+            if (!hopper) {
+                hopperModule = "it needs a compute capability 9.0 GPU (H100, H200: sm_90a); '" + name + "' is " + ccMajor + "." + ccMinor;
+            } else {
+                try {
+                    makeCurrent();
+                    loadFamily(HOPPER_FAMILY);
+                    for (int i = 0; i < kernels.length; i++) allowSharedMemory(kernels[i], smem[i]);
+                    hopperModule = "";
+                } catch (KernelException e) {
+                    hopperModule = "the sm_90a module " + HOPPER_FAMILY + ".ptx did not load on '" + name + "': " + e.getMessage();
+                }
+            }
+        }
+        return hopperModule.isEmpty() ? null : hopperModule;
     }
 
     /** The context must be current on each thread that issues driver calls. */

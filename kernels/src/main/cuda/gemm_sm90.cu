@@ -1,0 +1,242 @@
+// C[m, n] = Σ_k A[m, k]·B[n, k] (+ bias) (+ GELU-tanh) on Hopper: the contract of gemm_bf16_tn_k64
+// (gemm.cu, same arguments and epilogues) computed with wgmma, the sm_90a warpgroup MMA that
+// reads both operands straight from shared memory. Reference: ReferenceKernels.linear on
+// bf16-rounded operands. NOT YET RUN ON A GPU: see docs/cuda-performance.md for its status.
+//
+// Shapes (letters of this file): A [M, K] bf16 (activations, row stride lda), B [N, K] bf16 (a
+// weight [out, in], row stride ldb), C [M, N] float32 (row stride ldc), bias float32 [N]
+// (biasMode 1) or [M] (biasMode 2).
+//
+// Contract, as gemm_bf16_tn_k64: K, lda and ldb are multiples of 8, A and B are 16-byte aligned,
+// and both operands are zero in columns [K', K) when the true depth K' is smaller (the host pads
+// rows to a multiple of 8), so a 16-byte chunk of 8 k values is either inside a row or entirely
+// past K (then it is zero-filled). M and N are arbitrary: rows past M or N read as zero and
+// their results are not stored. K need not be a multiple of the k-tile (64): the last tile's
+// chunks past K read as zero.
+//
+// Structure: a block of 256 threads = 2 warpgroups computes a 128×BN tile of C (BN = 128 or
+// 256); warpgroup w owns rows [64w, 64w + 64) and holds its 64×BN accumulator in registers
+// (BN/2 floats per thread). k advances 64 at a time through a STAGES-deep ring of shared-memory
+// tiles filled by cp.async (each 16-byte chunk stored at its 128-byte-swizzled position,
+// gemm_sm90_layout.cuh); per k-tile each warpgroup issues 4 wgmma m64nBNk16 (one per 16-deep
+// slice), which read A and B through matrix descriptors. No TMA: the loads are issued by the
+// same threads, between the issue of one k-tile's wgmma group and the wait for the previous one.
+#include "common.cuh"
+#include "gemm_sm90_layout.cuh"
+
+#if defined(__CUDA_ARCH__) && !defined(__CUDA_ARCH_FEAT_SM90_ALL)
+#error "gemm_sm90.cu uses wgmma: compile it for sm_90a (scripts/build-ptx.sh does)"
+#endif
+
+#define WG_THREADS 256
+
+// 16 bytes global → shared (a shared-window address), asynchronously; src_bytes = 0 writes zeros.
+__device__ __forceinline__ void cp_async16_s(uint32_t dst, const void* src, int src_bytes) {
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" :: "r"(dst), "l"(src), "r"(src_bytes));
+}
+
+// cp.async writes shared memory through the generic proxy, wgmma reads it through the async
+// proxy: each writer fences after its copies have landed and before the barrier that publishes them.
+__device__ __forceinline__ void fence_proxy_async_shared() {
+    asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+}
+
+__device__ __forceinline__ void wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
+__device__ __forceinline__ void wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
+template <int N>
+__device__ __forceinline__ void wgmma_wait() { asm volatile("wgmma.wait_group.sync.aligned %0;\n" :: "n"(N) : "memory"); }
+
+// Tells the compiler that the accumulators may change here (they do: asynchronously, under a
+// wgmma in flight), so it neither moves them across this point nor reuses a stale copy.
+template <int R>
+__device__ __forceinline__ void fence_acc(float (&d)[R]) {
+#pragma unroll
+    for (int i = 0; i < R; i++) asm volatile("" : "+f"(d[i]) :: "memory");
+}
+
+// D[64×BN] += A[64×16]·B[16×BN] for one warpgroup; A and B K-major in shared memory (no
+// transpose: imm-trans 0, 0), scale-d 1 (the accumulators start at zero), no negation.
+template <int BN>
+struct Wgmma;
+
+template <>
+struct Wgmma<128> {
+    static __device__ __forceinline__ void mma(float (&d)[64], uint64_t descA, uint64_t descB) {
+        asm volatile(
+            "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {"
+            "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15,"
+            "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31,"
+            "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47,"
+            "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63"
+            "}, %64, %65, 1, 1, 1, 0, 0;\n"
+            : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
+              "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
+              "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
+              "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
+              "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),
+              "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
+              "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
+              "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+            : "l"(descA), "l"(descB));
+    }
+};
+
+template <>
+struct Wgmma<256> {
+    static __device__ __forceinline__ void mma(float (&d)[128], uint64_t descA, uint64_t descB) {
+        asm volatile(
+            "wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16 {"
+            "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15,"
+            "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31,"
+            "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47,"
+            "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63,"
+            "%64, %65, %66, %67, %68, %69, %70, %71, %72, %73, %74, %75, %76, %77, %78, %79,"
+            "%80, %81, %82, %83, %84, %85, %86, %87, %88, %89, %90, %91, %92, %93, %94, %95,"
+            "%96, %97, %98, %99, %100, %101, %102, %103, %104, %105, %106, %107, %108, %109, %110, %111,"
+            "%112, %113, %114, %115, %116, %117, %118, %119, %120, %121, %122, %123, %124, %125, %126, %127"
+            "}, %128, %129, 1, 1, 1, 0, 0;\n"
+            : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
+              "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
+              "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
+              "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
+              "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),
+              "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
+              "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
+              "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63]),
+              "+f"(d[64]), "+f"(d[65]), "+f"(d[66]), "+f"(d[67]), "+f"(d[68]), "+f"(d[69]), "+f"(d[70]), "+f"(d[71]),
+              "+f"(d[72]), "+f"(d[73]), "+f"(d[74]), "+f"(d[75]), "+f"(d[76]), "+f"(d[77]), "+f"(d[78]), "+f"(d[79]),
+              "+f"(d[80]), "+f"(d[81]), "+f"(d[82]), "+f"(d[83]), "+f"(d[84]), "+f"(d[85]), "+f"(d[86]), "+f"(d[87]),
+              "+f"(d[88]), "+f"(d[89]), "+f"(d[90]), "+f"(d[91]), "+f"(d[92]), "+f"(d[93]), "+f"(d[94]), "+f"(d[95]),
+              "+f"(d[96]), "+f"(d[97]), "+f"(d[98]), "+f"(d[99]), "+f"(d[100]), "+f"(d[101]), "+f"(d[102]), "+f"(d[103]),
+              "+f"(d[104]), "+f"(d[105]), "+f"(d[106]), "+f"(d[107]), "+f"(d[108]), "+f"(d[109]), "+f"(d[110]), "+f"(d[111]),
+              "+f"(d[112]), "+f"(d[113]), "+f"(d[114]), "+f"(d[115]), "+f"(d[116]), "+f"(d[117]), "+f"(d[118]), "+f"(d[119]),
+              "+f"(d[120]), "+f"(d[121]), "+f"(d[122]), "+f"(d[123]), "+f"(d[124]), "+f"(d[125]), "+f"(d[126]), "+f"(d[127])
+            : "l"(descA), "l"(descB));
+    }
+};
+
+template <int BN, int STAGES>
+__device__ __forceinline__ void gemm_wgmma(
+        const bf16* __restrict__ A, int lda, const bf16* __restrict__ B, int ldb,
+        float* __restrict__ C, i64 ldc, const float* __restrict__ bias, int biasMode, int act,
+        int M, int N, int K) {
+    // Prefetch distance STAGES - 2: a stage is refilled two iterations after the wgmma group that
+    // read it was issued, because one group stays in flight across each barrier (Sm90Schedule).
+    typedef Sm90Ring<BN> Ring;
+    extern __shared__ __align__(1024) unsigned char smem[];
+    // The dynamic window is only guaranteed 16-byte aligned: round up (the host adds 1 KiB).
+    const uint32_t base = (smem_addr(smem) + SM90_GROUP_BYTES - 1) & ~(uint32_t)(SM90_GROUP_BYTES - 1);
+
+    const int tid = threadIdx.x, wg = tid >> 7, t = tid & 127;
+    const int m0 = blockIdx.y * SM90_BM, n0 = blockIdx.x * BN;
+    const int ktiles = (K + SM90_BK - 1) / SM90_BK;
+
+    // Thread tid copies chunk tid % 8 of rows tid/8, tid/8 + 32, ...: 8 consecutive threads read
+    // one row's 128 contiguous bytes.
+    const int chunk = tid & 7, row0 = tid >> 3;
+    auto load_stage = [&](int stage, int kt) {
+        const uint32_t sa = Ring::a_tile(base, stage), sb = Ring::b_tile(base, stage);
+        const int gk = kt * SM90_BK + chunk * 8;
+        const bool kin = gk < K;
+#pragma unroll
+        for (int i = 0; i < SM90_BM / 32; i++) {
+            const int r = row0 + 32 * i, gm = m0 + r;
+            const bool ok = kin && gm < M;
+            cp_async16_s(sa + sm90_chunk_offset(r, chunk), ok ? (const void*)(A + (i64)gm * lda + gk) : (const void*)A, ok ? 16 : 0);
+        }
+#pragma unroll
+        for (int i = 0; i < BN / 32; i++) {
+            const int r = row0 + 32 * i, gn = n0 + r;
+            const bool ok = kin && gn < N;
+            cp_async16_s(sb + sm90_chunk_offset(r, chunk), ok ? (const void*)(B + (i64)gn * ldb + gk) : (const void*)B, ok ? 16 : 0);
+        }
+    };
+
+    float acc[BN / 2];
+#pragma unroll
+    for (int i = 0; i < BN / 2; i++) acc[i] = 0.f;
+
+    typedef Sm90Schedule<STAGES> Plan;
+    static_assert(Plan::CP_WAIT >= 0, "at least 3 stages");
+#pragma unroll
+    for (int tile = 0; tile < Plan::PREFETCH; tile++) {
+        if (tile < ktiles) load_stage(Plan::stage(tile), tile);
+        cp_async_commit();
+    }
+
+    for (int kt = 0; kt < ktiles; kt++) {
+        // Tile kt has landed once at most CP_WAIT younger copy groups are pending; every thread
+        // fences its own copies for the async proxy, and the barrier publishes them to both
+        // warpgroups. The barrier also orders the refill below after every warpgroup's
+        // wgmma_wait of the previous iteration, i.e. after the last reads of the stage refilled.
+        cp_async_wait<Plan::CP_WAIT>();
+        fence_proxy_async_shared();
+        __syncthreads();
+
+        const int stage = Plan::stage(kt);
+        const uint64_t descA = sm90_desc(Ring::a_rows_of(Ring::a_tile(base, stage), wg));   // this warpgroup's 64 rows
+        const uint64_t descB = sm90_desc(Ring::b_tile(base, stage));                         // all BN rows of B
+        wgmma_fence();
+        fence_acc(acc);
+#pragma unroll
+        for (int k = 0; k < SM90_BK / 16; k++) Wgmma<BN>::mma(acc, sm90_desc_k(descA, k), sm90_desc_k(descB, k));
+        wgmma_commit();
+        fence_acc(acc);
+
+        // Refill the stage of tile kt - 2 with tile kt + PREFETCH while the tensor cores work.
+        const int next = kt + Plan::PREFETCH;
+        if (next < ktiles) load_stage(Plan::stage(next), next);
+        cp_async_commit();
+
+        // Keep this k-tile's group in flight; the previous one (tile kt - 1) is complete after this.
+        wgmma_wait<Plan::WGMMA_WAIT>();
+        fence_acc(acc);
+    }
+    wgmma_wait<0>();
+    fence_acc(acc);
+    cp_async_wait<0>();
+
+    // Epilogue: straight from the fragments to global memory. A quad of threads covers 8
+    // consecutive columns of one row (32 bytes); pairs go out as float2 when C allows it.
+    const bool pairs = ((reinterpret_cast<uintptr_t>(C) | (uintptr_t)(ldc * sizeof(float))) & 7) == 0;
+    const int rowBase = m0 + wg * 64;
+#pragma unroll
+    for (int i = 0; i < BN / 2; i += 2) {
+        const int m = rowBase + (int)sm90_acc_row(t, i), n = n0 + (int)sm90_acc_col(t, i);
+        if (m >= M || n >= N) continue;
+        float v0 = acc[i], v1 = acc[i + 1];
+        if (biasMode == 1) {
+            v0 += bias[n];
+            if (n + 1 < N) v1 += bias[n + 1];
+        } else if (biasMode == 2) {
+            const float bm = bias[m];
+            v0 += bm;
+            v1 += bm;
+        }
+        if (act == 1) {
+            v0 = 0.5f * v0 * (1.f + tanhf(0.7978845608028654f * (v0 + 0.044715f * v0 * v0 * v0)));
+            v1 = 0.5f * v1 * (1.f + tanhf(0.7978845608028654f * (v1 + 0.044715f * v1 * v1 * v1)));
+        }
+        float* out = C + (i64)m * ldc + n;
+        if (n + 1 < N) {
+            if (pairs) *reinterpret_cast<float2*>(out) = make_float2(v0, v1);
+            else { out[0] = v0; out[1] = v1; }
+        } else {
+            out[0] = v0;
+        }
+    }
+}
+
+// 128×128 tiles, 5 stages: 5 × 32 KiB + 1 KiB of alignment slack = 164864 bytes of shared memory.
+extern "C" __global__ void __launch_bounds__(WG_THREADS, 1) gemm_bf16_tn_wgmma_n128(
+        const bf16* A, int lda, const bf16* B, int ldb, float* C, i64 ldc, const float* bias, int biasMode, int act,
+        int M, int N, int K) {
+    gemm_wgmma<128, 5>(A, lda, B, ldb, C, ldc, bias, biasMode, act, M, N, K);
+}
+
+// 128×256 tiles, 4 stages: 4 × 48 KiB + 1 KiB = 197632 bytes of shared memory.
+extern "C" __global__ void __launch_bounds__(WG_THREADS, 1) gemm_bf16_tn_wgmma_n256(
+        const bf16* A, int lda, const bf16* B, int ldb, float* C, i64 ldc, const float* bias, int biasMode, int act,
+        int M, int N, int K) {
+    gemm_wgmma<256, 4>(A, lda, B, ldb, C, ldc, bias, biasMode, act, M, N, K);
+}

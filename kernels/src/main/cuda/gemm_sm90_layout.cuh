@@ -1,0 +1,88 @@
+// Index math of the wgmma GEMM (gemm_sm90.cu), kept free of device code so that a host program
+// can check it against the PTX ISA's description of the hardware (kernels/src/test/cuda/
+// gemm_sm90_layout_test.cpp, run by scripts/build-ptx.sh --check). Every function here is what
+// the kernel itself calls.
+//
+// Operand tiles in shared memory ("K-major, 128-byte swizzle" in the PTX ISA's terms): a tile of
+// R rows × 64 bf16 (one row = 128 bytes = 8 chunks of 16 bytes), rows at a 128-byte pitch, the
+// tile 1024-byte aligned. Chunk c of row r is stored at chunk position c ^ (r % 8) of its row:
+// the XOR spreads the 8 rows of a group over all 32 banks, and it is the pattern that the
+// descriptor's swizzle mode 1 tells the tensor core to undo.
+#pragma once
+#include <stdint.h>
+
+#if defined(__CUDACC__)
+#define SM90_HD __host__ __device__ __forceinline__
+#else
+#define SM90_HD inline
+#endif
+
+// One k-tile: 64 bf16 = one 128-byte swizzle row.
+#define SM90_BK 64
+#define SM90_ROW_BYTES 128
+#define SM90_GROUP_BYTES 1024   // 8 rows: one swizzle atom, and the descriptor's stride byte offset
+
+// Shared-memory ring of the kernel with a 128×BN block tile: per stage an A tile (128 rows:
+// warpgroup w's 64 rows at byte 8192·w) and then a B tile (BN rows), each 1024-byte aligned as
+// long as `base` is (the kernel rounds the dynamic window up to 1024 bytes).
+#define SM90_BM 128
+template <int BN>
+struct Sm90Ring {
+    static constexpr uint32_t A_BYTES = SM90_BM * SM90_ROW_BYTES;    // 16 KiB
+    static constexpr uint32_t B_BYTES = BN * SM90_ROW_BYTES;         // 16 or 32 KiB
+    static constexpr uint32_t STAGE_BYTES = A_BYTES + B_BYTES;
+    static_assert(STAGE_BYTES % SM90_GROUP_BYTES == 0, "tiles must stay 1024-byte aligned (descriptor base offset 0)");
+    static SM90_HD uint32_t a_tile(uint32_t base, int stage) { return base + stage * STAGE_BYTES; }
+    static SM90_HD uint32_t b_tile(uint32_t base, int stage) { return a_tile(base, stage) + A_BYTES; }
+    // The A rows that warpgroup wg multiplies: 64 rows = 8 swizzle groups.
+    static SM90_HD uint32_t a_rows_of(uint32_t aTile, int wg) { return aTile + wg * 64 * SM90_ROW_BYTES; }
+};
+
+// The k-loop's schedule over a ring of STAGES tiles (gemm_sm90.cu). Iteration kt: wait until
+// at most CP_WAIT cp.async groups are pending (tile kt has landed), fence + barrier, issue tile
+// kt's wgmma group, refill stage(kt + PREFETCH) with that tile and commit a copy group (empty past
+// the end), then wait until at most WGMMA_WAIT wgmma groups are pending. The prologue loads tiles
+// 0 .. PREFETCH-1, one group each. A stage's last reader (tile kt - 2's group) is complete before
+// the barrier of iteration kt, because every warpgroup waited for it at the end of iteration kt - 1.
+template <int STAGES>
+struct Sm90Schedule {
+    static constexpr int WGMMA_WAIT = 1;                     // k-tiles of MMAs kept in flight
+    static constexpr int PREFETCH = STAGES - 1 - WGMMA_WAIT; // how far ahead tiles are loaded
+    static constexpr int CP_WAIT = PREFETCH - 1;             // younger copy groups allowed pending
+    static SM90_HD int stage(int tile) { return tile % STAGES; }
+};
+
+// Byte offset inside a tile of chunk c (0..7, k = 8c..8c+7) of row r.
+SM90_HD uint32_t sm90_chunk_offset(uint32_t r, uint32_t c) {
+    return r * SM90_ROW_BYTES + ((c ^ (r & 7u)) << 4);
+}
+
+// wgmma matrix descriptor of a K-major tile with 128-byte swizzle starting at shared address
+// `addr` (bits 0-13: addr >> 4; 16-29: leading byte offset >> 4, unused for swizzled K-major
+// layouts and set to 1 as the ISA says it is assumed to be; 32-45: stride byte offset >> 4 =
+// 1024 >> 4, the distance between 8-row groups; 49-51: base offset 0, valid because every tile
+// starts on a 1024-byte boundary; 62-63: swizzle mode 1 = 128 bytes).
+SM90_HD uint64_t sm90_desc(uint32_t addr) {
+    return (uint64_t)((addr & 0x3FFFFu) >> 4)
+         | ((uint64_t)1 << 16)
+         | ((uint64_t)(SM90_GROUP_BYTES >> 4) << 32)
+         | ((uint64_t)1 << 62);
+}
+
+// The descriptor of the k-th 16-deep slice (k = 0..3) of a tile: 16 bf16 = 32 bytes further
+// along the (unswizzled) row. The hardware applies the XOR to the address bits, so the start
+// address simply moves by 32 bytes, i.e. +2 in the 16-byte units of bits 0-13.
+SM90_HD uint64_t sm90_desc_k(uint64_t desc, uint32_t k) {
+    return desc + 2u * k;
+}
+
+// Accumulator fragment of wgmma.m64nNk16 with f32 D: thread `t` (0..127) of the warpgroup holds
+// N/2 floats; float i sits at row 16·(t/32) + (t%32)/4 + 8·((i/2)%2) and column
+// 8·(i/4) + 2·(t%4) + i%2 of the 64×N tile (per 8-column block the same order as mma.sync's
+// m16n8 C fragment: (g, 2t), (g, 2t+1), (g+8, 2t), (g+8, 2t+1)).
+SM90_HD uint32_t sm90_acc_row(uint32_t t, uint32_t i) {
+    return 16u * (t >> 5) + ((t & 31u) >> 2) + 8u * ((i >> 1) & 1u);
+}
+SM90_HD uint32_t sm90_acc_col(uint32_t t, uint32_t i) {
+    return 8u * (i >> 2) + 2u * (t & 3u) + (i & 1u);
+}

@@ -1,0 +1,201 @@
+// Host-side check of the wgmma GEMM's index math (kernels/src/main/cuda/gemm_sm90_layout.cuh,
+// the functions gemm_sm90.cu calls) against an independent model of the hardware written from
+// the PTX ISA (section "Asynchronous Warpgroup Level Matrix Shared Memory Layout"): decode each
+// descriptor the kernel builds, walk the canonical K-major 128-byte-swizzle layout
+//   Swizzle<3,4,3> o ((8,m),(T,2k)):((8T,SBO),(1,T)),  T = 8 for 16-bit elements,
+// (strides in elements; the swizzle XORs byte-address bits 4-6 with bits 7-9), and require that
+// every (row, k) element a wgmma reads is the byte where the kernel's cp.async put that element.
+// Also: the accumulator fragment functions cover the 64×N tile exactly once, the descriptor's
+// fields hold what the ISA's table says, and the k-loop's schedule (Sm90Schedule), played out under
+// the ISA's completion rules for cp.async and wgmma groups, never reads a tile that has not landed
+// nor refills a stage that an unfinished MMA may still read. Run by scripts/build-ptx.sh --check
+// (compiled with the host C++ compiler; no GPU needed). Exit status 0 = pass.
+#include <cstdint>
+#include <cstdio>
+#include <vector>
+
+#include "../../main/cuda/gemm_sm90_layout.cuh"
+
+static int failures = 0;
+
+#define CHECK(cond, ...)                                    \
+    do {                                                    \
+        if (!(cond)) {                                      \
+            if (failures < 20) {                            \
+                std::printf("FAIL %s:%d: ", __FILE__, __LINE__); \
+                std::printf(__VA_ARGS__);                   \
+                std::printf("\n");                          \
+            }                                               \
+            failures++;                                     \
+        }                                                   \
+    } while (0)
+
+struct Desc {
+    uint32_t start, lbo, sbo, baseOffset, swizzle;
+};
+
+// The descriptor's bit fields, per the ISA's "Matrix Descriptor Format" table.
+static Desc decode(uint64_t d) {
+    Desc r;
+    r.start = (uint32_t)(d & 0x3FFF) << 4;
+    r.lbo = (uint32_t)((d >> 16) & 0x3FFF) << 4;
+    r.sbo = (uint32_t)((d >> 32) & 0x3FFF) << 4;
+    r.baseOffset = (uint32_t)((d >> 49) & 0x7);
+    r.swizzle = (uint32_t)(d >> 62);
+    return r;
+}
+
+// The shared-memory byte a wgmma reads for element (row, k) (row < 64 for A, < N for B;
+// k < 16) of a K-major bf16 operand described by `d`, modelled from the ISA's canonical layout.
+static uint32_t hardwareAddress(uint64_t d, uint32_t row, uint32_t k) {
+    Desc s = decode(d);
+    const uint32_t T = 8;                                       // 128 bits / 16-bit elements
+    uint32_t elem = (row % 8) * (8 * T) + (k % T) * 1 + (k / T) * T;   // within an 8-row group
+    uint32_t addr = s.start + elem * 2 + (row / 8) * s.sbo;     // groups SBO bytes apart
+    return addr ^ ((addr >> 3) & 0x70);                         // Swizzle<3,4,3> on the byte address
+}
+
+// Where the kernel's load_stage stores element (row, k) of a tile (k < 64): its chunk k/8 goes
+// to sm90_chunk_offset, the 8 elements of a chunk stay in order.
+static uint32_t kernelAddress(uint32_t tile, uint32_t row, uint32_t k) {
+    return tile + sm90_chunk_offset(row, k / 8) + (k % 8) * 2;
+}
+
+template <int BN, int STAGES>
+static void checkRing(uint32_t base) {
+    typedef Sm90Ring<BN> Ring;
+    CHECK(STAGES * Ring::STAGE_BYTES + 1024 <= 232448, "BN=%d: %d stages exceed the 227 KiB opt-in", BN, STAGES);
+    for (int stage = 0; stage < STAGES; stage++) {
+        uint32_t aTile = Ring::a_tile(base, stage), bTile = Ring::b_tile(base, stage);
+        CHECK(aTile % 1024 == 0 && bTile % 1024 == 0, "BN=%d stage %d: tiles not 1024-byte aligned", BN, stage);
+        // every chunk position of a tile is used exactly once (no two rows collide)
+        std::vector<int> seen(Ring::B_BYTES / 16, 0);
+        for (uint32_t r = 0; r < (uint32_t)BN; r++)
+            for (uint32_t c = 0; c < 8; c++) seen[sm90_chunk_offset(r, c) / 16]++;
+        for (size_t i = 0; i < seen.size(); i++) CHECK(seen[i] == 1, "BN=%d: chunk slot %zu used %d times", BN, i, seen[i]);
+        for (int wg = 0; wg < 2; wg++) {
+            uint64_t descA = sm90_desc(Ring::a_rows_of(aTile, wg)), descB = sm90_desc(bTile);
+            for (uint32_t kk = 0; kk < SM90_BK / 16; kk++) {
+                uint64_t dA = sm90_desc_k(descA, kk), dB = sm90_desc_k(descB, kk);
+                Desc a = decode(dA), b = decode(dB);
+                CHECK(a.swizzle == 1 && b.swizzle == 1, "swizzle mode is not 128B");
+                CHECK(a.baseOffset == 0 && b.baseOffset == 0, "base offset is not 0");
+                CHECK(a.sbo == 1024 && b.sbo == 1024, "stride byte offset %u/%u, expected 1024", a.sbo, b.sbo);
+                CHECK(a.lbo == 16 && b.lbo == 16, "leading byte offset field is not 1");
+                CHECK(a.start == Ring::a_rows_of(aTile, wg) + 32 * kk, "A start address carried out of its field");
+                for (uint32_t k = 0; k < 16; k++) {
+                    for (uint32_t m = 0; m < 64; m++) {
+                        uint32_t hw = hardwareAddress(dA, m, k), kern = kernelAddress(aTile, 64 * wg + m, 16 * kk + k);
+                        CHECK(hw == kern, "BN=%d stage %d wg %d A(m=%u, k=%u): wgmma reads byte %u, the kernel stored it at %u",
+                              BN, stage, wg, m, 16 * kk + k, hw, kern);
+                    }
+                    for (uint32_t n = 0; n < (uint32_t)BN; n++) {
+                        uint32_t hw = hardwareAddress(dB, n, k), kern = kernelAddress(bTile, n, 16 * kk + k);
+                        CHECK(hw == kern, "BN=%d stage %d B(n=%u, k=%u): wgmma reads byte %u, the kernel stored it at %u",
+                              BN, stage, n, 16 * kk + k, hw, kern);
+                    }
+                }
+            }
+        }
+    }
+}
+
+// Each (row, col) of the 64×N accumulator tile belongs to exactly one (thread, register), pairs
+// (i, i+1) are adjacent columns of one row (the epilogue stores them as a float2 at an even
+// column), and a warp's rows are its own 16.
+template <int N>
+static void checkAccumulator() {
+    std::vector<int> seen(64 * N, 0);
+    for (uint32_t t = 0; t < 128; t++) {
+        for (uint32_t i = 0; i < N / 2; i++) {
+            uint32_t r = sm90_acc_row(t, i), c = sm90_acc_col(t, i);
+            CHECK(r < 64 && c < (uint32_t)N, "N=%d: thread %u reg %u -> (%u, %u) outside the tile", N, t, i, r, c);
+            if (r < 64 && c < (uint32_t)N) seen[r * N + c]++;
+            CHECK(r / 16 == t / 32, "N=%d: thread %u (warp %u) holds row %u", N, t, t / 32, r);
+            if (i % 2 == 0) {
+                CHECK(c % 2 == 0 && sm90_acc_row(t, i + 1) == r && sm90_acc_col(t, i + 1) == c + 1,
+                      "N=%d: registers %u, %u of thread %u are not a column pair", N, i, i + 1, t);
+            }
+        }
+    }
+    for (int i = 0; i < 64 * N; i++) CHECK(seen[i] == 1, "N=%d: element (%d, %d) held %d times", N, i / N, i % N, seen[i]);
+}
+
+// The k-loop of gemm_sm90.cu with the kernel's own Sm90Schedule, under the ISA's rules:
+// cp.async.wait_group N completes all but the N most recent copy groups of the thread,
+// wgmma.wait_group N all but the N most recent wgmma groups of the warpgroup. Every thread does
+// the same, so one thread stands for all; the other warpgroup is only known to have passed its
+// previous wgmma wait when it reaches the barrier, so a refill after the barrier may only
+// overwrite a stage whose readers were complete before it.
+template <int STAGES>
+static void checkSchedule(int ktiles) {
+    typedef Sm90Schedule<STAGES> Plan;
+    struct Copy { int stage, tile; bool done; };
+    struct Mma { int stage; bool done; };
+    std::vector<Copy> copies;          // one entry per committed group (stage -1: empty group)
+    std::vector<Mma> mmas;
+    std::vector<int> stageTile(STAGES, -1);
+    auto commitCopy = [&](int stage, int tile) {
+        if (stage >= 0) {
+            for (const Copy& c : copies)
+                CHECK(c.done || c.stage != stage, "S=%d K-tiles=%d: tile %d copied into stage %d while tile %d is still landing there",
+                      STAGES, ktiles, tile, stage, c.tile);
+            stageTile[stage] = tile;
+        }
+        copies.push_back({stage, tile, false});
+    };
+    auto waitCopies = [&](int n) {
+        for (int i = 0; i + n < (int)copies.size(); i++) copies[i].done = true;
+    };
+    auto waitMmas = [&](int n) {
+        for (int i = 0; i + n < (int)mmas.size(); i++) mmas[i].done = true;
+    };
+    for (int tile = 0; tile < Plan::PREFETCH; tile++) commitCopy(tile < ktiles ? Plan::stage(tile) : -1, tile);
+    std::vector<bool> doneAtBarrier;
+    for (int kt = 0; kt < ktiles; kt++) {
+        waitCopies(Plan::CP_WAIT);
+        // barrier: what every warpgroup had completed when it arrived
+        doneAtBarrier.assign(mmas.size(), false);
+        for (size_t g = 0; g < mmas.size(); g++) doneAtBarrier[g] = mmas[g].done;
+        int stage = Plan::stage(kt);
+        CHECK(stageTile[stage] == kt, "S=%d K-tiles=%d: iteration %d reads stage %d holding tile %d", STAGES, ktiles, kt, stage, stageTile[stage]);
+        bool landed = false;
+        for (const Copy& c : copies)
+            if (c.stage == stage && c.tile == kt) landed = c.done;
+        CHECK(landed, "S=%d K-tiles=%d: iteration %d reads tile %d before its copy group completed", STAGES, ktiles, kt, kt);
+        mmas.push_back({stage, false});
+        int next = kt + Plan::PREFETCH;
+        if (next < ktiles) {
+            int target = Plan::stage(next);
+            for (size_t g = 0; g < mmas.size(); g++)
+                CHECK(mmas[g].stage != target || (g < doneAtBarrier.size() && doneAtBarrier[g]),
+                      "S=%d K-tiles=%d: iteration %d refills stage %d while the MMAs of tile %zu may still read it", STAGES, ktiles, kt, target, g);
+            commitCopy(target, next);
+        } else {
+            commitCopy(-1, next);
+        }
+        waitMmas(Plan::WGMMA_WAIT);
+    }
+    waitMmas(0);
+    CHECK((int)mmas.size() == ktiles, "S=%d: %zu MMA groups for %d k-tiles", STAGES, mmas.size(), ktiles);
+}
+
+int main() {
+    // the kernel's two instantiations, at two window bases (the rounded-up base is a multiple of 1024)
+    for (uint32_t base : {0u, 1024u * 3}) {
+        checkRing<128, 5>(base);
+        checkRing<256, 4>(base);
+    }
+    checkAccumulator<128>();
+    checkAccumulator<256>();
+    for (int ktiles = 1; ktiles <= 40; ktiles++) {
+        checkSchedule<4>(ktiles);
+        checkSchedule<5>(ktiles);
+    }
+    if (failures) {
+        std::printf("gemm_sm90 layout: %d failures\n", failures);
+        return 1;
+    }
+    std::printf("gemm_sm90 layout: descriptors, swizzled stores, accumulator fragments and the k-loop schedule agree with the PTX ISA model\n");
+    return 0;
+}
