@@ -514,7 +514,8 @@ public final class CudaBackend implements Backend {
         requireSize("layerNorm input", (long) rows * dim, xb.len);
         requireSize("layerNorm output", (long) rows * dim, ob.len);
         long g = gamma == null ? 0 : vector(gamma, dim), b = beta == null ? 0 : vector(beta, dim);
-        ctx.launch("layer_norm" + (ob.dtype == DType.BF16 ? BF16_OUT : ""), rows, 1, 1, BLOCK, 0, ctx.args().ptr(xb.ptr()).ptr(ob.ptr()).i32(dim).f32(eps).ptr(g).ptr(b));
+        ctx.launch("layer_norm" + (ob.dtype == DType.BF16 ? BF16_OUT : ""), rows, 1, 1, BLOCK, 0,
+                ctx.args().ptr(xb.ptr()).ptr(ob.ptr()).i32(dim).f32(eps).ptr(g).ptr(b));
     }
 
     @Override

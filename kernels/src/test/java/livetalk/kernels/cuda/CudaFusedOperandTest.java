@@ -204,12 +204,12 @@ class CudaFusedOperandTest extends CudaTestBase {
     @Test
     void otherOpsRefuseBf16Buffers() {
         int n = 64;
-        Buf f = cuda.alloc(n), h = cuda.alloc(n, DType.BF16), tab = cuda.alloc(n / 4);
+        Buf f = cuda.alloc(n), h = cuda.alloc(n, DType.BF16), tab = cuda.alloc(n / 2);   // tab: rope's [2, 16] cos and sin
         Runnable[] ops = {
             () -> cuda.add(h, f, f), () -> cuda.add(f, f, h), () -> cuda.gelu(h, f, true), () -> cuda.silu(f, h),
             () -> cuda.rmsNorm(h, f, 2, 32, 1e-6f, null), () -> cuda.rmsNorm(f, h, 2, 32, 1e-6f, null),
             () -> cuda.layerNorm(h, f, 2, 32, 1e-6f, null, null), () -> cuda.modulate(h, f.view(0, 32), f.view(32, 32), f, 2, 32),
-            () -> cuda.modulate(f, h.view(0, 32), f.view(32, 32), f, 2, 32), () -> cuda.rope(h, 2, 1, 32, tab.view(0, 32), tab.view(0, 32)),
+            () -> cuda.modulate(f, h.view(0, 32), f.view(32, 32), f, 2, 32), () -> cuda.rope(h, 2, 1, 32, tab, tab),
             () -> cuda.gatedAdd(h, f, f.view(0, 32), 2, 32), () -> cuda.addRow(f, f.view(0, 32), h, 2, 32), () -> cuda.fill(h, 0f),
             () -> cuda.write(h, new float[n]), () -> cuda.toBf16(h, h), () -> cuda.transpose(h, f, 8, 8),
         };
