@@ -52,12 +52,14 @@ step() {
 fused_summary() {
   local re='^(OK|FAIL|SKIPPED) +(dit_forward|causal_rollout)' a b
   a="$(grep -hE "$re" "$OUTDIR/verify.log" 2>/dev/null)"; b="$(grep -hE "$re" "$OUTDIR/verify-fused.log" 2>/dev/null)"
-  if [ -n "$b" ] && [ "$a" = "$b" ]; then echo "fused verify: $(echo "$b" | wc -l) DiT lines the same as without; $(grep -h verdict "$OUTDIR/verify-fused.log")"
+  if [ -z "$b" ]; then echo "fused verify: no DiT lines (see $OUTDIR/verify-fused.log)"
+  elif [ "$a" = "$b" ]; then echo "fused verify: $(echo "$b" | wc -l) DiT lines the same as without; $(grep -h verdict "$OUTDIR/verify-fused.log")"
   else diff <(echo "$a") <(echo "$b") > "$OUTDIR/verify-fused.diff"; echo "fused verify: DIFFERS from the plain run ($OUTDIR/verify-fused.diff)"; fi
   a="$(grep -h checksum "$OUTDIR/bench-dit.log" 2>/dev/null)"; b="$(grep -h checksum "$OUTDIR/bench-dit-fused.log" 2>/dev/null)"
-  [ -n "$b" ] && [ "$a" = "$b" ] && echo "fused bench-dit: $b, the same bits" || echo "fused bench-dit: checksum '$b' vs plain '$a': DIFFERENT"
-  grep -hE "^forward" "$OUTDIR/bench-dit-fused.log" | tail -1 | sed 's/^/fused /'
-  for f in bench-dit bench-dit-fused; do grep -hE "^(f32_to_bf16_rows|all kernels)" "$OUTDIR/$f.log" | sed "s/^/$f profile: /"; done
+  if [ -z "$b" ]; then echo "fused bench-dit: no checksum (see $OUTDIR/bench-dit-fused.log)"
+  elif [ "$a" = "$b" ]; then echo "fused bench-dit: $b, the same bits"; else echo "fused bench-dit: $b, plain $a: DIFFERENT"; fi
+  grep -hE "^forward" "$OUTDIR/bench-dit-fused.log" 2>/dev/null | tail -1 | sed 's/^/fused /'
+  for f in bench-dit bench-dit-fused; do grep -hE "^(f32_to_bf16_rows|all kernels)" "$OUTDIR/$f.log" 2>/dev/null | sed "s/^/$f profile: /"; done
 }
 
 run() {
