@@ -8,9 +8,10 @@
 #                               limits: every CUDA test against the CPU reference, bench-gpu
 #                               (GEMM and attention at DiT shapes), verify --device cuda on
 #                               tests/golden, bench-dit on a full-size random DiT, bench-vae,
-#                               bench-pipeline (the whole streaming path at 512x512); then the
-#                               wgmma GEMM (opt-in, Hopper only, not yet the default): its tests
-#                               in their own JVM, verify of the DiT checks and bench-dit with
+#                               bench-pipeline (the whole streaming path at 512x512), and the DiT
+#                               checks and bench-dit again with bf16 operands (LIVETALK_CUDA_FUSE=1);
+#                               then the wgmma GEMM (opt-in, Hopper only, not yet the default): its
+#                               tests in their own JVM, verify of the DiT checks and bench-dit with
 #                               LIVETALK_CUDA_GEMM=wgmma (after everything else, so that a fault
 #                               of the new kernel cannot cost the baseline figures);
 #                               a summary table on stdout and OUTDIR/gpu-check.json
@@ -50,6 +51,21 @@ step() {
   echo "== $name: exit $rc after $((SECONDS - t0)) s"
 }
 
+# bf16 operands written by their producers (LIVETALK_CUDA_FUSE=1, docs/cuda-performance.md) must
+# change no result: the DiT checks' lines and bench-dit's output checksum against the plain runs.
+fused_summary() {
+  local re='^(OK|FAIL|SKIPPED) +(dit_forward|causal_rollout)' a b
+  a="$(grep -hE "$re" "$OUTDIR/verify.log" 2>/dev/null)"; b="$(grep -hE "$re" "$OUTDIR/verify-fused.log" 2>/dev/null)"
+  if [ -z "$b" ]; then echo "fused verify: no DiT lines (see $OUTDIR/verify-fused.log)"
+  elif [ "$a" = "$b" ]; then echo "fused verify: $(echo "$b" | wc -l) DiT lines the same as without; $(grep -h verdict "$OUTDIR/verify-fused.log")"
+  else diff <(echo "$a") <(echo "$b") > "$OUTDIR/verify-fused.diff"; echo "fused verify: DIFFERS from the plain run ($OUTDIR/verify-fused.diff)"; fi
+  a="$(grep -h checksum "$OUTDIR/bench-dit.log" 2>/dev/null)"; b="$(grep -h checksum "$OUTDIR/bench-dit-fused.log" 2>/dev/null)"
+  if [ -z "$b" ]; then echo "fused bench-dit: no checksum (see $OUTDIR/bench-dit-fused.log)"
+  elif [ "$a" = "$b" ]; then echo "fused bench-dit: $b, the same bits"; else echo "fused bench-dit: $b, plain $a: DIFFERENT"; fi
+  grep -hE "^forward" "$OUTDIR/bench-dit-fused.log" 2>/dev/null | tail -1 | sed 's/^/fused /'
+  for f in bench-dit bench-dit-fused; do grep -hE "^(f32_to_bf16_rows|all kernels)" "$OUTDIR/$f.log" 2>/dev/null | sed "s/^/$f profile: /"; done
+}
+
 run() {
   OUTDIR="${1:-$ROOT/target/gpu-check}"
   mkdir -p "$OUTDIR"
@@ -79,6 +95,9 @@ run() {
   step verify 240 "$lt" verify --device cuda --golden "$ROOT/tests/golden"
   LOGDIR=/tmp step make-dit 60 "$lt" make-random-dit --dtype bf16 --out /tmp/livetalk-dit
   step bench-dit 75 "$lt" bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors --runs 5 --profile
+  step verify-fused 120 env LIVETALK_CUDA_FUSE=1 "$lt" verify --device cuda --golden "$ROOT/tests/golden" \
+      --only dit_forward,causal_rollout,causal_rollout_small_window,causal_rollout_bf16steps
+  step bench-dit-fused 75 env LIVETALK_CUDA_FUSE=1 "$lt" bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors --runs 5 --profile
   step bench-vae 60 "$lt" bench-vae --device cuda --frames 2 --profile
   step bench-pipeline 120 "$lt" bench-pipeline --device cuda --dit /tmp/livetalk-dit/model.safetensors --blocks 10
   # The wgmma GEMM (gemm_sm90.cu), last: its tests (CPU reference, ragged and DiT shapes), and on a
@@ -118,6 +137,7 @@ run() {
   grep -hE "^(linear|attention)" "$OUTDIR/bench-gpu.log" || true
   grep -h "verdict" "$OUTDIR/verify.log" || true
   grep -hE "^forward|load" "$OUTDIR/bench-dit.log" | tail -4 || true
+  fused_summary
   grep -hiE "frame|GFLOP|TFLOP" "$OUTDIR/bench-vae.log" | tail -4 || true
   grep -hiE "first frame|memory|conditioning" "$OUTDIR/bench-pipeline.log" || true
   echo "-- wgmma GEMM (LIVETALK_CUDA_GEMM=wgmma)"

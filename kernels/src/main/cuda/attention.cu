@@ -1,7 +1,9 @@
 // Multi-head attention with a streaming softmax. Reference: ReferenceKernels.attention.
 //
 // flash_attn_d64 / flash_attn_d128: the tensor-core path (FlashAttention-2's scheme on
-// mma.sync). q, k, v are bf16 [n, ld] with head h at columns [h·D, (h+1)·D); out is float32. A
+// mma.sync). q, k, v are bf16 [n, ld] with head h at columns [h·D, (h+1)·D); out is float32, or
+// bf16 (the _bf16out kernels) when it is the output projection's operand, rounded as
+// f32_to_bf16_rows would round the float output. A
 // block of 4 (or 8) warps owns 64 (128) queries of one head, each warp 16 rows held as mma A
 // fragments for the whole run; keys and values stream through shared memory in tiles of 64, double-buffered with
 // cp.async. Scores stay in registers: S = Q·Kᵀ (fp32), the online softmax in base 2, and P is
@@ -17,9 +19,9 @@
 
 // WARPS warps own 16·WARPS queries; 8 warps read each K/V tile from L2 once for 128 queries
 // instead of 64 (the _w8 kernels).
-template <int D, int WARPS>
+template <int D, int WARPS, typename OutT>
 __device__ __forceinline__ void flash_attn(const bf16* __restrict__ Q, const bf16* __restrict__ K, const bf16* __restrict__ V,
-                                           float* __restrict__ O, int ld, i64 ldo, int nq, int nk, float scaleLog2) {
+                                           OutT* __restrict__ O, int ld, i64 ldo, int nq, int nk, float scaleLog2) {
     constexpr int LDK = D + 8;                 // padded shared row: ldmatrix rows in distinct banks
     constexpr int CH = D / 8;                  // 16-byte chunks per row
     constexpr int BQ = 16 * WARPS, FA_THREADS = 32 * WARPS;
@@ -155,25 +157,29 @@ __device__ __forceinline__ void flash_attn(const bf16* __restrict__ Q, const bf1
         int m = q0 + warp * 16 + g + r * 8;
         if (m >= nq) continue;
         float inv = lRow[r] > 0.f ? 1.f / lRow[r] : 0.f;
-        float* orow = O + (i64)m * ldo + col;
+        OutT* orow = O + (i64)m * ldo + col;
 #pragma unroll
-        for (int i = 0; i < D / 8; i++) {   // scalar stores: out may be a view at any float offset
-            orow[i * 8 + 2 * t] = o[i][2 * r] * inv;
-            orow[i * 8 + 2 * t + 1] = o[i][2 * r + 1] * inv;
+        for (int i = 0; i < D / 8; i++) {   // scalar stores: out may be a view at any element offset
+            store_out(orow + i * 8 + 2 * t, o[i][2 * r] * inv);
+            store_out(orow + i * 8 + 2 * t + 1, o[i][2 * r + 1] * inv);
         }
     }
 }
 
-#define FLASH_ENTRY(NAME, D, WARPS, MIN_BLOCKS)                                                                    \
+#define FLASH_ENTRY(NAME, D, WARPS, MIN_BLOCKS, OUT_T)                                                             \
     extern "C" __global__ void __launch_bounds__(32 * WARPS, MIN_BLOCKS) NAME(                                         \
-            const bf16* Q, const bf16* K, const bf16* V, float* O, int ld, i64 ldo, int nq, int nk, float scaleLog2) { \
-        flash_attn<D, WARPS>(Q, K, V, O, ld, ldo, nq, nk, scaleLog2);                                                  \
+            const bf16* Q, const bf16* K, const bf16* V, OUT_T* O, int ld, i64 ldo, int nq, int nk, float scaleLog2) { \
+        flash_attn<D, WARPS, OUT_T>(Q, K, V, O, ld, ldo, nq, nk, scaleLog2);                                           \
     }
 
-FLASH_ENTRY(flash_attn_d128, 128, 4, 2)
-FLASH_ENTRY(flash_attn_d128_w8, 128, 8, 1)
-FLASH_ENTRY(flash_attn_d64, 64, 4, 3)
-FLASH_ENTRY(flash_attn_d64_w8, 64, 8, 1)
+FLASH_ENTRY(flash_attn_d128, 128, 4, 2, float)
+FLASH_ENTRY(flash_attn_d128_w8, 128, 8, 1, float)
+FLASH_ENTRY(flash_attn_d64, 64, 4, 3, float)
+FLASH_ENTRY(flash_attn_d64_w8, 64, 8, 1, float)
+FLASH_ENTRY(flash_attn_d128_bf16out, 128, 4, 2, bf16)
+FLASH_ENTRY(flash_attn_d128_w8_bf16out, 128, 8, 1, bf16)
+FLASH_ENTRY(flash_attn_d64_bf16out, 64, 4, 3, bf16)
+FLASH_ENTRY(flash_attn_d64_w8_bf16out, 64, 8, 1, bf16)
 
 #define GA_THREADS 128
 #define GA_MAXD 4   // head sizes up to 4·128 = 512

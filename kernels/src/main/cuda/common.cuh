@@ -78,6 +78,18 @@ __device__ __forceinline__ void mma_bf16(float* d, const unsigned* a, unsigned b
                  : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
+// Stores a computed float32 value in the output's dtype: float32 as it is, bf16 rounded to
+// nearest even. That is the rounding f32_to_bf16_rows (convert.cu) applies to a GEMM operand, so a
+// producer that writes its bf16 output through this gives, bit for bit, the operand the GEMM would
+// have made from its float32 output (docs/numerics.md#fused-bf16-operands). The value is computed
+// by the same expression in both instantiations; only the store differs.
+__device__ __forceinline__ void store_out(float* p, float v) { *p = v; }
+__device__ __forceinline__ void store_out(bf16* p, float v) { *p = __float2bfloat16_rn(v); }
+
+// An element read as float32 (bf16 widened, which is exact).
+__device__ __forceinline__ float as_f32(float v) { return v; }
+__device__ __forceinline__ float as_f32(bf16 v) { return __bfloat162float(v); }
+
 // Two floats as one register of two bf16 (the lower index in the low half).
 __device__ __forceinline__ unsigned pack_bf16(float lo, float hi) {
     __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);

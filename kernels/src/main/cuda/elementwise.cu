@@ -17,12 +17,23 @@ extern "C" __global__ void add_row(const float* x, const float* vec, float* out,
     FOR_EACH(i, n) out[i] = x[i] + vec[i % dim];
 }
 
-// out[r, :] = x[r, :]·(1 + scale[:]) + shift[:]
-extern "C" __global__ void modulate(const float* x, const float* shift, const float* scale, float* out, i64 n, int dim) {
+// out[r, :] = x[r, :]·(1 + scale[:]) + shift[:]. OutT: float (in place allowed), or bf16 when the
+// output is the next GEMM's operand (the DiT's modulated norm1/norm2 output, read by q, k, v or the
+// FFN), rounded as f32_to_bf16_rows would round the float output.
+template <typename OutT>
+__device__ __forceinline__ void modulate_rows(const float* x, const float* shift, const float* scale, OutT* out, i64 n, int dim) {
     FOR_EACH(i, n) {
         int c = (int)(i % dim);
-        out[i] = x[i] * (1.f + scale[c]) + shift[c];
+        store_out(out + i, x[i] * (1.f + scale[c]) + shift[c]);
     }
+}
+
+extern "C" __global__ void modulate(const float* x, const float* shift, const float* scale, float* out, i64 n, int dim) {
+    modulate_rows(x, shift, scale, out, n, dim);
+}
+
+extern "C" __global__ void modulate_bf16out(const float* x, const float* shift, const float* scale, bf16* out, i64 n, int dim) {
+    modulate_rows(x, shift, scale, out, n, dim);
 }
 
 // x[r, :] += y[r, :]·gate[:]

@@ -39,10 +39,13 @@ struct Conv {
     int cin, taps, khw, kw, Wp, plane, wOut;
 };
 
-template <int BK, int MODE>
+// OutT: C's element type, float, or bf16 when C is the next GEMM's operand (the FFN's hidden layer
+// after the GELU epilogue): each value is computed as for float and rounded by store_out, as
+// f32_to_bf16_rows would round the float output, so the next product sees the same bits.
+template <int BK, int MODE, typename OutT = float>
 __device__ __forceinline__ void gemm_tn(
         const bf16* __restrict__ A, int lda, const bf16* __restrict__ B, int ldb,
-        float* __restrict__ C, i64 ldc, const float* __restrict__ bias, int biasMode, int act,
+        OutT* __restrict__ C, i64 ldc, const float* __restrict__ bias, int biasMode, int act,
         int M, int N, int K, int kValid, Conv conv = Conv{}) {
     constexpr bool KMAJOR = MODE != B_NK;         // B tiles held [BK][BN] in shared memory
     constexpr int LDS = BK + 8;
@@ -172,9 +175,9 @@ __device__ __forceinline__ void gemm_tn(
                     if (act == 1) v = 0.5f * v * (1.f + tanhf(0.7978845608028654f * (v + 0.044715f * v * v * v)));
                     if (MODE == B_CONV) {
                         int oy = (n + e) / conv.Wp, ox = n + e - oy * conv.Wp;   // padded-width position
-                        if (ox < conv.wOut) C[(i64)blockIdx.z * M * ldc + (i64)m * ldc + (i64)oy * conv.wOut + ox] = v;
+                        if (ox < conv.wOut) store_out(C + (i64)blockIdx.z * M * ldc + (i64)m * ldc + (i64)oy * conv.wOut + ox, v);
                     } else {
-                        C[(i64)m * ldc + n + e] = v;
+                        store_out(C + (i64)m * ldc + n + e, v);
                     }
                 }
             }
@@ -184,6 +187,13 @@ __device__ __forceinline__ void gemm_tn(
 
 extern "C" __global__ void __launch_bounds__(GEMM_THREADS) gemm_bf16_tn_k64(
         const bf16* A, int lda, const bf16* B, int ldb, float* C, i64 ldc, const float* bias, int biasMode, int act,
+        int M, int N, int K) {
+    gemm_tn<64, B_NK>(A, lda, B, ldb, C, ldc, bias, biasMode, act, M, N, K, K);
+}
+
+// The same product writing C as bf16 [M, ldc] (linear / linearGelu into a bf16 operand buffer).
+extern "C" __global__ void __launch_bounds__(GEMM_THREADS) gemm_bf16_tn_k64_bf16out(
+        const bf16* A, int lda, const bf16* B, int ldb, bf16* C, i64 ldc, const float* bias, int biasMode, int act,
         int M, int N, int K) {
     gemm_tn<64, B_NK>(A, lda, B, ldb, C, ldc, bias, biasMode, act, M, N, K, K);
 }

@@ -3,11 +3,14 @@
 // References: ReferenceKernels.layerNorm / rmsNorm, VaeReferenceKernels.rmsNormChannels.
 #include "common.cuh"
 
-// LayerNorm of each row of [rows, dim]; gamma, beta (float32) may be null. In place allowed.
-extern "C" __global__ void layer_norm(const float* x, float* out, int dim, float eps, const float* gamma, const float* beta) {
+// LayerNorm of each row of [rows, dim]; gamma, beta (float32) may be null. In place allowed (float
+// output). OutT: float, or bf16 when the output is the next GEMM's operand (the DiT's norm3 before
+// the cross-attention's q projection), rounded as f32_to_bf16_rows would round the float output.
+template <typename OutT>
+__device__ __forceinline__ void layer_norm_rows(const float* x, OutT* out, int dim, float eps, const float* gamma, const float* beta) {
     __shared__ float scratch[32];
     const float* xr = x + (i64)blockIdx.x * dim;
-    float* yr = out + (i64)blockIdx.x * dim;
+    OutT* yr = out + (i64)blockIdx.x * dim;
     float s = 0.f;
     for (int i = threadIdx.x; i < dim; i += blockDim.x) s += xr[i];
     float mean = block_sum(s, scratch) / dim;
@@ -21,8 +24,16 @@ extern "C" __global__ void layer_norm(const float* x, float* out, int dim, float
         float y = (xr[i] - mean) * inv;
         if (gamma) y *= gamma[i];
         if (beta) y += beta[i];
-        yr[i] = y;
+        store_out(yr + i, y);
     }
+}
+
+extern "C" __global__ void layer_norm(const float* x, float* out, int dim, float eps, const float* gamma, const float* beta) {
+    layer_norm_rows(x, out, dim, eps, gamma, beta);
+}
+
+extern "C" __global__ void layer_norm_bf16out(const float* x, bf16* out, int dim, float eps, const float* gamma, const float* beta) {
+    layer_norm_rows(x, out, dim, eps, gamma, beta);
 }
 
 // x·rsqrt(mean(x²) + eps)·gamma over each row; gamma may be null. In place allowed.

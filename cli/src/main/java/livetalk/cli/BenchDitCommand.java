@@ -74,9 +74,9 @@ final class BenchDitCommand implements Callable<Integer> {
                     full.audioInputDim(), full.audioPack(), full.audioHidden(), full.numAudioProjs(), full.eps(), full.ropeTheta());
             long t0 = System.nanoTime();
             CausalDit dit = new CausalDit(be, ck, cfg);
-            System.out.printf("model: %s, %d of %d layers, D %d, %d heads, backend %s (load %.1f s)%n", weights.getFileName(),
+            System.out.printf("model: %s, %d of %d layers, D %d, %d heads, backend %s, GEMM operands %s (load %.1f s)%n", weights.getFileName(),
                     cfg.numLayers(), full.numLayers(), cfg.dim(), cfg.numHeads(),
-                    be.name() + (be instanceof CudaBackend cuda ? ", GEMM " + cuda.gemmKernel() : ""), secs(t0));
+                    be.name() + (be instanceof CudaBackend cuda ? ", GEMM " + cuda.gemmKernel() : ""), be.operandDtype(), secs(t0));
 
             SplittableRandom rnd = new SplittableRandom(1);
             int perFrame = dit.frameSeqLength(h, w), n = framesPerBlock * perFrame, d = cfg.dim();
@@ -105,16 +105,20 @@ final class BenchDitCommand implements Callable<Integer> {
             java.util.Arrays.fill(ts, 936f);
             double flop = flops(cfg, n, lkv, textLen, perFrame);
             System.out.printf("call: %d tokens, %d cached + own = %d keys, %.3f TFLOP%n", n, kv.localEnd(), lkv, flop / 1e12);
+            float[] last = null;
             for (int r = 0; r < runs; r++) {
                 KvCache use = kv;
                 t0 = System.nanoTime();
                 if (profile && r == runs - 1 && be instanceof CudaBackend cuda) cuda.startProfile();
-                dit.forward(new CausalDit.Input(x, y, framesPerBlock, h, w, ts, audio, startFrame), use, text);
+                last = dit.forward(new CausalDit.Input(x, y, framesPerBlock, h, w, ts, audio, startFrame), use, text);
                 double s = secs(t0);
                 System.out.printf("forward %d: %.3f s, %.1f GFLOP/s%n", r, s, flop / s / 1e9);
                 if (profile && r == runs - 1 && be instanceof CudaBackend cuda) System.out.print(cuda.profileReport());
                 // later runs: same block again (same slots overwritten, like the next denoising step)
             }
+            // The same weights file and seeds give the same output bits on one backend: two runs (bf16
+            // operands on and off, docs/cuda-performance.md) compare by this line.
+            if (last != null) System.out.printf("output checksum: %016x%n", checksum(last));
             System.out.printf("peak RSS: %s%n", ProcessStats.peakRss());
         }
         return 0;
@@ -128,6 +132,16 @@ final class BenchDitCommand implements Callable<Integer> {
         double perLayer = 2 * (linear + attn);
         double embed = 2.0 * n * d * c.inDim() * c.patchH() * c.patchW() + 2.0 * n * d * c.patchOut();
         return c.numLayers() * perLayer + embed;
+    }
+
+    /** A 64-bit hash of the values' raw bits (FNV-1a over the 32-bit words). */
+    static long checksum(float[] v) {
+        long h = 0xcbf29ce484222325L;
+        for (float f : v) {
+            h ^= Float.floatToRawIntBits(f) & 0xffffffffL;
+            h *= 0x100000001b3L;
+        }
+        return h;
     }
 
     private static float[] random(SplittableRandom rnd, int n) {

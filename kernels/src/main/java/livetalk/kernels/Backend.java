@@ -37,6 +37,25 @@ public interface Backend extends AutoCloseable {
      */
     void toBf16(Buf src, Buf dst);
 
+    /**
+     * The dtype in which model code should allocate the buffers that only carry a GEMM operand
+     * from its producer to its product: the modulated norm output before q, k, v and the FFN, the
+     * affine norm output before the cross-attention's q, the attention output before its output
+     * projection, the FFN's hidden layer. F32 on every backend but CUDA with bf16 operands switched
+     * on, which returns BF16: its products round their inputs to bf16 anyway, so a producer that
+     * writes bf16 with the same rounding gives bit for bit the same result without a conversion
+     * pass (docs/numerics.md#fused-bf16-operands).
+     *
+     * <p>A backend that can return BF16 (CUDA) accepts a bf16 buffer in these places, and only
+     * these, whether or not the switch is on: {@link #linear} and {@link #linearGelu} as x or out,
+     * {@link #attention} as q or out (k and v as before), {@link #layerNorm} and {@link #modulate}
+     * as out (their inputs stay float32). A backend that always returns F32 refuses a bf16 buffer
+     * everywhere but in the storage ops and as attention's k and v.
+     */
+    default DType operandDtype() {
+        return DType.F32;
+    }
+
     /** A new buffer holding a copy of {@code data}. */
     Buf upload(float[] data);
 

@@ -10,7 +10,9 @@ import livetalk.tensor.DType;
  * <p>Almost every buffer is float32. A {@link DType#BF16} buffer ({@link Backend#alloc(long, DType)})
  * is storage only: it is written by {@link Backend#toBf16}, read back by {@link Backend#read}, copied
  * to another bf16 buffer, and read by {@link Backend#attention} as keys and values (the DiT's KV
- * cache, docs/kernels.md#backend-contract). Other ops take float32 buffers only.
+ * cache, docs/kernels.md#backend-contract). A backend whose {@link Backend#operandDtype()} is BF16
+ * also lets the ops that make and read GEMM operands take them (listed there). Other ops take
+ * float32 buffers only.
  */
 public interface Buf {
     long size();

@@ -27,7 +27,8 @@ public record CpuBuf(float[] a, int off, int len) implements Buf {
     static CpuBuf of(Buf b) {
         if (b instanceof CpuBuf c) return c;
         if (b == null) throw new KernelException("null buffer");
-        if (b instanceof CpuBf16Buf) throw new KernelException("bf16 buffer passed to an op that takes float32 (bf16 buffers are storage: read, copy, toBf16, attention's k and v)");
+        if (b instanceof CpuBf16Buf) throw new KernelException("bf16 buffer passed to an op that takes float32 (bf16 buffers are storage here: read, copy, toBf16,"
+                + " attention's k and v; this backend's operandDtype() is F32)");
         throw new KernelException("buffer of another backend (" + b.getClass().getSimpleName() + ") passed to the CPU backend");
     }
 }

@@ -16,13 +16,19 @@ import livetalk.tensor.Tensor;
  * attention run on the tensor cores with bf16 operands and float32 accumulation, as the official
  * model runs on GPUs; everything else (norms, activations, RoPE, the elementwise ops) stays float32.
  * Activations remain float32 {@link Buf}s on the device; an operand is rounded to bf16 into a
- * per-thread scratch buffer right before the product that reads it.
+ * per-thread scratch buffer right before the product that reads it, unless it is already bf16:
+ * with {@link #useBf16Operands} on, the model keeps the buffers between a producer and its product
+ * in bf16 ({@link #operandDtype}), the producers (layer norm, modulate, the GEMM epilogue, the flash
+ * kernels) write them rounded exactly as that conversion would, and the products read them as they
+ * are: the same bits, one pass fewer.
  *
  * <p>Numerics differ from the CPU and OpenCL backends by bf16 rounding: docs/numerics.md gives the
  * tolerances {@code verify --device cuda} applies and how they were derived.
  */
 public final class CudaBackend implements Backend {
     private static final int BLOCK = 256;
+    /** The name suffix of a kernel's instantiation that writes its output as bf16 (the .cu files' store_out). */
+    private static final String BF16_OUT = "_bf16out";
     private static final int GEMM_TILE = 128, GEMM_THREADS = 256;
     private static final float LOG2E = 1.4426950408889634f;
     /** The two-product attention computes at most this many scores at once (256 MiB of float32). */
@@ -94,6 +100,17 @@ public final class CudaBackend implements Backend {
         return configuredGemm.isEmpty() ? null : configuredGemm;
     }
 
+    /** Whether {@link #operandDtype} is BF16: see {@link #useBf16Operands}. */
+    private volatile boolean bf16Operands = BF16_OPERANDS_DEFAULT;
+
+    /**
+     * The environment variable that switches bf16 operands on for every CUDA backend of the process
+     * ({@code LIVETALK_CUDA_FUSE=1}); read once, when the class loads. Off by default until a GPU run
+     * has validated the fused kernels (docs/cuda-performance.md).
+     */
+    public static final String FUSE_ENV = "LIVETALK_CUDA_FUSE";
+    private static final boolean BF16_OPERANDS_DEFAULT = "1".equals(System.getenv(FUSE_ENV));
+
     /** conv3d's ways of forming its GEMM (all compute the same function; tests cover each). */
     public enum ConvLayout {
         /** im2col_kn_bf16 writes [K, pixels] (coalesced), gemm_bf16_nn_k64 reads it transposed. */
@@ -112,9 +129,10 @@ public final class CudaBackend implements Backend {
         if (why != null) throw new KernelException(why);
         ctx = new CudaContext(0);
         ctx.allowSharedMemory("gemm_bf16_tn_k64", GEMM_SMEM);
+        ctx.allowSharedMemory("gemm_bf16_tn_k64" + BF16_OUT, GEMM_SMEM);
         ctx.allowSharedMemory("gemm_bf16_nn_k64", GEMM_NN_SMEM);
         ctx.allowSharedMemory("conv_implicit_k64", GEMM_NN_SMEM);
-        for (String suffix : new String[]{"", "_w8"}) {
+        for (String suffix : new String[]{"", "_w8", BF16_OUT, "_w8" + BF16_OUT}) {
             ctx.allowSharedMemory("flash_attn_d128" + suffix, flashSmem(128));
             ctx.allowSharedMemory("flash_attn_d64" + suffix, flashSmem(64));
         }
@@ -165,6 +183,25 @@ public final class CudaBackend implements Backend {
      */
     public String wgmmaUnavailableReason() {
         return ctx.loadHopperModule(new String[]{WGMMA_N128, WGMMA_N256}, new int[]{wgmmaSmem(128), wgmmaSmem(256)});
+    }
+
+    /**
+     * Whether the model keeps GEMM operands between their producer and their product in bf16
+     * ({@link #operandDtype} BF16): the modulated norm output read by q, k, v and the FFN, the
+     * affine norm output read by the cross-attention's q, the attention outputs read by the output
+     * projections, the FFN's hidden layer. Results are bit for bit those with it off: every product
+     * rounds its input to bf16 anyway, and the producers round the same way
+     * (docs/numerics.md#fused-bf16-operands). Default: {@code LIVETALK_CUDA_FUSE=1} in the
+     * environment, else off. It applies to buffers the model allocates afterwards, so set it
+     * before the model's first call.
+     */
+    public void useBf16Operands(boolean on) {
+        this.bf16Operands = on;
+    }
+
+    @Override
+    public DType operandDtype() {
+        return bf16Operands ? DType.BF16 : DType.F32;
     }
 
     /** Null when a CUDA device can be used, else why not; never throws. */
@@ -432,19 +469,22 @@ public final class CudaBackend implements Backend {
         linear(x, out, rows, w, bias, true);
     }
 
+    /** x and out may be float32 or bf16 (operand buffers: {@link #useBf16Operands}). */
     private void linear(Buf x, Buf out, int rows, Weight w, Weight bias, boolean gelu) {
-        CudaBuf xb = buf(x), ob = buf(out);
+        CudaBuf xb = anyBuf(x), ob = anyBuf(out);
         CudaWeight cw = weight(w), cb = bias == null ? null : weight(bias);
         int outDim = cw.rows(), in = cw.cols(), ld = cw.ld();
         requireSize("linear input", (long) rows * in, xb.len);
         requireSize("linear output", (long) rows * outDim, ob.len);
         if (cb != null) requireSize("linear bias", outDim, cb.numel());
         if (rows == 0) return;
-        long a = toBf16Rows(xb, in, rows, in, ld, 0);
+        long a = operand(xb, in, rows, in, ld, 0);
         long wPtr = cw.bf16Ptr(), bPtr = cb == null ? 0 : cb.f32Ptr();
         GemmKernel g = gemmKernel;
-        if (g.wgmma()) gemmWgmma(g, a, ld, wPtr, ld, ob.ptr(), outDim, bPtr, cb == null ? 0 : 1, gelu, rows, outDim, ld);
-        else gemm(a, ld, wPtr, ld, ob.ptr(), outDim, bPtr, cb == null ? 0 : 1, gelu, rows, outDim, ld);
+        boolean bf16Out = ob.dtype == DType.BF16;
+        // The wgmma kernels have no bf16-output epilogue yet: products writing a bf16 operand buffer stay on mma.sync.
+        if (g.wgmma() && !bf16Out) gemmWgmma(g, a, ld, wPtr, ld, ob.ptr(), outDim, bPtr, cb == null ? 0 : 1, gelu, rows, outDim, ld);
+        else gemm(a, ld, wPtr, ld, ob.ptr(), outDim, bPtr, cb == null ? 0 : 1, gelu, rows, outDim, ld, bf16Out);
     }
 
     /** As {@link #gemm}, on the wgmma kernels (same arguments and contract; gemm_sm90.cu). */
@@ -456,9 +496,18 @@ public final class CudaBackend implements Backend {
                         .i32(m).i32(n).i32(k));
     }
 
-    /** C[M, N] = A[M, K]·B[N, K]ᵀ (+ bias per column when biasMode is 1, per row when 2). */
+    /**
+     * C[M, N] = A[M, K]·B[N, K]ᵀ (+ bias per column when biasMode is 1, per row when 2); C float32, or
+     * bf16 when {@code bf16Out} (rounded as {@link #toBf16Rows} would round the float32 C).
+     */
     private void gemm(long a, int lda, long b, int ldb, long c, long ldc, long bias, int biasMode, boolean gelu, int m, int n, int k) {
-        ctx.launch("gemm_bf16_tn_k64", (n + GEMM_TILE - 1) / GEMM_TILE, (m + GEMM_TILE - 1) / GEMM_TILE, 1, GEMM_THREADS, GEMM_SMEM,
+        gemm(a, lda, b, ldb, c, ldc, bias, biasMode, gelu, m, n, k, false);
+    }
+
+    private void gemm(long a, int lda, long b, int ldb, long c, long ldc, long bias, int biasMode, boolean gelu, int m, int n, int k,
+                      boolean bf16Out) {
+        ctx.launch("gemm_bf16_tn_k64" + (bf16Out ? BF16_OUT : ""), (n + GEMM_TILE - 1) / GEMM_TILE, (m + GEMM_TILE - 1) / GEMM_TILE, 1,
+                GEMM_THREADS, GEMM_SMEM,
                 ctx.args().ptr(a).i32(lda).ptr(b).i32(ldb).ptr(c).i64(ldc).ptr(bias).i32(biasMode).i32(gelu ? 1 : 0)
                         .i32(m).i32(n).i32(k));
     }
@@ -470,14 +519,29 @@ public final class CudaBackend implements Backend {
     private long toBf16Rows(CudaBuf x, long ldx, int rows, int cols, int ld, int slot) {
         long n = (long) rows * ld;
         long dst = scratch.get().region(slot, n * 2);
-        ctx.launch("f32_to_bf16_rows", ctx.gridFor(n, BLOCK), 1, 1, BLOCK, 0,
+        ctx.launch(x.dtype == DType.BF16 ? "bf16_to_bf16_rows" : "f32_to_bf16_rows", ctx.gridFor(n, BLOCK), 1, 1, BLOCK, 0,
                 ctx.args().ptr(x.ptr()).i64(ldx).ptr(dst).i32(ld).i32(rows).i32(cols));
         return dst;
     }
 
+    /**
+     * A GEMM operand: {@code rows × cols} elements of x (row stride {@code ldx}) as a bf16 matrix with
+     * row stride {@code ld}. A bf16 buffer already laid out so (stride ld, 16-byte aligned for
+     * cp.async) goes in as it is, with no pass over it; anything else is rounded or re-laid into
+     * this thread's scratch region {@code slot} ({@link #toBf16Rows}).
+     */
+    private long operand(CudaBuf x, long ldx, int rows, int cols, int ld, int slot) {
+        if (x.dtype == DType.BF16 && ldx == ld && (x.ptr() & 15) == 0) return x.ptr();
+        return toBf16Rows(x, ldx, rows, cols, ld, slot);
+    }
+
+    /**
+     * q and out may be float32 or bf16 (operand buffers: {@link #useBf16Operands}); k and v float32
+     * or bf16 (the KV cache), both of one dtype.
+     */
     @Override
     public void attention(Buf q, Buf k, Buf v, Buf out, int nq, int nk, int heads, int headDim, float scale, Buf bias) {
-        CudaBuf qb = buf(q), kb = anyBuf(k), vb = anyBuf(v), ob = buf(out);
+        CudaBuf qb = anyBuf(q), kb = anyBuf(k), vb = anyBuf(v), ob = anyBuf(out);
         if (kb.dtype != vb.dtype) throw new KernelException("attention: k is " + kb.dtype + " but v is " + vb.dtype);
         boolean bf16Kv = kb.dtype == DType.BF16;
         int width = heads * headDim;
@@ -488,26 +552,41 @@ public final class CudaBackend implements Backend {
         if (bias != null) requireSize("attention bias", (long) heads * nq * nk, buf(bias).len);
         if (nq == 0) return;
         if (flashPath(headDim, bias)) {
-            long qs = toBf16Rows(qb, width, nq, width, width, 0);
+            long qs = operand(qb, width, nq, width, width, 0);
             // A bf16 KV cache is already in the flash kernel's operand format: its rows go in as they are.
             long ks = bf16Kv ? kb.ptr() : toBf16Rows(kb, width, nk, width, width, 1);
             long vs = bf16Kv ? vb.ptr() : toBf16Rows(vb, width, nk, width, width, 2);
             int warps = flashWarps, queries = 16 * warps;
-            String kernel = (headDim == 128 ? "flash_attn_d128" : "flash_attn_d64") + (warps == 8 ? "_w8" : "");
+            String kernel = (headDim == 128 ? "flash_attn_d128" : "flash_attn_d64") + (warps == 8 ? "_w8" : "")
+                    + (ob.dtype == DType.BF16 ? BF16_OUT : "");
             ctx.launch(kernel, (nq + queries - 1) / queries, heads, 1, 32 * warps, flashSmem(headDim),
                     ctx.args().ptr(qs).ptr(ks).ptr(vs).ptr(ob.ptr()).i32(width).i64(width).i32(nq).i32(nk).f32(scale * LOG2E));
             return;
         }
+        // The paths below write float32: a bf16 out gets it in this thread's scratch, rounded into out
+        // afterwards with toBf16's rounding (the same bits the flash kernels' bf16 store gives).
+        long o = ob.dtype == DType.BF16 ? scratch.get().region(6, Math.max(4, ob.len * Float.BYTES)) : ob.ptr();
         if (tensorCoreAttention(headDim, bias)) {
-            attentionByProducts(qb, kb, vb, ob, nq, nk, heads, headDim, scale, bf16Kv);
-            return;
+            attentionByProducts(qb, kb, vb, o, nq, nk, heads, headDim, scale, bf16Kv);
+        } else {
+            if (headDim > 512) throw new KernelException("attention head size " + headDim + " (the CUDA kernels take at most 512)");
+            // The generic kernel reads float32: widen bf16 queries, keys and values into this thread's scratch first.
+            long qp = qb.dtype == DType.BF16 ? widenToScratch(qb, 0) : qb.ptr();
+            long kp = bf16Kv ? widenToScratch(kb, 1) : kb.ptr(), vp = bf16Kv ? widenToScratch(vb, 2) : vb.ptr();
+            ctx.launch("attention_generic", nq, heads, 1, 128, headDim * Float.BYTES,
+                    ctx.args().ptr(qp).ptr(kp).ptr(vp).ptr(o).i32(nq).i32(nk).i32(heads).i32(headDim)
+                            .f32(scale).ptr(bias == null ? 0 : buf(bias).ptr()));
         }
-        if (headDim > 512) throw new KernelException("attention head size " + headDim + " (the CUDA kernels take at most 512)");
-        // The generic kernel reads float32: widen bf16 keys and values into this thread's scratch first.
-        long kp = bf16Kv ? widenToScratch(kb, 1) : kb.ptr(), vp = bf16Kv ? widenToScratch(vb, 2) : vb.ptr();
-        ctx.launch("attention_generic", nq, heads, 1, 128, headDim * Float.BYTES,
-                ctx.args().ptr(qb.ptr()).ptr(kp).ptr(vp).ptr(ob.ptr()).i32(nq).i32(nk).i32(heads).i32(headDim)
-                        .f32(scale).ptr(bias == null ? 0 : buf(bias).ptr()));
+        if (ob.dtype == DType.BF16) roundInto(o, ob);
+    }
+
+    /** {@code dst = bf16(src)} for float32 at device address src, as {@link #toBf16}. */
+    private void roundInto(long src, CudaBuf dst) {
+        if (dst.len > Integer.MAX_VALUE) throw new KernelException("a bf16 output of " + dst.len + " elements (at most 2^31 - 1)");
+        int n = (int) dst.len;
+        if (n == 0) return;
+        ctx.launch("f32_to_bf16_rows", ctx.gridFor(n, BLOCK), 1, 1, BLOCK, 0,
+                ctx.args().ptr(src).i64(n).ptr(dst.ptr()).i32(n).i32(1).i32(n));
     }
 
     /** Whether attention takes the flash kernels (bf16 q, k, v and P, scores kept in registers). */
@@ -529,10 +608,10 @@ public final class CudaBackend implements Backend {
      * Attention as S = Q·Kᵀ (float32, a scratch block of query rows at a time), P = softmax(scale·S)
      * rounded to bf16, O = P·V: for head sizes the flash kernels do not hold in registers.
      */
-    private void attentionByProducts(CudaBuf qb, CudaBuf kb, CudaBuf vb, CudaBuf ob, int nq, int nk, int heads, int hd, float scale,
+    private void attentionByProducts(CudaBuf qb, CudaBuf kb, CudaBuf vb, long o, int nq, int nk, int heads, int hd, float scale,
                                      boolean bf16Kv) {
         int width = heads * hd, ldp = pad8(nk);
-        long qs = toBf16Rows(qb, width, nq, width, width, 0);
+        long qs = operand(qb, width, nq, width, width, 0);
         long ks = bf16Kv ? kb.ptr() : toBf16Rows(kb, width, nk, width, width, 1);
         long vs = bf16Kv ? vb.ptr() : toBf16Rows(vb, width, nk, width, width, 2);
         int rows = (int) Math.max(1, Math.min(nq, SCORES_MAX / Math.max(ldp, 1)));
@@ -546,7 +625,7 @@ public final class CudaBackend implements Backend {
                         ctx.args().ptr(sBuf).i64(ldp).i32(nk).f32(scale).ptr(pBuf).i32(ldp));
                 ctx.launch("gemm_bf16_nn_k64", (hd + GEMM_TILE - 1) / GEMM_TILE, (n + GEMM_TILE - 1) / GEMM_TILE, 1, GEMM_THREADS, GEMM_NN_SMEM,
                         ctx.args().ptr(pBuf).i32(ldp).ptr(vs + (long) h * hd * 2).i32(width)
-                                .ptr(ob.ptr() + ((long) r0 * width + (long) h * hd) * Float.BYTES).i64(width).ptr(0).i32(0).i32(0)
+                                .ptr(o + ((long) r0 * width + (long) h * hd) * Float.BYTES).i64(width).ptr(0).i32(0).i32(0)
                                 .i32(n).i32(hd).i32(ldp).i32(nk));
             }
         }
@@ -564,13 +643,15 @@ public final class CudaBackend implements Backend {
 
     // ------------------------------------------------------------------ norms
 
+    /** out may be float32 or bf16 (an operand buffer: {@link #useBf16Operands}); x is float32. */
     @Override
     public void layerNorm(Buf x, Buf out, int rows, int dim, float eps, Weight gamma, Weight beta) {
-        CudaBuf xb = buf(x), ob = buf(out);
+        CudaBuf xb = buf(x), ob = anyBuf(out);
         requireSize("layerNorm input", (long) rows * dim, xb.len);
         requireSize("layerNorm output", (long) rows * dim, ob.len);
         long g = gamma == null ? 0 : vector(gamma, dim), b = beta == null ? 0 : vector(beta, dim);
-        ctx.launch("layer_norm", rows, 1, 1, BLOCK, 0, ctx.args().ptr(xb.ptr()).ptr(ob.ptr()).i32(dim).f32(eps).ptr(g).ptr(b));
+        ctx.launch("layer_norm" + (ob.dtype == DType.BF16 ? BF16_OUT : ""), rows, 1, 1, BLOCK, 0,
+                ctx.args().ptr(xb.ptr()).ptr(ob.ptr()).i32(dim).f32(eps).ptr(g).ptr(b));
     }
 
     @Override
@@ -654,15 +735,16 @@ public final class CudaBackend implements Backend {
         ctx.launch("add_row", ctx.gridFor(n, BLOCK), 1, 1, BLOCK, 0, ctx.args().ptr(xb.ptr()).ptr(vb.ptr()).ptr(ob.ptr()).i64(n).i32(dim));
     }
 
+    /** out may be float32 or bf16 (an operand buffer: {@link #useBf16Operands}); x, shift and scale are float32. */
     @Override
     public void modulate(Buf x, Buf shift, Buf scale, Buf out, int rows, int dim) {
-        CudaBuf xb = buf(x), sh = buf(shift), sc = buf(scale), ob = buf(out);
+        CudaBuf xb = buf(x), sh = buf(shift), sc = buf(scale), ob = anyBuf(out);
         long n = (long) rows * dim;
         requireSize("modulate x", n, xb.len);
         requireSize("modulate out", n, ob.len);
         requireSize("modulate shift", dim, sh.len);
         requireSize("modulate scale", dim, sc.len);
-        ctx.launch("modulate", ctx.gridFor(n, BLOCK), 1, 1, BLOCK, 0,
+        ctx.launch("modulate" + (ob.dtype == DType.BF16 ? BF16_OUT : ""), ctx.gridFor(n, BLOCK), 1, 1, BLOCK, 0,
                 ctx.args().ptr(xb.ptr()).ptr(sh.ptr()).ptr(sc.ptr()).ptr(ob.ptr()).i64(n).i32(dim));
     }
 
@@ -792,10 +874,17 @@ public final class CudaBackend implements Backend {
 
     // ------------------------------------------------------------------ helpers
 
-    /** A float32 buffer: what every op but the storage ones (read, copy, toBf16, attention's k and v) takes. */
+    /**
+     * A float32 buffer: what every op takes but the storage ones (read, copy, toBf16), attention's k
+     * and v, and the operand buffers of {@link #operandDtype} (linear's x and out, attention's q and
+     * out, layerNorm's and modulate's out).
+     */
     private CudaBuf buf(Buf b) {
         CudaBuf c = anyBuf(b);
-        if (c.dtype != DType.F32) throw new KernelException("bf16 buffer " + b + " passed to an op that takes float32");
+        if (c.dtype != DType.F32) {
+            throw new KernelException("bf16 buffer " + b + " passed where float32 is required (bf16 is taken by the storage ops, as"
+                    + " attention's k, v, q and out, linear's x and out, and layerNorm's and modulate's out)");
+        }
         return c;
     }
 
@@ -818,7 +907,7 @@ public final class CudaBackend implements Backend {
      * regions are freed stream-ordered, after the kernels already queued that read them.
      */
     private final class Scratch {
-        private final DeviceMemory[] regions = new DeviceMemory[6];   // 0-2 q, k, v; 3 im2col; 4-5 scores, P
+        private final DeviceMemory[] regions = new DeviceMemory[7];   // 0-2 q, k, v; 3 im2col; 4-5 scores, P; 6 float32 attention out
 
         long region(int slot, long bytes) {
             DeviceMemory m = regions[slot];

@@ -45,12 +45,12 @@ final class KernelProfile {
             CudaDriver.destroy(s.end);
         }
         spans.clear();
-        StringBuilder out = new StringBuilder(String.format(Locale.ROOT, "%-24s %9s %11s %9s %7s%n", "kernel", "launches", "total ms", "mean us", "share"));
+        StringBuilder out = new StringBuilder(String.format(Locale.ROOT, "%-28s %9s %11s %9s %7s%n", "kernel", "launches", "total ms", "mean us", "share"));
         double all = total;
         byKernel.entrySet().stream().sorted((x, y) -> Double.compare(y.getValue()[1], x.getValue()[1])).forEach(e ->
-                out.append(String.format(Locale.ROOT, "%-24s %9d %11.3f %9.1f %6.1f%%%n", e.getKey(), (long) e.getValue()[0],
+                out.append(String.format(Locale.ROOT, "%-28s %9d %11.3f %9.1f %6.1f%%%n", e.getKey(), (long) e.getValue()[0],
                         e.getValue()[1], 1000 * e.getValue()[1] / e.getValue()[0], 100 * e.getValue()[1] / all)));
-        out.append(String.format(Locale.ROOT, "%-24s %9d %11.3f%n", "all kernels", launches, all));
+        out.append(String.format(Locale.ROOT, "%-28s %9d %11.3f%n", "all kernels", launches, all));
         return out.toString();
     }
 }

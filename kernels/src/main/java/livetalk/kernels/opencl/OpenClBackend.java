@@ -553,7 +553,8 @@ public final class OpenClBackend implements Backend {
     /** A float32 buffer of this backend: what every op but the storage ones takes. */
     private ClBuf buf(Buf b) {
         ClBuf c = anyBuf(b);
-        if (c.dtype != DType.F32) throw new KernelException("bf16 buffer passed to an op that takes float32 (bf16 buffers are storage: read, copy, toBf16, attention's k and v)");
+        if (c.dtype != DType.F32) throw new KernelException("bf16 buffer passed to an op that takes float32 (bf16 buffers are storage here: read, copy, toBf16,"
+                + " attention's k and v; this backend's operandDtype() is F32)");
         return c;
     }
 

@@ -177,11 +177,12 @@ public final class CausalDit {
             be.add(headModulation.view(d, d), ws.temb.view((long) fi * d, d), ws.headMod.view((2L * fi + 1) * d, d));
         }
         be.layerNorm(ws.x, ws.h, n, d, (float) cfg.eps(), null, null);
-        for (int fi = 0; fi < f; fi++) {
-            Buf rows = ws.h.view((long) fi * perFrame * d, (long) perFrame * d);
-            be.modulate(rows, ws.headMod.view(2L * fi * d, d), ws.headMod.view((2L * fi + 1) * d, d), rows, perFrame, d);
+        for (int fi = 0; fi < f; fi++) {   // into the head's operand (ws.hOp is ws.h, in place, on float32 backends)
+            long at = (long) fi * perFrame * d, len = (long) perFrame * d;
+            be.modulate(ws.h.view(at, len), ws.headMod.view(2L * fi * d, d), ws.headMod.view((2L * fi + 1) * d, d), ws.hOp.view(at, len),
+                    perFrame, d);
         }
-        be.linear(ws.h, ws.headOut, n, headW, headB);   // [N, ph·pw·C]
+        be.linear(ws.hOp, ws.headOut, n, headW, headB);   // [N, ph·pw·C]
         tap(taps, "head_out", ws.headOut);
 
         // 9. unpatchify

@@ -51,21 +51,25 @@ final class DitBlock {
         long d6 = 6L * dim;
         for (int f = 0; f < frames; f++) be.add(modulation, ws.tmod.view(f * d6, d6), ws.mod.view(f * d6, d6));
 
+        // The sub-layers' inputs (ws.hOp), the attention outputs (ws.attn) and the FFN's hidden layer
+        // (ws.ffn) are GEMM operands in the backend's operand dtype (Workspace): written by their
+        // producer, read only by products.
+
         // self-attention: LN1, modulate per frame, attend, gated residual
         be.layerNorm(ws.x, ws.h, n, dim, eps, null, null);
-        modulate(ws, ws.h, perFrame, 0);
-        selfAttn.forward(ws.h, ws.out, n, kv, ws.cos, ws.sin, ws.q, ws.attn);
+        modulate(ws, ws.h, ws.hOp, perFrame, 0);
+        selfAttn.forward(ws.hOp, ws.out, n, kv, ws.cos, ws.sin, ws.q, ws.attn);
         gatedAdd(ws, perFrame, 2);
 
         // cross-attention: affine LN3, no gate
-        be.layerNorm(ws.x, ws.h, n, dim, eps, norm3W, norm3B);
-        crossAttn.forward(ws.h, ws.out, n, text.k[layer], text.v[layer], text.length, ws.q, ws.attn);
+        be.layerNorm(ws.x, ws.hOp, n, dim, eps, norm3W, norm3B);
+        crossAttn.forward(ws.hOp, ws.out, n, text.k[layer], text.v[layer], text.length, ws.q, ws.attn);
         be.add(ws.x, ws.out, ws.x);
 
         // FFN: LN2, modulate per frame, GELU-tanh MLP, gated residual
         be.layerNorm(ws.x, ws.h, n, dim, eps, null, null);
-        modulate(ws, ws.h, perFrame, 3);
-        be.linearGelu(ws.h, ws.ffn, n, ffn0, ffn0b);
+        modulate(ws, ws.h, ws.hOp, perFrame, 3);
+        be.linearGelu(ws.hOp, ws.ffn, n, ffn0, ffn0b);
         be.linear(ws.ffn, ws.out, n, ffn2, ffn2b);
         gatedAdd(ws, perFrame, 5);
     }
@@ -76,16 +80,19 @@ final class DitBlock {
         long d6 = 6L * dim;
         for (int f = 0; f < frames; f++) be.add(modulation, ws.tmod.view(f * d6, d6), ws.mod.view(f * d6, d6));
         be.layerNorm(ws.x, ws.h, n, dim, eps, null, null);
-        modulate(ws, ws.h, perFrame, 0);
-        selfAttn.writeKv(ws.h, n, kv, ws.cos, ws.sin);
+        modulate(ws, ws.h, ws.hOp, perFrame, 0);
+        selfAttn.writeKv(ws.hOp, n, kv, ws.cos, ws.sin);
     }
 
-    /** {@code h[f] = h[f]·(1 + mod[f, chunk+1]) + mod[f, chunk]} for every frame. */
-    private void modulate(Workspace ws, Buf h, int perFrame, int chunk) {
+    /**
+     * {@code out[f] = h[f]·(1 + mod[f, chunk+1]) + mod[f, chunk]} for every frame; out is h itself
+     * (in place) on float32 backends, else h's bf16 operand buffer.
+     */
+    private void modulate(Workspace ws, Buf h, Buf out, int perFrame, int chunk) {
         long rowLen = (long) perFrame * dim;
         for (int f = 0; f < ws.frames; f++) {
-            Buf rows = h.view(f * rowLen, rowLen);
-            be.modulate(rows, chunkOf(ws, f, chunk), chunkOf(ws, f, chunk + 1), rows, perFrame, dim);
+            be.modulate(h.view(f * rowLen, rowLen), chunkOf(ws, f, chunk), chunkOf(ws, f, chunk + 1), out.view(f * rowLen, rowLen),
+                    perFrame, dim);
         }
     }
 

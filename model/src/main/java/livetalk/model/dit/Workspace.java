@@ -2,19 +2,27 @@ package livetalk.model.dit;
 
 import livetalk.kernels.Backend;
 import livetalk.kernels.Buf;
+import livetalk.tensor.DType;
 
 /**
  * Activation buffers of one DiT call, allocated once for a token count and reused by every
  * layer and every call of the same size. Letters: F frames, N tokens, D width.
+ *
+ * <p>The buffers that only carry a GEMM operand from its producer to its product ({@code hOp},
+ * {@code attn}, {@code ffn}) are in the backend's {@link Backend#operandDtype()}: float32 everywhere
+ * but CUDA with bf16 operands on, where the producers write bf16 and the products read it without
+ * a conversion pass (docs/numerics.md#fused-bf16-operands). On float32 backends {@code hOp} is
+ * {@code h} itself, so nothing changes there.
  */
 final class Workspace {
     final int tokens, frames;
     final Buf x;        // [N, D] residual stream
-    final Buf h;        // [N, D] normed / modulated input of a sub-layer
+    final Buf h;        // [N, D] normed input of a sub-layer, float32
+    final Buf hOp;      // [N, D] the modulated (or affine-normed) input as the projections' operand; == h when float32
     final Buf q;        // [N, D] queries
-    final Buf attn;     // [N, D] attention output before Wo
+    final Buf attn;     // [N, D] attention output before Wo (operand dtype)
     final Buf out;      // [N, D] sub-layer output
-    final Buf ffn;      // [N, ffn]
+    final Buf ffn;      // [N, ffn] FFN hidden layer after GELU (operand dtype)
     final Buf mod;      // [F, 6D] modulation + tmod of one block
     final Buf temb;     // [F, D]
     final Buf tmod;     // [F, 6D]
@@ -30,12 +38,14 @@ final class Workspace {
         this.tokens = tokens;
         this.frames = frames;
         long nd = (long) tokens * cfg.dim();
+        DType op = be.operandDtype();
         x = be.alloc(nd);
         h = be.alloc(nd);
+        hOp = op == DType.F32 ? h : be.alloc(nd, op);
         q = be.alloc(nd);
-        attn = be.alloc(nd);
+        attn = be.alloc(nd, op);
         out = be.alloc(nd);
-        ffn = be.alloc((long) tokens * cfg.ffnDim());
+        ffn = be.alloc((long) tokens * cfg.ffnDim(), op);
         mod = be.alloc(6L * frames * cfg.dim());
         temb = be.alloc((long) frames * cfg.dim());
         tmod = be.alloc(6L * frames * cfg.dim());
