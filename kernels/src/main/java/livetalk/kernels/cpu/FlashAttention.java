@@ -27,12 +27,17 @@ final class FlashAttention {
     static final int VL = Widen.VL;
     /** Queries per block: four vectors of lanes (K and V are streamed once per block, so wider blocks halve that traffic). */
     static final int QB = 4 * VL;
+    /** Keys per step of the logits micro-kernel (6 keys × 4 vectors of queries: 24 accumulators). */
+    static final int LOGIT_KEYS = 6;
     /**
-     * Keys per block: the logit tile of KB·QB floats fills the L1 data cache (128 keys = 32 KiB on the
-     * AMD machines, 192 = 48 KiB on the Intel ones); more keys per block amortise loading the output
-     * accumulators in P·V.
+     * Keys per block: the logit tile of KB·QB floats fills the L1 data cache (126 keys ≈ 32 KiB on
+     * the AMD machines, 192 = 48 KiB on the Intel ones); more keys per block amortise loading the
+     * output accumulators in P·V. A multiple of {@link #LOGIT_KEYS}, so that no key of a full block
+     * takes the one-key tail of {@link #logits}: with 128 keys (two in the tail) attention at the
+     * DiT shape ran at 70–71 % of the FMA peak, with 96, 120 or 126 at 73–74 % (2-core AMD EPYC,
+     * `./livetalk bench --only peak,attention`, interleaved runs).
      */
-    static final int KB = Integer.getInteger("livetalk.attn.kb", CacheInfo.fit(CacheInfo.L1D / (QB * 4L), 16, 64, 256));
+    static final int KB = Integer.getInteger("livetalk.attn.kb", CacheInfo.fit(CacheInfo.L1D / (QB * 4L), LOGIT_KEYS, 60, 252));
     private static final FloatVector NEG_INF = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
 
     private FlashAttention() {
@@ -165,7 +170,7 @@ final class FlashAttention {
     /** {@code s[j][lane] = Σ_dd k[j, dd] · qt[dd][lane]} for the kb keys of the block: six keys × four lane vectors at a time. */
     static void logits(float[] qt, float[] k, int kBase, int w, int d, int kb, float[] s) {
         int j = 0;
-        for (; j + 6 <= kb; j += 6) {
+        for (; j + LOGIT_KEYS <= kb; j += LOGIT_KEYS) {
             int r0 = kBase + j * w, r1 = r0 + w, r2 = r1 + w, r3 = r2 + w, r4 = r3 + w, r5 = r4 + w;
             FloatVector z = FloatVector.zero(F);
             FloatVector a0 = z, b0 = z, c0 = z, e0 = z, a1 = z, b1 = z, c1 = z, e1 = z, a2 = z, b2 = z, c2 = z, e2 = z;
