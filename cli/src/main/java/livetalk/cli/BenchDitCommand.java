@@ -76,7 +76,7 @@ final class BenchDitCommand implements Callable<Integer> {
             CausalDit dit = new CausalDit(be, ck, cfg);
             System.out.printf("model: %s, %d of %d layers, D %d, %d heads, backend %s, GEMM operands %s (load %.1f s)%n", weights.getFileName(),
                     cfg.numLayers(), full.numLayers(), cfg.dim(), cfg.numHeads(),
-                    be.name() + (be instanceof CudaBackend cuda ? ", GEMM " + cuda.gemmKernel() : ""), be.operandDtype(), secs(t0));
+                    be.name() + (be instanceof CudaBackend cuda ? ", GEMM " + cuda.gemmKernel() + ", flash " + cuda.flashKernel() : ""), be.operandDtype(), secs(t0));
 
             SplittableRandom rnd = new SplittableRandom(1);
             int perFrame = dit.frameSeqLength(h, w), n = framesPerBlock * perFrame, d = cfg.dim();
