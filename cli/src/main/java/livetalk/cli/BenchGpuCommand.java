@@ -110,8 +110,8 @@ final class BenchGpuCommand implements Callable<Integer> {
      * same inputs. Both round q, k, v and the softmax weights P to bf16 and keep everything else in
      * float32; they differ in the order of the float sums and in when P is rounded (each within
      * 2^-9·max|v| of exact attention), so an output may differ by up to 2^-8·max|v|; over the whole
-     * output the rounding differences are random and average out (expected rel_l2 about 2e-3,
-     * docs/cuda-performance.md): a rel_l2 above 2^-7 means a wrong kernel, e.g. one that drops a key tile.
+     * output the rounding differences are random and average out (expected rel_l2 at most about
+     * 2e-3, docs/cuda-performance.md): a rel_l2 above 2^-7 means a wrong kernel, e.g. one that drops a key tile.
      * Returns false on a mismatch.
      */
     private boolean flashOnWgmma(CudaBackend be, SplittableRandom rnd, int n, int heads, int hd) {
