@@ -6,7 +6,8 @@
 #   scripts/build-ptx.sh --check    compile into a temporary folder, fail if the committed PTX
 #                                   differs, and assemble every PTX with ptxas for sm_80, sm_89
 #                                   and sm_90a (exit 0 with a note when nvcc is absent); also run
-#                                   the host-side layout test of the wgmma GEMM
+#                                   the host-side layout tests of the Hopper kernels
+#                                   (kernels/src/test/cuda/*_test.cpp: the wgmma GEMM, the flash attention)
 # One PTX per family, for the virtual architecture compute_80: the driver JIT-compiles it for the
 # GPU at hand (Ampere, Ada, Hopper), so one file serves every card the kernels support.
 # Exception, by name: NAME_sm90.cu uses Hopper-only instructions (wgmma) and is compiled for
@@ -55,14 +56,17 @@ if [ "$CHECK" = 1 ]; then
       esac
     done
   done
-  # the wgmma GEMM's index math against a model of the PTX ISA's shared-memory layout (no GPU needed)
+  # the Hopper kernels' index math and pipelines against a model of the PTX ISA (no GPU needed):
+  # every kernels/src/test/cuda/*_test.cpp, built with the host C++ compiler and run
   CXX="${CXX:-$(command -v g++ || command -v c++ || true)}"
-  LAYOUT_TEST="$ROOT/kernels/src/test/cuda/gemm_sm90_layout_test.cpp"
-  if [ -n "$CXX" ] && [ -f "$LAYOUT_TEST" ]; then
-    "$CXX" -std=c++17 -O1 -o "$OUT/layout-test" "$LAYOUT_TEST" && "$OUT/layout-test" || { echo "build-ptx: $(basename "$LAYOUT_TEST") failed"; status=1; }
-    rm -f "$OUT/layout-test"
+  if [ -n "$CXX" ]; then
+    for test in "$ROOT"/kernels/src/test/cuda/*_test.cpp; do
+      [ -f "$test" ] || continue
+      "$CXX" -std=c++17 -O2 -o "$OUT/layout-test" "$test" && "$OUT/layout-test" || { echo "build-ptx: $(basename "$test") failed"; status=1; }
+      rm -f "$OUT/layout-test"
+    done
   else
-    echo "build-ptx: no host C++ compiler: the gemm_sm90 layout test was not run"
+    echo "build-ptx: no host C++ compiler: the sm90 layout tests were not run"
   fi
   for ptx in "$RES"/*.ptx; do
     [ -e "$OUT/$(basename "$ptx")" ] || { echo "build-ptx: $(basename "$ptx") has no source in $SRC"; status=1; }

@@ -13,7 +13,8 @@
 #                               then the wgmma GEMM (opt-in, Hopper only, not yet the default): its
 #                               tests in their own JVM, verify of the DiT checks and bench-dit with
 #                               LIVETALK_CUDA_GEMM=wgmma (after everything else, so that a fault
-#                               of the new kernel cannot cost the baseline figures);
+#                               of the new kernel cannot cost the baseline figures); then the same
+#                               three for the wgmma flash attention (LIVETALK_CUDA_ATTN=wgmma);
 #                               a summary table on stdout and OUTDIR/gpu-check.json
 # On a machine without a GPU, `run` goes as far as it can and each step reports why it stopped.
 set -uo pipefail
@@ -66,6 +67,30 @@ fused_summary() {
   for f in bench-dit bench-dit-fused; do grep -hE "^(f32_to_bf16_rows|all kernels)" "$OUTDIR/$f.log" 2>/dev/null | sed "s/^/$f profile: /"; done
 }
 
+# The wgmma flash attention (docs/cuda-performance.md) changes results only by float rounding: its
+# tests, bench-gpu's check lines, the DiT checks' verdict and largest rel_l2 beside the plain run's
+# (the tiny golden DiT has 32-wide heads, which never take the flash kernels: those lines must be
+# the plain run's), and of the full-size bench-dit: the output against the mma.sync run's, the
+# forward time and the attention kernel's profile line of both runs.
+flash_summary() {
+  local re='^(OK|FAIL|SKIPPED) +(dit_forward|causal_rollout)'
+  grep -hE "tests (successful|failed|aborted)|wgmma flash attention not available" "$OUTDIR/tests-flash.log" 2>/dev/null | sort -u
+  grep -hE "^attention .*wgmma|^check flash|^attention on wgmma" "$OUTDIR/bench-gpu.log" 2>/dev/null
+  worst() { grep -hE "$re" "$1" 2>/dev/null | grep -oE 'rel_l2=[0-9.eE+-]+' | cut -d= -f2 | sort -g | tail -1; }
+  if grep -qhE "$re" "$OUTDIR/verify-flash.log" 2>/dev/null; then
+    echo "flash verify (golden heads are 32 wide: the selection runs, the kernel does not):" \
+      "$(grep -hcE "^OK +(dit_forward|causal_rollout)" "$OUTDIR/verify-flash.log") DiT lines OK," \
+      "$(grep -hcE "^FAIL +(dit_forward|causal_rollout)" "$OUTDIR/verify-flash.log") FAIL; largest rel_l2 $(worst "$OUTDIR/verify-flash.log")" \
+      "(mma.sync run: $(worst "$OUTDIR/verify.log")); $(grep -h verdict "$OUTDIR/verify-flash.log")"
+  else
+    echo "flash verify: no DiT lines (see $OUTDIR/verify-flash.log)"
+  fi
+  grep -h "^model" "$OUTDIR/bench-dit-flash.log" 2>/dev/null
+  grep -h "^forward" "$OUTDIR/bench-dit-flash.log" 2>/dev/null | tail -1 | sed 's/^/flash /'
+  grep -h "^output vs" "$OUTDIR/bench-dit-flash.log" 2>/dev/null | sed 's/^/flash bench-dit /'
+  for f in bench-dit bench-dit-flash; do grep -hE "^(flash_attn_d128|all kernels)" "$OUTDIR/$f.log" 2>/dev/null | sed "s/^/$f profile: /"; done
+}
+
 run() {
   OUTDIR="${1:-$ROOT/target/gpu-check}"
   mkdir -p "$OUTDIR"
@@ -80,21 +105,22 @@ run() {
   STEPS=()
   nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1
   local tcp; tcp="$dir/test/kernels:$(ls "$dir"/test/*.jar "$dir"/lib/*.jar | tr '\n' ':')"
-  # the wgmma tests run in a JVM of their own (step tests-wgmma below): a fault there poisons the CUDA context
+  # the wgmma tests run in JVMs of their own (steps tests-wgmma, tests-flash below): a fault there poisons the CUDA context
   step tests 120 "$java" "${FLAGS[@]}" -jar "$dir"/junit-platform-console-standalone-*.jar execute \
-      -cp "$tcp" --select-package livetalk.kernels.cuda --exclude-classname '.*CudaWgmmaTest' --details=summary --details-theme=ascii \
+      -cp "$tcp" --select-package livetalk.kernels.cuda --exclude-classname '.*(CudaWgmmaTest|CudaFlashWgmmaTest)' --details=summary --details-theme=ascii \
       --disable-banner
   if [ "$(echo "${STEPS[0]}" | cut -d' ' -f2)" != 0 ] && command -v compute-sanitizer >/dev/null; then
     # a failing test run: find the first bad memory access, kernel by kernel
     step sanitizer 120 env CUDA_LAUNCH_BLOCKING=1 compute-sanitizer --tool memcheck --print-limit 3 "$java" "${FLAGS[@]}" \
       -jar "$dir"/junit-platform-console-standalone-*.jar execute \
-      -cp "$tcp" --select-package livetalk.kernels.cuda --exclude-classname '.*CudaWgmmaTest' \
+      -cp "$tcp" --select-package livetalk.kernels.cuda --exclude-classname '.*(CudaWgmmaTest|CudaFlashWgmmaTest)' \
       --details=summary --details-theme=ascii --disable-banner
   fi
   step bench-gpu 60 "$lt" bench-gpu --repeat 20
   step verify 240 "$lt" verify --device cuda --golden "$ROOT/tests/golden"
   LOGDIR=/tmp step make-dit 60 "$lt" make-random-dit --dtype bf16 --out /tmp/livetalk-dit
-  step bench-dit 75 "$lt" bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors --runs 5 --profile
+  step bench-dit 75 "$lt" bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors --runs 5 --profile \
+      --save-output /tmp/livetalk-dit/out-mma-sync.f32
   step verify-fused 120 env LIVETALK_CUDA_FUSE=1 "$lt" verify --device cuda --golden "$ROOT/tests/golden" \
       --only dit_forward,causal_rollout,causal_rollout_small_window,causal_rollout_bf16steps
   step bench-dit-fused 75 env LIVETALK_CUDA_FUSE=1 "$lt" bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors --runs 5 --profile
@@ -116,7 +142,24 @@ run() {
   step verify-wgmma 120 env LIVETALK_CUDA_GEMM=wgmma "$lt" verify --device cuda --golden "$ROOT/tests/golden" \
       --only dit_forward,causal_rollout,causal_rollout_small_window,causal_rollout_bf16steps
   step bench-dit-wgmma 75 env LIVETALK_CUDA_GEMM=wgmma "$lt" bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors \
-      --runs 5 --profile
+      --runs 5 --profile --compare-output /tmp/livetalk-dit/out-mma-sync.f32
+  # The wgmma flash attention (attention_sm90.cu), last of all, in the same three steps: its tests
+  # (CPU reference on ragged shapes, the DiT shape against mma.sync and exact rows; the first bad
+  # memory access under compute-sanitizer if they fail), the DiT golden checks and the DiT forward
+  # with every head-size-128 attention on it. bench-gpu above timed it and checked it against mma.sync.
+  step tests-flash 90 "$java" "${FLAGS[@]}" -jar "$dir"/junit-platform-console-standalone-*.jar execute \
+      -cp "$tcp" --select-class livetalk.kernels.cuda.CudaFlashWgmmaTest --details=tree --details-theme=ascii --disable-banner \
+      --disable-ansi-colors
+  if [ "$(echo "${STEPS[-1]}" | cut -d' ' -f2)" != 0 ] && command -v compute-sanitizer >/dev/null; then
+    step sanitizer-flash 120 env CUDA_LAUNCH_BLOCKING=1 compute-sanitizer --tool memcheck --print-limit 3 "$java" "${FLAGS[@]}" \
+      -jar "$dir"/junit-platform-console-standalone-*.jar execute -cp "$tcp" \
+      --select-method 'livetalk.kernels.cuda.CudaFlashWgmmaTest#raggedShapesWithWideRowsMatchReference' \
+      --details=summary --details-theme=ascii --disable-banner
+  fi
+  step verify-flash 120 env LIVETALK_CUDA_ATTN=wgmma "$lt" verify --device cuda --golden "$ROOT/tests/golden" \
+      --only dit_forward,causal_rollout,causal_rollout_small_window,causal_rollout_bf16steps
+  step bench-dit-flash 75 env LIVETALK_CUDA_ATTN=wgmma "$lt" bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors \
+      --runs 5 --profile --compare-output /tmp/livetalk-dit/out-mma-sync.f32
   {
     echo "{"
     echo "  \"device\": \"$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)\","
@@ -147,7 +190,10 @@ run() {
   grep -h "verdict" "$OUTDIR/verify-wgmma.log" || true
   grep -h "^model" "$OUTDIR/bench-dit-wgmma.log" || true
   grep -h "^forward" "$OUTDIR/bench-dit-wgmma.log" | tail -2 || true
+  grep -h "^output vs" "$OUTDIR/bench-dit-wgmma.log" | sed 's/^/wgmma GEMM /' || true
   grep -h "gemm_bf16" "$OUTDIR/bench-dit-wgmma.log" "$OUTDIR/bench-dit.log" || true
+  echo "-- wgmma flash attention (LIVETALK_CUDA_ATTN=wgmma)"
+  flash_summary
   for s in "${STEPS[@]}"; do echo "step $s"; done
 }
 

@@ -3,9 +3,10 @@
 // the PTX ISA (section "Asynchronous Warpgroup Level Matrix Shared Memory Layout"): decode each
 // descriptor the kernel builds, walk the canonical K-major 128-byte-swizzle layout
 //   Swizzle<3,4,3> o ((8,m),(T,2k)):((8T,SBO),(1,T)),  T = 8 for 16-bit elements,
-// (strides in elements; the swizzle XORs byte-address bits 4-6 with bits 7-9), and require that
+// (strides in elements; the swizzle XORs byte-address bits 4-6 with bits 7-9; the model is in
+// sm90_isa_model.h, shared with the attention's test), and require that
 // every (row, k) element a wgmma reads is the byte where the kernel's cp.async put that element.
-// Also: the accumulator fragment functions cover the 64×N tile exactly once, the descriptor's
+// Also: the accumulator fragment functions cover the 64×N tile exactly once, as the ISA's figure places it, the descriptor's
 // fields hold what the ISA's table says, and the k-loop's schedule (Sm90Schedule), played out under
 // the ISA's completion rules for cp.async and wgmma groups, never reads a tile that has not landed
 // nor refills a stage that an unfinished MMA may still read. Run by scripts/build-ptx.sh --check
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "../../main/cuda/gemm_sm90_layout.cuh"
+#include "sm90_isa_model.h"
 
 static int failures = 0;
 
@@ -30,30 +32,12 @@ static int failures = 0;
         }                                                   \
     } while (0)
 
-struct Desc {
-    uint32_t start, lbo, sbo, baseOffset, swizzle;
-};
-
-// The descriptor's bit fields, per the ISA's "Matrix Descriptor Format" table.
-static Desc decode(uint64_t d) {
-    Desc r;
-    r.start = (uint32_t)(d & 0x3FFF) << 4;
-    r.lbo = (uint32_t)((d >> 16) & 0x3FFF) << 4;
-    r.sbo = (uint32_t)((d >> 32) & 0x3FFF) << 4;
-    r.baseOffset = (uint32_t)((d >> 49) & 0x7);
-    r.swizzle = (uint32_t)(d >> 62);
-    return r;
-}
+using isa::Desc;
+using isa::decode;
 
 // The shared-memory byte a wgmma reads for element (row, k) (row < 64 for A, < N for B;
 // k < 16) of a K-major bf16 operand described by `d`, modelled from the ISA's canonical layout.
-static uint32_t hardwareAddress(uint64_t d, uint32_t row, uint32_t k) {
-    Desc s = decode(d);
-    const uint32_t T = 8;                                       // 128 bits / 16-bit elements
-    uint32_t elem = (row % 8) * (8 * T) + (k % T) * 1 + (k / T) * T;   // within an 8-row group
-    uint32_t addr = s.start + elem * 2 + (row / 8) * s.sbo;     // groups SBO bytes apart
-    return addr ^ ((addr >> 3) & 0x70);                         // Swizzle<3,4,3> on the byte address
-}
+static uint32_t hardwareAddress(uint64_t d, uint32_t row, uint32_t k) { return isa::kMajorAddress(d, row, k); }
 
 // Where the kernel's load_stage stores element (row, k) of a tile (k < 64): its chunk k/8 goes
 // to sm90_chunk_offset, the 8 elements of a chunk stay in order.
@@ -112,6 +96,8 @@ static void checkAccumulator() {
             CHECK(r < 64 && c < (uint32_t)N, "N=%d: thread %u reg %u -> (%u, %u) outside the tile", N, t, i, r, c);
             if (r < 64 && c < (uint32_t)N) seen[r * N + c]++;
             CHECK(r / 16 == t / 32, "N=%d: thread %u (warp %u) holds row %u", N, t, t / 32, r);
+            CHECK(r == isa::accRow(t, i) && c == isa::accCol(t, i), "N=%d: thread %u reg %u -> (%u, %u), the ISA's figure says (%u, %u)",
+                  N, t, i, r, c, isa::accRow(t, i), isa::accCol(t, i));
             if (i % 2 == 0) {
                 CHECK(c % 2 == 0 && sm90_acc_row(t, i + 1) == r && sm90_acc_col(t, i + 1) == c + 1,
                       "N=%d: registers %u, %u of thread %u are not a column pair", N, i, i + 1, t);

@@ -59,6 +59,14 @@ final class BenchDitCommand implements Callable<Integer> {
     @Option(names = "--runs", defaultValue = "1", description = "timed forwards (default: ${DEFAULT-VALUE})")
     int runs;
 
+    @Option(names = "--save-output", paramLabel = "FILE",
+            description = "write the last forward's output to FILE (float32, little-endian), for --compare-output in a run with other kernels")
+    Path saveOutput;
+
+    @Option(names = "--compare-output", paramLabel = "FILE",
+            description = "compare the last forward's output with one written by --save-output: prints its relative L2 and largest difference")
+    Path compareOutput;
+
     @Override
     @SuppressWarnings("unchecked")
     public Integer call() throws Exception {
@@ -76,7 +84,7 @@ final class BenchDitCommand implements Callable<Integer> {
             CausalDit dit = new CausalDit(be, ck, cfg);
             System.out.printf("model: %s, %d of %d layers, D %d, %d heads, backend %s, GEMM operands %s (load %.1f s)%n", weights.getFileName(),
                     cfg.numLayers(), full.numLayers(), cfg.dim(), cfg.numHeads(),
-                    be.name() + (be instanceof CudaBackend cuda ? ", GEMM " + cuda.gemmKernel() : ""), be.operandDtype(), secs(t0));
+                    be.name() + (be instanceof CudaBackend cuda ? ", GEMM " + cuda.gemmKernel() + ", flash " + cuda.flashKernel() : ""), be.operandDtype(), secs(t0));
 
             SplittableRandom rnd = new SplittableRandom(1);
             int perFrame = dit.frameSeqLength(h, w), n = framesPerBlock * perFrame, d = cfg.dim();
@@ -119,6 +127,10 @@ final class BenchDitCommand implements Callable<Integer> {
             // The same weights file and seeds give the same output bits on one backend: two runs (bf16
             // operands on and off, docs/cuda-performance.md) compare by this line.
             if (last != null) System.out.printf("output checksum: %016x%n", checksum(last));
+            // Kernels that change only the float rounding (the wgmma GEMM or flash attention against
+            // mma.sync) give different bits: two runs compare by these lines instead.
+            if (last != null && saveOutput != null) Files.write(saveOutput, toBytes(last));
+            if (last != null && compareOutput != null) System.out.println(compare(last, compareOutput));
             System.out.printf("peak RSS: %s%n", ProcessStats.peakRss());
         }
         return 0;
@@ -135,6 +147,33 @@ final class BenchDitCommand implements Callable<Integer> {
     }
 
     /** A 64-bit hash of the values' raw bits (FNV-1a over the 32-bit words). */
+    private static byte[] toBytes(float[] v) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(v.length * Float.BYTES).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(v);
+        return b.array();
+    }
+
+    /** "output vs FILE: rel_l2 …, max|diff| …" for an output saved by another run of the same call. */
+    static String compare(float[] out, Path saved) throws java.io.IOException {
+        byte[] bytes = Files.readAllBytes(saved);
+        if (bytes.length != out.length * Float.BYTES) {
+            throw new InputException(saved + " holds " + bytes.length / Float.BYTES + " floats, this call's output " + out.length
+                    + " (save and compare the same call)");
+        }
+        java.nio.FloatBuffer ref = java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+        double num = 0, den = 0, maxDiff = 0, maxRef = 0;
+        for (int i = 0; i < out.length; i++) {
+            double r = ref.get(i), d = Math.abs(out[i] - r);
+            if (Double.isNaN(d)) d = Double.POSITIVE_INFINITY;
+            num += d * d;
+            den += r * r;
+            maxDiff = Math.max(maxDiff, d);
+            maxRef = Math.max(maxRef, Math.abs(r));
+        }
+        return String.format(java.util.Locale.ROOT, "output vs %s: rel_l2 = %.2e, max|diff| = %.2e (max|ref| %.2e)", saved.getFileName(),
+                Math.sqrt(num / Math.max(den, 1e-30)), maxDiff, maxRef);
+    }
+
     static long checksum(float[] v) {
         long h = 0xcbf29ce484222325L;
         for (float f : v) {

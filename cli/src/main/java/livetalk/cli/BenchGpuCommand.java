@@ -9,6 +9,7 @@ import java.util.concurrent.Callable;
 import livetalk.kernels.Buf;
 import livetalk.kernels.Weight;
 import livetalk.kernels.cuda.CudaBackend;
+import livetalk.kernels.cuda.CudaBackend.FlashKernel;
 import livetalk.kernels.cuda.CudaBackend.GemmKernel;
 import livetalk.tensor.DType;
 import livetalk.tensor.Tensor;
@@ -23,7 +24,8 @@ import picocli.CommandLine.Option;
  * the device has (mma.sync everywhere, the wgmma ones on compute capability 9.0); each wgmma
  * result is also compared with the mma.sync one (a "check" line; exit 1 when they differ by more
  * than 1e-4 of the largest output: both round the same operands to bf16 and sum in float32, so only
- * the order of the sums differs).
+ * the order of the sums differs). Last, the wgmma flash attention (compute capability 9.0 only) is
+ * timed at the same attention shapes and checked against the mma.sync one ({@link #flashOnWgmma}).
  */
 @Command(name = "bench-gpu", mixinStandardHelpOptions = true,
         description = "Time the CUDA kernels at DiT shapes (TFLOP/s, fraction of the bf16 peak).")
@@ -79,26 +81,78 @@ final class BenchGpuCommand implements Callable<Integer> {
                             4.0 * n * nk * heads * hd);
                 }
             }
+            boolean mismatch = false;
             if (noWgmma != null) {
                 System.out.println("linear on wgmma: skipped: " + noWgmma);
-                return 0;
-            }
-            boolean mismatch = false;
-            for (GemmKernel g : new GemmKernel[]{GemmKernel.WGMMA_N128, GemmKernel.WGMMA_N256, GemmKernel.WGMMA}) {
-                be.useGemm(g);
-                for (int i = 0; i < cases.size(); i++) {
-                    LinearCase c = cases.get(i);
-                    row(c.name + ", " + g, time(be, c.op), c.flop);
-                    double diff = relMaxDiff(reference.get(i), result(be, c));
-                    boolean ok = diff <= 1e-4;
-                    mismatch |= !ok;
-                    System.out.printf(Locale.ROOT, "check %s vs mma_sync, %s: max|diff|/max|ref| = %.1e %s%n", g, c.name, diff,
-                            ok ? "OK" : "MISMATCH");
+            } else {
+                for (GemmKernel g : new GemmKernel[]{GemmKernel.WGMMA_N128, GemmKernel.WGMMA_N256, GemmKernel.WGMMA}) {
+                    be.useGemm(g);
+                    for (int i = 0; i < cases.size(); i++) {
+                        LinearCase c = cases.get(i);
+                        row(c.name + ", " + g, time(be, c.op), c.flop);
+                        double diff = relMaxDiff(reference.get(i), result(be, c));
+                        boolean ok = diff <= 1e-4;
+                        mismatch |= !ok;
+                        System.out.printf(Locale.ROOT, "check %s vs mma_sync, %s: max|diff|/max|ref| = %.1e %s%n", g, c.name, diff,
+                                ok ? "OK" : "MISMATCH");
+                    }
                 }
+                be.useGemm(GemmKernel.MMA_SYNC);
             }
-            be.useGemm(GemmKernel.MMA_SYNC);
+            mismatch |= !flashOnWgmma(be, rnd, n, heads, hd);
             return mismatch ? 1 : 0;
         }
+    }
+
+    /**
+     * The wgmma flash attention (attention_sm90.cu), last of all: timed at the DiT shapes beside
+     * the mma.sync rows above, and each result checked against the 8-warp mma.sync kernel's on the
+     * same inputs. Both round q, k, v and the softmax weights P to bf16 and keep everything else in
+     * float32; they differ in the order of the float sums and in when P is rounded (each within
+     * 2^-9·max|v| of exact attention), so an output may differ by up to 2^-8·max|v|; over the whole
+     * output the rounding differences are random and average out (expected rel_l2 at most about
+     * 2e-3, docs/cuda-performance.md): a rel_l2 above 2^-7 means a wrong kernel, e.g. one that drops a key tile.
+     * Returns false on a mismatch.
+     */
+    private boolean flashOnWgmma(CudaBackend be, SplittableRandom rnd, int n, int heads, int hd) {
+        String why = be.flashWgmmaUnavailableReason();
+        if (why != null) {
+            System.out.println("attention on wgmma: skipped: " + why);
+            return true;
+        }
+        boolean ok = true;
+        int d = heads * hd;
+        float scale = (float) (1 / Math.sqrt(hd));
+        for (int nk : new int[]{15360, 9216, 3072, 512}) {
+            Buf q = be.upload(random(rnd, n * d)), k = be.upload(random(rnd, nk * d)), v = be.upload(random(rnd, nk * d));
+            Buf o = be.alloc((long) n * d);
+            Runnable op = () -> be.attention(q, k, v, o, n, nk, heads, hd, scale, null);
+            be.useFlash(FlashKernel.MMA_SYNC);
+            be.useFlashWarps(8);
+            be.fill(o, Float.NaN);
+            op.run();
+            float[] reference = be.read(o);
+            be.useFlash(FlashKernel.WGMMA);
+            String name = String.format(Locale.ROOT, "attention %d q x %d k, %d heads, d %d, wgmma", n, nk, heads, hd);
+            row(name, time(be, op), 4.0 * n * nk * heads * hd);
+            be.fill(o, Float.NaN);
+            op.run();
+            float[] got = be.read(o);
+            be.useFlash(FlashKernel.MMA_SYNC);
+            double maxDiff = 0, num = 0, den = 0;
+            for (int i = 0; i < got.length; i++) {
+                double diff = Math.abs((double) got[i] - reference[i]);
+                if (!(diff <= maxDiff)) maxDiff = Float.isNaN(got[i]) || Float.isNaN(reference[i]) ? Double.POSITIVE_INFINITY : diff;
+                num += diff * diff;
+                den += (double) reference[i] * reference[i];
+            }
+            double relL2 = Math.sqrt(num / Math.max(den, 1e-30)), bound = Math.scalb(1.0, -8);   // max|v| = 1: uniform(-1, 1) values
+            boolean good = maxDiff <= bound && relL2 <= Math.scalb(1.0, -7);
+            ok &= good;
+            System.out.printf(Locale.ROOT, "check flash wgmma vs mma_sync, %s: max|diff| = %.1e (bound %.1e), rel_l2 = %.1e (bound %.1e) %s%n",
+                    name, maxDiff, bound, relL2, Math.scalb(1.0, -7), good ? "OK" : "MISMATCH");
+        }
+        return ok;
     }
 
     private static final int NAME = 56;

@@ -74,7 +74,7 @@ final class BenchPipelineCommand implements Callable<Integer> {
             WanVae vae = WanVae.load(vck, be);
             DitConfig cfg = model.config();
             System.out.printf(Locale.ROOT, "bench-pipeline: %s, %dx%d, %d blocks, KV cache %s, weights loaded in %.1f s; %s, load average %s%n",
-                    be.name() + (be instanceof CudaBackend cuda ? ", GEMM " + cuda.gemmKernel() : ""), size, size, blocks, kvDtype, secs(t0), LocalDate.now(), ProcessStats.loadAverage());
+                    be.name() + (be instanceof CudaBackend cuda ? ", GEMM " + cuda.gemmKernel() + ", flash " + cuda.flashKernel() : ""), size, size, blocks, kvDtype, secs(t0), LocalDate.now(), ProcessStats.loadAverage());
 
             SplittableRandom rnd = new SplittableRandom(3);
             CausalInference.Settings settings = CausalInference.Settings.official().withKvDtype(kvDtype);

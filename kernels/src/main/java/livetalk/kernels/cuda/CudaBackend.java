@@ -91,13 +91,62 @@ public final class CudaBackend implements Backend {
 
     /** "source=value" of the process-wide GEMM choice, or null when neither the property nor the variable is set. */
     static synchronized String configuredGemm() {
-        if (configuredGemm == null) {
-            String p = System.getProperty(GEMM_PROPERTY), e = System.getenv(GEMM_ENV);
-            if (p != null && !p.isBlank()) configuredGemm = "-D" + GEMM_PROPERTY + "=" + p;
-            else if (e != null && !e.isBlank()) configuredGemm = GEMM_ENV + "=" + e;
-            else configuredGemm = "";
-        }
+        if (configuredGemm == null) configuredGemm = configured(GEMM_PROPERTY, GEMM_ENV);
         return configuredGemm.isEmpty() ? null : configuredGemm;
+    }
+
+    /** "-Dproperty=value" or "ENV=value" as given (the property wins), or "" when neither is set. */
+    private static String configured(String property, String env) {
+        String p = System.getProperty(property), e = System.getenv(env);
+        if (p != null && !p.isBlank()) return "-D" + property + "=" + p;
+        if (e != null && !e.isBlank()) return env + "=" + e;
+        return "";
+    }
+
+    /** The kernel attention's flash path runs on at head size 128: see {@link #useFlash}. */
+    private volatile FlashKernel flashKernel = FlashKernel.MMA_SYNC;
+
+    /**
+     * The system property and the environment variable (the property wins) that choose the flash
+     * attention kernel of every CUDA backend a process creates, as {@link #GEMM_PROPERTY} does for
+     * the GEMM: a {@link FlashKernel} name in any case, e.g. {@code LIVETALK_CUDA_ATTN=wgmma}. Read
+     * once per process.
+     */
+    public static final String ATTN_PROPERTY = "livetalk.cuda.attn", ATTN_ENV = "LIVETALK_CUDA_ATTN";
+    private static String configuredAttn;   // as configuredGemm
+
+    /**
+     * The kernels attention's flash path (head size 64 or 128, no bias) can run on. Both compute
+     * the same function (bf16 q, k, v and P, float32 scores, softmax and accumulation, the same
+     * masking of ragged shapes); tests cover each and bench-gpu times each. The wgmma one exists for
+     * head size 128 only (64 stays on mma.sync), runs on compute capability 9.0 only (H100, H200)
+     * and has NOT been validated on a GPU yet, so MMA_SYNC stays the default.
+     */
+    public enum FlashKernel {
+        /** flash_attn_d128 / _d64 (attention.cu): FlashAttention-2 on mma.sync; any card from sm_80 on. */
+        MMA_SYNC,
+        /** flash_attn_d128_sm90 (attention_sm90.cu): FlashAttention-3's scheme on wgmma, head size 128. */
+        WGMMA;
+
+        /** A name as the property or variable gives it: case-insensitive, '-' or '_' ({@code wgmma}, {@code mma-sync}). */
+        public static FlashKernel parse(String value, String source) {
+            String v = value.strip().toUpperCase(java.util.Locale.ROOT).replace('-', '_');
+            for (FlashKernel k : values()) {
+                if (k.name().equals(v)) return k;
+            }
+            throw new KernelException(source + "=" + value + ": expected one of mma_sync, wgmma");
+        }
+
+        @Override
+        public String toString() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /** "source=value" of the process-wide flash attention choice, or null when neither the property nor the variable is set. */
+    static synchronized String configuredAttn() {
+        if (configuredAttn == null) configuredAttn = configured(ATTN_PROPERTY, ATTN_ENV);
+        return configuredAttn.isEmpty() ? null : configuredAttn;
     }
 
     /** Whether {@link #operandDtype} is BF16: see {@link #useBf16Operands}. */
@@ -148,6 +197,16 @@ public final class CudaBackend implements Backend {
             }
             gemmKernel = k;
         }
+        String attn = configuredAttn();
+        if (attn != null) {
+            int eq = attn.indexOf('=');
+            FlashKernel k = FlashKernel.parse(attn.substring(eq + 1), attn.substring(0, eq));
+            if (k == FlashKernel.WGMMA) {
+                String cannot = flashWgmmaUnavailableReason();
+                if (cannot != null) throw new KernelException(attn + ": the wgmma flash attention cannot run here: " + cannot);
+            }
+            flashKernel = k;
+        }
     }
 
     /**
@@ -182,7 +241,32 @@ public final class CudaBackend implements Backend {
      * module loaded: done here, on first ask), else why not, in one line.
      */
     public String wgmmaUnavailableReason() {
-        return ctx.loadHopperModule(new String[]{WGMMA_N128, WGMMA_N256}, new int[]{wgmmaSmem(128), wgmmaSmem(256)});
+        return ctx.loadHopperModule("gemm_sm90", new String[]{WGMMA_N128, WGMMA_N256}, new int[]{wgmmaSmem(128), wgmmaSmem(256)});
+    }
+
+    /**
+     * Chooses the kernel of attention's flash path at head size 128 (64 always takes mma.sync); the
+     * wgmma one on a device that cannot run it fails with the reason ({@link #flashWgmmaUnavailableReason}).
+     */
+    public void useFlash(FlashKernel kernel) {
+        if (kernel == FlashKernel.WGMMA) {
+            String why = flashWgmmaUnavailableReason();
+            if (why != null) throw new KernelException("flash attention " + kernel + ": " + why);
+        }
+        this.flashKernel = kernel;
+    }
+
+    /** The kernel attention's flash path runs on now at head size 128. */
+    public FlashKernel flashKernel() {
+        return flashKernel;
+    }
+
+    /**
+     * Null when the wgmma flash attention can run on this device (compute capability 9.0, and its
+     * sm_90a module attention_sm90 loaded: done here, on first ask), else why not, in one line.
+     */
+    public String flashWgmmaUnavailableReason() {
+        return ctx.loadHopperModule("attention_sm90", new String[]{FLASH_SM90, FLASH_SM90 + BF16_OUT}, new int[]{FLASH_SM90_SMEM, FLASH_SM90_SMEM});
     }
 
     /**
@@ -288,6 +372,17 @@ public final class CudaBackend implements Backend {
     private static int flashSmem(int headDim) {
         return 2 * 2 * 64 * (headDim + 8) * 2;
     }
+
+    private static final String FLASH_SM90 = "flash_attn_d128_sm90";
+    /** Queries per block of the wgmma flash attention: 2 warpgroups of 64 (attention_sm90.cu). */
+    static final int FLASH_SM90_QUERIES = 128;
+    /**
+     * The wgmma flash attention's shared memory (attention_sm90_layout.cuh, Fa3Layout::SMEM_BYTES):
+     * a 128×128 bf16 Q tile and rings of 3 K and 3 V tiles of 128 keys, unpadded (128-byte
+     * swizzle), 7 × 32 KiB, plus 1 KiB to round the window up to the swizzle's 1024-byte alignment:
+     * 230400 of the 232448 an H100 or H200 allows a block.
+     */
+    static final int FLASH_SM90_SMEM = 7 * 128 * 128 * 2 + 1024;
 
     /** Three stages of a 128×64 A tile and a 64×128 B tile, rows padded by 8 bf16 (gemm.cu, B stored [K, N]). */
     private static final int GEMM_NN_SMEM = 3 * (128 * 72 + 64 * 136) * 2;
@@ -556,11 +651,7 @@ public final class CudaBackend implements Backend {
             // A bf16 KV cache is already in the flash kernel's operand format: its rows go in as they are.
             long ks = bf16Kv ? kb.ptr() : toBf16Rows(kb, width, nk, width, width, 1);
             long vs = bf16Kv ? vb.ptr() : toBf16Rows(vb, width, nk, width, width, 2);
-            int warps = flashWarps, queries = 16 * warps;
-            String kernel = (headDim == 128 ? "flash_attn_d128" : "flash_attn_d64") + (warps == 8 ? "_w8" : "")
-                    + (ob.dtype == DType.BF16 ? BF16_OUT : "");
-            ctx.launch(kernel, (nq + queries - 1) / queries, heads, 1, 32 * warps, flashSmem(headDim),
-                    ctx.args().ptr(qs).ptr(ks).ptr(vs).ptr(ob.ptr()).i32(width).i64(width).i32(nq).i32(nk).f32(scale * LOG2E));
+            flash(flashKernel, flashWarps, qs, ks, vs, ob.ptr(), ob.dtype == DType.BF16, width, width, nq, nk, heads, headDim, scale);
             return;
         }
         // The paths below write float32: a bf16 out gets it in this thread's scratch, rounded into out
@@ -578,6 +669,32 @@ public final class CudaBackend implements Backend {
                             .f32(scale).ptr(bias == null ? 0 : buf(bias).ptr()));
         }
         if (ob.dtype == DType.BF16) roundInto(o, ob);
+    }
+
+    /**
+     * One launch of a flash kernel (the contract of attention.cu's flash_attn): bf16 q, k, v at
+     * device addresses with rows {@code ld} elements apart, head h at columns [h·hd, (h+1)·hd); out
+     * float32 or bf16 ({@code bf16Out}) with rows {@code ldo} apart. {@code kind} applies at head
+     * size 128 (64 always runs on mma.sync); {@code warps} (4 or 8) to the mma.sync kernels. Package
+     * access so that tests can pass row strides wider than heads·hd, which attention never does.
+     */
+    void flash(FlashKernel kind, int warps, long q, long k, long v, long out, boolean bf16Out, int ld, long ldo, int nq, int nk,
+               int heads, int hd, float scale) {
+        if (hd != 64 && hd != 128) throw new KernelException("flash attention head size " + hd + " (64 or 128)");
+        if (ld % 8 != 0 || ((q | k | v) & 15) != 0) {
+            throw new KernelException("flash attention operands must be 16-byte aligned with rows a multiple of 8 elements apart (ld " + ld + ")");
+        }
+        if (kind == FlashKernel.WGMMA && hd == 128) {
+            // selected through useFlash or the property, which checked the device and loaded the module
+            String kernel = FLASH_SM90 + (bf16Out ? BF16_OUT : "");
+            ctx.launch(kernel, (nq + FLASH_SM90_QUERIES - 1) / FLASH_SM90_QUERIES, heads, 1, 256, FLASH_SM90_SMEM,
+                    ctx.args().ptr(q).ptr(k).ptr(v).ptr(out).i32(ld).i64(ldo).i32(nq).i32(nk).f32(scale * LOG2E));
+            return;
+        }
+        int queries = 16 * warps;
+        String kernel = (hd == 128 ? "flash_attn_d128" : "flash_attn_d64") + (warps == 8 ? "_w8" : "") + (bf16Out ? BF16_OUT : "");
+        ctx.launch(kernel, (nq + queries - 1) / queries, heads, 1, 32 * warps, flashSmem(hd),
+                ctx.args().ptr(q).ptr(k).ptr(v).ptr(out).i32(ld).i64(ldo).i32(nq).i32(nk).f32(scale * LOG2E));
     }
 
     /** {@code dst = bf16(src)} for float32 at device address src, as {@link #toBf16}. */

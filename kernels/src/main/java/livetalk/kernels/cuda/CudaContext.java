@@ -26,11 +26,11 @@ final class CudaContext {
     /** PTX families, one resource each: {@code livetalk/kernels/cuda/NAME.ptx}. */
     private static final String[] FAMILIES = {"convert", "elementwise", "norms", "gemm", "attention", "vae"};
     /**
-     * Compiled for sm_90a (wgmma), which runs on compute capability 9.0 only: loaded there, and
-     * only when a kernel of it is first selected ({@link #loadHopperModule}), so that the default
-     * path neither pays its JIT time nor depends on it.
+     * Families compiled for sm_90a (wgmma: {@code gemm_sm90}, {@code attention_sm90}), which run on
+     * compute capability 9.0 only: each is loaded there, and only when a kernel of it is first
+     * selected ({@link #loadHopperModule}), so that the default path neither pays its JIT time nor
+     * depends on it.
      */
-    private static final String HOPPER_FAMILY = "gemm_sm90";
     private static final int MAX_ARGS = 32;
 
     final int device;
@@ -39,8 +39,8 @@ final class CudaContext {
     final long totalMemory;
     /** Whether the device has compute capability 9.0, the only one the sm_90a module runs on. */
     final boolean hopper;
-    /** Null until loadHopperModule ran; then "" when it loaded, else why not. */
-    private String hopperModule;
+    /** Per sm_90a family, once loadHopperModule ran for it: "" when it loaded, else why not. */
+    private final Map<String, String> hopperModules = new ConcurrentHashMap<>();
     final AtomicLong liveBytes = new AtomicLong();
     private final AtomicLong allocatedSinceGc = new AtomicLong();
     private final MemorySegment context;
@@ -69,27 +69,29 @@ final class CudaContext {
     }
 
     /**
-     * Loads the sm_90a module once, then allows each of {@code kernels} its dynamic shared memory
-     * ({@code smem[i]} bytes). Returns null when they can be launched, else a one-line reason
-     * (not a compute capability 9.0 device, or the driver refused the module); never throws, so a
-     * failure here cannot break the default kernels.
+     * Loads the sm_90a module {@code family} ({@code family.ptx}) once, then allows each of
+     * {@code kernels} its dynamic shared memory ({@code smem[i]} bytes). Returns null when they can
+     * be launched, else a one-line reason (not a compute capability 9.0 device, or the driver
+     * refused the module); never throws, so a failure here cannot break the default kernels.
      */
-    synchronized String loadHopperModule(String[] kernels, int[] smem) {
-        if (hopperModule == null) {
+    synchronized String loadHopperModule(String family, String[] kernels, int[] smem) {
+        String state = hopperModules.get(family);
+        if (state == null) {
             if (!hopper) {
-                hopperModule = "it needs a compute capability 9.0 GPU (H100, H200: sm_90a); '" + name + "' is " + ccMajor + "." + ccMinor;
+                state = "it needs a compute capability 9.0 GPU (H100, H200: sm_90a); '" + name + "' is " + ccMajor + "." + ccMinor;
             } else {
                 try {
                     makeCurrent();
-                    loadFamily(HOPPER_FAMILY);
+                    loadFamily(family);
                     for (int i = 0; i < kernels.length; i++) allowSharedMemory(kernels[i], smem[i]);
-                    hopperModule = "";
+                    state = "";
                 } catch (KernelException e) {
-                    hopperModule = "the sm_90a module " + HOPPER_FAMILY + ".ptx did not load on '" + name + "': " + e.getMessage();
+                    state = "the sm_90a module " + family + ".ptx did not load on '" + name + "': " + e.getMessage();
                 }
             }
+            hopperModules.put(family, state);
         }
-        return hopperModule.isEmpty() ? null : hopperModule;
+        return state.isEmpty() ? null : state;
     }
 
     /** The context must be current on each thread that issues driver calls. */

@@ -1,0 +1,272 @@
+// Multi-head attention on Hopper (sm_90a) with wgmma: FlashAttention-3's ideas (Shah et al. 2024,
+// "FlashAttention-3: Fast and Accurate Attention with Asynchrony and Low-precision") written from
+// the paper's description and the PTX ISA, for head size 128. Reference: ReferenceKernels.attention.
+// NOT YET RUN ON A GPU: see docs/cuda-performance.md for its status.
+//
+// Contract: that of flash_attn_d128_w8 (attention.cu), argument for argument. q, k, v are bf16
+// [n, ld] with head h at columns [h·D, (h+1)·D) (ld a multiple of 8, rows 16-byte aligned); out is
+// float32 or bf16 (the _bf16out kernel, rounded as f32_to_bf16_rows rounds) [nq, ldo] at the same
+// columns; grid (ceil(nq / 128), heads), 256 threads, Fa3Layout::SMEM_BYTES of dynamic shared
+// memory. nq and nk are arbitrary (query rows past nq read as zero and are not stored; keys past
+// nk read as zero and are masked to -inf before the softmax); nk = 0 gives zeros, as there.
+//
+// Structure (letters of attention_sm90_layout.cuh: D = 128, BQ = 128, BKV = 128): a block of 2
+// warpgroups owns 128 queries of one head, warpgroup w the rows [64w, 64w + 64). Per key tile j:
+//   S_j [64 × 128 keys] = Q·K_jᵀ       8 wgmma m64n128k16, Q and K from shared memory
+//   online softmax in base 2 on S_j's accumulator registers (a row's 128 keys sit in the 4 threads
+//   of a quad, 32 each: two shuffles give its max), P_j = bf16(exp2(S_j·scale·log2e − m))
+//   O [64 × 128 d] += P_j·V_j          8 wgmma m64n128k16, P from registers as the A operand
+//                                      (no trip through shared memory), V from shared memory
+//                                      read transposed by the hardware (imm-trans-b = 1)
+// and the two products overlap across tiles (the paper's intra-warpgroup pipelining): S_j is
+// issued before P_{j-1}·V_{j-1}, so the tensor cores run that product while the threads compute
+// the softmax of S_j; only then are O rescaled and P_j formed. Registers per thread: S 64 floats,
+// O 64, P 32.
+//
+// K and V stream through rings of 3 tiles each, filled by cp.async from all 256 threads (no TMA,
+// no producer warp): K two tiles ahead, V one (it is read one iteration later), one copy group
+// and one block barrier per tile (Fa3Schedule). Q (32 KiB) + 3 K + 3 V tiles = 224 KiB + 1 KiB
+// alignment: one block per SM.
+#include "common.cuh"
+#include "sm90.cuh"
+#include "attention_sm90_layout.cuh"
+
+#if defined(__CUDA_ARCH__) && !defined(__CUDA_ARCH_FEAT_SM90_ALL)
+#error "attention_sm90.cu uses wgmma: compile it for sm_90a (scripts/build-ptx.sh does)"
+#endif
+
+#define FA3_ACC_REGS                                                                     \
+    "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15,"             \
+    "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31,"    \
+    "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47,"    \
+    "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}"
+#define FA3_ACC_8(d, i) "+f"(d[i]), "+f"(d[i + 1]), "+f"(d[i + 2]), "+f"(d[i + 3]), "+f"(d[i + 4]), "+f"(d[i + 5]), "+f"(d[i + 6]), "+f"(d[i + 7])
+#define FA3_ACC_OUT(d) FA3_ACC_8(d, 0), FA3_ACC_8(d, 8), FA3_ACC_8(d, 16), FA3_ACC_8(d, 24), \
+                       FA3_ACC_8(d, 32), FA3_ACC_8(d, 40), FA3_ACC_8(d, 48), FA3_ACC_8(d, 56)
+
+// S [64 × 128] (+)= Q [64 × 16] · Kᵀ [16 × 128], both K-major in shared memory (imm-trans 0, 0);
+// accumulate = 0 for the first d slice (scale-d false: S = Q·Kᵀ, so S needs no zeroing).
+__device__ __forceinline__ void wgmma_qk(float (&d)[64], uint64_t descQ, uint64_t descK, int accumulate) {
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 " FA3_ACC_REGS ", %64, %65, p, 1, 1, 0, 0;\n}\n"
+        : FA3_ACC_OUT(d)
+        : "l"(descQ), "l"(descK), "r"(accumulate));
+}
+
+// O [64 × 128] += P [64 × 16] (registers: the A fragment) · V [16 × 128] (shared memory,
+// MN-major: imm-trans-b 1). With A in registers the instruction has no imm-trans-a.
+__device__ __forceinline__ void wgmma_pv(float (&d)[64], const uint32_t (&a)[4], uint64_t descV) {
+    asm volatile(
+        "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 " FA3_ACC_REGS ", {%64, %65, %66, %67}, %68, 1, 1, 1, 1;\n"
+        : FA3_ACC_OUT(d)
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(descV));
+}
+
+// As fence_acc, for the P fragments a wgmma in flight reads.
+__device__ __forceinline__ void fence_frag(uint32_t (&p)[FA3_BKV / 16][4]) {
+#pragma unroll
+    for (int i = 0; i < FA3_BKV / 16; i++)
+#pragma unroll
+        for (int r = 0; r < 4; r++) asm volatile("" : "+r"(p[i][r]) :: "memory");
+}
+
+template <typename OutT>
+__device__ __forceinline__ void flash_attn_sm90(const bf16* __restrict__ Q, const bf16* __restrict__ K, const bf16* __restrict__ V,
+                                                OutT* __restrict__ O, int ld, i64 ldo, int nq, int nk, float scaleLog2) {
+    typedef Fa3Layout L;
+    typedef Fa3Schedule Plan;
+    static_assert(Plan::K_LEAD == 2 && Plan::V_LEAD == 1 && Plan::CP_WAIT == 1, "the prologue below commits {Q, K_0}, {K_1, V_0}");
+    constexpr int KSLICES = FA3_D / 16, PSLICES = FA3_BKV / 16;
+    extern __shared__ __align__(1024) unsigned char smem[];
+    // The dynamic window is only guaranteed 16-byte aligned: round up (the host adds 1 KiB).
+    const uint32_t base = (smem_addr(smem) + SM90_GROUP_BYTES - 1) & ~(uint32_t)(SM90_GROUP_BYTES - 1);
+
+    const int tid = threadIdx.x, wg = tid >> 7, t = tid & 127;
+    const int q0 = blockIdx.x * FA3_BQ, col = blockIdx.y * FA3_D;
+    const int tiles = (nk + FA3_BKV - 1) / FA3_BKV;
+    const int rowBase = q0 + wg * 64;
+
+    if (tiles <= 0) {   // no keys: zeros, as flash_attn gives (its row sums stay 0)
+        for (int i = t; i < 64 * FA3_D; i += 128) {
+            const int m = rowBase + i / FA3_D;
+            if (m < nq) store_out(O + (i64)m * ldo + col + i % FA3_D, 0.f);
+        }
+        return;
+    }
+
+    // One 128-row tile of q, k or v (rows first.. of this head's columns) into its swizzled
+    // place (fa3_load_*: 16 consecutive threads read one row's 256 bytes); rows past n are zero-filled.
+    const int chunk = (int)fa3_load_chunk(tid);
+    auto load_tile = [&](uint32_t dst, const bf16* src, int first, int n) {
+#pragma unroll
+        for (int i = 0; i < 128 / 16; i++) {
+            const int r = (int)fa3_load_row(tid, i), g = first + r;
+            const bool ok = g < n;
+            cp_async16_s(dst + fa3_chunk_offset(r, chunk), ok ? (const void*)(src + (i64)g * ld + col + chunk * 8) : (const void*)src,
+                         ok ? 16 : 0);
+        }
+    };
+    // The copy group of iteration j: K_{j+K_LEAD} and V_{j+V_LEAD}, each if it exists (an empty
+    // group otherwise, so that the wait counts stay uniform).
+    auto prefetch = [&](int j) {
+        const int kt = j + Plan::K_LEAD, vt = j + Plan::V_LEAD;
+        if (kt < tiles) load_tile(L::k_tile(base, Plan::kslot(kt)), K, kt * FA3_BKV, nk);
+        if (vt < tiles) load_tile(L::v_tile(base, Plan::vslot(vt)), V, vt * FA3_BKV, nk);
+        cp_async_commit();
+    };
+    // Tile j's K (and V_{j-1}) have landed once the group of iteration j - 2 has: every thread
+    // fences its own copies for the async proxy, and the barrier publishes them to both
+    // warpgroups. It also orders this iteration's refills after every warpgroup's waits of the
+    // previous one (the last reads of the slots refilled).
+    auto arrive = [&]() {
+        cp_async_wait<Plan::CP_WAIT>();
+        fence_proxy_async_shared();
+        __syncthreads();
+    };
+
+    // Prologue: {Q, K_0} and {K_1, V_0} (the groups of "iterations" -2 and -1).
+    load_tile(L::q_tile(base), Q, q0, nq);
+    load_tile(L::k_tile(base, Plan::kslot(0)), K, 0, nk);
+    cp_async_commit();
+    if (1 < tiles) load_tile(L::k_tile(base, Plan::kslot(1)), K, FA3_BKV, nk);
+    load_tile(L::v_tile(base, Plan::vslot(0)), V, 0, nk);
+    cp_async_commit();
+
+    float o[64], s[64];
+    uint32_t p[PSLICES][4];
+#pragma unroll
+    for (int i = 0; i < 64; i++) o[i] = 0.f;
+    float mRow[2] = {-INFINITY, -INFINITY}, lRow[2] = {0.f, 0.f};
+    const uint32_t qTile = L::q_tile(base);
+
+    auto issue_qk = [&](int j) {
+        const uint32_t kTile = L::k_tile(base, Plan::kslot(j));
+#pragma unroll
+        for (int kd = 0; kd < KSLICES; kd++) wgmma_qk(s, fa3_q_desc(qTile, wg, kd), fa3_k_desc(kTile, kd), kd > 0);
+        wgmma_commit();
+    };
+    auto issue_pv = [&](int j) {
+        const uint32_t vTile = L::v_tile(base, Plan::vslot(j));
+#pragma unroll
+        for (int kk = 0; kk < PSLICES; kk++) wgmma_pv(o, p[kk], fa3_v_desc(vTile, kk));
+        wgmma_commit();
+    };
+    // Online softmax of tile j in base 2 (the float operations of flash_attn, in its order): S
+    // becomes the unnormalised probabilities, the row maxima and partial sums are updated, and
+    // alpha[r] is the factor O's row r must be rescaled by. Thread t holds rows
+    // sm90_acc_row(t, i) (two of them: r = (i/2)%2) and keys sm90_acc_col(t, i) of the tile.
+    float alpha[2];
+    auto softmax = [&](int j) {
+        const int kb = j * FA3_BKV;
+        const bool full = kb + FA3_BKV <= nk;   // only the last tile has keys past nk
+        float mx[2] = {-INFINITY, -INFINITY};
+#pragma unroll
+        for (int i = 0; i < 64; i++) {
+            const float v = full || kb + (int)sm90_acc_col(t, i) < nk ? s[i] * scaleLog2 : -INFINITY;
+            s[i] = v;
+            mx[(i >> 1) & 1] = fmaxf(mx[(i >> 1) & 1], v);
+        }
+        float mUse[2];
+#pragma unroll
+        for (int r = 0; r < 2; r++) {
+            // the 4 threads of a quad (lanes 4g..4g+3) hold the row's 128 keys
+            mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
+            mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
+            const float mNew = fmaxf(mRow[r], mx[r]);
+            mUse[r] = mNew == -INFINITY ? 0.f : mNew;
+            alpha[r] = exp2f(mRow[r] - mUse[r]);
+            mRow[r] = mNew;
+            lRow[r] *= alpha[r];
+        }
+#pragma unroll
+        for (int i = 0; i < 64; i++) {
+            const float e = exp2f(s[i] - mUse[(i >> 1) & 1]);
+            s[i] = e;
+            lRow[(i >> 1) & 1] += e;
+        }
+    };
+    // O's rows rescaled to the new maxima, and P_j packed as the A fragments of O += P·V.
+    auto rescale_and_pack = [&]() {
+#pragma unroll
+        for (int i = 0; i < 64; i++) o[i] *= alpha[(i >> 1) & 1];
+#pragma unroll
+        for (int kk = 0; kk < PSLICES; kk++)
+#pragma unroll
+            for (int r = 0; r < 4; r++) p[kk][r] = pack_bf16(s[fa3_p_acc(kk, r, 0)], s[fa3_p_acc(kk, r, 1)]);
+    };
+
+    // Iteration 0: S_0 only.
+    arrive();
+    wgmma_fence();
+    fence_acc(s);
+    issue_qk(0);
+    fence_acc(s);
+    prefetch(0);
+    wgmma_wait<0>();
+    fence_acc(s);
+    softmax(0);
+    rescale_and_pack();
+
+    // Iterations 1 .. T-1: S_j issued before P_{j-1}·V_{j-1}; the softmax of S_j runs while
+    // the tensor cores still work on P·V.
+    for (int j = 1; j < tiles; j++) {
+        arrive();
+        wgmma_fence();   // S, O and P were last written by this thread's own instructions
+        fence_acc(s);
+        fence_acc(o);
+        fence_frag(p);
+        issue_qk(j);
+        issue_pv(j - 1);
+        fence_acc(s);
+        fence_acc(o);
+        fence_frag(p);
+        prefetch(j);
+        wgmma_wait<Plan::S_WAIT>();   // S_j (the older group) is done; P·V may still run
+        fence_acc(s);
+        softmax(j);
+        wgmma_wait<0>();              // P_{j-1}·V_{j-1} is done: O and P are ours again
+        fence_acc(o);
+        fence_frag(p);
+        rescale_and_pack();
+    }
+
+    // Iteration T: the last P·V.
+    arrive();
+    wgmma_fence();
+    fence_acc(o);
+    fence_frag(p);
+    issue_pv(tiles - 1);
+    fence_acc(o);
+    fence_frag(p);
+    wgmma_wait<0>();
+    fence_acc(o);
+    cp_async_wait<0>();
+
+    // The row sums were kept per thread (a quarter of each row): add the quad's parts.
+#pragma unroll
+    for (int r = 0; r < 2; r++) {
+        lRow[r] += __shfl_xor_sync(0xffffffffu, lRow[r], 1);
+        lRow[r] += __shfl_xor_sync(0xffffffffu, lRow[r], 2);
+    }
+    const float inv[2] = {lRow[0] > 0.f ? 1.f / lRow[0] : 0.f, lRow[1] > 0.f ? 1.f / lRow[1] : 0.f};
+#pragma unroll
+    for (int i = 0; i < 64; i += 2) {
+        const int m = rowBase + (int)sm90_acc_row(t, i);
+        if (m >= nq) continue;
+        OutT* out = O + (i64)m * ldo + col + sm90_acc_col(t, i);
+        // scalar stores: out may be a view at any element offset
+        store_out(out, o[i] * inv[(i >> 1) & 1]);
+        store_out(out + 1, o[i + 1] * inv[(i >> 1) & 1]);
+    }
+}
+
+extern "C" __global__ void __launch_bounds__(FA3_THREADS, 1) flash_attn_d128_sm90(
+        const bf16* Q, const bf16* K, const bf16* V, float* O, int ld, i64 ldo, int nq, int nk, float scaleLog2) {
+    flash_attn_sm90<float>(Q, K, V, O, ld, ldo, nq, nk, scaleLog2);
+}
+
+extern "C" __global__ void __launch_bounds__(FA3_THREADS, 1) flash_attn_d128_sm90_bf16out(
+        const bf16* Q, const bf16* K, const bf16* V, bf16* O, int ld, i64 ldo, int nq, int nk, float scaleLog2) {
+    flash_attn_sm90<bf16>(Q, K, V, O, ld, ldo, nq, nk, scaleLog2);
+}
