@@ -73,18 +73,8 @@ fused_summary() {
 # the plain run's), and of the full-size bench-dit: the output against the mma.sync run's, the
 # forward time and the attention kernel's profile line of both runs.
 flash_summary() {
-  local re='^(OK|FAIL|SKIPPED) +(dit_forward|causal_rollout)'
   grep -hE "tests (successful|failed|aborted)|wgmma flash attention not available" "$OUTDIR/tests-flash.log" 2>/dev/null | sort -u
   grep -hE "^attention .*wgmma|^check flash|^attention on wgmma" "$OUTDIR/bench-gpu.log" 2>/dev/null
-  worst() { grep -hE "$re" "$1" 2>/dev/null | grep -oE 'rel_l2=[0-9.eE+-]+' | cut -d= -f2 | sort -g | tail -1; }
-  if grep -qhE "$re" "$OUTDIR/verify-flash.log" 2>/dev/null; then
-    echo "flash verify (golden heads are 32 wide: the selection runs, the kernel does not):" \
-      "$(grep -hcE "^OK +(dit_forward|causal_rollout)" "$OUTDIR/verify-flash.log") DiT lines OK," \
-      "$(grep -hcE "^FAIL +(dit_forward|causal_rollout)" "$OUTDIR/verify-flash.log") FAIL; largest rel_l2 $(worst "$OUTDIR/verify-flash.log")" \
-      "(mma.sync run: $(worst "$OUTDIR/verify.log")); $(grep -h verdict "$OUTDIR/verify-flash.log")"
-  else
-    echo "flash verify: no DiT lines (see $OUTDIR/verify-flash.log)"
-  fi
   grep -h "^model" "$OUTDIR/bench-dit-flash.log" 2>/dev/null
   grep -h "^forward" "$OUTDIR/bench-dit-flash.log" 2>/dev/null | tail -1 | sed 's/^/flash /'
   grep -h "^output vs" "$OUTDIR/bench-dit-flash.log" 2>/dev/null | sed 's/^/flash bench-dit /'
@@ -143,10 +133,11 @@ run() {
       --only dit_forward,causal_rollout,causal_rollout_small_window,causal_rollout_bf16steps
   step bench-dit-wgmma 75 env LIVETALK_CUDA_GEMM=wgmma "$lt" bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors \
       --runs 5 --profile --compare-output /tmp/livetalk-dit/out-mma-sync.f32
-  # The wgmma flash attention (attention_sm90.cu), last of all, in the same three steps: its tests
-  # (CPU reference on ragged shapes, the DiT shape against mma.sync and exact rows; the first bad
-  # memory access under compute-sanitizer if they fail), the DiT golden checks and the DiT forward
-  # with every head-size-128 attention on it. bench-gpu above timed it and checked it against mma.sync.
+  # The wgmma flash attention (attention_sm90.cu), last of all: its tests (CPU reference on ragged
+  # shapes, the DiT shape against mma.sync and exact rows; the first bad memory access under
+  # compute-sanitizer if they fail), then the full-size DiT forward with every head-size-128
+  # attention on it, compared with the plain run's output. No golden verify step: the golden DiT's
+  # heads are 32 wide, so no flash kernel runs there. bench-gpu above timed it against mma.sync.
   step tests-flash 90 "$java" "${FLAGS[@]}" -jar "$dir"/junit-platform-console-standalone-*.jar execute \
       -cp "$tcp" --select-class livetalk.kernels.cuda.CudaFlashWgmmaTest --details=tree --details-theme=ascii --disable-banner \
       --disable-ansi-colors
@@ -156,8 +147,6 @@ run() {
       --select-method 'livetalk.kernels.cuda.CudaFlashWgmmaTest#raggedShapesWithWideRowsMatchReference' \
       --details=summary --details-theme=ascii --disable-banner
   fi
-  step verify-flash 120 env LIVETALK_CUDA_ATTN=wgmma "$lt" verify --device cuda --golden "$ROOT/tests/golden" \
-      --only dit_forward,causal_rollout,causal_rollout_small_window,causal_rollout_bf16steps
   step bench-dit-flash 75 env LIVETALK_CUDA_ATTN=wgmma "$lt" bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors \
       --runs 5 --profile --compare-output /tmp/livetalk-dit/out-mma-sync.f32
   {
