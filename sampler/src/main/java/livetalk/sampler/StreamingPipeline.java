@@ -159,6 +159,7 @@ public final class StreamingPipeline {
             if (pending != null) await(pending);
         } finally {
             if (decodeThread != null) decodeThread.shutdownNow();
+            inf.freeCache();   // this run's KV cache: nothing else holds it
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         double first = firstFrameAt[0] < 0 ? Double.NaN : (firstFrameAt[0] - start) / 1e9;

@@ -58,6 +58,11 @@ public final class CausalDit {
         return cfg;
     }
 
+    /** Device bytes of the activation workspace (0 before the first call). */
+    public long workspaceBytes() {
+        return ws == null ? 0 : ws.bytes();
+    }
+
     public AudioProjection audioProjection() {
         return audio;
     }
@@ -99,6 +104,8 @@ public final class CausalDit {
             v[i] = be.alloc((long) len * d);
             blocks[i].textKv(emb, len, k[i], v[i]);
         }
+        be.free(c);           // temporaries: a device backend would hold them until a collection
+        be.free(hidden);
         return new TextCache(len, emb, k, v);
     }
 
@@ -130,7 +137,10 @@ public final class CausalDit {
         if (kv.frameSeqLength() != perFrame) {
             throw new IllegalArgumentException("KV cache built for " + kv.frameSeqLength() + " tokens per frame, call has " + perFrame);
         }
-        if (ws == null || ws.tokens != n || ws.frames != f) ws = new Workspace(be, cfg, f, n);
+        if (ws == null || ws.tokens != n || ws.frames != f) {
+            if (ws != null) ws.free(be);      // device memory is not freed by a collection soon enough
+            ws = new Workspace(be, cfg, f, n);
+        }
 
         // 1–2. concat [x, y] on channels and patch-embed (a linear over ph×pw patches)
         be.write(ws.patchIn, patchify(in, gh, gw));

@@ -23,6 +23,13 @@ public final class TextCache {
         return length;
     }
 
+    /** Device bytes held: the embedded context and every layer's K and V. */
+    public long bytes() {
+        long n = embedded.size();
+        for (int i = 0; i < k.length; i++) n += k[i].size() + v[i].size();
+        return 4 * n;
+    }
+
     /** {@code text_embedding(context)}, {@code [L, D]}. */
     public Buf embedded() {
         return embedded;

@@ -87,6 +87,15 @@ final class CausalConv3d implements Streaming {
         cached = 0;
     }
 
+    /** Frees the history buffer and drops the weights' device copies (see {@link VaeBlock#release}). */
+    void release() {
+        if (cache != null) backend.free(cache);
+        cache = null;
+        cached = 0;
+        backend.release(weight);
+        backend.release(bias);
+    }
+
     /** Output shape for an input of {@code frames} frames following the current history. */
     int outFrames(int frames) {
         return spec.padFront() == 0 ? spec.outFrames(frames) : spec.withPadFront(spec.padFront() - cached).outFrames(cached + frames);

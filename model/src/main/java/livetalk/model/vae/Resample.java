@@ -146,4 +146,13 @@ final class Resample implements VaeBlock, Streaming {
         firstChunkDone = false;
         if (upTime != null) upTime.reset();
     }
+
+    @Override
+    public void release() {
+        reset();
+        if (lastFrame != null) backend.free(lastFrame);
+        lastFrame = null;
+        if (upTime != null) upTime.release();
+        for (Weight w : new Weight[] {weight, bias, downTime, downTimeBias}) if (w != null) backend.release(w);
+    }
 }

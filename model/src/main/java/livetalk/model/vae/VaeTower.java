@@ -89,6 +89,15 @@ final class VaeTower {
         return out;
     }
 
+    /** Frees the tower's history buffers and drops its weights' device copies (see {@link VaeBlock#release}). */
+    void release() {
+        reset();
+        conv1.release();
+        headNorm.release(backend);
+        headConv.release();
+        blocks.forEach(VaeBlock::release);
+    }
+
     /** Forgets the causal caches: the next chunk starts a new video. */
     void reset() {
         conv1.reset();

@@ -25,10 +25,25 @@ final class Workspace {
         return backend;
     }
 
-    /** A view of {@code n} floats of slot {@code slot}; earlier views of the slot stay valid only until it grows. */
+    /**
+     * A view of {@code n} floats of slot {@code slot}; earlier views of the slot stay valid only
+     * until it grows: the smaller buffer is freed then (stream-ordered, after the work already
+     * issued on it), since a device backend would otherwise hold it until a garbage collection.
+     */
     Buf get(int slot, long n) {
-        if (slots[slot] == null || slots[slot].size() < n) slots[slot] = backend.alloc(n);
+        if (slots[slot] == null || slots[slot].size() < n) {
+            if (slots[slot] != null) backend.free(slots[slot]);
+            slots[slot] = backend.alloc(n);
+        }
         return slots[slot].view(0, n);
+    }
+
+    /** Frees every slot (they are made again on demand). */
+    void release() {
+        for (int i = 0; i < slots.length; i++) {
+            if (slots[i] != null) backend.free(slots[i]);
+            slots[i] = null;
+        }
     }
 
     Activation get(int slot, int frames, int channels, int h, int w) {
