@@ -216,9 +216,23 @@ public interface Backend extends AutoCloseable {
      *
      * out is {@code [T', cout, H', W']}. The weight is {@code [cout, cin, kt, kh, kw]} (a 4-D
      * {@code [cout, cin, kh, kw]} weight is accepted when kt = 1: only the element count is checked);
-     * bias is {@code [cout]} or null. out must not overlap hist or x.
+     * bias is {@code [cout]} or null. out must not overlap hist or x. hist is float32, or of
+     * {@link #productInputDtype()}; x and out are float32.
      */
     void conv3d(Buf hist, int histFrames, Buf x, int frames, int h, int w, Buf out, Conv3dSpec s, Weight weight, Weight bias);
+
+    /**
+     * The dtype in which model code may keep a buffer that is only ever read as a product's
+     * input: as {@link #conv3d}'s history (a causal conv's cached frames), or as {@link #attention}'s
+     * k and v without a bias (head sizes that are multiples of 8; the DiT's text K/V). F32, or BF16
+     * on a backend whose ops round those inputs to bf16 before their products anyway (CUDA), where
+     * bf16 storage gives the same results from half the memory: the VAE decoder's causal history at
+     * 512×512 is 2.3 GiB in float32. Such a buffer is written with {@link #toBf16} from float32, and
+     * may be moved within itself with {@link #copy}.
+     */
+    default DType productInputDtype() {
+        return DType.F32;
+    }
 
     /**
      * The Wan VAE's RMS norm over channels (docs/model.md#vae-building-blocks), optionally followed by SiLU. x and out are

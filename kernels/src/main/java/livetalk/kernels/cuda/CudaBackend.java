@@ -853,9 +853,20 @@ public final class CudaBackend implements Backend {
 
     // ------------------------------------------------------------------ VAE
 
+    /**
+     * BF16: conv3d rounds every input frame to bf16 before its product (the padded clip, the
+     * patch matrix), and attention without a bias at head sizes that are multiples of 8 its k and
+     * v (toBf16Rows, the same rounding as toBf16), so inputs kept in bf16 give the same bits from
+     * half the memory.
+     */
+    @Override
+    public DType productInputDtype() {
+        return DType.BF16;
+    }
+
     @Override
     public void conv3d(Buf hist, int histFrames, Buf x, int frames, int h, int w, Buf out, Conv3dSpec s, Weight weight, Weight bias) {
-        CudaBuf xb = buf(x), ob = buf(out), hb = hist == null ? null : buf(hist);
+        CudaBuf xb = buf(x), ob = buf(out), hb = hist == null ? null : anyBuf(hist);
         CudaWeight cw = weight(weight), cb = bias == null ? null : weight(bias);
         long frame = (long) s.cin() * h * w;
         if (histFrames > 0) {
@@ -871,12 +882,15 @@ public final class CudaBackend implements Backend {
         int kdim = s.cin() * s.kt() * s.kh() * s.kw(), ld = pad8(kdim);
         if (cw.cols() != kdim) throw new KernelException("conv3d weight has " + cw.cols() + " elements per output channel, expected " + kdim);
         long wPtr = cw.bf16Ptr(), bPtr = cb == null ? 0 : cb.f32Ptr();
-        long histPtr = hb == null ? xb.ptr() : hb.ptr();
+        boolean hist16 = histFrames > 0 && hb.dtype == DType.BF16;
+        long histPtr = hb == null || histFrames == 0 ? xb.ptr() : hb.ptr();
         ConvLayout layout = convLayout;
         if (layout == ConvLayout.IMPLICIT && s.st() == 1 && s.sh() == 1 && s.sw() == 1) {
-            conv3dImplicit(histPtr, histFrames, xb, frames, h, w, ob, s, tOut, kdim, ld, wPtr, bPtr);
+            conv3dImplicit(histPtr, hist16, histFrames, xb, frames, h, w, ob, s, tOut, kdim, ld, wPtr, bPtr);
             return;
         }
+        // im2col reads a float32 history: widen a bf16 one (exactly) into this thread's scratch
+        if (hist16) histPtr = widenToScratch(hb, 7);   // hb holds exactly histFrames frames (checked above)
         conv3dKn(histPtr, histFrames, xb, h, w, ob, s, tOut, wOut, pixels, kdim, ld, wPtr, bPtr);
     }
 
@@ -885,8 +899,8 @@ public final class CudaBackend implements Backend {
      * time, from which the GEMM gathers every tap as a constant offset (its output rows run at the
      * padded width and the junk columns are dropped as they are stored).
      */
-    private void conv3dImplicit(long histPtr, int histFrames, CudaBuf xb, int frames, int h, int w, CudaBuf ob, Conv3dSpec s,
-                                int tOut, int kdim, int ld, long wPtr, long bPtr) {
+    private void conv3dImplicit(long histPtr, boolean hist16, int histFrames, CudaBuf xb, int frames, int h, int w, CudaBuf ob,
+                                Conv3dSpec s, int tOut, int kdim, int ld, long wPtr, long bPtr) {
         int hp = h + s.padTop() + s.padBottom(), wp = w + s.padLeft() + s.padRight();
         int hOut = s.outH(h), wOut = s.outW(w);
         long planeL = (long) hp * wp + s.kw();
@@ -897,7 +911,7 @@ public final class CudaBackend implements Backend {
         }
         int plane = (int) planeL;
         long xp = scratch.get().region(3, nAll * 2);
-        ctx.launch("pad_frames_bf16", ctx.gridFor(nAll, BLOCK), 1, 1, BLOCK, 0,
+        ctx.launch(hist16 ? "pad_frames_bf16_hist16" : "pad_frames_bf16", ctx.gridFor(nAll, BLOCK), 1, 1, BLOCK, 0,
                 ctx.args().ptr(histPtr).i32(histFrames).ptr(xb.ptr()).i32(s.cin()).i32(h).i32(w).i32(s.padFront()).i32(s.padTop())
                         .i32(s.padLeft()).i32(hp).i32(wp).i32(plane).i32(seqFrames).ptr(xp));
         int taps = s.kt() * s.kh() * s.kw();
@@ -1002,7 +1016,7 @@ public final class CudaBackend implements Backend {
      * could be overwritten between its producer and its consumer, with two streams even more so.
      */
     private final class Scratch {
-        private final DeviceMemory[] regions = new DeviceMemory[7];   // 0-2 q, k, v; 3 im2col; 4-5 scores, P; 6 float32 attention out
+        private final DeviceMemory[] regions = new DeviceMemory[8];   // 0-2 q, k, v; 3 im2col; 4-5 scores, P; 6 float32 attention out; 7 widened conv history
 
         long region(int slot, long bytes) {
             DeviceMemory m = regions[slot];

@@ -98,14 +98,28 @@ public final class CausalDit {
         be.linear(c, hidden, len, text0, text0b);
         be.gelu(hidden, hidden, true);
         be.linear(hidden, emb, len, text2, text2b);
+        // K and V are only read by the cross-attention: kept in the backend's productInputDtype (bf16
+        // on CUDA, which rounds them to bf16 in every call anyway: half the memory, no conversion per call)
+        DType kvDtype = be.productInputDtype();
+        Buf kf = kvDtype == DType.F32 ? null : be.alloc((long) len * d), vf = kvDtype == DType.F32 ? null : be.alloc((long) len * d);
         Buf[] k = new Buf[blocks.length], v = new Buf[blocks.length];
         for (int i = 0; i < blocks.length; i++) {
-            k[i] = be.alloc((long) len * d);
-            v[i] = be.alloc((long) len * d);
-            blocks[i].textKv(emb, len, k[i], v[i]);
+            k[i] = be.alloc((long) len * d, kvDtype);
+            v[i] = be.alloc((long) len * d, kvDtype);
+            if (kf == null) {
+                blocks[i].textKv(emb, len, k[i], v[i]);
+            } else {
+                blocks[i].textKv(emb, len, kf, vf);
+                be.toBf16(kf, k[i]);
+                be.toBf16(vf, v[i]);
+            }
         }
         be.free(c);           // temporaries: a device backend would hold them until a collection
         be.free(hidden);
+        if (kf != null) {
+            be.free(kf);
+            be.free(vf);
+        }
         return new TextCache(len, emb, k, v);
     }
 

@@ -101,7 +101,7 @@ final class DeviceMemoryModel implements Backend {
     private long liveTotal, peakTotal;
     private Map<String, Long> atPeak = Map.of();
     private long[] kindsAtPeak = new long[Kind.values().length];
-    private final ThreadLocal<Mem[]> scratch = ThreadLocal.withInitial(() -> new Mem[7]);
+    private final ThreadLocal<Mem[]> scratch = ThreadLocal.withInitial(() -> new Mem[8]);
     private final DType operandDtype;
 
     DeviceMemoryModel(DType operandDtype) {
@@ -203,6 +203,12 @@ final class DeviceMemoryModel implements Backend {
     @Override
     public DType operandDtype() {
         return operandDtype;
+    }
+
+    /** As CudaBackend: the VAE's causal history in bf16. */
+    @Override
+    public DType productInputDtype() {
+        return DType.BF16;
     }
 
     @Override
@@ -396,7 +402,7 @@ final class DeviceMemoryModel implements Backend {
 
     @Override
     public void conv3d(Buf hist, int histFrames, Buf x, int frames, int h, int w, Buf out, Conv3dSpec s, Weight weight, Weight bias) {
-        if (hist != null) b(hist);
+        boolean hist16 = hist != null && histFrames > 0 && b(hist).dtype == DType.BF16;
         b(x);
         b(out);
         w(weight).matrix();
@@ -407,7 +413,8 @@ final class DeviceMemoryModel implements Backend {
             long plane = (long) (h + s.padTop() + s.padBottom()) * (w + s.padLeft() + s.padRight()) + s.kw();
             region(3, (long) (s.padFront() + histFrames + frames) * s.cin() * plane * 2);
         } else {
-            // conv3dKn: patches [K, pixels] in chunks of at most 128 Mi bf16 elements
+            // conv3dKn: a bf16 history widened into region 7, patches [K, pixels] in chunks of at most 128 Mi bf16 elements
+            if (hist16) region(7, hist.size() * 4);
             long pixels = (long) s.outH(h) * s.outW(w);
             long chunk = Math.max(8, Math.min(pad8((int) Math.min(pixels, Integer.MAX_VALUE - 8)), (128L << 20) / kdim / 8 * 8));
             region(3, (long) kdim * pad8((int) Math.min(chunk, pixels)) * 2);
