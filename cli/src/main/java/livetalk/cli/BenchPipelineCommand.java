@@ -74,7 +74,9 @@ final class BenchPipelineCommand implements Callable<Integer> {
             WanVae vae = WanVae.load(vck, be);
             DitConfig cfg = model.config();
             System.out.printf(Locale.ROOT, "bench-pipeline: %s, %dx%d, %d blocks, KV cache %s, weights loaded in %.1f s; %s, load average %s%n",
-                    be.name() + (be instanceof CudaBackend cuda ? ", GEMM " + cuda.gemmKernel() : ""), size, size, blocks, kvDtype, secs(t0), LocalDate.now(), ProcessStats.loadAverage());
+                    be.name() + (be instanceof CudaBackend cuda ? ", GEMM " + cuda.gemmKernel() + ", " + (cuda.streamsPerThread()
+                            ? "decoder on a stream of its own (" + CudaBackend.STREAMS_ENV + "=2)" : "one stream") : ""),
+                    size, size, blocks, kvDtype, secs(t0), LocalDate.now(), ProcessStats.loadAverage());
 
             SplittableRandom rnd = new SplittableRandom(3);
             CausalInference.Settings settings = CausalInference.Settings.official().withKvDtype(kvDtype);
@@ -105,7 +107,13 @@ final class BenchPipelineCommand implements Callable<Integer> {
                     (blockDoneAt[blocks] - blockDoneAt[1]) / 1e6 / (blocks - 1));
             if (profile && be instanceof CudaBackend cuda) System.out.print(cuda.profileReport());
             if (be instanceof CudaBackend cuda) {
-                System.out.printf(Locale.ROOT, "GPU memory held by buffers and weights: %.2f GiB%n", cuda.liveBytes() / (double) (1L << 30));
+                // the peak is since the backend was made: weights, conditioning (the reference encode) and the run
+                System.out.print(cuda.memoryReport().format());
+                int perFrame = model.frameSeqLength(size / 8, size / 8);
+                long kvBytes = 2L * cfg.numLayers() * settings.localAttnFrames() * perFrame * cfg.dim() * kvDtype.byteSize();
+                System.out.printf(Locale.ROOT, "GPU memory by owner (the model's books): KV cache %.2f GiB (freed at the end of the run), text K/V %.2f,"
+                                + " DiT workspace %.2f, VAE decoder workspace %.2f, VAE decoder causal history %.2f GiB%n", gib(kvBytes), gib(text.bytes()),
+                        gib(model.workspaceBytes()), gib(4 * vae.decoderWorkspaceFloats()), gib(vae.decoderHistoryBytes()));
             }
             System.out.printf(Locale.ROOT, "java heap used: %d MiB; peak RSS %s; load average %s%n",
                     (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) >> 20, ProcessStats.peakRss(), ProcessStats.loadAverage());
@@ -117,6 +125,10 @@ final class BenchPipelineCommand implements Callable<Integer> {
         float[] a = new float[n];
         for (int i = 0; i < n; i++) a[i] = (float) ((rnd.nextDouble() * 2 - 1) * scale);
         return a;
+    }
+
+    private static double gib(long bytes) {
+        return bytes / (double) (1L << 30);
     }
 
     private static double secs(long t0) {

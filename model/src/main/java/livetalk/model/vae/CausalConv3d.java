@@ -82,6 +82,11 @@ final class CausalConv3d implements Streaming {
         }
     }
 
+    @Override
+    public long historyBytes() {
+        return cache == null ? 0 : cache.size() * cache.dtype().byteSize();
+    }
+
     /** Forgets the history (the official {@code clear_cache}). */
     void reset() {
         cached = 0;

@@ -142,6 +142,11 @@ final class Resample implements VaeBlock, Streaming {
     }
 
     @Override
+    public long historyBytes() {
+        return (lastFrame == null ? 0 : lastFrame.size() * 4) + (upTime == null ? 0 : upTime.historyBytes());
+    }
+
+    @Override
     public void reset() {
         firstChunkDone = false;
         if (upTime != null) upTime.reset();

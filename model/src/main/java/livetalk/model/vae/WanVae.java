@@ -155,7 +155,13 @@ public final class WanVae {
         return decWs.footprint();
     }
 
-    Backend backend() {
+    /** Device bytes of the causal history the decoder's modules hold now (the current session's). */
+    public long decoderHistoryBytes() {
+        return decoderHistory.stream().mapToLong(Streaming::historyBytes).sum();
+    }
+
+    /** The backend the VAE runs on. */
+    public Backend backend() {
         return backend;
     }
 }
