@@ -213,9 +213,7 @@ final class CudaContext {
 
     // ------------------------------------------------------------------ memory
 
-    private final long[] live = new long[CudaMemoryReport.Use.values().length];
-    private long[] atPeak = live.clone();
-    private long liveTotal, peakTotal;   // live, atPeak and these: guarded by `live`
+    private final MemoryBooks books = new MemoryBooks();
 
     long allocate(long bytes, CudaMemoryReport.Use use) {
         makeCurrent();
@@ -238,7 +236,7 @@ final class CudaContext {
             }
             p = CudaDriver.alloc(bytes, stream());
         }
-        book(use, bytes);
+        books.book(use, bytes);
         return p;
     }
 
@@ -268,39 +266,19 @@ final class CudaContext {
                 CudaDriver.free(ptr, freeStream);
             }
         }
-        book(use, -bytes);
-    }
-
-    private void book(CudaMemoryReport.Use use, long bytes) {
-        synchronized (live) {
-            live[use.ordinal()] += bytes;
-            liveTotal += bytes;
-            if (liveTotal > peakTotal) {
-                peakTotal = liveTotal;
-                atPeak = live.clone();
-            }
-        }
+        books.book(use, -bytes);
     }
 
     /** Bytes held by live allocations. */
     long liveBytes() {
-        synchronized (live) {
-            return liveTotal;
-        }
+        return books.liveTotal();
     }
 
     /** The books and the driver's figures now. */
     CudaMemoryReport memoryReport() {
         makeCurrent();
-        long[] l, p;
-        long peak;
-        synchronized (live) {
-            l = live.clone();
-            p = atPeak.clone();
-            peak = peakTotal;
-        }
         long[] info = CudaDriver.memInfo();
-        return new CudaMemoryReport(l, p, peak, CudaDriver.poolAttribute(pool, CudaDriver.POOL_RESERVED),
+        return new CudaMemoryReport(books.live(), books.atPeak(), books.peakTotal(), CudaDriver.poolAttribute(pool, CudaDriver.POOL_RESERVED),
                 CudaDriver.poolAttribute(pool, CudaDriver.POOL_RESERVED_HIGH), CudaDriver.poolAttribute(pool, CudaDriver.POOL_USED),
                 CudaDriver.poolAttribute(pool, CudaDriver.POOL_USED_HIGH), info[0], info[1]);
     }
@@ -308,10 +286,7 @@ final class CudaContext {
     /** Starts the peak figures (ours and the pool's high watermarks) again from what is live now. */
     void resetPeak() {
         makeCurrent();
-        synchronized (live) {
-            peakTotal = liveTotal;
-            atPeak = live.clone();
-        }
+        books.resetPeak();
         CudaDriver.setPoolAttribute(pool, CudaDriver.POOL_RESERVED_HIGH, 0);
         CudaDriver.setPoolAttribute(pool, CudaDriver.POOL_USED_HIGH, 0);
     }

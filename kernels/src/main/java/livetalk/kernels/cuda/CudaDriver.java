@@ -107,46 +107,7 @@ final class CudaDriver {
         } catch (IllegalArgumentException e) {
             throw new KernelException("no NVIDIA driver: libcuda.so.1 is not on the library path");
         }
-        Api a = new Api(
-                h(lib, "cuInit", JAVA_INT),
-                h(lib, "cuDriverGetVersion", ADDRESS),
-                h(lib, "cuDeviceGetCount", ADDRESS),
-                h(lib, "cuDeviceGet", ADDRESS, JAVA_INT),
-                h(lib, "cuDeviceGetName", ADDRESS, JAVA_INT, JAVA_INT),
-                h(lib, "cuDeviceGetAttribute", ADDRESS, JAVA_INT, JAVA_INT),
-                h(lib, "cuDeviceTotalMem_v2", ADDRESS, JAVA_INT),
-                h(lib, "cuDevicePrimaryCtxRetain", ADDRESS, JAVA_INT),
-                h(lib, "cuCtxSetCurrent", ADDRESS),
-                h(lib, "cuCtxSynchronize"),
-                h(lib, "cuModuleLoadDataEx", ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS),
-                h(lib, "cuModuleGetFunction", ADDRESS, ADDRESS, ADDRESS),
-                h(lib, "cuFuncSetAttribute", ADDRESS, JAVA_INT, JAVA_INT),
-                h(lib, "cuMemAllocAsync", ADDRESS, JAVA_LONG, ADDRESS),
-                h(lib, "cuMemFreeAsync", JAVA_LONG, ADDRESS),
-                heap(lib, "cuMemcpyHtoD_v2", JAVA_LONG, ADDRESS, JAVA_LONG),
-                heap(lib, "cuMemcpyDtoH_v2", ADDRESS, JAVA_LONG, JAVA_LONG),
-                h(lib, "cuMemcpyDtoD_v2", JAVA_LONG, JAVA_LONG, JAVA_LONG),
-                h(lib, "cuMemsetD32_v2", JAVA_LONG, JAVA_INT, JAVA_LONG),
-                h(lib, "cuLaunchKernel", ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS),
-                h(lib, "cuGetErrorName", JAVA_INT, ADDRESS),
-                h(lib, "cuMemGetInfo_v2", ADDRESS, ADDRESS),
-                h(lib, "cuDeviceGetDefaultMemPool", ADDRESS, JAVA_INT),
-                h(lib, "cuMemPoolSetAttribute", ADDRESS, JAVA_INT, ADDRESS),
-                h(lib, "cuEventCreate", ADDRESS, JAVA_INT),
-                h(lib, "cuEventRecord", ADDRESS, ADDRESS),
-                h(lib, "cuEventSynchronize", ADDRESS),
-                h(lib, "cuEventElapsedTime", ADDRESS, ADDRESS, ADDRESS),
-                h(lib, "cuEventDestroy_v2", ADDRESS),
-                h(lib, "cuMemPoolGetAttribute", ADDRESS, JAVA_INT, ADDRESS),
-                h(lib, "cuMemPoolTrimTo", ADDRESS, JAVA_LONG),
-                h(lib, "cuStreamCreate", ADDRESS, JAVA_INT),
-                h(lib, "cuStreamDestroy_v2", ADDRESS),
-                h(lib, "cuStreamSynchronize", ADDRESS),
-                h(lib, "cuStreamWaitEvent", ADDRESS, ADDRESS, JAVA_INT),
-                heap(lib, "cuMemcpyHtoDAsync_v2", JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS),
-                heap(lib, "cuMemcpyDtoHAsync_v2", ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS),
-                h(lib, "cuMemcpyDtoDAsync_v2", JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS),
-                h(lib, "cuMemsetD32Async", JAVA_LONG, JAVA_INT, JAVA_LONG, ADDRESS));
+        Api a = api((name, heapArgs, args) -> heapArgs ? heap(lib, name, args) : h(lib, name, args));
         int r;
         try {
             r = (int) a.init.invokeExact(0);
@@ -155,6 +116,66 @@ final class CudaDriver {
         }
         if (r != CUDA_SUCCESS) throw new KernelException("the NVIDIA driver did not initialise: cuInit returned " + r);
         return a;
+    }
+
+    /** Makes the handle of one entry point: its name, whether it takes Java heap memory, its arguments (each returns CUresult). */
+    interface Binder {
+        MethodHandle bind(String name, boolean heapArgs, MemoryLayout... args);
+    }
+
+    /** Every entry point the backend uses, with its argument layouts (checked against cuda.h by CudaDriverSignatureTest). */
+    private static Api api(Binder b) {
+        return new Api(
+                b.bind("cuInit", false, JAVA_INT),
+                b.bind("cuDriverGetVersion", false, ADDRESS),
+                b.bind("cuDeviceGetCount", false, ADDRESS),
+                b.bind("cuDeviceGet", false, ADDRESS, JAVA_INT),
+                b.bind("cuDeviceGetName", false, ADDRESS, JAVA_INT, JAVA_INT),
+                b.bind("cuDeviceGetAttribute", false, ADDRESS, JAVA_INT, JAVA_INT),
+                b.bind("cuDeviceTotalMem_v2", false, ADDRESS, JAVA_INT),
+                b.bind("cuDevicePrimaryCtxRetain", false, ADDRESS, JAVA_INT),
+                b.bind("cuCtxSetCurrent", false, ADDRESS),
+                b.bind("cuCtxSynchronize", false),
+                b.bind("cuModuleLoadDataEx", false, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS),
+                b.bind("cuModuleGetFunction", false, ADDRESS, ADDRESS, ADDRESS),
+                b.bind("cuFuncSetAttribute", false, ADDRESS, JAVA_INT, JAVA_INT),
+                b.bind("cuMemAllocAsync", false, ADDRESS, JAVA_LONG, ADDRESS),
+                b.bind("cuMemFreeAsync", false, JAVA_LONG, ADDRESS),
+                b.bind("cuMemcpyHtoD_v2", true, JAVA_LONG, ADDRESS, JAVA_LONG),
+                b.bind("cuMemcpyDtoH_v2", true, ADDRESS, JAVA_LONG, JAVA_LONG),
+                b.bind("cuMemcpyDtoD_v2", false, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+                b.bind("cuMemsetD32_v2", false, JAVA_LONG, JAVA_INT, JAVA_LONG),
+                b.bind("cuLaunchKernel", false, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS),
+                b.bind("cuGetErrorName", false, JAVA_INT, ADDRESS),
+                b.bind("cuMemGetInfo_v2", false, ADDRESS, ADDRESS),
+                b.bind("cuDeviceGetDefaultMemPool", false, ADDRESS, JAVA_INT),
+                b.bind("cuMemPoolSetAttribute", false, ADDRESS, JAVA_INT, ADDRESS),
+                b.bind("cuEventCreate", false, ADDRESS, JAVA_INT),
+                b.bind("cuEventRecord", false, ADDRESS, ADDRESS),
+                b.bind("cuEventSynchronize", false, ADDRESS),
+                b.bind("cuEventElapsedTime", false, ADDRESS, ADDRESS, ADDRESS),
+                b.bind("cuEventDestroy_v2", false, ADDRESS),
+                b.bind("cuMemPoolGetAttribute", false, ADDRESS, JAVA_INT, ADDRESS),
+                b.bind("cuMemPoolTrimTo", false, ADDRESS, JAVA_LONG),
+                b.bind("cuStreamCreate", false, ADDRESS, JAVA_INT),
+                b.bind("cuStreamDestroy_v2", false, ADDRESS),
+                b.bind("cuStreamSynchronize", false, ADDRESS),
+                b.bind("cuStreamWaitEvent", false, ADDRESS, ADDRESS, JAVA_INT),
+                b.bind("cuMemcpyHtoDAsync_v2", true, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS),
+                b.bind("cuMemcpyDtoHAsync_v2", true, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS),
+                b.bind("cuMemcpyDtoDAsync_v2", false, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS),
+                b.bind("cuMemsetD32Async", false, JAVA_LONG, JAVA_INT, JAVA_LONG, ADDRESS));
+    }
+
+    /** Name → argument layouts of every entry point, in binding order; needs no driver. */
+    static java.util.Map<String, MemoryLayout[]> signatures() {
+        java.util.Map<String, MemoryLayout[]> m = new java.util.LinkedHashMap<>();
+        MethodHandle none = java.lang.invoke.MethodHandles.constant(int.class, 0);
+        api((name, heapArgs, args) -> {
+            m.put(name, args);
+            return none;
+        });
+        return m;
     }
 
     /** A downcall handle returning CUresult (int). */
