@@ -157,11 +157,16 @@ public final class CudaBackend implements Backend {
         IMPLICIT
     }
 
-    /** The first CUDA device. */
+    /** The first CUDA device; threads may have streams of their own when {@link #STREAMS_ENV} says 2. */
     public CudaBackend() {
+        this(streamsConfigured());
+    }
+
+    /** The first CUDA device, with or without streams per thread whatever the environment says (tests). */
+    CudaBackend(boolean streamsPerThread) {
         String why = CudaDriver.unavailableReason();
         if (why != null) throw new KernelException(why);
-        ctx = new CudaContext(0, streamsConfigured());
+        ctx = new CudaContext(0, streamsPerThread);
         ctx.allowSharedMemory("gemm_bf16_tn_k64", GEMM_SMEM);
         ctx.allowSharedMemory("gemm_bf16_tn_k64" + BF16_OUT, GEMM_SMEM);
         ctx.allowSharedMemory("gemm_bf16_nn_k64", GEMM_NN_SMEM);
