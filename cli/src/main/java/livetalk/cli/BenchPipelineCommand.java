@@ -31,7 +31,9 @@ import picocli.CommandLine.Option;
  * weights and random conditioning. Reports the first-frame latency, the sustained frame rate
  * (blocks after the first), each block's time (5 DiT forwards and the decode of 12 frames; the
  * window fills after block 4, so steady state needs 6 or more blocks), peak RSS and the load
- * average (on a shared machine the timings say little without it).
+ * average (on a shared machine the timings say little without it). On CUDA also the GPU memory
+ * held after each block, and at the end what held it at the peak (docs/cuda-performance.md#gpu-memory);
+ * {@code LIVETALK_CUDA_STREAMS=2} puts the decoder on a stream of its own.
  */
 @Command(name = "bench-pipeline", mixinStandardHelpOptions = true,
         description = "Time the whole streaming pipeline at 512x512 (frames/s, first-frame latency, memory).")
@@ -98,8 +100,10 @@ final class BenchPipelineCommand implements Callable<Integer> {
                         blockDoneAt[done] = System.nanoTime();
                         framesAt[done] = frames;
                         long prev = done == 1 ? runStart : blockDoneAt[done - 1];
-                        System.out.printf(Locale.ROOT, "block %d/%d: %d frames out after %.1f s (%.1f s for this block), load average %s%n",
-                                done, total, frames, (blockDoneAt[done] - runStart) / 1e9, (blockDoneAt[done] - prev) / 1e9, ProcessStats.loadAverage());
+                        // the GPU memory held after each block: it must settle after the first two (no leak over blocks)
+                        String held = be instanceof CudaBackend cuda ? String.format(Locale.ROOT, ", GPU memory held %.2f GiB", gib(cuda.liveBytes())) : "";
+                        System.out.printf(Locale.ROOT, "block %d/%d: %d frames out after %.1f s (%.1f s for this block)%s, load average %s%n",
+                                done, total, frames, (blockDoneAt[done] - runStart) / 1e9, (blockDoneAt[done] - prev) / 1e9, held, ProcessStats.loadAverage());
                     }, () -> false);
             double sustained = (framesAt[blocks] - framesAt[1]) / ((blockDoneAt[blocks] - blockDoneAt[1]) / 1e9);
             System.out.printf(Locale.ROOT, "first frame after %.3f s; %d frames in %.3f s = %.1f frames/s overall; sustained after block 1: %.1f frames/s "
