@@ -10,6 +10,9 @@
 #                               tests/golden, bench-dit on a full-size random DiT, bench-vae,
 #                               bench-pipeline (the whole streaming path at 512x512), and the DiT
 #                               checks and bench-dit again with bf16 operands (LIVETALK_CUDA_FUSE=1);
+#                               the decoder on a stream of its own (LIVETALK_CUDA_STREAMS=2, opt-in):
+#                               its tests in their own JVM, the rollout and VAE checks (the same lines
+#                               as without), bench-pipeline with 6 blocks;
 #                               then the wgmma GEMM (opt-in, Hopper only, not yet the default): its
 #                               tests in their own JVM, verify of the DiT checks and bench-dit with
 #                               LIVETALK_CUDA_GEMM=wgmma (after everything else, so that a fault
@@ -81,6 +84,19 @@ flash_summary() {
   for f in bench-dit bench-dit-flash; do grep -hE "^(flash_attn_d128|all kernels)" "$OUTDIR/$f.log" 2>/dev/null | sed "s/^/$f profile: /"; done
 }
 
+# The decoder on its own stream (LIVETALK_CUDA_STREAMS=2): its tests, the rollout/VAE check lines
+# against the plain verify's (the same kernels on the same data: the same numbers), the pipeline.
+streams_summary() {
+  echo "-- decoder on its own stream (LIVETALK_CUDA_STREAMS=2)"
+  grep -hE "tests (successful|failed|aborted)" "$OUTDIR/tests-streams.log" 2>/dev/null | sort -u || true
+  local re='^(OK|FAIL|SKIPPED) +(causal_rollout|vae_decode)/' a b
+  a="$(grep -hE "$re" "$OUTDIR/verify.log" 2>/dev/null)"; b="$(grep -hE "$re" "$OUTDIR/verify-streams.log" 2>/dev/null)"
+  if [ -z "$b" ]; then echo "streams verify: no rollout/VAE lines (see $OUTDIR/verify-streams.log)"
+  elif [ "$a" = "$b" ]; then echo "streams verify: $(echo "$b" | wc -l) rollout/VAE lines the same as with one stream; $(grep -h verdict "$OUTDIR/verify-streams.log")"
+  else diff <(echo "$a") <(echo "$b") > "$OUTDIR/verify-streams.diff"; echo "streams verify: DIFFERS from one stream ($OUTDIR/verify-streams.diff)"; fi
+  grep -hE "first frame|GPU memory held by" "$OUTDIR/bench-pipeline-streams.log" 2>/dev/null | sed 's/^/streams /' || true
+}
+
 run() {
   OUTDIR="${1:-$ROOT/target/gpu-check}"
   mkdir -p "$OUTDIR"
@@ -95,15 +111,15 @@ run() {
   STEPS=()
   nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1
   local tcp; tcp="$dir/test/kernels:$(ls "$dir"/test/*.jar "$dir"/lib/*.jar | tr '\n' ':')"
-  # the wgmma tests run in JVMs of their own (steps tests-wgmma, tests-flash below): a fault there poisons the CUDA context
+  # the wgmma and streams tests run in JVMs of their own (steps tests-wgmma, tests-flash, tests-streams below): a fault there poisons the CUDA context
   step tests 120 "$java" "${FLAGS[@]}" -jar "$dir"/junit-platform-console-standalone-*.jar execute \
-      -cp "$tcp" --select-package livetalk.kernels.cuda --exclude-classname '.*(CudaWgmmaTest|CudaFlashWgmmaTest)' --details=summary --details-theme=ascii \
-      --disable-banner
+      -cp "$tcp" --select-package livetalk.kernels.cuda --exclude-classname '.*(CudaWgmmaTest|CudaFlashWgmmaTest|CudaStreamsTest)' --details=summary \
+      --details-theme=ascii --disable-banner
   if [ "$(echo "${STEPS[0]}" | cut -d' ' -f2)" != 0 ] && command -v compute-sanitizer >/dev/null; then
     # a failing test run: find the first bad memory access, kernel by kernel
     step sanitizer 120 env CUDA_LAUNCH_BLOCKING=1 compute-sanitizer --tool memcheck --print-limit 3 "$java" "${FLAGS[@]}" \
       -jar "$dir"/junit-platform-console-standalone-*.jar execute \
-      -cp "$tcp" --select-package livetalk.kernels.cuda --exclude-classname '.*(CudaWgmmaTest|CudaFlashWgmmaTest)' \
+      -cp "$tcp" --select-package livetalk.kernels.cuda --exclude-classname '.*(CudaWgmmaTest|CudaFlashWgmmaTest|CudaStreamsTest)' \
       --details=summary --details-theme=ascii --disable-banner
   fi
   step bench-gpu 60 "$lt" bench-gpu --repeat 20
@@ -116,6 +132,16 @@ run() {
   step bench-dit-fused 75 env LIVETALK_CUDA_FUSE=1 "$lt" bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors --runs 5 --profile
   step bench-vae 60 "$lt" bench-vae --device cuda --frames 2 --profile
   step bench-pipeline 120 "$lt" bench-pipeline --device cuda --dit /tmp/livetalk-dit/model.safetensors --blocks 10
+  # The decoder on a stream of its own (LIVETALK_CUDA_STREAMS=2, opt-in, docs/cuda-performance.md#streams):
+  # its tests (two streams against one, handover, weights, frees), the checks that run the streaming
+  # pipeline and the VAE (their lines must be those of the plain verify), and the pipeline's speed.
+  step tests-streams 90 "$java" "${FLAGS[@]}" -jar "$dir"/junit-platform-console-standalone-*.jar execute \
+      -cp "$tcp" --select-class livetalk.kernels.cuda.CudaStreamsTest --details=tree --details-theme=ascii --disable-banner \
+      --disable-ansi-colors
+  step verify-streams 90 env LIVETALK_CUDA_STREAMS=2 "$lt" verify --device cuda --golden "$ROOT/tests/golden" \
+      --only causal_rollout,vae_decode
+  step bench-pipeline-streams 90 env LIVETALK_CUDA_STREAMS=2 "$lt" bench-pipeline --device cuda \
+      --dit /tmp/livetalk-dit/model.safetensors --blocks 6
   # The wgmma GEMM (gemm_sm90.cu), last: its tests (CPU reference, ragged and DiT shapes), and on a
   # failure the first bad memory access under compute-sanitizer (small shapes only); then the DiT
   # golden checks and the DiT forward with every linear on it. bench-gpu above timed and
@@ -171,7 +197,10 @@ run() {
   grep -hE "^forward|load" "$OUTDIR/bench-dit.log" | tail -4 || true
   fused_summary
   grep -hiE "frame|GFLOP|TFLOP" "$OUTDIR/bench-vae.log" | tail -4 || true
-  grep -hiE "first frame|memory|conditioning" "$OUTDIR/bench-pipeline.log" || true
+  grep -hiE "first frame|memory|conditioning" "$OUTDIR/bench-pipeline.log" | grep -v '^block' || true
+  # GPU memory held after the first, second and last block: no growth after the second (no leak)
+  grep -hE "^block (1|2|10)/" "$OUTDIR/bench-pipeline.log" | sed 's/, load average.*//' || true
+  streams_summary
   echo "-- wgmma GEMM (LIVETALK_CUDA_GEMM=wgmma)"
   # an assumption (not CC 9.0, or the module did not load) shows as "aborted", with its reason
   grep -hE "tests (successful|failed|aborted)|wgmma GEMM not available" "$OUTDIR/tests-wgmma.log" | sort -u || true

@@ -59,3 +59,27 @@ extern "C" __global__ void pad_frames_bf16(const float* __restrict__ hist, int h
     }
 }
 
+// pad_frames_bf16 with the history already in bf16: a causal conv's cached frames kept in bf16
+// (Backend.productInputDtype) round to themselves, so the padded clip holds the same bits as from
+// a float32 history. A copy of the kernel above rather than a template over both, so that the
+// float32 one compiles to the PTX that was validated on a GPU.
+extern "C" __global__ void pad_frames_bf16_hist16(const bf16* __restrict__ hist, int histFrames, const float* __restrict__ x,
+                                                  int cin, int h, int w, int padFront, int padTop, int padLeft, int Hp, int Wp,
+                                                  int plane, int seqFrames, bf16* __restrict__ xp) {
+    i64 n = (i64)seqFrames * cin * plane;
+    i64 frame = (i64)cin * h * w;
+    FOR_EACH(i, n) {
+        i64 pl = i / plane;                      // τ·cin + c
+        int q = (int)(i - pl * plane);
+        int tau = (int)(pl / cin), c = (int)(pl - (i64)tau * cin);
+        int yy = q / Wp, xx = q - yy * Wp;
+        int iy = yy - padTop, ix = xx - padLeft, s = tau - padFront;
+        float v = 0.f;
+        if (s >= 0 && q < Hp * Wp && iy >= 0 && iy < h && ix >= 0 && ix < w) {
+            i64 at = (i64)c * h * w + (i64)iy * w + ix;
+            v = s < histFrames ? __bfloat162float(hist[s * frame + at]) : x[(s - histFrames) * frame + at];
+        }
+        xp[i] = __float2bfloat16_rn(v);
+    }
+}
+

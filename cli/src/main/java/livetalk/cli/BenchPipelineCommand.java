@@ -31,7 +31,9 @@ import picocli.CommandLine.Option;
  * weights and random conditioning. Reports the first-frame latency, the sustained frame rate
  * (blocks after the first), each block's time (5 DiT forwards and the decode of 12 frames; the
  * window fills after block 4, so steady state needs 6 or more blocks), peak RSS and the load
- * average (on a shared machine the timings say little without it).
+ * average (on a shared machine the timings say little without it). On CUDA also the GPU memory
+ * held after each block, and at the end what held it at the peak (docs/cuda-performance.md#gpu-memory);
+ * {@code LIVETALK_CUDA_STREAMS=2} puts the decoder on a stream of its own.
  */
 @Command(name = "bench-pipeline", mixinStandardHelpOptions = true,
         description = "Time the whole streaming pipeline at 512x512 (frames/s, first-frame latency, memory).")
@@ -74,7 +76,9 @@ final class BenchPipelineCommand implements Callable<Integer> {
             WanVae vae = WanVae.load(vck, be);
             DitConfig cfg = model.config();
             System.out.printf(Locale.ROOT, "bench-pipeline: %s, %dx%d, %d blocks, KV cache %s, weights loaded in %.1f s; %s, load average %s%n",
-                    be.name() + (be instanceof CudaBackend cuda ? ", GEMM " + cuda.gemmKernel() + ", flash " + cuda.flashKernel() : ""), size, size, blocks, kvDtype, secs(t0), LocalDate.now(), ProcessStats.loadAverage());
+                    be.name() + (be instanceof CudaBackend cuda ? ", GEMM " + cuda.gemmKernel() + ", flash " + cuda.flashKernel() + ", "
+                            + (cuda.streamsPerThread() ? "decoder on a stream of its own (" + CudaBackend.STREAMS_ENV + "=2)" : "one stream") : ""),
+                    size, size, blocks, kvDtype, secs(t0), LocalDate.now(), ProcessStats.loadAverage());
 
             SplittableRandom rnd = new SplittableRandom(3);
             CausalInference.Settings settings = CausalInference.Settings.official().withKvDtype(kvDtype);
@@ -96,8 +100,10 @@ final class BenchPipelineCommand implements Callable<Integer> {
                         blockDoneAt[done] = System.nanoTime();
                         framesAt[done] = frames;
                         long prev = done == 1 ? runStart : blockDoneAt[done - 1];
-                        System.out.printf(Locale.ROOT, "block %d/%d: %d frames out after %.1f s (%.1f s for this block), load average %s%n",
-                                done, total, frames, (blockDoneAt[done] - runStart) / 1e9, (blockDoneAt[done] - prev) / 1e9, ProcessStats.loadAverage());
+                        // the GPU memory held after each block: it must settle after the first two (no leak over blocks)
+                        String held = be instanceof CudaBackend cuda ? String.format(Locale.ROOT, ", GPU memory held %.2f GiB", gib(cuda.liveBytes())) : "";
+                        System.out.printf(Locale.ROOT, "block %d/%d: %d frames out after %.1f s (%.1f s for this block)%s, load average %s%n",
+                                done, total, frames, (blockDoneAt[done] - runStart) / 1e9, (blockDoneAt[done] - prev) / 1e9, held, ProcessStats.loadAverage());
                     }, () -> false);
             double sustained = (framesAt[blocks] - framesAt[1]) / ((blockDoneAt[blocks] - blockDoneAt[1]) / 1e9);
             System.out.printf(Locale.ROOT, "first frame after %.3f s; %d frames in %.3f s = %.1f frames/s overall; sustained after block 1: %.1f frames/s "
@@ -105,7 +111,13 @@ final class BenchPipelineCommand implements Callable<Integer> {
                     (blockDoneAt[blocks] - blockDoneAt[1]) / 1e6 / (blocks - 1));
             if (profile && be instanceof CudaBackend cuda) System.out.print(cuda.profileReport());
             if (be instanceof CudaBackend cuda) {
-                System.out.printf(Locale.ROOT, "GPU memory held by buffers and weights: %.2f GiB%n", cuda.liveBytes() / (double) (1L << 30));
+                // the peak is since the backend was made: weights, conditioning (the reference encode) and the run
+                System.out.print(cuda.memoryReport().format());
+                int perFrame = model.frameSeqLength(size / 8, size / 8);
+                long kvBytes = 2L * cfg.numLayers() * settings.localAttnFrames() * perFrame * cfg.dim() * kvDtype.byteSize();
+                System.out.printf(Locale.ROOT, "GPU memory by owner (the model's books): KV cache %.2f GiB (freed at the end of the run), text K/V %.2f,"
+                                + " DiT workspace %.2f, VAE decoder workspace %.2f, VAE decoder causal history %.2f GiB%n", gib(kvBytes), gib(text.bytes()),
+                        gib(model.workspaceBytes()), gib(4 * vae.decoderWorkspaceFloats()), gib(vae.decoderHistoryBytes()));
             }
             System.out.printf(Locale.ROOT, "java heap used: %d MiB; peak RSS %s; load average %s%n",
                     (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) >> 20, ProcessStats.peakRss(), ProcessStats.loadAverage());
@@ -117,6 +129,10 @@ final class BenchPipelineCommand implements Callable<Integer> {
         float[] a = new float[n];
         for (int i = 0; i < n; i++) a[i] = (float) ((rnd.nextDouble() * 2 - 1) * scale);
         return a;
+    }
+
+    private static double gib(long bytes) {
+        return bytes / (double) (1L << 30);
     }
 
     private static double secs(long t0) {

@@ -73,6 +73,55 @@ public interface Backend extends AutoCloseable {
     /** Makes a parameter tensor (F32, BF16 or F16, contiguous) resident. */
     Weight weight(Tensor t);
 
+    /**
+     * Gives {@code b}'s memory back now instead of when the buffer is collected: a GPU backend's
+     * memory does not press on the Java heap, so that collection may come late or never. Work
+     * already issued that reads or writes it completes first. The caller must own the whole
+     * allocation: {@code b} and every view of it must not be used afterwards. A view frees the
+     * buffer it is a view of. Default: nothing (heap memory is the garbage collector's).
+     */
+    default void free(Buf b) {
+    }
+
+    /**
+     * Drops the device copies of {@code w} (a GPU backend makes them again on its next use): for
+     * a network that is done, e.g. the VAE encoder once the reference latent exists. The caller
+     * must not use {@code w} meanwhile from another thread. Default: nothing.
+     */
+    default void release(Weight w) {
+    }
+
+    /**
+     * Gives back memory the backend keeps beyond live buffers and weights: the calling thread's
+     * scratch (made again on demand) and device memory its allocator caches for reuse. For after
+     * a phase that needed far more than what follows (the reference encode). Default: nothing.
+     */
+    default void trimMemory() {
+    }
+
+    /**
+     * Lets the calling thread's ops run concurrently with other threads' on a device that can (a
+     * stream of its own), until the returned scope is closed by the same thread; elsewhere, and
+     * where the backend was not configured for it, nothing changes. The streaming decoder's thread
+     * opens one so that decoding block k overlaps denoising block k+1.
+     *
+     * <p>Ops of one thread still run in order; between threads there is no order any more, so the
+     * caller promises: a buffer used by both threads is handed over only after the thread that
+     * used it last has called {@link #read} (which waits for that thread's own work) since its last
+     * use, and the handover itself is ordered by Java (a future, a queue). The backend takes care of
+     * what it owns: weights made resident by one thread are complete before another can read them,
+     * memory is freed after every thread's work that may use it, and scratch is per thread.
+     */
+    default Scope concurrentQueue() {
+        return () -> { };
+    }
+
+    /** What {@link #concurrentQueue} returns: closing it ends the concurrency. */
+    interface Scope extends AutoCloseable {
+        @Override
+        void close();
+    }
+
     // ------------------------------------------------------------------ dense layers
 
     /**
@@ -167,9 +216,23 @@ public interface Backend extends AutoCloseable {
      *
      * out is {@code [T', cout, H', W']}. The weight is {@code [cout, cin, kt, kh, kw]} (a 4-D
      * {@code [cout, cin, kh, kw]} weight is accepted when kt = 1: only the element count is checked);
-     * bias is {@code [cout]} or null. out must not overlap hist or x.
+     * bias is {@code [cout]} or null. out must not overlap hist or x. hist is float32, or of
+     * {@link #productInputDtype()}; x and out are float32.
      */
     void conv3d(Buf hist, int histFrames, Buf x, int frames, int h, int w, Buf out, Conv3dSpec s, Weight weight, Weight bias);
+
+    /**
+     * The dtype in which model code may keep a buffer that is only ever read as a product's
+     * input: as {@link #conv3d}'s history (a causal conv's cached frames), or as {@link #attention}'s
+     * k and v without a bias (head sizes that are multiples of 8; the DiT's text K/V). F32, or BF16
+     * on a backend whose ops round those inputs to bf16 before their products anyway (CUDA), where
+     * bf16 storage gives the same results from half the memory: the VAE decoder's causal history at
+     * 512×512 is 2.3 GiB in float32. Such a buffer is written with {@link #toBf16} from float32, and
+     * may be moved within itself with {@link #copy}.
+     */
+    default DType productInputDtype() {
+        return DType.F32;
+    }
 
     /**
      * The Wan VAE's RMS norm over channels (docs/model.md#vae-building-blocks), optionally followed by SiLU. x and out are

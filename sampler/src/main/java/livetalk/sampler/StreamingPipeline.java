@@ -5,6 +5,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.BooleanSupplier;
+import livetalk.kernels.Backend;
 import livetalk.model.dit.AudioProjection;
 import livetalk.model.dit.CausalDit;
 import livetalk.model.dit.TextCache;
@@ -115,8 +116,19 @@ public final class StreamingPipeline {
         long start = System.nanoTime();
         long[] firstFrameAt = {-1};
         int[] delivered = {0};
+        // The decode thread asks its backend for a queue of its own (a CUDA stream with
+        // LIVETALK_CUDA_STREAMS=2), so that the GPU decodes block k while it denoises block k+1.
+        // What that requires of the handover (Backend.concurrentQueue) holds here: the latents go
+        // over as a host array, the frames come back as one, and the decoder's device state (its
+        // workspace and causal history) is touched by this thread only, each push ending in a read;
+        // the decoder's weights are the backend's to publish.
+        Backend decodeBackend = vae.backend();
         ExecutorService decodeThread = overlap ? Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "livetalk-decode");
+            Thread t = new Thread(() -> {
+                try (Backend.Scope queue = decodeBackend.concurrentQueue()) {
+                    r.run();
+                }
+            }, "livetalk-decode");
             t.setDaemon(true);
             return t;
         }) : null;
@@ -159,6 +171,7 @@ public final class StreamingPipeline {
             if (pending != null) await(pending);
         } finally {
             if (decodeThread != null) decodeThread.shutdownNow();
+            inf.freeCache();   // this run's KV cache: nothing else holds it
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         double first = firstFrameAt[0] < 0 ? Double.NaN : (firstFrameAt[0] - start) / 1e9;

@@ -31,8 +31,12 @@ public final class CudaBackend implements Backend {
     private static final String BF16_OUT = "_bf16out";
     private static final int GEMM_TILE = 128, GEMM_THREADS = 256;
     private static final float LOG2E = 1.4426950408889634f;
-    /** The two-product attention computes at most this many scores at once (256 MiB of float32). */
-    private static final long SCORES_MAX = 64L << 20;
+    /**
+     * The two-product attention computes at most this many scores at once (16 MiB of float32): the
+     * VAE's 4096-pixel attention in 4 row blocks of 1024, each product still 256 tiles, instead of
+     * one block whose scores and P held 120 MiB of scratch in each thread that ran it.
+     */
+    private static final long SCORES_MAX = 4L << 20;
     /** im2col chunks are limited to this many bf16 elements (256 MiB). */
     private static final long IM2COL_MAX = 128L << 20;
 
@@ -149,6 +153,36 @@ public final class CudaBackend implements Backend {
         return configuredAttn.isEmpty() ? null : configuredAttn;
     }
 
+    /**
+     * The system property and the environment variable (the property wins) that let a thread run
+     * on a CUDA stream of its own ({@link #concurrentQueue}): {@code LIVETALK_CUDA_STREAMS=2}. With
+     * 1 (the default) every thread issues to the legacy default stream, as before; read once per
+     * process. Opt-in until a GPU run has validated it (docs/cuda-performance.md).
+     */
+    public static final String STREAMS_PROPERTY = "livetalk.cuda.streams", STREAMS_ENV = "LIVETALK_CUDA_STREAMS";
+    private static Boolean configuredStreams;   // guarded by the class
+
+    /** Whether {@link #STREAMS_ENV} (or the property) asks for streams per thread: "2"; "1" or unset: no. */
+    public static synchronized boolean streamsConfigured() {
+        if (configuredStreams == null) {
+            String p = System.getProperty(STREAMS_PROPERTY), e = System.getenv(STREAMS_ENV);
+            String source = p != null && !p.isBlank() ? "-D" + STREAMS_PROPERTY : STREAMS_ENV;
+            String v = p != null && !p.isBlank() ? p : e;
+            configuredStreams = parseStreams(v, source);
+        }
+        return configuredStreams;
+    }
+
+    /** "1" (or null/blank): one stream for every thread; "2": a thread may have its own. */
+    static boolean parseStreams(String value, String source) {
+        if (value == null || value.isBlank()) return false;
+        return switch (value.strip()) {
+            case "1" -> false;
+            case "2" -> true;
+            default -> throw new KernelException(source + "=" + value + ": expected 1 (one stream, the default) or 2 (the decoder on a stream of its own)");
+        };
+    }
+
     /** Whether {@link #operandDtype} is BF16: see {@link #useBf16Operands}. */
     private volatile boolean bf16Operands = BF16_OPERANDS_DEFAULT;
 
@@ -172,11 +206,16 @@ public final class CudaBackend implements Backend {
         IMPLICIT
     }
 
-    /** The first CUDA device. */
+    /** The first CUDA device; threads may have streams of their own when {@link #STREAMS_ENV} says 2. */
     public CudaBackend() {
+        this(streamsConfigured());
+    }
+
+    /** The first CUDA device, with or without streams per thread whatever the environment says (tests). */
+    CudaBackend(boolean streamsPerThread) {
         String why = CudaDriver.unavailableReason();
         if (why != null) throw new KernelException(why);
-        ctx = new CudaContext(0);
+        ctx = new CudaContext(0, streamsPerThread);
         ctx.allowSharedMemory("gemm_bf16_tn_k64", GEMM_SMEM);
         ctx.allowSharedMemory("gemm_bf16_tn_k64" + BF16_OUT, GEMM_SMEM);
         ctx.allowSharedMemory("gemm_bf16_nn_k64", GEMM_NN_SMEM);
@@ -310,7 +349,22 @@ public final class CudaBackend implements Backend {
 
     /** Device memory held by this backend's live buffers and weights, in bytes. */
     public long liveBytes() {
-        return ctx.liveBytes.get();
+        return ctx.liveBytes();
+    }
+
+    /** What holds the device memory now and at the peak, and the driver's figures ({@link CudaMemoryReport}). */
+    public CudaMemoryReport memoryReport() {
+        return ctx.memoryReport();
+    }
+
+    /** Starts the peak figures of {@link #memoryReport} again from what is live now. */
+    public void resetMemoryPeak() {
+        ctx.resetPeak();
+    }
+
+    /** Whether threads may run on streams of their own ({@link #concurrentQueue}): {@link #STREAMS_ENV}. */
+    public boolean streamsPerThread() {
+        return ctx.lanesEnabled;
     }
 
     /** Waits until every queued kernel has finished (for timing). */
@@ -348,14 +402,15 @@ public final class CudaBackend implements Backend {
             this.end = end;
         }
 
+        /** Recorded on the calling thread's stream: time its own work. */
         public void start() {
             ctx.makeCurrent();
-            CudaDriver.record(start);
+            CudaDriver.record(start, ctx.stream());
         }
 
         public void stop() {
             ctx.makeCurrent();
-            CudaDriver.record(end);
+            CudaDriver.record(end, ctx.stream());
         }
 
         public double elapsedMs() {
@@ -428,7 +483,7 @@ public final class CudaBackend implements Backend {
     @Override
     public Buf alloc(long n) {
         if (n < 0) throw new KernelException("cannot allocate " + n + " floats");
-        CudaBuf b = new CudaBuf(new DeviceMemory(ctx, n * Float.BYTES), 0, n);
+        CudaBuf b = new CudaBuf(new DeviceMemory(ctx, n * Float.BYTES, CudaMemoryReport.Use.BUFFERS_F32), 0, n);
         fill(b, 0f);
         return b;
     }
@@ -439,9 +494,9 @@ public final class CudaBackend implements Backend {
         if (dtype != DType.BF16) throw new KernelException("buffers hold F32 or BF16, not " + dtype);
         if (n < 0) throw new KernelException("cannot allocate " + n + " bf16 values");
         // 2 bytes per element, rounded up to whole 32-bit words so that one memset zeroes it.
-        CudaBuf b = new CudaBuf(new DeviceMemory(ctx, (n + 1) / 2 * 4), 0, n, DType.BF16);
+        CudaBuf b = new CudaBuf(new DeviceMemory(ctx, (n + 1) / 2 * 4, CudaMemoryReport.Use.BUFFERS_BF16), 0, n, DType.BF16);
         ctx.makeCurrent();
-        if (n > 0) CudaDriver.fill32(b.ptr(), 0, (n + 1) / 2);
+        if (n > 0) CudaDriver.fill32(b.ptr(), 0, (n + 1) / 2, ctx.stream());
         return b;
     }
 
@@ -460,7 +515,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Buf upload(float[] data) {
-        CudaBuf b = new CudaBuf(new DeviceMemory(ctx, (long) data.length * Float.BYTES), 0, data.length);
+        CudaBuf b = new CudaBuf(new DeviceMemory(ctx, (long) data.length * Float.BYTES, CudaMemoryReport.Use.BUFFERS_F32), 0, data.length);
         write(b, data);
         return b;
     }
@@ -470,7 +525,7 @@ public final class CudaBackend implements Backend {
         CudaBuf d = buf(dst);
         requireSize("write", src.length, d.len);
         ctx.makeCurrent();
-        if (src.length > 0) CudaDriver.copyToDevice(d.ptr(), MemorySegment.ofArray(src), (long) src.length * Float.BYTES);
+        if (src.length > 0) CudaDriver.copyToDevice(d.ptr(), MemorySegment.ofArray(src), (long) src.length * Float.BYTES, ctx.stream());
     }
 
     @Override
@@ -482,11 +537,11 @@ public final class CudaBackend implements Backend {
         if (out.length == 0) return out;
         if (s.dtype == DType.BF16) {
             short[] h = new short[out.length];
-            CudaDriver.copyToHost(MemorySegment.ofArray(h), s.ptr(), (long) h.length * 2);
+            CudaDriver.copyToHost(MemorySegment.ofArray(h), s.ptr(), (long) h.length * 2, ctx.stream());
             for (int i = 0; i < h.length; i++) out[i] = Half.bf16ToF32(h[i]);
             return out;
         }
-        CudaDriver.copyToHost(MemorySegment.ofArray(out), s.ptr(), (long) out.length * Float.BYTES);
+        CudaDriver.copyToHost(MemorySegment.ofArray(out), s.ptr(), (long) out.length * Float.BYTES, ctx.stream());
         return out;
     }
 
@@ -496,14 +551,14 @@ public final class CudaBackend implements Backend {
         if (s.dtype != d.dtype) throw new KernelException("copy: " + s.dtype + " buffer into a " + d.dtype + " buffer (use toBf16)");
         requireSize("copy", s.len, d.len);
         ctx.makeCurrent();
-        if (s.len > 0) CudaDriver.copyOnDevice(d.ptr(), s.ptr(), s.len * s.dtype.byteSize());
+        if (s.len > 0) CudaDriver.copyOnDevice(d.ptr(), s.ptr(), s.len * s.dtype.byteSize(), ctx.stream());
     }
 
     @Override
     public void fill(Buf dst, float value) {
         CudaBuf d = buf(dst);
         ctx.makeCurrent();
-        if (d.len > 0) CudaDriver.fill32(d.ptr(), Float.floatToRawIntBits(value), d.len);
+        if (d.len > 0) CudaDriver.fill32(d.ptr(), Float.floatToRawIntBits(value), d.len, ctx.stream());
     }
 
     @Override
@@ -512,11 +567,54 @@ public final class CudaBackend implements Backend {
         return new CudaWeight(t.contiguous(), this);
     }
 
-    /** The tensor's bytes as they are in the file, on the device (the caller converts and frees them). */
-    private DeviceMemory uploadRaw(Tensor t) {
-        DeviceMemory m = new DeviceMemory(ctx, t.byteSize());
+    @Override
+    public void free(Buf b) {
+        anyBuf(b).mem.free();
+    }
+
+    @Override
+    public void release(Weight w) {
+        weight(w).release();
+    }
+
+    /** Frees this thread's scratch regions and returns the pool's unused memory to the device. */
+    @Override
+    public void trimMemory() {
+        scratch.get().free();
+        ctx.trimPool();
+    }
+
+    /**
+     * With {@link #STREAMS_ENV}=2: the calling thread issues to a CUDA stream of its own until the
+     * scope is closed (the hazards this opens and how each is closed: {@link CudaContext#release},
+     * {@link #published}, docs/cuda-performance.md#streams). Otherwise, or when the thread already
+     * has one, nothing changes.
+     */
+    @Override
+    public Scope concurrentQueue() {
+        CudaContext.Lane lane = ctx.openLane();
+        return lane == null ? () -> { } : lane::close;
+    }
+
+    /**
+     * The tensor's bytes as they are in the file, on the device: the weight's form itself when
+     * {@code use} says so, else staging that the caller converts and frees.
+     */
+    private DeviceMemory uploadRaw(Tensor t, CudaMemoryReport.Use use) {
+        DeviceMemory m = new DeviceMemory(ctx, t.byteSize(), use);
         ctx.makeCurrent();
-        if (t.byteSize() > 0) CudaDriver.copyToDevice(m.ptr, t.segment(), t.byteSize());
+        if (t.byteSize() > 0) CudaDriver.copyToDevice(m.ptr, t.segment(), t.byteSize(), ctx.stream());
+        return m;
+    }
+
+    /**
+     * A weight form about to be published to every thread: with streams per thread it was made on
+     * the uploading thread's stream, which another thread's stream does not wait for, so wait for
+     * it here, once per form (weights are made on first use, so this costs the first call only).
+     * With one stream for everything, stream order alone covers every reader.
+     */
+    private DeviceMemory published(DeviceMemory m) {
+        if (ctx.lanesEnabled) CudaDriver.synchronize(ctx.stream());
         return m;
     }
 
@@ -530,25 +628,25 @@ public final class CudaBackend implements Backend {
     }
 
     DeviceMemory uploadF32(Tensor t) {
-        if (t.dtype() == DType.F32) return uploadRaw(t);
-        DeviceMemory raw = uploadRaw(t);
-        DeviceMemory m = new DeviceMemory(ctx, t.numel() * Float.BYTES);
+        if (t.dtype() == DType.F32) return published(uploadRaw(t, CudaMemoryReport.Use.WEIGHTS_F32));
+        DeviceMemory raw = uploadRaw(t, CudaMemoryReport.Use.STAGING);
+        DeviceMemory m = new DeviceMemory(ctx, t.numel() * Float.BYTES, CudaMemoryReport.Use.WEIGHTS_F32);
         long n = t.numel();
         ctx.launch("weight_to_f32", ctx.gridFor(n, BLOCK), 1, 1, BLOCK, 0,
                 ctx.args().ptr(raw.ptr).i32(dtypeCode(t.dtype())).ptr(m.ptr).i64(n));
         raw.free();
-        return m;
+        return published(m);
     }
 
     DeviceMemory uploadBf16Matrix(Tensor t, int rows, int cols, int ld) {
-        if (t.dtype() == DType.BF16 && ld == cols) return uploadRaw(t);
-        DeviceMemory raw = uploadRaw(t);
-        DeviceMemory m = new DeviceMemory(ctx, (long) rows * ld * 2);
+        if (t.dtype() == DType.BF16 && ld == cols) return published(uploadRaw(t, CudaMemoryReport.Use.WEIGHTS_BF16));
+        DeviceMemory raw = uploadRaw(t, CudaMemoryReport.Use.STAGING);
+        DeviceMemory m = new DeviceMemory(ctx, (long) rows * ld * 2, CudaMemoryReport.Use.WEIGHTS_BF16);
         long n = (long) rows * ld;
         ctx.launch("weight_to_bf16", ctx.gridFor(n, BLOCK), 1, 1, BLOCK, 0,
                 ctx.args().ptr(raw.ptr).i32(dtypeCode(t.dtype())).ptr(m.ptr).i32(ld).i64(rows).i32(cols));
         raw.free();
-        return m;
+        return published(m);
     }
 
     // ------------------------------------------------------------------ dense layers
@@ -877,9 +975,20 @@ public final class CudaBackend implements Backend {
 
     // ------------------------------------------------------------------ VAE
 
+    /**
+     * BF16: conv3d rounds every input frame to bf16 before its product (the padded clip, the
+     * patch matrix), and attention without a bias at head sizes that are multiples of 8 its k and
+     * v (toBf16Rows, the same rounding as toBf16), so inputs kept in bf16 give the same bits from
+     * half the memory.
+     */
+    @Override
+    public DType productInputDtype() {
+        return DType.BF16;
+    }
+
     @Override
     public void conv3d(Buf hist, int histFrames, Buf x, int frames, int h, int w, Buf out, Conv3dSpec s, Weight weight, Weight bias) {
-        CudaBuf xb = buf(x), ob = buf(out), hb = hist == null ? null : buf(hist);
+        CudaBuf xb = buf(x), ob = buf(out), hb = hist == null ? null : anyBuf(hist);
         CudaWeight cw = weight(weight), cb = bias == null ? null : weight(bias);
         long frame = (long) s.cin() * h * w;
         if (histFrames > 0) {
@@ -895,12 +1004,15 @@ public final class CudaBackend implements Backend {
         int kdim = s.cin() * s.kt() * s.kh() * s.kw(), ld = pad8(kdim);
         if (cw.cols() != kdim) throw new KernelException("conv3d weight has " + cw.cols() + " elements per output channel, expected " + kdim);
         long wPtr = cw.bf16Ptr(), bPtr = cb == null ? 0 : cb.f32Ptr();
-        long histPtr = hb == null ? xb.ptr() : hb.ptr();
+        boolean hist16 = histFrames > 0 && hb.dtype == DType.BF16;
+        long histPtr = hb == null || histFrames == 0 ? xb.ptr() : hb.ptr();
         ConvLayout layout = convLayout;
         if (layout == ConvLayout.IMPLICIT && s.st() == 1 && s.sh() == 1 && s.sw() == 1) {
-            conv3dImplicit(histPtr, histFrames, xb, frames, h, w, ob, s, tOut, kdim, ld, wPtr, bPtr);
+            conv3dImplicit(histPtr, hist16, histFrames, xb, frames, h, w, ob, s, tOut, kdim, ld, wPtr, bPtr);
             return;
         }
+        // im2col reads a float32 history: widen a bf16 one (exactly) into this thread's scratch
+        if (hist16) histPtr = widenToScratch(hb, 7);   // hb holds exactly histFrames frames (checked above)
         conv3dKn(histPtr, histFrames, xb, h, w, ob, s, tOut, wOut, pixels, kdim, ld, wPtr, bPtr);
     }
 
@@ -909,8 +1021,8 @@ public final class CudaBackend implements Backend {
      * time, from which the GEMM gathers every tap as a constant offset (its output rows run at the
      * padded width and the junk columns are dropped as they are stored).
      */
-    private void conv3dImplicit(long histPtr, int histFrames, CudaBuf xb, int frames, int h, int w, CudaBuf ob, Conv3dSpec s,
-                                int tOut, int kdim, int ld, long wPtr, long bPtr) {
+    private void conv3dImplicit(long histPtr, boolean hist16, int histFrames, CudaBuf xb, int frames, int h, int w, CudaBuf ob,
+                                Conv3dSpec s, int tOut, int kdim, int ld, long wPtr, long bPtr) {
         int hp = h + s.padTop() + s.padBottom(), wp = w + s.padLeft() + s.padRight();
         int hOut = s.outH(h), wOut = s.outW(w);
         long planeL = (long) hp * wp + s.kw();
@@ -921,7 +1033,7 @@ public final class CudaBackend implements Backend {
         }
         int plane = (int) planeL;
         long xp = scratch.get().region(3, nAll * 2);
-        ctx.launch("pad_frames_bf16", ctx.gridFor(nAll, BLOCK), 1, 1, BLOCK, 0,
+        ctx.launch(hist16 ? "pad_frames_bf16_hist16" : "pad_frames_bf16", ctx.gridFor(nAll, BLOCK), 1, 1, BLOCK, 0,
                 ctx.args().ptr(histPtr).i32(histFrames).ptr(xb.ptr()).i32(s.cin()).i32(h).i32(w).i32(s.padFront()).i32(s.padTop())
                         .i32(s.padLeft()).i32(hp).i32(wp).i32(plane).i32(seqFrames).ptr(xp));
         int taps = s.kt() * s.kh() * s.kw();
@@ -1021,19 +1133,29 @@ public final class CudaBackend implements Backend {
 
     /**
      * Per-thread device scratch for bf16 operands: a few regions, each grown on demand. Old
-     * regions are freed stream-ordered, after the kernels already queued that read them.
+     * regions are freed stream-ordered, after the kernels already queued that read them. Per
+     * thread, because two threads' ops interleave: with one stream a region shared between them
+     * could be overwritten between its producer and its consumer, with two streams even more so.
      */
     private final class Scratch {
-        private final DeviceMemory[] regions = new DeviceMemory[7];   // 0-2 q, k, v; 3 im2col; 4-5 scores, P; 6 float32 attention out
+        private final DeviceMemory[] regions = new DeviceMemory[8];   // 0-2 q, k, v; 3 im2col; 4-5 scores, P; 6 float32 attention out; 7 widened conv history
 
         long region(int slot, long bytes) {
             DeviceMemory m = regions[slot];
             if (m == null || m.bytes < bytes) {
                 if (m != null) m.free();
-                m = new DeviceMemory(ctx, bytes + bytes / 4);
+                m = new DeviceMemory(ctx, bytes + bytes / 4, CudaMemoryReport.Use.SCRATCH);
                 regions[slot] = m;
             }
             return m.ptr;
+        }
+
+        /** Frees every region (the next use makes it again). */
+        void free() {
+            for (int i = 0; i < regions.length; i++) {
+                if (regions[i] != null) regions[i].free();
+                regions[i] = null;
+            }
         }
     }
 }

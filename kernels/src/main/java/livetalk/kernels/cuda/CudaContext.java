@@ -17,10 +17,13 @@ import livetalk.kernels.KernelException;
 
 /**
  * One CUDA device as the backend uses it: its primary context (made current on every thread that
- * calls in), the kernel modules loaded from the committed PTX resources, device memory accounting,
- * and kernel launches with their argument marshalling. All work goes to the legacy default
- * stream, so ops from any thread run in the order they were issued (the same contract as the
- * OpenCL backend's in-order queue).
+ * calls in), the kernel modules loaded from the committed PTX resources, device memory and its
+ * books, and kernel launches with their argument marshalling.
+ *
+ * <p>Streams: every thread issues to the legacy default stream, so ops from any thread run in the
+ * order they were issued (the OpenCL backend's in-order queue), unless it opened a {@link Lane}
+ * (only when {@link #lanesEnabled}): then its work goes to a stream of its own, which runs
+ * concurrently with everything else. Lanes change how memory is freed: see {@link #release}.
  */
 final class CudaContext {
     /** PTX families, one resource each: {@code livetalk/kernels/cuda/NAME.ptx}. */
@@ -41,15 +44,19 @@ final class CudaContext {
     final boolean hopper;
     /** Per sm_90a family, once loadHopperModule ran for it: "" when it loaded, else why not. */
     private final Map<String, String> hopperModules = new ConcurrentHashMap<>();
-    final AtomicLong liveBytes = new AtomicLong();
     private final AtomicLong allocatedSinceGc = new AtomicLong();
     private final MemorySegment context;
+    /** The device's default memory pool, which every allocation comes from. */
+    private final MemorySegment pool;
+    /** Whether threads may open lanes (streams of their own): {@link CudaBackend#STREAMS_ENV}. */
+    final boolean lanesEnabled;
     /** Kernels by name; concurrent because the sm_90a module is loaded on demand (loadHopperModule). */
     private final Map<String, MemorySegment> functions = new ConcurrentHashMap<>();
     private final ThreadLocal<Boolean> current = ThreadLocal.withInitial(() -> false);
     private final ThreadLocal<Args> args = ThreadLocal.withInitial(Args::new);
 
-    CudaContext(int ordinal) {
+    CudaContext(int ordinal, boolean lanesEnabled) {
+        this.lanesEnabled = lanesEnabled;
         device = CudaDriver.device(ordinal);
         name = CudaDriver.deviceName(device);
         ccMajor = CudaDriver.attribute(device, CudaDriver.ATTR_CC_MAJOR);
@@ -63,7 +70,8 @@ final class CudaContext {
         }
         context = CudaDriver.primaryContext(device);
         makeCurrent();
-        CudaDriver.keepPoolMemory(device);
+        pool = CudaDriver.defaultPool(device);
+        CudaDriver.keepPoolMemory(pool);
         hopper = ccMajor == 9 && ccMinor == 0;
         for (String family : FAMILIES) loadFamily(family);
     }
@@ -136,9 +144,80 @@ final class CudaContext {
         CudaDriver.setMaxDynamicSharedMemory(function(kernel), bytes);
     }
 
+    // ------------------------------------------------------------------ streams
+
+    /** The lane the calling thread opened, or null: it issues to the legacy default stream. */
+    private final ThreadLocal<Lane> lane = new ThreadLocal<>();
+    /** Open lanes; also the lock that orders frees against lanes opening and closing. */
+    private final java.util.Set<Lane> lanes = new java.util.HashSet<>();
+    /** Created with the first lane: where frees go while lanes exist (see {@link #release}). */
+    private MemorySegment freeStream, legacyEvent;
+
+    /** The stream the calling thread issues to: its lane's, else the legacy default stream (NULL). */
+    MemorySegment stream() {
+        Lane l = lane.get();
+        return l == null ? MemorySegment.NULL : l.stream;
+    }
+
+    /**
+     * Gives the calling thread a stream of its own until {@link Lane#close}: its kernels, copies,
+     * allocations and events go there and run concurrently with other threads' work. Null when
+     * lanes are not enabled or the thread already has one (then nothing changes).
+     */
+    Lane openLane() {
+        if (!lanesEnabled || lane.get() != null) return null;
+        makeCurrent();
+        synchronized (lanes) {
+            if (freeStream == null) {
+                freeStream = CudaDriver.stream();
+                legacyEvent = CudaDriver.orderingEvent();
+            }
+            Lane l = new Lane(Thread.currentThread(), CudaDriver.stream(), CudaDriver.orderingEvent());
+            lanes.add(l);
+            lane.set(l);
+            return l;
+        }
+    }
+
+    /** A thread's own stream (see {@link #openLane}), with the event frees use to wait for it. */
+    final class Lane implements AutoCloseable {
+        private final Thread owner;
+        final MemorySegment stream;
+        private final MemorySegment event;
+        private boolean closed;
+
+        private Lane(Thread owner, MemorySegment stream, MemorySegment event) {
+            this.owner = owner;
+            this.stream = stream;
+            this.event = event;
+        }
+
+        /**
+         * Waits for the lane's work, then retires it: the thread issues to the legacy default
+         * stream again. Waiting first keeps {@link #release} correct: a lane no longer in the set
+         * has nothing left running that could read memory freed from then on.
+         */
+        @Override
+        public void close() {
+            if (Thread.currentThread() != owner) throw new IllegalStateException("a lane is closed by the thread that opened it");
+            if (closed) return;
+            closed = true;
+            makeCurrent();
+            CudaDriver.synchronize(stream);
+            synchronized (lanes) {
+                lanes.remove(this);
+                lane.remove();
+                CudaDriver.destroyStream(stream);
+                CudaDriver.destroy(event);
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ memory
 
-    long allocate(long bytes) {
+    private final MemoryBooks books = new MemoryBooks();
+
+    long allocate(long bytes, CudaMemoryReport.Use use) {
         makeCurrent();
         // Device memory does not press on the Java heap: after a quarter of the device has been
         // allocated, ask for a collection so that unreachable buffers are released.
@@ -148,7 +227,7 @@ final class CudaContext {
         }
         long p;
         try {
-            p = CudaDriver.alloc(bytes);
+            p = CudaDriver.alloc(bytes, stream());
         } catch (KernelException e) {
             // out of memory is often garbage not yet collected: collect, wait for the cleaner, retry once
             System.gc();
@@ -157,16 +236,77 @@ final class CudaContext {
             } catch (InterruptedException ie) {
                 Thread.currentThread().interrupt();
             }
-            p = CudaDriver.alloc(bytes);
+            p = CudaDriver.alloc(bytes, stream());
         }
-        liveBytes.addAndGet(bytes);
+        books.book(use, bytes);
         return p;
     }
 
-    void release(long ptr, long bytes) {
+    /**
+     * Frees device memory, ordered after every kernel already issued that may read it. Without
+     * lanes all work is on the legacy default stream, so a free there is ordered after all of
+     * it. With lanes, work that used the memory may sit on any stream, and a stream-ordered free
+     * is ordered only after its own stream's work; so the free goes to a stream of its own
+     * ({@code freeStream}, which runs nothing else and so delays no one) after waiting for an
+     * event recorded now on the legacy stream and on every open lane. Memory freed there is
+     * reused by other streams only as the pool allows, which is after the free (its reuse
+     * rules: event dependencies, completed frees, or dependencies it inserts itself). May be
+     * called from any thread (the cleaner's included).
+     */
+    void release(long ptr, long bytes, CudaMemoryReport.Use use) {
         makeCurrent();
-        CudaDriver.free(ptr);
-        liveBytes.addAndGet(-bytes);
+        synchronized (lanes) {
+            if (lanes.isEmpty()) {
+                CudaDriver.free(ptr, MemorySegment.NULL);
+            } else {
+                CudaDriver.record(legacyEvent, MemorySegment.NULL);
+                CudaDriver.waitEvent(freeStream, legacyEvent);
+                for (Lane l : lanes) {
+                    CudaDriver.record(l.event, l.stream);
+                    CudaDriver.waitEvent(freeStream, l.event);
+                }
+                CudaDriver.free(ptr, freeStream);
+            }
+        }
+        books.book(use, -bytes);
+    }
+
+    /** Bytes held by live allocations. */
+    long liveBytes() {
+        return books.liveTotal();
+    }
+
+    /** The books and the driver's figures now. */
+    CudaMemoryReport memoryReport() {
+        makeCurrent();
+        long[] info = CudaDriver.memInfo();
+        return new CudaMemoryReport(books.live(), books.atPeak(), books.peakTotal(), CudaDriver.poolAttribute(pool, CudaDriver.POOL_RESERVED),
+                CudaDriver.poolAttribute(pool, CudaDriver.POOL_RESERVED_HIGH), CudaDriver.poolAttribute(pool, CudaDriver.POOL_USED),
+                CudaDriver.poolAttribute(pool, CudaDriver.POOL_USED_HIGH), info[0], info[1]);
+    }
+
+    /** Starts the peak figures (ours and the pool's high watermarks) again from what is live now. */
+    void resetPeak() {
+        makeCurrent();
+        books.resetPeak();
+        CudaDriver.setPoolAttribute(pool, CudaDriver.POOL_RESERVED_HIGH, 0);
+        CudaDriver.setPoolAttribute(pool, CudaDriver.POOL_USED_HIGH, 0);
+    }
+
+    /**
+     * Returns the pool's memory that no allocation holds to the device. Waits first for the
+     * calling thread's stream (and the free stream), so that the frees this thread issued have
+     * completed and count as free.
+     */
+    void trimPool() {
+        makeCurrent();
+        CudaDriver.synchronize(stream());
+        MemorySegment fs;
+        synchronized (lanes) {
+            fs = freeStream;
+        }
+        if (fs != null) CudaDriver.synchronize(fs);
+        CudaDriver.trimPool(pool, 0);
     }
 
     // ------------------------------------------------------------------ launches
@@ -197,9 +337,10 @@ final class CudaContext {
         if (gx <= 0 || gy <= 0 || gz <= 0) return; // nothing to do (empty tensors)
         makeCurrent();
         KernelProfile p = profile;
-        MemorySegment start = p == null ? null : p.before();
-        CudaDriver.launch(function(kernel), gx, gy, gz, bx, by, 1, smem, a.pointers);
-        if (p != null) p.after(kernel, start);
+        MemorySegment stream = stream();
+        MemorySegment start = p == null ? null : p.before(stream);
+        CudaDriver.launch(function(kernel), gx, gy, gz, bx, by, 1, smem, stream, a.pointers);
+        if (p != null) p.after(kernel, start, stream);
     }
 
     /** When not null, every launch is bracketed by GPU events (see {@link KernelProfile}). */

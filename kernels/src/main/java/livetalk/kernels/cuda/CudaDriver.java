@@ -35,6 +35,12 @@ final class CudaDriver {
     static final int FUNC_MAX_DYNAMIC_SMEM = 8;
     /** {@code CU_MEMPOOL_ATTR_RELEASE_THRESHOLD}. */
     private static final int MEMPOOL_RELEASE_THRESHOLD = 4;
+    /** {@code CU_MEMPOOL_ATTR_RESERVED_MEM_CURRENT}, {@code _RESERVED_MEM_HIGH}, {@code _USED_MEM_CURRENT}, {@code _USED_MEM_HIGH}. */
+    static final int POOL_RESERVED = 5, POOL_RESERVED_HIGH = 6, POOL_USED = 7, POOL_USED_HIGH = 8;
+    /** {@code CU_STREAM_NON_BLOCKING}: no implicit synchronisation with the legacy default stream. */
+    private static final int STREAM_NON_BLOCKING = 1;
+    /** {@code CU_EVENT_DISABLE_TIMING}: an event for ordering only (cheaper to record and wait on). */
+    private static final int EVENT_DISABLE_TIMING = 2;
     /** {@code CU_JIT_ERROR_LOG_BUFFER}, {@code CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES}. */
     private static final int JIT_ERROR_LOG_BUFFER = 5, JIT_ERROR_LOG_BUFFER_SIZE = 6;
 
@@ -54,7 +60,10 @@ final class CudaDriver {
                        MethodHandle memcpyDtoD, MethodHandle memsetD32, MethodHandle launchKernel, MethodHandle errorName,
                        MethodHandle memGetInfo, MethodHandle defaultMemPool, MethodHandle memPoolSetAttribute,
                        MethodHandle eventCreate, MethodHandle eventRecord, MethodHandle eventSynchronize,
-                       MethodHandle eventElapsed, MethodHandle eventDestroy) {
+                       MethodHandle eventElapsed, MethodHandle eventDestroy,
+                       MethodHandle memPoolGetAttribute, MethodHandle memPoolTrimTo,
+                       MethodHandle streamCreate, MethodHandle streamDestroy, MethodHandle streamSynchronize, MethodHandle streamWaitEvent,
+                       MethodHandle memcpyHtoDAsync, MethodHandle memcpyDtoHAsync, MethodHandle memcpyDtoDAsync, MethodHandle memsetD32Async) {
     }
 
     /** Null when the driver loaded and initialised with at least one device, else why not. */
@@ -98,36 +107,7 @@ final class CudaDriver {
         } catch (IllegalArgumentException e) {
             throw new KernelException("no NVIDIA driver: libcuda.so.1 is not on the library path");
         }
-        Api a = new Api(
-                h(lib, "cuInit", JAVA_INT),
-                h(lib, "cuDriverGetVersion", ADDRESS),
-                h(lib, "cuDeviceGetCount", ADDRESS),
-                h(lib, "cuDeviceGet", ADDRESS, JAVA_INT),
-                h(lib, "cuDeviceGetName", ADDRESS, JAVA_INT, JAVA_INT),
-                h(lib, "cuDeviceGetAttribute", ADDRESS, JAVA_INT, JAVA_INT),
-                h(lib, "cuDeviceTotalMem_v2", ADDRESS, JAVA_INT),
-                h(lib, "cuDevicePrimaryCtxRetain", ADDRESS, JAVA_INT),
-                h(lib, "cuCtxSetCurrent", ADDRESS),
-                h(lib, "cuCtxSynchronize"),
-                h(lib, "cuModuleLoadDataEx", ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS),
-                h(lib, "cuModuleGetFunction", ADDRESS, ADDRESS, ADDRESS),
-                h(lib, "cuFuncSetAttribute", ADDRESS, JAVA_INT, JAVA_INT),
-                h(lib, "cuMemAllocAsync", ADDRESS, JAVA_LONG, ADDRESS),
-                h(lib, "cuMemFreeAsync", JAVA_LONG, ADDRESS),
-                heap(lib, "cuMemcpyHtoD_v2", JAVA_LONG, ADDRESS, JAVA_LONG),
-                heap(lib, "cuMemcpyDtoH_v2", ADDRESS, JAVA_LONG, JAVA_LONG),
-                h(lib, "cuMemcpyDtoD_v2", JAVA_LONG, JAVA_LONG, JAVA_LONG),
-                h(lib, "cuMemsetD32_v2", JAVA_LONG, JAVA_INT, JAVA_LONG),
-                h(lib, "cuLaunchKernel", ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS),
-                h(lib, "cuGetErrorName", JAVA_INT, ADDRESS),
-                h(lib, "cuMemGetInfo_v2", ADDRESS, ADDRESS),
-                h(lib, "cuDeviceGetDefaultMemPool", ADDRESS, JAVA_INT),
-                h(lib, "cuMemPoolSetAttribute", ADDRESS, JAVA_INT, ADDRESS),
-                h(lib, "cuEventCreate", ADDRESS, JAVA_INT),
-                h(lib, "cuEventRecord", ADDRESS, ADDRESS),
-                h(lib, "cuEventSynchronize", ADDRESS),
-                h(lib, "cuEventElapsedTime", ADDRESS, ADDRESS, ADDRESS),
-                h(lib, "cuEventDestroy_v2", ADDRESS));
+        Api a = api((name, heapArgs, args) -> heapArgs ? heap(lib, name, args) : h(lib, name, args));
         int r;
         try {
             r = (int) a.init.invokeExact(0);
@@ -136,6 +116,66 @@ final class CudaDriver {
         }
         if (r != CUDA_SUCCESS) throw new KernelException("the NVIDIA driver did not initialise: cuInit returned " + r);
         return a;
+    }
+
+    /** Makes the handle of one entry point: its name, whether it takes Java heap memory, its arguments (each returns CUresult). */
+    interface Binder {
+        MethodHandle bind(String name, boolean heapArgs, MemoryLayout... args);
+    }
+
+    /** Every entry point the backend uses, with its argument layouts (checked against cuda.h by CudaDriverSignatureTest). */
+    private static Api api(Binder b) {
+        return new Api(
+                b.bind("cuInit", false, JAVA_INT),
+                b.bind("cuDriverGetVersion", false, ADDRESS),
+                b.bind("cuDeviceGetCount", false, ADDRESS),
+                b.bind("cuDeviceGet", false, ADDRESS, JAVA_INT),
+                b.bind("cuDeviceGetName", false, ADDRESS, JAVA_INT, JAVA_INT),
+                b.bind("cuDeviceGetAttribute", false, ADDRESS, JAVA_INT, JAVA_INT),
+                b.bind("cuDeviceTotalMem_v2", false, ADDRESS, JAVA_INT),
+                b.bind("cuDevicePrimaryCtxRetain", false, ADDRESS, JAVA_INT),
+                b.bind("cuCtxSetCurrent", false, ADDRESS),
+                b.bind("cuCtxSynchronize", false),
+                b.bind("cuModuleLoadDataEx", false, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS),
+                b.bind("cuModuleGetFunction", false, ADDRESS, ADDRESS, ADDRESS),
+                b.bind("cuFuncSetAttribute", false, ADDRESS, JAVA_INT, JAVA_INT),
+                b.bind("cuMemAllocAsync", false, ADDRESS, JAVA_LONG, ADDRESS),
+                b.bind("cuMemFreeAsync", false, JAVA_LONG, ADDRESS),
+                b.bind("cuMemcpyHtoD_v2", true, JAVA_LONG, ADDRESS, JAVA_LONG),
+                b.bind("cuMemcpyDtoH_v2", true, ADDRESS, JAVA_LONG, JAVA_LONG),
+                b.bind("cuMemcpyDtoD_v2", false, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+                b.bind("cuMemsetD32_v2", false, JAVA_LONG, JAVA_INT, JAVA_LONG),
+                b.bind("cuLaunchKernel", false, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS),
+                b.bind("cuGetErrorName", false, JAVA_INT, ADDRESS),
+                b.bind("cuMemGetInfo_v2", false, ADDRESS, ADDRESS),
+                b.bind("cuDeviceGetDefaultMemPool", false, ADDRESS, JAVA_INT),
+                b.bind("cuMemPoolSetAttribute", false, ADDRESS, JAVA_INT, ADDRESS),
+                b.bind("cuEventCreate", false, ADDRESS, JAVA_INT),
+                b.bind("cuEventRecord", false, ADDRESS, ADDRESS),
+                b.bind("cuEventSynchronize", false, ADDRESS),
+                b.bind("cuEventElapsedTime", false, ADDRESS, ADDRESS, ADDRESS),
+                b.bind("cuEventDestroy_v2", false, ADDRESS),
+                b.bind("cuMemPoolGetAttribute", false, ADDRESS, JAVA_INT, ADDRESS),
+                b.bind("cuMemPoolTrimTo", false, ADDRESS, JAVA_LONG),
+                b.bind("cuStreamCreate", false, ADDRESS, JAVA_INT),
+                b.bind("cuStreamDestroy_v2", false, ADDRESS),
+                b.bind("cuStreamSynchronize", false, ADDRESS),
+                b.bind("cuStreamWaitEvent", false, ADDRESS, ADDRESS, JAVA_INT),
+                b.bind("cuMemcpyHtoDAsync_v2", true, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS),
+                b.bind("cuMemcpyDtoHAsync_v2", true, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS),
+                b.bind("cuMemcpyDtoDAsync_v2", false, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS),
+                b.bind("cuMemsetD32Async", false, JAVA_LONG, JAVA_INT, JAVA_LONG, ADDRESS));
+    }
+
+    /** Name → argument layouts of every entry point, in binding order; needs no driver. */
+    static java.util.Map<String, MemoryLayout[]> signatures() {
+        java.util.Map<String, MemoryLayout[]> m = new java.util.LinkedHashMap<>();
+        MethodHandle none = java.lang.invoke.MethodHandles.constant(int.class, 0);
+        api((name, heapArgs, args) -> {
+            m.put(name, args);
+            return none;
+        });
+        return m;
     }
 
     /** A downcall handle returning CUresult (int). */
@@ -263,16 +303,56 @@ final class CudaDriver {
         }
     }
 
-    /** Keeps freed device memory in the pool instead of returning it at each synchronisation. */
-    static void keepPoolMemory(int dev) {
+    /** The device's default memory pool, which cuMemAllocAsync draws from. */
+    static MemorySegment defaultPool(int dev) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment pool = a.allocate(ADDRESS);
             check((int) api().defaultMemPool.invokeExact(pool, dev), "cuDeviceGetDefaultMemPool");
-            MemorySegment value = a.allocate(JAVA_LONG);
-            value.set(JAVA_LONG, 0, -1L); // UINT64_MAX
-            check((int) api().memPoolSetAttribute.invokeExact(pool.get(ADDRESS, 0), MEMPOOL_RELEASE_THRESHOLD, value), "cuMemPoolSetAttribute");
+            return pool.get(ADDRESS, 0);
+        } catch (Throwable t) {
+            throw wrap(t, "cuDeviceGetDefaultMemPool");
+        }
+    }
+
+    /**
+     * Keeps freed device memory in the pool instead of returning it at each synchronisation (the
+     * release threshold): re-allocating it is then free. {@link #trimPool} returns it on demand.
+     */
+    static void keepPoolMemory(MemorySegment pool) {
+        setPoolAttribute(pool, MEMPOOL_RELEASE_THRESHOLD, -1L); // UINT64_MAX
+    }
+
+    /** Sets a cuuint64_t pool attribute (the release threshold; 0 to reset a high watermark). */
+    static void setPoolAttribute(MemorySegment pool, int attr, long value) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment v = a.allocate(JAVA_LONG);
+            v.set(JAVA_LONG, 0, value);
+            check((int) api().memPoolSetAttribute.invokeExact(pool, attr, v), "cuMemPoolSetAttribute(" + attr + ")");
         } catch (Throwable t) {
             throw wrap(t, "cuMemPoolSetAttribute");
+        }
+    }
+
+    /** A cuuint64_t pool attribute: {@link #POOL_RESERVED}, {@link #POOL_USED} and their high watermarks, in bytes. */
+    static long poolAttribute(MemorySegment pool, int attr) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment v = a.allocate(JAVA_LONG);
+            check((int) api().memPoolGetAttribute.invokeExact(pool, attr, v), "cuMemPoolGetAttribute(" + attr + ")");
+            return v.get(JAVA_LONG, 0);
+        } catch (Throwable t) {
+            throw wrap(t, "cuMemPoolGetAttribute");
+        }
+    }
+
+    /**
+     * Returns the pool's unused memory to the device, keeping at least {@code keep} bytes reserved.
+     * Frees not yet seen complete by the host may stay reserved: synchronise first.
+     */
+    static void trimPool(MemorySegment pool, long keep) {
+        try {
+            check((int) api().memPoolTrimTo.invokeExact(pool, keep), "cuMemPoolTrimTo");
+        } catch (Throwable t) {
+            throw wrap(t, "cuMemPoolTrimTo");
         }
     }
 
@@ -324,82 +404,151 @@ final class CudaDriver {
         }
     }
 
-    static void launch(MemorySegment fn, int gx, int gy, int gz, int bx, int by, int bz, int smem, MemorySegment params) {
+    /** A kernel launch on {@code stream} (NULL: the legacy default stream). */
+    static void launch(MemorySegment fn, int gx, int gy, int gz, int bx, int by, int bz, int smem, MemorySegment stream, MemorySegment params) {
         try {
-            check((int) api().launchKernel.invokeExact(fn, gx, gy, gz, bx, by, bz, smem, MemorySegment.NULL, params, MemorySegment.NULL),
+            check((int) api().launchKernel.invokeExact(fn, gx, gy, gz, bx, by, bz, smem, stream, params, MemorySegment.NULL),
                     "cuLaunchKernel");
         } catch (Throwable t) {
             throw wrap(t, "cuLaunchKernel");
         }
     }
 
-    // ------------------------------------------------------------------ memory (the legacy default stream)
+    // ------------------------------------------------------------------ memory
+    // Every call names its stream. NULL is the legacy default stream, where the copies and the
+    // memset use the synchronous entry points, as the backend always has (one stream for
+    // everything). On a created stream (a thread's own queue, CudaContext.Lane) they are the Async
+    // ones, ordered on that stream; a copy to or from Java heap memory (pageable to the driver)
+    // returns only once the host memory is no longer needed: a host-to-device copy after its source
+    // was staged, a device-to-host copy after it completed (the CUDA runtime's "API synchronization
+    // behavior"), and copyToHost also waits for the stream, so that no pointer into the heap
+    // outlives the call.
 
-    static long alloc(long bytes) {
+    static long alloc(long bytes, MemorySegment stream) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment p = a.allocate(JAVA_LONG);
-            check((int) api().memAllocAsync.invokeExact(p, bytes, MemorySegment.NULL), "cuMemAllocAsync(" + bytes + " bytes)");
+            check((int) api().memAllocAsync.invokeExact(p, bytes, stream), "cuMemAllocAsync(" + bytes + " bytes)");
             return p.get(JAVA_LONG, 0);
         } catch (Throwable t) {
             throw wrap(t, "cuMemAllocAsync");
         }
     }
 
-    static void free(long ptr) {
+    /** Frees, ordered after the work issued to {@code stream} so far (and only that work). */
+    static void free(long ptr, MemorySegment stream) {
         try {
-            check((int) api().memFreeAsync.invokeExact(ptr, MemorySegment.NULL), "cuMemFreeAsync");
+            check((int) api().memFreeAsync.invokeExact(ptr, stream), "cuMemFreeAsync");
         } catch (Throwable t) {
             throw wrap(t, "cuMemFreeAsync");
         }
     }
 
-    static void copyToDevice(long dst, MemorySegment src, long bytes) {
+    static void copyToDevice(long dst, MemorySegment src, long bytes, MemorySegment stream) {
         try {
-            check((int) api().memcpyHtoD.invokeExact(dst, src, bytes), "cuMemcpyHtoD");
+            if (stream.address() == 0) check((int) api().memcpyHtoD.invokeExact(dst, src, bytes), "cuMemcpyHtoD");
+            else check((int) api().memcpyHtoDAsync.invokeExact(dst, src, bytes, stream), "cuMemcpyHtoDAsync");
         } catch (Throwable t) {
             throw wrap(t, "cuMemcpyHtoD");
         }
     }
 
-    static void copyToHost(MemorySegment dst, long src, long bytes) {
+    static void copyToHost(MemorySegment dst, long src, long bytes, MemorySegment stream) {
         try {
-            check((int) api().memcpyDtoH.invokeExact(dst, src, bytes), "cuMemcpyDtoH");
+            if (stream.address() == 0) {
+                check((int) api().memcpyDtoH.invokeExact(dst, src, bytes), "cuMemcpyDtoH");
+            } else {
+                check((int) api().memcpyDtoHAsync.invokeExact(dst, src, bytes, stream), "cuMemcpyDtoHAsync");
+                check((int) api().streamSynchronize.invokeExact(stream), "cuStreamSynchronize");
+            }
         } catch (Throwable t) {
             throw wrap(t, "cuMemcpyDtoH");
         }
     }
 
-    static void copyOnDevice(long dst, long src, long bytes) {
+    static void copyOnDevice(long dst, long src, long bytes, MemorySegment stream) {
         try {
-            check((int) api().memcpyDtoD.invokeExact(dst, src, bytes), "cuMemcpyDtoD");
+            if (stream.address() == 0) check((int) api().memcpyDtoD.invokeExact(dst, src, bytes), "cuMemcpyDtoD");
+            else check((int) api().memcpyDtoDAsync.invokeExact(dst, src, bytes, stream), "cuMemcpyDtoDAsync");
         } catch (Throwable t) {
             throw wrap(t, "cuMemcpyDtoD");
         }
     }
 
-    static void fill32(long dst, int bits, long count) {
+    static void fill32(long dst, int bits, long count, MemorySegment stream) {
         try {
-            check((int) api().memsetD32.invokeExact(dst, bits, count), "cuMemsetD32");
+            if (stream.address() == 0) check((int) api().memsetD32.invokeExact(dst, bits, count), "cuMemsetD32");
+            else check((int) api().memsetD32Async.invokeExact(dst, bits, count, stream), "cuMemsetD32Async");
         } catch (Throwable t) {
             throw wrap(t, "cuMemsetD32");
         }
     }
 
-    // ------------------------------------------------------------------ events (benchmarks)
+    // ------------------------------------------------------------------ streams
 
-    static MemorySegment event() {
+    /** A stream that does not synchronise implicitly with the legacy default stream. */
+    static MemorySegment stream() {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment p = a.allocate(ADDRESS);
-            check((int) api().eventCreate.invokeExact(p, 0), "cuEventCreate");
+            check((int) api().streamCreate.invokeExact(p, STREAM_NON_BLOCKING), "cuStreamCreate");
+            return p.get(ADDRESS, 0);
+        } catch (Throwable t) {
+            throw wrap(t, "cuStreamCreate");
+        }
+    }
+
+    /** Destroys a stream (work still queued on it completes first, asynchronously). */
+    static void destroyStream(MemorySegment stream) {
+        try {
+            check((int) api().streamDestroy.invokeExact(stream), "cuStreamDestroy");
+        } catch (Throwable t) {
+            throw wrap(t, "cuStreamDestroy");
+        }
+    }
+
+    /** Waits until everything issued to {@code stream} has completed. */
+    static void synchronize(MemorySegment stream) {
+        try {
+            check((int) api().streamSynchronize.invokeExact(stream), "cuStreamSynchronize");
+        } catch (Throwable t) {
+            throw wrap(t, "cuStreamSynchronize");
+        }
+    }
+
+    /** Work issued to {@code stream} after this call waits for the work {@code event} captured when it was last recorded. */
+    static void waitEvent(MemorySegment stream, MemorySegment event) {
+        try {
+            check((int) api().streamWaitEvent.invokeExact(stream, event, 0), "cuStreamWaitEvent");
+        } catch (Throwable t) {
+            throw wrap(t, "cuStreamWaitEvent");
+        }
+    }
+
+    // ------------------------------------------------------------------ events
+
+    /** An event with timing (benchmarks, the kernel profile). */
+    static MemorySegment event() {
+        return event(0);
+    }
+
+    /** An event for ordering only, no timing. */
+    static MemorySegment orderingEvent() {
+        return event(EVENT_DISABLE_TIMING);
+    }
+
+    private static MemorySegment event(int flags) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment p = a.allocate(ADDRESS);
+            check((int) api().eventCreate.invokeExact(p, flags), "cuEventCreate");
             return p.get(ADDRESS, 0);
         } catch (Throwable t) {
             throw wrap(t, "cuEventCreate");
         }
     }
 
-    static void record(MemorySegment event) {
+    /** Captures the work issued to {@code stream} so far (NULL: the legacy default stream). */
+    static void record(MemorySegment event, MemorySegment stream) {
         try {
-            check((int) api().eventRecord.invokeExact(event, MemorySegment.NULL), "cuEventRecord");
+            check((int) api().eventRecord.invokeExact(event, stream), "cuEventRecord");
         } catch (Throwable t) {
             throw wrap(t, "cuEventRecord");
         }

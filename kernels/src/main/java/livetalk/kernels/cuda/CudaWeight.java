@@ -8,6 +8,7 @@ import livetalk.tensor.Tensor;
  * cores ({@code [rows, ld]}, rows = the first dimension, the rest flattened and zero-padded to a
  * multiple of 8), or float32 for the small vectors (biases, norm gains, modulation). Each form is
  * made on first use, so a weight normally lives on the device once, whatever the file's dtype.
+ * {@link #release} drops both forms; the next use makes them again.
  */
 final class CudaWeight implements Weight {
     private final Tensor tensor;
@@ -63,5 +64,19 @@ final class CudaWeight implements Weight {
             }
         }
         return m.ptr;
+    }
+
+    /** Frees the device forms (stream-ordered after the work that read them); the caller must not use the weight meanwhile. */
+    synchronized void release() {
+        if (bf16 != null) bf16.free();
+        if (f32 != null) f32.free();
+        bf16 = null;
+        f32 = null;
+    }
+
+    /** Device bytes held by the forms made so far. */
+    long deviceBytes() {
+        DeviceMemory a = bf16, b = f32;
+        return (a == null ? 0 : a.bytes) + (b == null ? 0 : b.bytes);
     }
 }

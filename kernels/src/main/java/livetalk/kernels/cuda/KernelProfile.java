@@ -10,7 +10,8 @@ import java.util.Map;
 /**
  * GPU time per kernel: each launch is bracketed by two events on the stream, and the report sums
  * the elapsed times by kernel name. The events add a little work per launch, so a profiled run is
- * for finding where the time goes, not for the headline figures.
+ * for finding where the time goes, not for the headline figures. With two threads on streams of
+ * their own (lanes), kernels that overlap share the GPU, and each one's span includes that.
  */
 final class KernelProfile {
     private record Span(String kernel, MemorySegment start, MemorySegment end) {
@@ -18,15 +19,16 @@ final class KernelProfile {
 
     private final List<Span> spans = new ArrayList<>();
 
-    synchronized MemorySegment before() {
+    /** Events are recorded on the launching thread's stream, so each span brackets its own launch. */
+    synchronized MemorySegment before(MemorySegment stream) {
         MemorySegment e = CudaDriver.event();
-        CudaDriver.record(e);
+        CudaDriver.record(e, stream);
         return e;
     }
 
-    synchronized void after(String kernel, MemorySegment start) {
+    synchronized void after(String kernel, MemorySegment start, MemorySegment stream) {
         MemorySegment e = CudaDriver.event();
-        CudaDriver.record(e);
+        CudaDriver.record(e, stream);
         spans.add(new Span(kernel, start, e));
     }
 

@@ -76,7 +76,15 @@ public final class AudioProjection {
         Buf out = be.alloc((long) latentFrames * hidden);
         be.linear(in, out, latentFrames, proj, projBias);
         be.layerNorm(out, out, latentFrames, hidden, (float) DitConfig.AUDIO_NORM_EPS, normW, normB);
-        return be.read(out);
+        return readAndFree(in, out);
+    }
+
+    /** out's contents; then both device buffers freed (a device backend would hold them until a collection). */
+    private float[] readAndFree(Buf in, Buf out) {
+        float[] r = be.read(out);
+        be.free(in);
+        be.free(out);
+        return r;
     }
 
     /** {@code [F, hidden] → [nProj, F, D]}: every {@code audio_cond_projs.j}, stacked on dim 0. */
@@ -87,6 +95,6 @@ public final class AudioProjection {
         for (int j = 0; j < n; j++) {
             be.linear(in, out.view((long) j * latentFrames * d, (long) latentFrames * d), latentFrames, condW[j], condB[j]);
         }
-        return be.read(out);
+        return readAndFree(in, out);
     }
 }

@@ -58,6 +58,11 @@ public final class CausalDit {
         return cfg;
     }
 
+    /** Device bytes of the activation workspace (0 before the first call). */
+    public long workspaceBytes() {
+        return ws == null ? 0 : ws.bytes();
+    }
+
     public AudioProjection audioProjection() {
         return audio;
     }
@@ -93,11 +98,27 @@ public final class CausalDit {
         be.linear(c, hidden, len, text0, text0b);
         be.gelu(hidden, hidden, true);
         be.linear(hidden, emb, len, text2, text2b);
+        // K and V are only read by the cross-attention: kept in the backend's productInputDtype (bf16
+        // on CUDA, which rounds them to bf16 in every call anyway: half the memory, no conversion per call)
+        DType kvDtype = be.productInputDtype();
+        Buf kf = kvDtype == DType.F32 ? null : be.alloc((long) len * d), vf = kvDtype == DType.F32 ? null : be.alloc((long) len * d);
         Buf[] k = new Buf[blocks.length], v = new Buf[blocks.length];
         for (int i = 0; i < blocks.length; i++) {
-            k[i] = be.alloc((long) len * d);
-            v[i] = be.alloc((long) len * d);
-            blocks[i].textKv(emb, len, k[i], v[i]);
+            k[i] = be.alloc((long) len * d, kvDtype);
+            v[i] = be.alloc((long) len * d, kvDtype);
+            if (kf == null) {
+                blocks[i].textKv(emb, len, k[i], v[i]);
+            } else {
+                blocks[i].textKv(emb, len, kf, vf);
+                be.toBf16(kf, k[i]);
+                be.toBf16(vf, v[i]);
+            }
+        }
+        be.free(c);           // temporaries: a device backend would hold them until a collection
+        be.free(hidden);
+        if (kf != null) {
+            be.free(kf);
+            be.free(vf);
         }
         return new TextCache(len, emb, k, v);
     }
@@ -130,7 +151,10 @@ public final class CausalDit {
         if (kv.frameSeqLength() != perFrame) {
             throw new IllegalArgumentException("KV cache built for " + kv.frameSeqLength() + " tokens per frame, call has " + perFrame);
         }
-        if (ws == null || ws.tokens != n || ws.frames != f) ws = new Workspace(be, cfg, f, n);
+        if (ws == null || ws.tokens != n || ws.frames != f) {
+            if (ws != null) ws.free(be);      // device memory is not freed by a collection soon enough
+            ws = new Workspace(be, cfg, f, n);
+        }
 
         // 1–2. concat [x, y] on channels and patch-embed (a linear over ph×pw patches)
         be.write(ws.patchIn, patchify(in, gh, gw));

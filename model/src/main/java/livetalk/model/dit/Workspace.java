@@ -34,6 +34,26 @@ final class Workspace {
     final Buf timeHidden; // [F, D]
     final Buf cos, sin; // [N, headDim/2] RoPE tables of the call
 
+    /** Frees every buffer (the workspace must not be used afterwards). */
+    void free(Backend be) {
+        for (Buf b : buffers()) be.free(b);
+    }
+
+    /** Device bytes held. */
+    long bytes() {
+        long n = 0;
+        for (Buf b : buffers()) n += b.size() * b.dtype().byteSize();
+        return n;
+    }
+
+    /** Each allocation once ({@code hOp} is {@code h} on float32 backends). */
+    private java.util.List<Buf> buffers() {
+        java.util.List<Buf> all = new java.util.ArrayList<>(java.util.List.of(x, h, q, attn, out, ffn, mod, temb, tmod, headMod, headOut, audio,
+                patchIn, sinusoid, timeHidden, cos, sin));
+        if (hOp != h) all.add(hOp);
+        return all;
+    }
+
     Workspace(Backend be, DitConfig cfg, int frames, int tokens) {
         this.tokens = tokens;
         this.frames = frames;

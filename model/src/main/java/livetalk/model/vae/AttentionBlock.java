@@ -59,4 +59,10 @@ final class AttentionBlock implements VaeBlock {
     @Override
     public void reset() {
     }
+
+    @Override
+    public void release() {
+        norm.release(backend);
+        for (Weight w : new Weight[] {qkv, qkvBias, proj, projBias}) backend.release(w);
+    }
 }

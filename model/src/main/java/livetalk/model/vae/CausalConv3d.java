@@ -82,9 +82,23 @@ final class CausalConv3d implements Streaming {
         }
     }
 
+    @Override
+    public long historyBytes() {
+        return cache == null ? 0 : cache.size() * cache.dtype().byteSize();
+    }
+
     /** Forgets the history (the official {@code clear_cache}). */
     void reset() {
         cached = 0;
+    }
+
+    /** Frees the history buffer and drops the weights' device copies (see {@link VaeBlock#release}). */
+    void release() {
+        if (cache != null) backend.free(cache);
+        cache = null;
+        cached = 0;
+        backend.release(weight);
+        backend.release(bias);
     }
 
     /** Output shape for an input of {@code frames} frames following the current history. */
@@ -125,28 +139,38 @@ final class CausalConv3d implements Streaming {
         return (long) outFrames(x.frames()) * spec.cout() * spec.outH(x.h()) * spec.outW(x.w());
     }
 
-    /** Cache ← the last CACHE_T frames of [cache, x]. */
+    /**
+     * Cache ← the last CACHE_T frames of [cache, x]. The cache is in the backend's {@link
+     * Backend#productInputDtype()}: bf16 where the convolution rounds its input to bf16 anyway
+     * (CUDA), which holds the same values in half the memory.
+     */
     private void remember(Activation x) {
         long fs = x.frameSize();
         if (cache == null || cache.size() != CACHE_T * fs) {
-            cache = backend.alloc(CACHE_T * fs);
+            cache = backend.alloc(CACHE_T * fs, backend.productInputDtype());
             cached = 0;
         }
         cacheH = x.h();
         cacheW = x.w();
         int t = x.frames();
         if (t >= CACHE_T) {
-            backend.copy(x.frames(t - CACHE_T, CACHE_T).buf(), cache);
+            store(x.frames(t - CACHE_T, CACHE_T).buf(), cache);
             cached = CACHE_T;
         } else if (cached == 0) {
-            backend.copy(x.buf(), cache.view(0, t * fs));
+            store(x.buf(), cache.view(0, t * fs));
             cached = t;
         } else {
             // t == 1 and CACHE_T == 2: keep the newest cached frame, then append x.
             if (cached == 2) backend.copy(cache.view(fs, fs), cache.view(0, fs));
-            backend.copy(x.buf(), cache.view(fs, fs));
+            store(x.buf(), cache.view(fs, fs));
             cached = 2;
         }
+    }
+
+    /** float32 frames into the cache, in its dtype. */
+    private void store(Buf frames, Buf into) {
+        if (into.dtype() == livetalk.tensor.DType.BF16) backend.toBf16(frames, into);
+        else backend.copy(frames, into);
     }
 
     private void check(Activation x) {

@@ -142,8 +142,22 @@ final class Resample implements VaeBlock, Streaming {
     }
 
     @Override
+    public long historyBytes() {
+        return (lastFrame == null ? 0 : lastFrame.size() * 4) + (upTime == null ? 0 : upTime.historyBytes());
+    }
+
+    @Override
     public void reset() {
         firstChunkDone = false;
         if (upTime != null) upTime.reset();
+    }
+
+    @Override
+    public void release() {
+        reset();
+        if (lastFrame != null) backend.free(lastFrame);
+        lastFrame = null;
+        if (upTime != null) upTime.release();
+        for (Weight w : new Weight[] {weight, bias, downTime, downTimeBias}) if (w != null) backend.release(w);
     }
 }

@@ -64,4 +64,13 @@ final class ResidualBlock implements VaeBlock {
         conv1.reset();
         conv2.reset();
     }
+
+    @Override
+    public void release() {
+        norm1.release(backend);
+        norm2.release(backend);
+        conv1.release();
+        conv2.release();
+        if (shortcut != null) shortcut.release();
+    }
 }

@@ -21,6 +21,11 @@ interface Streaming {
         return h;
     }
 
+    /** Device bytes of the history this module holds now. */
+    default long historyBytes() {
+        return 0;
+    }
+
     /** {@code histories == null}: every module fresh. */
     static void restoreAll(List<Streaming> modules, Object[] histories) {
         for (int i = 0; i < modules.size(); i++) modules.get(i).restoreHistory(histories == null ? null : histories[i]);

@@ -8,6 +8,14 @@ interface VaeBlock {
     /** Forgets all streaming history. */
     void reset();
 
+    /**
+     * Frees the device memory the block holds between calls (its history buffers) and drops its
+     * weights' device copies; the next call starts with an empty history and makes them again.
+     * For a tower that is done (the encoder after the reference encode): never for the decoder,
+     * whose history buffers saved sessions may still hold.
+     */
+    void release();
+
     /** Adds the modules that keep streaming history (see {@link Streaming}). */
     default void streaming(java.util.List<Streaming> out) {
     }

@@ -27,6 +27,11 @@ final class VaeNorm {
         return channels;
     }
 
+    /** Drops γ's device copy (see {@link VaeBlock#release}). */
+    void release(Backend backend) {
+        backend.release(gamma);
+    }
+
     /** out ← norm(x), followed by SiLU when {@code silu}; out may be x. */
     void forward(Backend backend, Activation x, Buf out, boolean silu) {
         backend.rmsNormChannels(x.buf(), out, x.frames(), x.channels(), x.pixels(), EPS, gamma, silu);

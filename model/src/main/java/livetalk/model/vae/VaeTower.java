@@ -17,11 +17,19 @@ final class VaeTower {
     private final CausalConv3d conv1, headConv;
     private final List<VaeBlock> blocks;
     private final VaeNorm headNorm;
+    /** Blocks from this index on, and the head, run one frame at a time (see {@link #forward}). */
+    private final int perFrameFrom;
 
     private VaeTower(Checkpoint ckpt, String prefix, Backend backend, List<VaeBlock> blocks) {
         this.backend = backend;
         this.conv1 = CausalConv3d.load(ckpt, prefix + ".conv1", backend, 1, 1, 1);
         this.blocks = List.copyOf(blocks);
+        int last = -1;
+        for (int i = 0; i < blocks.size(); i++) {
+            if (blocks.get(i) instanceof Resample r && r.mode() == Resample.Mode.UPSAMPLE3D) last = i;
+        }
+        // the decoder: after its last temporal upsample; the encoder (no upsample): never
+        this.perFrameFrom = last < 0 ? blocks.size() : last + 1;
         this.headNorm = new VaeNorm(ckpt, prefix + ".head.0", backend);
         this.headConv = CausalConv3d.load(ckpt, prefix + ".head.2", backend, 1, 1, 1);
     }
@@ -71,9 +79,37 @@ final class VaeTower {
     Activation forward(Activation x, Workspace ws) {
         Activation a = conv1.forward(x, ws.get(Workspace.A, conv1.outSize(x)));
         int slot = Workspace.A;
-        for (VaeBlock b : blocks) {
+        for (int i = 0; i < perFrameFrom; i++) {
             slot = Workspace.other(slot);
-            a = b.forward(a, slot, ws);
+            a = blocks.get(i).forward(a, slot, ws);
+        }
+        if (a.frames() == 1 || perFrameFrom == blocks.size()) return tail(a, Workspace.other(slot), slot, ws);
+        // The decoder's last stages (after its last temporal upsample: 2× and 4× the spatial size,
+        // e.g. 256² and 512²) one frame at a time. Every module there works per frame or is a
+        // causal conv with its own history, so this is the same computation as all frames at
+        // once (as decoding latent frame by latent frame is, docs/model.md#streaming-decode), with
+        // the activations of one frame instead of four: at 512×512 their buffers and the padded
+        // clip a conv reads were 1.9 GB of the decoder's memory (docs/cuda-performance.md#gpu-memory).
+        // The input stays in its slot while the frames alternate between the other slot and C.
+        Activation out = null;
+        for (int t = 0; t < a.frames(); t++) {
+            Activation o = tail(a.frames(t, 1), Workspace.other(slot), Workspace.C, ws);
+            if (out == null) out = ws.get(Workspace.OUT, a.frames(), o.channels(), o.h(), o.w());
+            backend.copy(o.buf(), out.frame(t));
+        }
+        return out;
+    }
+
+    /**
+     * Blocks from {@link #perFrameFrom} on, then the head, on {@code a}: block outputs alternate
+     * between slots p and q, p first, so a may be in q (then overwritten once read) or in a third
+     * slot (kept); the result is in S2.
+     */
+    private Activation tail(Activation a, int p, int q, Workspace ws) {
+        int slot = q;
+        for (int i = perFrameFrom; i < blocks.size(); i++) {
+            slot = slot == p ? q : p;
+            a = blocks.get(i).forward(a, slot, ws);
         }
         Activation s1 = ws.get(Workspace.S1, a.frames(), a.channels(), a.h(), a.w());
         headNorm.forward(backend, a, s1.buf(), true);
@@ -87,6 +123,15 @@ final class VaeTower {
         blocks.forEach(b -> b.streaming(out));
         out.add(headConv);
         return out;
+    }
+
+    /** Frees the tower's history buffers and drops its weights' device copies (see {@link VaeBlock#release}). */
+    void release() {
+        reset();
+        conv1.release();
+        headNorm.release(backend);
+        headConv.release();
+        blocks.forEach(VaeBlock::release);
     }
 
     /** Forgets the causal caches: the next chunk starts a new video. */

@@ -91,8 +91,23 @@ public final class WanVae {
                 written += mu.length;
             }
         }
-        encoder.reset();
+        releaseEncoder();
         return written == result.length ? result : java.util.Arrays.copyOf(result, written);
+    }
+
+    /**
+     * Frees everything the encoder holds on the device: its workspace, causal caches and weights'
+     * device copies, the calling thread's scratch, and the allocator's now unused memory (made
+     * again by the next encode). The encoder runs once per reference image, and at 512×512 it held
+     * about 2 GiB (docs/cuda-performance.md#gpu-memory) that the DiT and the decoder never use.
+     * Everything the encode computed has been read back by now; frees are ordered after the work
+     * already issued anyway.
+     */
+    private void releaseEncoder() {
+        encoder.release();
+        conv1.release();
+        encWs.release();
+        backend.trimMemory();
     }
 
     // ------------------------------------------------------------------ decoder
@@ -140,7 +155,13 @@ public final class WanVae {
         return decWs.footprint();
     }
 
-    Backend backend() {
+    /** Device bytes of the causal history the decoder's modules hold now (the current session's). */
+    public long decoderHistoryBytes() {
+        return decoderHistory.stream().mapToLong(Streaming::historyBytes).sum();
+    }
+
+    /** The backend the VAE runs on. */
+    public Backend backend() {
         return backend;
     }
 }

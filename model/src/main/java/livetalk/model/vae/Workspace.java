@@ -9,13 +9,15 @@ import livetalk.kernels.Buf;
  * is then reused for every later chunk, so memory does not grow with the video length.
  *
  * <p>Blocks alternate their output between {@link #A} and {@link #B}; {@link #S1} and {@link #S2}
- * are their scratch; the others are named for their single use.
+ * are their scratch; the others are named for their single use. A decoder tower that runs its
+ * last stages one frame at a time keeps their input in A or B and alternates the per-frame
+ * outputs between the other and {@link #C}, collecting the frames in {@link #OUT}.
  */
 final class Workspace {
-    static final int A = 0, B = 1, S1 = 2, S2 = 3, UP = 4, Q = 5, K = 6, V = 7, O = 8, IN = 9, Z = 10;
+    static final int A = 0, B = 1, S1 = 2, S2 = 3, UP = 4, Q = 5, K = 6, V = 7, O = 8, IN = 9, Z = 10, C = 11, OUT = 12;
 
     private final Backend backend;
-    private final Buf[] slots = new Buf[11];
+    private final Buf[] slots = new Buf[13];
 
     Workspace(Backend backend) {
         this.backend = backend;
@@ -25,10 +27,25 @@ final class Workspace {
         return backend;
     }
 
-    /** A view of {@code n} floats of slot {@code slot}; earlier views of the slot stay valid only until it grows. */
+    /**
+     * A view of {@code n} floats of slot {@code slot}; earlier views of the slot stay valid only
+     * until it grows: the smaller buffer is freed then (stream-ordered, after the work already
+     * issued on it), since a device backend would otherwise hold it until a garbage collection.
+     */
     Buf get(int slot, long n) {
-        if (slots[slot] == null || slots[slot].size() < n) slots[slot] = backend.alloc(n);
+        if (slots[slot] == null || slots[slot].size() < n) {
+            if (slots[slot] != null) backend.free(slots[slot]);
+            slots[slot] = backend.alloc(n);
+        }
         return slots[slot].view(0, n);
+    }
+
+    /** Frees every slot (they are made again on demand). */
+    void release() {
+        for (int i = 0; i < slots.length; i++) {
+            if (slots[i] != null) backend.free(slots[i]);
+            slots[i] = null;
+        }
     }
 
     Activation get(int slot, int frames, int channels, int h, int w) {
