@@ -21,11 +21,13 @@ import org.junit.jupiter.api.io.TempDir;
  * session layer. The hashes below were recorded with the pre-refactor code (main at 0f5ad51, the
  * pipeline assembled in {@code cli/generate/Generation}) on the demo models (v2, bf16 KV cache), 2 threads, and are the
  * SHA-256 of every frame's decoded RGB pixels in order. Any change to these numbers is a change of
- * the generated video and needs a reason.
+ * the generated video and needs a reason. Changed once since: the CPU attention's key blocks went
+ * from 128 to 126 keys (a multiple of its 6-key logits step; FlashAttention.KB), which moves the
+ * online softmax's rescaling points and so the last bits; the golden checks are unchanged.
  */
 class GenerateByteIdentityTest {
-    static final String HASH_64_SEED_7 = "20:f14f04317c1d88c9ef76151b02e4389bf191a337f65c188efcac831be46426bb";
-    static final String HASH_128_SEED_42 = "13:b831f0f5f78037889dc50aa18783bdcc65d50529bd371c4c29fb35f4e969af1f";
+    static final String HASH_64_SEED_7 = "20:592e99241c9f3d1ee724869dbc1cf213ab7a1e054a43beca274c70d7269eb8c3";
+    static final String HASH_128_SEED_42 = "13:49a4e81a3c3b52f52dc2e7c5b424f3d54fa1f00716df109ff944b03beae3e34e";
 
     @TempDir
     static Path tmp;

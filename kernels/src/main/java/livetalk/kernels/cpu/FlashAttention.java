@@ -27,17 +27,17 @@ final class FlashAttention {
     static final int VL = Widen.VL;
     /** Queries per block: four vectors of lanes (K and V are streamed once per block, so wider blocks halve that traffic). */
     static final int QB = 4 * VL;
-    /** Keys per step of the logits micro-kernel (6 keys × 4 vectors of queries: 24 accumulators). */
-    static final int LOGIT_KEYS = 6;
     /**
-     * Keys per block: the logit tile of KB·QB floats fills the L1 data cache (126 keys ≈ 32 KiB on
-     * the AMD machines, 192 = 48 KiB on the Intel ones); more keys per block amortise loading the
-     * output accumulators in P·V. A multiple of {@link #LOGIT_KEYS}, so that no key of a full block
-     * takes the one-key tail of {@link #logits}: with 128 keys (two in the tail) attention at the
-     * DiT shape ran at 70–71 % of the FMA peak, with 96, 120 or 126 at 73–74 % (2-core AMD EPYC,
-     * `./livetalk bench --only peak,attention`, interleaved runs).
+     * Keys per block: the logit tile of KB·QB floats fills the L1 data cache (126 keys ≈ 32 KiB on the
+     * AMD machines); more keys per block amortise loading the output accumulators in P·V. A multiple
+     * of the logits kernel's 6-key step, so that no key of a full block takes a tail step: at the
+     * DiT shape 126 keys ran at 71–74 % of the FMA peak, 128 (a 2-key tail) at 69–71 %, on the 2-core
+     * AMD EPYC (`./livetalk bench --only peak,attention`, interleaved). At most 126 on every machine:
+     * the block boundaries set where the online softmax rescales, so they set the float results,
+     * and with one value everywhere a seed gives the same video bits on every machine kind we run on
+     * (the Intel kind's 48 KiB L1 would allow 192).
      */
-    static final int KB = Integer.getInteger("livetalk.attn.kb", CacheInfo.fit(CacheInfo.L1D / (QB * 4L), LOGIT_KEYS, 60, 252));
+    static final int KB = Integer.getInteger("livetalk.attn.kb", CacheInfo.fit(CacheInfo.L1D / (QB * 4L), 6, 60, 126));
     private static final FloatVector NEG_INF = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
 
     private FlashAttention() {
@@ -170,7 +170,7 @@ final class FlashAttention {
     /** {@code s[j][lane] = Σ_dd k[j, dd] · qt[dd][lane]} for the kb keys of the block: six keys × four lane vectors at a time. */
     static void logits(float[] qt, float[] k, int kBase, int w, int d, int kb, float[] s) {
         int j = 0;
-        for (; j + LOGIT_KEYS <= kb; j += LOGIT_KEYS) {
+        for (; j + 6 <= kb; j += 6) {
             int r0 = kBase + j * w, r1 = r0 + w, r2 = r1 + w, r3 = r2 + w, r4 = r3 + w, r5 = r4 + w;
             FloatVector z = FloatVector.zero(F);
             FloatVector a0 = z, b0 = z, c0 = z, e0 = z, a1 = z, b1 = z, c1 = z, e1 = z, a2 = z, b2 = z, c2 = z, e2 = z;
@@ -204,6 +204,35 @@ final class FlashAttention {
             a4.intoArray(s, t); b4.intoArray(s, t + VL); c4.intoArray(s, t + 2 * VL); e4.intoArray(s, t + 3 * VL);
             t += QB;
             a5.intoArray(s, t); b5.intoArray(s, t + VL); c5.intoArray(s, t + 2 * VL); e5.intoArray(s, t + 3 * VL);
+        }
+        // Ragged key counts: a 4-key step keeps most of the tail off the slow one-key loop (4 FMAs per
+        // 5 loads); each logit is the same fma chain over d in every step, so the bits do not change.
+        for (; j + 4 <= kb; j += 4) {
+            int r0 = kBase + j * w, r1 = r0 + w, r2 = r1 + w, r3 = r2 + w;
+            FloatVector z = FloatVector.zero(F);
+            FloatVector a0 = z, b0 = z, c0 = z, e0 = z, a1 = z, b1 = z, c1 = z, e1 = z;
+            FloatVector a2 = z, b2 = z, c2 = z, e2 = z, a3 = z, b3 = z, c3 = z, e3 = z;
+            for (int dd = 0; dd < d; dd++) {
+                int qo = dd * QB;
+                FloatVector q0 = FloatVector.fromArray(F, qt, qo), q1 = FloatVector.fromArray(F, qt, qo + VL);
+                FloatVector q2 = FloatVector.fromArray(F, qt, qo + 2 * VL), q3 = FloatVector.fromArray(F, qt, qo + 3 * VL);
+                FloatVector x = FloatVector.broadcast(F, k[r0 + dd]);
+                a0 = q0.fma(x, a0); b0 = q1.fma(x, b0); c0 = q2.fma(x, c0); e0 = q3.fma(x, e0);
+                x = FloatVector.broadcast(F, k[r1 + dd]);
+                a1 = q0.fma(x, a1); b1 = q1.fma(x, b1); c1 = q2.fma(x, c1); e1 = q3.fma(x, e1);
+                x = FloatVector.broadcast(F, k[r2 + dd]);
+                a2 = q0.fma(x, a2); b2 = q1.fma(x, b2); c2 = q2.fma(x, c2); e2 = q3.fma(x, e2);
+                x = FloatVector.broadcast(F, k[r3 + dd]);
+                a3 = q0.fma(x, a3); b3 = q1.fma(x, b3); c3 = q2.fma(x, c3); e3 = q3.fma(x, e3);
+            }
+            int t = j * QB;
+            a0.intoArray(s, t); b0.intoArray(s, t + VL); c0.intoArray(s, t + 2 * VL); e0.intoArray(s, t + 3 * VL);
+            t += QB;
+            a1.intoArray(s, t); b1.intoArray(s, t + VL); c1.intoArray(s, t + 2 * VL); e1.intoArray(s, t + 3 * VL);
+            t += QB;
+            a2.intoArray(s, t); b2.intoArray(s, t + VL); c2.intoArray(s, t + 2 * VL); e2.intoArray(s, t + 3 * VL);
+            t += QB;
+            a3.intoArray(s, t); b3.intoArray(s, t + VL); c3.intoArray(s, t + 2 * VL); e3.intoArray(s, t + 3 * VL);
         }
         for (; j < kb; j++) {
             int r = kBase + j * w;

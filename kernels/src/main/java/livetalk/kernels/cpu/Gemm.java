@@ -29,9 +29,13 @@ final class Gemm {
     static final int NR = 4 * VL;
     /**
      * k-block: an NR-wide panel of KC rows fills the L1 data cache (KC·NR·4 bytes: 128 rows = 32 KiB
-     * on the AMD machines, 192 rows = 48 KiB on the Intel ones, with 512-bit vectors).
+     * on the AMD machines, with 512-bit vectors). At most 128 on every machine: each k-block's
+     * products are summed in registers and then added to out, so KC sets the float results, and
+     * with one value everywhere a seed gives the same video bits on every machine kind we run on
+     * (the Intel kind's 48 KiB L1 would allow 192). The row and column blocks below do not change
+     * any result and follow the caches freely.
      */
-    static final int KC = Integer.getInteger("livetalk.gemm.kc", CacheInfo.fit(CacheInfo.L1D / (NR * 4L), 16, 64, 512));
+    static final int KC = Integer.getInteger("livetalk.gemm.kc", CacheInfo.fit(CacheInfo.L1D / (NR * 4L), 16, 64, 128));
     /** Row block: the block's rows of out stay in L2 across the k-blocks (C traffic once per block, not once per KC). */
     static final int MC = Math.max(MR, Integer.getInteger("livetalk.gemm.mc", 192) / MR * MR);
     /**
