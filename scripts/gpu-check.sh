@@ -55,13 +55,14 @@ step() {
   echo "== $name: exit $rc after $((SECONDS - t0)) s"
 }
 
-# bf16 operands written by their producers (LIVETALK_CUDA_FUSE=1, docs/cuda-performance.md) must
-# change no result: the DiT checks' lines and bench-dit's output checksum against the plain runs.
+# bf16 operands written by their producers, and bf16 text K/V and decoder history
+# (LIVETALK_CUDA_FUSE=1, docs/cuda-performance.md) must change no result: the DiT and VAE checks'
+# lines and bench-dit's output checksum against the plain runs.
 fused_summary() {
-  local re='^(OK|FAIL|SKIPPED) +(dit_forward|causal_rollout)' a b
+  local re='^(OK|FAIL|SKIPPED) +(dit_forward|causal_rollout|vae_decode)' a b
   a="$(grep -hE "$re" "$OUTDIR/verify.log" 2>/dev/null)"; b="$(grep -hE "$re" "$OUTDIR/verify-fused.log" 2>/dev/null)"
-  if [ -z "$b" ]; then echo "fused verify: no DiT lines (see $OUTDIR/verify-fused.log)"
-  elif [ "$a" = "$b" ]; then echo "fused verify: $(echo "$b" | wc -l) DiT lines the same as without; $(grep -h verdict "$OUTDIR/verify-fused.log")"
+  if [ -z "$b" ]; then echo "fused verify: no DiT/VAE lines (see $OUTDIR/verify-fused.log)"
+  elif [ "$a" = "$b" ]; then echo "fused verify: $(echo "$b" | wc -l) DiT/VAE lines the same as without; $(grep -h verdict "$OUTDIR/verify-fused.log")"
   else diff <(echo "$a") <(echo "$b") > "$OUTDIR/verify-fused.diff"; echo "fused verify: DIFFERS from the plain run ($OUTDIR/verify-fused.diff)"; fi
   a="$(grep -h checksum "$OUTDIR/bench-dit.log" 2>/dev/null)"; b="$(grep -h checksum "$OUTDIR/bench-dit-fused.log" 2>/dev/null)"
   if [ -z "$b" ]; then echo "fused bench-dit: no checksum (see $OUTDIR/bench-dit-fused.log)"
@@ -128,7 +129,7 @@ run() {
   step bench-dit 75 "$lt" bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors --runs 5 --profile \
       --save-output /tmp/livetalk-dit/out-mma-sync.f32
   step verify-fused 120 env LIVETALK_CUDA_FUSE=1 "$lt" verify --device cuda --golden "$ROOT/tests/golden" \
-      --only dit_forward,causal_rollout,causal_rollout_small_window,causal_rollout_bf16steps
+      --only dit_forward,causal_rollout,causal_rollout_small_window,causal_rollout_bf16steps,vae_decode
   step bench-dit-fused 75 env LIVETALK_CUDA_FUSE=1 "$lt" bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors --runs 5 --profile
   step bench-vae 60 "$lt" bench-vae --device cuda --frames 2 --profile
   step bench-pipeline 120 "$lt" bench-pipeline --device cuda --dit /tmp/livetalk-dit/model.safetensors --blocks 10
