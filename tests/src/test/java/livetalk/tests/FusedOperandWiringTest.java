@@ -8,7 +8,7 @@ import java.util.function.Consumer;
 import livetalk.cli.verify.GoldenDir;
 import livetalk.kernels.Backend;
 import livetalk.kernels.Buf;
-import livetalk.kernels.Conv3dSpec;
+import livetalk.kernels.ForwardingBackend;
 import livetalk.kernels.Weight;
 import livetalk.kernels.cpu.CpuBackend;
 import livetalk.kernels.cuda.Bf16OperandBackend;
@@ -17,7 +17,6 @@ import livetalk.model.dit.DitConfig;
 import livetalk.model.dit.KvCache;
 import livetalk.model.dit.TextCache;
 import livetalk.tensor.DType;
-import livetalk.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -78,11 +77,9 @@ class FusedOperandWiringTest {
     }
 
     /** The CUDA backend's bf16-operand contract on top of a CPU backend (see the class comment). */
-    static final class FusedEmulation implements Backend {
-        private final Backend be;
-
+    static final class FusedEmulation extends ForwardingBackend {
         FusedEmulation(Backend be) {
-            this.be = be;
+            super(be);
         }
 
         @Override
@@ -92,7 +89,7 @@ class FusedOperandWiringTest {
 
         /** A product's input: a bf16 buffer widened to float32 (exact). */
         private Buf in(Buf b) {
-            return b.dtype() == DType.BF16 ? be.upload(be.read(b)) : b;
+            return b.dtype() == DType.BF16 ? inner.upload(inner.read(b)) : b;
         }
 
         /** A producer's output: into a bf16 buffer, the float32 result rounded by toBf16. */
@@ -101,156 +98,41 @@ class FusedOperandWiringTest {
                 op.accept(out);
                 return;
             }
-            Buf t = be.alloc(out.size());
+            Buf t = inner.alloc(out.size());
             op.accept(t);
-            be.toBf16(t, out);
+            inner.toBf16(t, out);
         }
 
         @Override
         public void linear(Buf x, Buf o, int rows, Weight w, Weight bias) {
-            out(o, t -> be.linear(in(x), t, rows, w, bias));
+            out(o, t -> inner.linear(in(x), t, rows, w, bias));
         }
 
         @Override
         public void linearGelu(Buf x, Buf o, int rows, Weight w, Weight bias) {
-            out(o, t -> be.linearGelu(in(x), t, rows, w, bias));
+            out(o, t -> inner.linearGelu(in(x), t, rows, w, bias));
         }
 
         @Override
         public void attention(Buf q, Buf k, Buf v, Buf o, int nq, int nk, int heads, int headDim, float scale, Buf bias) {
-            out(o, t -> be.attention(in(q), k, v, t, nq, nk, heads, headDim, scale, bias));
+            out(o, t -> inner.attention(in(q), k, v, t, nq, nk, heads, headDim, scale, bias));
         }
 
         @Override
         public void layerNorm(Buf x, Buf o, int rows, int dim, float eps, Weight gamma, Weight beta) {
-            out(o, t -> be.layerNorm(x, t, rows, dim, eps, gamma, beta));
+            out(o, t -> inner.layerNorm(x, t, rows, dim, eps, gamma, beta));
         }
 
         @Override
         public void modulate(Buf x, Buf shift, Buf scale, Buf o, int rows, int dim) {
-            out(o, t -> be.modulate(x, shift, scale, t, rows, dim));
+            out(o, t -> inner.modulate(x, shift, scale, t, rows, dim));
         }
 
-        // ------------------------------------------------------------------ the rest as it is (bf16 refused)
+        // ------------------------------------------------------------------ the rest as it is (ForwardingBackend; bf16 refused)
 
         @Override
         public String name() {
-            return "fused-operand emulation on " + be.name();
-        }
-
-        @Override
-        public Buf alloc(long n) {
-            return be.alloc(n);
-        }
-
-        @Override
-        public Buf alloc(long n, DType dtype) {
-            return be.alloc(n, dtype);
-        }
-
-        @Override
-        public void toBf16(Buf src, Buf dst) {
-            be.toBf16(src, dst);
-        }
-
-        @Override
-        public Buf upload(float[] data) {
-            return be.upload(data);
-        }
-
-        @Override
-        public void write(Buf dst, float[] src) {
-            be.write(dst, src);
-        }
-
-        @Override
-        public float[] read(Buf src) {
-            return be.read(src);
-        }
-
-        @Override
-        public void copy(Buf src, Buf dst) {
-            be.copy(src, dst);
-        }
-
-        @Override
-        public void fill(Buf dst, float value) {
-            be.fill(dst, value);
-        }
-
-        @Override
-        public Weight weight(Tensor t) {
-            return be.weight(t);
-        }
-
-        @Override
-        public void rmsNorm(Buf x, Buf o, int rows, int dim, float eps, Weight gamma) {
-            be.rmsNorm(x, o, rows, dim, eps, gamma);
-        }
-
-        @Override
-        public void gelu(Buf x, Buf o, boolean tanh) {
-            be.gelu(x, o, tanh);
-        }
-
-        @Override
-        public void silu(Buf x, Buf o) {
-            be.silu(x, o);
-        }
-
-        @Override
-        public void rope(Buf x, int rows, int heads, int headDim, Buf cos, Buf sin) {
-            be.rope(x, rows, heads, headDim, cos, sin);
-        }
-
-        @Override
-        public void add(Buf a, Buf b, Buf o) {
-            be.add(a, b, o);
-        }
-
-        @Override
-        public void mul(Buf a, Buf b, Buf o) {
-            be.mul(a, b, o);
-        }
-
-        @Override
-        public void axpby(float alpha, Buf a, float beta, Buf b, Buf o) {
-            be.axpby(alpha, a, beta, b, o);
-        }
-
-        @Override
-        public void addRow(Buf x, Buf vec, Buf o, int rows, int dim) {
-            be.addRow(x, vec, o, rows, dim);
-        }
-
-        @Override
-        public void gatedAdd(Buf x, Buf y, Buf gate, int rows, int dim) {
-            be.gatedAdd(x, y, gate, rows, dim);
-        }
-
-        @Override
-        public void conv3d(Buf hist, int histFrames, Buf x, int frames, int h, int w, Buf o, Conv3dSpec s, Weight weight, Weight bias) {
-            be.conv3d(hist, histFrames, x, frames, h, w, o, s, weight, bias);
-        }
-
-        @Override
-        public void rmsNormChannels(Buf x, Buf o, int frames, int channels, int pixels, float eps, Weight gamma, boolean silu) {
-            be.rmsNormChannels(x, o, frames, channels, pixels, eps, gamma, silu);
-        }
-
-        @Override
-        public void upsampleNearest2x(Buf x, Buf o, int planes, int h, int w) {
-            be.upsampleNearest2x(x, o, planes, h, w);
-        }
-
-        @Override
-        public void transpose(Buf x, Buf o, int rows, int cols) {
-            be.transpose(x, o, rows, cols);
-        }
-
-        @Override
-        public void close() {
-            be.close();
+            return "fused-operand emulation on " + inner.name();
         }
     }
 }

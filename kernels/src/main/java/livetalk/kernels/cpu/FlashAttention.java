@@ -205,35 +205,6 @@ final class FlashAttention {
             t += QB;
             a5.intoArray(s, t); b5.intoArray(s, t + VL); c5.intoArray(s, t + 2 * VL); e5.intoArray(s, t + 3 * VL);
         }
-        // Ragged key counts: a 4-key step keeps most of the tail off the slow one-key loop (4 FMAs per
-        // 5 loads); each logit is the same fma chain over d in every step, so the bits do not change.
-        for (; j + 4 <= kb; j += 4) {
-            int r0 = kBase + j * w, r1 = r0 + w, r2 = r1 + w, r3 = r2 + w;
-            FloatVector z = FloatVector.zero(F);
-            FloatVector a0 = z, b0 = z, c0 = z, e0 = z, a1 = z, b1 = z, c1 = z, e1 = z;
-            FloatVector a2 = z, b2 = z, c2 = z, e2 = z, a3 = z, b3 = z, c3 = z, e3 = z;
-            for (int dd = 0; dd < d; dd++) {
-                int qo = dd * QB;
-                FloatVector q0 = FloatVector.fromArray(F, qt, qo), q1 = FloatVector.fromArray(F, qt, qo + VL);
-                FloatVector q2 = FloatVector.fromArray(F, qt, qo + 2 * VL), q3 = FloatVector.fromArray(F, qt, qo + 3 * VL);
-                FloatVector x = FloatVector.broadcast(F, k[r0 + dd]);
-                a0 = q0.fma(x, a0); b0 = q1.fma(x, b0); c0 = q2.fma(x, c0); e0 = q3.fma(x, e0);
-                x = FloatVector.broadcast(F, k[r1 + dd]);
-                a1 = q0.fma(x, a1); b1 = q1.fma(x, b1); c1 = q2.fma(x, c1); e1 = q3.fma(x, e1);
-                x = FloatVector.broadcast(F, k[r2 + dd]);
-                a2 = q0.fma(x, a2); b2 = q1.fma(x, b2); c2 = q2.fma(x, c2); e2 = q3.fma(x, e2);
-                x = FloatVector.broadcast(F, k[r3 + dd]);
-                a3 = q0.fma(x, a3); b3 = q1.fma(x, b3); c3 = q2.fma(x, c3); e3 = q3.fma(x, e3);
-            }
-            int t = j * QB;
-            a0.intoArray(s, t); b0.intoArray(s, t + VL); c0.intoArray(s, t + 2 * VL); e0.intoArray(s, t + 3 * VL);
-            t += QB;
-            a1.intoArray(s, t); b1.intoArray(s, t + VL); c1.intoArray(s, t + 2 * VL); e1.intoArray(s, t + 3 * VL);
-            t += QB;
-            a2.intoArray(s, t); b2.intoArray(s, t + VL); c2.intoArray(s, t + 2 * VL); e2.intoArray(s, t + 3 * VL);
-            t += QB;
-            a3.intoArray(s, t); b3.intoArray(s, t + VL); c3.intoArray(s, t + 2 * VL); e3.intoArray(s, t + 3 * VL);
-        }
         for (; j < kb; j++) {
             int r = kBase + j * w;
             FloatVector a = FloatVector.zero(F), b = a, c = a, e = a;

@@ -165,10 +165,9 @@ public final class CudaBackend implements Backend {
     /** Whether {@link #STREAMS_ENV} (or the property) asks for streams per thread: "2"; "1" or unset: no. */
     public static synchronized boolean streamsConfigured() {
         if (configuredStreams == null) {
-            String p = System.getProperty(STREAMS_PROPERTY), e = System.getenv(STREAMS_ENV);
-            String source = p != null && !p.isBlank() ? "-D" + STREAMS_PROPERTY : STREAMS_ENV;
-            String v = p != null && !p.isBlank() ? p : e;
-            configuredStreams = parseStreams(v, source);
+            String c = configured(STREAMS_PROPERTY, STREAMS_ENV);   // "source=value" or ""
+            int eq = c.indexOf('=');
+            configuredStreams = c.isEmpty() ? false : parseStreams(c.substring(eq + 1), c.substring(0, eq));
         }
         return configuredStreams;
     }
