@@ -6,8 +6,8 @@
 #   scripts/build-ptx.sh --check    compile into a temporary folder, fail if the committed PTX
 #                                   differs, and assemble every PTX with ptxas for sm_80, sm_89
 #                                   and sm_90a (exit 0 with a note when nvcc is absent); also run
-#                                   the host-side layout tests of the Hopper kernels
-#                                   (kernels/src/test/cuda/*_test.cpp: the wgmma GEMM, the flash attention)
+#                                   the host-side layout tests (kernels/src/test/cuda/*_test.cpp: the
+#                                   wgmma GEMM, the flash attention, the fast convolution)
 # One PTX per family, for the virtual architecture compute_80: the driver JIT-compiles it for the
 # GPU at hand (Ampere, Ada, Hopper), so one file serves every card the kernels support.
 # Exception, by name: NAME_sm90.cu uses Hopper-only instructions (wgmma) and is compiled for
@@ -56,8 +56,9 @@ if [ "$CHECK" = 1 ]; then
       esac
     done
   done
-  # the Hopper kernels' index math and pipelines against a model of the PTX ISA (no GPU needed):
-  # every kernels/src/test/cuda/*_test.cpp, built with the host C++ compiler and run
+  # the index math and pipelines of the Hopper kernels against a model of the PTX ISA, and the fast
+  # convolution's emulated against a direct convolution (no GPU needed): every
+  # kernels/src/test/cuda/*_test.cpp, built with the host C++ compiler and run
   CXX="${CXX:-$(command -v g++ || command -v c++ || true)}"
   if [ -n "$CXX" ]; then
     for test in "$ROOT"/kernels/src/test/cuda/*_test.cpp; do
@@ -66,7 +67,7 @@ if [ "$CHECK" = 1 ]; then
       rm -f "$OUT/layout-test"
     done
   else
-    echo "build-ptx: no host C++ compiler: the sm90 layout tests were not run"
+    echo "build-ptx: no host C++ compiler: the host layout tests were not run"
   fi
   for ptx in "$RES"/*.ptx; do
     [ -e "$OUT/$(basename "$ptx")" ] || { echo "build-ptx: $(basename "$ptx") has no source in $SRC"; status=1; }

@@ -1,0 +1,193 @@
+// The fast stride-1 3-D convolution (opt-in: LIVETALK_CUDA_CONV=fast): an implicit GEMM over a
+// channels-last bf16 copy of the clip, so that every operand load is an aligned 16-byte cp.async
+// and B goes through the same 3-stage pipeline as the plain GEMM. Same contract as vae.cu's
+// pad_frames_bf16 + gemm.cu's conv_implicit_k64 (Backend.conv3d, stride 1); reference:
+// VaeReferenceKernels.conv3d. NOT YET RUN ON A GPU: see docs/cuda-performance.md.
+//
+// Why: conv_implicit_k64 reads B from planes [τ][c][yy·Wp + xx], where a tap (dt, dy, dx) is the
+// plane shifted by dy·Wp + dx elements: a B row is contiguous but dx elements off 16-byte
+// alignment, so it is gathered with 2-byte loads, synchronously, and the GEMM ran at 52 TFLOP/s
+// against 188–235 for the same kernel on aligned operands. Here the channels are innermost, so a
+// tap shifts whole pixels (cp·2 bytes, a multiple of 16) and every chunk of 8 channels is aligned.
+// The index math, its layouts and the reasons for them are in conv_layout.cuh.
+//
+// Kernels (all launched by CudaBackend.conv3dFast; the module loads only when the switch is on):
+//   conv_weight_cl          the weight [cout, cin, kt, kh, kw] (any file dtype) → bf16 W' [cout][taps·cp]
+//   conv_pad_cl(_hist16)    the clip (float32 frames after a float32 or bf16 history) → the bf16 copy Xc
+//   conv_cl_m32/_m96/_m128  the GEMM, in block tiles of BM output channels × 128 positions
+#include "common.cuh"
+#include "conv_layout.cuh"
+
+// A weight [cout, cin, taps] of any file dtype as W' [cout][k = tap·cp + c] in bf16, zero for the
+// padding channels. Rounded to nearest even, as weight_to_bf16 rounds the old path's matrix: the
+// same bf16 values in another order.
+extern "C" __global__ void conv_weight_cl(const void* __restrict__ src, int dtype, bf16* __restrict__ y,
+                                          int cout, int cin, int taps, int cp) {
+    const int K = taps * cp;
+    i64 n = (i64)cout * K;
+    FOR_EACH(i, n) {
+        const int o = (int)(i / K), k = (int)(i - (i64)o * K);
+        const i64 at = conv_weight_source(cin, taps, cp, o, k);
+        y[i] = __float2bfloat16_rn(at < 0 ? 0.f : load_as_f32(src, dtype, at));
+    }
+}
+
+// The copy Xc [seqFrames][Hp + 1][Wp][cp] (conv_layout.cuh). Grid: x = 32-pixel segments of a row,
+// y = the row yy < Hp + 1, z = τ·groups + group of 64 channels. Lane l takes pixel 32·x + l, warp
+// w the chunk of channels [64·group + 8w, +8): for each of its 8 channels a warp reads 32
+// consecutive floats of one input row (coalesced), and each thread stores its 8 as one 16-byte
+// chunk. HistT: float, or bf16 for a history kept in bf16 (Backend.productInputDtype), whose
+// values round to themselves, so the copy holds the same bits either way.
+template <typename HistT>
+__device__ __forceinline__ void pad_cl(const HistT* __restrict__ hist, int histFrames, const float* __restrict__ x,
+                                       int cin, int h, int w, int padFront, int padTop, int padLeft, int Hp,
+                                       int cp, int Wp, int plane, int groups, bf16* __restrict__ xc) {
+    // only the copy's strides are needed here
+    const ConvGeom g = {cp, 0, 0, Wp, plane, 0, 0, 0};
+    const ConvPadThread me = conv_pad_thread(groups, blockIdx.x, blockIdx.y, blockIdx.z, threadIdx.x);
+    const int tau = me.tau, yy = me.yy, xx = me.xx, c0 = me.c0;
+    if (xx >= g.wp || c0 >= g.cp) return;
+    const ConvPad p = {cin, h, w, padFront, padTop, padLeft, histFrames, Hp};
+    unsigned packed[4];
+#pragma unroll
+    for (int e = 0; e < 8; e += 2) {
+        float v[2];
+#pragma unroll
+        for (int u = 0; u < 2; u++) {
+            const ConvSource s = conv_pad_source(p, tau, yy, xx, c0 + e + u);
+            v[u] = s.from == 0 ? 0.f : s.from == 1 ? as_f32(hist[s.at]) : x[s.at];
+        }
+        packed[e / 2] = pack_bf16(v[0], v[1]);
+    }
+    *(uint4*)(xc + conv_pixel_offset(g, tau, yy, xx) + c0) = make_uint4(packed[0], packed[1], packed[2], packed[3]);
+}
+
+extern "C" __global__ void __launch_bounds__(256) conv_pad_cl(
+        const float* hist, int histFrames, const float* x, int cin, int h, int w, int padFront, int padTop, int padLeft, int Hp,
+        int cp, int Wp, int plane, int groups, bf16* xc) {
+    pad_cl(hist, histFrames, x, cin, h, w, padFront, padTop, padLeft, Hp, cp, Wp, plane, groups, xc);
+}
+
+extern "C" __global__ void __launch_bounds__(256) conv_pad_cl_hist16(
+        const bf16* hist, int histFrames, const float* x, int cin, int h, int w, int padFront, int padTop, int padLeft, int Hp,
+        int cp, int Wp, int plane, int groups, bf16* xc) {
+    pad_cl(hist, histFrames, x, cin, h, w, padFront, padTop, padLeft, Hp, cp, Wp, plane, groups, xc);
+}
+
+// out[t, o, oy, ox] = bias[o] + Σ_k W'[o, k]·B[k, q] for the block tile (rows m0.., positions n0..)
+// of frame t = blockIdx.z. The k-loop is gemm_bf16_tn_k64's (gemm.cu), unchanged: a 3-stage
+// cp.async ring of 64-deep A and B tiles, one barrier per k-tile, ldmatrix from rows padded by 16
+// bytes, mma.sync m16n8k16 into float32 accumulators; only the B addresses, the tile height and
+// the epilogue differ.
+template <int BM>
+__device__ __forceinline__ void conv_gemm(const bf16* __restrict__ A, const bf16* __restrict__ X, ConvGeom g,
+                                          float* __restrict__ C, i64 pixels, const float* __restrict__ bias, int M) {
+    typedef ConvTile<BM> T;
+    extern __shared__ __align__(16) unsigned char smem[];
+    bf16* As = (bf16*)smem;                          // [STAGES][BM][LDS]
+    bf16* Bs = As + CONV_STAGES * T::A_ELEMS;        // [STAGES][BN][LDS]
+
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    const int wm = warp >> 2, wn = warp & 3;
+    const int m0 = blockIdx.y * BM, n0 = blockIdx.x * CONV_BN, t = blockIdx.z;
+    const int ktiles = (g.k + CONV_BK - 1) / CONV_BK;
+    const int col = conv_load_col(tid);
+    const i64 qBase = conv_q_offset(g, t, n0 + conv_load_row(tid, 0));   // this thread's first B row, tap (0, 0, 0)
+
+    auto load_stage = [&](int stage, int kt) {
+        const int k = kt * CONV_BK + col;
+        const bool kin = k < g.k;                    // K is a multiple of 8: a chunk is all inside or all past it
+#pragma unroll
+        for (int j = 0; j < T::A_ROWS_PER_THREAD; j++) {
+            const int row = conv_load_row(tid, j), gm = m0 + row;
+            const bool ok = kin && gm < M;
+            cp_async16(As + stage * T::A_ELEMS + row * CONV_LDS + col, ok ? (const void*)(A + (i64)gm * g.k + k) : (const void*)A, ok ? 16 : 0);
+        }
+        // one decode of (tap, channel) per stage: this thread's chunk column is the same in every row
+        const bf16* src = X + qBase + (kin ? conv_k_offset(g, k) : 0);
+#pragma unroll
+        for (int j = 0; j < T::B_ROWS_PER_THREAD; j++) {
+            const int row = conv_load_row(tid, j);
+            const bool ok = kin && n0 + row < g.n;
+            cp_async16(Bs + stage * T::B_ELEMS + row * CONV_LDS + col, ok ? (const void*)(src + conv_b_row_step(g, j)) : (const void*)X, ok ? 16 : 0);
+        }
+    };
+
+    float acc[T::MI][4][4];
+#pragma unroll
+    for (int i = 0; i < T::MI; i++)
+#pragma unroll
+        for (int j = 0; j < 4; j++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) acc[i][j][e] = 0.f;
+
+#pragma unroll
+    for (int s = 0; s < CONV_STAGES - 1; s++) {
+        if (s < ktiles) load_stage(s, s);
+        cp_async_commit();
+    }
+
+    for (int kt = 0; kt < ktiles; kt++) {
+        cp_async_wait<CONV_STAGES - 2>();
+        __syncthreads();
+        const int next = kt + CONV_STAGES - 1;
+        if (next < ktiles) load_stage(next % CONV_STAGES, next);
+        cp_async_commit();
+
+        const bf16* as = As + (kt % CONV_STAGES) * T::A_ELEMS;
+        const bf16* bs = Bs + (kt % CONV_STAGES) * T::B_ELEMS;
+#pragma unroll
+        for (int kk = 0; kk < CONV_BK; kk += 16) {
+            unsigned a[T::MI][4], b[4][2];
+#pragma unroll
+            for (int mi = 0; mi < T::MI; mi++) ldmatrix_x4(a[mi][0], a[mi][1], a[mi][2], a[mi][3], as + T::a_frag(wm, mi, kk, lane));
+#pragma unroll
+            for (int nj = 0; nj < 2; nj++) {
+                ldmatrix_x4(b[2 * nj][0], b[2 * nj][1], b[2 * nj + 1][0], b[2 * nj + 1][1], bs + T::b_frag(wn, nj, kk, lane));
+            }
+#pragma unroll
+            for (int mi = 0; mi < T::MI; mi++)
+#pragma unroll
+                for (int ni = 0; ni < 4; ni++) mma_bf16(acc[mi][ni], a[mi], b[ni][0], b[ni][1]);
+        }
+    }
+    cp_async_wait<0>();
+
+    // Epilogue: bias per output channel, junk positions dropped; the same float additions as
+    // conv_implicit_k64's (acc + bias).
+#pragma unroll
+    for (int mi = 0; mi < T::MI; mi++) {
+#pragma unroll
+        for (int half = 0; half < 2; half++) {
+            const int m = m0 + T::acc_row(wm, mi, lane, 2 * half);
+            if (m >= M) continue;
+            const float bm = bias != nullptr ? bias[m] : 0.f;
+#pragma unroll
+            for (int ni = 0; ni < 4; ni++) {
+#pragma unroll
+                for (int e = 0; e < 2; e++) {
+                    const int q = n0 + T::acc_col(wn, ni, lane, e);
+                    if (q >= g.n) continue;
+                    const i64 at = conv_out_offset(g, M, pixels, t, m, q);
+                    if (at >= 0) C[at] = acc[mi][ni][2 * half + e] + bm;
+                }
+            }
+        }
+    }
+}
+
+// W' [cout][k] bf16 (conv_weight_cl), xc the copy (conv_pad_cl), C the output [tOut, cout, hOut,
+// wOut] with pixels = hOut·wOut, bias [cout] float32 or null; the geometry's fields as ConvGeom's
+// (one argument each: the host passes 8-byte scalar slots). Grid: (⌈n/128⌉, ⌈cout/BM⌉, tOut);
+// CONV_THREADS threads; ConvTile<BM>::SMEM_BYTES of dynamic shared memory.
+#define CONV_GEMM_KERNEL(NAME, BM)                                                                              \
+    extern "C" __global__ void __launch_bounds__(CONV_THREADS, 2) NAME(                                          \
+            const bf16* A, const bf16* xc, int cp, int khw, int kw, int Wp, int plane, int n, int k, int wOut,    \
+            float* C, i64 pixels, const float* bias, int cout) {                                                 \
+        const ConvGeom g = {cp, khw, kw, Wp, plane, n, k, wOut};                                                 \
+        conv_gemm<BM>(A, xc, g, C, pixels, bias, cout);                                                          \
+    }
+
+CONV_GEMM_KERNEL(conv_cl_m32, 32)
+CONV_GEMM_KERNEL(conv_cl_m96, 96)
+CONV_GEMM_KERNEL(conv_cl_m128, 128)
