@@ -76,7 +76,8 @@ final class BenchPipelineCommand implements Callable<Integer> {
             WanVae vae = WanVae.load(vck, be);
             DitConfig cfg = model.config();
             System.out.printf(Locale.ROOT, "bench-pipeline: %s, %dx%d, %d blocks, KV cache %s, weights loaded in %.1f s; %s, load average %s%n",
-                    be.name() + (be instanceof CudaBackend cuda ? ", GEMM " + cuda.gemmKernel() + ", flash " + cuda.flashKernel() + ", "
+                    be.name() + (be instanceof CudaBackend cuda ? ", GEMM " + cuda.gemmKernel() + ", flash " + cuda.flashKernel()
+                            + ", conv " + cuda.convLayout() + ", "
                             + (cuda.streamsPerThread() ? "decoder on a stream of its own (" + CudaBackend.STREAMS_ENV + "=2)" : "one stream") : ""),
                     size, size, blocks, kvDtype, secs(t0), LocalDate.now(), ProcessStats.loadAverage());
 

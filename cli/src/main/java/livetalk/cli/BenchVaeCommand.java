@@ -63,7 +63,7 @@ final class BenchVaeCommand implements Callable<Integer> {
             WanVae vae = WanVae.load(ck, be);
             VaeConfig cfg = vae.config();
             System.out.printf("VAE: %s, dim %d, z %d, backend %s (build %.1f s)%n", weights == null ? "random official-size weights" : weights,
-                    cfg.dim(), cfg.zDim(), be.name(), secs(t0));
+                    cfg.dim(), cfg.zDim(), be.name() + (be instanceof CudaBackend cuda ? ", conv " + cuda.convLayout() : ""), secs(t0));
             double flop = FLOP_PER_LATENT_512 * h * w / (64.0 * 64.0);
             SplittableRandom rnd = new SplittableRandom(7);
             int frame = cfg.zDim() * h * w;

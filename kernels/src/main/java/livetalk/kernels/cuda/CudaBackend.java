@@ -193,16 +193,62 @@ public final class CudaBackend implements Backend {
     public static final String FUSE_ENV = "LIVETALK_CUDA_FUSE";
     private static final boolean BF16_OPERANDS_DEFAULT = "1".equals(System.getenv(FUSE_ENV));
 
-    /** conv3d's ways of forming its GEMM (all compute the same function; tests cover each). */
+    /**
+     * conv3d's ways of forming its GEMM. All compute the same function from the same bf16 products
+     * with float32 accumulation: K_MAJOR and IMPLICIT sum the depth in the weight's own order
+     * (channel-major, k = c·taps + tap), FAST tap-major (k = tap·cp + c), so FAST's results equal
+     * theirs up to float32 summation order. Tests cover each.
+     */
     public enum ConvLayout {
         /** im2col_kn_bf16 writes [K, pixels] (coalesced), gemm_bf16_nn_k64 reads it transposed. */
         K_MAJOR,
         /**
          * No patch matrix: pad_frames_bf16 makes a zero-padded bf16 copy of the clip and
          * conv_implicit_k64 gathers each tap from it inside the GEMM (stride-1 convolutions;
-         * others use K_MAJOR).
+         * others use K_MAJOR). The default.
          */
-        IMPLICIT
+        IMPLICIT,
+        /**
+         * The fast stride-1 path (conv.cu, opt-in, NOT yet run on a GPU): conv_pad_cl makes a
+         * channels-last padded bf16 copy, so that every tap's operand chunk is an aligned 16-byte
+         * cp.async, and conv_cl_m32/_m96/_m128 run the plain GEMM's pipeline on it in tiles of 32,
+         * 96 or 128 output channels (cout = 96 and 192 fill whole tiles). Other strides use K_MAJOR.
+         * Selected with {@code LIVETALK_CUDA_CONV=fast} or {@link #useConvLayout}.
+         */
+        FAST;
+
+        /** Whether a GPU run has validated this layout: the default test runs cover only those. */
+        public boolean validatedOnGpu() {
+            return this != FAST;
+        }
+
+        /** A name as the property or variable gives it: case-insensitive, '-' or '_' ({@code fast}, {@code k-major}). */
+        public static ConvLayout parse(String value, String source) {
+            String v = value.strip().toUpperCase(java.util.Locale.ROOT).replace('-', '_');
+            for (ConvLayout l : values()) {
+                if (l.name().equals(v)) return l;
+            }
+            throw new KernelException(source + "=" + value + ": expected one of implicit, fast, k_major");
+        }
+
+        @Override
+        public String toString() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /**
+     * The system property and the environment variable (the property wins) that choose how every
+     * CUDA backend of the process runs conv3d, as {@link #GEMM_PROPERTY} does for the GEMM: a
+     * {@link ConvLayout} name in any case, e.g. {@code LIVETALK_CUDA_CONV=fast}. Read once per process.
+     */
+    public static final String CONV_PROPERTY = "livetalk.cuda.conv", CONV_ENV = "LIVETALK_CUDA_CONV";
+    private static String configuredConv;   // as configuredGemm
+
+    /** "source=value" of the process-wide conv3d choice, or null when neither the property nor the variable is set. */
+    static synchronized String configuredConv() {
+        if (configuredConv == null) configuredConv = configured(CONV_PROPERTY, CONV_ENV);
+        return configuredConv.isEmpty() ? null : configuredConv;
     }
 
     /** The first CUDA device; threads may have streams of their own when {@link #STREAMS_ENV} says 2. */
@@ -244,6 +290,16 @@ public final class CudaBackend implements Backend {
                 if (cannot != null) throw new KernelException(attn + ": the wgmma flash attention cannot run here: " + cannot);
             }
             flashKernel = k;
+        }
+        String conv = configuredConv();
+        if (conv != null) {
+            int eq = conv.indexOf('=');
+            ConvLayout l = ConvLayout.parse(conv.substring(eq + 1), conv.substring(0, eq));
+            if (l == ConvLayout.FAST) {
+                String cannot = fastConvUnavailableReason();
+                if (cannot != null) throw new KernelException(conv + ": the fast convolution cannot run here: " + cannot);
+            }
+            convLayout = l;
         }
     }
 
@@ -441,9 +497,65 @@ public final class CudaBackend implements Backend {
     /** Three stages of a 128×64 A tile and a 64×128 B tile, rows padded by 8 bf16 (gemm.cu, B stored [K, N]). */
     private static final int GEMM_NN_SMEM = 3 * (128 * 72 + 64 * 136) * 2;
 
-    /** Chooses how conv3d forms its GEMM. */
+    /** Chooses how conv3d forms its GEMM; FAST on a device that cannot load its module fails with the reason. */
     public void useConvLayout(ConvLayout layout) {
+        if (layout == ConvLayout.FAST) {
+            String why = fastConvUnavailableReason();
+            if (why != null) throw new KernelException("conv3d " + layout + ": " + why);
+        }
         this.convLayout = layout;
+    }
+
+    /** How conv3d forms its GEMM now. */
+    public ConvLayout convLayout() {
+        return convLayout;
+    }
+
+    /** The fast convolution's GEMM kernels by tile height (conv.cu), and their shared memory. */
+    private static final int[] CONV_TILE_M = {32, 96, 128};
+
+    private static String convKernel(int tileM) {
+        return "conv_cl_m" + tileM;
+    }
+
+    /**
+     * Shared memory of a fast-convolution GEMM block (conv_layout.cuh, ConvTile::SMEM_BYTES): 3
+     * stages of a tileM×64 weight tile and a 128×64 input tile, rows padded by 8 bf16. 69120,
+     * 96768 and 110592 bytes: two blocks fit an SM of an H100 or H200 at every height (ptxas
+     * keeps the kernels within 128 registers for that: __launch_bounds__(256, 2)).
+     */
+    static int convSmem(int tileM) {
+        return 3 * (tileM + ConvFastGeometry.TILE_N) * 72 * 2;
+    }
+
+    /**
+     * Null when the fast convolution can run on this device (its module conv.ptx loaded: done here,
+     * on first ask, so that the default path neither pays its JIT time nor depends on it), else why not.
+     */
+    public String fastConvUnavailableReason() {
+        String[] kernels = new String[CONV_TILE_M.length];
+        int[] smem = new int[CONV_TILE_M.length];
+        for (int i = 0; i < kernels.length; i++) {
+            kernels[i] = convKernel(CONV_TILE_M[i]);
+            smem[i] = convSmem(CONV_TILE_M[i]);
+        }
+        return ctx.loadOnDemand("conv", kernels, smem, false);
+    }
+
+    /**
+     * The fast convolution's tile height for {@code cout} output channels: 32 up to 32 channels (the
+     * image head's 3, the latent convs' 16), else whichever of 96 and 128 leaves fewer idle rows in
+     * the last row tile (96 → 96, 192 → 96 with none idle instead of a quarter). On a tie (384, 768:
+     * whole tiles either way) 128, whose larger tile reads fewer operand bytes per FLOP, unless its
+     * grid ({@code blocksPerRowTile} blocks per row tile) would not fill the device twice over at
+     * two blocks per SM; then 96, for more blocks (the 64×64 stages: 99 blocks of 128 rows on 132
+     * SMs, 132 of 96). A first rule, for bench-vae's profile to replace.
+     */
+    static int convTileM(int cout, long blocksPerRowTile, int sms) {
+        if (cout <= 32) return 32;
+        long idle96 = (cout + 95) / 96 * 96 - cout, tiles128 = (cout + 127) / 128, idle128 = tiles128 * 128 - cout;
+        if (idle96 != idle128) return idle96 < idle128 ? 96 : 128;
+        return tiles128 * blocksPerRowTile >= 4L * sms ? 128 : 96;
     }
 
     /** Three stages of a 128×64 A and B tile, rows padded by 8 bf16 (gemm.cu). */
@@ -1004,11 +1116,17 @@ public final class CudaBackend implements Backend {
         requireSize("conv3d output", tOut * s.cout() * pixels, ob.len);
         int kdim = s.cin() * s.kt() * s.kh() * s.kw(), ld = pad8(kdim);
         if (cw.cols() != kdim) throw new KernelException("conv3d weight has " + cw.cols() + " elements per output channel, expected " + kdim);
-        long wPtr = cw.bf16Ptr(), bPtr = cb == null ? 0 : cb.f32Ptr();
+        ConvLayout layout = convLayout;
+        boolean stride1 = s.st() == 1 && s.sh() == 1 && s.sw() == 1, fast = layout == ConvLayout.FAST && stride1;
+        // the weight's matrix form [cout, pad8(K)] (made on first use); the fast path reads another form
+        long wPtr = fast ? 0 : cw.bf16Ptr(), bPtr = cb == null ? 0 : cb.f32Ptr();
         boolean hist16 = histFrames > 0 && hb.dtype == DType.BF16;
         long histPtr = hb == null || histFrames == 0 ? xb.ptr() : hb.ptr();
-        ConvLayout layout = convLayout;
-        if (layout == ConvLayout.IMPLICIT && s.st() == 1 && s.sh() == 1 && s.sw() == 1) {
+        if (fast) {
+            conv3dFast(histPtr, hist16, histFrames, xb, frames, h, w, ob, s, cw, bPtr);
+            return;
+        }
+        if (layout == ConvLayout.IMPLICIT && stride1) {
             conv3dImplicit(histPtr, hist16, histFrames, xb, frames, h, w, ob, s, tOut, kdim, ld, wPtr, bPtr);
             return;
         }
@@ -1042,6 +1160,57 @@ public final class CudaBackend implements Backend {
                 GEMM_THREADS, GEMM_NN_SMEM,
                 ctx.args().ptr(wPtr).i32(ld).ptr(xp).i32(s.cin()).i32(taps).i32(s.kh() * s.kw()).i32(s.kw()).i32(wp).i32(plane).i32(wOut)
                         .ptr(ob.ptr()).i64((long) hOut * wOut).ptr(bPtr).i32(bPtr == 0 ? 0 : 2).i32(s.cout()).i32((int) nOut).i32(ld).i32(kdim));
+    }
+
+    /**
+     * The fast stride-1 conv3d (conv.cu; geometry: {@link ConvFastGeometry}): a channels-last,
+     * zero-padded bf16 copy of the clip in this thread's scratch (the same bytes as IMPLICIT's
+     * padded copy, give or take one row per frame and the channels rounded up to 8), then one GEMM
+     * launch over every output frame with the weight in its tap-major form (made on first use
+     * instead of the matrix form, which this path never asks for).
+     */
+    private void conv3dFast(long histPtr, boolean hist16, int histFrames, CudaBuf xb, int frames, int h, int w, CudaBuf ob,
+                            Conv3dSpec s, CudaWeight cw, long bPtr) {
+        ConvFastGeometry g = ConvFastGeometry.of(s, h, w, histFrames, frames);
+        long xc = scratch.get().region(3, g.copyElements() * 2);
+        ctx.launch(hist16 ? "conv_pad_cl_hist16" : "conv_pad_cl", (g.wp() + 31) / 32, g.hp() + 1, g.seqFrames() * g.padGroups(), BLOCK, 0,
+                convPadArgs(ctx.args(), histPtr, histFrames, xb.ptr(), s, h, w, g, xc));
+        int tileM = convTileM(s.cout(), (long) g.tilesN() * g.tOut(), ctx.multiprocessors);
+        long wPtr = cw.convPtr(s.cin(), g.taps(), g.cp());
+        ctx.launch(convKernel(tileM), g.tilesN(), (s.cout() + tileM - 1) / tileM, g.tOut(), GEMM_THREADS, convSmem(tileM),
+                convGemmArgs(ctx.args(), wPtr, xc, g, ob.ptr(), bPtr, s.cout()));
+    }
+
+    // The fast convolution's argument lists, kept apart so that ConvLayoutChoiceTest can hold them
+    // against the kernels' parameters in conv.ptx (a wrong width would show only on a GPU).
+
+    /** conv_pad_cl(_hist16)'s arguments (conv.cu). */
+    static CudaContext.Args convPadArgs(CudaContext.Args a, long hist, int histFrames, long x, Conv3dSpec s, int h, int w,
+                                        ConvFastGeometry g, long xc) {
+        return a.ptr(hist).i32(histFrames).ptr(x).i32(s.cin()).i32(h).i32(w).i32(s.padFront()).i32(s.padTop()).i32(s.padLeft())
+                .i32(g.hp()).i32(g.cp()).i32(g.wp()).i32(g.plane()).i32(g.padGroups()).ptr(xc);
+    }
+
+    /** conv_cl_m*'s arguments: the re-laid weight, the copy, the geometry (ConvGeom's fields in order), out, pixels per plane, bias, cout. */
+    static CudaContext.Args convGemmArgs(CudaContext.Args a, long weight, long xc, ConvFastGeometry g, long out, long bias, int cout) {
+        return a.ptr(weight).ptr(xc).i32(g.cp()).i32(g.khw()).i32(g.kw()).i32(g.wp()).i32(g.plane()).i32(g.n()).i32(g.k()).i32(g.wOut())
+                .ptr(out).i64((long) g.hOut() * g.wOut()).ptr(bias).i32(cout);
+    }
+
+    /** conv_weight_cl's arguments. */
+    static CudaContext.Args convWeightArgs(CudaContext.Args a, long src, int dtype, long y, int cout, int cin, int taps, int cp) {
+        return a.ptr(src).i32(dtype).ptr(y).i32(cout).i32(cin).i32(taps).i32(cp);
+    }
+
+    /** A conv weight [cout, cin, taps] of any file dtype as bf16 [cout][tap·cp + c] (conv_weight_cl), zero for c ≥ cin. */
+    DeviceMemory uploadConvWeight(Tensor t, int cout, int cin, int taps, int cp) {
+        DeviceMemory raw = uploadRaw(t, CudaMemoryReport.Use.STAGING);
+        long n = (long) cout * taps * cp;
+        DeviceMemory m = new DeviceMemory(ctx, n * 2, CudaMemoryReport.Use.WEIGHTS_BF16);
+        ctx.launch("conv_weight_cl", ctx.gridFor(n, BLOCK), 1, 1, BLOCK, 0,
+                convWeightArgs(ctx.args(), raw.ptr, dtypeCode(t.dtype()), m.ptr, cout, cin, taps, cp));
+        raw.free();
+        return published(m);
     }
 
     /** conv3d with the patches laid out [K, pixels]: coalesced gathers and writes, B read transposed by the GEMM. */

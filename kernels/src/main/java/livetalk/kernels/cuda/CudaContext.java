@@ -32,7 +32,8 @@ final class CudaContext {
      * Families compiled for sm_90a (wgmma: {@code gemm_sm90}, {@code attention_sm90}), which run on
      * compute capability 9.0 only: each is loaded there, and only when a kernel of it is first
      * selected ({@link #loadHopperModule}), so that the default path neither pays its JIT time nor
-     * depends on it.
+     * depends on it. Opt-in families for any card ({@code conv}, the fast convolution) load the
+     * same way, on first selection ({@link #loadOnDemand}).
      */
     private static final int MAX_ARGS = 32;
 
@@ -42,15 +43,15 @@ final class CudaContext {
     final long totalMemory;
     /** Whether the device has compute capability 9.0, the only one the sm_90a module runs on. */
     final boolean hopper;
-    /** Per sm_90a family, once loadHopperModule ran for it: "" when it loaded, else why not. */
-    private final Map<String, String> hopperModules = new ConcurrentHashMap<>();
+    /** Per on-demand family, once loadOnDemand ran for it: "" when it loaded, else why not. */
+    private final Map<String, String> onDemandModules = new ConcurrentHashMap<>();
     private final AtomicLong allocatedSinceGc = new AtomicLong();
     private final MemorySegment context;
     /** The device's default memory pool, which every allocation comes from. */
     private final MemorySegment pool;
     /** Whether threads may open lanes (streams of their own): {@link CudaBackend#STREAMS_ENV}. */
     final boolean lanesEnabled;
-    /** Kernels by name; concurrent because the sm_90a module is loaded on demand (loadHopperModule). */
+    /** Kernels by name; concurrent because the opt-in modules are loaded on demand (loadOnDemand). */
     private final Map<String, MemorySegment> functions = new ConcurrentHashMap<>();
     private final ThreadLocal<Boolean> current = ThreadLocal.withInitial(() -> false);
     private final ThreadLocal<Args> args = ThreadLocal.withInitial(Args::new);
@@ -82,10 +83,19 @@ final class CudaContext {
      * be launched, else a one-line reason (not a compute capability 9.0 device, or the driver
      * refused the module); never throws, so a failure here cannot break the default kernels.
      */
-    synchronized String loadHopperModule(String family, String[] kernels, int[] smem) {
-        String state = hopperModules.get(family);
+    String loadHopperModule(String family, String[] kernels, int[] smem) {
+        return loadOnDemand(family, kernels, smem, true);
+    }
+
+    /**
+     * Loads the module {@code family} once, on a compute capability 9.0 device only when
+     * {@code hopperOnly}, then allows each of {@code kernels} its dynamic shared memory. Returns
+     * null when they can be launched, else a one-line reason; never throws.
+     */
+    synchronized String loadOnDemand(String family, String[] kernels, int[] smem, boolean hopperOnly) {
+        String state = onDemandModules.get(family);
         if (state == null) {
-            if (!hopper) {
+            if (hopperOnly && !hopper) {
                 state = "it needs a compute capability 9.0 GPU (H100, H200: sm_90a); '" + name + "' is " + ccMajor + "." + ccMinor;
             } else {
                 try {
@@ -94,10 +104,10 @@ final class CudaContext {
                     for (int i = 0; i < kernels.length; i++) allowSharedMemory(kernels[i], smem[i]);
                     state = "";
                 } catch (KernelException e) {
-                    state = "the sm_90a module " + family + ".ptx did not load on '" + name + "': " + e.getMessage();
+                    state = (hopperOnly ? "the sm_90a module " : "the module ") + family + ".ptx did not load on '" + name + "': " + e.getMessage();
                 }
             }
-            hopperModules.put(family, state);
+            onDemandModules.put(family, state);
         }
         return state.isEmpty() ? null : state;
     }
@@ -359,35 +369,45 @@ final class CudaContext {
     static final class Args {
         private final MemorySegment values = Arena.ofAuto().allocate(8L * MAX_ARGS, 8);
         final MemorySegment pointers = Arena.ofAuto().allocate(ADDRESS, MAX_ARGS);
+        /** The byte width of each argument so far, 4 or 8: what a test holds against the kernel's PTX parameters. */
+        private final byte[] widths = new byte[MAX_ARGS];
         private int n;
         private boolean open;
 
-        private MemorySegment slot() {
+        private MemorySegment slot(int width) {
             if (n == MAX_ARGS) throw new KernelException("more than " + MAX_ARGS + " kernel arguments");
             MemorySegment s = values.asSlice(8L * n, 8);
             pointers.setAtIndex(ADDRESS, n, s);
+            widths[n] = (byte) width;
             n++;
             return s;
         }
 
         Args ptr(long devicePointer) {
-            slot().set(JAVA_LONG, 0, devicePointer);
+            slot(8).set(JAVA_LONG, 0, devicePointer);
             return this;
         }
 
         Args i32(int v) {
-            slot().set(JAVA_INT, 0, v);
+            slot(4).set(JAVA_INT, 0, v);
             return this;
         }
 
         Args i64(long v) {
-            slot().set(JAVA_LONG, 0, v);
+            slot(8).set(JAVA_LONG, 0, v);
             return this;
         }
 
         Args f32(float v) {
-            slot().set(JAVA_FLOAT, 0, v);
+            slot(4).set(JAVA_FLOAT, 0, v);
             return this;
+        }
+
+        /** The byte widths of the arguments given so far, e.g. [8, 4, 8]. */
+        int[] widths() {
+            int[] w = new int[n];
+            for (int i = 0; i < n; i++) w[i] = widths[i];
+            return w;
         }
     }
 }

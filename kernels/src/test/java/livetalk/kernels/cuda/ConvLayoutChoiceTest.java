@@ -1,0 +1,143 @@
+package livetalk.kernels.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import livetalk.kernels.Conv3dSpec;
+import livetalk.kernels.KernelException;
+import livetalk.kernels.cuda.CudaBackend.ConvLayout;
+import org.junit.jupiter.api.Test;
+
+/**
+ * How the convolution path is named and chosen, and the fast path's geometry (no GPU needed): the
+ * values LIVETALK_CUDA_CONV and -Dlivetalk.cuda.conv accept, the tile height per output width, the
+ * shared memory per tile height (conv_layout.cuh's ConvTile::SMEM_BYTES, which
+ * conv_layout_test.cpp checks on the C++ side), and {@link ConvFastGeometry} at the decoder's shapes
+ * (the 512×512 figures conv_layout_test.cpp asserts too), and the launches' argument lists against
+ * the kernels' parameters in conv.ptx.
+ */
+class ConvLayoutChoiceTest {
+
+    @Test
+    void namesParseInAnyCaseWithDashOrUnderscore() {
+        assertEquals(ConvLayout.FAST, ConvLayout.parse("fast", "X"));
+        assertEquals(ConvLayout.FAST, ConvLayout.parse(" FAST ", "X"));
+        assertEquals(ConvLayout.IMPLICIT, ConvLayout.parse("implicit", "X"));
+        assertEquals(ConvLayout.K_MAJOR, ConvLayout.parse("k-major", "X"));
+        for (ConvLayout l : ConvLayout.values()) assertEquals(l, ConvLayout.parse(l.toString(), "X"));
+    }
+
+    @Test
+    void anUnknownNameIsOneLineNamingTheSourceAndTheChoices() {
+        KernelException e = assertThrows(KernelException.class, () -> ConvLayout.parse("cudnn", "LIVETALK_CUDA_CONV"));
+        assertEquals("LIVETALK_CUDA_CONV=cudnn: expected one of implicit, fast, k_major", e.getMessage());
+    }
+
+    @Test
+    void onlyTheFastPathAwaitsAGpuRun() {
+        assertTrue(ConvLayout.IMPLICIT.validatedOnGpu());
+        assertTrue(ConvLayout.K_MAJOR.validatedOnGpu());
+        assertFalse(ConvLayout.FAST.validatedOnGpu());
+    }
+
+    @Test
+    void tileHeightFitsTheOutputChannels() {
+        int sms = 132;
+        long big = 2056;   // 512×512: ⌈512·514/128⌉ position tiles, one frame
+        assertEquals(32, CudaBackend.convTileM(3, big, sms));      // image head
+        assertEquals(32, CudaBackend.convTileM(16, big, sms));     // latent convs
+        assertEquals(96, CudaBackend.convTileM(96, big, sms));     // 512×512 stages
+        assertEquals(96, CudaBackend.convTileM(192, big, sms));    // 256×256 stages: 2 tiles, none idle
+        assertEquals(96, CudaBackend.convTileM(130, big, sms));    // 62 idle rows of 96-row tiles against 126 of 128
+        assertEquals(128, CudaBackend.convTileM(384, 260, sms));   // 128×128, 2 frames: 780 blocks of 128 rows
+        assertEquals(96, CudaBackend.convTileM(384, 33, sms));     // 64×64, 1 frame: 99 blocks of 128 rows, 132 of 96
+        assertEquals(128, CudaBackend.convTileM(768, 260, sms));   // the time conv at 128×128
+        assertEquals(128, CudaBackend.convTileM(120, big, sms));   // 8 idle of 128 against 72 of 96
+    }
+
+    @Test
+    void sharedMemoryAllowsTwoBlocksPerSm() {
+        assertEquals(69120, CudaBackend.convSmem(32));
+        assertEquals(96768, CudaBackend.convSmem(96));
+        assertEquals(110592, CudaBackend.convSmem(128));
+        // 228 KiB of shared memory per SM on H100 and H200, 1 KiB of it reserved per block (an A100's
+        // 164 KiB holds one block of 96 or 128 rows, as it does of gemm_bf16_tn_k64)
+        for (int tm : new int[]{32, 96, 128}) assertTrue(2 * (CudaBackend.convSmem(tm) + 1024) <= 233472, "tile " + tm);
+    }
+
+    @Test
+    void geometryAtTheDecodersShapes() {
+        // the 512×512 stage's causal 3×3×3 conv, one new frame after two of history
+        ConvFastGeometry g = ConvFastGeometry.of(Conv3dSpec.of(96, 96, 3, 3, 3, 0, 1, 1), 512, 512, 2, 1);
+        assertEquals(96, g.cp());
+        assertEquals(514, g.wp());
+        assertEquals(264710, g.plane());        // (514 + 1)·514
+        assertEquals(263168, g.n());            // 512·514
+        assertEquals(2592, g.k());              // 27·96
+        assertEquals(1, g.tOut());
+        assertEquals(3, g.seqFrames());
+        assertEquals(2056, g.tilesN());
+        assertEquals(2, g.padGroups());
+        // the copy: 3 frames, 152.5 MB of bf16 (the old padded copy: 3·96·(514·514 + 3)·2 = 152.2 MB)
+        assertEquals(3L * 264710 * 96, g.copyElements());
+        // the resample's 1×3×3 conv 192 → 96 at 512×512 (no history, kt = 1)
+        ConvFastGeometry r = ConvFastGeometry.of(Conv3dSpec.of(192, 96, 1, 3, 3, 0, 1, 1), 512, 512, 0, 1);
+        assertEquals(9 * 192, r.k());
+        assertEquals(1, r.seqFrames());
+        // the first latent conv 16 → 384 at 64×64, first chunk (front padding 2)
+        ConvFastGeometry c = ConvFastGeometry.of(Conv3dSpec.of(16, 384, 3, 3, 3, 2, 1, 1), 64, 64, 0, 1);
+        assertEquals(16, c.cp());
+        assertEquals(27 * 16, c.k());
+        assertEquals(3, c.seqFrames());
+        assertEquals(1, c.tOut());
+        // cin not a multiple of 8 rounds up (the encoder's RGB input)
+        assertEquals(8, ConvFastGeometry.of(Conv3dSpec.of(3, 96, 3, 3, 3, 2, 1, 1), 20, 20, 0, 1).cp());
+    }
+
+    @Test
+    void argumentListsMatchTheKernelsParameters() throws IOException {
+        Conv3dSpec s = Conv3dSpec.of(96, 96, 3, 3, 3, 0, 1, 1);
+        ConvFastGeometry g = ConvFastGeometry.of(s, 40, 30, 2, 1);
+        int[] pad = CudaBackend.convPadArgs(new CudaContext.Args(), 1, 2, 3, s, 40, 30, g, 4).widths();
+        int[] gemm = CudaBackend.convGemmArgs(new CudaContext.Args(), 1, 2, g, 3, 4, 96).widths();
+        int[] weight = CudaBackend.convWeightArgs(new CudaContext.Args(), 1, 0, 2, 96, 96, 27, 96).widths();
+        String ptx;
+        try (InputStream in = CudaBackend.class.getResourceAsStream("/livetalk/kernels/cuda/conv.ptx")) {
+            ptx = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+        }
+        assertEquals(Arrays.toString(paramWidths(ptx, "conv_pad_cl")), Arrays.toString(pad), "conv_pad_cl");
+        assertEquals(Arrays.toString(paramWidths(ptx, "conv_pad_cl_hist16")), Arrays.toString(pad), "conv_pad_cl_hist16");
+        for (int tm : new int[]{32, 96, 128}) {
+            assertEquals(Arrays.toString(paramWidths(ptx, "conv_cl_m" + tm)), Arrays.toString(gemm), "conv_cl_m" + tm);
+        }
+        assertEquals(Arrays.toString(paramWidths(ptx, "conv_weight_cl")), Arrays.toString(weight), "conv_weight_cl");
+    }
+
+    /** The byte widths of a PTX entry's parameters (".param .u64 NAME_param_0," → 8). */
+    private static int[] paramWidths(String ptx, String entry) {
+        int at = ptx.indexOf(".entry " + entry + "(");
+        assertTrue(at >= 0, "no entry " + entry + " in conv.ptx");
+        String params = ptx.substring(at, ptx.indexOf(')', at));
+        List<Integer> widths = new ArrayList<>();
+        Matcher m = Pattern.compile("\\.param \\.[a-z](\\d+) " + entry + "_param_\\d+").matcher(params);
+        while (m.find()) widths.add(Integer.parseInt(m.group(1)) / 8);
+        assertTrue(!widths.isEmpty(), "no parameters parsed for " + entry);
+        return widths.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    @Test
+    void stridedOrOversizedConvolutionsAreRefused() {
+        assertThrows(KernelException.class, () -> ConvFastGeometry.of(new Conv3dSpec(8, 8, 1, 3, 3, 1, 2, 2, 0, 0, 1, 0, 1), 16, 16, 0, 1));
+        assertThrows(KernelException.class, () -> ConvFastGeometry.of(Conv3dSpec.of(8, 8, 1, 3, 3, 0, 1, 1), 70000, 16, 0, 1));
+    }
+}
