@@ -18,6 +18,9 @@
 #                               LIVETALK_CUDA_GEMM=wgmma (after everything else, so that a fault
 #                               of the new kernel cannot cost the baseline figures); then the same
 #                               three for the wgmma flash attention (LIVETALK_CUDA_ATTN=wgmma);
+#                               then the fast convolution (LIVETALK_CUDA_CONV=fast, opt-in): its
+#                               tests in their own JVM, verify of the VAE decode checks (the lines
+#                               against the plain verify's) and bench-vae with its profile;
 #                               a summary table on stdout and OUTDIR/gpu-check.json
 # On a machine without a GPU, `run` goes as far as it can and each step reports why it stopped.
 set -uo pipefail
@@ -87,6 +90,38 @@ flash_summary() {
 
 # The decoder on its own stream (LIVETALK_CUDA_STREAMS=2): its tests, the rollout/VAE check lines
 # against the plain verify's (the same kernels on the same data: the same numbers), the pipeline.
+# The fast convolution (LIVETALK_CUDA_CONV=fast, docs/cuda-performance.md) forms the same bf16
+# products as the implicit path and sums them in float32 in another order (tap-major instead of
+# channel-major), so its VAE decode lines must be the plain verify's up to rounding: every line
+# the same status and tensor, and max_abs and rel_l2 within 10 % of the plain run's (the printed
+# errors are dominated by bf16 rounding, ~1e-3, which a reordered float32 sum moves by ~1e-6 of
+# itself; a wrong kernel moves them by orders of magnitude). Then both bench-vae runs and profiles.
+conv_summary() {
+  echo "-- fast convolution (LIVETALK_CUDA_CONV=fast)"
+  grep -hE "tests (successful|failed|aborted)|fast convolution not available" "$OUTDIR/tests-conv.log" 2>/dev/null | sort -u
+  local re='^(OK|FAIL|SKIPPED) +vae_decode' a b
+  a="$(grep -hE "$re" "$OUTDIR/verify.log" 2>/dev/null)"; b="$(grep -hE "$re" "$OUTDIR/verify-conv.log" 2>/dev/null)"
+  if [ -z "$b" ]; then echo "conv verify: no VAE decode lines (see $OUTDIR/verify-conv.log)"
+  elif [ "$a" = "$b" ]; then echo "conv verify: $(echo "$b" | wc -l) VAE decode lines the same as the implicit path's; $(grep -h verdict "$OUTDIR/verify-conv.log")"
+  else
+    diff <(echo "$a") <(echo "$b") > "$OUTDIR/verify-conv.diff"
+    if awk 'function num(line, key,   m) { return match(line, key "=[^ ]+") ? substr(line, RSTART + length(key) + 1, RLENGTH - length(key) - 1) + 0 : -1 }
+            function close10(x, y) { return x == y || (x > 0 && y > 0 && (x > y ? x / y : y / x) <= 1.1) }
+            NR == FNR { plain[FNR] = $0; n = FNR; next }
+            { split(plain[FNR], p, " +"); split($0, q, " +")
+              if (p[1] != q[1] || p[2] != q[2] || !close10(num(plain[FNR], "max_abs"), num($0, "max_abs")) \
+                  || !close10(num(plain[FNR], "rel_l2"), num($0, "rel_l2"))) bad++; m = FNR }
+            END { exit (bad > 0 || m != n) }' <(echo "$a") <(echo "$b"); then
+      echo "conv verify: $(echo "$b" | wc -l) VAE decode lines with the plain run's statuses, errors within 10 % (summation order; $OUTDIR/verify-conv.diff); $(grep -h verdict "$OUTDIR/verify-conv.log")"
+    else
+      echo "conv verify: DIFFERS from the implicit path ($OUTDIR/verify-conv.diff)"
+    fi
+  fi
+  grep -h "^VAE:" "$OUTDIR/bench-vae-conv.log" 2>/dev/null | sed 's/^/conv /'
+  for f in bench-vae bench-vae-conv; do grep -h "^latent frame [1-9]" "$OUTDIR/$f.log" 2>/dev/null | tail -1 | sed "s/^/$f: /"; done
+  for f in bench-vae bench-vae-conv; do grep -hE "^(conv_|pad_frames|all kernels)" "$OUTDIR/$f.log" 2>/dev/null | sed "s/^/$f profile: /"; done
+}
+
 streams_summary() {
   echo "-- decoder on its own stream (LIVETALK_CUDA_STREAMS=2)"
   grep -hE "tests (successful|failed|aborted)" "$OUTDIR/tests-streams.log" 2>/dev/null | sort -u || true
@@ -112,15 +147,16 @@ run() {
   STEPS=()
   nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1
   local tcp; tcp="$dir/test/kernels:$(ls "$dir"/test/*.jar "$dir"/lib/*.jar | tr '\n' ':')"
-  # the wgmma and streams tests run in JVMs of their own (steps tests-wgmma, tests-flash, tests-streams below): a fault there poisons the CUDA context
+  # the wgmma, streams and fast-conv tests run in JVMs of their own (steps tests-wgmma, tests-flash, tests-streams,
+  # tests-conv below): a fault there poisons the CUDA context
   step tests 120 "$java" "${FLAGS[@]}" -jar "$dir"/junit-platform-console-standalone-*.jar execute \
-      -cp "$tcp" --select-package livetalk.kernels.cuda --exclude-classname '.*(CudaWgmmaTest|CudaFlashWgmmaTest|CudaStreamsTest)' --details=summary \
+      -cp "$tcp" --select-package livetalk.kernels.cuda --exclude-classname '.*(CudaWgmmaTest|CudaFlashWgmmaTest|CudaStreamsTest|CudaConvFastTest)' --details=summary \
       --details-theme=ascii --disable-banner
   if [ "$(echo "${STEPS[0]}" | cut -d' ' -f2)" != 0 ] && command -v compute-sanitizer >/dev/null; then
     # a failing test run: find the first bad memory access, kernel by kernel
     step sanitizer 120 env CUDA_LAUNCH_BLOCKING=1 compute-sanitizer --tool memcheck --print-limit 3 "$java" "${FLAGS[@]}" \
       -jar "$dir"/junit-platform-console-standalone-*.jar execute \
-      -cp "$tcp" --select-package livetalk.kernels.cuda --exclude-classname '.*(CudaWgmmaTest|CudaFlashWgmmaTest|CudaStreamsTest)' \
+      -cp "$tcp" --select-package livetalk.kernels.cuda --exclude-classname '.*(CudaWgmmaTest|CudaFlashWgmmaTest|CudaStreamsTest|CudaConvFastTest)' \
       --details=summary --details-theme=ascii --disable-banner
   fi
   step bench-gpu 60 "$lt" bench-gpu --repeat 20
@@ -176,6 +212,22 @@ run() {
   fi
   step bench-dit-flash 75 env LIVETALK_CUDA_ATTN=wgmma "$lt" bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors \
       --runs 5 --profile --compare-output /tmp/livetalk-dit/out-mma-sync.f32
+  # The fast convolution (conv.cu, LIVETALK_CUDA_CONV=fast), after everything else: its tests (the CPU
+  # reference on ragged shapes and the decoder's channel counts, the full-size decoder stages against
+  # the implicit path; the first bad memory access under compute-sanitizer if they fail), the VAE
+  # decode checks with it (their lines against the plain verify's: conv_summary), and bench-vae with
+  # its profile beside the plain bench-vae above.
+  step tests-conv 90 "$java" "${FLAGS[@]}" -jar "$dir"/junit-platform-console-standalone-*.jar execute \
+      -cp "$tcp" --select-class livetalk.kernels.cuda.CudaConvFastTest --details=tree --details-theme=ascii --disable-banner \
+      --disable-ansi-colors
+  if [ "$(echo "${STEPS[-1]}" | cut -d' ' -f2)" != 0 ] && command -v compute-sanitizer >/dev/null; then
+    step sanitizer-conv 120 env CUDA_LAUNCH_BLOCKING=1 compute-sanitizer --tool memcheck --print-limit 3 "$java" "${FLAGS[@]}" \
+      -jar "$dir"/junit-platform-console-standalone-*.jar execute -cp "$tcp" \
+      --select-method 'livetalk.kernels.cuda.CudaConvFastTest#raggedShapesMatchTheReferenceAndTheImplicitPath' \
+      --details=summary --details-theme=ascii --disable-banner
+  fi
+  step verify-conv 60 env LIVETALK_CUDA_CONV=fast "$lt" verify --device cuda --golden "$ROOT/tests/golden" --only vae_decode
+  step bench-vae-conv 60 env LIVETALK_CUDA_CONV=fast "$lt" bench-vae --device cuda --frames 2 --profile
   {
     echo "{"
     echo "  \"device\": \"$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)\","
@@ -213,6 +265,7 @@ run() {
   grep -h "gemm_bf16" "$OUTDIR/bench-dit-wgmma.log" "$OUTDIR/bench-dit.log" || true
   echo "-- wgmma flash attention (LIVETALK_CUDA_ATTN=wgmma)"
   flash_summary
+  conv_summary
   for s in "${STEPS[@]}"; do echo "step $s"; done
 }
 
