@@ -101,7 +101,7 @@ __device__ __forceinline__ void conv_gemm(const bf16* __restrict__ A, const bf16
         for (int j = 0; j < T::A_ROWS_PER_THREAD; j++) {
             const int row = conv_load_row(tid, j), gm = m0 + row;
             const bool ok = kin && gm < M;
-            cp_async16(As + stage * T::A_ELEMS + row * CONV_LDS + col, ok ? (const void*)(A + (i64)gm * g.k + k) : (const void*)A, ok ? 16 : 0);
+            cp_async16(As + stage * T::A_ELEMS + row * CONV_LDS + col, ok ? (const void*)(A + conv_w_offset(g, gm, k)) : (const void*)A, ok ? 16 : 0);
         }
         // one decode of (tap, channel) per stage: this thread's chunk column is the same in every row
         const bf16* src = X + qBase + (kin ? conv_k_offset(g, k) : 0);

@@ -115,6 +115,11 @@ CONV_HD conv_i64 conv_weight_source(int cin, int taps, int cp, int o, int k) {
     return ((conv_i64)o * cin + c) * taps + tap;
 }
 
+// Offset in W' of the 8 weights [k, k + 8) of output channel o (rows of length k = taps·cp).
+CONV_HD conv_i64 conv_w_offset(const ConvGeom& g, int o, int k) {
+    return (conv_i64)o * g.k + k;
+}
+
 // ---- the GEMM's B operand ----------------------------------------------------------------------
 
 // Offset in the copy of output position q's own pixel in frame t, channel 0: the tap (0, 0, 0).

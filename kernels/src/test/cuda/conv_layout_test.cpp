@@ -1,7 +1,7 @@
-// Host-side check of the fast convolution's index math (kernels/src/main/cuda/conv_layout.cuh: the
-// functions conv.cu calls), by emulating its three kernels thread by thread on random stride-1
-// convolutions and comparing with a direct convolution. Run by scripts/build-ptx.sh --check
-// (host C++ compiler, no GPU). Exit status 0 = pass.
+// Host-side check of the fast convolution's index math (kernels/src/main/cuda/conv_layout.cuh and
+// conv_sm90_layout.cuh: the functions conv.cu and conv_sm90.cu call), by emulating their kernels
+// thread by thread on random stride-1 convolutions and comparing with a direct convolution. Run by
+// scripts/build-ptx.sh --check (host C++ compiler, no GPU). Exit status 0 = pass.
 //
 // The data are small integers (inputs and weights in [-3, 3], bias in [-8, 8]), so every product
 // and every partial sum is exact in bf16 and float32: the emulated result must equal the direct
@@ -24,6 +24,15 @@
 //             elements 2(l%4), +1 of matrix j from the address of lane 8j + l/4), mma.m16n8k16
 //             computed from the ISA's A/B/C fragment figures, and the epilogue storing each
 //             accumulator at ConvTile::acc_row/acc_col through conv_out_offset;
+//   wgmma     conv_cl_wgmma_n32 / _n96 / _n192 block by block: the same copies into the ring of
+//             ConvSm90Ring<BN> at sm90_chunk_offset (128-byte swizzle), then per warpgroup and
+//             16-deep slice each operand element read where the PTX ISA says a wgmma reads it
+//             through the kernel's descriptors (isa::kMajorAddress in sm90_isa_model.h, the model
+//             the wgmma GEMM's test uses), the product spread over threads by the ISA's
+//             accumulator figure, and stored by the kernel's map (sm90_acc_row/col, conv_out_offset);
+//             also the ring's alignment and size, each (row, k) of every stage's descriptors against
+//             the loader's store, and the accumulator maps covering 64×BN once (the k-loop's
+//             schedule, Sm90Schedule<5>, is played out by gemm_sm90_layout_test.cpp);
 //   result    every output element written exactly once and equal to the direct convolution.
 // Shapes: random cin (not multiples of 8 or of the 64-deep k-tile), cout across one and several
 // row tiles, h and w not multiples of anything, kt = 1 and 3 with and without front padding and
@@ -37,7 +46,8 @@
 #include <string>
 #include <vector>
 
-#include "../../main/cuda/conv_layout.cuh"
+#include "../../main/cuda/conv_sm90_layout.cuh"
+#include "sm90_isa_model.h"
 
 // The kernel's index functions (or a mutant of them) and the geometry the host builds.
 struct Impl {
@@ -57,6 +67,16 @@ struct Impl {
     int (*bFrag)(int bm, int wn, int nj, int kk, int lane);
     int (*accRow)(int bm, int wm, int mi, int lane, int e);
     int (*accCol)(int bm, int wn, int ni, int lane, int e);
+    conv_i64 (*wOffset)(const ConvGeom&, int, int) = conv_w_offset;
+    // the wgmma kernel's: the swizzled store, the ring (BN as an argument), descriptors, accumulator map
+    uint32_t (*chunkOffset)(uint32_t r, uint32_t c) = sm90_chunk_offset;
+    uint32_t (*aTile)(int bn, uint32_t base, int stage);
+    uint32_t (*bTile)(int bn, uint32_t base, int stage);
+    uint32_t (*aRowsOf)(int bn, uint32_t aTile, int wg);
+    uint64_t (*desc)(uint32_t addr) = sm90_desc;
+    uint64_t (*descK)(uint64_t desc, uint32_t k) = sm90_desc_k;
+    uint32_t (*sm90AccRow)(uint32_t t, uint32_t i) = sm90_acc_row;
+    uint32_t (*sm90AccCol)(uint32_t t, uint32_t i) = sm90_acc_col;
     bool checkK = true, checkN = true;   // the loader's k < K and q < N predicates
     int extraRows = 1;                   // the copy's plane is (Hp + extraRows)·Wp
     bool roundCp = true;                 // cp = cin rounded up to 8
@@ -68,6 +88,15 @@ static int kBFrag(int bm, int wn, int nj, int kk, int lane) { return DISPATCH(bm
 static int kAccRow(int bm, int wm, int mi, int lane, int e) { return DISPATCH(bm, acc_row, wm, mi, lane, e); }
 static int kAccCol(int bm, int wn, int ni, int lane, int e) { return DISPATCH(bm, acc_col, wn, ni, lane, e); }
 
+#define DISPATCH_N(BN_, F, ...) ((BN_) == 32 ? ConvSm90Ring<32>::F(__VA_ARGS__) : (BN_) == 96 ? ConvSm90Ring<96>::F(__VA_ARGS__) : ConvSm90Ring<192>::F(__VA_ARGS__))
+static uint32_t kATile(int bn, uint32_t base, int stage) { return DISPATCH_N(bn, a_tile, base, stage); }
+static uint32_t kBTile(int bn, uint32_t base, int stage) { return DISPATCH_N(bn, b_tile, base, stage); }
+static uint32_t kARowsOf(int bn, uint32_t aTile, int wg) { return DISPATCH_N(bn, a_rows_of, aTile, wg); }
+static uint32_t smemBytes(int bn) { return bn == 32 ? ConvSm90Ring<32>::SMEM_BYTES : bn == 96 ? ConvSm90Ring<96>::SMEM_BYTES : ConvSm90Ring<192>::SMEM_BYTES; }
+static uint32_t bBytes(int bn) { return bn == 32 ? ConvSm90Ring<32>::B_BYTES : bn == 96 ? ConvSm90Ring<96>::B_BYTES : ConvSm90Ring<192>::B_BYTES; }
+static const int WGMMA_STAGES = ConvSm90Ring<96>::STAGES;
+static_assert(ConvSm90Ring<32>::STAGES == WGMMA_STAGES && ConvSm90Ring<192>::STAGES == WGMMA_STAGES, "one schedule for every BN");
+
 static Impl kernelImpl(const char* name) {
     Impl k;
     k.name = name;
@@ -75,6 +104,9 @@ static Impl kernelImpl(const char* name) {
     k.bFrag = kBFrag;
     k.accRow = kAccRow;
     k.accCol = kAccCol;
+    k.aTile = kATile;
+    k.bTile = kBTile;
+    k.aRowsOf = kARowsOf;
     return k;
 }
 
@@ -111,8 +143,119 @@ static std::string describe(const Problem& p) {
 // float32 → bf16 → float32 is the identity on the small integers used here; kept as float.
 static float smallInt(std::mt19937& rng, int range) { return (float)((int)(rng() % (2 * range + 1)) - range); }
 
-// Returns the number of failures this problem added (so the mutant runs can stop early).
-static int checkProblem(const Impl& im, const Problem& p, int BM) {
+// conv_cl_wgmma_n<BN> over every block: the ring filled by the kernel's copies, each wgmma's
+// operands read where the ISA model says the hardware reads them through the kernel's
+// descriptors, the products accumulated per thread by the ISA's accumulator figure, then the
+// kernel's epilogue. The window base is 2048 (the kernel rounds its window up to 1024 bytes).
+static void emulateWgmma(const Impl& im, const Problem& p, const ConvGeom& g, const std::vector<float>& copy, const std::vector<float>& wp,
+                         const std::vector<float>& bias, int BN, std::vector<float>& out, std::vector<int>& outWritten, const std::string& what) {
+    typedef Sm90Schedule<WGMMA_STAGES> Plan;
+    const uint32_t base = 2048, smemEnd = base + smemBytes(BN) - 1024;
+    std::vector<float> smem(smemEnd / 2, NAN);   // one float per bf16 element, indexed by byte address / 2
+    const int tOut = (int)(out.size() / ((size_t)p.cout * (g.n / g.wp) * g.wOut));
+    const conv_i64 pixels = (conv_i64)(g.n / g.wp) * g.wOut;
+    const int ktiles = (g.k + SM90_BK - 1) / SM90_BK;
+    std::vector<float> acc(256 * (BN / 2));
+    int bad = 0;
+    auto fail = [&](const char* fmt, auto... args) {
+        if (bad++ < 3) CHECK(false, fmt, args...);
+        else failures++;
+    };
+    auto loadStage = [&](int stage, int kt, int n0, int o0, int t) {
+        const uint32_t sa = im.aTile(BN, base, stage), sb = im.bTile(BN, base, stage);
+        std::vector<int> cover((CONV_SM90_BM + BN) * 8, 0);
+        for (int tid = 0; tid < CONV_SM90_THREADS; tid++) {
+            const int col = im.loadCol(tid), chunk = col / 8, k = kt * SM90_BK + col;
+            const bool kin = !im.checkK || k < g.k;
+            auto put = [&](uint32_t tileAddr, uint32_t tileBytes, int row, int coverRow, bool ok, conv_i64 src, const std::vector<float>& from,
+                           const char* which) {
+                const uint32_t off = im.chunkOffset(row, chunk);
+                if (off % 16 != 0 || off + 16 > tileBytes || tileAddr + off + 16 > smemEnd) {
+                    fail("%s: wgmma BN %d %s chunk (row %d, chunk %d) at %u: misaligned or outside its tile", what.c_str(), BN, which, row, chunk, off);
+                    return;
+                }
+                cover[coverRow * 8 + chunk]++;
+                float* dst = &smem[(tileAddr + off) / 2];
+                for (int e = 0; e < 8; e++) dst[e] = 0.f;
+                if (!ok) return;
+                if (src % 8 != 0 || src < 0 || src + 8 > (conv_i64)from.size()) {
+                    fail("%s: wgmma BN %d %s chunk for (row %d, k %d) reads %lld: misaligned or outside [0, %zu)", what.c_str(), BN, which, row, k,
+                         src, from.size());
+                    return;
+                }
+                for (int e = 0; e < 8; e++) dst[e] = from[src + e];
+            };
+            const conv_i64 src = im.qOffset(g, t, n0 + im.loadRow(tid, 0)) + (kin ? im.kOffset(g, k) : 0);
+            for (int j = 0; j < CONV_SM90_BM / 32; j++) {
+                const int row = im.loadRow(tid, j);
+                if (row < 0 || row >= CONV_SM90_BM) { fail("%s: wgmma A row %d", what.c_str(), row); continue; }
+                put(sa, CONV_SM90_BM * SM90_ROW_BYTES, row, row, kin && (!im.checkN || n0 + row < g.n), src + im.rowStep(g, j), copy, "A");
+            }
+            for (int j = 0; j < BN / 32; j++) {
+                const int row = im.loadRow(tid, j), o = o0 + row;
+                if (row < 0 || row >= BN) { fail("%s: wgmma B row %d", what.c_str(), row); continue; }
+                put(sb, bBytes(BN), row, CONV_SM90_BM + row, kin && o < p.cout, im.wOffset(g, o, k), wp, "B");
+            }
+        }
+        for (size_t i = 0; i < cover.size(); i++)
+            if (cover[i] != 1) fail("%s: wgmma BN %d %s row %zu chunk %zu copied %d times", what.c_str(), BN, i / 8 < CONV_SM90_BM ? "A" : "B",
+                                    i / 8 % CONV_SM90_BM, i % 8, cover[i]);
+    };
+    std::vector<double> D(64 * BN);
+    for (int t = 0; t < tOut; t++)
+        for (int by = 0; by < (p.cout + BN - 1) / BN; by++)
+            for (int bx = 0; bx < (g.n + CONV_SM90_BM - 1) / CONV_SM90_BM; bx++) {
+                const int n0 = bx * CONV_SM90_BM, o0 = by * BN;
+                std::fill(acc.begin(), acc.end(), 0.f);
+                for (int tile = 0; tile < Plan::PREFETCH; tile++)
+                    if (tile < ktiles) loadStage(Plan::stage(tile), tile, n0, o0, t);
+                for (int kt = 0; kt < ktiles; kt++) {
+                    const int stage = Plan::stage(kt);
+                    for (int wg = 0; wg < 2; wg++) {
+                        const uint64_t descA = im.desc(im.aRowsOf(BN, im.aTile(BN, base, stage), wg)), descB = im.desc(im.bTile(BN, base, stage));
+                        for (int kk = 0; kk < SM90_BK / 16; kk++) {
+                            const uint64_t dA = im.descK(descA, kk), dB = im.descK(descB, kk);
+                            std::fill(D.begin(), D.end(), 0.0);
+                            for (int m = 0; m < 64; m++)
+                                for (int n = 0; n < BN; n++) {
+                                    float d = 0.f;
+                                    for (int k = 0; k < 16; k++) {
+                                        const uint32_t a = isa::kMajorAddress(dA, m, k), b = isa::kMajorAddress(dB, n, k);
+                                        const float av = a + 2 <= smemEnd ? smem[a / 2] : NAN, bv = b + 2 <= smemEnd ? smem[b / 2] : NAN;
+                                        d += av * bv;
+                                    }
+                                    D[m * BN + n] = d;
+                                }
+                            for (int th = 0; th < 128; th++)
+                                for (int i = 0; i < BN / 2; i++) acc[(wg * 128 + th) * (BN / 2) + i] += (float)D[isa::accRow(th, i) * BN + isa::accCol(th, i)];
+                        }
+                    }
+                    const int next = kt + Plan::PREFETCH;
+                    if (next < ktiles) loadStage(Plan::stage(next), next, n0, o0, t);
+                }
+                // epilogue
+                for (int wg = 0; wg < 2; wg++)
+                    for (int th = 0; th < 128; th++)
+                        for (int i = 0; i < BN / 2; i++) {
+                            const int q = n0 + wg * 64 + (int)im.sm90AccRow(th, i), o = o0 + (int)im.sm90AccCol(th, i);
+                            if (q >= g.n || o >= p.cout) continue;
+                            const conv_i64 at = im.outOffset(g, p.cout, pixels, t, o, q);
+                            if (at < 0) continue;
+                            if (at >= (conv_i64)out.size()) {
+                                fail("%s: wgmma BN %d output (t %d, o %d, q %d) stored at %lld, outside %zu", what.c_str(), BN, t, o, q, at, out.size());
+                                continue;
+                            }
+                            out[at] = acc[(wg * 128 + th) * (BN / 2) + i] + bias[o];
+                            outWritten[at]++;
+                        }
+            }
+}
+
+// Emulates the fast path on one problem with the mma.sync kernel of tile height `tile` (32, 96,
+// 128) or, when `wgmma`, the wgmma kernel of tile width `tile` (32, 96, 192); returns the number of
+// failures this added (so the mutant runs can stop early).
+static int checkProblem(const Impl& im, const Problem& p, int tile, bool wgmma) {
+    const int BM = tile;   // the mma.sync kernel's name for it
     const int before = failures;
     std::mt19937 rng(p.seed);
     const int Hp = p.padTop + p.h + p.padBottom, Wp = p.padLeft + p.w + p.padRight;
@@ -174,12 +317,15 @@ static int checkProblem(const Impl& im, const Problem& p, int BM) {
             wp[(size_t)o * g.k + k] = s < 0 ? 0.f : s < (conv_i64)wt.size() ? wt[s] : NAN;
         }
 
-    // ---- the GEMM, block by block
+    std::vector<float> out((size_t)tOut * p.cout * pixels, NAN);
+    std::vector<int> outWritten(out.size(), 0);
+    if (wgmma) {
+        emulateWgmma(im, p, g, copy, wp, bias, tile, out, outWritten, what);
+    } else {
+    // ---- the mma.sync GEMM, block by block
     const int aElems = BM * CONV_LDS, bElems = CONV_BN * CONV_LDS;
     std::vector<float> As(CONV_STAGES * aElems), Bs(CONV_STAGES * bElems);
     std::vector<int> aCover(aElems / 8), bCover(bElems / 8);
-    std::vector<float> out((size_t)tOut * p.cout * pixels, NAN);
-    std::vector<int> outWritten(out.size(), 0);
     const int ktiles = (g.k + CONV_BK - 1) / CONV_BK;
     const int MI = BM / 32;
     int misplaced = 0;
@@ -210,7 +356,7 @@ static int checkProblem(const Impl& im, const Problem& p, int BM) {
             };
             for (int j = 0; j < MI; j++) {
                 const int row = im.loadRow(tid, j), gm = m0 + row;
-                put(As, aCover, aElems, row, kin && gm < p.cout, (conv_i64)gm * g.k + k, wp, "A");
+                put(As, aCover, aElems, row, kin && gm < p.cout, im.wOffset(g, gm, k), wp, "A");
             }
             const conv_i64 src = im.qOffset(g, t, n0 + im.loadRow(tid, 0)) + (kin ? im.kOffset(g, k) : 0);
             for (int j = 0; j < CONV_BN / 32; j++) {
@@ -321,6 +467,8 @@ static int checkProblem(const Impl& im, const Problem& p, int BM) {
                 }
             }
 
+    }
+
     // ---- the direct convolution (Backend.conv3d's definition), exact in double
     int wrong = 0;
     for (int t = 0; t < tOut; t++)
@@ -347,8 +495,8 @@ static int checkProblem(const Impl& im, const Problem& p, int BM) {
                     const size_t at = (((size_t)t * p.cout + o) * hOut + y) * wOut + xo;
                     if (outWritten[at] != 1 || !(out[at] == (float)sum)) {
                         if (wrong++ < 3) {
-                            CHECK(false, "%s: BM %d out[t %d, o %d, y %d, x %d] = %g written %d times, expected %g", what.c_str(), BM, t, o, y, xo,
-                                  out[at], outWritten[at], sum);
+                            CHECK(false, "%s: %s %d out[t %d, o %d, y %d, x %d] = %g written %d times, expected %g", what.c_str(),
+                                  wgmma ? "wgmma BN" : "BM", tile, t, o, y, xo, out[at], outWritten[at], sum);
                         } else {
                             failures++;
                         }
@@ -375,6 +523,52 @@ static void checkTileMaps(const Impl& im, int BM) {
     CHECK(ConvTile<32>::SMEM_BYTES == 3 * (32 + 128) * 72 * 2 && ConvTile<96>::SMEM_BYTES == 3 * (96 + 128) * 72 * 2 &&
               ConvTile<128>::SMEM_BYTES == 3 * (128 + 128) * 72 * 2,
           "shared memory per tile height is not what CudaBackend asks for");
+}
+
+// The wgmma kernel's ring for tile width BN: tiles 1024-byte aligned and disjoint within the window
+// the host asks for; every chunk slot of a tile used once; every (row, k) that the kernel's
+// descriptors make a wgmma read (ISA model) is the byte where the loader stored it; the
+// accumulator map covers the warpgroup's 64×BN tile once, as the ISA's figure places it.
+static void checkSm90Tiles(const Impl& im, int BN) {
+    const uint32_t base = 2048;
+    const uint32_t stageBytes = CONV_SM90_BM * SM90_ROW_BYTES + bBytes(BN);
+    CHECK(smemBytes(BN) == WGMMA_STAGES * stageBytes + 1024 && smemBytes(BN) <= 232448, "BN %d: %u bytes of shared memory", BN, smemBytes(BN));
+    for (int stage = 0; stage < WGMMA_STAGES; stage++) {
+        const uint32_t a = im.aTile(BN, base, stage), b = im.bTile(BN, base, stage);
+        CHECK(a % 1024 == 0 && b % 1024 == 0, "BN %d stage %d: tiles at %u and %u, not 1024-byte aligned", BN, stage, a, b);
+        CHECK(a >= base && b >= a + CONV_SM90_BM * SM90_ROW_BYTES && b + bBytes(BN) <= base + smemBytes(BN) - 1024 &&
+                  (stage == 0 || a >= im.bTile(BN, base, stage - 1) + bBytes(BN)),
+              "BN %d stage %d: tiles overlap or leave the window", BN, stage);
+        for (int wg = 0; wg < 2; wg++)
+            for (uint32_t kk = 0; kk < 4; kk++) {
+                const uint64_t dA = im.descK(im.desc(im.aRowsOf(BN, a, wg)), kk), dB = im.descK(im.desc(b), kk);
+                for (uint32_t k = 0; k < 16; k++) {
+                    for (uint32_t m = 0; m < 64; m++) {
+                        const uint32_t row = 64 * wg + m, kc = 16 * kk + k;
+                        const uint32_t stored = a + im.chunkOffset(row, kc / 8) + (kc % 8) * 2;
+                        CHECK(isa::kMajorAddress(dA, m, k) == stored, "BN %d stage %d wg %d: A(q %u, k %u) read at %u, stored at %u", BN, stage, wg, row,
+                              kc, isa::kMajorAddress(dA, m, k), stored);
+                    }
+                    for (uint32_t n = 0; n < (uint32_t)BN; n++) {
+                        const uint32_t kc = 16 * kk + k, stored = b + im.chunkOffset(n, kc / 8) + (kc % 8) * 2;
+                        CHECK(isa::kMajorAddress(dB, n, k) == stored, "BN %d stage %d: B(o %u, k %u) read at %u, stored at %u", BN, stage, n, kc,
+                              isa::kMajorAddress(dB, n, k), stored);
+                    }
+                }
+            }
+    }
+    std::vector<int> seen(64 * BN, 0);
+    int off = 0;
+    for (uint32_t th = 0; th < 128; th++)
+        for (uint32_t i = 0; i < (uint32_t)BN / 2; i++) {
+            const uint32_t r = im.sm90AccRow(th, i), c = im.sm90AccCol(th, i);
+            if (r < 64 && c < (uint32_t)BN) seen[r * BN + c]++;
+            off += !(r == isa::accRow(th, i) && c == isa::accCol(th, i));
+        }
+    int bad = 0;
+    for (int v : seen) bad += v != 1;
+    CHECK(bad == 0 && off == 0, "BN %d: the accumulator map covers %d of 64x%d elements other than once, and differs from the ISA's figure at %d",
+          BN, bad, BN, off);
 }
 
 // The decoder's 512×512 geometry, the figures docs/cuda-performance.md and ConvFastGeometryTest quote.
@@ -425,13 +619,16 @@ static std::vector<Problem> problems(bool full) {
 
 static void runAll(const Impl& im, bool full) {
     for (int bm : {32, 96, 128}) checkTileMaps(im, bm);
+    for (int bn : {32, 96, 192}) checkSm90Tiles(im, bn);
+    if (!full && failures > 0) return;
     const std::vector<Problem> ps = problems(full);
+    // (kernel, tile): the mma.sync kernels' heights, then the wgmma kernels' widths
+    const int tiles[6] = {32, 96, 128, 32, 96, 192};
     for (size_t i = 0; i < ps.size(); i++) {
-        const int bms[3] = {32, 96, 128};
-        // every tile height on the fixed cases, one per random case (in turn) to keep the run short
-        for (int j = 0; j < 3; j++) {
-            if (i >= 8 && j != (int)(i % 3)) continue;
-            checkProblem(im, ps[i], bms[j]);
+        // every kernel on the fixed cases, one per random case (in turn) to keep the run short
+        for (int j = 0; j < 6; j++) {
+            if (i >= 8 && j != (int)(i % 6)) continue;
+            checkProblem(im, ps[i], tiles[j], j >= 3);
             if (!full && failures > 0) return;   // a mutant: caught, stop early
         }
     }
@@ -490,6 +687,13 @@ static int mutBFragMatrices(int bm, int wn, int nj, int kk, int lane) { return k
 static int mutAccRowHalf(int bm, int wm, int mi, int lane, int e) { return kAccRow(bm, wm, mi, lane, (e & 1) << 1); }
 static int mutAccColPair(int bm, int wn, int ni, int lane, int e) { return kAccCol(bm, wn, ni, lane, e ^ 1); }
 
+static conv_i64 mutWeightRowsCp(const ConvGeom& g, int o, int k) { return (conv_i64)o * g.cp + k; }
+static uint32_t mutChunkNoSwizzle(uint32_t r, uint32_t c) { return r * SM90_ROW_BYTES + (c << 4); }
+static uint32_t mutARowsOfWg0(int bn, uint32_t aTile, int) { return kARowsOf(bn, aTile, 0); }
+static uint32_t mutBTileHalfA(int bn, uint32_t base, int stage) { return kATile(bn, base, stage) + 64 * SM90_ROW_BYTES; }
+static uint64_t mutDescKStep16(uint64_t d, uint32_t k) { return d + k; }
+static uint32_t mutSm90AccRowHalves(uint32_t t, uint32_t i) { return sm90_acc_row(t, i ^ 2u); }
+
 int main() {
     Impl kernel = kernelImpl("kernel");
     checkDecoderGeometry();
@@ -526,6 +730,12 @@ int main() {
     add("B fragment matrices swapped", [](Impl& m) { m.bFrag = mutBFragMatrices; });
     add("accumulator rows: wrong half", [](Impl& m) { m.accRow = mutAccRowHalf; });
     add("accumulator columns swapped in pairs", [](Impl& m) { m.accCol = mutAccColPair; });
+    add("weight rows cp apart", [](Impl& m) { m.wOffset = mutWeightRowsCp; });
+    add("wgmma: tiles stored unswizzled", [](Impl& m) { m.chunkOffset = mutChunkNoSwizzle; });
+    add("wgmma: both warpgroups on positions 0-63", [](Impl& m) { m.aRowsOf = mutARowsOfWg0; });
+    add("wgmma: B tile inside the A tile", [](Impl& m) { m.bTile = mutBTileHalfA; });
+    add("wgmma: k slice step 16 bytes", [](Impl& m) { m.descK = mutDescKStep16; });
+    add("wgmma: accumulator rows g and g+8 swapped", [](Impl& m) { m.sm90AccRow = mutSm90AccRowHalves; });
     int missed = 0;
     verbose = false;
     for (const Impl& m : mutants) {
@@ -543,7 +753,8 @@ int main() {
         std::printf("conv layout: %d of %zu mutants not caught\n", missed, mutants.size());
         return 1;
     }
-    std::printf("conv layout: the copy, the re-laid weight, the loaders, the ldmatrix/mma fragments and the epilogue of conv_cl_m32/_m96/_m128 "
-                "give the direct convolution exactly on %zu cases; %zu mutants caught\n", cases, mutants.size());
+    std::printf("conv layout: the copy, the re-laid weight, the loaders, the ldmatrix/mma fragments (conv_cl_m32/_m96/_m128) and the "
+                "wgmma descriptors and accumulators (conv_cl_wgmma_n32/_n96/_n192, ISA model) and the epilogues give the direct convolution "
+                "exactly on %zu cases; %zu mutants caught\n", cases, mutants.size());
     return 0;
 }

@@ -1,0 +1,185 @@
+// The fast convolution on Hopper (sm_90a, opt-in: LIVETALK_CUDA_CONV=wgmma): the function of
+// conv.cu's conv_cl_m* (same copy Xc from conv_pad_cl, same re-laid weight W' from
+// conv_weight_cl, same output), with the product on wgmma, the warpgroup MMA that reads both
+// operands from shared memory. Reference: VaeReferenceKernels.conv3d. NOT YET RUN ON A GPU, and
+// it builds on the wgmma GEMM's machinery (gemm_sm90_layout.cuh, sm90.cuh), itself not yet
+// validated on a GPU: see docs/cuda-performance.md.
+//
+// The product transposed (conv_sm90_layout.cuh): positions on M (2 warpgroups × 64 per block),
+// output channels on N with the tile BN = 32, 96 or 192, so that cout = 96 and 192 (the
+// 512×512 and 256×256 stages) fill their tiles, where M comes in steps of 64. Both operands are
+// K-major: A = 128 positions × 64 k of the copy (each row one pixel's run of channels, at
+// conv_q_offset + conv_k_offset, as conv.cu's B tile), B = BN channels × 64 k of W'. The k-loop,
+// the ring and its schedule are gemm_sm90.cu's: cp.async into 128-byte-swizzled tiles, a proxy
+// fence and one barrier per k-tile, 4 wgmma per k-tile per warpgroup with one group kept in flight
+// (Sm90Schedule<5>); the epilogue stores D[q, o] to out[t, o, q's pixel] with the bias of o,
+// dropping the junk positions.
+#include "common.cuh"
+#include "conv_sm90_layout.cuh"
+#include "sm90.cuh"
+
+#if defined(__CUDA_ARCH__) && !defined(__CUDA_ARCH_FEAT_SM90_ALL)
+#error "conv_sm90.cu uses wgmma: compile it for sm_90a (scripts/build-ptx.sh does)"
+#endif
+
+// D[64×N] += A[64×16]·B[16×N] for the conv's N, as sm90.cuh's Wgmma<128> and <256>: both operands
+// K-major in shared memory (imm-trans 0, 0), scale-d 1 (the accumulators start at zero).
+template <>
+struct Wgmma<32> {
+    static __device__ __forceinline__ void mma(float (&d)[16], uint64_t descA, uint64_t descB) {
+        asm volatile(
+            "wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16 {"
+            "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15"
+            "}, %16, %17, 1, 1, 1, 0, 0;\n"
+            : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
+              "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15])
+            : "l"(descA), "l"(descB));
+    }
+};
+
+template <>
+struct Wgmma<96> {
+    static __device__ __forceinline__ void mma(float (&d)[48], uint64_t descA, uint64_t descB) {
+        asm volatile(
+            "wgmma.mma_async.sync.aligned.m64n96k16.f32.bf16.bf16 {"
+            "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15,"
+            "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31,"
+            "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47"
+            "}, %48, %49, 1, 1, 1, 0, 0;\n"
+            : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
+              "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
+              "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
+              "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
+              "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),
+              "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47])
+            : "l"(descA), "l"(descB));
+    }
+};
+
+template <>
+struct Wgmma<192> {
+    static __device__ __forceinline__ void mma(float (&d)[96], uint64_t descA, uint64_t descB) {
+        asm volatile(
+            "wgmma.mma_async.sync.aligned.m64n192k16.f32.bf16.bf16 {"
+            "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15,"
+            "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31,"
+            "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47,"
+            "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63,"
+            "%64, %65, %66, %67, %68, %69, %70, %71, %72, %73, %74, %75, %76, %77, %78, %79,"
+            "%80, %81, %82, %83, %84, %85, %86, %87, %88, %89, %90, %91, %92, %93, %94, %95"
+            "}, %96, %97, 1, 1, 1, 0, 0;\n"
+            : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
+              "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
+              "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
+              "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
+              "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),
+              "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
+              "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
+              "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63]),
+              "+f"(d[64]), "+f"(d[65]), "+f"(d[66]), "+f"(d[67]), "+f"(d[68]), "+f"(d[69]), "+f"(d[70]), "+f"(d[71]),
+              "+f"(d[72]), "+f"(d[73]), "+f"(d[74]), "+f"(d[75]), "+f"(d[76]), "+f"(d[77]), "+f"(d[78]), "+f"(d[79]),
+              "+f"(d[80]), "+f"(d[81]), "+f"(d[82]), "+f"(d[83]), "+f"(d[84]), "+f"(d[85]), "+f"(d[86]), "+f"(d[87]),
+              "+f"(d[88]), "+f"(d[89]), "+f"(d[90]), "+f"(d[91]), "+f"(d[92]), "+f"(d[93]), "+f"(d[94]), "+f"(d[95])
+            : "l"(descA), "l"(descB));
+    }
+};
+
+template <int BN>
+__device__ __forceinline__ void conv_wgmma(const bf16* __restrict__ W, const bf16* __restrict__ X, ConvGeom g,
+                                           float* __restrict__ C, i64 pixels, const float* __restrict__ bias, int cout) {
+    typedef ConvSm90Ring<BN> Ring;
+    typedef Sm90Schedule<Ring::STAGES> Plan;
+    extern __shared__ __align__(1024) unsigned char smem[];
+    // The dynamic window is only guaranteed 16-byte aligned: round up (the host adds 1 KiB).
+    const uint32_t base = (smem_addr(smem) + SM90_GROUP_BYTES - 1) & ~(uint32_t)(SM90_GROUP_BYTES - 1);
+
+    const int tid = threadIdx.x, wg = tid >> 7, t = tid & 127;
+    const int n0 = blockIdx.x * CONV_SM90_BM, o0 = blockIdx.y * BN, frame = blockIdx.z;
+    const int ktiles = (g.k + SM90_BK - 1) / SM90_BK;
+    const int col = conv_load_col(tid), chunk = col / 8;
+    const i64 qBase = conv_q_offset(g, frame, n0 + conv_load_row(tid, 0));   // this thread's first A row, tap (0, 0, 0)
+
+    auto load_stage = [&](int stage, int kt) {
+        const uint32_t sa = Ring::a_tile(base, stage), sb = Ring::b_tile(base, stage);
+        const int k = kt * SM90_BK + col;
+        const bool kin = k < g.k;                    // K is a multiple of 8: a chunk is all inside or all past it
+        const bf16* src = X + qBase + (kin ? conv_k_offset(g, k) : 0);
+#pragma unroll
+        for (int j = 0; j < CONV_SM90_BM / 32; j++) {
+            const int row = conv_load_row(tid, j);
+            const bool ok = kin && n0 + row < g.n;
+            cp_async16_s(sa + sm90_chunk_offset(row, chunk), ok ? (const void*)(src + conv_b_row_step(g, j)) : (const void*)X, ok ? 16 : 0);
+        }
+#pragma unroll
+        for (int j = 0; j < BN / 32; j++) {
+            const int row = conv_load_row(tid, j), o = o0 + row;
+            const bool ok = kin && o < cout;
+            cp_async16_s(sb + sm90_chunk_offset(row, chunk), ok ? (const void*)(W + conv_w_offset(g, o, k)) : (const void*)W, ok ? 16 : 0);
+        }
+    };
+
+    float acc[BN / 2];
+#pragma unroll
+    for (int i = 0; i < BN / 2; i++) acc[i] = 0.f;
+
+    static_assert(Plan::CP_WAIT >= 0, "at least 3 stages");
+#pragma unroll
+    for (int tile = 0; tile < Plan::PREFETCH; tile++) {
+        if (tile < ktiles) load_stage(Plan::stage(tile), tile);
+        cp_async_commit();
+    }
+
+    for (int kt = 0; kt < ktiles; kt++) {
+        // as gemm_sm90.cu: tile kt has landed, each thread fences its copies for the async proxy, the
+        // barrier publishes them and orders the refill below after every warpgroup's previous wait
+        cp_async_wait<Plan::CP_WAIT>();
+        fence_proxy_async_shared();
+        __syncthreads();
+
+        const int stage = Plan::stage(kt);
+        const uint64_t descA = sm90_desc(Ring::a_rows_of(Ring::a_tile(base, stage), wg));   // this warpgroup's 64 positions
+        const uint64_t descB = sm90_desc(Ring::b_tile(base, stage));                         // all BN channels
+        wgmma_fence();
+        fence_acc(acc);
+#pragma unroll
+        for (int k = 0; k < SM90_BK / 16; k++) Wgmma<BN>::mma(acc, sm90_desc_k(descA, k), sm90_desc_k(descB, k));
+        wgmma_commit();
+        fence_acc(acc);
+
+        const int next = kt + Plan::PREFETCH;
+        if (next < ktiles) load_stage(Plan::stage(next), next);
+        cp_async_commit();
+
+        wgmma_wait<Plan::WGMMA_WAIT>();
+        fence_acc(acc);
+    }
+    wgmma_wait<0>();
+    fence_acc(acc);
+    cp_async_wait<0>();
+
+    // Epilogue: accumulator i of thread t is (position, channel) = (sm90_acc_row, sm90_acc_col) of
+    // the warpgroup's 64×BN tile; for one i a warp stores 8 consecutive positions of 4 channels.
+#pragma unroll
+    for (int i = 0; i < BN / 2; i++) {
+        const int q = n0 + wg * 64 + (int)sm90_acc_row(t, i), o = o0 + (int)sm90_acc_col(t, i);
+        if (q >= g.n || o >= cout) continue;
+        const i64 at = conv_out_offset(g, cout, pixels, frame, o, q);
+        if (at >= 0) C[at] = acc[i] + (bias != nullptr ? bias[o] : 0.f);
+    }
+}
+
+// W' [cout][k] bf16 (conv_weight_cl), xc the copy (conv_pad_cl), C the output [tOut, cout, hOut,
+// wOut] with pixels = hOut·wOut, bias [cout] float32 or null; the geometry as conv.cu's kernels
+// take it. Grid: (⌈n/128⌉, ⌈cout/BN⌉, tOut); 256 threads; ConvSm90Ring<BN>::SMEM_BYTES of dynamic
+// shared memory (103424, 144384 and 205824 bytes): one block per SM.
+#define CONV_WGMMA_KERNEL(NAME, BN)                                                                             \
+    extern "C" __global__ void __launch_bounds__(CONV_SM90_THREADS, 1) NAME(                                      \
+            const bf16* W, const bf16* xc, int cp, int khw, int kw, int Wp, int plane, int n, int k, int wOut,    \
+            float* C, i64 pixels, const float* bias, int cout) {                                                 \
+        const ConvGeom g = {cp, khw, kw, Wp, plane, n, k, wOut};                                                 \
+        conv_wgmma<BN>(W, xc, g, C, pixels, bias, cout);                                                         \
+    }
+
+CONV_WGMMA_KERNEL(conv_cl_wgmma_n32, 32)
+CONV_WGMMA_KERNEL(conv_cl_wgmma_n96, 96)
+CONV_WGMMA_KERNEL(conv_cl_wgmma_n192, 192)
