@@ -20,7 +20,8 @@
 #                               three for the wgmma flash attention (LIVETALK_CUDA_ATTN=wgmma);
 #                               then the fast convolution (LIVETALK_CUDA_CONV=fast, opt-in): its
 #                               tests in their own JVM, verify of the VAE decode checks (the lines
-#                               against the plain verify's) and bench-vae with its profile;
+#                               against the plain verify's) and bench-vae with its profile, and its
+#                               wgmma variant's tests and bench-vae (LIVETALK_CUDA_CONV=wgmma);
 #                               a summary table on stdout and OUTDIR/gpu-check.json
 # On a machine without a GPU, `run` goes as far as it can and each step reports why it stopped.
 set -uo pipefail
@@ -88,23 +89,14 @@ flash_summary() {
   for f in bench-dit bench-dit-flash; do grep -hE "^(flash_attn_d128|all kernels)" "$OUTDIR/$f.log" 2>/dev/null | sed "s/^/$f profile: /"; done
 }
 
-# The decoder on its own stream (LIVETALK_CUDA_STREAMS=2): its tests, the rollout/VAE check lines
-# against the plain verify's (the same kernels on the same data: the same numbers), the pipeline.
-# The fast convolution (LIVETALK_CUDA_CONV=fast, docs/cuda-performance.md) forms the same bf16
-# products as the implicit path and sums them in float32 in another order (tap-major instead of
-# channel-major), so its VAE decode lines must be the plain verify's up to rounding: every line
-# the same status and tensor, and max_abs and rel_l2 within 10 % of the plain run's (the printed
-# errors are dominated by bf16 rounding, ~1e-3, which a reordered float32 sum moves by ~1e-6 of
-# itself; a wrong kernel moves them by orders of magnitude). Then both bench-vae runs and profiles.
-conv_summary() {
-  echo "-- fast convolution (LIVETALK_CUDA_CONV=fast)"
-  grep -hE "tests (successful|failed|aborted)|fast convolution not available" "$OUTDIR/tests-conv.log" 2>/dev/null | sort -u
+# conv_verify NAME: the VAE decode lines of OUTDIR/NAME.log against the plain verify's, in one line
+conv_verify() {
   local re='^(OK|FAIL|SKIPPED) +vae_decode' a b
-  a="$(grep -hE "$re" "$OUTDIR/verify.log" 2>/dev/null)"; b="$(grep -hE "$re" "$OUTDIR/verify-conv.log" 2>/dev/null)"
-  if [ -z "$b" ]; then echo "conv verify: no VAE decode lines (see $OUTDIR/verify-conv.log)"
-  elif [ "$a" = "$b" ]; then echo "conv verify: $(echo "$b" | wc -l) VAE decode lines the same as the implicit path's; $(grep -h verdict "$OUTDIR/verify-conv.log")"
+  a="$(grep -hE "$re" "$OUTDIR/verify.log" 2>/dev/null)"; b="$(grep -hE "$re" "$OUTDIR/$1.log" 2>/dev/null)"
+  if [ -z "$b" ]; then echo "$1: no VAE decode lines (see $OUTDIR/$1.log)"
+  elif [ "$a" = "$b" ]; then echo "$1: $(echo "$b" | wc -l) VAE decode lines the same as the implicit path's; $(grep -h verdict "$OUTDIR/$1.log")"
   else
-    diff <(echo "$a") <(echo "$b") > "$OUTDIR/verify-conv.diff"
+    diff <(echo "$a") <(echo "$b") > "$OUTDIR/$1.diff"
     if awk 'function num(line, key,   m) { return match(line, key "=[^ ]+") ? substr(line, RSTART + length(key) + 1, RLENGTH - length(key) - 1) + 0 : -1 }
             function close10(x, y) { return x == y || (x > 0 && y > 0 && (x > y ? x / y : y / x) <= 1.1) }
             NR == FNR { plain[FNR] = $0; n = FNR; next }
@@ -112,16 +104,34 @@ conv_summary() {
               if (p[1] != q[1] || p[2] != q[2] || !close10(num(plain[FNR], "max_abs"), num($0, "max_abs")) \
                   || !close10(num(plain[FNR], "rel_l2"), num($0, "rel_l2"))) bad++; m = FNR }
             END { exit (bad > 0 || m != n) }' <(echo "$a") <(echo "$b"); then
-      echo "conv verify: $(echo "$b" | wc -l) VAE decode lines with the plain run's statuses, errors within 10 % (summation order; $OUTDIR/verify-conv.diff); $(grep -h verdict "$OUTDIR/verify-conv.log")"
+      echo "$1: $(echo "$b" | wc -l) VAE decode lines with the plain run's statuses, errors within 10 % (summation order; $OUTDIR/$1.diff); $(grep -h verdict "$OUTDIR/$1.log")"
     else
-      echo "conv verify: DIFFERS from the implicit path ($OUTDIR/verify-conv.diff)"
+      echo "$1: DIFFERS from the implicit path ($OUTDIR/$1.diff)"
     fi
   fi
-  grep -h "^VAE:" "$OUTDIR/bench-vae-conv.log" 2>/dev/null | sed 's/^/conv /'
-  for f in bench-vae bench-vae-conv; do grep -h "^latent frame [1-9]" "$OUTDIR/$f.log" 2>/dev/null | tail -1 | sed "s/^/$f: /"; done
-  for f in bench-vae bench-vae-conv; do grep -hE "^(conv_|pad_frames|all kernels)" "$OUTDIR/$f.log" 2>/dev/null | sed "s/^/$f profile: /"; done
 }
 
+# The fast convolution (LIVETALK_CUDA_CONV=fast, and =wgmma; docs/cuda-performance.md) forms the
+# same bf16 products as the implicit path and sums them in float32 in another order (tap-major
+# instead of channel-major), so its VAE decode lines must be the plain verify's up to rounding:
+# every line the same status and tensor, and max_abs and rel_l2 within 10 % of the plain run's
+# (the printed errors are dominated by bf16 rounding, ~1e-3, which a reordered float32 sum moves
+# by ~1e-6 of itself; a wrong kernel moves them by orders of magnitude). Then the bench-vae runs
+# and their profiles.
+conv_summary() {
+  echo "-- fast convolution (LIVETALK_CUDA_CONV=fast)"
+  grep -hE "tests (successful|failed|aborted)|fast convolution .* not available" "$OUTDIR/tests-conv.log" 2>/dev/null | sort -u
+  conv_verify verify-conv
+  grep -h "^VAE:" "$OUTDIR/bench-vae-conv.log" 2>/dev/null | sed 's/^/conv /'
+  echo "-- its wgmma variant (LIVETALK_CUDA_CONV=wgmma)"
+  grep -hE "tests (successful|failed|aborted)|fast convolution .* not available" "$OUTDIR/tests-conv-wgmma.log" 2>/dev/null | sort -u
+  conv_verify verify-conv-wgmma
+  for f in bench-vae bench-vae-conv bench-vae-conv-wgmma; do grep -h "^latent frame [1-9]" "$OUTDIR/$f.log" 2>/dev/null | tail -1 | sed "s/^/$f: /"; done
+  for f in bench-vae bench-vae-conv bench-vae-conv-wgmma; do grep -hE "^(conv_|pad_frames|all kernels)" "$OUTDIR/$f.log" 2>/dev/null | sed "s/^/$f profile: /"; done
+}
+
+# The decoder on its own stream (LIVETALK_CUDA_STREAMS=2): its tests, the rollout/VAE check lines
+# against the plain verify's (the same kernels on the same data: the same numbers), the pipeline.
 streams_summary() {
   echo "-- decoder on its own stream (LIVETALK_CUDA_STREAMS=2)"
   grep -hE "tests (successful|failed|aborted)" "$OUTDIR/tests-streams.log" 2>/dev/null | sort -u || true
@@ -148,15 +158,15 @@ run() {
   nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1
   local tcp; tcp="$dir/test/kernels:$(ls "$dir"/test/*.jar "$dir"/lib/*.jar | tr '\n' ':')"
   # the wgmma, streams and fast-conv tests run in JVMs of their own (steps tests-wgmma, tests-flash, tests-streams,
-  # tests-conv below): a fault there poisons the CUDA context
+  # tests-conv, tests-conv-wgmma below): a fault there poisons the CUDA context
   step tests 120 "$java" "${FLAGS[@]}" -jar "$dir"/junit-platform-console-standalone-*.jar execute \
-      -cp "$tcp" --select-package livetalk.kernels.cuda --exclude-classname '.*(CudaWgmmaTest|CudaFlashWgmmaTest|CudaStreamsTest|CudaConvFastTest)' --details=summary \
+      -cp "$tcp" --select-package livetalk.kernels.cuda --exclude-classname '.*(CudaWgmmaTest|CudaFlashWgmmaTest|CudaStreamsTest|CudaConvFastTest|CudaConvWgmmaTest)' --details=summary \
       --details-theme=ascii --disable-banner
   if [ "$(echo "${STEPS[0]}" | cut -d' ' -f2)" != 0 ] && command -v compute-sanitizer >/dev/null; then
     # a failing test run: find the first bad memory access, kernel by kernel
     step sanitizer 120 env CUDA_LAUNCH_BLOCKING=1 compute-sanitizer --tool memcheck --print-limit 3 "$java" "${FLAGS[@]}" \
       -jar "$dir"/junit-platform-console-standalone-*.jar execute \
-      -cp "$tcp" --select-package livetalk.kernels.cuda --exclude-classname '.*(CudaWgmmaTest|CudaFlashWgmmaTest|CudaStreamsTest|CudaConvFastTest)' \
+      -cp "$tcp" --select-package livetalk.kernels.cuda --exclude-classname '.*(CudaWgmmaTest|CudaFlashWgmmaTest|CudaStreamsTest|CudaConvFastTest|CudaConvWgmmaTest)' \
       --details=summary --details-theme=ascii --disable-banner
   fi
   step bench-gpu 60 "$lt" bench-gpu --repeat 20
@@ -228,6 +238,14 @@ run() {
   fi
   step verify-conv 60 env LIVETALK_CUDA_CONV=fast "$lt" verify --device cuda --golden "$ROOT/tests/golden" --only vae_decode
   step bench-vae-conv 60 env LIVETALK_CUDA_CONV=fast "$lt" bench-vae --device cuda --frames 2 --profile
+  # Its wgmma variant (conv_sm90.cu, LIVETALK_CUDA_CONV=wgmma, CC 9.0 only), last of all: the same tests
+  # (skipped, saying why, off Hopper), the VAE decode checks (the golden VAE has at most 32 channels,
+  # so only the 32-wide tiles run there; the tests run the decoder's full-size shapes) and bench-vae.
+  step tests-conv-wgmma 90 "$java" "${FLAGS[@]}" -jar "$dir"/junit-platform-console-standalone-*.jar execute \
+      -cp "$tcp" --select-class livetalk.kernels.cuda.CudaConvWgmmaTest --details=tree --details-theme=ascii --disable-banner \
+      --disable-ansi-colors
+  step verify-conv-wgmma 45 env LIVETALK_CUDA_CONV=wgmma "$lt" verify --device cuda --golden "$ROOT/tests/golden" --only vae_decode
+  step bench-vae-conv-wgmma 60 env LIVETALK_CUDA_CONV=wgmma "$lt" bench-vae --device cuda --frames 2 --profile
   {
     echo "{"
     echo "  \"device\": \"$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)\","

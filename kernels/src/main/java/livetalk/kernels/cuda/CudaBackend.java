@@ -196,8 +196,8 @@ public final class CudaBackend implements Backend {
     /**
      * conv3d's ways of forming its GEMM. All compute the same function from the same bf16 products
      * with float32 accumulation: K_MAJOR and IMPLICIT sum the depth in the weight's own order
-     * (channel-major, k = c·taps + tap), FAST tap-major (k = tap·cp + c), so FAST's results equal
-     * theirs up to float32 summation order. Tests cover each.
+     * (channel-major, k = c·taps + tap), FAST and WGMMA tap-major (k = tap·cp + c), so their
+     * results equal the others' up to float32 summation order. Tests cover each.
      */
     public enum ConvLayout {
         /** im2col_kn_bf16 writes [K, pixels] (coalesced), gemm_bf16_nn_k64 reads it transposed. */
@@ -215,11 +215,23 @@ public final class CudaBackend implements Backend {
          * 96 or 128 output channels (cout = 96 and 192 fill whole tiles). Other strides use K_MAJOR.
          * Selected with {@code LIVETALK_CUDA_CONV=fast} or {@link #useConvLayout}.
          */
-        FAST;
+        FAST,
+        /**
+         * FAST's copy and weight with the product on Hopper's wgmma (conv_sm90.cu, compute
+         * capability 9.0 only, opt-in, NOT yet run on a GPU): positions on M, output channels on
+         * N in tiles of 32, 96 or 192, the wgmma GEMM's pipeline. Other strides use K_MAJOR.
+         * Selected with {@code LIVETALK_CUDA_CONV=wgmma}.
+         */
+        WGMMA;
 
         /** Whether a GPU run has validated this layout: the default test runs cover only those. */
         public boolean validatedOnGpu() {
-            return this != FAST;
+            return this == K_MAJOR || this == IMPLICIT;
+        }
+
+        /** Whether this layout runs stride-1 convolutions on the channels-last copy (conv.cu). */
+        boolean channelsLast() {
+            return this == FAST || this == WGMMA;
         }
 
         /** A name as the property or variable gives it: case-insensitive, '-' or '_' ({@code fast}, {@code k-major}). */
@@ -228,7 +240,7 @@ public final class CudaBackend implements Backend {
             for (ConvLayout l : values()) {
                 if (l.name().equals(v)) return l;
             }
-            throw new KernelException(source + "=" + value + ": expected one of implicit, fast, k_major");
+            throw new KernelException(source + "=" + value + ": expected one of implicit, fast, wgmma, k_major");
         }
 
         @Override
@@ -295,10 +307,8 @@ public final class CudaBackend implements Backend {
         if (conv != null) {
             int eq = conv.indexOf('=');
             ConvLayout l = ConvLayout.parse(conv.substring(eq + 1), conv.substring(0, eq));
-            if (l == ConvLayout.FAST) {
-                String cannot = fastConvUnavailableReason();
-                if (cannot != null) throw new KernelException(conv + ": the fast convolution cannot run here: " + cannot);
-            }
+            String cannot = convUnavailableReason(l);
+            if (cannot != null) throw new KernelException(conv + ": the " + l + " convolution cannot run here: " + cannot);
             convLayout = l;
         }
     }
@@ -497,13 +507,59 @@ public final class CudaBackend implements Backend {
     /** Three stages of a 128×64 A tile and a 64×128 B tile, rows padded by 8 bf16 (gemm.cu, B stored [K, N]). */
     private static final int GEMM_NN_SMEM = 3 * (128 * 72 + 64 * 136) * 2;
 
-    /** Chooses how conv3d forms its GEMM; FAST on a device that cannot load its module fails with the reason. */
+    /** Chooses how conv3d forms its GEMM; a layout this device cannot run fails with the reason ({@link #convUnavailableReason}). */
     public void useConvLayout(ConvLayout layout) {
-        if (layout == ConvLayout.FAST) {
-            String why = fastConvUnavailableReason();
-            if (why != null) throw new KernelException("conv3d " + layout + ": " + why);
-        }
+        String why = convUnavailableReason(layout);
+        if (why != null) throw new KernelException("conv3d " + layout + ": " + why);
         this.convLayout = layout;
+    }
+
+    /**
+     * Null when {@code layout} can run on this device, else why not, in one line: FAST needs its
+     * module conv.ptx, WGMMA that and conv_sm90.ptx, which only a compute capability 9.0 device
+     * loads (each loaded here, on first ask).
+     */
+    public String convUnavailableReason(ConvLayout layout) {
+        if (!layout.channelsLast()) return null;
+        String why = fastConvUnavailableReason();
+        if (why != null || layout != ConvLayout.WGMMA) return why;
+        String[] kernels = new String[CONV_WGMMA_TILE_N.length];
+        int[] smem = new int[CONV_WGMMA_TILE_N.length];
+        for (int i = 0; i < kernels.length; i++) {
+            kernels[i] = convWgmmaKernel(CONV_WGMMA_TILE_N[i]);
+            smem[i] = convWgmmaSmem(CONV_WGMMA_TILE_N[i]);
+        }
+        return ctx.loadHopperModule("conv_sm90", kernels, smem);
+    }
+
+    /** The wgmma convolution's kernels by tile width (conv_sm90.cu). */
+    private static final int[] CONV_WGMMA_TILE_N = {32, 96, 192};
+
+    private static String convWgmmaKernel(int tileN) {
+        return "conv_cl_wgmma_n" + tileN;
+    }
+
+    /**
+     * Shared memory of a wgmma-convolution block (conv_sm90_layout.cuh, ConvSm90Ring::SMEM_BYTES): 5
+     * stages of a 128-position × 64 tile and a tileN-channel × 64 tile of bf16, unpadded (128-byte
+     * swizzle), plus 1 KiB to round the window up to 1024 bytes: 103424, 144384 and 205824 bytes.
+     */
+    static int convWgmmaSmem(int tileN) {
+        return 5 * (128 + tileN) * 64 * 2 + 1024;
+    }
+
+    /**
+     * The wgmma convolution's tile width for {@code cout} output channels: 32 up to 32 channels,
+     * else whichever of 96 and 192 leaves fewer idle channels (96 → 96, 200 → 96·3); on a tie (192,
+     * 384, 768) 192, whose wider tile reads each position's operand for more channels, unless its
+     * grid ({@code blocksPerTile} blocks per channel tile, one block per SM) would not fill the
+     * device twice over; then 96 (the 64×64 stages: 66 blocks of 192 on 132 SMs, 132 of 96).
+     */
+    static int convWgmmaTileN(int cout, long blocksPerTile, int sms) {
+        if (cout <= 32) return 32;
+        long tiles192 = (cout + 191) / 192, idle96 = (cout + 95) / 96 * 96 - cout, idle192 = tiles192 * 192 - cout;
+        if (idle96 != idle192) return idle96 < idle192 ? 96 : 192;
+        return tiles192 * blocksPerTile >= 2L * sms ? 192 : 96;
     }
 
     /** How conv3d forms its GEMM now. */
@@ -1117,13 +1173,13 @@ public final class CudaBackend implements Backend {
         int kdim = s.cin() * s.kt() * s.kh() * s.kw(), ld = pad8(kdim);
         if (cw.cols() != kdim) throw new KernelException("conv3d weight has " + cw.cols() + " elements per output channel, expected " + kdim);
         ConvLayout layout = convLayout;
-        boolean stride1 = s.st() == 1 && s.sh() == 1 && s.sw() == 1, fast = layout == ConvLayout.FAST && stride1;
+        boolean stride1 = s.st() == 1 && s.sh() == 1 && s.sw() == 1, fast = layout.channelsLast() && stride1;
         // the weight's matrix form [cout, pad8(K)] (made on first use); the fast path reads another form
         long wPtr = fast ? 0 : cw.bf16Ptr(), bPtr = cb == null ? 0 : cb.f32Ptr();
         boolean hist16 = histFrames > 0 && hb.dtype == DType.BF16;
         long histPtr = hb == null || histFrames == 0 ? xb.ptr() : hb.ptr();
         if (fast) {
-            conv3dFast(histPtr, hist16, histFrames, xb, frames, h, w, ob, s, cw, bPtr);
+            conv3dFast(histPtr, hist16, histFrames, xb, frames, h, w, ob, s, cw, bPtr, layout == ConvLayout.WGMMA);
             return;
         }
         if (layout == ConvLayout.IMPLICIT && stride1) {
@@ -1167,16 +1223,24 @@ public final class CudaBackend implements Backend {
      * zero-padded bf16 copy of the clip in this thread's scratch (the same bytes as IMPLICIT's
      * padded copy, give or take one row per frame and the channels rounded up to 8), then one GEMM
      * launch over every output frame with the weight in its tap-major form (made on first use
-     * instead of the matrix form, which this path never asks for).
+     * instead of the matrix form, which this path never asks for): mma.sync (conv.cu), or wgmma
+     * (conv_sm90.cu) with the same arguments.
      */
     private void conv3dFast(long histPtr, boolean hist16, int histFrames, CudaBuf xb, int frames, int h, int w, CudaBuf ob,
-                            Conv3dSpec s, CudaWeight cw, long bPtr) {
+                            Conv3dSpec s, CudaWeight cw, long bPtr, boolean wgmma) {
         ConvFastGeometry g = ConvFastGeometry.of(s, h, w, histFrames, frames);
         long xc = scratch.get().region(3, g.copyElements() * 2);
         ctx.launch(hist16 ? "conv_pad_cl_hist16" : "conv_pad_cl", (g.wp() + 31) / 32, g.hp() + 1, g.seqFrames() * g.padGroups(), BLOCK, 0,
                 convPadArgs(ctx.args(), histPtr, histFrames, xb.ptr(), s, h, w, g, xc));
-        int tileM = convTileM(s.cout(), (long) g.tilesN() * g.tOut(), ctx.multiprocessors);
         long wPtr = cw.convPtr(s.cin(), g.taps(), g.cp());
+        if (wgmma) {
+            // 128 positions per block as well (2 warpgroups × 64), the channels in tiles of tileN
+            int tileN = convWgmmaTileN(s.cout(), (long) g.tilesN() * g.tOut(), ctx.multiprocessors);
+            ctx.launch(convWgmmaKernel(tileN), g.tilesN(), (s.cout() + tileN - 1) / tileN, g.tOut(), GEMM_THREADS, convWgmmaSmem(tileN),
+                    convGemmArgs(ctx.args(), wPtr, xc, g, ob.ptr(), bPtr, s.cout()));
+            return;
+        }
+        int tileM = convTileM(s.cout(), (long) g.tilesN() * g.tOut(), ctx.multiprocessors);
         ctx.launch(convKernel(tileM), g.tilesN(), (s.cout() + tileM - 1) / tileM, g.tOut(), GEMM_THREADS, convSmem(tileM),
                 convGemmArgs(ctx.args(), wPtr, xc, g, ob.ptr(), bPtr, s.cout()));
     }
@@ -1191,7 +1255,10 @@ public final class CudaBackend implements Backend {
                 .i32(g.hp()).i32(g.cp()).i32(g.wp()).i32(g.plane()).i32(g.padGroups()).ptr(xc);
     }
 
-    /** conv_cl_m*'s arguments: the re-laid weight, the copy, the geometry (ConvGeom's fields in order), out, pixels per plane, bias, cout. */
+    /**
+     * conv_cl_m*'s and conv_cl_wgmma_n*'s arguments: the re-laid weight, the copy, the geometry
+     * (ConvGeom's fields in order), out, pixels per plane, bias, cout.
+     */
     static CudaContext.Args convGemmArgs(CudaContext.Args a, long weight, long xc, ConvFastGeometry g, long out, long bias, int cout) {
         return a.ptr(weight).ptr(xc).i32(g.cp()).i32(g.khw()).i32(g.kw()).i32(g.wp()).i32(g.plane()).i32(g.n()).i32(g.k()).i32(g.wOut())
                 .ptr(out).i64((long) g.hOut() * g.wOut()).ptr(bias).i32(cout);

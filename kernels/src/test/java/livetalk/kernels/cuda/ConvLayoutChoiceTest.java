@@ -20,9 +20,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * How the convolution path is named and chosen, and the fast path's geometry (no GPU needed): the
- * values LIVETALK_CUDA_CONV and -Dlivetalk.cuda.conv accept, the tile height per output width, the
- * shared memory per tile height (conv_layout.cuh's ConvTile::SMEM_BYTES, which
- * conv_layout_test.cpp checks on the C++ side), and {@link ConvFastGeometry} at the decoder's shapes
+ * values LIVETALK_CUDA_CONV and -Dlivetalk.cuda.conv accept, the tile height (mma.sync) and width
+ * (wgmma) per output width, the shared memory per tile (conv_layout.cuh's ConvTile::SMEM_BYTES and
+ * conv_sm90_layout.cuh's ConvSm90Ring::SMEM_BYTES, which conv_layout_test.cpp checks on the C++
+ * side), and {@link ConvFastGeometry} at the decoder's shapes
  * (the 512×512 figures conv_layout_test.cpp asserts too), and the launches' argument lists against
  * the kernels' parameters in conv.ptx.
  */
@@ -34,20 +35,22 @@ class ConvLayoutChoiceTest {
         assertEquals(ConvLayout.FAST, ConvLayout.parse(" FAST ", "X"));
         assertEquals(ConvLayout.IMPLICIT, ConvLayout.parse("implicit", "X"));
         assertEquals(ConvLayout.K_MAJOR, ConvLayout.parse("k-major", "X"));
+        assertEquals(ConvLayout.WGMMA, ConvLayout.parse("Wgmma", "X"));
         for (ConvLayout l : ConvLayout.values()) assertEquals(l, ConvLayout.parse(l.toString(), "X"));
     }
 
     @Test
     void anUnknownNameIsOneLineNamingTheSourceAndTheChoices() {
         KernelException e = assertThrows(KernelException.class, () -> ConvLayout.parse("cudnn", "LIVETALK_CUDA_CONV"));
-        assertEquals("LIVETALK_CUDA_CONV=cudnn: expected one of implicit, fast, k_major", e.getMessage());
+        assertEquals("LIVETALK_CUDA_CONV=cudnn: expected one of implicit, fast, wgmma, k_major", e.getMessage());
     }
 
     @Test
-    void onlyTheFastPathAwaitsAGpuRun() {
+    void onlyTheFastPathsAwaitAGpuRun() {
         assertTrue(ConvLayout.IMPLICIT.validatedOnGpu());
         assertTrue(ConvLayout.K_MAJOR.validatedOnGpu());
         assertFalse(ConvLayout.FAST.validatedOnGpu());
+        assertFalse(ConvLayout.WGMMA.validatedOnGpu());
     }
 
     @Test
@@ -63,6 +66,27 @@ class ConvLayoutChoiceTest {
         assertEquals(96, CudaBackend.convTileM(384, 33, sms));     // 64×64, 1 frame: 99 blocks of 128 rows, 132 of 96
         assertEquals(128, CudaBackend.convTileM(768, 260, sms));   // the time conv at 128×128
         assertEquals(128, CudaBackend.convTileM(120, big, sms));   // 8 idle of 128 against 72 of 96
+    }
+
+    @Test
+    void wgmmaTileWidthFitsTheOutputChannels() {
+        int sms = 132;
+        long big = 2056;
+        assertEquals(32, CudaBackend.convWgmmaTileN(3, big, sms));      // image head
+        assertEquals(96, CudaBackend.convWgmmaTileN(96, big, sms));     // 512×512 stages: m64n96, none idle
+        assertEquals(192, CudaBackend.convWgmmaTileN(192, 516, sms));   // 256×256 stages: one tile of 192
+        assertEquals(192, CudaBackend.convWgmmaTileN(384, 260, sms));   // 128×128, 2 frames: 520 blocks of 192
+        assertEquals(96, CudaBackend.convWgmmaTileN(384, 33, sms));     // 64×64: 66 blocks of 192 on 132 SMs, 132 of 96
+        assertEquals(96, CudaBackend.convWgmmaTileN(200, big, sms));    // 88 idle of 96-wide tiles against 184 of 192
+        assertEquals(192, CudaBackend.convWgmmaTileN(180, big, sms));   // 12 idle against 12: a tie, a large grid
+    }
+
+    @Test
+    void wgmmaSharedMemoryFitsTheHopperOptIn() {
+        assertEquals(5 * (16384 + 32 * 128) + 1024, CudaBackend.convWgmmaSmem(32));
+        assertEquals(144384, CudaBackend.convWgmmaSmem(96));
+        assertEquals(205824, CudaBackend.convWgmmaSmem(192));
+        for (int tn : new int[]{32, 96, 192}) assertTrue(CudaBackend.convWgmmaSmem(tn) <= 232448, "tile " + tn);
     }
 
     @Test
@@ -121,12 +145,18 @@ class ConvLayoutChoiceTest {
             assertEquals(Arrays.toString(paramWidths(ptx, "conv_cl_m" + tm)), Arrays.toString(gemm), "conv_cl_m" + tm);
         }
         assertEquals(Arrays.toString(paramWidths(ptx, "conv_weight_cl")), Arrays.toString(weight), "conv_weight_cl");
+        try (InputStream in = CudaBackend.class.getResourceAsStream("/livetalk/kernels/cuda/conv_sm90.ptx")) {
+            ptx = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+        }
+        for (int tn : new int[]{32, 96, 192}) {
+            assertEquals(Arrays.toString(paramWidths(ptx, "conv_cl_wgmma_n" + tn)), Arrays.toString(gemm), "conv_cl_wgmma_n" + tn);
+        }
     }
 
     /** The byte widths of a PTX entry's parameters (".param .u64 NAME_param_0," → 8). */
     private static int[] paramWidths(String ptx, String entry) {
         int at = ptx.indexOf(".entry " + entry + "(");
-        assertTrue(at >= 0, "no entry " + entry + " in conv.ptx");
+        assertTrue(at >= 0, "no entry " + entry + " in the PTX");
         String params = ptx.substring(at, ptx.indexOf(')', at));
         List<Integer> widths = new ArrayList<>();
         Matcher m = Pattern.compile("\\.param \\.[a-z](\\d+) " + entry + "_param_\\d+").matcher(params);

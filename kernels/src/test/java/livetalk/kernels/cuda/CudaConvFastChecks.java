@@ -18,26 +18,31 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The fast convolution (conv.cu, {@code LIVETALK_CUDA_CONV=fast}, NOT yet run on a GPU) against the
- * scalar CPU reference ({@link VaeReferenceKernels#conv3d} on the same bf16-rounded inputs and
- * weights, double accumulation) and against the validated implicit-GEMM path. Both CUDA paths form
- * the same bf16 products and accumulate them in float32, in different orders (tap-major here,
- * channel-major there), so the bound is CudaVaeTest's: 1e-5 of the largest output. Every output
- * starts as NaN, so one never written fails too. Runs in a JVM of its own in the GPU check
- * (scripts/gpu-check.sh, step tests-conv): a fault here cannot take the validated tests with it.
- * Skipped, saying why, where no CUDA device is present.
+ * The fast convolution's checks, run by {@link CudaConvFastTest} (mma.sync, conv.cu) and
+ * {@link CudaConvWgmmaTest} (wgmma, conv_sm90.cu), both opt-in and NOT yet run on a GPU: the
+ * layout under test against the scalar CPU reference ({@link VaeReferenceKernels#conv3d} on the
+ * same bf16-rounded inputs and weights, double accumulation) and against the validated
+ * implicit-GEMM path. Both CUDA paths form the same bf16 products and accumulate them in float32,
+ * in different orders (tap-major here, channel-major there), so the bound is CudaVaeTest's: 1e-5
+ * of the largest output. Every output starts as NaN, so one never written fails too. Each
+ * subclass runs in a JVM of its own in the GPU check (scripts/gpu-check.sh, steps tests-conv and
+ * tests-conv-wgmma): a fault there cannot take the validated tests with it. Skipped, saying why,
+ * where the device cannot run the layout.
  */
-class CudaConvFastTest extends CudaTestBase {
+abstract class CudaConvFastChecks extends CudaTestBase {
     private static final double BOUND = 1e-5;
+
+    /** The layout under test: FAST or WGMMA. */
+    abstract ConvLayout layout();
 
     @AfterEach
     void backToDefault() {
         if (cuda != null) cuda.useConvLayout(ConvLayout.IMPLICIT);
     }
 
-    private static void requireFast() {
-        String why = cuda.fastConvUnavailableReason();
-        assumeTrue(why == null, () -> "fast convolution not available: " + why);
+    private void requireFast() {
+        String why = cuda.convUnavailableReason(layout());
+        assumeTrue(why == null, () -> "fast convolution " + layout() + " not available: " + why);
     }
 
     /** One conv3d call's inputs, on the CPU as float arrays. */
@@ -99,17 +104,17 @@ class CudaConvFastTest extends CudaTestBase {
     }
 
     /** Fast against the reference and against the implicit path, each within BOUND of the largest output. */
-    private static void checkAgainstBoth(Case c) {
-        float[] expected = reference(c), fast = onGpu(c, ConvLayout.FAST, false), implicit = onGpu(c, ConvLayout.IMPLICIT, false);
-        Props.assertClose(expected, fast, BOUND, "fast conv3d vs reference, " + c.describe());
-        Props.assertClose(implicit, fast, BOUND, "fast conv3d vs implicit, " + c.describe());
+    private void checkAgainstBoth(Case c) {
+        float[] expected = reference(c), fast = onGpu(c, layout(), false), implicit = onGpu(c, ConvLayout.IMPLICIT, false);
+        Props.assertClose(expected, fast, BOUND, layout() + " conv3d vs reference, " + c.describe());
+        Props.assertClose(implicit, fast, BOUND, layout() + " conv3d vs implicit, " + c.describe());
     }
 
     @Test
     void raggedShapesMatchTheReferenceAndTheImplicitPath() {
         requireFast();
         DType[] dtypes = {DType.F32, DType.BF16, DType.F16};
-        Props.forAll("cuda fast conv3d ragged", 40, 1101, rnd -> {
+        Props.forAll("cuda " + layout() + " conv3d ragged", 40, 1101, rnd -> {
             // cin across the 8-channel padding and the 64-deep k-tile, cout across the 32/96/128-row tiles,
             // h and w ragged against the 128-position tiles, kt 1 and 3 with front padding and history
             int cin = 1 + rnd.nextInt(rnd.nextInt(4) == 0 ? 100 : 20), cout = 1 + rnd.nextInt(rnd.nextInt(3) == 0 ? 300 : 40);
@@ -123,7 +128,7 @@ class CudaConvFastTest extends CudaTestBase {
             Case c = randomCase(rnd, s, h, w, histFrames, frames, dtypes[rnd.nextInt(3)], rnd.nextBoolean());
             checkAgainstBoth(c);
             // a bf16 history gives the same bits (its values round to themselves in the copy)
-            if (histFrames > 0) assertArrayEquals(onGpu(c, ConvLayout.FAST, false), onGpu(c, ConvLayout.FAST, true), "bf16 history, " + c.describe());
+            if (histFrames > 0) assertArrayEquals(onGpu(c, layout(), false), onGpu(c, layout(), true), "bf16 history, " + c.describe());
         });
     }
 
@@ -137,7 +142,7 @@ class CudaConvFastTest extends CudaTestBase {
         int[][] shapes = {{16, 384, 3, 3, 3, 2, 0, 1}, {384, 384, 3, 3, 3, 0, 2, 1}, {384, 768, 3, 1, 1, 0, 2, 1},
                 {384, 192, 1, 3, 3, 0, 0, 2}, {192, 384, 3, 3, 3, 0, 2, 2}, {192, 384, 1, 1, 1, 0, 0, 2}, {192, 192, 3, 3, 3, 0, 2, 1},
                 {192, 96, 1, 3, 3, 0, 0, 1}, {96, 96, 3, 3, 3, 0, 2, 1}, {96, 3, 3, 3, 3, 0, 2, 1}};
-        Props.forAll("cuda fast conv3d decoder channels", 1, 1102, rnd -> {
+        Props.forAll("cuda " + layout() + " conv3d decoder channels", 1, 1102, rnd -> {
             for (int[] v : shapes) {
                 int p = v[3] / 2;
                 Conv3dSpec s = Conv3dSpec.of(v[0], v[1], v[2], v[3], v[4], v[5], p, p);
@@ -153,16 +158,16 @@ class CudaConvFastTest extends CudaTestBase {
         int[][] shapes = {{512, 96, 96, 3, 3, 3, 0, 2, 1}, {512, 192, 96, 1, 3, 3, 0, 0, 1}, {512, 96, 3, 3, 3, 3, 0, 2, 1},
                 {256, 192, 192, 3, 3, 3, 0, 2, 1}, {128, 384, 384, 3, 3, 3, 0, 2, 2}, {128, 384, 768, 3, 1, 1, 0, 2, 1},
                 {64, 384, 384, 3, 3, 3, 0, 2, 1}, {64, 16, 384, 3, 3, 3, 2, 0, 1}};
-        Props.forAll("cuda fast conv3d full size", 1, 1103, rnd -> {
+        Props.forAll("cuda " + layout() + " conv3d full size", 1, 1103, rnd -> {
             for (int[] v : shapes) {
                 int p = v[4] / 2;
                 Conv3dSpec s = Conv3dSpec.of(v[1], v[2], v[3], v[4], v[5], v[6], p, p);
                 Case c = randomCase(rnd, s, v[0], v[0], v[7], v[8], DType.BF16, true);
-                float[] fast = onGpu(c, ConvLayout.FAST, v[7] > 0), implicit = onGpu(c, ConvLayout.IMPLICIT, v[7] > 0);
-                Props.assertClose(implicit, fast, BOUND, "fast vs implicit, " + c.describe());
+                float[] fast = onGpu(c, layout(), v[7] > 0), implicit = onGpu(c, ConvLayout.IMPLICIT, v[7] > 0);
+                Props.assertClose(implicit, fast, BOUND, layout() + " vs implicit, " + c.describe());
                 // sampled outputs against double precision: the fast path no further off than twice the implicit one
                 double[] err = sampledErrors(rnd, c, fast, implicit, 400);
-                assertTrue(err[0] <= Math.max(BOUND * err[2], 2 * err[1]), "fast " + c.describe() + ": max error " + err[0]
+                assertTrue(err[0] <= Math.max(BOUND * err[2], 2 * err[1]), layout() + " " + c.describe() + ": max error " + err[0]
                         + " on sampled outputs, implicit " + err[1] + ", max |out| " + err[2]);
             }
         });
@@ -202,7 +207,7 @@ class CudaConvFastTest extends CudaTestBase {
             r[1] = Math.max(r[1], Math.abs(implicit[at] - sum));
             r[2] = Math.max(r[2], Math.abs(sum));
         }
-        assertEquals(false, Double.isNaN(r[0]), "fast output NaN at a sampled position, " + c.describe());
+        assertEquals(false, Double.isNaN(r[0]), "output NaN at a sampled position, " + c.describe());
         return r;
     }
 
@@ -213,18 +218,18 @@ class CudaConvFastTest extends CudaTestBase {
     @Test
     void stridedConvolutionsFallBackToTheValidatedPath() {
         requireFast();
-        Props.forAll("cuda fast conv3d strided", 4, 1104, rnd -> {
+        Props.forAll("cuda " + layout() + " conv3d strided", 4, 1104, rnd -> {
             Conv3dSpec s = new Conv3dSpec(5 + rnd.nextInt(20), 1 + rnd.nextInt(50), 3, 3, 3, 2, 2, 2, 2, 0, 1, 0, 1);
             Case c = randomCase(rnd, s, 9 + rnd.nextInt(20), 9 + rnd.nextInt(20), 1, 4, DType.F32, true);
-            Props.assertClose(reference(c), onGpu(c, ConvLayout.FAST, false), BOUND, "strided conv3d with FAST selected, " + c.describe());
+            Props.assertClose(reference(c), onGpu(c, layout(), false), BOUND, "strided conv3d with " + layout() + " selected, " + c.describe());
         });
     }
 
     @Test
     void theSwitchSelectsAndReportsTheLayout() {
         requireFast();
-        cuda.useConvLayout(ConvLayout.FAST);
-        assertEquals(ConvLayout.FAST, cuda.convLayout());
+        cuda.useConvLayout(layout());
+        assertEquals(layout(), cuda.convLayout());
         cuda.useConvLayout(ConvLayout.IMPLICIT);
         assertEquals(ConvLayout.IMPLICIT, cuda.convLayout());
     }
