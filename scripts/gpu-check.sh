@@ -23,6 +23,13 @@
 #                               against the plain verify's) and bench-vae with its profile, and its
 #                               wgmma variant's tests and bench-vae (LIVETALK_CUDA_CONV=wgmma);
 #                               a summary table on stdout and OUTDIR/gpu-check.json
+#                               and last, bench-pipeline with every opt-in switch on
+#   run OUTDIR --only STEP,STEP [--logs DIR]
+#                               those steps only (plus the DiT, the plain DiT output and the plain
+#                               verify when they need them and this machine lacks them); --logs: an
+#                               earlier call's OUTDIR, whose logs the comparisons read
+# A run stops starting steps near its budget (GPU_CHECK_BUDGET, default 560 s, under the device's
+# 600 s per call), prints the summary and names the deferred steps for a second call.
 # On a machine without a GPU, `run` goes as far as it can and each step reports why it stopped.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -48,9 +55,21 @@ kit() {
   echo "gpu-check: $(du -h "$KIT/kit.tar.xz" | cut -f1) kit in $KIT/kit.tar.xz (carry gpu-kit, then: scripts/gpu-check.sh run \$OUT)"
 }
 
-# step NAME SECONDS CMD...: runs with a time limit, logs to $OUTDIR/NAME.log, records the status
+# step NAME SECONDS CMD...: runs with a time limit, logs to $OUTDIR/NAME.log, records the status.
+# A step not named by --only is left out (unless a named step needs what it makes: selected); one
+# that would start too close to the run's budget ($GPU_CHECK_BUDGET seconds, default 560, under the
+# device's 600 s per call) is deferred, and its limit is cut to what is left of the budget, so that
+# the summary always comes back; the summary lists the deferred steps for a second call with --only.
 step() {
   local name="$1" secs="$2"; shift 2
+  selected "$name" || return 0
+  local left=$((BUDGET - SECONDS))
+  if [ "$left" -lt 25 ]; then
+    STEPS+=("$name deferred 0")
+    echo "== $name: deferred (${left}s of the ${BUDGET}s budget left)"
+    return 0
+  fi
+  [ "$secs" -gt "$left" ] && secs=$left
   echo "== $name (limit ${secs}s)"
   local t0=$SECONDS
   timeout "$secs" "$@" > >(tee "${LOGDIR:-$OUTDIR}/$name.log") 2>&1
@@ -58,6 +77,29 @@ step() {
   STEPS+=("$name $rc $((SECONDS - t0))")
   echo "== $name: exit $rc after $((SECONDS - t0)) s"
 }
+
+# last_failed: the step just recorded ran and exited non-zero (not deferred, not left out)
+last_failed() {
+  [ ${#STEPS[@]} -gt 0 ] || return 1
+  local rc; rc="$(echo "${STEPS[-1]}" | cut -d' ' -f2)"
+  [[ "$rc" =~ ^[0-9]+$ ]] && [ "$rc" != 0 ]
+}
+
+# selected NAME: whether this run runs step NAME. Without --only, every step. With it, the named
+# steps, plus what they need that this machine lacks: the random DiT (make-dit), the plain DiT
+# output the wgmma and flash runs compare with (bench-dit), the plain verify log the other verify
+# steps compare with (verify; or pass an earlier run's logs with --logs).
+selected() {
+  [ -z "$ONLY" ] && return 0
+  case ",$ONLY," in *",$1,"*) return 0 ;; esac
+  case "$1" in
+    make-dit) [ ! -f /tmp/livetalk-dit/model.safetensors ] && [[ ",$ONLY," == *",bench-"* ]] ;;
+    bench-dit) [ ! -f /tmp/livetalk-dit/out-mma-sync.f32 ] && [[ ",$ONLY," =~ ,bench-dit-(wgmma|flash), ]] ;;
+    verify) [ ! -f "$OUTDIR/verify.log" ] && [[ ",$ONLY," == *",verify-"* ]] ;;
+    *) return 1 ;;
+  esac
+}
+
 
 # bf16 operands written by their producers, and bf16 text K/V and decoder history
 # (LIVETALK_CUDA_FUSE=1, docs/cuda-performance.md) must change no result: the DiT and VAE checks'
@@ -144,8 +186,19 @@ streams_summary() {
 }
 
 run() {
-  OUTDIR="${1:-$ROOT/target/gpu-check}"
+  OUTDIR="$ROOT/target/gpu-check"; ONLY=""; BUDGET="${GPU_CHECK_BUDGET:-560}"
+  local logs=""
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --only) ONLY="$2"; shift 2 ;;
+      --logs) logs="$2"; shift 2 ;;
+      -*) echo "gpu-check: unknown option $1 (run [OUTDIR] [--only STEP,STEP...] [--logs DIR])" >&2; exit 2 ;;
+      *) OUTDIR="$1"; shift ;;
+    esac
+  done
   mkdir -p "$OUTDIR"
+  # an earlier call's logs (its OUTDIR, fetched back): what this call's comparisons read as the plain runs
+  if [ -n "$logs" ]; then cp -n "$logs"/*.log "$OUTDIR"/ 2>/dev/null || true; fi
   local dir=/tmp/livetalk-gpu-kit
   rm -rf "$dir" && mkdir -p "$dir" && xz -dc "$KIT/kit.tar.xz" | tar -C "$dir" -xf -
   local java="$dir/jre/bin/java"
@@ -162,7 +215,7 @@ run() {
   step tests 120 "$java" "${FLAGS[@]}" -jar "$dir"/junit-platform-console-standalone-*.jar execute \
       -cp "$tcp" --select-package livetalk.kernels.cuda --exclude-classname '.*(CudaWgmmaTest|CudaFlashWgmmaTest|CudaStreamsTest|CudaConvFastTest|CudaConvWgmmaTest)' --details=summary \
       --details-theme=ascii --disable-banner
-  if [ "$(echo "${STEPS[0]}" | cut -d' ' -f2)" != 0 ] && command -v compute-sanitizer >/dev/null; then
+  if last_failed && command -v compute-sanitizer >/dev/null; then
     # a failing test run: find the first bad memory access, kernel by kernel
     step sanitizer 120 env CUDA_LAUNCH_BLOCKING=1 compute-sanitizer --tool memcheck --print-limit 3 "$java" "${FLAGS[@]}" \
       -jar "$dir"/junit-platform-console-standalone-*.jar execute \
@@ -196,7 +249,7 @@ run() {
   step tests-wgmma 90 "$java" "${FLAGS[@]}" -jar "$dir"/junit-platform-console-standalone-*.jar execute \
       -cp "$tcp" --select-class livetalk.kernels.cuda.CudaWgmmaTest --details=tree --details-theme=ascii --disable-banner \
       --disable-ansi-colors
-  if [ "$(echo "${STEPS[-1]}" | cut -d' ' -f2)" != 0 ] && command -v compute-sanitizer >/dev/null; then
+  if last_failed && command -v compute-sanitizer >/dev/null; then
     step sanitizer-wgmma 120 env CUDA_LAUNCH_BLOCKING=1 compute-sanitizer --tool memcheck --print-limit 3 "$java" "${FLAGS[@]}" \
       -jar "$dir"/junit-platform-console-standalone-*.jar execute -cp "$tcp" \
       --select-method 'livetalk.kernels.cuda.CudaWgmmaTest#linearMatchesReferenceOnRaggedShapes' \
@@ -214,7 +267,7 @@ run() {
   step tests-flash 90 "$java" "${FLAGS[@]}" -jar "$dir"/junit-platform-console-standalone-*.jar execute \
       -cp "$tcp" --select-class livetalk.kernels.cuda.CudaFlashWgmmaTest --details=tree --details-theme=ascii --disable-banner \
       --disable-ansi-colors
-  if [ "$(echo "${STEPS[-1]}" | cut -d' ' -f2)" != 0 ] && command -v compute-sanitizer >/dev/null; then
+  if last_failed && command -v compute-sanitizer >/dev/null; then
     step sanitizer-flash 120 env CUDA_LAUNCH_BLOCKING=1 compute-sanitizer --tool memcheck --print-limit 3 "$java" "${FLAGS[@]}" \
       -jar "$dir"/junit-platform-console-standalone-*.jar execute -cp "$tcp" \
       --select-method 'livetalk.kernels.cuda.CudaFlashWgmmaTest#raggedShapesWithWideRowsMatchReference' \
@@ -230,7 +283,7 @@ run() {
   step tests-conv 90 "$java" "${FLAGS[@]}" -jar "$dir"/junit-platform-console-standalone-*.jar execute \
       -cp "$tcp" --select-class livetalk.kernels.cuda.CudaConvFastTest --details=tree --details-theme=ascii --disable-banner \
       --disable-ansi-colors
-  if [ "$(echo "${STEPS[-1]}" | cut -d' ' -f2)" != 0 ] && command -v compute-sanitizer >/dev/null; then
+  if last_failed && command -v compute-sanitizer >/dev/null; then
     step sanitizer-conv 120 env CUDA_LAUNCH_BLOCKING=1 compute-sanitizer --tool memcheck --print-limit 3 "$java" "${FLAGS[@]}" \
       -jar "$dir"/junit-platform-console-standalone-*.jar execute -cp "$tcp" \
       --select-method 'livetalk.kernels.cuda.CudaConvFastTest#raggedShapesMatchTheReferenceAndTheImplicitPath' \
@@ -246,6 +299,10 @@ run() {
       --disable-ansi-colors
   step verify-conv-wgmma 45 env LIVETALK_CUDA_CONV=wgmma "$lt" verify --device cuda --golden "$ROOT/tests/golden" --only vae_decode
   step bench-vae-conv-wgmma 60 env LIVETALK_CUDA_CONV=wgmma "$lt" bench-vae --device cuda --frames 2 --profile
+  # Every opt-in switch at once, last: the pipeline figure the defaults would give if each change
+  # above passed its checks (read it only beside their results; a failing kernel makes it meaningless).
+  step bench-pipeline-all 90 env LIVETALK_CUDA_FUSE=1 LIVETALK_CUDA_STREAMS=2 LIVETALK_CUDA_GEMM=wgmma LIVETALK_CUDA_ATTN=wgmma \
+      LIVETALK_CUDA_CONV=wgmma "$lt" bench-pipeline --device cuda --dit /tmp/livetalk-dit/model.safetensors --blocks 6
   {
     echo "{"
     echo "  \"device\": \"$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)\","
@@ -254,41 +311,52 @@ run() {
     for s in "${STEPS[@]}"; do
       set -- $s
       [ $first = 1 ] || echo ","
-      printf '    {"step": "%s", "exit": %s, "seconds": %s}' "$1" "$2" "$3"
+      if [[ "$2" =~ ^[0-9]+$ ]]; then printf '    {"step": "%s", "exit": %s, "seconds": %s}' "$1" "$2" "$3"
+      else printf '    {"step": "%s", "exit": null, "status": "%s"}' "$1" "$2"; fi
       first=0
     done
     echo ""
     echo "  ]"
     echo "}"
   } > "$OUTDIR/gpu-check.json"
-  echo "== summary"
-  grep -hE "Tests (successful|failed|skipped)|tests (successful|failed)" "$OUTDIR/tests.log" || true
-  grep -hE "^(linear|attention)" "$OUTDIR/bench-gpu.log" || true
-  grep -h "verdict" "$OUTDIR/verify.log" || true
-  grep -hE "^forward|load" "$OUTDIR/bench-dit.log" | tail -4 || true
-  fused_summary
-  grep -hiE "frame|GFLOP|TFLOP" "$OUTDIR/bench-vae.log" | tail -4 || true
-  grep -hiE "first frame|memory|conditioning" "$OUTDIR/bench-pipeline.log" | grep -v '^block' || true
-  # GPU memory held after the first, second and last block: no growth after the second (no leak)
-  grep -hE "^block (1|2|10)/" "$OUTDIR/bench-pipeline.log" | sed 's/, load average.*//' || true
-  streams_summary
-  echo "-- wgmma GEMM (LIVETALK_CUDA_GEMM=wgmma)"
-  # an assumption (not CC 9.0, or the module did not load) shows as "aborted", with its reason
-  grep -hE "tests (successful|failed|aborted)|wgmma GEMM not available" "$OUTDIR/tests-wgmma.log" | sort -u || true
-  grep -hE "^(check|linear on wgmma)" "$OUTDIR/bench-gpu.log" || true
-  grep -h "verdict" "$OUTDIR/verify-wgmma.log" || true
-  grep -h "^model" "$OUTDIR/bench-dit-wgmma.log" || true
-  grep -h "^forward" "$OUTDIR/bench-dit-wgmma.log" | tail -2 || true
-  grep -h "^output vs" "$OUTDIR/bench-dit-wgmma.log" | sed 's/^/wgmma GEMM /' || true
-  grep -h "gemm_bf16" "$OUTDIR/bench-dit-wgmma.log" "$OUTDIR/bench-dit.log" || true
-  echo "-- wgmma flash attention (LIVETALK_CUDA_ATTN=wgmma)"
-  flash_summary
-  conv_summary
+  # a step left out or deferred has no log: its lines are missing, without an error each
+  {
+    echo "== summary"
+    grep -hE "Tests (successful|failed|skipped)|tests (successful|failed)" "$OUTDIR/tests.log" 2>/dev/null || true
+    grep -hE "^(linear|attention)" "$OUTDIR/bench-gpu.log" 2>/dev/null || true
+    grep -h "verdict" "$OUTDIR/verify.log" 2>/dev/null || true
+    grep -hE "^forward|load" "$OUTDIR/bench-dit.log" | tail -4 || true
+    fused_summary
+    grep -hiE "frame|GFLOP|TFLOP" "$OUTDIR/bench-vae.log" | tail -4 || true
+    grep -hiE "first frame|memory|conditioning" "$OUTDIR/bench-pipeline.log" | grep -v '^block' || true
+    # GPU memory held after the first, second and last block: no growth after the second (no leak)
+    grep -hE "^block (1|2|10)/" "$OUTDIR/bench-pipeline.log" | sed 's/, load average.*//' || true
+    streams_summary
+    echo "-- wgmma GEMM (LIVETALK_CUDA_GEMM=wgmma)"
+    # an assumption (not CC 9.0, or the module did not load) shows as "aborted", with its reason
+    grep -hE "tests (successful|failed|aborted)|wgmma GEMM not available" "$OUTDIR/tests-wgmma.log" | sort -u || true
+    grep -hE "^(check|linear on wgmma)" "$OUTDIR/bench-gpu.log" 2>/dev/null || true
+    grep -h "verdict" "$OUTDIR/verify-wgmma.log" 2>/dev/null || true
+    grep -h "^model" "$OUTDIR/bench-dit-wgmma.log" 2>/dev/null || true
+    grep -h "^forward" "$OUTDIR/bench-dit-wgmma.log" | tail -2 || true
+    grep -h "^output vs" "$OUTDIR/bench-dit-wgmma.log" | sed 's/^/wgmma GEMM /' || true
+    grep -h "gemm_bf16" "$OUTDIR/bench-dit-wgmma.log" "$OUTDIR/bench-dit.log" 2>/dev/null || true
+    echo "-- wgmma flash attention (LIVETALK_CUDA_ATTN=wgmma)"
+    flash_summary
+    conv_summary
+    echo "-- every switch on (fuse, streams, wgmma GEMM, attention and convolution)"
+    grep -hiE "first frame|GPU memory held by" "$OUTDIR/bench-pipeline-all.log" | grep -v '^block' || true
+  } 2>/dev/null
   for s in "${STEPS[@]}"; do echo "step $s"; done
+  local deferred; deferred="$(printf '%s\n' "${STEPS[@]}" | awk '$2 == "deferred" {print $1}' | paste -sd, -)"
+  if [ -n "$deferred" ]; then
+    echo "deferred for lack of time; run them next (on the same machine, or with the logs of this run):"
+    echo "  scripts/gpu-check.sh run \$OUT --only $deferred --logs <this run's OUTDIR>"
+  fi
 }
 
 case "${1:-}" in
   kit) kit ;;
   run) shift; run "$@" ;;
-  *) echo "usage: scripts/gpu-check.sh kit | run [OUTDIR]" >&2; exit 2 ;;
+  *) echo "usage: scripts/gpu-check.sh kit | run [OUTDIR] [--only STEP,STEP...] [--logs DIR]" >&2; exit 2 ;;
 esac
