@@ -107,6 +107,8 @@ final class ServeCommand implements Callable<Integer> {
              LiveServer server = new LiveServer(set, SamplingPlan.official(), opts)) {
             set.textContext(prompt);                // encode both prompts now, so the first turn does not wait for umT5
             set.textContext(listeningPrompt);
+            System.err.printf(java.util.Locale.ROOT, "livetalk serve: every network run once (weights in place, kernels loaded) in %.1f s%n",
+                    set.warmUp(SamplingPlan.official()));
             String where = server.start();
             System.out.println("livetalk serve: ready at " + where + "  (" + px + "x" + px + ", " + backend.name() + ", up to " + maxSessions
                     + " sessions; Ctrl-C stops)");

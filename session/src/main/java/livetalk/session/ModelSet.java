@@ -20,6 +20,7 @@ import livetalk.model.text.Umt5Config;
 import livetalk.model.text.Umt5Encoder;
 import livetalk.model.text.Umt5Tokenizer;
 import livetalk.model.vae.WanVae;
+import livetalk.sampler.WarmUp;
 
 /**
  * One loaded model set, shared by every user: the DiT, the VAE and wav2vec2 loaded by the
@@ -94,6 +95,24 @@ public final class ModelSet implements AutoCloseable {
     /** The fair lock around model calls (see the class comment). */
     public ReentrantLock lock() {
         return lock;
+    }
+
+    /**
+     * Runs every network once on small zero inputs (sampler's {@link WarmUp} for the DiT and the VAE,
+     * then wav2vec2 on a second of silence), so that the first turn of the first session does not pay
+     * for first use: weight uploads on a GPU, page faults and first compilations on the CPU. Changes
+     * no later result. Returns the wall time in seconds.
+     */
+    public double warmUp(SamplingPlan plan) {
+        long t0 = System.nanoTime();
+        lock.lock();
+        try {
+            WarmUp.run(dit, vae, plan.settings(), plan.stepTimesteps());
+            audioFeatures(new float[BlockClock.SAMPLE_RATE], SamplingPlan.FRAMES_PER_BLOCK);
+        } finally {
+            lock.unlock();
+        }
+        return (System.nanoTime() - t0) / 1e9;
     }
 
     /** wav2vec2, loaded on first use and kept. */
