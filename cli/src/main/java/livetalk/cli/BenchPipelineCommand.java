@@ -29,8 +29,9 @@ import picocli.CommandLine.Option;
  * encode, audio projection, the block loop, streaming VAE decode overlapped with the next block)
  * at full size, on a DiT checkpoint (e.g. from {@code make-random-dit}), random official-size VAE
  * weights and random conditioning. Reports the first-frame latency, the sustained frame rate
- * (blocks after the first), each block's time (5 DiT forwards and the decode of 12 frames; the
- * window fills after block 4, so steady state needs 6 or more blocks), peak RSS and the load
+ * (blocks after the first), each block's time (until its last frame is out: 4 DiT forwards, then
+ * the decode of 12 frames beside the clean pass and the next block's forwards; the window fills
+ * after block 4, so steady state needs 6 or more blocks), peak RSS and the load
  * average (on a shared machine the timings say little without it). On CUDA also the GPU memory
  * held after each block, and at the end what held it at the peak (docs/cuda-performance.md#gpu-memory);
  * {@code LIVETALK_CUDA_STREAMS=2} puts the decoder on a stream of its own.
