@@ -165,7 +165,7 @@ public final class StreamingPipeline {
             t.setDaemon(true);
             return t;
         }) : null;
-        Future<?> pending = null;
+        Future<?> previous = null, pending = null;   // the decodes of the last two blocks
         try {
             for (int b = 0; b < blocks; b++) {
                 if (stopping.getAsBoolean()) break;
@@ -173,7 +173,7 @@ public final class StreamingPipeline {
                 int blockNo = b + 1;
                 Runnable decode = () -> {
                     // latent frame by latent frame: the decoder is causal per frame, so this gives the
-                    // bits of one push of the whole block, and the first frames leave a frame earlier
+                    // bits of one push of the whole block, and each latent frame's frames leave as soon as they exist
                     for (int i = 0; i < fb && delivered[0] < pixelFrames; i++) {
                         if (stopping.getAsBoolean()) return;
                         float[] px = decoder.push(java.util.Arrays.copyOfRange(latents, i * frameSize, (i + 1) * frameSize), 1);   // [n, 3, H, W]
@@ -192,9 +192,12 @@ public final class StreamingPipeline {
                     decodedBlocks[0] = blockNo;
                     if (progress != null) progress.blockDone(blockNo, blocks, delivered[0]);
                 };
-                if (pending != null) await(pending);
+                // at most two blocks in the decode thread's hands, the one it decodes and this one,
+                // so that neither this block's clean pass nor its decode waits for the previous decode
+                if (previous != null) await(previous);
                 if (stopping.getAsBoolean()) break;
                 if (decodeThread != null) {
+                    previous = pending;
                     pending = decodeThread.submit(decode);
                 } else {
                     decode.run();
@@ -202,6 +205,7 @@ public final class StreamingPipeline {
                 // the clean pass only serves the next block: after the last one, or once stopped, it is skipped
                 if (blockNo < blocks && !stopping.getAsBoolean()) inf.commit();
             }
+            if (previous != null) await(previous);
             if (pending != null) await(pending);
         } finally {
             if (decodeThread != null) decodeThread.shutdownNow();

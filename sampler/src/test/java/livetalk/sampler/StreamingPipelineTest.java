@@ -192,6 +192,27 @@ class StreamingPipelineTest {
     }
 
     @Test
+    void aSlowDecodeHoldsNeitherTheNextStepsNorTheNextCleanPass() {
+        // block 0's first frame is held in the sink until block 1's clean pass is done: the main
+        // thread must get there with block 0 still in the decoder (two blocks in its hands)
+        Fixture f = fixture(17, DType.F32);
+        CountDownLatch block1Clean = new CountDownLatch(1);
+        AtomicBoolean waited = new AtomicBoolean();
+        StreamingPipeline pipe = new StreamingPipeline(f.dit(), f.vae(), f.settings(), steps(), true);
+        pipe.setCallListener((block, step, t, xIn, flow, x0) -> {
+            if (block == 1 && step < 0) block1Clean.countDown();
+        });
+        float[][] got = {new float[0]};
+        pipe.run(f.cond(), f.reference().length / PIX, new SeededNoise(1), new SeededNoise(2), (px, n, first) -> {
+            if (first == 0) waited.set(block1Clean.await(60, TimeUnit.SECONDS));
+            got[0] = Arrays.copyOf(got[0], got[0].length + px.length);
+            System.arraycopy(px, 0, got[0], got[0].length - px.length, px.length);
+        }, null, () -> false);
+        assertTrue(waited.get(), "block 1's clean pass ran while block 0's decode was held");
+        assertArrayEquals(f.reference(), got[0]);
+    }
+
+    @Test
     void cancellingMidBlockStopsBetweenLatentFrames() {
         Fixture f = fixture(15, DType.F32);
         int all = f.reference().length / PIX;
