@@ -29,8 +29,9 @@ import picocli.CommandLine.Option;
  * encode, audio projection, the block loop, streaming VAE decode overlapped with the next block)
  * at full size, on a DiT checkpoint (e.g. from {@code make-random-dit}), random official-size VAE
  * weights and random conditioning. Reports the first-frame latency, the sustained frame rate
- * (blocks after the first), each block's time (5 DiT forwards and the decode of 12 frames; the
- * window fills after block 4, so steady state needs 6 or more blocks), peak RSS and the load
+ * (blocks after the first), each block's time (until its last frame is out: 4 DiT forwards, then
+ * the decode of 12 frames beside the clean pass and the next block's forwards; the window fills
+ * after block 4, so steady state needs 6 or more blocks), peak RSS and the load
  * average (on a shared machine the timings say little without it). On CUDA also the GPU memory
  * held after each block, and at the end what held it at the peak (docs/cuda-performance.md#gpu-memory);
  * {@code LIVETALK_CUDA_STREAMS=2} puts the decoder on a stream of its own.
@@ -94,9 +95,22 @@ final class BenchPipelineCommand implements Callable<Integer> {
             int pixelFrames = 1 + 4 * (latentFrames - 1);
             long[] blockDoneAt = new long[blocks + 1];
             int[] framesAt = new int[blocks + 1];
+            // the timeline of each block: when its 4 steps and its clean pass ended (main thread),
+            // when its first and last frames were out (decode thread)
+            long[] stepsDoneAt = new long[blocks], cleanDoneAt = new long[blocks], firstOutAt = new long[blocks], lastOutAt = new long[blocks];
+            int stepCount = steps.length;
+            pipe.setCallListener((block, step, t, xIn, flow, x0) -> {
+                if (step == stepCount - 1) stepsDoneAt[block] = System.nanoTime();
+                if (step < 0) cleanDoneAt[block] = System.nanoTime();
+            });
             if (profile && be instanceof CudaBackend cuda) cuda.startProfile();
             long runStart = System.nanoTime();
-            StreamingPipeline.Result r = pipe.run(cond, pixelFrames, new SeededNoise(1), new SeededNoise(2), (f, n, first) -> { },
+            StreamingPipeline.Result r = pipe.run(cond, pixelFrames, new SeededNoise(1), new SeededNoise(2), (f, n, first) -> {
+                        int block = first == 0 ? 0 : (first + 3) / 12;      // block b ≥ 1 holds frames 12b−3 .. 12b+8
+                        long now = System.nanoTime();
+                        if (firstOutAt[block] == 0) firstOutAt[block] = now;
+                        lastOutAt[block] = now;
+                    },
                     (done, total, frames) -> {
                         blockDoneAt[done] = System.nanoTime();
                         framesAt[done] = frames;
@@ -110,6 +124,11 @@ final class BenchPipelineCommand implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "first frame after %.3f s; %d frames in %.3f s = %.1f frames/s overall; sustained after block 1: %.1f frames/s "
                     + "(%.1f ms per 12-frame block)%n", r.firstFrameSeconds(), r.pixelFrames(), r.seconds(), r.framesPerSecond(), sustained,
                     (blockDoneAt[blocks] - blockDoneAt[1]) / 1e6 / (blocks - 1));
+            for (int b = 0; b < blocks; b++) {
+                System.out.printf(Locale.ROOT, "block %d timeline: 4 steps done at %.1f s, frames out from %.1f s to %.1f s, clean pass %s%n", b + 1,
+                        at(stepsDoneAt[b], runStart), at(firstOutAt[b], runStart), at(lastOutAt[b], runStart),
+                        cleanDoneAt[b] == 0 ? "skipped (last block)" : String.format(Locale.ROOT, "done at %.1f s", at(cleanDoneAt[b], runStart)));
+            }
             if (profile && be instanceof CudaBackend cuda) System.out.print(cuda.profileReport());
             if (be instanceof CudaBackend cuda) {
                 // the peak is since the backend was made: weights, conditioning (the reference encode) and the run
@@ -134,6 +153,10 @@ final class BenchPipelineCommand implements Callable<Integer> {
 
     private static double gib(long bytes) {
         return bytes / (double) (1L << 30);
+    }
+
+    private static double at(long t, long start) {
+        return t == 0 ? Double.NaN : (t - start) / 1e9;
     }
 
     private static double secs(long t0) {

@@ -9,10 +9,12 @@ import livetalk.tensor.DType;
 /**
  * Block-wise autoregressive generation (docs/sampler.md#block-loop, {@code CausalInferencePipeline.inference} of
  * {@code scripts/inference_example.py}). Each block of {@code framesPerBlock} latent frames runs
- * the step list (4 DiT calls), then one clean pass at t = 0 that refreshes the KV cache with
- * the block's final latents. Blocks are generated one at a time ({@link #nextBlock}), so a
- * stream or a long session just keeps calling it; memory stays constant once the KV window is
- * full (the cache is a fixed-size ring with sinks, docs/sampler.md#kv-cache).
+ * the step list (4 DiT calls, {@link #denoise}), then one clean pass at t = 0 that refreshes the
+ * KV cache with the block's final latents ({@link #commit}). The two halves are separate calls
+ * so that a caller can hand the latents to the decoder before the clean pass runs
+ * (docs/sampler.md#streaming); {@link #nextBlock} is both in one. Blocks are generated one at a
+ * time, so a stream or a long session just keeps calling them; memory stays constant once the KV
+ * window is full (the cache is a fixed-size ring with sinks, docs/sampler.md#kv-cache).
  *
  * <p>Layouts: latents {@code [F, C, h, w]}, audio conditioning {@code [nProj, F, D]}.
  */
@@ -57,6 +59,8 @@ public final class CausalInference {
 
     private record CleanBlock(long startFrame, float[] x0, float[] audio) {
     }
+    /** The block {@link #denoise} returned, until {@link #commit} writes it into the cache. */
+    private CleanBlock pending;
     private float[] refLatent;
     private int latentH, latentW, block;
 
@@ -95,6 +99,7 @@ public final class CausalInference {
             kv.reset();
         }
         recent.clear();
+        pending = null;
         block = 0;
     }
 
@@ -112,16 +117,41 @@ public final class CausalInference {
         kv = null;
     }
 
-    /** Index of the next block to generate. */
+    /** Index of the next block to generate (a block that was denoised but not yet committed counts as not generated). */
     public int blockIndex() {
         return block;
     }
 
+    /** Whether a block was {@linkplain #denoise denoised} and still waits for its {@link #commit}. */
+    public boolean uncommitted() {
+        return pending != null;
+    }
+
     /**
-     * Generates the next block: {@code blockNoise [Fb, C, h, w]} is its initial noise,
-     * {@code audio [nProj, Fb, D]} its audio conditioning. Returns the clean latents {@code [Fb, C, h, w]}.
+     * Generates the next block: {@link #denoise} then {@link #commit}. {@code blockNoise [Fb, C, h, w]}
+     * is its initial noise, {@code audio [nProj, Fb, D]} its audio conditioning. Returns the clean
+     * latents {@code [Fb, C, h, w]}.
      */
     public float[] nextBlock(float[] blockNoise, float[] audio) {
+        float[] x0 = denoise(blockNoise, audio);
+        commit();
+        return x0;
+    }
+
+    /**
+     * The first half of a block: its 4 denoising calls. {@code blockNoise [Fb, C, h, w]} is its
+     * initial noise, {@code audio [nProj, Fb, D]} its audio conditioning. Returns the clean latents
+     * {@code [Fb, C, h, w]} (the caller's to keep: the sampler holds its own copy). The block is
+     * not in the KV cache yet: {@link #commit} must follow before the next {@code denoise} or a
+     * {@link #recache}. The latents are final already; the commit changes no bit of them.
+     *
+     * @throws IllegalStateException if the previous block was not committed
+     */
+    public float[] denoise(float[] blockNoise, float[] audio) {
+        if (pending != null) {
+            throw new IllegalStateException("block " + block + " was denoised but not committed: call commit() before denoising the next block");
+        }
+        if (kv == null) throw new IllegalStateException("no video started: call start() first");
         int fb = settings.framesPerBlock(), frame = latentH * latentW * channels;
         long startFrame = (long) block * fb;
         if (blockNoise.length != fb * frame) {
@@ -146,13 +176,29 @@ public final class CausalInference {
             }
         }
         if (startFrame == 0) System.arraycopy(refLatent, 0, x0, 0, frame);      // and after the last step
-        // clean pass at t = 0: overwrites this block's cache slots with clean K/V; output unused
-        dit.refreshCache(input(x0, y, 0f, audio, startFrame), kv, text);
-        if (listener != null) listener.onCall(block, -1, 0f, x0.clone(), null, null);
-        recent.addLast(new CleanBlock(startFrame, x0.clone(), audio.clone()));
+        pending = new CleanBlock(startFrame, x0.clone(), audio.clone());
+        return x0;
+    }
+
+    /**
+     * The second half of a block: the clean pass at t = 0 with the latents {@link #denoise}
+     * returned, which overwrites the block's cache slots with clean K/V (its output is unused).
+     * Needed before the next block is denoised; a run that ends after this block may skip it.
+     *
+     * @throws IllegalStateException if no block waits for it
+     */
+    public void commit() {
+        if (pending == null) {
+            throw new IllegalStateException("nothing to commit: block " + block + " has not been denoised");
+        }
+        CleanBlock b = pending;
+        int fb = settings.framesPerBlock();
+        dit.refreshCache(input(b.x0(), conditioning(b.startFrame(), fb), 0f, b.audio(), b.startFrame()), kv, text);
+        if (listener != null) listener.onCall(block, -1, 0f, b.x0().clone(), null, null);
+        pending = null;
+        recent.addLast(b);
         while (recent.size() > Math.ceilDiv(settings.localAttnFrames(), fb)) recent.removeFirst();
         block++;
-        return x0;
     }
 
     /** The text context the DiT's cross-attention uses now. */
@@ -167,8 +213,13 @@ public final class CausalInference {
      * frames' K/V are not touched (the identity anchors stay as they were), and the cache indices
      * end where they were, so the next block continues the same timeline. Returns the number of
      * blocks re-run.
+     *
+     * @throws IllegalStateException if a denoised block still waits for its {@link #commit}
      */
     public int recache(TextCache newText) {
+        if (pending != null) {
+            throw new IllegalStateException("block " + block + " was denoised but not committed: call commit() before recache()");
+        }
         this.text = newText;
         int fb = settings.framesPerBlock(), perFrame = kv.frameSeqLength();
         long[] slots = kv.slotTokens();

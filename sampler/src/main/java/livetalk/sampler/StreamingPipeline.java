@@ -4,6 +4,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import livetalk.kernels.Backend;
 import livetalk.model.dit.AudioProjection;
@@ -14,8 +15,10 @@ import livetalk.model.vae.WanVae;
 
 /**
  * The LiveTalk inference path after the encoders (docs/model.md#reference-image, docs/sampler.md#overview, docs/sampler.md#block-loop, docs/model.md#streaming-decode), streaming: each block
- * of latent frames is decoded and handed to the sink as soon as it is denoised, and (when
- * overlap is on) decoding block k runs on a second thread while block k+1 is denoised.
+ * of latent frames goes to the decoder as soon as its last denoising step is done, before the
+ * clean pass that refreshes the KV cache, and its frames reach the sink latent frame by latent
+ * frame as they are decoded. With overlap on, decoding block k runs on a second thread while
+ * the cache is refreshed with block k and block k+1 is denoised (docs/sampler.md#streaming).
  *
  * <p>Layouts: reference pixels {@code [3, H, W]} in [−1, 1]; latents {@code [F, C, h, w]};
  * audio features {@code [L, A]} with {@code L = 4F − 3}; frames handed out {@code [n, 3, H, W]}
@@ -27,17 +30,23 @@ public final class StreamingPipeline {
     public record Conditioning(float[] refLatent, int latentH, int latentW, float[] audio, int latentFrames, TextCache text) {
     }
 
-    /** Receives decoded frames in order: {@code frames [n, 3, H, W]}, {@code first} = index of the first one. */
+    /**
+     * Receives decoded frames in order, one latent frame's worth per call: {@code frames [n, 3, H, W]},
+     * {@code first} = index of the first one (n = 1 for latent frame 0, then 4, fewer at the end of a truncated run).
+     */
     public interface FrameSink {
         void accept(float[] frames, int n, int first) throws Exception;
     }
 
-    /** Told after every block has been decoded and delivered. */
+    /** Told after every block has been decoded and delivered (on the decode thread when overlap is on). */
     public interface Progress {
         void blockDone(int blocksDone, int blocksTotal, int framesDelivered);
     }
 
-    /** What a run produced. {@code firstFrameSeconds}: from the start of {@link #run} to the first frame delivered. */
+    /**
+     * What a run produced. {@code blocks}: blocks whose frames were all delivered; {@code firstFrameSeconds}:
+     * from the start of {@link #run} to the first frame delivered.
+     */
     public record Result(int blocks, int pixelFrames, double firstFrameSeconds, double seconds, boolean cancelled) {
         public double framesPerSecond() {
             return seconds > 0 ? pixelFrames / seconds : 0;
@@ -49,10 +58,11 @@ public final class StreamingPipeline {
     private final CausalInference.Settings settings;
     private final float[] stepTimesteps;
     private final boolean overlap;
+    private volatile CausalInference.CallListener listener;
 
     /**
      * @param stepTimesteps the timesteps the DiT sees per step (bf16-rounded in the reference run, docs/sampler.md#timesteps)
-     * @param overlap       decode on a second thread while the next block is denoised
+     * @param overlap       decode on a second thread while the cache is refreshed and the next block denoised
      */
     public StreamingPipeline(CausalDit dit, WanVae vae, CausalInference.Settings settings, float[] stepTimesteps, boolean overlap) {
         this.dit = dit;
@@ -60,6 +70,14 @@ public final class StreamingPipeline {
         this.settings = settings;
         this.stepTimesteps = stepTimesteps.clone();
         this.overlap = overlap;
+    }
+
+    /**
+     * Observes every DiT call of the runs that start after this (on the thread that runs them;
+     * null: none), as {@link CausalInference#setListener}: for tests and profiling.
+     */
+    public void setCallListener(CausalInference.CallListener listener) {
+        this.listener = listener;
     }
 
     /** Latent frames needed for {@code pixelFrames} output frames, rounded up to whole blocks (docs/model.md#frame-counts: T = 1 + 4(F−1)). */
@@ -93,11 +111,17 @@ public final class StreamingPipeline {
 
     /**
      * Generates {@code c.latentFrames()} latent frames block by block and delivers the first
-     * {@code pixelFrames} decoded frames to {@code sink}.
+     * {@code pixelFrames} decoded frames to {@code sink}, one latent frame's worth at a time (1 frame
+     * for latent frame 0, then 4 each), in order. A block's latents go to the decoder as soon as
+     * its last denoising step is done; its cache refresh runs after that (beside the decode with
+     * overlap on, after it with overlap off), so no frame waits for it (docs/sampler.md#streaming).
      *
      * @param initial   the initial noise of each block, drawn block by block ({@code [Fb, C, h, w]} per draw)
      * @param renoise   the re-noising draws between steps
-     * @param cancelled polled between blocks: when true, the frames decoded so far are delivered and the run ends
+     * @param sink      called on the decode thread when overlap is on
+     * @param progress  told after each block's frames were all delivered (null: not told)
+     * @param cancelled polled between blocks and between latent frames (from the decode thread too):
+     *                  once it is true no further frame is delivered, and the run ends with the frames delivered so far
      */
     public Result run(Conditioning c, int pixelFrames, NoiseSource initial, NoiseSource renoise, FrameSink sink, Progress progress,
                       BooleanSupplier cancelled) {
@@ -108,6 +132,7 @@ public final class StreamingPipeline {
         int blocks = c.latentFrames() / fb;
         int frameSize = dit.config().outDim() * c.latentH() * c.latentW();
         CausalInference inf = new CausalInference(dit, settings, FlowMatchSchedule.official(), stepTimesteps, renoise);
+        inf.setListener(listener);
         inf.start(java.util.Arrays.copyOf(c.refLatent(), frameSize), c.latentH(), c.latentW(), c.text());
         StreamingDecoder decoder = vae.decoder(c.latentH(), c.latentW());
         int s = vae.config().spatialFactor();
@@ -116,12 +141,20 @@ public final class StreamingPipeline {
         long start = System.nanoTime();
         long[] firstFrameAt = {-1};
         int[] delivered = {0};
+        int[] decodedBlocks = {0};
+        // set by whichever thread sees the cancellation first; the other stops at its next check
+        AtomicBoolean stop = new AtomicBoolean();
+        BooleanSupplier stopping = () -> {
+            if (!stop.get() && cancelled.getAsBoolean()) stop.set(true);
+            return stop.get();
+        };
         // The decode thread asks its backend for a queue of its own (a CUDA stream with
-        // LIVETALK_CUDA_STREAMS=2), so that the GPU decodes block k while it denoises block k+1.
-        // What that requires of the handover (Backend.concurrentQueue) holds here: the latents go
-        // over as a host array, the frames come back as one, and the decoder's device state (its
-        // workspace and causal history) is touched by this thread only, each push ending in a read;
-        // the decoder's weights are the backend's to publish.
+        // LIVETALK_CUDA_STREAMS=2), so that the GPU decodes block k while it refreshes the cache
+        // with block k and denoises block k+1. What that requires of the handover
+        // (Backend.concurrentQueue) holds here: the latents go over as a host array, the frames
+        // come back as one, and the decoder's device state (its workspace and causal history) is
+        // touched by this thread only, each push ending in a read; the decoder's weights are the
+        // backend's to publish.
         Backend decodeBackend = vae.backend();
         ExecutorService decodeThread = overlap ? Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(() -> {
@@ -132,21 +165,19 @@ public final class StreamingPipeline {
             t.setDaemon(true);
             return t;
         }) : null;
-        Future<?> pending = null;
-        int done = 0;
-        boolean stopped = false;
+        Future<?> previous = null, pending = null;   // the decodes of the last two blocks
         try {
             for (int b = 0; b < blocks; b++) {
-                if (cancelled.getAsBoolean()) {
-                    stopped = true;
-                    break;
-                }
-                float[] latents = inf.nextBlock(initial.next(fb * frameSize), inf.audioSlice(c.audio(), c.latentFrames(), b * fb, fb));
+                if (stopping.getAsBoolean()) break;
+                float[] latents = inf.denoise(initial.next(fb * frameSize), inf.audioSlice(c.audio(), c.latentFrames(), b * fb, fb));
                 int blockNo = b + 1;
                 Runnable decode = () -> {
-                    float[] px = decoder.push(latents, fb);                      // [n, 3, H, W]
-                    int n = Math.min(px.length / pixFrame, pixelFrames - delivered[0]);
-                    if (n > 0) {
+                    // latent frame by latent frame: the decoder is causal per frame, so this gives the
+                    // bits of one push of the whole block, and each latent frame's frames leave as soon as they exist
+                    for (int i = 0; i < fb && delivered[0] < pixelFrames; i++) {
+                        if (stopping.getAsBoolean()) return;
+                        float[] px = decoder.push(java.util.Arrays.copyOfRange(latents, i * frameSize, (i + 1) * frameSize), 1);   // [n, 3, H, W]
+                        int n = Math.min(px.length / pixFrame, pixelFrames - delivered[0]);
                         float[] out = n * pixFrame == px.length ? px : java.util.Arrays.copyOf(px, n * pixFrame);
                         try {
                             sink.accept(out, n, delivered[0]);
@@ -158,16 +189,23 @@ public final class StreamingPipeline {
                         if (firstFrameAt[0] < 0) firstFrameAt[0] = System.nanoTime();
                         delivered[0] += n;
                     }
+                    decodedBlocks[0] = blockNo;
                     if (progress != null) progress.blockDone(blockNo, blocks, delivered[0]);
                 };
-                if (pending != null) await(pending);
+                // at most two blocks in the decode thread's hands, the one it decodes and this one,
+                // so that neither this block's clean pass nor its decode waits for the previous decode
+                if (previous != null) await(previous);
+                if (stopping.getAsBoolean()) break;
                 if (decodeThread != null) {
+                    previous = pending;
                     pending = decodeThread.submit(decode);
                 } else {
                     decode.run();
                 }
-                done = blockNo;
+                // the clean pass only serves the next block: after the last one, or once stopped, it is skipped
+                if (blockNo < blocks && !stopping.getAsBoolean()) inf.commit();
             }
+            if (previous != null) await(previous);
             if (pending != null) await(pending);
         } finally {
             if (decodeThread != null) decodeThread.shutdownNow();
@@ -175,7 +213,7 @@ public final class StreamingPipeline {
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         double first = firstFrameAt[0] < 0 ? Double.NaN : (firstFrameAt[0] - start) / 1e9;
-        return new Result(done, delivered[0], first, seconds, stopped);
+        return new Result(decodedBlocks[0], delivered[0], first, seconds, stop.get());
     }
 
     private static void await(Future<?> f) {

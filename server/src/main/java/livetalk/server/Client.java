@@ -12,8 +12,8 @@ import org.eclipse.jetty.websocket.api.Callback;
  * sessions); a page that falls {@link #QUEUE} messages behind is disconnected.
  */
 final class Client {
-    /** About 6 blocks of frames at 12 frames + 1 audio + 1 stats message each. */
-    static final int QUEUE = 90;
+    /** About 6 blocks of frames at 12 frames + 3 audio (one per latent frame) + 1 stats message each. */
+    static final int QUEUE = 96;
 
     private final WsContext ws;
     private final BlockingQueue<Object> out = new ArrayBlockingQueue<>(QUEUE);

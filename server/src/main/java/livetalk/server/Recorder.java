@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import livetalk.io.video.VideoWriter;
 import livetalk.session.BlockClock;
-import livetalk.session.LiveSession;
 
 /**
  * Records a session to MP4 with the engine's video writer while it runs: frames go to the writer
@@ -29,10 +28,11 @@ final class Recorder {
         this.audio = Files.newOutputStream(pcm);
     }
 
-    synchronized void block(LiveSession.Block b) throws IOException {
-        for (byte[] rgb : b.rgb()) writer.frame(rgb);
-        audio.write(Pcm.toPcm16(b.pcm()));
-        samples += b.pcm().length;
+    /** Frames as they were sent, and the audio that plays with them. */
+    synchronized void frames(byte[][] rgb, float[] pcm) throws IOException {
+        for (byte[] f : rgb) writer.frame(f);
+        audio.write(Pcm.toPcm16(pcm));
+        samples += pcm.length;
     }
 
     /** Closes the file; returns what was written (the mp4, and the WAV when it could not be muxed). */

@@ -16,10 +16,15 @@ import livetalk.session.LiveSession;
  * clock, the counters and an optional recording.
  *
  * <p><b>Pacing.</b> The server keeps a model of the page's playback: the media clock starts when
- * the first block leaves and runs in real time; a block is due while less than {@link #LEAD_S}
- * of media is buffered ahead of it. A block that leaves after the clock reached its start is a
- * deadline miss, and the clock waits for it (the page buffers rather than desyncing). After a
- * barge-in the page drops what it has queued, so the clock restarts at the next block.
+ * the first frames leave and runs in real time; a block is due while less than {@link #LEAD_S}
+ * of media is buffered ahead of it. A block's frames leave a latent frame's worth at a time, with
+ * their audio; frames that leave after the clock reached their start make the block a deadline
+ * miss, and the clock waits for them (the page buffers rather than desyncing). After a barge-in
+ * the page drops what it has queued, so the clock restarts at the next block.
+ *
+ * <p><b>Locks.</b> The generator sends frames from inside {@link LiveSession#next}, that is while it
+ * holds the model lock, and takes this session's monitor to do so; so nothing may take the model
+ * lock while it holds this monitor (the sink hash of {@link #stats} is read before taking it).
  */
 final class ServerSession {
     /** Media kept buffered ahead of playback: small, so a barge-in cuts within about one block. */
@@ -217,7 +222,11 @@ final class ServerSession {
         return clockStartNanos + (long) ((generatedEnd - clockOffset) * 1e9);
     }
 
-    /** Generates one block and sends it. */
+    /**
+     * Generates one block and sends it as it is made: each latent frame's frames (4) and their
+     * audio leave as soon as they are decoded, before the block's cache refresh, so a turn's first
+     * frame does not wait for the rest of its block (docs/sampler.md#streaming).
+     */
     void step() throws Exception {
         Conversation.Take t = conv.take(live.samplesForNextBlock());
         if (t == null) return;
@@ -229,44 +238,65 @@ final class ServerSession {
                 stats.lastSwitchMs = (System.nanoTime() - s0) / 1e6;
             }
         }
-        LiveSession.Block b = live.next(t.pcm());
-        long now = System.nanoTime();
-        double start = b.pcmStart() / (double) BlockClock.SAMPLE_RATE, media = b.pcm().length / (double) BlockClock.SAMPLE_RATE;
-        synchronized (this) {
-            stats.block(b.computeSeconds(), media);
-            if (t.epoch() != conv.epoch()) {          // cut while it was being made: never shown
-                stats.droppedBlocks++;
-                return;
+        long blockFirst = BlockClock.firstFrame(live.blockIndex());
+        java.util.List<byte[][]> sentFrames = new java.util.ArrayList<>();
+        java.util.List<float[]> sentAudio = new java.util.ArrayList<>();
+        boolean[] late = {false};
+        LiveSession.Block b = live.next(t.pcm(), null, (first, rgb) -> {
+            int from = (int) ((first - blockFirst) * BlockClock.SAMPLES_PER_FRAME);
+            float[] pcm = java.util.Arrays.copyOfRange(t.pcm(), from, from + rgb.length * BlockClock.SAMPLES_PER_FRAME);
+            if (send(t, first, rgb, pcm, late)) {
+                sentFrames.add(rgb);
+                sentAudio.add(pcm);
             }
+        });
+        Recorder r;
+        synchronized (this) {
+            stats.block(b.computeSeconds(), b.pcm().length / (double) BlockClock.SAMPLE_RATE);
+            if (t.epoch() != conv.epoch()) stats.droppedBlocks++;   // cut while it was being made: the rest never shown
+            r = recorder;
+        }
+        if (r != null) {
+            for (int i = 0; i < sentFrames.size(); i++) r.frames(sentFrames.get(i), sentAudio.get(i));
+        }
+        broadcast(statsMessage());
+    }
+
+    /**
+     * Sends frames {@code [first, first + rgb.length)} of the current block and the audio that
+     * plays with them; false (nothing sent) if the turn was cut meanwhile. {@code late[0]}: this
+     * block already counted a deadline miss.
+     */
+    private boolean send(Conversation.Take t, long first, byte[][] rgb, float[] pcm, boolean[] late) {
+        long now = System.nanoTime();
+        double start = first * BlockClock.SAMPLES_PER_FRAME / (double) BlockClock.SAMPLE_RATE, media = pcm.length / (double) BlockClock.SAMPLE_RATE;
+        synchronized (this) {
+            if (t.epoch() != conv.epoch()) return false;   // cut while it was being made: never shown
             if (clockStartNanos < 0) {
                 clockStartNanos = now;
                 clockOffset = start;
             } else {
-                double late = (now - clockStartNanos) / 1e9 + clockOffset - start;
-                if (late > 0.02) {                     // the page ran dry before this block came: it waits
-                    stats.deadlineMisses++;
-                    clockOffset -= late;
+                double behind = (now - clockStartNanos) / 1e9 + clockOffset - start;
+                if (behind > 0.02) {                    // the page ran dry before these frames came: it waits
+                    if (!late[0]) stats.deadlineMisses++;   // counted once per block
+                    late[0] = true;
+                    clockOffset -= behind;
                 }
             }
             generatedEnd = start + media;
-            stats.frames += b.rgb().length;
-            stats.audioSamples += b.pcm().length;
-            if (t.state() == Conversation.State.SPEAKING) spokenSamples += b.pcm().length;
+            stats.frames += rgb.length;
+            stats.audioSamples += pcm.length;
+            if (t.state() == Conversation.State.SPEAKING) spokenSamples += pcm.length;
             if (t.firstOfTurn() && turnStartNanos > 0) {
                 stats.firstFrameMs = (now - turnStartNanos) / 1e6;
                 turnStartNanos = -1;
             }
         }
-        for (int i = 0; i < b.rgb().length; i++) {
-            broadcast(MediaPacket.of(MediaPacket.VIDEO, t.state().ordinal(), t.epoch(), b.firstFrame() + i, b.size(), MediaPacket.jpeg(b.rgb()[i], b.size())));
+        for (int i = 0; i < rgb.length; i++) {
+            broadcast(MediaPacket.of(MediaPacket.VIDEO, t.state().ordinal(), t.epoch(), first + i, live.size(), MediaPacket.jpeg(rgb[i], live.size())));
         }
-        broadcast(MediaPacket.of(MediaPacket.AUDIO, t.state().ordinal(), t.epoch(), b.pcmStart(), b.pcm().length, Pcm.toPcm16(b.pcm())));
-        Recorder r;
-        synchronized (this) {
-            r = recorder;
-        }
-        if (r != null) r.block(b);
-        broadcast(statsMessage());
+        broadcast(MediaPacket.of(MediaPacket.AUDIO, t.state().ordinal(), t.epoch(), first * BlockClock.SAMPLES_PER_FRAME, pcm.length, Pcm.toPcm16(pcm)));
+        return true;
     }
 
     // ------------------------------------------------------------------ recording, stats, end
@@ -296,7 +326,15 @@ final class ServerSession {
     }
 
     /** The counters; {@code sinkHash} adds a hash of the sink K/V (reads the whole sink cache: API only, not per block). */
-    synchronized Map<String, Object> stats(boolean sinkHash) {
+    Map<String, Object> stats(boolean sinkHash) {
+        // the hash takes the model lock, so not under this session's monitor (see the lock order in the class comment)
+        String hash = sinkHash ? live.sinkHash() : null;
+        synchronized (this) {
+            return counters(hash);
+        }
+    }
+
+    private Map<String, Object> counters(String sinkHash) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("id", id);
         m.put("state", conv.state().name().toLowerCase());
@@ -305,7 +343,7 @@ final class ServerSession {
         m.putAll(stats.json());
         m.put("buffered_ms", SessionStats.round((generatedEnd - playhead(System.nanoTime())) * 1000));
         m.put("sink_frames", live.sinkFrames());
-        if (sinkHash) m.put("sink_hash", live.sinkHash());
+        if (sinkHash != null) m.put("sink_hash", sinkHash);
         m.put("prompt", live.prompt());
         m.put("memory_bytes", live.memoryBytes());
         m.put("clients", clients.size());

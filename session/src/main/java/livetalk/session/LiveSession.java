@@ -14,9 +14,9 @@ import livetalk.sampler.SeededNoise;
 /**
  * One live conversation's generator on a shared {@link ModelSet}: its own KV cache with the
  * identity sinks (never reset), reference latent, text context, VAE decoding state, noise streams
- * and clock. Audio goes in a block at a time ({@link #next}), frames come out as soon as the
- * block is decoded. Every model call holds the model set's fair lock, so several sessions take
- * turns at block boundaries.
+ * and clock. Audio goes in a block at a time ({@link #next}); its frames can be had latent frame
+ * by latent frame as they are decoded, before the block's cache refresh. Every model call holds
+ * the model set's fair lock, so several sessions take turns at block boundaries.
  *
  * <p>Shapes: latents {@code [3, C, h, w]}; frames handed out as 8-bit RGB {@code [S, S, 3]} each.
  */
@@ -94,22 +94,54 @@ public final class LiveSession {
      * conditioning and check that the live generator is the offline one.
      */
     public Block next(float[] pcm, float[] audioConditioning) {
+        return next(pcm, audioConditioning, null);
+    }
+
+    /** Receives a block's frames while the block is being made: frames {@code [firstFrame, firstFrame + rgb.length)}. */
+    public interface FrameGroups {
+        void accept(long firstFrame, byte[][] rgb);
+    }
+
+    /**
+     * As {@link #next(float[], float[])}, handing the block's frames to {@code early} as they are
+     * decoded, one latent frame's worth at a time (4 frames; 1 for the session's very first), in
+     * order and before the block's cache refresh, which runs last (docs/sampler.md#streaming). The
+     * returned block holds all of them again. {@code early} runs on this thread under the model
+     * lock; if it throws, the block is still finished (decoded and committed, so that the session
+     * stays whole) and the exception is thrown then.
+     */
+    public Block next(float[] pcm, float[] audioConditioning, FrameGroups early) {
         if (pcm.length != samplesForNextBlock()) {
             throw new IllegalArgumentException(pcm.length + " samples for block " + block + ", expected " + samplesForNextBlock());
         }
         models.lock().lock();
         try {
-            long t0 = System.nanoTime();
+            long t0 = System.nanoTime(), first = BlockClock.firstFrame(block);
             timeline.append(pcm);
             float[] audio = audioConditioning != null ? audioConditioning
                     : StreamingFeatures.condition(models.wav2vec(), models.dit().audioProjection(), timeline, block);
-            float[] latents = inference.nextBlock(initialNoise.next(SamplingPlan.FRAMES_PER_BLOCK * frameSize), audio);
-            float[] px = decoder.push(latents, SamplingPlan.FRAMES_PER_BLOCK);   // [n, 3, S, S]
-            int plane = 3 * size * size, n = px.length / plane;
-            byte[][] rgb = new byte[n][];
-            for (int i = 0; i < n; i++) rgb[i] = Frames.toRgb8(java.util.Arrays.copyOfRange(px, i * plane, (i + 1) * plane), size, size);
-            Block out = new Block(block, BlockClock.firstFrame(block), rgb, size, pcm, BlockClock.pcmStart(block), (System.nanoTime() - t0) / 1e9);
+            float[] latents = inference.denoise(initialNoise.next(SamplingPlan.FRAMES_PER_BLOCK * frameSize), audio);
+            int plane = 3 * size * size;
+            java.util.List<byte[]> rgb = new java.util.ArrayList<>();
+            RuntimeException failed = null;
+            // latent frame by latent frame (the same bits as one push of the block), all out before the clean pass
+            for (int f = 0; f < SamplingPlan.FRAMES_PER_BLOCK; f++) {
+                float[] px = decoder.push(java.util.Arrays.copyOfRange(latents, f * frameSize, (f + 1) * frameSize), 1);   // [n, 3, S, S]
+                byte[][] group = new byte[px.length / plane][];
+                for (int i = 0; i < group.length; i++) group[i] = Frames.toRgb8(java.util.Arrays.copyOfRange(px, i * plane, (i + 1) * plane), size, size);
+                if (early != null && failed == null) {
+                    try {
+                        early.accept(first + rgb.size(), group);
+                    } catch (RuntimeException e) {
+                        failed = e;
+                    }
+                }
+                rgb.addAll(java.util.Arrays.asList(group));
+            }
+            inference.commit();                      // the clean pass: only the next block needs it
+            Block out = new Block(block, first, rgb.toArray(new byte[0][]), size, pcm, BlockClock.pcmStart(block), (System.nanoTime() - t0) / 1e9);
             block++;
+            if (failed != null) throw failed;
             return out;
         } finally {
             models.lock().unlock();

@@ -137,6 +137,31 @@ class WanVaeTest {
         }
     }
 
+    @Test
+    void oneLatentFrameAtATimeGivesTheBitsOfWholeBlocks() {
+        // the streaming pipeline pushes a block's 3 latent frames one by one so that the first frames
+        // leave sooner (docs/sampler.md#streaming); that must be what one push of the block gives
+        SplittableRandom r = new SplittableRandom(23);
+        for (int i = 0; i < 3; i++) assertFrameByFrameIsBlockwise("tiny random " + i, randomVae(tinyConfig(r), r.nextLong()), r);
+        Path golden = Path.of("../tests/golden/vae_tiny.safetensors");
+        Assumptions.assumeTrue(Files.isRegularFile(golden), "no golden VAE at " + golden);
+        try (Checkpoint ck = Checkpoint.open(golden)) {
+            assertFrameByFrameIsBlockwise("golden vae_tiny", WanVae.load(ck, be), r);
+        }
+    }
+
+    private static void assertFrameByFrameIsBlockwise(String what, WanVae vae, SplittableRandom r) {
+        int h = 2, w = 3, frame = vae.config().zDim() * h * w, blocks = 3;
+        float[] z = Props.normal(r, 3 * blocks * frame);
+        StreamingDecoder whole = vae.decoder(h, w), single = vae.decoder(h, w);
+        for (int b = 0; b < blocks; b++) {
+            float[] expected = whole.push(Arrays.copyOfRange(z, 3 * b * frame, 3 * (b + 1) * frame), 3);
+            float[] got = new float[0];
+            for (int f = 3 * b; f < 3 * b + 3; f++) got = concat(got, single.push(Arrays.copyOfRange(z, f * frame, (f + 1) * frame), 1));
+            assertArrayEquals(expected, got, what + ", block " + b);
+        }
+    }
+
     private static float[] concat(float[] a, float[] b) {
         float[] c = Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, c, a.length, b.length);
