@@ -18,6 +18,7 @@ import livetalk.sampler.CausalInference;
 import livetalk.sampler.FlowMatchSchedule;
 import livetalk.sampler.SeededNoise;
 import livetalk.sampler.StreamingPipeline;
+import livetalk.sampler.WarmUp;
 import livetalk.tensor.DType;
 import livetalk.testkit.VaeWeights;
 import picocli.CommandLine.Command;
@@ -85,6 +86,9 @@ final class BenchPipelineCommand implements Callable<Integer> {
             SplittableRandom rnd = new SplittableRandom(3);
             CausalInference.Settings settings = CausalInference.Settings.official().withKvDtype(kvDtype);
             float[] steps = FlowMatchSchedule.official().embeddingTimesteps(true);
+            // as serve does before it is ready: the first block below then measures the pipeline, not every weight's first use
+            System.out.printf(Locale.ROOT, "warm-up (one %dx%d block, every network once): %.3f s%n", WarmUp.SIZE, WarmUp.SIZE,
+                    WarmUp.run(model, vae, settings, steps));
             StreamingPipeline pipe = new StreamingPipeline(model, vae, settings, steps, true);
             int latentFrames = blocks * settings.framesPerBlock(), audioFrames = pipe.audioFramesFor(latentFrames);
             t0 = System.nanoTime();
