@@ -137,12 +137,14 @@ final class BenchPipelineCommand implements Callable<Integer> {
             if (be instanceof CudaBackend cuda) {
                 // the peak is since the backend was made: weights, conditioning (the reference encode) and the run
                 System.out.print(cuda.memoryReport().format());
-                int perFrame = model.frameSeqLength(size / 8, size / 8);
-                long kvBytes = 2L * cfg.numLayers() * settings.localAttnFrames() * perFrame * cfg.dim() * kvDtype.byteSize();
-                System.out.printf(Locale.ROOT, "GPU memory by owner (the model's books): KV cache %.2f GiB (freed at the end of the run), text K/V %.2f,"
-                                + " DiT workspace %.2f, VAE decoder workspace %.2f, VAE decoder causal history %.2f GiB%n", gib(kvBytes), gib(text.bytes()),
-                        gib(model.workspaceBytes()), gib(4 * vae.decoderWorkspaceFloats()), gib(vae.decoderHistoryBytes()));
             }
+            // the large buffers by owner, from the model's own books (on the CPU: heap and native memory beside the mapped weights)
+            int perFrame = model.frameSeqLength(size / 8, size / 8);
+            long kvBytes = 2L * cfg.numLayers() * settings.localAttnFrames() * perFrame * cfg.dim() * kvDtype.byteSize();
+            System.out.printf(Locale.ROOT, "%smemory by owner (the model's books): KV cache %.2f GiB (freed at the end of the run), text K/V %.2f,"
+                            + " DiT workspace %.2f, VAE decoder workspace %.2f, VAE decoder causal history %.2f GiB%n",
+                    be instanceof CudaBackend ? "GPU " : "", gib(kvBytes), gib(text.bytes()),
+                    gib(model.workspaceBytes()), gib(4 * vae.decoderWorkspaceFloats()), gib(vae.decoderHistoryBytes()));
             System.out.printf(Locale.ROOT, "java heap used: %d MiB; peak RSS %s; load average %s%n",
                     (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) >> 20, ProcessStats.peakRss(), ProcessStats.loadAverage());
         }
