@@ -41,6 +41,7 @@
 #include <vector>
 
 #include "../../main/cuda/attention_sm90_layout.cuh"
+#include "layout_check.h"
 #include "sm90_isa_model.h"
 
 typedef Fa3Layout L;
@@ -61,20 +62,6 @@ struct Impl {
     int kLead = Fa3Schedule::K_LEAD, vLead = Fa3Schedule::V_LEAD, cpWait = Fa3Schedule::CP_WAIT, sWait = Fa3Schedule::S_WAIT;
 };
 
-static int failures = 0;
-static bool verbose = true;
-static std::string firstFailure;
-
-#define CHECK(cond, ...)                                                 \
-    do {                                                                 \
-        if (!(cond)) {                                                   \
-            char msg_[400];                                              \
-            std::snprintf(msg_, sizeof msg_, __VA_ARGS__);               \
-            if (failures == 0) firstFailure = msg_;                      \
-            if (verbose && failures < 20) std::printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, msg_); \
-            failures++;                                                  \
-        }                                                                \
-    } while (0)
 
 // Where the loader stores element (row, d) of a 128-row tile: chunk d/8 at the chunk offset, the
 // 8 elements of a chunk in order.

@@ -47,6 +47,7 @@
 #include <vector>
 
 #include "../../main/cuda/conv_sm90_layout.cuh"
+#include "layout_check.h"
 #include "sm90_isa_model.h"
 
 // The kernel's index functions (or a mutant of them) and the geometry the host builds.
@@ -110,20 +111,6 @@ static Impl kernelImpl(const char* name) {
     return k;
 }
 
-static int failures = 0;
-static bool verbose = true;
-static std::string firstFailure;
-
-#define CHECK(cond, ...)                                                 \
-    do {                                                                 \
-        if (!(cond)) {                                                   \
-            char msg_[400];                                              \
-            std::snprintf(msg_, sizeof msg_, __VA_ARGS__);               \
-            if (failures == 0) firstFailure = msg_;                      \
-            if (verbose && failures < 20) std::printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, msg_); \
-            failures++;                                                  \
-        }                                                                \
-    } while (0)
 
 // One stride-1 convolution: Backend.conv3d's arguments.
 struct Problem {
