@@ -44,7 +44,7 @@ kit() {
   rm -rf "$KIT" && mkdir -p "$KIT/stage/lib" "$KIT/stage/test"
   JAVA_HOME="$jdk" mvn -q -B -o dependency:copy -Dartifact=$JUNIT -DoutputDirectory="$KIT/stage" 2>/dev/null \
     || JAVA_HOME="$jdk" mvn -q -B dependency:copy -Dartifact=$JUNIT -DoutputDirectory="$KIT/stage"
-  "$jdk/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.management,java.desktop,java.xml,jdk.incubator.vector \
+  "$jdk/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.management,java.desktop,java.xml,jdk.zipfs,jdk.incubator.vector \
     --strip-debug --no-header-files --no-man-pages --output "$KIT/stage/jre" 2>&1 | grep -v 'incubator modules' || true
   cp "$ROOT/cli/target/livetalk-cli.jar" "$ROOT"/cli/target/lib/*.jar "$KIT/stage/lib/"
   cp "$ROOT/cli/target/jvm.flags" "$KIT/stage/"
@@ -210,17 +210,17 @@ run() {
   STEPS=()
   nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1
   local tcp; tcp="$dir/test/kernels:$(ls "$dir"/test/*.jar "$dir"/lib/*.jar | tr '\n' ':')"
+  local junit="$dir/junit"   # the JUnit console on the CUDA test classes; a file, as lt, for timeout and compute-sanitizer
+  printf '#!/usr/bin/env bash\nexec "%s" %s -jar %s execute -cp "%s" --details-theme=ascii --disable-banner --disable-ansi-colors "$@"\n' \
+    "$java" "${FLAGS[*]}" "$(ls "$dir"/junit-platform-console-standalone-*.jar)" "$tcp" > "$junit"
+  chmod +x "$junit"
   # the wgmma, streams and fast-conv tests run in JVMs of their own (steps tests-wgmma, tests-flash, tests-streams,
   # tests-conv, tests-conv-wgmma below): a fault there poisons the CUDA context
-  step tests 120 "$java" "${FLAGS[@]}" -jar "$dir"/junit-platform-console-standalone-*.jar execute \
-      -cp "$tcp" --select-package livetalk.kernels.cuda --exclude-classname '.*(CudaWgmmaTest|CudaFlashWgmmaTest|CudaStreamsTest|CudaConvFastTest|CudaConvWgmmaTest)' --details=summary \
-      --details-theme=ascii --disable-banner
+  local isolated='.*(CudaWgmmaTest|CudaFlashWgmmaTest|CudaStreamsTest|CudaConvFastTest|CudaConvWgmmaTest)'
+  step tests 120 "$junit" --select-package livetalk.kernels.cuda --exclude-classname "$isolated" --details=summary
   if last_failed && command -v compute-sanitizer >/dev/null; then
     # a failing test run: find the first bad memory access, kernel by kernel
-    step sanitizer 120 env CUDA_LAUNCH_BLOCKING=1 compute-sanitizer --tool memcheck --print-limit 3 "$java" "${FLAGS[@]}" \
-      -jar "$dir"/junit-platform-console-standalone-*.jar execute \
-      -cp "$tcp" --select-package livetalk.kernels.cuda --exclude-classname '.*(CudaWgmmaTest|CudaFlashWgmmaTest|CudaStreamsTest|CudaConvFastTest|CudaConvWgmmaTest)' \
-      --details=summary --details-theme=ascii --disable-banner
+    step sanitizer 120 env CUDA_LAUNCH_BLOCKING=1 compute-sanitizer --tool memcheck --print-limit 3 "$junit" --select-package livetalk.kernels.cuda --exclude-classname "$isolated" --details=summary
   fi
   step bench-gpu 60 "$lt" bench-gpu --repeat 20
   step verify 240 "$lt" verify --device cuda --golden "$ROOT/tests/golden"
@@ -235,9 +235,7 @@ run() {
   # The decoder on a stream of its own (LIVETALK_CUDA_STREAMS=2, opt-in, docs/cuda-performance.md#streams):
   # its tests (two streams against one, handover, weights, frees), the checks that run the streaming
   # pipeline and the VAE (their lines must be those of the plain verify), and the pipeline's speed.
-  step tests-streams 90 "$java" "${FLAGS[@]}" -jar "$dir"/junit-platform-console-standalone-*.jar execute \
-      -cp "$tcp" --select-class livetalk.kernels.cuda.CudaStreamsTest --details=tree --details-theme=ascii --disable-banner \
-      --disable-ansi-colors
+  step tests-streams 90 "$junit" --select-class livetalk.kernels.cuda.CudaStreamsTest --details=tree
   step verify-streams 90 env LIVETALK_CUDA_STREAMS=2 "$lt" verify --device cuda --golden "$ROOT/tests/golden" \
       --only causal_rollout,vae_decode
   step bench-pipeline-streams 90 env LIVETALK_CUDA_STREAMS=2 "$lt" bench-pipeline --device cuda \
@@ -246,14 +244,11 @@ run() {
   # failure the first bad memory access under compute-sanitizer (small shapes only); then the DiT
   # golden checks and the DiT forward with every linear on it. bench-gpu above timed and
   # cross-checked it against mma.sync at the DiT shapes.
-  step tests-wgmma 90 "$java" "${FLAGS[@]}" -jar "$dir"/junit-platform-console-standalone-*.jar execute \
-      -cp "$tcp" --select-class livetalk.kernels.cuda.CudaWgmmaTest --details=tree --details-theme=ascii --disable-banner \
-      --disable-ansi-colors
+  step tests-wgmma 90 "$junit" --select-class livetalk.kernels.cuda.CudaWgmmaTest --details=tree
   if last_failed && command -v compute-sanitizer >/dev/null; then
-    step sanitizer-wgmma 120 env CUDA_LAUNCH_BLOCKING=1 compute-sanitizer --tool memcheck --print-limit 3 "$java" "${FLAGS[@]}" \
-      -jar "$dir"/junit-platform-console-standalone-*.jar execute -cp "$tcp" \
+    step sanitizer-wgmma 120 env CUDA_LAUNCH_BLOCKING=1 compute-sanitizer --tool memcheck --print-limit 3 "$junit" \
       --select-method 'livetalk.kernels.cuda.CudaWgmmaTest#linearMatchesReferenceOnRaggedShapes' \
-      --details=summary --details-theme=ascii --disable-banner
+      --details=summary
   fi
   step verify-wgmma 120 env LIVETALK_CUDA_GEMM=wgmma "$lt" verify --device cuda --golden "$ROOT/tests/golden" \
       --only dit_forward,causal_rollout,causal_rollout_small_window,causal_rollout_bf16steps
@@ -264,14 +259,11 @@ run() {
   # compute-sanitizer if they fail), then the full-size DiT forward with every head-size-128
   # attention on it, compared with the plain run's output. No golden verify step: the golden DiT's
   # heads are 32 wide, so no flash kernel runs there. bench-gpu above timed it against mma.sync.
-  step tests-flash 90 "$java" "${FLAGS[@]}" -jar "$dir"/junit-platform-console-standalone-*.jar execute \
-      -cp "$tcp" --select-class livetalk.kernels.cuda.CudaFlashWgmmaTest --details=tree --details-theme=ascii --disable-banner \
-      --disable-ansi-colors
+  step tests-flash 90 "$junit" --select-class livetalk.kernels.cuda.CudaFlashWgmmaTest --details=tree
   if last_failed && command -v compute-sanitizer >/dev/null; then
-    step sanitizer-flash 120 env CUDA_LAUNCH_BLOCKING=1 compute-sanitizer --tool memcheck --print-limit 3 "$java" "${FLAGS[@]}" \
-      -jar "$dir"/junit-platform-console-standalone-*.jar execute -cp "$tcp" \
+    step sanitizer-flash 120 env CUDA_LAUNCH_BLOCKING=1 compute-sanitizer --tool memcheck --print-limit 3 "$junit" \
       --select-method 'livetalk.kernels.cuda.CudaFlashWgmmaTest#raggedShapesWithWideRowsMatchReference' \
-      --details=summary --details-theme=ascii --disable-banner
+      --details=summary
   fi
   step bench-dit-flash 75 env LIVETALK_CUDA_ATTN=wgmma "$lt" bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors \
       --runs 5 --profile --compare-output /tmp/livetalk-dit/out-mma-sync.f32
@@ -280,23 +272,18 @@ run() {
   # the implicit path; the first bad memory access under compute-sanitizer if they fail), the VAE
   # decode checks with it (their lines against the plain verify's: conv_summary), and bench-vae with
   # its profile beside the plain bench-vae above.
-  step tests-conv 90 "$java" "${FLAGS[@]}" -jar "$dir"/junit-platform-console-standalone-*.jar execute \
-      -cp "$tcp" --select-class livetalk.kernels.cuda.CudaConvFastTest --details=tree --details-theme=ascii --disable-banner \
-      --disable-ansi-colors
+  step tests-conv 90 "$junit" --select-class livetalk.kernels.cuda.CudaConvFastTest --details=tree
   if last_failed && command -v compute-sanitizer >/dev/null; then
-    step sanitizer-conv 120 env CUDA_LAUNCH_BLOCKING=1 compute-sanitizer --tool memcheck --print-limit 3 "$java" "${FLAGS[@]}" \
-      -jar "$dir"/junit-platform-console-standalone-*.jar execute -cp "$tcp" \
+    step sanitizer-conv 120 env CUDA_LAUNCH_BLOCKING=1 compute-sanitizer --tool memcheck --print-limit 3 "$junit" \
       --select-method 'livetalk.kernels.cuda.CudaConvFastTest#raggedShapesMatchTheReferenceAndTheImplicitPath' \
-      --details=summary --details-theme=ascii --disable-banner
+      --details=summary
   fi
   step verify-conv 60 env LIVETALK_CUDA_CONV=fast "$lt" verify --device cuda --golden "$ROOT/tests/golden" --only vae_decode
   step bench-vae-conv 60 env LIVETALK_CUDA_CONV=fast "$lt" bench-vae --device cuda --frames 2 --profile
   # Its wgmma variant (conv_sm90.cu, LIVETALK_CUDA_CONV=wgmma, CC 9.0 only), last of all: the same tests
   # (skipped, saying why, off Hopper), the VAE decode checks (the golden VAE has at most 32 channels,
   # so only the 32-wide tiles run there; the tests run the decoder's full-size shapes) and bench-vae.
-  step tests-conv-wgmma 90 "$java" "${FLAGS[@]}" -jar "$dir"/junit-platform-console-standalone-*.jar execute \
-      -cp "$tcp" --select-class livetalk.kernels.cuda.CudaConvWgmmaTest --details=tree --details-theme=ascii --disable-banner \
-      --disable-ansi-colors
+  step tests-conv-wgmma 90 "$junit" --select-class livetalk.kernels.cuda.CudaConvWgmmaTest --details=tree
   step verify-conv-wgmma 45 env LIVETALK_CUDA_CONV=wgmma "$lt" verify --device cuda --golden "$ROOT/tests/golden" --only vae_decode
   step bench-vae-conv-wgmma 60 env LIVETALK_CUDA_CONV=wgmma "$lt" bench-vae --device cuda --frames 2 --profile
   # Every opt-in switch at once, last: the pipeline figure the defaults would give if each change
