@@ -5,29 +5,29 @@
 #                               jars, the CUDA test classes and a JUnit console launcher)
 #   scripts/gpu-check.sh run [OUTDIR]
 #                               there: unpack the kit and run, one step after another with time
-#                               limits: every CUDA test against the CPU reference, bench-gpu
-#                               (GEMM and attention at DiT shapes), verify --device cuda on
-#                               tests/golden, bench-dit on a full-size random DiT, bench-vae,
-#                               bench-pipeline (the whole streaming path at 512x512), and the DiT
-#                               checks and bench-dit again with bf16 operands (LIVETALK_CUDA_FUSE=1);
-#                               the decoder on a stream of its own (LIVETALK_CUDA_STREAMS=2, opt-in):
-#                               its tests in their own JVM, the rollout and VAE checks (the same lines
-#                               as without), bench-pipeline with 6 blocks;
-#                               then the wgmma GEMM (opt-in, Hopper only, not yet the default): its
-#                               tests in their own JVM, verify of the DiT checks and bench-dit with
-#                               LIVETALK_CUDA_GEMM=wgmma (after everything else, so that a fault
-#                               of the new kernel cannot cost the baseline figures); then the same
-#                               three for the wgmma flash attention (LIVETALK_CUDA_ATTN=wgmma);
-#                               then the fast convolution (LIVETALK_CUDA_CONV=fast, opt-in): its
-#                               tests in their own JVM, verify of the VAE decode checks (the lines
-#                               against the plain verify's) and bench-vae with its profile, and its
-#                               wgmma variant's tests and bench-vae (LIVETALK_CUDA_CONV=wgmma);
-#                               a summary table on stdout and OUTDIR/gpu-check.json
-#                               and last, bench-pipeline with every opt-in switch on
+#                               limits: every CUDA test against the CPU reference (on the default
+#                               kernels), bench-gpu (GEMM and attention at DiT shapes, each kernel),
+#                               then the baseline: every speed switch off ($PLAIN: mma.sync GEMM and
+#                               attention, the implicit convolution, float32 operands, one stream),
+#                               which is what the other runs are compared with: verify --device cuda
+#                               on tests/golden, bench-dit on a full-size random DiT, bench-vae,
+#                               bench-pipeline (the whole streaming path at 512x512); then each
+#                               switch alone on top of the baseline, with the checks that show it
+#                               changes nothing but rounding: bf16 operands (LIVETALK_CUDA_FUSE=1:
+#                               the same bits), the decoder on a stream of its own
+#                               (LIVETALK_CUDA_STREAMS=2), the wgmma GEMM (LIVETALK_CUDA_GEMM=wgmma),
+#                               the wgmma flash attention (LIVETALK_CUDA_ATTN=wgmma), the fast
+#                               convolution (LIVETALK_CUDA_CONV=fast, and =wgmma), each with its
+#                               tests in a JVM of its own; last, the defaults (every switch at the
+#                               device's fastest, docs/cuda-performance.md#defaults): verify,
+#                               bench-dit against the baseline's output, bench-vae, bench-pipeline.
+#                               A summary on stdout, OUTDIR/gpu-check.json and every log packed
+#                               in OUTDIR/logs.tar.gz (the device returns only a few files)
 #   run OUTDIR --only STEP,STEP [--logs DIR]
 #                               those steps only (plus the DiT, the plain DiT output and the plain
 #                               verify when they need them and this machine lacks them); --logs: an
-#                               earlier call's OUTDIR, whose logs the comparisons read
+#                               earlier call's OUTDIR (its logs, or its logs.tar.gz), which the
+#                               comparisons read
 # A run stops starting steps near its budget (GPU_CHECK_BUDGET, default 560 s, under the device's
 # 600 s per call), prints the summary and names the deferred steps for a second call.
 # On a machine without a GPU, `run` goes as far as it can and each step reports why it stopped.
@@ -35,6 +35,9 @@ set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 KIT="$ROOT/gpu-kit"
 JUNIT=org.junit.platform:junit-platform-console-standalone:1.14.4
+# The baseline: every speed switch off (docs/cuda-performance.md#defaults). The steps that test one
+# switch put it after these (env takes the last of two assignments).
+PLAIN=(env LIVETALK_CUDA_GEMM=mma_sync LIVETALK_CUDA_ATTN=mma_sync LIVETALK_CUDA_CONV=implicit LIVETALK_CUDA_FUSE=0 LIVETALK_CUDA_STREAMS=1)
 
 kit() {
   set -e
@@ -94,7 +97,7 @@ selected() {
   case ",$ONLY," in *",$1,"*) return 0 ;; esac
   case "$1" in
     make-dit) [ ! -f /tmp/livetalk-dit/model.safetensors ] && [[ ",$ONLY," == *",bench-"* ]] ;;
-    bench-dit) [ ! -f /tmp/livetalk-dit/out-mma-sync.f32 ] && [[ ",$ONLY," =~ ,bench-dit-(wgmma|flash), ]] ;;
+    bench-dit) [ ! -f /tmp/livetalk-dit/out-mma-sync.f32 ] && [[ ",$ONLY," =~ ,bench-dit-(wgmma|flash|default), ]] ;;
     verify) [ ! -f "$OUTDIR/verify.log" ] && [[ ",$ONLY," == *",verify-"* ]] ;;
     *) return 1 ;;
   esac
@@ -198,7 +201,10 @@ run() {
   done
   mkdir -p "$OUTDIR"
   # an earlier call's logs (its OUTDIR, fetched back): what this call's comparisons read as the plain runs
-  if [ -n "$logs" ]; then cp -n "$logs"/*.log "$OUTDIR"/ 2>/dev/null || true; fi
+  if [ -n "$logs" ]; then
+    [ -f "$logs/logs.tar.gz" ] && tar -C "$OUTDIR" --skip-old-files -xzf "$logs/logs.tar.gz"
+    cp -n "$logs"/*.log "$OUTDIR"/ 2>/dev/null || true
+  fi
   local dir=/tmp/livetalk-gpu-kit
   rm -rf "$dir" && mkdir -p "$dir" && xz -dc "$KIT/kit.tar.xz" | tar -C "$dir" -xf -
   local java="$dir/jre/bin/java"
@@ -223,22 +229,22 @@ run() {
     step sanitizer 120 env CUDA_LAUNCH_BLOCKING=1 compute-sanitizer --tool memcheck --print-limit 3 "$junit" --select-package livetalk.kernels.cuda --exclude-classname "$isolated" --details=summary
   fi
   step bench-gpu 60 "$lt" bench-gpu --repeat 20
-  step verify 240 "$lt" verify --device cuda --golden "$ROOT/tests/golden"
+  step verify 240 "${PLAIN[@]}" "$lt" verify --device cuda --golden "$ROOT/tests/golden"
   LOGDIR=/tmp step make-dit 60 "$lt" make-random-dit --dtype bf16 --out /tmp/livetalk-dit
-  step bench-dit 75 "$lt" bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors --runs 5 --profile \
+  step bench-dit 75 "${PLAIN[@]}" "$lt" bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors --runs 5 --profile \
       --save-output /tmp/livetalk-dit/out-mma-sync.f32
-  step verify-fused 120 env LIVETALK_CUDA_FUSE=1 "$lt" verify --device cuda --golden "$ROOT/tests/golden" \
+  step verify-fused 120 "${PLAIN[@]}" LIVETALK_CUDA_FUSE=1 "$lt" verify --device cuda --golden "$ROOT/tests/golden" \
       --only dit_forward,causal_rollout,causal_rollout_small_window,causal_rollout_bf16steps,vae_decode
-  step bench-dit-fused 75 env LIVETALK_CUDA_FUSE=1 "$lt" bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors --runs 5 --profile
-  step bench-vae 60 "$lt" bench-vae --device cuda --frames 2 --profile
-  step bench-pipeline 120 "$lt" bench-pipeline --device cuda --dit /tmp/livetalk-dit/model.safetensors --blocks 10
+  step bench-dit-fused 75 "${PLAIN[@]}" LIVETALK_CUDA_FUSE=1 "$lt" bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors --runs 5 --profile
+  step bench-vae 60 "${PLAIN[@]}" "$lt" bench-vae --device cuda --frames 2 --profile
+  step bench-pipeline 120 "${PLAIN[@]}" "$lt" bench-pipeline --device cuda --dit /tmp/livetalk-dit/model.safetensors --blocks 10
   # The decoder on a stream of its own (LIVETALK_CUDA_STREAMS=2, opt-in, docs/cuda-performance.md#streams):
   # its tests (two streams against one, handover, weights, frees), the checks that run the streaming
   # pipeline and the VAE (their lines must be those of the plain verify), and the pipeline's speed.
   step tests-streams 90 "$junit" --select-class livetalk.kernels.cuda.CudaStreamsTest --details=tree
-  step verify-streams 90 env LIVETALK_CUDA_STREAMS=2 "$lt" verify --device cuda --golden "$ROOT/tests/golden" \
+  step verify-streams 90 "${PLAIN[@]}" LIVETALK_CUDA_STREAMS=2 "$lt" verify --device cuda --golden "$ROOT/tests/golden" \
       --only causal_rollout,vae_decode
-  step bench-pipeline-streams 90 env LIVETALK_CUDA_STREAMS=2 "$lt" bench-pipeline --device cuda \
+  step bench-pipeline-streams 90 "${PLAIN[@]}" LIVETALK_CUDA_STREAMS=2 "$lt" bench-pipeline --device cuda \
       --dit /tmp/livetalk-dit/model.safetensors --blocks 6
   # The wgmma GEMM (gemm_sm90.cu), last: its tests (CPU reference, ragged and DiT shapes), and on a
   # failure the first bad memory access under compute-sanitizer (small shapes only); then the DiT
@@ -250,9 +256,9 @@ run() {
       --select-method 'livetalk.kernels.cuda.CudaWgmmaTest#linearMatchesReferenceOnRaggedShapes' \
       --details=summary
   fi
-  step verify-wgmma 120 env LIVETALK_CUDA_GEMM=wgmma "$lt" verify --device cuda --golden "$ROOT/tests/golden" \
+  step verify-wgmma 120 "${PLAIN[@]}" LIVETALK_CUDA_GEMM=wgmma "$lt" verify --device cuda --golden "$ROOT/tests/golden" \
       --only dit_forward,causal_rollout,causal_rollout_small_window,causal_rollout_bf16steps
-  step bench-dit-wgmma 75 env LIVETALK_CUDA_GEMM=wgmma "$lt" bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors \
+  step bench-dit-wgmma 75 "${PLAIN[@]}" LIVETALK_CUDA_GEMM=wgmma "$lt" bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors \
       --runs 5 --profile --compare-output /tmp/livetalk-dit/out-mma-sync.f32
   # The wgmma flash attention (attention_sm90.cu), last of all: its tests (CPU reference on ragged
   # shapes, the DiT shape against mma.sync and exact rows; the first bad memory access under
@@ -265,7 +271,7 @@ run() {
       --select-method 'livetalk.kernels.cuda.CudaFlashWgmmaTest#raggedShapesWithWideRowsMatchReference' \
       --details=summary
   fi
-  step bench-dit-flash 75 env LIVETALK_CUDA_ATTN=wgmma "$lt" bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors \
+  step bench-dit-flash 75 "${PLAIN[@]}" LIVETALK_CUDA_ATTN=wgmma "$lt" bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors \
       --runs 5 --profile --compare-output /tmp/livetalk-dit/out-mma-sync.f32
   # The fast convolution (conv.cu, LIVETALK_CUDA_CONV=fast), after everything else: its tests (the CPU
   # reference on ragged shapes and the decoder's channel counts, the full-size decoder stages against
@@ -278,18 +284,21 @@ run() {
       --select-method 'livetalk.kernels.cuda.CudaConvFastTest#raggedShapesMatchTheReferenceAndTheImplicitPath' \
       --details=summary
   fi
-  step verify-conv 60 env LIVETALK_CUDA_CONV=fast "$lt" verify --device cuda --golden "$ROOT/tests/golden" --only vae_decode
-  step bench-vae-conv 60 env LIVETALK_CUDA_CONV=fast "$lt" bench-vae --device cuda --frames 2 --profile
+  step verify-conv 60 "${PLAIN[@]}" LIVETALK_CUDA_CONV=fast "$lt" verify --device cuda --golden "$ROOT/tests/golden" --only vae_decode
+  step bench-vae-conv 60 "${PLAIN[@]}" LIVETALK_CUDA_CONV=fast "$lt" bench-vae --device cuda --frames 2 --profile
   # Its wgmma variant (conv_sm90.cu, LIVETALK_CUDA_CONV=wgmma, CC 9.0 only), last of all: the same tests
   # (skipped, saying why, off Hopper), the VAE decode checks (the golden VAE has at most 32 channels,
   # so only the 32-wide tiles run there; the tests run the decoder's full-size shapes) and bench-vae.
   step tests-conv-wgmma 90 "$junit" --select-class livetalk.kernels.cuda.CudaConvWgmmaTest --details=tree
-  step verify-conv-wgmma 45 env LIVETALK_CUDA_CONV=wgmma "$lt" verify --device cuda --golden "$ROOT/tests/golden" --only vae_decode
-  step bench-vae-conv-wgmma 60 env LIVETALK_CUDA_CONV=wgmma "$lt" bench-vae --device cuda --frames 2 --profile
-  # Every opt-in switch at once, last: the pipeline figure the defaults would give if each change
-  # above passed its checks (read it only beside their results; a failing kernel makes it meaningless).
-  step bench-pipeline-all 90 env LIVETALK_CUDA_FUSE=1 LIVETALK_CUDA_STREAMS=2 LIVETALK_CUDA_GEMM=wgmma LIVETALK_CUDA_ATTN=wgmma \
-      LIVETALK_CUDA_CONV=wgmma "$lt" bench-pipeline --device cuda --dit /tmp/livetalk-dit/model.safetensors --blocks 6
+  step verify-conv-wgmma 45 "${PLAIN[@]}" LIVETALK_CUDA_CONV=wgmma "$lt" verify --device cuda --golden "$ROOT/tests/golden" --only vae_decode
+  step bench-vae-conv-wgmma 60 "${PLAIN[@]}" LIVETALK_CUDA_CONV=wgmma "$lt" bench-vae --device cuda --frames 2 --profile
+  # The defaults (no switch set: the device's fastest kernels), last: the whole golden verify, the
+  # DiT forward against the baseline's output, the VAE and the whole pipeline.
+  step verify-default 120 "$lt" verify --device cuda --golden "$ROOT/tests/golden"
+  step bench-dit-default 75 "$lt" bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors \
+      --runs 5 --profile --compare-output /tmp/livetalk-dit/out-mma-sync.f32
+  step bench-vae-default 60 "$lt" bench-vae --device cuda --frames 2 --profile
+  step bench-pipeline-default 120 "$lt" bench-pipeline --device cuda --dit /tmp/livetalk-dit/model.safetensors --blocks 10
   {
     echo "{"
     echo "  \"device\": \"$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)\","
@@ -331,8 +340,14 @@ run() {
     echo "-- wgmma flash attention (LIVETALK_CUDA_ATTN=wgmma)"
     flash_summary
     conv_summary
-    echo "-- every switch on (fuse, streams, wgmma GEMM, attention and convolution)"
-    grep -hiE "first frame|GPU memory held by" "$OUTDIR/bench-pipeline-all.log" | grep -v '^block' || true
+    echo "-- the defaults (no switch set)"
+    grep -h "verdict" "$OUTDIR/verify-default.log" 2>/dev/null || true
+    grep -hE "^(model|output vs)" "$OUTDIR/bench-dit-default.log" 2>/dev/null || true
+    grep -h "^forward" "$OUTDIR/bench-dit-default.log" 2>/dev/null | tail -2 || true
+    grep -hE "^(gemm|flash|all kernels)" "$OUTDIR/bench-dit-default.log" 2>/dev/null || true
+    grep -hE "^(VAE|latent frame [1-9])" "$OUTDIR/bench-vae-default.log" 2>/dev/null | tail -2 || true
+    grep -hiE "^bench-pipeline|first frame|GPU memory held by" "$OUTDIR/bench-pipeline-default.log" | grep -v '^block' || true
+    grep -hE "^block (1|2|10)/" "$OUTDIR/bench-pipeline-default.log" | sed 's/, load average.*//' || true
   } 2>/dev/null
   for s in "${STEPS[@]}"; do echo "step $s"; done
   local deferred; deferred="$(printf '%s\n' "${STEPS[@]}" | awk '$2 == "deferred" {print $1}' | paste -sd, -)"
@@ -340,6 +355,8 @@ run() {
     echo "deferred for lack of time; run them next (on the same machine, or with the logs of this run):"
     echo "  scripts/gpu-check.sh run \$OUT --only $deferred --logs <this run's OUTDIR>"
   fi
+  # the device returns a handful of files: every log and diff in one archive beside the JSON
+  (cd "$OUTDIR" && ls *.log *.diff 2>/dev/null | tar -czf logs.tar.gz -T - && ls *.log *.diff 2>/dev/null | xargs -r rm -f)
 }
 
 case "${1:-}" in

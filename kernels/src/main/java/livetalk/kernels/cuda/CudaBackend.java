@@ -44,10 +44,10 @@ public final class CudaBackend implements Backend {
     private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
     /** The flash kernels' warps per block, 4 or 8: see {@link #useFlashWarps}. */
     private volatile int flashWarps = 8;
-    /** How conv3d forms its patches: see {@link ConvLayout}. */
-    private volatile ConvLayout convLayout = ConvLayout.IMPLICIT;
-    /** The kernel linear and linearGelu run on: see {@link #useGemm}. */
-    private volatile GemmKernel gemmKernel = GemmKernel.MMA_SYNC;
+    /** How conv3d forms its patches: see {@link ConvLayout}; the device's fastest, set in the constructor. */
+    private volatile ConvLayout convLayout;
+    /** The kernel linear and linearGelu run on: see {@link #useGemm}; the device's fastest, set in the constructor. */
+    private volatile GemmKernel gemmKernel;
 
     /**
      * The system property and the environment variable (the property wins) that choose the GEMM
@@ -61,8 +61,8 @@ public final class CudaBackend implements Backend {
     /**
      * The kernels {@code linear} and {@code linearGelu} can run on. All compute the same function
      * (bf16 operands, float32 accumulation and output, the same epilogues); tests cover each and
-     * bench-gpu times each. The wgmma ones run on compute capability 9.0 only (H100, H200) and
-     * have NOT been validated on a GPU yet, so MMA_SYNC stays the default.
+     * bench-gpu times each. The wgmma ones run on compute capability 9.0 only (H100, H200), where
+     * WGMMA is the default; other cards take MMA_SYNC (docs/cuda-performance.md#defaults).
      */
     public enum GemmKernel {
         /** gemm_bf16_tn_k64 (gemm.cu): mma.sync, 128×128 tiles; any card from sm_80 on. */
@@ -107,8 +107,8 @@ public final class CudaBackend implements Backend {
         return "";
     }
 
-    /** The kernel attention's flash path runs on at head size 128: see {@link #useFlash}. */
-    private volatile FlashKernel flashKernel = FlashKernel.MMA_SYNC;
+    /** The kernel attention's flash path runs on at head size 128: see {@link #useFlash}; the device's fastest, set in the constructor. */
+    private volatile FlashKernel flashKernel;
 
     /**
      * The system property and the environment variable (the property wins) that choose the flash
@@ -123,8 +123,8 @@ public final class CudaBackend implements Backend {
      * The kernels attention's flash path (head size 64 or 128, no bias) can run on. Both compute
      * the same function (bf16 q, k, v and P, float32 scores, softmax and accumulation, the same
      * masking of ragged shapes); tests cover each and bench-gpu times each. The wgmma one exists for
-     * head size 128 only (64 stays on mma.sync), runs on compute capability 9.0 only (H100, H200)
-     * and has NOT been validated on a GPU yet, so MMA_SYNC stays the default.
+     * head size 128 only (64 stays on mma.sync) and runs on compute capability 9.0 only (H100,
+     * H200), where it is the default; other cards take MMA_SYNC (docs/cuda-performance.md#defaults).
      */
     public enum FlashKernel {
         /** flash_attn_d128 / _d64 (attention.cu): FlashAttention-2 on mma.sync; any card from sm_80 on. */
@@ -155,30 +155,30 @@ public final class CudaBackend implements Backend {
 
     /**
      * The system property and the environment variable (the property wins) that let a thread run
-     * on a CUDA stream of its own ({@link #concurrentQueue}): {@code LIVETALK_CUDA_STREAMS=2}. With
-     * 1 (the default) every thread issues to the legacy default stream, as before; read once per
-     * process. Opt-in until a GPU run has validated it (docs/cuda-performance.md).
+     * on a CUDA stream of its own ({@link #concurrentQueue}): {@code LIVETALK_CUDA_STREAMS=2}, the
+     * default, so that the decoder overlaps the DiT. With 1 every thread issues to the legacy
+     * default stream. Read once per process.
      */
     public static final String STREAMS_PROPERTY = "livetalk.cuda.streams", STREAMS_ENV = "LIVETALK_CUDA_STREAMS";
     private static Boolean configuredStreams;   // guarded by the class
 
-    /** Whether {@link #STREAMS_ENV} (or the property) asks for streams per thread: "2"; "1" or unset: no. */
+    /** Whether {@link #STREAMS_ENV} (or the property) allows streams per thread: "2" or unset: yes; "1": no. */
     public static synchronized boolean streamsConfigured() {
         if (configuredStreams == null) {
             String c = configured(STREAMS_PROPERTY, STREAMS_ENV);   // "source=value" or ""
             int eq = c.indexOf('=');
-            configuredStreams = c.isEmpty() ? false : parseStreams(c.substring(eq + 1), c.substring(0, eq));
+            configuredStreams = c.isEmpty() ? true : parseStreams(c.substring(eq + 1), c.substring(0, eq));
         }
         return configuredStreams;
     }
 
-    /** "1" (or null/blank): one stream for every thread; "2": a thread may have its own. */
+    /** "2" (or null/blank, the default): a thread may have a stream of its own; "1": one stream for every thread. */
     static boolean parseStreams(String value, String source) {
-        if (value == null || value.isBlank()) return false;
+        if (value == null || value.isBlank()) return true;
         return switch (value.strip()) {
             case "1" -> false;
             case "2" -> true;
-            default -> throw new KernelException(source + "=" + value + ": expected 1 (one stream, the default) or 2 (the decoder on a stream of its own)");
+            default -> throw new KernelException(source + "=" + value + ": expected 1 (one stream) or 2 (the decoder on a stream of its own, the default)");
         };
     }
 
@@ -186,12 +186,22 @@ public final class CudaBackend implements Backend {
     private volatile boolean bf16Operands = BF16_OPERANDS_DEFAULT;
 
     /**
-     * The environment variable that switches bf16 operands on for every CUDA backend of the process
-     * ({@code LIVETALK_CUDA_FUSE=1}); read once, when the class loads. Off by default until a GPU run
-     * has validated the fused kernels (docs/cuda-performance.md).
+     * The environment variable that switches bf16 operands off ({@code LIVETALK_CUDA_FUSE=0}) or on
+     * ({@code 1}, the default) for every CUDA backend of the process; read once, when the class
+     * loads. The bits are the same either way; on is faster (docs/cuda-performance.md#defaults).
      */
     public static final String FUSE_ENV = "LIVETALK_CUDA_FUSE";
-    private static final boolean BF16_OPERANDS_DEFAULT = "1".equals(System.getenv(FUSE_ENV));
+    private static final boolean BF16_OPERANDS_DEFAULT = parseFuse(System.getenv(FUSE_ENV));
+
+    /** "1" (or null/blank, the default): bf16 operands; "0": float32 ones. */
+    static boolean parseFuse(String value) {
+        if (value == null || value.isBlank()) return true;
+        return switch (value.strip()) {
+            case "0" -> false;
+            case "1" -> true;
+            default -> throw new KernelException(FUSE_ENV + "=" + value + ": expected 0 (float32 operands) or 1 (bf16 operands, the default)");
+        };
+    }
 
     /**
      * conv3d's ways of forming its GEMM. All compute the same function from the same bf16 products
@@ -205,11 +215,11 @@ public final class CudaBackend implements Backend {
         /**
          * No patch matrix: pad_frames_bf16 makes a zero-padded bf16 copy of the clip and
          * conv_implicit_k64 gathers each tap from it inside the GEMM (stride-1 convolutions;
-         * others use K_MAJOR). The default.
+         * others use K_MAJOR).
          */
         IMPLICIT,
         /**
-         * The fast stride-1 path (conv.cu, opt-in, NOT yet run on a GPU): conv_pad_cl makes a
+         * The fast stride-1 path (conv.cu; the default below compute capability 9.0): conv_pad_cl makes a
          * channels-last padded bf16 copy, so that every tap's operand chunk is an aligned 16-byte
          * cp.async, and conv_cl_m32/_m96/_m128 run the plain GEMM's pipeline on it in tiles of 32,
          * 96 or 128 output channels (cout = 96 and 192 fill whole tiles). Other strides use K_MAJOR.
@@ -218,16 +228,11 @@ public final class CudaBackend implements Backend {
         FAST,
         /**
          * FAST's copy and weight with the product on Hopper's wgmma (conv_sm90.cu, compute
-         * capability 9.0 only, opt-in, NOT yet run on a GPU): positions on M, output channels on
+         * capability 9.0 only, where it is the default): positions on M, output channels on
          * N in tiles of 32, 96 or 192, the wgmma GEMM's pipeline. Other strides use K_MAJOR.
          * Selected with {@code LIVETALK_CUDA_CONV=wgmma}.
          */
         WGMMA;
-
-        /** Whether a GPU run has validated this layout: the default test runs cover only those. */
-        public boolean validatedOnGpu() {
-            return this == K_MAJOR || this == IMPLICIT;
-        }
 
         /** Whether this layout runs stride-1 convolutions on the channels-last copy (conv.cu). */
         boolean channelsLast() {
@@ -281,6 +286,12 @@ public final class CudaBackend implements Backend {
             ctx.allowSharedMemory("flash_attn_d128" + suffix, flashSmem(128));
             ctx.allowSharedMemory("flash_attn_d64" + suffix, flashSmem(64));
         }
+        // The fastest kernels this device runs (docs/cuda-performance.md#defaults): wgmma on
+        // compute capability 9.0, mma.sync elsewhere; the switches below override each.
+        gemmKernel = wgmmaUnavailableReason() == null ? GemmKernel.WGMMA : GemmKernel.MMA_SYNC;
+        flashKernel = flashWgmmaUnavailableReason() == null ? FlashKernel.WGMMA : FlashKernel.MMA_SYNC;
+        convLayout = convUnavailableReason(ConvLayout.WGMMA) == null ? ConvLayout.WGMMA
+                : convUnavailableReason(ConvLayout.FAST) == null ? ConvLayout.FAST : ConvLayout.IMPLICIT;
         String configured = configuredGemm();
         if (configured != null) {
             // A GEMM chosen for the whole process that this device cannot run is an error, not a

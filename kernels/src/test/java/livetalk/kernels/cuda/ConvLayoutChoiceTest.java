@@ -1,7 +1,6 @@
 package livetalk.kernels.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -43,14 +42,6 @@ class ConvLayoutChoiceTest {
     void anUnknownNameIsOneLineNamingTheSourceAndTheChoices() {
         KernelException e = assertThrows(KernelException.class, () -> ConvLayout.parse("cudnn", "LIVETALK_CUDA_CONV"));
         assertEquals("LIVETALK_CUDA_CONV=cudnn: expected one of implicit, fast, wgmma, k_major", e.getMessage());
-    }
-
-    @Test
-    void onlyTheFastPathsAwaitAGpuRun() {
-        assertTrue(ConvLayout.IMPLICIT.validatedOnGpu());
-        assertTrue(ConvLayout.K_MAJOR.validatedOnGpu());
-        assertFalse(ConvLayout.FAST.validatedOnGpu());
-        assertFalse(ConvLayout.WGMMA.validatedOnGpu());
     }
 
     @Test

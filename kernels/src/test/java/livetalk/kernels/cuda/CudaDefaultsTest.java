@@ -1,0 +1,38 @@
+package livetalk.kernels.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import livetalk.kernels.cuda.CudaBackend.ConvLayout;
+import livetalk.kernels.cuda.CudaBackend.FlashKernel;
+import livetalk.kernels.cuda.CudaBackend.GemmKernel;
+import livetalk.tensor.DType;
+import org.junit.jupiter.api.Test;
+
+/**
+ * With no switch set, a CUDA backend runs the fastest kernels its device can
+ * (docs/cuda-performance.md#defaults): wgmma GEMM, attention and convolution where the sm_90a
+ * modules load (compute capability 9.0), mma.sync and the channels-last convolution elsewhere, and
+ * bf16 operands everywhere. Skipped where a switch is set, since the switch wins.
+ */
+class CudaDefaultsTest extends CudaTestBase {
+
+    private static void requireNoSwitch() {
+        for (String env : new String[]{CudaBackend.GEMM_ENV, CudaBackend.ATTN_ENV, CudaBackend.CONV_ENV, CudaBackend.FUSE_ENV}) {
+            assumeTrue(System.getenv(env) == null, env + " is set");
+        }
+        for (String p : new String[]{CudaBackend.GEMM_PROPERTY, CudaBackend.ATTN_PROPERTY, CudaBackend.CONV_PROPERTY}) {
+            assumeTrue(System.getProperty(p) == null, p + " is set");
+        }
+    }
+
+    @Test
+    void theDeviceFastestKernelsAreTheDefault() {
+        requireNoSwitch();
+        boolean hopper = cuda.wgmmaUnavailableReason() == null;
+        assertEquals(hopper ? GemmKernel.WGMMA : GemmKernel.MMA_SYNC, cuda.gemmKernel());
+        assertEquals(cuda.flashWgmmaUnavailableReason() == null ? FlashKernel.WGMMA : FlashKernel.MMA_SYNC, cuda.flashKernel());
+        assertEquals(cuda.convUnavailableReason(ConvLayout.WGMMA) == null ? ConvLayout.WGMMA : ConvLayout.FAST, cuda.convLayout());
+        assertEquals(DType.BF16, cuda.operandDtype());
+    }
+}
