@@ -20,7 +20,9 @@
 #                               convolution (LIVETALK_CUDA_CONV=fast, and =wgmma), each with its
 #                               tests in a JVM of its own; last, the defaults (every switch at the
 #                               device's fastest, docs/cuda-performance.md#defaults): verify,
-#                               bench-dit against the baseline's output, bench-vae, bench-pipeline.
+#                               bench-dit against the baseline's output, bench-vae, bench-pipeline;
+#                               then the TMA GEMM (opt-in, LIVETALK_CUDA_GEMM=tma): its tests in a
+#                               JVM of its own, the DiT checks, bench-dit.
 #                               A summary on stdout, OUTDIR/gpu-check.json and every log packed
 #                               in OUTDIR/logs.tar.gz (the device returns only a few files)
 #   run OUTDIR --only STEP,STEP [--logs DIR]
@@ -97,7 +99,7 @@ selected() {
   case ",$ONLY," in *",$1,"*) return 0 ;; esac
   case "$1" in
     make-dit) [ ! -f /tmp/livetalk-dit/model.safetensors ] && [[ ",$ONLY," == *",bench-"* ]] ;;
-    bench-dit) [ ! -f /tmp/livetalk-dit/out-mma-sync.f32 ] && [[ ",$ONLY," =~ ,bench-dit-(wgmma|flash|default), ]] ;;
+    bench-dit) [ ! -f /tmp/livetalk-dit/out-mma-sync.f32 ] && [[ ",$ONLY," =~ ,bench-dit-(wgmma|flash|default|tma), ]] ;;
     verify) [ ! -f "$OUTDIR/verify.log" ] && [[ ",$ONLY," == *",verify-"* ]] ;;
     *) return 1 ;;
   esac
@@ -222,7 +224,7 @@ run() {
   chmod +x "$junit"
   # the wgmma, streams and fast-conv tests run in JVMs of their own (steps tests-wgmma, tests-flash, tests-streams,
   # tests-conv, tests-conv-wgmma below): a fault there poisons the CUDA context
-  local isolated='.*(CudaWgmmaTest|CudaFlashWgmmaTest|CudaStreamsTest|CudaConvFastTest|CudaConvWgmmaTest)'
+  local isolated='.*(CudaWgmmaTest|CudaTmaGemmTest|CudaFlashWgmmaTest|CudaStreamsTest|CudaConvFastTest|CudaConvWgmmaTest)'
   step tests 120 "$junit" --select-package livetalk.kernels.cuda --exclude-classname "$isolated" --details=summary
   if last_failed && command -v compute-sanitizer >/dev/null; then
     # a failing test run: find the first bad memory access, kernel by kernel
@@ -299,6 +301,15 @@ run() {
       --runs 5 --profile --compare-output /tmp/livetalk-dit/out-mma-sync.f32
   step bench-vae-default 60 "$lt" bench-vae --device cuda --frames 2 --profile
   step bench-pipeline-default 120 "$lt" bench-pipeline --device cuda --dit /tmp/livetalk-dit/model.safetensors --blocks 10
+  # The TMA GEMM (opt-in, LIVETALK_CUDA_GEMM=tma), after everything else: a fault poisons the
+  # context and a barrier that never completes hangs the kernel, so short limits. Its tests (every
+  # CudaWgmmaTest on the TMA kernels), the DiT checks and the DiT forward against the baseline's
+  # output; bench-gpu above timed it last of all.
+  step tests-tma 60 "$junit" --select-class livetalk.kernels.cuda.CudaTmaGemmTest --details=tree
+  step verify-tma 60 "${PLAIN[@]}" LIVETALK_CUDA_GEMM=tma "$lt" verify --device cuda --golden "$ROOT/tests/golden" \
+      --only dit_forward,causal_rollout
+  step bench-dit-tma 60 "${PLAIN[@]}" LIVETALK_CUDA_GEMM=tma "$lt" bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors \
+      --runs 5 --profile --compare-output /tmp/livetalk-dit/out-mma-sync.f32
   {
     echo "{"
     echo "  \"device\": \"$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)\","
@@ -348,6 +359,12 @@ run() {
     grep -hE "^(VAE|latent frame [1-9])" "$OUTDIR/bench-vae-default.log" 2>/dev/null | tail -2 || true
     grep -hiE "^bench-pipeline|first frame|GPU memory held by" "$OUTDIR/bench-pipeline-default.log" | grep -v '^block' || true
     grep -hE "^block (1|2|10)/" "$OUTDIR/bench-pipeline-default.log" | sed 's/, load average.*//' || true
+    echo "-- the TMA GEMM (LIVETALK_CUDA_GEMM=tma)"
+    grep -hE "tests (successful|failed|aborted)" "$OUTDIR/tests-tma.log" 2>/dev/null | sort -u || true
+    grep -hE "^(linear .*tma|check tma)" "$OUTDIR/bench-gpu.log" 2>/dev/null || true
+    grep -h "verdict" "$OUTDIR/verify-tma.log" 2>/dev/null || true
+    grep -hE "^(output vs|gemm)" "$OUTDIR/bench-dit-tma.log" 2>/dev/null || true
+    grep -h "^forward" "$OUTDIR/bench-dit-tma.log" 2>/dev/null | tail -2 || true
   } 2>/dev/null
   for s in "${STEPS[@]}"; do echo "step $s"; done
   local deferred; deferred="$(printf '%s\n' "${STEPS[@]}" | awk '$2 == "deferred" {print $1}' | paste -sd, -)"

@@ -52,6 +52,24 @@ struct Sm90Schedule {
     static SM90_HD int stage(int tile) { return tile % STAGES; }
 };
 
+// The TMA kernels' pipeline (gemm_sm90.cu): the same ring of STAGES tiles, filled by one producer
+// thread with TMA and drained by two consumer warpgroups, handed over through two barriers per
+// stage in shared memory after the tiles: full[s] (1 arrival, the producer's, plus the TMA bytes)
+// and empty[s] (one arrival per consumer warpgroup once its wgmma reading the stage completed).
+// Tile kt uses stage kt % STAGES in round kt / STAGES; the producer waits empty with the parity
+// of the round before (a fresh barrier passes at once in round 0), the consumers wait full with
+// the round's own parity.
+template <int STAGES>
+struct TmaSchedule {
+    static constexpr uint32_t CONSUMERS = 2;
+    static SM90_HD int stage(int tile) { return tile % STAGES; }
+    static SM90_HD uint32_t full_parity(int tile) { return (uint32_t)(tile / STAGES) & 1u; }
+    static SM90_HD uint32_t empty_parity(int tile) { return full_parity(tile) ^ 1u; }
+    // Barrier addresses after a ring of `ringBytes` from `base`: full[0..STAGES), then empty[0..STAGES).
+    static SM90_HD uint32_t full_bar(uint32_t base, uint32_t ringBytes, int s) { return base + ringBytes + 8u * s; }
+    static SM90_HD uint32_t empty_bar(uint32_t base, uint32_t ringBytes, int s) { return base + ringBytes + 8u * (STAGES + s); }
+};
+
 // Byte offset inside a tile of chunk c (0..7, k = 8c..8c+7) of row r.
 SM90_HD uint32_t sm90_chunk_offset(uint32_t r, uint32_t c) {
     return r * SM90_ROW_BYTES + ((c ^ (r & 7u)) << 4);

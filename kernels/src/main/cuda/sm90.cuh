@@ -2,7 +2,9 @@
 // cp.async into a shared-window address, the generic→async proxy fence, the wgmma group
 // fence/commit/wait, and the register fence that keeps the compiler away from accumulators a
 // wgmma in flight owns, and Wgmma<BN>: D += A·B with both operands in shared memory (the GEMM's
-// m64nBNk16, accumulating). Include only from *_sm90.cu files (compiled for sm_90a).
+// m64nBNk16, accumulating); and for the TMA kernels, the mbarrier operations, the 2-D tensor copy
+// and the register reallocation between warpgroups. Include only from *_sm90.cu files (compiled
+// for sm_90a).
 #pragma once
 #include <stdint.h>
 
@@ -21,6 +23,52 @@ __device__ __forceinline__ void wgmma_fence() { asm volatile("wgmma.fence.sync.a
 __device__ __forceinline__ void wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
 template <int N>
 __device__ __forceinline__ void wgmma_wait() { asm volatile("wgmma.wait_group.sync.aligned %0;\n" :: "n"(N) : "memory"); }
+
+// ---- mbarriers and TMA (gemm_sm90.cu's TMA kernels). A barrier is 8 bytes of shared memory,
+// named by its shared-window address. Phases alternate parity 0, 1, 0, ...; try_wait.parity(P)
+// succeeds once the phase of parity P has completed, and, for the phase just before the current
+// one, at once: so a producer's first wait on a fresh "empty" barrier with parity 1 passes.
+
+__device__ __forceinline__ void mbar_init(uint32_t bar, uint32_t arrivals) {
+    asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" :: "r"(bar), "r"(arrivals) : "memory");
+}
+
+// Makes the initialised barriers visible to the async proxy (the TMA unit) before first use.
+__device__ __forceinline__ void fence_mbar_init() {
+    asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+}
+
+// One arrival that also announces `bytes` of TMA data the phase must wait for.
+__device__ __forceinline__ void mbar_arrive_expect_tx(uint32_t bar, uint32_t bytes) {
+    asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" :: "r"(bar), "r"(bytes) : "memory");
+}
+
+__device__ __forceinline__ void mbar_arrive(uint32_t bar) {
+    asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" :: "r"(bar) : "memory");
+}
+
+__device__ __forceinline__ void mbar_wait(uint32_t bar, uint32_t parity) {
+    uint32_t done;
+    do {
+        asm volatile("{\n .reg .pred p;\n mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n selp.u32 %0, 1, 0, p;\n}\n"
+                     : "=r"(done) : "r"(bar), "r"(parity) : "memory");
+    } while (!done);
+}
+
+// A 2-D box of a tensor map (its element (c0, c1) first: c0 the contiguous coordinate) into
+// shared memory at `dst`, completing `bytes` of the barrier's expected transaction count; parts
+// of the box outside the tensor arrive as zeros.
+__device__ __forceinline__ void tma_load_2d(uint32_t dst, const void* map, int c0, int c1, uint32_t bar) {
+    asm volatile("cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3}], [%4];\n"
+                 :: "r"(dst), "l"(reinterpret_cast<uint64_t>(map)), "r"(c0), "r"(c1), "r"(bar) : "memory");
+}
+
+// A warpgroup gives registers back (the producer, which needs few) or takes them (the consumers,
+// whose accumulators need many); every warp of the warpgroup executes it.
+template <int R>
+__device__ __forceinline__ void regs_release() { asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" :: "n"(R)); }
+template <int R>
+__device__ __forceinline__ void regs_take() { asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" :: "n"(R)); }
 
 // Tells the compiler that the accumulators may change here (they do: asynchronously, under a
 // wgmma in flight), so it neither moves them across this point nor reuses a stale copy.

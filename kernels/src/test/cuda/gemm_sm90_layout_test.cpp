@@ -166,22 +166,114 @@ static void checkSchedule(int ktiles) {
     CHECK((int)mmas.size() == ktiles, "S=%d: %zu MMA groups for %d k-tiles", STAGES, mmas.size(), ktiles);
 }
 
+// The TMA kernels' pipeline (TmaSchedule) played out under the ISA's mbarrier rules, with the
+// interleavings a seeded random scheduler picks: a barrier's phase completes when its pending
+// arrivals and transaction bytes reach zero, then rearms; try_wait.parity(P) passes while the
+// current phase's parity differs from P. Actors: the producer thread, the TMA unit (a copy lands
+// whenever the scheduler says, completing its bytes on the stage's full barrier), and two
+// consumer warpgroups whose wgmma groups complete asynchronously, oldest first. Checked: a copy is
+// never issued into, nor lands in, a stage that an incomplete wgmma may read; a consumer issues
+// tile kt's wgmma only on a stage holding tile kt, landed; and every actor finishes (no deadlock,
+// no phase lapped: a wait on the parity of a phase two behind would hang or pass wrongly).
+template <int STAGES>
+static void checkTmaSchedule(int ktiles, uint64_t seed) {
+    typedef TmaSchedule<STAGES> Plan;
+    const int C = 2;   // the kernel's consumers: warpgroups 1 and 2 of its 384 threads
+    struct Bar { int init, pending; long tx; uint32_t phase; };
+    auto arm = [](int n) { return Bar{n, n, 0, 0}; };
+    std::vector<Bar> full(STAGES, arm(1)), empty(STAGES, arm((int)Plan::CONSUMERS));
+    auto settle = [](Bar& b) { if (b.pending == 0 && b.tx == 0) { b.phase++; b.pending = b.init; } };
+    auto passes = [](const Bar& b, uint32_t parity) { return (b.phase & 1u) != parity; };
+    std::vector<int> stageTile(STAGES, -1);
+    std::vector<bool> stageLanded(STAGES, false);
+    struct Copy { int stage, tile; };
+    std::vector<Copy> inFlight;
+    struct Group { int stage, tile; };
+    std::vector<std::vector<Group>> groups(C);            // each consumer's incomplete wgmma groups, oldest first
+    int prodKt = 0;
+    std::vector<int> consKt(C, 0), consStep(C, 0);        // step 0: wait full + issue, 1: wait_group<1> + release
+    auto readersOf = [&](int stage) {
+        for (int c = 0; c < C; c++)
+            for (const Group& g : groups[c]) if (g.stage == stage) return true;
+        return false;
+    };
+    uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
+    auto rnd = [&](int n) { x ^= x << 13; x ^= x >> 7; x ^= x << 17; return (int)(x % (uint64_t)n); };
+    for (int guard = 0; guard < 100000; guard++) {
+        bool finished = prodKt == ktiles && inFlight.empty();
+        for (int c = 0; c < C; c++) finished = finished && consKt[c] == ktiles && groups[c].empty();
+        if (finished) return;
+        std::vector<int> can;   // 0 producer, 1 a TMA landing, 2+c consumer c's next step, 2+C+c consumer c's oldest group completing
+        if (prodKt < ktiles && passes(empty[Plan::stage(prodKt)], Plan::empty_parity(prodKt))) can.push_back(0);
+        if (!inFlight.empty()) can.push_back(1);
+        for (int c = 0; c < C; c++) {
+            if (consKt[c] < ktiles && consStep[c] == 0 && passes(full[Plan::stage(consKt[c])], Plan::full_parity(consKt[c]))) can.push_back(2 + c);
+            if (consStep[c] == 1 && groups[c].size() <= 1) can.push_back(2 + c);
+            if (!groups[c].empty()) can.push_back(2 + C + c);
+        }
+        if (can.empty()) {
+            CHECK(false, "TMA S=%d K-tiles=%d seed %llu: deadlock (producer at %d, consumers at %d/%d)", STAGES, ktiles,
+                  (unsigned long long)seed, prodKt, consKt[0], consKt[1]);
+            return;
+        }
+        int a = can[rnd((int)can.size())];
+        if (a == 0) {                                   // producer: arrive.expect_tx, then the copy of tile prodKt
+            int s = Plan::stage(prodKt);
+            CHECK(!readersOf(s), "TMA S=%d K-tiles=%d: tile %d issued into stage %d while a wgmma may read it", STAGES, ktiles, prodKt, s);
+            full[s].pending--; full[s].tx += 1; settle(full[s]);
+            stageTile[s] = prodKt; stageLanded[s] = false;
+            inFlight.push_back({s, prodKt});
+            prodKt++;
+        } else if (a == 1) {                            // TMA: some copy lands
+            int i = rnd((int)inFlight.size());
+            Copy cp = inFlight[i];
+            inFlight.erase(inFlight.begin() + i);
+            CHECK(!readersOf(cp.stage), "TMA S=%d K-tiles=%d: tile %d lands in stage %d while a wgmma may read it", STAGES, ktiles, cp.tile, cp.stage);
+            CHECK(stageTile[cp.stage] == cp.tile, "TMA S=%d K-tiles=%d: two copies in flight into stage %d", STAGES, ktiles, cp.stage);
+            stageLanded[cp.stage] = true;
+            full[cp.stage].tx -= 1; settle(full[cp.stage]);
+        } else if (a < 2 + C) {                         // consumer step
+            int c = a - 2, kt = consKt[c];
+            if (consStep[c] == 0) {                     // full passed: issue tile kt's wgmma group
+                int s = Plan::stage(kt);
+                CHECK(stageTile[s] == kt && stageLanded[s], "TMA S=%d K-tiles=%d: consumer %d reads stage %d for tile %d, holding tile %d%s",
+                      STAGES, ktiles, c, s, kt, stageTile[s], stageLanded[s] ? "" : " (not landed)");
+                groups[c].push_back({s, kt});
+                consStep[c] = 1;
+            } else {                                    // wait_group<1> passed: release tile kt - 1's stage
+                if (kt > 0) { Bar& e = empty[Plan::stage(kt - 1)]; e.pending--; settle(e); }
+                consKt[c]++;
+                consStep[c] = 0;
+            }
+        } else {                                        // a consumer's oldest wgmma group completes
+            int c = a - 2 - C;
+            groups[c].erase(groups[c].begin());
+        }
+    }
+    CHECK(false, "TMA S=%d K-tiles=%d seed %llu: did not finish", STAGES, ktiles, (unsigned long long)seed);
+}
+
 int main() {
     // the kernel's two instantiations, at two window bases (the rounded-up base is a multiple of 1024)
     for (uint32_t base : {0u, 1024u * 3}) {
         checkRing<128, 5>(base);
         checkRing<256, 4>(base);
+        checkRing<128, 6>(base);   // the TMA kernel's ring at BN = 128
     }
     checkAccumulator<128>();
     checkAccumulator<256>();
     for (int ktiles = 1; ktiles <= 40; ktiles++) {
         checkSchedule<4>(ktiles);
         checkSchedule<5>(ktiles);
+        for (uint64_t seed = 1; seed <= 40; seed++) {
+            checkTmaSchedule<4>(ktiles, seed);
+            checkTmaSchedule<6>(ktiles, seed);
+        }
     }
     if (failures) {
         std::printf("gemm_sm90 layout: %d failures\n", failures);
         return 1;
     }
-    std::printf("gemm_sm90 layout: descriptors, swizzled stores, accumulator fragments and the k-loop schedule agree with the PTX ISA model\n");
+    std::printf("gemm_sm90 layout: descriptors, swizzled stores, accumulator fragments, the k-loop schedule and the TMA kernels' barrier pipeline agree with the PTX ISA model\n");
     return 0;
 }

@@ -72,10 +72,26 @@ public final class CudaBackend implements Backend {
         /** The wgmma GEMM with 128×128 tiles (gemm_bf16_tn_wgmma_n128). */
         WGMMA_N128,
         /** The wgmma GEMM with 128×256 tiles (gemm_bf16_tn_wgmma_n256). */
-        WGMMA_N256;
+        WGMMA_N256,
+        /**
+         * The wgmma GEMM fed by TMA (gemm_sm90.cu's TMA kernels: a producer warpgroup, two consumer
+         * warpgroups, mbarriers), its tile width chosen per shape. Opt-in until a GPU run has
+         * validated and timed it (docs/cuda-performance.md).
+         */
+        TMA,
+        /** The TMA GEMM with 128×128 tiles (gemm_bf16_tn_tma_n128). */
+        TMA_N128,
+        /** The TMA GEMM with 128×256 tiles (gemm_bf16_tn_tma_n256). */
+        TMA_N256;
 
+        /** Whether this kernel runs on wgmma (compute capability 9.0 only). */
         public boolean wgmma() {
             return this != MMA_SYNC;
+        }
+
+        /** Whether this kernel's operands arrive by TMA. */
+        public boolean tma() {
+            return this == TMA || this == TMA_N128 || this == TMA_N256;
         }
 
         /** A name as the property or variable gives it: case-insensitive, '-' or '_' ({@code wgmma}, {@code mma-sync}). */
@@ -84,7 +100,7 @@ public final class CudaBackend implements Backend {
             for (GemmKernel k : values()) {
                 if (k.name().equals(v)) return k;
             }
-            throw new KernelException(source + "=" + value + ": expected one of mma_sync, wgmma, wgmma_n128, wgmma_n256");
+            throw new KernelException(source + "=" + value + ": expected one of mma_sync, wgmma, wgmma_n128, wgmma_n256, tma, tma_n128, tma_n256");
         }
 
         @Override
@@ -356,7 +372,10 @@ public final class CudaBackend implements Backend {
      * module loaded: done here, on first ask), else why not, in one line.
      */
     public String wgmmaUnavailableReason() {
-        return ctx.loadHopperModule("gemm_sm90", new String[]{WGMMA_N128, WGMMA_N256}, new int[]{wgmmaSmem(128), wgmmaSmem(256)});
+        String[] kernels = {WGMMA_N128, WGMMA_N256, WGMMA_N128 + BF16_OUT, WGMMA_N256 + BF16_OUT,
+                TMA_N128, TMA_N256, TMA_N128 + BF16_OUT, TMA_N256 + BF16_OUT};
+        int[] smem = {wgmmaSmem(128), wgmmaSmem(256), wgmmaSmem(128), wgmmaSmem(256), tmaSmem(128), tmaSmem(256), tmaSmem(128), tmaSmem(256)};
+        return ctx.loadHopperModule("gemm_sm90", kernels, smem);
     }
 
     /**
@@ -629,7 +648,18 @@ public final class CudaBackend implements Backend {
     private static final int GEMM_SMEM = 3 * (128 + 128) * 72 * 2;
 
     private static final String WGMMA_N128 = "gemm_bf16_tn_wgmma_n128", WGMMA_N256 = "gemm_bf16_tn_wgmma_n256";
-    private static final int WGMMA_BM = 128;
+    private static final String TMA_N128 = "gemm_bf16_tn_tma_n128", TMA_N256 = "gemm_bf16_tn_tma_n256";
+    private static final int WGMMA_BM = 128, TMA_THREADS = 384;
+
+    /**
+     * The TMA GEMM's shared memory (gemm_sm90.cu): the wgmma GEMM's ring with 6 stages at BN = 128
+     * and 4 at BN = 256, the 1 KiB of alignment slack, and two 8-byte barriers per stage after the
+     * ring: 197728 and 197696 bytes.
+     */
+    static int tmaSmem(int bn) {
+        int stages = bn == 128 ? 6 : 4;
+        return stages * (WGMMA_BM + bn) * 64 * 2 + 1024 + 16 * stages;
+    }
 
     /**
      * The wgmma GEMM's shared memory (gemm_sm90.cu): per stage a 128×64 A tile and a BN×64 B tile
@@ -650,8 +680,8 @@ public final class CudaBackend implements Backend {
      * 128×256 would be 1.1 waves on 132 SMs) and 256 for N = 8960 (840 tiles, 6.4 waves).
      */
     static int wgmmaTileN(GemmKernel kernel, int m, int n, int multiprocessors) {
-        if (kernel == GemmKernel.WGMMA_N128) return 128;
-        if (kernel == GemmKernel.WGMMA_N256) return 256;
+        if (kernel == GemmKernel.WGMMA_N128 || kernel == GemmKernel.TMA_N128) return 128;
+        if (kernel == GemmKernel.WGMMA_N256 || kernel == GemmKernel.TMA_N256) return 256;
         long tiles256 = (long) ((m + WGMMA_BM - 1) / WGMMA_BM) * ((n + 255) / 256);
         return tiles256 >= 4L * multiprocessors ? 256 : 128;
     }
@@ -853,18 +883,44 @@ public final class CudaBackend implements Backend {
         long wPtr = cw.bf16Ptr(), bPtr = cb == null ? 0 : cb.f32Ptr();
         GemmKernel g = gemmKernel;
         boolean bf16Out = ob.dtype == DType.BF16;
-        // The wgmma kernels have no bf16-output epilogue yet: products writing a bf16 operand buffer stay on mma.sync.
-        if (g.wgmma() && !bf16Out) gemmWgmma(g, a, ld, wPtr, ld, ob.ptr(), outDim, bPtr, cb == null ? 0 : 1, gelu, rows, outDim, ld);
+        if (g.tma()) gemmTma(g, a, ld, wPtr, ld, ob.ptr(), outDim, bPtr, cb == null ? 0 : 1, gelu, rows, outDim, ld, bf16Out);
+        else if (g.wgmma()) gemmWgmma(g, a, ld, wPtr, ld, ob.ptr(), outDim, bPtr, cb == null ? 0 : 1, gelu, rows, outDim, ld, bf16Out);
         else gemm(a, ld, wPtr, ld, ob.ptr(), outDim, bPtr, cb == null ? 0 : 1, gelu, rows, outDim, ld, bf16Out);
     }
 
     /** As {@link #gemm}, on the wgmma kernels (same arguments and contract; gemm_sm90.cu). */
     private void gemmWgmma(GemmKernel g, long a, int lda, long b, int ldb, long c, long ldc, long bias, int biasMode, boolean gelu,
-                           int m, int n, int k) {
+                           int m, int n, int k, boolean bf16Out) {
         int bn = wgmmaTileN(g, m, n, ctx.multiprocessors);
-        ctx.launch(bn == 256 ? WGMMA_N256 : WGMMA_N128, (n + bn - 1) / bn, (m + WGMMA_BM - 1) / WGMMA_BM, 1, GEMM_THREADS, wgmmaSmem(bn),
+        ctx.launch((bn == 256 ? WGMMA_N256 : WGMMA_N128) + (bf16Out ? BF16_OUT : ""), (n + bn - 1) / bn, (m + WGMMA_BM - 1) / WGMMA_BM, 1,
+                GEMM_THREADS, wgmmaSmem(bn),
                 ctx.args().ptr(a).i32(lda).ptr(b).i32(ldb).ptr(c).i64(ldc).ptr(bias).i32(biasMode).i32(gelu ? 1 : 0)
                         .i32(m).i32(n).i32(k));
+    }
+
+    /** As {@link #gemmWgmma}, on the TMA kernels: A and B go as tensor maps (boxes of 64 k × 128 or BN rows). */
+    private void gemmTma(GemmKernel g, long a, int lda, long b, int ldb, long c, long ldc, long bias, int biasMode, boolean gelu,
+                         int m, int n, int k, boolean bf16Out) {
+        int bn = wgmmaTileN(g, m, n, ctx.multiprocessors);
+        ctx.launch((bn == 256 ? TMA_N256 : TMA_N128) + (bf16Out ? BF16_OUT : ""), (n + bn - 1) / bn, (m + WGMMA_BM - 1) / WGMMA_BM, 1,
+                TMA_THREADS, tmaSmem(bn), tmaGemmArgs(ctx.args(), CudaDriver::encodeTensorMap, a, lda, b, ldb, c, ldc, bias, biasMode, gelu, m, n, k, bn));
+    }
+
+    /** Fills a tensor map: {@link CudaDriver#encodeTensorMap}'s arguments (a test passes one that records them). */
+    interface TensorMapEncoder {
+        void encode(java.lang.foreign.MemorySegment map, long ptr, long rows, long cols, long rowStrideBytes, int boxRows, int boxCols);
+    }
+
+    /**
+     * The TMA kernels' argument list: A as [m, k] bf16 with rows lda elements apart in boxes of
+     * 128 × 64, B as [n, k] with rows ldb apart in boxes of bn × 64, then gemm_bf16_tn_k64's C,
+     * ldc, bias, biasMode, act, M, N, K.
+     */
+    static CudaContext.Args tmaGemmArgs(CudaContext.Args args, TensorMapEncoder enc, long a, int lda, long b, int ldb, long c, long ldc,
+                                        long bias, int biasMode, boolean gelu, int m, int n, int k, int bn) {
+        enc.encode(args.tensorMap(), a, m, k, 2L * lda, WGMMA_BM, 64);
+        enc.encode(args.tensorMap(), b, n, k, 2L * ldb, bn, 64);
+        return args.ptr(c).i64(ldc).ptr(bias).i32(biasMode).i32(gelu ? 1 : 0).i32(m).i32(n).i32(k);
     }
 
     /**

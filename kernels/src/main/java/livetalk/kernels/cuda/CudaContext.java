@@ -35,7 +35,7 @@ final class CudaContext {
      * depends on it. Opt-in families for any card ({@code conv}, the fast convolution) load the
      * same way, on first selection ({@link #loadOnDemand}).
      */
-    private static final int MAX_ARGS = 32;
+    private static final int MAX_ARGS = 32, MAX_MAPS = 2;
 
     final int device;
     final String name;
@@ -331,6 +331,7 @@ final class CudaContext {
         if (a.open) throw new IllegalStateException("kernel argument list started inside another (evaluate device pointers first)");
         a.open = true;
         a.n = 0;
+        a.mapCount = 0;
         return a;
     }
 
@@ -370,7 +371,7 @@ final class CudaContext {
         private final MemorySegment values = Arena.ofAuto().allocate(8L * MAX_ARGS, 8);
         final MemorySegment pointers = Arena.ofAuto().allocate(ADDRESS, MAX_ARGS);
         /** The byte width of each argument so far, 4 or 8: what a test holds against the kernel's PTX parameters. */
-        private final byte[] widths = new byte[MAX_ARGS];
+        private final int[] widths = new int[MAX_ARGS];
         private int n;
         private boolean open;
 
@@ -378,7 +379,7 @@ final class CudaContext {
             if (n == MAX_ARGS) throw new KernelException("more than " + MAX_ARGS + " kernel arguments");
             MemorySegment s = values.asSlice(8L * n, 8);
             pointers.setAtIndex(ADDRESS, n, s);
-            widths[n] = (byte) width;
+            widths[n] = width;
             n++;
             return s;
         }
@@ -403,11 +404,27 @@ final class CudaContext {
             return this;
         }
 
-        /** The byte widths of the arguments given so far, e.g. [8, 4, 8]. */
+        /** Room for the tensor maps of one launch: CUtensorMap is 128 bytes, aligned to 128. */
+        private final MemorySegment maps = Arena.ofAuto().allocate((long) CudaDriver.TENSOR_MAP_BYTES * MAX_MAPS, CudaDriver.TENSOR_MAP_BYTES);
+        private int mapCount;
+
+        /**
+         * A {@code const __grid_constant__ CUtensorMap} argument: returns its 128 bytes for the
+         * caller to fill ({@link CudaDriver#encodeTensorMap}) before the launch, which copies them.
+         */
+        MemorySegment tensorMap() {
+            if (n == MAX_ARGS) throw new KernelException("more than " + MAX_ARGS + " kernel arguments");
+            if (mapCount == MAX_MAPS) throw new KernelException("more than " + MAX_MAPS + " tensor maps in one launch");
+            MemorySegment m = maps.asSlice((long) CudaDriver.TENSOR_MAP_BYTES * mapCount++, CudaDriver.TENSOR_MAP_BYTES);
+            pointers.setAtIndex(ADDRESS, n, m);
+            widths[n] = CudaDriver.TENSOR_MAP_BYTES;
+            n++;
+            return m;
+        }
+
+        /** The byte widths of the arguments given so far, e.g. [8, 4, 8] (128 for a tensor map). */
         int[] widths() {
-            int[] w = new int[n];
-            for (int i = 0; i < n; i++) w[i] = widths[i];
-            return w;
+            return java.util.Arrays.copyOf(widths, n);
         }
     }
 }

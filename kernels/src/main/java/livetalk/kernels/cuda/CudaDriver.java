@@ -63,7 +63,8 @@ final class CudaDriver {
                        MethodHandle eventElapsed, MethodHandle eventDestroy,
                        MethodHandle memPoolGetAttribute, MethodHandle memPoolTrimTo,
                        MethodHandle streamCreate, MethodHandle streamDestroy, MethodHandle streamSynchronize, MethodHandle streamWaitEvent,
-                       MethodHandle memcpyHtoDAsync, MethodHandle memcpyDtoHAsync, MethodHandle memcpyDtoDAsync, MethodHandle memsetD32Async) {
+                       MethodHandle memcpyHtoDAsync, MethodHandle memcpyDtoHAsync, MethodHandle memcpyDtoDAsync, MethodHandle memsetD32Async,
+                       MethodHandle tensorMapEncodeTiled) {
     }
 
     /** Null when the driver loaded and initialised with at least one device, else why not. */
@@ -164,7 +165,9 @@ final class CudaDriver {
                 b.bind("cuMemcpyHtoDAsync_v2", true, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS),
                 b.bind("cuMemcpyDtoHAsync_v2", true, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS),
                 b.bind("cuMemcpyDtoDAsync_v2", false, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS),
-                b.bind("cuMemsetD32Async", false, JAVA_LONG, JAVA_INT, JAVA_LONG, ADDRESS));
+                b.bind("cuMemsetD32Async", false, JAVA_LONG, JAVA_INT, JAVA_LONG, ADDRESS),
+                b.bind("cuTensorMapEncodeTiled", false, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS,
+                        JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
     }
 
     /** Name → argument layouts of every entry point, in binding order; needs no driver. */
@@ -411,6 +414,36 @@ final class CudaDriver {
                     "cuLaunchKernel");
         } catch (Throwable t) {
             throw wrap(t, "cuLaunchKernel");
+        }
+    }
+
+    // ------------------------------------------------------------------ tensor maps
+
+    /** CUtensorMap's size and alignment (cuda.h: 16 quad words, alignas(128)). */
+    static final int TENSOR_MAP_BYTES = 128;
+    private static final int TMA_BF16 = 9, TMA_INTERLEAVE_NONE = 0, TMA_SWIZZLE_128B = 3, TMA_L2_256B = 3, TMA_OOB_ZERO = 0;
+
+    /**
+     * Writes into {@code map} (128 bytes, 128-byte aligned) the TMA descriptor of a row-major bf16
+     * matrix at device address {@code ptr}: {@code rows} rows of {@code cols} elements, rows
+     * {@code rowStrideBytes} apart, copied in boxes of {@code boxRows} × {@code boxCols} with the
+     * 128-byte swizzle (a box row must then be 128 bytes: boxCols 64) and zeros outside the matrix.
+     */
+    static void encodeTensorMap(MemorySegment map, long ptr, long rows, long cols, long rowStrideBytes, int boxRows, int boxCols) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment dims = a.allocate(JAVA_LONG, 2), strides = a.allocate(JAVA_LONG, 1);
+            MemorySegment box = a.allocate(JAVA_INT, 2), elem = a.allocate(JAVA_INT, 2);
+            dims.setAtIndex(JAVA_LONG, 0, cols);
+            dims.setAtIndex(JAVA_LONG, 1, rows);
+            strides.setAtIndex(JAVA_LONG, 0, rowStrideBytes);
+            box.setAtIndex(JAVA_INT, 0, boxCols);
+            box.setAtIndex(JAVA_INT, 1, boxRows);
+            elem.setAtIndex(JAVA_INT, 0, 1);
+            elem.setAtIndex(JAVA_INT, 1, 1);
+            check((int) api().tensorMapEncodeTiled.invokeExact(map, TMA_BF16, 2, MemorySegment.ofAddress(ptr), dims, strides, box, elem,
+                    TMA_INTERLEAVE_NONE, TMA_SWIZZLE_128B, TMA_L2_256B, TMA_OOB_ZERO), "cuTensorMapEncodeTiled");
+        } catch (Throwable t) {
+            throw wrap(t, "cuTensorMapEncodeTiled");
         }
     }
 

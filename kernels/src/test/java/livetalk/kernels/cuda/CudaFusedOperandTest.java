@@ -230,7 +230,7 @@ class CudaFusedOperandTest extends CudaTestBase {
      * A bf16 view at a random element offset, pre-filled with a non-zero pattern: offset 0 half the
      * time (16-byte aligned: a product reads such rows in place), else 1–7 (re-laid first).
      */
-    private static Buf bf16Out(SplittableRandom rnd, int n) {
+    static Buf bf16Out(SplittableRandom rnd, int n) {
         int pad = rnd.nextBoolean() ? 0 : 1 + rnd.nextInt(7);
         Buf b = cuda.alloc(n + pad + 3L, DType.BF16);
         float[] junk = new float[n + pad + 3];
@@ -256,7 +256,7 @@ class CudaFusedOperandTest extends CudaTestBase {
     }
 
     /** The float32 buffer's values rounded to bf16 by the backend's toBf16, read back. */
-    private static float[] rounded(Buf f32) {
+    static float[] rounded(Buf f32) {
         Buf b = cuda.alloc(f32.size(), DType.BF16);
         cuda.toBf16(f32, b);
         return cuda.read(b);

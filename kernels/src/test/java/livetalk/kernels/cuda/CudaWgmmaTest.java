@@ -25,7 +25,15 @@ import org.junit.jupiter.api.Test;
  * Skipped, saying why, unless the device has compute capability 9.0.
  */
 class CudaWgmmaTest extends CudaTestBase {
-    private static final GemmKernel[] TILES = {GemmKernel.WGMMA_N128, GemmKernel.WGMMA_N256};
+    /** The kernels under test at fixed tile widths; CudaTmaGemmTest runs every test here on the TMA ones. */
+    GemmKernel[] tiles() {
+        return new GemmKernel[]{GemmKernel.WGMMA_N128, GemmKernel.WGMMA_N256};
+    }
+
+    /** The kernel that picks its tile width per shape. */
+    GemmKernel auto() {
+        return GemmKernel.WGMMA;
+    }
 
     @AfterEach
     void backToDefault() {
@@ -41,7 +49,7 @@ class CudaWgmmaTest extends CudaTestBase {
     void linearMatchesReferenceOnRaggedShapes() {
         requireWgmma();
         DType[] dtypes = {DType.F32, DType.BF16, DType.F16};
-        for (GemmKernel kernel : TILES) {
+        for (GemmKernel kernel : tiles()) {
             Props.forAll("cuda wgmma linear " + kernel, 40, 201 + kernel.ordinal(), rnd -> {
                 int rows = 1 + rnd.nextInt(rnd.nextBoolean() ? 9 : 300);
                 int in = 1 + rnd.nextInt(rnd.nextBoolean() ? 40 : 300);
@@ -61,7 +69,7 @@ class CudaWgmmaTest extends CudaTestBase {
         // approach 1e-5 of the largest output (~K·2^-24 relative to the partial sums), so the bound
         // is the larger of 1e-5 and twice the error of the validated mma.sync kernel on the same product.
         int[][] shapes = {{1000, 1536, 1600}, {130, 8960, 1600}, {1000, 1536, 8960}};
-        for (GemmKernel kernel : TILES) {
+        for (GemmKernel kernel : tiles()) {
             Props.forAll("cuda wgmma linear large " + kernel, 1, 211 + kernel.ordinal(), rnd -> {
                 for (int[] s : shapes) {
                     int rows = s[0], in = s[1], out = s[2];
@@ -94,6 +102,36 @@ class CudaWgmmaTest extends CudaTestBase {
         }
     }
 
+    /**
+     * Into a bf16 buffer (the FFN's hidden layer with bf16 operands), each kernel writes its own
+     * float32 output rounded to nearest even, bit for bit, at ragged shapes and misaligned views.
+     */
+    @Test
+    void bf16OutputIsTheRoundedFloat32Output() {
+        requireWgmma();
+        for (GemmKernel kernel : tiles()) {
+            Props.forAll("cuda wgmma linear bf16 out " + kernel, 20, 231 + kernel.ordinal(), rnd -> {
+                cuda.useGemm(kernel);
+                int rows = 1 + rnd.nextInt(rnd.nextBoolean() ? 9 : 300), in = 8 * (1 + rnd.nextInt(40)), out = 1 + rnd.nextInt(600);
+                var w = cuda.weight(Tensor.wrap(Props.uniform(rnd, out * in, 1), out, in).to(DType.BF16));
+                var bias = rnd.nextBoolean() ? cuda.weight(Tensor.wrap(Props.uniform(rnd, out, 1), out)) : null;
+                boolean gelu = rnd.nextBoolean();
+                Buf x = place(rnd, Props.uniform(rnd, rows * in, 2)).gpu(), yf = place(rnd, new float[rows * out]).gpu();
+                Buf yb = CudaFusedOperandTest.bf16Out(rnd, rows * out);
+                cuda.fill(yf, Float.NaN);
+                if (gelu) {
+                    cuda.linearGelu(x, yf, rows, w, bias);
+                    cuda.linearGelu(x, yb, rows, w, bias);
+                } else {
+                    cuda.linear(x, yf, rows, w, bias);
+                    cuda.linear(x, yb, rows, w, bias);
+                }
+                CudaFusedOperandTest.assertSameBits(CudaFusedOperandTest.rounded(yf), cuda.read(yb),
+                        kernel + " linear " + rows + "x" + in + "->" + out + (gelu ? " gelu" : "") + " bf16 out");
+            });
+        }
+    }
+
     /** max |actual − expected| / max |expected|. */
     private static double relMaxError(float[] expected, float[] actual) {
         double d = 0, ref = 1e-30;
@@ -109,7 +147,7 @@ class CudaWgmmaTest extends CudaTestBase {
         requireWgmma();
         Props.forAll("cuda wgmma linear auto", 4, 221, rnd -> {
             int rows = 1 + rnd.nextInt(700), in = 8 * (1 + rnd.nextInt(40)), out = 1 + rnd.nextInt(700);
-            check(GemmKernel.WGMMA, rnd, rows, in, out, DType.BF16, rnd.nextBoolean(), rnd.nextBoolean());
+            check(auto(), rnd, rows, in, out, DType.BF16, rnd.nextBoolean(), rnd.nextBoolean());
         });
     }
 

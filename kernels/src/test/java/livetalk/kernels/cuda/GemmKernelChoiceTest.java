@@ -4,6 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import livetalk.kernels.KernelException;
 import livetalk.kernels.cuda.CudaBackend.GemmKernel;
 import org.junit.jupiter.api.Test;
@@ -22,13 +30,15 @@ class GemmKernelChoiceTest {
         assertEquals(GemmKernel.WGMMA, GemmKernel.parse("wgmma", "X"));
         assertEquals(GemmKernel.WGMMA_N128, GemmKernel.parse("wgmma_n128", "X"));
         assertEquals(GemmKernel.WGMMA_N256, GemmKernel.parse("Wgmma-N256", "X"));
+        assertEquals(GemmKernel.TMA, GemmKernel.parse("TMA", "X"));
+        assertEquals(GemmKernel.TMA_N128, GemmKernel.parse("tma-n128", "X"));
         for (GemmKernel k : GemmKernel.values()) assertEquals(k, GemmKernel.parse(k.toString(), "X"));
     }
 
     @Test
     void anUnknownNameIsOneLineNamingTheSourceAndTheChoices() {
         KernelException e = assertThrows(KernelException.class, () -> GemmKernel.parse("cublas", "LIVETALK_CUDA_GEMM"));
-        assertEquals("LIVETALK_CUDA_GEMM=cublas: expected one of mma_sync, wgmma, wgmma_n128, wgmma_n256", e.getMessage());
+        assertEquals("LIVETALK_CUDA_GEMM=cublas: expected one of mma_sync, wgmma, wgmma_n128, wgmma_n256, tma, tma_n128, tma_n256", e.getMessage());
     }
 
     @Test
@@ -37,6 +47,51 @@ class GemmKernelChoiceTest {
         for (int bn : new int[]{128, 256}) assertTrue(CudaBackend.wgmmaSmem(bn) <= 232448, "BN " + bn);
         assertEquals(5 * 32768 + 1024, CudaBackend.wgmmaSmem(128));
         assertEquals(4 * 49152 + 1024, CudaBackend.wgmmaSmem(256));
+        // the TMA kernels: the ring, the slack, two 8-byte barriers per stage
+        assertEquals(6 * 32768 + 1024 + 6 * 16, CudaBackend.tmaSmem(128));
+        assertEquals(4 * 49152 + 1024 + 4 * 16, CudaBackend.tmaSmem(256));
+        for (int bn : new int[]{128, 256}) assertTrue(CudaBackend.tmaSmem(bn) <= 232448, "TMA BN " + bn);
+    }
+
+    @Test
+    void onlyTheTmaKernelsTakeTensorMaps() {
+        for (GemmKernel k : GemmKernel.values()) {
+            assertEquals(k.name().startsWith("TMA"), k.tma(), k.toString());
+            assertEquals(k != GemmKernel.MMA_SYNC, k.wgmma(), k.toString());
+        }
+    }
+
+    @Test
+    void tmaArgumentListMatchesTheKernelsParametersAndDescribesBothOperands() throws IOException {
+        List<long[]> maps = new ArrayList<>();
+        CudaBackend.TensorMapEncoder record = (map, ptr, rows, cols, stride, boxRows, boxCols) -> {
+            assertEquals(128, map.byteSize());
+            assertEquals(0, map.address() % 128, "a CUtensorMap is 128-byte aligned");
+            maps.add(new long[]{ptr, rows, cols, stride, boxRows, boxCols});
+        };
+        int[] widths = CudaBackend.tmaGemmArgs(new CudaContext.Args(), record, 1000, 1544, 2000, 1544, 3000, 1536, 4000, 1, true,
+                3072, 1536, 1544, 256).widths();
+        assertEquals(List.of(List.of(1000L, 3072L, 1544L, 3088L, 128L, 64L), List.of(2000L, 1536L, 1544L, 3088L, 256L, 64L)),
+                maps.stream().map(m -> Arrays.stream(m).boxed().toList()).toList());
+        String ptx;
+        try (InputStream in = CudaBackend.class.getResourceAsStream("/livetalk/kernels/cuda/gemm_sm90.ptx")) {
+            ptx = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+        }
+        for (String kernel : new String[]{"gemm_bf16_tn_tma_n128", "gemm_bf16_tn_tma_n256", "gemm_bf16_tn_tma_n128_bf16out", "gemm_bf16_tn_tma_n256_bf16out"}) {
+            assertEquals(Arrays.toString(paramWidths(ptx, kernel)), Arrays.toString(widths), kernel);
+        }
+    }
+
+    /** The byte widths of a PTX entry's parameters (".param .u64 NAME_param_0" → 8, ".param .align 128 .b8 NAME_param_0[128]" → 128). */
+    private static int[] paramWidths(String ptx, String entry) {
+        int at = ptx.indexOf(".entry " + entry + "(");
+        assertTrue(at >= 0, "no entry " + entry + " in the PTX");
+        String params = ptx.substring(at, ptx.indexOf(')', at));
+        List<Integer> widths = new ArrayList<>();
+        Matcher m = Pattern.compile("\\.param (?:\\.align \\d+ \\.b8 " + entry + "_param_\\d+\\[(\\d+)\\]|\\.[a-z](\\d+) " + entry + "_param_\\d+)").matcher(params);
+        while (m.find()) widths.add(m.group(1) != null ? Integer.parseInt(m.group(1)) : Integer.parseInt(m.group(2)) / 8);
+        assertTrue(!widths.isEmpty(), "no parameters parsed for " + entry);
+        return widths.stream().mapToInt(Integer::intValue).toArray();
     }
 
     @Test
