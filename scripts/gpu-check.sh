@@ -373,7 +373,8 @@ run() {
     echo "  scripts/gpu-check.sh run \$OUT --only $deferred --logs <this run's OUTDIR>"
   fi
   # the device returns a handful of files: every log and diff in one archive beside the JSON
-  (cd "$OUTDIR" && ls *.log *.diff 2>/dev/null | tar -czf logs.tar.gz -T - && ls *.log *.diff 2>/dev/null | xargs -r rm -f)
+  (cd "$OUTDIR" && find . -maxdepth 1 \( -name '*.log' -o -name '*.diff' \) -printf '%f\n' > .packed \
+    && tar -czf logs.tar.gz -T .packed && xargs -r rm -f < .packed; rm -f .packed)
 }
 
 case "${1:-}" in
