@@ -884,9 +884,16 @@ public final class CudaBackend implements Backend {
         GemmKernel g = gemmKernel;
         boolean bf16Out = ob.dtype == DType.BF16;
         if (g.tma()) gemmTma(g, a, ld, wPtr, ld, ob.ptr(), outDim, bPtr, cb == null ? 0 : 1, gelu, rows, outDim, ld, bf16Out);
-        else if (g.wgmma()) gemmWgmma(g, a, ld, wPtr, ld, ob.ptr(), outDim, bPtr, cb == null ? 0 : 1, gelu, rows, outDim, ld, bf16Out);
+        else if (g.wgmma() && (!bf16Out || wgmmaBf16Out)) gemmWgmma(g, a, ld, wPtr, ld, ob.ptr(), outDim, bPtr, cb == null ? 0 : 1, gelu, rows, outDim, ld, bf16Out);
         else gemm(a, ld, wPtr, ld, ob.ptr(), outDim, bPtr, cb == null ? 0 : 1, gelu, rows, outDim, ld, bf16Out);
     }
+
+    /**
+     * Whether products into a bf16 operand buffer may take the wgmma kernels' bf16-output variants.
+     * Off until a GPU run validates those variants (CudaWgmmaTest turns it on to check them): until
+     * then such products stay on mma.sync, as run 7 validated (docs/cuda-performance.md#defaults).
+     */
+    volatile boolean wgmmaBf16Out;
 
     /** As {@link #gemm}, on the wgmma kernels (same arguments and contract; gemm_sm90.cu). */
     private void gemmWgmma(GemmKernel g, long a, int lda, long b, int ldb, long c, long ldc, long bias, int biasMode, boolean gelu,
