@@ -409,9 +409,9 @@ public final class CudaBackend implements Backend {
      * affine norm output read by the cross-attention's q, the attention outputs read by the output
      * projections, the FFN's hidden layer. Results are bit for bit those with it off: every product
      * rounds its input to bf16 anyway, and the producers round the same way
-     * (docs/numerics.md#fused-bf16-operands). Default: {@code LIVETALK_CUDA_FUSE=1} in the
-     * environment, else off. It applies to buffers the model allocates afterwards, so set it
-     * before the model's first call.
+     * (docs/numerics.md#fused-bf16-operands). Default: on, unless {@code LIVETALK_CUDA_FUSE=0} is
+     * in the environment. It applies to buffers the model allocates afterwards, so set it before
+     * the model's first call.
      */
     public void useBf16Operands(boolean on) {
         this.bf16Operands = on;
