@@ -22,7 +22,9 @@
 #                               device's fastest, docs/cuda-performance.md#defaults): verify,
 #                               bench-dit against the baseline's output, bench-vae, bench-pipeline;
 #                               then the TMA GEMM (opt-in, LIVETALK_CUDA_GEMM=tma): its tests in a
-#                               JVM of its own, the DiT checks, bench-dit.
+#                               JVM of its own, the DiT checks, bench-dit; and the TMA flash
+#                               attention (LIVETALK_CUDA_ATTN=tma): its tests, then bench-dit with
+#                               both TMA kernels.
 #                               A summary on stdout, OUTDIR/gpu-check.json and every log packed
 #                               in OUTDIR/logs.tar.gz (the device returns only a few files)
 #   run OUTDIR --only STEP,STEP [--logs DIR]
@@ -99,7 +101,7 @@ selected() {
   case ",$ONLY," in *",$1,"*) return 0 ;; esac
   case "$1" in
     make-dit) [ ! -f /tmp/livetalk-dit/model.safetensors ] && [[ ",$ONLY," == *",bench-"* ]] ;;
-    bench-dit) [ ! -f /tmp/livetalk-dit/out-mma-sync.f32 ] && [[ ",$ONLY," =~ ,bench-dit-(wgmma|flash|default|tma), ]] ;;
+    bench-dit) [ ! -f /tmp/livetalk-dit/out-mma-sync.f32 ] && [[ ",$ONLY," =~ ,bench-dit-(wgmma|flash|default|tma|all-tma), ]] ;;
     verify) [ ! -f "$OUTDIR/verify.log" ] && [[ ",$ONLY," == *",verify-"* ]] ;;
     *) return 1 ;;
   esac
@@ -224,7 +226,7 @@ run() {
   chmod +x "$junit"
   # the wgmma, streams and fast-conv tests run in JVMs of their own (steps tests-wgmma, tests-flash, tests-streams,
   # tests-conv, tests-conv-wgmma below): a fault there poisons the CUDA context
-  local isolated='.*(CudaWgmmaTest|CudaTmaGemmTest|CudaFlashWgmmaTest|CudaStreamsTest|CudaConvFastTest|CudaConvWgmmaTest)'
+  local isolated='.*(CudaWgmmaTest|CudaTmaGemmTest|CudaFlashWgmmaTest|CudaFlashTmaTest|CudaStreamsTest|CudaConvFastTest|CudaConvWgmmaTest)'
   step tests 120 "$junit" --select-package livetalk.kernels.cuda --exclude-classname "$isolated" --details=summary
   if last_failed && command -v compute-sanitizer >/dev/null; then
     # a failing test run: find the first bad memory access, kernel by kernel
@@ -310,6 +312,12 @@ run() {
       --only dit_forward,causal_rollout
   step bench-dit-tma 60 "${PLAIN[@]}" LIVETALK_CUDA_GEMM=tma "$lt" bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors \
       --runs 5 --profile --compare-output /tmp/livetalk-dit/out-mma-sync.f32
+  # The TMA flash attention (opt-in, LIVETALK_CUDA_ATTN=tma), likewise: its tests (every
+  # CudaFlashWgmmaTest on it, and the same bits as the wgmma kernel), then the DiT forward with
+  # every opt-in kernel on (TMA GEMM and attention) against the baseline's output.
+  step tests-flash-tma 60 "$junit" --select-class livetalk.kernels.cuda.CudaFlashTmaTest --details=tree
+  step bench-dit-all-tma 60 env LIVETALK_CUDA_GEMM=tma LIVETALK_CUDA_ATTN=tma "$lt" bench-dit --device cuda \
+      --weights /tmp/livetalk-dit/model.safetensors --runs 5 --profile --compare-output /tmp/livetalk-dit/out-mma-sync.f32
   {
     echo "{"
     echo "  \"device\": \"$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)\","
@@ -365,6 +373,11 @@ run() {
     grep -h "verdict" "$OUTDIR/verify-tma.log" 2>/dev/null || true
     grep -hE "^(output vs|gemm)" "$OUTDIR/bench-dit-tma.log" 2>/dev/null || true
     grep -h "^forward" "$OUTDIR/bench-dit-tma.log" 2>/dev/null | tail -2 || true
+    echo "-- the TMA flash attention (LIVETALK_CUDA_ATTN=tma), then both TMA kernels in the DiT"
+    grep -hE "tests (successful|failed|aborted)" "$OUTDIR/tests-flash-tma.log" 2>/dev/null | sort -u || true
+    grep -hE "^(attention .*tma|check flash tma)" "$OUTDIR/bench-gpu.log" 2>/dev/null || true
+    grep -hE "^(model|output vs|gemm|flash|all kernels)" "$OUTDIR/bench-dit-all-tma.log" 2>/dev/null || true
+    grep -h "^forward" "$OUTDIR/bench-dit-all-tma.log" 2>/dev/null | tail -2 || true
   } 2>/dev/null
   for s in "${STEPS[@]}"; do echo "step $s"; done
   local deferred; deferred="$(printf '%s\n' "${STEPS[@]}" | awk '$2 == "deferred" {print $1}' | paste -sd, -)"

@@ -27,6 +27,7 @@
 // no producer warp): K two tiles ahead, V one (it is read one iteration later), one copy group
 // and one block barrier per tile (Fa3Schedule). Q (32 KiB) + 3 K + 3 V tiles = 224 KiB + 1 KiB
 // alignment: one block per SM.
+#include <cuda.h>   // CUtensorMap
 #include "common.cuh"
 #include "sm90.cuh"
 #include "attention_sm90_layout.cuh"
@@ -71,11 +72,26 @@ __device__ __forceinline__ void fence_frag(uint32_t (&p)[FA3_BKV / 16][4]) {
         for (int r = 0; r < 4; r++) asm volatile("" : "+r"(p[i][r]) :: "memory");
 }
 
-template <typename OutT>
+// The TMA variant's operands: tensor maps of q, k and v ([rows, heads·D] bf16, boxes of 64 d × 128
+// rows, 128-byte swizzle, zeros past the last row), made on the host by cuTensorMapEncodeTiled.
+struct Fa3Maps {
+    const CUtensorMap* q;
+    const CUtensorMap* k;
+    const CUtensorMap* v;
+};
+
+// TMA: false, the cp.async kernel (flash_attn_d128_sm90: all 256 threads load, one block barrier
+// per tile); true, the TMA kernel (flash_attn_d128_tma): a ninth warp is the producer, whose one
+// thread copies Q once and each K and V tile as two boxes (one per d half, written where
+// fa3_chunk_offset puts each chunk) into the same rings, handed over through mbarriers
+// (Fa3TmaSchedule); the two warpgroups only compute. Everything else, the wgmma sequence, the
+// softmax and the epilogue, is the same code, so both give the same bits.
+template <bool TMA, typename OutT>
 __device__ __forceinline__ void flash_attn_sm90(const bf16* __restrict__ Q, const bf16* __restrict__ K, const bf16* __restrict__ V,
-                                                OutT* __restrict__ O, int ld, i64 ldo, int nq, int nk, float scaleLog2) {
+                                                Fa3Maps maps, OutT* __restrict__ O, int ld, i64 ldo, int nq, int nk, float scaleLog2) {
     typedef Fa3Layout L;
     typedef Fa3Schedule Plan;
+    typedef Fa3TmaSchedule Bars;
     static_assert(Plan::K_LEAD == 2 && Plan::V_LEAD == 1 && Plan::CP_WAIT == 1, "the prologue below commits {Q, K_0}, {K_1, V_0}");
     constexpr int KSLICES = FA3_D / 16, PSLICES = FA3_BKV / 16;
     extern __shared__ __align__(1024) unsigned char smem[];
@@ -88,6 +104,7 @@ __device__ __forceinline__ void flash_attn_sm90(const bf16* __restrict__ Q, cons
     const int rowBase = q0 + wg * 64;
 
     if (tiles <= 0) {   // no keys: zeros, as flash_attn gives (its row sums stay 0)
+        if (TMA && wg >= 2) return;   // the producer warp
         for (int i = t; i < 64 * FA3_D; i += 128) {
             const int m = rowBase + i / FA3_D;
             if (m < nq) store_out(O + (i64)m * ldo + col + i % FA3_D, 0.f);
@@ -125,13 +142,46 @@ __device__ __forceinline__ void flash_attn_sm90(const bf16* __restrict__ Q, cons
         __syncthreads();
     };
 
-    // Prologue: {Q, K_0} and {K_1, V_0} (the groups of "iterations" -2 and -1).
-    load_tile(L::q_tile(base), Q, q0, nq);
-    load_tile(L::k_tile(base, Plan::kslot(0)), K, 0, nk);
-    cp_async_commit();
-    if (1 < tiles) load_tile(L::k_tile(base, Plan::kslot(1)), K, FA3_BKV, nk);
-    load_tile(L::v_tile(base, Plan::vslot(0)), V, 0, nk);
-    cp_async_commit();
+    const uint32_t bars = base + L::BYTES;   // the TMA kernel's barriers (Fa3TmaSchedule)
+    if constexpr (TMA) {
+        if (tid == 0) {
+            for (int b = 0; b < Bars::COUNT; b++) mbar_init(bars + 8u * b, Bars::arrivals(b));
+            fence_mbar_init();
+        }
+        __syncthreads();
+        if (wg == 2) {   // the producer warp: Q, then K_j and V_j in order, each slot once its readers let go
+            if (t == 0) {
+                auto copy_tile = [&](uint32_t dst, const CUtensorMap* map, int row, uint32_t bar) {
+                    mbar_arrive_expect_tx(bar, L::TILE_BYTES);
+                    tma_load_2d(dst, map, col, row, bar);
+                    tma_load_2d(dst + L::HALF_BYTES, map, col + 64, row, bar);
+                };
+                copy_tile(L::q_tile(base), maps.q, q0, Bars::q_full(bars));
+                for (int j = 0; j < tiles; j++) {
+                    mbar_wait(Bars::k_empty(bars, Plan::kslot(j)), Bars::empty_parity(j, L::KS));
+                    copy_tile(L::k_tile(base, Plan::kslot(j)), maps.k, j * FA3_BKV, Bars::k_full(bars, Plan::kslot(j)));
+                    mbar_wait(Bars::v_empty(bars, Plan::vslot(j)), Bars::empty_parity(j, L::VS));
+                    copy_tile(L::v_tile(base, Plan::vslot(j)), maps.v, j * FA3_BKV, Bars::v_full(bars, Plan::vslot(j)));
+                }
+            }
+            return;
+        }
+        mbar_wait(Bars::q_full(bars), 0);
+    } else {
+        // Prologue: {Q, K_0} and {K_1, V_0} (the groups of "iterations" -2 and -1).
+        load_tile(L::q_tile(base), Q, q0, nq);
+        load_tile(L::k_tile(base, Plan::kslot(0)), K, 0, nk);
+        cp_async_commit();
+        if (1 < tiles) load_tile(L::k_tile(base, Plan::kslot(1)), K, FA3_BKV, nk);
+        load_tile(L::v_tile(base, Plan::vslot(0)), V, 0, nk);
+        cp_async_commit();
+    }
+    // TMA: tile j's K (V) has landed once its full barrier's phase for the tile's round completed;
+    // a warpgroup lets go of a slot (one arrival per warpgroup) once its wgmma reading it completed.
+    auto wait_k = [&](int j) { if constexpr (TMA) mbar_wait(Bars::k_full(bars, Plan::kslot(j)), Bars::full_parity(j, L::KS)); };
+    auto wait_v = [&](int j) { if constexpr (TMA) mbar_wait(Bars::v_full(bars, Plan::vslot(j)), Bars::full_parity(j, L::VS)); };
+    auto release_k = [&](int j) { if constexpr (TMA) { if (t == 0) mbar_arrive(Bars::k_empty(bars, Plan::kslot(j))); } };
+    auto release_v = [&](int j) { if constexpr (TMA) { if (t == 0) mbar_arrive(Bars::v_empty(bars, Plan::vslot(j))); } };
 
     float o[64], s[64];
     uint32_t p[PSLICES][4];
@@ -197,42 +247,46 @@ __device__ __forceinline__ void flash_attn_sm90(const bf16* __restrict__ Q, cons
     };
 
     // Iteration 0: S_0 only.
-    arrive();
+    if constexpr (TMA) wait_k(0); else arrive();
     wgmma_fence();
     fence_acc(s);
     issue_qk(0);
     fence_acc(s);
-    prefetch(0);
+    if constexpr (!TMA) prefetch(0);
     wgmma_wait<0>();
     fence_acc(s);
+    release_k(0);
     softmax(0);
     rescale_and_pack();
 
     // Iterations 1 .. T-1: S_j issued before P_{j-1}·V_{j-1}; the softmax of S_j runs while
     // the tensor cores still work on P·V.
     for (int j = 1; j < tiles; j++) {
-        arrive();
+        if constexpr (TMA) wait_k(j); else arrive();
         wgmma_fence();   // S, O and P were last written by this thread's own instructions
         fence_acc(s);
         fence_acc(o);
         fence_frag(p);
         issue_qk(j);
+        wait_v(j - 1);
         issue_pv(j - 1);
         fence_acc(s);
         fence_acc(o);
         fence_frag(p);
-        prefetch(j);
+        if constexpr (!TMA) prefetch(j);
         wgmma_wait<Plan::S_WAIT>();   // S_j (the older group) is done; P·V may still run
         fence_acc(s);
+        release_k(j);
         softmax(j);
         wgmma_wait<0>();              // P_{j-1}·V_{j-1} is done: O and P are ours again
         fence_acc(o);
         fence_frag(p);
+        release_v(j - 1);
         rescale_and_pack();
     }
 
     // Iteration T: the last P·V.
-    arrive();
+    if constexpr (TMA) wait_v(tiles - 1); else arrive();
     wgmma_fence();
     fence_acc(o);
     fence_frag(p);
@@ -241,7 +295,7 @@ __device__ __forceinline__ void flash_attn_sm90(const bf16* __restrict__ Q, cons
     fence_frag(p);
     wgmma_wait<0>();
     fence_acc(o);
-    cp_async_wait<0>();
+    if constexpr (!TMA) cp_async_wait<0>();
 
     // The row sums were kept per thread (a quarter of each row): add the quad's parts.
 #pragma unroll
@@ -263,10 +317,24 @@ __device__ __forceinline__ void flash_attn_sm90(const bf16* __restrict__ Q, cons
 
 extern "C" __global__ void __launch_bounds__(FA3_THREADS, 1) flash_attn_d128_sm90(
         const bf16* Q, const bf16* K, const bf16* V, float* O, int ld, i64 ldo, int nq, int nk, float scaleLog2) {
-    flash_attn_sm90<float>(Q, K, V, O, ld, ldo, nq, nk, scaleLog2);
+    flash_attn_sm90<false, float>(Q, K, V, Fa3Maps{}, O, ld, ldo, nq, nk, scaleLog2);
 }
 
 extern "C" __global__ void __launch_bounds__(FA3_THREADS, 1) flash_attn_d128_sm90_bf16out(
         const bf16* Q, const bf16* K, const bf16* V, bf16* O, int ld, i64 ldo, int nq, int nk, float scaleLog2) {
-    flash_attn_sm90<bf16>(Q, K, V, O, ld, ldo, nq, nk, scaleLog2);
+    flash_attn_sm90<false, bf16>(Q, K, V, Fa3Maps{}, O, ld, ldo, nq, nk, scaleLog2);
+}
+
+// The TMA variant (NOT YET RUN ON A GPU): q, k and v as tensor maps (Fa3Maps), 288 threads (the
+// two computing warpgroups and the producer warp), Fa3TmaSchedule::SMEM_BYTES of shared memory.
+extern "C" __global__ void __maxnreg__(FA3_TMA_REGS) flash_attn_d128_tma(
+        const __grid_constant__ CUtensorMap tmQ, const __grid_constant__ CUtensorMap tmK, const __grid_constant__ CUtensorMap tmV,
+        float* O, i64 ldo, int nq, int nk, float scaleLog2) {
+    flash_attn_sm90<true, float>(nullptr, nullptr, nullptr, Fa3Maps{&tmQ, &tmK, &tmV}, O, 0, ldo, nq, nk, scaleLog2);
+}
+
+extern "C" __global__ void __maxnreg__(FA3_TMA_REGS) flash_attn_d128_tma_bf16out(
+        const __grid_constant__ CUtensorMap tmQ, const __grid_constant__ CUtensorMap tmK, const __grid_constant__ CUtensorMap tmV,
+        bf16* O, i64 ldo, int nq, int nk, float scaleLog2) {
+    flash_attn_sm90<true, bf16>(nullptr, nullptr, nullptr, Fa3Maps{&tmQ, &tmK, &tmV}, O, 0, ldo, nq, nk, scaleLog2);
 }

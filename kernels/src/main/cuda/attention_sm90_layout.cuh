@@ -30,6 +30,8 @@
 #define FA3_BQ 128
 #define FA3_BKV 128
 #define FA3_THREADS 256
+#define FA3_TMA_THREADS 288   // the TMA kernel: the two warpgroups and a producer warp
+#define FA3_TMA_REGS 224      // registers per thread: 9 warps × 32 × 224 = 64512 of the 65536 an SM has
 
 struct Fa3Layout {
     static constexpr uint32_t HALF_BYTES = 128 * SM90_ROW_BYTES;   // one d half of a 128-row tile: 16 KiB
@@ -113,4 +115,31 @@ struct Fa3Schedule {
     static constexpr int S_WAIT = 1;
     static SM90_HD int kslot(int tile) { return tile % Fa3Layout::KS; }
     static SM90_HD int vslot(int tile) { return tile % Fa3Layout::VS; }
+};
+
+// The TMA kernel's hand-over (flash_attn_d128_tma): 8-byte mbarriers after the tiles (at
+// base + Fa3Layout::BYTES): q_full, then k_full, k_empty, v_full, v_empty for each ring slot. A
+// full barrier takes the producer's one arrival and the tile's TMA bytes; an empty one takes one
+// arrival from each computing warpgroup once its wgmma reading the slot completed (K_j after S_j,
+// V_j after P_j·V_j). Tile j of a ring of `slots` is in round j / slots: the computing
+// warpgroups wait full with the round's parity, the producer waits empty with the previous
+// round's (a fresh barrier passes at once). The producer copies Q, then K_j and V_j for j = 0, 1, ...
+struct Fa3TmaSchedule {
+    static constexpr int COUNT = 1 + 2 * Fa3Layout::KS + 2 * Fa3Layout::VS;
+    static constexpr uint32_t CONSUMERS = 2;
+    static SM90_HD uint32_t q_full(uint32_t bars) { return bars; }
+    static SM90_HD uint32_t k_full(uint32_t bars, int slot) { return bars + 8u * (1 + slot); }
+    static SM90_HD uint32_t k_empty(uint32_t bars, int slot) { return bars + 8u * (1 + Fa3Layout::KS + slot); }
+    static SM90_HD uint32_t v_full(uint32_t bars, int slot) { return bars + 8u * (1 + 2 * Fa3Layout::KS + slot); }
+    static SM90_HD uint32_t v_empty(uint32_t bars, int slot) { return bars + 8u * (1 + 2 * Fa3Layout::KS + Fa3Layout::VS + slot); }
+    // Barrier b's arrival count, in the order above: 1 for q_full and the full ones, CONSUMERS for the empty ones.
+    static SM90_HD uint32_t arrivals(int b) {
+        const bool kEmpty = b >= 1 + Fa3Layout::KS && b < 1 + 2 * Fa3Layout::KS;
+        const bool vEmpty = b >= 1 + 2 * Fa3Layout::KS + Fa3Layout::VS;
+        return kEmpty || vEmpty ? CONSUMERS : 1u;
+    }
+    static SM90_HD uint32_t full_parity(int tile, int slots) { return (uint32_t)(tile / slots) & 1u; }
+    static SM90_HD uint32_t empty_parity(int tile, int slots) { return full_parity(tile, slots) ^ 1u; }
+    // The shared memory the TMA kernel asks for: the tiles, the barriers, 1 KiB of alignment slack.
+    static constexpr uint32_t SMEM_BYTES = Fa3Layout::BYTES + 8u * COUNT + SM90_GROUP_BYTES;
 };

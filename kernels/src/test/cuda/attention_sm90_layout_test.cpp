@@ -574,10 +574,196 @@ static uint32_t mutPHalves(uint32_t kk, uint32_t r, uint32_t e) { return 8u * kk
 static uint32_t mutAccRow(uint32_t t, uint32_t i) { return 16u * (t >> 5) + ((t & 31u) >> 2) + 8u * (i & 1u); }
 static uint32_t mutAccCol(uint32_t t, uint32_t i) { return 8u * (i >> 2) + 2u * (t & 3u) + ((i >> 1) & 1u); }
 
+// The TMA kernel's hand-over (Fa3TmaSchedule), played out under the ISA's mbarrier rules with the
+// interleavings a seeded random scheduler picks, as gemm_sm90_layout_test.cpp does for the GEMM:
+// the producer copies Q, then K_j and V_j, each after waiting the slot's empty barrier; the TMA
+// unit lands copies in any order; each of the two computing warpgroups runs the kernel's loop
+// (wait K_j, issue S_j, wait V_{j-1}, issue P·V_{j-1}, wait until one group is pending (none in
+// iteration 0, which has no P·V), let go of K_j, wait until none is, let go of V_{j-1}; then the
+// last P·V) while its wgmma groups complete
+// in order. Checked: no copy is issued into or lands in a slot an incomplete group reads, each
+// group reads its own landed tile, and everything finishes. `emptyParity` and `emptyArrivals`
+// are the schedule's (or a mutant's).
+struct TmaBarrierPlan {
+    uint32_t (*emptyParity)(int tile, int slots);
+    uint32_t (*arrivals)(int barrier);
+};
+
+static bool checkFa3TmaPipeline(const TmaBarrierPlan& plan, int tiles, uint64_t seed, bool report) {
+    typedef Fa3TmaSchedule B;
+    const int KS = Fa3Layout::KS, VS = Fa3Layout::VS, C = 2;
+    struct Bar { int init, pending; long tx; uint32_t phase; };
+    std::vector<Bar> bar(B::COUNT);
+    for (int b = 0; b < B::COUNT; b++) bar[b] = Bar{(int)plan.arrivals(b), (int)plan.arrivals(b), 0, 0};
+    // barrier indices, from the schedule's addresses (base 0)
+    auto idx = [](uint32_t addr) { return (int)(addr / 8); };
+    auto settle = [](Bar& b) { if (b.pending == 0 && b.tx == 0) { b.phase++; b.pending = b.init; } };
+    auto passes = [](const Bar& b, uint32_t parity) { return (b.phase & 1u) != parity; };
+    struct Slot { int tile = -1; bool landed = false; };
+    std::vector<Slot> kSlot(KS), vSlot(VS);
+    struct Copy { char ring; int slot, tile; };
+    std::vector<Copy> inFlight;
+    struct Group { char ring; int slot, tile; };   // a wgmma group and the slot it reads ('S': K, 'P': V)
+    std::vector<std::vector<Group>> groups(C);
+    // producer program: 0 = Q, then 2j+1 = K_j, 2j+2 = V_j
+    int prod = 0;
+    bool qLanded = false;
+    // consumer program counters: step within the kernel's loop
+    std::vector<int> it(C, 0), step(C, 0);
+    bool ok = true;
+    auto fail = [&](const char* what, int a, int b2) {
+        if (report) CHECK(false, "TMA attention, %d tiles, seed %llu: %s (%d, %d)", tiles, (unsigned long long)seed, what, a, b2);
+        ok = false;
+    };
+    auto readers = [&](char ring, int slot) {
+        for (int c = 0; c < C; c++)
+            for (const Group& g : groups[c]) if (g.ring == (ring == 'K' ? 'S' : 'P') && g.slot == slot) return true;
+        return false;
+    };
+    uint64_t x = seed * 0x9E3779B97F4A7C15ull + 7;
+    auto rnd = [&](int n) { x ^= x << 13; x ^= x >> 7; x ^= x << 17; return (int)(x % (uint64_t)n); };
+    const int prodEnd = 1 + 2 * tiles;
+    // consumer step machine per iteration j (0 .. tiles): 0 wait K_j / issue S_j (j < tiles; for j = tiles
+    // go to 1), 1 wait V_{j-1} / issue PV (j ≥ 1), 2 wait ≤ 1 pending + release K_j, 3 wait 0 + release V_{j-1}
+    for (int guard = 0; guard < 200000 && ok; guard++) {
+        bool done = prod == prodEnd && inFlight.empty();
+        for (int c = 0; c < C; c++) done = done && it[c] > tiles && groups[c].empty();
+        if (done) return true;
+        std::vector<int> can;
+        if (prod < prodEnd) {
+            bool go = prod == 0;
+            if (prod > 0) {
+                int j = (prod - 1) / 2;
+                go = (prod - 1) % 2 == 0 ? passes(bar[idx(B::k_empty(0, j % KS))], plan.emptyParity(j, KS))
+                                         : passes(bar[idx(B::v_empty(0, j % VS))], plan.emptyParity(j, VS));
+            }
+            if (go) can.push_back(0);
+        }
+        if (!inFlight.empty()) can.push_back(1);
+        for (int c = 0; c < C && ok; c++) {
+            if (it[c] > tiles) { if (!groups[c].empty()) can.push_back(2 + C + c); continue; }
+            int j = it[c];
+            bool ready = false;
+            switch (step[c]) {
+                case 0: ready = qLanded && (j == tiles || passes(bar[idx(B::k_full(0, j % KS))], B::full_parity(j, KS))); break;
+                case 1: ready = j == 0 || passes(bar[idx(B::v_full(0, (j - 1) % VS))], B::full_parity(j - 1, VS)); break;
+                case 2: ready = groups[c].size() <= (j == 0 ? 0u : 1u); break;   // iteration 0 waits for S_0 alone: wait<0>
+                case 3: ready = groups[c].empty(); break;
+            }
+            if (ready) can.push_back(2 + c);
+            if (!groups[c].empty()) can.push_back(2 + C + c);
+        }
+        if (!ok) break;
+        if (can.empty()) { fail("deadlock: producer step, consumer 0 iteration", prod, it[0]); break; }
+        int a = can[rnd((int)can.size())];
+        if (a == 0) {
+            if (prod == 0) {
+                Bar& q = bar[idx(B::q_full(0))];
+                q.pending--; q.tx++; settle(q);
+                inFlight.push_back({'Q', 0, 0});
+            } else {
+                int j = (prod - 1) / 2;
+                bool isK = (prod - 1) % 2 == 0;
+                int slot = isK ? j % KS : j % VS;
+                if (readers(isK ? 'K' : 'V', slot)) fail(isK ? "K copy issued into a slot being read: tile, slot" : "V copy issued into a slot being read: tile, slot", j, slot);
+                Slot& sl = isK ? kSlot[slot] : vSlot[slot];
+                sl.tile = j; sl.landed = false;
+                Bar& f = bar[idx(isK ? B::k_full(0, slot) : B::v_full(0, slot))];
+                f.pending--; f.tx++; settle(f);
+                inFlight.push_back({isK ? 'K' : 'V', slot, j});
+            }
+            prod++;
+        } else if (a == 1) {
+            int i = rnd((int)inFlight.size());
+            Copy cp = inFlight[i];
+            inFlight.erase(inFlight.begin() + i);
+            if (cp.ring == 'Q') {
+                qLanded = true;
+                Bar& q = bar[idx(B::q_full(0))];
+                q.tx--; settle(q);
+            } else {
+                if (readers(cp.ring, cp.slot)) fail("a copy lands in a slot being read: tile, slot", cp.tile, cp.slot);
+                Slot& sl = cp.ring == 'K' ? kSlot[cp.slot] : vSlot[cp.slot];
+                if (sl.tile != cp.tile) fail("two copies in flight into one slot: tile, slot", cp.tile, cp.slot);
+                sl.landed = true;
+                Bar& f = bar[idx(cp.ring == 'K' ? B::k_full(0, cp.slot) : B::v_full(0, cp.slot))];
+                f.tx--; settle(f);
+            }
+        } else if (a < 2 + C) {
+            int c = a - 2, j = it[c];
+            switch (step[c]) {
+                case 0:
+                    if (j < tiles) {
+                        const Slot& sl = kSlot[j % KS];
+                        if (sl.tile != j || !sl.landed) fail("S reads a K slot not holding its tile: tile, slot tile", j, sl.tile);
+                        groups[c].push_back({'S', j % KS, j});
+                    }
+                    step[c] = 1;
+                    break;
+                case 1:
+                    if (j >= 1) {
+                        const Slot& sl = vSlot[(j - 1) % VS];
+                        if (sl.tile != j - 1 || !sl.landed) fail("P.V reads a V slot not holding its tile: tile, slot tile", j - 1, sl.tile);
+                        groups[c].push_back({'P', (j - 1) % VS, j - 1});
+                    }
+                    step[c] = 2;
+                    break;
+                case 2:
+                    if (j < tiles) { Bar& e = bar[idx(B::k_empty(0, j % KS))]; e.pending--; settle(e); }
+                    step[c] = 3;
+                    break;
+                case 3:
+                    if (j >= 1) { Bar& e = bar[idx(B::v_empty(0, (j - 1) % VS))]; e.pending--; settle(e); }
+                    step[c] = 0;
+                    it[c]++;
+                    break;
+            }
+        } else {
+            groups[a - 2 - C].erase(groups[a - 2 - C].begin());
+        }
+    }
+    if (ok) fail("did not finish: producer step, consumer 0 iteration", prod, it[0]);
+    return false;
+}
+
+static uint32_t mutEmptySameParity(int tile, int slots) { return Fa3TmaSchedule::full_parity(tile, slots); }
+static uint32_t mutOneArrival(int) { return 1; }
+
+static void checkFa3Tma() {
+    // the barriers: distinct, 8-byte aligned, inside the window the kernel asks for
+    std::vector<uint32_t> addrs;
+    addrs.push_back(Fa3TmaSchedule::q_full(0));
+    for (int s = 0; s < Fa3Layout::KS; s++) { addrs.push_back(Fa3TmaSchedule::k_full(0, s)); addrs.push_back(Fa3TmaSchedule::k_empty(0, s)); }
+    for (int s = 0; s < Fa3Layout::VS; s++) { addrs.push_back(Fa3TmaSchedule::v_full(0, s)); addrs.push_back(Fa3TmaSchedule::v_empty(0, s)); }
+    std::vector<bool> seen(Fa3TmaSchedule::COUNT, false);
+    for (uint32_t a : addrs) {
+        CHECK(a % 8 == 0 && a / 8 < (uint32_t)Fa3TmaSchedule::COUNT && !seen[a / 8], "TMA attention: barrier at byte %u repeated or outside", a);
+        if (a / 8 < (uint32_t)Fa3TmaSchedule::COUNT) seen[a / 8] = true;
+    }
+    CHECK(Fa3Layout::BYTES + 8u * Fa3TmaSchedule::COUNT + SM90_GROUP_BYTES == Fa3TmaSchedule::SMEM_BYTES && Fa3TmaSchedule::SMEM_BYTES <= 232448,
+          "TMA attention: shared memory %u", Fa3TmaSchedule::SMEM_BYTES);
+    CHECK(FA3_TMA_THREADS / 32 * 32 * FA3_TMA_REGS <= 65536, "TMA attention: %d threads x %d registers exceed the SM's 65536",
+          FA3_TMA_THREADS, FA3_TMA_REGS);
+    TmaBarrierPlan real{Fa3TmaSchedule::empty_parity, Fa3TmaSchedule::arrivals};
+    for (int tiles = 1; tiles <= 12; tiles++)
+        for (uint64_t seed = 1; seed <= 60; seed++) checkFa3TmaPipeline(real, tiles, seed, true);
+    // its two mutants must be caught
+    const TmaBarrierPlan mutants[] = {{mutEmptySameParity, Fa3TmaSchedule::arrivals}, {Fa3TmaSchedule::empty_parity, mutOneArrival}};
+    const char* names[] = {"producer waits empty with the round's own parity", "empty barriers expect one warpgroup"};
+    for (int m = 0; m < 2; m++) {
+        bool caught = false;
+        for (int tiles = 1; tiles <= 12 && !caught; tiles++)
+            for (uint64_t seed = 1; seed <= 60 && !caught; seed++) caught = !checkFa3TmaPipeline(mutants[m], tiles, seed, false);
+        CHECK(caught, "TMA attention: mutant not caught: %s", names[m]);
+        if (caught) std::printf("  TMA mutant caught: %s\n", names[m]);
+    }
+}
+
 int main() {
     Impl kernel;
     kernel.name = "kernel";
     runAll(kernel, true);
+    checkFa3Tma();
     if (failures) {
         std::printf("attention_sm90 layout: %d failures\n", failures);
         return 1;
@@ -627,6 +813,6 @@ int main() {
         return 1;
     }
     std::printf("attention_sm90 layout: smem map, loader, Q/K/V descriptors, accumulator and P fragments, masking, the pipeline "
-                "schedule and an emulated block agree with the PTX ISA model; %zu mutants caught\n", mutants.size());
+                "schedule, an emulated block and the TMA kernel's barrier hand-over agree with the PTX ISA model; %zu + 2 mutants caught\n", mutants.size());
     return 0;
 }

@@ -93,6 +93,7 @@ final class BenchGpuCommand implements Callable<Integer> {
             if (noWgmma == null) {
                 mismatch |= !gemmRows(be, new GemmKernel[]{GemmKernel.TMA_N128, GemmKernel.TMA_N256, GemmKernel.TMA}, cases, reference);
             }
+            mismatch |= !flashOnTma(be, rnd, n, heads, hd);
             return mismatch ? 1 : 0;
         }
     }
@@ -163,6 +164,39 @@ final class BenchGpuCommand implements Callable<Integer> {
             ok &= good;
             System.out.printf(Locale.ROOT, "check flash wgmma vs mma_sync, %s: max|diff| = %.1e (bound %.1e), rel_l2 = %.1e (bound %.1e) %s%n",
                     name, maxDiff, bound, relL2, Math.scalb(1.0, -7), good ? "OK" : "MISMATCH");
+        }
+        return ok;
+    }
+
+    /**
+     * The TMA flash attention (flash_attn_d128_tma), after everything else: timed at the DiT shapes
+     * and checked against the wgmma kernel's output on the same inputs, which it must equal bit for
+     * bit (the same wgmma sequence and float code; only the loads differ). False on a mismatch.
+     */
+    private boolean flashOnTma(CudaBackend be, SplittableRandom rnd, int n, int heads, int hd) {
+        if (be.flashWgmmaUnavailableReason() != null) return true;
+        boolean ok = true;
+        int d = heads * hd;
+        float scale = (float) (1 / Math.sqrt(hd));
+        for (int nk : new int[]{15360, 9216, 3072, 512}) {
+            Buf q = be.upload(random(rnd, n * d)), k = be.upload(random(rnd, nk * d)), v = be.upload(random(rnd, nk * d));
+            Buf o = be.alloc((long) n * d);
+            Runnable op = () -> be.attention(q, k, v, o, n, nk, heads, hd, scale, null);
+            be.useFlash(FlashKernel.WGMMA);
+            op.run();
+            float[] reference = be.read(o);
+            be.useFlash(FlashKernel.TMA);
+            String name = String.format(Locale.ROOT, "attention %d q x %d k, %d heads, d %d, tma", n, nk, heads, hd);
+            row(name, time(be, op), 4.0 * n * nk * heads * hd);
+            be.fill(o, Float.NaN);
+            op.run();
+            float[] got = be.read(o);
+            be.useFlash(FlashKernel.MMA_SYNC);
+            int differ = 0;
+            for (int i = 0; i < got.length; i++) if (Float.floatToRawIntBits(got[i]) != Float.floatToRawIntBits(reference[i])) differ++;
+            ok &= differ == 0;
+            System.out.printf(Locale.ROOT, "check flash tma vs wgmma, %s: %d of %d outputs differ %s%n", name, differ, got.length,
+                    differ == 0 ? "OK (same bits)" : "MISMATCH");
         }
         return ok;
     }

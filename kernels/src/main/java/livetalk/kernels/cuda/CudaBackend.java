@@ -146,7 +146,17 @@ public final class CudaBackend implements Backend {
         /** flash_attn_d128 / _d64 (attention.cu): FlashAttention-2 on mma.sync; any card from sm_80 on. */
         MMA_SYNC,
         /** flash_attn_d128_sm90 (attention_sm90.cu): FlashAttention-3's scheme on wgmma, head size 128. */
-        WGMMA;
+        WGMMA,
+        /**
+         * flash_attn_d128_tma (attention_sm90.cu): WGMMA's computation with q, k and v copied by
+         * TMA from a producer warp (same bits). Opt-in until a GPU run has validated and timed it.
+         */
+        TMA;
+
+        /** Whether this kernel runs on wgmma (compute capability 9.0 only). */
+        public boolean wgmma() {
+            return this != MMA_SYNC;
+        }
 
         /** A name as the property or variable gives it: case-insensitive, '-' or '_' ({@code wgmma}, {@code mma-sync}). */
         public static FlashKernel parse(String value, String source) {
@@ -154,7 +164,7 @@ public final class CudaBackend implements Backend {
             for (FlashKernel k : values()) {
                 if (k.name().equals(v)) return k;
             }
-            throw new KernelException(source + "=" + value + ": expected one of mma_sync, wgmma");
+            throw new KernelException(source + "=" + value + ": expected one of mma_sync, wgmma, tma");
         }
 
         @Override
@@ -324,7 +334,7 @@ public final class CudaBackend implements Backend {
         if (attn != null) {
             int eq = attn.indexOf('=');
             FlashKernel k = FlashKernel.parse(attn.substring(eq + 1), attn.substring(0, eq));
-            if (k == FlashKernel.WGMMA) {
+            if (k.wgmma()) {
                 String cannot = flashWgmmaUnavailableReason();
                 if (cannot != null) throw new KernelException(attn + ": the wgmma flash attention cannot run here: " + cannot);
             }
@@ -383,7 +393,7 @@ public final class CudaBackend implements Backend {
      * wgmma one on a device that cannot run it fails with the reason ({@link #flashWgmmaUnavailableReason}).
      */
     public void useFlash(FlashKernel kernel) {
-        if (kernel == FlashKernel.WGMMA) {
+        if (kernel.wgmma()) {
             String why = flashWgmmaUnavailableReason();
             if (why != null) throw new KernelException("flash attention " + kernel + ": " + why);
         }
@@ -400,7 +410,8 @@ public final class CudaBackend implements Backend {
      * sm_90a module attention_sm90 loaded: done here, on first ask), else why not, in one line.
      */
     public String flashWgmmaUnavailableReason() {
-        return ctx.loadHopperModule("attention_sm90", new String[]{FLASH_SM90, FLASH_SM90 + BF16_OUT}, new int[]{FLASH_SM90_SMEM, FLASH_SM90_SMEM});
+        return ctx.loadHopperModule("attention_sm90", new String[]{FLASH_SM90, FLASH_SM90 + BF16_OUT, FLASH_TMA, FLASH_TMA + BF16_OUT},
+                new int[]{FLASH_SM90_SMEM, FLASH_SM90_SMEM, FLASH_TMA_SMEM, FLASH_TMA_SMEM});
     }
 
     /**
@@ -533,6 +544,14 @@ public final class CudaBackend implements Backend {
      * 230400 of the 232448 an H100 or H200 allows a block.
      */
     static final int FLASH_SM90_SMEM = 7 * 128 * 128 * 2 + 1024;
+
+    /**
+     * The TMA flash attention (flash_attn_d128_tma): the same tiles and slack plus 13 mbarriers of
+     * 8 bytes (attention_sm90_layout.cuh, Fa3TmaSchedule::SMEM_BYTES), 288 threads (two warpgroups
+     * and the producer warp).
+     */
+    static final int FLASH_TMA_SMEM = FLASH_SM90_SMEM + 13 * 8, FLASH_TMA_THREADS = 288;
+    private static final String FLASH_TMA = "flash_attn_d128_tma";
 
     /** Three stages of a 128×64 A tile and a 64×128 B tile, rows padded by 8 bf16 (gemm.cu, B stored [K, N]). */
     private static final int GEMM_NN_SMEM = 3 * (128 * 72 + 64 * 136) * 2;
@@ -883,7 +902,7 @@ public final class CudaBackend implements Backend {
         long wPtr = cw.bf16Ptr(), bPtr = cb == null ? 0 : cb.f32Ptr();
         GemmKernel g = gemmKernel;
         boolean bf16Out = ob.dtype == DType.BF16;
-        if (g.tma()) gemmTma(g, a, ld, wPtr, ld, ob.ptr(), outDim, bPtr, cb == null ? 0 : 1, gelu, rows, outDim, ld, bf16Out);
+        if (g.tma() && ld > 0 && outDim > 0) gemmTma(g, a, ld, wPtr, ld, ob.ptr(), outDim, bPtr, cb == null ? 0 : 1, gelu, rows, outDim, ld, bf16Out);
         else if (g.wgmma() && (!bf16Out || wgmmaBf16Out)) gemmWgmma(g, a, ld, wPtr, ld, ob.ptr(), outDim, bPtr, cb == null ? 0 : 1, gelu, rows, outDim, ld, bf16Out);
         else gemm(a, ld, wPtr, ld, ob.ptr(), outDim, bPtr, cb == null ? 0 : 1, gelu, rows, outDim, ld, bf16Out);
     }
@@ -1023,6 +1042,12 @@ public final class CudaBackend implements Backend {
         if (ld % 8 != 0 || ((q | k | v) & 15) != 0) {
             throw new KernelException("flash attention operands must be 16-byte aligned with rows a multiple of 8 elements apart (ld " + ld + ")");
         }
+        if (kind == FlashKernel.TMA && hd == 128 && nq > 0) {
+            ctx.launch(FLASH_TMA + (bf16Out ? BF16_OUT : ""), (nq + FLASH_SM90_QUERIES - 1) / FLASH_SM90_QUERIES, heads, 1,
+                    FLASH_TMA_THREADS, FLASH_TMA_SMEM,
+                    flashTmaArgs(ctx.args(), CudaDriver::encodeTensorMap, q, k, v, out, ld, ldo, nq, nk, heads, scale * LOG2E));
+            return;
+        }
         if (kind == FlashKernel.WGMMA && hd == 128) {
             // selected through useFlash or the property, which checked the device and loaded the module
             String kernel = FLASH_SM90 + (bf16Out ? BF16_OUT : "");
@@ -1034,6 +1059,21 @@ public final class CudaBackend implements Backend {
         String kernel = (hd == 128 ? "flash_attn_d128" : "flash_attn_d64") + (warps == 8 ? "_w8" : "") + (bf16Out ? BF16_OUT : "");
         ctx.launch(kernel, (nq + queries - 1) / queries, heads, 1, 32 * warps, flashSmem(hd),
                 ctx.args().ptr(q).ptr(k).ptr(v).ptr(out).i32(ld).i64(ldo).i32(nq).i32(nk).f32(scale * LOG2E));
+    }
+
+    /**
+     * The TMA flash kernel's argument list: q, k and v as tensor maps of [rows, heads·128] bf16
+     * with rows ld elements apart, boxes of 128 rows × 64 d (one d half), then out, ldo, nq, nk and
+     * the base-2 scale.
+     */
+    static CudaContext.Args flashTmaArgs(CudaContext.Args args, TensorMapEncoder enc, long q, long k, long v, long out, int ld, long ldo,
+                                         int nq, int nk, int heads, float scaleLog2) {
+        long cols = (long) heads * 128;
+        // a tensor map has at least one row; with no keys the kernel writes zeros without reading k or v
+        enc.encode(args.tensorMap(), q, Math.max(1, nq), cols, 2L * ld, FLASH_SM90_QUERIES, 64);
+        enc.encode(args.tensorMap(), k, Math.max(1, nk), cols, 2L * ld, 128, 64);
+        enc.encode(args.tensorMap(), v, Math.max(1, nk), cols, 2L * ld, 128, 64);
+        return args.ptr(out).i64(ldo).i32(nq).i32(nk).f32(scaleLog2);
     }
 
     /** {@code dst = bf16(src)} for float32 at device address src, as {@link #toBf16}. */

@@ -35,7 +35,7 @@ final class CudaContext {
      * depends on it. Opt-in families for any card ({@code conv}, the fast convolution) load the
      * same way, on first selection ({@link #loadOnDemand}).
      */
-    private static final int MAX_ARGS = 32, MAX_MAPS = 2;
+    private static final int MAX_ARGS = 32, MAX_MAPS = 3;
 
     final int device;
     final String name;

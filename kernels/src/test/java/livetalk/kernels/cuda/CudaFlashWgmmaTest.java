@@ -36,6 +36,11 @@ import org.junit.jupiter.api.Test;
 class CudaFlashWgmmaTest extends CudaTestBase {
     private static final int HD = 128;
 
+    /** The kernel under test; CudaFlashTmaTest runs every test here on the TMA one. */
+    FlashKernel kernel() {
+        return FlashKernel.WGMMA;
+    }
+
     @AfterEach
     void backToDefault() {
         if (cuda != null) cuda.useFlash(FlashKernel.MMA_SYNC);
@@ -70,7 +75,7 @@ class CudaFlashWgmmaTest extends CudaTestBase {
         int nq = 130, heads = 2, w = heads * HD;
         Buf q = bf16Rows(new float[nq * w]), kv = bf16Rows(new float[w]);
         Buf o = cuda.upload(filled(nq * w, Float.NaN));
-        cuda.flash(FlashKernel.WGMMA, 8, ptr(q), ptr(kv), ptr(kv), ptr(o), false, w, w, nq, 0, heads, HD, 0.1f);
+        cuda.flash(kernel(), 8, ptr(q), ptr(kv), ptr(kv), ptr(o), false, w, w, nq, 0, heads, HD, 0.1f);
         for (float x : cuda.read(o)) assertEquals(0f, x, "nk = 0: every output 0, as the mma.sync kernel gives");
     }
 
@@ -78,8 +83,8 @@ class CudaFlashWgmmaTest extends CudaTestBase {
     @Test
     void attentionSelectsItAndTakesEveryOperandDtype() {
         requireFlashWgmma();
-        cuda.useFlash(FlashKernel.WGMMA);
-        assertEquals(FlashKernel.WGMMA, cuda.flashKernel());
+        cuda.useFlash(kernel());
+        assertEquals(kernel(), cuda.flashKernel());
         Props.forAll("cuda flash wgmma attention", 16, 302, rnd -> {
             int heads = 1 + rnd.nextInt(3), w = heads * HD, nq = pick(rnd, 260), nk = pick(rnd, 400);
             float scale = (float) (4 * Math.sqrt(HD) / HD);
@@ -121,7 +126,7 @@ class CudaFlashWgmmaTest extends CudaTestBase {
             cuda.useFlash(FlashKernel.MMA_SYNC);
             cuda.attention(qg, kg, vg, og, nq, nk, heads, HD, scale, null);
             float[] ref = cuda.read(og);
-            cuda.useFlash(FlashKernel.WGMMA);
+            cuda.useFlash(kernel());
             cuda.fill(og, Float.NaN);
             cuda.attention(qg, kg, vg, og, nq, nk, heads, HD, scale, null);
             float[] got = cuda.read(og);
@@ -164,7 +169,7 @@ class CudaFlashWgmmaTest extends CudaTestBase {
      * float32 output against the CPU, the columns outside the heads untouched, and the bf16 output
      * equal to the float32 one rounded.
      */
-    private static void checkRaw(SplittableRandom rnd, int nq, int nk, int heads, int ld, int ldo, double logitScale) {
+    private void checkRaw(SplittableRandom rnd, int nq, int nk, int heads, int ld, int ldo, double logitScale) {
         int w = heads * HD;
         float scale = (float) (logitScale / HD);
         float[] q = Props.normal(rnd, nq * w), k = Props.normal(rnd, nk * w), v = Props.normal(rnd, nk * w);
@@ -173,8 +178,8 @@ class CudaFlashWgmmaTest extends CudaTestBase {
         float[] expected = cpu.read(oc);
         Buf qg = bf16Rows(strided(q, nq, w, ld)), kg = bf16Rows(strided(k, nk, w, ld)), vg = bf16Rows(strided(v, nk, w, ld));
         Buf of = cuda.upload(filled(nq * ldo, Float.NaN)), ob = bf16Rows(filled(nq * ldo, Float.NaN));
-        cuda.flash(FlashKernel.WGMMA, 8, ptr(qg), ptr(kg), ptr(vg), ptr(of), false, ld, ldo, nq, nk, heads, HD, scale);
-        cuda.flash(FlashKernel.WGMMA, 8, ptr(qg), ptr(kg), ptr(vg), ptr(ob), true, ld, ldo, nq, nk, heads, HD, scale);
+        cuda.flash(kernel(), 8, ptr(qg), ptr(kg), ptr(vg), ptr(of), false, ld, ldo, nq, nk, heads, HD, scale);
+        cuda.flash(kernel(), 8, ptr(qg), ptr(kg), ptr(vg), ptr(ob), true, ld, ldo, nq, nk, heads, HD, scale);
         float[] af = cuda.read(of), ab = cuda.read(ob);
         String what = String.format(Locale.ROOT, "nq=%d nk=%d heads=%d ld=%d ldo=%d", nq, nk, heads, ld, ldo);
         float[] packed = new float[nq * w];

@@ -28,7 +28,7 @@ class FlashKernelChoiceTest {
     @Test
     void anUnknownNameIsOneLineNamingTheSourceAndTheChoices() {
         KernelException e = assertThrows(KernelException.class, () -> FlashKernel.parse("cudnn", "LIVETALK_CUDA_ATTN"));
-        assertEquals("LIVETALK_CUDA_ATTN=cudnn: expected one of mma_sync, wgmma", e.getMessage());
+        assertEquals("LIVETALK_CUDA_ATTN=cudnn: expected one of mma_sync, wgmma, tma", e.getMessage());
     }
 
     @Test
@@ -37,5 +37,36 @@ class FlashKernelChoiceTest {
         assertEquals(230400, CudaBackend.FLASH_SM90_SMEM);
         assertTrue(CudaBackend.FLASH_SM90_SMEM <= 232448, "fits the 227 KiB a block may opt in to on H100/H200");
         assertEquals(128, CudaBackend.FLASH_SM90_QUERIES);
+        // the TMA kernel: the same, plus 13 mbarriers (Fa3TmaSchedule::COUNT), and 9 warps
+        assertEquals(230400 + 13 * 8, CudaBackend.FLASH_TMA_SMEM);
+        assertTrue(CudaBackend.FLASH_TMA_SMEM <= 232448);
+        assertEquals(288, CudaBackend.FLASH_TMA_THREADS);
+    }
+
+    @Test
+    void tmaArgumentListMatchesTheKernelsParametersAndDescribesEachOperand() throws java.io.IOException {
+        java.util.List<java.util.List<Long>> maps = new java.util.ArrayList<>();
+        CudaBackend.TensorMapEncoder record = (map, ptr, rows, cols, stride, boxRows, boxCols) ->
+                maps.add(java.util.List.of(ptr, rows, cols, stride, (long) boxRows, (long) boxCols));
+        int[] widths = CudaBackend.flashTmaArgs(new CudaContext.Args(), record, 100, 200, 300, 400, 1544, 1536, 3072, 15360, 12, 0.1f).widths();
+        assertEquals(java.util.List.of(java.util.List.of(100L, 3072L, 1536L, 3088L, 128L, 64L), java.util.List.of(200L, 15360L, 1536L, 3088L, 128L, 64L),
+                java.util.List.of(300L, 15360L, 1536L, 3088L, 128L, 64L)), maps);
+        // no keys: the maps still have a row (the kernel reads none)
+        maps.clear();
+        CudaBackend.flashTmaArgs(new CudaContext.Args(), record, 100, 200, 300, 400, 128, 128, 5, 0, 1, 0.1f);
+        assertEquals(1L, maps.get(1).get(1));
+        String ptx;
+        try (java.io.InputStream in = CudaBackend.class.getResourceAsStream("/livetalk/kernels/cuda/attention_sm90.ptx")) {
+            ptx = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+        }
+        for (String kernel : new String[]{"flash_attn_d128_tma", "flash_attn_d128_tma_bf16out"}) {
+            int at = ptx.indexOf(".entry " + kernel + "(");
+            assertTrue(at >= 0, kernel);
+            String params = ptx.substring(at, ptx.indexOf(')', at));
+            java.util.List<Integer> want = new java.util.ArrayList<>();
+            var m = java.util.regex.Pattern.compile("\\.param (?:\\.align \\d+ \\.b8 " + kernel + "_param_\\d+\\[(\\d+)\\]|\\.[a-z](\\d+) " + kernel + "_param_\\d+)").matcher(params);
+            while (m.find()) want.add(m.group(1) != null ? Integer.parseInt(m.group(1)) : Integer.parseInt(m.group(2)) / 8);
+            assertEquals(want.toString(), java.util.Arrays.toString(widths), kernel);
+        }
     }
 }
