@@ -12,7 +12,8 @@
 # GPU at hand (Ampere, Ada, Hopper), so one file serves every card the kernels support.
 # Exception, by name: NAME_sm90.cu uses Hopper-only instructions (wgmma) and is compiled for
 # sm_90a, checked by ptxas for sm_90a only, and must assemble with 0 spill bytes and without
-# ptxas's "wgmma ... serialized" warning (a pipeline that would silently lose its overlap);
+# ptxas's "wgmma ... serialized" warning or its "warpgroup.arrive is injected" note (a pipeline
+# that would silently lose its overlap);
 # the backend loads it only on a compute capability 9.0 device.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -48,8 +49,8 @@ if [ "$CHECK" = 1 ]; then
       log="$("$PTXAS" -arch=$arch -v "$ptx" -o /dev/null 2>&1)" || { echo "$log"; echo "build-ptx: ptxas -arch=$arch rejects $name"; status=1; continue; }
       case "$name" in
         *_sm90.ptx)
-          if echo "$log" | grep -E "[1-9][0-9]* bytes spill|serialized" >/dev/null; then
-            echo "$log" | grep -E "spill|serialized|Used"
+          if echo "$log" | grep -E "[1-9][0-9]* bytes spill|serialized|is injected" >/dev/null; then
+            echo "$log" | grep -E "spill|serialized|injected|Used"
             echo "build-ptx: $name spills registers or serializes its wgmma pipeline (ptxas -arch=$arch -v above)"
             status=1
           fi ;;

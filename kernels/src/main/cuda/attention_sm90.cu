@@ -262,13 +262,17 @@ __device__ __forceinline__ void flash_attn_sm90(const bf16* __restrict__ Q, cons
     // Iterations 1 .. T-1: S_j issued before P_{j-1}·V_{j-1}; the softmax of S_j runs while
     // the tensor cores still work on P·V.
     for (int j = 1; j < tiles; j++) {
-        if constexpr (TMA) wait_k(j); else arrive();
+        if constexpr (TMA) {   // both tiles before the first wgmma: no wait between the two products
+            wait_k(j);
+            wait_v(j - 1);
+        } else {
+            arrive();
+        }
         wgmma_fence();   // S, O and P were last written by this thread's own instructions
         fence_acc(s);
         fence_acc(o);
         fence_frag(p);
         issue_qk(j);
-        wait_v(j - 1);
         issue_pv(j - 1);
         fence_acc(s);
         fence_acc(o);

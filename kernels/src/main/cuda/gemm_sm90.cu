@@ -22,6 +22,7 @@
 // slice), which read A and B through matrix descriptors. No TMA: the loads are issued by the
 // same threads, between the issue of one k-tile's wgmma group and the wait for the previous one.
 #include "common.cuh"
+#include "gemm_sm90_epilogue.cuh"
 #include "gemm_sm90_layout.cuh"
 #include "sm90.cuh"
 
@@ -30,44 +31,6 @@
 #endif
 
 #define WG_THREADS 256
-
-// Two adjacent outputs in one store (the caller checks the alignment).
-__device__ __forceinline__ void store_pair(float* p, float v0, float v1) { *reinterpret_cast<float2*>(p) = make_float2(v0, v1); }
-__device__ __forceinline__ void store_pair(bf16* p, float v0, float v1) { *reinterpret_cast<unsigned*>(p) = pack_bf16(v0, v1); }
-
-// Epilogue of both kernels: one warpgroup's 64×BN accumulator tile (rows from rowBase, columns
-// from n0), plus bias and GELU-tanh, straight from the fragments to global memory as float32 or
-// bf16 (rounded to nearest even, as toBf16Rows rounds). A quad of threads covers 8 consecutive
-// columns of one row; pairs go out as one 8-byte (float) or 4-byte (bf16) store when C allows it.
-template <int BN, typename OutT>
-__device__ __forceinline__ void store_tile(const float (&acc)[BN / 2], OutT* __restrict__ C, i64 ldc,
-        const float* __restrict__ bias, int biasMode, int act, int M, int N, int rowBase, int n0, int t) {
-    const bool pairs = ((reinterpret_cast<uintptr_t>(C) | (uintptr_t)(ldc * sizeof(OutT))) & (2 * sizeof(OutT) - 1)) == 0;
-#pragma unroll
-    for (int i = 0; i < BN / 2; i += 2) {
-        const int m = rowBase + (int)sm90_acc_row(t, i), n = n0 + (int)sm90_acc_col(t, i);
-        if (m >= M || n >= N) continue;
-        float v0 = acc[i], v1 = acc[i + 1];
-        if (biasMode == 1) {
-            v0 += bias[n];
-            if (n + 1 < N) v1 += bias[n + 1];
-        } else if (biasMode == 2) {
-            const float bm = bias[m];
-            v0 += bm;
-            v1 += bm;
-        }
-        if (act == 1) {
-            v0 = 0.5f * v0 * (1.f + tanhf(0.7978845608028654f * (v0 + 0.044715f * v0 * v0 * v0)));
-            v1 = 0.5f * v1 * (1.f + tanhf(0.7978845608028654f * (v1 + 0.044715f * v1 * v1 * v1)));
-        }
-        OutT* out = C + (i64)m * ldc + n;
-        if (n + 1 < N && pairs) store_pair(out, v0, v1);
-        else {
-            store_out(out, v0);
-            if (n + 1 < N) store_out(out + 1, v1);
-        }
-    }
-}
 
 template <int BN, int STAGES, typename OutT>
 __device__ __forceinline__ void gemm_wgmma(
@@ -177,109 +140,4 @@ extern "C" __global__ void __launch_bounds__(WG_THREADS, 1) gemm_bf16_tn_wgmma_n
         const bf16* A, int lda, const bf16* B, int ldb, bf16* C, i64 ldc, const float* bias, int biasMode, int act,
         int M, int N, int K) {
     gemm_wgmma<256, 4>(A, lda, B, ldb, C, ldc, bias, biasMode, act, M, N, K);
-}
-
-// ---- The TMA kernels: the same product and epilogues with the loads moved off the consumers.
-// A block of 384 threads: warpgroup 0 is the producer, whose one thread issues, per k-tile, two
-// TMA copies (A's 128×64 box and B's BN×64 box, written 128-byte swizzled exactly as
-// sm90_chunk_offset lays them out) into the stage's full barrier; warpgroups 1 and 2 are the
-// consumers, each owning 64 rows of the 128×BN tile as the cp.async kernel's warpgroups do. A
-// consumer waits for a stage's full barrier, issues its 4 wgmma, keeps one k-tile's group in
-// flight, and releases the stage of the tile before (empty barrier) once that group completed
-// (TmaSchedule). No block-wide barrier inside the k-loop, and no consumer instruction spent on
-// loads. Tensor maps (CUtensorMap, made on the host with cuTensorMapEncodeTiled): A as a
-// [M, K] bf16 tensor with row stride lda, box 64 × 128; B as [N, K] with row stride ldb, box
-// 64 × BN; both with 128-byte swizzle and zero fill outside, which covers the ragged edges of M,
-// N and K (the contract on K, lda and ldb is gemm_bf16_tn_k64's: multiples of 8).
-#include <cuda.h>
-
-#define TMA_THREADS 384
-
-template <int BN, int STAGES, typename OutT>
-__device__ __forceinline__ void gemm_tma(const CUtensorMap* tmA, const CUtensorMap* tmB,
-        OutT* __restrict__ C, i64 ldc, const float* __restrict__ bias, int biasMode, int act, int M, int N, int K) {
-    typedef Sm90Ring<BN> Ring;
-    typedef TmaSchedule<STAGES> Plan;
-    extern __shared__ __align__(1024) unsigned char smem[];
-    const uint32_t base = (smem_addr(smem) + SM90_GROUP_BYTES - 1) & ~(uint32_t)(SM90_GROUP_BYTES - 1);
-    const uint32_t ring = STAGES * Ring::STAGE_BYTES;
-
-    const int tid = threadIdx.x, wg = tid >> 7, t = tid & 127;
-    const int m0 = blockIdx.y * SM90_BM, n0 = blockIdx.x * BN;
-    const int ktiles = (K + SM90_BK - 1) / SM90_BK;
-
-    if (tid == 0) {
-        for (int s = 0; s < STAGES; s++) {
-            mbar_init(Plan::full_bar(base, ring, s), 1);
-            mbar_init(Plan::empty_bar(base, ring, s), Plan::CONSUMERS);
-        }
-        fence_mbar_init();
-    }
-    __syncthreads();
-
-    if (wg == 0) {
-        regs_release<40>();
-        if (t == 0) {
-            for (int kt = 0; kt < ktiles; kt++) {
-                const int s = Plan::stage(kt);
-                const uint32_t full = Plan::full_bar(base, ring, s);
-                mbar_wait(Plan::empty_bar(base, ring, s), Plan::empty_parity(kt));
-                mbar_arrive_expect_tx(full, Ring::STAGE_BYTES);
-                tma_load_2d(Ring::a_tile(base, s), tmA, kt * SM90_BK, m0, full);
-                tma_load_2d(Ring::b_tile(base, s), tmB, kt * SM90_BK, n0, full);
-            }
-        }
-        return;
-    }
-
-    regs_take<232>();
-    const int w = wg - 1;   // this consumer's 64 rows of the tile
-    float acc[BN / 2];
-#pragma unroll
-    for (int i = 0; i < BN / 2; i++) acc[i] = 0.f;
-    for (int kt = 0; kt < ktiles; kt++) {
-        const int s = Plan::stage(kt);
-        mbar_wait(Plan::full_bar(base, ring, s), Plan::full_parity(kt));
-        const uint64_t descA = sm90_desc(Ring::a_rows_of(Ring::a_tile(base, s), w));
-        const uint64_t descB = sm90_desc(Ring::b_tile(base, s));
-        wgmma_fence();
-        fence_acc(acc);
-#pragma unroll
-        for (int k = 0; k < SM90_BK / 16; k++) Wgmma<BN>::mma(acc, sm90_desc_k(descA, k), sm90_desc_k(descB, k));
-        wgmma_commit();
-        fence_acc(acc);
-        // Tile kt's group stays in flight; tile kt - 1's is complete after this, so its stage can be refilled.
-        wgmma_wait<1>();
-        fence_acc(acc);
-        if (kt > 0 && t == 0) mbar_arrive(Plan::empty_bar(base, ring, Plan::stage(kt - 1)));
-    }
-    wgmma_wait<0>();
-    fence_acc(acc);
-    store_tile<BN>(acc, C, ldc, bias, biasMode, act, M, N, m0 + w * 64, n0, t);
-}
-
-// 128×128 tiles, 6 stages: 6 × 32 KiB + 1 KiB of alignment slack + 12 barriers = 197728 bytes.
-extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n128(
-        const __grid_constant__ CUtensorMap tmA, const __grid_constant__ CUtensorMap tmB, float* C, i64 ldc,
-        const float* bias, int biasMode, int act, int M, int N, int K) {
-    gemm_tma<128, 6>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K);
-}
-
-// 128×256 tiles, 4 stages: 4 × 48 KiB + 1 KiB + 8 barriers = 197696 bytes.
-extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n256(
-        const __grid_constant__ CUtensorMap tmA, const __grid_constant__ CUtensorMap tmB, float* C, i64 ldc,
-        const float* bias, int biasMode, int act, int M, int N, int K) {
-    gemm_tma<256, 4>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K);
-}
-
-extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n128_bf16out(
-        const __grid_constant__ CUtensorMap tmA, const __grid_constant__ CUtensorMap tmB, bf16* C, i64 ldc,
-        const float* bias, int biasMode, int act, int M, int N, int K) {
-    gemm_tma<128, 6>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K);
-}
-
-extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n256_bf16out(
-        const __grid_constant__ CUtensorMap tmA, const __grid_constant__ CUtensorMap tmB, bf16* C, i64 ldc,
-        const float* bias, int biasMode, int act, int M, int N, int K) {
-    gemm_tma<256, 4>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K);
 }

@@ -52,7 +52,7 @@ struct Sm90Schedule {
     static SM90_HD int stage(int tile) { return tile % STAGES; }
 };
 
-// The TMA kernels' pipeline (gemm_sm90.cu): the same ring of STAGES tiles, filled by one producer
+// The TMA kernels' pipeline (gemm_tma_sm90.cu): the same ring of STAGES tiles, filled by one producer
 // thread with TMA and drained by two consumer warpgroups, handed over through two barriers per
 // stage in shared memory after the tiles: full[s] (1 arrival, the producer's, plus the TMA bytes)
 // and empty[s] (one arrival per consumer warpgroup once its wgmma reading the stage completed).

@@ -24,7 +24,7 @@ __device__ __forceinline__ void wgmma_commit() { asm volatile("wgmma.commit_grou
 template <int N>
 __device__ __forceinline__ void wgmma_wait() { asm volatile("wgmma.wait_group.sync.aligned %0;\n" :: "n"(N) : "memory"); }
 
-// ---- mbarriers and TMA (gemm_sm90.cu's TMA kernels). A barrier is 8 bytes of shared memory,
+// ---- mbarriers and TMA (gemm_tma_sm90.cu, attention_sm90.cu's TMA kernel). A barrier is 8 bytes of shared memory,
 // named by its shared-window address. Phases alternate parity 0, 1, 0, ...; try_wait.parity(P)
 // succeeds once the phase of parity P has completed, and, for the phase just before the current
 // one, at once: so a producer's first wait on a fresh "empty" barrier with parity 1 passes.

@@ -578,7 +578,7 @@ static uint32_t mutAccCol(uint32_t t, uint32_t i) { return 8u * (i >> 2) + 2u * 
 // interleavings a seeded random scheduler picks, as gemm_sm90_layout_test.cpp does for the GEMM:
 // the producer copies Q, then K_j and V_j, each after waiting the slot's empty barrier; the TMA
 // unit lands copies in any order; each of the two computing warpgroups runs the kernel's loop
-// (wait K_j, issue S_j, wait V_{j-1}, issue P·V_{j-1}, wait until one group is pending (none in
+// (wait K_j and V_{j-1}, issue S_j and P·V_{j-1}, wait until one group is pending (none in
 // iteration 0, which has no P·V), let go of K_j, wait until none is, let go of V_{j-1}; then the
 // last P·V) while its wgmma groups complete
 // in order. Checked: no copy is issued into or lands in a slot an incomplete group reads, each
@@ -645,10 +645,12 @@ static bool checkFa3TmaPipeline(const TmaBarrierPlan& plan, int tiles, uint64_t 
             int j = it[c];
             bool ready = false;
             switch (step[c]) {
-                case 0: ready = qLanded && (j == tiles || passes(bar[idx(B::k_full(0, j % KS))], B::full_parity(j, KS))); break;
-                case 1: ready = j == 0 || passes(bar[idx(B::v_full(0, (j - 1) % VS))], B::full_parity(j - 1, VS)); break;
-                case 2: ready = groups[c].size() <= (j == 0 ? 0u : 1u); break;   // iteration 0 waits for S_0 alone: wait<0>
-                case 3: ready = groups[c].empty(); break;
+                case 0:   // K_j and V_{j-1} both before the iteration's first wgmma
+                    ready = qLanded && (j == tiles || passes(bar[idx(B::k_full(0, j % KS))], B::full_parity(j, KS)))
+                            && (j == 0 || passes(bar[idx(B::v_full(0, (j - 1) % VS))], B::full_parity(j - 1, VS)));
+                    break;
+                case 1: ready = groups[c].size() <= (j == 0 ? 0u : 1u); break;   // iteration 0 waits for S_0 alone: wait<0>
+                case 2: ready = groups[c].empty(); break;
             }
             if (ready) can.push_back(2 + c);
             if (!groups[c].empty()) can.push_back(2 + C + c);
@@ -698,21 +700,18 @@ static bool checkFa3TmaPipeline(const TmaBarrierPlan& plan, int tiles, uint64_t 
                         if (sl.tile != j || !sl.landed) fail("S reads a K slot not holding its tile: tile, slot tile", j, sl.tile);
                         groups[c].push_back({'S', j % KS, j});
                     }
-                    step[c] = 1;
-                    break;
-                case 1:
                     if (j >= 1) {
                         const Slot& sl = vSlot[(j - 1) % VS];
                         if (sl.tile != j - 1 || !sl.landed) fail("P.V reads a V slot not holding its tile: tile, slot tile", j - 1, sl.tile);
                         groups[c].push_back({'P', (j - 1) % VS, j - 1});
                     }
+                    step[c] = 1;
+                    break;
+                case 1:
+                    if (j < tiles) { Bar& e = bar[idx(B::k_empty(0, j % KS))]; e.pending--; settle(e); }
                     step[c] = 2;
                     break;
                 case 2:
-                    if (j < tiles) { Bar& e = bar[idx(B::k_empty(0, j % KS))]; e.pending--; settle(e); }
-                    step[c] = 3;
-                    break;
-                case 3:
                     if (j >= 1) { Bar& e = bar[idx(B::v_empty(0, (j - 1) % VS))]; e.pending--; settle(e); }
                     step[c] = 0;
                     it[c]++;

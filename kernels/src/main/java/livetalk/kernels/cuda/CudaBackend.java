@@ -74,7 +74,7 @@ public final class CudaBackend implements Backend {
         /** The wgmma GEMM with 128×256 tiles (gemm_bf16_tn_wgmma_n256). */
         WGMMA_N256,
         /**
-         * The wgmma GEMM fed by TMA (gemm_sm90.cu's TMA kernels: a producer warpgroup, two consumer
+         * The wgmma GEMM fed by TMA (gemm_tma_sm90.cu: a producer warpgroup, two consumer
          * warpgroups, mbarriers), its tile width chosen per shape. Opt-in until a GPU run has
          * validated and timed it (docs/cuda-performance.md).
          */
@@ -325,7 +325,7 @@ public final class CudaBackend implements Backend {
             int eq = configured.indexOf('=');
             GemmKernel k = GemmKernel.parse(configured.substring(eq + 1), configured.substring(0, eq));
             if (k.wgmma()) {
-                String cannot = wgmmaUnavailableReason();
+                String cannot = k.tma() ? tmaGemmUnavailableReason() : wgmmaUnavailableReason();
                 if (cannot != null) throw new KernelException(configured + ": the wgmma GEMM cannot run here: " + cannot);
             }
             gemmKernel = k;
@@ -366,7 +366,7 @@ public final class CudaBackend implements Backend {
      */
     public void useGemm(GemmKernel kernel) {
         if (kernel.wgmma()) {
-            String why = wgmmaUnavailableReason();
+            String why = kernel.tma() ? tmaGemmUnavailableReason() : wgmmaUnavailableReason();
             if (why != null) throw new KernelException("GEMM " + kernel + ": " + why);
         }
         this.gemmKernel = kernel;
@@ -382,10 +382,20 @@ public final class CudaBackend implements Backend {
      * module loaded: done here, on first ask), else why not, in one line.
      */
     public String wgmmaUnavailableReason() {
-        String[] kernels = {WGMMA_N128, WGMMA_N256, WGMMA_N128 + BF16_OUT, WGMMA_N256 + BF16_OUT,
-                TMA_N128, TMA_N256, TMA_N128 + BF16_OUT, TMA_N256 + BF16_OUT};
-        int[] smem = {wgmmaSmem(128), wgmmaSmem(256), wgmmaSmem(128), wgmmaSmem(256), tmaSmem(128), tmaSmem(256), tmaSmem(128), tmaSmem(256)};
+        String[] kernels = {WGMMA_N128, WGMMA_N256, WGMMA_N128 + BF16_OUT, WGMMA_N256 + BF16_OUT};
+        int[] smem = {wgmmaSmem(128), wgmmaSmem(256), wgmmaSmem(128), wgmmaSmem(256)};
         return ctx.loadHopperModule("gemm_sm90", kernels, smem);
+    }
+
+    /**
+     * Null when the TMA GEMM can run on this device (compute capability 9.0, and its sm_90a module
+     * gemm_tma_sm90 loaded: done here, on first ask, so that a process that never selects it never
+     * compiles it), else why not, in one line.
+     */
+    public String tmaGemmUnavailableReason() {
+        String[] kernels = {TMA_N128, TMA_N256, TMA_N128 + BF16_OUT, TMA_N256 + BF16_OUT};
+        int[] smem = {tmaSmem(128), tmaSmem(256), tmaSmem(128), tmaSmem(256)};
+        return ctx.loadHopperModule("gemm_tma_sm90", kernels, smem);
     }
 
     /**
@@ -671,7 +681,7 @@ public final class CudaBackend implements Backend {
     private static final int WGMMA_BM = 128, TMA_THREADS = 384;
 
     /**
-     * The TMA GEMM's shared memory (gemm_sm90.cu): the wgmma GEMM's ring with 6 stages at BN = 128
+     * The TMA GEMM's shared memory (gemm_tma_sm90.cu): the wgmma GEMM's ring with 6 stages at BN = 128
      * and 4 at BN = 256, the 1 KiB of alignment slack, and two 8-byte barriers per stage after the
      * ring: 197728 and 197696 bytes.
      */

@@ -3,7 +3,7 @@ package livetalk.kernels.cuda;
 import livetalk.kernels.cuda.CudaBackend.GemmKernel;
 
 /**
- * The TMA GEMM (gemm_sm90.cu's TMA kernels: a producer warpgroup feeding two consumer warpgroups
+ * The TMA GEMM (gemm_tma_sm90.cu: a producer warpgroup feeding two consumer warpgroups
  * through mbarriers) under every test of {@link CudaWgmmaTest}: the CPU reference on ragged
  * shapes, the DiT shapes against mma.sync, bf16 outputs bit for bit the rounded float32 ones.
  * A class of its own so that the GPU check runs it in a JVM of its own: a fault or a hang of the

@@ -74,7 +74,7 @@ class GemmKernelChoiceTest {
         assertEquals(List.of(List.of(1000L, 3072L, 1544L, 3088L, 128L, 64L), List.of(2000L, 1536L, 1544L, 3088L, 256L, 64L)),
                 maps.stream().map(m -> Arrays.stream(m).boxed().toList()).toList());
         String ptx;
-        try (InputStream in = CudaBackend.class.getResourceAsStream("/livetalk/kernels/cuda/gemm_sm90.ptx")) {
+        try (InputStream in = CudaBackend.class.getResourceAsStream("/livetalk/kernels/cuda/gemm_tma_sm90.ptx")) {
             ptx = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
         }
         for (String kernel : new String[]{"gemm_bf16_tn_tma_n128", "gemm_bf16_tn_tma_n256", "gemm_bf16_tn_tma_n128_bf16out", "gemm_bf16_tn_tma_n256_bf16out"}) {

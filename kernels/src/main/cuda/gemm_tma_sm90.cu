@@ -1,0 +1,117 @@
+// C[m, n] = Σ_k A[m, k]·B[n, k] (+ bias) (+ GELU-tanh) on Hopper, the contract of gemm_sm90.cu's
+// wgmma kernels (and of gemm_bf16_tn_k64), with the operands fed by TMA. A module of its own, so
+// that the default GEMM's module stays small (the driver compiles a module's PTX on first load)
+// and this opt-in one loads only when selected. NOT YET RUN ON A GPU: docs/cuda-performance.md.
+//
+// The same product and epilogues with the loads moved off the consumers.
+// A block of 384 threads: warpgroup 0 is the producer, whose one thread issues, per k-tile, two
+// TMA copies (A's 128×64 box and B's BN×64 box, written 128-byte swizzled exactly as
+// sm90_chunk_offset lays them out) into the stage's full barrier; warpgroups 1 and 2 are the
+// consumers, each owning 64 rows of the 128×BN tile as the cp.async kernel's warpgroups do. A
+// consumer waits for a stage's full barrier, issues its 4 wgmma, keeps one k-tile's group in
+// flight, and releases the stage of the tile before (empty barrier) once that group completed
+// (TmaSchedule). No block-wide barrier inside the k-loop, and no consumer instruction spent on
+// loads. Tensor maps (CUtensorMap, made on the host with cuTensorMapEncodeTiled): A as a
+// [M, K] bf16 tensor with row stride lda, box 64 × 128; B as [N, K] with row stride ldb, box
+// 64 × BN; both with 128-byte swizzle and zero fill outside, which covers the ragged edges of M,
+// N and K (the contract on K, lda and ldb is gemm_bf16_tn_k64's: multiples of 8).
+#include <cuda.h>   // CUtensorMap
+#include "common.cuh"
+#include "gemm_sm90_epilogue.cuh"
+#include "gemm_sm90_layout.cuh"
+#include "sm90.cuh"
+
+#if defined(__CUDA_ARCH__) && !defined(__CUDA_ARCH_FEAT_SM90_ALL)
+#error "gemm_tma_sm90.cu uses wgmma and TMA: compile it for sm_90a (scripts/build-ptx.sh does)"
+#endif
+
+#define TMA_THREADS 384
+
+template <int BN, int STAGES, typename OutT>
+__device__ __forceinline__ void gemm_tma(const CUtensorMap* tmA, const CUtensorMap* tmB,
+        OutT* __restrict__ C, i64 ldc, const float* __restrict__ bias, int biasMode, int act, int M, int N, int K) {
+    typedef Sm90Ring<BN> Ring;
+    typedef TmaSchedule<STAGES> Plan;
+    extern __shared__ __align__(1024) unsigned char smem[];
+    const uint32_t base = (smem_addr(smem) + SM90_GROUP_BYTES - 1) & ~(uint32_t)(SM90_GROUP_BYTES - 1);
+    const uint32_t ring = STAGES * Ring::STAGE_BYTES;
+
+    const int tid = threadIdx.x, wg = tid >> 7, t = tid & 127;
+    const int m0 = blockIdx.y * SM90_BM, n0 = blockIdx.x * BN;
+    const int ktiles = (K + SM90_BK - 1) / SM90_BK;
+
+    if (tid == 0) {
+        for (int s = 0; s < STAGES; s++) {
+            mbar_init(Plan::full_bar(base, ring, s), 1);
+            mbar_init(Plan::empty_bar(base, ring, s), Plan::CONSUMERS);
+        }
+        fence_mbar_init();
+    }
+    __syncthreads();
+
+    if (wg == 0) {
+        regs_release<40>();
+        if (t == 0) {
+            for (int kt = 0; kt < ktiles; kt++) {
+                const int s = Plan::stage(kt);
+                const uint32_t full = Plan::full_bar(base, ring, s);
+                mbar_wait(Plan::empty_bar(base, ring, s), Plan::empty_parity(kt));
+                mbar_arrive_expect_tx(full, Ring::STAGE_BYTES);
+                tma_load_2d(Ring::a_tile(base, s), tmA, kt * SM90_BK, m0, full);
+                tma_load_2d(Ring::b_tile(base, s), tmB, kt * SM90_BK, n0, full);
+            }
+        }
+        return;
+    }
+
+    regs_take<232>();
+    const int w = wg - 1;   // this consumer's 64 rows of the tile
+    float acc[BN / 2];
+#pragma unroll
+    for (int i = 0; i < BN / 2; i++) acc[i] = 0.f;
+    for (int kt = 0; kt < ktiles; kt++) {
+        const int s = Plan::stage(kt);
+        mbar_wait(Plan::full_bar(base, ring, s), Plan::full_parity(kt));
+        const uint64_t descA = sm90_desc(Ring::a_rows_of(Ring::a_tile(base, s), w));
+        const uint64_t descB = sm90_desc(Ring::b_tile(base, s));
+        wgmma_fence();
+        fence_acc(acc);
+#pragma unroll
+        for (int k = 0; k < SM90_BK / 16; k++) Wgmma<BN>::mma(acc, sm90_desc_k(descA, k), sm90_desc_k(descB, k));
+        wgmma_commit();
+        fence_acc(acc);
+        // Tile kt's group stays in flight; tile kt - 1's is complete after this, so its stage can be refilled.
+        wgmma_wait<1>();
+        fence_acc(acc);
+        if (kt > 0 && t == 0) mbar_arrive(Plan::empty_bar(base, ring, Plan::stage(kt - 1)));
+    }
+    wgmma_wait<0>();
+    fence_acc(acc);
+    store_tile<BN>(acc, C, ldc, bias, biasMode, act, M, N, m0 + w * 64, n0, t);
+}
+
+// 128×128 tiles, 6 stages: 6 × 32 KiB + 1 KiB of alignment slack + 12 barriers = 197728 bytes.
+extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n128(
+        const __grid_constant__ CUtensorMap tmA, const __grid_constant__ CUtensorMap tmB, float* C, i64 ldc,
+        const float* bias, int biasMode, int act, int M, int N, int K) {
+    gemm_tma<128, 6>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K);
+}
+
+// 128×256 tiles, 4 stages: 4 × 48 KiB + 1 KiB + 8 barriers = 197696 bytes.
+extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n256(
+        const __grid_constant__ CUtensorMap tmA, const __grid_constant__ CUtensorMap tmB, float* C, i64 ldc,
+        const float* bias, int biasMode, int act, int M, int N, int K) {
+    gemm_tma<256, 4>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K);
+}
+
+extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n128_bf16out(
+        const __grid_constant__ CUtensorMap tmA, const __grid_constant__ CUtensorMap tmB, bf16* C, i64 ldc,
+        const float* bias, int biasMode, int act, int M, int N, int K) {
+    gemm_tma<128, 6>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K);
+}
+
+extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n256_bf16out(
+        const __grid_constant__ CUtensorMap tmA, const __grid_constant__ CUtensorMap tmB, bf16* C, i64 ldc,
+        const float* bias, int biasMode, int act, int M, int N, int K) {
+    gemm_tma<256, 4>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K);
+}
