@@ -41,6 +41,36 @@ extern "C" __global__ void gated_add(float* x, const float* y, const float* gate
     FOR_EACH(i, n) x[i] += y[i] * gate[i % dim];
 }
 
+// modulate and gated_add over blocks of rowsPerFrame rows, block f with its own parameters at
+// + f·stride (the DiT's per-frame modulation, Backend.modulateFrames / gatedAddFrames): one launch
+// instead of one per frame, the same expression per element, so the same values. Blocks walk
+// rows; a row's columns go to the block's threads.
+template <typename OutT>
+__device__ __forceinline__ void modulate_frames_rows(const float* x, const float* shift, const float* scale, i64 stride, OutT* out,
+                                                     int rows, int rowsPerFrame, int dim) {
+    for (int r = blockIdx.x; r < rows; r += gridDim.x) {
+        const i64 p = (i64)(r / rowsPerFrame) * stride, base = (i64)r * dim;
+        for (int c = threadIdx.x; c < dim; c += blockDim.x) store_out(out + base + c, x[base + c] * (1.f + scale[p + c]) + shift[p + c]);
+    }
+}
+
+extern "C" __global__ void modulate_frames(const float* x, const float* shift, const float* scale, i64 stride, float* out,
+                                           int rows, int rowsPerFrame, int dim) {
+    modulate_frames_rows(x, shift, scale, stride, out, rows, rowsPerFrame, dim);
+}
+
+extern "C" __global__ void modulate_frames_bf16out(const float* x, const float* shift, const float* scale, i64 stride, bf16* out,
+                                                   int rows, int rowsPerFrame, int dim) {
+    modulate_frames_rows(x, shift, scale, stride, out, rows, rowsPerFrame, dim);
+}
+
+extern "C" __global__ void gated_add_frames(float* x, const float* y, const float* gate, i64 stride, int rows, int rowsPerFrame, int dim) {
+    for (int r = blockIdx.x; r < rows; r += gridDim.x) {
+        const i64 p = (i64)(r / rowsPerFrame) * stride, base = (i64)r * dim;
+        for (int c = threadIdx.x; c < dim; c += blockDim.x) x[base + c] += y[base + c] * gate[p + c];
+    }
+}
+
 // GELU, tanh approximation: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
 extern "C" __global__ void gelu_tanh(const float* x, float* out, i64 n) {
     FOR_EACH(i, n) {

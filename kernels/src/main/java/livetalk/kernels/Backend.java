@@ -195,6 +195,29 @@ public interface Backend extends AutoCloseable {
     /** {@code x[r, :] += y[r, :] · gate[:]} in place: the gated residual add. */
     void gatedAdd(Buf x, Buf y, Buf gate, int rows, int dim);
 
+    /**
+     * {@link #modulate} over {@code frames} consecutive blocks of {@code rowsPerFrame} rows, block f
+     * with its own shift and scale at offset {@code f·stride} of {@code shift} and {@code scale}
+     * (views that reach frame {@code frames - 1}'s {@code dim} values): the DiT's per-frame
+     * modulation in one call. The default makes one {@link #modulate} per block; a backend may do
+     * it in one pass, with the same values.
+     */
+    default void modulateFrames(Buf x, Buf shift, Buf scale, long stride, Buf out, int frames, int rowsPerFrame, int dim) {
+        long rowLen = (long) rowsPerFrame * dim;
+        for (int f = 0; f < frames; f++) {
+            modulate(x.view(f * rowLen, rowLen), shift.view(f * stride, dim), scale.view(f * stride, dim), out.view(f * rowLen, rowLen),
+                    rowsPerFrame, dim);
+        }
+    }
+
+    /** {@link #gatedAdd} over blocks of rows, each with its own gate at offset {@code f·stride}, as {@link #modulateFrames}. */
+    default void gatedAddFrames(Buf x, Buf y, Buf gate, long stride, int frames, int rowsPerFrame, int dim) {
+        long rowLen = (long) rowsPerFrame * dim;
+        for (int f = 0; f < frames; f++) {
+            gatedAdd(x.view(f * rowLen, rowLen), y.view(f * rowLen, rowLen), gate.view(f * stride, dim), rowsPerFrame, dim);
+        }
+    }
+
     // ================================================================== VAE: convolutions, channel norm, resampling
     // Activations here are frame-major: [T, C, H, W] (row-major, W fastest), so one frame is a
     // contiguous [C, H, W] block laid out like a PyTorch image, and a clip grows by appending

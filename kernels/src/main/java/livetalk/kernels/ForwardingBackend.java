@@ -133,6 +133,9 @@ public abstract class ForwardingBackend implements Backend {
         inner.gatedAdd(x, y, gate, rows, dim);
     }
 
+    // modulateFrames and gatedAddFrames keep Backend's defaults, which call this backend's modulate
+    // and gatedAdd: a subclass that changes those (an emulation) changes the per-frame forms too.
+
     @Override
     public void conv3d(Buf hist, int histFrames, Buf x, int frames, int h, int w, Buf out, Conv3dSpec s, Weight weight, Weight bias) {
         inner.conv3d(hist, histFrames, x, frames, h, w, out, s, weight, bias);

@@ -1264,6 +1264,40 @@ public final class CudaBackend implements Backend {
         ctx.launch("gated_add", ctx.gridFor(n, BLOCK), 1, 1, BLOCK, 0, ctx.args().ptr(xb.ptr()).ptr(yb.ptr()).ptr(gb.ptr()).i64(n).i32(dim));
     }
 
+    /** One launch for every frame (elementwise.cu's modulate_frames); out float32 or bf16 as {@link #modulate}. */
+    @Override
+    public void modulateFrames(Buf x, Buf shift, Buf scale, long stride, Buf out, int frames, int rowsPerFrame, int dim) {
+        CudaBuf xb = buf(x), sh = buf(shift), sc = buf(scale), ob = anyBuf(out);
+        int rows = Math.multiplyExact(frames, rowsPerFrame);
+        long n = (long) rows * dim, params = frames == 0 ? 0 : (frames - 1) * stride + dim;
+        requireSize("modulateFrames x", n, xb.len);
+        requireSize("modulateFrames out", n, ob.len);
+        requireSize("modulateFrames shift", params, sh.len);
+        requireSize("modulateFrames scale", params, sc.len);
+        if (rows == 0) return;
+        ctx.launch("modulate_frames" + (ob.dtype == DType.BF16 ? BF16_OUT : ""), rowGrid(rows), 1, 1, BLOCK, 0,
+                ctx.args().ptr(xb.ptr()).ptr(sh.ptr()).ptr(sc.ptr()).i64(stride).ptr(ob.ptr()).i32(rows).i32(rowsPerFrame).i32(dim));
+    }
+
+    /** One launch for every frame (elementwise.cu's gated_add_frames). */
+    @Override
+    public void gatedAddFrames(Buf x, Buf y, Buf gate, long stride, int frames, int rowsPerFrame, int dim) {
+        CudaBuf xb = buf(x), yb = buf(y), gb = buf(gate);
+        int rows = Math.multiplyExact(frames, rowsPerFrame);
+        long n = (long) rows * dim;
+        requireSize("gatedAddFrames x", n, xb.len);
+        requireSize("gatedAddFrames y", n, yb.len);
+        requireSize("gatedAddFrames gate", frames == 0 ? 0 : (frames - 1) * stride + dim, gb.len);
+        if (rows == 0) return;
+        ctx.launch("gated_add_frames", rowGrid(rows), 1, 1, BLOCK, 0,
+                ctx.args().ptr(xb.ptr()).ptr(yb.ptr()).ptr(gb.ptr()).i64(stride).i32(rows).i32(rowsPerFrame).i32(dim));
+    }
+
+    /** Blocks for a kernel that walks rows: one per row, at most 8 per multiprocessor. */
+    private int rowGrid(int rows) {
+        return Math.max(1, Math.min(rows, ctx.multiprocessors * 8));
+    }
+
     // ------------------------------------------------------------------ VAE
 
     /**

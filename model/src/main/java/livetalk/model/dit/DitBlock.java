@@ -48,8 +48,7 @@ final class DitBlock {
     /** Updates {@code ws.x} in place, with {@code perFrame} tokens per frame and the call's RoPE tables in {@code ws}. */
     void forward(Workspace ws, int perFrame, KvCache kv, TextCache text) {
         int n = ws.tokens, frames = ws.frames;
-        long d6 = 6L * dim;
-        for (int f = 0; f < frames; f++) be.add(modulation, ws.tmod.view(f * d6, d6), ws.mod.view(f * d6, d6));
+        be.addRow(ws.tmod, modulation, ws.mod, frames, 6 * dim);   // every frame's modulation: tmod[f] + modulation (a sum, so the same bits either order)
 
         // The sub-layers' inputs (ws.hOp), the attention outputs (ws.attn) and the FFN's hidden layer
         // (ws.ffn) are GEMM operands in the backend's operand dtype (Workspace): written by their
@@ -77,8 +76,7 @@ final class DitBlock {
     /** The clean-pass shortcut for the last layer: only this call's K/V are needed (docs/sampler.md#block-loop). */
     void writeKvOnly(Workspace ws, int perFrame, KvCache kv) {
         int n = ws.tokens, frames = ws.frames;
-        long d6 = 6L * dim;
-        for (int f = 0; f < frames; f++) be.add(modulation, ws.tmod.view(f * d6, d6), ws.mod.view(f * d6, d6));
+        be.addRow(ws.tmod, modulation, ws.mod, frames, 6 * dim);   // every frame's modulation: tmod[f] + modulation (a sum, so the same bits either order)
         be.layerNorm(ws.x, ws.h, n, dim, eps, null, null);
         modulate(ws, ws.h, ws.hOp, perFrame, 0);
         selfAttn.writeKv(ws.hOp, n, kv, ws.cos, ws.sin);
@@ -89,22 +87,16 @@ final class DitBlock {
      * (in place) on float32 backends, else h's bf16 operand buffer.
      */
     private void modulate(Workspace ws, Buf h, Buf out, int perFrame, int chunk) {
-        long rowLen = (long) perFrame * dim;
-        for (int f = 0; f < ws.frames; f++) {
-            be.modulate(h.view(f * rowLen, rowLen), chunkOf(ws, f, chunk), chunkOf(ws, f, chunk + 1), out.view(f * rowLen, rowLen),
-                    perFrame, dim);
-        }
+        be.modulateFrames(h, chunks(ws, chunk), chunks(ws, chunk + 1), 6L * dim, out, ws.frames, perFrame, dim);
     }
 
     /** {@code x[f] += out[f] · mod[f, chunk]} for every frame. */
     private void gatedAdd(Workspace ws, int perFrame, int chunk) {
-        long rowLen = (long) perFrame * dim;
-        for (int f = 0; f < ws.frames; f++) {
-            be.gatedAdd(ws.x.view(f * rowLen, rowLen), ws.out.view(f * rowLen, rowLen), chunkOf(ws, f, chunk), perFrame, dim);
-        }
+        be.gatedAddFrames(ws.x, ws.out, chunks(ws, chunk), 6L * dim, ws.frames, perFrame, dim);
     }
 
-    private Buf chunkOf(Workspace ws, int frame, int chunk) {
-        return ws.mod.view((6L * frame + chunk) * dim, dim);
+    /** Modulation chunk {@code chunk} of every frame: mod is [frames, 6, dim], so frame f's is 6·dim further. */
+    private Buf chunks(Workspace ws, int chunk) {
+        return ws.mod.view(chunk * (long) dim, (6L * (ws.frames - 1) + 1) * dim);
     }
 }
