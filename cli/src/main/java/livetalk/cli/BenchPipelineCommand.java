@@ -11,6 +11,7 @@ import livetalk.io.Checkpoint;
 import livetalk.io.Json;
 import livetalk.kernels.Backend;
 import livetalk.kernels.cuda.CudaBackend;
+import livetalk.kernels.cuda.CudaSwitches;
 import livetalk.model.dit.CausalDit;
 import livetalk.model.dit.DitConfig;
 import livetalk.model.vae.WanVae;
@@ -80,7 +81,7 @@ final class BenchPipelineCommand implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "bench-pipeline: %s, %dx%d, %d blocks, KV cache %s, weights loaded in %.1f s; %s, load average %s%n",
                     be.name() + (be instanceof CudaBackend cuda ? ", GEMM " + cuda.gemmKernel() + ", flash " + cuda.flashKernel()
                             + ", conv " + cuda.convLayout() + ", "
-                            + (cuda.streamsPerThread() ? "decoder on a stream of its own (" + CudaBackend.STREAMS_ENV + "=2)" : "one stream") : ""),
+                            + (cuda.streamsPerThread() ? "decoder on a stream of its own (" + CudaSwitches.STREAMS_ENV + "=2)" : "one stream") : ""),
                     size, size, blocks, kvDtype, secs(t0), LocalDate.now(), ProcessStats.loadAverage());
 
             SplittableRandom rnd = new SplittableRandom(3);

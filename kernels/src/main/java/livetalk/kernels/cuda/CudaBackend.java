@@ -44,262 +44,27 @@ public final class CudaBackend implements Backend {
     private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
     /** The flash kernels' warps per block, 4 or 8: see {@link #useFlashWarps}. */
     private volatile int flashWarps = 8;
-    /** How conv3d forms its patches: see {@link ConvLayout}; the device's fastest, set in the constructor. */
-    private volatile ConvLayout convLayout;
-    /** The kernel linear and linearGelu run on: see {@link #useGemm}; the device's fastest, set in the constructor. */
+    /** The kernel linear and linearGelu run on: see {@link #useGemm}; set in the constructor. */
     private volatile GemmKernel gemmKernel;
-
-    /**
-     * The system property and the environment variable (the property wins) that choose the GEMM
-     * of every CUDA backend a process creates, so that whole commands ({@code verify}, {@code
-     * bench-dit}, {@code bench-pipeline}) can run on it: a {@link GemmKernel} name in any case,
-     * e.g. {@code LIVETALK_CUDA_GEMM=wgmma}. Read once per process.
-     */
-    public static final String GEMM_PROPERTY = "livetalk.cuda.gemm", GEMM_ENV = "LIVETALK_CUDA_GEMM";
-    private static String configuredGemm;   // "name=value" as given, or "" when unset; guarded by the class
-
-    /**
-     * The kernels {@code linear} and {@code linearGelu} can run on. All compute the same function
-     * (bf16 operands, float32 accumulation and output, the same epilogues); tests cover each and
-     * bench-gpu times each. The wgmma ones run on compute capability 9.0 only (H100, H200), where
-     * WGMMA is the default; other cards take MMA_SYNC (docs/cuda-performance.md#defaults).
-     */
-    public enum GemmKernel {
-        /** gemm_bf16_tn_k64 (gemm.cu): mma.sync, 128×128 tiles; any card from sm_80 on. */
-        MMA_SYNC,
-        /** The wgmma GEMM (gemm_sm90.cu) with its tile width chosen per shape ({@link #wgmmaTileN}). */
-        WGMMA,
-        /** The wgmma GEMM with 128×128 tiles (gemm_bf16_tn_wgmma_n128). */
-        WGMMA_N128,
-        /** The wgmma GEMM with 128×256 tiles (gemm_bf16_tn_wgmma_n256). */
-        WGMMA_N256,
-        /**
-         * The wgmma GEMM fed by TMA (gemm_tma_sm90.cu: a producer warpgroup, two consumer
-         * warpgroups, mbarriers), its tile width chosen per shape. Opt-in until a GPU run has
-         * validated and timed it (docs/cuda-performance.md).
-         */
-        TMA,
-        /** The TMA GEMM with 128×128 tiles (gemm_bf16_tn_tma_n128). */
-        TMA_N128,
-        /** The TMA GEMM with 128×256 tiles (gemm_bf16_tn_tma_n256). */
-        TMA_N256;
-
-        /** Whether this kernel runs on wgmma (compute capability 9.0 only). */
-        public boolean wgmma() {
-            return this != MMA_SYNC;
-        }
-
-        /** Whether this kernel's operands arrive by TMA. */
-        public boolean tma() {
-            return this == TMA || this == TMA_N128 || this == TMA_N256;
-        }
-
-        /** A name as the property or variable gives it: case-insensitive, '-' or '_' ({@code wgmma}, {@code mma-sync}). */
-        public static GemmKernel parse(String value, String source) {
-            String v = value.strip().toUpperCase(java.util.Locale.ROOT).replace('-', '_');
-            for (GemmKernel k : values()) {
-                if (k.name().equals(v)) return k;
-            }
-            throw new KernelException(source + "=" + value + ": expected one of mma_sync, wgmma, wgmma_n128, wgmma_n256, tma, tma_n128, tma_n256");
-        }
-
-        @Override
-        public String toString() {
-            return name().toLowerCase(java.util.Locale.ROOT);
-        }
-    }
-
-    /** "source=value" of the process-wide GEMM choice, or null when neither the property nor the variable is set. */
-    static synchronized String configuredGemm() {
-        if (configuredGemm == null) configuredGemm = configured(GEMM_PROPERTY, GEMM_ENV);
-        return configuredGemm.isEmpty() ? null : configuredGemm;
-    }
-
-    /** "-Dproperty=value" or "ENV=value" as given (the property wins), or "" when neither is set. */
-    private static String configured(String property, String env) {
-        String p = System.getProperty(property), e = System.getenv(env);
-        if (p != null && !p.isBlank()) return "-D" + property + "=" + p;
-        if (e != null && !e.isBlank()) return env + "=" + e;
-        return "";
-    }
-
-    /** The kernel attention's flash path runs on at head size 128: see {@link #useFlash}; the device's fastest, set in the constructor. */
+    /** The kernel attention's flash path runs on at head size 128: see {@link #useFlash}; set in the constructor. */
     private volatile FlashKernel flashKernel;
-
-    /**
-     * The system property and the environment variable (the property wins) that choose the flash
-     * attention kernel of every CUDA backend a process creates, as {@link #GEMM_PROPERTY} does for
-     * the GEMM: a {@link FlashKernel} name in any case, e.g. {@code LIVETALK_CUDA_ATTN=wgmma}. Read
-     * once per process.
-     */
-    public static final String ATTN_PROPERTY = "livetalk.cuda.attn", ATTN_ENV = "LIVETALK_CUDA_ATTN";
-    private static String configuredAttn;   // as configuredGemm
-
-    /**
-     * The kernels attention's flash path (head size 64 or 128, no bias) can run on. Both compute
-     * the same function (bf16 q, k, v and P, float32 scores, softmax and accumulation, the same
-     * masking of ragged shapes); tests cover each and bench-gpu times each. The wgmma one exists for
-     * head size 128 only (64 stays on mma.sync) and runs on compute capability 9.0 only (H100,
-     * H200), where it is the default; other cards take MMA_SYNC (docs/cuda-performance.md#defaults).
-     */
-    public enum FlashKernel {
-        /** flash_attn_d128 / _d64 (attention.cu): FlashAttention-2 on mma.sync; any card from sm_80 on. */
-        MMA_SYNC,
-        /** flash_attn_d128_sm90 (attention_sm90.cu): FlashAttention-3's scheme on wgmma, head size 128. */
-        WGMMA,
-        /**
-         * flash_attn_d128_tma (attention_sm90.cu): WGMMA's computation with q, k and v copied by
-         * TMA from a producer warp (same bits). Opt-in until a GPU run has validated and timed it.
-         */
-        TMA;
-
-        /** Whether this kernel runs on wgmma (compute capability 9.0 only). */
-        public boolean wgmma() {
-            return this != MMA_SYNC;
-        }
-
-        /** A name as the property or variable gives it: case-insensitive, '-' or '_' ({@code wgmma}, {@code mma-sync}). */
-        public static FlashKernel parse(String value, String source) {
-            String v = value.strip().toUpperCase(java.util.Locale.ROOT).replace('-', '_');
-            for (FlashKernel k : values()) {
-                if (k.name().equals(v)) return k;
-            }
-            throw new KernelException(source + "=" + value + ": expected one of mma_sync, wgmma, tma");
-        }
-
-        @Override
-        public String toString() {
-            return name().toLowerCase(java.util.Locale.ROOT);
-        }
-    }
-
-    /** "source=value" of the process-wide flash attention choice, or null when neither the property nor the variable is set. */
-    static synchronized String configuredAttn() {
-        if (configuredAttn == null) configuredAttn = configured(ATTN_PROPERTY, ATTN_ENV);
-        return configuredAttn.isEmpty() ? null : configuredAttn;
-    }
-
-    /**
-     * The system property and the environment variable (the property wins) that let a thread run
-     * on a CUDA stream of its own ({@link #concurrentQueue}): {@code LIVETALK_CUDA_STREAMS=2}, the
-     * default, so that the decoder overlaps the DiT. With 1 every thread issues to the legacy
-     * default stream. Read once per process.
-     */
-    public static final String STREAMS_PROPERTY = "livetalk.cuda.streams", STREAMS_ENV = "LIVETALK_CUDA_STREAMS";
-    private static Boolean configuredStreams;   // guarded by the class
-
-    /** Whether {@link #STREAMS_ENV} (or the property) allows streams per thread: "2" or unset: yes; "1": no. */
-    public static synchronized boolean streamsConfigured() {
-        if (configuredStreams == null) {
-            String c = configured(STREAMS_PROPERTY, STREAMS_ENV);   // "source=value" or ""
-            int eq = c.indexOf('=');
-            configuredStreams = c.isEmpty() ? true : parseStreams(c.substring(eq + 1), c.substring(0, eq));
-        }
-        return configuredStreams;
-    }
-
-    /** "2" (or null/blank, the default): a thread may have a stream of its own; "1": one stream for every thread. */
-    static boolean parseStreams(String value, String source) {
-        if (value == null || value.isBlank()) return true;
-        return switch (value.strip()) {
-            case "1" -> false;
-            case "2" -> true;
-            default -> throw new KernelException(source + "=" + value + ": expected 1 (one stream) or 2 (the decoder on a stream of its own, the default)");
-        };
-    }
-
+    /** How conv3d forms its patches: see {@link ConvLayout}; set in the constructor. */
+    private volatile ConvLayout convLayout;
     /** Whether {@link #operandDtype} is BF16: see {@link #useBf16Operands}. */
     private volatile boolean bf16Operands = BF16_OPERANDS_DEFAULT;
+    /** The default of {@link #bf16Operands}: {@link CudaSwitches#FUSE_ENV}, read once, when this class loads. */
+    private static final boolean BF16_OPERANDS_DEFAULT = CudaSwitches.fuseConfigured();
 
-    /**
-     * The environment variable that switches bf16 operands off ({@code LIVETALK_CUDA_FUSE=0}) or on
-     * ({@code 1}, the default) for every CUDA backend of the process; read once, when the class
-     * loads. The bits are the same either way; on is faster (docs/cuda-performance.md#defaults).
-     */
-    public static final String FUSE_ENV = "LIVETALK_CUDA_FUSE";
-    private static final boolean BF16_OPERANDS_DEFAULT = parseFuse(System.getenv(FUSE_ENV));
-
-    /** "1" (or null/blank, the default): bf16 operands; "0": float32 ones. */
-    static boolean parseFuse(String value) {
-        if (value == null || value.isBlank()) return true;
-        return switch (value.strip()) {
-            case "0" -> false;
-            case "1" -> true;
-            default -> throw new KernelException(FUSE_ENV + "=" + value + ": expected 0 (float32 operands) or 1 (bf16 operands, the default)");
-        };
-    }
-
-    /**
-     * conv3d's ways of forming its GEMM. All compute the same function from the same bf16 products
-     * with float32 accumulation: K_MAJOR and IMPLICIT sum the depth in the weight's own order
-     * (channel-major, k = c·taps + tap), FAST and WGMMA tap-major (k = tap·cp + c), so their
-     * results equal the others' up to float32 summation order. Tests cover each.
-     */
-    public enum ConvLayout {
-        /** im2col_kn_bf16 writes [K, pixels] (coalesced), gemm_bf16_nn_k64 reads it transposed. */
-        K_MAJOR,
-        /**
-         * No patch matrix: pad_frames_bf16 makes a zero-padded bf16 copy of the clip and
-         * conv_implicit_k64 gathers each tap from it inside the GEMM (stride-1 convolutions;
-         * others use K_MAJOR).
-         */
-        IMPLICIT,
-        /**
-         * The fast stride-1 path (conv.cu; the default below compute capability 9.0): conv_pad_cl makes a
-         * channels-last padded bf16 copy, so that every tap's operand chunk is an aligned 16-byte
-         * cp.async, and conv_cl_m32/_m96/_m128 run the plain GEMM's pipeline on it in tiles of 32,
-         * 96 or 128 output channels (cout = 96 and 192 fill whole tiles). Other strides use K_MAJOR.
-         * Selected with {@code LIVETALK_CUDA_CONV=fast} or {@link #useConvLayout}.
-         */
-        FAST,
-        /**
-         * FAST's copy and weight with the product on Hopper's wgmma (conv_sm90.cu, compute
-         * capability 9.0 only, where it is the default): positions on M, output channels on
-         * N in tiles of 32, 96 or 192, the wgmma GEMM's pipeline. Other strides use K_MAJOR.
-         * Selected with {@code LIVETALK_CUDA_CONV=wgmma}.
-         */
-        WGMMA;
-
-        /** Whether this layout runs stride-1 convolutions on the channels-last copy (conv.cu). */
-        boolean channelsLast() {
-            return this == FAST || this == WGMMA;
-        }
-
-        /** A name as the property or variable gives it: case-insensitive, '-' or '_' ({@code fast}, {@code k-major}). */
-        public static ConvLayout parse(String value, String source) {
-            String v = value.strip().toUpperCase(java.util.Locale.ROOT).replace('-', '_');
-            for (ConvLayout l : values()) {
-                if (l.name().equals(v)) return l;
-            }
-            throw new KernelException(source + "=" + value + ": expected one of implicit, fast, wgmma, k_major");
-        }
-
-        @Override
-        public String toString() {
-            return name().toLowerCase(java.util.Locale.ROOT);
-        }
-    }
-
-    /**
-     * The system property and the environment variable (the property wins) that choose how every
-     * CUDA backend of the process runs conv3d, as {@link #GEMM_PROPERTY} does for the GEMM: a
-     * {@link ConvLayout} name in any case, e.g. {@code LIVETALK_CUDA_CONV=fast}. Read once per process.
-     */
-    public static final String CONV_PROPERTY = "livetalk.cuda.conv", CONV_ENV = "LIVETALK_CUDA_CONV";
-    private static String configuredConv;   // as configuredGemm
-
-    /** "source=value" of the process-wide conv3d choice, or null when neither the property nor the variable is set. */
-    static synchronized String configuredConv() {
-        if (configuredConv == null) configuredConv = configured(CONV_PROPERTY, CONV_ENV);
-        return configuredConv.isEmpty() ? null : configuredConv;
-    }
-
-    /** The first CUDA device; threads may have streams of their own when {@link #STREAMS_ENV} says 2. */
+    /** The first CUDA device; threads may have streams of their own when {@link CudaSwitches#STREAMS_ENV} says 2. */
     public CudaBackend() {
-        this(streamsConfigured());
+        this(CudaSwitches.streamsConfigured());
     }
 
-    /** The first CUDA device, with or without streams per thread whatever the environment says (tests). */
+    /**
+     * The first CUDA device, with or without streams per thread whatever the environment says
+     * (tests). Its kernels are the fastest the device runs ({@link #useFastestKernels}), then
+     * those the process's switches name ({@link CudaSwitches#apply}).
+     */
     CudaBackend(boolean streamsPerThread) {
         String why = CudaDriver.unavailableReason();
         if (why != null) throw new KernelException(why);
@@ -312,42 +77,20 @@ public final class CudaBackend implements Backend {
             ctx.allowSharedMemory("flash_attn_d128" + suffix, flashSmem(128));
             ctx.allowSharedMemory("flash_attn_d64" + suffix, flashSmem(64));
         }
-        // The fastest kernels this device runs (docs/cuda-performance.md#defaults): wgmma on
-        // compute capability 9.0, mma.sync elsewhere; the switches below override each.
+        useFastestKernels();
+        CudaSwitches.apply(this);
+    }
+
+    /**
+     * The defaults: the fastest kernels this device runs (docs/cuda-performance.md#defaults), wgmma
+     * on compute capability 9.0, mma.sync elsewhere. Asking the device loads the sm_90a modules
+     * there; a family whose module does not load takes the next kernel.
+     */
+    private void useFastestKernels() {
         gemmKernel = wgmmaUnavailableReason() == null ? GemmKernel.WGMMA : GemmKernel.MMA_SYNC;
         flashKernel = flashWgmmaUnavailableReason() == null ? FlashKernel.WGMMA : FlashKernel.MMA_SYNC;
         convLayout = convUnavailableReason(ConvLayout.WGMMA) == null ? ConvLayout.WGMMA
                 : convUnavailableReason(ConvLayout.FAST) == null ? ConvLayout.FAST : ConvLayout.IMPLICIT;
-        String configured = configuredGemm();
-        if (configured != null) {
-            // A GEMM chosen for the whole process that this device cannot run is an error, not a
-            // silent fall-back: a benchmark or verify run must measure what it says it measures.
-            int eq = configured.indexOf('=');
-            GemmKernel k = GemmKernel.parse(configured.substring(eq + 1), configured.substring(0, eq));
-            if (k.wgmma()) {
-                String cannot = k.tma() ? tmaGemmUnavailableReason() : wgmmaUnavailableReason();
-                if (cannot != null) throw new KernelException(configured + ": the wgmma GEMM cannot run here: " + cannot);
-            }
-            gemmKernel = k;
-        }
-        String attn = configuredAttn();
-        if (attn != null) {
-            int eq = attn.indexOf('=');
-            FlashKernel k = FlashKernel.parse(attn.substring(eq + 1), attn.substring(0, eq));
-            if (k.wgmma()) {
-                String cannot = flashWgmmaUnavailableReason();
-                if (cannot != null) throw new KernelException(attn + ": the wgmma flash attention cannot run here: " + cannot);
-            }
-            flashKernel = k;
-        }
-        String conv = configuredConv();
-        if (conv != null) {
-            int eq = conv.indexOf('=');
-            ConvLayout l = ConvLayout.parse(conv.substring(eq + 1), conv.substring(0, eq));
-            String cannot = convUnavailableReason(l);
-            if (cannot != null) throw new KernelException(conv + ": the " + l + " convolution cannot run here: " + cannot);
-            convLayout = l;
-        }
     }
 
     /**
@@ -478,7 +221,7 @@ public final class CudaBackend implements Backend {
         ctx.resetPeak();
     }
 
-    /** Whether threads may run on streams of their own ({@link #concurrentQueue}): {@link #STREAMS_ENV}. */
+    /** Whether threads may run on streams of their own ({@link #concurrentQueue}): {@link CudaSwitches#STREAMS_ENV}. */
     public boolean streamsPerThread() {
         return ctx.lanesEnabled;
     }
@@ -822,10 +565,10 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * With {@link #STREAMS_ENV}=2: the calling thread issues to a CUDA stream of its own until the
-     * scope is closed (the hazards this opens and how each is closed: {@link CudaContext#release},
-     * {@link #published}, docs/cuda-performance.md#streams). Otherwise, or when the thread already
-     * has one, nothing changes.
+     * With {@link CudaSwitches#STREAMS_ENV}=2: the calling thread issues to a CUDA stream of its own
+     * until the scope is closed (the hazards this opens and how each is closed:
+     * {@link CudaContext#release}, {@link #published}, docs/cuda-performance.md#streams). Otherwise,
+     * or when the thread already has one, nothing changes.
      */
     @Override
     public Scope concurrentQueue() {

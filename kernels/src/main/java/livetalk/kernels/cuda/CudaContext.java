@@ -49,7 +49,7 @@ final class CudaContext {
     private final MemorySegment context;
     /** The device's default memory pool, which every allocation comes from. */
     private final MemorySegment pool;
-    /** Whether threads may open lanes (streams of their own): {@link CudaBackend#STREAMS_ENV}. */
+    /** Whether threads may open lanes (streams of their own): {@link CudaSwitches#STREAMS_ENV}. */
     final boolean lanesEnabled;
     /** Kernels by name; concurrent because the opt-in modules are loaded on demand (loadOnDemand). */
     private final Map<String, MemorySegment> functions = new ConcurrentHashMap<>();

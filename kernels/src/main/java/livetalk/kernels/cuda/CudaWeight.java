@@ -8,7 +8,7 @@ import livetalk.tensor.Tensor;
  * A parameter tensor on the device, in the form its kernels read: a bf16 matrix for the tensor
  * cores ({@code [rows, ld]}, rows = the first dimension, the rest flattened and zero-padded to a
  * multiple of 8), or float32 for the small vectors (biases, norm gains, modulation), or for a
- * convolution weight on the fast path ({@link CudaBackend.ConvLayout#FAST}) the bf16 tap-major form
+ * convolution weight on the fast path ({@link ConvLayout#FAST}) the bf16 tap-major form
  * {@code [cout][tap·cp + c]}. Each form is made on first use, so a weight normally lives on the
  * device once, whatever the file's dtype. {@link #release} drops every form; the next use makes
  * them again.

@@ -14,7 +14,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import livetalk.kernels.Conv3dSpec;
 import livetalk.kernels.KernelException;
-import livetalk.kernels.cuda.CudaBackend.ConvLayout;
 import org.junit.jupiter.api.Test;
 
 /**

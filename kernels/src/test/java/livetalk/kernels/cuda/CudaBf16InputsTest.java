@@ -26,7 +26,7 @@ class CudaBf16InputsTest extends CudaTestBase {
             Tensor wt = Tensor.wrap(Props.uniform(rnd, (int) s.weightSize(), 0.2f), cout, cin, 3, 3, 3);
             Tensor bt = Tensor.wrap(Props.uniform(rnd, cout, 1), cout);
             long n = (long) s.outFrames(histFrames + frames) * cout * s.outH(h) * s.outW(w);
-            for (CudaBackend.ConvLayout layout : CudaVaeTest.VALIDATED) {   // the fast path: CudaConvFastTest
+            for (ConvLayout layout : CudaVaeTest.VALIDATED) {   // the fast path: CudaConvFastTest
                 cuda.useConvLayout(layout);
                 Buf h32 = cuda.upload(hist), h16 = cuda.alloc(hist.length, DType.BF16), xb = cuda.upload(x);
                 cuda.toBf16(h32, h16);
@@ -35,7 +35,7 @@ class CudaBf16InputsTest extends CudaTestBase {
                 cuda.conv3d(h16, histFrames, xb, frames, h, w, b, s, cuda.weight(wt), cuda.weight(bt));
                 assertArrayEquals(cuda.read(a), cuda.read(b), "conv3d " + layout + " " + s + " h=" + h + " w=" + w + " hist=" + histFrames);
             }
-            cuda.useConvLayout(CudaBackend.ConvLayout.IMPLICIT);
+            cuda.useConvLayout(ConvLayout.IMPLICIT);
         });
     }
 

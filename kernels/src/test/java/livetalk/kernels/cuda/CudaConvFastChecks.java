@@ -10,7 +10,6 @@ import livetalk.kernels.Buf;
 import livetalk.kernels.Conv3dSpec;
 import livetalk.kernels.cpu.CpuWeight;
 import livetalk.kernels.cpu.VaeReferenceKernels;
-import livetalk.kernels.cuda.CudaBackend.ConvLayout;
 import livetalk.tensor.DType;
 import livetalk.tensor.Props;
 import livetalk.tensor.Tensor;

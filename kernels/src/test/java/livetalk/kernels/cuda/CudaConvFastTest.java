@@ -1,7 +1,5 @@
 package livetalk.kernels.cuda;
 
-import livetalk.kernels.cuda.CudaBackend.ConvLayout;
-
 /** {@link CudaConvFastChecks} for the fast convolution on mma.sync (conv.cu, {@code LIVETALK_CUDA_CONV=fast}), any card from sm_80 on. */
 class CudaConvFastTest extends CudaConvFastChecks {
     @Override

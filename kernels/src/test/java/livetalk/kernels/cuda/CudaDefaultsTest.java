@@ -3,9 +3,6 @@ package livetalk.kernels.cuda;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import livetalk.kernels.cuda.CudaBackend.ConvLayout;
-import livetalk.kernels.cuda.CudaBackend.FlashKernel;
-import livetalk.kernels.cuda.CudaBackend.GemmKernel;
 import livetalk.tensor.DType;
 import org.junit.jupiter.api.Test;
 
@@ -18,10 +15,10 @@ import org.junit.jupiter.api.Test;
 class CudaDefaultsTest extends CudaTestBase {
 
     private static void requireNoSwitch() {
-        for (String env : new String[]{CudaBackend.GEMM_ENV, CudaBackend.ATTN_ENV, CudaBackend.CONV_ENV, CudaBackend.FUSE_ENV}) {
+        for (String env : new String[]{CudaSwitches.GEMM_ENV, CudaSwitches.ATTN_ENV, CudaSwitches.CONV_ENV, CudaSwitches.FUSE_ENV}) {
             assumeTrue(System.getenv(env) == null, env + " is set");
         }
-        for (String p : new String[]{CudaBackend.GEMM_PROPERTY, CudaBackend.ATTN_PROPERTY, CudaBackend.CONV_PROPERTY}) {
+        for (String p : new String[]{CudaSwitches.GEMM_PROPERTY, CudaSwitches.ATTN_PROPERTY, CudaSwitches.CONV_PROPERTY}) {
             assumeTrue(System.getProperty(p) == null, p + " is set");
         }
     }

@@ -3,7 +3,6 @@ package livetalk.kernels.cuda;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import livetalk.kernels.Buf;
-import livetalk.kernels.cuda.CudaBackend.FlashKernel;
 import livetalk.tensor.Props;
 import org.junit.jupiter.api.Test;
 

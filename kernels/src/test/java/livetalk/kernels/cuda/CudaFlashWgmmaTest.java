@@ -10,7 +10,6 @@ import java.util.SplittableRandom;
 import java.util.TreeSet;
 import livetalk.kernels.Buf;
 import livetalk.kernels.KernelException;
-import livetalk.kernels.cuda.CudaBackend.FlashKernel;
 import livetalk.tensor.DType;
 import livetalk.tensor.Props;
 import org.junit.jupiter.api.AfterEach;

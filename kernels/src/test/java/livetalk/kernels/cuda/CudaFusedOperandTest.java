@@ -32,7 +32,7 @@ class CudaFusedOperandTest extends CudaTestBase {
             cuda.useBf16Operands(false);
             assertEquals(DType.F32, cuda.operandDtype());
         } finally {
-            cuda.useBf16Operands(CudaBackend.parseFuse(System.getenv(CudaBackend.FUSE_ENV)));
+            cuda.useBf16Operands(CudaSwitches.parseFuse(System.getenv(CudaSwitches.FUSE_ENV)));
         }
     }
 

@@ -79,21 +79,21 @@ class CudaMemoryBooksTest {
 
     @Test
     void streamsSwitchTakesOneOrTwo() {
-        assertTrue(CudaBackend.parseStreams(null, "X"));
-        assertTrue(CudaBackend.parseStreams(" ", "X"));
-        assertFalse(CudaBackend.parseStreams("1", "X"));
-        assertTrue(CudaBackend.parseStreams(" 2 ", "X"));
-        KernelException e = assertThrows(KernelException.class, () -> CudaBackend.parseStreams("3", "LIVETALK_CUDA_STREAMS"));
+        assertTrue(CudaSwitches.parseStreams(null, "X"));
+        assertTrue(CudaSwitches.parseStreams(" ", "X"));
+        assertFalse(CudaSwitches.parseStreams("1", "X"));
+        assertTrue(CudaSwitches.parseStreams(" 2 ", "X"));
+        KernelException e = assertThrows(KernelException.class, () -> CudaSwitches.parseStreams("3", "LIVETALK_CUDA_STREAMS"));
         assertTrue(e.getMessage().startsWith("LIVETALK_CUDA_STREAMS=3: expected 1"), e.getMessage());
     }
 
     @Test
     void fuseSwitchTakesZeroOrOne() {
-        assertTrue(CudaBackend.parseFuse(null));
-        assertTrue(CudaBackend.parseFuse(""));
-        assertTrue(CudaBackend.parseFuse(" 1"));
-        assertFalse(CudaBackend.parseFuse("0 "));
-        KernelException e = assertThrows(KernelException.class, () -> CudaBackend.parseFuse("yes"));
+        assertTrue(CudaSwitches.parseFuse(null));
+        assertTrue(CudaSwitches.parseFuse(""));
+        assertTrue(CudaSwitches.parseFuse(" 1"));
+        assertFalse(CudaSwitches.parseFuse("0 "));
+        KernelException e = assertThrows(KernelException.class, () -> CudaSwitches.parseFuse("yes"));
         assertEquals("LIVETALK_CUDA_FUSE=yes: expected 0 (float32 operands) or 1 (bf16 operands, the default)", e.getMessage());
     }
 }

@@ -1,7 +1,5 @@
 package livetalk.kernels.cuda;
 
-import livetalk.kernels.cuda.CudaBackend.GemmKernel;
-
 /**
  * The TMA GEMM (gemm_tma_sm90.cu: a producer warpgroup feeding two consumer warpgroups
  * through mbarriers) under every test of {@link CudaWgmmaTest}: the CPU reference on ragged

@@ -12,7 +12,7 @@ class CudaVaeTest extends CudaTestBase {
      * The layouts this class covers; the channels-last ones (FAST, WGMMA) have their own tests,
      * CudaConvFastTest and CudaConvWgmmaTest, which the GPU check runs in JVMs of their own.
      */
-    static final CudaBackend.ConvLayout[] VALIDATED = {CudaBackend.ConvLayout.K_MAJOR, CudaBackend.ConvLayout.IMPLICIT};
+    static final ConvLayout[] VALIDATED = {ConvLayout.K_MAJOR, ConvLayout.IMPLICIT};
 
     /** conv3d as im2col + tensor-core GEMM, against the scalar reference on the same bf16-rounded operands. */
     @Test
@@ -38,7 +38,7 @@ class CudaVaeTest extends CudaTestBase {
             float[] expected = cpu.read(ref);
             Buf out = cuda.alloc(expected.length);
             cuda.fill(out, Float.NaN);
-            CudaBackend.ConvLayout layout = VALIDATED[rnd.nextInt(VALIDATED.length)];
+            ConvLayout layout = VALIDATED[rnd.nextInt(VALIDATED.length)];
             cuda.useConvLayout(layout);
             cuda.conv3d(histFrames > 0 ? cuda.upload(hist) : null, histFrames, cuda.upload(x), frames, h, w, out, s,
                     cuda.weight(wt), bias ? cuda.weight(Tensor.wrap(bv, cout)) : null);
@@ -61,7 +61,7 @@ class CudaVaeTest extends CudaTestBase {
             cpu.conv3d(cpu.upload(bf16(hist)), histFrames, cpu.upload(bf16(x)), frames, h, w, ref, s,
                     cpu.weight(Tensor.wrap(bf16(wv), cout, cin, 3, 3, 3)), cpu.weight(Tensor.wrap(bv, cout)));
             Buf out = cuda.alloc((long) tOut * cout * h * w);
-            for (CudaBackend.ConvLayout layout : VALIDATED) {
+            for (ConvLayout layout : VALIDATED) {
                 cuda.useConvLayout(layout);
                 cuda.fill(out, Float.NaN);
                 cuda.conv3d(cuda.upload(hist), histFrames, cuda.upload(x), frames, h, w, out, s, cuda.weight(wt), cuda.weight(Tensor.wrap(bv, cout)));

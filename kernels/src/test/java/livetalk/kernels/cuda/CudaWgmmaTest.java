@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.util.SplittableRandom;
 import livetalk.kernels.Buf;
 import livetalk.kernels.KernelException;
-import livetalk.kernels.cuda.CudaBackend.GemmKernel;
 import livetalk.tensor.DType;
 import livetalk.tensor.Props;
 import livetalk.tensor.Tensor;

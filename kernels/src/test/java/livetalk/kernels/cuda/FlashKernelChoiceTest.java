@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import livetalk.kernels.KernelException;
-import livetalk.kernels.cuda.CudaBackend.FlashKernel;
 import org.junit.jupiter.api.Test;
 
 /**

@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import livetalk.kernels.KernelException;
-import livetalk.kernels.cuda.CudaBackend.GemmKernel;
 import org.junit.jupiter.api.Test;
 
 /**

@@ -1,0 +1,162 @@
+package livetalk.kernels.cuda;
+
+import livetalk.kernels.KernelException;
+
+/**
+ * The process-wide switches of the CUDA backend: environment variables (all but
+ * {@link #FUSE_ENV} with a system property beside them, which wins) that choose the kernels of
+ * every {@link CudaBackend} a process creates, so that whole commands ({@code verify},
+ * {@code bench-dit}, {@code bench-pipeline}) can run on them. Each is read once per process and
+ * overrides the default that {@link CudaBackend}'s constructor chooses for its device
+ * ({@link #apply}); which kernel is the default on which card is in
+ * docs/cuda-performance.md#defaults. {@link CudaBackend#useGemm},
+ * {@link CudaBackend#useFlash}, {@link CudaBackend#useConvLayout} and
+ * {@link CudaBackend#useBf16Operands} choose per backend in code instead.
+ */
+public final class CudaSwitches {
+    private CudaSwitches() {
+    }
+
+    /**
+     * The system property and the environment variable (the property wins) that choose the GEMM
+     * of every CUDA backend a process creates: a {@link GemmKernel} name in any case, e.g.
+     * {@code LIVETALK_CUDA_GEMM=wgmma}. Read once per process.
+     */
+    public static final String GEMM_PROPERTY = "livetalk.cuda.gemm", GEMM_ENV = "LIVETALK_CUDA_GEMM";
+    private static String configuredGemm;   // "name=value" as given, or "" when unset; guarded by the class
+
+    /**
+     * The system property and the environment variable (the property wins) that choose the flash
+     * attention kernel of every CUDA backend a process creates, as {@link #GEMM_PROPERTY} does for
+     * the GEMM: a {@link FlashKernel} name in any case, e.g. {@code LIVETALK_CUDA_ATTN=wgmma}. Read
+     * once per process.
+     */
+    public static final String ATTN_PROPERTY = "livetalk.cuda.attn", ATTN_ENV = "LIVETALK_CUDA_ATTN";
+    private static String configuredAttn;   // as configuredGemm
+
+    /**
+     * The system property and the environment variable (the property wins) that choose how every
+     * CUDA backend of the process runs conv3d, as {@link #GEMM_PROPERTY} does for the GEMM: a
+     * {@link ConvLayout} name in any case, e.g. {@code LIVETALK_CUDA_CONV=fast}. Read once per process.
+     */
+    public static final String CONV_PROPERTY = "livetalk.cuda.conv", CONV_ENV = "LIVETALK_CUDA_CONV";
+    private static String configuredConv;   // as configuredGemm
+
+    /**
+     * The system property and the environment variable (the property wins) that let a thread run
+     * on a CUDA stream of its own ({@link CudaBackend#concurrentQueue}): {@code LIVETALK_CUDA_STREAMS=2},
+     * the default, so that the decoder overlaps the DiT. With 1 every thread issues to the legacy
+     * default stream. Read once per process.
+     */
+    public static final String STREAMS_PROPERTY = "livetalk.cuda.streams", STREAMS_ENV = "LIVETALK_CUDA_STREAMS";
+    private static Boolean configuredStreams;   // guarded by the class
+
+    /**
+     * The environment variable that switches bf16 operands off ({@code LIVETALK_CUDA_FUSE=0}) or on
+     * ({@code 1}, the default) for every CUDA backend of the process ({@link CudaBackend#useBf16Operands});
+     * read once, when {@link CudaBackend} loads ({@link #fuseConfigured}). The bits are the same
+     * either way; on is faster (docs/cuda-performance.md#defaults).
+     */
+    public static final String FUSE_ENV = "LIVETALK_CUDA_FUSE";
+
+    /**
+     * Overrides {@code be}'s defaults with the kernels the GEMM, attention and conv3d switches
+     * name, in that order. A kernel chosen for the whole process that this device cannot run is an
+     * error, not a silent fall-back: a benchmark or verify run must measure what it says it
+     * measures.
+     */
+    static void apply(CudaBackend be) {
+        String gemm = configuredGemm();
+        if (gemm != null) {
+            int eq = gemm.indexOf('=');
+            GemmKernel k = GemmKernel.parse(gemm.substring(eq + 1), gemm.substring(0, eq));
+            if (k.wgmma()) {
+                String cannot = k.tma() ? be.tmaGemmUnavailableReason() : be.wgmmaUnavailableReason();
+                if (cannot != null) throw new KernelException(gemm + ": the wgmma GEMM cannot run here: " + cannot);
+            }
+            be.useGemm(k);   // its own check passes: the context keeps the answer above
+        }
+        String attn = configuredAttn();
+        if (attn != null) {
+            int eq = attn.indexOf('=');
+            FlashKernel k = FlashKernel.parse(attn.substring(eq + 1), attn.substring(0, eq));
+            if (k.wgmma()) {
+                String cannot = be.flashWgmmaUnavailableReason();
+                if (cannot != null) throw new KernelException(attn + ": the wgmma flash attention cannot run here: " + cannot);
+            }
+            be.useFlash(k);   // as useGemm
+        }
+        String conv = configuredConv();
+        if (conv != null) {
+            int eq = conv.indexOf('=');
+            ConvLayout l = ConvLayout.parse(conv.substring(eq + 1), conv.substring(0, eq));
+            String cannot = be.convUnavailableReason(l);
+            if (cannot != null) throw new KernelException(conv + ": the " + l + " convolution cannot run here: " + cannot);
+            be.useConvLayout(l);   // as useGemm
+        }
+    }
+
+    /** "source=value" of the process-wide GEMM choice, or null when neither the property nor the variable is set. */
+    static synchronized String configuredGemm() {
+        if (configuredGemm == null) configuredGemm = configured(GEMM_PROPERTY, GEMM_ENV);
+        return configuredGemm.isEmpty() ? null : configuredGemm;
+    }
+
+    /** "source=value" of the process-wide flash attention choice, or null when neither the property nor the variable is set. */
+    static synchronized String configuredAttn() {
+        if (configuredAttn == null) configuredAttn = configured(ATTN_PROPERTY, ATTN_ENV);
+        return configuredAttn.isEmpty() ? null : configuredAttn;
+    }
+
+    /** "source=value" of the process-wide conv3d choice, or null when neither the property nor the variable is set. */
+    static synchronized String configuredConv() {
+        if (configuredConv == null) configuredConv = configured(CONV_PROPERTY, CONV_ENV);
+        return configuredConv.isEmpty() ? null : configuredConv;
+    }
+
+    /** Whether {@link #STREAMS_ENV} (or the property) allows streams per thread: "2" or unset: yes; "1": no. */
+    static synchronized boolean streamsConfigured() {
+        if (configuredStreams == null) {
+            String c = configured(STREAMS_PROPERTY, STREAMS_ENV);   // "source=value" or ""
+            int eq = c.indexOf('=');
+            configuredStreams = c.isEmpty() ? true : parseStreams(c.substring(eq + 1), c.substring(0, eq));
+        }
+        return configuredStreams;
+    }
+
+    /** "2" (or null/blank, the default): a thread may have a stream of its own; "1": one stream for every thread. */
+    static boolean parseStreams(String value, String source) {
+        if (value == null || value.isBlank()) return true;
+        return switch (value.strip()) {
+            case "1" -> false;
+            case "2" -> true;
+            default -> throw new KernelException(source + "=" + value + ": expected 1 (one stream) or 2 (the decoder on a stream of its own, the default)");
+        };
+    }
+
+    /**
+     * Whether {@link #FUSE_ENV} asks for bf16 operands: read from the environment on each call;
+     * {@link CudaBackend} calls it once, when it loads.
+     */
+    static boolean fuseConfigured() {
+        return parseFuse(System.getenv(FUSE_ENV));
+    }
+
+    /** "1" (or null/blank, the default): bf16 operands; "0": float32 ones. */
+    static boolean parseFuse(String value) {
+        if (value == null || value.isBlank()) return true;
+        return switch (value.strip()) {
+            case "0" -> false;
+            case "1" -> true;
+            default -> throw new KernelException(FUSE_ENV + "=" + value + ": expected 0 (float32 operands) or 1 (bf16 operands, the default)");
+        };
+    }
+
+    /** "-Dproperty=value" or "ENV=value" as given (the property wins), or "" when neither is set. */
+    private static String configured(String property, String env) {
+        String p = System.getProperty(property), e = System.getenv(env);
+        if (p != null && !p.isBlank()) return "-D" + property + "=" + p;
+        if (e != null && !e.isBlank()) return env + "=" + e;
+        return "";
+    }
+}

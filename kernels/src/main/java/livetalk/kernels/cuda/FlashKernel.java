@@ -1,0 +1,42 @@
+package livetalk.kernels.cuda;
+
+import livetalk.kernels.KernelException;
+
+/**
+ * The kernels {@link CudaBackend}'s attention can run its flash path (head size 64 or 128, no
+ * bias) on ({@link CudaBackend#useFlash}, {@link CudaSwitches#ATTN_ENV}). All compute the same
+ * function (bf16 q, k, v and P, float32 scores, softmax and accumulation, the same masking of
+ * ragged shapes); tests cover each and bench-gpu times each. The wgmma ones exist for head size
+ * 128 only (64 stays on mma.sync) and run on compute capability 9.0 only (H100, H200), where
+ * WGMMA is the default; other cards take MMA_SYNC (docs/cuda-performance.md#defaults).
+ */
+public enum FlashKernel {
+    /** flash_attn_d128 / _d64 (attention.cu): FlashAttention-2 on mma.sync; any card from sm_80 on. */
+    MMA_SYNC,
+    /** flash_attn_d128_sm90 (attention_sm90.cu): FlashAttention-3's scheme on wgmma, head size 128. */
+    WGMMA,
+    /**
+     * flash_attn_d128_tma (attention_sm90.cu): WGMMA's computation with q, k and v copied by
+     * TMA from a producer warp (same bits). Opt-in until a GPU run has validated and timed it.
+     */
+    TMA;
+
+    /** Whether this kernel runs on wgmma (compute capability 9.0 only). */
+    public boolean wgmma() {
+        return this != MMA_SYNC;
+    }
+
+    /** A name as the property or variable gives it: case-insensitive, '-' or '_' ({@code wgmma}, {@code mma-sync}). */
+    public static FlashKernel parse(String value, String source) {
+        String v = value.strip().toUpperCase(java.util.Locale.ROOT).replace('-', '_');
+        for (FlashKernel k : values()) {
+            if (k.name().equals(v)) return k;
+        }
+        throw new KernelException(source + "=" + value + ": expected one of mma_sync, wgmma, tma");
+    }
+
+    @Override
+    public String toString() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+    }
+}
