@@ -21,10 +21,9 @@
 #                               tests in a JVM of its own; last, the defaults (every switch at the
 #                               device's fastest, docs/cuda-performance.md#defaults): verify,
 #                               bench-dit against the baseline's output, bench-vae, bench-pipeline;
-#                               then the TMA GEMM (opt-in, LIVETALK_CUDA_GEMM=tma): its tests in a
-#                               JVM of its own, the DiT checks, bench-dit; and the TMA flash
-#                               attention (LIVETALK_CUDA_ATTN=tma): its tests, then bench-dit with
-#                               both TMA kernels.
+#                               then the TMA GEMM and the TMA flash attention (the defaults on
+#                               compute capability 9.0 since runs 8 and 9) alone on the baseline:
+#                               their tests in JVMs of their own, the DiT checks, bench-dit.
 #                               A summary on stdout, OUTDIR/gpu-check.json and every log packed
 #                               in OUTDIR/logs.tar.gz (the device returns only a few files)
 #   run OUTDIR --only STEP,STEP [--logs DIR]
@@ -54,6 +53,10 @@ kit() {
   "$jdk/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.management,java.desktop,java.xml,jdk.zipfs,jdk.incubator.vector \
     --strip-debug --no-header-files --no-man-pages --output "$KIT/stage/jre" 2>&1 | grep -v 'incubator modules' || true
   cp "$ROOT/cli/target/livetalk-cli.jar" "$ROOT"/cli/target/lib/*.jar "$KIT/stage/lib/"
+  # The kit runs verify, the benchmarks and the kernel tests, never serve or an mp4 encode: leave out
+  # the web server's and the video encoder's libraries (7 MB), since the device takes 64 MiB in
+  # all, the working tree included (picocli's scan of the commands does not load them).
+  (cd "$KIT/stage/lib" && rm -f javalin-*.jar jetty-*.jar kotlin-stdlib-*.jar jakarta.*.jar asm-*.jar annotations-*.jar jcodec-*.jar)
   cp "$ROOT/cli/target/jvm.flags" "$KIT/stage/"
   cp -r "$ROOT/kernels/target/test-classes" "$KIT/stage/test/kernels"
   cp "$ROOT"/tensor/target/livetalk-tensor-*-tests.jar "$KIT/stage/test/"
@@ -101,7 +104,7 @@ selected() {
   case ",$ONLY," in *",$1,"*) return 0 ;; esac
   case "$1" in
     make-dit) [ ! -f /tmp/livetalk-dit/model.safetensors ] && [[ ",$ONLY," == *",bench-"* ]] ;;
-    bench-dit) [ ! -f /tmp/livetalk-dit/out-mma-sync.f32 ] && [[ ",$ONLY," =~ ,bench-dit-(wgmma|flash|default|tma|all-tma), ]] ;;
+    bench-dit) [ ! -f /tmp/livetalk-dit/out-mma-sync.f32 ] && [[ ",$ONLY," =~ ,bench-dit-(wgmma|flash|default|tma|flash-tma), ]] ;;
     verify) [ ! -f "$OUTDIR/verify.log" ] && [[ ",$ONLY," == *",verify-"* ]] ;;
     *) return 1 ;;
   esac
@@ -242,7 +245,7 @@ run() {
   step bench-dit-fused 75 "${PLAIN[@]}" LIVETALK_CUDA_FUSE=1 "$lt" bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors --runs 5 --profile
   step bench-vae 60 "${PLAIN[@]}" "$lt" bench-vae --device cuda --frames 2 --profile
   step bench-pipeline 120 "${PLAIN[@]}" "$lt" bench-pipeline --device cuda --dit /tmp/livetalk-dit/model.safetensors --blocks 10
-  # The decoder on a stream of its own (LIVETALK_CUDA_STREAMS=2, opt-in, docs/cuda-performance.md#streams):
+  # The decoder on a stream of its own (LIVETALK_CUDA_STREAMS=2, on by default, alone on the baseline here; docs/cuda-performance.md#streams):
   # its tests (two streams against one, handover, weights, frees), the checks that run the streaming
   # pipeline and the VAE (their lines must be those of the plain verify), and the pipeline's speed.
   step tests-streams 90 "$junit" --select-class livetalk.kernels.cuda.CudaStreamsTest --details=tree
@@ -303,20 +306,20 @@ run() {
       --runs 5 --profile --compare-output /tmp/livetalk-dit/out-mma-sync.f32
   step bench-vae-default 60 "$lt" bench-vae --device cuda --frames 2 --profile
   step bench-pipeline-default 120 "$lt" bench-pipeline --device cuda --dit /tmp/livetalk-dit/model.safetensors --blocks 10
-  # The TMA GEMM (opt-in, LIVETALK_CUDA_GEMM=tma), after everything else: a fault poisons the
-  # context and a barrier that never completes hangs the kernel, so short limits. Its tests (every
-  # CudaWgmmaTest on the TMA kernels), the DiT checks and the DiT forward against the baseline's
-  # output; bench-gpu above timed it last of all.
+  # The TMA GEMM (LIVETALK_CUDA_GEMM=tma, the default on CC 9.0 since run 8) alone on the baseline:
+  # a fault poisons the context and a barrier that never completes hangs the kernel, so short
+  # limits. Its tests (every CudaWgmmaTest on the TMA kernels), the DiT checks and the DiT forward
+  # against the baseline's output; bench-gpu above timed it last of all.
   step tests-tma 60 "$junit" --select-class livetalk.kernels.cuda.CudaTmaGemmTest --details=tree
   step verify-tma 60 "${PLAIN[@]}" LIVETALK_CUDA_GEMM=tma "$lt" verify --device cuda --golden "$ROOT/tests/golden" \
       --only dit_forward,causal_rollout
   step bench-dit-tma 60 "${PLAIN[@]}" LIVETALK_CUDA_GEMM=tma "$lt" bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors \
       --runs 5 --profile --compare-output /tmp/livetalk-dit/out-mma-sync.f32
-  # The TMA flash attention (opt-in, LIVETALK_CUDA_ATTN=tma), likewise: its tests (every
-  # CudaFlashWgmmaTest on it, and the same bits as the wgmma kernel), then the DiT forward with
-  # every opt-in kernel on (TMA GEMM and attention) against the baseline's output.
+  # The TMA flash attention (LIVETALK_CUDA_ATTN=tma, the default on CC 9.0 since run 9), likewise:
+  # its tests (every CudaFlashWgmmaTest on it, and the same bits as the wgmma kernel), then the DiT
+  # forward with it alone on the baseline.
   step tests-flash-tma 60 "$junit" --select-class livetalk.kernels.cuda.CudaFlashTmaTest --details=tree
-  step bench-dit-all-tma 60 env LIVETALK_CUDA_GEMM=tma LIVETALK_CUDA_ATTN=tma "$lt" bench-dit --device cuda \
+  step bench-dit-flash-tma 60 "${PLAIN[@]}" LIVETALK_CUDA_ATTN=tma "$lt" bench-dit --device cuda \
       --weights /tmp/livetalk-dit/model.safetensors --runs 5 --profile --compare-output /tmp/livetalk-dit/out-mma-sync.f32
   {
     echo "{"
@@ -373,11 +376,11 @@ run() {
     grep -h "verdict" "$OUTDIR/verify-tma.log" 2>/dev/null || true
     grep -hE "^(output vs|gemm)" "$OUTDIR/bench-dit-tma.log" 2>/dev/null || true
     grep -h "^forward" "$OUTDIR/bench-dit-tma.log" 2>/dev/null | tail -2 || true
-    echo "-- the TMA flash attention (LIVETALK_CUDA_ATTN=tma), then both TMA kernels in the DiT"
+    echo "-- the TMA flash attention (LIVETALK_CUDA_ATTN=tma)"
     grep -hE "tests (successful|failed|aborted)" "$OUTDIR/tests-flash-tma.log" 2>/dev/null | sort -u || true
     grep -hE "^(attention .*tma|check flash tma)" "$OUTDIR/bench-gpu.log" 2>/dev/null || true
-    grep -hE "^(model|output vs|gemm|flash|all kernels)" "$OUTDIR/bench-dit-all-tma.log" 2>/dev/null || true
-    grep -h "^forward" "$OUTDIR/bench-dit-all-tma.log" 2>/dev/null | tail -2 || true
+    grep -hE "^(model|output vs|flash|all kernels)" "$OUTDIR/bench-dit-flash-tma.log" 2>/dev/null || true
+    grep -h "^forward" "$OUTDIR/bench-dit-flash-tma.log" 2>/dev/null | tail -2 || true
   } 2>/dev/null
   for s in "${STEPS[@]}"; do echo "step $s"; done
   local deferred; deferred="$(printf '%s\n' "${STEPS[@]}" | awk '$2 == "deferred" {print $1}' | paste -sd, -)"

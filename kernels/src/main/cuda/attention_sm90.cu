@@ -81,7 +81,7 @@ struct Fa3Maps {
 };
 
 // TMA: false, the cp.async kernel (flash_attn_d128_sm90: all 256 threads load, one block barrier
-// per tile); true, the TMA kernel (flash_attn_d128_tma): a ninth warp is the producer, whose one
+// per tile); true, the TMA kernel (flash_attn_d128_tma): a third warpgroup is the producer, whose one
 // thread copies Q once and each K and V tile as two boxes (one per d half, written where
 // fa3_chunk_offset puts each chunk) into the same rings, handed over through mbarriers
 // (Fa3TmaSchedule); the two warpgroups only compute. Everything else, the wgmma sequence, the
@@ -104,7 +104,7 @@ __device__ __forceinline__ void flash_attn_sm90(const bf16* __restrict__ Q, cons
     const int rowBase = q0 + wg * 64;
 
     if (tiles <= 0) {   // no keys: zeros, as flash_attn gives (its row sums stay 0)
-        if (TMA && wg >= 2) return;   // the producer warp
+        if (TMA && wg >= 2) return;   // the producer warpgroup
         for (int i = t; i < 64 * FA3_D; i += 128) {
             const int m = rowBase + i / FA3_D;
             if (m < nq) store_out(O + (i64)m * ldo + col + i % FA3_D, 0.f);
@@ -149,7 +149,8 @@ __device__ __forceinline__ void flash_attn_sm90(const bf16* __restrict__ Q, cons
             fence_mbar_init();
         }
         __syncthreads();
-        if (wg == 2) {   // the producer warp: Q, then K_j and V_j in order, each slot once its readers let go
+        if (wg == 2) {   // the producer warpgroup: Q, then K_j and V_j in order, each slot once its readers let go
+            regs_release<FA3_TMA_PRODUCER_REGS>();
             if (t == 0) {
                 auto copy_tile = [&](uint32_t dst, const CUtensorMap* map, int row, uint32_t bar) {
                     mbar_arrive_expect_tx(bar, L::TILE_BYTES);
@@ -166,6 +167,7 @@ __device__ __forceinline__ void flash_attn_sm90(const bf16* __restrict__ Q, cons
             }
             return;
         }
+        regs_take<FA3_TMA_CONSUMER_REGS>();
         mbar_wait(Bars::q_full(bars), 0);
     } else {
         // Prologue: {Q, K_0} and {K_1, V_0} (the groups of "iterations" -2 and -1).
@@ -329,15 +331,15 @@ extern "C" __global__ void __launch_bounds__(FA3_THREADS, 1) flash_attn_d128_sm9
     flash_attn_sm90<false, bf16>(Q, K, V, Fa3Maps{}, O, ld, ldo, nq, nk, scaleLog2);
 }
 
-// The TMA variant (NOT YET RUN ON A GPU): q, k and v as tensor maps (Fa3Maps), 288 threads (the
-// two computing warpgroups and the producer warp), Fa3TmaSchedule::SMEM_BYTES of shared memory.
-extern "C" __global__ void __maxnreg__(FA3_TMA_REGS) flash_attn_d128_tma(
+// The TMA variant (run 8: 288 threads did not launch; now 384): q, k and v as tensor maps (Fa3Maps), 384 threads (the
+// two computing warpgroups and the producer warpgroup, which hands them its registers), Fa3TmaSchedule::SMEM_BYTES of shared memory.
+extern "C" __global__ void __launch_bounds__(FA3_TMA_THREADS, 1) flash_attn_d128_tma(
         const __grid_constant__ CUtensorMap tmQ, const __grid_constant__ CUtensorMap tmK, const __grid_constant__ CUtensorMap tmV,
         float* O, i64 ldo, int nq, int nk, float scaleLog2) {
     flash_attn_sm90<true, float>(nullptr, nullptr, nullptr, Fa3Maps{&tmQ, &tmK, &tmV}, O, 0, ldo, nq, nk, scaleLog2);
 }
 
-extern "C" __global__ void __maxnreg__(FA3_TMA_REGS) flash_attn_d128_tma_bf16out(
+extern "C" __global__ void __launch_bounds__(FA3_TMA_THREADS, 1) flash_attn_d128_tma_bf16out(
         const __grid_constant__ CUtensorMap tmQ, const __grid_constant__ CUtensorMap tmK, const __grid_constant__ CUtensorMap tmV,
         bf16* O, i64 ldo, int nq, int nk, float scaleLog2) {
     flash_attn_sm90<true, bf16>(nullptr, nullptr, nullptr, Fa3Maps{&tmQ, &tmK, &tmV}, O, 0, ldo, nq, nk, scaleLog2);

@@ -30,8 +30,13 @@
 #define FA3_BQ 128
 #define FA3_BKV 128
 #define FA3_THREADS 256
-#define FA3_TMA_THREADS 288   // the TMA kernel: the two warpgroups and a producer warp
-#define FA3_TMA_REGS 224      // registers per thread: 9 warps × 32 × 224 = 64512 of the 65536 an SM has
+// The TMA kernel: the two computing warpgroups and a producer warpgroup. A block's registers are
+// reserved by whole warpgroups on sm_90 (run 8: 288 threads at 190 registers failed to launch,
+// out of resources), so the producer is a full warpgroup that gives its registers to the two
+// computing ones (setmaxnreg): 128 × 24 + 256 × 240 = 64512 of the 65536 an SM has.
+#define FA3_TMA_THREADS 384
+#define FA3_TMA_PRODUCER_REGS 24
+#define FA3_TMA_CONSUMER_REGS 240
 
 struct Fa3Layout {
     static constexpr uint32_t HALF_BYTES = 128 * SM90_ROW_BYTES;   // one d half of a 128-row tile: 16 KiB

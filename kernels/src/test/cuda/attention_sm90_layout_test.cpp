@@ -741,8 +741,11 @@ static void checkFa3Tma() {
     }
     CHECK(Fa3Layout::BYTES + 8u * Fa3TmaSchedule::COUNT + SM90_GROUP_BYTES == Fa3TmaSchedule::SMEM_BYTES && Fa3TmaSchedule::SMEM_BYTES <= 232448,
           "TMA attention: shared memory %u", Fa3TmaSchedule::SMEM_BYTES);
-    CHECK(FA3_TMA_THREADS / 32 * 32 * FA3_TMA_REGS <= 65536, "TMA attention: %d threads x %d registers exceed the SM's 65536",
-          FA3_TMA_THREADS, FA3_TMA_REGS);
+    // registers are reserved by whole warpgroups: the producer's after its setmaxnreg.dec, the two
+    // computing warpgroups' after their setmaxnreg.inc (run 8: a 288-thread block failed to launch)
+    CHECK(FA3_TMA_THREADS % 128 == 0 && FA3_TMA_THREADS == 3 * 128, "TMA attention: %d threads, not 3 warpgroups", FA3_TMA_THREADS);
+    CHECK(128 * FA3_TMA_PRODUCER_REGS + 256 * FA3_TMA_CONSUMER_REGS <= 65536 && FA3_TMA_PRODUCER_REGS % 8 == 0 && FA3_TMA_CONSUMER_REGS % 8 == 0,
+          "TMA attention: %d + %d registers per thread do not fit the SM's 65536", FA3_TMA_PRODUCER_REGS, FA3_TMA_CONSUMER_REGS);
     TmaBarrierPlan real{Fa3TmaSchedule::empty_parity, Fa3TmaSchedule::arrivals};
     for (int tiles = 1; tiles <= 12; tiles++)
         for (uint64_t seed = 1; seed <= 60; seed++) checkFa3TmaPipeline(real, tiles, seed, true);

@@ -82,13 +82,16 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * The defaults: the fastest kernels this device runs (docs/cuda-performance.md#defaults), wgmma
-     * on compute capability 9.0, mma.sync elsewhere. Asking the device loads the sm_90a modules
-     * there; a family whose module does not load takes the next kernel.
+     * The defaults: the fastest kernels this device runs (docs/cuda-performance.md#defaults): on
+     * compute capability 9.0 the TMA GEMM and the TMA flash attention (runs 8 and 9: faster than the
+     * cp.async wgmma kernels on every DiT shape, with the same bits) and the wgmma convolution,
+     * mma.sync elsewhere. Asking the device loads the sm_90a modules there; a family whose module
+     * does not load takes the next kernel.
      */
     private void useFastestKernels() {
-        gemmKernel = wgmmaUnavailableReason() == null ? GemmKernel.WGMMA : GemmKernel.MMA_SYNC;
-        flashKernel = flashWgmmaUnavailableReason() == null ? FlashKernel.WGMMA : FlashKernel.MMA_SYNC;
+        gemmKernel = tmaGemmUnavailableReason() == null ? GemmKernel.TMA
+                : wgmmaUnavailableReason() == null ? GemmKernel.WGMMA : GemmKernel.MMA_SYNC;
+        flashKernel = flashWgmmaUnavailableReason() == null ? FlashKernel.TMA : FlashKernel.MMA_SYNC;
         convLayout = convUnavailableReason(ConvLayout.WGMMA) == null ? ConvLayout.WGMMA
                 : convUnavailableReason(ConvLayout.FAST) == null ? ConvLayout.FAST : ConvLayout.IMPLICIT;
     }
@@ -300,10 +303,10 @@ public final class CudaBackend implements Backend {
 
     /**
      * The TMA flash attention (flash_attn_d128_tma): the same tiles and slack plus 13 mbarriers of
-     * 8 bytes (attention_sm90_layout.cuh, Fa3TmaSchedule::SMEM_BYTES), 288 threads (two warpgroups
-     * and the producer warp).
+     * 8 bytes (attention_sm90_layout.cuh, Fa3TmaSchedule::SMEM_BYTES), 384 threads (two computing
+     * warpgroups and the producer warpgroup).
      */
-    static final int FLASH_TMA_SMEM = FLASH_SM90_SMEM + 13 * 8, FLASH_TMA_THREADS = 288;
+    static final int FLASH_TMA_SMEM = FLASH_SM90_SMEM + 13 * 8, FLASH_TMA_THREADS = 384;
     private static final String FLASH_TMA = "flash_attn_d128_tma";
 
     /** Three stages of a 128×64 A tile and a 64×128 B tile, rows padded by 8 bf16 (gemm.cu, B stored [K, N]). */
@@ -655,17 +658,11 @@ public final class CudaBackend implements Backend {
         long wPtr = cw.bf16Ptr(), bPtr = cb == null ? 0 : cb.f32Ptr();
         GemmKernel g = gemmKernel;
         boolean bf16Out = ob.dtype == DType.BF16;
+        // a tensor map has at least one row and column: an empty product takes mma.sync, whose module is always loaded
         if (g.tma() && ld > 0 && outDim > 0) gemmTma(g, a, ld, wPtr, ld, ob.ptr(), outDim, bPtr, cb == null ? 0 : 1, gelu, rows, outDim, ld, bf16Out);
-        else if (g.wgmma() && (!bf16Out || wgmmaBf16Out)) gemmWgmma(g, a, ld, wPtr, ld, ob.ptr(), outDim, bPtr, cb == null ? 0 : 1, gelu, rows, outDim, ld, bf16Out);
+        else if (g.wgmma() && !g.tma()) gemmWgmma(g, a, ld, wPtr, ld, ob.ptr(), outDim, bPtr, cb == null ? 0 : 1, gelu, rows, outDim, ld, bf16Out);
         else gemm(a, ld, wPtr, ld, ob.ptr(), outDim, bPtr, cb == null ? 0 : 1, gelu, rows, outDim, ld, bf16Out);
     }
-
-    /**
-     * Whether products into a bf16 operand buffer may take the wgmma kernels' bf16-output variants.
-     * Off until a GPU run validates those variants (CudaWgmmaTest turns it on to check them): until
-     * then such products stay on mma.sync, as run 7 validated (docs/cuda-performance.md#defaults).
-     */
-    volatile boolean wgmmaBf16Out;
 
     /** As {@link #gemm}, on the wgmma kernels (same arguments and contract; gemm_sm90.cu). */
     private void gemmWgmma(GemmKernel g, long a, int lda, long b, int ldb, long c, long ldc, long bias, int biasMode, boolean gelu,

@@ -8,7 +8,7 @@ import livetalk.kernels.KernelException;
  * function (bf16 q, k, v and P, float32 scores, softmax and accumulation, the same masking of
  * ragged shapes); tests cover each and bench-gpu times each. The wgmma ones exist for head size
  * 128 only (64 stays on mma.sync) and run on compute capability 9.0 only (H100, H200), where
- * WGMMA is the default; other cards take MMA_SYNC (docs/cuda-performance.md#defaults).
+ * TMA is the default; other cards take MMA_SYNC (docs/cuda-performance.md#defaults).
  */
 public enum FlashKernel {
     /** flash_attn_d128 / _d64 (attention.cu): FlashAttention-2 on mma.sync; any card from sm_80 on. */
@@ -17,7 +17,8 @@ public enum FlashKernel {
     WGMMA,
     /**
      * flash_attn_d128_tma (attention_sm90.cu): WGMMA's computation with q, k and v copied by
-     * TMA from a producer warp (same bits). Opt-in until a GPU run has validated and timed it.
+     * TMA from a producer warpgroup (the same bits, run 9), faster: the default on compute
+     * capability 9.0.
      */
     TMA;
 

@@ -7,7 +7,7 @@ import livetalk.kernels.KernelException;
  * ({@link CudaBackend#useGemm}, {@link CudaSwitches#GEMM_ENV}). All compute the same function
  * (bf16 operands, float32 accumulation and output, the same epilogues); tests cover each and
  * bench-gpu times each. The wgmma ones run on compute capability 9.0 only (H100, H200), where
- * WGMMA is the default; other cards take MMA_SYNC (docs/cuda-performance.md#defaults).
+ * TMA is the default; other cards take MMA_SYNC (docs/cuda-performance.md#defaults).
  */
 public enum GemmKernel {
     /** gemm_bf16_tn_k64 (gemm.cu): mma.sync, 128×128 tiles; any card from sm_80 on. */
@@ -20,8 +20,8 @@ public enum GemmKernel {
     WGMMA_N256,
     /**
      * The wgmma GEMM fed by TMA (gemm_tma_sm90.cu: a producer warpgroup, two consumer
-     * warpgroups, mbarriers), its tile width chosen per shape. Opt-in until a GPU run has
-     * validated and timed it (docs/cuda-performance.md).
+     * warpgroups, mbarriers), its tile width chosen per shape: the default on compute capability
+     * 9.0 since run 8 (docs/cuda-performance.md#defaults).
      */
     TMA,
     /** The TMA GEMM with 128×128 tiles (gemm_bf16_tn_tma_n128). */

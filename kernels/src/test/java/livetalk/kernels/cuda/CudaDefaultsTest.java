@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * With no switch set, a CUDA backend runs the fastest kernels its device can
- * (docs/cuda-performance.md#defaults): wgmma GEMM, attention and convolution where the sm_90a
+ * (docs/cuda-performance.md#defaults): the TMA GEMM and attention and the wgmma convolution where the sm_90a
  * modules load (compute capability 9.0), mma.sync and the channels-last convolution elsewhere, and
  * bf16 operands everywhere. Skipped where a switch is set, since the switch wins.
  */
@@ -26,9 +26,10 @@ class CudaDefaultsTest extends CudaTestBase {
     @Test
     void theDeviceFastestKernelsAreTheDefault() {
         requireNoSwitch();
-        boolean hopper = cuda.wgmmaUnavailableReason() == null;
-        assertEquals(hopper ? GemmKernel.WGMMA : GemmKernel.MMA_SYNC, cuda.gemmKernel());
-        assertEquals(cuda.flashWgmmaUnavailableReason() == null ? FlashKernel.WGMMA : FlashKernel.MMA_SYNC, cuda.flashKernel());
+        GemmKernel gemm = cuda.tmaGemmUnavailableReason() == null ? GemmKernel.TMA
+                : cuda.wgmmaUnavailableReason() == null ? GemmKernel.WGMMA : GemmKernel.MMA_SYNC;
+        assertEquals(gemm, cuda.gemmKernel());
+        assertEquals(cuda.flashWgmmaUnavailableReason() == null ? FlashKernel.TMA : FlashKernel.MMA_SYNC, cuda.flashKernel());
         assertEquals(cuda.convUnavailableReason(ConvLayout.WGMMA) == null ? ConvLayout.WGMMA : ConvLayout.FAST, cuda.convLayout());
         assertEquals(DType.BF16, cuda.operandDtype());
     }

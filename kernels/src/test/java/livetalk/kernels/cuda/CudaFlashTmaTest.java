@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The TMA flash attention (flash_attn_d128_tma: the wgmma kernel's computation with q, k and v
- * copied by TMA from a producer warp) under every test of {@link CudaFlashWgmmaTest}, and bit for
+ * copied by TMA from a producer warpgroup) under every test of {@link CudaFlashWgmmaTest}, and bit for
  * bit against the wgmma kernel, whose code it shares apart from the loads. A class of its own so
  * that the GPU check runs it in a JVM of its own: a fault, or a barrier that never completes,
  * cannot take the validated kernels with it. Skipped, saying why, off Hopper.

@@ -36,10 +36,7 @@ class CudaWgmmaTest extends CudaTestBase {
 
     @AfterEach
     void backToDefault() {
-        if (cuda != null) {
-            cuda.useGemm(GemmKernel.MMA_SYNC);
-            cuda.wgmmaBf16Out = false;
-        }
+        if (cuda != null) cuda.useGemm(GemmKernel.MMA_SYNC);
     }
 
     private static void requireWgmma() {
@@ -111,7 +108,6 @@ class CudaWgmmaTest extends CudaTestBase {
     @Test
     void bf16OutputIsTheRoundedFloat32Output() {
         requireWgmma();
-        cuda.wgmmaBf16Out = true;   // the variants under test; off by default until validated
         for (GemmKernel kernel : tiles()) {
             Props.forAll("cuda wgmma linear bf16 out " + kernel, 20, 231 + kernel.ordinal(), rnd -> {
                 cuda.useGemm(kernel);

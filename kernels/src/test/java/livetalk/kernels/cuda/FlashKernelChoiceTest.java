@@ -36,10 +36,10 @@ class FlashKernelChoiceTest {
         assertEquals(230400, CudaBackend.FLASH_SM90_SMEM);
         assertTrue(CudaBackend.FLASH_SM90_SMEM <= 232448, "fits the 227 KiB a block may opt in to on H100/H200");
         assertEquals(128, CudaBackend.FLASH_SM90_QUERIES);
-        // the TMA kernel: the same, plus 13 mbarriers (Fa3TmaSchedule::COUNT), and 9 warps
+        // the TMA kernel: the same, plus 13 mbarriers (Fa3TmaSchedule::COUNT), and 3 warpgroups
         assertEquals(230400 + 13 * 8, CudaBackend.FLASH_TMA_SMEM);
         assertTrue(CudaBackend.FLASH_TMA_SMEM <= 232448);
-        assertEquals(288, CudaBackend.FLASH_TMA_THREADS);
+        assertEquals(384, CudaBackend.FLASH_TMA_THREADS);
     }
 
     @Test
