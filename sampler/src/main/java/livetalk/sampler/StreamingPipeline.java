@@ -1,24 +1,19 @@
 package livetalk.sampler;
 
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
-import livetalk.kernels.Backend;
 import livetalk.model.dit.AudioProjection;
 import livetalk.model.dit.CausalDit;
 import livetalk.model.dit.TextCache;
-import livetalk.model.vae.StreamingDecoder;
 import livetalk.model.vae.WanVae;
 
 /**
  * The LiveTalk inference path after the encoders (docs/model.md#reference-image, docs/sampler.md#overview, docs/sampler.md#block-loop, docs/model.md#streaming-decode), streaming: each block
  * of latent frames goes to the decoder as soon as its last denoising step is done, before the
  * clean pass that refreshes the KV cache, and its frames reach the sink latent frame by latent
- * frame as they are decoded. With overlap on, decoding block k runs on a second thread while
- * the cache is refreshed with block k and block k+1 is denoised (docs/sampler.md#streaming).
+ * frame as they are decoded. With overlap on, decoding block k runs on a second thread (a
+ * {@link DecodeWorker}) while the cache is refreshed with block k and block k+1 is denoised
+ * (docs/sampler.md#streaming).
  *
  * <p>Layouts: reference pixels {@code [3, H, W]} in [−1, 1]; latents {@code [F, C, h, w]};
  * audio features {@code [L, A]} with {@code L = 4F − 3}; frames handed out {@code [n, 3, H, W]}
@@ -134,7 +129,6 @@ public final class StreamingPipeline {
         CausalInference inf = new CausalInference(dit, settings, FlowMatchSchedule.official(), stepTimesteps, renoise);
         inf.setListener(listener);
         inf.start(java.util.Arrays.copyOf(c.refLatent(), frameSize), c.latentH(), c.latentW(), c.text());
-        StreamingDecoder decoder = vae.decoder(c.latentH(), c.latentW());
         int s = vae.config().spatialFactor();
         int pixFrame = 3 * c.latentH() * s * c.latentW() * s;
 
@@ -148,34 +142,19 @@ public final class StreamingPipeline {
             if (!stop.get() && cancelled.getAsBoolean()) stop.set(true);
             return stop.get();
         };
-        // The decode thread asks its backend for a queue of its own (a CUDA stream with
-        // LIVETALK_CUDA_STREAMS=2), so that the GPU decodes block k while it refreshes the cache
-        // with block k and denoises block k+1. What that requires of the handover
-        // (Backend.concurrentQueue) holds here: the latents go over as a host array, the frames
-        // come back as one, and the decoder's device state (its workspace and causal history) is
-        // touched by this thread only, each push ending in a read; the decoder's weights are the
-        // backend's to publish.
-        Backend decodeBackend = vae.backend();
-        ExecutorService decodeThread = overlap ? Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(() -> {
-                try (Backend.Scope queue = decodeBackend.concurrentQueue()) {
-                    r.run();
-                }
-            }, "livetalk-decode");
-            t.setDaemon(true);
-            return t;
-        }) : null;
-        Future<?> previous = null, pending = null;   // the decodes of the last two blocks
-        try {
+        // the VAE is this run's alone: no lock around its pushes
+        try (DecodeWorker decoder = new DecodeWorker(vae.decoder(c.latentH(), c.latentW()), vae.backend(), null, overlap, "livetalk-decode")) {
             for (int b = 0; b < blocks; b++) {
                 if (stopping.getAsBoolean()) break;
                 float[] latents = inf.denoise(initial.next(fb * frameSize), inf.audioSlice(c.audio(), c.latentFrames(), b * fb, fb));
                 int blockNo = b + 1;
-                Runnable decode = () -> {
+                // at most two blocks in the decoder's hands, the one it decodes and this one (submit waits
+                // for a third), so that neither this block's clean pass nor its decode waits for the previous decode
+                decoder.submit(() -> {
                     // latent frame by latent frame: the decoder is causal per frame, so this gives the
                     // bits of one push of the whole block, and each latent frame's frames leave as soon as they exist
                     for (int i = 0; i < fb && delivered[0] < pixelFrames; i++) {
-                        if (stopping.getAsBoolean()) return;
+                        if (stopping.getAsBoolean()) return null;
                         float[] px = decoder.push(java.util.Arrays.copyOfRange(latents, i * frameSize, (i + 1) * frameSize), 1);   // [n, 3, H, W]
                         int n = Math.min(px.length / pixFrame, pixelFrames - delivered[0]);
                         float[] out = n * pixFrame == px.length ? px : java.util.Arrays.copyOf(px, n * pixFrame);
@@ -191,42 +170,17 @@ public final class StreamingPipeline {
                     }
                     decodedBlocks[0] = blockNo;
                     if (progress != null) progress.blockDone(blockNo, blocks, delivered[0]);
-                };
-                // at most two blocks in the decode thread's hands, the one it decodes and this one,
-                // so that neither this block's clean pass nor its decode waits for the previous decode
-                if (previous != null) await(previous);
-                if (stopping.getAsBoolean()) break;
-                if (decodeThread != null) {
-                    previous = pending;
-                    pending = decodeThread.submit(decode);
-                } else {
-                    decode.run();
-                }
+                    return null;
+                });
                 // the clean pass only serves the next block: after the last one, or once stopped, it is skipped
                 if (blockNo < blocks && !stopping.getAsBoolean()) inf.commit();
             }
-            if (previous != null) await(previous);
-            if (pending != null) await(pending);
+            decoder.finish();
         } finally {
-            if (decodeThread != null) decodeThread.shutdownNow();
             inf.freeCache();   // this run's KV cache: nothing else holds it
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         double first = firstFrameAt[0] < 0 ? Double.NaN : (firstFrameAt[0] - start) / 1e9;
         return new Result(decodedBlocks[0], delivered[0], first, seconds, stop.get());
-    }
-
-    private static void await(Future<?> f) {
-        try {
-            f.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while decoding", e);
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof RuntimeException re) throw re;
-            if (cause instanceof Error err) throw err;
-            throw new IllegalStateException(cause);
-        }
     }
 }

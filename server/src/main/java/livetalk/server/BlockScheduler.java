@@ -5,7 +5,9 @@ import java.util.Map;
 /**
  * The one generator thread: sessions share one loaded model and take turns at block boundaries.
  * Each round it picks, among the sessions that want a block, the one whose page runs out of
- * media first (earliest deadline first), so no session starves and none runs far ahead.
+ * media first (earliest deadline first), so no session starves and none runs far ahead. It runs
+ * the block's DiT work only; each session decodes its blocks on a thread of its own
+ * ({@link ServerSession#step}).
  */
 final class BlockScheduler implements AutoCloseable {
     private final Sessions sessions;
@@ -46,7 +48,8 @@ final class BlockScheduler implements AutoCloseable {
                 next.step();
             } catch (Exception | Error e) {
                 // one session's failure must not stop the others: report it to its pages and carry on
-                next.event("error", Map.of("message", "generation failed: " + e));
+                // (a session closed meanwhile refuses the block: nothing to report)
+                if (!next.closed()) next.event("error", Map.of("message", "generation failed: " + e));
                 if (e instanceof OutOfMemoryError) next.close();
             }
         }

@@ -4,6 +4,8 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArraySet;
 import livetalk.io.Json;
 import livetalk.session.BlockClock;
@@ -17,14 +19,24 @@ import livetalk.session.LiveSession;
  *
  * <p><b>Pacing.</b> The server keeps a model of the page's playback: the media clock starts when
  * the first frames leave and runs in real time; a block is due while less than {@link #LEAD_S}
- * of media is buffered ahead of it. A block's frames leave a latent frame's worth at a time, with
- * their audio; frames that leave after the clock reached their start make the block a deadline
- * miss, and the clock waits for them (the page buffers rather than desyncing). After a barge-in
- * the page drops what it has queued, so the clock restarts at the next block.
+ * of media is ahead of it, counting what was sent and what is still being decoded. A block's
+ * frames leave a latent frame's worth at a time, with their audio; frames that leave after the
+ * clock reached their start make the block a deadline miss, and the clock waits for them (the
+ * page buffers rather than desyncing). After a barge-in the page drops what it has queued, so the
+ * clock restarts at the next block.
  *
- * <p><b>Locks.</b> The generator sends frames from inside {@link LiveSession#next}, that is while it
- * holds the model lock, and takes this session's monitor to do so; so nothing may take the model
- * lock while it holds this monitor (the sink hash of {@link #stats} is read before taking it).
+ * <p><b>Two stages.</b> The scheduler's thread runs a block's DiT work ({@link LiveSession#submit})
+ * and moves on; the block is decoded on the live session's decode thread, which sends each latent
+ * frame's frames from the frame callback, so the decode of block k overlaps the DiT work of block
+ * k+1 (docs/sampler.md#streaming). The block's counters, recording and stats message follow when
+ * it is complete, on whichever thread completes it. A barge-in leaves the decode thread alone:
+ * blocks of the cut turn already handed to it are decoded all the same (the decoder is causal, so
+ * skipping one would change every later frame) and {@link #send} drops their frames.
+ *
+ * <p><b>Locks.</b> The model set's locks come first (model, then VAE: {@code ModelSet}); this
+ * session's monitor is innermost. Nothing takes the model lock while holding it (the sink hash of
+ * {@link #stats} is read before taking it), and nothing waits for the decode thread while holding
+ * it ({@link #close} ends that thread outside it), because the frame callback takes it.
  */
 final class ServerSession {
     /** Media kept buffered ahead of playback: small, so a barge-in cuts within about one block. */
@@ -39,9 +51,17 @@ final class ServerSession {
     private final long created = System.nanoTime();
     private volatile boolean closed;
 
-    // pacing (scheduler thread, read by stats)
+    // pacing (guarded by this: the decode thread sends, the scheduler's thread reads)
     private long clockStartNanos = -1;
     private double clockOffset, generatedEnd;
+    /** Media seconds of blocks handed to the decode thread and not yet out, counting only blocks not cut ({@link #inFlight}). */
+    private double inFlight;
+    /**
+     * The epoch of the last cut: media of older turns is not sent (the pages drop it too). Not the
+     * current epoch, which also moves when a turn starts from listening or a reply ends: the
+     * blocks then still with the decode thread play on, without a gap.
+     */
+    private long cutEpoch;
     // turn bookkeeping
     private long turnStartNanos = -1;
     private Thread job;
@@ -163,6 +183,8 @@ final class ServerSession {
 
     /** Tells the pages to drop everything older than the current epoch; the media clock restarts at the next block. */
     private void cut() {
+        cutEpoch = conv.epoch();
+        inFlight = 0;                                    // the blocks in flight now are never shown: they hold no media ahead
         clockStartNanos = -1;
         event("cut", Map.of("epoch", conv.epoch()));
     }
@@ -211,21 +233,29 @@ final class ServerSession {
         return Math.min(generatedEnd, (now - clockStartNanos) / 1e9 + clockOffset);
     }
 
-    /** Whether a block should be generated now. */
+    /**
+     * Whether a block should be generated now. Not while the decode thread holds two blocks: the
+     * scheduler's thread would wait for it instead of serving the other sessions.
+     */
     boolean due(long now) {
-        return !closed && generatedEnd - playhead(now) < LEAD_S && conv.ready(live.samplesForNextBlock());
+        if (closed || live.submitWouldWait()) return false;
+        synchronized (this) {
+            if (generatedEnd - playhead(now) + inFlight >= LEAD_S) return false;
+        }
+        return conv.ready(live.samplesForNextBlock());
     }
 
     /** When the page runs out of media (for earliest-deadline-first across sessions). */
-    long deadline() {
+    synchronized long deadline() {
         if (clockStartNanos < 0) return created;
         return clockStartNanos + (long) ((generatedEnd - clockOffset) * 1e9);
     }
 
     /**
-     * Generates one block and sends it as it is made: each latent frame's frames (4) and their
-     * audio leave as soon as they are decoded, before the block's cache refresh, so a turn's first
-     * frame does not wait for the rest of its block (docs/sampler.md#streaming).
+     * Runs one block's DiT work and hands the block to the decode thread, which sends it as it is
+     * decoded: each latent frame's frames (4) and their audio leave as soon as they exist, so a
+     * turn's first frame does not wait for the rest of its block, and the next block's DiT work
+     * need not wait for this block's decode (docs/sampler.md#streaming).
      */
     void step() throws Exception {
         Conversation.Take t = conv.take(live.samplesForNextBlock());
@@ -239,27 +269,67 @@ final class ServerSession {
             }
         }
         long blockFirst = BlockClock.firstFrame(live.blockIndex());
+        double media = t.pcm().length / (double) BlockClock.SAMPLE_RATE;
+        // filled on the decode thread, read when the block is complete (the future orders the two)
         java.util.List<byte[][]> sentFrames = new java.util.ArrayList<>();
         java.util.List<float[]> sentAudio = new java.util.ArrayList<>();
         boolean[] late = {false};
-        LiveSession.Block b = live.next(t.pcm(), null, (first, rgb) -> {
+        double[] handled = {0};                          // media seconds of this block sent or dropped so far; guarded by this
+        CompletableFuture<LiveSession.Block> made = live.submit(t.pcm(), null, (first, rgb) -> {
             int from = (int) ((first - blockFirst) * BlockClock.SAMPLES_PER_FRAME);
             float[] pcm = java.util.Arrays.copyOfRange(t.pcm(), from, from + rgb.length * BlockClock.SAMPLES_PER_FRAME);
             if (send(t, first, rgb, pcm, late)) {
                 sentFrames.add(rgb);
                 sentAudio.add(pcm);
             }
+            synchronized (this) {
+                double s = pcm.length / (double) BlockClock.SAMPLE_RATE;
+                handled[0] += s;
+                inFlight(t, -s);
+            }
         });
+        synchronized (this) {
+            inFlight(t, media);                          // its first frames may be out already: the sum is what counts
+        }
+        made.whenComplete((b, failure) -> blockDone(t, b, failure, media, handled, sentFrames, sentAudio));
+    }
+
+    /**
+     * Books {@code seconds} of block {@code t}'s media as handed to the decode thread (+) or out
+     * (−), unless the block's turn was cut: a cut forgets the blocks then in flight. Under this
+     * monitor. (cutEpoch only grows, so a block is forgotten from the cut on, whatever the order
+     * of its bookings.)
+     */
+    private void inFlight(Conversation.Take t, double seconds) {
+        if (t.epoch() >= cutEpoch) inFlight += seconds;
+    }
+
+    /** A block is complete (its frames out, its clean pass done) or failed: counters, recording, stats message. */
+    private void blockDone(Conversation.Take t, LiveSession.Block b, Throwable failure, double media, double[] handled,
+                           java.util.List<byte[][]> sentFrames, java.util.List<float[]> sentAudio) {
         Recorder r;
         synchronized (this) {
-            stats.block(b.computeSeconds(), b.pcm().length / (double) BlockClock.SAMPLE_RATE);
-            if (t.epoch() != conv.epoch()) stats.droppedBlocks++;   // cut while it was being made: the rest never shown
+            inFlight(t, handled[0] - media);             // what a failure or a close left unsent
+            if (failure == null) {
+                // the busier of its two stages: blocks overlap, so that is what one costs in a running session
+                stats.block(b.stageSeconds(), media);
+                if (t.epoch() < cutEpoch) stats.droppedBlocks++;   // cut while it was being made: the rest never shown
+            }
             r = recorder;
         }
-        if (r != null) {
-            for (int i = 0; i < sentFrames.size(); i++) r.frames(sentFrames.get(i), sentAudio.get(i));
+        try {
+            if (failure != null) {
+                Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+                if (!closed) event("error", Map.of("message", "generation failed: " + cause));   // a close drops blocks: no error
+                return;
+            }
+            if (r != null) {
+                for (int i = 0; i < sentFrames.size(); i++) r.frames(sentFrames.get(i), sentAudio.get(i));
+            }
+            broadcast(statsMessage());
+        } catch (Exception e) {
+            event("error", Map.of("message", "recording failed: " + e));
         }
-        broadcast(statsMessage());
     }
 
     /**
@@ -271,7 +341,7 @@ final class ServerSession {
         long now = System.nanoTime();
         double start = first * BlockClock.SAMPLES_PER_FRAME / (double) BlockClock.SAMPLE_RATE, media = pcm.length / (double) BlockClock.SAMPLE_RATE;
         synchronized (this) {
-            if (t.epoch() != conv.epoch()) return false;   // cut while it was being made: never shown
+            if (t.epoch() < cutEpoch) return false;       // cut while it was being made: never shown
             if (clockStartNanos < 0) {
                 clockStartNanos = now;
                 clockOffset = start;
@@ -359,8 +429,14 @@ final class ServerSession {
         return Json.write(m);
     }
 
+    /**
+     * Ends the session: its speech job, its recording, and the live session's decode thread, whose
+     * blocks not yet decoded are dropped ({@link LiveSession#close}: they would never be shown).
+     */
     void close() {
         closed = true;
+        // outside this monitor: the decode thread's frame callback takes it, and this waits for that thread to end
+        live.close();
         synchronized (this) {
             cancelJob();
             if (recorder != null) {

@@ -3,32 +3,69 @@ package livetalk.session;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicLong;
 import livetalk.io.image.PortraitPreprocess;
 import livetalk.io.image.RgbImage;
 import livetalk.model.dit.CausalDit;
 import livetalk.model.dit.KvCache;
 import livetalk.model.vae.StreamingDecoder;
 import livetalk.sampler.CausalInference;
+import livetalk.sampler.DecodeWorker;
 import livetalk.sampler.SeededNoise;
 
 /**
  * One live conversation's generator on a shared {@link ModelSet}: its own KV cache with the
  * identity sinks (never reset), reference latent, text context, VAE decoding state, noise streams
- * and clock. Audio goes in a block at a time ({@link #next}); its frames can be had latent frame
- * by latent frame as they are decoded, before the block's cache refresh. Every model call holds
- * the model set's fair lock, so several sessions take turns at block boundaries.
+ * and clock. Audio goes in a block at a time; the block's frames can be had latent frame by latent
+ * frame as they are decoded.
+ *
+ * <p><b>Two stages.</b> A block's DiT work (audio conditioning, 4 denoising steps, then the clean
+ * pass that refreshes the KV cache) runs on the calling thread under the model set's fair model
+ * lock, so several sessions take turns at those boundaries. Its decode runs on the session's own
+ * decode thread (a {@link DecodeWorker}, which owns the session's {@link StreamingDecoder}) under
+ * the VAE lock, one latent frame at a time, never under the model lock. {@link #submit} returns
+ * once the block's clean pass is done, so the decode of block k runs beside the clean pass of
+ * block k and the denoising of block k+1 (docs/sampler.md#streaming); at most two blocks are in
+ * the decode thread's hands, and a third submit waits. {@link #next} is the one-block-at-a-time
+ * order instead: denoise, decode, clean pass, then return the block.
+ *
+ * <p><b>Threads and locks.</b> {@code next}, {@code submit} and {@link #switchPrompt} come from one
+ * thread at a time (the session's producer). Frame callbacks run on the decode thread holding
+ * neither lock, so they may take either; hence nothing may wait for this session's decode thread
+ * (submit, next, {@link #close}) while holding the model lock, the VAE lock, or a monitor that a
+ * frame callback takes. The locks themselves are taken model first, then VAE ({@link ModelSet}).
  *
  * <p>Shapes: latents {@code [3, C, h, w]}; frames handed out as 8-bit RGB {@code [S, S, 3]} each.
  */
-public final class LiveSession {
-    /** One generated block: frames {@code [firstFrame, firstFrame + rgb.length)} and their audio, on the same clock. */
-    public record Block(long index, long firstFrame, byte[][] rgb, int size, float[] pcm, long pcmStart, double computeSeconds) {
+public final class LiveSession implements AutoCloseable {
+    /**
+     * One generated block: frames {@code [firstFrame, firstFrame + rgb.length)} and their audio, on the same clock.
+     *
+     * @param computeSeconds from the start of its denoising until both its clean pass and its last frame were done
+     * @param ditSeconds     its DiT stage: audio conditioning, denoising and clean pass (waits for the model lock not counted)
+     * @param decodeSeconds  its decode stage, on the decode thread: decoding, conversion to 8-bit RGB and the frame callbacks
+     */
+    public record Block(long index, long firstFrame, byte[][] rgb, int size, float[] pcm, long pcmStart, double computeSeconds,
+                        double ditSeconds, double decodeSeconds) {
+        /**
+         * The block's time on the busier of its two stages: what a block costs when blocks are
+         * {@linkplain LiveSession#submit submitted} one after another, since the stages of successive blocks
+         * overlap. Below the block's media time the session keeps up with real time.
+         */
+        public double stageSeconds() {
+            return Math.max(ditSeconds, decodeSeconds);
+        }
     }
+
+    private static final AtomicLong SESSIONS = new AtomicLong();
 
     private final ModelSet models;
     private final int size;
     private final CausalInference inference;
-    private final StreamingDecoder decoder;
+    private final DecodeWorker decoder;
     private final SeededNoise initialNoise;
     private final AudioTimeline timeline = new AudioTimeline(6 * BlockClock.SAMPLE_RATE);
     private final int frameSize;
@@ -36,6 +73,8 @@ public final class LiveSession {
     private long block;
 
     /**
+     * Encodes the portrait and starts the session's decode thread ({@link #close} ends it).
+     *
      * @param portrait the reference image (any size: resized and centre-cropped as offline)
      * @param size     frame size in pixels, a multiple of 16 (512 for the published model)
      */
@@ -54,12 +93,20 @@ public final class LiveSession {
                 new SeededNoise(seed ^ 0x9E3779B97F4A7C15L));
         models.lock().lock();
         try {
-            float[] ref = models.vae().encode(pixels, 1, size, size);           // [1, C, h, w]
+            float[] ref;
+            models.vaeLock().lock();                                            // the lock order: model, then VAE
+            try {
+                ref = models.vae().encode(pixels, 1, size, size);               // [1, C, h, w]
+            } finally {
+                models.vaeLock().unlock();
+            }
             inference.start(java.util.Arrays.copyOf(ref, frameSize), h, w, text);
-            this.decoder = models.vae().decoder(h, w);
         } finally {
             models.lock().unlock();
         }
+        // last, so that a failure above leaves no thread behind
+        this.decoder = new DecodeWorker(models.vae().decoder(h, w), models.vae().backend(), models.vaeLock(), true,
+                "livetalk-live-decode-" + SESSIONS.incrementAndGet());
     }
 
     /** Index of the next block. */
@@ -78,6 +125,16 @@ public final class LiveSession {
 
     public int size() {
         return size;
+    }
+
+    /** Blocks handed to the decode thread and not yet done, 0 to {@link DecodeWorker#IN_HAND}. */
+    public int blocksInHand() {
+        return decoder.inHand();
+    }
+
+    /** Whether a {@link #submit} now would wait for the decode thread (it holds {@link DecodeWorker#IN_HAND} blocks). */
+    public boolean submitWouldWait() {
+        return decoder.inHand() >= DecodeWorker.IN_HAND;
     }
 
     /**
@@ -105,47 +162,156 @@ public final class LiveSession {
     /**
      * As {@link #next(float[], float[])}, handing the block's frames to {@code early} as they are
      * decoded, one latent frame's worth at a time (4 frames; 1 for the session's very first), in
-     * order and before the block's cache refresh, which runs last (docs/sampler.md#streaming). The
-     * returned block holds all of them again. {@code early} runs on this thread under the model
-     * lock; if it throws, the block is still finished (decoded and committed, so that the session
-     * stays whole) and the exception is thrown then.
+     * order and before the block's cache refresh, which runs last (docs/sampler.md#streaming): one
+     * block at a time, without overlap. The returned block holds all of them again. {@code early}
+     * runs on the session's decode thread, holding neither lock, while this thread waits. If it
+     * throws, it is not called again for the block, the block is still finished (decoded and
+     * committed, so that the session stays whole), and the exception is thrown then. If the
+     * decode itself fails, that is thrown instead, and so it is by every later call: the
+     * decoder's history lacks the block.
      */
     public Block next(float[] pcm, float[] audioConditioning, FrameGroups early) {
+        Handover h = denoiseAndHandOver(pcm, audioConditioning, early);
+        Decoded d;
+        try {
+            d = h.decoded().join();
+        } catch (CompletionException | CancellationException e) {
+            throw unwrap(e);
+        }
+        Committed c = commit();
+        Block out = new Block(h.index(), h.first(), d.rgb(), size, pcm, BlockClock.pcmStart(h.index()), (c.endNanos() - h.startNanos()) / 1e9,
+                h.ditSeconds() + c.seconds(), d.seconds());
+        if (d.earlyFailure() != null) throw d.earlyFailure();
+        return out;
+    }
+
+    /**
+     * Starts the next block and returns once its DiT work is done, leaving its decode to the
+     * session's decode thread: the block's frames go to {@code early} there as they are decoded,
+     * as for {@link #next(float[], float[], FrameGroups)}, while the caller goes on (with the next
+     * block, typically). Waits first while two blocks are still in the decode thread's hands.
+     * Frames come out in block order and are the bits {@code next} gives: the decode sees the
+     * same latents, and the clean pass only changes what the next block attends to.
+     *
+     * <p>Throws what the DiT work throws, and what an earlier block's decode failed with (the
+     * session cannot go on). The future completes with the block once its frames are all out and
+     * its clean pass is done; it fails with what {@code early} threw (the block still finished, as
+     * for {@code next}), with the decode's failure, or, for a block the session was
+     * {@linkplain #close closed} before it was decoded, with a {@link CancellationException}.
+     *
+     * @param audioConditioning as for {@link #next(float[], float[])}
+     */
+    public CompletableFuture<Block> submit(float[] pcm, float[] audioConditioning, FrameGroups early) {
+        Handover h = denoiseAndHandOver(pcm, audioConditioning, early);
+        // the clean pass runs beside the block's decode; its failure reaches the caller through the future too
+        CompletableFuture<Committed> committed = new CompletableFuture<>();
+        try {
+            committed.complete(commit());
+        } catch (RuntimeException | Error e) {
+            committed.completeExceptionally(e);
+        }
+        return h.decoded().thenCombine(committed, (d, c) -> {
+            if (d.earlyFailure() != null) throw d.earlyFailure();
+            return new Block(h.index(), h.first(), d.rgb(), size, pcm, BlockClock.pcmStart(h.index()),
+                    (Math.max(c.endNanos(), d.endNanos()) - h.startNanos()) / 1e9, h.ditSeconds() + c.seconds(), d.seconds());
+        });
+    }
+
+    /**
+     * Ends the session's decode thread. Blocks handed over but not yet decoded are dropped, and the
+     * block being decoded stops at its next latent frame (their futures fail with a
+     * {@link CancellationException}): a closed session's frames are never shown, and decoding
+     * them would only hold the VAE from the other sessions. Returns once the thread has ended
+     * (at most one latent frame's decode later). Not for a barge-in: a session that goes on must
+     * decode every block it handed over, since the decoder is causal and a skipped block would
+     * change every later frame (the server drops a cut turn's frames instead of sending them).
+     * Idempotent; later calls to {@code next} and {@code submit} throw {@link IllegalStateException}.
+     * Not to be called holding either model lock or a monitor a frame callback takes (see the class comment).
+     */
+    @Override
+    public void close() {
+        decoder.close();
+    }
+
+    /** A block whose DiT denoising is done and whose latents are with the decode thread. */
+    private record Handover(long index, long first, long startNanos, double ditSeconds, CompletableFuture<Decoded> decoded) {
+    }
+
+    /** A block's frames as the decode thread made them; {@code earlyFailure}: what the frame callback threw, if it did. */
+    private record Decoded(byte[][] rgb, double seconds, long endNanos, RuntimeException earlyFailure) {
+    }
+
+    private record Committed(double seconds, long endNanos) {
+    }
+
+    /** The first half of a block: audio conditioning and denoising under the model lock, then the latents to the decode thread. */
+    private Handover denoiseAndHandOver(float[] pcm, float[] audioConditioning, FrameGroups early) {
         if (pcm.length != samplesForNextBlock()) {
             throw new IllegalArgumentException(pcm.length + " samples for block " + block + ", expected " + samplesForNextBlock());
         }
+        decoder.checkUsable();                   // closed, or an earlier decode failed: no model work for nothing
+        long index = block, first = BlockClock.firstFrame(index), t0;
+        float[] latents;
         models.lock().lock();
         try {
-            long t0 = System.nanoTime(), first = BlockClock.firstFrame(block);
+            t0 = System.nanoTime();
             timeline.append(pcm);
             float[] audio = audioConditioning != null ? audioConditioning
                     : StreamingFeatures.condition(models.wav2vec(), models.dit().audioProjection(), timeline, block);
-            float[] latents = inference.denoise(initialNoise.next(SamplingPlan.FRAMES_PER_BLOCK * frameSize), audio);
-            int plane = 3 * size * size;
-            java.util.List<byte[]> rgb = new java.util.ArrayList<>();
-            RuntimeException failed = null;
-            // latent frame by latent frame (the same bits as one push of the block), all out before the clean pass
-            for (int f = 0; f < SamplingPlan.FRAMES_PER_BLOCK; f++) {
-                float[] px = decoder.push(java.util.Arrays.copyOfRange(latents, f * frameSize, (f + 1) * frameSize), 1);   // [n, 3, S, S]
-                byte[][] group = new byte[px.length / plane][];
-                for (int i = 0; i < group.length; i++) group[i] = Frames.toRgb8(java.util.Arrays.copyOfRange(px, i * plane, (i + 1) * plane), size, size);
-                if (early != null && failed == null) {
-                    try {
-                        early.accept(first + rgb.size(), group);
-                    } catch (RuntimeException e) {
-                        failed = e;
-                    }
-                }
-                rgb.addAll(java.util.Arrays.asList(group));
-            }
-            inference.commit();                      // the clean pass: only the next block needs it
-            Block out = new Block(block, first, rgb.toArray(new byte[0][]), size, pcm, BlockClock.pcmStart(block), (System.nanoTime() - t0) / 1e9);
-            block++;
-            if (failed != null) throw failed;
-            return out;
+            latents = inference.denoise(initialNoise.next(SamplingPlan.FRAMES_PER_BLOCK * frameSize), audio);   // [3, C, h, w]
         } finally {
             models.lock().unlock();
         }
+        double dit = (System.nanoTime() - t0) / 1e9;
+        // without the model lock: this may wait for the decode thread, whose frame callbacks may take it
+        CompletableFuture<Decoded> decoded = decoder.submit(() -> decode(latents, first, early));
+        return new Handover(index, first, t0, dit, decoded);
+    }
+
+    /** The second half: the clean pass, which only the next block needs. */
+    private Committed commit() {
+        models.lock().lock();
+        try {
+            long t0 = System.nanoTime();
+            inference.commit();
+            block++;
+            long end = System.nanoTime();
+            return new Committed((end - t0) / 1e9, end);
+        } finally {
+            models.lock().unlock();
+        }
+    }
+
+    /** On the decode thread: the block latent frame by latent frame (the same bits as one push of the block), each group out at once. */
+    private Decoded decode(float[] latents, long first, FrameGroups early) {
+        long t0 = System.nanoTime();
+        int plane = 3 * size * size;
+        java.util.List<byte[]> rgb = new java.util.ArrayList<>();
+        RuntimeException failed = null;
+        for (int f = 0; f < SamplingPlan.FRAMES_PER_BLOCK; f++) {
+            float[] px = decoder.push(java.util.Arrays.copyOfRange(latents, f * frameSize, (f + 1) * frameSize), 1);   // [n, 3, S, S]
+            byte[][] group = new byte[px.length / plane][];
+            for (int i = 0; i < group.length; i++) group[i] = Frames.toRgb8(java.util.Arrays.copyOfRange(px, i * plane, (i + 1) * plane), size, size);
+            if (early != null && failed == null) {
+                try {
+                    early.accept(first + rgb.size(), group);
+                } catch (RuntimeException e) {
+                    failed = e;
+                }
+            }
+            rgb.addAll(java.util.Arrays.asList(group));
+        }
+        long end = System.nanoTime();
+        return new Decoded(rgb.toArray(new byte[0][]), (end - t0) / 1e9, end, failed);
+    }
+
+    private static RuntimeException unwrap(RuntimeException e) {
+        if (e instanceof CompletionException && e.getCause() != null) {
+            if (e.getCause() instanceof RuntimeException re) return re;
+            if (e.getCause() instanceof Error err) throw err;
+            return new IllegalStateException(e.getCause());
+        }
+        return e;
     }
 
     /** Switches the prompt: the new text context from now on, the rolling window re-cached with it, the sinks kept. */

@@ -29,8 +29,18 @@ import livetalk.sampler.WarmUp;
  * prompts costs no umT5 run.
  *
  * <p>The networks keep reusable workspaces, so two threads must not run the same network at once.
- * {@link #lock()} is the one fair lock every user holds around its model calls; fairness is what
- * lets several sessions take turns at block boundaries.
+ * Two fair locks see to that; fairness is what lets several sessions take turns.
+ * <ul>
+ *   <li>{@link #lock()}, the model lock: the DiT (a prompt's text context included) and wav2vec2,
+ *       held around a block's denoising and around its clean pass, so sessions take turns there.</li>
+ *   <li>{@link #vaeLock()}: the VAE, whose workspaces and one decoder tower every session's
+ *       decoder shares ({@code WanVae.decoder}). A session's decode thread holds it for one latent
+ *       frame at a time and never holds the model lock, so the decode of one block runs beside
+ *       the DiT's work on the next (docs/sampler.md#streaming).</li>
+ * </ul>
+ * Lock order: the model lock, then the VAE lock (the warm-up and a session's reference encode
+ * hold both); never the VAE lock and then the model lock. Neither is held while waiting for a
+ * decode thread, whose frame callbacks may take the model lock.
  */
 public final class ModelSet implements AutoCloseable {
     private static final int TEXT_CACHE_ENTRIES = 8;
@@ -45,6 +55,7 @@ public final class ModelSet implements AutoCloseable {
     private final WanVae vae;
     private Wav2Vec2 wav2vec;
     private final ReentrantLock lock = new ReentrantLock(true);
+    private final ReentrantLock vaeLock = new ReentrantLock(true);
     private final Map<String, TextCache> texts = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, TextCache> e) {
@@ -92,9 +103,14 @@ public final class ModelSet implements AutoCloseable {
         return layout;
     }
 
-    /** The fair lock around model calls (see the class comment). */
+    /** The fair lock around the DiT's and wav2vec2's calls (see the class comment). */
     public ReentrantLock lock() {
         return lock;
+    }
+
+    /** The fair lock around the VAE's calls (see the class comment for the lock order). */
+    public ReentrantLock vaeLock() {
+        return vaeLock;
     }
 
     /**
@@ -106,10 +122,12 @@ public final class ModelSet implements AutoCloseable {
     public double warmUp(SamplingPlan plan) {
         long t0 = System.nanoTime();
         lock.lock();
+        vaeLock.lock();                  // the lock order: model, then VAE
         try {
             WarmUp.run(dit, vae, plan.settings(), plan.stepTimesteps());
             audioFeatures(new float[BlockClock.SAMPLE_RATE], SamplingPlan.FRAMES_PER_BLOCK);
         } finally {
+            vaeLock.unlock();
             lock.unlock();
         }
         return (System.nanoTime() - t0) / 1e9;

@@ -99,6 +99,7 @@ class StreamingFeaturesTest {
                 }
             }
             assertEquals(ref.size(), frame);
+            live.close();                                // its decode thread
             double mad = sum / count;
             System.out.printf("streaming frames: mean |Δ| %.3f of 255 over %d frames%n", mad, frame);
             assertTrue(mad < 40, "live frames within 40/255 mean abs of offline: " + mad);
@@ -113,6 +114,7 @@ class StreamingFeaturesTest {
                 LiveSession.Block blk = same.next(java.util.Arrays.copyOfRange(audio, (int) BlockClock.pcmStart(b), (int) BlockClock.pcmEnd(b)), c);
                 for (byte[] rgb : blk.rgb()) assertArrayEquals(ref.get(frame), rgb, "frame " + frame++);
             }
+            same.close();
         }
     }
 

@@ -60,6 +60,8 @@ class LiveSessionEarlyFramesTest {
                 for (int i = 0; i < ref.rgb().length; i++) assertArrayEquals(ref.rgb()[i], got.rgb()[i], "block " + b + " frame " + i);
             }
             assertEquals(whole.sinkHash(), early.sinkHash(), "the same cache after the same blocks");
+            early.close();                               // each session's decode thread
+            whole.close();
         }
     }
 }

@@ -63,6 +63,7 @@ class LiveSessionMemoryTest {
                 if (turn == 10) at10 = usedHeap();
             }
             long at100 = usedHeap();
+            live.close();                                // its decode thread
             assertEquals(100, conv.turns());
             System.out.printf("live session memory: %d blocks over 100 turns; heap after turn 10 %.1f MB, after turn 100 %.1f MB; session's own %.2f MB%n",
                     blocks, at10 / 1e6, at100 / 1e6, live.memoryBytes() / 1e6);
@@ -78,6 +79,7 @@ class LiveSessionMemoryTest {
                 media += b.pcm().length / 16000.0;
             }
             double rtf = compute / media;
+            demo.close();
             System.out.printf("serve --demo real-time factor at 96x96: %.3f (%.0f ms per 750 ms block, %d threads)%n", rtf, 1000 * compute / 12,
                     Runtime.getRuntime().availableProcessors());
             assertTrue(rtf < 1.0, "the demo runs at least in real time: " + rtf);
