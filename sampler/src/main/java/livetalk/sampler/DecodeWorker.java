@@ -203,17 +203,22 @@ public final class DecodeWorker implements AutoCloseable {
         try (Backend.Scope q = backend.concurrentQueue()) {
             while (true) {
                 Task<?> task;
+                Throwable earlier;
                 synchronized (state) {
                     while (queue.isEmpty() && !closed) state.wait();
                     if (closed) return;                  // close() dropped what was queued
                     task = queue.removeFirst();
-                    if (failure != null) {
-                        // an earlier block failed: its successors cannot be decoded right
+                    earlier = failure;
+                    if (earlier != null) {
                         inHand--;
                         state.notifyAll();
-                        task.done().completeExceptionally(new CancellationException("decoding an earlier block failed: " + failure));
-                        continue;
                     }
+                }
+                if (earlier != null) {
+                    // an earlier block failed: its successors cannot be decoded right. Completed
+                    // outside the lock, as everywhere here: a future runs its dependents on this thread.
+                    task.done().completeExceptionally(new CancellationException("decoding an earlier block failed: " + earlier));
+                    continue;
                 }
                 run(task);
             }
