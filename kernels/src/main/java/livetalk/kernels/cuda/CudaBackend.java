@@ -69,10 +69,7 @@ public final class CudaBackend implements Backend {
         String why = CudaDriver.unavailableReason();
         if (why != null) throw new KernelException(why);
         ctx = new CudaContext(0, streamsPerThread);
-        ctx.allowSharedMemory("gemm_bf16_tn_k64", GEMM_SMEM);
-        ctx.allowSharedMemory("gemm_bf16_tn_k64" + BF16_OUT, GEMM_SMEM);
-        ctx.allowSharedMemory("gemm_bf16_nn_k64", GEMM_NN_SMEM);
-        ctx.allowSharedMemory("conv_implicit_k64", GEMM_NN_SMEM);
+        useGemmDepth(gemmDepthFor(ctx.smemOptin));
         for (String suffix : new String[]{"", "_w8", BF16_OUT, "_w8" + BF16_OUT}) {
             ctx.allowSharedMemory("flash_attn_d128" + suffix, flashSmem(128));
             ctx.allowSharedMemory("flash_attn_d64" + suffix, flashSmem(64));
@@ -310,7 +307,59 @@ public final class CudaBackend implements Backend {
     private static final String FLASH_TMA = "flash_attn_d128_tma";
 
     /** Three stages of a 128×64 A tile and a 64×128 B tile, rows padded by 8 bf16 (gemm.cu, B stored [K, N]). */
-    private static final int GEMM_NN_SMEM = 3 * (128 * 72 + 64 * 136) * 2;
+    /**
+     * Shared memory of the mma.sync kernels (gemm_tn.cuh) at k step {@code depth}: three stages of
+     * a 128 × depth A tile and a 128 × depth B tile (TN), or a depth × 128 B tile (NN, the implicit
+     * convolution), rows padded by 8 bf16. At 64: 110592 and 107520 bytes; at 32: 61440 and 56832.
+     */
+    static int gemmSmem(int depth) {
+        return 3 * (128 + 128) * (depth + 8) * 2;
+    }
+
+    static int gemmNnSmem(int depth) {
+        return 3 * (128 * (depth + 8) + depth * 136) * 2;
+    }
+
+    /**
+     * The k step of the mma.sync kernels for a device that allows a block {@code smemOptin} bytes of
+     * shared memory: 64 (faster on an H200, run 3) where both its kernels fit (H100, H200, A100), else
+     * 32 (compute capability 8.6 and 8.9 allow 99 KB: RTX 30 and 40 series, A10, A40, L4, L40S).
+     */
+    static int gemmDepthFor(int smemOptin) {
+        return smemOptin >= Math.max(gemmSmem(64), gemmNnSmem(64)) ? 64 : 32;
+    }
+
+    /** The mma.sync kernels' k step now: {@link #gemmDepthFor} the device, unless a test chose. */
+    private volatile int gemmDepth;
+
+    /**
+     * Chooses the mma.sync kernels' k step, 64 (gemm.cu) or 32 (gemm_k32.cu, loaded here on first
+     * use): the same function and the same bits. The constructor takes the device's; tests force 32
+     * on a device that could take 64, to check those kernels there.
+     */
+    void useGemmDepth(int depth) {
+        switch (depth) {
+            case 64 -> {
+                ctx.allowSharedMemory("gemm_bf16_tn_k64", gemmSmem(64));
+                ctx.allowSharedMemory("gemm_bf16_tn_k64" + BF16_OUT, gemmSmem(64));
+                ctx.allowSharedMemory("gemm_bf16_nn_k64", gemmNnSmem(64));
+                ctx.allowSharedMemory("conv_implicit_k64", gemmNnSmem(64));
+            }
+            case 32 -> {
+                String why = ctx.loadOnDemand("gemm_k32",
+                        new String[]{"gemm_bf16_tn_k32", "gemm_bf16_tn_k32" + BF16_OUT, "gemm_bf16_nn_k32", "conv_implicit_k32"},
+                        new int[]{gemmSmem(32), gemmSmem(32), gemmNnSmem(32), gemmNnSmem(32)}, false);
+                if (why != null) throw new KernelException("the mma.sync GEMM cannot run here: " + why);
+            }
+            default -> throw new KernelException("mma.sync k step " + depth + " (64 or 32)");
+        }
+        gemmDepth = depth;
+    }
+
+    /** The mma.sync kernels' k step now (64 or 32). */
+    int gemmDepth() {
+        return gemmDepth;
+    }
 
     /** Chooses how conv3d forms its GEMM; a layout this device cannot run fails with the reason ({@link #convUnavailableReason}). */
     public void useConvLayout(ConvLayout layout) {
@@ -420,7 +469,6 @@ public final class CudaBackend implements Backend {
     }
 
     /** Three stages of a 128×64 A and B tile, rows padded by 8 bf16 (gemm.cu). */
-    private static final int GEMM_SMEM = 3 * (128 + 128) * 72 * 2;
 
     private static final String WGMMA_N128 = "gemm_bf16_tn_wgmma_n128", WGMMA_N256 = "gemm_bf16_tn_wgmma_n256";
     private static final String TMA_N128 = "gemm_bf16_tn_tma_n128", TMA_N256 = "gemm_bf16_tn_tma_n256";
@@ -709,8 +757,9 @@ public final class CudaBackend implements Backend {
 
     private void gemm(long a, int lda, long b, int ldb, long c, long ldc, long bias, int biasMode, boolean gelu, int m, int n, int k,
                       boolean bf16Out) {
-        ctx.launch("gemm_bf16_tn_k64" + (bf16Out ? BF16_OUT : ""), (n + GEMM_TILE - 1) / GEMM_TILE, (m + GEMM_TILE - 1) / GEMM_TILE, 1,
-                GEMM_THREADS, GEMM_SMEM,
+        int depth = gemmDepth;
+        ctx.launch("gemm_bf16_tn_k" + depth + (bf16Out ? BF16_OUT : ""), (n + GEMM_TILE - 1) / GEMM_TILE, (m + GEMM_TILE - 1) / GEMM_TILE, 1,
+                GEMM_THREADS, gemmSmem(depth),
                 ctx.args().ptr(a).i32(lda).ptr(b).i32(ldb).ptr(c).i64(ldc).ptr(bias).i32(biasMode).i32(gelu ? 1 : 0)
                         .i32(m).i32(n).i32(k));
     }
@@ -869,7 +918,8 @@ public final class CudaBackend implements Backend {
                 gemm(qs + ((long) r0 * width + (long) h * hd) * 2, width, ks + (long) h * hd * 2, width, sBuf, ldp, 0, 0, false, n, nk, hd);
                 ctx.launch("softmax_rows_bf16", n, 1, 1, BLOCK, 0,
                         ctx.args().ptr(sBuf).i64(ldp).i32(nk).f32(scale).ptr(pBuf).i32(ldp));
-                ctx.launch("gemm_bf16_nn_k64", (hd + GEMM_TILE - 1) / GEMM_TILE, (n + GEMM_TILE - 1) / GEMM_TILE, 1, GEMM_THREADS, GEMM_NN_SMEM,
+                int depth = gemmDepth;
+                ctx.launch("gemm_bf16_nn_k" + depth, (hd + GEMM_TILE - 1) / GEMM_TILE, (n + GEMM_TILE - 1) / GEMM_TILE, 1, GEMM_THREADS, gemmNnSmem(depth),
                         ctx.args().ptr(pBuf).i32(ldp).ptr(vs + (long) h * hd * 2).i32(width)
                                 .ptr(o + ((long) r0 * width + (long) h * hd) * Float.BYTES).i64(width).ptr(0).i32(0).i32(0)
                                 .i32(n).i32(hd).i32(ldp).i32(nk));
@@ -1110,8 +1160,9 @@ public final class CudaBackend implements Backend {
                 ctx.args().ptr(histPtr).i32(histFrames).ptr(xb.ptr()).i32(s.cin()).i32(h).i32(w).i32(s.padFront()).i32(s.padTop())
                         .i32(s.padLeft()).i32(hp).i32(wp).i32(plane).i32(seqFrames).ptr(xp));
         int taps = s.kt() * s.kh() * s.kw();
-        ctx.launch("conv_implicit_k64", (int) ((nOut + GEMM_TILE - 1) / GEMM_TILE), (s.cout() + GEMM_TILE - 1) / GEMM_TILE, tOut,
-                GEMM_THREADS, GEMM_NN_SMEM,
+        int depth = gemmDepth;
+        ctx.launch("conv_implicit_k" + depth, (int) ((nOut + GEMM_TILE - 1) / GEMM_TILE), (s.cout() + GEMM_TILE - 1) / GEMM_TILE, tOut,
+                GEMM_THREADS, gemmNnSmem(depth),
                 ctx.args().ptr(wPtr).i32(ld).ptr(xp).i32(s.cin()).i32(taps).i32(s.kh() * s.kw()).i32(s.kw()).i32(wp).i32(plane).i32(wOut)
                         .ptr(ob.ptr()).i64((long) hOut * wOut).ptr(bPtr).i32(bPtr == 0 ? 0 : 2).i32(s.cout()).i32((int) nOut).i32(ld).i32(kdim));
     }
@@ -1192,8 +1243,9 @@ public final class CudaBackend implements Backend {
                                 .i32(s.padFront()).i32(s.padTop()).i32(s.padLeft()).i32(t).i32(wOut).i32((int) p0).i32(np)
                                 .ptr(col).i32(ldn));
                 long c = ob.ptr() + ((long) t * s.cout() * pixels + p0) * Float.BYTES;
-                ctx.launch("gemm_bf16_nn_k64", (np + GEMM_TILE - 1) / GEMM_TILE, (s.cout() + GEMM_TILE - 1) / GEMM_TILE, 1,
-                        GEMM_THREADS, GEMM_NN_SMEM,
+                int depth = gemmDepth;
+                ctx.launch("gemm_bf16_nn_k" + depth, (np + GEMM_TILE - 1) / GEMM_TILE, (s.cout() + GEMM_TILE - 1) / GEMM_TILE, 1,
+                        GEMM_THREADS, gemmNnSmem(depth),
                         ctx.args().ptr(wPtr).i32(ld).ptr(col).i32(ldn).ptr(c).i64(pixels).ptr(bPtr).i32(bPtr == 0 ? 0 : 2).i32(0)
                                 .i32(s.cout()).i32(np).i32(ld).i32(kdim));
             }
