@@ -25,6 +25,8 @@ class CudaGemmDepthTest extends CudaTestBase {
     @org.junit.jupiter.api.BeforeEach
     void rememberTheDevicesDepth() {
         if (cuda != null && cuda.gemmDepth() != 0) deviceDepth = cuda.gemmDepth();
+        // a 99 KB card runs k 32 only: there the other CUDA tests check those kernels against the CPU
+        org.junit.jupiter.api.Assumptions.assumeTrue(deviceDepth == 64, "this card cannot run the k-64 kernels to compare with");
     }
 
     @AfterEach
