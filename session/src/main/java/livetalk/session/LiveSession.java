@@ -66,6 +66,7 @@ public final class LiveSession implements AutoCloseable {
     private final int size;
     private final CausalInference inference;
     private final DecodeWorker decoder;
+    private volatile boolean closed;             // set under the model lock by close, which then frees the KV cache
     private final SeededNoise initialNoise;
     private final AudioTimeline timeline = new AudioTimeline(6 * BlockClock.SAMPLE_RATE);
     private final int frameSize;
@@ -225,12 +226,29 @@ public final class LiveSession implements AutoCloseable {
      * (at most one latent frame's decode later). Not for a barge-in: a session that goes on must
      * decode every block it handed over, since the decoder is causal and a skipped block would
      * change every later frame (the server drops a cut turn's frames instead of sending them).
-     * Idempotent; later calls to {@code next} and {@code submit} throw {@link IllegalStateException}.
+     * Then frees the session's KV cache (2.8 GB on a GPU at the official window), under the model
+     * lock, so that it never disappears under DiT work of this session: device memory is not
+     * returned by a garbage collection soon enough to leave it to one, and a server that opens and
+     * closes sessions must stay flat. Idempotent; later calls to {@code next}, {@code submit},
+     * {@link #switchPrompt} and {@link #sinkHash} throw {@link IllegalStateException}, and a block
+     * between its denoising and its clean pass when the session closes fails the same way.
      * Not to be called holding either model lock or a monitor a frame callback takes (see the class comment).
      */
     @Override
     public void close() {
         decoder.close();
+        models.lock().lock();
+        try {
+            closed = true;
+            inference.freeCache();
+        } finally {
+            models.lock().unlock();
+        }
+    }
+
+    /** Under the model lock: whether {@link #close} has run (its cache is gone). */
+    private void requireOpen() {
+        if (closed) throw new IllegalStateException("the live session was closed");
     }
 
     /** A block whose DiT denoising is done and whose latents are with the decode thread. */
@@ -254,6 +272,7 @@ public final class LiveSession implements AutoCloseable {
         float[] latents;
         models.lock().lock();
         try {
+            requireOpen();
             t0 = System.nanoTime();
             timeline.append(pcm);
             float[] audio = audioConditioning != null ? audioConditioning
@@ -272,6 +291,7 @@ public final class LiveSession implements AutoCloseable {
     private Committed commit() {
         models.lock().lock();
         try {
+            requireOpen();
             long t0 = System.nanoTime();
             inference.commit();
             block++;
@@ -320,6 +340,7 @@ public final class LiveSession implements AutoCloseable {
         var text = models.textContext(newPrompt);
         models.lock().lock();
         try {
+            requireOpen();
             inference.recache(text);
             prompt = newPrompt;
         } finally {
@@ -329,9 +350,10 @@ public final class LiveSession implements AutoCloseable {
 
     /** SHA-256 (hex, 16 digits) of every layer's sink K/V: identical across turns if the sinks are never touched. */
     public String sinkHash() {
-        KvCache kv = inference.kvCache();
         models.lock().lock();
         try {
+            requireOpen();
+            KvCache kv = inference.kvCache();
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             long sinkValues = Math.min((long) kv.sinkFrames() * kv.frameSeqLength(), kv.localEnd()) * kv.dim();
             var be = models.backend();
@@ -351,15 +373,17 @@ public final class LiveSession implements AutoCloseable {
         }
     }
 
-    /** Sink frames held by the KV cache now (the configured count once that many frames exist). */
+    /** Sink frames held by the KV cache now (the configured count once that many frames exist; 0 once closed). */
     public int sinkFrames() {
         KvCache kv = inference.kvCache();
+        if (kv == null) return 0;
         return (int) Math.min(kv.sinkFrames(), kv.localEnd() / kv.frameSeqLength());
     }
 
     /** Bytes this session holds of its own: the KV cache, the audio ring and the re-cache history (the model set is shared). */
     public long memoryBytes() {
         KvCache kv = inference.kvCache();
+        if (kv == null) return 0;                 // closed: the KV cache is freed; the host buffers go with the session object
         long kvBytes = 2L * kv.layers() * kv.capacity() * kv.dim() * (kv.dtype() == livetalk.tensor.DType.BF16 ? 2 : 4);
         long history = (long) Math.ceilDiv(kv.localAttnFrames(), SamplingPlan.FRAMES_PER_BLOCK) * SamplingPlan.FRAMES_PER_BLOCK * frameSize * 4;
         return kvBytes + timeline.bytes() + history;

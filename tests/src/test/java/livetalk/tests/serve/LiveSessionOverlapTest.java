@@ -172,6 +172,11 @@ class LiveSessionOverlapTest {
             assertFalse(decodeThread.get().isAlive(), "the decode thread ended with close");
             assertEquals(0, live.blocksInHand());
             assertThrows(IllegalStateException.class, () -> live.submit(LiveSessionMemoryTest.speech(BlockClock.pcmSamples(2), 190), null, null));
+            // the KV cache is freed with the session, not left to a garbage collection
+            assertEquals(0, live.memoryBytes());
+            assertEquals(0, live.sinkFrames());
+            assertThrows(IllegalStateException.class, live::sinkHash);
+            assertThrows(IllegalStateException.class, () -> live.switchPrompt("another prompt"));
             live.close();                                // again: nothing
         });
     }
