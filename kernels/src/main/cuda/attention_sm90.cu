@@ -1,7 +1,8 @@
 // Multi-head attention on Hopper (sm_90a) with wgmma: FlashAttention-3's ideas (Shah et al. 2024,
 // "FlashAttention-3: Fast and Accurate Attention with Asynchrony and Low-precision") written from
 // the paper's description and the PTX ISA, for head size 128. Reference: ReferenceKernels.attention.
-// NOT YET RUN ON A GPU: see docs/cuda-performance.md for its status.
+// Validated in run 7 (the cp.async kernel) and run 9 (the TMA kernel, the default on compute
+// capability 9.0 since): docs/cuda-performance.md.
 //
 // Contract: that of flash_attn_d128_w8 (attention.cu), argument for argument. q, k, v are bf16
 // [n, ld] with head h at columns [h·D, (h+1)·D) (ld a multiple of 8, rows 16-byte aligned); out is
@@ -331,7 +332,7 @@ extern "C" __global__ void __launch_bounds__(FA3_THREADS, 1) flash_attn_d128_sm9
     flash_attn_sm90<false, bf16>(Q, K, V, Fa3Maps{}, O, ld, ldo, nq, nk, scaleLog2);
 }
 
-// The TMA variant (run 8: 288 threads did not launch; now 384): q, k and v as tensor maps (Fa3Maps), 384 threads (the
+// The TMA variant (run 8: 288 threads did not launch; run 9: 384 validated): q, k and v as tensor maps (Fa3Maps), 384 threads (the
 // two computing warpgroups and the producer warpgroup, which hands them its registers), Fa3TmaSchedule::SMEM_BYTES of shared memory.
 extern "C" __global__ void __launch_bounds__(FA3_TMA_THREADS, 1) flash_attn_d128_tma(
         const __grid_constant__ CUtensorMap tmQ, const __grid_constant__ CUtensorMap tmK, const __grid_constant__ CUtensorMap tmV,

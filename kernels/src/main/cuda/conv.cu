@@ -1,8 +1,8 @@
-// The fast stride-1 3-D convolution (opt-in: LIVETALK_CUDA_CONV=fast): an implicit GEMM over a
+// The fast stride-1 3-D convolution (LIVETALK_CUDA_CONV=fast; the default below compute capability 9.0 since run 7): an implicit GEMM over a
 // channels-last bf16 copy of the clip, so that every operand load is an aligned 16-byte cp.async
 // and B goes through the same 3-stage pipeline as the plain GEMM. Same contract as vae.cu's
 // pad_frames_bf16 + gemm.cu's conv_implicit_k64 (Backend.conv3d, stride 1); reference:
-// VaeReferenceKernels.conv3d. NOT YET RUN ON A GPU: see docs/cuda-performance.md.
+// VaeReferenceKernels.conv3d. Validated in run 7 (docs/cuda-performance.md).
 //
 // Why: conv_implicit_k64 reads B from planes [τ][c][yy·Wp + xx], where a tap (dt, dy, dx) is the
 // plane shifted by dy·Wp + dx elements: a B row is contiguous but dx elements off 16-byte

@@ -1,9 +1,8 @@
-// The fast convolution on Hopper (sm_90a, opt-in: LIVETALK_CUDA_CONV=wgmma): the function of
+// The fast convolution on Hopper (sm_90a, LIVETALK_CUDA_CONV=wgmma; the default there since run 7): the function of
 // conv.cu's conv_cl_m* (same copy Xc from conv_pad_cl, same re-laid weight W' from
 // conv_weight_cl, same output), with the product on wgmma, the warpgroup MMA that reads both
-// operands from shared memory. Reference: VaeReferenceKernels.conv3d. NOT YET RUN ON A GPU, and
-// it builds on the wgmma GEMM's machinery (gemm_sm90_layout.cuh, sm90.cuh), itself not yet
-// validated on a GPU: see docs/cuda-performance.md.
+// operands from shared memory. Reference: VaeReferenceKernels.conv3d. Validated in run 7; it
+// builds on the wgmma GEMM's machinery (gemm_sm90_layout.cuh, sm90.cuh): docs/cuda-performance.md.
 //
 // The product transposed (conv_sm90_layout.cuh): positions on M (2 warpgroups × 64 per block),
 // output channels on N with the tile BN = 32, 96 or 192, so that cout = 96 and 192 (the

@@ -1,7 +1,8 @@
 // C[m, n] = Σ_k A[m, k]·B[n, k] (+ bias) (+ GELU-tanh) on Hopper: the contract of gemm_bf16_tn_k64
 // (gemm.cu, same arguments and epilogues) computed with wgmma, the sm_90a warpgroup MMA that
 // reads both operands straight from shared memory. Reference: ReferenceKernels.linear on
-// bf16-rounded operands. NOT YET RUN ON A GPU: see docs/cuda-performance.md for its status.
+// bf16-rounded operands. Validated in run 7, the default on compute capability 9.0 until run 8
+// (now the TMA-fed gemm_tma_sm90.cu): docs/cuda-performance.md.
 //
 // Shapes (letters of this file): A [M, K] bf16 (activations, row stride lda), B [N, K] bf16 (a
 // weight [out, in], row stride ldb), C [M, N] float32 (row stride ldc), bias float32 [N]

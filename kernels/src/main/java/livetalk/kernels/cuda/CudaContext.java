@@ -51,7 +51,7 @@ final class CudaContext {
     private final MemorySegment pool;
     /** Whether threads may open lanes (streams of their own): {@link CudaSwitches#STREAMS_ENV}. */
     final boolean lanesEnabled;
-    /** Kernels by name; concurrent because the opt-in modules are loaded on demand (loadOnDemand). */
+    /** Kernels by name; concurrent because some modules are loaded on demand (loadOnDemand). */
     private final Map<String, MemorySegment> functions = new ConcurrentHashMap<>();
     private final ThreadLocal<Boolean> current = ThreadLocal.withInitial(() -> false);
     private final ThreadLocal<Args> args = ThreadLocal.withInitial(Args::new);
