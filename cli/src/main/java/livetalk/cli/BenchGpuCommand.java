@@ -134,24 +134,11 @@ final class BenchGpuCommand implements Callable<Integer> {
             return true;
         }
         boolean ok = true;
-        int d = heads * hd;
-        float scale = (float) (1 / Math.sqrt(hd));
         for (int nk : new int[]{15360, 9216, 3072, 512}) {
-            Buf q = be.upload(random(rnd, n * d)), k = be.upload(random(rnd, nk * d)), v = be.upload(random(rnd, nk * d));
-            Buf o = be.alloc((long) n * d);
-            Runnable op = () -> be.attention(q, k, v, o, n, nk, heads, hd, scale, null);
-            be.useFlash(FlashKernel.MMA_SYNC);
             be.useFlashWarps(8);
-            be.fill(o, Float.NaN);
-            op.run();
-            float[] reference = be.read(o);
-            be.useFlash(FlashKernel.WGMMA);
             String name = String.format(Locale.ROOT, "attention %d q x %d k, %d heads, d %d, wgmma", n, nk, heads, hd);
-            row(name, time(be, op), 4.0 * n * nk * heads * hd);
-            be.fill(o, Float.NaN);
-            op.run();
-            float[] got = be.read(o);
-            be.useFlash(FlashKernel.MMA_SYNC);
+            float[][] out = flashAgainst(be, rnd, n, nk, heads, hd, FlashKernel.MMA_SYNC, FlashKernel.WGMMA, name);
+            float[] reference = out[0], got = out[1];
             double maxDiff = 0, num = 0, den = 0;
             for (int i = 0; i < got.length; i++) {
                 double diff = Math.abs((double) got[i] - reference[i]);
@@ -176,22 +163,10 @@ final class BenchGpuCommand implements Callable<Integer> {
     private boolean flashOnTma(CudaBackend be, SplittableRandom rnd, int n, int heads, int hd) {
         if (be.flashWgmmaUnavailableReason() != null) return true;
         boolean ok = true;
-        int d = heads * hd;
-        float scale = (float) (1 / Math.sqrt(hd));
         for (int nk : new int[]{15360, 9216, 3072, 512}) {
-            Buf q = be.upload(random(rnd, n * d)), k = be.upload(random(rnd, nk * d)), v = be.upload(random(rnd, nk * d));
-            Buf o = be.alloc((long) n * d);
-            Runnable op = () -> be.attention(q, k, v, o, n, nk, heads, hd, scale, null);
-            be.useFlash(FlashKernel.WGMMA);
-            op.run();
-            float[] reference = be.read(o);
-            be.useFlash(FlashKernel.TMA);
             String name = String.format(Locale.ROOT, "attention %d q x %d k, %d heads, d %d, tma", n, nk, heads, hd);
-            row(name, time(be, op), 4.0 * n * nk * heads * hd);
-            be.fill(o, Float.NaN);
-            op.run();
-            float[] got = be.read(o);
-            be.useFlash(FlashKernel.MMA_SYNC);
+            float[][] out = flashAgainst(be, rnd, n, nk, heads, hd, FlashKernel.WGMMA, FlashKernel.TMA, name);
+            float[] reference = out[0], got = out[1];
             int differ = 0;
             for (int i = 0; i < got.length; i++) if (Float.floatToRawIntBits(got[i]) != Float.floatToRawIntBits(reference[i])) differ++;
             ok &= differ == 0;
@@ -199,6 +174,32 @@ final class BenchGpuCommand implements Callable<Integer> {
                     differ == 0 ? "OK (same bits)" : "MISMATCH");
         }
         return ok;
+    }
+
+    /**
+     * Attention of n random queries over nk random keys on {@code reference} and then on
+     * {@code kernel}, which is timed as row {@code name}: both outputs, {reference, kernel}. Leaves
+     * the backend on mma.sync.
+     */
+    private float[][] flashAgainst(CudaBackend be, SplittableRandom rnd, int n, int nk, int heads, int hd, FlashKernel reference,
+                                   FlashKernel kernel, String name) {
+        int d = heads * hd;
+        float scale = (float) (1 / Math.sqrt(hd));
+        Buf q = be.upload(random(rnd, n * d)), k = be.upload(random(rnd, nk * d)), v = be.upload(random(rnd, nk * d));
+        Buf o = be.alloc((long) n * d);
+        Runnable op = () -> be.attention(q, k, v, o, n, nk, heads, hd, scale, null);
+        float[][] out = new float[2][];
+        be.useFlash(reference);
+        be.fill(o, Float.NaN);
+        op.run();
+        out[0] = be.read(o);
+        be.useFlash(kernel);
+        row(name, time(be, op), 4.0 * n * nk * heads * hd);
+        be.fill(o, Float.NaN);
+        op.run();
+        out[1] = be.read(o);
+        be.useFlash(FlashKernel.MMA_SYNC);
+        return out;
     }
 
     private static final int NAME = 56;

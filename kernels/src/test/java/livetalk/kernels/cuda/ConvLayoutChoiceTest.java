@@ -4,14 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import livetalk.kernels.Conv3dSpec;
 import livetalk.kernels.KernelException;
 import org.junit.jupiter.api.Test;
@@ -119,40 +112,21 @@ class ConvLayoutChoiceTest {
     }
 
     @Test
-    void argumentListsMatchTheKernelsParameters() throws IOException {
+    void argumentListsMatchTheKernelsParameters() {
         Conv3dSpec s = Conv3dSpec.of(96, 96, 3, 3, 3, 0, 1, 1);
         ConvFastGeometry g = ConvFastGeometry.of(s, 40, 30, 2, 1);
         int[] pad = CudaBackend.convPadArgs(new CudaContext.Args(), 1, 2, 3, s, 40, 30, g, 4).widths();
         int[] gemm = CudaBackend.convGemmArgs(new CudaContext.Args(), 1, 2, g, 3, 4, 96).widths();
         int[] weight = CudaBackend.convWeightArgs(new CudaContext.Args(), 1, 0, 2, 96, 96, 27, 96).widths();
-        String ptx;
-        try (InputStream in = CudaBackend.class.getResourceAsStream("/livetalk/kernels/cuda/conv.ptx")) {
-            ptx = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
-        }
-        assertEquals(Arrays.toString(paramWidths(ptx, "conv_pad_cl")), Arrays.toString(pad), "conv_pad_cl");
-        assertEquals(Arrays.toString(paramWidths(ptx, "conv_pad_cl_hist16")), Arrays.toString(pad), "conv_pad_cl_hist16");
+        assertEquals(Arrays.toString(PtxParams.widths("conv", "conv_pad_cl")), Arrays.toString(pad), "conv_pad_cl");
+        assertEquals(Arrays.toString(PtxParams.widths("conv", "conv_pad_cl_hist16")), Arrays.toString(pad), "conv_pad_cl_hist16");
         for (int tm : new int[]{32, 96, 128}) {
-            assertEquals(Arrays.toString(paramWidths(ptx, "conv_cl_m" + tm)), Arrays.toString(gemm), "conv_cl_m" + tm);
+            assertEquals(Arrays.toString(PtxParams.widths("conv", "conv_cl_m" + tm)), Arrays.toString(gemm), "conv_cl_m" + tm);
         }
-        assertEquals(Arrays.toString(paramWidths(ptx, "conv_weight_cl")), Arrays.toString(weight), "conv_weight_cl");
-        try (InputStream in = CudaBackend.class.getResourceAsStream("/livetalk/kernels/cuda/conv_sm90.ptx")) {
-            ptx = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
-        }
+        assertEquals(Arrays.toString(PtxParams.widths("conv", "conv_weight_cl")), Arrays.toString(weight), "conv_weight_cl");
         for (int tn : new int[]{32, 96, 192}) {
-            assertEquals(Arrays.toString(paramWidths(ptx, "conv_cl_wgmma_n" + tn)), Arrays.toString(gemm), "conv_cl_wgmma_n" + tn);
+            assertEquals(Arrays.toString(PtxParams.widths("conv_sm90", "conv_cl_wgmma_n" + tn)), Arrays.toString(gemm), "conv_cl_wgmma_n" + tn);
         }
-    }
-
-    /** The byte widths of a PTX entry's parameters (".param .u64 NAME_param_0," → 8). */
-    private static int[] paramWidths(String ptx, String entry) {
-        int at = ptx.indexOf(".entry " + entry + "(");
-        assertTrue(at >= 0, "no entry " + entry + " in the PTX");
-        String params = ptx.substring(at, ptx.indexOf(')', at));
-        List<Integer> widths = new ArrayList<>();
-        Matcher m = Pattern.compile("\\.param \\.[a-z](\\d+) " + entry + "_param_\\d+").matcher(params);
-        while (m.find()) widths.add(Integer.parseInt(m.group(1)) / 8);
-        assertTrue(!widths.isEmpty(), "no parameters parsed for " + entry);
-        return widths.stream().mapToInt(Integer::intValue).toArray();
     }
 
     @Test

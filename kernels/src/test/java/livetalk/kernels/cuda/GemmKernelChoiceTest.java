@@ -4,14 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import livetalk.kernels.KernelException;
 import org.junit.jupiter.api.Test;
 
@@ -61,7 +56,7 @@ class GemmKernelChoiceTest {
     }
 
     @Test
-    void tmaArgumentListMatchesTheKernelsParametersAndDescribesBothOperands() throws IOException {
+    void tmaArgumentListMatchesTheKernelsParametersAndDescribesBothOperands() {
         List<long[]> maps = new ArrayList<>();
         CudaBackend.TensorMapEncoder record = (map, ptr, rows, cols, stride, boxRows, boxCols) -> {
             assertEquals(128, map.byteSize());
@@ -72,25 +67,9 @@ class GemmKernelChoiceTest {
                 3072, 1536, 1544, 256).widths();
         assertEquals(List.of(List.of(1000L, 3072L, 1544L, 3088L, 128L, 64L), List.of(2000L, 1536L, 1544L, 3088L, 256L, 64L)),
                 maps.stream().map(m -> Arrays.stream(m).boxed().toList()).toList());
-        String ptx;
-        try (InputStream in = CudaBackend.class.getResourceAsStream("/livetalk/kernels/cuda/gemm_tma_sm90.ptx")) {
-            ptx = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
-        }
         for (String kernel : new String[]{"gemm_bf16_tn_tma_n128", "gemm_bf16_tn_tma_n256", "gemm_bf16_tn_tma_n128_bf16out", "gemm_bf16_tn_tma_n256_bf16out"}) {
-            assertEquals(Arrays.toString(paramWidths(ptx, kernel)), Arrays.toString(widths), kernel);
+            assertEquals(Arrays.toString(PtxParams.widths("gemm_tma_sm90", kernel)), Arrays.toString(widths), kernel);
         }
-    }
-
-    /** The byte widths of a PTX entry's parameters (".param .u64 NAME_param_0" → 8, ".param .align 128 .b8 NAME_param_0[128]" → 128). */
-    private static int[] paramWidths(String ptx, String entry) {
-        int at = ptx.indexOf(".entry " + entry + "(");
-        assertTrue(at >= 0, "no entry " + entry + " in the PTX");
-        String params = ptx.substring(at, ptx.indexOf(')', at));
-        List<Integer> widths = new ArrayList<>();
-        Matcher m = Pattern.compile("\\.param (?:\\.align \\d+ \\.b8 " + entry + "_param_\\d+\\[(\\d+)\\]|\\.[a-z](\\d+) " + entry + "_param_\\d+)").matcher(params);
-        while (m.find()) widths.add(m.group(1) != null ? Integer.parseInt(m.group(1)) : Integer.parseInt(m.group(2)) / 8);
-        assertTrue(!widths.isEmpty(), "no parameters parsed for " + entry);
-        return widths.stream().mapToInt(Integer::intValue).toArray();
     }
 
     @Test
