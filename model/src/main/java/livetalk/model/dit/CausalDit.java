@@ -167,10 +167,14 @@ public final class CausalDit {
         tap(taps, "time_embedding", ws.temb);
         tap(taps, "time_projection", ws.tmod);
 
-        // 5. RoPE tables at absolute frame positions
-        float[][] cs = rope.tables(in.startFrame(), f, gh, gw);
-        be.write(ws.cos, cs[0]);
-        be.write(ws.sin, cs[1]);
+        // 5. RoPE tables at absolute frame positions: a block's denoising steps and its clean pass
+        // share them, so they are made and uploaded once per block (the workspace keeps the grid)
+        if (!ws.holdsRope(in.startFrame(), gh, gw)) {
+            float[][] cs = rope.tables(in.startFrame(), f, gh, gw);
+            be.write(ws.cos, cs[0]);
+            be.write(ws.sin, cs[1]);
+            ws.ropeWritten(in.startFrame(), gh, gw);
+        }
 
         // 6. audio [nProj, F, D]
         if (cfg.numAudioProjs() > 0) be.write(ws.audio, in.audio());

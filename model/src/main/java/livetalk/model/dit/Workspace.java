@@ -33,6 +33,19 @@ final class Workspace {
     final Buf sinusoid; // [F, freqDim] timestep sinusoids
     final Buf timeHidden; // [F, D]
     final Buf cos, sin; // [N, headDim/2] RoPE tables of the call
+    /** What cos and sin hold: the tables of this start frame and token grid (none yet: gridH 0). */
+    private long ropeStart;
+    private int ropeH, ropeW;
+
+    boolean holdsRope(long startFrame, int gridH, int gridW) {
+        return ropeH == gridH && ropeW == gridW && ropeStart == startFrame && gridH > 0;
+    }
+
+    void ropeWritten(long startFrame, int gridH, int gridW) {
+        ropeStart = startFrame;
+        ropeH = gridH;
+        ropeW = gridW;
+    }
 
     /** Frees every buffer (the workspace must not be used afterwards). */
     void free(Backend be) {

@@ -3,6 +3,7 @@ package livetalk.model.dit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import livetalk.tensor.Props;
 import org.junit.jupiter.api.Test;
 
 class Rope3dTest {
@@ -21,6 +22,38 @@ class Rope3dTest {
             assertEquals((float) Math.cos(angle), t[0][row * 64 + j]);
             assertEquals((float) Math.sin(angle), t[1][row * 64 + j]);
         }
+    }
+
+    /**
+     * Every entry of the tables equals cos/sin of its own axis position times its θ, computed in
+     * float64 per entry: the per-axis assembly changes no bit, at any head size, grid and start.
+     */
+    @Test
+    void everyEntryIsItsOwnAngle() {
+        Props.forAll("rope tables", 40, 31, rnd -> {
+            int headDim = 2 * (12 + rnd.nextInt(60)), half = headDim / 2, frames = 1 + rnd.nextInt(4);
+            int h = 1 + rnd.nextInt(9), w = 1 + rnd.nextInt(9);
+            long start = rnd.nextInt(3) == 0 ? rnd.nextLong(1L << 31) : rnd.nextInt(2000);
+            Rope3d r;
+            try {
+                r = new Rope3d(headDim, 10000);
+            } catch (RuntimeException unsplittable) {
+                return;
+            }
+            int dh = headDim / 3, dt = headDim - 2 * dh, pt = dt / 2, ph = dh / 2;
+            float[][] t = r.tables(start, frames, h, w);
+            assertEquals(frames * h * w * half, t[0].length);
+            for (int row = 0; row < frames * h * w; row++) {
+                long f = row / (h * w), y = row / w % h, x = row % w;
+                for (int j = 0; j < half; j++) {
+                    double angle = j < pt ? (start + f) * (1.0 / Math.pow(10000, 2.0 * j / dt))
+                            : j < pt + ph ? y * (1.0 / Math.pow(10000, 2.0 * (j - pt) / dh))
+                            : x * (1.0 / Math.pow(10000, 2.0 * (j - pt - ph) / dh));
+                    assertEquals((float) Math.cos(angle), t[0][row * half + j], "cos row " + row + " pair " + j);
+                    assertEquals((float) Math.sin(angle), t[1][row * half + j], "sin row " + row + " pair " + j);
+                }
+            }
+        });
     }
 
     @Test
