@@ -367,7 +367,10 @@ run() {
     grep -hE "^(model|output vs)" "$OUTDIR/bench-dit-default.log" 2>/dev/null || true
     grep -h "^forward" "$OUTDIR/bench-dit-default.log" 2>/dev/null | tail -2 || true
     grep -hE "^(gemm|flash|all kernels)" "$OUTDIR/bench-dit-default.log" 2>/dev/null || true
+    # where the forward's wall time above its kernels went (docs/cuda-performance.md#reading-a-profile)
+    grep -hE "^(timeline|idle before|host|  )" "$OUTDIR/bench-dit-default.log" 2>/dev/null | sed 's/^/dit /' || true
     grep -hE "^(VAE|latent frame [1-9])" "$OUTDIR/bench-vae-default.log" 2>/dev/null | tail -2 || true
+    grep -hE "^(timeline|host:)" "$OUTDIR/bench-vae-default.log" 2>/dev/null | sed 's/^/vae /' || true
     grep -hiE "^bench-pipeline|first frame|GPU memory held by" "$OUTDIR/bench-pipeline-default.log" | grep -v '^block' || true
     grep -hE "^block (1|2|10)/" "$OUTDIR/bench-pipeline-default.log" | sed 's/, load average.*//' || true
     echo "-- the TMA GEMM (LIVETALK_CUDA_GEMM=tma)"

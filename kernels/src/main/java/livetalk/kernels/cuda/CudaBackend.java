@@ -527,7 +527,7 @@ public final class CudaBackend implements Backend {
         // 2 bytes per element, rounded up to whole 32-bit words so that one memset zeroes it.
         CudaBuf b = new CudaBuf(new DeviceMemory(ctx, (n + 1) / 2 * 4, CudaMemoryReport.Use.BUFFERS_BF16), 0, n, DType.BF16);
         ctx.makeCurrent();
-        if (n > 0) CudaDriver.fill32(b.ptr(), 0, (n + 1) / 2, ctx.stream());
+        if (n > 0) ctx.profiled("memset", st -> CudaDriver.fill32(b.ptr(), 0, (n + 1) / 2, st));
         return b;
     }
 
@@ -556,7 +556,7 @@ public final class CudaBackend implements Backend {
         CudaBuf d = buf(dst);
         requireSize("write", src.length, d.len);
         ctx.makeCurrent();
-        if (src.length > 0) CudaDriver.copyToDevice(d.ptr(), MemorySegment.ofArray(src), (long) src.length * Float.BYTES, ctx.stream());
+        if (src.length > 0) ctx.profiled("memcpy HtoD", st -> CudaDriver.copyToDevice(d.ptr(), MemorySegment.ofArray(src), (long) src.length * Float.BYTES, st));
     }
 
     @Override
@@ -568,11 +568,11 @@ public final class CudaBackend implements Backend {
         if (out.length == 0) return out;
         if (s.dtype == DType.BF16) {
             short[] h = new short[out.length];
-            CudaDriver.copyToHost(MemorySegment.ofArray(h), s.ptr(), (long) h.length * 2, ctx.stream());
+            ctx.profiled("memcpy DtoH", st -> CudaDriver.copyToHost(MemorySegment.ofArray(h), s.ptr(), (long) h.length * 2, st));
             for (int i = 0; i < h.length; i++) out[i] = Half.bf16ToF32(h[i]);
             return out;
         }
-        CudaDriver.copyToHost(MemorySegment.ofArray(out), s.ptr(), (long) out.length * Float.BYTES, ctx.stream());
+        ctx.profiled("memcpy DtoH", st -> CudaDriver.copyToHost(MemorySegment.ofArray(out), s.ptr(), (long) out.length * Float.BYTES, st));
         return out;
     }
 
@@ -582,14 +582,14 @@ public final class CudaBackend implements Backend {
         if (s.dtype != d.dtype) throw new KernelException("copy: " + s.dtype + " buffer into a " + d.dtype + " buffer (use toBf16)");
         requireSize("copy", s.len, d.len);
         ctx.makeCurrent();
-        if (s.len > 0) CudaDriver.copyOnDevice(d.ptr(), s.ptr(), s.len * s.dtype.byteSize(), ctx.stream());
+        if (s.len > 0) ctx.profiled("memcpy DtoD", st -> CudaDriver.copyOnDevice(d.ptr(), s.ptr(), s.len * s.dtype.byteSize(), st));
     }
 
     @Override
     public void fill(Buf dst, float value) {
         CudaBuf d = buf(dst);
         ctx.makeCurrent();
-        if (d.len > 0) CudaDriver.fill32(d.ptr(), Float.floatToRawIntBits(value), d.len, ctx.stream());
+        if (d.len > 0) ctx.profiled("memset", st -> CudaDriver.fill32(d.ptr(), Float.floatToRawIntBits(value), d.len, st));
     }
 
     @Override
@@ -634,7 +634,7 @@ public final class CudaBackend implements Backend {
     private DeviceMemory uploadRaw(Tensor t, CudaMemoryReport.Use use) {
         DeviceMemory m = new DeviceMemory(ctx, t.byteSize(), use);
         ctx.makeCurrent();
-        if (t.byteSize() > 0) CudaDriver.copyToDevice(m.ptr, t.segment(), t.byteSize(), ctx.stream());
+        if (t.byteSize() > 0) ctx.profiled("memcpy HtoD (weight)", st -> CudaDriver.copyToDevice(m.ptr, t.segment(), t.byteSize(), st));
         return m;
     }
 

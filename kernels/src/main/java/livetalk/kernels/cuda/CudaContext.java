@@ -349,9 +349,29 @@ final class CudaContext {
         makeCurrent();
         KernelProfile p = profile;
         MemorySegment stream = stream();
+        long issued = p == null ? 0 : System.nanoTime();
         MemorySegment start = p == null ? null : p.before(stream);
         CudaDriver.launch(function(kernel), gx, gy, gz, bx, by, 1, smem, stream, a.pointers);
-        if (p != null) p.after(kernel, start, stream);
+        if (p != null) p.after(kernel, start, stream, issued);
+    }
+
+    /**
+     * Issues a copy or fill on the calling thread's stream ({@code issue} takes that stream),
+     * bracketed like a kernel while a profile runs, so that its time and the idle time before it
+     * show under {@code name} (a copy from Java heap memory waits for the stream first).
+     */
+    void profiled(String name, java.util.function.Consumer<MemorySegment> issue) {
+        makeCurrent();
+        KernelProfile p = profile;
+        MemorySegment stream = stream();
+        if (p == null) {
+            issue.accept(stream);
+            return;
+        }
+        long issued = System.nanoTime();
+        MemorySegment start = p.before(stream);
+        issue.accept(stream);
+        p.after(name, start, stream, issued);
     }
 
     /** When not null, every launch is bracketed by GPU events (see {@link KernelProfile}). */
