@@ -87,9 +87,16 @@ struct Fa3Maps {
 // fa3_chunk_offset puts each chunk) into the same rings, handed over through mbarriers
 // (Fa3TmaSchedule); the two warpgroups only compute. Everything else, the wgmma sequence, the
 // softmax and the epilogue, is the same code, so both give the same bits.
-template <bool TMA, typename OutT>
+//
+// SPLIT (TMA only): the block takes the key tiles of its split (blockIdx.z of gridDim.z:
+// fa3_split_first) and stores its unnormalised O rows (float32, into O at rows z·nq + m) and
+// each row's (m, l) into ml, for flash_combine_d128; with SPLIT false every key position is the
+// same expression as before (tile0 = 0), so those kernels keep their bits.
+template <bool TMA, typename OutT, bool SPLIT = false>
 __device__ __forceinline__ void flash_attn_sm90(const bf16* __restrict__ Q, const bf16* __restrict__ K, const bf16* __restrict__ V,
-                                                Fa3Maps maps, OutT* __restrict__ O, int ld, i64 ldo, int nq, int nk, float scaleLog2) {
+                                                Fa3Maps maps, OutT* __restrict__ O, int ld, i64 ldo, int nq, int nk, float scaleLog2,
+                                                float* __restrict__ ml = nullptr) {
+    static_assert(!SPLIT || TMA, "only the TMA kernel splits its keys");
     typedef Fa3Layout L;
     typedef Fa3Schedule Plan;
     typedef Fa3TmaSchedule Bars;
@@ -101,14 +108,25 @@ __device__ __forceinline__ void flash_attn_sm90(const bf16* __restrict__ Q, cons
 
     const int tid = threadIdx.x, wg = tid >> 7, t = tid & 127;
     const int q0 = blockIdx.x * FA3_BQ, col = blockIdx.y * FA3_D;
-    const int tiles = (nk + FA3_BKV - 1) / FA3_BKV;
+    const int allTiles = (nk + FA3_BKV - 1) / FA3_BKV;
+    const int tile0 = SPLIT ? fa3_split_first(allTiles, gridDim.z, blockIdx.z) : 0;
+    const int tiles = SPLIT ? fa3_split_first(allTiles, gridDim.z, blockIdx.z + 1) - tile0 : allTiles;
     const int rowBase = q0 + wg * 64;
 
     if (tiles <= 0) {   // no keys: zeros, as flash_attn gives (its row sums stay 0)
         if (TMA && wg >= 2) return;   // the producer warpgroup
+        const i64 row0 = SPLIT ? (i64)blockIdx.z * nq : 0;   // a split without keys: an empty part (weight 0)
         for (int i = t; i < 64 * FA3_D; i += 128) {
             const int m = rowBase + i / FA3_D;
-            if (m < nq) store_out(O + (i64)m * ldo + col + i % FA3_D, 0.f);
+            if (m < nq) store_out(O + (row0 + m) * ldo + col + i % FA3_D, 0.f);
+        }
+        if constexpr (SPLIT) {
+            for (int r = t; r < 64; r += 128) {
+                if (rowBase + r >= nq) continue;
+                float* at = ml + fa3_split_ml(gridDim.y, nq, blockIdx.z, blockIdx.y, rowBase + r);
+                at[0] = -INFINITY;
+                at[1] = 0.f;
+            }
         }
         return;
     }
@@ -129,8 +147,8 @@ __device__ __forceinline__ void flash_attn_sm90(const bf16* __restrict__ Q, cons
     // group otherwise, so that the wait counts stay uniform).
     auto prefetch = [&](int j) {
         const int kt = j + Plan::K_LEAD, vt = j + Plan::V_LEAD;
-        if (kt < tiles) load_tile(L::k_tile(base, Plan::kslot(kt)), K, kt * FA3_BKV, nk);
-        if (vt < tiles) load_tile(L::v_tile(base, Plan::vslot(vt)), V, vt * FA3_BKV, nk);
+        if (kt < tiles) load_tile(L::k_tile(base, Plan::kslot(kt)), K, (tile0 + kt) * FA3_BKV, nk);
+        if (vt < tiles) load_tile(L::v_tile(base, Plan::vslot(vt)), V, (tile0 + vt) * FA3_BKV, nk);
         cp_async_commit();
     };
     // Tile j's K (and V_{j-1}) have landed once the group of iteration j - 2 has: every thread
@@ -161,9 +179,9 @@ __device__ __forceinline__ void flash_attn_sm90(const bf16* __restrict__ Q, cons
                 copy_tile(L::q_tile(base), maps.q, q0, Bars::q_full(bars));
                 for (int j = 0; j < tiles; j++) {
                     mbar_wait(Bars::k_empty(bars, Plan::kslot(j)), Bars::empty_parity(j, L::KS));
-                    copy_tile(L::k_tile(base, Plan::kslot(j)), maps.k, j * FA3_BKV, Bars::k_full(bars, Plan::kslot(j)));
+                    copy_tile(L::k_tile(base, Plan::kslot(j)), maps.k, (tile0 + j) * FA3_BKV, Bars::k_full(bars, Plan::kslot(j)));
                     mbar_wait(Bars::v_empty(bars, Plan::vslot(j)), Bars::empty_parity(j, L::VS));
-                    copy_tile(L::v_tile(base, Plan::vslot(j)), maps.v, j * FA3_BKV, Bars::v_full(bars, Plan::vslot(j)));
+                    copy_tile(L::v_tile(base, Plan::vslot(j)), maps.v, (tile0 + j) * FA3_BKV, Bars::v_full(bars, Plan::vslot(j)));
                 }
             }
             return;
@@ -211,7 +229,7 @@ __device__ __forceinline__ void flash_attn_sm90(const bf16* __restrict__ Q, cons
     // sm90_acc_row(t, i) (two of them: r = (i/2)%2) and keys sm90_acc_col(t, i) of the tile.
     float alpha[2];
     auto softmax = [&](int j) {
-        const int kb = j * FA3_BKV;
+        const int kb = (tile0 + j) * FA3_BKV;
         const bool full = kb + FA3_BKV <= nk;   // only the last tile has keys past nk
         float mx[2] = {-INFINITY, -INFINITY};
 #pragma unroll
@@ -310,6 +328,29 @@ __device__ __forceinline__ void flash_attn_sm90(const bf16* __restrict__ Q, cons
         lRow[r] += __shfl_xor_sync(0xffffffffu, lRow[r], 1);
         lRow[r] += __shfl_xor_sync(0xffffffffu, lRow[r], 2);
     }
+    if constexpr (SPLIT) {
+        // this split's part: O unnormalised at rows z·nq + m, and each row's (m, l) from its quad's first thread
+        const int head = blockIdx.y;
+#pragma unroll
+        for (int i = 0; i < 64; i += 2) {
+            const int m = rowBase + (int)sm90_acc_row(t, i);
+            if (m >= nq) continue;
+            float* out = reinterpret_cast<float*>(O) + ((i64)blockIdx.z * nq + m) * ldo + col + sm90_acc_col(t, i);
+            out[0] = o[i];
+            out[1] = o[i + 1];
+        }
+        if ((t & 3) == 0) {
+#pragma unroll
+            for (int r = 0; r < 2; r++) {
+                const int m = rowBase + (int)sm90_acc_row(t, 2 * r);
+                if (m >= nq) continue;
+                float* at = ml + fa3_split_ml(gridDim.y, nq, blockIdx.z, head, m);
+                at[0] = mRow[r];
+                at[1] = lRow[r];
+            }
+        }
+        return;
+    }
     const float inv[2] = {lRow[0] > 0.f ? 1.f / lRow[0] : 0.f, lRow[1] > 0.f ? 1.f / lRow[1] : 0.f};
 #pragma unroll
     for (int i = 0; i < 64; i += 2) {
@@ -344,4 +385,42 @@ extern "C" __global__ void __launch_bounds__(FA3_TMA_THREADS, 1) flash_attn_d128
         const __grid_constant__ CUtensorMap tmQ, const __grid_constant__ CUtensorMap tmK, const __grid_constant__ CUtensorMap tmV,
         bf16* O, i64 ldo, int nq, int nk, float scaleLog2) {
     flash_attn_sm90<true, bf16>(nullptr, nullptr, nullptr, Fa3Maps{&tmQ, &tmK, &tmV}, O, 0, ldo, nq, nk, scaleLog2);
+}
+
+// The split TMA kernel (written without a GPU after run 9; LIVETALK_CUDA_ATTN_SPLIT): grid (ceil(nq / 128), heads, splits); each
+// block writes its split's part into part ([splits·nq, ldo] float32) and ml, for flash_combine_d128.
+extern "C" __global__ void __launch_bounds__(FA3_TMA_THREADS, 1) flash_attn_d128_tma_split(
+        const __grid_constant__ CUtensorMap tmQ, const __grid_constant__ CUtensorMap tmK, const __grid_constant__ CUtensorMap tmV,
+        float* part, i64 ldo, int nq, int nk, float scaleLog2, float* ml) {
+    flash_attn_sm90<true, float, true>(nullptr, nullptr, nullptr, Fa3Maps{&tmQ, &tmK, &tmV}, part, 0, ldo, nq, nk, scaleLog2, ml);
+}
+
+// The parts of flash_attn_d128_tma_split merged: one block of 128 threads per (query row, head),
+// thread d of the row's head; the same operations per row in the same order for every d. A part
+// whose maximum is -inf (no key) weighs 0; a row with no weight at all gives zeros, as the
+// unsplit kernel does.
+template <typename OutT>
+__device__ __forceinline__ void flash_combine(const float* __restrict__ part, const float* __restrict__ ml, int splits,
+                                              OutT* __restrict__ O, i64 ldo, i64 ldp, int nq, int heads) {
+    const int m = blockIdx.x, head = blockIdx.y, d = threadIdx.x;
+    float mMax = -INFINITY;
+    for (int z = 0; z < splits; z++) mMax = fmaxf(mMax, ml[fa3_split_ml(heads, nq, z, head, m)]);
+    float l = 0.f, acc = 0.f;
+    for (int z = 0; z < splits; z++) {
+        const float* at = ml + fa3_split_ml(heads, nq, z, head, m);
+        const float w = fa3_combine_weight(at[0], mMax);
+        l += at[1] * w;
+        acc += part[((i64)z * nq + m) * ldp + head * FA3_D + d] * w;
+    }
+    store_out(O + (i64)m * ldo + head * FA3_D + d, l > 0.f ? acc * (1.f / l) : 0.f);
+}
+
+extern "C" __global__ void __launch_bounds__(FA3_D) flash_combine_d128(
+        const float* part, const float* ml, int splits, float* O, i64 ldo, i64 ldp, int nq, int heads) {
+    flash_combine<float>(part, ml, splits, O, ldo, ldp, nq, heads);
+}
+
+extern "C" __global__ void __launch_bounds__(FA3_D) flash_combine_d128_bf16out(
+        const float* part, const float* ml, int splits, bf16* O, i64 ldo, i64 ldp, int nq, int heads) {
+    flash_combine<bf16>(part, ml, splits, O, ldo, ldp, nq, heads);
 }

@@ -24,6 +24,7 @@
 //   That is the very layout the loader wrote (a key row is a 128-byte row of each half), so V
 //   needs no transpose anywhere: a 16-key slice starts 16 rows = 2048 bytes further.
 #pragma once
+#include <math.h>
 #include "gemm_sm90_layout.cuh"
 
 #define FA3_D 128
@@ -148,3 +149,22 @@ struct Fa3TmaSchedule {
     // The shared memory the TMA kernel asks for: the tiles, the barriers, 1 KiB of alignment slack.
     static constexpr uint32_t SMEM_BYTES = Fa3Layout::BYTES + 8u * COUNT + SM90_GROUP_BYTES;
 };
+
+// The split kernel (flash_attn_d128_tma_split): block z of `splits` along the grid's z takes the
+// key tiles [fa3_split_first(tiles, splits, z), fa3_split_first(tiles, splits, z + 1)), which
+// cover the tiles once, in order, each range non-empty when tiles ≥ splits (the host's choice,
+// CudaBackend.flashSplits, guarantees it). It stores its unnormalised O rows and, per row, its
+// running maximum m (in the base-2 scaled domain) and sum l; flash_combine_d128 merges the parts:
+// M = max m_z, O = Σ_z 2^(m_z − M)·O_z / Σ_z 2^(m_z − M)·l_z.
+SM90_HD int fa3_split_first(int tiles, int splits, int z) {
+    return (int)((long long)tiles * z / splits);
+}
+// Where block z keeps row `row` of head `head`'s (m, l): two floats at this index of the ml buffer.
+SM90_HD long long fa3_split_ml(int heads, int nq, int z, int head, int row) {
+    return (((long long)z * heads + head) * nq + row) * 2;
+}
+// A part's weight in the merge: 2^(m − M) for its row maximum m against the largest M, 0 for a
+// part that saw no key (m = -inf).
+SM90_HD float fa3_combine_weight(float m, float mMax) {
+    return m == -INFINITY ? 0.f : exp2f(m - mMax);
+}

@@ -360,8 +360,11 @@ struct Rng {
 
 // One block (queries [q0, q0 + 128)) of one head of a [n, ld] layout, as attention_sm90.cu computes
 // it, with the tensor core replaced by the model: returns out [nq, D] (rows outside the block NaN).
+// With `ml`, the split kernel's block z of `splits`: its key tiles only (fa3_split_first), out
+// unnormalised and ml[2·row] = (m, l) of each row, as flash_attn_d128_tma_split stores them.
 static std::vector<float> emulateBlock(const Impl& k, const std::vector<uint16_t>& q, const std::vector<uint16_t>& kv_k,
-                                       const std::vector<uint16_t>& kv_v, int ld, int col, int nq, int nk, int q0, float scaleLog2) {
+                                       const std::vector<uint16_t>& kv_v, int ld, int col, int nq, int nk, int q0, float scaleLog2,
+                                       int splits = 1, int z = 0, std::vector<float>* ml = nullptr) {
     std::vector<uint8_t> smem(L::BYTES, 0xFF);   // poisoned (bf16 NaN): a read of a byte never stored shows
     const uint32_t base = 0;
     auto load = [&](uint32_t dst, const std::vector<uint16_t>& src, int first, int n) {
@@ -381,7 +384,8 @@ static std::vector<float> emulateBlock(const Impl& k, const std::vector<uint16_t
         if (at + 1 < smem.size()) std::memcpy(&h, &smem[at], 2);
         return fromBf16(h);
     };
-    const int tiles = (nk + FA3_BKV - 1) / FA3_BKV;
+    const int allTiles = (nk + FA3_BKV - 1) / FA3_BKV;
+    const int tile0 = fa3_split_first(allTiles, splits, z), tiles = fa3_split_first(allTiles, splits, z + 1) - tile0;
     std::vector<float> out((size_t)nq * FA3_D, NAN);
     load(L::q_tile(base), q, q0, nq);
     for (uint32_t wg = 0; wg < 2; wg++) {
@@ -393,7 +397,7 @@ static std::vector<float> emulateBlock(const Impl& k, const std::vector<uint16_t
         // result spread over the threads by the ISA's accumulator figure
         auto productQK = [&](int j) {
             const uint32_t kTile = L::k_tile(base, j % L::KS);
-            load(kTile, kv_k, j * FA3_BKV, nk);
+            load(kTile, kv_k, (tile0 + j) * FA3_BKV, nk);
             std::vector<float> S(64 * 128, 0.f);
             for (uint32_t kd = 0; kd < FA3_D / 16; kd++) {
                 uint64_t dq = k.qDesc(L::q_tile(base), wg, kd), dk = k.kDesc(kTile, kd);
@@ -411,7 +415,7 @@ static std::vector<float> emulateBlock(const Impl& k, const std::vector<uint16_t
         // through the MN-major descriptor
         auto productPV = [&](int j) {
             const uint32_t vTile = L::v_tile(base, j % L::VS);
-            load(vTile, kv_v, j * FA3_BKV, nk);
+            load(vTile, kv_v, (tile0 + j) * FA3_BKV, nk);
             std::vector<float> A(64 * 128, NAN), Ov(64 * 128, 0.f);
             for (uint32_t t = 0; t < 128; t++)
                 for (uint32_t sl = 0; sl < 8; sl++)
@@ -432,7 +436,7 @@ static std::vector<float> emulateBlock(const Impl& k, const std::vector<uint16_t
         };
         // the kernel's softmax, per thread, with the two xor shuffles as a max over the quad
         auto softmax = [&](int j) {
-            const int kb = j * FA3_BKV;
+            const int kb = (tile0 + j) * FA3_BKV;
             const bool full = kb + FA3_BKV <= nk;
             std::vector<float> mx(256, -INFINITY);
             for (uint32_t t = 0; t < 128; t++)
@@ -489,13 +493,52 @@ static std::vector<float> emulateBlock(const Impl& k, const std::vector<uint16_t
                 for (uint32_t x = 0; x < 4; x++) l += lRow[((t & ~3u) | x) * 2 + r];
                 int m = q0 + (int)wg * 64 + (int)k.accRow(t, i);
                 uint32_t d = k.accCol(t, i);
-                if (m < nq && d < FA3_D) out[(size_t)m * FA3_D + d] = o[t][i] * (l > 0.f ? 1.f / l : 0.f);
+                if (m >= nq || d >= FA3_D) continue;
+                if (ml) {   // the split kernel's part and row state, from the quad's first thread
+                    out[(size_t)m * FA3_D + d] = o[t][i];
+                    if ((t & 3u) == 0 && (i & 1u) == 0) {
+                        (*ml)[2 * (size_t)m] = mRow[t * 2 + r];
+                        (*ml)[2 * (size_t)m + 1] = l;
+                    }
+                } else {
+                    out[(size_t)m * FA3_D + d] = o[t][i] * (l > 0.f ? 1.f / l : 0.f);
+                }
             }
     }
     return out;
 }
 
-static void checkEmulation(const Impl& k, int nq, int nk, int heads, int ldPad, uint64_t seed) {
+// The split kernel's blocks z = 0 .. splits-1 of one query block, merged as flash_combine_d128
+// merges them (fa3_combine_weight); the tile ranges must cover the keys once and none be empty.
+static std::vector<float> emulateSplits(const Impl& k, const std::vector<uint16_t>& q, const std::vector<uint16_t>& kv_k,
+                                        const std::vector<uint16_t>& kv_v, int ld, int col, int nq, int nk, int q0, float scaleLog2,
+                                        int splits) {
+    const int tiles = (nk + FA3_BKV - 1) / FA3_BKV;
+    CHECK(fa3_split_first(tiles, splits, 0) == 0 && fa3_split_first(tiles, splits, splits) == tiles, "split ranges do not cover %d tiles", tiles);
+    std::vector<std::vector<float>> parts, mls;
+    for (int z = 0; z < splits; z++) {
+        CHECK(fa3_split_first(tiles, splits, z + 1) > fa3_split_first(tiles, splits, z), "split %d of %d over %d tiles is empty", z, splits, tiles);
+        mls.emplace_back(2 * (size_t)nq, NAN);
+        parts.push_back(emulateBlock(k, q, kv_k, kv_v, ld, col, nq, nk, q0, scaleLog2, splits, z, &mls.back()));
+    }
+    std::vector<float> out((size_t)nq * FA3_D, NAN);
+    for (int m = q0; m < std::min(nq, q0 + FA3_BQ); m++) {
+        float mMax = -INFINITY;
+        for (int z = 0; z < splits; z++) mMax = std::fmax(mMax, mls[z][2 * (size_t)m]);
+        for (int d = 0; d < FA3_D; d++) {
+            float l = 0.f, acc = 0.f;
+            for (int z = 0; z < splits; z++) {
+                const float w = fa3_combine_weight(mls[z][2 * (size_t)m], mMax);
+                l += mls[z][2 * (size_t)m + 1] * w;
+                acc += parts[z][(size_t)m * FA3_D + d] * w;
+            }
+            out[(size_t)m * FA3_D + d] = l > 0.f ? acc * (1.f / l) : 0.f;
+        }
+    }
+    return out;
+}
+
+static void checkEmulation(const Impl& k, int nq, int nk, int heads, int ldPad, uint64_t seed, int splits = 1) {
     const int ld = heads * FA3_D + ldPad, h = heads - 1, col = h * FA3_D;
     Rng rng{seed};
     std::vector<uint16_t> q((size_t)nq * ld), kk((size_t)nk * ld), v((size_t)nk * ld);
@@ -510,7 +553,8 @@ static void checkEmulation(const Impl& k, int nq, int nk, int heads, int ldPad, 
     const double tol = std::ldexp(maxV, -9) + 1e-5 * maxV;
     int worst = 0;
     for (int q0 = 0; q0 < nq; q0 += FA3_BQ) {
-        std::vector<float> out = emulateBlock(k, q, kk, v, ld, col, nq, nk, q0, scaleLog2);
+        std::vector<float> out = splits == 1 ? emulateBlock(k, q, kk, v, ld, col, nq, nk, q0, scaleLog2)
+                                             : emulateSplits(k, q, kk, v, ld, col, nq, nk, q0, scaleLog2, splits);
         for (int m = q0; m < std::min(nq, q0 + FA3_BQ); m++) {
             std::vector<double> sc(nk);
             double mx = -INFINITY, sum = 0;
@@ -554,6 +598,10 @@ static void runAll(const Impl& k, bool full) {
     if (full) {
         checkEmulation(k, 64, 128, 3, 8, 13);
         checkEmulation(k, 1, 257, 1, 0, 14);
+        // the split kernel: 3 tiles in 2 and 3 parts (one tile each), 5 tiles ending inside the last in 3
+        checkEmulation(k, 37, 300, 1, 0, 15, 2);
+        checkEmulation(k, 20, 384, 2, 8, 16, 3);
+        checkEmulation(k, 9, 600, 1, 0, 17, 3);
     }
 }
 
@@ -815,6 +863,6 @@ int main() {
         return 1;
     }
     std::printf("attention_sm90 layout: smem map, loader, Q/K/V descriptors, accumulator and P fragments, masking, the pipeline "
-                "schedule, an emulated block and the TMA kernel's barrier hand-over agree with the PTX ISA model; %zu + 2 mutants caught\n", mutants.size());
+                "schedule, an emulated block (whole, and split in 2 and 3 parts then merged) and the TMA kernel's barrier hand-over agree with the PTX ISA model; %zu + 2 mutants caught\n", mutants.size());
     return 0;
 }
