@@ -23,7 +23,9 @@
 #                               bench-dit against the baseline's output, bench-vae, bench-pipeline;
 #                               then the TMA GEMM and the TMA flash attention (the defaults on
 #                               compute capability 9.0 since runs 8 and 9) alone on the baseline:
-#                               their tests in JVMs of their own, the DiT checks, bench-dit.
+#                               their tests in JVMs of their own, the DiT checks, bench-dit;
+#                               then the opt-in switches not yet validated: the split-key flash
+#                               attention (LIVETALK_CUDA_ATTN_SPLIT=auto) on the defaults.
 #                               A summary on stdout, OUTDIR/gpu-check.json and every log packed
 #                               in OUTDIR/logs.tar.gz (the device returns only a few files)
 #   run OUTDIR --only STEP,STEP [--logs DIR]
@@ -104,7 +106,7 @@ selected() {
   case ",$ONLY," in *",$1,"*) return 0 ;; esac
   case "$1" in
     make-dit) [ ! -f /tmp/livetalk-dit/model.safetensors ] && [[ ",$ONLY," == *",bench-"* ]] ;;
-    bench-dit) [ ! -f /tmp/livetalk-dit/out-mma-sync.f32 ] && [[ ",$ONLY," =~ ,bench-dit-(wgmma|flash|default|tma|flash-tma), ]] ;;
+    bench-dit) [ ! -f /tmp/livetalk-dit/out-mma-sync.f32 ] && [[ ",$ONLY," =~ ,bench-dit-(wgmma|flash|default|tma|flash-tma|split), ]] ;;
     verify) [ ! -f "$OUTDIR/verify.log" ] && [[ ",$ONLY," == *",verify-"* ]] ;;
     *) return 1 ;;
   esac
@@ -229,7 +231,7 @@ run() {
   chmod +x "$junit"
   # the wgmma, streams and fast-conv tests run in JVMs of their own (steps tests-wgmma, tests-flash, tests-streams,
   # tests-conv, tests-conv-wgmma below): a fault there poisons the CUDA context
-  local isolated='.*(CudaWgmmaTest|CudaTmaGemmTest|CudaFlashWgmmaTest|CudaFlashTmaTest|CudaStreamsTest|CudaConvFastTest|CudaConvWgmmaTest)'
+  local isolated='.*(CudaWgmmaTest|CudaTmaGemmTest|CudaFlashWgmmaTest|CudaFlashTmaTest|CudaFlashSplitTest|CudaStreamsTest|CudaConvFastTest|CudaConvWgmmaTest)'
   step tests 120 "$junit" --select-package livetalk.kernels.cuda --exclude-classname "$isolated" --details=summary
   if last_failed && command -v compute-sanitizer >/dev/null; then
     # a failing test run: find the first bad memory access, kernel by kernel
@@ -321,6 +323,12 @@ run() {
   step tests-flash-tma 60 "$junit" --select-class livetalk.kernels.cuda.CudaFlashTmaTest --details=tree
   step bench-dit-flash-tma 60 "${PLAIN[@]}" LIVETALK_CUDA_ATTN=tma "$lt" bench-dit --device cuda \
       --weights /tmp/livetalk-dit/model.safetensors --runs 5 --profile --compare-output /tmp/livetalk-dit/out-mma-sync.f32
+  # The split-key TMA flash attention (LIVETALK_CUDA_ATTN_SPLIT=auto; written without a GPU after
+  # run 9, off by default): its tests (every CudaFlashWgmmaTest with the keys in 3 ranges, then
+  # every count), then the DiT forward with the defaults plus the split (bench-gpu timed the kernel last).
+  step tests-flash-split 60 "$junit" --select-class livetalk.kernels.cuda.CudaFlashSplitTest --details=tree
+  step bench-dit-split 60 LIVETALK_CUDA_ATTN_SPLIT=auto "$lt" bench-dit --device cuda \
+      --weights /tmp/livetalk-dit/model.safetensors --runs 5 --profile --compare-output /tmp/livetalk-dit/out-mma-sync.f32
   {
     echo "{"
     echo "  \"device\": \"$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)\","
@@ -384,6 +392,11 @@ run() {
     grep -hE "^(attention .*tma|check flash tma)" "$OUTDIR/bench-gpu.log" 2>/dev/null || true
     grep -hE "^(model|output vs|flash|all kernels)" "$OUTDIR/bench-dit-flash-tma.log" 2>/dev/null || true
     grep -h "^forward" "$OUTDIR/bench-dit-flash-tma.log" 2>/dev/null | tail -2 || true
+    echo "-- the split-key TMA flash attention (LIVETALK_CUDA_ATTN_SPLIT=auto)"
+    grep -hE "tests (successful|failed|aborted)" "$OUTDIR/tests-flash-split.log" 2>/dev/null | sort -u || true
+    grep -hE "^(attention .*tma in|check flash tma split)" "$OUTDIR/bench-gpu.log" 2>/dev/null || true
+    grep -hE "^(model|output vs|flash|all kernels)" "$OUTDIR/bench-dit-split.log" 2>/dev/null || true
+    grep -h "^forward" "$OUTDIR/bench-dit-split.log" 2>/dev/null | tail -2 || true
   } 2>/dev/null
   for s in "${STEPS[@]}"; do echo "step $s"; done
   local deferred; deferred="$(printf '%s\n' "${STEPS[@]}" | awk '$2 == "deferred" {print $1}' | paste -sd, -)"

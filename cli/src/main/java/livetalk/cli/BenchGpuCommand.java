@@ -94,6 +94,7 @@ final class BenchGpuCommand implements Callable<Integer> {
                 mismatch |= !gemmRows(be, new GemmKernel[]{GemmKernel.TMA_N128, GemmKernel.TMA_N256, GemmKernel.TMA}, cases, reference);
             }
             mismatch |= !flashOnTma(be, rnd, n, heads, hd);
+            mismatch |= !flashSplit(be, rnd, n, heads, hd);
             return mismatch ? 1 : 0;
         }
     }
@@ -177,22 +178,71 @@ final class BenchGpuCommand implements Callable<Integer> {
     }
 
     /**
+     * The split-key TMA flash attention (LIVETALK_CUDA_ATTN_SPLIT; not yet validated on a GPU),
+     * last: timed with the keys in the ranges the rule picks, and checked against the unsplit TMA
+     * kernel on the same inputs with flashOnWgmma's bounds (each range rounds P against its own
+     * maximum: the same 2^-9 per weight, other roundings). False on a mismatch.
+     */
+    private boolean flashSplit(CudaBackend be, SplittableRandom rnd, int n, int heads, int hd) {
+        if (be.flashWgmmaUnavailableReason() != null) return true;
+        boolean ok = true;
+        for (int nk : new int[]{15360, 9216, 4096}) {
+            be.useFlashSplits(0);
+            int splits = be.flashSplitsAt(n, nk, heads);
+            String name = String.format(Locale.ROOT, "attention %d q x %d k, %d heads, d %d, tma in %d", n, nk, heads, hd, splits);
+            float[][] out;
+            try {
+                out = flashAgainst(be, rnd, n, nk, heads, hd, FlashKernel.TMA, FlashKernel.TMA, name, true);
+            } finally {
+                be.useFlashSplits(1);
+            }
+            ok &= closeEnough("flash tma split vs tma", name, out[0], out[1]);
+        }
+        return ok;
+    }
+
+    /** flashOnWgmma's comparison: max|diff| within 2^-8 (max|v| = 1) and rel_l2 within 2^-7; prints the check line. */
+    private static boolean closeEnough(String what, String name, float[] reference, float[] got) {
+        double maxDiff = 0, num = 0, den = 0;
+        for (int i = 0; i < got.length; i++) {
+            double diff = Math.abs((double) got[i] - reference[i]);
+            if (!(diff <= maxDiff)) maxDiff = Float.isNaN(got[i]) || Float.isNaN(reference[i]) ? Double.POSITIVE_INFINITY : diff;
+            num += diff * diff;
+            den += (double) reference[i] * reference[i];
+        }
+        double relL2 = Math.sqrt(num / Math.max(den, 1e-30)), bound = Math.scalb(1.0, -8);
+        boolean good = maxDiff <= bound && relL2 <= Math.scalb(1.0, -7);
+        System.out.printf(Locale.ROOT, "check %s, %s: max|diff| = %.1e (bound %.1e), rel_l2 = %.1e (bound %.1e) %s%n", what, name, maxDiff, bound,
+                relL2, Math.scalb(1.0, -7), good ? "OK" : "MISMATCH");
+        return good;
+    }
+
+    /**
      * Attention of n random queries over nk random keys on {@code reference} and then on
      * {@code kernel}, which is timed as row {@code name}: both outputs, {reference, kernel}. Leaves
      * the backend on mma.sync.
      */
     private float[][] flashAgainst(CudaBackend be, SplittableRandom rnd, int n, int nk, int heads, int hd, FlashKernel reference,
                                    FlashKernel kernel, String name) {
+        return flashAgainst(be, rnd, n, nk, heads, hd, reference, kernel, name, false);
+    }
+
+    /** As above; with {@code splitKernel} the reference runs unsplit and the kernel with the split the backend is set to. */
+    private float[][] flashAgainst(CudaBackend be, SplittableRandom rnd, int n, int nk, int heads, int hd, FlashKernel reference,
+                                   FlashKernel kernel, String name, boolean splitKernel) {
         int d = heads * hd;
         float scale = (float) (1 / Math.sqrt(hd));
         Buf q = be.upload(random(rnd, n * d)), k = be.upload(random(rnd, nk * d)), v = be.upload(random(rnd, nk * d));
         Buf o = be.alloc((long) n * d);
         Runnable op = () -> be.attention(q, k, v, o, n, nk, heads, hd, scale, null);
         float[][] out = new float[2][];
+        int split = be.flashSplitSetting();
+        if (splitKernel) be.useFlashSplits(1);
         be.useFlash(reference);
         be.fill(o, Float.NaN);
         op.run();
         out[0] = be.read(o);
+        be.useFlashSplits(split);
         be.useFlash(kernel);
         row(name, time(be, op), 4.0 * n * nk * heads * hd);
         be.fill(o, Float.NaN);

@@ -163,8 +163,8 @@ public final class CudaBackend implements Backend {
      * sm_90a module attention_sm90 loaded: done here, on first ask), else why not, in one line.
      */
     public String flashWgmmaUnavailableReason() {
-        return ctx.loadHopperModule("attention_sm90", new String[]{FLASH_SM90, FLASH_SM90 + BF16_OUT, FLASH_TMA, FLASH_TMA + BF16_OUT},
-                new int[]{FLASH_SM90_SMEM, FLASH_SM90_SMEM, FLASH_TMA_SMEM, FLASH_TMA_SMEM});
+        return ctx.loadHopperModule("attention_sm90", new String[]{FLASH_SM90, FLASH_SM90 + BF16_OUT, FLASH_TMA, FLASH_TMA + BF16_OUT, FLASH_TMA_SPLIT},
+                new int[]{FLASH_SM90_SMEM, FLASH_SM90_SMEM, FLASH_TMA_SMEM, FLASH_TMA_SMEM, FLASH_TMA_SMEM});
     }
 
     /**
@@ -305,6 +305,66 @@ public final class CudaBackend implements Backend {
      */
     static final int FLASH_TMA_SMEM = FLASH_SM90_SMEM + 13 * 8, FLASH_TMA_THREADS = 384;
     private static final String FLASH_TMA = "flash_attn_d128_tma";
+    /** The TMA flash kernel over a share of the keys, and the merge of the shares (attention_sm90.cu). */
+    private static final String FLASH_TMA_SPLIT = "flash_attn_d128_tma_split", FLASH_COMBINE = "flash_combine_d128";
+
+    /**
+     * Into how many key ranges the TMA flash attention splits ({@link #useFlashSplits}): 1, never
+     * (the default until a GPU run validates the split kernel); 0, chosen per shape by
+     * {@link #flashSplits}; or that many whenever the keys allow.
+     */
+    private volatile int flashSplit = 1;
+
+    /**
+     * Splits the TMA flash attention's keys into {@code splits} ranges, each a block of its own,
+     * merged by a second kernel ({@code flash_combine_d128}): more blocks for the same work, so the
+     * last wave of a grid that fills the device 2.2 times over (288 blocks on 132 SMs at the DiT's
+     * shape) is not mostly idle. 0 chooses per shape ({@link #flashSplits}); 1 turns it off. The
+     * merge adds float32 roundings, so the output differs from the unsplit kernel's in the last bits.
+     */
+    public void useFlashSplits(int splits) {
+        if (splits < 0 || splits > MAX_FLASH_SPLITS) throw new KernelException("flash attention splits " + splits + " (0 = by shape, 1 to " + MAX_FLASH_SPLITS + ")");
+        this.flashSplit = splits;
+    }
+
+    /** The split setting ({@link #useFlashSplits}): 0 by shape, 1 off, or a count. */
+    public int flashSplitSetting() {
+        return flashSplit;
+    }
+
+    /** How many key ranges the TMA flash attention takes now for this shape (1: unsplit). */
+    public int flashSplitsAt(int nq, int nk, int heads) {
+        int tiles = (nk + 127) / 128;
+        int s = flashSplit == 0 ? flashSplits(nq, nk, heads, ctx.multiprocessors) : Math.min(flashSplit, tiles);
+        return Math.max(1, s);
+    }
+
+    static final int MAX_FLASH_SPLITS = 8;
+    /** Key tiles (of 128) a split keeps at least, so that its pipeline's fill and drain stay small against its work. */
+    static final int MIN_TILES_PER_SPLIT = 8;
+
+    /**
+     * The key ranges for {@code nq} queries over {@code nk} keys in {@code heads} heads on
+     * {@code sms} multiprocessors (one TMA flash block per SM): the fewest, up to 4, whose blocks
+     * fill their last wave at least 90 % (at the DiT's 288 blocks on 132 SMs: 3, 6.5 waves in 7,
+     * against 2.2 in 3 unsplit), else the one that fills it best; never so many that a range holds
+     * fewer than {@link #MIN_TILES_PER_SPLIT} key tiles. A first rule, for bench-gpu to replace.
+     */
+    static int flashSplits(int nq, int nk, int heads, int sms) {
+        long blocks = (long) ((nq + FLASH_SM90_QUERIES - 1) / FLASH_SM90_QUERIES) * heads;
+        int tiles = (nk + 127) / 128, most = Math.min(4, tiles / MIN_TILES_PER_SPLIT);
+        int best = 1;
+        double bestFill = 0;
+        for (int s = 1; s <= Math.max(1, most); s++) {
+            double waves = (double) (blocks * s) / sms, fill = waves / Math.ceil(waves);
+            if (fill >= 0.9) return s;
+            if (fill > bestFill + 1e-9) {
+                bestFill = fill;
+                best = s;
+            }
+        }
+        return best;
+    }
 
     /** Three stages of a 128×64 A tile and a 64×128 B tile, rows padded by 8 bf16 (gemm.cu, B stored [K, N]). */
     /**
@@ -842,6 +902,11 @@ public final class CudaBackend implements Backend {
             throw new KernelException("flash attention operands must be 16-byte aligned with rows a multiple of 8 elements apart (ld " + ld + ")");
         }
         if (kind == FlashKernel.TMA && hd == 128 && nq > 0) {
+            int splits = flashSplitsAt(nq, nk, heads);
+            if (splits > 1) {
+                flashInSplits(q, k, v, out, bf16Out, ld, ldo, nq, nk, heads, scale, splits);
+                return;
+            }
             ctx.launch(FLASH_TMA + (bf16Out ? BF16_OUT : ""), (nq + FLASH_SM90_QUERIES - 1) / FLASH_SM90_QUERIES, heads, 1,
                     FLASH_TMA_THREADS, FLASH_TMA_SMEM,
                     flashTmaArgs(ctx.args(), CudaDriver::encodeTensorMap, q, k, v, out, ld, ldo, nq, nk, heads, scale * LOG2E));
@@ -858,6 +923,34 @@ public final class CudaBackend implements Backend {
         String kernel = (hd == 128 ? "flash_attn_d128" : "flash_attn_d64") + (warps == 8 ? "_w8" : "") + (bf16Out ? BF16_OUT : "");
         ctx.launch(kernel, (nq + queries - 1) / queries, heads, 1, 32 * warps, flashSmem(hd),
                 ctx.args().ptr(q).ptr(k).ptr(v).ptr(out).i32(ld).i64(ldo).i32(nq).i32(nk).f32(scale * LOG2E));
+    }
+
+    /**
+     * The TMA flash attention in {@code splits} key ranges (2 ≤ splits ≤ key tiles): each range's
+     * unnormalised rows and row state into this thread's scratch (regions 8 and 9), then one merge
+     * into out.
+     */
+    private void flashInSplits(long q, long k, long v, long out, boolean bf16Out, int ld, long ldo, int nq, int nk, int heads, float scale,
+                            int splits) {
+        long width = (long) heads * 128;
+        long part = scratch.get().region(8, (long) splits * nq * width * Float.BYTES);
+        long ml = scratch.get().region(9, 2L * splits * heads * nq * Float.BYTES);
+        ctx.launch(FLASH_TMA_SPLIT, (nq + FLASH_SM90_QUERIES - 1) / FLASH_SM90_QUERIES, heads, splits, FLASH_TMA_THREADS, FLASH_TMA_SMEM,
+                flashSplitArgs(ctx.args(), CudaDriver::encodeTensorMap, q, k, v, part, ld, width, nq, nk, heads, scale * LOG2E, ml));
+        ctx.launch(FLASH_COMBINE + (bf16Out ? BF16_OUT : ""), nq, heads, 1, 128, 0,
+                flashCombineArgs(ctx.args(), part, ml, splits, out, ldo, width, nq, heads));
+    }
+
+    /** flash_attn_d128_tma_split's arguments: flash_attn_d128_tma's (out the parts, ldo their row stride), then ml. */
+    static CudaContext.Args flashSplitArgs(CudaContext.Args args, TensorMapEncoder enc, long q, long k, long v, long part, int ld, long ldp,
+                                           int nq, int nk, int heads, float scaleLog2, long ml) {
+        return flashTmaArgs(args, enc, q, k, v, part, ld, ldp, nq, nk, heads, scaleLog2).ptr(ml);
+    }
+
+    /** flash_combine_d128(_bf16out)'s arguments. */
+    static CudaContext.Args flashCombineArgs(CudaContext.Args args, long part, long ml, int splits, long out, long ldo, long ldp, int nq,
+                                             int heads) {
+        return args.ptr(part).ptr(ml).i32(splits).ptr(out).i64(ldo).i64(ldp).i32(nq).i32(heads);
     }
 
     /**
@@ -1325,7 +1418,8 @@ public final class CudaBackend implements Backend {
      * could be overwritten between its producer and its consumer, with two streams even more so.
      */
     private final class Scratch {
-        private final DeviceMemory[] regions = new DeviceMemory[8];   // 0-2 q, k, v; 3 im2col; 4-5 scores, P; 6 float32 attention out; 7 widened conv history
+        // 0-2 q, k, v; 3 im2col; 4-5 scores, P; 6 float32 attention out; 7 widened conv history; 8-9 split attention's parts and row state
+        private final DeviceMemory[] regions = new DeviceMemory[10];
 
         long region(int slot, long bytes) {
             DeviceMemory m = regions[slot];

@@ -35,6 +35,15 @@ public final class CudaSwitches {
     private static String configuredAttn;   // as configuredGemm
 
     /**
+     * The system property and the environment variable (the property wins) that split the TMA
+     * flash attention's keys ({@link CudaBackend#useFlashSplits}): {@code auto} (by shape),
+     * {@code off} or {@code 1} (the default), or a count 2 to 8. Not yet validated on a GPU, so off
+     * unless asked for (docs/cuda-performance.md#the-split-key-flash-attention). Read once per process.
+     */
+    public static final String ATTN_SPLIT_PROPERTY = "livetalk.cuda.attnSplit", ATTN_SPLIT_ENV = "LIVETALK_CUDA_ATTN_SPLIT";
+    private static String configuredAttnSplit;   // as configuredGemm
+
+    /**
      * The system property and the environment variable (the property wins) that choose how every
      * CUDA backend of the process runs conv3d, as {@link #GEMM_PROPERTY} does for the GEMM: a
      * {@link ConvLayout} name in any case, e.g. {@code LIVETALK_CUDA_CONV=fast}. Read once per process.
@@ -60,8 +69,8 @@ public final class CudaSwitches {
     public static final String FUSE_ENV = "LIVETALK_CUDA_FUSE";
 
     /**
-     * Overrides {@code be}'s defaults with the kernels the GEMM, attention and conv3d switches
-     * name, in that order. A kernel chosen for the whole process that this device cannot run is an
+     * Overrides {@code be}'s defaults with the kernels the GEMM, attention, attention split and
+     * conv3d switches name, in that order. A kernel chosen for the whole process that this device cannot run is an
      * error, not a silent fall-back: a benchmark or verify run must measure what it says it
      * measures.
      */
@@ -86,6 +95,16 @@ public final class CudaSwitches {
             }
             be.useFlash(k);   // as useGemm
         }
+        String split = configuredAttnSplit();
+        if (split != null) {
+            int eq = split.indexOf('=');
+            int n = parseAttnSplit(split.substring(eq + 1), split.substring(0, eq));
+            if (n != 1 && be.flashKernel() != FlashKernel.TMA) {
+                throw new KernelException(split + ": only the TMA flash attention splits its keys, and this backend runs " + be.flashKernel()
+                        + (be.flashWgmmaUnavailableReason() != null ? " (" + be.flashWgmmaUnavailableReason() + ")" : ""));
+            }
+            be.useFlashSplits(n);
+        }
         String conv = configuredConv();
         if (conv != null) {
             int eq = conv.indexOf('=');
@@ -106,6 +125,26 @@ public final class CudaSwitches {
     static synchronized String configuredAttn() {
         if (configuredAttn == null) configuredAttn = configured(ATTN_PROPERTY, ATTN_ENV);
         return configuredAttn.isEmpty() ? null : configuredAttn;
+    }
+
+    /** "source=value" of the process-wide key split of the flash attention, or null when neither the property nor the variable is set. */
+    static synchronized String configuredAttnSplit() {
+        if (configuredAttnSplit == null) configuredAttnSplit = configured(ATTN_SPLIT_PROPERTY, ATTN_SPLIT_ENV);
+        return configuredAttnSplit.isEmpty() ? null : configuredAttnSplit;
+    }
+
+    /** "auto": 0 (by shape); "off" or "1": 1; "2" to "8": that many. */
+    static int parseAttnSplit(String value, String source) {
+        String v = value.strip().toLowerCase(java.util.Locale.ROOT);
+        if (v.equals("auto")) return 0;
+        if (v.equals("off")) return 1;
+        try {
+            int n = Integer.parseInt(v);
+            if (n >= 1 && n <= CudaBackend.MAX_FLASH_SPLITS) return n;
+        } catch (NumberFormatException e) {
+            // the message below
+        }
+        throw new KernelException(source + "=" + value + ": expected auto, off, or a number of key ranges from 1 to " + CudaBackend.MAX_FLASH_SPLITS);
     }
 
     /** "source=value" of the process-wide conv3d choice, or null when neither the property nor the variable is set. */

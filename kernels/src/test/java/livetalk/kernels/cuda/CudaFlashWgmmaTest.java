@@ -168,7 +168,7 @@ class CudaFlashWgmmaTest extends CudaTestBase {
      * float32 output against the CPU, the columns outside the heads untouched, and the bf16 output
      * equal to the float32 one rounded.
      */
-    private void checkRaw(SplittableRandom rnd, int nq, int nk, int heads, int ld, int ldo, double logitScale) {
+    void checkRaw(SplittableRandom rnd, int nq, int nk, int heads, int ld, int ldo, double logitScale) {
         int w = heads * HD;
         float scale = (float) (logitScale / HD);
         float[] q = Props.normal(rnd, nq * w), k = Props.normal(rnd, nk * w), v = Props.normal(rnd, nk * w);

@@ -58,4 +58,55 @@ class FlashKernelChoiceTest {
             assertEquals(java.util.Arrays.toString(PtxParams.widths("attention_sm90", kernel)), java.util.Arrays.toString(widths), kernel);
         }
     }
+
+    /** The split kernel takes the TMA kernel's list and then ml; the merge its own; both held against their PTX parameters. */
+    @Test
+    void splitArgumentListsMatchTheKernelsParameters() {
+        CudaBackend.TensorMapEncoder none = (map, ptr, rows, cols, stride, boxRows, boxCols) -> { };
+        int[] split = CudaBackend.flashSplitArgs(new CudaContext.Args(), none, 1, 2, 3, 4, 1536, 1536, 3072, 15360, 12, 0.1f, 5).widths();
+        assertEquals(java.util.Arrays.toString(PtxParams.widths("attention_sm90", "flash_attn_d128_tma_split")), java.util.Arrays.toString(split));
+        int[] combine = CudaBackend.flashCombineArgs(new CudaContext.Args(), 1, 2, 3, 4, 1536, 1536, 3072, 12).widths();
+        for (String kernel : new String[]{"flash_combine_d128", "flash_combine_d128_bf16out"}) {
+            assertEquals(java.util.Arrays.toString(PtxParams.widths("attention_sm90", kernel)), java.util.Arrays.toString(combine), kernel);
+        }
+    }
+
+    /**
+     * The split rule: the fewest ranges (up to 4) that fill the last wave 90 %, never a range under
+     * 8 key tiles. The DiT's self-attention (288 blocks) on an H100/H200 SXM (132 SMs): 3 (864
+     * blocks, 6.5 waves in 7) instead of 2.2 waves in 3; on 114 SMs (H100 PCIe) also 3 (7.6 in 8).
+     */
+    @Test
+    void splitsFillTheLastWave() {
+        assertEquals(3, CudaBackend.flashSplits(3072, 15360, 12, 132));
+        assertEquals(3, CudaBackend.flashSplits(3072, 15360, 12, 114));
+        assertEquals(3, CudaBackend.flashSplits(3072, 4096, 12, 132));       // block 0: 32 key tiles, 10 or 11 per range
+        assertEquals(1, CudaBackend.flashSplits(3072, 1024, 12, 132));       // 8 tiles: a range would hold 4
+        assertEquals(1, CudaBackend.flashSplits(3072, 512, 12, 132));        // the text cross-attention's keys
+        assertEquals(1, CudaBackend.flashSplits(128 * 132, 15360, 1, 132));  // one full wave already
+        assertEquals(2, CudaBackend.flashSplits(128 * 66, 15360, 1, 132));   // half a wave: 2 ranges fill it
+        for (int sms : new int[]{1, 78, 108, 114, 132, 144}) {
+            for (int nk : new int[]{0, 1, 1024, 2048, 4096, 15360, 100_000}) {
+                for (int nq : new int[]{1, 1024, 3072, 9999}) {
+                    int s = CudaBackend.flashSplits(nq, nk, 12, sms);
+                    assertTrue(s >= 1 && s <= 4, s + " ranges");
+                    assertTrue(s == 1 || (nk + 127) / 128 / s >= CudaBackend.MIN_TILES_PER_SPLIT, s + " ranges of " + nk + " keys");
+                }
+            }
+        }
+    }
+
+    @Test
+    void splitSwitchValues() {
+        assertEquals(0, CudaSwitches.parseAttnSplit("auto", "X"));
+        assertEquals(0, CudaSwitches.parseAttnSplit(" AUTO ", "X"));
+        assertEquals(1, CudaSwitches.parseAttnSplit("off", "X"));
+        assertEquals(1, CudaSwitches.parseAttnSplit("1", "X"));
+        assertEquals(3, CudaSwitches.parseAttnSplit("3", "X"));
+        assertEquals(8, CudaSwitches.parseAttnSplit("8", "X"));
+        for (String bad : new String[]{"0", "9", "-1", "two", ""}) {
+            KernelException e = assertThrows(KernelException.class, () -> CudaSwitches.parseAttnSplit(bad, "LIVETALK_CUDA_ATTN_SPLIT"));
+            assertEquals("LIVETALK_CUDA_ATTN_SPLIT=" + bad + ": expected auto, off, or a number of key ranges from 1 to 8", e.getMessage());
+        }
+    }
 }
