@@ -17,9 +17,13 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code livetalk bench-gpu}: the CUDA kernels at DiT shapes, timed with GPU events (median of
- * the repeats after warm-ups, on random data), as TFLOP/s and as a fraction of the card's dense
- * bf16 peak. FLOPs: linear 2·M·N·K, attention 4·nq·nk·heads·headDim. The linear figures include
+ * {@code livetalk bench-gpu}: the CUDA kernels at DiT shapes, timed with GPU events on random data
+ * after warm-ups, two ways: each run alone between two events, waited for before the next (the
+ * median; this includes the host's time to issue the launch, as the GPU sits idle until it
+ * arrives: the figure of runs 1-9), and the repeats queued back to back between two events (the
+ * mean: the kernel's own time when the host keeps ahead, as in a forward), from which the TFLOP/s
+ * and the fraction of the card's dense bf16 peak are computed; beside them, the host's time to
+ * issue one run. A queued time close to the host's says the host, not the kernel, set the pace. FLOPs: linear 2·M·N·K, attention 4·nq·nk·heads·headDim. The linear figures include
  * rounding the float32 input to bf16, as a forward pays it. Each linear runs on every GEMM kernel
  * the device has (mma.sync everywhere, the wgmma ones on compute capability 9.0); each wgmma
  * result is also compared with the mma.sync one (a "check" line; exit 1 when they differ by more
@@ -43,7 +47,7 @@ final class BenchGpuCommand implements Callable<Integer> {
         try (CudaBackend be = new CudaBackend()) {
             System.out.println("bench-gpu: " + be.deviceDescription());
             SplittableRandom rnd = new SplittableRandom(7);
-            System.out.printf("%-" + NAME + "s median ms   TFLOP/s   of peak%n", "case");
+            System.out.printf("%-" + NAME + "s  alone ms queued ms   TFLOP/s   of peak   host us%n", "case");
             int n = 3072;
             int[][] linears = {{1536, 1536}, {1536, 8960}, {8960, 1536}};
             List<LinearCase> cases = new ArrayList<>();
@@ -77,7 +81,7 @@ final class BenchGpuCommand implements Callable<Integer> {
                 float scale = (float) (1 / Math.sqrt(hd));
                 for (int warps : new int[]{4, 8}) {
                     be.useFlashWarps(warps);
-                    double ms = time(be, () -> be.attention(q, k, v, o, n, nk, heads, hd, scale, null));
+                    Timing ms = time(be, () -> be.attention(q, k, v, o, n, nk, heads, hd, scale, null));
                     row(String.format(Locale.ROOT, "attention %d q x %d k, %d heads, d %d, %d warps", n, nk, heads, hd, warps), ms,
                             4.0 * n * nk * heads * hd);
                 }
@@ -265,9 +269,17 @@ final class BenchGpuCommand implements Callable<Integer> {
         return be.read(c.out);
     }
 
-    private void row(String name, double ms, double flop) {
-        double tflops = flop / (ms * 1e-3) / 1e12;
-        System.out.printf(Locale.ROOT, "%-" + NAME + "s %9.3f %9.1f %8.1f%%%n", name, ms, tflops, 100 * tflops / peak);
+    private void row(String name, Timing t, double flop) {
+        double tflops = flop / (t.queuedMs * 1e-3) / 1e12;
+        System.out.printf(Locale.ROOT, "%-" + NAME + "s %9.3f %9.3f %9.1f %8.1f%% %9.1f%n", name, t.aloneMs, t.queuedMs, tflops, 100 * tflops / peak,
+                t.hostUs);
+    }
+
+    /**
+     * One case's times: the median of runs each alone between two events (host issue included),
+     * the mean of runs queued back to back, and the host's time to issue one run.
+     */
+    private record Timing(double aloneMs, double queuedMs, double hostUs) {
     }
 
     /** max |a − b| / max |a|; NaN anywhere counts as infinitely different. */
@@ -281,7 +293,7 @@ final class BenchGpuCommand implements Callable<Integer> {
         return diff / Math.max(ref, 1e-30);
     }
 
-    private double time(CudaBackend be, Runnable op) {
+    private Timing time(CudaBackend be, Runnable op) {
         for (int i = 0; i < 3; i++) op.run();
         be.synchronize();
         double[] ms = new double[repeat];
@@ -293,7 +305,14 @@ final class BenchGpuCommand implements Callable<Integer> {
             ms[i] = t.elapsedMs();
         }
         Arrays.sort(ms);
-        return ms[repeat / 2];
+        // queued: the GPU starts the first run at once and finds each next one waiting, as long as
+        // the host issues faster than the kernels run
+        t.start();
+        long h0 = System.nanoTime();
+        for (int i = 0; i < repeat; i++) op.run();
+        long h1 = System.nanoTime();
+        t.stop();
+        return new Timing(ms[repeat / 2], t.elapsedMs() / repeat, (h1 - h0) / 1e3 / repeat);
     }
 
     private static float[] random(SplittableRandom rnd, int n) {
