@@ -1,0 +1,98 @@
+/*
+ * A stand-in for the NVIDIA driver (libcuda.so.1) with no GPU behind it, for measuring what the
+ * CUDA backend costs the host: every call succeeds at once, kernels do nothing, device memory is
+ * fake addresses that are never touched, copies and fills do nothing (so results are garbage).
+ * An event keeps the host time at which it was recorded, so `--profile` shows the host's timeline.
+ * Built and used by scripts/host-overhead.sh only; never shipped, never on a real GPU machine.
+ * It answers as one compute capability 9.0 device with 132 SMs, the H100/H200 the defaults target.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef int CUresult;
+#define OK 0
+
+static double now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+static uintptr_t next_address = (uintptr_t)1 << 40;   /* fake device addresses, 256-byte aligned */
+static void* handle(void) { return malloc(16); }
+
+CUresult cuInit(unsigned flags) { (void)flags; return OK; }
+CUresult cuDriverGetVersion(int* v) { *v = 13000; return OK; }
+CUresult cuDeviceGetCount(int* n) { *n = 1; return OK; }
+CUresult cuDeviceGet(int* d, int ordinal) { (void)ordinal; *d = 0; return OK; }
+CUresult cuDeviceGetName(char* name, int len, int dev) {
+    (void)dev;
+    strncpy(name, "stub device (no GPU: host cost only)", (size_t)len);
+    name[len - 1] = 0;
+    return OK;
+}
+CUresult cuDeviceGetAttribute(int* v, int attr, int dev) {
+    (void)dev;
+    switch (attr) {
+        case 16: *v = 132; break;      /* multiprocessors */
+        case 75: *v = 9; break;        /* compute capability major */
+        case 76: *v = 0; break;        /* minor */
+        case 97: *v = 232448; break;   /* shared memory per block, opt-in */
+        default: *v = 0;
+    }
+    return OK;
+}
+CUresult cuDeviceTotalMem_v2(size_t* bytes, int dev) { (void)dev; *bytes = (size_t)80 << 30; return OK; }
+CUresult cuDevicePrimaryCtxRetain(void** ctx, int dev) { (void)dev; *ctx = handle(); return OK; }
+CUresult cuCtxSetCurrent(void* ctx) { (void)ctx; return OK; }
+CUresult cuCtxSynchronize(void) { return OK; }
+CUresult cuModuleLoadDataEx(void** mod, const void* image, unsigned n, void* opts, void** vals) {
+    (void)image; (void)n; (void)opts; (void)vals;
+    *mod = handle();
+    return OK;
+}
+CUresult cuModuleGetFunction(void** fn, void* mod, const char* name) { (void)mod; (void)name; *fn = handle(); return OK; }
+CUresult cuFuncSetAttribute(void* fn, int attr, int v) { (void)fn; (void)attr; (void)v; return OK; }
+CUresult cuMemAllocAsync(uint64_t* p, size_t bytes, void* stream) {
+    (void)stream;
+    *p = next_address;
+    next_address += (bytes + 255) & ~(size_t)255;
+    return OK;
+}
+CUresult cuMemFreeAsync(uint64_t p, void* stream) { (void)p; (void)stream; return OK; }
+CUresult cuMemcpyHtoD_v2(uint64_t d, const void* s, size_t n) { (void)d; (void)s; (void)n; return OK; }
+CUresult cuMemcpyDtoH_v2(void* d, uint64_t s, size_t n) { (void)d; (void)s; (void)n; return OK; }
+CUresult cuMemcpyDtoD_v2(uint64_t d, uint64_t s, size_t n) { (void)d; (void)s; (void)n; return OK; }
+CUresult cuMemsetD32_v2(uint64_t d, unsigned v, size_t n) { (void)d; (void)v; (void)n; return OK; }
+CUresult cuMemcpyHtoDAsync_v2(uint64_t d, const void* s, size_t n, void* st) { (void)d; (void)s; (void)n; (void)st; return OK; }
+CUresult cuMemcpyDtoHAsync_v2(void* d, uint64_t s, size_t n, void* st) { (void)d; (void)s; (void)n; (void)st; return OK; }
+CUresult cuMemcpyDtoDAsync_v2(uint64_t d, uint64_t s, size_t n, void* st) { (void)d; (void)s; (void)n; (void)st; return OK; }
+CUresult cuMemsetD32Async(uint64_t d, unsigned v, size_t n, void* st) { (void)d; (void)v; (void)n; (void)st; return OK; }
+CUresult cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz, unsigned smem,
+                        void* stream, void** params, void** extra) {
+    (void)f; (void)gx; (void)gy; (void)gz; (void)bx; (void)by; (void)bz; (void)smem; (void)stream; (void)params; (void)extra;
+    return OK;
+}
+CUresult cuGetErrorName(int e, const char** s) { (void)e; *s = "CUDA_STUB_ERROR"; return OK; }
+CUresult cuMemGetInfo_v2(size_t* free_bytes, size_t* total) { *free_bytes = (size_t)70 << 30; *total = (size_t)80 << 30; return OK; }
+CUresult cuDeviceGetDefaultMemPool(void** pool, int dev) { (void)dev; *pool = handle(); return OK; }
+CUresult cuMemPoolSetAttribute(void* pool, int attr, void* v) { (void)pool; (void)attr; (void)v; return OK; }
+CUresult cuMemPoolGetAttribute(void* pool, int attr, void* v) { (void)pool; (void)attr; *(uint64_t*)v = 0; return OK; }
+CUresult cuMemPoolTrimTo(void* pool, size_t keep) { (void)pool; (void)keep; return OK; }
+CUresult cuEventCreate(void** e, unsigned flags) { (void)flags; *e = calloc(1, sizeof(double)); return OK; }
+CUresult cuEventRecord(void* e, void* stream) { (void)stream; *(double*)e = now_ms(); return OK; }
+CUresult cuEventSynchronize(void* e) { (void)e; return OK; }
+CUresult cuEventElapsedTime(float* ms, void* a, void* b) { *ms = (float)(*(double*)b - *(double*)a); return OK; }
+CUresult cuEventDestroy_v2(void* e) { free(e); return OK; }
+CUresult cuStreamCreate(void** s, unsigned flags) { (void)flags; *s = handle(); return OK; }
+CUresult cuStreamDestroy_v2(void* s) { (void)s; return OK; }
+CUresult cuStreamSynchronize(void* s) { (void)s; return OK; }
+CUresult cuStreamWaitEvent(void* s, void* e, unsigned flags) { (void)s; (void)e; (void)flags; return OK; }
+CUresult cuTensorMapEncodeTiled(void* map, int type, unsigned rank, void* addr, const uint64_t* dims, const uint64_t* strides,
+                                const unsigned* box, const unsigned* elem, int interleave, int swizzle, int l2, int oob) {
+    (void)type; (void)rank; (void)addr; (void)dims; (void)strides; (void)box; (void)elem; (void)interleave; (void)swizzle; (void)l2; (void)oob;
+    memset(map, 0, 128);
+    return OK;
+}
