@@ -84,6 +84,9 @@ class BenchLiveCommandTest {
             assertTrue(first > 0 && first <= total, t.toString());
             Map<String, Object> q = (Map<String, Object>) t.get("block_s");
             assertTrue(num(q.get("p50")) > 0 && num(q.get("p50")) <= num(q.get("p95")) && num(q.get("p95")) <= num(q.get("max")), q.toString());
+            // each block's time is the larger of its two stages, so its median is at least either stage's
+            double dit = num(t.get("dit_stage_s_p50")), decode = num(t.get("decode_stage_s_p50"));
+            assertTrue(dit > 0 && decode > 0 && num(q.get("p50")) >= Math.max(dit, decode), t.toString());
             assertTrue(num(t.get("real_time_factor")) > 0, t.toString());
             assertTrue(num(t.get("rss_bytes")) > 0 && num(t.get("session_bytes")) > 0, t.toString());
             assertNull(t.get("gpu_bytes"), "no GPU memory on the CPU");

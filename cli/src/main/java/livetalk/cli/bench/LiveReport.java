@@ -16,9 +16,11 @@ import livetalk.session.Conversation;
  * <ul>
  *   <li><b>first frame</b>: the stream's own figure, as serve's stats show it: from the turn's
  *       start (its audio all there) to its first frame leaving.</li>
- *   <li><b>block time</b>: a block's time on the busier of its two stages (DiT work, decode), what
- *       one costs when blocks overlap ({@code LiveSession.Block#stageSeconds}, serve's
- *       {@code block_ms}); the real-time factor is that over the block's media time (0.75 s).</li>
+ *   <li><b>block time</b>: a block's time on the busier of its two stages, what one costs when
+ *       blocks overlap ({@code LiveSession.Block#stageSeconds}, serve's {@code block_ms}); the
+ *       real-time factor is that over the block's media time (0.75 s). The two stages' medians
+ *       beside it: the DiT stage (audio conditioning, 4 denoising steps, the clean pass) and the
+ *       decode stage (the VAE, RGB, the frames' JPEG encoding), which runs beside the next block's.</li>
  *   <li><b>frames/s</b>: the turn's frames after its first group, over the time from its first
  *       frame to its last.</li>
  *   <li><b>deadline misses</b>: blocks whose frames left after the media clock reached them
@@ -27,8 +29,8 @@ import livetalk.session.Conversation;
  */
 public final class LiveReport {
     /** One line of the table. {@code misses}: null when not paced. {@code memory}: null for the listening row. */
-    record Row(String name, int blocks, int frames, double firstFrameS, double totalS, double[] blockS, double framesPerS,
-               double realTimeFactor, Integer misses, LiveScript.Memory memory) {
+    record Row(String name, int blocks, int frames, double firstFrameS, double totalS, double[] blockS, double ditS, double decodeS,
+               double framesPerS, double realTimeFactor, Integer misses, LiveScript.Memory memory) {
     }
 
     private final LiveScript.Options options;
@@ -63,7 +65,10 @@ public final class LiveReport {
                 .mapToDouble(r -> r.block.stageSeconds() / (r.take.pcm().length / (double) BlockClock.SAMPLE_RATE)).sorted().toArray();
         Integer misses = options.paced() ? (int) bs.stream().filter(r -> r.late).count() : null;
         double[] blockS = {quantile(stage, 0.5), quantile(stage, 0.95), stage.length == 0 ? Double.NaN : stage[stage.length - 1]};
-        return new Row(name, bs.size(), frames, firstFrameS, totalS, blockS, fps, quantile(rtf, 0.5), misses, memory);
+        double[] dit = bs.stream().filter(r -> r.block != null).mapToDouble(r -> r.block.ditSeconds()).sorted().toArray();
+        double[] decode = bs.stream().filter(r -> r.block != null).mapToDouble(r -> r.block.decodeSeconds()).sorted().toArray();
+        return new Row(name, bs.size(), frames, firstFrameS, totalS, blockS, quantile(dit, 0.5), quantile(decode, 0.5), fps, quantile(rtf, 0.5),
+                misses, memory);
     }
 
     private List<LiveScript.BlockRecord> select(Predicate<LiveScript.BlockRecord> p) {
@@ -120,6 +125,8 @@ public final class LiveReport {
             blockS.put("p95", finite(r.blockS()[1]));
             blockS.put("max", finite(r.blockS()[2]));
             o.put("block_s", blockS);
+            o.put("dit_stage_s_p50", finite(r.ditS()));
+            o.put("decode_stage_s_p50", finite(r.decodeS()));
             o.put("real_time_factor", finite(r.realTimeFactor()));
             o.put("deadline_misses", r.misses());
             if (r.memory() != null) {
@@ -141,13 +148,14 @@ public final class LiveReport {
     /** The table and the barge-in and memory lines. */
     public String table() {
         StringBuilder b = new StringBuilder();
-        b.append(String.format(Locale.ROOT, "%-14s %6s %6s %11s %9s %26s %9s %6s %6s %10s%n", "", "blocks", "frames", "first frame",
-                "total", "block time p50/p95/max", "frames/s", "RTF", "misses", "RSS after"));
+        b.append(String.format(Locale.ROOT, "%-14s %6s %6s %11s %9s %26s %17s %9s %6s %6s %10s%n", "", "blocks", "frames", "first frame",
+                "total", "block time p50/p95/max", "DiT/decode p50", "frames/s", "RTF", "misses", "RSS after"));
         List<Row> rows = rows();
         for (Row r : rows) {
-            b.append(String.format(Locale.ROOT, "%-14s %6d %6d %11s %9s %26s %9s %6s %6s %10s%n", r.name(), r.blocks(), r.frames(),
+            b.append(String.format(Locale.ROOT, "%-14s %6d %6d %11s %9s %26s %17s %9s %6s %6s %10s%n", r.name(), r.blocks(), r.frames(),
                     secs(r.firstFrameS()), secs(r.totalS()),
                     String.format(Locale.ROOT, "%s/%s/%s", secs(r.blockS()[0]), secs(r.blockS()[1]), secs(r.blockS()[2])),
+                    secs(r.ditS()) + "/" + secs(r.decodeS()),
                     fixed(r.framesPerS(), 1), fixed(r.realTimeFactor(), 2), r.misses() == null ? "-" : r.misses().toString(),
                     r.memory() == null ? "" : mib(r.memory().rssBytes())));
         }
