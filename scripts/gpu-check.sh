@@ -20,8 +20,8 @@
 #                               convolution (LIVETALK_CUDA_CONV=fast, and =wgmma), each with its
 #                               tests in a JVM of its own; last, the defaults (every switch at the
 #                               device's fastest, docs/cuda-performance.md#defaults): verify,
-#                               bench-dit against the baseline's output, bench-vae, bench-pipeline;
-#                               then the TMA GEMM and the TMA flash attention (the defaults on
+#                               bench-dit against the baseline's output, bench-vae, bench-pipeline,
+#                               bench-live (a live session as serve runs it); then the TMA GEMM and the TMA flash attention (the defaults on
 #                               compute capability 9.0 since runs 8 and 9) alone on the baseline:
 #                               their tests in JVMs of their own, the DiT checks, bench-dit;
 #                               then the opt-in switches not yet validated: the split-key flash
@@ -308,6 +308,9 @@ run() {
       --runs 5 --profile --compare-output /tmp/livetalk-dit/out-mma-sync.f32
   step bench-vae-default 60 "$lt" bench-vae --device cuda --frames 2 --profile
   step bench-pipeline-default 120 "$lt" bench-pipeline --device cuda --dit /tmp/livetalk-dit/model.safetensors --blocks 10
+  # A live session as serve runs it (bench-live: its decode thread beside the DiT, the barge-in, the
+  # first frame per turn), with its defaults: 3 turns of 3 s, 16 blocks taken as fast as they come.
+  step bench-live-default 60 "$lt" bench-live --device cuda --dit /tmp/livetalk-dit/model.safetensors
   # The TMA GEMM (LIVETALK_CUDA_GEMM=tma, the default on CC 9.0 since run 8) alone on the baseline:
   # a fault poisons the context and a barrier that never completes hangs the kernel, so short
   # limits. Its tests (every CudaWgmmaTest on the TMA kernels), the DiT checks and the DiT forward
@@ -381,6 +384,8 @@ run() {
     grep -hE "^(timeline|host:)" "$OUTDIR/bench-vae-default.log" 2>/dev/null | sed 's/^/vae /' || true
     grep -hiE "^bench-pipeline|first frame|GPU memory held by" "$OUTDIR/bench-pipeline-default.log" | grep -v '^block' || true
     grep -hE "^block (1|2|10)/" "$OUTDIR/bench-pipeline-default.log" | sed 's/, load average.*//' || true
+    echo "-- bench-live (a live session as serve runs it; the defaults)"
+    grep -hE "^(bench-live|turn |listening|barge-in|memory after|GPU memory held by|peak RSS|json)|^ +blocks" "$OUTDIR/bench-live-default.log" 2>/dev/null || true
     echo "-- the TMA GEMM (LIVETALK_CUDA_GEMM=tma)"
     grep -hE "tests (successful|failed|aborted)" "$OUTDIR/tests-tma.log" 2>/dev/null | sort -u || true
     grep -hE "^(linear .*tma|check tma)" "$OUTDIR/bench-gpu.log" 2>/dev/null || true

@@ -20,6 +20,18 @@ final class ProcessStats {
         return "n/a";
     }
 
+    /** A size from /proc/self/status in bytes ("VmRSS": resident now, "VmHWM": the peak), or -1 where there is none. */
+    static long statusBytes(String key) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith(key + ":")) return 1024 * Long.parseLong(line.substring(key.length() + 1).trim().split("\\s+")[0]);
+            }
+        } catch (Exception e) {
+            // not Linux
+        }
+        return -1;
+    }
+
     /** The 1, 5 and 15 minute load averages: timings on a busy machine say little. */
     static String loadAverage() {
         try {

@@ -105,10 +105,9 @@ final class ServeCommand implements Callable<Integer> {
         try (Backend backend = backendOptions.create();
              ModelSet set = ModelSet.load(layout, backend, cacheDir, System.err);
              LiveServer server = new LiveServer(set, SamplingPlan.official(), opts)) {
-            set.textContext(prompt);                // encode both prompts now, so the first turn does not wait for umT5
-            set.textContext(listeningPrompt);
+            // both prompts encoded now, so the first turn does not wait for umT5; then every network once
             System.err.printf(java.util.Locale.ROOT, "livetalk serve: every network run once (weights in place, kernels loaded) in %.1f s%n",
-                    set.warmUp(SamplingPlan.official()));
+                    set.prepare(SamplingPlan.official(), prompt, listeningPrompt));
             String where = server.start();
             System.out.println("livetalk serve: ready at " + where + "  (" + px + "x" + px + ", " + backend.name() + ", up to " + maxSessions
                     + " sessions; Ctrl-C stops)");

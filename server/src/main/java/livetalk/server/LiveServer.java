@@ -16,9 +16,8 @@ import livetalk.io.Json;
 import livetalk.io.MediaException;
 import livetalk.io.image.ImageFiles;
 import livetalk.io.image.RgbImage;
-import livetalk.session.Conversation;
 import livetalk.session.InputException;
-import livetalk.session.LiveSession;
+import livetalk.session.LiveStream;
 import livetalk.session.ModelSet;
 import livetalk.session.SamplingPlan;
 
@@ -168,9 +167,9 @@ public final class LiveServer implements AutoCloseable {
         String id = sessions.reserve();
         try {
             long seed = seeds.getAndIncrement();
-            LiveSession live = new LiveSession(models, plan, portrait, opts.size(), opts.listeningPrompt(), seed);
-            Conversation conv = new Conversation(seed, prompt, opts.listeningPrompt());
-            sessions.add(new ServerSession(id, live, conv, source()));
+            // paced: the page plays in real time, so the server keeps only about a second of media ahead of it
+            LiveStream stream = LiveStream.open(models, plan, portrait, opts.size(), prompt, opts.listeningPrompt(), seed, true);
+            sessions.add(new ServerSession(id, stream, source()));
         } catch (RuntimeException | Error e) {
             sessions.release();
             throw e;

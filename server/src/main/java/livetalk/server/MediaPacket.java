@@ -1,16 +1,7 @@
 package livetalk.server;
 
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import javax.imageio.IIOImage;
-import javax.imageio.ImageIO;
-import javax.imageio.ImageWriteParam;
-import javax.imageio.ImageWriter;
-import javax.imageio.stream.MemoryCacheImageOutputStream;
 
 /**
  * The binary WebSocket messages, server → page. Every message starts with a 16-byte header
@@ -18,7 +9,7 @@ import javax.imageio.stream.MemoryCacheImageOutputStream;
  * {@code state} is the turn state the block was made in (0 listening, 1 thinking, 2 speaking).
  *
  * <pre>
- * kind 1  video frame: stamp = frame index (16 fps), n = frame size in px; payload JPEG
+ * kind 1  video frame: stamp = frame index (16 fps), n = frame size in px; payload JPEG ({@link livetalk.io.image.Jpeg})
  * kind 2  audio:       stamp = first sample (16 kHz), n = samples;         payload PCM16 LE mono
  * </pre>
  *
@@ -36,32 +27,5 @@ public final class MediaPacket {
         ByteBuffer b = ByteBuffer.allocate(HEADER + payload.length).order(ByteOrder.LITTLE_ENDIAN);
         b.put((byte) kind).put((byte) state).put((byte) 0).put((byte) 0).putInt((int) epoch).putInt((int) stamp).putInt(n).put(payload);
         return b.flip();
-    }
-
-    /** Interleaved RGB {@code [S, S, 3]} → JPEG at quality 0.85. */
-    public static byte[] jpeg(byte[] rgb, int size) {
-        BufferedImage img = new BufferedImage(size, size, BufferedImage.TYPE_INT_RGB);
-        int[] row = new int[size];
-        for (int y = 0; y < size; y++) {
-            for (int x = 0; x < size; x++) {
-                int i = (y * size + x) * 3;
-                row[x] = ((rgb[i] & 0xFF) << 16) | ((rgb[i + 1] & 0xFF) << 8) | (rgb[i + 2] & 0xFF);
-            }
-            img.setRGB(0, y, size, 1, row, 0, size);
-        }
-        ImageWriter w = ImageIO.getImageWritersByFormatName("jpeg").next();
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try (MemoryCacheImageOutputStream s = new MemoryCacheImageOutputStream(out)) {
-            w.setOutput(s);
-            ImageWriteParam p = w.getDefaultWriteParam();
-            p.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
-            p.setCompressionQuality(0.85f);
-            w.write(null, new IIOImage(img, null, null), p);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } finally {
-            w.dispose();
-        }
-        return out.toByteArray();
     }
 }

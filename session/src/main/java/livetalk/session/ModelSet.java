@@ -45,11 +45,20 @@ import livetalk.sampler.WarmUp;
 public final class ModelSet implements AutoCloseable {
     private static final int TEXT_CACHE_ENTRIES = 8;
 
+    /**
+     * Turns a prompt into the DiT's text input, embeddings {@code [512, textDim]}: umT5 behind the
+     * on-disk prompt cache for a model layout, or a benchmark's stand-in, which spares it the 11 GB
+     * text encoder (the timings do not depend on the text). Fails with a {@link CheckpointException}
+     * naming its file if it cannot give {@code textDim}-wide embeddings.
+     */
+    public interface PromptEncoder {
+        float[] embeds(String prompt, int textDim);
+    }
+
     private final Backend backend;
-    private final ModelLayout layout;
-    private final Path cacheDir;
-    private final PrintStream log;
+    private final PromptEncoder prompts;
     private final Checkpoint ditFile, vaeFile;
+    private final java.util.function.Supplier<Checkpoint> wav2vecOpener;
     private Checkpoint wav2vecFile;
     private final CausalDit dit;
     private final WanVae vae;
@@ -63,28 +72,53 @@ public final class ModelSet implements AutoCloseable {
         }
     };
 
-    private ModelSet(ModelLayout layout, Backend backend, Path cacheDir, PrintStream log) {
-        this.layout = layout;
+    /** Loads the DiT and the VAE from their checkpoints (the factories close them on a failure). */
+    private ModelSet(Backend backend, Checkpoint d, Map<String, Object> ditConfig, Checkpoint v,
+                     java.util.function.Supplier<Checkpoint> wav2vec, PromptEncoder prompts) {
         this.backend = backend;
-        this.cacheDir = cacheDir;
-        this.log = log;
-        Checkpoint d = Checkpoint.open(layout.dit()), v = null;
-        try {
-            v = Checkpoint.open(layout.vae());
-            this.dit = CausalDit.load(backend, d, ditConfig(layout.dit()));
-            this.vae = WanVae.load(v, backend);
-        } catch (RuntimeException | Error e) {
-            d.close();
-            if (v != null) v.close();
-            throw e;
-        }
+        this.wav2vecOpener = wav2vec;
+        this.prompts = prompts;
+        this.dit = CausalDit.load(backend, d, ditConfig);
+        this.vae = WanVae.load(v, backend);
         this.ditFile = d;
         this.vaeFile = v;
     }
 
     /** Opens the DiT and the VAE now; wav2vec2 and umT5 are opened when first needed. */
     public static ModelSet load(ModelLayout layout, Backend backend, Path cacheDir, PrintStream log) {
-        return new ModelSet(layout, backend, cacheDir, log);
+        Map<String, Object> config = ditConfig(layout.dit());
+        Checkpoint d = Checkpoint.open(layout.dit()), v = null;
+        try {
+            v = Checkpoint.open(layout.vae());
+            return new ModelSet(backend, d, config, v, () -> Checkpoint.open(ModelLayout.wav2vecWeights(layout.wav2vec())),
+                    (prompt, textDim) -> umt5Embeds(layout, backend, cacheDir, log, prompt, textDim));
+        } catch (RuntimeException | Error e) {
+            d.close();
+            if (v != null) v.close();
+            throw e;
+        }
+    }
+
+    /**
+     * A set from a DiT file (with its optional {@code config.json} beside it) and checkpoints
+     * already open (e.g. random weights in memory), whose text comes from {@code prompts}: what a
+     * benchmark needs to run the live path at full size without the whole official layout.
+     * Takes the two checkpoints over (closes them with the set, or at once on a failure).
+     */
+    public static ModelSet of(Backend backend, Path ditFile, Checkpoint vae, Checkpoint wav2vec, PromptEncoder prompts) {
+        Checkpoint d = null;
+        try {
+            Map<String, Object> config = ditConfig(ditFile);
+            d = Checkpoint.open(ditFile);
+            ModelSet set = new ModelSet(backend, d, config, vae, () -> wav2vec, prompts);
+            set.wav2vecFile = wav2vec;              // owned from now on: closed with the set even if never used
+            return set;
+        } catch (RuntimeException | Error e) {
+            if (d != null) d.close();
+            vae.close();
+            wav2vec.close();
+            throw e;
+        }
     }
 
     public Backend backend() {
@@ -97,10 +131,6 @@ public final class ModelSet implements AutoCloseable {
 
     public WanVae vae() {
         return vae;
-    }
-
-    public ModelLayout layout() {
-        return layout;
     }
 
     /** The fair lock around the DiT's and wav2vec2's calls (see the class comment). */
@@ -133,10 +163,20 @@ public final class ModelSet implements AutoCloseable {
         return (System.nanoTime() - t0) / 1e9;
     }
 
+    /**
+     * What serve does before it says it is ready (and bench-live before it times anything): the
+     * text contexts of the prompts its sessions use, so that no turn waits for umT5, then
+     * {@link #warmUp}. Returns the warm-up's wall time in seconds.
+     */
+    public double prepare(SamplingPlan plan, String... prompts) {
+        for (String p : prompts) textContext(p);
+        return warmUp(plan);
+    }
+
     /** wav2vec2, loaded on first use and kept. */
     public synchronized Wav2Vec2 wav2vec() {
         if (wav2vec == null) {
-            wav2vecFile = Checkpoint.open(ModelLayout.wav2vecWeights(layout.wav2vec()));
+            wav2vecFile = wav2vecOpener.get();
             wav2vec = new Wav2Vec2(backend, wav2vecFile);
         }
         return wav2vec;
@@ -170,10 +210,14 @@ public final class ModelSet implements AutoCloseable {
         return t;
     }
 
-    /** The prompt's umT5 embeddings {@code [512, textDim]}, from the on-disk cache when it has them (docs/model.md#prompt-cache). */
+    /** The prompt's text embeddings {@code [512, textDim]} (umT5's for a model layout). */
     public float[] promptEmbeds(String prompt) {
         if (prompt == null || prompt.isBlank()) throw new InputException("the prompt is empty");
-        int textDim = dit.config().textDim();
+        return prompts.embeds(prompt, dit.config().textDim());
+    }
+
+    /** umT5's embeddings of the prompt, from the on-disk cache when it has them (docs/model.md#prompt-cache). */
+    private static float[] umt5Embeds(ModelLayout layout, Backend backend, Path cacheDir, PrintStream log, String prompt, int textDim) {
         PromptEmbeddingCache cache = new PromptEmbeddingCache(cacheDir.resolve("prompts"));
         PromptEmbeddingCache.Entry e = cache.getOrCompute(prompt, layout.t5(), () -> {
             log.println("livetalk: encoding the prompt with umT5 (cached afterwards)");

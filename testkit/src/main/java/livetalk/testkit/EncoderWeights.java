@@ -23,6 +23,10 @@ public final class EncoderWeights {
      * ffn 3072, positional conv 128 taps in 16 groups, CTC vocabulary 32.
      */
     public record Wav2Vec2(int convDim, int[] convKernels, int hidden, int layers, int ffn, int posKernel, int posGroups, int ctcVocab) {
+        /** wav2vec2-base-960h's widths, the official ones above. */
+        public static Wav2Vec2 base() {
+            return new Wav2Vec2(512, new int[] {10, 3, 3, 3, 3, 2, 2}, 768, 12, 3072, 128, 16, 32);
+        }
     }
 
     /** The umT5 encoder, names in the official state-dict order. */

@@ -56,11 +56,9 @@ public final class EncoderBench {
     }
 
     public static void wav2vec2(Backend be, double seconds, Path file) throws Exception {
-        int c = 512, h = 768, layers = 12, ffn = 3072, k = 128, g = 16;   // docs/model.md#wav2vec2
-        int[] kernels = {10, 3, 3, 3, 3, 2, 2};
         Path f = file != null ? file : Path.of(System.getProperty("java.io.tmpdir"), "wav2vec2_base_random.safetensors");
         if (!Files.isRegularFile(f)) {
-            EncoderWeights.wav2vec2(new EncoderWeights.Wav2Vec2(c, kernels, h, layers, ffn, k, g, 32), 2).write(f, Map.of("format", "pt"));
+            EncoderWeights.wav2vec2(EncoderWeights.Wav2Vec2.base(), 2).write(f, Map.of("format", "pt"));   // docs/model.md#wav2vec2
         }
         int samples = (int) Math.round(seconds * 16000);
         int latent = ((int) Math.round(seconds * 16) + 4) / 4;          // docs/model.md#frame-counts: (d·16+4)//4 latent frames

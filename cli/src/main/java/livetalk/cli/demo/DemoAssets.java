@@ -78,15 +78,29 @@ public final class DemoAssets {
 
     static void writeSynthetic(Path wav, double seconds) throws IOException {
         int rate = 16000, n = (int) Math.round(seconds * rate);
+        float[] x = syntheticSpeech(0, n);
         ByteBuffer b = ByteBuffer.allocate(44 + 2 * n).order(ByteOrder.LITTLE_ENDIAN);
         b.put("RIFF".getBytes()).putInt(36 + 2 * n).put("WAVE".getBytes()).put("fmt ".getBytes()).putInt(16)
                 .putShort((short) 1).putShort((short) 1).putInt(rate).putInt(2 * rate).putShort((short) 2).putShort((short) 16)
                 .put("data".getBytes()).putInt(2 * n);
-        double phase = 0;
-        for (int i = 0; i < n; i++) {
-            double t = (double) i / rate;
+        for (float v : x) b.putShort((short) (v * 32768));
+        Files.write(wav, b.array());
+    }
+
+    /**
+     * Samples {@code [from, from + n)} of the synthetic speech-like signal at 16 kHz, in [-1, 1): a
+     * 120 Hz voice with moving formants, syllables at ~4 Hz, at a speaking level (not silence,
+     * which is out of distribution for wav2vec2). The same samples whatever the split, so
+     * consecutive slices make one utterance.
+     */
+    public static float[] syntheticSpeech(long from, int n) {
+        int rate = 16000;
+        float[] out = new float[n];
+        for (int j = 0; j < n; j++) {
+            double t = (double) (from + j) / rate;
+            // the phase of a voice whose pitch moves as 120 + 15·sin(2π·0.7·t): the integral of its frequency
             double f0 = 120 + 15 * Math.sin(2 * Math.PI * 0.7 * t);
-            phase += 2 * Math.PI * f0 / rate;
+            double phase = 2 * Math.PI * (120 * t - 15 * Math.cos(2 * Math.PI * 0.7 * t) / (2 * Math.PI * 0.7));
             double syllable = Math.max(0, Math.sin(2 * Math.PI * 4 * t));
             double f1 = 500 + 300 * Math.sin(2 * Math.PI * 1.3 * t), f2 = 1500 + 600 * Math.sin(2 * Math.PI * 0.9 * t);
             double v = 0;
@@ -95,9 +109,9 @@ public final class DemoAssets {
                 double formant = Math.exp(-Math.pow((f - f1) / 150, 2)) + 0.6 * Math.exp(-Math.pow((f - f2) / 250, 2)) + 0.05;
                 v += formant * Math.sin(h * phase) / h;
             }
-            b.putShort((short) Math.max(-32768, Math.min(32767, 9000 * syllable * v)));
+            out[j] = (float) (Math.max(-32768, Math.min(32767, 9000 * syllable * v)) / 32768);
         }
-        Files.write(wav, b.array());
+        return out;
     }
 
     static boolean onPath(String exe) {

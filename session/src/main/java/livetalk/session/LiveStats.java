@@ -1,10 +1,10 @@
-package livetalk.server;
+package livetalk.session;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** The counters of one session, as {@code GET /api/sessions/{id}/stats} and the page show them. Guarded by the session. */
-final class SessionStats {
+/** The counters of one {@link LiveStream}, as serve's stats API and page show them. Guarded by the stream. */
+final class LiveStats {
     long blocks, frames, audioSamples, deadlineMisses, droppedBlocks, promptSwitches;
     double firstFrameMs = Double.NaN;        // last turn: from the user's input to the turn's first frame leaving the server
     double lastBlockMs, lastSwitchMs;
