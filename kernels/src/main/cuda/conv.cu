@@ -15,6 +15,7 @@
 //   conv_weight_cl          the weight [cout, cin, kt, kh, kw] (any file dtype) → bf16 W' [cout][taps·cp]
 //   conv_pad_cl(_hist16)    the clip (float32 frames after a float32 or bf16 history) → the bf16 copy Xc
 //   conv_pad_cl_norm(_hist16)  the same copy of SiLU(norm(x)), the history slid in place (not yet run on a GPU)
+//   conv_pad_cl_up2         the same copy of x upsampled 2× (nearest), from x (not yet run on a GPU)
 //   conv_cl_m32/_m96/_m128  the GEMM, in block tiles of BM output channels × 128 positions
 #include "common.cuh"
 #include "conv_layout.cuh"
@@ -266,4 +267,36 @@ extern "C" __global__ void __launch_bounds__(256) conv_pad_cl_norm_hist16(
         bf16* hist, int histFrames, int keep, const float* x, const float* scale, const float* gamma, int frames, int cin, int h, int w,
         int padFront, int padTop, int padLeft, int Hp, int cp, int Wp, int plane, int groups, bf16* xc) {
     pad_cl_norm(hist, histFrames, keep, x, scale, gamma, frames, cin, h, w, padFront, padTop, padLeft, Hp, cp, Wp, plane, groups, xc);
+}
+
+// The copy of the nearest-2× upsample of x [frames][cin][h/2][w/2] for a convolution that reads
+// it (Backend.conv3dUpsample2x, LIVETALK_CUDA_VAE_FUSE=1; the decoder's Resample), without the
+// upsampled frames: each element is read from x where upsample_nearest2x would have copied it
+// from (conv_up2_source), so the copy holds the bits the unfused path (upsample_nearest2x, then
+// conv_pad_cl) gives it. h and w are the upsampled frame's; no history. conv_pad_cl's grid and
+// thread map: a warp's 32 pixels read 16 consecutive floats of x per channel.
+extern "C" __global__ void __launch_bounds__(256) conv_pad_cl_up2(
+        const float* __restrict__ x, int cin, int h, int w, int padFront, int padTop, int padLeft, int Hp, int cp, int Wp, int plane,
+        int groups, bf16* __restrict__ xc) {
+    const ConvGeom g = {cp, 0, 0, Wp, plane, 0, 0, 0};
+    const ConvPadThread me = conv_pad_thread(groups, blockIdx.x, blockIdx.y, blockIdx.z, threadIdx.x);
+    if (me.xx >= g.wp || me.c0 >= g.cp) return;
+    const ConvPad p = {cin, h, w, padFront, padTop, padLeft, 0, Hp};
+    // channel c0's source; c0 + e is e planes of x further (the same for all 8 channels, as in conv_pad_cl_norm)
+    const ConvSource s = conv_up2_source(p, me.tau, me.yy, me.xx, me.c0);
+    const int nc = min(8, cin - me.c0);
+    float v[8];
+    if (s.from == 2) {
+        const i64 step = conv_up2_channel_step(p);
+        // 8 unconditional loads in flight together; a channel past cin reads the last real one again and is dropped
+#pragma unroll
+        for (int e = 0; e < 8; e++) v[e] = x[s.at + min(e, nc - 1) * step];
+#pragma unroll
+        for (int e = 0; e < 8; e++) v[e] = e < nc ? v[e] : 0.f;
+    } else {
+#pragma unroll
+        for (int e = 0; e < 8; e++) v[e] = 0.f;
+    }
+    *(uint4*)(xc + conv_pixel_offset(g, me.tau, me.yy, me.xx) + me.c0) =
+            make_uint4(pack_bf16(v[0], v[1]), pack_bf16(v[2], v[3]), pack_bf16(v[4], v[5]), pack_bf16(v[6], v[7]));
 }

@@ -145,6 +145,25 @@ CONV_HD conv_i64 conv_new_pixel(const ConvPad& p, int tau, int yy, int xx) {
     return ((conv_i64)(tau - p.padFront - p.histFrames) * p.h + (yy - p.padTop)) * p.w + (xx - p.padLeft);
 }
 
+// ---- the copy of a convolution fed by the nearest-2× upsample (conv_pad_cl_up2) ----------------
+//
+// The same copy of up[f][c][Y][X] = x[f][c][Y/2][X/2] (Backend.conv3dUpsample2x, the decoder's
+// Resample), read from x where upsample_nearest2x would have read it, so that the upsampled frame
+// is never written. p describes the upsampled clip (p.h = 2h, p.w = 2w); the element's source is
+// conv_pad_source's, with `at` moved into x [frames][cin][h][w].
+CONV_HD ConvSource conv_up2_source(const ConvPad& p, int tau, int yy, int xx, int c) {
+    ConvSource s = conv_pad_source(p, tau, yy, xx, c);
+    if (s.from != 2) return s;
+    const int f = tau - p.padFront - p.histFrames, iy = yy - p.padTop, ix = xx - p.padLeft, h = p.h / 2, w = p.w / 2;
+    s.at = (((conv_i64)f * p.cin + c) * h + iy / 2) * w + ix / 2;
+    return s;
+}
+
+// The distance between channels c and c + 1 of one pixel in x (conv_channel_step's, before the upsample).
+CONV_HD conv_i64 conv_up2_channel_step(const ConvPad& p) {
+    return (conv_i64)(p.h / 2) * (p.w / 2);
+}
+
 // ---- the re-laid weight (conv_weight_cl) -------------------------------------------------------
 
 // Column k of row o of W' [cout][taps·cp]: the index of the weight [cout, cin, taps] element it

@@ -313,6 +313,27 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * {@link #conv3d} of the nearest-2× upsample of x ({@link #upsampleNearest2x}), frame by frame:
+     * the decoder's Resample (docs/model.md#vae-building-blocks). x is {@code [frames, cin, h, w]},
+     * out {@code [frames, cout, s.outH(2h), s.outW(2w)]}; s is a per-frame convolution (kt = 1, no
+     * front padding). up is float32 room for one upsampled frame ({@code 4·cin·h·w} or more) where
+     * the default puts it; afterwards its contents are unspecified. out must not overlap x or up.
+     *
+     * <p>The default upsamples each frame into up and convolves it. A backend may read x where the
+     * upsample would have read it instead (CUDA: in the convolution's operand copy), with the same
+     * results bit for bit.
+     */
+    default void conv3dUpsample2x(Buf x, int frames, int h, int w, Buf up, Buf out, Conv3dSpec s, Weight weight, Weight bias) {
+        if (s.kt() != 1 || s.padFront() != 0) throw new KernelException("conv3dUpsample2x: a per-frame convolution (kt 1, no front padding), not " + s);
+        long inFrame = (long) s.cin() * h * w, outFrame = (long) s.cout() * s.outH(2 * h) * s.outW(2 * w);
+        Buf u = up.view(0, 4 * inFrame);
+        for (int t = 0; t < frames; t++) {
+            upsampleNearest2x(x.view(t * inFrame, inFrame), u, s.cin(), h, w);
+            conv3d(null, 0, u, 1, 2 * h, 2 * w, out.view(t * outFrame, outFrame), s, weight, bias);
+        }
+    }
+
+    /**
      * Nearest-neighbour 2× spatial upsampling: x is {@code [planes, h, w]}, out is
      * {@code [planes, 2h, 2w]}, {@code out[p, y, x] = x[p, y/2, x/2]} (integer division; PyTorch's
      * 'nearest' and 'nearest-exact' agree at scale 2).

@@ -419,12 +419,14 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * Whether {@link #conv3dNormSilu} applies the norm as the convolution's channels-last copy is
-     * written (conv_pad_cl_norm, after rms_scale_channels) instead of running {@code
-     * rms_norm_channels}, the copy and the history's update apart: the same bits, about half the
-     * memory traffic around the VAE's convolutions. Only where the copy exists (layout FAST or
-     * WGMMA, stride 1); elsewhere the op is the unfused sequence either way. Off by default until a
-     * GPU run validates it ({@link CudaSwitches#VAE_FUSE_ENV}).
+     * Whether the VAE's copies are fused into its convolutions' channels-last copy: {@link
+     * #conv3dNormSilu} applies the norm as the copy is written (conv_pad_cl_norm, after
+     * rms_scale_channels) instead of running {@code rms_norm_channels}, the copy and the history's
+     * update apart, and {@link #conv3dUpsample2x} reads x where the upsample would have
+     * (conv_pad_cl_up2) instead of writing the upsampled frame: the same bits, with less memory
+     * traffic around the VAE's convolutions. Only where the copy exists (layout FAST or WGMMA,
+     * stride 1); elsewhere the ops are the unfused sequences either way. Off by default until a GPU
+     * run validates it ({@link CudaSwitches#VAE_FUSE_ENV}).
      */
     public void useVaeFuse(boolean on) {
         this.vaeFuse = on;
@@ -1196,6 +1198,37 @@ public final class CudaBackend implements Backend {
     }
 
     /**
+     * The unfused sequence ({@link Backend#conv3dUpsample2x}'s default) unless {@link #useVaeFuse}
+     * is on and the convolution takes the channels-last path: then per frame {@code conv_pad_cl_up2}
+     * writes the copy of the upsampled frame from x and the GEMM reads it as {@link #conv3d} would
+     * (one frame at a time, as the default, so the copy stays one frame's). up is not touched.
+     */
+    @Override
+    public void conv3dUpsample2x(Buf x, int frames, int h, int w, Buf up, Buf out, Conv3dSpec s, Weight weight, Weight bias) {
+        ConvLayout layout = convLayout;
+        boolean stride1 = s.st() == 1 && s.sh() == 1 && s.sw() == 1;
+        if (!vaeFuse || !layout.channelsLast() || !stride1 || s.kt() != 1 || s.padFront() != 0) {
+            Backend.super.conv3dUpsample2x(x, frames, h, w, up, out, s, weight, bias);
+            return;
+        }
+        CudaBuf xb = buf(x), ob = buf(out);
+        CudaWeight cw = weight(weight), cb = bias == null ? null : weight(bias);
+        long inFrame = (long) s.cin() * h * w;
+        ConvFastGeometry g = ConvFastGeometry.of(s, 2 * h, 2 * w, 0, 1);
+        long outFrame = (long) s.cout() * g.hOut() * g.wOut();
+        requireSize("conv3dUpsample2x input", frames * inFrame, xb.len);
+        requireSize("conv3dUpsample2x weight", s.weightSize(), cw.numel());
+        if (cb != null) requireSize("conv3dUpsample2x bias", s.cout(), cb.numel());
+        requireSize("conv3dUpsample2x output", frames * outFrame, ob.len);
+        for (int t = 0; t < frames; t++) {
+            long xc = scratch.get().region(3, g.copyElements() * 2);
+            ctx.launch("conv_pad_cl_up2", (g.wp() + 31) / 32, g.hp() + 1, g.padGroups(), BLOCK, 0,
+                    convPadUp2Args(ctx.args(), xb.ptr() + t * inFrame * Float.BYTES, s, 2 * h, 2 * w, g, xc));
+            convFastGemm(xc, g, s, cw, cb == null ? 0 : cb.f32Ptr(), buf(ob.view(t * outFrame, outFrame)), layout == ConvLayout.WGMMA);
+        }
+    }
+
+    /**
      * A stride-1 conv3d without a patch matrix: one bf16 copy of the clip, zero-padded in space and
      * time, from which the GEMM gathers every tap as a constant offset (its output rows run at the
      * padded width and the junk columns are dropped as they are stored).
@@ -1274,6 +1307,12 @@ public final class CudaBackend implements Backend {
                                             Conv3dSpec s, int h, int w, ConvFastGeometry g, long xc) {
         return a.ptr(hist).i32(histFrames).i32(keep).ptr(x).ptr(scale).ptr(gamma).i32(frames).i32(s.cin()).i32(h).i32(w).i32(s.padFront())
                 .i32(s.padTop()).i32(s.padLeft()).i32(g.hp()).i32(g.cp()).i32(g.wp()).i32(g.plane()).i32(g.padGroups()).ptr(xc);
+    }
+
+    /** conv_pad_cl_up2's arguments (conv.cu): one frame of x, then conv_pad_cl's geometry from cin on, h and w upsampled. */
+    static CudaContext.Args convPadUp2Args(CudaContext.Args a, long x, Conv3dSpec s, int h2, int w2, ConvFastGeometry g, long xc) {
+        return a.ptr(x).i32(s.cin()).i32(h2).i32(w2).i32(s.padFront()).i32(s.padTop()).i32(s.padLeft()).i32(g.hp()).i32(g.cp()).i32(g.wp())
+                .i32(g.plane()).i32(g.padGroups()).ptr(xc);
     }
 
     /** rms_scale_channels's arguments (norms.cu): x, the scale per (frame, pixel), channels, pixels, eps. */

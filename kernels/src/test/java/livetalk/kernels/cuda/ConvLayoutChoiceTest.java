@@ -133,6 +133,8 @@ class ConvLayoutChoiceTest {
         assertEquals(Arrays.toString(PtxParams.widths("norms", "rms_scale_channels")), Arrays.toString(scale), "rms_scale_channels");
         assertEquals(Arrays.toString(PtxParams.widths("conv", "conv_pad_cl_norm")), Arrays.toString(padNorm), "conv_pad_cl_norm");
         assertEquals(Arrays.toString(PtxParams.widths("conv", "conv_pad_cl_norm_hist16")), Arrays.toString(padNorm), "conv_pad_cl_norm_hist16");
+        int[] padUp2 = CudaBackend.convPadUp2Args(new CudaContext.Args(), 1, s, 80, 60, g, 2).widths();
+        assertEquals(Arrays.toString(PtxParams.widths("conv", "conv_pad_cl_up2")), Arrays.toString(padUp2), "conv_pad_cl_up2");
     }
 
     @Test

@@ -19,17 +19,18 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The VAE's norm fused into the fast convolution's copy ({@link CudaBackend#useVaeFuse},
- * {@code LIVETALK_CUDA_VAE_FUSE=1}; rms_scale_channels, then conv_pad_cl_norm, which slides the
- * causal history in place) against the unfused path on the same backend (rms_norm_channels,
- * conv_pad_cl, the GEMM, the history's update by copy and toBf16): the same bits, output and
- * history, after every chunk of a stream (0, 1 and 2 history frames, then 4 new frames at once),
- * with a float32 and a bf16 history, on each channels-last layout the device runs (FAST, and WGMMA
- * on compute capability 9.0). Why the bits must be equal: both compute every normed value with
+ * The VAE's copies fused into the fast convolution's copy ({@link CudaBackend#useVaeFuse},
+ * {@code LIVETALK_CUDA_VAE_FUSE=1}) against the unfused path on the same backend, on each
+ * channels-last layout the device runs (FAST, and WGMMA on compute capability 9.0). The norm
+ * (rms_scale_channels, then conv_pad_cl_norm, which slides the causal history in place) against
+ * rms_norm_channels, conv_pad_cl, the GEMM and the history's update by copy and toBf16: the same
+ * bits, output and history, after every chunk of a stream (0, 1 and 2 history frames, then 4 new
+ * frames at once), with a float32 and a bf16 history. The upsample (conv_pad_cl_up2) against
+ * upsample_nearest2x then conv_pad_cl: the same bits. Why the bits must be equal: both compute every normed value with
  * vae_norm.cuh's operations in the same order and round it with the same round-to-nearest-even,
  * and the GEMM reads the same copy (docs/cuda-performance.md). Shapes: ragged (cin not a multiple
  * of 8, h and w against the 32-pixel copy segments and the 128-position GEMM tiles), the decoder's
- * channel counts, and its full-size stages at 512×512 video (512², 256², 128², 64²). Not yet run on
+ * channel counts, and its full-size stages and resamples at 512×512 video (512², 256², 128², 64²). Not yet run on
  * a GPU; skipped, saying why, without one. Runs in a JVM of its own in the GPU check (step
  * tests-vae-fuse): a fault there cannot take the validated tests with it.
  */
@@ -149,6 +150,46 @@ class CudaVaeFuseTest extends CudaTestBase {
                 for (int[] v : stages) {
                     streamMatches(r, randomConv(r, v[1], v[2], 3, 3, v[0], v[0], DType.BF16), layout, 1, v[3], v[3]);
                 }
+            });
+        }
+    }
+
+    /** conv3dUpsample2x, fused and unfused, on the same frames: the same bits. */
+    private static void upsampleMatches(SplittableRandom r, ConvLayout layout, int cin, int cout, int kh, int h, int w, int frames) {
+        cuda.useConvLayout(layout);
+        Conv3dSpec s = Conv3dSpec.of(cin, cout, 1, kh, kh, 0, kh / 2, kh / 2);   // the resample's 1×3×3 conv
+        float scale = (float) (1 / Math.sqrt(cin * kh * kh));
+        Weight wt = cuda.weight(Tensor.wrap(Props.uniform(r, (int) s.weightSize(), scale), cout, cin, 1, kh, kh).to(DType.BF16));
+        Weight bias = cuda.weight(Tensor.wrap(Props.uniform(r, cout, 1), cout));
+        float[] x = Props.uniform(r, frames * cin * h * w, 3);
+        long outSize = (long) frames * cout * s.outH(2 * h) * s.outW(2 * w);
+        float[][] got = new float[2][];
+        for (int fuse = 0; fuse < 2; fuse++) {
+            cuda.useVaeFuse(fuse == 1);
+            Buf xb = cuda.upload(x), up = cuda.alloc(4L * cin * h * w), out = cuda.alloc(outSize);
+            cuda.fill(out, Float.NaN);
+            cuda.conv3dUpsample2x(xb, frames, h, w, up, out, s, wt, bias);
+            got[fuse] = cuda.read(out);
+            cuda.free(xb);
+            cuda.free(up);
+            cuda.free(out);
+        }
+        String what = layout + " upsampled conv " + s + " from " + h + "x" + w + ", " + frames + " frames";
+        for (float v : got[0]) assertFalse(Float.isNaN(v), "the unfused output has a NaN (an unwritten element?), " + what);
+        assertArrayEquals(got[0], got[1], what);
+    }
+
+    @Test
+    void upsampledConvolutionsGiveTheUnfusedBits() {
+        for (ConvLayout layout : layouts()) {
+            Props.forAll("cuda vae fuse upsample ragged " + layout, 16, 1304, r -> upsampleMatches(r, layout, 1 + r.nextInt(r.nextInt(3) == 0 ? 120 : 20),
+                    1 + r.nextInt(60), r.nextInt(4) == 0 ? 1 : 3, 1 + r.nextInt(20), 1 + r.nextInt(40), 1 + r.nextInt(2)));
+            // the decoder's resamples at 512×512 video: 64² → 128² (384 → 192, 2 frames), 128² → 256² (384 → 192,
+            // 4 frames), 256² → 512² (192 → 96, one frame at a time in the per-frame stages)
+            Props.forAll("cuda vae fuse upsample full size " + layout, 1, 1305, r -> {
+                upsampleMatches(r, layout, 384, 192, 3, 64, 64, 2);
+                upsampleMatches(r, layout, 384, 192, 3, 128, 128, 4);
+                upsampleMatches(r, layout, 192, 96, 3, 256, 256, 1);
             });
         }
     }

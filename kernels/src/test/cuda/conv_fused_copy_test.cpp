@@ -1,8 +1,9 @@
-// Host-side check of the fused copy's index math (conv.cu's conv_pad_cl_norm, the VAE's norm fused
-// into the fast convolution's channels-last copy, with the causal history slid in place): the
-// kernel's thread loop emulated over the grid the host launches (CudaBackend.conv3dNormSilu) with
-// conv_layout.cuh's functions, on random stride-1 convolutions. Run by scripts/build-ptx.sh --check
-// (host C++ compiler, no GPU). Exit status 0 = pass.
+// Host-side check of the fused copies' index math (conv.cu's conv_pad_cl_norm, the VAE's norm fused
+// into the fast convolution's channels-last copy with the causal history slid in place, and
+// conv_pad_cl_up2, the nearest-2× upsample fused into it): the kernels' threads emulated over the
+// grid the host launches (CudaBackend.conv3dNormSilu, conv3dUpsample2x) with conv_layout.cuh's
+// functions, on random stride-1 convolutions. Run by scripts/build-ptx.sh --check (host C++
+// compiler, no GPU). Exit status 0 = pass.
 //
 // The norm itself is not the subject (vae_norm.cuh's operations are shared with rms_norm_channels,
 // and the GPU test holds the bits): here the new frames' values are y = x·scale[pixel] + gamma[c]
@@ -16,9 +17,12 @@
 //            with another thread's read of the old history), every read and write inside hist, and
 //            the emulation reads the live buffer, so a thread that overwrote an element before it
 //            read it would copy a wrong value.
+// The upsampled copy: every element of Xc written once, equal to conv_pad_cl's copy of the
+// upsampled frame up[c][Y][X] = x[c][Y/2][X/2], every read inside x.
 // Mutants, each of which must be caught: the history's target without the frames that leave,
 // keeping `keep` frames when fewer exist, the new pixel indexed from the clip's start, the channel
-// step of a row, and conv_pad_cl's one τ per thread (whose history update would race).
+// step of a row, conv_pad_cl's one τ per thread (whose history update would race); the upsampled
+// copy reading x at the upsampled coordinates, or with the upsampled frame's channel step.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -36,6 +40,8 @@ struct Impl {
     conv_i64 (*newPixel)(const ConvPad&, int, int, int) = conv_new_pixel;
     conv_i64 (*channelStep)(const ConvPad&) = conv_channel_step;
     bool walkEveryTau = true;   // false: conv_pad_cl's grid, one τ per thread
+    ConvSource (*up2Source)(const ConvPad&, int, int, int, int) = conv_up2_source;
+    conv_i64 (*up2Step)(const ConvPad&) = conv_up2_channel_step;
 };
 
 // Backend.conv3dNormSilu's arguments that the copy sees.
@@ -177,6 +183,93 @@ static int checkProblem(const Impl& im, const Problem& p) {
     return failures - before;
 }
 
+// conv_pad_cl_up2 on one upsampled convolution input: x [frames][cin][h][w] upsampled to 2h × 2w,
+// padded as the conv's spec says; one launch per frame (CudaBackend.conv3dUpsample2x), frame f's
+// x passed as a pointer f frames in. Returns the failures it added.
+struct Up2Problem {
+    int cin, padTop, padBottom, padLeft, padRight, h, w, frames;
+    unsigned seed;
+};
+
+static int checkUp2(const Impl& im, const Up2Problem& p) {
+    const int before = failures;
+    char whatBuf[200];
+    std::snprintf(whatBuf, sizeof whatBuf, "upsampled copy: cin %d, %dx%d before the upsample, pad top %d bottom %d left %d right %d", p.cin, p.h,
+                  p.w, p.padTop, p.padBottom, p.padLeft, p.padRight);
+    const std::string what = whatBuf;
+    std::mt19937 rng(p.seed);
+    const int h2 = 2 * p.h, w2 = 2 * p.w, Hp = p.padTop + h2 + p.padBottom, Wp = p.padLeft + w2 + p.padRight, cp = (p.cin + 7) / 8 * 8;
+    const int groups = (cp + 63) / 64;
+    const ConvGeom g = {cp, 9, 3, Wp, (Hp + 1) * Wp, 0, 0, 0};
+    const ConvPad pad = {p.cin, h2, w2, 0, p.padTop, p.padLeft, 0, Hp};
+    const size_t frame = (size_t)p.cin * p.h * p.w, copySize = (size_t)g.plane * cp;
+    std::vector<float> x(p.frames * frame);
+    for (float& v : x) v = smallInt(rng, -50, 50);
+    int bad = 0;
+    auto fail = [&](const char* fmt, auto... args) {
+        if (bad++ < 3) CHECK(false, fmt, args...);
+        else failures++;
+    };
+    for (int f = 0; f < p.frames && bad == 0; f++) {
+        std::vector<float> copy(copySize, NAN);
+        std::vector<int> written(copySize, 0);
+        const float* xf = x.data() + f * frame;
+        for (int bz = 0; bz < groups; bz++)
+            for (int by = 0; by < Hp + 1; by++)
+                for (int bx = 0; bx < (Wp + 31) / 32; bx++)
+                    for (int tid = 0; tid < 256; tid++) {
+                        const ConvPadThread me = conv_pad_thread(groups, bx, by, bz, tid);
+                        if (me.xx >= g.wp || me.c0 >= g.cp) continue;
+                        const ConvSource s = im.up2Source(pad, me.tau, me.yy, me.xx, me.c0);
+                        const int nc = std::min(8, p.cin - me.c0);
+                        float v[8];
+                        for (int e = 0; e < 8; e++) {
+                            v[e] = 0.f;
+                            if (s.from != 2) continue;
+                            const conv_i64 at = s.at + std::min(e, nc - 1) * im.up2Step(pad);
+                            if (at < 0 || at >= (conv_i64)frame) {
+                                fail("%s: frame %d (yy %d, xx %d, c %d) reads x at %lld, outside [0, %zu)", what.c_str(), f, me.yy, me.xx, me.c0 + e, at, frame);
+                                continue;
+                            }
+                            v[e] = e < nc ? xf[at] : 0.f;
+                        }
+                        const conv_i64 at = conv_pixel_offset(g, me.tau, me.yy, me.xx) + me.c0;
+                        for (int e = 0; e < 8; e++) {
+                            copy[at + e] = v[e];
+                            written[at + e]++;
+                        }
+                    }
+        for (int yy = 0; yy < Hp + 1 && bad == 0; yy++)
+            for (int xx = 0; xx < Wp; xx++)
+                for (int c = 0; c < cp; c++) {
+                    const size_t at = conv_pixel_offset(g, 0, yy, xx) + c;
+                    const int iy = yy - p.padTop, ix = xx - p.padLeft;
+                    const bool inside = yy < Hp && iy >= 0 && iy < h2 && ix >= 0 && ix < w2 && c < p.cin;
+                    const float want = inside ? xf[((size_t)c * p.h + iy / 2) * p.w + ix / 2] : 0.f;
+                    if (written[at] != 1) fail("%s: copy element (yy %d, xx %d, c %d) written %d times", what.c_str(), yy, xx, c, written[at]);
+                    else if (!(copy[at] == want)) fail("%s: frame %d copy (yy %d, xx %d, c %d) = %g, want %g", what.c_str(), f, yy, xx, c, copy[at], want);
+                }
+    }
+    return failures - before;
+}
+
+static std::vector<Up2Problem> up2Problems(bool full) {
+    // the decoder's resample convs (1×3×3, padding 1): 384 channels from 4×4, 192 from 5×7; a ragged cin
+    std::vector<Up2Problem> ps = {{384, 1, 1, 1, 1, 4, 4, 2, 1}, {192, 1, 1, 1, 1, 5, 7, 1, 2}, {20, 1, 1, 1, 1, 3, 18, 2, 3}};
+    std::mt19937 rng(20261201);
+    for (int i = 0; i < (full ? 20 : 4); i++) {
+        Up2Problem p;
+        p.cin = 1 + (int)(rng() % (rng() % 4 == 0 ? 140 : 20));
+        p.padTop = (int)(rng() % 2); p.padBottom = (int)(rng() % 2); p.padLeft = (int)(rng() % 2); p.padRight = (int)(rng() % 2);
+        p.h = 1 + (int)(rng() % 6);
+        p.w = 1 + (int)(rng() % 25);
+        p.frames = 1 + (int)(rng() % 2);
+        p.seed = 300 + i;
+        ps.push_back(p);
+    }
+    return ps;
+}
+
 static std::vector<Problem> problems(bool full) {
     std::vector<Problem> ps;
     // the decoder's causal 3×3×3 convs: the first chunk (front padding 2, no history), one frame
@@ -216,6 +309,10 @@ static void runAll(const Impl& im, bool full) {
         checkProblem(im, p);
         if (!full && failures > 0) return;   // a mutant: caught, stop early
     }
+    for (const Up2Problem& p : up2Problems(full)) {
+        checkUp2(im, p);
+        if (!full && failures > 0) return;
+    }
 }
 
 // ---- mutants ----------------------------------------------------------------------------------
@@ -234,14 +331,15 @@ static conv_i64 mutNewPixelFromStart(const ConvPad& p, int tau, int yy, int xx) 
     return ((conv_i64)(tau - p.padFront) * p.h + (yy - p.padTop)) * p.w + (xx - p.padLeft);
 }
 static conv_i64 mutStepRow(const ConvPad& p) { return p.w; }
+static ConvSource mutUp2AtUpsampled(const ConvPad& p, int tau, int yy, int xx, int c) { return conv_pad_source(p, tau, yy, xx, c); }
 
 int main() {
     runAll(Impl{"kernel"}, true);
     if (failures) {
-        std::printf("conv norm copy: %d failures\n", failures);
+        std::printf("conv fused copies: %d failures\n", failures);
         return 1;
     }
-    const size_t cases = problems(true).size();
+    const size_t cases = problems(true).size() + up2Problems(true).size();
     std::vector<Impl> mutants;
     auto add = [&](const char* name, const std::function<void(Impl&)>& change) {
         Impl m{name};
@@ -253,6 +351,8 @@ int main() {
     add("new pixel indexed from the clip's start", [](Impl& m) { m.newPixel = mutNewPixelFromStart; });
     add("channel step of a row", [](Impl& m) { m.channelStep = mutStepRow; });
     add("one tau per thread (conv_pad_cl's grid)", [](Impl& m) { m.walkEveryTau = false; });
+    add("upsampled copy reads x at the upsampled pixel", [](Impl& m) { m.up2Source = mutUp2AtUpsampled; });
+    add("upsampled copy steps channels by the upsampled plane", [](Impl& m) { m.up2Step = conv_channel_step; });
     int missed = 0;
     verbose = false;
     for (const Impl& m : mutants) {
@@ -267,10 +367,10 @@ int main() {
         }
     }
     if (missed) {
-        std::printf("conv norm copy: %d of %zu mutants not caught\n", missed, mutants.size());
+        std::printf("conv fused copies: %d of %zu mutants not caught\n", missed, mutants.size());
         return 1;
     }
-    std::printf("conv norm copy: the fused copy (conv_pad_cl_norm) writes the clip of [history, y] and slides the history in place, "
-                "one thread per history element, on %zu cases; %zu mutants caught\n", cases, mutants.size());
+    std::printf("conv fused copies: conv_pad_cl_norm writes the clip of [history, y] and slides the history in place, one thread per "
+                "history element; conv_pad_cl_up2 writes the upsampled clip from x; on %zu cases, %zu mutants caught\n", cases, mutants.size());
     return 0;
 }
