@@ -1180,9 +1180,8 @@ public final class CudaBackend implements Backend {
         Backend.checkSlidingHistory(hist, histFrames, keep, frames, frame);
         CudaBuf xb = buf(x), ob = buf(out), hb = anyBuf(hist);
         CudaWeight cw = weight(weight), cb = bias == null ? null : weight(bias);
-        if (hb.dtype != DType.F32 && hb.dtype != productInputDtype()) {
-            throw new KernelException("conv3dNormSilu: a " + hb.dtype + " history (float32 or " + productInputDtype() + ")");
-        }
+        // as conv3d, either history dtype whatever productInputDtype says (the copy reads both)
+        if (hb.dtype != DType.F32 && hb.dtype != DType.BF16) throw new KernelException("conv3dNormSilu: a " + hb.dtype + " history");
         requireSize("conv3dNormSilu input", frames * frame, xb.len);
         requireSize("conv3dNormSilu weight", s.weightSize(), cw.numel());
         if (cb != null) requireSize("conv3dNormSilu bias", s.cout(), cb.numel());

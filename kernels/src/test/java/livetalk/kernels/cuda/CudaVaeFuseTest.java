@@ -129,8 +129,9 @@ class CudaVaeFuseTest extends CudaTestBase {
 
     @Test
     void decoderChannelCountsGiveTheUnfusedBits() {
-        // {cin, cout}: the residual blocks' convs (384, 192 → 384 with a shortcut, 192, 96) and the image head
-        int[][] shapes = {{384, 384}, {192, 384}, {384, 192}, {192, 192}, {192, 96}, {96, 96}, {96, 3}};
+        // {cin, cout}: the decoder's residual blocks' convs (384, 192 → 384 before a shortcut, 192, 96) and
+        // its image head; the encoder's 96 → 192 and its head 384 → 32
+        int[][] shapes = {{384, 384}, {192, 384}, {192, 192}, {96, 96}, {96, 3}, {96, 192}, {384, 32}};
         for (ConvLayout layout : layouts()) {
             Props.forAll("cuda vae fuse decoder channels " + layout, 1, 1302, r -> {
                 for (int[] v : shapes) {
@@ -143,8 +144,8 @@ class CudaVaeFuseTest extends CudaTestBase {
     @Test
     void fullSizeDecoderStagesGiveTheUnfusedBits() {
         // {size, cin, cout, frames per call}: the decoder's stages at 512×512 video, bf16 history as the
-        // decoder keeps it: 512² and 256² one frame at a time (VaeTower.perFrameFrom), 128² two, 64² one
-        int[][] stages = {{512, 96, 96, 1}, {512, 96, 3, 1}, {512, 192, 96, 1}, {256, 192, 192, 1}, {128, 384, 384, 2}, {64, 384, 384, 1}};
+        // decoder keeps it: 512² (and the head) and 256² one frame at a time (VaeTower.perFrameFrom), 128² two, 64² one
+        int[][] stages = {{512, 96, 96, 1}, {512, 96, 3, 1}, {256, 192, 192, 1}, {128, 192, 384, 2}, {128, 384, 384, 2}, {64, 384, 384, 1}};
         for (ConvLayout layout : layouts()) {
             Props.forAll("cuda vae fuse full size " + layout, 1, 1303, r -> {
                 for (int[] v : stages) {
