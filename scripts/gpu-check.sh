@@ -21,11 +21,15 @@
 #                               tests in a JVM of its own; last, the defaults (every switch at the
 #                               device's fastest, docs/cuda-performance.md#defaults): verify,
 #                               bench-dit against the baseline's output, bench-vae, bench-pipeline,
-#                               bench-live (a live session as serve runs it); then the TMA GEMM and the TMA flash attention (the defaults on
-#                               compute capability 9.0 since runs 8 and 9) alone on the baseline:
-#                               their tests in JVMs of their own, the DiT checks, bench-dit;
-#                               then the opt-in switches not yet validated: the split-key flash
-#                               attention (LIVETALK_CUDA_ATTN_SPLIT=auto) on the defaults.
+#                               bench-live (a live session as serve runs it); then the VAE's copies
+#                               fused into its convolutions' (LIVETALK_CUDA_VAE_FUSE=1, not yet
+#                               validated) on top of the defaults: its tests in a JVM of its own,
+#                               the VAE checks (the same lines as the defaults'), bench-vae beside
+#                               the defaults'; then the TMA GEMM and the TMA flash attention (the
+#                               defaults on compute capability 9.0 since runs 8 and 9) alone on the
+#                               baseline: their tests in JVMs of their own, the DiT checks,
+#                               bench-dit; then the split-key flash attention
+#                               (LIVETALK_CUDA_ATTN_SPLIT=auto, not yet validated) on the defaults.
 #                               A summary on stdout, OUTDIR/gpu-check.json and every log packed
 #                               in OUTDIR/logs.tar.gz (the device returns only a few files)
 #   run OUTDIR --only STEP,STEP [--logs DIR]
@@ -100,7 +104,8 @@ last_failed() {
 # selected NAME: whether this run runs step NAME. Without --only, every step. With it, the named
 # steps, plus what they need that this machine lacks: the random DiT (make-dit), the plain DiT
 # output the wgmma and flash runs compare with (bench-dit), the plain verify log the other verify
-# steps compare with (verify; or pass an earlier run's logs with --logs).
+# steps compare with (verify; or pass an earlier run's logs with --logs), and the defaults' verify
+# and bench-vae that the VAE fuse steps compare with (verify-default, bench-vae-default).
 selected() {
   [ -z "$ONLY" ] && return 0
   case ",$ONLY," in *",$1,"*) return 0 ;; esac
@@ -108,6 +113,8 @@ selected() {
     make-dit) [ ! -f /tmp/livetalk-dit/model.safetensors ] && [[ ",$ONLY," == *",bench-"* ]] ;;
     bench-dit) [ ! -f /tmp/livetalk-dit/out-mma-sync.f32 ] && [[ ",$ONLY," =~ ,bench-dit-(wgmma|flash|default|tma|flash-tma|split), ]] ;;
     verify) [ ! -f "$OUTDIR/verify.log" ] && [[ ",$ONLY," == *",verify-"* ]] ;;
+    verify-default) [ ! -f "$OUTDIR/verify-default.log" ] && [[ ",$ONLY," == *",verify-vae-fuse,"* ]] ;;
+    bench-vae-default) [ ! -f "$OUTDIR/bench-vae-default.log" ] && [[ ",$ONLY," == *",bench-vae-fuse,"* ]] ;;
     *) return 1 ;;
   esac
 }
@@ -197,6 +204,29 @@ streams_summary() {
   grep -hE "first frame|GPU memory held by" "$OUTDIR/bench-pipeline-streams.log" 2>/dev/null | sed 's/^/streams /' || true
 }
 
+# The VAE's copies fused into its convolutions' (LIVETALK_CUDA_VAE_FUSE=1 on top of the defaults,
+# docs/cuda-performance.md#the-vae-norm-fused-into-the-convolutions-copy-written-without-a-gpu-not-yet-run)
+# must change no bit: its tests (the fused ops against the unfused ones, bit for bit), the VAE
+# encode and decode lines identical to verify-default's; then bench-vae's figures and the profile
+# lines of the kernels it replaces and adds, beside bench-vae-default's.
+vae_fuse_summary() {
+  echo "-- the VAE's fused copies (LIVETALK_CUDA_VAE_FUSE=1, on the defaults)"
+  grep -hE "tests (successful|failed|aborted)|no channels-last convolution" "$OUTDIR/tests-vae-fuse.log" 2>/dev/null | sort -u
+  local re='^(OK|FAIL|SKIPPED) +vae_(encode|decode)' a b
+  a="$(grep -hE "$re" "$OUTDIR/verify-default.log" 2>/dev/null)"; b="$(grep -hE "$re" "$OUTDIR/verify-vae-fuse.log" 2>/dev/null)"
+  if [ -z "$b" ]; then echo "verify-vae-fuse: no VAE lines (see $OUTDIR/verify-vae-fuse.log)"
+  elif [ -z "$a" ]; then echo "verify-vae-fuse: $(echo "$b" | wc -l) VAE lines, no verify-default log to compare them with"
+  elif [ "$a" = "$b" ]; then echo "verify-vae-fuse: $(echo "$b" | wc -l) VAE lines the same as verify-default's; $(grep -h verdict "$OUTDIR/verify-vae-fuse.log")"
+  else diff <(echo "$a") <(echo "$b") > "$OUTDIR/verify-vae-fuse.diff"; echo "verify-vae-fuse: DIFFERS from verify-default ($OUTDIR/verify-vae-fuse.diff)"; fi
+  for f in bench-vae-default bench-vae-fuse; do
+    { grep -h "^VAE:" "$OUTDIR/$f.log"; grep -h "^latent frame [1-9]" "$OUTDIR/$f.log" | tail -1; } 2>/dev/null | sed "s/^/$f: /"
+  done
+  for f in bench-vae-default bench-vae-fuse; do
+    grep -hE "^(rms_norm_channels|rms_scale_channels|conv_pad_cl|upsample_nearest2x|f32_to_bf16_rows|all kernels)" "$OUTDIR/$f.log" 2>/dev/null \
+      | sed "s/^/$f profile: /"
+  done
+}
+
 run() {
   OUTDIR="$ROOT/target/gpu-check"; ONLY=""; BUDGET="${GPU_CHECK_BUDGET:-560}"
   local logs=""
@@ -229,9 +259,10 @@ run() {
   printf '#!/usr/bin/env bash\nexec "%s" %s -jar %s execute -cp "%s" --details-theme=ascii --disable-banner --disable-ansi-colors "$@"\n' \
     "$java" "${FLAGS[*]}" "$(ls "$dir"/junit-platform-console-standalone-*.jar)" "$tcp" > "$junit"
   chmod +x "$junit"
-  # the wgmma, streams and fast-conv tests run in JVMs of their own (steps tests-wgmma, tests-flash, tests-streams,
-  # tests-conv, tests-conv-wgmma below): a fault there poisons the CUDA context
-  local isolated='.*(CudaWgmmaTest|CudaTmaGemmTest|CudaFlashWgmmaTest|CudaFlashTmaTest|CudaFlashSplitTest|CudaStreamsTest|CudaConvFastTest|CudaConvWgmmaTest)'
+  # the wgmma, streams, fast-conv, split-attention and VAE fuse tests run in JVMs of their own (steps tests-wgmma,
+  # tests-flash, tests-streams, tests-conv, tests-conv-wgmma, tests-flash-split, tests-vae-fuse below): a fault there
+  # poisons the CUDA context
+  local isolated='.*(CudaWgmmaTest|CudaTmaGemmTest|CudaFlashWgmmaTest|CudaFlashTmaTest|CudaFlashSplitTest|CudaStreamsTest|CudaConvFastTest|CudaConvWgmmaTest|CudaVaeFuseTest)'
   step tests 120 "$junit" --select-package livetalk.kernels.cuda --exclude-classname "$isolated" --details=summary
   if last_failed && command -v compute-sanitizer >/dev/null; then
     # a failing test run: find the first bad memory access, kernel by kernel
@@ -311,6 +342,18 @@ run() {
   # A live session as serve runs it (bench-live: its decode thread beside the DiT, the barge-in, the
   # first frame per turn), with its defaults: 3 turns of 3 s, 16 blocks taken as fast as they come.
   step bench-live-default 60 "$lt" bench-live --device cuda --dit /tmp/livetalk-dit/model.safetensors
+  # The VAE's copies fused into its convolutions' (LIVETALK_CUDA_VAE_FUSE=1: the norm applied as the
+  # channels-last copy is written, the history slid in place, the upsample read through), not yet
+  # validated, on top of the defaults: its tests (the fused ops against the unfused ones, bit for bit;
+  # the first bad memory access under compute-sanitizer if they fail), the VAE encode and decode
+  # checks (their lines must be verify-default's), and bench-vae beside bench-vae-default.
+  step tests-vae-fuse 120 "$junit" --select-class livetalk.kernels.cuda.CudaVaeFuseTest --details=tree
+  if last_failed && command -v compute-sanitizer >/dev/null; then
+    step sanitizer-vae-fuse 120 env CUDA_LAUNCH_BLOCKING=1 compute-sanitizer --tool memcheck --print-limit 3 "$junit" \
+      --select-method 'livetalk.kernels.cuda.CudaVaeFuseTest#raggedShapesGiveTheUnfusedBits' --details=summary
+  fi
+  step verify-vae-fuse 60 env LIVETALK_CUDA_VAE_FUSE=1 "$lt" verify --device cuda --golden "$ROOT/tests/golden" --only vae_encode,vae_decode
+  step bench-vae-fuse 60 env LIVETALK_CUDA_VAE_FUSE=1 "$lt" bench-vae --device cuda --frames 2 --profile
   # The TMA GEMM (LIVETALK_CUDA_GEMM=tma, the default on CC 9.0 since run 8) alone on the baseline:
   # a fault poisons the context and a barrier that never completes hangs the kernel, so short
   # limits. Its tests (every CudaWgmmaTest on the TMA kernels), the DiT checks and the DiT forward
@@ -386,6 +429,7 @@ run() {
     grep -hE "^block (1|2|10)/" "$OUTDIR/bench-pipeline-default.log" | sed 's/, load average.*//' || true
     echo "-- bench-live (a live session as serve runs it; the defaults)"
     grep -hE "^(bench-live|turn |listening|barge-in|memory after|GPU memory held by|peak RSS|json)|^ +blocks" "$OUTDIR/bench-live-default.log" 2>/dev/null || true
+    vae_fuse_summary
     echo "-- the TMA GEMM (LIVETALK_CUDA_GEMM=tma)"
     grep -hE "tests (successful|failed|aborted)" "$OUTDIR/tests-tma.log" 2>/dev/null | sort -u || true
     grep -hE "^(linear .*tma|check tma)" "$OUTDIR/bench-gpu.log" 2>/dev/null || true

@@ -14,9 +14,12 @@
 // Kernels (all launched by CudaBackend.conv3dFast; the module loads only when the switch is on):
 //   conv_weight_cl          the weight [cout, cin, kt, kh, kw] (any file dtype) → bf16 W' [cout][taps·cp]
 //   conv_pad_cl(_hist16)    the clip (float32 frames after a float32 or bf16 history) → the bf16 copy Xc
+//   conv_pad_cl_norm(_hist16)  the same copy of SiLU(norm(x)), the history slid in place (not yet run on a GPU)
+//   conv_pad_cl_up2         the same copy of x upsampled 2× (nearest), from x (not yet run on a GPU)
 //   conv_cl_m32/_m96/_m128  the GEMM, in block tiles of BM output channels × 128 positions
 #include "common.cuh"
 #include "conv_layout.cuh"
+#include "vae_norm.cuh"
 
 // A weight [cout, cin, taps] of any file dtype as W' [cout][k = tap·cp + c] in bf16, zero for the
 // padding channels. Rounded to nearest even, as weight_to_bf16 rounds the old path's matrix: the
@@ -191,3 +194,109 @@ __device__ __forceinline__ void conv_gemm(const bf16* __restrict__ A, const bf16
 CONV_GEMM_KERNEL(conv_cl_m32, 32)
 CONV_GEMM_KERNEL(conv_cl_m96, 96)
 CONV_GEMM_KERNEL(conv_cl_m128, 128)
+
+// The copy of y = SiLU(norm(x)) for a convolution fed by the VAE's norm (Backend.conv3dNormSilu,
+// LIVETALK_CUDA_VAE_FUSE=1), the causal history slid in place (conv_layout.cuh's
+// conv_hist_target). Instead of rms_norm_channels writing y in float32 and conv_pad_cl reading it
+// back, then toBf16 storing its last frames in the history: x is read here once, with scale[t, p]
+// from rms_scale_channels (norms.cu), and every value of y is computed by vae_norm.cuh's operations
+// in rms_norm_channels's order, so the copy and the history get the bits the unfused path gives
+// them (pack_bf16 and store_out round to nearest even as conv_pad_cl and toBf16 do; history values
+// are moved as they are). Grid: conv_pad_cl's with z = the group of 64 channels only; each thread
+// walks every τ. HistT: float, or bf16 for a history kept in bf16 (Backend.productInputDtype).
+template <typename HistT>
+__device__ __forceinline__ void pad_cl_norm(HistT* hist, int histFrames, int keep, const float* __restrict__ x,
+                                            const float* __restrict__ scale, const float* __restrict__ gamma, int frames,
+                                            int cin, int h, int w, int padFront, int padTop, int padLeft, int Hp,
+                                            int cp, int Wp, int plane, int groups, bf16* __restrict__ xc) {
+    const ConvGeom g = {cp, 0, 0, Wp, plane, 0, 0, 0};
+    const ConvPadThread me = conv_pad_thread(groups, blockIdx.x, blockIdx.y, blockIdx.z, threadIdx.x);
+    const int yy = me.yy, xx = me.xx, c0 = me.c0;
+    if (xx >= g.wp || c0 >= g.cp) return;
+    const ConvPad p = {cin, h, w, padFront, padTop, padLeft, histFrames, Hp};
+    float gam[8];
+#pragma unroll
+    for (int e = 0; e < 8; e++) gam[e] = c0 + e < cin ? gamma[c0 + e] : 0.f;
+    const int seqFrames = padFront + histFrames + frames;
+    const i64 step = conv_channel_step(p);   // channel c0 + e is e planes after c0, in x and in hist alike
+    const int nc = min(8, cin - c0);          // this chunk's real channels (8 wherever cin is a multiple of 8)
+    for (int tau = 0; tau < seqFrames; tau++) {
+        // where channel c0 of (τ, yy, xx) comes from: zero, the history or x (the same for all 8 channels)
+        const ConvSource s = conv_pad_source(p, tau, yy, xx, c0);
+        float v[8];
+        HistT kept[8];   // what the history keeps of each value: a history element as it is, or y in the history's dtype
+        // The loads first, all 8 unconditional so that they are in flight together: a channel past
+        // cin (a partial last chunk) reads the chunk's last real channel again and is dropped.
+        if (s.from == 1) {
+#pragma unroll
+            for (int e = 0; e < 8; e++) kept[e] = hist[s.at + min(e, nc - 1) * step];
+#pragma unroll
+            for (int e = 0; e < 8; e++) v[e] = e < nc ? as_f32(kept[e]) : 0.f;
+        } else if (s.from == 2) {
+            float xv[8];
+#pragma unroll
+            for (int e = 0; e < 8; e++) xv[e] = x[s.at + min(e, nc - 1) * step];
+            const float sc = scale[conv_new_pixel(p, tau, yy, xx)];
+#pragma unroll
+            for (int e = 0; e < 8; e++) {
+                v[e] = e < nc ? vae_norm_apply(xv[e] * sc, gam[e], true) : 0.f;
+                store_out(&kept[e], v[e]);
+            }
+        } else {
+#pragma unroll
+            for (int e = 0; e < 8; e++) v[e] = 0.f;
+        }
+        *(uint4*)(xc + conv_pixel_offset(g, tau, yy, xx) + c0) =
+                make_uint4(pack_bf16(v[0], v[1]), pack_bf16(v[2], v[3]), pack_bf16(v[4], v[5]), pack_bf16(v[6], v[7]));
+        const i64 to = conv_hist_target(p, frames, keep, tau, yy, xx, c0);
+        if (to >= 0) {
+#pragma unroll
+            for (int e = 0; e < 8; e++)
+                if (e < nc) hist[to + e * step] = kept[e];
+        }
+    }
+}
+
+extern "C" __global__ void __launch_bounds__(256) conv_pad_cl_norm(
+        float* hist, int histFrames, int keep, const float* x, const float* scale, const float* gamma, int frames, int cin, int h, int w,
+        int padFront, int padTop, int padLeft, int Hp, int cp, int Wp, int plane, int groups, bf16* xc) {
+    pad_cl_norm(hist, histFrames, keep, x, scale, gamma, frames, cin, h, w, padFront, padTop, padLeft, Hp, cp, Wp, plane, groups, xc);
+}
+
+extern "C" __global__ void __launch_bounds__(256) conv_pad_cl_norm_hist16(
+        bf16* hist, int histFrames, int keep, const float* x, const float* scale, const float* gamma, int frames, int cin, int h, int w,
+        int padFront, int padTop, int padLeft, int Hp, int cp, int Wp, int plane, int groups, bf16* xc) {
+    pad_cl_norm(hist, histFrames, keep, x, scale, gamma, frames, cin, h, w, padFront, padTop, padLeft, Hp, cp, Wp, plane, groups, xc);
+}
+
+// The copy of the nearest-2× upsample of x [frames][cin][h/2][w/2] for a convolution that reads
+// it (Backend.conv3dUpsample2x, LIVETALK_CUDA_VAE_FUSE=1; the decoder's Resample), without the
+// upsampled frames: each element is read from x where upsample_nearest2x would have copied it
+// from (conv_up2_source), so the copy holds the bits the unfused path (upsample_nearest2x, then
+// conv_pad_cl) gives it. h and w are the upsampled frame's; no history. conv_pad_cl's grid and
+// thread map: a warp's 32 pixels read 16 consecutive floats of x per channel.
+extern "C" __global__ void __launch_bounds__(256) conv_pad_cl_up2(
+        const float* __restrict__ x, int cin, int h, int w, int padFront, int padTop, int padLeft, int Hp, int cp, int Wp, int plane,
+        int groups, bf16* __restrict__ xc) {
+    const ConvGeom g = {cp, 0, 0, Wp, plane, 0, 0, 0};
+    const ConvPadThread me = conv_pad_thread(groups, blockIdx.x, blockIdx.y, blockIdx.z, threadIdx.x);
+    if (me.xx >= g.wp || me.c0 >= g.cp) return;
+    const ConvPad p = {cin, h, w, padFront, padTop, padLeft, 0, Hp};
+    // channel c0's source; c0 + e is e planes of x further (the same for all 8 channels, as in conv_pad_cl_norm)
+    const ConvSource s = conv_up2_source(p, me.tau, me.yy, me.xx, me.c0);
+    const int nc = min(8, cin - me.c0);
+    float v[8];
+    if (s.from == 2) {
+        const i64 step = conv_up2_channel_step(p);
+        // 8 unconditional loads in flight together; a channel past cin reads the last real one again and is dropped
+#pragma unroll
+        for (int e = 0; e < 8; e++) v[e] = x[s.at + min(e, nc - 1) * step];
+#pragma unroll
+        for (int e = 0; e < 8; e++) v[e] = e < nc ? v[e] : 0.f;
+    } else {
+#pragma unroll
+        for (int e = 0; e < 8; e++) v[e] = 0.f;
+    }
+    *(uint4*)(xc + conv_pixel_offset(g, me.tau, me.yy, me.xx) + me.c0) =
+            make_uint4(pack_bf16(v[0], v[1]), pack_bf16(v[2], v[3]), pack_bf16(v[4], v[5]), pack_bf16(v[6], v[7]));
+}

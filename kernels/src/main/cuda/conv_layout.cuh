@@ -105,6 +105,65 @@ CONV_HD conv_i64 conv_pixel_offset(const ConvGeom& g, int tau, int yy, int xx) {
     return (((conv_i64)tau * g.plane) + (conv_i64)yy * g.wp + xx) * g.cp;
 }
 
+// ---- the copy of a convolution fed by the VAE's norm (conv_pad_cl_norm) -------------------------
+//
+// The same copy, but of y = SiLU(norm(x)) computed from x as it is written, and with the causal
+// history updated in place (Backend.conv3dNormSilu): hist holds `keep` frames [keep][cin][h][w],
+// of which the first histFrames are the clip's history; afterwards its first
+// kept = min(keep, histFrames + frames) frames are the last kept frames of [history, y], the
+// first `drop` = histFrames + frames − kept frames of that sequence leaving.
+//
+// Grid: conv_pad_cl's with one block row per group of 64 channels (bz = group, τ = 0 from
+// conv_pad_thread), each thread walking every τ of the clip for its pixel and 8 channels. So every
+// history element (slot, c, iy, ix) is read and written by one thread only, and in τ order: the
+// history frame a slot held is read at τ = padFront + slot, before the write of the sequence frame
+// slot + drop lands there (at that τ or later; at the same τ only when drop = 0, and then only the
+// new frames are written, to slots no thread reads). No other thread touches it, so the update
+// needs no second buffer and no second pass.
+
+// Where element (τ, yy, xx, c) of the clip goes in the history after the call: its index in hist,
+// or -1 (a padding frame, row, column or channel, a frame that leaves, or a history frame that
+// stays in its slot because nothing leaves).
+CONV_HD conv_i64 conv_hist_target(const ConvPad& p, int frames, int keep, int tau, int yy, int xx, int c) {
+    const int f = tau - p.padFront, iy = yy - p.padTop, ix = xx - p.padLeft;
+    const int n = p.histFrames + frames, kept = n < keep ? n : keep, drop = n - kept;
+    if (f < drop || yy >= p.hp || iy < 0 || iy >= p.h || ix < 0 || ix >= p.w || c >= p.cin) return -1;
+    if (drop == 0 && f < p.histFrames) return -1;
+    return (((conv_i64)(f - drop) * p.cin + c) * p.h + iy) * p.w + ix;
+}
+
+// The distance between channels c and c + 1 of one pixel in x and in hist ([frames][cin][h][w]):
+// a thread's 8 channels share conv_pad_source's and conv_hist_target's answer for its first one,
+// these many elements apart (a chunk starting below cin; channels past cin are padding).
+CONV_HD conv_i64 conv_channel_step(const ConvPad& p) {
+    return (conv_i64)p.h * p.w;
+}
+
+// The index, in a per-pixel buffer of the new frames [frames][h][w] (the norm's scale), of the
+// pixel of element (τ, yy, xx) whose source is x (conv_pad_source's from = 2).
+CONV_HD conv_i64 conv_new_pixel(const ConvPad& p, int tau, int yy, int xx) {
+    return ((conv_i64)(tau - p.padFront - p.histFrames) * p.h + (yy - p.padTop)) * p.w + (xx - p.padLeft);
+}
+
+// ---- the copy of a convolution fed by the nearest-2× upsample (conv_pad_cl_up2) ----------------
+//
+// The same copy of up[f][c][Y][X] = x[f][c][Y/2][X/2] (Backend.conv3dUpsample2x, the decoder's
+// Resample), read from x where upsample_nearest2x would have read it, so that the upsampled frame
+// is never written. p describes the upsampled clip (p.h = 2h, p.w = 2w); the element's source is
+// conv_pad_source's, with `at` moved into x [frames][cin][h][w].
+CONV_HD ConvSource conv_up2_source(const ConvPad& p, int tau, int yy, int xx, int c) {
+    ConvSource s = conv_pad_source(p, tau, yy, xx, c);
+    if (s.from != 2) return s;
+    const int f = tau - p.padFront - p.histFrames, iy = yy - p.padTop, ix = xx - p.padLeft, h = p.h / 2, w = p.w / 2;
+    s.at = (((conv_i64)f * p.cin + c) * h + iy / 2) * w + ix / 2;
+    return s;
+}
+
+// The distance between channels c and c + 1 of one pixel in x (conv_channel_step's, before the upsample).
+CONV_HD conv_i64 conv_up2_channel_step(const ConvPad& p) {
+    return (conv_i64)(p.h / 2) * (p.w / 2);
+}
+
 // ---- the re-laid weight (conv_weight_cl) -------------------------------------------------------
 
 // Column k of row o of W' [cout][taps·cp]: the index of the weight [cout, cin, taps] element it

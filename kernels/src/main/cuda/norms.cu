@@ -2,6 +2,7 @@
 // (frame, pixel) for the VAE's channel norm, so neighbouring threads read neighbouring pixels.
 // References: ReferenceKernels.layerNorm / rmsNorm, VaeReferenceKernels.rmsNormChannels.
 #include "common.cuh"
+#include "vae_norm.cuh"
 
 // LayerNorm of each row of [rows, dim]; gamma, beta (float32) may be null. In place allowed (float
 // output). OutT: float, or bf16 when the output is the next GEMM's operand (the DiT's norm3 before
@@ -50,7 +51,8 @@ extern "C" __global__ void rms_norm(const float* x, float* out, int dim, float e
     }
 }
 
-// The Wan VAE's channel RMS norm: y = x / max(‖x[t,:,p]‖, eps) · √C · gamma[c], then SiLU if asked.
+// The Wan VAE's channel RMS norm: y = x / max(‖x[t,:,p]‖, eps) · √C · gamma[c], then SiLU if asked
+// (the float operations in vae_norm.cuh).
 extern "C" __global__ void rms_norm_channels(const float* x, float* out, int frames, int channels, int pixels, float eps,
                                              const float* gamma, int silu) {
     i64 n = (i64)frames * pixels;
@@ -61,14 +63,47 @@ extern "C" __global__ void rms_norm_channels(const float* x, float* out, int fra
         const float* xp = x + t * channels * pixels + p;
         float* yp = out + t * channels * pixels + p;
         float s = 0.f;
-        for (int c = 0; c < channels; c++) {
-            float v = xp[(i64)c * pixels];
-            s += v * v;
-        }
-        float scale = root / fmaxf(sqrtf(s), eps);
-        for (int c = 0; c < channels; c++) {
-            float y = xp[(i64)c * pixels] * scale * gamma[c];
-            yp[(i64)c * pixels] = silu ? y / (1.f + expf(-y)) : y;
-        }
+        for (int c = 0; c < channels; c++) s = vae_norm_fold(s, xp[(i64)c * pixels]);
+        float scale = vae_norm_scale(s, root, eps);
+        for (int c = 0; c < channels; c++) yp[(i64)c * pixels] = vae_norm_apply(xp[(i64)c * pixels] * scale, gamma[c], silu != 0);
     }
+}
+
+// rms_norm_channels's first pass alone: scale[t, p] = √C / max(‖x[t, :, p]‖, eps) for x [frames,
+// channels, pixels], for the fused copy (conv_pad_cl_norm, conv.cu) that applies it to x as it
+// writes the convolution's operand. Grid (⌈pixels/32⌉, frames), 256 threads.
+//
+// Why not rms_norm_channels's one thread per pixel walking the channels: each thread keeps only a
+// few loads in flight (its loop is unrolled by 4), so the device's memory is starved where there
+// are few pixels per call (64², 4096 threads in all at 384 channels) and the 512² calls hide far
+// less latency than the bandwidth needs; run 8 measured 7.4 ms per latent frame for what is about
+// 13 GB of traffic. Here a block takes 32 pixels: its 8 warps copy up to 128 channels of them into
+// shared memory at once (16 independent loads per thread, each warp-wide load one 128-byte row of
+// one channel), then warp 0 folds each pixel's channels in order from there, so the sum is the
+// same bits as rms_norm_channels's (a split sum would round differently).
+#define SCALE_TILE_C 128
+extern "C" __global__ void __launch_bounds__(256) rms_scale_channels(const float* __restrict__ x, float* __restrict__ scale, int channels,
+                                                                    int pixels, float eps) {
+    __shared__ float tile[SCALE_TILE_C][32];
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    const int p = blockIdx.x * 32 + lane;
+    const bool in = p < pixels;
+    const float* xt = x + (i64)blockIdx.y * channels * pixels + p;
+    float s = 0.f;
+    for (int c0 = 0; c0 < channels; c0 += SCALE_TILE_C) {
+        const int n = min(SCALE_TILE_C, channels - c0);
+        float v[SCALE_TILE_C / 8];
+#pragma unroll
+        for (int j = 0; j < SCALE_TILE_C / 8; j++) {
+            const int c = warp + 8 * j;
+            v[j] = in && c < n ? xt[(i64)(c0 + c) * pixels] : 0.f;
+        }
+#pragma unroll
+        for (int j = 0; j < SCALE_TILE_C / 8; j++) tile[warp + 8 * j][lane] = v[j];
+        __syncthreads();
+        if (warp == 0)
+            for (int c = 0; c < n; c++) s = vae_norm_fold(s, tile[c][lane]);
+        __syncthreads();
+    }
+    if (warp == 0 && in) scale[(i64)blockIdx.y * pixels + p] = vae_norm_scale(s, sqrtf((float)channels), eps);
 }

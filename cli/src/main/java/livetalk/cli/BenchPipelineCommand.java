@@ -80,7 +80,7 @@ final class BenchPipelineCommand implements Callable<Integer> {
             DitConfig cfg = model.config();
             System.out.printf(Locale.ROOT, "bench-pipeline: %s, %dx%d, %d blocks, KV cache %s, weights loaded in %.1f s; %s, load average %s%n",
                     be.name() + (be instanceof CudaBackend cuda ? ", GEMM " + cuda.gemmKernel() + ", flash " + cuda.flashKernel()
-                            + ", conv " + cuda.convLayout() + ", "
+                            + ", conv " + cuda.convLayout() + (cuda.vaeFuse() ? ", VAE norm fused (" + CudaSwitches.VAE_FUSE_ENV + "=1)" : "") + ", "
                             + (cuda.streamsPerThread() ? "decoder on a stream of its own (" + CudaSwitches.STREAMS_ENV + "=2)" : "one stream") : ""),
                     size, size, blocks, kvDtype, secs(t0), LocalDate.now(), ProcessStats.loadAverage());
 

@@ -9,6 +9,7 @@ import java.util.concurrent.Callable;
 import livetalk.io.Checkpoint;
 import livetalk.kernels.Backend;
 import livetalk.kernels.cuda.CudaBackend;
+import livetalk.kernels.cuda.CudaSwitches;
 import livetalk.model.vae.StreamingDecoder;
 import livetalk.model.vae.VaeConfig;
 import livetalk.model.vae.WanVae;
@@ -63,7 +64,8 @@ final class BenchVaeCommand implements Callable<Integer> {
             WanVae vae = WanVae.load(ck, be);
             VaeConfig cfg = vae.config();
             System.out.printf("VAE: %s, dim %d, z %d, backend %s (build %.1f s)%n", weights == null ? "random official-size weights" : weights,
-                    cfg.dim(), cfg.zDim(), be.name() + (be instanceof CudaBackend cuda ? ", conv " + cuda.convLayout() : ""), secs(t0));
+                    cfg.dim(), cfg.zDim(), be.name() + (be instanceof CudaBackend cuda ? ", conv " + cuda.convLayout()
+                            + (cuda.vaeFuse() ? ", norm fused into the copy (" + CudaSwitches.VAE_FUSE_ENV + "=1)" : "") : ""), secs(t0));
             double flop = FLOP_PER_LATENT_512 * h * w / (64.0 * 64.0);
             SplittableRandom rnd = new SplittableRandom(7);
             int frame = cfg.zDim() * h * w;

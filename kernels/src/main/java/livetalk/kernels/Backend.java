@@ -267,6 +267,73 @@ public interface Backend extends AutoCloseable {
     void rmsNormChannels(Buf x, Buf out, int frames, int channels, int pixels, float eps, Weight gamma, boolean silu);
 
     /**
+     * A causal convolution fed by the VAE's norm: {@link #conv3d} of {@code y = SiLU(rmsNormChannels(x))}
+     * after a sliding history, then the history slid on (the Wan VAE's residual blocks and head,
+     * docs/model.md#vae-building-blocks).
+     *
+     * <p>The convolution's input sequence is {@code s.padFront()} zero frames, the first
+     * {@code histFrames} frames of hist, then the {@code frames} frames of y. Afterwards hist's
+     * first {@code min(keep, histFrames + frames)} frames are the last ones of [those history
+     * frames, y], y's frames stored in hist's dtype (bf16 rounded as {@link #toBf16}); the rest of
+     * hist is unspecified. hist is {@code [keep, cin, h, w]}, float32 or of {@link #productInputDtype()},
+     * with {@code 1 ≤ keep} and {@code 0 ≤ histFrames ≤ keep}; x is float32 {@code [frames, cin, h, w]}.
+     * normed is a float32 buffer of x's size where the default puts y for the convolution to read;
+     * it may be x itself (normalised in place). Afterwards its contents, and x's when normed is x,
+     * are unspecified. out must not overlap x, hist or normed.
+     *
+     * <p>The default is those steps in turn: {@link #rmsNormChannels} into normed, {@link #conv3d},
+     * then the history's update ({@link #copy} within hist, {@link #toBf16} or copy of y's last
+     * frames). A backend may fuse them, giving the same results bit for bit (CUDA: the norm applied
+     * as the convolution's operand copy is written, docs/cuda-performance.md#the-vae-norm-fused-into-the-convolutions-copy-written-without-a-gpu-not-yet-run).
+     */
+    default void conv3dNormSilu(Buf hist, int histFrames, int keep, Buf x, int frames, int h, int w, Weight gamma, float eps,
+                                Buf normed, Buf out, Conv3dSpec s, Weight weight, Weight bias) {
+        long frame = (long) s.cin() * h * w;
+        checkSlidingHistory(hist, histFrames, keep, frames, frame);
+        rmsNormChannels(x, normed, frames, s.cin(), h * w, eps, gamma, true);
+        conv3d(histFrames == 0 ? null : hist.view(0, histFrames * frame), histFrames, normed, frames, h, w, out, s, weight, bias);
+        int kept = Math.min(keep, histFrames + frames), fromY = Math.min(frames, kept), fromHist = kept - fromY;
+        // the history frames that stay move to the front, frame by frame in order (a frame is read before it is overwritten)
+        int shift = histFrames - fromHist;
+        for (int f = 0; f < fromHist && shift > 0; f++) copy(hist.view((f + shift) * frame, frame), hist.view(f * frame, frame));
+        Buf yTail = normed.view((frames - fromY) * frame, fromY * frame), into = hist.view(fromHist * frame, fromY * frame);
+        if (hist.dtype() == DType.BF16) toBf16(yTail, into);
+        else copy(yTail, into);
+    }
+
+    /** {@link #conv3dNormSilu}'s history arguments, for it and for backends that override it. */
+    static void checkSlidingHistory(Buf hist, int histFrames, int keep, int frames, long frame) {
+        if (keep < 1 || histFrames < 0 || histFrames > keep || frames < 1) {
+            throw new KernelException("conv3dNormSilu: " + histFrames + " history frames of " + keep + " kept, " + frames + " new frames");
+        }
+        if (hist == null || hist.size() != keep * frame) {
+            throw new KernelException("conv3dNormSilu: the history holds " + (hist == null ? "nothing" : hist.size() + " elements")
+                    + ", expected " + keep + " frames of " + frame);
+        }
+    }
+
+    /**
+     * {@link #conv3d} of the nearest-2× upsample of x ({@link #upsampleNearest2x}), frame by frame:
+     * the decoder's Resample (docs/model.md#vae-building-blocks). x is {@code [frames, cin, h, w]},
+     * out {@code [frames, cout, s.outH(2h), s.outW(2w)]}; s is a per-frame convolution (kt = 1, no
+     * front padding). up is float32 room for one upsampled frame ({@code 4·cin·h·w} or more) where
+     * the default puts it; afterwards its contents are unspecified. out must not overlap x or up.
+     *
+     * <p>The default upsamples each frame into up and convolves it. A backend may read x where the
+     * upsample would have read it instead (CUDA: in the convolution's operand copy), with the same
+     * results bit for bit.
+     */
+    default void conv3dUpsample2x(Buf x, int frames, int h, int w, Buf up, Buf out, Conv3dSpec s, Weight weight, Weight bias) {
+        if (s.kt() != 1 || s.padFront() != 0) throw new KernelException("conv3dUpsample2x: a per-frame convolution (kt 1, no front padding), not " + s);
+        long inFrame = (long) s.cin() * h * w, outFrame = (long) s.cout() * s.outH(2 * h) * s.outW(2 * w);
+        Buf u = up.view(0, 4 * inFrame);
+        for (int t = 0; t < frames; t++) {
+            upsampleNearest2x(x.view(t * inFrame, inFrame), u, s.cin(), h, w);
+            conv3d(null, 0, u, 1, 2 * h, 2 * w, out.view(t * outFrame, outFrame), s, weight, bias);
+        }
+    }
+
+    /**
      * Nearest-neighbour 2× spatial upsampling: x is {@code [planes, h, w]}, out is
      * {@code [planes, 2h, 2w]}, {@code out[p, y, x] = x[p, y/2, x/2]} (integer division; PyTorch's
      * 'nearest' and 'nearest-exact' agree at scale 2).

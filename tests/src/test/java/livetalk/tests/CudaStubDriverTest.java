@@ -43,6 +43,20 @@ class CudaStubDriverTest {
     }
 
     /**
+     * The official-size VAE decoder with its fused copies (LIVETALK_CUDA_VAE_FUSE=1): the norm's
+     * scale, the normed copy with its history and the upsampling copy are launched by name.
+     */
+    @Test
+    void vaeFusedCopiesRunOnTheCudaBackend() throws Exception {
+        Path stub = buildStub();
+        Run r = run(stub, Map.of("LIVETALK_CUDA_VAE_FUSE", "1"), "bench-vae", "--device", "cuda", "--frames", "1", "--profile");
+        assertEquals(0, r.exit, r.output);
+        for (String expected : new String[]{"rms_scale_channels", "conv_pad_cl_norm_hist16", "conv_pad_cl_up2", "conv_cl_wgmma_n"}) {
+            assertTrue(r.output.contains(expected), "no '" + expected + "' in:\n" + r.output);
+        }
+    }
+
+    /**
      * A DiT with 128-wide heads through bench-dit's profile, with the keys split: the TMA GEMM,
      * the split flash attention and its merge are launched (by name, so each exists in the PTX
      * modules), and the profile's timeline is printed.
@@ -77,7 +91,7 @@ class CudaStubDriverTest {
         String old = System.getenv("LD_LIBRARY_PATH");
         pb.environment().put("LD_LIBRARY_PATH", stubDir + (old == null || old.isEmpty() ? "" : File.pathSeparator + old));
         for (String k : List.of("LIVETALK_CUDA_GEMM", "LIVETALK_CUDA_ATTN", "LIVETALK_CUDA_CONV", "LIVETALK_CUDA_FUSE", "LIVETALK_CUDA_STREAMS",
-                "LIVETALK_CUDA_ATTN_SPLIT")) {
+                "LIVETALK_CUDA_ATTN_SPLIT", "LIVETALK_CUDA_VAE_FUSE")) {
             pb.environment().remove(k);
         }
         pb.environment().putAll(env);

@@ -50,6 +50,8 @@ public final class CudaBackend implements Backend {
     private volatile FlashKernel flashKernel;
     /** How conv3d forms its patches: see {@link ConvLayout}; set in the constructor. */
     private volatile ConvLayout convLayout;
+    /** Whether the VAE's norm is applied as its convolutions' copy is written: see {@link #useVaeFuse}. */
+    private volatile boolean vaeFuse;
     /** Whether {@link #operandDtype} is BF16: see {@link #useBf16Operands}. */
     private volatile boolean bf16Operands = BF16_OPERANDS_DEFAULT;
     /** The default of {@link #bf16Operands}: {@link CudaSwitches#FUSE_ENV}, read once, when this class loads. */
@@ -474,6 +476,25 @@ public final class CudaBackend implements Backend {
         long tiles192 = (cout + 191) / 192, idle96 = (cout + 95) / 96 * 96 - cout, idle192 = tiles192 * 192 - cout;
         if (idle96 != idle192) return idle96 < idle192 ? 96 : 192;
         return tiles192 * blocksPerTile >= 2L * sms ? 192 : 96;
+    }
+
+    /**
+     * Whether the VAE's copies are fused into its convolutions' channels-last copy: {@link
+     * #conv3dNormSilu} applies the norm as the copy is written (conv_pad_cl_norm, after
+     * rms_scale_channels) instead of running {@code rms_norm_channels}, the copy and the history's
+     * update apart, and {@link #conv3dUpsample2x} reads x where the upsample would have
+     * (conv_pad_cl_up2) instead of writing the upsampled frame: the same bits, with less memory
+     * traffic around the VAE's convolutions. Only where the copy exists (layout FAST or WGMMA,
+     * stride 1); elsewhere the ops are the unfused sequences either way. Off by default until a GPU
+     * run validates it ({@link CudaSwitches#VAE_FUSE_ENV}).
+     */
+    public void useVaeFuse(boolean on) {
+        this.vaeFuse = on;
+    }
+
+    /** Whether the VAE's norm is fused into its convolutions' copy ({@link #useVaeFuse}). */
+    public boolean vaeFuse() {
+        return vaeFuse;
     }
 
     /** How conv3d forms its GEMM now. */
@@ -1233,6 +1254,73 @@ public final class CudaBackend implements Backend {
     }
 
     /**
+     * The unfused sequence ({@link Backend#conv3dNormSilu}'s default) unless {@link #useVaeFuse} is
+     * on and the convolution takes the channels-last path: then {@code rms_scale_channels} computes
+     * each pixel's norm factor (this thread's scratch, frames·h·w floats), {@code conv_pad_cl_norm}
+     * writes the copy of SiLU(norm(x)) from x and slides the history in place, and the GEMM reads
+     * the copy as {@link #conv3d} would. normed is not touched.
+     */
+    @Override
+    public void conv3dNormSilu(Buf hist, int histFrames, int keep, Buf x, int frames, int h, int w, Weight gamma, float eps,
+                               Buf normed, Buf out, Conv3dSpec s, Weight weight, Weight bias) {
+        ConvLayout layout = convLayout;
+        boolean stride1 = s.st() == 1 && s.sh() == 1 && s.sw() == 1;
+        if (!vaeFuse || !layout.channelsLast() || !stride1) {
+            Backend.super.conv3dNormSilu(hist, histFrames, keep, x, frames, h, w, gamma, eps, normed, out, s, weight, bias);
+            return;
+        }
+        long frame = (long) s.cin() * h * w, pixels = (long) h * w;
+        Backend.checkSlidingHistory(hist, histFrames, keep, frames, frame);
+        CudaBuf xb = buf(x), ob = buf(out), hb = anyBuf(hist);
+        CudaWeight cw = weight(weight), cb = bias == null ? null : weight(bias);
+        // as conv3d, either history dtype whatever productInputDtype says (the copy reads both)
+        if (hb.dtype != DType.F32 && hb.dtype != DType.BF16) throw new KernelException("conv3dNormSilu: a " + hb.dtype + " history");
+        requireSize("conv3dNormSilu input", frames * frame, xb.len);
+        requireSize("conv3dNormSilu weight", s.weightSize(), cw.numel());
+        if (cb != null) requireSize("conv3dNormSilu bias", s.cout(), cb.numel());
+        ConvFastGeometry g = ConvFastGeometry.of(s, h, w, histFrames, frames);
+        requireSize("conv3dNormSilu output", (long) g.tOut() * s.cout() * g.hOut() * g.wOut(), ob.len);
+        long scale = scratch.get().region(10, frames * pixels * Float.BYTES);
+        ctx.launch("rms_scale_channels", (int) ((pixels + 31) / 32), frames, 1, BLOCK, 0,
+                normScaleArgs(ctx.args(), xb.ptr(), scale, s.cin(), (int) pixels, eps));
+        long xc = scratch.get().region(3, g.copyElements() * 2);
+        ctx.launch(hb.dtype == DType.BF16 ? "conv_pad_cl_norm_hist16" : "conv_pad_cl_norm", (g.wp() + 31) / 32, g.hp() + 1, g.padGroups(),
+                BLOCK, 0, convPadNormArgs(ctx.args(), hb.ptr(), histFrames, keep, xb.ptr(), scale, vector(gamma, s.cin()), frames, s, h, w, g, xc));
+        convFastGemm(xc, g, s, cw, cb == null ? 0 : cb.f32Ptr(), ob, layout == ConvLayout.WGMMA);
+    }
+
+    /**
+     * The unfused sequence ({@link Backend#conv3dUpsample2x}'s default) unless {@link #useVaeFuse}
+     * is on and the convolution takes the channels-last path: then per frame {@code conv_pad_cl_up2}
+     * writes the copy of the upsampled frame from x and the GEMM reads it as {@link #conv3d} would
+     * (one frame at a time, as the default, so the copy stays one frame's). up is not touched.
+     */
+    @Override
+    public void conv3dUpsample2x(Buf x, int frames, int h, int w, Buf up, Buf out, Conv3dSpec s, Weight weight, Weight bias) {
+        ConvLayout layout = convLayout;
+        boolean stride1 = s.st() == 1 && s.sh() == 1 && s.sw() == 1;
+        if (!vaeFuse || !layout.channelsLast() || !stride1 || s.kt() != 1 || s.padFront() != 0) {
+            Backend.super.conv3dUpsample2x(x, frames, h, w, up, out, s, weight, bias);
+            return;
+        }
+        CudaBuf xb = buf(x), ob = buf(out);
+        CudaWeight cw = weight(weight), cb = bias == null ? null : weight(bias);
+        long inFrame = (long) s.cin() * h * w;
+        ConvFastGeometry g = ConvFastGeometry.of(s, 2 * h, 2 * w, 0, 1);
+        long outFrame = (long) s.cout() * g.hOut() * g.wOut();
+        requireSize("conv3dUpsample2x input", frames * inFrame, xb.len);
+        requireSize("conv3dUpsample2x weight", s.weightSize(), cw.numel());
+        if (cb != null) requireSize("conv3dUpsample2x bias", s.cout(), cb.numel());
+        requireSize("conv3dUpsample2x output", frames * outFrame, ob.len);
+        for (int t = 0; t < frames; t++) {
+            long xc = scratch.get().region(3, g.copyElements() * 2);
+            ctx.launch("conv_pad_cl_up2", (g.wp() + 31) / 32, g.hp() + 1, g.padGroups(), BLOCK, 0,
+                    convPadUp2Args(ctx.args(), xb.ptr() + t * inFrame * Float.BYTES, s, 2 * h, 2 * w, g, xc));
+            convFastGemm(xc, g, s, cw, cb == null ? 0 : cb.f32Ptr(), buf(ob.view(t * outFrame, outFrame)), layout == ConvLayout.WGMMA);
+        }
+    }
+
+    /**
      * A stride-1 conv3d without a patch matrix: one bf16 copy of the clip, zero-padded in space and
      * time, from which the GEMM gathers every tap as a constant offset (its output rows run at the
      * padded width and the junk columns are dropped as they are stored).
@@ -1274,6 +1362,11 @@ public final class CudaBackend implements Backend {
         long xc = scratch.get().region(3, g.copyElements() * 2);
         ctx.launch(hist16 ? "conv_pad_cl_hist16" : "conv_pad_cl", (g.wp() + 31) / 32, g.hp() + 1, g.seqFrames() * g.padGroups(), BLOCK, 0,
                 convPadArgs(ctx.args(), histPtr, histFrames, xb.ptr(), s, h, w, g, xc));
+        convFastGemm(xc, g, s, cw, bPtr, ob, wgmma);
+    }
+
+    /** The fast path's product of the re-laid weight by the copy xc (mma.sync, or wgmma), into out. */
+    private void convFastGemm(long xc, ConvFastGeometry g, Conv3dSpec s, CudaWeight cw, long bPtr, CudaBuf ob, boolean wgmma) {
         long wPtr = cw.convPtr(s.cin(), g.taps(), g.cp());
         if (wgmma) {
             // 128 positions per block as well (2 warpgroups × 64), the channels in tiles of tileN
@@ -1295,6 +1388,28 @@ public final class CudaBackend implements Backend {
                                         ConvFastGeometry g, long xc) {
         return a.ptr(hist).i32(histFrames).ptr(x).i32(s.cin()).i32(h).i32(w).i32(s.padFront()).i32(s.padTop()).i32(s.padLeft())
                 .i32(g.hp()).i32(g.cp()).i32(g.wp()).i32(g.plane()).i32(g.padGroups()).ptr(xc);
+    }
+
+    /**
+     * conv_pad_cl_norm(_hist16)'s arguments (conv.cu): the history (read and slid in place), its
+     * frames and capacity, x, the per-pixel scale, gamma, the new frames, then conv_pad_cl's
+     * geometry from cin on.
+     */
+    static CudaContext.Args convPadNormArgs(CudaContext.Args a, long hist, int histFrames, int keep, long x, long scale, long gamma, int frames,
+                                            Conv3dSpec s, int h, int w, ConvFastGeometry g, long xc) {
+        return a.ptr(hist).i32(histFrames).i32(keep).ptr(x).ptr(scale).ptr(gamma).i32(frames).i32(s.cin()).i32(h).i32(w).i32(s.padFront())
+                .i32(s.padTop()).i32(s.padLeft()).i32(g.hp()).i32(g.cp()).i32(g.wp()).i32(g.plane()).i32(g.padGroups()).ptr(xc);
+    }
+
+    /** conv_pad_cl_up2's arguments (conv.cu): one frame of x, then conv_pad_cl's geometry from cin on, h and w upsampled. */
+    static CudaContext.Args convPadUp2Args(CudaContext.Args a, long x, Conv3dSpec s, int h2, int w2, ConvFastGeometry g, long xc) {
+        return a.ptr(x).i32(s.cin()).i32(h2).i32(w2).i32(s.padFront()).i32(s.padTop()).i32(s.padLeft()).i32(g.hp()).i32(g.cp()).i32(g.wp())
+                .i32(g.plane()).i32(g.padGroups()).ptr(xc);
+    }
+
+    /** rms_scale_channels's arguments (norms.cu): x, the scale per (frame, pixel), channels, pixels, eps. */
+    static CudaContext.Args normScaleArgs(CudaContext.Args a, long x, long scale, int channels, int pixels, float eps) {
+        return a.ptr(x).ptr(scale).i32(channels).i32(pixels).f32(eps);
     }
 
     /**
@@ -1418,8 +1533,9 @@ public final class CudaBackend implements Backend {
      * could be overwritten between its producer and its consumer, with two streams even more so.
      */
     private final class Scratch {
-        // 0-2 q, k, v; 3 im2col; 4-5 scores, P; 6 float32 attention out; 7 widened conv history; 8-9 split attention's parts and row state
-        private final DeviceMemory[] regions = new DeviceMemory[10];
+        // 0-2 q, k, v; 3 im2col; 4-5 scores, P; 6 float32 attention out; 7 widened conv history; 8-9 split attention's parts and
+        // row state; 10 the VAE norm's scale per pixel
+        private final DeviceMemory[] regions = new DeviceMemory[11];
 
         long region(int slot, long bytes) {
             DeviceMemory m = regions[slot];

@@ -10,8 +10,8 @@ import livetalk.kernels.KernelException;
  * overrides the default that {@link CudaBackend}'s constructor chooses for its device
  * ({@link #apply}); which kernel is the default on which card is in
  * docs/cuda-performance.md#defaults. {@link CudaBackend#useGemm},
- * {@link CudaBackend#useFlash}, {@link CudaBackend#useConvLayout} and
- * {@link CudaBackend#useBf16Operands} choose per backend in code instead.
+ * {@link CudaBackend#useFlash}, {@link CudaBackend#useConvLayout}, {@link CudaBackend#useVaeFuse}
+ * and {@link CudaBackend#useBf16Operands} choose per backend in code instead.
  */
 public final class CudaSwitches {
     private CudaSwitches() {
@@ -69,10 +69,19 @@ public final class CudaSwitches {
     public static final String FUSE_ENV = "LIVETALK_CUDA_FUSE";
 
     /**
+     * The system property and the environment variable (the property wins) that fuse the VAE's
+     * norm into the copy its convolutions read ({@link CudaBackend#useVaeFuse}):
+     * {@code LIVETALK_CUDA_VAE_FUSE=1} on, {@code 0} or unset off, the default until a GPU run has
+     * validated it (docs/cuda-performance.md#defaults). Read once per process.
+     */
+    public static final String VAE_FUSE_PROPERTY = "livetalk.cuda.vaeFuse", VAE_FUSE_ENV = "LIVETALK_CUDA_VAE_FUSE";
+    private static Boolean configuredVaeFuse;   // guarded by the class
+
+    /**
      * Overrides {@code be}'s defaults with the kernels the GEMM, attention, attention split and
-     * conv3d switches name, in that order. A kernel chosen for the whole process that this device cannot run is an
-     * error, not a silent fall-back: a benchmark or verify run must measure what it says it
-     * measures.
+     * conv3d switches name, in that order, then turns the VAE's fused norm on if its switch says
+     * so. A kernel chosen for the whole process that this device cannot run is an error, not a
+     * silent fall-back: a benchmark or verify run must measure what it says it measures.
      */
     static void apply(CudaBackend be) {
         String gemm = configuredGemm();
@@ -112,6 +121,14 @@ public final class CudaSwitches {
             String cannot = be.convUnavailableReason(l);
             if (cannot != null) throw new KernelException(conv + ": the " + l + " convolution cannot run here: " + cannot);
             be.useConvLayout(l);   // as useGemm
+        }
+        if (vaeFuseConfigured()) {
+            // the fusion is into the channels-last copy: with no such copy the switch would measure nothing
+            if (!be.convLayout().channelsLast()) {
+                throw new KernelException(configured(VAE_FUSE_PROPERTY, VAE_FUSE_ENV) + ": the fused VAE norm needs the channels-last convolution"
+                        + " (LIVETALK_CUDA_CONV=fast or wgmma), not " + be.convLayout());
+            }
+            be.useVaeFuse(true);
         }
     }
 
@@ -170,6 +187,27 @@ public final class CudaSwitches {
             case "1" -> false;
             case "2" -> true;
             default -> throw new KernelException(source + "=" + value + ": expected 1 (one stream) or 2 (the decoder on a stream of its own, the default)");
+        };
+    }
+
+    /** Whether {@link #VAE_FUSE_ENV} (or the property) asks for the VAE's fused norm: "1" yes; "0" or unset no. */
+    static synchronized boolean vaeFuseConfigured() {
+        if (configuredVaeFuse == null) {
+            String c = configured(VAE_FUSE_PROPERTY, VAE_FUSE_ENV);   // "source=value" or ""
+            int eq = c.indexOf('=');
+            configuredVaeFuse = !c.isEmpty() && parseVaeFuse(c.substring(eq + 1), c.substring(0, eq));
+        }
+        return configuredVaeFuse;
+    }
+
+    /** "1": the VAE's norm fused into its convolutions' copy; "0" (or null/blank, the default): not. */
+    static boolean parseVaeFuse(String value, String source) {
+        if (value == null || value.isBlank()) return false;
+        return switch (value.strip()) {
+            case "0" -> false;
+            case "1" -> true;
+            default -> throw new KernelException(source + "=" + value + ": expected 0 (the norm, then the convolution's copy: the default) or 1"
+                    + " (the norm applied as the copy is written)");
         };
     }
 

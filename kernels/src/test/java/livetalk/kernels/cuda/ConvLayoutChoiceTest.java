@@ -15,8 +15,8 @@ import org.junit.jupiter.api.Test;
  * (wgmma) per output width, the shared memory per tile (conv_layout.cuh's ConvTile::SMEM_BYTES and
  * conv_sm90_layout.cuh's ConvSm90Ring::SMEM_BYTES, which conv_layout_test.cpp checks on the C++
  * side), and {@link ConvFastGeometry} at the decoder's shapes
- * (the 512×512 figures conv_layout_test.cpp asserts too), and the launches' argument lists against
- * the kernels' parameters in conv.ptx.
+ * (the 512×512 figures conv_layout_test.cpp asserts too), the launches' argument lists against
+ * the kernels' parameters in conv.ptx and norms.ptx, and the VAE fuse switch's values.
  */
 class ConvLayoutChoiceTest {
 
@@ -127,6 +127,25 @@ class ConvLayoutChoiceTest {
         for (int tn : new int[]{32, 96, 192}) {
             assertEquals(Arrays.toString(PtxParams.widths("conv_sm90", "conv_cl_wgmma_n" + tn)), Arrays.toString(gemm), "conv_cl_wgmma_n" + tn);
         }
+        // the VAE's norm fused into the copy (CudaBackend.conv3dNormSilu): its scale pass and the copy
+        int[] scale = CudaBackend.normScaleArgs(new CudaContext.Args(), 1, 2, 96, 1200, 1e-12f).widths();
+        int[] padNorm = CudaBackend.convPadNormArgs(new CudaContext.Args(), 1, 2, 2, 3, 4, 5, 1, s, 40, 30, g, 6).widths();
+        assertEquals(Arrays.toString(PtxParams.widths("norms", "rms_scale_channels")), Arrays.toString(scale), "rms_scale_channels");
+        assertEquals(Arrays.toString(PtxParams.widths("conv", "conv_pad_cl_norm")), Arrays.toString(padNorm), "conv_pad_cl_norm");
+        assertEquals(Arrays.toString(PtxParams.widths("conv", "conv_pad_cl_norm_hist16")), Arrays.toString(padNorm), "conv_pad_cl_norm_hist16");
+        int[] padUp2 = CudaBackend.convPadUp2Args(new CudaContext.Args(), 1, s, 80, 60, g, 2).widths();
+        assertEquals(Arrays.toString(PtxParams.widths("conv", "conv_pad_cl_up2")), Arrays.toString(padUp2), "conv_pad_cl_up2");
+    }
+
+    @Test
+    void vaeFuseSwitchTakesZeroOrOneAndIsOffByDefault() {
+        assertEquals(false, CudaSwitches.parseVaeFuse(null, "X"));
+        assertEquals(false, CudaSwitches.parseVaeFuse(" ", "X"));
+        assertEquals(false, CudaSwitches.parseVaeFuse("0", "X"));
+        assertEquals(true, CudaSwitches.parseVaeFuse(" 1 ", "X"));
+        KernelException e = assertThrows(KernelException.class, () -> CudaSwitches.parseVaeFuse("on", "LIVETALK_CUDA_VAE_FUSE"));
+        assertTrue(e.getMessage().startsWith("LIVETALK_CUDA_VAE_FUSE=on: expected 0 (the norm, then the convolution's copy: the default) or 1"),
+                e.getMessage());
     }
 
     @Test

@@ -115,10 +115,7 @@ final class CausalConv3d implements Streaming {
             backend.conv3d(null, 0, x.buf(), x.frames(), x.h(), x.w(), out.buf(), spec, weight, bias);
             return out;
         }
-        if (cached > 0 && (cacheH != x.h() || cacheW != x.w())) {
-            throw new IllegalStateException(name + ": frame size changed from " + cacheH + "x" + cacheW + " to " + x.h() + "x" + x.w()
-                    + " without a reset");
-        }
+        requireSameSize(x);
         Conv3dSpec s = spec.withPadFront(spec.padFront() - Math.min(cached, spec.padFront()));
         int hist = Math.min(cached, spec.padFront());
         Activation out = shaped(outBuf, s.outFrames(hist + x.frames()), x);
@@ -126,6 +123,46 @@ final class CausalConv3d implements Streaming {
         backend.conv3d(h, hist, x.buf(), x.frames(), x.h(), x.w(), out.buf(), s, weight, bias);
         remember(x);
         return out;
+    }
+
+    /**
+     * x {@code [T, cin, H, W]} → {@code SiLU(norm(x))} → this conv → out slot, remembering the normed
+     * input's last frames: what {@code norm.forward(backend, x, normed, true)} then {@link #forward}
+     * compute, as one backend call that a device may fuse ({@link Backend#conv3dNormSilu}: on CUDA
+     * the norm is applied as the convolution's operand copy is written, and the normed input is
+     * never stored in float32). {@code normed}: float32 room for the normed input, x's size or more;
+     * it may be x's own buffer (normalised in place); x is not to be read afterwards then.
+     */
+    Activation forwardNormSilu(Activation x, VaeNorm norm, Buf normed, Buf outBuf) {
+        check(x);
+        Activation y = new Activation(normed.view(0, x.buf().size()), x.frames(), x.channels(), x.h(), x.w());
+        if (spec.padFront() < CACHE_T) {
+            // a conv that keeps no history, or fewer frames than it caches (none such follows a norm in the Wan VAE)
+            norm.forward(backend, x, y.buf(), true);
+            return forward(y, outBuf);
+        }
+        requireSameSize(x);
+        long fs = x.frameSize();
+        if (cache == null || cache.size() != CACHE_T * fs) {
+            cache = backend.alloc(CACHE_T * fs, backend.productInputDtype());
+            cached = 0;
+        }
+        // padFront ≥ CACHE_T ≥ cached: every cached frame is history, as in forward
+        Conv3dSpec s = spec.withPadFront(spec.padFront() - cached);
+        Activation out = shaped(outBuf, s.outFrames(cached + x.frames()), x);
+        backend.conv3dNormSilu(cache, cached, CACHE_T, x.buf(), x.frames(), x.h(), x.w(), norm.gamma(), VaeNorm.EPS, y.buf(), out.buf(), s,
+                weight, bias);
+        cached = Math.min(CACHE_T, cached + x.frames());
+        cacheH = x.h();
+        cacheW = x.w();
+        return out;
+    }
+
+    private void requireSameSize(Activation x) {
+        if (cached > 0 && (cacheH != x.h() || cacheW != x.w())) {
+            throw new IllegalStateException(name + ": frame size changed from " + cacheH + "x" + cacheW + " to " + x.h() + "x" + x.w()
+                    + " without a reset");
+        }
     }
 
     /** Output activation over {@code outBuf} for this conv applied to frames shaped like {@code x}. */

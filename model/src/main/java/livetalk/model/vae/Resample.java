@@ -85,15 +85,14 @@ final class Resample implements VaeBlock, Streaming {
         };
     }
 
-    /** Nearest 2× then the 3×3 conv, one frame at a time so the upsampled frame is the only big temporary. */
+    /**
+     * Nearest 2× then the 3×3 conv, one frame at a time so the upsampled frame is the only big
+     * temporary (in UP, where the backend makes it: {@link Backend#conv3dUpsample2x}).
+     */
     private Activation upsample(Activation x, int outSlot, Workspace ws) {
         int h2 = 2 * x.h(), w2 = 2 * x.w();
         Activation out = ws.get(outSlot, x.frames(), spatial.cout(), spatial.outH(h2), spatial.outW(w2));
-        Buf up = ws.get(Workspace.UP, x.frameSize() * 4);
-        for (int t = 0; t < x.frames(); t++) {
-            backend.upsampleNearest2x(x.frame(t), up, x.channels(), x.h(), x.w());
-            backend.conv3d(null, 0, up, 1, h2, w2, out.frame(t), spatial, weight, bias);
-        }
+        backend.conv3dUpsample2x(x.buf(), x.frames(), x.h(), x.w(), ws.get(Workspace.UP, x.frameSize() * 4), out.buf(), spatial, weight, bias);
         return out;
     }
 

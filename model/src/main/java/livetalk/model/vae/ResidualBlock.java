@@ -34,18 +34,16 @@ final class ResidualBlock implements VaeBlock {
     @Override
     public Activation forward(Activation x, int outSlot, Workspace ws) {
         int t = x.frames(), h = x.h(), w = x.w(), cout = outChannels();
-        // x [T, in, H, W] → s1 = SiLU(norm(x)) → s2 = conv1(s1) [T, out, H, W]
-        Activation s1 = ws.get(Workspace.S1, t, x.channels(), h, w);
-        norm1.forward(backend, x, s1.buf(), true);
-        Activation s2 = conv1.forward(s1, ws.get(Workspace.S2, conv1.outSize(s1)));
-        // s2 ← SiLU(norm(s2)) in place; residual = conv2(s2)
-        norm2.forward(backend, s2, s2.buf(), true);
+        // x [T, in, H, W] → s2 = conv1(SiLU(norm(x))) [T, out, H, W], the normed x in S1 where the backend stores it
+        Activation s2 = conv1.forwardNormSilu(x, norm1, ws.get(Workspace.S1, (long) t * x.channels() * h * w),
+                ws.get(Workspace.S2, conv1.outSize(x)));
+        // residual = conv2(SiLU(norm(s2))), normed in place in s2
         Activation out = ws.get(outSlot, t, cout, h, w);
         if (shortcut == null) {
-            conv2.forward(s2, out.buf());
+            conv2.forwardNormSilu(s2, norm2, s2.buf(), out.buf());
             backend.add(out.buf(), x.buf(), out.buf());
         } else {
-            Activation r = conv2.forward(s2, ws.get(Workspace.S1, (long) t * cout * h * w));
+            Activation r = conv2.forwardNormSilu(s2, norm2, s2.buf(), ws.get(Workspace.S1, (long) t * cout * h * w));
             shortcut.forward(x, out.buf());
             backend.add(out.buf(), r.buf(), out.buf());
         }

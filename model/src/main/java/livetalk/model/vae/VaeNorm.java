@@ -27,6 +27,11 @@ final class VaeNorm {
         return channels;
     }
 
+    /** γ, for the convolutions that apply this norm to their input themselves (CausalConv3d#forwardNormSilu). */
+    Weight gamma() {
+        return gamma;
+    }
+
     /** Drops γ's device copy (see {@link VaeBlock#release}). */
     void release(Backend backend) {
         backend.release(gamma);

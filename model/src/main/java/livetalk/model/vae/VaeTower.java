@@ -111,9 +111,9 @@ final class VaeTower {
             slot = slot == p ? q : p;
             a = blocks.get(i).forward(a, slot, ws);
         }
-        Activation s1 = ws.get(Workspace.S1, a.frames(), a.channels(), a.h(), a.w());
-        headNorm.forward(backend, a, s1.buf(), true);
-        return headConv.forward(s1, ws.get(Workspace.S2, headConv.outSize(s1)));
+        // head: conv(SiLU(norm(a))), the normed a in S1 where the backend stores it
+        return headConv.forwardNormSilu(a, headNorm, ws.get(Workspace.S1, (long) a.frames() * a.channels() * a.h() * a.w()),
+                ws.get(Workspace.S2, headConv.outSize(a)));
     }
 
     /** Every module of the tower that keeps streaming history (see {@link Streaming}). */
