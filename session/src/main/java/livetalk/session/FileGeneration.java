@@ -93,7 +93,7 @@ public final class FileGeneration {
             r = pipe.run(cond, pixelFrames, new SeededNoise(o.seed()), new SeededNoise(renoiseSeed(o.seed())), (px, n, first) -> {
                 int plane = 3 * size * size;
                 for (int i = 0; i < n; i++) {
-                    byte[] rgb = Frames.toRgb8(java.util.Arrays.copyOfRange(px, i * plane, (i + 1) * plane), size, size);
+                    byte[] rgb = Frames.toRgb8(px, i * plane, size, size);
                     video.frame(rgb);
                     if (o.framesDir() != null) {
                         ImageFiles.writePng(o.framesDir().resolve(String.format("frame_%05d.png", first + i)), size, size, rgb);

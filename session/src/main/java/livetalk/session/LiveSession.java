@@ -311,7 +311,7 @@ public final class LiveSession implements AutoCloseable {
         for (int f = 0; f < SamplingPlan.FRAMES_PER_BLOCK; f++) {
             float[] px = decoder.push(java.util.Arrays.copyOfRange(latents, f * frameSize, (f + 1) * frameSize), 1);   // [n, 3, S, S]
             byte[][] group = new byte[px.length / plane][];
-            for (int i = 0; i < group.length; i++) group[i] = Frames.toRgb8(java.util.Arrays.copyOfRange(px, i * plane, (i + 1) * plane), size, size);
+            for (int i = 0; i < group.length; i++) group[i] = Frames.toRgb8(px, i * plane, size, size);
             if (early != null && failed == null) {
                 try {
                     early.accept(first + rgb.size(), group);
