@@ -137,3 +137,17 @@ extern "C" __global__ void rope(float* x, int rows, int heads, int headDim, cons
         p[1] = x0 * s + x1 * c;
     }
 }
+
+// The columns of a 1-D convolution over time-major x [t, channels] (Backend.columns1d; reference:
+// TimeConv.columns): col[o, c·kernel + k] = x[o·stride + k − pad, c0 + c], zero outside [0, t).
+// One thread per column element, in the columns' order: a copy, so the values are x's exactly.
+extern "C" __global__ void columns_1d(const float* x, int t, int channels, int c0, int cn, int kernel, int stride, int pad, int outT,
+                                      float* col) {
+    const i64 per = (i64)cn * kernel, n = (i64)outT * per;
+    FOR_EACH(i, n) {
+        const i64 o = i / per;
+        const int r = (int)(i - o * per), c = r / kernel, k = r - c * kernel;
+        const i64 src = o * stride + k - pad;
+        col[i] = src < 0 || src >= t ? 0.f : x[src * channels + c0 + c];
+    }
+}

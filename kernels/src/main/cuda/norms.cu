@@ -107,3 +107,28 @@ extern "C" __global__ void __launch_bounds__(256) rms_scale_channels(const float
     }
     if (warp == 0 && in) scale[(i64)blockIdx.y * pixels + p] = vae_norm_scale(s, sqrtf((float)channels), eps);
 }
+
+// GroupNorm with one group per channel over time-major y [t, c] into out (may be y)
+// (Backend.channelNormOverTime; reference: TimeConv.channelNorm): one thread per channel walks its
+// frames in order, in float64, with the host's operations in the host's order; the _rn intrinsics
+// keep the compiler from contracting a product and a sum into one fma, which the host never does,
+// so the bits are the host's. A warp reads 32 adjacent channels of a row: coalesced.
+extern "C" __global__ void channel_norm_over_time(const float* y, float* out, int t, int c, float eps, const float* gamma,
+                                                  const float* beta) {
+    const int j = blockIdx.x * blockDim.x + threadIdx.x;
+    if (j >= c) return;
+    double mean = 0.0;
+    for (int i = 0; i < t; i++) mean = __dadd_rn(mean, (double)y[(i64)i * c + j]);
+    mean = __ddiv_rn(mean, (double)t);
+    double var = 0.0;
+    for (int i = 0; i < t; i++) {
+        const double d = __dsub_rn((double)y[(i64)i * c + j], mean);
+        var = __dadd_rn(var, __dmul_rn(d, d));
+    }
+    const double inv = __ddiv_rn(1.0, __dsqrt_rn(__dadd_rn(__ddiv_rn(var, (double)t), (double)eps)));
+    const double g = gamma[j], b = beta[j];
+    for (int i = 0; i < t; i++) {
+        const i64 at = (i64)i * c + j;
+        out[at] = __double2float_rn(__dadd_rn(__dmul_rn(__dmul_rn(__dsub_rn((double)y[at], mean), inv), g), b));
+    }
+}

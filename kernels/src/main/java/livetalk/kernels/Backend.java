@@ -313,6 +313,26 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * The columns of a 1-D convolution over time-major {@code x [t, channels]} into
+     * {@code col [outT, cn·kernel]}: channels {@code [c0, c0+cn)} of frame {@code o·stride + k − pad}
+     * at {@code col[o, c·kernel + k]}, zero outside {@code [0, t)} ({@link TimeConv#columns}:
+     * wav2vec2's conv encoder, as {@link #linear}'s input). The default builds them on the host; a
+     * backend may build them where x is, with the same values.
+     */
+    default void columns1d(Buf x, int t, int channels, int c0, int cn, int kernel, int stride, int pad, int outT, Buf col) {
+        write(col, TimeConv.columns(read(x), t, channels, c0, cn, kernel, stride, pad, outT));
+    }
+
+    /**
+     * GroupNorm with one group per channel over time-major {@code y [t, c]} into out (which may be
+     * y), in float64 as {@link TimeConv#channelNorm}: wav2vec2's first conv layer. The default runs
+     * it on the host; a backend may run it where y is, with the same bits.
+     */
+    default void channelNormOverTime(Buf y, Buf out, int t, int c, float eps, Weight gamma, Weight beta) {
+        write(out, TimeConv.channelNorm(read(y), t, c, eps, gamma.tensor().toFloatArray(), beta.tensor().toFloatArray()));
+    }
+
+    /**
      * {@link #conv3d} of the nearest-2× upsample of x ({@link #upsampleNearest2x}), frame by frame:
      * the decoder's Resample (docs/model.md#vae-building-blocks). x is {@code [frames, cin, h, w]},
      * out {@code [frames, cout, s.outH(2h), s.outW(2w)]}; s is a per-frame convolution (kt = 1, no

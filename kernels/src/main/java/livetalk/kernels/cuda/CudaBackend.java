@@ -1460,6 +1460,42 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    // ------------------------------------------------------------------ wav2vec2's conv encoder
+
+    /** On the device (elementwise.cu's columns_1d): the same values as the host's, without a round trip. */
+    @Override
+    public void columns1d(Buf x, int t, int channels, int c0, int cn, int kernel, int stride, int pad, int outT, Buf col) {
+        CudaBuf xb = buf(x), cb = buf(col);
+        requireSize("columns1d input", (long) t * channels, xb.len);
+        requireSize("columns1d columns", (long) outT * cn * kernel, cb.len);
+        if (c0 < 0 || cn < 0 || c0 + cn > channels) throw new KernelException("columns1d: channels [" + c0 + ", " + (c0 + cn) + ") of " + channels);
+        if (cb.len == 0) return;
+        ctx.launch("columns_1d", ctx.gridFor(cb.len, BLOCK), 1, 1, BLOCK, 0, columnsArgs(ctx.args(), xb.ptr(), t, channels, c0, cn, kernel, stride,
+                pad, outT, cb.ptr()));
+    }
+
+    /** columns_1d's arguments (held against its PTX parameters by a test). */
+    static CudaContext.Args columnsArgs(CudaContext.Args a, long x, int t, int channels, int c0, int cn, int kernel, int stride, int pad,
+                                        int outT, long col) {
+        return a.ptr(x).i32(t).i32(channels).i32(c0).i32(cn).i32(kernel).i32(stride).i32(pad).i32(outT).ptr(col);
+    }
+
+    /** On the device (norms.cu's channel_norm_over_time, one thread per channel): the host's float64 sums, bit for bit. */
+    @Override
+    public void channelNormOverTime(Buf y, Buf out, int t, int c, float eps, Weight gamma, Weight beta) {
+        CudaBuf yb = buf(y), ob = buf(out);
+        requireSize("channelNormOverTime input", (long) t * c, yb.len);
+        requireSize("channelNormOverTime output", (long) t * c, ob.len);
+        if (yb.len == 0) return;
+        long g = vector(gamma, c), b = vector(beta, c);
+        ctx.launch("channel_norm_over_time", (c + 127) / 128, 1, 1, 128, 0, channelNormArgs(ctx.args(), yb.ptr(), ob.ptr(), t, c, eps, g, b));
+    }
+
+    /** channel_norm_over_time's arguments. */
+    static CudaContext.Args channelNormArgs(CudaContext.Args a, long y, long out, int t, int c, float eps, long gamma, long beta) {
+        return a.ptr(y).ptr(out).i32(t).i32(c).f32(eps).ptr(gamma).ptr(beta);
+    }
+
     @Override
     public void rmsNormChannels(Buf x, Buf out, int frames, int channels, int pixels, float eps, Weight gamma, boolean silu) {
         CudaBuf xb = buf(x), ob = buf(out);

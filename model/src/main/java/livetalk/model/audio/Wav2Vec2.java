@@ -7,6 +7,7 @@ import livetalk.io.CheckpointException;
 import livetalk.kernels.Backend;
 import livetalk.kernels.Buf;
 import livetalk.kernels.Resampling;
+import livetalk.kernels.TimeConv;
 import livetalk.kernels.Weight;
 import livetalk.tensor.Tensor;
 
@@ -17,8 +18,12 @@ import livetalk.tensor.Tensor;
  * conv, encoder LayerNorm, post-LN transformer layers. HF names, with or without the
  * {@code wav2vec2.} prefix of a {@code Wav2Vec2ForCTC} checkpoint; {@code lm_head} is ignored.
  *
- * <p>The convolutions run as host im2col + {@code Backend.linear} ({@link Conv1d}); the model
- * runs once per clip on at most a few hundred frames after the conv encoder.
+ * <p>The conv encoder runs where the backend keeps its buffers: each layer's columns
+ * ({@code Backend.columns1d}), its product ({@code Backend.linear}), the first layer's GroupNorm
+ * ({@code Backend.channelNormOverTime}) and GELU, with one read of the last layer's output. A live
+ * session runs it on every block's 4 s window (12799 frames after the first layer), so on a GPU
+ * none of it goes through the host. The positional conv (a few hundred frames) builds its columns
+ * on the host.
  */
 public final class Wav2Vec2 {
     /** Everything the golden trace records, each time-major {@code [frames, width]}. */
@@ -36,7 +41,7 @@ public final class Wav2Vec2 {
     private final Backend be;
     private final Wav2Vec2Config cfg;
     private final Weight[] conv;
-    private final float[] gnWeight, gnBias;       // conv layer 0 GroupNorm(C, C)
+    private final Weight gnWeight, gnBias;        // conv layer 0 GroupNorm(C, C)
     private final Weight fpNorm, fpNormB, fpProj, fpProjB;
     private final Weight[] posConv;               // per group [H/G, H/G, K], weight-norm applied
     private final float[] posBias;
@@ -55,8 +60,8 @@ public final class Wav2Vec2 {
             expect(ckpt, w, p + "feature_extractor.conv_layers." + i + ".conv.weight", cfg.convDim()[i], in, cfg.convKernel()[i]);
             conv[i] = be.weight(w);
         }
-        gnWeight = ckpt.get(p + "feature_extractor.conv_layers.0.layer_norm.weight").toFloatArray();
-        gnBias = ckpt.get(p + "feature_extractor.conv_layers.0.layer_norm.bias").toFloatArray();
+        gnWeight = be.weight(ckpt.get(p + "feature_extractor.conv_layers.0.layer_norm.weight"));
+        gnBias = be.weight(ckpt.get(p + "feature_extractor.conv_layers.0.layer_norm.bias"));
         String fp = p + "feature_projection.";
         fpNorm = be.weight(ckpt.get(fp + "layer_norm.weight"));
         fpNormB = be.weight(ckpt.get(fp + "layer_norm.bias"));
@@ -134,22 +139,26 @@ public final class Wav2Vec2 {
     public Result forward(float[] inputValues, int seqLen) {
         int h = cfg.hidden();
         // ---- conv feature encoder: [T, 1] → [T_conv, C]
-        float[] x = inputValues;
-        int t = x.length, ch = 1;
+        Buf x = be.upload(inputValues);
+        int t = inputValues.length, ch = 1;
         for (int i = 0; i < conv.length; i++) {
             int k = cfg.convKernel()[i], s = cfg.convStride()[i], c = cfg.convDim()[i];
-            int tOut = Conv1d.outLength(t, k, s, 0);
+            int tOut = TimeConv.outLength(t, k, s, 0);
             if (tOut < 1) throw new IllegalArgumentException(inputValues.length + " samples are too short for the conv feature encoder");
-            Buf col = be.upload(Conv1d.im2col(x, t, ch, 0, ch, k, s, 0, tOut));
+            Buf col = be.alloc((long) tOut * ch * k);
+            be.columns1d(x, t, ch, 0, ch, k, s, 0, tOut, col);                 // [T', C·K]
             Buf y = be.alloc((long) tOut * c);
-            be.linear(col, y, tOut, conv[i], null);
-            if (i == 0) be.write(y, groupNorm(be.read(y), tOut, c));
+            be.linear(col, y, tOut, conv[i], null);                            // [T', C']
+            if (i == 0) be.channelNormOverTime(y, y, tOut, c, cfg.groupNormEps(), gnWeight, gnBias);
             be.gelu(y, y, false);                                              // exact erf GELU
-            x = be.read(y);
+            be.free(col);                                                      // device memory is not freed by a collection soon enough
+            be.free(x);
+            x = y;
             t = tOut;
             ch = c;
         }
-        float[] convFeatures = x;
+        float[] convFeatures = be.read(x);
+        be.free(x);
         int convFrames = t;
         // ---- LiveTalk: linear interpolation (align_corners) to the video frame count, before the projection
         float[] interp = Resampling.linearAlignCorners(convFeatures, convFrames, ch, seqLen);   // [S, C]
@@ -189,40 +198,14 @@ public final class Wav2Vec2 {
         return new Result(convFeatures, convFrames, interp, projNorm, projOut, pos, states, stack(states, seqLen, h));
     }
 
-    /**
-     * GroupNorm with one group per channel: each channel normalised over time, then affine. The
-     * sums run over the rows in order, all channels at once, so memory is read front to back (a
-     * 4 s window is 12799 × 512 values: walking it a channel at a time took most of a live block's
-     * host time); each channel's sums see the same values in the same order as before.
-     */
-    private float[] groupNorm(float[] y, int t, int c) {
-        float[] out = new float[y.length];
-        double[] mean = new double[c], var = new double[c], inv = new double[c];
-        for (int i = 0; i < t; i++) {
-            for (int j = 0; j < c; j++) mean[j] += y[i * c + j];
-        }
-        for (int j = 0; j < c; j++) mean[j] /= t;
-        for (int i = 0; i < t; i++) {
-            for (int j = 0; j < c; j++) {
-                double d = y[i * c + j] - mean[j];
-                var[j] += d * d;
-            }
-        }
-        for (int j = 0; j < c; j++) inv[j] = 1 / Math.sqrt(var[j] / t + cfg.groupNormEps());
-        for (int i = 0; i < t; i++) {
-            for (int j = 0; j < c; j++) out[i * c + j] = (float) ((y[i * c + j] - mean[j]) * inv[j] * gnWeight[j] + gnBias[j]);
-        }
-        return out;
-    }
-
     /** Grouped conv (padding K/2), last frame dropped for even K, bias, GELU: {@code [S, H]}. */
     private float[] positionalConv(float[] x, int s) {
         int h = cfg.hidden(), k = cfg.posKernel(), groups = cfg.posGroups(), per = h / groups, pad = k / 2;
-        int tOut = Conv1d.outLength(s, k, 1, pad);           // s + 1 for even k
+        int tOut = TimeConv.outLength(s, k, 1, pad);         // s + 1 for even k
         float[] out = new float[s * h];
         Buf y = be.alloc((long) tOut * per);
         for (int g = 0; g < groups; g++) {
-            Buf col = be.upload(Conv1d.im2col(x, s, h, g * per, per, k, 1, pad, tOut));
+            Buf col = be.upload(TimeConv.columns(x, s, h, g * per, per, k, 1, pad, tOut));
             be.linear(col, y, tOut, posConv[g], null);
             float[] yg = be.read(y);
             for (int i = 0; i < s; i++) {                    // frames ≥ s (the even-kernel extra) dropped
