@@ -102,11 +102,13 @@ public final class LiveScript implements LiveStream.Output {
         long before = System.nanoTime();
         runUntil(() -> listeningSince(-1) >= listen);
         for (int i = 1; i <= options.turns(); i++) {
+            // the whole reply at once, as for an uploaded WAV: the turn's audio is there when it starts
+            // (made before the clock starts: a speech source's own time is not the session's)
+            float[] speech = DemoAssets.syntheticSpeech((long) i * options.speechSamples(), options.speechSamples());
             long start = System.nanoTime();
             LiveStream.Turn started = stream.startTurn(null);
-            // the whole reply at once, as for an uploaded WAV: the turn's audio is there when it starts
             Conversation conv = stream.conversation();
-            conv.addSpeech(started.epoch(), DemoAssets.syntheticSpeech((long) i * options.speechSamples(), options.speechSamples()));
+            conv.addSpeech(started.epoch(), speech);
             conv.endSpeech(started.epoch());
             TurnRecord turn = new TurnRecord(i, started.epoch(), start, started.cut());
             synchronized (this) {
