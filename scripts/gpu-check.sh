@@ -28,8 +28,9 @@
 #                               the defaults'; then the TMA GEMM and the TMA flash attention (the
 #                               defaults on compute capability 9.0 since runs 8 and 9) alone on the
 #                               baseline: their tests in JVMs of their own, the DiT checks,
-#                               bench-dit; then the split-key flash attention
-#                               (LIVETALK_CUDA_ATTN_SPLIT=auto, not yet validated) on the defaults.
+#                               bench-dit; then, not yet validated, on the defaults: the DiT's q/k
+#                               norm fused with RoPE (LIVETALK_CUDA_NORM_ROPE=1) and the split-key
+#                               flash attention (LIVETALK_CUDA_ATTN_SPLIT=auto).
 #                               A summary on stdout, OUTDIR/gpu-check.json and every log packed
 #                               in OUTDIR/logs.tar.gz (the device returns only a few files)
 #   run OUTDIR --only STEP,STEP [--logs DIR]
@@ -104,16 +105,18 @@ last_failed() {
 # selected NAME: whether this run runs step NAME. Without --only, every step. With it, the named
 # steps, plus what they need that this machine lacks: the random DiT (make-dit), the plain DiT
 # output the wgmma and flash runs compare with (bench-dit), the plain verify log the other verify
-# steps compare with (verify; or pass an earlier run's logs with --logs), and the defaults' verify
-# and bench-vae that the VAE fuse steps compare with (verify-default, bench-vae-default).
+# steps compare with (verify; or pass an earlier run's logs with --logs), and the defaults' verify,
+# bench-dit and bench-vae that the VAE fuse and norm-rope steps compare with (verify-default,
+# bench-dit-default, bench-vae-default).
 selected() {
   [ -z "$ONLY" ] && return 0
   case ",$ONLY," in *",$1,"*) return 0 ;; esac
   case "$1" in
     make-dit) [ ! -f /tmp/livetalk-dit/model.safetensors ] && [[ ",$ONLY," == *",bench-"* ]] ;;
-    bench-dit) [ ! -f /tmp/livetalk-dit/out-mma-sync.f32 ] && [[ ",$ONLY," =~ ,bench-dit-(wgmma|flash|default|tma|flash-tma|split), ]] ;;
+    bench-dit) [ ! -f /tmp/livetalk-dit/out-mma-sync.f32 ] && [[ ",$ONLY," =~ ,bench-dit-(wgmma|flash|default|tma|flash-tma|split|norm-rope), ]] ;;
     verify) [ ! -f "$OUTDIR/verify.log" ] && [[ ",$ONLY," == *",verify-"* ]] ;;
-    verify-default) [ ! -f "$OUTDIR/verify-default.log" ] && [[ ",$ONLY," == *",verify-vae-fuse,"* ]] ;;
+    verify-default) [ ! -f "$OUTDIR/verify-default.log" ] && [[ ",$ONLY," =~ ,verify-(vae-fuse|norm-rope), ]] ;;
+    bench-dit-default) [ ! -f "$OUTDIR/bench-dit-default.log" ] && [[ ",$ONLY," == *",bench-dit-norm-rope,"* ]] ;;
     bench-vae-default) [ ! -f "$OUTDIR/bench-vae-default.log" ] && [[ ",$ONLY," == *",bench-vae-fuse,"* ]] ;;
     *) return 1 ;;
   esac
@@ -227,6 +230,25 @@ vae_fuse_summary() {
   done
 }
 
+# The DiT's q and k normed, rotated and rounded in one pass, written straight into bf16 (LIVETALK_CUDA_NORM_ROPE=1,
+# not yet validated) must change no bit: its tests, the DiT checks' lines against verify-default's,
+# and bench-dit's output checksum against bench-dit-default's.
+norm_rope_summary() {
+  echo "-- the DiT's q/k norm fused with RoPE (LIVETALK_CUDA_NORM_ROPE=1, on the defaults)"
+  grep -hE "tests (successful|failed|aborted)" "$OUTDIR/tests-norm-rope.log" 2>/dev/null | sort -u
+  local re='^(OK|FAIL|SKIPPED) +(dit_forward|causal_rollout)' a b
+  a="$(grep -hE "$re" "$OUTDIR/verify-default.log" 2>/dev/null)"; b="$(grep -hE "$re" "$OUTDIR/verify-norm-rope.log" 2>/dev/null)"
+  if [ -z "$b" ]; then echo "verify-norm-rope: no DiT lines (see $OUTDIR/verify-norm-rope.log)"
+  elif [ -z "$a" ]; then echo "verify-norm-rope: $(echo "$b" | wc -l) DiT lines, no verify-default log to compare them with"
+  elif [ "$a" = "$b" ]; then echo "verify-norm-rope: $(echo "$b" | wc -l) DiT lines the same as verify-default's; $(grep -h verdict "$OUTDIR/verify-norm-rope.log")"
+  else diff <(echo "$a") <(echo "$b") > "$OUTDIR/verify-norm-rope.diff"; echo "verify-norm-rope: DIFFERS from verify-default ($OUTDIR/verify-norm-rope.diff)"; fi
+  a="$(grep -h checksum "$OUTDIR/bench-dit-default.log" 2>/dev/null)"; b="$(grep -h checksum "$OUTDIR/bench-dit-norm-rope.log" 2>/dev/null)"
+  if [ -z "$b" ]; then echo "bench-dit-norm-rope: no checksum (see $OUTDIR/bench-dit-norm-rope.log)"
+  elif [ "$a" = "$b" ]; then echo "bench-dit-norm-rope: $b, the same bits as bench-dit-default"; else echo "bench-dit-norm-rope: $b, default $a: DIFFERENT"; fi
+  grep -h "^forward" "$OUTDIR/bench-dit-norm-rope.log" 2>/dev/null | tail -2
+  grep -hE "^(rms_norm|rope|f32_to_bf16_rows|all kernels)" "$OUTDIR/bench-dit-norm-rope.log" 2>/dev/null | sed 's/^/norm-rope profile: /'
+}
+
 run() {
   OUTDIR="$ROOT/target/gpu-check"; ONLY=""; BUDGET="${GPU_CHECK_BUDGET:-560}"
   local logs=""
@@ -262,7 +284,7 @@ run() {
   # the wgmma, streams, fast-conv, split-attention and VAE fuse tests run in JVMs of their own (steps tests-wgmma,
   # tests-flash, tests-streams, tests-conv, tests-conv-wgmma, tests-flash-split, tests-vae-fuse below): a fault there
   # poisons the CUDA context
-  local isolated='.*(CudaWgmmaTest|CudaTmaGemmTest|CudaFlashWgmmaTest|CudaFlashTmaTest|CudaFlashSplitTest|CudaStreamsTest|CudaConvFastTest|CudaConvWgmmaTest|CudaVaeFuseTest)'
+  local isolated='.*(CudaWgmmaTest|CudaTmaGemmTest|CudaFlashWgmmaTest|CudaFlashTmaTest|CudaFlashSplitTest|CudaNormRopeTest|CudaStreamsTest|CudaConvFastTest|CudaConvWgmmaTest|CudaVaeFuseTest)'
   step tests 120 "$junit" --select-package livetalk.kernels.cuda --exclude-classname "$isolated" --details=summary
   if last_failed && command -v compute-sanitizer >/dev/null; then
     # a failing test run: find the first bad memory access, kernel by kernel
@@ -372,6 +394,13 @@ run() {
   # The split-key TMA flash attention (LIVETALK_CUDA_ATTN_SPLIT=auto; written without a GPU after
   # run 9, off by default): its tests (every CudaFlashWgmmaTest with the keys in 3 ranges, then
   # every count), then the DiT forward with the defaults plus the split (bench-gpu timed the kernel last).
+  # The DiT's q/k norm fused with RoPE (LIVETALK_CUDA_NORM_ROPE=1; written without a GPU after run 9,
+  # off by default) on the defaults: its tests (the fused kernel against the sequence, bit for bit),
+  # the DiT checks and the forward, whose lines and checksum must be the defaults'.
+  step tests-norm-rope 60 "$junit" --select-class livetalk.kernels.cuda.CudaNormRopeTest --details=tree
+  step verify-norm-rope 60 env LIVETALK_CUDA_NORM_ROPE=1 "$lt" verify --device cuda --golden "$ROOT/tests/golden" --only dit_forward,causal_rollout
+  step bench-dit-norm-rope 60 env LIVETALK_CUDA_NORM_ROPE=1 "$lt" bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors \
+      --runs 5 --profile --compare-output /tmp/livetalk-dit/out-mma-sync.f32
   step tests-flash-split 60 "$junit" --select-class livetalk.kernels.cuda.CudaFlashSplitTest --details=tree
   step bench-dit-split 60 LIVETALK_CUDA_ATTN_SPLIT=auto "$lt" bench-dit --device cuda \
       --weights /tmp/livetalk-dit/model.safetensors --runs 5 --profile --compare-output /tmp/livetalk-dit/out-mma-sync.f32
@@ -441,6 +470,7 @@ run() {
     grep -hE "^(attention .*tma|check flash tma)" "$OUTDIR/bench-gpu.log" 2>/dev/null || true
     grep -hE "^(model|output vs|flash|all kernels)" "$OUTDIR/bench-dit-flash-tma.log" 2>/dev/null || true
     grep -h "^forward" "$OUTDIR/bench-dit-flash-tma.log" 2>/dev/null | tail -2 || true
+    norm_rope_summary
     echo "-- the split-key TMA flash attention (LIVETALK_CUDA_ATTN_SPLIT=auto)"
     grep -hE "tests (successful|failed|aborted)" "$OUTDIR/tests-flash-split.log" 2>/dev/null | sort -u || true
     grep -hE "^(attention .*tma in|check flash tma split)" "$OUTDIR/bench-gpu.log" 2>/dev/null || true

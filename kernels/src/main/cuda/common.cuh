@@ -86,6 +86,14 @@ __device__ __forceinline__ void mma_bf16(float* d, const unsigned* a, unsigned b
 __device__ __forceinline__ void store_out(float* p, float v) { *p = v; }
 __device__ __forceinline__ void store_out(bf16* p, float v) { *p = __float2bfloat16_rn(v); }
 
+// One RoPE pair rotated: (x0·c − x1·s, x0·s + x1·c). The rope kernel and rms_norm_rope both call
+// this, so the compiler forms the two results the same way (the same products fused into the same
+// fma) in both, and the fused kernel gives the rope kernel's bits.
+__device__ __forceinline__ void rope_rotate(float x0, float x1, float c, float s, float& y0, float& y1) {
+    y0 = x0 * c - x1 * s;
+    y1 = x0 * s + x1 * c;
+}
+
 // An element read as float32 (bf16 widened, which is exact).
 __device__ __forceinline__ float as_f32(float v) { return v; }
 __device__ __forceinline__ float as_f32(bf16 v) { return __bfloat162float(v); }

@@ -132,9 +132,7 @@ extern "C" __global__ void rope(float* x, int rows, int heads, int headDim, cons
         i64 r = rh / heads;
         float c = cosT[r * half + j], s = sinT[r * half + j];
         float* p = x + rh * headDim + 2 * j;
-        float x0 = p[0], x1 = p[1];
-        p[0] = x0 * c - x1 * s;
-        p[1] = x0 * s + x1 * c;
+        rope_rotate(p[0], p[1], c, s, p[0], p[1]);
     }
 }
 

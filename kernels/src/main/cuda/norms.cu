@@ -51,6 +51,46 @@ extern "C" __global__ void rms_norm(const float* x, float* out, int dim, float e
     }
 }
 
+// rms_norm then rope in one pass (Backend.rmsNormRope, LIVETALK_CUDA_NORM_ROPE; the DiT's q and k):
+// the same per-thread sums and block reduction as rms_norm (launched with the same block size), the
+// same normalised values, rotated by rope_rotate as the rope kernel rotates them, then stored as
+// float32 or rounded to bf16 as f32_to_bf16_rows rounds (store_out): the sequence's bits without
+// writing and reading the float32 rows in between. Each thread takes whole RoPE pairs.
+template <typename OutT>
+__device__ __forceinline__ void rms_norm_rope_row(const float* x, OutT* out, int dim, float eps, const float* gamma, int headDim,
+                                                  const float* cosT, const float* sinT) {
+    __shared__ float scratch[32];
+    const i64 row = blockIdx.x;
+    const float* xr = x + row * dim;
+    OutT* yr = out + row * dim;
+    float s = 0.f;
+    for (int i = threadIdx.x; i < dim; i += blockDim.x) s += xr[i] * xr[i];
+    const float inv = rsqrtf(block_sum(s, scratch) / dim + eps);
+    const int half = headDim / 2;
+    for (int p = threadIdx.x; p < dim / 2; p += blockDim.x) {
+        const int i = 2 * p, j = p % half;
+        float x0 = xr[i] * inv, x1 = xr[i + 1] * inv;
+        if (gamma) {
+            x0 = x0 * gamma[i];
+            x1 = x1 * gamma[i + 1];
+        }
+        float y0, y1;
+        rope_rotate(x0, x1, cosT[row * half + j], sinT[row * half + j], y0, y1);
+        store_out(yr + i, y0);
+        store_out(yr + i + 1, y1);
+    }
+}
+
+extern "C" __global__ void rms_norm_rope(const float* x, float* out, int dim, float eps, const float* gamma, int headDim,
+                                         const float* cosT, const float* sinT) {
+    rms_norm_rope_row(x, out, dim, eps, gamma, headDim, cosT, sinT);
+}
+
+extern "C" __global__ void rms_norm_rope_bf16out(const float* x, bf16* out, int dim, float eps, const float* gamma, int headDim,
+                                                 const float* cosT, const float* sinT) {
+    rms_norm_rope_row(x, out, dim, eps, gamma, headDim, cosT, sinT);
+}
+
 // The Wan VAE's channel RMS norm: y = x / max(‖x[t,:,p]‖, eps) · √C · gamma[c], then SiLU if asked
 // (the float operations in vae_norm.cuh).
 extern "C" __global__ void rms_norm_channels(const float* x, float* out, int frames, int channels, int pixels, float eps,

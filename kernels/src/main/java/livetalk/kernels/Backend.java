@@ -313,6 +313,29 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * {@link #rmsNorm} of each row of x {@code [rows, dim]} (times gamma), then {@link #rope} of
+     * every head's pairs, into out: float32 (which may be x) or bf16, rounded as {@link #toBf16}
+     * rounds. The DiT's q and k on their way into the attention and the KV cache. The default runs
+     * the three in turn, in place on x, whose contents afterwards are therefore unspecified; a
+     * backend that {@link #fusesNormRope fuses them} does it in one pass with the same bits.
+     */
+    default void rmsNormRope(Buf x, Buf out, int rows, int dim, float eps, Weight gamma, int heads, int headDim, Buf cos, Buf sin) {
+        rmsNorm(x, x, rows, dim, eps, gamma);
+        rope(x, rows, heads, headDim, cos, sin);
+        if (out.dtype() == DType.BF16) toBf16(x, out);
+        else if (out != x) copy(x, out);
+    }
+
+    /**
+     * Whether {@link #rmsNormRope} is one pass here, so that the model lets it write q and k
+     * straight into their bf16 destinations (the attention's operand, the KV cache) instead of
+     * rounding float32 copies. False by default.
+     */
+    default boolean fusesNormRope() {
+        return false;
+    }
+
+    /**
      * The columns of a 1-D convolution over time-major {@code x [t, channels]} into
      * {@code col [outT, cn·kernel]}: channels {@code [c0, c0+cn)} of frame {@code o·stride + k − pad}
      * at {@code col[o, c·kernel + k]}, zero outside {@code [0, t)} ({@link TimeConv#columns}:

@@ -57,9 +57,10 @@ class CudaStubDriverTest {
     }
 
     /**
-     * A DiT with 128-wide heads through bench-dit's profile, with the keys split: the TMA GEMM,
-     * the split flash attention and its merge are launched (by name, so each exists in the PTX
-     * modules), and the profile's timeline is printed.
+     * A DiT with 128-wide heads through bench-dit's profile, with the keys split and q/k's norm
+     * and RoPE fused: the TMA GEMM, the split flash attention and its merge, and the fused norm
+     * are launched (by name, so each exists in the PTX modules), rope is not, and the profile's
+     * timeline is printed.
      */
     @Test
     void splitAttentionAndProfileRunOnTheCudaBackend() throws Exception {
@@ -70,12 +71,15 @@ class CudaStubDriverTest {
         Path weights = tmp.resolve("small-dit.safetensors"), config = tmp.resolve("small-dit.json");
         DitWeights.random(small, 1, DType.BF16).write(weights, new TreeMap<>(Map.of("format", "pt")));
         Files.writeString(config, "{\"num_heads\": 2}");
-        Run r = run(stub, Map.of("LIVETALK_CUDA_ATTN_SPLIT", "2"), "bench-dit", "--device", "cuda", "--weights", weights.toString(),
-                "--config", config.toString(), "--runs", "2", "--profile");
+        Run r = run(stub, Map.of("LIVETALK_CUDA_ATTN_SPLIT", "2", "LIVETALK_CUDA_NORM_ROPE", "1"), "bench-dit", "--device", "cuda", "--weights",
+                weights.toString(), "--config", config.toString(), "--runs", "2", "--profile");
         assertEquals(0, r.exit, r.output);
-        for (String expected : new String[]{"gemm_bf16_tn_tma_n", "flash_attn_d128_tma_split", "flash_combine_d128", "timeline:", "host:"}) {
+        for (String expected : new String[]{"gemm_bf16_tn_tma_n", "flash_attn_d128_tma_split", "flash_combine_d128", "rms_norm_rope_bf16out",
+                "timeline:", "host:"}) {
             assertTrue(r.output.contains(expected), "no '" + expected + "' in:\n" + r.output);
         }
+        // q and k no longer go through rope and a rounding of their own (the cross-attention's q norm still runs)
+        assertTrue(!r.output.contains("\nrope "), "rope still launched:\n" + r.output);
     }
 
     private record Run(int exit, String output) {
@@ -91,7 +95,7 @@ class CudaStubDriverTest {
         String old = System.getenv("LD_LIBRARY_PATH");
         pb.environment().put("LD_LIBRARY_PATH", stubDir + (old == null || old.isEmpty() ? "" : File.pathSeparator + old));
         for (String k : List.of("LIVETALK_CUDA_GEMM", "LIVETALK_CUDA_ATTN", "LIVETALK_CUDA_CONV", "LIVETALK_CUDA_FUSE", "LIVETALK_CUDA_STREAMS",
-                "LIVETALK_CUDA_ATTN_SPLIT", "LIVETALK_CUDA_VAE_FUSE")) {
+                "LIVETALK_CUDA_ATTN_SPLIT", "LIVETALK_CUDA_VAE_FUSE", "LIVETALK_CUDA_NORM_ROPE")) {
             pb.environment().remove(k);
         }
         pb.environment().putAll(env);

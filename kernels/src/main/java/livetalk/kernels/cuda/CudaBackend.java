@@ -497,6 +497,49 @@ public final class CudaBackend implements Backend {
         return vaeFuse;
     }
 
+    /** Whether the DiT's q and k are normed, rotated and rounded in one pass: see {@link #useNormRope}. */
+    private volatile boolean normRope;
+
+    /**
+     * Runs {@link #rmsNormRope} as one kernel (norms.cu's rms_norm_rope: rms_norm's sums and
+     * reduction, rope's rotation, the bf16 rounding of f32_to_bf16_rows, so the sequence's bits),
+     * and with bf16 operands lets the DiT write q into the attention's bf16 operand and k and v
+     * straight into a bf16 KV cache ({@link #fusesNormRope}). Off by default until a GPU run
+     * validates it ({@link CudaSwitches#NORM_ROPE_ENV}).
+     */
+    public void useNormRope(boolean on) {
+        this.normRope = on;
+    }
+
+    @Override
+    public boolean fusesNormRope() {
+        return normRope && bf16Operands;
+    }
+
+    @Override
+    public void rmsNormRope(Buf x, Buf out, int rows, int dim, float eps, Weight gamma, int heads, int headDim, Buf cos, Buf sin) {
+        if (!normRope) {
+            Backend.super.rmsNormRope(x, out, rows, dim, eps, gamma, heads, headDim, cos, sin);
+            return;
+        }
+        CudaBuf xb = buf(x), ob = anyBuf(out), cb = buf(cos), sb = buf(sin);
+        requireSize("rmsNormRope input", (long) rows * dim, xb.len);
+        requireSize("rmsNormRope output", (long) rows * dim, ob.len);
+        requireSize("rmsNormRope cos", (long) rows * (headDim / 2), cb.len);
+        requireSize("rmsNormRope sin", (long) rows * (headDim / 2), sb.len);
+        if (heads * headDim != dim || headDim % 2 != 0) throw new KernelException("rmsNormRope: " + heads + " heads of " + headDim + " in a row of " + dim);
+        if (rows == 0) return;
+        long g = gamma == null ? 0 : vector(gamma, dim);
+        // one block per row with rms_norm's block size, so the sums are rms_norm's
+        ctx.launch(ob.dtype == DType.BF16 ? "rms_norm_rope_bf16out" : "rms_norm_rope", rows, 1, 1, BLOCK, 0,
+                normRopeArgs(ctx.args(), xb.ptr(), ob.ptr(), dim, eps, g, headDim, cb.ptr(), sb.ptr()));
+    }
+
+    /** rms_norm_rope(_bf16out)'s arguments. */
+    static CudaContext.Args normRopeArgs(CudaContext.Args a, long x, long out, int dim, float eps, long gamma, int headDim, long cos, long sin) {
+        return a.ptr(x).ptr(out).i32(dim).f32(eps).ptr(gamma).i32(headDim).ptr(cos).ptr(sin);
+    }
+
     /** How conv3d forms its GEMM now. */
     public ConvLayout convLayout() {
         return convLayout;

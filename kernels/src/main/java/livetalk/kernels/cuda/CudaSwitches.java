@@ -78,9 +78,18 @@ public final class CudaSwitches {
     private static Boolean configuredVaeFuse;   // guarded by the class
 
     /**
+     * The system property and the environment variable (the property wins) that fuse the DiT's q
+     * and k RMSNorm with their RoPE rotation and their bf16 rounding ({@link CudaBackend#useNormRope}):
+     * {@code LIVETALK_CUDA_NORM_ROPE=1} on, {@code 0} or unset off, the default until a GPU run has
+     * validated it (docs/cuda-performance.md#the-dits-q-and-k-norm-fused-with-rope). Read once per process.
+     */
+    public static final String NORM_ROPE_PROPERTY = "livetalk.cuda.normRope", NORM_ROPE_ENV = "LIVETALK_CUDA_NORM_ROPE";
+    private static Boolean configuredNormRope;   // guarded by the class
+
+    /**
      * Overrides {@code be}'s defaults with the kernels the GEMM, attention, attention split and
-     * conv3d switches name, in that order, then turns the VAE's fused norm on if its switch says
-     * so. A kernel chosen for the whole process that this device cannot run is an error, not a
+     * conv3d switches name, in that order, then turns the VAE's fused norm and the DiT's fused q/k
+     * norm and RoPE on if their switches say so. A kernel chosen for the whole process that this device cannot run is an error, not a
      * silent fall-back: a benchmark or verify run must measure what it says it measures.
      */
     static void apply(CudaBackend be) {
@@ -130,6 +139,7 @@ public final class CudaSwitches {
             }
             be.useVaeFuse(true);
         }
+        if (normRopeConfigured()) be.useNormRope(true);
     }
 
     /** "source=value" of the process-wide GEMM choice, or null when neither the property nor the variable is set. */
@@ -198,6 +208,27 @@ public final class CudaSwitches {
             configuredVaeFuse = !c.isEmpty() && parseVaeFuse(c.substring(eq + 1), c.substring(0, eq));
         }
         return configuredVaeFuse;
+    }
+
+    /** Whether {@link #NORM_ROPE_ENV} (or the property) asks for the DiT's fused q/k norm and RoPE: "1" yes; "0" or unset no. */
+    static synchronized boolean normRopeConfigured() {
+        if (configuredNormRope == null) {
+            String c = configured(NORM_ROPE_PROPERTY, NORM_ROPE_ENV);   // "source=value" or ""
+            int eq = c.indexOf('=');
+            configuredNormRope = !c.isEmpty() && parseNormRope(c.substring(eq + 1), c.substring(0, eq));
+        }
+        return configuredNormRope;
+    }
+
+    /** "1": q and k normed, rotated and rounded in one pass; "0" (or null/blank, the default): the three apart. */
+    static boolean parseNormRope(String value, String source) {
+        if (value == null || value.isBlank()) return false;
+        return switch (value.strip()) {
+            case "0" -> false;
+            case "1" -> true;
+            default -> throw new KernelException(source + "=" + value + ": expected 0 (rmsNorm, rope and the bf16 rounding apart: the default) or 1"
+                    + " (in one pass)");
+        };
     }
 
     /** "1": the VAE's norm fused into its convolutions' copy; "0" (or null/blank, the default): not. */

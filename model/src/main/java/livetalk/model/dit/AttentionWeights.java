@@ -32,6 +32,16 @@ record AttentionWeights(Backend be, int dim, float eps, Weight q, Weight qb, Wei
         be.rmsNorm(out, out, n, dim, eps, normQ);
     }
 
+    /** {@code out [n, D] = Wq·x + bq}: the query before its norm (which {@code Backend.rmsNormRope} then applies with RoPE). */
+    void queryProjection(Buf x, Buf out, int n) {
+        be.linear(x, out, n, q, qb);
+    }
+
+    /** {@code out [n, D] = Wk·x + bk}, as {@link #queryProjection}. */
+    void keyProjection(Buf x, Buf out, int n) {
+        be.linear(x, out, n, k, kb);
+    }
+
     /** {@code out [n, D] = RMSNorm_k(Wk·x + bk)}. */
     void key(Buf x, Buf out, int n) {
         be.linear(x, out, n, k, kb);

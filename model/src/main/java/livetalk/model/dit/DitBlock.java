@@ -57,7 +57,7 @@ final class DitBlock {
         // self-attention: LN1, modulate per frame, attend, gated residual
         be.layerNorm(ws.x, ws.h, n, dim, eps, null, null);
         modulate(ws, ws.h, ws.hOp, perFrame, 0);
-        selfAttn.forward(ws.hOp, ws.out, n, kv, ws.cos, ws.sin, ws.q, ws.attn);
+        selfAttn.forward(ws.hOp, ws.out, n, kv, ws.cos, ws.sin, ws.q, ws.qOp, ws.attn);
         gatedAdd(ws, perFrame, 2);
 
         // cross-attention: affine LN3, no gate

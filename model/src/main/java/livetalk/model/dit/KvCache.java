@@ -156,6 +156,20 @@ public final class KvCache {
         backend.toBf16(staging(false), slots(v[l]));
     }
 
+    /**
+     * Layer {@code l}'s slots of the current call's keys in the cache's own dtype, {@code [n, D]}:
+     * where a backend that writes bf16 directly ({@code Backend.fusesNormRope}) puts them instead of
+     * {@link #newKeys} and {@link #store}.
+     */
+    public Buf keySlots(int l) {
+        return slots(k[l]);
+    }
+
+    /** As {@link #keySlots}, for the values. */
+    public Buf valueSlots(int l) {
+        return slots(v[l]);
+    }
+
     private Buf slots(Buf layer) {
         return layer.view((long) writeStart() * dim, (long) newTokens * dim);
     }

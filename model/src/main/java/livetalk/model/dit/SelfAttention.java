@@ -3,6 +3,7 @@ package livetalk.model.dit;
 import livetalk.io.Checkpoint;
 import livetalk.kernels.Backend;
 import livetalk.kernels.Buf;
+import livetalk.tensor.DType;
 
 /**
  * Causal self-attention through the KV cache (docs/model.md#dit-block, docs/sampler.md#kv-cache): q and k are RMS-normalised over
@@ -26,19 +27,38 @@ final class SelfAttention {
     /** Writes this call's K/V into the cache only (the last layer of the clean t = 0 pass). */
     void writeKv(Buf h, int n, KvCache kv, Buf cos, Buf sin) {
         Buf kNew = kv.newKeys(layer), vNew = kv.newValues(layer);   // [n, D] float32: this call's slots or staging
+        if (be.fusesNormRope() && kv.dtype() == DType.BF16) {
+            // straight into the bf16 slots, the same bits as rounding the float32 staging (store):
+            // k normed, rotated and rounded in one pass, v from the product's bf16 epilogue
+            w.keyProjection(h, kNew, n);
+            be.rmsNormRope(kNew, kv.keySlots(layer), n, w.dim(), w.eps(), w.normK(), heads, headDim, cos, sin);
+            w.value(h, kv.valueSlots(layer), n);
+            return;
+        }
         w.key(h, kNew, n);
         be.rope(kNew, n, heads, headDim, cos, sin);                 // stored after RoPE
         w.value(h, vNew, n);                                        // stored raw
         kv.store(layer);                                            // into the cache's dtype
     }
 
-    /** {@code out [n, D] = Wo·Attn(q(h), cache K, cache V) + bo}; {@code qs, attn} are {@code [n, D]} scratch. */
-    void forward(Buf h, Buf out, int n, KvCache kv, Buf cos, Buf sin, Buf qs, Buf attn) {
-        w.query(h, qs, n);
-        be.rope(qs, n, heads, headDim, cos, sin);
+    /**
+     * {@code out [n, D] = Wo·Attn(q(h), cache K, cache V) + bo}; {@code qs, attn} are {@code [n, D]}
+     * scratch, {@code qOp} the queries as the attention's operand (bf16 where the backend
+     * {@linkplain Backend#fusesNormRope fuses} the norm and RoPE; otherwise qs itself).
+     */
+    void forward(Buf h, Buf out, int n, KvCache kv, Buf cos, Buf sin, Buf qs, Buf qOp, Buf attn) {
+        Buf q = qs;
+        if (be.fusesNormRope()) {
+            w.queryProjection(h, qs, n);
+            be.rmsNormRope(qs, qOp, n, w.dim(), w.eps(), w.normQ(), heads, headDim, cos, sin);
+            q = qOp;
+        } else {
+            w.query(h, qs, n);
+            be.rope(qs, n, heads, headDim, cos, sin);
+        }
         writeKv(h, n, kv, cos, sin);
         int nk = kv.localEnd();
-        be.attention(qs, kv.keys(layer), kv.values(layer), attn, n, nk, heads, headDim, (float) (1.0 / Math.sqrt(headDim)), null);
+        be.attention(q, kv.keys(layer), kv.values(layer), attn, n, nk, heads, headDim, (float) (1.0 / Math.sqrt(headDim)), null);
         w.output(attn, out, n);
     }
 }

@@ -20,6 +20,7 @@ final class Workspace {
     final Buf h;        // [N, D] normed input of a sub-layer, float32
     final Buf hOp;      // [N, D] the modulated (or affine-normed) input as the projections' operand; == h when float32
     final Buf q;        // [N, D] queries
+    final Buf qOp;      // [N, D] the queries as the attention's bf16 operand where the backend fuses norm and RoPE; else q
     final Buf attn;     // [N, D] attention output before Wo (operand dtype)
     final Buf out;      // [N, D] sub-layer output
     final Buf ffn;      // [N, ffn] FFN hidden layer after GELU (operand dtype)
@@ -64,6 +65,7 @@ final class Workspace {
         java.util.List<Buf> all = new java.util.ArrayList<>(java.util.List.of(x, h, q, attn, out, ffn, mod, temb, tmod, headMod, headOut, audio,
                 patchIn, sinusoid, timeHidden, cos, sin));
         if (hOp != h) all.add(hOp);
+        if (qOp != q) all.add(qOp);
         return all;
     }
 
@@ -76,6 +78,7 @@ final class Workspace {
         h = be.alloc(nd);
         hOp = op == DType.F32 ? h : be.alloc(nd, op);
         q = be.alloc(nd);
+        qOp = be.fusesNormRope() && op == DType.BF16 ? be.alloc(nd, op) : q;
         attn = be.alloc(nd, op);
         out = be.alloc(nd);
         ffn = be.alloc((long) tokens * cfg.ffnDim(), op);
