@@ -1,5 +1,6 @@
 package livetalk.sampler;
 
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import livetalk.model.dit.AudioProjection;
@@ -42,10 +43,22 @@ public final class StreamingPipeline {
      * What a run produced. {@code blocks}: blocks whose frames were all delivered; {@code firstFrameSeconds}:
      * from the start of {@link #run} to the first frame delivered.
      */
-    public record Result(int blocks, int pixelFrames, double firstFrameSeconds, double seconds, boolean cancelled) {
+    /**
+     * @param firstFrameSeconds          until the first frame was delivered: the reference frame, decoded
+     *                                   before block 0's steps (its latent is the reference's, docs/sampler.md#streaming)
+     * @param firstGeneratedFrameSeconds until the first frame the DiT made (video frame 1, after block 0's steps)
+     */
+    public record Result(int blocks, int pixelFrames, double firstFrameSeconds, double firstGeneratedFrameSeconds, double seconds,
+                         boolean cancelled) {
         public double framesPerSecond() {
             return seconds > 0 ? pixelFrames / seconds : 0;
         }
+    }
+
+    /** Latent frames [from, to) of a block to the decoder and on to the sink; false once the run is stopping. */
+    @FunctionalInterface
+    private interface LatentFrames {
+        boolean push(float[] latents, int from, int to);
     }
 
     private final CausalDit dit;
@@ -133,7 +146,7 @@ public final class StreamingPipeline {
         int pixFrame = 3 * c.latentH() * s * c.latentW() * s;
 
         long start = System.nanoTime();
-        long[] firstFrameAt = {-1};
+        long[] firstFrameAt = {-1}, firstGeneratedAt = {-1};
         int[] delivered = {0};
         int[] decodedBlocks = {0};
         // set by whichever thread sees the cancellation first; the other stops at its next check
@@ -144,36 +157,68 @@ public final class StreamingPipeline {
         };
         // the VAE is this run's alone: no lock around its pushes
         try (DecodeWorker decoder = new DecodeWorker(vae.decoder(c.latentH(), c.latentW()), vae.backend(), null, overlap, "livetalk-decode")) {
-            for (int b = 0; b < blocks; b++) {
-                if (stopping.getAsBoolean()) break;
-                float[] latents = inf.denoise(initial.next(fb * frameSize), inf.audioSlice(c.audio(), c.latentFrames(), b * fb, fb));
-                int blockNo = b + 1;
-                // at most two blocks in the decoder's hands, the one it decodes and this one (submit waits
-                // for a third), so that neither this block's clean pass nor its decode waits for the previous decode
-                decoder.submit(() -> {
-                    // latent frame by latent frame: the decoder is causal per frame, so this gives the
-                    // bits of one push of the whole block, and each latent frame's frames leave as soon as they exist
-                    for (int i = 0; i < fb && delivered[0] < pixelFrames; i++) {
-                        if (stopping.getAsBoolean()) return null;
-                        float[] px = decoder.push(java.util.Arrays.copyOfRange(latents, i * frameSize, (i + 1) * frameSize), 1);   // [n, 3, H, W]
-                        int n = Math.min(px.length / pixFrame, pixelFrames - delivered[0]);
-                        float[] out = n * pixFrame == px.length ? px : java.util.Arrays.copyOf(px, n * pixFrame);
-                        try {
-                            sink.accept(out, n, delivered[0]);
-                        } catch (RuntimeException e) {
-                            throw e;
-                        } catch (Exception e) {
-                            throw new IllegalStateException(e);
-                        }
-                        if (firstFrameAt[0] < 0) firstFrameAt[0] = System.nanoTime();
-                        delivered[0] += n;
+            // Latent frame by latent frame: the decoder is causal per frame, so this gives the bits of
+            // one push of the whole block, and each latent frame's frames leave as soon as they exist.
+            // Latent frames [from, to) of a block; false once stopped.
+            LatentFrames deliver = (latents, from, to) -> {
+                for (int i = from; i < to && delivered[0] < pixelFrames; i++) {
+                    if (stopping.getAsBoolean()) return false;
+                    float[] px = decoder.push(java.util.Arrays.copyOfRange(latents, i * frameSize, (i + 1) * frameSize), 1);   // [n, 3, H, W]
+                    int n = Math.min(px.length / pixFrame, pixelFrames - delivered[0]);
+                    float[] out = n * pixFrame == px.length ? px : java.util.Arrays.copyOf(px, n * pixFrame);
+                    try {
+                        sink.accept(out, n, delivered[0]);
+                    } catch (RuntimeException e) {
+                        throw e;
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
                     }
-                    decodedBlocks[0] = blockNo;
-                    if (progress != null) progress.blockDone(blockNo, blocks, delivered[0]);
+                    long now = System.nanoTime();
+                    if (firstFrameAt[0] < 0) firstFrameAt[0] = now;
+                    if (firstGeneratedAt[0] < 0 && delivered[0] + n > 1) firstGeneratedAt[0] = now;
+                    delivered[0] += n;
+                }
+                return true;
+            };
+            // Block 0's latent frame 0 is the reference latent, set before every step and after the
+            // last (docs/sampler.md#block-loop): its frame, the video's first, is decoded before the
+            // steps run. With a decode thread block 0 stays one job (one of the two in hand): it
+            // decodes the reference frame, then waits for the block's latents.
+            CompletableFuture<float[]> block0 = new CompletableFuture<>();
+            boolean early = blocks > 0 && !stopping.getAsBoolean();
+            if (early) {
+                float[] reference = java.util.Arrays.copyOf(c.refLatent(), frameSize);
+                decoder.submit(() -> {
+                    if (!deliver.push(reference, 0, 1) || !overlap) return null;
+                    float[] latents = block0.join();            // null: the run ended before block 0's steps did
+                    if (latents == null || !deliver.push(latents, 1, fb)) return null;
+                    decodedBlocks[0] = 1;
+                    if (progress != null) progress.blockDone(1, blocks, delivered[0]);
                     return null;
                 });
-                // the clean pass only serves the next block: after the last one, or once stopped, it is skipped
-                if (blockNo < blocks && !stopping.getAsBoolean()) inf.commit();
+            }
+            try {
+                for (int b = 0; b < blocks; b++) {
+                    if (stopping.getAsBoolean()) break;
+                    float[] latents = inf.denoise(initial.next(fb * frameSize), inf.audioSlice(c.audio(), c.latentFrames(), b * fb, fb));
+                    int blockNo = b + 1, firstLatent = b == 0 && early ? 1 : 0;
+                    if (b == 0 && early && overlap) {
+                        block0.complete(latents);
+                    } else {
+                        // at most two blocks in the decoder's hands, the one it decodes and this one (submit waits
+                        // for a third), so that neither this block's clean pass nor its decode waits for the previous decode
+                        decoder.submit(() -> {
+                            if (!deliver.push(latents, firstLatent, fb)) return null;
+                            decodedBlocks[0] = blockNo;
+                            if (progress != null) progress.blockDone(blockNo, blocks, delivered[0]);
+                            return null;
+                        });
+                    }
+                    // the clean pass only serves the next block: after the last one, or once stopped, it is skipped
+                    if (blockNo < blocks && !stopping.getAsBoolean()) inf.commit();
+                }
+            } finally {
+                block0.complete(null);   // no effect once block 0 was handed over; else lets its job end
             }
             decoder.finish();
         } finally {
@@ -181,6 +226,7 @@ public final class StreamingPipeline {
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         double first = firstFrameAt[0] < 0 ? Double.NaN : (firstFrameAt[0] - start) / 1e9;
-        return new Result(decodedBlocks[0], delivered[0], first, seconds, stop.get());
+        double generated = firstGeneratedAt[0] < 0 ? Double.NaN : (firstGeneratedAt[0] - start) / 1e9;
+        return new Result(decodedBlocks[0], delivered[0], first, generated, seconds, stop.get());
     }
 }

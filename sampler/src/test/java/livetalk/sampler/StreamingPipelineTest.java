@@ -136,15 +136,45 @@ class StreamingPipelineTest {
         int first = 0;
         for (int b = 0; b < BLOCKS; b++) {
             for (int i = 0; i < 3; i++) {
-                int n = b == 0 && i == 0 ? 1 : 4;
-                expected.add(new Arrival(first, n, 5 * b + 4));   // blocks 0..b-1 with their clean passes, block b's 4 steps
+                boolean reference = b == 0 && i == 0;               // the reference latent's frame: before any step
+                int n = reference ? 1 : 4;
+                expected.add(new Arrival(first, n, reference ? 0 : 5 * b + 4));   // blocks 0..b-1 with their clean passes, block b's 4 steps
                 first += n;
             }
         }
         assertEquals(expected, sink.arrivals);
         assertEquals(5 * BLOCKS - 1, calls.get(), "no clean pass after the last block: nothing would read it");
         assertArrayEquals(new int[] {0, 9, 21, 33}, progress);
-        assertTrue(r.firstFrameSeconds() > 0 && r.firstFrameSeconds() < r.seconds(), r.toString());
+        assertTrue(r.firstFrameSeconds() > 0 && r.firstFrameSeconds() < r.firstGeneratedFrameSeconds()
+                && r.firstGeneratedFrameSeconds() < r.seconds(), r.toString());
+    }
+
+    @Test
+    void withOverlapTheReferenceFrameComesBeforeBlock0sSteps() {
+        // block 0's first step (its listener call, on the main thread) holds until the sink has the
+        // video's first frame: it is the reference latent's, so it must not need the steps
+        Fixture f = fixture(18, DType.F32);
+        CountDownLatch firstFrame = new CountDownLatch(1);
+        AtomicBoolean waited = new AtomicBoolean();
+        StreamingPipeline pipe = new StreamingPipeline(f.dit(), f.vae(), f.settings(), steps(), true);
+        pipe.setCallListener((block, step, t, xIn, flow, x0) -> {
+            if (block == 0 && step == 0) {
+                try {
+                    waited.set(firstFrame.await(60, TimeUnit.SECONDS));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        float[][] got = {new float[0]};
+        var r = pipe.run(f.cond(), f.reference().length / PIX, new SeededNoise(1), new SeededNoise(2), (px, n, first) -> {
+            got[0] = Arrays.copyOf(got[0], got[0].length + px.length);
+            System.arraycopy(px, 0, got[0], got[0].length - px.length, px.length);
+            if (first == 0) firstFrame.countDown();
+        }, null, () -> false);
+        assertTrue(waited.get(), "the first frame waited for block 0's steps");
+        assertArrayEquals(f.reference(), got[0], "the same frames as a block-at-a-time run");
+        assertTrue(r.firstFrameSeconds() < r.firstGeneratedFrameSeconds(), r.toString());
     }
 
     @Test
@@ -154,14 +184,14 @@ class StreamingPipelineTest {
         // this would time out.
         Fixture f = fixture(14, DType.F32);
         AtomicInteger calls = new AtomicInteger();
-        CountDownLatch firstFrame = new CountDownLatch(1);
+        CountDownLatch firstGenerated = new CountDownLatch(1);
         AtomicBoolean waited = new AtomicBoolean();
         List<Arrival> arrivals = new ArrayList<>();
         StreamingPipeline pipe = new StreamingPipeline(f.dit(), f.vae(), f.settings(), steps(), true);
         pipe.setCallListener((block, step, t, xIn, flow, x0) -> {
             if (block == 0 && step < 0) {
                 try {
-                    waited.set(firstFrame.await(60, TimeUnit.SECONDS));
+                    waited.set(firstGenerated.await(60, TimeUnit.SECONDS));
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
@@ -175,16 +205,18 @@ class StreamingPipelineTest {
             }
             got[0] = Arrays.copyOf(got[0], got[0].length + px.length);
             System.arraycopy(px, 0, got[0], got[0].length - px.length, px.length);
-            firstFrame.countDown();
+            if (first >= 1) firstGenerated.countDown();
         }, null, () -> false);
-        assertTrue(waited.get(), "block 0's first frame came while its clean pass was held");
-        assertEquals(new Arrival(0, 1, 4), arrivals.get(0), "after block 0's 4 steps, before its clean pass");
+        assertTrue(waited.get(), "block 0's first generated frame came while its clean pass was held");
+        assertEquals(0, arrivals.get(0).first());
+        assertEquals(1, arrivals.get(0).n(), "the reference frame first");
+        assertEquals(new Arrival(1, 4, 4), arrivals.get(1), "block 0's next frames after its 4 steps, before its clean pass");
         int first = 0;
         for (int i = 0; i < arrivals.size(); i++) {
             Arrival a = arrivals.get(i);
             assertEquals(first, a.first(), "in order, no gaps");
             int block = i / 3;
-            assertTrue(a.ditCalls() >= 5 * block + 4, "block " + block + "'s frames after its 4 steps: " + a);
+            if (i > 0) assertTrue(a.ditCalls() >= 5 * block + 4, "block " + block + "'s frames after its 4 steps: " + a);
             first += a.n();
         }
         assertEquals(3 * BLOCKS, arrivals.size(), "one call per latent frame");
