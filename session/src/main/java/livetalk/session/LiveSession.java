@@ -70,6 +70,8 @@ public final class LiveSession implements AutoCloseable {
     private final SeededNoise initialNoise;
     private final AudioTimeline timeline = new AudioTimeline(6 * BlockClock.SAMPLE_RATE);
     private final int frameSize;
+    /** The portrait's latent {@code [C, h, w]}: block 0's latent frame 0 (docs/sampler.md#block-loop). */
+    private final float[] referenceLatent;
     private String prompt;
     private long block;
 
@@ -101,7 +103,8 @@ public final class LiveSession implements AutoCloseable {
             } finally {
                 models.vaeLock().unlock();
             }
-            inference.start(java.util.Arrays.copyOf(ref, frameSize), h, w, text);
+            referenceLatent = java.util.Arrays.copyOf(ref, frameSize);
+            inference.start(referenceLatent.clone(), h, w, text);
         } finally {
             models.lock().unlock();
         }
@@ -262,28 +265,40 @@ public final class LiveSession implements AutoCloseable {
     private record Committed(double seconds, long endNanos) {
     }
 
-    /** The first half of a block: audio conditioning and denoising under the model lock, then the latents to the decode thread. */
+    /**
+     * The first half of a block: audio conditioning and denoising under the model lock, then the
+     * latents to the decode thread. Block 0 goes to the decode thread first: its latent frame 0 is
+     * the reference latent (docs/sampler.md#streaming), so the session's first frame is decoded
+     * while the steps run, and the rest once they are done.
+     */
     private Handover denoiseAndHandOver(float[] pcm, float[] audioConditioning, FrameGroups early) {
         if (pcm.length != samplesForNextBlock()) {
             throw new IllegalArgumentException(pcm.length + " samples for block " + block + ", expected " + samplesForNextBlock());
         }
         decoder.checkUsable();                   // closed, or an earlier decode failed: no model work for nothing
         long index = block, first = BlockClock.firstFrame(index), t0;
-        float[] latents;
+        CompletableFuture<float[]> latents = new CompletableFuture<>();
+        CompletableFuture<Decoded> decoded = null;
         models.lock().lock();
         try {
             requireOpen();
             t0 = System.nanoTime();
+            // block 0 is the first job, so this cannot wait for the decode thread while holding the lock
+            if (index == 0) decoded = decoder.submit(() -> decode(latents, first, early));
             timeline.append(pcm);
             float[] audio = audioConditioning != null ? audioConditioning
                     : StreamingFeatures.condition(models.wav2vec(), models.dit().audioProjection(), timeline, block);
-            latents = inference.denoise(initialNoise.next(SamplingPlan.FRAMES_PER_BLOCK * frameSize), audio);   // [3, C, h, w]
+            latents.complete(inference.denoise(initialNoise.next(SamplingPlan.FRAMES_PER_BLOCK * frameSize), audio));   // [3, C, h, w]
+        } catch (RuntimeException | Error e) {
+            // the decoder already took the reference frame: its job fails, and with it the session's decoding, as it must
+            latents.completeExceptionally(e);
+            throw e;
         } finally {
             models.lock().unlock();
         }
         double dit = (System.nanoTime() - t0) / 1e9;
         // without the model lock: this may wait for the decode thread, whose frame callbacks may take it
-        CompletableFuture<Decoded> decoded = decoder.submit(() -> decode(latents, first, early));
+        if (decoded == null) decoded = decoder.submit(() -> decode(latents, first, early));
         return new Handover(index, first, t0, dit, decoded);
     }
 
@@ -302,14 +317,20 @@ public final class LiveSession implements AutoCloseable {
         }
     }
 
-    /** On the decode thread: the block latent frame by latent frame (the same bits as one push of the block), each group out at once. */
-    private Decoded decode(float[] latents, long first, FrameGroups early) {
+    /**
+     * On the decode thread: the block latent frame by latent frame (the same bits as one push of
+     * the block), each group out at once. Block 0's latent frame 0 is the reference latent, taken
+     * before the block's latents exist; the rest waits for them.
+     */
+    private Decoded decode(CompletableFuture<float[]> block, long first, FrameGroups early) {
         long t0 = System.nanoTime();
         int plane = 3 * size * size;
         java.util.List<byte[]> rgb = new java.util.ArrayList<>();
         RuntimeException failed = null;
         for (int f = 0; f < SamplingPlan.FRAMES_PER_BLOCK; f++) {
-            float[] px = decoder.push(java.util.Arrays.copyOfRange(latents, f * frameSize, (f + 1) * frameSize), 1);   // [n, 3, S, S]
+            float[] latent = first == 0 && f == 0 ? referenceLatent
+                    : java.util.Arrays.copyOfRange(block.join(), f * frameSize, (f + 1) * frameSize);
+            float[] px = decoder.push(latent, 1);   // [n, 3, S, S]
             byte[][] group = new byte[px.length / plane][];
             for (int i = 0; i < group.length; i++) group[i] = Frames.toRgb8(px, i * plane, size, size);
             if (early != null && failed == null) {
