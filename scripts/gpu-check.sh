@@ -113,10 +113,10 @@ selected() {
   case ",$ONLY," in *",$1,"*) return 0 ;; esac
   case "$1" in
     make-dit) [ ! -f /tmp/livetalk-dit/model.safetensors ] && [[ ",$ONLY," == *",bench-"* ]] ;;
-    bench-dit) [ ! -f /tmp/livetalk-dit/out-mma-sync.f32 ] && [[ ",$ONLY," =~ ,bench-dit-(wgmma|flash|default|tma|flash-tma|split|norm-rope), ]] ;;
+    bench-dit) [ ! -f /tmp/livetalk-dit/out-mma-sync.f32 ] && [[ ",$ONLY," =~ ,bench-dit-(wgmma|flash|default|tma|flash-tma|split|norm-rope|tma-waves), ]] ;;
     verify) [ ! -f "$OUTDIR/verify.log" ] && [[ ",$ONLY," == *",verify-"* ]] ;;
     verify-default) [ ! -f "$OUTDIR/verify-default.log" ] && [[ ",$ONLY," =~ ,verify-(vae-fuse|norm-rope), ]] ;;
-    bench-dit-default) [ ! -f "$OUTDIR/bench-dit-default.log" ] && [[ ",$ONLY," == *",bench-dit-norm-rope,"* ]] ;;
+    bench-dit-default) [ ! -f "$OUTDIR/bench-dit-default.log" ] && [[ ",$ONLY," =~ ,bench-dit-(norm-rope|tma-waves), ]] ;;
     bench-vae-default) [ ! -f "$OUTDIR/bench-vae-default.log" ] && [[ ",$ONLY," == *",bench-vae-fuse,"* ]] ;;
     *) return 1 ;;
   esac
@@ -401,6 +401,11 @@ run() {
   step verify-norm-rope 60 env LIVETALK_CUDA_NORM_ROPE=1 "$lt" verify --device cuda --golden "$ROOT/tests/golden" --only dit_forward,causal_rollout
   step bench-dit-norm-rope 60 env LIVETALK_CUDA_NORM_ROPE=1 "$lt" bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors \
       --runs 5 --profile --compare-output /tmp/livetalk-dit/out-mma-sync.f32
+  # The TMA GEMM's tile width chosen by waves (LIVETALK_CUDA_GEMM=tma_waves: 96-wide tiles for the
+  # 1536-wide products; not yet run on a GPU; tests-tma and bench-gpu above cover its kernels) on the
+  # defaults: the forward's checksum must be bench-dit-default's, since the tile width changes no sum.
+  step bench-dit-tma-waves 60 env LIVETALK_CUDA_GEMM=tma_waves "$lt" bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors \
+      --runs 5 --profile --compare-output /tmp/livetalk-dit/out-mma-sync.f32
   step tests-flash-split 60 "$junit" --select-class livetalk.kernels.cuda.CudaFlashSplitTest --details=tree
   step bench-dit-split 60 LIVETALK_CUDA_ATTN_SPLIT=auto "$lt" bench-dit --device cuda \
       --weights /tmp/livetalk-dit/model.safetensors --runs 5 --profile --compare-output /tmp/livetalk-dit/out-mma-sync.f32
@@ -471,6 +476,13 @@ run() {
     grep -hE "^(model|output vs|flash|all kernels)" "$OUTDIR/bench-dit-flash-tma.log" 2>/dev/null || true
     grep -h "^forward" "$OUTDIR/bench-dit-flash-tma.log" 2>/dev/null | tail -2 || true
     norm_rope_summary
+    echo "-- the TMA GEMM's tile width by waves (LIVETALK_CUDA_GEMM=tma_waves, on the defaults)"
+    grep -hE "^(linear .*tma_(n96|waves)|check tma_(n96|waves))" "$OUTDIR/bench-gpu.log" 2>/dev/null || true
+    local wa wb
+    wa="$(grep -h checksum "$OUTDIR/bench-dit-default.log" 2>/dev/null)"; wb="$(grep -h checksum "$OUTDIR/bench-dit-tma-waves.log" 2>/dev/null)"
+    if [ -n "$wb" ] && [ "$wa" = "$wb" ]; then echo "bench-dit-tma-waves: $wb, the same bits as bench-dit-default"
+    else echo "bench-dit-tma-waves: ${wb:-no checksum}, default ${wa:-none}: DIFFERENT or missing"; fi
+    grep -hE "^(forward|gemm_bf16_tn_tma|all kernels)" "$OUTDIR/bench-dit-tma-waves.log" 2>/dev/null | tail -6 || true
     echo "-- the split-key TMA flash attention (LIVETALK_CUDA_ATTN_SPLIT=auto)"
     grep -hE "tests (successful|failed|aborted)" "$OUTDIR/tests-flash-split.log" 2>/dev/null | sort -u || true
     grep -hE "^(attention .*tma in|check flash tma split)" "$OUTDIR/bench-gpu.log" 2>/dev/null || true

@@ -104,6 +104,22 @@ extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n2
     gemm_tma<256, 4>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K);
 }
 
+// 128×96 tiles, 8 stages: 8 × 28 KiB + 1 KiB + 16 barriers = 230528 bytes. For the 1536-wide
+// products, whose 288 tiles of 128×128 fill 132 SMs 2.2 times (the third wave 18 % full): 384 tiles
+// of 128×96 fill them 2.9 times (LIVETALK_CUDA_GEMM=tma_n96 or tma_waves; written without a GPU
+// after run 9, not yet run on one).
+extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n96(
+        const __grid_constant__ CUtensorMap tmA, const __grid_constant__ CUtensorMap tmB, float* C, i64 ldc,
+        const float* bias, int biasMode, int act, int M, int N, int K) {
+    gemm_tma<96, 8>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K);
+}
+
+extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n96_bf16out(
+        const __grid_constant__ CUtensorMap tmA, const __grid_constant__ CUtensorMap tmB, bf16* C, i64 ldc,
+        const float* bias, int biasMode, int act, int M, int N, int K) {
+    gemm_tma<96, 8>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K);
+}
+
 extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n128_bf16out(
         const __grid_constant__ CUtensorMap tmA, const __grid_constant__ CUtensorMap tmB, bf16* C, i64 ldc,
         const float* bias, int biasMode, int act, int M, int N, int K) {

@@ -259,15 +259,18 @@ int main() {
         checkRing<128, 5>(base);
         checkRing<256, 4>(base);
         checkRing<128, 6>(base);   // the TMA kernel's ring at BN = 128
+        checkRing<96, 8>(base);    // and at BN = 96
     }
     checkAccumulator<128>();
     checkAccumulator<256>();
+    checkAccumulator<96>();
     for (int ktiles = 1; ktiles <= 40; ktiles++) {
         checkSchedule<4>(ktiles);
         checkSchedule<5>(ktiles);
         for (uint64_t seed = 1; seed <= 40; seed++) {
             checkTmaSchedule<4>(ktiles, seed);
             checkTmaSchedule<6>(ktiles, seed);
+            checkTmaSchedule<8>(ktiles, seed);
         }
     }
     if (failures) {

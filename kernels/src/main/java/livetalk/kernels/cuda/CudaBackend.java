@@ -138,8 +138,8 @@ public final class CudaBackend implements Backend {
      * compiles it), else why not, in one line.
      */
     public String tmaGemmUnavailableReason() {
-        String[] kernels = {TMA_N128, TMA_N256, TMA_N128 + BF16_OUT, TMA_N256 + BF16_OUT};
-        int[] smem = {tmaSmem(128), tmaSmem(256), tmaSmem(128), tmaSmem(256)};
+        String[] kernels = {TMA_N128, TMA_N256, TMA_N128 + BF16_OUT, TMA_N256 + BF16_OUT, TMA_N96, TMA_N96 + BF16_OUT};
+        int[] smem = {tmaSmem(128), tmaSmem(256), tmaSmem(128), tmaSmem(256), tmaSmem(96), tmaSmem(96)};
         return ctx.loadHopperModule("gemm_tma_sm90", kernels, smem);
     }
 
@@ -595,17 +595,39 @@ public final class CudaBackend implements Backend {
     /** Three stages of a 128×64 A and B tile, rows padded by 8 bf16 (gemm.cu). */
 
     private static final String WGMMA_N128 = "gemm_bf16_tn_wgmma_n128", WGMMA_N256 = "gemm_bf16_tn_wgmma_n256";
-    private static final String TMA_N128 = "gemm_bf16_tn_tma_n128", TMA_N256 = "gemm_bf16_tn_tma_n256";
+    private static final String TMA_N128 = "gemm_bf16_tn_tma_n128", TMA_N256 = "gemm_bf16_tn_tma_n256", TMA_N96 = "gemm_bf16_tn_tma_n96";
     private static final int WGMMA_BM = 128, TMA_THREADS = 384;
 
     /**
-     * The TMA GEMM's shared memory (gemm_tma_sm90.cu): the wgmma GEMM's ring with 6 stages at BN = 128
-     * and 4 at BN = 256, the 1 KiB of alignment slack, and two 8-byte barriers per stage after the
-     * ring: 197728 and 197696 bytes.
+     * The TMA GEMM's shared memory (gemm_tma_sm90.cu): the wgmma GEMM's ring with 8 stages at BN = 96,
+     * 6 at BN = 128 and 4 at BN = 256, the 1 KiB of alignment slack, and two 8-byte barriers per stage
+     * after the ring: 230528, 197728 and 197696 bytes.
      */
     static int tmaSmem(int bn) {
-        int stages = bn == 128 ? 6 : 4;
+        int stages = bn == 96 ? 8 : bn == 128 ? 6 : 4;
         return stages * (WGMMA_BM + bn) * 64 * 2 + 1024 + 16 * stages;
+    }
+
+    /**
+     * The TMA tile width for {@link GemmKernel#TMA_WAVES}: of 96, 128 and 256, the one whose tiles
+     * finish soonest if a tile's time grows with its width plus a fixed 32 columns' worth (its A
+     * tile, prologue and epilogue) and the tiles run in whole waves of one per SM; on a tie the wider.
+     * A first rule, for bench-gpu's queued figures to replace. At M = 3072 on 132 SMs: N = 1536 takes
+     * 96 (384 tiles, 3 waves of 128 against 288 tiles in 3 waves of 160 for 128), N = 8960 takes 256
+     * (840 tiles, 7 waves).
+     */
+    static int tmaTileByWaves(int m, int n, int multiprocessors) {
+        int best = 256;
+        long bestCost = Long.MAX_VALUE;
+        for (int bn : new int[]{256, 128, 96}) {
+            long tiles = (long) ((m + WGMMA_BM - 1) / WGMMA_BM) * ((n + bn - 1) / bn);
+            long cost = (tiles + multiprocessors - 1) / multiprocessors * (bn + 32);
+            if (cost < bestCost) {
+                bestCost = cost;
+                best = bn;
+            }
+        }
+        return best;
     }
 
     /**
@@ -629,6 +651,8 @@ public final class CudaBackend implements Backend {
     static int wgmmaTileN(GemmKernel kernel, int m, int n, int multiprocessors) {
         if (kernel == GemmKernel.WGMMA_N128 || kernel == GemmKernel.TMA_N128) return 128;
         if (kernel == GemmKernel.WGMMA_N256 || kernel == GemmKernel.TMA_N256) return 256;
+        if (kernel == GemmKernel.TMA_N96) return 96;
+        if (kernel == GemmKernel.TMA_WAVES) return tmaTileByWaves(m, n, multiprocessors);
         long tiles256 = (long) ((m + WGMMA_BM - 1) / WGMMA_BM) * ((n + 255) / 256);
         return tiles256 >= 4L * multiprocessors ? 256 : 128;
     }
@@ -850,7 +874,7 @@ public final class CudaBackend implements Backend {
     private void gemmTma(GemmKernel g, long a, int lda, long b, int ldb, long c, long ldc, long bias, int biasMode, boolean gelu,
                          int m, int n, int k, boolean bf16Out) {
         int bn = wgmmaTileN(g, m, n, ctx.multiprocessors);
-        ctx.launch((bn == 256 ? TMA_N256 : TMA_N128) + (bf16Out ? BF16_OUT : ""), (n + bn - 1) / bn, (m + WGMMA_BM - 1) / WGMMA_BM, 1,
+        ctx.launch((bn == 256 ? TMA_N256 : bn == 96 ? TMA_N96 : TMA_N128) + (bf16Out ? BF16_OUT : ""), (n + bn - 1) / bn, (m + WGMMA_BM - 1) / WGMMA_BM, 1,
                 TMA_THREADS, tmaSmem(bn), tmaGemmArgs(ctx.args(), CudaDriver::encodeTensorMap, a, lda, b, ldb, c, ldc, bias, biasMode, gelu, m, n, k, bn));
     }
 

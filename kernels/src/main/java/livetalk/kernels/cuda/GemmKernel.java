@@ -27,7 +27,14 @@ public enum GemmKernel {
     /** The TMA GEMM with 128×128 tiles (gemm_bf16_tn_tma_n128). */
     TMA_N128,
     /** The TMA GEMM with 128×256 tiles (gemm_bf16_tn_tma_n256). */
-    TMA_N256;
+    TMA_N256,
+    /** The TMA GEMM with 128×96 tiles (gemm_bf16_tn_tma_n96; not yet run on a GPU). */
+    TMA_N96,
+    /**
+     * The TMA GEMM with its tile width (96, 128 or 256) chosen per shape by the waves each fills
+     * ({@link CudaBackend#tmaTileByWaves}; not yet run on a GPU).
+     */
+    TMA_WAVES;
 
     /** Whether this kernel runs on wgmma (compute capability 9.0 only). */
     public boolean wgmma() {
@@ -36,7 +43,7 @@ public enum GemmKernel {
 
     /** Whether this kernel's operands arrive by TMA. */
     public boolean tma() {
-        return this == TMA || this == TMA_N128 || this == TMA_N256;
+        return this == TMA || this == TMA_N128 || this == TMA_N256 || this == TMA_N96 || this == TMA_WAVES;
     }
 
     /** A name as the property or variable gives it: case-insensitive, '-' or '_' ({@code wgmma}, {@code mma-sync}). */
@@ -45,7 +52,7 @@ public enum GemmKernel {
         for (GemmKernel k : values()) {
             if (k.name().equals(v)) return k;
         }
-        throw new KernelException(source + "=" + value + ": expected one of mma_sync, wgmma, wgmma_n128, wgmma_n256, tma, tma_n128, tma_n256");
+        throw new KernelException(source + "=" + value + ": expected one of mma_sync, wgmma, wgmma_n128, wgmma_n256, tma, tma_n128, tma_n256, tma_n96, tma_waves");
     }
 
     @Override

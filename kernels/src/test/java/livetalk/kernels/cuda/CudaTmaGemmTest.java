@@ -10,7 +10,7 @@ package livetalk.kernels.cuda;
 class CudaTmaGemmTest extends CudaWgmmaTest {
     @Override
     GemmKernel[] tiles() {
-        return new GemmKernel[]{GemmKernel.TMA_N128, GemmKernel.TMA_N256};
+        return new GemmKernel[]{GemmKernel.TMA_N128, GemmKernel.TMA_N256, GemmKernel.TMA_N96, GemmKernel.TMA_WAVES};
     }
 
     @Override
