@@ -57,9 +57,9 @@ class CudaStubDriverTest {
     }
 
     /**
-     * A DiT with 128-wide heads through bench-dit's profile, with the keys split and q/k's norm
-     * and RoPE fused: the TMA GEMM, the split flash attention and its merge, and the fused norm
-     * are launched (by name, so each exists in the PTX modules), rope is not, and the profile's
+     * A DiT with 128-wide heads through bench-dit's profile, with the keys split, q/k's norm
+     * and RoPE fused and the GEMM's tile width by waves: the 96-wide TMA GEMM, the split flash
+     * attention and its merge, and the fused norm are launched (by name, so each exists in the PTX modules), rope is not, and the profile's
      * timeline is printed.
      */
     @Test
@@ -71,10 +71,11 @@ class CudaStubDriverTest {
         Path weights = tmp.resolve("small-dit.safetensors"), config = tmp.resolve("small-dit.json");
         DitWeights.random(small, 1, DType.BF16).write(weights, new TreeMap<>(Map.of("format", "pt")));
         Files.writeString(config, "{\"num_heads\": 2}");
-        Run r = run(stub, Map.of("LIVETALK_CUDA_ATTN_SPLIT", "2", "LIVETALK_CUDA_NORM_ROPE", "1"), "bench-dit", "--device", "cuda", "--weights",
-                weights.toString(), "--config", config.toString(), "--runs", "2", "--profile");
+        Run r = run(stub, Map.of("LIVETALK_CUDA_ATTN_SPLIT", "2", "LIVETALK_CUDA_NORM_ROPE", "1", "LIVETALK_CUDA_GEMM", "tma_waves"), "bench-dit",
+                "--device", "cuda", "--weights", weights.toString(), "--config", config.toString(), "--runs", "2", "--profile");
         assertEquals(0, r.exit, r.output);
-        for (String expected : new String[]{"gemm_bf16_tn_tma_n", "flash_attn_d128_tma_split", "flash_combine_d128", "rms_norm_rope_bf16out",
+        // 256-wide products of 3072 rows take 96-wide tiles by waves (72 tiles, one wave)
+        for (String expected : new String[]{"gemm_bf16_tn_tma_n96", "flash_attn_d128_tma_split", "flash_combine_d128", "rms_norm_rope_bf16out",
                 "timeline:", "host:"}) {
             assertTrue(r.output.contains(expected), "no '" + expected + "' in:\n" + r.output);
         }
