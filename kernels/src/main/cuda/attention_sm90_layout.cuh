@@ -153,7 +153,7 @@ struct Fa3TmaSchedule {
 // The split kernel (flash_attn_d128_tma_split): block z of `splits` along the grid's z takes the
 // key tiles [fa3_split_first(tiles, splits, z), fa3_split_first(tiles, splits, z + 1)), which
 // cover the tiles once, in order, each range non-empty when tiles ≥ splits (the host's choice,
-// CudaBackend.flashSplits, guarantees it). It stores its unnormalised O rows and, per row, its
+// LaunchGeometry.flashSplits, guarantees it). It stores its unnormalised O rows and, per row, its
 // running maximum m (in the base-2 scaled domain) and sum l; flash_combine_d128 merges the parts:
 // M = max m_z, O = Σ_z 2^(m_z − M)·O_z / Σ_z 2^(m_z − M)·l_z.
 SM90_HD int fa3_split_first(int tiles, int splits, int z) {

@@ -167,11 +167,11 @@ public final class CudaSwitches {
         if (v.equals("off")) return 1;
         try {
             int n = Integer.parseInt(v);
-            if (n >= 1 && n <= CudaBackend.MAX_FLASH_SPLITS) return n;
+            if (n >= 1 && n <= LaunchGeometry.MAX_FLASH_SPLITS) return n;
         } catch (NumberFormatException e) {
             // the message below
         }
-        throw new KernelException(source + "=" + value + ": expected auto, off, or a number of key ranges from 1 to " + CudaBackend.MAX_FLASH_SPLITS);
+        throw new KernelException(source + "=" + value + ": expected auto, off, or a number of key ranges from 1 to " + LaunchGeometry.MAX_FLASH_SPLITS);
     }
 
     /** "source=value" of the process-wide conv3d choice, or null when neither the property nor the variable is set. */

@@ -12,7 +12,7 @@ import livetalk.kernels.KernelException;
 public enum GemmKernel {
     /** gemm_bf16_tn_k64 (gemm.cu): mma.sync, 128×128 tiles; any card from sm_80 on. */
     MMA_SYNC,
-    /** The wgmma GEMM (gemm_sm90.cu) with its tile width chosen per shape ({@link CudaBackend#wgmmaTileN}). */
+    /** The wgmma GEMM (gemm_sm90.cu) with its tile width chosen per shape ({@link LaunchGeometry#wgmmaTileN}). */
     WGMMA,
     /** The wgmma GEMM with 128×128 tiles (gemm_bf16_tn_wgmma_n128). */
     WGMMA_N128,
@@ -32,7 +32,7 @@ public enum GemmKernel {
     TMA_N96,
     /**
      * The TMA GEMM with its tile width (96, 128 or 256) chosen per shape by the waves each fills
-     * ({@link CudaBackend#tmaTileByWaves}; not yet run on a GPU).
+     * ({@link LaunchGeometry#tmaTileByWaves}; not yet run on a GPU).
      */
     TMA_WAVES;
 

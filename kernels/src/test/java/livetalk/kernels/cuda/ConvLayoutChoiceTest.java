@@ -40,46 +40,46 @@ class ConvLayoutChoiceTest {
     void tileHeightFitsTheOutputChannels() {
         int sms = 132;
         long big = 2056;   // 512×512: ⌈512·514/128⌉ position tiles, one frame
-        assertEquals(32, CudaBackend.convTileM(3, big, sms));      // image head
-        assertEquals(32, CudaBackend.convTileM(16, big, sms));     // latent convs
-        assertEquals(96, CudaBackend.convTileM(96, big, sms));     // 512×512 stages
-        assertEquals(96, CudaBackend.convTileM(192, big, sms));    // 256×256 stages: 2 tiles, none idle
-        assertEquals(96, CudaBackend.convTileM(130, big, sms));    // 62 idle rows of 96-row tiles against 126 of 128
-        assertEquals(128, CudaBackend.convTileM(384, 260, sms));   // 128×128, 2 frames: 780 blocks of 128 rows
-        assertEquals(96, CudaBackend.convTileM(384, 33, sms));     // 64×64, 1 frame: 99 blocks of 128 rows, 132 of 96
-        assertEquals(128, CudaBackend.convTileM(768, 260, sms));   // the time conv at 128×128
-        assertEquals(128, CudaBackend.convTileM(120, big, sms));   // 8 idle of 128 against 72 of 96
+        assertEquals(32, LaunchGeometry.convTileM(3, big, sms));      // image head
+        assertEquals(32, LaunchGeometry.convTileM(16, big, sms));     // latent convs
+        assertEquals(96, LaunchGeometry.convTileM(96, big, sms));     // 512×512 stages
+        assertEquals(96, LaunchGeometry.convTileM(192, big, sms));    // 256×256 stages: 2 tiles, none idle
+        assertEquals(96, LaunchGeometry.convTileM(130, big, sms));    // 62 idle rows of 96-row tiles against 126 of 128
+        assertEquals(128, LaunchGeometry.convTileM(384, 260, sms));   // 128×128, 2 frames: 780 blocks of 128 rows
+        assertEquals(96, LaunchGeometry.convTileM(384, 33, sms));     // 64×64, 1 frame: 99 blocks of 128 rows, 132 of 96
+        assertEquals(128, LaunchGeometry.convTileM(768, 260, sms));   // the time conv at 128×128
+        assertEquals(128, LaunchGeometry.convTileM(120, big, sms));   // 8 idle of 128 against 72 of 96
     }
 
     @Test
     void wgmmaTileWidthFitsTheOutputChannels() {
         int sms = 132;
         long big = 2056;
-        assertEquals(32, CudaBackend.convWgmmaTileN(3, big, sms));      // image head
-        assertEquals(96, CudaBackend.convWgmmaTileN(96, big, sms));     // 512×512 stages: m64n96, none idle
-        assertEquals(192, CudaBackend.convWgmmaTileN(192, 516, sms));   // 256×256 stages: one tile of 192
-        assertEquals(192, CudaBackend.convWgmmaTileN(384, 260, sms));   // 128×128, 2 frames: 520 blocks of 192
-        assertEquals(96, CudaBackend.convWgmmaTileN(384, 33, sms));     // 64×64: 66 blocks of 192 on 132 SMs, 132 of 96
-        assertEquals(96, CudaBackend.convWgmmaTileN(200, big, sms));    // 88 idle of 96-wide tiles against 184 of 192
-        assertEquals(192, CudaBackend.convWgmmaTileN(180, big, sms));   // 12 idle against 12: a tie, a large grid
+        assertEquals(32, LaunchGeometry.convWgmmaTileN(3, big, sms));      // image head
+        assertEquals(96, LaunchGeometry.convWgmmaTileN(96, big, sms));     // 512×512 stages: m64n96, none idle
+        assertEquals(192, LaunchGeometry.convWgmmaTileN(192, 516, sms));   // 256×256 stages: one tile of 192
+        assertEquals(192, LaunchGeometry.convWgmmaTileN(384, 260, sms));   // 128×128, 2 frames: 520 blocks of 192
+        assertEquals(96, LaunchGeometry.convWgmmaTileN(384, 33, sms));     // 64×64: 66 blocks of 192 on 132 SMs, 132 of 96
+        assertEquals(96, LaunchGeometry.convWgmmaTileN(200, big, sms));    // 88 idle of 96-wide tiles against 184 of 192
+        assertEquals(192, LaunchGeometry.convWgmmaTileN(180, big, sms));   // 12 idle against 12: a tie, a large grid
     }
 
     @Test
     void wgmmaSharedMemoryFitsTheHopperOptIn() {
-        assertEquals(5 * (16384 + 32 * 128) + 1024, CudaBackend.convWgmmaSmem(32));
-        assertEquals(144384, CudaBackend.convWgmmaSmem(96));
-        assertEquals(205824, CudaBackend.convWgmmaSmem(192));
-        for (int tn : new int[]{32, 96, 192}) assertTrue(CudaBackend.convWgmmaSmem(tn) <= 232448, "tile " + tn);
+        assertEquals(5 * (16384 + 32 * 128) + 1024, LaunchGeometry.convWgmmaSmem(32));
+        assertEquals(144384, LaunchGeometry.convWgmmaSmem(96));
+        assertEquals(205824, LaunchGeometry.convWgmmaSmem(192));
+        for (int tn : new int[]{32, 96, 192}) assertTrue(LaunchGeometry.convWgmmaSmem(tn) <= 232448, "tile " + tn);
     }
 
     @Test
     void sharedMemoryAllowsTwoBlocksPerSm() {
-        assertEquals(69120, CudaBackend.convSmem(32));
-        assertEquals(96768, CudaBackend.convSmem(96));
-        assertEquals(110592, CudaBackend.convSmem(128));
+        assertEquals(69120, LaunchGeometry.convSmem(32));
+        assertEquals(96768, LaunchGeometry.convSmem(96));
+        assertEquals(110592, LaunchGeometry.convSmem(128));
         // 228 KiB of shared memory per SM on H100 and H200, 1 KiB of it reserved per block (an A100's
         // 164 KiB holds one block of 96 or 128 rows, as it does of gemm_bf16_tn_k64)
-        for (int tm : new int[]{32, 96, 128}) assertTrue(2 * (CudaBackend.convSmem(tm) + 1024) <= 233472, "tile " + tm);
+        for (int tm : new int[]{32, 96, 128}) assertTrue(2 * (LaunchGeometry.convSmem(tm) + 1024) <= 233472, "tile " + tm);
     }
 
     @Test

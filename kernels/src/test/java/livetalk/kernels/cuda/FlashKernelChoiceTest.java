@@ -33,13 +33,13 @@ class FlashKernelChoiceTest {
     @Test
     void wgmmaLaunchGeometryMatchesTheKernel() {
         // Q [128 × 128] + 3 K + 3 V tiles of [128 × 128] bf16, + 1 KiB alignment slack
-        assertEquals(230400, CudaBackend.FLASH_SM90_SMEM);
-        assertTrue(CudaBackend.FLASH_SM90_SMEM <= 232448, "fits the 227 KiB a block may opt in to on H100/H200");
-        assertEquals(128, CudaBackend.FLASH_SM90_QUERIES);
+        assertEquals(230400, LaunchGeometry.FLASH_SM90_SMEM);
+        assertTrue(LaunchGeometry.FLASH_SM90_SMEM <= 232448, "fits the 227 KiB a block may opt in to on H100/H200");
+        assertEquals(128, LaunchGeometry.FLASH_SM90_QUERIES);
         // the TMA kernel: the same, plus 13 mbarriers (Fa3TmaSchedule::COUNT), and 3 warpgroups
-        assertEquals(230400 + 13 * 8, CudaBackend.FLASH_TMA_SMEM);
-        assertTrue(CudaBackend.FLASH_TMA_SMEM <= 232448);
-        assertEquals(384, CudaBackend.FLASH_TMA_THREADS);
+        assertEquals(230400 + 13 * 8, LaunchGeometry.FLASH_TMA_SMEM);
+        assertTrue(LaunchGeometry.FLASH_TMA_SMEM <= 232448);
+        assertEquals(384, LaunchGeometry.FLASH_TMA_THREADS);
     }
 
     @Test
@@ -78,19 +78,19 @@ class FlashKernelChoiceTest {
      */
     @Test
     void splitsFillTheLastWave() {
-        assertEquals(3, CudaBackend.flashSplits(3072, 15360, 12, 132));
-        assertEquals(3, CudaBackend.flashSplits(3072, 15360, 12, 114));
-        assertEquals(3, CudaBackend.flashSplits(3072, 4096, 12, 132));       // block 0: 32 key tiles, 10 or 11 per range
-        assertEquals(1, CudaBackend.flashSplits(3072, 1024, 12, 132));       // 8 tiles: a range would hold 4
-        assertEquals(1, CudaBackend.flashSplits(3072, 512, 12, 132));        // the text cross-attention's keys
-        assertEquals(1, CudaBackend.flashSplits(128 * 132, 15360, 1, 132));  // one full wave already
-        assertEquals(2, CudaBackend.flashSplits(128 * 66, 15360, 1, 132));   // half a wave: 2 ranges fill it
+        assertEquals(3, LaunchGeometry.flashSplits(3072, 15360, 12, 132));
+        assertEquals(3, LaunchGeometry.flashSplits(3072, 15360, 12, 114));
+        assertEquals(3, LaunchGeometry.flashSplits(3072, 4096, 12, 132));       // block 0: 32 key tiles, 10 or 11 per range
+        assertEquals(1, LaunchGeometry.flashSplits(3072, 1024, 12, 132));       // 8 tiles: a range would hold 4
+        assertEquals(1, LaunchGeometry.flashSplits(3072, 512, 12, 132));        // the text cross-attention's keys
+        assertEquals(1, LaunchGeometry.flashSplits(128 * 132, 15360, 1, 132));  // one full wave already
+        assertEquals(2, LaunchGeometry.flashSplits(128 * 66, 15360, 1, 132));   // half a wave: 2 ranges fill it
         for (int sms : new int[]{1, 78, 108, 114, 132, 144}) {
             for (int nk : new int[]{0, 1, 1024, 2048, 4096, 15360, 100_000}) {
                 for (int nq : new int[]{1, 1024, 3072, 9999}) {
-                    int s = CudaBackend.flashSplits(nq, nk, 12, sms);
+                    int s = LaunchGeometry.flashSplits(nq, nk, 12, sms);
                     assertTrue(s >= 1 && s <= 4, s + " ranges");
-                    assertTrue(s == 1 || (nk + 127) / 128 / s >= CudaBackend.MIN_TILES_PER_SPLIT, s + " ranges of " + nk + " keys");
+                    assertTrue(s == 1 || (nk + 127) / 128 / s >= LaunchGeometry.MIN_TILES_PER_SPLIT, s + " ranges of " + nk + " keys");
                 }
             }
         }

@@ -16,18 +16,18 @@ class GemmDepthChoiceTest {
 
     @Test
     void sharedMemoryPerKStep() {
-        assertEquals(110592, CudaBackend.gemmSmem(64));
-        assertEquals(107520, CudaBackend.gemmNnSmem(64));
-        assertEquals(61440, CudaBackend.gemmSmem(32));
-        assertEquals(56832, CudaBackend.gemmNnSmem(32));
+        assertEquals(110592, LaunchGeometry.gemmSmem(64));
+        assertEquals(107520, LaunchGeometry.gemmNnSmem(64));
+        assertEquals(61440, LaunchGeometry.gemmSmem(32));
+        assertEquals(56832, LaunchGeometry.gemmNnSmem(32));
     }
 
     @Test
     void depthFollowsTheDevicesSharedMemory() {
-        assertEquals(64, CudaBackend.gemmDepthFor(232448));   // H100, H200
-        assertEquals(64, CudaBackend.gemmDepthFor(166912));   // A100
-        assertEquals(32, CudaBackend.gemmDepthFor(101376));   // sm_86, sm_89
-        assertEquals(32, CudaBackend.gemmDepthFor(110591));   // one byte short of the TN kernel's 110592
-        assertTrue(Math.max(CudaBackend.gemmSmem(32), CudaBackend.gemmNnSmem(32)) <= 101376, "the k32 kernels fit the 99 KB cards");
+        assertEquals(64, LaunchGeometry.gemmDepthFor(232448));   // H100, H200
+        assertEquals(64, LaunchGeometry.gemmDepthFor(166912));   // A100
+        assertEquals(32, LaunchGeometry.gemmDepthFor(101376));   // sm_86, sm_89
+        assertEquals(32, LaunchGeometry.gemmDepthFor(110591));   // one byte short of the TN kernel's 110592
+        assertTrue(Math.max(LaunchGeometry.gemmSmem(32), LaunchGeometry.gemmNnSmem(32)) <= 101376, "the k32 kernels fit the 99 KB cards");
     }
 }

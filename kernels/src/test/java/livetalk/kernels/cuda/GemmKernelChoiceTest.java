@@ -41,14 +41,14 @@ class GemmKernelChoiceTest {
     @Test
     void wgmmaSharedMemoryFitsTheHopperOptIn() {
         // 227 KiB per block on H100 and H200 (cudaDevAttrMaxSharedMemoryPerBlockOptin)
-        for (int bn : new int[]{128, 256}) assertTrue(CudaBackend.wgmmaSmem(bn) <= 232448, "BN " + bn);
-        assertEquals(5 * 32768 + 1024, CudaBackend.wgmmaSmem(128));
-        assertEquals(4 * 49152 + 1024, CudaBackend.wgmmaSmem(256));
+        for (int bn : new int[]{128, 256}) assertTrue(LaunchGeometry.wgmmaSmem(bn) <= 232448, "BN " + bn);
+        assertEquals(5 * 32768 + 1024, LaunchGeometry.wgmmaSmem(128));
+        assertEquals(4 * 49152 + 1024, LaunchGeometry.wgmmaSmem(256));
         // the TMA kernels: the ring, the slack, two 8-byte barriers per stage
-        assertEquals(6 * 32768 + 1024 + 6 * 16, CudaBackend.tmaSmem(128));
-        assertEquals(4 * 49152 + 1024 + 4 * 16, CudaBackend.tmaSmem(256));
-        assertEquals(8 * 28672 + 1024 + 8 * 16, CudaBackend.tmaSmem(96));
-        for (int bn : new int[]{96, 128, 256}) assertTrue(CudaBackend.tmaSmem(bn) <= 232448, "TMA BN " + bn);
+        assertEquals(6 * 32768 + 1024 + 6 * 16, LaunchGeometry.tmaSmem(128));
+        assertEquals(4 * 49152 + 1024 + 4 * 16, LaunchGeometry.tmaSmem(256));
+        assertEquals(8 * 28672 + 1024 + 8 * 16, LaunchGeometry.tmaSmem(96));
+        for (int bn : new int[]{96, 128, 256}) assertTrue(LaunchGeometry.tmaSmem(bn) <= 232448, "TMA BN " + bn);
     }
 
     @Test
@@ -81,23 +81,23 @@ class GemmKernelChoiceTest {
     void tileWidthFollowsTheWaveCount() {
         int sms = 132;
         // DiT shapes, M = 3072 tokens
-        assertEquals(128, CudaBackend.wgmmaTileN(GemmKernel.WGMMA, 3072, 1536, sms));
-        assertEquals(256, CudaBackend.wgmmaTileN(GemmKernel.WGMMA, 3072, 8960, sms));
-        assertEquals(128, CudaBackend.wgmmaTileN(GemmKernel.WGMMA, 5, 8960, sms));
+        assertEquals(128, LaunchGeometry.wgmmaTileN(GemmKernel.WGMMA, 3072, 1536, sms));
+        assertEquals(256, LaunchGeometry.wgmmaTileN(GemmKernel.WGMMA, 3072, 8960, sms));
+        assertEquals(128, LaunchGeometry.wgmmaTileN(GemmKernel.WGMMA, 5, 8960, sms));
         // forced widths
-        assertEquals(128, CudaBackend.wgmmaTileN(GemmKernel.WGMMA_N128, 3072, 8960, sms));
-        assertEquals(256, CudaBackend.wgmmaTileN(GemmKernel.WGMMA_N256, 5, 7, sms));
-        assertEquals(96, CudaBackend.wgmmaTileN(GemmKernel.TMA_N96, 3072, 8960, sms));
+        assertEquals(128, LaunchGeometry.wgmmaTileN(GemmKernel.WGMMA_N128, 3072, 8960, sms));
+        assertEquals(256, LaunchGeometry.wgmmaTileN(GemmKernel.WGMMA_N256, 5, 7, sms));
+        assertEquals(96, LaunchGeometry.wgmmaTileN(GemmKernel.TMA_N96, 3072, 8960, sms));
         // by waves (TMA_WAVES): the 1536-wide products take 96 (384 tiles, 3 waves), the FFN's 8960-wide one 256 (840 tiles, 7 waves)
-        assertEquals(96, CudaBackend.wgmmaTileN(GemmKernel.TMA_WAVES, 3072, 1536, sms));
-        assertEquals(256, CudaBackend.wgmmaTileN(GemmKernel.TMA_WAVES, 3072, 8960, sms));
-        assertEquals(128, CudaBackend.tmaTileByWaves(3072, 1536, 114));    // H100 PCIe: 288 tiles in 3 waves of 160 against 96's 384 in 4 of 128
-        assertEquals(96, CudaBackend.tmaTileByWaves(128, 256, sms));       // within one wave the narrowest tiles finish first (3 side by side)
-        assertEquals(128, CudaBackend.tmaTileByWaves(3072, 4608, sms));    // 864 tiles in 7 waves of 160 against 256's 432 in 4 of 288
+        assertEquals(96, LaunchGeometry.wgmmaTileN(GemmKernel.TMA_WAVES, 3072, 1536, sms));
+        assertEquals(256, LaunchGeometry.wgmmaTileN(GemmKernel.TMA_WAVES, 3072, 8960, sms));
+        assertEquals(128, LaunchGeometry.tmaTileByWaves(3072, 1536, 114));    // H100 PCIe: 288 tiles in 3 waves of 160 against 96's 384 in 4 of 128
+        assertEquals(96, LaunchGeometry.tmaTileByWaves(128, 256, sms));       // within one wave the narrowest tiles finish first (3 side by side)
+        assertEquals(128, LaunchGeometry.tmaTileByWaves(3072, 4608, sms));    // 864 tiles in 7 waves of 160 against 256's 432 in 4 of 288
         // the rule's cost is what it minimises: no other width finishes sooner by its own measure
         for (int m : new int[]{1, 128, 3072, 9999}) {
             for (int n : new int[]{1, 96, 1536, 4608, 8960}) {
-                int bn = CudaBackend.tmaTileByWaves(m, n, sms);
+                int bn = LaunchGeometry.tmaTileByWaves(m, n, sms);
                 assertTrue(bn == 96 || bn == 128 || bn == 256, bn + " for " + m + "x" + n);
             }
         }
