@@ -366,6 +366,15 @@ public interface Backend extends AutoCloseable {
      * upsample would have read it instead (CUDA: in the convolution's operand copy), with the same
      * results bit for bit.
      */
+    /**
+     * Floats of room {@link #conv3dUpsample2x} needs in {@code up} for this convolution of
+     * {@code cin·h·w}-float frames: one upsampled frame by default; 0 where the backend reads x
+     * directly (then {@code up} may be null), so the caller need not keep that buffer.
+     */
+    default long upsampleRoom(Conv3dSpec s, int h, int w) {
+        return 4L * s.cin() * h * w;
+    }
+
     default void conv3dUpsample2x(Buf x, int frames, int h, int w, Buf up, Buf out, Conv3dSpec s, Weight weight, Weight bias) {
         if (s.kt() != 1 || s.padFront() != 0) throw new KernelException("conv3dUpsample2x: a per-frame convolution (kt 1, no front padding), not " + s);
         long inFrame = (long) s.cin() * h * w, outFrame = (long) s.cout() * s.outH(2 * h) * s.outW(2 * w);

@@ -1197,10 +1197,20 @@ public final class CudaBackend implements Backend {
      * (one frame at a time, as the default, so the copy stays one frame's). up is not touched.
      */
     @Override
+    public long upsampleRoom(Conv3dSpec s, int h, int w) {
+        return fusesUpsample(convLayout, s) ? 0 : Backend.super.upsampleRoom(s, h, w);
+    }
+
+    /** Whether conv3dUpsample2x reads x in its copy (no upsampled frame is written) for this layout and convolution. */
+    private boolean fusesUpsample(ConvLayout layout, Conv3dSpec s) {
+        boolean stride1 = s.st() == 1 && s.sh() == 1 && s.sw() == 1;
+        return vaeFuse && layout.channelsLast() && stride1 && s.kt() == 1 && s.padFront() == 0;
+    }
+
+    @Override
     public void conv3dUpsample2x(Buf x, int frames, int h, int w, Buf up, Buf out, Conv3dSpec s, Weight weight, Weight bias) {
         ConvLayout layout = convLayout;
-        boolean stride1 = s.st() == 1 && s.sh() == 1 && s.sw() == 1;
-        if (!vaeFuse || !layout.channelsLast() || !stride1 || s.kt() != 1 || s.padFront() != 0) {
+        if (!fusesUpsample(layout, s)) {
             Backend.super.conv3dUpsample2x(x, frames, h, w, up, out, s, weight, bias);
             return;
         }

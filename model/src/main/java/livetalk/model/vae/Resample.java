@@ -87,12 +87,15 @@ final class Resample implements VaeBlock, Streaming {
 
     /**
      * Nearest 2× then the 3×3 conv, one frame at a time so the upsampled frame is the only big
-     * temporary (in UP, where the backend makes it: {@link Backend#conv3dUpsample2x}).
+     * temporary (in UP, where the backend makes it: {@link Backend#conv3dUpsample2x}; none where it
+     * reads x directly, {@link Backend#upsampleRoom} 0).
      */
     private Activation upsample(Activation x, int outSlot, Workspace ws) {
         int h2 = 2 * x.h(), w2 = 2 * x.w();
         Activation out = ws.get(outSlot, x.frames(), spatial.cout(), spatial.outH(h2), spatial.outW(w2));
-        backend.conv3dUpsample2x(x.buf(), x.frames(), x.h(), x.w(), ws.get(Workspace.UP, x.frameSize() * 4), out.buf(), spatial, weight, bias);
+        long room = backend.upsampleRoom(spatial, x.h(), x.w());
+        backend.conv3dUpsample2x(x.buf(), x.frames(), x.h(), x.w(), room == 0 ? null : ws.get(Workspace.UP, room), out.buf(), spatial, weight,
+                bias);
         return out;
     }
 
