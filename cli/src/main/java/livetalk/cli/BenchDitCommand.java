@@ -120,7 +120,7 @@ final class BenchDitCommand implements Callable<Integer> {
                 if (profile && r == runs - 1 && be instanceof CudaBackend cuda) cuda.startProfile();
                 last = dit.forward(new CausalDit.Input(x, y, framesPerBlock, h, w, ts, audio, startFrame), use, text);
                 double s = secs(t0);
-                System.out.printf("forward %d: %.3f s, %.1f GFLOP/s%n", r, s, flop / s / 1e9);
+                System.out.printf(java.util.Locale.ROOT, "forward %d: %.3f s (%.2f ms), %.1f GFLOP/s%n", r, s, s * 1e3, flop / s / 1e9);
                 if (profile && r == runs - 1 && be instanceof CudaBackend cuda) System.out.print(cuda.profileReport());
                 // later runs: same block again (same slots overwritten, like the next denoising step)
             }
