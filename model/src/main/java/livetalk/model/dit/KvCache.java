@@ -174,16 +174,20 @@ public final class KvCache {
         return layer.view((long) writeStart() * dim, (long) newTokens * dim);
     }
 
-    /** The staging buffer for K or V, viewed at this call's size (all layers share it: they run one after another). */
+    /**
+     * The staging buffer for K or V, viewed at this call's size (all layers share it: they run one
+     * after another), made on first use: a backend that writes V straight into the slots never asks for V's.
+     */
     private Buf staging(boolean key) {
         long n = (long) newTokens * dim;
-        if (stageK == null || stageK.size() < n) {
-            free(stageK);
-            free(stageV);
-            stageK = backend.alloc(n);
-            stageV = backend.alloc(n);
+        Buf b = key ? stageK : stageV;
+        if (b == null || b.size() < n) {
+            free(b);
+            b = backend.alloc(n);
+            if (key) stageK = b;
+            else stageV = b;
         }
-        return (key ? stageK : stageV).view(0, n);
+        return b.view(0, n);
     }
 
     /**
@@ -212,7 +216,8 @@ public final class KvCache {
         for (int i = 0; i < layers; i++) {
             if (k[i] != null) n += k[i].size() * dtype.byteSize() + v[i].size() * dtype.byteSize();
         }
-        if (stageK != null) n += 4 * (stageK.size() + stageV.size());
+        if (stageK != null) n += 4 * stageK.size();
+        if (stageV != null) n += 4 * stageV.size();
         return n;
     }
 

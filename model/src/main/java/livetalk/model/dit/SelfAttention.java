@@ -26,7 +26,7 @@ final class SelfAttention {
 
     /** Writes this call's K/V into the cache only (the last layer of the clean t = 0 pass). */
     void writeKv(Buf h, int n, KvCache kv, Buf cos, Buf sin) {
-        Buf kNew = kv.newKeys(layer), vNew = kv.newValues(layer);   // [n, D] float32: this call's slots or staging
+        Buf kNew = kv.newKeys(layer);                               // [n, D] float32: this call's slots or staging
         if (be.fusesNormRope() && kv.dtype() == DType.BF16) {
             // straight into the bf16 slots, the same bits as rounding the float32 staging (store):
             // k normed, rotated and rounded in one pass, v from the product's bf16 epilogue
@@ -37,7 +37,7 @@ final class SelfAttention {
         }
         w.key(h, kNew, n);
         be.rope(kNew, n, heads, headDim, cos, sin);                 // stored after RoPE
-        w.value(h, vNew, n);                                        // stored raw
+        w.value(h, kv.newValues(layer), n);                         // stored raw
         kv.store(layer);                                            // into the cache's dtype
     }
 
