@@ -57,6 +57,9 @@ class BenchLiveCommandTest {
         Map<String, Object> m = (Map<String, Object>) Json.parse(Files.readString(json));
         assertTrue(r.out().contains("json " + Json.write(m)), "the same report on stdout, one line");
         assertEquals(m.get("barge_in") != null, r.out().contains("barge-in:"), r.out());
+        double sessionFirst = num(m.get("session_first_frame_s"));
+        assertTrue(sessionFirst > 0 && sessionFirst < num(m.get("wall_s")), "the session's first frame inside the run: " + m);
+        assertTrue(r.out().contains("session: first frame "), r.out());
         return m;
     }
 

@@ -36,14 +36,27 @@ public final class LiveReport {
     private final LiveScript.Options options;
     private final List<LiveScript.BlockRecord> blocks;
     private final List<LiveScript.TurnRecord> turns;
-    private final long droppedBlocks, wallNanos;
+    private final long droppedBlocks, startNanos, wallNanos;
 
-    LiveReport(LiveScript.Options options, List<LiveScript.BlockRecord> blocks, List<LiveScript.TurnRecord> turns, long droppedBlocks, long wallNanos) {
+    /** {@code startNanos}: when the script started, the session ready ({@link System#nanoTime}); {@code wallNanos}: how long it ran. */
+    LiveReport(LiveScript.Options options, List<LiveScript.BlockRecord> blocks, List<LiveScript.TurnRecord> turns, long droppedBlocks, long startNanos,
+               long wallNanos) {
         this.options = options;
         this.blocks = List.copyOf(blocks);
         this.turns = List.copyOf(turns);
         this.droppedBlocks = droppedBlocks;
+        this.startNanos = startNanos;
         this.wallNanos = wallNanos;
+    }
+
+    /**
+     * From the script's start to the session's first frame out: block 0's latent frame 0 is the
+     * reference latent, decoded while that block is denoised (docs/sampler.md#streaming), so this is
+     * what a user waits for the avatar to appear. NaN if no frame came.
+     */
+    double sessionFirstFrameS() {
+        long first = blocks.stream().mapToLong(r -> r.firstOutNanos).filter(t -> t != 0).min().orElse(0);
+        return first == 0 ? Double.NaN : (first - startNanos) / 1e9;
     }
 
     List<Row> rows() {
@@ -109,6 +122,7 @@ public final class LiveReport {
         m.put("turn_seconds", options.turnSeconds());
         m.put("listen_seconds", options.listenSeconds());
         m.put("wall_s", wallNanos / 1e9);
+        m.put("session_first_frame_s", finite(sessionFirstFrameS()));
         List<Object> rows = new ArrayList<>();
         Map<String, Object> listening = null;
         for (Row r : rows()) {
@@ -148,6 +162,8 @@ public final class LiveReport {
     /** The table and the barge-in and memory lines. */
     public String table() {
         StringBuilder b = new StringBuilder();
+        b.append(String.format(Locale.ROOT, "session: first frame %s after the start (the portrait's frame, decoded while block 0 is denoised)%n",
+                secs(sessionFirstFrameS())));
         b.append(String.format(Locale.ROOT, "%-14s %6s %6s %11s %9s %26s %17s %9s %6s %6s %10s%n", "", "blocks", "frames", "first frame",
                 "total", "block time p50/p95/max", "DiT/decode p50", "frames/s", "RTF", "misses", "RSS after"));
         List<Row> rows = rows();

@@ -125,7 +125,7 @@ public final class LiveScript implements LiveStream.Output {
             turn.memory = memory.get();
         }
         waitFor(() -> done == blocks.size());
-        return new LiveReport(options, blocks, turns, stream.droppedBlocks(), System.nanoTime() - before);
+        return new LiveReport(options, blocks, turns, stream.droppedBlocks(), before, System.nanoTime() - before);
     }
 
     /** Steps the stream whenever a block is due, until {@code stop} holds. */
