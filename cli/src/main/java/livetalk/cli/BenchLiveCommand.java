@@ -84,7 +84,7 @@ final class BenchLiveCommand implements Callable<Integer> {
         try (Backend be = backendOptions.create(); ModelSet set = models(be, cacheDir)) {
             SamplingPlan plan = SamplingPlan.official();
             String speak = DemoAssets.PROMPT, listen = "a person listening quietly to the camera, calm and attentive";
-            double warm = set.prepare(plan, speak, listen);     // what serve does before it says it is ready
+            double warm = set.prepare(plan, ServeCommand.warmUpSize(demo, px), speak, listen);     // what serve does before it says it is ready
             System.out.printf(Locale.ROOT, "bench-live: %s, %dx%d, %s, %d turns of %.2f s speech, %.2f s listening before and between, %s, %s;"
                             + " warm-up %.1f s; %s, load average %s%n", device(be), px, px, demo ? "demo models (random weights)" : dit.getFileName()
                             + " with random VAE and wav2vec2", turns, turnSeconds, listenSeconds,

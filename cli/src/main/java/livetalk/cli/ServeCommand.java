@@ -105,9 +105,10 @@ final class ServeCommand implements Callable<Integer> {
         try (Backend backend = backendOptions.create();
              ModelSet set = ModelSet.load(layout, backend, cacheDir, System.err);
              LiveServer server = new LiveServer(set, SamplingPlan.official(), opts)) {
-            // both prompts encoded now, so the first turn does not wait for umT5; then every network once
+            // both prompts encoded now, so the first turn does not wait for umT5; then every network once,
+            // the demo's at the sessions' own size (a cheap block there; see warmUpSize)
             System.err.printf(java.util.Locale.ROOT, "livetalk serve: every network run once (weights in place, kernels loaded) in %.1f s%n",
-                    set.prepare(SamplingPlan.official(), prompt, listeningPrompt));
+                    set.prepare(SamplingPlan.official(), warmUpSize(demo, px), prompt, listeningPrompt));
             String where = server.start();
             System.out.println("livetalk serve: ready at " + where + "  (" + px + "x" + px + ", " + backend.name() + ", up to " + maxSessions
                     + " sessions; Ctrl-C stops)");
@@ -117,5 +118,15 @@ final class ServeCommand implements Callable<Integer> {
             stop.await();
         }
         return 0;
+    }
+
+    /**
+     * The warm-up's frame size: the sessions' own with the demo models, whose block there costs
+     * about a second on a CPU (the first session's first frame then comes after 0.1–0.3 s instead of
+     * 0.8–0.9 s); the smallest otherwise, since a block of the real model at 512×512 takes minutes
+     * on a CPU (what it would save on a GPU is not yet measured).
+     */
+    static int warmUpSize(boolean demo, int px) {
+        return demo ? px : livetalk.sampler.WarmUp.SIZE;
     }
 }

@@ -24,13 +24,24 @@ public final class WarmUp {
     private WarmUp() {
     }
 
-    /** Runs the block; returns its wall time in seconds. */
+    /** Runs the block at {@link #SIZE}; returns its wall time in seconds. */
     public static double run(CausalDit dit, WanVae vae, CausalInference.Settings settings, float[] stepTimesteps) {
+        return run(dit, vae, settings, stepTimesteps, SIZE);
+    }
+
+    /**
+     * Runs the block at {@code size}×{@code size} pixels (a multiple of 16): at the size sessions
+     * will run, the first session's first block finds every kernel compiled for its shapes (serve
+     * --demo: its first frame after 0.1–0.3 s instead of 0.8–0.9 s on the 2-core EPYC), at the
+     * price of a full block before ready. Returns its wall time in seconds.
+     */
+    public static double run(CausalDit dit, WanVae vae, CausalInference.Settings settings, float[] stepTimesteps, int size) {
+        if (size < SIZE || size % 16 != 0) throw new IllegalArgumentException("warm-up frame size " + size + " (a multiple of 16, at least " + SIZE + ")");
         long t0 = System.nanoTime();
         StreamingPipeline pipe = new StreamingPipeline(dit, vae, settings, stepTimesteps, false);
         int latentFrames = settings.framesPerBlock(), audioFrames = pipe.audioFramesFor(latentFrames);
         var text = dit.encodeText(new float[dit.config().textDim()], 1);                      // one zero token
-        var cond = pipe.condition(new float[3 * SIZE * SIZE], SIZE, SIZE,                     // a grey reference [3, S, S]
+        var cond = pipe.condition(new float[3 * size * size], size, size,                     // a grey reference [3, S, S]
                 new float[audioFrames * dit.config().audioInputDim()], audioFrames, text);    // silence-like zero features
         pipe.run(cond, 1, new SeededNoise(0), new SeededNoise(1), (frames, n, first) -> { }, null, () -> false);
         return (System.nanoTime() - t0) / 1e9;

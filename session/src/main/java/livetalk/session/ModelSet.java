@@ -150,11 +150,20 @@ public final class ModelSet implements AutoCloseable {
      * no later result. Returns the wall time in seconds.
      */
     public double warmUp(SamplingPlan plan) {
+        return warmUp(plan, WarmUp.SIZE);
+    }
+
+    /**
+     * As {@link #warmUp(SamplingPlan)} with the DiT and VAE block at {@code size}×{@code size}
+     * pixels: the size sessions will run at, where one block there is cheap (serve --demo), so
+     * that the first session's first block finds its shapes' code compiled ({@link WarmUp#run}).
+     */
+    public double warmUp(SamplingPlan plan, int size) {
         long t0 = System.nanoTime();
         lock.lock();
         vaeLock.lock();                  // the lock order: model, then VAE
         try {
-            WarmUp.run(dit, vae, plan.settings(), plan.stepTimesteps());
+            WarmUp.run(dit, vae, plan.settings(), plan.stepTimesteps(), size);
             audioFeatures(new float[BlockClock.SAMPLE_RATE], SamplingPlan.FRAMES_PER_BLOCK);
         } finally {
             vaeLock.unlock();
@@ -169,8 +178,13 @@ public final class ModelSet implements AutoCloseable {
      * {@link #warmUp}. Returns the warm-up's wall time in seconds.
      */
     public double prepare(SamplingPlan plan, String... prompts) {
+        return prepare(plan, WarmUp.SIZE, prompts);
+    }
+
+    /** As {@link #prepare(SamplingPlan, String...)}, warming up at {@code warmUpSize} ({@link #warmUp(SamplingPlan, int)}). */
+    public double prepare(SamplingPlan plan, int warmUpSize, String... prompts) {
         for (String p : prompts) textContext(p);
-        return warmUp(plan);
+        return warmUp(plan, warmUpSize);
     }
 
     /** wav2vec2, loaded on first use and kept. */
