@@ -407,7 +407,7 @@ run() {
   step bench-dit-tma-waves 60 env LIVETALK_CUDA_GEMM=tma_waves "$lt" bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors \
       --runs 5 --profile --compare-output /tmp/livetalk-dit/out-mma-sync.f32
   step tests-flash-split 60 "$junit" --select-class livetalk.kernels.cuda.CudaFlashSplitTest --details=tree
-  step bench-dit-split 60 LIVETALK_CUDA_ATTN_SPLIT=auto "$lt" bench-dit --device cuda \
+  step bench-dit-split 60 env LIVETALK_CUDA_ATTN_SPLIT=auto "$lt" bench-dit --device cuda \
       --weights /tmp/livetalk-dit/model.safetensors --runs 5 --profile --compare-output /tmp/livetalk-dit/out-mma-sync.f32
   {
     echo "{"
