@@ -122,8 +122,8 @@ final class ServeCommand implements Callable<Integer> {
 
     /**
      * The warm-up's frame size: the sessions' own with the demo models, whose block there costs
-     * about a second on a CPU (the first session's first frame then comes after 0.1–0.3 s instead of
-     * 0.8–0.9 s); the smallest otherwise, since a block of the real model at 512×512 takes minutes
+     * about two seconds on a CPU (the first session's first frame then comes after about 0.06 s
+     * instead of 0.7–0.9 s); the smallest otherwise, since a block of the real model at 512×512 takes minutes
      * on a CPU (what it would save on a GPU is not yet measured).
      */
     static int warmUpSize(boolean demo, int px) {
