@@ -56,6 +56,10 @@ final class BenchPipelineCommand implements Callable<Integer> {
     @Option(names = "--size", defaultValue = "512", description = "video height and width (default: ${DEFAULT-VALUE})")
     int size;
 
+    @Option(names = "--warm-up-size", paramLabel = "PX",
+            description = "frame size of the warm-up block before the run (default: 16, as serve warms up the real model; the run's --size warms its own shapes)")
+    Integer warmUpSize;
+
     @Option(names = "--kv", defaultValue = "bf16", description = "KV cache dtype: bf16 (the default everywhere) or f32")
     String kv;
 
@@ -63,6 +67,10 @@ final class BenchPipelineCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (blocks < 2) throw new InputException("--blocks must be at least 2 (the sustained rate is measured after the first), got " + blocks);
         if (size < 16 || size % 16 != 0) throw new InputException("--size must be a positive multiple of 16, got " + size);
+        int warm = warmUpSize == null ? WarmUp.SIZE : warmUpSize;
+        if (warm < WarmUp.SIZE || warm % 16 != 0 || warm > size) {
+            throw new InputException("--warm-up-size must be a multiple of 16 from " + WarmUp.SIZE + " to --size (" + size + "), got " + warm);
+        }
         DType kvDtype = switch (kv.toLowerCase(Locale.ROOT)) {
             case "bf16" -> DType.BF16;
             case "f32" -> DType.F32;
@@ -88,8 +96,8 @@ final class BenchPipelineCommand implements Callable<Integer> {
             CausalInference.Settings settings = CausalInference.Settings.official().withKvDtype(kvDtype);
             float[] steps = FlowMatchSchedule.official().embeddingTimesteps(true);
             // as serve does before it is ready: the first block below then measures the pipeline, not every weight's first use
-            System.out.printf(Locale.ROOT, "warm-up (one %dx%d block, every network once): %.3f s%n", WarmUp.SIZE, WarmUp.SIZE,
-                    WarmUp.run(model, vae, settings, steps));
+            System.out.printf(Locale.ROOT, "warm-up (one %dx%d block, every network once): %.3f s%n", warm, warm,
+                    WarmUp.run(model, vae, settings, steps, warm));
             StreamingPipeline pipe = new StreamingPipeline(model, vae, settings, steps, true);
             int latentFrames = blocks * settings.framesPerBlock(), audioFrames = pipe.audioFramesFor(latentFrames);
             t0 = System.nanoTime();
