@@ -207,6 +207,24 @@ streams_summary() {
   grep -hE "first frame|GPU memory held by" "$OUTDIR/bench-pipeline-streams.log" 2>/dev/null | sed 's/^/streams /' || true
 }
 
+# same_as_default STEP REGEX WHAT: STEP's verify lines matching REGEX against verify-default's, in one line.
+same_as_default() {
+  local step="$1" re="$2" what="$3" a b
+  a="$(grep -hE "$re" "$OUTDIR/verify-default.log" 2>/dev/null)"; b="$(grep -hE "$re" "$OUTDIR/$step.log" 2>/dev/null)"
+  if [ -z "$b" ]; then echo "$step: no $what lines (see $OUTDIR/$step.log)"
+  elif [ -z "$a" ]; then echo "$step: $(echo "$b" | wc -l) $what lines, no verify-default log to compare them with"
+  elif [ "$a" = "$b" ]; then echo "$step: $(echo "$b" | wc -l) $what lines the same as verify-default's; $(grep -h verdict "$OUTDIR/$step.log")"
+  else diff <(echo "$a") <(echo "$b") > "$OUTDIR/$step.diff"; echo "$step: DIFFERS from verify-default ($OUTDIR/$step.diff)"; fi
+}
+
+# same_checksum STEP: STEP's bench-dit output checksum against bench-dit-default's, in one line.
+same_checksum() {
+  local step="$1" a b
+  a="$(grep -h checksum "$OUTDIR/bench-dit-default.log" 2>/dev/null)"; b="$(grep -h checksum "$OUTDIR/$step.log" 2>/dev/null)"
+  if [ -z "$b" ]; then echo "$step: no checksum (see $OUTDIR/$step.log)"
+  elif [ "$a" = "$b" ]; then echo "$step: $b, the same bits as bench-dit-default"; else echo "$step: $b, default ${a:-none}: DIFFERENT"; fi
+}
+
 # The VAE's copies fused into its convolutions' (LIVETALK_CUDA_VAE_FUSE=1 on top of the defaults,
 # docs/cuda-performance.md#the-vae-norm-fused-into-the-convolutions-copy-written-without-a-gpu-not-yet-run)
 # must change no bit: its tests (the fused ops against the unfused ones, bit for bit), the VAE
@@ -215,12 +233,7 @@ streams_summary() {
 vae_fuse_summary() {
   echo "-- the VAE's fused copies (LIVETALK_CUDA_VAE_FUSE=1, on the defaults)"
   grep -hE "tests (successful|failed|aborted)|no channels-last convolution" "$OUTDIR/tests-vae-fuse.log" 2>/dev/null | sort -u
-  local re='^(OK|FAIL|SKIPPED) +vae_(encode|decode)' a b
-  a="$(grep -hE "$re" "$OUTDIR/verify-default.log" 2>/dev/null)"; b="$(grep -hE "$re" "$OUTDIR/verify-vae-fuse.log" 2>/dev/null)"
-  if [ -z "$b" ]; then echo "verify-vae-fuse: no VAE lines (see $OUTDIR/verify-vae-fuse.log)"
-  elif [ -z "$a" ]; then echo "verify-vae-fuse: $(echo "$b" | wc -l) VAE lines, no verify-default log to compare them with"
-  elif [ "$a" = "$b" ]; then echo "verify-vae-fuse: $(echo "$b" | wc -l) VAE lines the same as verify-default's; $(grep -h verdict "$OUTDIR/verify-vae-fuse.log")"
-  else diff <(echo "$a") <(echo "$b") > "$OUTDIR/verify-vae-fuse.diff"; echo "verify-vae-fuse: DIFFERS from verify-default ($OUTDIR/verify-vae-fuse.diff)"; fi
+  same_as_default verify-vae-fuse '^(OK|FAIL|SKIPPED) +vae_(encode|decode)' VAE
   for f in bench-vae-default bench-vae-fuse; do
     { grep -h "^VAE:" "$OUTDIR/$f.log"; grep -h "^latent frame [1-9]" "$OUTDIR/$f.log" | tail -1; } 2>/dev/null | sed "s/^/$f: /"
   done
@@ -236,15 +249,8 @@ vae_fuse_summary() {
 norm_rope_summary() {
   echo "-- the DiT's q/k norm fused with RoPE (LIVETALK_CUDA_NORM_ROPE=1, on the defaults)"
   grep -hE "tests (successful|failed|aborted)" "$OUTDIR/tests-norm-rope.log" 2>/dev/null | sort -u
-  local re='^(OK|FAIL|SKIPPED) +(dit_forward|causal_rollout)' a b
-  a="$(grep -hE "$re" "$OUTDIR/verify-default.log" 2>/dev/null)"; b="$(grep -hE "$re" "$OUTDIR/verify-norm-rope.log" 2>/dev/null)"
-  if [ -z "$b" ]; then echo "verify-norm-rope: no DiT lines (see $OUTDIR/verify-norm-rope.log)"
-  elif [ -z "$a" ]; then echo "verify-norm-rope: $(echo "$b" | wc -l) DiT lines, no verify-default log to compare them with"
-  elif [ "$a" = "$b" ]; then echo "verify-norm-rope: $(echo "$b" | wc -l) DiT lines the same as verify-default's; $(grep -h verdict "$OUTDIR/verify-norm-rope.log")"
-  else diff <(echo "$a") <(echo "$b") > "$OUTDIR/verify-norm-rope.diff"; echo "verify-norm-rope: DIFFERS from verify-default ($OUTDIR/verify-norm-rope.diff)"; fi
-  a="$(grep -h checksum "$OUTDIR/bench-dit-default.log" 2>/dev/null)"; b="$(grep -h checksum "$OUTDIR/bench-dit-norm-rope.log" 2>/dev/null)"
-  if [ -z "$b" ]; then echo "bench-dit-norm-rope: no checksum (see $OUTDIR/bench-dit-norm-rope.log)"
-  elif [ "$a" = "$b" ]; then echo "bench-dit-norm-rope: $b, the same bits as bench-dit-default"; else echo "bench-dit-norm-rope: $b, default $a: DIFFERENT"; fi
+  same_as_default verify-norm-rope '^(OK|FAIL|SKIPPED) +(dit_forward|causal_rollout)' DiT
+  same_checksum bench-dit-norm-rope
   grep -h "^forward" "$OUTDIR/bench-dit-norm-rope.log" 2>/dev/null | tail -2
   grep -hE "^(rms_norm|rope|f32_to_bf16_rows|all kernels)" "$OUTDIR/bench-dit-norm-rope.log" 2>/dev/null | sed 's/^/norm-rope profile: /'
 }
@@ -478,10 +484,7 @@ run() {
     norm_rope_summary
     echo "-- the TMA GEMM's tile width by waves (LIVETALK_CUDA_GEMM=tma_waves, on the defaults)"
     grep -hE "^(linear .*tma_(n96|waves)|check tma_(n96|waves))" "$OUTDIR/bench-gpu.log" 2>/dev/null || true
-    local wa wb
-    wa="$(grep -h checksum "$OUTDIR/bench-dit-default.log" 2>/dev/null)"; wb="$(grep -h checksum "$OUTDIR/bench-dit-tma-waves.log" 2>/dev/null)"
-    if [ -n "$wb" ] && [ "$wa" = "$wb" ]; then echo "bench-dit-tma-waves: $wb, the same bits as bench-dit-default"
-    else echo "bench-dit-tma-waves: ${wb:-no checksum}, default ${wa:-none}: DIFFERENT or missing"; fi
+    same_checksum bench-dit-tma-waves
     grep -hE "^(forward|gemm_bf16_tn_tma|all kernels)" "$OUTDIR/bench-dit-tma-waves.log" 2>/dev/null | tail -6 || true
     echo "-- the split-key TMA flash attention (LIVETALK_CUDA_ATTN_SPLIT=auto)"
     grep -hE "tests (successful|failed|aborted)" "$OUTDIR/tests-flash-split.log" 2>/dev/null | sort -u || true

@@ -845,19 +845,7 @@ int main() {
     add("S wait 2 (softmax under the S product)", [](Impl& m) { m.sWait = 2; });
     add("2 K slots", [](Impl& m) { m.ks = 2; });
     add("2 V slots", [](Impl& m) { m.vs = 2; });
-    int missed = 0;
-    verbose = false;
-    for (const Impl& m : mutants) {
-        failures = 0;
-        firstFailure.clear();
-        runAll(m, false);
-        if (failures == 0) {
-            std::printf("FAIL mutant '%s' passes every check\n", m.name);
-            missed++;
-        } else {
-            std::printf("  mutant caught: %-40s (%d failures; first: %s)\n", m.name, failures, firstFailure.c_str());
-        }
-    }
+    int missed = missedMutants(mutants, [](const Impl& m) { runAll(m, false); });
     if (missed) {
         std::printf("attention_sm90 layout: %d of %zu mutants not caught\n", missed, mutants.size());
         return 1;

@@ -353,19 +353,7 @@ int main() {
     add("one tau per thread (conv_pad_cl's grid)", [](Impl& m) { m.walkEveryTau = false; });
     add("upsampled copy reads x at the upsampled pixel", [](Impl& m) { m.up2Source = mutUp2AtUpsampled; });
     add("upsampled copy steps channels by the upsampled plane", [](Impl& m) { m.up2Step = conv_channel_step; });
-    int missed = 0;
-    verbose = false;
-    for (const Impl& m : mutants) {
-        failures = 0;
-        firstFailure.clear();
-        runAll(m, false);
-        if (failures == 0) {
-            std::printf("FAIL mutant '%s' passes every check\n", m.name);
-            missed++;
-        } else {
-            std::printf("  mutant caught: %-45s (first: %.150s)\n", m.name, firstFailure.c_str());
-        }
-    }
+    int missed = missedMutants(mutants, [](const Impl& m) { runAll(m, false); });
     if (missed) {
         std::printf("conv fused copies: %d of %zu mutants not caught\n", missed, mutants.size());
         return 1;

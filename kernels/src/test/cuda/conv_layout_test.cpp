@@ -723,19 +723,7 @@ int main() {
     add("wgmma: B tile inside the A tile", [](Impl& m) { m.bTile = mutBTileHalfA; });
     add("wgmma: k slice step 16 bytes", [](Impl& m) { m.descK = mutDescKStep16; });
     add("wgmma: accumulator rows g and g+8 swapped", [](Impl& m) { m.sm90AccRow = mutSm90AccRowHalves; });
-    int missed = 0;
-    verbose = false;
-    for (const Impl& m : mutants) {
-        failures = 0;
-        firstFailure.clear();
-        runAll(m, false);
-        if (failures == 0) {
-            std::printf("FAIL mutant '%s' passes every check\n", m.name);
-            missed++;
-        } else {
-            std::printf("  mutant caught: %-40s (first: %.150s)\n", m.name, firstFailure.c_str());
-        }
-    }
+    int missed = missedMutants(mutants, [](const Impl& m) { runAll(m, false); });
     if (missed) {
         std::printf("conv layout: %d of %zu mutants not caught\n", missed, mutants.size());
         return 1;

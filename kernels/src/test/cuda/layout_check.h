@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdio>
 #include <string>
+#include <vector>
 
 static int failures = 0;
 static bool verbose = true;
@@ -20,3 +21,23 @@ static std::string firstFailure;
             failures++;                                                  \
         }                                                                \
     } while (0)
+
+// Runs each mutant through `run` with the failure messages off and says whether the checks caught
+// it (at least one failure); returns how many none of them caught.
+template <typename Impl, typename Run>
+static int missedMutants(const std::vector<Impl>& mutants, Run run) {
+    int missed = 0;
+    verbose = false;
+    for (const Impl& m : mutants) {
+        failures = 0;
+        firstFailure.clear();
+        run(m);
+        if (failures == 0) {
+            std::printf("FAIL mutant '%s' passes every check\n", m.name);
+            missed++;
+        } else {
+            std::printf("  mutant caught: %-45s (%d failures; first: %.150s)\n", m.name, failures, firstFailure.c_str());
+        }
+    }
+    return missed;
+}

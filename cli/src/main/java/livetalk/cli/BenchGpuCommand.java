@@ -145,19 +145,7 @@ final class BenchGpuCommand implements Callable<Integer> {
             be.useFlashWarps(8);
             String name = String.format(Locale.ROOT, "attention %d q x %d k, %d heads, d %d, wgmma", n, nk, heads, hd);
             float[][] out = flashAgainst(be, rnd, n, nk, heads, hd, FlashKernel.MMA_SYNC, FlashKernel.WGMMA, name);
-            float[] reference = out[0], got = out[1];
-            double maxDiff = 0, num = 0, den = 0;
-            for (int i = 0; i < got.length; i++) {
-                double diff = Math.abs((double) got[i] - reference[i]);
-                if (!(diff <= maxDiff)) maxDiff = Float.isNaN(got[i]) || Float.isNaN(reference[i]) ? Double.POSITIVE_INFINITY : diff;
-                num += diff * diff;
-                den += (double) reference[i] * reference[i];
-            }
-            double relL2 = Math.sqrt(num / Math.max(den, 1e-30)), bound = Math.scalb(1.0, -8);   // max|v| = 1: uniform(-1, 1) values
-            boolean good = maxDiff <= bound && relL2 <= Math.scalb(1.0, -7);
-            ok &= good;
-            System.out.printf(Locale.ROOT, "check flash wgmma vs mma_sync, %s: max|diff| = %.1e (bound %.1e), rel_l2 = %.1e (bound %.1e) %s%n",
-                    name, maxDiff, bound, relL2, Math.scalb(1.0, -7), good ? "OK" : "MISMATCH");
+            ok &= closeEnough("flash wgmma vs mma_sync", name, out[0], out[1]);
         }
         return ok;
     }
@@ -207,7 +195,10 @@ final class BenchGpuCommand implements Callable<Integer> {
         return ok;
     }
 
-    /** flashOnWgmma's comparison: max|diff| within 2^-8 (max|v| = 1) and rel_l2 within 2^-7; prints the check line. */
+    /**
+     * Two flash kernels' outputs on the same inputs: max|diff| within 2^-8 (max|v| = 1: uniform(-1, 1)
+     * values) and rel_l2 within 2^-7 (see {@link #flashOnWgmma}); prints the check line.
+     */
     private static boolean closeEnough(String what, String name, float[] reference, float[] got) {
         double maxDiff = 0, num = 0, den = 0;
         for (int i = 0; i < got.length; i++) {
