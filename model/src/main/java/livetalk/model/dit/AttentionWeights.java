@@ -53,6 +53,14 @@ record AttentionWeights(Backend be, int dim, float eps, Weight q, Weight qb, Wei
         be.linear(x, out, n, v, vb);
     }
 
+    /**
+     * Drops the device copies of what {@link #key} and {@link #value} read (a device backend makes
+     * them again on their next use): for the cross-attention, whose K/V are made once per prompt.
+     */
+    void releaseKeyValue() {
+        for (Weight w : new Weight[] {k, kb, v, vb, normK}) be.release(w);
+    }
+
     /** {@code out [n, D] = Wo·attn + bo}. */
     void output(Buf attn, Buf out, int n) {
         be.linear(attn, out, n, o, ob);

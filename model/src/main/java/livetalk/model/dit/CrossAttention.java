@@ -27,6 +27,11 @@ final class CrossAttention {
         w.value(ctx, vOut, len);
     }
 
+    /** Drops the device copies of the k and v projections until the next {@link #textKv}. */
+    void releaseTextWeights() {
+        w.releaseKeyValue();
+    }
+
     /** {@code out [n, D] = Wo·Attn(RMSNorm(Wq·x + bq), K, V) + bo}; {@code qs, attn} are scratch. */
     void forward(Buf x, Buf out, int n, Buf textK, Buf textV, int len, Buf qs, Buf attn) {
         w.query(x, qs, n);

@@ -45,6 +45,11 @@ final class DitBlock {
         crossAttn.textKv(emb, len, k, v);
     }
 
+    /** Drops the device copies of the weights only {@link #textKv} reads, until its next call. */
+    void releaseTextWeights() {
+        crossAttn.releaseTextWeights();
+    }
+
     /** Updates {@code ws.x} in place, with {@code perFrame} tokens per frame and the call's RoPE tables in {@code ws}. */
     void forward(Workspace ws, int perFrame, KvCache kv, TextCache text) {
         int n = ws.tokens, frames = ws.frames;

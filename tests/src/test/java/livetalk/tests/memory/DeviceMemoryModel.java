@@ -73,6 +73,8 @@ final class DeviceMemoryModel implements Backend {
     final class FakeWeight implements Weight {
         final Tensor t;
         Mem bf16, f32;
+        /** Released since its forms were last made: making one again counts in {@link #remadeWeights}. */
+        boolean released;
 
         FakeWeight(Tensor t) {
             this.t = t;
@@ -88,17 +90,32 @@ final class DeviceMemoryModel implements Backend {
         }
 
         synchronized void matrix() {
-            if (bf16 == null) bf16 = new Mem((long) rows() * pad8((int) (t.numel() / Math.max(1, rows()))) * 2, Kind.WEIGHTS_BF16);
+            if (bf16 == null) {
+                remade();
+                bf16 = new Mem((long) rows() * pad8((int) (t.numel() / Math.max(1, rows()))) * 2, Kind.WEIGHTS_BF16);
+            }
         }
 
         synchronized void vector() {
-            if (f32 == null) f32 = new Mem(t.numel() * 4, Kind.WEIGHTS_F32);
+            if (f32 == null) {
+                remade();
+                f32 = new Mem(t.numel() * 4, Kind.WEIGHTS_F32);
+            }
+        }
+
+        private void remade() {
+            if (!released) return;
+            released = false;
+            synchronized (DeviceMemoryModel.this) {
+                remadeWeights++;
+            }
         }
     }
 
     private final Map<String, Long> live = new HashMap<>();
     private final long[] liveByKind = new long[Kind.values().length];
     private long liveTotal, peakTotal;
+    private int remadeWeights;
     private Map<String, Long> atPeak = Map.of();
     private long[] kindsAtPeak = new long[Kind.values().length];
     private final ThreadLocal<Mem[]> scratch = ThreadLocal.withInitial(() -> new Mem[8]);
@@ -142,6 +159,16 @@ final class DeviceMemoryModel implements Backend {
 
     synchronized long liveBytes() {
         return liveTotal;
+    }
+
+    /** Bytes of kind {@code k} held now. */
+    synchronized long live(Kind k) {
+        return liveByKind[k.ordinal()];
+    }
+
+    /** Weights made resident again after a {@link #release}: each is an upload the device repeats. */
+    synchronized int remadeWeights() {
+        return remadeWeights;
     }
 
     synchronized long peak(Kind k) {
@@ -271,6 +298,7 @@ final class DeviceMemoryModel implements Backend {
             if (f.bf16 != null) f.bf16.free();
             if (f.f32 != null) f.f32.free();
             f.bf16 = f.f32 = null;
+            f.released = true;
         }
     }
 
