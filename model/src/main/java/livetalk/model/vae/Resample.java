@@ -72,13 +72,8 @@ final class Resample implements VaeBlock, Streaming {
         return switch (mode) {
             case UPSAMPLE2D -> upsample(x, outSlot, ws);
             case UPSAMPLE3D -> {
-                if (!firstChunkDone) {
-                    firstChunkDone = true;          // 'Rep': no time conv on the first chunk
-                    yield upsample(x, outSlot, ws);
-                }
-                // [T, 2C, H, W] is [2T, C, H, W] in the frame-major layout: half j of frame i is frame 2i+j.
-                Activation d = upTime.forward(x, ws.get(Workspace.S1, upTime.outSize(x)));
-                yield upsample(new Activation(d.buf(), 2 * d.frames(), x.channels(), x.h(), x.w()), outSlot, ws);
+                Activation d = upsampleTime(x, Workspace.S1, ws);
+                yield upsample(d == null ? x : d, outSlot, ws);
             }
             case DOWNSAMPLE2D -> downsample(x, outSlot, ws);
             case DOWNSAMPLE3D -> downsample3d(x, outSlot, ws);
@@ -86,15 +81,30 @@ final class Resample implements VaeBlock, Streaming {
     }
 
     /**
-     * Nearest 2× then the 3×3 conv, one frame at a time so the upsampled frame is the only big
-     * temporary (in UP, where the backend makes it: {@link Backend#conv3dUpsample2x}; none where it
-     * reads x directly, {@link Backend#upsampleRoom} 0).
+     * upsample3d's time half on a whole chunk, {@code [T, C, H, W] → [2T, C, H, W]} in
+     * {@code outSlot}; null on the first chunk, which the official code passes through unchanged
+     * ('Rep'). Then {@link #upsample} is the spatial half, which works frame by frame.
      */
-    private Activation upsample(Activation x, int outSlot, Workspace ws) {
+    Activation upsampleTime(Activation x, int outSlot, Workspace ws) {
+        if (!firstChunkDone) {
+            firstChunkDone = true;
+            return null;
+        }
+        // [T, 2C, H, W] is [2T, C, H, W] in the frame-major layout: half j of frame i is frame 2i+j.
+        Activation d = upTime.forward(x, ws.get(outSlot, upTime.outSize(x)));
+        return new Activation(d.buf(), 2 * d.frames(), x.channels(), x.h(), x.w());
+    }
+
+    /**
+     * Nearest 2× then the 3×3 conv, one frame at a time so the upsampled frame is the only big
+     * temporary: in S2, which is free between blocks, where the backend makes it
+     * ({@link Backend#conv3dUpsample2x}); none where it reads x directly ({@link Backend#upsampleRoom} 0).
+     */
+    Activation upsample(Activation x, int outSlot, Workspace ws) {
         int h2 = 2 * x.h(), w2 = 2 * x.w();
         Activation out = ws.get(outSlot, x.frames(), spatial.cout(), spatial.outH(h2), spatial.outW(w2));
         long room = backend.upsampleRoom(spatial, x.h(), x.w());
-        backend.conv3dUpsample2x(x.buf(), x.frames(), x.h(), x.w(), room == 0 ? null : ws.get(Workspace.UP, room), out.buf(), spatial, weight,
+        backend.conv3dUpsample2x(x.buf(), x.frames(), x.h(), x.w(), room == 0 ? null : ws.get(Workspace.S2, room), out.buf(), spatial, weight,
                 bias);
         return out;
     }

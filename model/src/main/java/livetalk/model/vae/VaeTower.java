@@ -17,8 +17,14 @@ final class VaeTower {
     private final CausalConv3d conv1, headConv;
     private final List<VaeBlock> blocks;
     private final VaeNorm headNorm;
-    /** Blocks from this index on, and the head, run one frame at a time (see {@link #forward}). */
-    private final int perFrameFrom;
+    /**
+     * The decoder's last temporal upsample (null in the encoder), at index {@link #split}: its time
+     * conv runs on whole chunks, its spatial half, the blocks after it and the head one frame at a
+     * time (see {@link #forward}).
+     */
+    private final Resample lastTimeUp;
+    /** Blocks before this index run on whole chunks; blocks.size() in the encoder. */
+    private final int split;
 
     private VaeTower(Checkpoint ckpt, String prefix, Backend backend, List<VaeBlock> blocks) {
         this.backend = backend;
@@ -28,8 +34,8 @@ final class VaeTower {
         for (int i = 0; i < blocks.size(); i++) {
             if (blocks.get(i) instanceof Resample r && r.mode() == Resample.Mode.UPSAMPLE3D) last = i;
         }
-        // the decoder: after its last temporal upsample; the encoder (no upsample): never
-        this.perFrameFrom = last < 0 ? blocks.size() : last + 1;
+        this.split = last < 0 ? blocks.size() : last;
+        this.lastTimeUp = last < 0 ? null : (Resample) blocks.get(last);
         this.headNorm = new VaeNorm(ckpt, prefix + ".head.0", backend);
         this.headConv = CausalConv3d.load(ckpt, prefix + ".head.2", backend, 1, 1, 1);
     }
@@ -79,17 +85,26 @@ final class VaeTower {
     Activation forward(Activation x, Workspace ws) {
         Activation a = conv1.forward(x, ws.get(Workspace.A, conv1.outSize(x)));
         int slot = Workspace.A;
-        for (int i = 0; i < perFrameFrom; i++) {
+        for (int i = 0; i < split; i++) {
             slot = Workspace.other(slot);
             a = blocks.get(i).forward(a, slot, ws);
         }
-        if (a.frames() == 1 || perFrameFrom == blocks.size()) return tail(a, Workspace.other(slot), slot, ws);
-        // The decoder's last stages (after its last temporal upsample: 2× and 4× the spatial size,
-        // e.g. 256² and 512²) one frame at a time. Every module there works per frame or is a
-        // causal conv with its own history, so this is the same computation as all frames at
-        // once (as decoding latent frame by latent frame is, docs/model.md#streaming-decode), with
-        // the activations of one frame instead of four: at 512×512 their buffers and the padded
-        // clip a conv reads were 1.9 GB of the decoder's memory (docs/cuda-performance.md#gpu-memory).
+        if (lastTimeUp != null) {
+            Activation d = lastTimeUp.upsampleTime(a, Workspace.other(slot), ws);     // null on the first chunk
+            if (d != null) {
+                slot = Workspace.other(slot);
+                a = d;
+            }
+        }
+        if (a.frames() == 1 || lastTimeUp == null) return tail(a, Workspace.other(slot), slot, ws);
+        // The decoder's last stages (from the spatial half of its last temporal upsample: 2× and
+        // 4× the spatial size, e.g. 256² and 512²) one frame at a time. Every module there works
+        // per frame or is a causal conv with its own history, so this is the same computation as
+        // all frames at once (as decoding latent frame by latent frame is,
+        // docs/model.md#streaming-decode), with the activations of one frame instead of four: at
+        // 512×512 their buffers and the padded clip a conv reads were 1.9 GB of the decoder's
+        // memory, and the frames waiting here are held before their spatial upsample, at a
+        // quarter of the pixels (docs/cuda-performance.md#gpu-memory).
         // The input stays in its slot while the frames alternate between the other slot and C.
         Activation out = null;
         for (int t = 0; t < a.frames(); t++) {
@@ -101,13 +116,17 @@ final class VaeTower {
     }
 
     /**
-     * Blocks from {@link #perFrameFrom} on, then the head, on {@code a}: block outputs alternate
-     * between slots p and q, p first, so a may be in q (then overwritten once read) or in a third
-     * slot (kept); the result is in S2.
+     * The spatial half of the last temporal upsample, the blocks after it, then the head, on
+     * {@code a} (the encoder: the head alone): outputs alternate between slots p and q, p first,
+     * so a may be in q (then overwritten once read) or in a third slot (kept); the result is in S2.
      */
     private Activation tail(Activation a, int p, int q, Workspace ws) {
         int slot = q;
-        for (int i = perFrameFrom; i < blocks.size(); i++) {
+        if (lastTimeUp != null) {
+            slot = p;
+            a = lastTimeUp.upsample(a, slot, ws);
+        }
+        for (int i = split + 1; i < blocks.size(); i++) {
             slot = slot == p ? q : p;
             a = blocks.get(i).forward(a, slot, ws);
         }

@@ -9,15 +9,15 @@ import livetalk.kernels.Buf;
  * is then reused for every later chunk, so memory does not grow with the video length.
  *
  * <p>Blocks alternate their output between {@link #A} and {@link #B}; {@link #S1} and {@link #S2}
- * are their scratch; the others are named for their single use. A decoder tower that runs its
+ * are their scratch (S2 also the upsampled frame of a Resample); the others are named for their single use. A decoder tower that runs its
  * last stages one frame at a time keeps their input in A or B and alternates the per-frame
  * outputs between the other and {@link #C}, collecting the frames in {@link #OUT}.
  */
 final class Workspace {
-    static final int A = 0, B = 1, S1 = 2, S2 = 3, UP = 4, Q = 5, K = 6, V = 7, O = 8, IN = 9, Z = 10, C = 11, OUT = 12;
+    static final int A = 0, B = 1, S1 = 2, S2 = 3, Q = 4, K = 5, V = 6, O = 7, IN = 8, Z = 9, C = 10, OUT = 11;
 
     private final Backend backend;
-    private final Buf[] slots = new Buf[13];
+    private final Buf[] slots = new Buf[12];
 
     Workspace(Backend backend) {
         this.backend = backend;
