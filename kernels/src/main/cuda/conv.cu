@@ -11,7 +11,7 @@
 // tap shifts whole pixels (cp·2 bytes, a multiple of 16) and every chunk of 8 channels is aligned.
 // The index math, its layouts and the reasons for them are in conv_layout.cuh.
 //
-// Kernels (all launched by CudaBackend.conv3dFast; the module loads only when the switch is on):
+// Kernels (all launched by CudaConvolution.conv3dFast; the module loads only when the switch is on):
 //   conv_weight_cl          the weight [cout, cin, kt, kh, kw] (any file dtype) → bf16 W' [cout][taps·cp]
 //   conv_pad_cl(_hist16)    the clip (float32 frames after a float32 or bf16 history) → the bf16 copy Xc
 //   conv_pad_cl_norm(_hist16)  the same copy of SiLU(norm(x)), the history slid in place (not yet run on a GPU)

@@ -48,7 +48,7 @@ typedef long long conv_i64;
 #define CONV_STAGES 3            // cp.async ring depth (as gemm_bf16_tn_k64)
 #define CONV_THREADS 256         // 8 warps: 2 along M × 4 along N
 
-// The geometry every kernel of the fast path shares (built by the host, CudaBackend.conv3dFast).
+// The geometry every kernel of the fast path shares (built by the host, CudaConvolution.conv3dFast).
 struct ConvGeom {
     int cp;      // channels per pixel in the copy: cin rounded up to a multiple of 8
     int khw;     // kh·kw: taps per time offset

@@ -1,7 +1,7 @@
 // Host-side check of the fused copies' index math (conv.cu's conv_pad_cl_norm, the VAE's norm fused
 // into the fast convolution's channels-last copy with the causal history slid in place, and
 // conv_pad_cl_up2, the nearest-2× upsample fused into it): the kernels' threads emulated over the
-// grid the host launches (CudaBackend.conv3dNormSilu, conv3dUpsample2x) with conv_layout.cuh's
+// grid the host launches (CudaConvolution.conv3dNormSilu, conv3dUpsample2x) with conv_layout.cuh's
 // functions, on random stride-1 convolutions. Run by scripts/build-ptx.sh --check (host C++
 // compiler, no GPU). Exit status 0 = pass.
 //
@@ -184,7 +184,7 @@ static int checkProblem(const Impl& im, const Problem& p) {
 }
 
 // conv_pad_cl_up2 on one upsampled convolution input: x [frames][cin][h][w] upsampled to 2h × 2w,
-// padded as the conv's spec says; one launch per frame (CudaBackend.conv3dUpsample2x), frame f's
+// padded as the conv's spec says; one launch per frame (CudaConvolution.conv3dUpsample2x), frame f's
 // x passed as a pointer f frames in. Returns the failures it added.
 struct Up2Problem {
     int cin, padTop, padBottom, padLeft, padRight, h, w, frames;

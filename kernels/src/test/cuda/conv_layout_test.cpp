@@ -10,7 +10,7 @@
 //
 // What is emulated, for the kernel's own functions ("kernel") and then for each of a list of
 // mutants, every one of which must be caught (so the checks are shown to bite):
-//   copy      conv_pad_cl over the grid the host launches (CudaBackend.conv3dFast): each thread's
+//   copy      conv_pad_cl over the grid the host launches (CudaConvolution.conv3dFast): each thread's
 //             (frame, row, pixel, channels) from conv_pad_thread, its 8 values from
 //             conv_pad_source, stored as one 16-byte chunk at conv_pixel_offset; every element of
 //             the copy must be written exactly once, chunks 16-byte aligned and inside it;
@@ -250,7 +250,7 @@ static int checkProblem(const Impl& im, const Problem& p, int tile, bool wgmma) 
     const int seqFrames = p.padFront + p.histFrames + p.frames, tOut = seqFrames - p.kt + 1;
     const int taps = p.kt * p.kh * p.kw;
     const int cp = im.roundCp ? (p.cin + 7) / 8 * 8 : p.cin;
-    // the host's geometry (CudaBackend.conv3dFast, ConvFastGeometry)
+    // the host's geometry (CudaConvolution.conv3dFast, ConvFastGeometry)
     const ConvGeom g = {cp, p.kh * p.kw, p.kw, Wp, (Hp + im.extraRows) * Wp, hOut * Wp, taps * cp, wOut};
     const conv_i64 pixels = (conv_i64)hOut * wOut;
     const std::string what = describe(p);

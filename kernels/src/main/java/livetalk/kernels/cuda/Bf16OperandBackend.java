@@ -61,7 +61,7 @@ public final class Bf16OperandBackend extends ForwardingBackend {
 
     @Override
     public void attention(Buf q, Buf k, Buf v, Buf out, int nq, int nk, int heads, int headDim, float scale, Buf bias) {
-        if (CudaBackend.tensorCoreAttention(headDim, bias)) cpu.attention(round(q), round(k), round(v), out, nq, nk, heads, headDim, scale, null);
+        if (CudaAttention.tensorCoreAttention(headDim, bias)) cpu.attention(round(q), round(k), round(v), out, nq, nk, heads, headDim, scale, null);
         else cpu.attention(q, k, v, out, nq, nk, heads, headDim, scale, bias);
     }
 

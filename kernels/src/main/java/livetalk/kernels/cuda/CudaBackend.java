@@ -1,5 +1,15 @@
 package livetalk.kernels.cuda;
 
+import static livetalk.kernels.cuda.CudaAttention.FLASH_SM90;
+import static livetalk.kernels.cuda.CudaAttention.FLASH_TMA;
+import static livetalk.kernels.cuda.CudaAttention.FLASH_TMA_SPLIT;
+import static livetalk.kernels.cuda.CudaConvolution.convKernel;
+import static livetalk.kernels.cuda.CudaConvolution.convWgmmaKernel;
+import static livetalk.kernels.cuda.CudaGemm.TMA_N128;
+import static livetalk.kernels.cuda.CudaGemm.TMA_N256;
+import static livetalk.kernels.cuda.CudaGemm.TMA_N96;
+import static livetalk.kernels.cuda.CudaGemm.WGMMA_N128;
+import static livetalk.kernels.cuda.CudaGemm.WGMMA_N256;
 import static livetalk.kernels.cuda.LaunchGeometry.*;
 
 import java.lang.foreign.MemorySegment;
@@ -24,26 +34,26 @@ import livetalk.tensor.Tensor;
  * kernels) write them rounded exactly as that conversion would, and the products read them as they
  * are: the same bits, one pass fewer.
  *
+ * <p>This class holds what the ops share (the context, the per-thread {@link ScratchRegions}, the
+ * kernel choices and their switches, buffers and weights) and the small ops; the matrix products,
+ * attention and the convolutions have a file each ({@link CudaGemm}, {@link CudaAttention},
+ * {@link CudaConvolution}).
+ *
  * <p>Numerics differ from the CPU and OpenCL backends by bf16 rounding: docs/numerics.md gives the
  * tolerances {@code verify --device cuda} applies and how they were derived.
  */
 public final class CudaBackend implements Backend {
-    private static final int BLOCK = 256;
+    /** Threads per block of the elementwise and conversion kernels. */
+    static final int BLOCK = 256;
     /** The name suffix of a kernel's instantiation that writes its output as bf16 (the .cu files' store_out). */
-    private static final String BF16_OUT = "_bf16out";
-    private static final int GEMM_TILE = 128, GEMM_THREADS = 256;
-    private static final float LOG2E = 1.4426950408889634f;
-    /**
-     * The two-product attention computes at most this many scores at once (16 MiB of float32): the
-     * VAE's 4096-pixel attention in 4 row blocks of 1024, each product still 256 tiles, instead of
-     * one block whose scores and P held 120 MiB of scratch in each thread that ran it.
-     */
-    private static final long SCORES_MAX = 4L << 20;
-    /** im2col chunks are limited to this many bf16 elements (256 MiB). */
-    private static final long IM2COL_MAX = 128L << 20;
+    static final String BF16_OUT = "_bf16out";
 
     private final CudaContext ctx;
-    private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
+    private final ThreadLocal<ScratchRegions> scratch;
+    /** The families of ops in files of their own (package access: tests launch a flash kernel directly). */
+    final CudaGemm gemms;
+    final CudaAttention attentions;
+    final CudaConvolution convolutions;
     /** The flash kernels' warps per block, 4 or 8: see {@link #useFlashWarps}. */
     private volatile int flashWarps = 8;
     /** The kernel linear and linearGelu run on: see {@link #useGemm}; set in the constructor. */
@@ -73,6 +83,10 @@ public final class CudaBackend implements Backend {
         String why = CudaDriver.unavailableReason();
         if (why != null) throw new KernelException(why);
         ctx = new CudaContext(0, streamsPerThread);
+        scratch = ThreadLocal.withInitial(() -> new ScratchRegions(ctx));
+        gemms = new CudaGemm(this, ctx);
+        attentions = new CudaAttention(this, ctx, gemms);
+        convolutions = new CudaConvolution(this, ctx);
         useGemmDepth(gemmDepthFor(ctx.smemOptin));
         for (String suffix : new String[]{"", "_w8", BF16_OUT, "_w8" + BF16_OUT}) {
             ctx.allowSharedMemory("flash_attn_d128" + suffix, flashSmem(128));
@@ -160,6 +174,11 @@ public final class CudaBackend implements Backend {
     /** The kernel attention's flash path runs on now at head size 128. */
     public FlashKernel flashKernel() {
         return flashKernel;
+    }
+
+    /** The mma.sync flash kernels' warps per block now ({@link #useFlashWarps}). */
+    int flashWarps() {
+        return flashWarps;
     }
 
     /**
@@ -282,16 +301,14 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    /** This thread's scratch regions. */
+    ScratchRegions scratch() {
+        return scratch.get();
+    }
+
     static int pad8(int n) {
         return (n + 7) & ~7;
     }
-
-
-    private static final String FLASH_SM90 = "flash_attn_d128_sm90";
-
-    private static final String FLASH_TMA = "flash_attn_d128_tma";
-    /** The TMA flash kernel over a share of the keys, and the merge of the shares (attention_sm90.cu). */
-    private static final String FLASH_TMA_SPLIT = "flash_attn_d128_tma_split", FLASH_COMBINE = "flash_combine_d128";
 
     /**
      * Into how many key ranges the TMA flash attention splits ({@link #useFlashSplits}): 1, never
@@ -323,11 +340,6 @@ public final class CudaBackend implements Backend {
         int s = flashSplit == 0 ? flashSplits(nq, nk, heads, ctx.multiprocessors) : Math.min(flashSplit, tiles);
         return Math.max(1, s);
     }
-
-
-
-
-
 
     /** The mma.sync kernels' k step now: {@link LaunchGeometry#gemmDepthFor} the device, unless a test chose. */
     private volatile int gemmDepth;
@@ -385,13 +397,6 @@ public final class CudaBackend implements Backend {
         }
         return ctx.loadHopperModule("conv_sm90", kernels, smem);
     }
-
-
-    private static String convWgmmaKernel(int tileN) {
-        return "conv_cl_wgmma_n" + tileN;
-    }
-
-
 
     /**
      * Whether the VAE's copies are fused into its convolutions' channels-last copy: {@link
@@ -460,12 +465,6 @@ public final class CudaBackend implements Backend {
         return convLayout;
     }
 
-
-    private static String convKernel(int tileM) {
-        return "conv_cl_m" + tileM;
-    }
-
-
     /**
      * Null when the fast convolution can run on this device (its module conv.ptx loaded: done here,
      * on first ask, so that the default path neither pays its JIT time nor depends on it), else why not.
@@ -479,17 +478,6 @@ public final class CudaBackend implements Backend {
         }
         return ctx.loadOnDemand("conv", kernels, smem, false);
     }
-
-
-    /** Three stages of a 128×64 A and B tile, rows padded by 8 bf16 (gemm.cu). */
-
-    private static final String WGMMA_N128 = "gemm_bf16_tn_wgmma_n128", WGMMA_N256 = "gemm_bf16_tn_wgmma_n256";
-    private static final String TMA_N128 = "gemm_bf16_tn_tma_n128", TMA_N256 = "gemm_bf16_tn_tma_n256", TMA_N96 = "gemm_bf16_tn_tma_n96";
-    private static final int TMA_THREADS = 384;
-
-
-
-
 
     // ------------------------------------------------------------------ memory
 
@@ -613,7 +601,7 @@ public final class CudaBackend implements Backend {
      * The tensor's bytes as they are in the file, on the device: the weight's form itself when
      * {@code use} says so, else staging that the caller converts and frees.
      */
-    private DeviceMemory uploadRaw(Tensor t, CudaMemoryReport.Use use) {
+    DeviceMemory uploadRaw(Tensor t, CudaMemoryReport.Use use) {
         DeviceMemory m = new DeviceMemory(ctx, t.byteSize(), use);
         ctx.makeCurrent();
         if (t.byteSize() > 0) ctx.profiled("memcpy HtoD (weight)", st -> CudaDriver.copyToDevice(m.ptr, t.segment(), t.byteSize(), st));
@@ -626,12 +614,12 @@ public final class CudaBackend implements Backend {
      * it here, once per form (weights are made on first use, so this costs the first call only).
      * With one stream for everything, stream order alone covers every reader.
      */
-    private DeviceMemory published(DeviceMemory m) {
+    DeviceMemory published(DeviceMemory m) {
         if (ctx.lanesEnabled) CudaDriver.synchronize(ctx.stream());
         return m;
     }
 
-    private static int dtypeCode(DType d) {
+    static int dtypeCode(DType d) {
         return switch (d) {
             case F32 -> 0;
             case BF16 -> 1;
@@ -666,284 +654,26 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void linear(Buf x, Buf out, int rows, Weight w, Weight bias) {
-        linear(x, out, rows, w, bias, false);
+        gemms.linear(x, out, rows, w, bias, false);
     }
 
     /** GELU-tanh applied in the product's epilogue: the FFN's hidden layer is written once. */
     @Override
     public void linearGelu(Buf x, Buf out, int rows, Weight w, Weight bias) {
-        linear(x, out, rows, w, bias, true);
-    }
-
-    /** x and out may be float32 or bf16 (operand buffers: {@link #useBf16Operands}). */
-    private void linear(Buf x, Buf out, int rows, Weight w, Weight bias, boolean gelu) {
-        CudaBuf xb = anyBuf(x), ob = anyBuf(out);
-        CudaWeight cw = weight(w), cb = bias == null ? null : weight(bias);
-        int outDim = cw.rows(), in = cw.cols(), ld = cw.ld();
-        requireSize("linear input", (long) rows * in, xb.len);
-        requireSize("linear output", (long) rows * outDim, ob.len);
-        if (cb != null) requireSize("linear bias", outDim, cb.numel());
-        if (rows == 0) return;
-        long a = operand(xb, in, rows, in, ld, 0);
-        long wPtr = cw.bf16Ptr(), bPtr = cb == null ? 0 : cb.f32Ptr();
-        GemmKernel g = gemmKernel;
-        boolean bf16Out = ob.dtype == DType.BF16;
-        // a tensor map has at least one row and column: an empty product takes mma.sync, whose module is always loaded
-        if (g.tma() && ld > 0 && outDim > 0) gemmTma(g, a, ld, wPtr, ld, ob.ptr(), outDim, bPtr, cb == null ? 0 : 1, gelu, rows, outDim, ld, bf16Out);
-        else if (g.wgmma() && !g.tma()) gemmWgmma(g, a, ld, wPtr, ld, ob.ptr(), outDim, bPtr, cb == null ? 0 : 1, gelu, rows, outDim, ld, bf16Out);
-        else gemm(a, ld, wPtr, ld, ob.ptr(), outDim, bPtr, cb == null ? 0 : 1, gelu, rows, outDim, ld, bf16Out);
-    }
-
-    /** As {@link #gemm}, on the wgmma kernels (same arguments and contract; gemm_sm90.cu). */
-    private void gemmWgmma(GemmKernel g, long a, int lda, long b, int ldb, long c, long ldc, long bias, int biasMode, boolean gelu,
-                           int m, int n, int k, boolean bf16Out) {
-        int bn = wgmmaTileN(g, m, n, ctx.multiprocessors);
-        ctx.launch((bn == 256 ? WGMMA_N256 : WGMMA_N128) + (bf16Out ? BF16_OUT : ""), (n + bn - 1) / bn, (m + WGMMA_BM - 1) / WGMMA_BM, 1,
-                GEMM_THREADS, wgmmaSmem(bn),
-                ctx.args().ptr(a).i32(lda).ptr(b).i32(ldb).ptr(c).i64(ldc).ptr(bias).i32(biasMode).i32(gelu ? 1 : 0)
-                        .i32(m).i32(n).i32(k));
-    }
-
-    /** As {@link #gemmWgmma}, on the TMA kernels: A and B go as tensor maps (boxes of 64 k × 128 or BN rows). */
-    private void gemmTma(GemmKernel g, long a, int lda, long b, int ldb, long c, long ldc, long bias, int biasMode, boolean gelu,
-                         int m, int n, int k, boolean bf16Out) {
-        int bn = wgmmaTileN(g, m, n, ctx.multiprocessors);
-        ctx.launch((bn == 256 ? TMA_N256 : bn == 96 ? TMA_N96 : TMA_N128) + (bf16Out ? BF16_OUT : ""), (n + bn - 1) / bn, (m + WGMMA_BM - 1) / WGMMA_BM, 1,
-                TMA_THREADS, tmaSmem(bn), tmaGemmArgs(ctx.args(), CudaDriver::encodeTensorMap, a, lda, b, ldb, c, ldc, bias, biasMode, gelu, m, n, k, bn));
-    }
-
-    /** Fills a tensor map: {@link CudaDriver#encodeTensorMap}'s arguments (a test passes one that records them). */
-    interface TensorMapEncoder {
-        void encode(java.lang.foreign.MemorySegment map, long ptr, long rows, long cols, long rowStrideBytes, int boxRows, int boxCols);
-    }
-
-    /**
-     * The TMA kernels' argument list: A as [m, k] bf16 with rows lda elements apart in boxes of
-     * 128 × 64, B as [n, k] with rows ldb apart in boxes of bn × 64, then gemm_bf16_tn_k64's C,
-     * ldc, bias, biasMode, act, M, N, K.
-     */
-    static CudaContext.Args tmaGemmArgs(CudaContext.Args args, TensorMapEncoder enc, long a, int lda, long b, int ldb, long c, long ldc,
-                                        long bias, int biasMode, boolean gelu, int m, int n, int k, int bn) {
-        enc.encode(args.tensorMap(), a, m, k, 2L * lda, WGMMA_BM, 64);
-        enc.encode(args.tensorMap(), b, n, k, 2L * ldb, bn, 64);
-        return args.ptr(c).i64(ldc).ptr(bias).i32(biasMode).i32(gelu ? 1 : 0).i32(m).i32(n).i32(k);
-    }
-
-    /**
-     * C[M, N] = A[M, K]·B[N, K]ᵀ (+ bias per column when biasMode is 1, per row when 2); C float32, or
-     * bf16 when {@code bf16Out} (rounded as {@link #toBf16Rows} would round the float32 C).
-     */
-    private void gemm(long a, int lda, long b, int ldb, long c, long ldc, long bias, int biasMode, boolean gelu, int m, int n, int k) {
-        gemm(a, lda, b, ldb, c, ldc, bias, biasMode, gelu, m, n, k, false);
-    }
-
-    private void gemm(long a, int lda, long b, int ldb, long c, long ldc, long bias, int biasMode, boolean gelu, int m, int n, int k,
-                      boolean bf16Out) {
-        int depth = gemmDepth;
-        ctx.launch("gemm_bf16_tn_k" + depth + (bf16Out ? BF16_OUT : ""), (n + GEMM_TILE - 1) / GEMM_TILE, (m + GEMM_TILE - 1) / GEMM_TILE, 1,
-                GEMM_THREADS, gemmSmem(depth),
-                ctx.args().ptr(a).i32(lda).ptr(b).i32(ldb).ptr(c).i64(ldc).ptr(bias).i32(biasMode).i32(gelu ? 1 : 0)
-                        .i32(m).i32(n).i32(k));
-    }
-
-    /**
-     * Rounds {@code rows × cols} floats (row stride {@code ldx}) to a bf16 matrix with row stride
-     * {@code ld} in this thread's scratch region {@code slot}; returns its device address.
-     */
-    private long toBf16Rows(CudaBuf x, long ldx, int rows, int cols, int ld, int slot) {
-        long n = (long) rows * ld;
-        long dst = scratch.get().region(slot, n * 2);
-        ctx.launch(x.dtype == DType.BF16 ? "bf16_to_bf16_rows" : "f32_to_bf16_rows", ctx.gridFor(n, BLOCK), 1, 1, BLOCK, 0,
-                ctx.args().ptr(x.ptr()).i64(ldx).ptr(dst).i32(ld).i32(rows).i32(cols));
-        return dst;
-    }
-
-    /**
-     * A GEMM operand: {@code rows × cols} elements of x (row stride {@code ldx}) as a bf16 matrix with
-     * row stride {@code ld}. A bf16 buffer already laid out so (stride ld, 16-byte aligned for
-     * cp.async) goes in as it is, with no pass over it; anything else is rounded or re-laid into
-     * this thread's scratch region {@code slot} ({@link #toBf16Rows}).
-     */
-    private long operand(CudaBuf x, long ldx, int rows, int cols, int ld, int slot) {
-        if (x.dtype == DType.BF16 && ldx == ld && (x.ptr() & 15) == 0) return x.ptr();
-        return toBf16Rows(x, ldx, rows, cols, ld, slot);
+        gemms.linear(x, out, rows, w, bias, true);
     }
 
     /**
      * q and out may be float32 or bf16 (operand buffers: {@link #useBf16Operands}); k and v float32
-     * or bf16 (the KV cache), both of one dtype.
+     * or bf16 (the KV cache), both of one dtype ({@link CudaAttention}).
      */
     @Override
     public void attention(Buf q, Buf k, Buf v, Buf out, int nq, int nk, int heads, int headDim, float scale, Buf bias) {
-        CudaBuf qb = anyBuf(q), kb = anyBuf(k), vb = anyBuf(v), ob = anyBuf(out);
-        if (kb.dtype != vb.dtype) throw new KernelException("attention: k is " + kb.dtype + " but v is " + vb.dtype);
-        boolean bf16Kv = kb.dtype == DType.BF16;
-        int width = heads * headDim;
-        requireSize("attention q", (long) nq * width, qb.len);
-        requireSize("attention k", (long) nk * width, kb.len);
-        requireSize("attention v", (long) nk * width, vb.len);
-        requireSize("attention out", (long) nq * width, ob.len);
-        if (bias != null) requireSize("attention bias", (long) heads * nq * nk, buf(bias).len);
-        if (nq == 0) return;
-        if (flashPath(headDim, bias)) {
-            long qs = operand(qb, width, nq, width, width, 0);
-            // A bf16 KV cache is already in the flash kernel's operand format: its rows go in as they are.
-            long ks = bf16Kv ? kb.ptr() : toBf16Rows(kb, width, nk, width, width, 1);
-            long vs = bf16Kv ? vb.ptr() : toBf16Rows(vb, width, nk, width, width, 2);
-            flash(flashKernel, flashWarps, qs, ks, vs, ob.ptr(), ob.dtype == DType.BF16, width, width, nq, nk, heads, headDim, scale);
-            return;
-        }
-        // The paths below write float32: a bf16 out gets it in this thread's scratch, rounded into out
-        // afterwards with toBf16's rounding (the same bits the flash kernels' bf16 store gives).
-        long o = ob.dtype == DType.BF16 ? scratch.get().region(6, Math.max(4, ob.len * Float.BYTES)) : ob.ptr();
-        if (tensorCoreAttention(headDim, bias)) {
-            attentionByProducts(qb, kb, vb, o, nq, nk, heads, headDim, scale, bf16Kv);
-        } else {
-            if (headDim > 512) throw new KernelException("attention head size " + headDim + " (the CUDA kernels take at most 512)");
-            // The generic kernel reads float32: widen bf16 queries, keys and values into this thread's scratch first.
-            long qp = qb.dtype == DType.BF16 ? widenToScratch(qb, 0) : qb.ptr();
-            long kp = bf16Kv ? widenToScratch(kb, 1) : kb.ptr(), vp = bf16Kv ? widenToScratch(vb, 2) : vb.ptr();
-            ctx.launch("attention_generic", nq, heads, 1, 128, headDim * Float.BYTES,
-                    ctx.args().ptr(qp).ptr(kp).ptr(vp).ptr(o).i32(nq).i32(nk).i32(heads).i32(headDim)
-                            .f32(scale).ptr(bias == null ? 0 : buf(bias).ptr()));
-        }
-        if (ob.dtype == DType.BF16) roundInto(o, ob);
-    }
-
-    /**
-     * One launch of a flash kernel (the contract of attention.cu's flash_attn): bf16 q, k, v at
-     * device addresses with rows {@code ld} elements apart, head h at columns [h·hd, (h+1)·hd); out
-     * float32 or bf16 ({@code bf16Out}) with rows {@code ldo} apart. {@code kind} applies at head
-     * size 128 (64 always runs on mma.sync); {@code warps} (4 or 8) to the mma.sync kernels. Package
-     * access so that tests can pass row strides wider than heads·hd, which attention never does.
-     */
-    void flash(FlashKernel kind, int warps, long q, long k, long v, long out, boolean bf16Out, int ld, long ldo, int nq, int nk,
-               int heads, int hd, float scale) {
-        if (hd != 64 && hd != 128) throw new KernelException("flash attention head size " + hd + " (64 or 128)");
-        if (ld % 8 != 0 || ((q | k | v) & 15) != 0) {
-            throw new KernelException("flash attention operands must be 16-byte aligned with rows a multiple of 8 elements apart (ld " + ld + ")");
-        }
-        if (kind == FlashKernel.TMA && hd == 128 && nq > 0) {
-            int splits = flashSplitsAt(nq, nk, heads);
-            if (splits > 1) {
-                flashInSplits(q, k, v, out, bf16Out, ld, ldo, nq, nk, heads, scale, splits);
-                return;
-            }
-            ctx.launch(FLASH_TMA + (bf16Out ? BF16_OUT : ""), (nq + FLASH_SM90_QUERIES - 1) / FLASH_SM90_QUERIES, heads, 1,
-                    FLASH_TMA_THREADS, FLASH_TMA_SMEM,
-                    flashTmaArgs(ctx.args(), CudaDriver::encodeTensorMap, q, k, v, out, ld, ldo, nq, nk, heads, scale * LOG2E));
-            return;
-        }
-        if (kind == FlashKernel.WGMMA && hd == 128) {
-            // selected through useFlash or the property, which checked the device and loaded the module
-            String kernel = FLASH_SM90 + (bf16Out ? BF16_OUT : "");
-            ctx.launch(kernel, (nq + FLASH_SM90_QUERIES - 1) / FLASH_SM90_QUERIES, heads, 1, 256, FLASH_SM90_SMEM,
-                    ctx.args().ptr(q).ptr(k).ptr(v).ptr(out).i32(ld).i64(ldo).i32(nq).i32(nk).f32(scale * LOG2E));
-            return;
-        }
-        int queries = 16 * warps;
-        String kernel = (hd == 128 ? "flash_attn_d128" : "flash_attn_d64") + (warps == 8 ? "_w8" : "") + (bf16Out ? BF16_OUT : "");
-        ctx.launch(kernel, (nq + queries - 1) / queries, heads, 1, 32 * warps, flashSmem(hd),
-                ctx.args().ptr(q).ptr(k).ptr(v).ptr(out).i32(ld).i64(ldo).i32(nq).i32(nk).f32(scale * LOG2E));
-    }
-
-    /**
-     * The TMA flash attention in {@code splits} key ranges (2 ≤ splits ≤ key tiles): each range's
-     * unnormalised rows and row state into this thread's scratch (regions 8 and 9), then one merge
-     * into out.
-     */
-    private void flashInSplits(long q, long k, long v, long out, boolean bf16Out, int ld, long ldo, int nq, int nk, int heads, float scale,
-                            int splits) {
-        long width = (long) heads * 128;
-        long part = scratch.get().region(8, (long) splits * nq * width * Float.BYTES);
-        long ml = scratch.get().region(9, 2L * splits * heads * nq * Float.BYTES);
-        ctx.launch(FLASH_TMA_SPLIT, (nq + FLASH_SM90_QUERIES - 1) / FLASH_SM90_QUERIES, heads, splits, FLASH_TMA_THREADS, FLASH_TMA_SMEM,
-                flashSplitArgs(ctx.args(), CudaDriver::encodeTensorMap, q, k, v, part, ld, width, nq, nk, heads, scale * LOG2E, ml));
-        ctx.launch(FLASH_COMBINE + (bf16Out ? BF16_OUT : ""), nq, heads, 1, 128, 0,
-                flashCombineArgs(ctx.args(), part, ml, splits, out, ldo, width, nq, heads));
-    }
-
-    /** flash_attn_d128_tma_split's arguments: flash_attn_d128_tma's (out the parts, ldo their row stride), then ml. */
-    static CudaContext.Args flashSplitArgs(CudaContext.Args args, TensorMapEncoder enc, long q, long k, long v, long part, int ld, long ldp,
-                                           int nq, int nk, int heads, float scaleLog2, long ml) {
-        return flashTmaArgs(args, enc, q, k, v, part, ld, ldp, nq, nk, heads, scaleLog2).ptr(ml);
-    }
-
-    /** flash_combine_d128(_bf16out)'s arguments. */
-    static CudaContext.Args flashCombineArgs(CudaContext.Args args, long part, long ml, int splits, long out, long ldo, long ldp, int nq,
-                                             int heads) {
-        return args.ptr(part).ptr(ml).i32(splits).ptr(out).i64(ldo).i64(ldp).i32(nq).i32(heads);
-    }
-
-    /**
-     * The TMA flash kernel's argument list: q, k and v as tensor maps of [rows, heads·128] bf16
-     * with rows ld elements apart, boxes of 128 rows × 64 d (one d half), then out, ldo, nq, nk and
-     * the base-2 scale.
-     */
-    static CudaContext.Args flashTmaArgs(CudaContext.Args args, TensorMapEncoder enc, long q, long k, long v, long out, int ld, long ldo,
-                                         int nq, int nk, int heads, float scaleLog2) {
-        long cols = (long) heads * 128;
-        // a tensor map has at least one row; with no keys the kernel writes zeros without reading k or v
-        enc.encode(args.tensorMap(), q, Math.max(1, nq), cols, 2L * ld, FLASH_SM90_QUERIES, 64);
-        enc.encode(args.tensorMap(), k, Math.max(1, nk), cols, 2L * ld, 128, 64);
-        enc.encode(args.tensorMap(), v, Math.max(1, nk), cols, 2L * ld, 128, 64);
-        return args.ptr(out).i64(ldo).i32(nq).i32(nk).f32(scaleLog2);
-    }
-
-    /** {@code dst = bf16(src)} for float32 at device address src, as {@link #toBf16}. */
-    private void roundInto(long src, CudaBuf dst) {
-        if (dst.len > Integer.MAX_VALUE) throw new KernelException("a bf16 output of " + dst.len + " elements (at most 2^31 - 1)");
-        int n = (int) dst.len;
-        if (n == 0) return;
-        ctx.launch("f32_to_bf16_rows", ctx.gridFor(n, BLOCK), 1, 1, BLOCK, 0,
-                ctx.args().ptr(src).i64(n).ptr(dst.ptr()).i32(n).i32(1).i32(n));
-    }
-
-    /** Whether attention takes the flash kernels (bf16 q, k, v and P, scores kept in registers). */
-    static boolean flashPath(int headDim, Buf bias) {
-        return bias == null && (headDim == 64 || headDim == 128);
-    }
-
-    /**
-     * Whether attention runs on the tensor cores at all (bf16 q, k, v and P): the flash kernels, or
-     * for other head sizes (the VAE's single 384-wide head) two GEMMs around a row softmax. Only a
-     * bias (umT5's relative positions, masks) or a head size that is not a multiple of 8 keeps the
-     * float32 kernel.
-     */
-    static boolean tensorCoreAttention(int headDim, Buf bias) {
-        return bias == null && headDim % 8 == 0;
-    }
-
-    /**
-     * Attention as S = Q·Kᵀ (float32, a scratch block of query rows at a time), P = softmax(scale·S)
-     * rounded to bf16, O = P·V: for head sizes the flash kernels do not hold in registers.
-     */
-    private void attentionByProducts(CudaBuf qb, CudaBuf kb, CudaBuf vb, long o, int nq, int nk, int heads, int hd, float scale,
-                                     boolean bf16Kv) {
-        int width = heads * hd, ldp = pad8(nk);
-        long qs = operand(qb, width, nq, width, width, 0);
-        long ks = bf16Kv ? kb.ptr() : toBf16Rows(kb, width, nk, width, width, 1);
-        long vs = bf16Kv ? vb.ptr() : toBf16Rows(vb, width, nk, width, width, 2);
-        int rows = (int) Math.max(1, Math.min(nq, SCORES_MAX / Math.max(ldp, 1)));
-        long sBuf = scratch.get().region(4, (long) rows * Math.max(ldp, 1) * Float.BYTES);
-        long pBuf = scratch.get().region(5, (long) rows * Math.max(ldp, 1) * 2);
-        for (int h = 0; h < heads; h++) {
-            for (int r0 = 0; r0 < nq; r0 += rows) {
-                int n = Math.min(rows, nq - r0);
-                gemm(qs + ((long) r0 * width + (long) h * hd) * 2, width, ks + (long) h * hd * 2, width, sBuf, ldp, 0, 0, false, n, nk, hd);
-                ctx.launch("softmax_rows_bf16", n, 1, 1, BLOCK, 0,
-                        ctx.args().ptr(sBuf).i64(ldp).i32(nk).f32(scale).ptr(pBuf).i32(ldp));
-                int depth = gemmDepth;
-                ctx.launch("gemm_bf16_nn_k" + depth, (hd + GEMM_TILE - 1) / GEMM_TILE, (n + GEMM_TILE - 1) / GEMM_TILE, 1, GEMM_THREADS, gemmNnSmem(depth),
-                        ctx.args().ptr(pBuf).i32(ldp).ptr(vs + (long) h * hd * 2).i32(width)
-                                .ptr(o + ((long) r0 * width + (long) h * hd) * Float.BYTES).i64(width).ptr(0).i32(0).i32(0)
-                                .i32(n).i32(hd).i32(ldp).i32(nk));
-            }
-        }
+        attentions.attention(q, k, v, out, nq, nk, heads, headDim, scale, bias);
     }
 
     /** A bf16 buffer widened to float32 in this thread's scratch region {@code slot}; returns its address. */
-    private long widenToScratch(CudaBuf b, int slot) {
+    long widenToScratch(CudaBuf b, int slot) {
         long dst = scratch.get().region(slot, Math.max(4, b.len * Float.BYTES));
         if (b.len > 0) {
             ctx.launch("weight_to_f32", ctx.gridFor(b.len, BLOCK), 1, 1, BLOCK, 0,
@@ -975,7 +705,7 @@ public final class CudaBackend implements Backend {
     }
 
     /** A weight used as a float32 vector of {@code n} elements. */
-    private long vector(Weight w, long n) {
+    long vector(Weight w, long n) {
         CudaWeight cw = weight(w);
         requireSize("parameter vector", n, cw.numel());
         return cw.f32Ptr();
@@ -1118,257 +848,33 @@ public final class CudaBackend implements Backend {
         return operandDtype();
     }
 
+    /** On the tensor cores in the layout {@link #useConvLayout} chose ({@link CudaConvolution}). */
     @Override
     public void conv3d(Buf hist, int histFrames, Buf x, int frames, int h, int w, Buf out, Conv3dSpec s, Weight weight, Weight bias) {
-        CudaBuf xb = buf(x), ob = buf(out), hb = hist == null ? null : anyBuf(hist);
-        CudaWeight cw = weight(weight), cb = bias == null ? null : weight(bias);
-        long frame = (long) s.cin() * h * w;
-        if (histFrames > 0) {
-            if (hb == null) throw new KernelException("conv3d: " + histFrames + " history frames but no history buffer");
-            requireSize("conv3d history", histFrames * frame, hb.len);
-        }
-        requireSize("conv3d input", frames * frame, xb.len);
-        requireSize("conv3d weight", s.weightSize(), cw.numel());
-        if (cb != null) requireSize("conv3d bias", s.cout(), cb.numel());
-        int tOut = s.outFrames(histFrames + frames), hOut = s.outH(h), wOut = s.outW(w);
-        long pixels = (long) hOut * wOut;
-        requireSize("conv3d output", tOut * s.cout() * pixels, ob.len);
-        int kdim = s.cin() * s.kt() * s.kh() * s.kw(), ld = pad8(kdim);
-        if (cw.cols() != kdim) throw new KernelException("conv3d weight has " + cw.cols() + " elements per output channel, expected " + kdim);
-        ConvLayout layout = convLayout;
-        boolean stride1 = s.st() == 1 && s.sh() == 1 && s.sw() == 1, fast = layout.channelsLast() && stride1;
-        // the weight's matrix form [cout, pad8(K)] (made on first use); the fast path reads another form
-        long wPtr = fast ? 0 : cw.bf16Ptr(), bPtr = cb == null ? 0 : cb.f32Ptr();
-        boolean hist16 = histFrames > 0 && hb.dtype == DType.BF16;
-        long histPtr = hb == null || histFrames == 0 ? xb.ptr() : hb.ptr();
-        if (fast) {
-            conv3dFast(histPtr, hist16, histFrames, xb, frames, h, w, ob, s, cw, bPtr, layout == ConvLayout.WGMMA);
-            return;
-        }
-        if (layout == ConvLayout.IMPLICIT && stride1) {
-            conv3dImplicit(histPtr, hist16, histFrames, xb, frames, h, w, ob, s, tOut, kdim, ld, wPtr, bPtr);
-            return;
-        }
-        // im2col reads a float32 history: widen a bf16 one (exactly) into this thread's scratch
-        if (hist16) histPtr = widenToScratch(hb, 7);   // hb holds exactly histFrames frames (checked above)
-        conv3dKn(histPtr, histFrames, xb, h, w, ob, s, tOut, wOut, pixels, kdim, ld, wPtr, bPtr);
+        convolutions.conv3d(hist, histFrames, x, frames, h, w, out, s, weight, bias);
     }
 
-    /**
-     * The unfused sequence ({@link Backend#conv3dNormSilu}'s default) unless {@link #useVaeFuse} is
-     * on and the convolution takes the channels-last path: then {@code rms_scale_channels} computes
-     * each pixel's norm factor (this thread's scratch, frames·h·w floats), {@code conv_pad_cl_norm}
-     * writes the copy of SiLU(norm(x)) from x and slides the history in place, and the GEMM reads
-     * the copy as {@link #conv3d} would. normed is not touched.
-     */
+    /** Fused into the convolution's copy where {@link CudaConvolution#fusesNorm} says so, else the unfused sequence (the default). */
     @Override
     public void conv3dNormSilu(Buf hist, int histFrames, int keep, Buf x, int frames, int h, int w, Weight gamma, float eps,
                                Buf normed, Buf out, Conv3dSpec s, Weight weight, Weight bias) {
         ConvLayout layout = convLayout;
-        boolean stride1 = s.st() == 1 && s.sh() == 1 && s.sw() == 1;
-        if (!vaeFuse || !layout.channelsLast() || !stride1) {
-            Backend.super.conv3dNormSilu(hist, histFrames, keep, x, frames, h, w, gamma, eps, normed, out, s, weight, bias);
-            return;
-        }
-        long frame = (long) s.cin() * h * w, pixels = (long) h * w;
-        Backend.checkSlidingHistory(hist, histFrames, keep, frames, frame);
-        CudaBuf xb = buf(x), ob = buf(out), hb = anyBuf(hist);
-        CudaWeight cw = weight(weight), cb = bias == null ? null : weight(bias);
-        // as conv3d, either history dtype whatever productInputDtype says (the copy reads both)
-        if (hb.dtype != DType.F32 && hb.dtype != DType.BF16) throw new KernelException("conv3dNormSilu: a " + hb.dtype + " history");
-        requireSize("conv3dNormSilu input", frames * frame, xb.len);
-        requireSize("conv3dNormSilu weight", s.weightSize(), cw.numel());
-        if (cb != null) requireSize("conv3dNormSilu bias", s.cout(), cb.numel());
-        ConvFastGeometry g = ConvFastGeometry.of(s, h, w, histFrames, frames);
-        requireSize("conv3dNormSilu output", (long) g.tOut() * s.cout() * g.hOut() * g.wOut(), ob.len);
-        long scale = scratch.get().region(10, frames * pixels * Float.BYTES);
-        ctx.launch("rms_scale_channels", (int) ((pixels + 31) / 32), frames, 1, BLOCK, 0,
-                normScaleArgs(ctx.args(), xb.ptr(), scale, s.cin(), (int) pixels, eps));
-        long xc = scratch.get().region(3, g.copyElements() * 2);
-        ctx.launch(hb.dtype == DType.BF16 ? "conv_pad_cl_norm_hist16" : "conv_pad_cl_norm", (g.wp() + 31) / 32, g.hp() + 1, g.padGroups(),
-                BLOCK, 0, convPadNormArgs(ctx.args(), hb.ptr(), histFrames, keep, xb.ptr(), scale, vector(gamma, s.cin()), frames, s, h, w, g, xc));
-        convFastGemm(xc, g, s, cw, cb == null ? 0 : cb.f32Ptr(), ob, layout == ConvLayout.WGMMA);
+        if (convolutions.fusesNorm(layout, s)) convolutions.conv3dNormSilu(layout, hist, histFrames, keep, x, frames, h, w, gamma, eps, out, s, weight, bias);
+        else Backend.super.conv3dNormSilu(hist, histFrames, keep, x, frames, h, w, gamma, eps, normed, out, s, weight, bias);
     }
 
-    /**
-     * The unfused sequence ({@link Backend#conv3dUpsample2x}'s default) unless {@link #useVaeFuse}
-     * is on and the convolution takes the channels-last path: then per frame {@code conv_pad_cl_up2}
-     * writes the copy of the upsampled frame from x and the GEMM reads it as {@link #conv3d} would
-     * (one frame at a time, as the default, so the copy stays one frame's). up is not touched.
-     */
+    /** None where the upsample is read in the convolution's copy ({@link CudaConvolution#fusesUpsample}). */
     @Override
     public long upsampleRoom(Conv3dSpec s, int h, int w) {
-        return fusesUpsample(convLayout, s) ? 0 : Backend.super.upsampleRoom(s, h, w);
+        return convolutions.fusesUpsample(convLayout, s) ? 0 : Backend.super.upsampleRoom(s, h, w);
     }
 
-    /** Whether conv3dUpsample2x reads x in its copy (no upsampled frame is written) for this layout and convolution. */
-    private boolean fusesUpsample(ConvLayout layout, Conv3dSpec s) {
-        boolean stride1 = s.st() == 1 && s.sh() == 1 && s.sw() == 1;
-        return vaeFuse && layout.channelsLast() && stride1 && s.kt() == 1 && s.padFront() == 0;
-    }
-
+    /** Fused into the convolution's copy where {@link CudaConvolution#fusesUpsample} says so, else the unfused sequence (the default). */
     @Override
     public void conv3dUpsample2x(Buf x, int frames, int h, int w, Buf up, Buf out, Conv3dSpec s, Weight weight, Weight bias) {
         ConvLayout layout = convLayout;
-        if (!fusesUpsample(layout, s)) {
-            Backend.super.conv3dUpsample2x(x, frames, h, w, up, out, s, weight, bias);
-            return;
-        }
-        CudaBuf xb = buf(x), ob = buf(out);
-        CudaWeight cw = weight(weight), cb = bias == null ? null : weight(bias);
-        long inFrame = (long) s.cin() * h * w;
-        ConvFastGeometry g = ConvFastGeometry.of(s, 2 * h, 2 * w, 0, 1);
-        long outFrame = (long) s.cout() * g.hOut() * g.wOut();
-        requireSize("conv3dUpsample2x input", frames * inFrame, xb.len);
-        requireSize("conv3dUpsample2x weight", s.weightSize(), cw.numel());
-        if (cb != null) requireSize("conv3dUpsample2x bias", s.cout(), cb.numel());
-        requireSize("conv3dUpsample2x output", frames * outFrame, ob.len);
-        for (int t = 0; t < frames; t++) {
-            long xc = scratch.get().region(3, g.copyElements() * 2);
-            ctx.launch("conv_pad_cl_up2", (g.wp() + 31) / 32, g.hp() + 1, g.padGroups(), BLOCK, 0,
-                    convPadUp2Args(ctx.args(), xb.ptr() + t * inFrame * Float.BYTES, s, 2 * h, 2 * w, g, xc));
-            convFastGemm(xc, g, s, cw, cb == null ? 0 : cb.f32Ptr(), buf(ob.view(t * outFrame, outFrame)), layout == ConvLayout.WGMMA);
-        }
-    }
-
-    /**
-     * A stride-1 conv3d without a patch matrix: one bf16 copy of the clip, zero-padded in space and
-     * time, from which the GEMM gathers every tap as a constant offset (its output rows run at the
-     * padded width and the junk columns are dropped as they are stored).
-     */
-    private void conv3dImplicit(long histPtr, boolean hist16, int histFrames, CudaBuf xb, int frames, int h, int w, CudaBuf ob,
-                                Conv3dSpec s, int tOut, int kdim, int ld, long wPtr, long bPtr) {
-        int hp = h + s.padTop() + s.padBottom(), wp = w + s.padLeft() + s.padRight();
-        int hOut = s.outH(h), wOut = s.outW(w);
-        long planeL = (long) hp * wp + s.kw();
-        int seqFrames = s.padFront() + histFrames + frames;
-        long nAll = seqFrames * s.cin() * planeL, nOut = (long) hOut * wp;
-        if (planeL > Integer.MAX_VALUE || nOut > Integer.MAX_VALUE || tOut > 65535) {
-            throw new KernelException("conv3d of " + h + "x" + w + " frames is too large for the implicit GEMM");
-        }
-        int plane = (int) planeL;
-        long xp = scratch.get().region(3, nAll * 2);
-        ctx.launch(hist16 ? "pad_frames_bf16_hist16" : "pad_frames_bf16", ctx.gridFor(nAll, BLOCK), 1, 1, BLOCK, 0,
-                ctx.args().ptr(histPtr).i32(histFrames).ptr(xb.ptr()).i32(s.cin()).i32(h).i32(w).i32(s.padFront()).i32(s.padTop())
-                        .i32(s.padLeft()).i32(hp).i32(wp).i32(plane).i32(seqFrames).ptr(xp));
-        int taps = s.kt() * s.kh() * s.kw();
-        int depth = gemmDepth;
-        ctx.launch("conv_implicit_k" + depth, (int) ((nOut + GEMM_TILE - 1) / GEMM_TILE), (s.cout() + GEMM_TILE - 1) / GEMM_TILE, tOut,
-                GEMM_THREADS, gemmNnSmem(depth),
-                ctx.args().ptr(wPtr).i32(ld).ptr(xp).i32(s.cin()).i32(taps).i32(s.kh() * s.kw()).i32(s.kw()).i32(wp).i32(plane).i32(wOut)
-                        .ptr(ob.ptr()).i64((long) hOut * wOut).ptr(bPtr).i32(bPtr == 0 ? 0 : 2).i32(s.cout()).i32((int) nOut).i32(ld).i32(kdim));
-    }
-
-    /**
-     * The fast stride-1 conv3d (conv.cu; geometry: {@link ConvFastGeometry}): a channels-last,
-     * zero-padded bf16 copy of the clip in this thread's scratch (the same bytes as IMPLICIT's
-     * padded copy, give or take one row per frame and the channels rounded up to 8), then one GEMM
-     * launch over every output frame with the weight in its tap-major form (made on first use
-     * instead of the matrix form, which this path never asks for): mma.sync (conv.cu), or wgmma
-     * (conv_sm90.cu) with the same arguments.
-     */
-    private void conv3dFast(long histPtr, boolean hist16, int histFrames, CudaBuf xb, int frames, int h, int w, CudaBuf ob,
-                            Conv3dSpec s, CudaWeight cw, long bPtr, boolean wgmma) {
-        ConvFastGeometry g = ConvFastGeometry.of(s, h, w, histFrames, frames);
-        long xc = scratch.get().region(3, g.copyElements() * 2);
-        ctx.launch(hist16 ? "conv_pad_cl_hist16" : "conv_pad_cl", (g.wp() + 31) / 32, g.hp() + 1, g.seqFrames() * g.padGroups(), BLOCK, 0,
-                convPadArgs(ctx.args(), histPtr, histFrames, xb.ptr(), s, h, w, g, xc));
-        convFastGemm(xc, g, s, cw, bPtr, ob, wgmma);
-    }
-
-    /** The fast path's product of the re-laid weight by the copy xc (mma.sync, or wgmma), into out. */
-    private void convFastGemm(long xc, ConvFastGeometry g, Conv3dSpec s, CudaWeight cw, long bPtr, CudaBuf ob, boolean wgmma) {
-        long wPtr = cw.convPtr(s.cin(), g.taps(), g.cp());
-        if (wgmma) {
-            // 128 positions per block as well (2 warpgroups × 64), the channels in tiles of tileN
-            int tileN = convWgmmaTileN(s.cout(), (long) g.tilesN() * g.tOut(), ctx.multiprocessors);
-            ctx.launch(convWgmmaKernel(tileN), g.tilesN(), (s.cout() + tileN - 1) / tileN, g.tOut(), GEMM_THREADS, convWgmmaSmem(tileN),
-                    convGemmArgs(ctx.args(), wPtr, xc, g, ob.ptr(), bPtr, s.cout()));
-            return;
-        }
-        int tileM = convTileM(s.cout(), (long) g.tilesN() * g.tOut(), ctx.multiprocessors);
-        ctx.launch(convKernel(tileM), g.tilesN(), (s.cout() + tileM - 1) / tileM, g.tOut(), GEMM_THREADS, convSmem(tileM),
-                convGemmArgs(ctx.args(), wPtr, xc, g, ob.ptr(), bPtr, s.cout()));
-    }
-
-    // The fast convolution's argument lists, kept apart so that ConvLayoutChoiceTest can hold them
-    // against the kernels' parameters in conv.ptx (a wrong width would show only on a GPU).
-
-    /** conv_pad_cl(_hist16)'s arguments (conv.cu). */
-    static CudaContext.Args convPadArgs(CudaContext.Args a, long hist, int histFrames, long x, Conv3dSpec s, int h, int w,
-                                        ConvFastGeometry g, long xc) {
-        return a.ptr(hist).i32(histFrames).ptr(x).i32(s.cin()).i32(h).i32(w).i32(s.padFront()).i32(s.padTop()).i32(s.padLeft())
-                .i32(g.hp()).i32(g.cp()).i32(g.wp()).i32(g.plane()).i32(g.padGroups()).ptr(xc);
-    }
-
-    /**
-     * conv_pad_cl_norm(_hist16)'s arguments (conv.cu): the history (read and slid in place), its
-     * frames and capacity, x, the per-pixel scale, gamma, the new frames, then conv_pad_cl's
-     * geometry from cin on.
-     */
-    static CudaContext.Args convPadNormArgs(CudaContext.Args a, long hist, int histFrames, int keep, long x, long scale, long gamma, int frames,
-                                            Conv3dSpec s, int h, int w, ConvFastGeometry g, long xc) {
-        return a.ptr(hist).i32(histFrames).i32(keep).ptr(x).ptr(scale).ptr(gamma).i32(frames).i32(s.cin()).i32(h).i32(w).i32(s.padFront())
-                .i32(s.padTop()).i32(s.padLeft()).i32(g.hp()).i32(g.cp()).i32(g.wp()).i32(g.plane()).i32(g.padGroups()).ptr(xc);
-    }
-
-    /** conv_pad_cl_up2's arguments (conv.cu): one frame of x, then conv_pad_cl's geometry from cin on, h and w upsampled. */
-    static CudaContext.Args convPadUp2Args(CudaContext.Args a, long x, Conv3dSpec s, int h2, int w2, ConvFastGeometry g, long xc) {
-        return a.ptr(x).i32(s.cin()).i32(h2).i32(w2).i32(s.padFront()).i32(s.padTop()).i32(s.padLeft()).i32(g.hp()).i32(g.cp()).i32(g.wp())
-                .i32(g.plane()).i32(g.padGroups()).ptr(xc);
-    }
-
-    /** rms_scale_channels's arguments (norms.cu): x, the scale per (frame, pixel), channels, pixels, eps. */
-    static CudaContext.Args normScaleArgs(CudaContext.Args a, long x, long scale, int channels, int pixels, float eps) {
-        return a.ptr(x).ptr(scale).i32(channels).i32(pixels).f32(eps);
-    }
-
-    /**
-     * conv_cl_m*'s and conv_cl_wgmma_n*'s arguments: the re-laid weight, the copy, the geometry
-     * (ConvGeom's fields in order), out, pixels per plane, bias, cout.
-     */
-    static CudaContext.Args convGemmArgs(CudaContext.Args a, long weight, long xc, ConvFastGeometry g, long out, long bias, int cout) {
-        return a.ptr(weight).ptr(xc).i32(g.cp()).i32(g.khw()).i32(g.kw()).i32(g.wp()).i32(g.plane()).i32(g.n()).i32(g.k()).i32(g.wOut())
-                .ptr(out).i64((long) g.hOut() * g.wOut()).ptr(bias).i32(cout);
-    }
-
-    /** conv_weight_cl's arguments. */
-    static CudaContext.Args convWeightArgs(CudaContext.Args a, long src, int dtype, long y, int cout, int cin, int taps, int cp) {
-        return a.ptr(src).i32(dtype).ptr(y).i32(cout).i32(cin).i32(taps).i32(cp);
-    }
-
-    /** A conv weight [cout, cin, taps] of any file dtype as bf16 [cout][tap·cp + c] (conv_weight_cl), zero for c ≥ cin. */
-    DeviceMemory uploadConvWeight(Tensor t, int cout, int cin, int taps, int cp) {
-        DeviceMemory raw = uploadRaw(t, CudaMemoryReport.Use.STAGING);
-        long n = (long) cout * taps * cp;
-        DeviceMemory m = new DeviceMemory(ctx, n * 2, CudaMemoryReport.Use.WEIGHTS_BF16);
-        ctx.launch("conv_weight_cl", ctx.gridFor(n, BLOCK), 1, 1, BLOCK, 0,
-                convWeightArgs(ctx.args(), raw.ptr, dtypeCode(t.dtype()), m.ptr, cout, cin, taps, cp));
-        raw.free();
-        return published(m);
-    }
-
-    /** conv3d with the patches laid out [K, pixels]: coalesced gathers and writes, B read transposed by the GEMM. */
-    private void conv3dKn(long histPtr, int histFrames, CudaBuf xb, int h, int w, CudaBuf ob, Conv3dSpec s, int tOut, int wOut,
-                          long pixels, int kdim, int ld, long wPtr, long bPtr) {
-        long chunk = Math.max(8, Math.min(pad8((int) Math.min(pixels, Integer.MAX_VALUE - 8)), IM2COL_MAX / kdim / 8 * 8));
-        for (int t = 0; t < tOut; t++) {
-            for (long p0 = 0; p0 < pixels; p0 += chunk) {
-                int np = (int) Math.min(chunk, pixels - p0), ldn = pad8(np);
-                long col = scratch.get().region(3, (long) kdim * ldn * 2);
-                ctx.launch("im2col_kn_bf16", Math.min((ldn + BLOCK - 1) / BLOCK, 1024), kdim, 1, BLOCK, 0,
-                        ctx.args().ptr(histPtr).i32(histFrames).ptr(xb.ptr()).i32(s.cin()).i32(h).i32(w)
-                                .i32(s.kt()).i32(s.kh()).i32(s.kw()).i32(s.st()).i32(s.sh()).i32(s.sw())
-                                .i32(s.padFront()).i32(s.padTop()).i32(s.padLeft()).i32(t).i32(wOut).i32((int) p0).i32(np)
-                                .ptr(col).i32(ldn));
-                long c = ob.ptr() + ((long) t * s.cout() * pixels + p0) * Float.BYTES;
-                int depth = gemmDepth;
-                ctx.launch("gemm_bf16_nn_k" + depth, (np + GEMM_TILE - 1) / GEMM_TILE, (s.cout() + GEMM_TILE - 1) / GEMM_TILE, 1,
-                        GEMM_THREADS, gemmNnSmem(depth),
-                        ctx.args().ptr(wPtr).i32(ld).ptr(col).i32(ldn).ptr(c).i64(pixels).ptr(bPtr).i32(bPtr == 0 ? 0 : 2).i32(0)
-                                .i32(s.cout()).i32(np).i32(ld).i32(kdim));
-            }
-        }
+        if (convolutions.fusesUpsample(layout, s)) convolutions.conv3dUpsample2x(layout, x, frames, h, w, out, s, weight, bias);
+        else Backend.super.conv3dUpsample2x(x, frames, h, w, up, out, s, weight, bias);
     }
 
     // ------------------------------------------------------------------ wav2vec2's conv encoder
@@ -1450,7 +956,7 @@ public final class CudaBackend implements Backend {
      * and v, and the operand buffers of {@link #operandDtype} (linear's x and out, attention's q and
      * out, layerNorm's and modulate's out).
      */
-    private CudaBuf buf(Buf b) {
+    CudaBuf buf(Buf b) {
         CudaBuf c = anyBuf(b);
         if (c.dtype != DType.F32) {
             throw new KernelException("bf16 buffer " + b + " passed where float32 is required (bf16 is taken by the storage ops, as"
@@ -1459,47 +965,17 @@ public final class CudaBackend implements Backend {
         return c;
     }
 
-    private CudaBuf anyBuf(Buf b) {
+    CudaBuf anyBuf(Buf b) {
         if (b instanceof CudaBuf c) return c;
         throw new KernelException("buffer " + b + " does not belong to the CUDA backend");
     }
 
-    private CudaWeight weight(Weight w) {
+    CudaWeight weight(Weight w) {
         if (w instanceof CudaWeight c && c.owner() == this) return c;
         throw new KernelException("weight does not belong to this CUDA backend");
     }
 
-    private static void requireSize(String what, long expected, long actual) {
+    static void requireSize(String what, long expected, long actual) {
         if (expected != actual) throw new KernelException(what + ": expected " + expected + " elements, found " + actual);
-    }
-
-    /**
-     * Per-thread device scratch for bf16 operands: a few regions, each grown on demand. Old
-     * regions are freed stream-ordered, after the kernels already queued that read them. Per
-     * thread, because two threads' ops interleave: with one stream a region shared between them
-     * could be overwritten between its producer and its consumer, with two streams even more so.
-     */
-    private final class Scratch {
-        // 0-2 q, k, v; 3 im2col; 4-5 scores, P; 6 float32 attention out; 7 widened conv history; 8-9 split attention's parts and
-        // row state; 10 the VAE norm's scale per pixel
-        private final DeviceMemory[] regions = new DeviceMemory[11];
-
-        long region(int slot, long bytes) {
-            DeviceMemory m = regions[slot];
-            if (m == null || m.bytes < bytes) {
-                if (m != null) m.free();
-                m = new DeviceMemory(ctx, bytes + bytes / 4, CudaMemoryReport.Use.SCRATCH);
-                regions[slot] = m;
-            }
-            return m.ptr;
-        }
-
-        /** Frees every region (the next use makes it again). */
-        void free() {
-            for (int i = 0; i < regions.length; i++) {
-                if (regions[i] != null) regions[i].free();
-                regions[i] = null;
-            }
-        }
     }
 }

@@ -82,7 +82,7 @@ final class CudaWeight implements Weight {
             synchronized (this) {
                 if (conv == null) {
                     convShape = cin << 16 | cp;
-                    conv = owner.uploadConvWeight(tensor, rows(), cin, taps, cp);
+                    conv = owner.convolutions.uploadConvWeight(tensor, rows(), cin, taps, cp);
                 }
                 m = conv;
             }

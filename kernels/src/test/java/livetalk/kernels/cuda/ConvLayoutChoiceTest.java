@@ -115,9 +115,9 @@ class ConvLayoutChoiceTest {
     void argumentListsMatchTheKernelsParameters() {
         Conv3dSpec s = Conv3dSpec.of(96, 96, 3, 3, 3, 0, 1, 1);
         ConvFastGeometry g = ConvFastGeometry.of(s, 40, 30, 2, 1);
-        int[] pad = CudaBackend.convPadArgs(new CudaContext.Args(), 1, 2, 3, s, 40, 30, g, 4).widths();
-        int[] gemm = CudaBackend.convGemmArgs(new CudaContext.Args(), 1, 2, g, 3, 4, 96).widths();
-        int[] weight = CudaBackend.convWeightArgs(new CudaContext.Args(), 1, 0, 2, 96, 96, 27, 96).widths();
+        int[] pad = CudaConvolution.convPadArgs(new CudaContext.Args(), 1, 2, 3, s, 40, 30, g, 4).widths();
+        int[] gemm = CudaConvolution.convGemmArgs(new CudaContext.Args(), 1, 2, g, 3, 4, 96).widths();
+        int[] weight = CudaConvolution.convWeightArgs(new CudaContext.Args(), 1, 0, 2, 96, 96, 27, 96).widths();
         assertEquals(Arrays.toString(PtxParams.widths("conv", "conv_pad_cl")), Arrays.toString(pad), "conv_pad_cl");
         assertEquals(Arrays.toString(PtxParams.widths("conv", "conv_pad_cl_hist16")), Arrays.toString(pad), "conv_pad_cl_hist16");
         for (int tm : new int[]{32, 96, 128}) {
@@ -128,12 +128,12 @@ class ConvLayoutChoiceTest {
             assertEquals(Arrays.toString(PtxParams.widths("conv_sm90", "conv_cl_wgmma_n" + tn)), Arrays.toString(gemm), "conv_cl_wgmma_n" + tn);
         }
         // the VAE's norm fused into the copy (CudaBackend.conv3dNormSilu): its scale pass and the copy
-        int[] scale = CudaBackend.normScaleArgs(new CudaContext.Args(), 1, 2, 96, 1200, 1e-12f).widths();
-        int[] padNorm = CudaBackend.convPadNormArgs(new CudaContext.Args(), 1, 2, 2, 3, 4, 5, 1, s, 40, 30, g, 6).widths();
+        int[] scale = CudaConvolution.normScaleArgs(new CudaContext.Args(), 1, 2, 96, 1200, 1e-12f).widths();
+        int[] padNorm = CudaConvolution.convPadNormArgs(new CudaContext.Args(), 1, 2, 2, 3, 4, 5, 1, s, 40, 30, g, 6).widths();
         assertEquals(Arrays.toString(PtxParams.widths("norms", "rms_scale_channels")), Arrays.toString(scale), "rms_scale_channels");
         assertEquals(Arrays.toString(PtxParams.widths("conv", "conv_pad_cl_norm")), Arrays.toString(padNorm), "conv_pad_cl_norm");
         assertEquals(Arrays.toString(PtxParams.widths("conv", "conv_pad_cl_norm_hist16")), Arrays.toString(padNorm), "conv_pad_cl_norm_hist16");
-        int[] padUp2 = CudaBackend.convPadUp2Args(new CudaContext.Args(), 1, s, 80, 60, g, 2).widths();
+        int[] padUp2 = CudaConvolution.convPadUp2Args(new CudaContext.Args(), 1, s, 80, 60, g, 2).widths();
         assertEquals(Arrays.toString(PtxParams.widths("conv", "conv_pad_cl_up2")), Arrays.toString(padUp2), "conv_pad_cl_up2");
     }
 

@@ -74,7 +74,7 @@ class CudaFlashWgmmaTest extends CudaTestBase {
         int nq = 130, heads = 2, w = heads * HD;
         Buf q = bf16Rows(new float[nq * w]), kv = bf16Rows(new float[w]);
         Buf o = cuda.upload(filled(nq * w, Float.NaN));
-        cuda.flash(kernel(), 8, ptr(q), ptr(kv), ptr(kv), ptr(o), false, w, w, nq, 0, heads, HD, 0.1f);
+        cuda.attentions.flash(kernel(), 8, ptr(q), ptr(kv), ptr(kv), ptr(o), false, w, w, nq, 0, heads, HD, 0.1f);
         for (float x : cuda.read(o)) assertEquals(0f, x, "nk = 0: every output 0, as the mma.sync kernel gives");
     }
 
@@ -177,8 +177,8 @@ class CudaFlashWgmmaTest extends CudaTestBase {
         float[] expected = cpu.read(oc);
         Buf qg = bf16Rows(strided(q, nq, w, ld)), kg = bf16Rows(strided(k, nk, w, ld)), vg = bf16Rows(strided(v, nk, w, ld));
         Buf of = cuda.upload(filled(nq * ldo, Float.NaN)), ob = bf16Rows(filled(nq * ldo, Float.NaN));
-        cuda.flash(kernel(), 8, ptr(qg), ptr(kg), ptr(vg), ptr(of), false, ld, ldo, nq, nk, heads, HD, scale);
-        cuda.flash(kernel(), 8, ptr(qg), ptr(kg), ptr(vg), ptr(ob), true, ld, ldo, nq, nk, heads, HD, scale);
+        cuda.attentions.flash(kernel(), 8, ptr(qg), ptr(kg), ptr(vg), ptr(of), false, ld, ldo, nq, nk, heads, HD, scale);
+        cuda.attentions.flash(kernel(), 8, ptr(qg), ptr(kg), ptr(vg), ptr(ob), true, ld, ldo, nq, nk, heads, HD, scale);
         float[] af = cuda.read(of), ab = cuda.read(ob);
         String what = String.format(Locale.ROOT, "nq=%d nk=%d heads=%d ld=%d ldo=%d", nq, nk, heads, ld, ldo);
         float[] packed = new float[nq * w];

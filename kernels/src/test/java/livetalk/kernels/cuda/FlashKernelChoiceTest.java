@@ -45,14 +45,14 @@ class FlashKernelChoiceTest {
     @Test
     void tmaArgumentListMatchesTheKernelsParametersAndDescribesEachOperand() {
         java.util.List<java.util.List<Long>> maps = new java.util.ArrayList<>();
-        CudaBackend.TensorMapEncoder record = (map, ptr, rows, cols, stride, boxRows, boxCols) ->
+        TensorMapEncoder record = (map, ptr, rows, cols, stride, boxRows, boxCols) ->
                 maps.add(java.util.List.of(ptr, rows, cols, stride, (long) boxRows, (long) boxCols));
-        int[] widths = CudaBackend.flashTmaArgs(new CudaContext.Args(), record, 100, 200, 300, 400, 1544, 1536, 3072, 15360, 12, 0.1f).widths();
+        int[] widths = CudaAttention.flashTmaArgs(new CudaContext.Args(), record, 100, 200, 300, 400, 1544, 1536, 3072, 15360, 12, 0.1f).widths();
         assertEquals(java.util.List.of(java.util.List.of(100L, 3072L, 1536L, 3088L, 128L, 64L), java.util.List.of(200L, 15360L, 1536L, 3088L, 128L, 64L),
                 java.util.List.of(300L, 15360L, 1536L, 3088L, 128L, 64L)), maps);
         // no keys: the maps still have a row (the kernel reads none)
         maps.clear();
-        CudaBackend.flashTmaArgs(new CudaContext.Args(), record, 100, 200, 300, 400, 128, 128, 5, 0, 1, 0.1f);
+        CudaAttention.flashTmaArgs(new CudaContext.Args(), record, 100, 200, 300, 400, 128, 128, 5, 0, 1, 0.1f);
         assertEquals(1L, maps.get(1).get(1));
         for (String kernel : new String[]{"flash_attn_d128_tma", "flash_attn_d128_tma_bf16out"}) {
             assertEquals(java.util.Arrays.toString(PtxParams.widths("attention_sm90", kernel)), java.util.Arrays.toString(widths), kernel);
@@ -62,10 +62,10 @@ class FlashKernelChoiceTest {
     /** The split kernel takes the TMA kernel's list and then ml; the merge its own; both held against their PTX parameters. */
     @Test
     void splitArgumentListsMatchTheKernelsParameters() {
-        CudaBackend.TensorMapEncoder none = (map, ptr, rows, cols, stride, boxRows, boxCols) -> { };
-        int[] split = CudaBackend.flashSplitArgs(new CudaContext.Args(), none, 1, 2, 3, 4, 1536, 1536, 3072, 15360, 12, 0.1f, 5).widths();
+        TensorMapEncoder none = (map, ptr, rows, cols, stride, boxRows, boxCols) -> { };
+        int[] split = CudaAttention.flashSplitArgs(new CudaContext.Args(), none, 1, 2, 3, 4, 1536, 1536, 3072, 15360, 12, 0.1f, 5).widths();
         assertEquals(java.util.Arrays.toString(PtxParams.widths("attention_sm90", "flash_attn_d128_tma_split")), java.util.Arrays.toString(split));
-        int[] combine = CudaBackend.flashCombineArgs(new CudaContext.Args(), 1, 2, 3, 4, 1536, 1536, 3072, 12).widths();
+        int[] combine = CudaAttention.flashCombineArgs(new CudaContext.Args(), 1, 2, 3, 4, 1536, 1536, 3072, 12).widths();
         for (String kernel : new String[]{"flash_combine_d128", "flash_combine_d128_bf16out"}) {
             assertEquals(java.util.Arrays.toString(PtxParams.widths("attention_sm90", kernel)), java.util.Arrays.toString(combine), kernel);
         }

@@ -62,12 +62,12 @@ class GemmKernelChoiceTest {
     @Test
     void tmaArgumentListMatchesTheKernelsParametersAndDescribesBothOperands() {
         List<long[]> maps = new ArrayList<>();
-        CudaBackend.TensorMapEncoder record = (map, ptr, rows, cols, stride, boxRows, boxCols) -> {
+        TensorMapEncoder record = (map, ptr, rows, cols, stride, boxRows, boxCols) -> {
             assertEquals(128, map.byteSize());
             assertEquals(0, map.address() % 128, "a CUtensorMap is 128-byte aligned");
             maps.add(new long[]{ptr, rows, cols, stride, boxRows, boxCols});
         };
-        int[] widths = CudaBackend.tmaGemmArgs(new CudaContext.Args(), record, 1000, 1544, 2000, 1544, 3000, 1536, 4000, 1, true,
+        int[] widths = CudaGemm.tmaGemmArgs(new CudaContext.Args(), record, 1000, 1544, 2000, 1544, 3000, 1536, 4000, 1, true,
                 3072, 1536, 1544, 256).widths();
         assertEquals(List.of(List.of(1000L, 3072L, 1544L, 3088L, 128L, 64L), List.of(2000L, 1536L, 1544L, 3088L, 256L, 64L)),
                 maps.stream().map(m -> Arrays.stream(m).boxed().toList()).toList());

@@ -21,7 +21,7 @@ import livetalk.tensor.Tensor;
  * buffers ({@code alloc}: float32 4 bytes, bf16 2, rounded up to whole 32-bit words, at least
  * 16 bytes); weights made resident on first use in the form their kernel reads (a bf16 matrix
  * {@code rows × pad8(cols)} for products and convolutions, float32 for biases and norm gains);
- * the per-thread scratch regions ({@code CudaBackend.Scratch}: grown to 1.25× the request, the
+ * the per-thread scratch regions ({@code ScratchRegions}: grown to 1.25× the request, the
  * old region freed) with the sizes each op asks for. Buffers that become unreachable stay counted
  * until {@link #free}d, as on the GPU where the cleaner frees them only after a garbage collection,
  * which device memory does not trigger.
@@ -211,7 +211,7 @@ final class DeviceMemoryModel implements Backend {
         return (FakeWeight) x;
     }
 
-    /** CudaBackend.Scratch.region: grown to 1.25× the request, the old region freed. */
+    /** ScratchRegions.region: grown to 1.25× the request, the old region freed. */
     private void region(int slot, long bytes) {
         Mem[] r = scratch.get();
         if (r[slot] == null || r[slot].bytes < bytes) {
