@@ -22,8 +22,9 @@ import livetalk.tensor.Tensor;
  * ({@code Backend.columns1d}), its product ({@code Backend.linear}), the first layer's GroupNorm
  * ({@code Backend.channelNormOverTime}) and GELU, with one read of the last layer's output. A live
  * session runs it on every block's 4 s window (12799 frames after the first layer), so on a GPU
- * none of it goes through the host. The positional conv (a few hundred frames) builds its columns
- * on the host.
+ * none of it goes through the host. The positional conv builds its columns where the projection's
+ * output is, too; only its groups' outputs (a few hundred frames × 48 channels each) come back to
+ * be placed side by side.
  */
 public final class Wav2Vec2 {
     /** Everything the golden trace records, each time-major {@code [frames, width]}. */
@@ -169,7 +170,7 @@ public final class Wav2Vec2 {
         be.linear(norm, hs, seqLen, fpProj, fpProjB);                           // [S, H]
         float[] projNorm = be.read(norm), projOut = be.read(hs);
         // ---- positional conv embedding
-        float[] pos = positionalConv(projOut, seqLen);
+        float[] pos = positionalConv(hs, seqLen);
         Buf posBuf = be.upload(pos);
         be.add(hs, posBuf, hs);
         be.layerNorm(hs, hs, seqLen, h, cfg.layerNormEps(), encNorm, encNormB);
@@ -195,26 +196,31 @@ public final class Wav2Vec2 {
             be.layerNorm(hs, hs, seqLen, h, cfg.layerNormEps(), l.fln(), l.flnb());
             states.add(be.read(hs));
         }
+        for (Buf b : new Buf[] {fx, norm, hs, posBuf, q, k, v, o, tmp, f}) be.free(b);
         return new Result(convFeatures, convFrames, interp, projNorm, projOut, pos, states, stack(states, seqLen, h));
     }
 
-    /** Grouped conv (padding K/2), last frame dropped for even K, bias, GELU: {@code [S, H]}. */
-    private float[] positionalConv(float[] x, int s) {
+    /** Grouped conv of x {@code [S, H]} (padding K/2), last frame dropped for even K, bias, GELU: {@code [S, H]}. */
+    private float[] positionalConv(Buf x, int s) {
         int h = cfg.hidden(), k = cfg.posKernel(), groups = cfg.posGroups(), per = h / groups, pad = k / 2;
         int tOut = TimeConv.outLength(s, k, 1, pad);         // s + 1 for even k
         float[] out = new float[s * h];
-        Buf y = be.alloc((long) tOut * per);
+        Buf col = be.alloc((long) tOut * per * k), y = be.alloc((long) tOut * per);
         for (int g = 0; g < groups; g++) {
-            Buf col = be.upload(TimeConv.columns(x, s, h, g * per, per, k, 1, pad, tOut));
+            be.columns1d(x, s, h, g * per, per, k, 1, pad, tOut, col);       // [T', per·K] of the group's channels
             be.linear(col, y, tOut, posConv[g], null);
             float[] yg = be.read(y);
             for (int i = 0; i < s; i++) {                    // frames ≥ s (the even-kernel extra) dropped
                 for (int c = 0; c < per; c++) out[i * h + g * per + c] = yg[i * per + c] + posBias[g * per + c];
             }
         }
+        be.free(col);                                        // device memory is not freed by a collection soon enough
+        be.free(y);
         Buf ob = be.upload(out);
         be.gelu(ob, ob, false);
-        return be.read(ob);
+        float[] pos = be.read(ob);
+        be.free(ob);
+        return pos;
     }
 
     /** {@code cat(last, hs0, …, hsN)} along the feature axis. */
