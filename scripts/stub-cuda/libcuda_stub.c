@@ -5,6 +5,8 @@
  * An event keeps the host time at which it was recorded, so `--profile` shows the host's timeline.
  * Built and used by scripts/host-overhead.sh only; never shipped, never on a real GPU machine.
  * It answers as one compute capability 9.0 device with 132 SMs, the H100/H200 the defaults target.
+ * Its memory is 80 GiB, or LIVETALK_STUB_DEVICE_MIB MiB: allocations beyond that fail with
+ * CUDA_ERROR_OUT_OF_MEMORY, as a full device's would (the live bytes are counted, frees included).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,6 +24,20 @@ static double now_ms(void) {
 
 static uintptr_t next_address = (uintptr_t)1 << 40;   /* fake device addresses, 256-byte aligned */
 static void* handle(void) { return malloc(16); }
+
+/* The device's memory: its size, and the live allocations (address -> bytes, open addressing). */
+#define SLOTS (1u << 20)
+static uint64_t slot_addr[SLOTS], slot_bytes[SLOTS];
+static size_t live_bytes;
+static size_t device_bytes(void) {
+    static size_t total;
+    if (!total) {
+        const char* mib = getenv("LIVETALK_STUB_DEVICE_MIB");
+        total = mib && atol(mib) > 0 ? (size_t)atol(mib) << 20 : (size_t)80 << 30;
+    }
+    return total;
+}
+static unsigned slot_of(uint64_t p) { return (unsigned)((p >> 8) * 2654435761u) & (SLOTS - 1); }
 
 CUresult cuInit(unsigned flags) { (void)flags; return OK; }
 CUresult cuDriverGetVersion(int* v) { *v = 13000; return OK; }
@@ -44,7 +60,7 @@ CUresult cuDeviceGetAttribute(int* v, int attr, int dev) {
     }
     return OK;
 }
-CUresult cuDeviceTotalMem_v2(size_t* bytes, int dev) { (void)dev; *bytes = (size_t)80 << 30; return OK; }
+CUresult cuDeviceTotalMem_v2(size_t* bytes, int dev) { (void)dev; *bytes = device_bytes(); return OK; }
 CUresult cuDevicePrimaryCtxRetain(void** ctx, int dev) { (void)dev; *ctx = handle(); return OK; }
 CUresult cuCtxSetCurrent(void* ctx) { (void)ctx; return OK; }
 CUresult cuCtxSynchronize(void) { return OK; }
@@ -57,11 +73,40 @@ CUresult cuModuleGetFunction(void** fn, void* mod, const char* name) { (void)mod
 CUresult cuFuncSetAttribute(void* fn, int attr, int v) { (void)fn; (void)attr; (void)v; return OK; }
 CUresult cuMemAllocAsync(uint64_t* p, size_t bytes, void* stream) {
     (void)stream;
+    size_t rounded = (bytes + 255) & ~(size_t)255;
+    if (live_bytes + rounded > device_bytes()) return 2;   /* CUDA_ERROR_OUT_OF_MEMORY */
     *p = next_address;
-    next_address += (bytes + 255) & ~(size_t)255;
+    next_address += rounded;
+    unsigned i = slot_of(*p);
+    while (slot_addr[i]) i = (i + 1) & (SLOTS - 1);
+    slot_addr[i] = *p;
+    slot_bytes[i] = rounded;
+    live_bytes += rounded;
     return OK;
 }
-CUresult cuMemFreeAsync(uint64_t p, void* stream) { (void)p; (void)stream; return OK; }
+CUresult cuMemFreeAsync(uint64_t p, void* stream) {
+    (void)stream;
+    for (unsigned i = slot_of(p); slot_addr[i]; i = (i + 1) & (SLOTS - 1)) {
+        if (slot_addr[i] != p) continue;
+        live_bytes -= slot_bytes[i];
+        /* delete by moving later entries of the cluster back (linear probing) */
+        unsigned j = i;
+        for (;;) {
+            slot_addr[i] = 0;
+            for (;;) {
+                j = (j + 1) & (SLOTS - 1);
+                if (!slot_addr[j]) return OK;
+                unsigned k = slot_of(slot_addr[j]);
+                if ((i <= j) ? (i < k && k <= j) : (i < k || k <= j)) continue;
+                break;
+            }
+            slot_addr[i] = slot_addr[j];
+            slot_bytes[i] = slot_bytes[j];
+            i = j;
+        }
+    }
+    return OK;
+}
 CUresult cuMemcpyHtoD_v2(uint64_t d, const void* s, size_t n) { (void)d; (void)s; (void)n; return OK; }
 CUresult cuMemcpyDtoH_v2(void* d, uint64_t s, size_t n) { (void)d; (void)s; (void)n; return OK; }
 CUresult cuMemcpyDtoD_v2(uint64_t d, uint64_t s, size_t n) { (void)d; (void)s; (void)n; return OK; }
@@ -75,8 +120,8 @@ CUresult cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned
     (void)f; (void)gx; (void)gy; (void)gz; (void)bx; (void)by; (void)bz; (void)smem; (void)stream; (void)params; (void)extra;
     return OK;
 }
-CUresult cuGetErrorName(int e, const char** s) { (void)e; *s = "CUDA_STUB_ERROR"; return OK; }
-CUresult cuMemGetInfo_v2(size_t* free_bytes, size_t* total) { *free_bytes = (size_t)70 << 30; *total = (size_t)80 << 30; return OK; }
+CUresult cuGetErrorName(int e, const char** s) { *s = e == 2 ? "CUDA_ERROR_OUT_OF_MEMORY" : "CUDA_STUB_ERROR"; return OK; }
+CUresult cuMemGetInfo_v2(size_t* free_bytes, size_t* total) { *free_bytes = device_bytes() - live_bytes; *total = device_bytes(); return OK; }
 CUresult cuDeviceGetDefaultMemPool(void** pool, int dev) { (void)dev; *pool = handle(); return OK; }
 CUresult cuMemPoolSetAttribute(void* pool, int attr, void* v) { (void)pool; (void)attr; (void)v; return OK; }
 CUresult cuMemPoolGetAttribute(void* pool, int attr, void* v) { (void)pool; (void)attr; *(uint64_t*)v = 0; return OK; }

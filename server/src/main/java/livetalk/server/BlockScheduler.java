@@ -1,6 +1,7 @@
 package livetalk.server;
 
 import java.util.Map;
+import livetalk.kernels.DeviceMemoryException;
 
 /**
  * The one generator thread: sessions share one loaded model and take turns at block boundaries.
@@ -32,7 +33,8 @@ final class BlockScheduler implements AutoCloseable {
             long now = System.nanoTime();
             ServerSession next = null;
             for (ServerSession s : sessions.all()) {
-                if (s.due(now) && (next == null || s.deadline() < next.deadline())) next = s;
+                if (s.failure() != null) end(s, s.failure());
+                else if (s.due(now) && (next == null || s.deadline() < next.deadline())) next = s;
             }
             if (next == null) {
                 synchronized (wake) {
@@ -47,12 +49,29 @@ final class BlockScheduler implements AutoCloseable {
             try {
                 next.step();
             } catch (Exception | Error e) {
-                // one session's failure must not stop the others: report it to its pages and carry on
-                // (a session closed meanwhile refuses the block: nothing to report)
-                if (!next.closed()) next.event("error", Map.of("message", "generation failed: " + e));
-                if (e instanceof OutOfMemoryError) next.close();
+                if (!next.closed()) end(next, e);   // a session closed meanwhile refuses the block: nothing to report
             }
         }
+    }
+
+    /**
+     * Ends a session whose block failed. One session's failure must not stop the others, but a
+     * block that failed part way leaves that session's KV cache or decoder in a state nothing can
+     * vouch for, and it would fail again at once: the session ends, its pages are told why, the
+     * others carry on.
+     */
+    private void end(ServerSession s, Throwable cause) {
+        s.event("error", Map.of("message", "generation failed, the session is closed: " + describe(cause)));
+        sessions.discard(s);
+        s.close();
+    }
+
+    /** The failure for a page: a full device says what to do about it; anything else as it is. */
+    static String describe(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof DeviceMemoryException d) return LiveServer.deviceFull(d);
+        }
+        return e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause().toString() : e.toString();
     }
 
     @Override

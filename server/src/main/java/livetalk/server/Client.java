@@ -19,6 +19,8 @@ final class Client {
     private final BlockingQueue<Object> out = new ArrayBlockingQueue<>(QUEUE);
     private final Thread sender;
     private volatile boolean open = true;
+    /** After the last message a closed session queues: its sender ends there. */
+    private static final Object END = new Object();
 
     Client(WsContext ws) {
         this.ws = ws;
@@ -46,15 +48,21 @@ final class Client {
         }
     }
 
+    /**
+     * Takes no more messages; what is queued (a closed session's last events among it) still goes
+     * out, then the sender ends. A page too far behind to take them is cut off at once.
+     */
     void close() {
+        if (!open) return;
         open = false;
-        sender.interrupt();
+        if (!out.offer(END)) sender.interrupt();
     }
 
     private void drain() {
         try {
-            while (open) {
+            while (true) {
                 Object m = out.take();
+                if (m == END) return;
                 // one message in flight at a time, in order: Jetty's send is asynchronous, so wait for each
                 Callback.Completable done = new Callback.Completable();
                 if (m instanceof ByteBuffer b) {

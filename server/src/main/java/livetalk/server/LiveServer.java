@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import livetalk.io.CheckpointException;
+import livetalk.kernels.DeviceMemoryException;
 import livetalk.io.Json;
 import livetalk.io.MediaException;
 import livetalk.io.image.ImageFiles;
@@ -90,6 +91,7 @@ public final class LiveServer implements AutoCloseable {
             });
             cfg.routes.ws("/ws/sessions/{id}", this::socket);
             cfg.routes.exception(ApiException.class, (e, ctx) -> json(ctx, e.status(), Map.of("error", e.getMessage())));
+            cfg.routes.exception(DeviceMemoryException.class, (e, ctx) -> json(ctx, 503, Map.of("error", deviceFull(e))));
             cfg.routes.exception(InputException.class, (e, ctx) -> json(ctx, 400, Map.of("error", e.getMessage())));
             cfg.routes.exception(MediaException.class, (e, ctx) -> json(ctx, 415, Map.of("error", e.getMessage())));
             cfg.routes.exception(CheckpointException.class, (e, ctx) -> json(ctx, 500, Map.of("error", e.getMessage())));
@@ -144,6 +146,15 @@ public final class LiveServer implements AutoCloseable {
         m.put("source", source().name());
         m.put("espeak", EspeakSpeech.available());
         json(ctx, 200, m);
+    }
+
+    /**
+     * What to tell a client when the device is full: a new session (its own KV cache, 2.6 GiB at
+     * 512×512, and decoder history) or a new prompt's text context did not fit beside the others.
+     */
+    static String deviceFull(DeviceMemoryException e) {
+        return e.getMessage() + ". Each session holds its own KV cache and decoding history: close a session"
+                + " (DELETE /api/sessions/{id}), or restart serve with a smaller --max-sessions or --size";
     }
 
     private SpeechSource source() {

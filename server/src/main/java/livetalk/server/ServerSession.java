@@ -31,6 +31,7 @@ final class ServerSession implements LiveStream.Output {
     private final LiveSession live;
     private final Conversation conv;
     private final SpeechSource source;
+    private volatile Throwable failure;
     private final Set<Client> clients = new CopyOnWriteArraySet<>();
     private Thread job;
     private long replySamples;
@@ -220,7 +221,7 @@ final class ServerSession implements LiveStream.Output {
         try {
             if (c.failure() != null) {
                 Throwable f = c.failure(), cause = f instanceof CompletionException && f.getCause() != null ? f.getCause() : f;
-                if (!closed()) event("error", Map.of("message", "generation failed: " + cause));   // a close drops blocks: no error
+                if (!closed() && failure == null) failure = cause;   // the scheduler ends the session; a close drops blocks: no error
                 return;
             }
             if (r != null) {
@@ -306,5 +307,10 @@ final class ServerSession implements LiveStream.Output {
 
     boolean closed() {
         return stream.closed();
+    }
+
+    /** What a block of this session failed with (its decode, or its clean pass), or null: the generator then ends the session. */
+    Throwable failure() {
+        return failure;
     }
 }

@@ -53,6 +53,11 @@ final class Sessions {
         return s;
     }
 
+    /** Drops s if it is still registered (a session the server ended itself). */
+    void discard(ServerSession s) {
+        byId.remove(s.id, s);
+    }
+
     Collection<ServerSession> all() {
         return byId.values();
     }

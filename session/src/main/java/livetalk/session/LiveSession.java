@@ -74,6 +74,8 @@ public final class LiveSession implements AutoCloseable {
     private final float[] referenceLatent;
     private String prompt;
     private long block;
+    /** What a block's DiT work (denoising or clean pass) failed with: the cache is then half written, and the session cannot go on. */
+    private volatile Throwable failed;
 
     /**
      * Encodes the portrait and starts the session's decode thread ({@link #close} ends it).
@@ -105,6 +107,9 @@ public final class LiveSession implements AutoCloseable {
             }
             referenceLatent = java.util.Arrays.copyOf(ref, frameSize);
             inference.start(referenceLatent.clone(), h, w, text);
+        } catch (RuntimeException | Error e) {
+            inference.freeCache();      // a device that is full gets its memory back now, not at a collection
+            throw e;
         } finally {
             models.lock().unlock();
         }
@@ -276,6 +281,8 @@ public final class LiveSession implements AutoCloseable {
             throw new IllegalArgumentException(pcm.length + " samples for block " + block + ", expected " + samplesForNextBlock());
         }
         decoder.checkUsable();                   // closed, or an earlier decode failed: no model work for nothing
+        Throwable f = failed;
+        if (f != null) throw new IllegalStateException("an earlier block of this session failed: " + f, f);
         long index = block, first = BlockClock.firstFrame(index), t0;
         CompletableFuture<float[]> latents = new CompletableFuture<>();
         CompletableFuture<Decoded> decoded = null;
@@ -292,6 +299,7 @@ public final class LiveSession implements AutoCloseable {
         } catch (RuntimeException | Error e) {
             // the decoder already took the reference frame: its job fails, and with it the session's decoding, as it must
             latents.completeExceptionally(e);
+            if (!closed) failed = e;
             throw e;
         } finally {
             models.lock().unlock();
@@ -312,6 +320,9 @@ public final class LiveSession implements AutoCloseable {
             block++;
             long end = System.nanoTime();
             return new Committed((end - t0) / 1e9, end);
+        } catch (RuntimeException | Error e) {
+            if (!closed) failed = e;
+            throw e;
         } finally {
             models.lock().unlock();
         }

@@ -43,6 +43,21 @@ class CudaStubDriverTest {
     }
 
     /**
+     * A device too small for the demo (the stub's LIVETALK_STUB_DEVICE_MIB): one line that says the
+     * GPU is out of memory and how much was asked for, exit 2, and no video file.
+     */
+    @Test
+    void aFullDeviceGivesOneLineAndNoFile() throws Exception {
+        Path stub = buildStub();
+        Path out = tmp.resolve("full.mp4");
+        Run r = run(stub, Map.of("LIVETALK_STUB_DEVICE_MIB", "4"), "demo", "--device", "cuda", "--size", "64", "--seconds", "1", "--out", out.toString());
+        assertEquals(2, r.exit, r.output);
+        assertTrue(r.output.contains("error: out of GPU memory: ") && r.output.contains(" asked for, ") && r.output.contains("free of 4.0 MiB"), r.output);
+        assertTrue(!r.output.contains("\tat "), "no stack trace: " + r.output);
+        assertTrue(Files.notExists(out), "no half-written video");
+    }
+
+    /**
      * The official-size VAE decoder with its fused copies (LIVETALK_CUDA_VAE_FUSE=1): the norm's
      * scale, the normed copy with its history and the upsampling copy are launched by name.
      */

@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import livetalk.kernels.DeviceMemoryException;
 import livetalk.kernels.KernelException;
 
 /**
@@ -238,7 +239,7 @@ final class CudaContext {
         long p;
         try {
             p = CudaDriver.alloc(bytes, stream());
-        } catch (KernelException e) {
+        } catch (DeviceMemoryException e) {
             // out of memory is often garbage not yet collected: collect, wait for the cleaner, retry once
             System.gc();
             try {

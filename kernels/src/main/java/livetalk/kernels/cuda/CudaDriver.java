@@ -12,6 +12,7 @@ import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
+import livetalk.kernels.DeviceMemoryException;
 import livetalk.kernels.KernelException;
 
 /**
@@ -27,7 +28,7 @@ import livetalk.kernels.KernelException;
  */
 final class CudaDriver {
     private static final Linker LINKER = Linker.nativeLinker();
-    private static final int CUDA_SUCCESS = 0;
+    private static final int CUDA_SUCCESS = 0, CUDA_ERROR_OUT_OF_MEMORY = 2;
 
     /** {@code CUdevice_attribute} values used here. */
     static final int ATTR_MULTIPROCESSOR_COUNT = 16, ATTR_CC_MAJOR = 75, ATTR_CC_MINOR = 76, ATTR_SMEM_OPTIN = 97;
@@ -457,14 +458,24 @@ final class CudaDriver {
     // behavior"), and copyToHost also waits for the stream, so that no pointer into the heap
     // outlives the call.
 
+    /** Device memory for {@code bytes}, ordered on {@code stream}; a full device gives a {@link DeviceMemoryException}. */
     static long alloc(long bytes, MemorySegment stream) {
+        int result;
+        long ptr;
         try (Arena a = Arena.ofConfined()) {
             MemorySegment p = a.allocate(JAVA_LONG);
-            check((int) api().memAllocAsync.invokeExact(p, bytes, stream), "cuMemAllocAsync(" + bytes + " bytes)");
-            return p.get(JAVA_LONG, 0);
+            result = (int) api().memAllocAsync.invokeExact(p, bytes, stream);
+            ptr = p.get(JAVA_LONG, 0);
         } catch (Throwable t) {
             throw wrap(t, "cuMemAllocAsync");
         }
+        if (result == CUDA_ERROR_OUT_OF_MEMORY) {
+            long[] info = memInfo();
+            throw new DeviceMemoryException("out of GPU memory: " + DeviceMemoryException.size(bytes) + " asked for, "
+                    + DeviceMemoryException.size(info[0]) + " free of " + DeviceMemoryException.size(info[1]), bytes);
+        }
+        check(result, "cuMemAllocAsync(" + bytes + " bytes)");
+        return ptr;
     }
 
     /** Frees, ordered after the work issued to {@code stream} so far (and only that work). */

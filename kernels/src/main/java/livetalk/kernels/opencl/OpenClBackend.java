@@ -11,6 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import livetalk.kernels.Backend;
 import livetalk.kernels.Buf;
 import livetalk.kernels.Conv3dSpec;
+import livetalk.kernels.DeviceMemoryException;
 import livetalk.kernels.KernelException;
 import livetalk.kernels.Weight;
 import livetalk.tensor.DType;
@@ -535,6 +536,20 @@ public final class OpenClBackend implements Backend {
         if (closed) throw new KernelException("OpenCL backend used after close()");
         int[] err = new int[1];
         cl_mem m = clCreateBuffer(context, CL_MEM_READ_WRITE, bytes, null, err);
+        if (err[0] == CL_MEM_OBJECT_ALLOCATION_FAILURE || err[0] == CL_OUT_OF_RESOURCES) {
+            // often garbage not yet collected: collect, wait for the cleaner, retry once
+            System.gc();
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            m = clCreateBuffer(context, CL_MEM_READ_WRITE, bytes, null, err);
+            if (err[0] == CL_MEM_OBJECT_ALLOCATION_FAILURE || err[0] == CL_OUT_OF_RESOURCES) {
+                throw new DeviceMemoryException("out of OpenCL device memory: " + DeviceMemoryException.size(bytes) + " asked for ("
+                        + ClErrors.name(err[0]) + ")", bytes);
+            }
+        }
         ClErrors.check(err[0], "clCreateBuffer(" + bytes + " bytes)");
         if (allocatedSinceGc.addAndGet(bytes) > device.globalMemBytes() / 4) {
             allocatedSinceGc.set(0);

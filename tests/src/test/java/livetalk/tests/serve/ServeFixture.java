@@ -33,14 +33,19 @@ final class ServeFixture implements AutoCloseable {
     static final String LISTEN = "a person listening quietly to the camera, calm and attentive";
 
     final Path dir;
-    final Backend backend = new CpuBackend();
+    final Backend backend;
     final ModelSet models;
     final LiveServer server;
     final String base;
     final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     ServeFixture(Path dir, int size, int maxSessions, OpenAiSpeech.Config openAi) throws IOException {
+        this(dir, size, maxSessions, openAi, new CpuBackend());
+    }
+
+    ServeFixture(Path dir, int size, int maxSessions, OpenAiSpeech.Config openAi, Backend backend) throws IOException {
         this.dir = dir;
+        this.backend = backend;
         Path cache = dir.resolve("cache");
         Path portrait = dir.resolve("portrait.png");
         DemoAssets.portrait(portrait);
