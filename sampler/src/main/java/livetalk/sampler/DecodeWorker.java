@@ -158,7 +158,11 @@ public final class DecodeWorker implements AutoCloseable {
      * Blocks not yet started are dropped (their futures cancelled); the block being decoded stops
      * at its next latent frame. Dropping, not draining, because whoever closes a worker discards
      * its decoder: the frames would never be used, and decoding them would only hold the VAE.
-     * The wait is one latent frame's push at most.
+     * The wait is one latent frame's push at most. Then, with the thread gone, the decoder's
+     * causal history is freed under the VAE lock ({@link StreamingDecoder#release}: 1.2 GiB at
+     * 512×512 on a GPU, which a collection would return only late). Without a thread of its own,
+     * or on the decode thread itself, a decode may still be running there: the history is left to
+     * the collector.
      */
     @Override
     public void close() {
@@ -181,6 +185,16 @@ public final class DecodeWorker implements AutoCloseable {
                 break;
             } catch (InterruptedException e) {
                 interrupted = true;                      // the thread must not outlive close: wait on, keep the flag
+            }
+        }
+        if (vaeLock == null) {
+            decoder.release();
+        } else {
+            vaeLock.lock();
+            try {
+                decoder.release();
+            } finally {
+                vaeLock.unlock();
             }
         }
         if (interrupted) Thread.currentThread().interrupt();

@@ -83,6 +83,11 @@ final class CausalConv3d implements Streaming {
     }
 
     @Override
+    public void freeHistory(Object history) {
+        if (history instanceof History hs && hs.cache() != null) backend.free(hs.cache());
+    }
+
+    @Override
     public long historyBytes() {
         return cache == null ? 0 : cache.size() * cache.dtype().byteSize();
     }

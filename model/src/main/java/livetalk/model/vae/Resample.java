@@ -149,6 +149,13 @@ final class Resample implements VaeBlock, Streaming {
     }
 
     @Override
+    public void freeHistory(Object history) {
+        if (!(history instanceof History h)) return;
+        if (h.lastFrame() != null) backend.free(h.lastFrame());
+        if (upTime != null) upTime.freeHistory(h.upTime());
+    }
+
+    @Override
     public void streaming(java.util.List<Streaming> out) {
         out.add(this);
     }

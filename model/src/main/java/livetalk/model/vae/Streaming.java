@@ -21,6 +21,12 @@ interface Streaming {
         return h;
     }
 
+    /**
+     * Frees the device buffers of a history from {@link #saveHistory} that no module holds any
+     * more (a decoding session that ended): device memory is not returned by a collection soon enough.
+     */
+    void freeHistory(Object history);
+
     /** Device bytes of the history this module holds now. */
     default long historyBytes() {
         return 0;

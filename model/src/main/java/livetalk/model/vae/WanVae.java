@@ -150,6 +150,26 @@ public final class WanVae {
         return backend.read(px.buf());
     }
 
+    /**
+     * Frees a decoding session's causal history, wherever it is (in the modules if it decoded last,
+     * else parked in the session); the session is not used again. Under the same exclusion as the
+     * decodes.
+     */
+    void releaseHistory(StreamingDecoder owner) {
+        Object[] h;
+        if (owner == session) {
+            h = Streaming.saveAll(decoderHistory);
+            Streaming.restoreAll(decoderHistory, null);
+            session = null;
+        } else {
+            h = owner.history;
+            owner.history = null;
+        }
+        if (h != null) {
+            for (int i = 0; i < h.length; i++) decoderHistory.get(i).freeHistory(h[i]);
+        }
+    }
+
     /** Floats held by the decoder's reusable activation buffers (caches not included). */
     public long decoderWorkspaceFloats() {
         return decWs.footprint();
