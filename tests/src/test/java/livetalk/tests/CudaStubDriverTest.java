@@ -36,10 +36,18 @@ class CudaStubDriverTest {
     @Test
     void demoRunsOnTheCudaBackend() throws Exception {
         Path stub = buildStub();
-        Run r = run(stub, Map.of(), "demo", "--device", "cuda", "--size", "64", "--seconds", "1", "--out", tmp.resolve("demo.mp4").toString());
+        Path trace = tmp.resolve("launches.txt");
+        Run r = run(stub, Map.of("LIVETALK_CUDA_TRACE", trace.toString()), "demo", "--device", "cuda", "--size", "64", "--seconds", "1",
+                "--out", tmp.resolve("demo.mp4").toString());
         assertEquals(0, r.exit, r.output);
         assertTrue(r.output.contains("cuda:stub device"), r.output);
         assertTrue(Files.size(tmp.resolve("demo.mp4")) > 0);
+        // LIVETALK_CUDA_TRACE: one line per launch, the thread, kernel, grid, block, shared memory, then the arguments
+        List<String> launches = Files.readAllLines(trace);
+        assertTrue(launches.size() > 100, launches.size() + " launches traced");
+        assertTrue(launches.stream().allMatch(l -> l.matches("\\S+ \\w+ \\d+,\\d+,\\d+ \\d+,\\d+ \\d+( (\\p{XDigit}+|map))*")), launches.get(0));
+        assertTrue(launches.stream().anyMatch(l -> l.startsWith("main gemm_bf16_tn_tma_n")), "the DiT's products on the main thread");
+        assertTrue(launches.stream().anyMatch(l -> l.startsWith("livetalk-decode conv_cl_wgmma_n")), "the VAE's convolutions on the decode thread");
     }
 
     /**

@@ -354,6 +354,7 @@ final class CudaContext {
         MemorySegment start = p == null ? null : p.before(stream);
         CudaDriver.launch(function(kernel), gx, gy, gz, bx, by, 1, smem, stream, a.pointers);
         if (p != null) p.after(kernel, start, stream, issued);
+        if (LaunchTrace.on()) LaunchTrace.record(kernel, gx, gy, gz, bx, by, smem, a.pointers, a.widths());
     }
 
     /**
