@@ -166,6 +166,11 @@ final class DeviceMemoryModel implements Backend {
         return liveByKind[k.ordinal()];
     }
 
+    /** Bytes held now whose owner label contains {@code part} (e.g. {@code "VAE decode: vae.CausalConv3d"}, the decoder's history). */
+    synchronized long liveOwnedBy(String part) {
+        return live.entrySet().stream().filter(e -> e.getKey().contains(part)).mapToLong(Map.Entry::getValue).sum();
+    }
+
     /** Weights made resident again after a {@link #release}: each is an upload the device repeats. */
     synchronized int remadeWeights() {
         return remadeWeights;

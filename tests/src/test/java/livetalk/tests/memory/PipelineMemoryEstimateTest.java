@@ -1,5 +1,6 @@
 package livetalk.tests.memory;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
@@ -51,6 +52,20 @@ class PipelineMemoryEstimateTest {
         var cond = pipe.condition(new float[3 * SIZE * SIZE], SIZE, SIZE, new float[audioFrames * cfg.audioInputDim()], audioFrames, text);
         pipe.run(cond, 1 + 4 * (latentFrames - 1), new SeededNoise(1), new SeededNoise(2), (f, n, first) -> { }, null, () -> false);
         return be;
+    }
+
+    /**
+     * What a finished pipeline leaves: the decode thread's scratch regions and the decoder's causal
+     * history go with its worker (DecodeWorker.close), so once the calling thread trims its own
+     * scratch no scratch is left, and no history: a server opening and closing sessions stays flat.
+     */
+    @Test
+    void aFinishedPipelineLeavesNoScratchAndNoHistory() {
+        DeviceMemoryModel be = runPipeline(2);
+        be.trimMemory();
+        assertEquals(0, be.live(DeviceMemoryModel.Kind.SCRATCH), "scratch left after the run:\n" + be.report());
+        assertEquals(0, be.liveOwnedBy("BUFFERS_BF16 VAE decode: vae.CausalConv3d") + be.liveOwnedBy("BUFFERS_F32 VAE decode: vae.CausalConv3d"),
+                "decoder history left after the run:\n" + be.report());
     }
 
     @Test
