@@ -91,6 +91,11 @@ public interface Backend extends AutoCloseable {
     default void release(Weight w) {
     }
 
+    /** The device's memory, for a server's health report; null where buffers live in host memory (the CPU). */
+    default DeviceMemoryUse deviceMemory() {
+        return null;
+    }
+
     /**
      * Gives back memory the backend keeps beyond live buffers and weights: the calling thread's
      * scratch (made again on demand) and device memory its allocator caches for reuse. For after

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import livetalk.io.CheckpointException;
 import livetalk.kernels.DeviceMemoryException;
+import livetalk.kernels.DeviceMemoryUse;
 import livetalk.io.Json;
 import livetalk.io.MediaException;
 import livetalk.io.image.ImageFiles;
@@ -143,6 +144,14 @@ public final class LiveServer implements AutoCloseable {
         m.put("sink_frames", plan.sinkFrames());
         m.put("window_frames", plan.windowFrames());
         m.put("device", models.backend().name());
+        DeviceMemoryUse mem = models.backend().deviceMemory();
+        if (mem != null) {
+            Map<String, Object> dm = new LinkedHashMap<>();
+            dm.put("held_bytes", mem.heldBytes());
+            if (mem.freeBytes() >= 0) dm.put("free_bytes", mem.freeBytes());
+            dm.put("total_bytes", mem.totalBytes());
+            m.put("device_memory", dm);
+        }
         m.put("source", source().name());
         m.put("espeak", EspeakSpeech.available());
         json(ctx, 200, m);

@@ -16,6 +16,7 @@ import java.lang.foreign.MemorySegment;
 import livetalk.kernels.Backend;
 import livetalk.kernels.Buf;
 import livetalk.kernels.Conv3dSpec;
+import livetalk.kernels.DeviceMemoryUse;
 import livetalk.kernels.KernelException;
 import livetalk.kernels.Weight;
 import livetalk.tensor.DType;
@@ -232,6 +233,13 @@ public final class CudaBackend implements Backend {
     /** Device memory held by this backend's live buffers and weights, in bytes. */
     public long liveBytes() {
         return ctx.liveBytes();
+    }
+
+    @Override
+    public DeviceMemoryUse deviceMemory() {
+        ctx.makeCurrent();
+        long[] info = CudaDriver.memInfo();
+        return new DeviceMemoryUse(ctx.liveBytes(), info[0], info[1]);
     }
 
     /** What holds the device memory now and at the peak, and the driver's figures ({@link CudaMemoryReport}). */

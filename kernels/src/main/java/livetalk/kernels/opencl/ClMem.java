@@ -27,7 +27,7 @@ final class ClMem {
     /** Wraps {@code mem}, registering its release with the backend's live set and the cleaner. */
     static ClMem track(cl_mem mem, long bytes, Set<Release> live) {
         ClMem m = new ClMem(mem, bytes);
-        Release r = new Release(mem, live);
+        Release r = new Release(mem, bytes, live);
         live.add(r);
         CLEANER.register(m, r);
         return m;
@@ -40,11 +40,13 @@ final class ClMem {
     /** The release action; it must not refer to the ClMem, or the cleaner would never run it. */
     static final class Release implements Runnable {
         private final cl_mem mem;
+        final long bytes;
         private final Set<Release> live;
         private final AtomicBoolean done = new AtomicBoolean();
 
-        Release(cl_mem mem, Set<Release> live) {
+        Release(cl_mem mem, long bytes, Set<Release> live) {
             this.mem = mem;
+            this.bytes = bytes;
             this.live = live;
         }
 

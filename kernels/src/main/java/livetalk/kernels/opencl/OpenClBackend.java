@@ -12,6 +12,7 @@ import livetalk.kernels.Backend;
 import livetalk.kernels.Buf;
 import livetalk.kernels.Conv3dSpec;
 import livetalk.kernels.DeviceMemoryException;
+import livetalk.kernels.DeviceMemoryUse;
 import livetalk.kernels.KernelException;
 import livetalk.kernels.Weight;
 import livetalk.tensor.DType;
@@ -530,6 +531,13 @@ public final class OpenClBackend implements Backend {
 
     private ClLaunch launch(String kernel) {
         return new ClLaunch(queue, program.kernel(kernel), kernel);
+    }
+
+    @Override
+    public DeviceMemoryUse deviceMemory() {
+        long held = 0;
+        for (ClMem.Release r : live) held += r.bytes;
+        return new DeviceMemoryUse(held, -1, device.globalMemBytes());
     }
 
     private ClMem allocMem(long bytes) {
