@@ -25,9 +25,10 @@ import org.junit.jupiter.api.Test;
  * Where the GPU memory of {@code bench-pipeline --device cuda} goes, worked out without a GPU: the
  * same pipeline (official 1.3B DiT with bf16 weights, official VAE with float32 weights, 512×512,
  * the official block geometry, decode overlapped on a second thread) on {@link DeviceMemoryModel},
- * which books every allocation the CUDA backend would make. Prints the peak by category and by
- * owner (docs/cuda-performance.md#gpu-memory quotes it), and checks that the whole pipeline stays
- * within 8 GB and that no model code uses a buffer after it was freed.
+ * which books every allocation the CUDA backend would make, with its defaults (bf16 operands).
+ * Prints the peak by category and by owner (docs/cuda-performance.md#gpu-memory quotes it), and
+ * checks that the whole pipeline stays within 8 GB and that no model code uses a buffer after it
+ * was freed.
  */
 class PipelineMemoryEstimateTest {
     private static final int SIZE = 512;
@@ -40,7 +41,7 @@ class PipelineMemoryEstimateTest {
     }
 
     static DeviceMemoryModel runPipeline(int blocks) {
-        DeviceMemoryModel be = new DeviceMemoryModel(DType.F32);
+        DeviceMemoryModel be = new DeviceMemoryModel(DType.BF16);
         DitConfig cfg = DitWeights.official1_3B();
         MemorySegment zero = Arena.ofAuto().allocate(64L << 20);
         CausalDit model = new CausalDit(be, zeros("dit", DitWeights.shapes(cfg), DType.BF16, zero), cfg);
@@ -72,6 +73,7 @@ class PipelineMemoryEstimateTest {
     void wholePipelinePeak() {
         DeviceMemoryModel be = runPipeline(6);
         System.out.print("bench-pipeline device memory (model of the CUDA backend), " + SIZE + "x" + SIZE + ", 6 blocks:\n" + be.report());
-        assertTrue(be.peakBytes() <= 8L << 30, "peak " + be.peakBytes() + " bytes:\n" + be.report());
+        // issue 13's target, 8 GB in decimal units (7.45 GiB); the model gives 7.39 GiB, as the stub driver's books do
+        assertTrue(be.peakBytes() <= 8_000_000_000L, "peak " + be.peakBytes() + " bytes:\n" + be.report());
     }
 }
