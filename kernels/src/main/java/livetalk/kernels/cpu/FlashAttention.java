@@ -39,6 +39,7 @@ final class FlashAttention {
      */
     static final int KB = Integer.getInteger("livetalk.attn.kb", CacheInfo.fit(CacheInfo.L1D / (QB * 4L), 6, 60, 126));
     private static final FloatVector NEG_INF = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+    private static final float LOG2E = 1.44269504088896341f;
 
     private FlashAttention() {
     }
@@ -227,7 +228,10 @@ final class FlashAttention {
     /**
      * One step of the online softmax over the block's logits, lane-wise: new max, the factor
      * {@code alpha = exp(m_old − m_new)} for what was accumulated so far, {@code s ← exp(s − m_new)}
-     * and {@code l ← l·alpha + Σ s}.
+     * and {@code l ← l·alpha + Σ s}. Each exp is taken as {@code 2^(x·log2 e)} (VecMath.exp2): x ≤ 0
+     * here, and the base-2 form needs no range reduction by ln 2. The logits and their max stay in
+     * natural units, so only the exponent's last bits move, not the logits (as they would with
+     * log2 e folded into the query scale, which doubles the error at logits in the thousands).
      */
     static void softmaxStep(float[] s, int kb, float[] m, float[] l, float[] alpha) {
         for (int half = 0; half < QB; half += VL) {
@@ -236,10 +240,10 @@ final class FlashAttention {
             for (int j = 0; j < kb; j++) mNew = mNew.max(FloatVector.fromArray(F, s, j * QB + half));
             // Against -Infinity itself exp would see -inf − (-inf) = NaN; 0 gives exp(-inf) = 0 instead.
             FloatVector ref = mNew.blend(0f, mNew.compare(VectorOperators.EQ, NEG_INF));
-            FloatVector a = VecMath.exp(mOld.sub(ref));
+            FloatVector a = VecMath.exp2(mOld.sub(ref).mul(LOG2E));
             FloatVector sum = FloatVector.zero(F);
             for (int j = 0; j < kb; j++) {
-                FloatVector p = VecMath.exp(FloatVector.fromArray(F, s, j * QB + half).sub(ref));
+                FloatVector p = VecMath.exp2(FloatVector.fromArray(F, s, j * QB + half).sub(ref).mul(LOG2E));
                 p.intoArray(s, j * QB + half);
                 sum = sum.add(p);
             }

@@ -45,6 +45,30 @@ public final class VecMath {
         return y.mul(scale).blend(0f, in.compare(VectorOperators.LT, -87.3f));
     }
 
+    /**
+     * 2^x per lane for x ≤ 127, made for a softmax's exponents x ≤ 0 (the row max taken off,
+     * times log2 e: FlashAttention): below −126 the result is 0 (so −∞, a masked logit, gives
+     * exactly 0); NaN stays NaN. {@code 2^x = 2^k · 2^r} with
+     * {@code k = round(x)}, so r = x − k is exact and no reduction by ln 2 is needed, and 2^r on
+     * |r| ≤ 1/2 by a degree-6 minimax polynomial (Cephes' exp2f coefficients) in fma Horner form:
+     * within 0.53 ulp. About two thirds of {@link #exp(FloatVector)}'s operations, and the same bits
+     * in every JIT tier.
+     */
+    public static FloatVector exp2(FloatVector x) {
+        FloatVector t = x.add(ROUND_F);                 // round(x) in the low mantissa bits
+        FloatVector r = x.sub(t.sub(ROUND_F));          // exact, |r| ≤ 1/2
+        FloatVector p = FloatVector.broadcast(x.species(), 1.535336188319500e-4f);
+        p = p.fma(r, FloatVector.broadcast(x.species(), 1.339887440266574e-3f));
+        p = p.fma(r, FloatVector.broadcast(x.species(), 9.618437357674640e-3f));
+        p = p.fma(r, FloatVector.broadcast(x.species(), 5.550332471162809e-2f));
+        p = p.fma(r, FloatVector.broadcast(x.species(), 2.402264791363012e-1f));
+        p = p.fma(r, FloatVector.broadcast(x.species(), 6.931472028550421e-1f));
+        p = p.fma(r, FloatVector.broadcast(x.species(), 1f));
+        // 2^k as bits: t's low bits hold k above 0x4B400000; the exponent field takes k + 127
+        FloatVector scale = t.reinterpretAsInts().sub(0x4B400000 - 127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        return p.mul(scale).blend(0f, x.compare(VectorOperators.LT, -126f));
+    }
+
     private static final double LOG2E = 1.4426950408889634;
     private static final double LN2_HI = 0.6931471803691238, LN2_LO = 1.9082149292705877e-10;
     private static final double ROUND = 6755399441055744.0; // 1.5·2^52
