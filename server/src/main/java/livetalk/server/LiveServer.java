@@ -221,7 +221,7 @@ public final class LiveServer implements AutoCloseable {
         checkSize(ctx);
         Map<String, Object> body = body(ctx);
         String text = text(body, "text", true);
-        String prompt = text(body, "prompt", false);
+        String prompt = turnPrompt(text(body, "prompt", false));
         s.say(text, prompt);
         scheduler.wake();
         json(ctx, 202, Map.of("ok", true));
@@ -235,9 +235,24 @@ public final class LiveServer implements AutoCloseable {
         float[] pcm = Pcm.wavTo16k(wav, "upload");
         if (pcm.length > 120 * 16000) throw new ApiException(413, "audio longer than 120 s");
         String prompt = ctx.queryParam("prompt");
-        s.speak(pcm, prompt);
+        if (prompt != null && prompt.length() > ServerOptions.MAX_TEXT_CHARS) {
+            throw new ApiException(413, "\"prompt\" longer than " + ServerOptions.MAX_TEXT_CHARS + " characters");
+        }
+        s.speak(pcm, turnPrompt(prompt));
         scheduler.wake();
         json(ctx, 202, Map.of("ok", true, "seconds", pcm.length / 16000.0));
+    }
+
+    /**
+     * A turn's own prompt made ready on the request's thread (umT5 if it is new, then its text K/V),
+     * so that the generator, which every session shares, finds it cached, and a prompt that cannot
+     * be used fails this request (400, or 503 on a full device) instead of the session's next
+     * block. Blank: none (the turn keeps the session's prompt).
+     */
+    private String turnPrompt(String prompt) {
+        if (prompt == null || prompt.isBlank()) return null;
+        models.textContext(prompt);
+        return prompt;
     }
 
     private void startRecording(Context ctx) throws IOException {

@@ -83,6 +83,13 @@ class ServeDeviceFullTest {
                     && full.error().contains("--max-sessions"), full.error());
             assertEquals(1L, ServeFixture.num(f.get("/api/health").map(), "sessions"), "the refused session holds no slot");
 
+            // a turn's new prompt needs its text K/V on the device: refused as the request, not later as the session's block
+            ServeFixture.Reply say = f.post("/api/sessions/" + a + "/say", "{\"text\": \"hello\", \"prompt\": \"a person reading the news\"}");
+            assertEquals(503, say.status(), say.body());
+            assertTrue(say.error().contains("out of GPU memory"), say.error());
+            assertEquals(202, f.post("/api/sessions/" + a + "/say", "{\"text\": \"hello\", \"prompt\": \" \"}").status(),
+                    "a blank prompt keeps the session's");
+
             long before = blocks(f, a);
             assertTrue(ServeFixture.waitFor(60, () -> blocks(f, a) > before), "session a goes on while the device is full");
 
