@@ -294,6 +294,8 @@ public final class LiveServer implements AutoCloseable {
                 onText(s, ctx.message());
             } catch (ApiException | InputException e) {
                 c.send(Json.write(Map.of("type", "error", "message", e.getMessage())));
+            } catch (DeviceMemoryException e) {
+                c.send(Json.write(Map.of("type", "error", "message", deviceFull(e))));
             }
         });
         ws.onBinaryMessage(ctx -> {
@@ -335,7 +337,7 @@ public final class LiveServer implements AutoCloseable {
         }
         @SuppressWarnings("unchecked") Map<String, Object> body = (Map<String, Object>) m;
         switch (type) {
-            case "say" -> s.say(text(body, "text", true), text(body, "prompt", false));
+            case "say" -> s.say(text(body, "text", true), turnPrompt(text(body, "prompt", false)));
             case "interrupt" -> s.interrupt();
             case "mic_end" -> s.microphoneEnd();
             default -> throw new ApiException(400, "unknown message type \"" + type + "\" (say, interrupt, mic_end)");
