@@ -13,6 +13,21 @@ public class DeviceMemoryException extends KernelException {
         this.requested = requested;
     }
 
+    /**
+     * What a device backend does before it throws this: out of memory is often garbage not yet
+     * collected (device buffers are freed by the cleaner when their Java objects go, and device
+     * memory does not press on the heap), so collect and give the cleaner a moment; then the
+     * allocation is tried once more.
+     */
+    public static void reclaimUnreachable() {
+        System.gc();
+        try {
+            Thread.sleep(200);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** A size for messages: {@code 512 bytes}, {@code 108.0 KiB}, {@code 96.0 MiB}, {@code 2.64 GiB}. */
     public static String size(long bytes) {
         if (bytes < 1024) return bytes + " bytes";

@@ -110,10 +110,15 @@ public final class DecodeWorker implements AutoCloseable {
      */
     public float[] push(float[] latents, int n) {
         if (closed) throw new CancellationException("the decoder was closed");
-        if (vaeLock == null) return decoder.push(latents, n);
+        return underVaeLock(() -> decoder.push(latents, n));
+    }
+
+    /** Runs {@code work} on the decoder holding the VAE lock, when the VAE is shared. */
+    private <T> T underVaeLock(Supplier<T> work) {
+        if (vaeLock == null) return work.get();
         vaeLock.lock();
         try {
-            return decoder.push(latents, n);
+            return work.get();
         } finally {
             vaeLock.unlock();
         }
@@ -187,16 +192,10 @@ public final class DecodeWorker implements AutoCloseable {
                 interrupted = true;                      // the thread must not outlive close: wait on, keep the flag
             }
         }
-        if (vaeLock == null) {
+        underVaeLock(() -> {
             decoder.release();
-        } else {
-            vaeLock.lock();
-            try {
-                decoder.release();
-            } finally {
-                vaeLock.unlock();
-            }
-        }
+            return null;
+        });
         if (interrupted) Thread.currentThread().interrupt();
     }
 

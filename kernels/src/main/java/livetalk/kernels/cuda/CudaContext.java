@@ -240,13 +240,7 @@ final class CudaContext {
         try {
             p = CudaDriver.alloc(bytes, stream());
         } catch (DeviceMemoryException e) {
-            // out of memory is often garbage not yet collected: collect, wait for the cleaner, retry once
-            System.gc();
-            try {
-                Thread.sleep(200);
-            } catch (InterruptedException ie) {
-                Thread.currentThread().interrupt();
-            }
+            DeviceMemoryException.reclaimUnreachable();     // then once more
             p = CudaDriver.alloc(bytes, stream());
         }
         books.book(use, bytes);

@@ -545,13 +545,7 @@ public final class OpenClBackend implements Backend {
         int[] err = new int[1];
         cl_mem m = clCreateBuffer(context, CL_MEM_READ_WRITE, bytes, null, err);
         if (err[0] == CL_MEM_OBJECT_ALLOCATION_FAILURE || err[0] == CL_OUT_OF_RESOURCES) {
-            // often garbage not yet collected: collect, wait for the cleaner, retry once
-            System.gc();
-            try {
-                Thread.sleep(200);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            DeviceMemoryException.reclaimUnreachable();     // then once more
             m = clCreateBuffer(context, CL_MEM_READ_WRITE, bytes, null, err);
             if (err[0] == CL_MEM_OBJECT_ALLOCATION_FAILURE || err[0] == CL_OUT_OF_RESOURCES) {
                 throw new DeviceMemoryException("out of OpenCL device memory: " + DeviceMemoryException.size(bytes) + " asked for ("

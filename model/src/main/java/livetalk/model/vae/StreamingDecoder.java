@@ -28,7 +28,6 @@ public final class StreamingDecoder {
      */
     public void release() {
         vae.releaseHistory(this);
-        latentFrames = 0;
     }
 
     /** Latent frames decoded so far. */
