@@ -402,6 +402,34 @@ public interface Backend extends AutoCloseable {
 
     // ================================================================== end of the VAE section
 
+    // ------------------------------------------------------------------ the sampler's step
+    // A block's denoising steps run where the DiT runs: the latents, the DiT's patch layout in and
+    // out, and the flow-matching update never leave the device between two steps
+    // (docs/sampler.md#block-loop).
+
+    /**
+     * One source of the DiT's patchified input: for every token (f, i, j) of {@code g}, channel
+     * {@code c < channels} and patch offset (a, b),
+     * {@code out[(f·gh + i)·gw + j, (c0 + c)·ph·pw + a·pw + b] = src[f·frameStride + c·channelStride + (i·ph + a)·w + j·pw + b]},
+     * out having rows of {@code outChannels·ph·pw}. The DiT's x {@code [F, C, h, w]} (strides C·h·w
+     * and h·w) and y {@code [C', F, h, w]} (strides h·w and F·h·w) go side by side into one out.
+     * Columns outside {@code [c0, c0 + channels)·ph·pw} are not written.
+     */
+    void patchify(Buf src, long frameStride, long channelStride, int channels, Buf out, int outChannels, int c0, PatchGrid g);
+
+    /**
+     * The DiT's output back to a latent video: {@code out[f, c, i·ph + a, j·pw + b] = tokens[(f·gh + i)·gw + j, (a·pw + b)·channels + c]},
+     * tokens {@code [F·gh·gw, ph·pw·channels]} (the channel fastest, as the head writes it), out
+     * {@code [F, channels, h, w]}.
+     */
+    void unpatchify(Buf tokens, int channels, Buf out, PatchGrid g);
+
+    /**
+     * {@code out = a − s·b}, each element evaluated in float64 and rounded once to float32: the
+     * sampler's clean estimate {@code x0 = x − σ·v} (docs/sampler.md#block-loop). In place allowed.
+     */
+    void subtractScaled(Buf a, double s, Buf b, Buf out);
+
     /** Releases device resources; buffers must not be used afterwards. */
     @Override
     default void close() {

@@ -157,6 +157,21 @@ public abstract class ForwardingBackend implements Backend {
     }
 
     @Override
+    public void patchify(Buf src, long frameStride, long channelStride, int channels, Buf out, int outChannels, int c0, PatchGrid g) {
+        inner.patchify(src, frameStride, channelStride, channels, out, outChannels, c0, g);
+    }
+
+    @Override
+    public void unpatchify(Buf tokens, int channels, Buf out, PatchGrid g) {
+        inner.unpatchify(tokens, channels, out, g);
+    }
+
+    @Override
+    public void subtractScaled(Buf a, double s, Buf b, Buf out) {
+        inner.subtractScaled(a, s, b, out);
+    }
+
+    @Override
     public void close() {
         inner.close();
     }

@@ -6,6 +6,7 @@ import livetalk.kernels.Backend;
 import livetalk.kernels.Buf;
 import livetalk.kernels.Conv3dSpec;
 import livetalk.kernels.KernelException;
+import livetalk.kernels.PatchGrid;
 import livetalk.kernels.Weight;
 import livetalk.tensor.DType;
 import livetalk.tensor.Tensor;
@@ -304,6 +305,30 @@ public final class CpuBackend implements Backend {
         requireSize("transpose input", (long) rows * cols, xb.len());
         requireSize("transpose output", (long) rows * cols, ob.len());
         ConvKernels.transpose(xb.a(), xb.off(), ob.a(), ob.off(), rows, cols);
+    }
+
+    // ------------------------------------------------------------------ the sampler's step
+
+    @Override
+    public void patchify(Buf src, long frameStride, long channelStride, int channels, Buf out, int outChannels, int c0, PatchGrid g) {
+        CpuBuf sb = CpuBuf.of(src), ob = CpuBuf.of(out);
+        g.checkPatchify(sb.len(), frameStride, channelStride, channels, ob.len(), outChannels, c0);
+        SamplerKernels.patchify(sb.a(), sb.off(), frameStride, channelStride, channels, ob.a(), ob.off(), outChannels, c0, g);
+    }
+
+    @Override
+    public void unpatchify(Buf tokens, int channels, Buf out, PatchGrid g) {
+        CpuBuf tb = CpuBuf.of(tokens), ob = CpuBuf.of(out);
+        g.checkUnpatchify(tb.len(), channels, ob.len());
+        SamplerKernels.unpatchify(tb.a(), tb.off(), channels, ob.a(), ob.off(), g);
+    }
+
+    @Override
+    public void subtractScaled(Buf a, double s, Buf b, Buf out) {
+        CpuBuf ab = CpuBuf.of(a), bb = CpuBuf.of(b), ob = CpuBuf.of(out);
+        requireSize("subtractScaled", ab.len(), bb.len());
+        requireSize("subtractScaled", ab.len(), ob.len());
+        SamplerKernels.subtractScaled(ab.a(), ab.off(), s, bb.a(), bb.off(), ob.a(), ob.off(), ab.len());
     }
 
     // ================================================================== end of the VAE section

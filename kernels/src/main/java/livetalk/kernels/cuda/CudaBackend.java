@@ -18,6 +18,7 @@ import livetalk.kernels.Buf;
 import livetalk.kernels.Conv3dSpec;
 import livetalk.kernels.DeviceMemoryUse;
 import livetalk.kernels.KernelException;
+import livetalk.kernels.PatchGrid;
 import livetalk.kernels.Weight;
 import livetalk.tensor.DType;
 import livetalk.tensor.Half;
@@ -949,6 +950,52 @@ public final class CudaBackend implements Backend {
         requireSize("transpose output", (long) rows * cols, ob.len);
         ctx.launch2d("transpose", (cols + 31) / 32, (rows + 31) / 32, 32, 8,
                 ctx.args().ptr(xb.ptr()).ptr(ob.ptr()).i32(rows).i32(cols));
+    }
+
+    // ------------------------------------------------------------------ the sampler's step (sampler.cu)
+
+    @Override
+    public void patchify(Buf src, long frameStride, long channelStride, int channels, Buf out, int outChannels, int c0, PatchGrid g) {
+        CudaBuf sb = buf(src), ob = buf(out);
+        g.checkPatchify(sb.len, frameStride, channelStride, channels, ob.len, outChannels, c0);
+        long n = (long) g.frames() * channels * g.plane();
+        if (n == 0) return;
+        ctx.launch("patchify", ctx.gridFor(n, BLOCK), 1, 1, BLOCK, 0, patchifyArgs(ctx.args(), sb.ptr(), frameStride, channelStride, channels,
+                ob.ptr(), outChannels, c0, g));
+    }
+
+    /** patchify's arguments (held against its PTX parameters by a test). */
+    static CudaContext.Args patchifyArgs(CudaContext.Args a, long src, long frameStride, long channelStride, int channels, long out,
+                                         int outChannels, int c0, PatchGrid g) {
+        return a.ptr(src).i64(frameStride).i64(channelStride).i32(channels).ptr(out).i32(outChannels).i32(c0)
+                .i32(g.frames()).i32(g.h()).i32(g.w()).i32(g.ph()).i32(g.pw());
+    }
+
+    @Override
+    public void unpatchify(Buf tokens, int channels, Buf out, PatchGrid g) {
+        CudaBuf tb = buf(tokens), ob = buf(out);
+        g.checkUnpatchify(tb.len, channels, ob.len);
+        if (ob.len == 0) return;
+        ctx.launch("unpatchify", ctx.gridFor(ob.len, BLOCK), 1, 1, BLOCK, 0, unpatchifyArgs(ctx.args(), tb.ptr(), channels, ob.ptr(), g));
+    }
+
+    /** unpatchify's arguments (held against its PTX parameters by a test). */
+    static CudaContext.Args unpatchifyArgs(CudaContext.Args a, long tokens, int channels, long out, PatchGrid g) {
+        return a.ptr(tokens).i32(channels).ptr(out).i32(g.frames()).i32(g.h()).i32(g.w()).i32(g.ph()).i32(g.pw());
+    }
+
+    @Override
+    public void subtractScaled(Buf a, double s, Buf b, Buf out) {
+        CudaBuf ab = buf(a), bb = buf(b), ob = buf(out);
+        requireSize("subtractScaled", ab.len, bb.len);
+        requireSize("subtractScaled", ab.len, ob.len);
+        if (ab.len == 0) return;
+        ctx.launch("subtract_scaled", ctx.gridFor(ab.len, BLOCK), 1, 1, BLOCK, 0, subtractScaledArgs(ctx.args(), ab.ptr(), s, bb.ptr(), ob.ptr(), ab.len));
+    }
+
+    /** subtract_scaled's arguments (held against its PTX parameters by a test). */
+    static CudaContext.Args subtractScaledArgs(CudaContext.Args a, long x, double s, long b, long out, long n) {
+        return a.ptr(x).f64(s).ptr(b).ptr(out).i64(n);
     }
 
     @Override

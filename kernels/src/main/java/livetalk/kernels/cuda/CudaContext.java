@@ -1,6 +1,7 @@
 package livetalk.kernels.cuda;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -28,7 +29,7 @@ import livetalk.kernels.KernelException;
  */
 final class CudaContext {
     /** PTX families, one resource each: {@code livetalk/kernels/cuda/NAME.ptx}. */
-    private static final String[] FAMILIES = {"convert", "elementwise", "norms", "gemm", "attention", "vae"};
+    private static final String[] FAMILIES = {"convert", "elementwise", "norms", "gemm", "attention", "vae", "sampler"};
     /**
      * Families compiled for sm_90a (wgmma: {@code gemm_sm90}, {@code attention_sm90}), which run on
      * compute capability 9.0 only: each is loaded there, and only when a kernel of it is first
@@ -417,6 +418,11 @@ final class CudaContext {
 
         Args f32(float v) {
             slot(4).set(JAVA_FLOAT, 0, v);
+            return this;
+        }
+
+        Args f64(double v) {
+            slot(8).set(JAVA_DOUBLE, 0, v);
             return this;
         }
 

@@ -50,6 +50,10 @@ final class ClLaunch {
         return set(Sizeof.cl_float, Pointer.to(new float[]{v}));
     }
 
+    ClLaunch arg(double v) {
+        return set(Sizeof.cl_double, Pointer.to(new double[]{v}));
+    }
+
     ClLaunch arg(boolean v) {
         return arg(v ? 1 : 0);
     }

@@ -24,7 +24,7 @@ import org.jocl.cl_program;
  */
 final class ClProgram implements AutoCloseable {
     /** common.cl first: the others use its helpers. */
-    static final String[] SOURCES = {"common.cl", "gemm.cl", "attention.cl", "norms.cl", "elementwise.cl", "rope.cl", "vae.cl"};
+    static final String[] SOURCES = {"common.cl", "gemm.cl", "attention.cl", "norms.cl", "elementwise.cl", "rope.cl", "vae.cl", "sampler.cl"};
 
     /** gemm.cl is included once per tile variant: kernel name, tile size TS, per-item tile WPT. */
     static final String[][] GEMM_VARIANTS = {{"linear", "64", "4"}, {"linear_t128", "128", "8"}};

@@ -14,7 +14,9 @@ import livetalk.kernels.Conv3dSpec;
 import livetalk.kernels.DeviceMemoryException;
 import livetalk.kernels.DeviceMemoryUse;
 import livetalk.kernels.KernelException;
+import livetalk.kernels.PatchGrid;
 import livetalk.kernels.Weight;
+import livetalk.kernels.cpu.SamplerKernels;
 import livetalk.tensor.DType;
 import livetalk.tensor.Half;
 import livetalk.tensor.Tensor;
@@ -510,6 +512,42 @@ public final class OpenClBackend implements Backend {
     }
 
     // ================================================================== end of the VAE section
+
+    // ------------------------------------------------------------------ the sampler's step
+
+    @Override
+    public void patchify(Buf src, long frameStride, long channelStride, int channels, Buf out, int outChannels, int c0, PatchGrid g) {
+        ClBuf sb = buf(src), ob = buf(out);
+        g.checkPatchify(sb.len, frameStride, channelStride, channels, ob.len, outChannels, c0);
+        long n = (long) g.frames() * channels * g.plane();
+        if (n == 0) return;
+        launch("patchify").arg(sb).arg(frameStride).arg(channelStride).arg(channels).arg(ob).arg(outChannels).arg(c0)
+                .arg(g.frames()).arg(g.h()).arg(g.w()).arg(g.ph()).arg(g.pw()).run1d(n, GROUP);
+    }
+
+    @Override
+    public void unpatchify(Buf tokens, int channels, Buf out, PatchGrid g) {
+        ClBuf tb = buf(tokens), ob = buf(out);
+        g.checkUnpatchify(tb.len, channels, ob.len);
+        if (ob.len == 0) return;
+        launch("unpatchify").arg(tb).arg(channels).arg(ob).arg(g.frames()).arg(g.h()).arg(g.w()).arg(g.ph()).arg(g.pw()).run1d(ob.len, GROUP);
+    }
+
+    /** In double on the device where it has cl_khr_fp64; elsewhere on the host (read, update, write), with the same bits. */
+    @Override
+    public void subtractScaled(Buf a, double s, Buf b, Buf out) {
+        ClBuf ab = buf(a), bb = buf(b), ob = buf(out);
+        requireSize("subtractScaled", ab.len, bb.len);
+        requireSize("subtractScaled", ab.len, ob.len);
+        if (ab.len == 0) return;
+        if (device.extensions().contains("cl_khr_fp64")) {
+            launch("subtract_scaled").arg(ab).arg(s).arg(bb).arg(ob).arg(ab.len).run1d(ab.len, GROUP);
+            return;
+        }
+        float[] x = read(a), v = read(b);
+        SamplerKernels.subtractScaled(x, 0, s, v, 0, x, 0, x.length);
+        write(out, x);
+    }
 
     // ------------------------------------------------------------------ plumbing
 

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
  * wav2vec2's conv encoder on the device: columns_1d gives TimeConv.columns's values and
  * channel_norm_over_time TimeConv.channelNorm's bits (float64 in the host's order, no fma), on
  * ragged shapes and the 4 s window a live block runs (12799 frames × 512 channels). Their argument
- * lists are held against the kernels' PTX parameters without a GPU in TimeConvArgsTest.
+ * lists are held against the kernels' PTX parameters without a GPU in KernelArgsTest.
  */
 class CudaTimeConvTest extends CudaTestBase {
     @Test

@@ -7,6 +7,7 @@ import java.util.TreeMap;
 import livetalk.kernels.Backend;
 import livetalk.kernels.Buf;
 import livetalk.kernels.Conv3dSpec;
+import livetalk.kernels.PatchGrid;
 import livetalk.kernels.Weight;
 import livetalk.tensor.DType;
 import livetalk.tensor.Tensor;
@@ -470,6 +471,25 @@ final class DeviceMemoryModel implements Backend {
     @Override
     public void transpose(Buf x, Buf out, int rows, int cols) {
         b(x);
+        b(out);
+    }
+
+    @Override
+    public void patchify(Buf src, long frameStride, long channelStride, int channels, Buf out, int outChannels, int c0, PatchGrid g) {
+        b(src);
+        b(out);
+    }
+
+    @Override
+    public void unpatchify(Buf tokens, int channels, Buf out, PatchGrid g) {
+        b(tokens);
+        b(out);
+    }
+
+    @Override
+    public void subtractScaled(Buf a, double s, Buf b, Buf out) {
+        b(a);
+        b(b);
         b(out);
     }
 }

@@ -1,0 +1,16 @@
+package livetalk.kernels.opencl;
+
+import livetalk.kernels.Buf;
+import livetalk.kernels.SamplerOpsCases;
+import org.junit.jupiter.api.Test;
+
+/** The sampler's step ops (sampler.cl) against the CPU's, bit for bit, on views inside poisoned buffers. */
+class OpenClSamplerOpsTest extends OpenClTestBase {
+    @Test
+    void sameBitsAsTheCpu() {
+        SamplerOpsCases.compare("opencl sampler ops", 30, 811, cpu, cl, (rnd, data) -> {
+            OpenClFixture.Pair p = OpenClFixture.place(cpu, cl, rnd, data);
+            return new Buf[] {p.cpu(), p.cl()};
+        });
+    }
+}
