@@ -1,6 +1,8 @@
 package livetalk.sampler;
 
 import java.util.Arrays;
+import livetalk.kernels.Backend;
+import livetalk.kernels.Buf;
 import livetalk.model.dit.CausalDit;
 import livetalk.model.dit.KvCache;
 import livetalk.model.dit.TextCache;
@@ -39,9 +41,19 @@ public final class CausalInference {
         }
     }
 
-    /** Observes every DiT call: step index, or −1 for the clean pass (then {@code flow} and {@code x0} are null). */
+    /**
+     * Observes every DiT call: step index, or −1 for the clean pass (then {@code flow} and {@code x0}
+     * are null). The values come back from the device for it, a read per value and step, unless
+     * {@link #wantsValues} says no: then all three are null, and the block's last step is reported
+     * once its latents are back on the host, i.e. when the steps are done on the device too.
+     */
     public interface CallListener {
         void onCall(int block, int step, float timestep, float[] xIn, float[] flow, float[] x0);
+
+        /** False for a listener that only times the calls, so that the steps run without a read in between. */
+        default boolean wantsValues() {
+            return true;
+        }
     }
 
     private final CausalDit dit;
@@ -53,6 +65,7 @@ public final class CausalInference {
     private CallListener listener;
 
     private KvCache kv;
+    private StepBuffers buffers;
     private TextCache text;
     /** The last blocks' clean latents and audio, oldest first: what {@link #recache} re-runs. At most a window's worth. */
     private final java.util.ArrayDeque<CleanBlock> recent = new java.util.ArrayDeque<>();
@@ -93,11 +106,14 @@ public final class CausalInference {
         this.text = text;
         int perFrame = dit.frameSeqLength(latentH, latentW);
         if (kv == null || kv.frameSeqLength() != perFrame) {
-            freeCache();
+            freeMemory();
             kv = dit.newKvCache(perFrame, settings.localAttnFrames(), settings.sinkFrames(), settings.kvDtype());
+            buffers = new StepBuffers(dit.backend(), channels, latentH * latentW, settings.framesPerBlock(), stepTimesteps.length - 1,
+                    dit.config().numAudioProjs() * settings.framesPerBlock() * dit.config().dim());
         } else {
             kv.reset();
         }
+        dit.backend().write(buffers.ref, this.refLatent);
         recent.clear();
         pending = null;
         block = 0;
@@ -108,13 +124,52 @@ public final class CausalInference {
     }
 
     /**
-     * Frees the KV cache's device memory now (2.8 GB at the official window in bf16); a later
-     * {@link #start} makes a new one. Device memory is not freed by a garbage collection soon
-     * enough to leave it to one.
+     * Frees this sampler's device memory now: the KV cache (2.8 GB at the official window in bf16)
+     * and the block's step buffers (about 6 MB at 512×512); a later {@link #start} makes new ones.
+     * Device memory is not freed by a garbage collection soon enough to leave it to one.
      */
-    public void freeCache() {
+    public void freeMemory() {
         if (kv != null) kv.free();
+        if (buffers != null) buffers.free(dit.backend());
         kv = null;
+        buffers = null;
+    }
+
+    /**
+     * A block's latents where the DiT runs, so that its steps follow one another on the device
+     * with nothing read back in between (docs/sampler.md#block-loop): one read per block, of the
+     * clean latents. Sizes for one block: {@code n = Fb·C·h·w}.
+     */
+    private static final class StepBuffers {
+        final Buf x;       // [Fb, C, h, w] the step's input
+        final Buf x0;      // [Fb, C, h, w] the clean estimate x − σ·v
+        final Buf flow;    // [Fb, C, h, w] the DiT's output v
+        final Buf y;       // [C + 1, Fb, h, w] the image conditioning
+        final Buf audio;   // [nProj, Fb, D], null without audio projections
+        final Buf eps;     // [draws, Fb, C, h, w] the block's re-noising draws
+        final Buf ref;     // [C, h, w] the reference latent
+        final int n;
+
+        StepBuffers(Backend be, int channels, int plane, int framesPerBlock, int draws, int audioSize) {
+            n = channels * plane * framesPerBlock;
+            x = be.alloc(n);
+            x0 = be.alloc(n);
+            flow = be.alloc(n);
+            y = be.alloc((long) (channels + 1) * framesPerBlock * plane);
+            audio = audioSize > 0 ? be.alloc(audioSize) : null;
+            eps = be.alloc(Math.max(1L, (long) draws * n));
+            ref = be.alloc((long) channels * plane);
+        }
+
+        Buf eps(int draw) {
+            return eps.view((long) draw * n, n);
+        }
+
+        void free(Backend be) {
+            for (Buf b : new Buf[] {x, x0, flow, y, audio, eps, ref}) {
+                if (b != null) be.free(b);
+            }
+        }
     }
 
     /** Index of the next block to generate (a block that was denoised but not yet committed counts as not generated). */
@@ -157,25 +212,40 @@ public final class CausalInference {
         if (blockNoise.length != fb * frame) {
             throw new IllegalArgumentException("block noise: " + blockNoise.length + " values, expected " + fb * frame);
         }
+        // The block's inputs go to the device once; its steps then run there one after another,
+        // and only the clean latents come back (docs/sampler.md#block-loop). The host's share comes
+        // first, while a device may still run the previous block's clean pass: the conditioning,
+        // and the re-noising draws in the order the steps use them.
+        Backend be = dit.backend();
+        StepBuffers b = buffers;
         float[] y = conditioning(startFrame, fb);
-        float[] x = blockNoise.clone();
-        float[] x0 = null;
+        int draws = stepTimesteps.length - 1;
+        float[] eps = new float[draws * b.n];
+        for (int d = 0; d < draws; d++) System.arraycopy(noise.next(b.n), 0, eps, d * b.n, b.n);
+        be.write(b.x, blockNoise);
+        be.write(b.y, y);
+        if (b.audio != null) be.write(b.audio, audio);
+        if (draws > 0) be.write(b.eps.view(0, eps.length), eps);
+        Buf frame0 = b.x.view(0, frame);
         for (int i = 0; i < stepTimesteps.length; i++) {
             float t = stepTimesteps[i];
-            if (startFrame == 0) System.arraycopy(refLatent, 0, x, 0, frame);   // frame 0 := reference, every step (docs/sampler.md#block-loop)
-            float[] v = dit.forward(input(x, y, t, audio, startFrame), kv, text);
-            double sigma = schedule.sigmaAt(t);
-            x0 = new float[x.length];
-            for (int k = 0; k < x.length; k++) x0[k] = (float) ((double) x[k] - sigma * (double) v[k]);   // float64, docs/sampler.md#block-loop
-            if (listener != null) listener.onCall(block, i, t, x.clone(), v, x0.clone());
-            if (i + 1 < stepTimesteps.length) {
+            if (startFrame == 0) be.copy(b.ref, frame0);                       // frame 0 := reference, every step (docs/sampler.md#block-loop)
+            dit.forward(step(b.x, t, startFrame), kv, text, b.flow);
+            be.subtractScaled(b.x, schedule.sigmaAt(t), b.flow, b.x0);          // x0 = x − σ·v in float64, docs/sampler.md#block-loop
+            boolean last = i + 1 == stepTimesteps.length;
+            if (listener != null && listener.wantsValues()) listener.onCall(block, i, t, be.read(b.x), be.read(b.flow), be.read(b.x0));
+            else if (listener != null && !last) listener.onCall(block, i, t, null, null, null);
+            if (!last) {
                 float s = schedule.sigmaAt(stepTimesteps[i + 1]);
-                float[] eps = noise.next(x0.length);
-                float keep = 1f - s;                                            // add_noise in float32
-                for (int k = 0; k < x.length; k++) x[k] = keep * x0[k] + s * eps[k];
+                be.axpby(1f - s, b.x0, s, b.eps(i), b.x);                      // add_noise in float32: (1 − s)·x0 + s·ε
             }
         }
-        if (startFrame == 0) System.arraycopy(refLatent, 0, x0, 0, frame);      // and after the last step
+        if (startFrame == 0) be.copy(b.ref, b.x0.view(0, frame));             // and after the last step
+        float[] x0 = be.read(b.x0);
+        if (listener != null && !listener.wantsValues()) {
+            int last = stepTimesteps.length - 1;
+            listener.onCall(block, last, stepTimesteps[last], null, null, null);
+        }
         pending = new CleanBlock(startFrame, x0.clone(), audio.clone());
         return x0;
     }
@@ -192,12 +262,12 @@ public final class CausalInference {
             throw new IllegalStateException("nothing to commit: block " + block + " has not been denoised");
         }
         CleanBlock b = pending;
-        int fb = settings.framesPerBlock();
-        dit.refreshCache(input(b.x0(), conditioning(b.startFrame(), fb), 0f, b.audio(), b.startFrame()), kv, text);
-        if (listener != null) listener.onCall(block, -1, 0f, b.x0().clone(), null, null);
+        // the block's clean latents, conditioning and audio are still on the device, where denoise left them
+        dit.refreshCache(step(buffers.x0, 0f, b.startFrame()), kv, text);
+        if (listener != null) listener.onCall(block, -1, 0f, listener.wantsValues() ? b.x0().clone() : null, null, null);
         pending = null;
         recent.addLast(b);
-        while (recent.size() > Math.ceilDiv(settings.localAttnFrames(), fb)) recent.removeFirst();
+        while (recent.size() > Math.ceilDiv(settings.localAttnFrames(), settings.framesPerBlock())) recent.removeFirst();
         block++;
     }
 
@@ -229,8 +299,11 @@ public final class CausalInference {
         for (CleanBlock b : recent) {
             // only whole blocks outside the sinks that are still in the window
             if (b.startFrame() < settings.sinkFrames() || b.startFrame() * perFrame < firstCached) continue;
-            float[] y = conditioning(b.startFrame(), fb);
-            dit.refreshCache(input(b.x0(), y, 0f, b.audio(), b.startFrame()), kv, text);
+            Backend be = dit.backend();
+            be.write(buffers.x0, b.x0());
+            be.write(buffers.y, conditioning(b.startFrame(), fb));
+            if (buffers.audio != null) be.write(buffers.audio, b.audio());
+            dit.refreshCache(step(buffers.x0, 0f, b.startFrame()), kv, text);
             rerun++;
         }
         return rerun;
@@ -257,11 +330,12 @@ public final class CausalInference {
         return out;
     }
 
-    private CausalDit.Input input(float[] x, float[] y, float t, float[] audio, long startFrame) {
+    /** A DiT call on the block's buffers: latents x, and the conditioning and audio denoise wrote. */
+    private CausalDit.Step step(Buf x, float t, long startFrame) {
         int fb = settings.framesPerBlock();
         float[] ts = new float[fb];
         Arrays.fill(ts, t);                  // one timestep for every frame of the block
-        return new CausalDit.Input(x, y, fb, latentH, latentW, ts, audio, startFrame);
+        return new CausalDit.Step(x, buffers.y, fb, latentH, latentW, ts, buffers.audio, startFrame);
     }
 
     /**

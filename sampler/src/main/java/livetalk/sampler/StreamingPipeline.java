@@ -222,7 +222,7 @@ public final class StreamingPipeline {
             }
             decoder.finish();
         } finally {
-            inf.freeCache();   // this run's KV cache: nothing else holds it
+            inf.freeMemory();   // this run's KV cache: nothing else holds it
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         double first = firstFrameAt[0] < 0 ? Double.NaN : (firstFrameAt[0] - start) / 1e9;

@@ -153,4 +153,86 @@ class CausalInferenceTest {
         assertTrue(changed, "the rolling window's K/V were rebuilt with the new prompt");
         assertTrue(inf.text() == other);
     }
+
+    /**
+     * A block's steps stay on the device: after the block's inputs are written, nothing is read
+     * back or written until its clean latents are read, once (docs/sampler.md#block-loop), with no
+     * listener and with a timing-only one; and the results are those of a listener that reads
+     * every value.
+     */
+    @Test
+    void aBlocksStepsRunWithoutTheHost() {
+        SplittableRandom rnd = new SplittableRandom(11);
+        DitConfig cfg = randomConfig(rnd);
+        java.util.List<String> ops = new java.util.ArrayList<>();
+        Backend counting = new livetalk.kernels.ForwardingBackend(be) {
+            @Override
+            public String name() {
+                return "counting";
+            }
+
+            @Override
+            public float[] read(livetalk.kernels.Buf src) {
+                ops.add("read");
+                return super.read(src);
+            }
+
+            @Override
+            public void write(livetalk.kernels.Buf dst, float[] src) {
+                ops.add("write");
+                super.write(dst, src);
+            }
+
+            @Override
+            public livetalk.kernels.Buf upload(float[] data) {
+                ops.add("upload");
+                return super.upload(data);
+            }
+
+            @Override
+            public void subtractScaled(livetalk.kernels.Buf a, double s, livetalk.kernels.Buf b, livetalk.kernels.Buf out) {
+                ops.add("step");
+                super.subtractScaled(a, s, b, out);
+            }
+        };
+        CausalDit dit = new CausalDit(counting, DitWeights.checkpoint(cfg, 13, DType.F32), cfg);
+        int h = 2, w = 4, frame = 16 * h * w, fpb = 3;
+        float[] ref = Props.normal(rnd, frame);
+        TextCache text = dit.encodeText(Props.normal(rnd, 4 * cfg.textDim()), 4);
+        CausalInference.Settings st = new CausalInference.Settings(fpb, 9, 3);
+        FlowMatchSchedule sched = FlowMatchSchedule.official();
+        float[] audio = Props.normal(rnd, cfg.numAudioProjs() * fpb * cfg.dim());
+        float[][] noise = {Props.normal(rnd, fpb * frame), Props.normal(rnd, fpb * frame)};
+
+        float[][] results = new float[3][];
+        for (int run = 0; run < 3; run++) {
+            CausalInference inf = new CausalInference(dit, st, sched, sched.embeddingTimesteps(true), new SeededNoise(17));
+            if (run == 1) inf.setListener(new CausalInference.CallListener() {
+                @Override
+                public void onCall(int block, int step, float t, float[] xIn, float[] flow, float[] x0) {
+                    assertTrue(xIn == null && flow == null && x0 == null, "a timing-only listener gets no values");
+                }
+
+                @Override
+                public boolean wantsValues() {
+                    return false;
+                }
+            });
+            if (run == 2) inf.setListener((block, step, t, xIn, flow, x0) -> assertTrue(step < 0 || flow != null, "values where asked for"));
+            inf.start(ref, h, w, text);
+            inf.nextBlock(noise[0], audio);                 // block 0: first uploads of the RoPE tables and sinusoids
+            ops.clear();
+            results[run] = inf.nextBlock(noise[1], audio);
+            int first = ops.indexOf("step"), last = ops.lastIndexOf("read");
+            if (run < 2) {
+                assertEquals(1, java.util.Collections.frequency(ops, "read"), "one read per block: " + ops);
+                assertEquals(4, java.util.Collections.frequency(ops.subList(first, last), "step"), "the 4 steps, then the read: " + ops);
+                assertEquals(java.util.List.of("step"), ops.subList(first, last).stream().distinct().toList(),
+                        "nothing written or read between the steps: " + ops);
+            }
+            inf.freeMemory();
+        }
+        assertArrayEquals(results[2], results[0], "the same latents whether or not a listener reads the values");
+        assertArrayEquals(results[2], results[1]);
+    }
 }

@@ -66,7 +66,7 @@ class StreamingPipelineTest {
             ref = Arrays.copyOf(ref, ref.length + px.length);
             System.arraycopy(px, 0, ref, ref.length - px.length, px.length);
         }
-        inf.freeCache();
+        inf.freeMemory();
         assertEquals((1 + 4 * (frames - 1)) * PIX, ref.length);
         return new Fixture(dit, vae, st, cond, ref);
     }
@@ -304,6 +304,6 @@ class StreamingPipelineTest {
         inf.start(f.cond().refLatent(), H, W, f.cond().text());
         assertFalse(inf.uncommitted());
         assertEquals(0, inf.blockIndex());
-        inf.freeCache();
+        inf.freeMemory();
     }
 }

@@ -108,7 +108,7 @@ public final class LiveSession implements AutoCloseable {
             referenceLatent = java.util.Arrays.copyOf(ref, frameSize);
             inference.start(referenceLatent.clone(), h, w, text);
         } catch (RuntimeException | Error e) {
-            inference.freeCache();      // a device that is full gets its memory back now, not at a collection
+            inference.freeMemory();      // a device that is full gets its memory back now, not at a collection
             throw e;
         } finally {
             models.lock().unlock();
@@ -248,7 +248,7 @@ public final class LiveSession implements AutoCloseable {
         models.lock().lock();
         try {
             closed = true;
-            inference.freeCache();
+            inference.freeMemory();
         } finally {
             models.lock().unlock();
         }

@@ -4,6 +4,7 @@ import java.util.Map;
 import livetalk.io.Checkpoint;
 import livetalk.kernels.Backend;
 import livetalk.kernels.Buf;
+import livetalk.kernels.PatchGrid;
 import livetalk.tensor.DType;
 import livetalk.kernels.Weight;
 
@@ -28,6 +29,14 @@ public final class CausalDit {
      *  (reference latent + mask), timesteps {@code [F]}, audio {@code [nProj, F, D]},
      *  startFrame = absolute index of the call's first frame (RoPE and the cache). */
     public record Input(float[] x, float[] y, int frames, int latentH, int latentW, float[] timesteps, float[] audio, long startFrame) {
+    }
+
+    /**
+     * The same inputs where the backend keeps them, as the sampler's loop holds them from step to
+     * step (docs/sampler.md#block-loop): x, y and audio are buffers of the sizes {@link Input}
+     * gives (audio null when the model has no audio projections).
+     */
+    public record Step(Buf x, Buf y, int frames, int latentH, int latentW, float[] timesteps, Buf audio, long startFrame) {
     }
 
     public CausalDit(Backend be, Checkpoint ck, DitConfig cfg) {
@@ -143,6 +152,14 @@ public final class CausalDit {
     }
 
     /**
+     * The flow prediction into {@code flow [F, C, h, w]}, on the backend: nothing is read back, so
+     * the sampler's next step follows on the device without waiting for the host.
+     */
+    public void forward(Step in, KvCache kv, TextCache text, Buf flow) {
+        run(in, kv, text, flow, null);
+    }
+
+    /**
      * The clean cache-refresh pass (docs/sampler.md#block-loop): writes every layer's K/V for these frames and
      * skips what only feeds the discarded output (the last layer's attention and FFN, the head).
      */
@@ -150,25 +167,57 @@ public final class CausalDit {
         run(in, kv, text, true, null);
     }
 
+    /** {@link #refreshCache(Input, KvCache, TextCache)} on inputs the backend holds. */
+    public void refreshCache(Step in, KvCache kv, TextCache text) {
+        run(in, kv, text, null, null);
+    }
+
+    /** Uploads the host inputs, runs the call, reads the flow back and frees what it uploaded. */
     private float[] run(Input in, KvCache kv, TextCache text, boolean kvOnly, Map<String, float[]> taps) {
+        int f = in.frames();
+        long plane = (long) in.latentH() * in.latentW(), cx = cfg.outDim(), cy = cfg.inDim() - cx;
+        if (in.x().length != f * cx * plane || in.y().length != cy * f * plane) {
+            throw new IllegalArgumentException("DiT input sizes: x " + in.x().length + " (expected " + f * cx * plane + "), y "
+                    + in.y().length + " (expected " + cy * f * plane + ")");
+        }
+        Buf x = be.upload(in.x()), y = be.upload(in.y());
+        Buf audioIn = cfg.numAudioProjs() > 0 ? be.upload(in.audio()) : null;
+        Buf flow = kvOnly ? null : be.alloc(f * cx * plane);
+        try {
+            run(new Step(x, y, f, in.latentH(), in.latentW(), in.timesteps(), audioIn, in.startFrame()), kv, text, flow, taps);
+            return flow == null ? null : be.read(flow);
+        } finally {
+            for (Buf b : new Buf[] {x, y, audioIn, flow}) {
+                if (b != null) be.free(b);     // device memory is not freed by a collection soon enough
+            }
+        }
+    }
+
+    /** One call; {@code flow} null for the clean pass (K/V only). */
+    private void run(Step in, KvCache kv, TextCache text, Buf flow, Map<String, float[]> taps) {
+        boolean kvOnly = flow == null;
         int f = in.frames(), gh = in.latentH() / cfg.patchH(), gw = in.latentW() / cfg.patchW();
         int perFrame = gh * gw, n = f * perFrame, d = cfg.dim();
         if (kv.frameSeqLength() != perFrame) {
             throw new IllegalArgumentException("KV cache built for " + kv.frameSeqLength() + " tokens per frame, call has " + perFrame);
         }
         if (ws == null || ws.tokens != n || ws.frames != f) {
-            if (ws != null) ws.free(be);      // device memory is not freed by a collection soon enough
+            if (ws != null) ws.free();      // device memory is not freed by a collection soon enough
             ws = new Workspace(be, cfg, f, n);
         }
 
         // 1–2. concat [x, y] on channels and patch-embed (a linear over ph×pw patches)
-        be.write(ws.patchIn, patchify(in, gh, gw));
+        PatchGrid grid = new PatchGrid(f, in.latentH(), in.latentW(), cfg.patchH(), cfg.patchW());
+        int cx = cfg.outDim(), cy = cfg.inDim() - cx;
+        long plane = grid.plane();
+        be.patchify(in.x(), cx * plane, plane, cx, ws.patchIn, cfg.inDim(), 0, grid);      // x [F, C, h, w]
+        be.patchify(in.y(), plane, f * plane, cy, ws.patchIn, cfg.inDim(), cx, grid);      // y [C', F, h, w]
         be.linear(ws.patchIn, ws.x, n, patchW, patchB);   // [N, D]
         tap(taps, "patch_embedding", ws.x);
 
         // 3. per-frame time embedding
         if (in.timesteps().length != f) throw new IllegalArgumentException(in.timesteps().length + " timesteps for " + f + " frames");
-        time.forward(in.timesteps(), ws.sinusoid, ws.timeHidden, ws.temb, ws.tmod);
+        time.forward(ws.sinusoids(in.timesteps()), f, ws.timeHidden, ws.temb, ws.tmod);
         tap(taps, "time_embedding", ws.temb);
         tap(taps, "time_projection", ws.tmod);
 
@@ -182,7 +231,9 @@ public final class CausalDit {
         }
 
         // 6. audio [nProj, F, D]
-        if (cfg.numAudioProjs() > 0) be.write(ws.audio, in.audio());
+        if (cfg.numAudioProjs() > 0 && in.audio().size() != (long) cfg.numAudioProjs() * f * d) {
+            throw new IllegalArgumentException("audio conditioning: " + in.audio().size() + " values, expected " + cfg.numAudioProjs() + "×" + f + "×" + d);
+        }
 
         // the cache slots of this call (roll on the first call of a new block)
         kv.beginCall(in.startFrame() * perFrame, n);
@@ -193,12 +244,12 @@ public final class CausalDit {
                 int j = i - 2;
                 for (int fi = 0; fi < f; fi++) {
                     Buf rows = ws.x.view((long) fi * perFrame * d, (long) perFrame * d);
-                    be.addRow(rows, ws.audio.view(((long) j * f + fi) * d, d), rows, perFrame, d);
+                    be.addRow(rows, in.audio().view(((long) j * f + fi) * d, d), rows, perFrame, d);
                 }
             }
             if (kvOnly && i == blocks.length - 1) {
                 blocks[i].writeKvOnly(ws, perFrame, kv);
-                return null;
+                return;
             }
             blocks[i].forward(ws, perFrame, kv, text);
             tap(taps, "block" + i + "_out", ws.x);
@@ -218,62 +269,8 @@ public final class CausalDit {
         be.linear(ws.hOp, ws.headOut, n, headW, headB);   // [N, ph·pw·C]
         tap(taps, "head_out", ws.headOut);
 
-        // 9. unpatchify
-        return unpatchify(be.read(ws.headOut), f, gh, gw);
-    }
-
-    /**
-     * {@code [N, inDim·ph·pw]}: token (f, i, j) holds {@code u[c, f, i·ph + a, j·pw + b]} at
-     * {@code (c·ph + a)·pw + b} (the Conv3d weight's flattening), u = cat(x, y) on channels.
-     */
-    private float[] patchify(Input in, int gh, int gw) {
-        int f = in.frames(), hh = in.latentH(), ww = in.latentW(), ph = cfg.patchH(), pw = cfg.patchW();
-        int cx = cfg.outDim(), cy = cfg.inDim() - cx, per = cfg.inDim() * ph * pw;
-        long plane = (long) hh * ww;
-        if (in.x().length != (long) f * cx * plane || in.y().length != (long) cy * f * plane) {
-            throw new IllegalArgumentException("DiT input sizes: x " + in.x().length + " (expected " + f * cx * plane + "), y "
-                    + in.y().length + " (expected " + cy * f * plane + ")");
-        }
-        float[] out = new float[f * gh * gw * per];
-        // in source order (each plane read front to back; it runs once per DiT call, on the host,
-        // while a GPU waits: token-major order read every plane at a stride and took 1 ms)
-        for (int fi = 0; fi < f; fi++) {
-            for (int c = 0; c < cfg.inDim(); c++) {
-                float[] src = c < cx ? in.x() : in.y();
-                int plane0 = (int) ((c < cx ? (long) fi * cx + c : (long) (c - cx) * f + fi) * plane);
-                for (int i = 0; i < gh; i++) {
-                    for (int a = 0; a < ph; a++) {
-                        int row = plane0 + (i * ph + a) * ww, to = (fi * gh + i) * gw * per + (c * ph + a) * pw;
-                        for (int j = 0; j < gw; j++, to += per) {
-                            for (int b = 0; b < pw; b++) out[to + b] = src[row + j * pw + b];
-                        }
-                    }
-                }
-            }
-        }
-        return out;
-    }
-
-    /** {@code b (f h w) (x y z c) -> [F, C, h·ph, w·pw]}: c is the fastest index of a token's output. */
-    private float[] unpatchify(float[] tokens, int f, int gh, int gw) {
-        int ph = cfg.patchH(), pw = cfg.patchW(), c = cfg.outDim(), per = cfg.patchOut();
-        int hh = gh * ph, ww = gw * pw;
-        float[] out = new float[f * c * hh * ww];
-        int t = 0;
-        for (int fi = 0; fi < f; fi++) {
-            for (int i = 0; i < gh; i++) {
-                for (int j = 0; j < gw; j++, t++) {
-                    for (int a = 0; a < ph; a++) {
-                        for (int b = 0; b < pw; b++) {
-                            for (int ch = 0; ch < c; ch++) {
-                                out[((fi * c + ch) * hh + i * ph + a) * ww + j * pw + b] = tokens[t * per + (a * pw + b) * c + ch];
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        return out;
+        // 9. unpatchify: b (f h w) (x y z c) -> [F, C, h·ph, w·pw], c the fastest index of a token's output
+        be.unpatchify(ws.headOut, cx, flow, grid);
     }
 
     private void tap(Map<String, float[]> taps, String name, Buf b) {

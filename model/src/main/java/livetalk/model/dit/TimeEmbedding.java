@@ -41,12 +41,15 @@ final class TimeEmbedding {
         return out;
     }
 
-    /** Fills {@code temb [F, D]} and {@code tmod [F, 6D]} for per-frame timesteps; {@code eb, hidden} are scratch. */
-    void forward(float[] timesteps, Buf eb, Buf hidden, Buf temb, Buf tmod) {
-        int f = timesteps.length;
-        float[] e = new float[f * freqDim];
-        for (int i = 0; i < f; i++) sinusoid(freqDim, timesteps[i], e, i * freqDim);
-        be.write(eb, e);                          // [F, freqDim]
+    /** The sinusoids of per-frame timesteps, {@code [F, freqDim]}. */
+    static float[] sinusoids(float[] timesteps, int freqDim) {
+        float[] e = new float[timesteps.length * freqDim];
+        for (int i = 0; i < timesteps.length; i++) sinusoid(freqDim, timesteps[i], e, i * freqDim);
+        return e;
+    }
+
+    /** Fills {@code temb [F, D]} and {@code tmod [F, 6D]} from the sinusoids {@code eb [F, freqDim]}; {@code hidden} is scratch. */
+    void forward(Buf eb, int f, Buf hidden, Buf temb, Buf tmod) {
         be.linear(eb, hidden, f, w0, b0);
         be.silu(hidden, hidden);
         be.linear(hidden, temb, f, w2, b2);       // temb

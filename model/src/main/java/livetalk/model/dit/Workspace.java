@@ -29,11 +29,19 @@ final class Workspace {
     final Buf tmod;     // [F, 6D]
     final Buf headMod;  // [F, 2D] head modulation + temb
     final Buf headOut;  // [N, patchOut]
-    final Buf audio;    // [nProj, F, D]
     final Buf patchIn;  // [N, inDim·ph·pw] patchified input
-    final Buf sinusoid; // [F, freqDim] timestep sinusoids
     final Buf timeHidden; // [F, D]
     final Buf cos, sin; // [N, headDim/2] RoPE tables of the call
+    /**
+     * Timestep sinusoids {@code [F, freqDim]} by the call's timesteps, most recently used last. A
+     * sampler uses the same few timesteps in every block (4 steps and the clean pass), so each is
+     * written once instead of once per call: a write between two calls would wait for the device.
+     */
+    private final java.util.LinkedHashMap<java.util.List<Float>, Buf> sinusoids = new java.util.LinkedHashMap<>(16, 0.75f, true);
+    /** More distinct timestep lists than a sampler uses; the least recently used is freed past it. */
+    static final int SINUSOIDS_KEPT = 8;
+    private final Backend be;
+    private final int freqDim;
     /** What cos and sin hold: the tables of this start frame and token grid (none yet: gridH 0). */
     private long ropeStart;
     private int ropeH, ropeW;
@@ -48,9 +56,27 @@ final class Workspace {
         ropeW = gridW;
     }
 
+    /** The sinusoids of these per-frame timesteps, on the backend (written on first use). */
+    Buf sinusoids(float[] timesteps) {
+        java.util.List<Float> key = new java.util.ArrayList<>(timesteps.length);
+        for (float t : timesteps) key.add(t);
+        Buf b = sinusoids.get(key);
+        if (b == null) {
+            if (sinusoids.size() == SINUSOIDS_KEPT) {
+                var eldest = sinusoids.entrySet().iterator();
+                be.free(eldest.next().getValue());
+                eldest.remove();
+            }
+            b = be.upload(TimeEmbedding.sinusoids(timesteps, freqDim));
+            sinusoids.put(key, b);
+        }
+        return b;
+    }
+
     /** Frees every buffer (the workspace must not be used afterwards). */
-    void free(Backend be) {
+    void free() {
         for (Buf b : buffers()) be.free(b);
+        sinusoids.clear();
     }
 
     /** Device bytes held. */
@@ -62,16 +88,19 @@ final class Workspace {
 
     /** Each allocation once ({@code hOp} is {@code h} on float32 backends). */
     private java.util.List<Buf> buffers() {
-        java.util.List<Buf> all = new java.util.ArrayList<>(java.util.List.of(x, h, q, attn, out, ffn, mod, temb, tmod, headMod, headOut, audio,
-                patchIn, sinusoid, timeHidden, cos, sin));
+        java.util.List<Buf> all = new java.util.ArrayList<>(java.util.List.of(x, h, q, attn, out, ffn, mod, temb, tmod, headMod, headOut,
+                patchIn, timeHidden, cos, sin));
+        all.addAll(sinusoids.values());
         if (hOp != h) all.add(hOp);
         if (qOp != q) all.add(qOp);
         return all;
     }
 
     Workspace(Backend be, DitConfig cfg, int frames, int tokens) {
+        this.be = be;
         this.tokens = tokens;
         this.frames = frames;
+        this.freqDim = cfg.freqDim();
         long nd = (long) tokens * cfg.dim();
         DType op = be.operandDtype();
         x = be.alloc(nd);
@@ -88,10 +117,8 @@ final class Workspace {
         headMod = be.alloc(2L * frames * cfg.dim());
         headOut = be.alloc((long) tokens * cfg.patchOut());
         patchIn = be.alloc((long) tokens * cfg.inDim() * cfg.patchH() * cfg.patchW());
-        sinusoid = be.alloc((long) frames * cfg.freqDim());
         timeHidden = be.alloc((long) frames * cfg.dim());
         cos = be.alloc((long) tokens * (cfg.headDim() / 2));
         sin = be.alloc((long) tokens * (cfg.headDim() / 2));
-        audio = be.alloc(Math.max(1L, (long) cfg.numAudioProjs() * frames * cfg.dim()));
     }
 }
