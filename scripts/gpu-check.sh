@@ -460,6 +460,7 @@ run() {
     grep -h "verdict" "$OUTDIR/verify-default.log" 2>/dev/null || true
     grep -hE "^(model|output vs)" "$OUTDIR/bench-dit-default.log" 2>/dev/null || true
     grep -h "^forward" "$OUTDIR/bench-dit-default.log" 2>/dev/null | tail -2 || true
+    grep -h "^back to back" "$OUTDIR/bench-dit-default.log" 2>/dev/null || true
     grep -hE "^(gemm|flash|all kernels)" "$OUTDIR/bench-dit-default.log" 2>/dev/null || true
     # where the forward's wall time above its kernels went (docs/cuda-performance.md#reading-a-profile)
     grep -hE "^(timeline|idle before|host|  )" "$OUTDIR/bench-dit-default.log" 2>/dev/null | sed 's/^/dit /' || true

@@ -9,6 +9,7 @@ import livetalk.io.Checkpoint;
 import livetalk.io.Json;
 import livetalk.kernels.Backend;
 import livetalk.kernels.Buf;
+import livetalk.kernels.cpu.CpuBackend;
 import livetalk.kernels.cuda.CudaBackend;
 import livetalk.model.dit.CausalDit;
 import livetalk.model.dit.DitConfig;
@@ -127,6 +128,7 @@ final class BenchDitCommand implements Callable<Integer> {
             // The same weights file and seeds give the same output bits on one backend: two runs (bf16
             // operands on and off, docs/cuda-performance.md) compare by this line.
             if (last != null) System.out.printf("output checksum: %016x%n", checksum(last));
+            if (last != null && !(be instanceof CpuBackend)) backToBack(be, dit, kv, text, x, y, audio, ts, h, w, startFrame, flop, last);
             // Kernels that change only the float rounding (the wgmma GEMM or flash attention against
             // mma.sync) give different bits: two runs compare by these lines instead.
             if (last != null && saveOutput != null) Files.write(saveOutput, toBytes(last));
@@ -134,6 +136,30 @@ final class BenchDitCommand implements Callable<Integer> {
             System.out.printf("peak RSS: %s%n", ProcessStats.peakRss());
         }
         return 0;
+    }
+
+    /**
+     * The forward as a block's steps run it on a device (docs/sampler.md#block-loop): inputs
+     * already on the device, {@code runs} forwards issued back to back, one read after the last.
+     * Each forward above also waited for its inputs' upload and its output's read; the difference
+     * is what the pipeline no longer pays. The output must be the forwards' above, bit for bit.
+     */
+    private void backToBack(Backend be, CausalDit dit, KvCache kv, TextCache text, float[] x, float[] y, float[] audio, float[] ts, int h, int w,
+                            long startFrame, double flop, float[] expected) {
+        DitConfig cfg = dit.config();
+        Buf xb = be.upload(x), yb = be.upload(y), ab = cfg.numAudioProjs() > 0 ? be.upload(audio) : null, flow = be.alloc(x.length);
+        CausalDit.Step step = new CausalDit.Step(xb, yb, framesPerBlock, h, w, ts, ab, startFrame);
+        dit.forward(step, kv, text, flow);
+        be.read(flow);                                     // the first: waits for the uploads
+        long t0 = System.nanoTime();
+        for (int r = 0; r < runs; r++) dit.forward(step, kv, text, flow);
+        float[] out = be.read(flow);
+        double s = secs(t0) / runs;
+        System.out.printf(java.util.Locale.ROOT, "back to back (%d forwards on device inputs, one read): %.2f ms each, %.1f GFLOP/s; the same output as above: %s%n",
+                runs, s * 1e3, flop / s / 1e9, java.util.Arrays.equals(out, expected) ? "yes" : "NO");
+        for (Buf b : new Buf[] {xb, yb, ab, flow}) {
+            if (b != null) be.free(b);
+        }
     }
 
     /** FLOPs of one call (1 MAC = 2 FLOP, docs/model.md#flops): linears, self/cross attention, patch embedding, head. */
