@@ -113,10 +113,10 @@ selected() {
   case ",$ONLY," in *",$1,"*) return 0 ;; esac
   case "$1" in
     make-dit) [ ! -f /tmp/livetalk-dit/model.safetensors ] && [[ ",$ONLY," == *",bench-"* ]] ;;
-    bench-dit) [ ! -f /tmp/livetalk-dit/out-mma-sync.f32 ] && [[ ",$ONLY," =~ ,bench-dit-(wgmma|flash|default|tma|flash-tma|split|norm-rope|tma-waves), ]] ;;
+    bench-dit) [ ! -f /tmp/livetalk-dit/out-mma-sync.f32 ] && [[ ",$ONLY," =~ ,bench-dit-(wgmma|flash|default|tma|flash-tma|split|norm-rope|tma-waves|flash-pp), ]] ;;
     verify) [ ! -f "$OUTDIR/verify.log" ] && [[ ",$ONLY," == *",verify-"* ]] ;;
     verify-default) [ ! -f "$OUTDIR/verify-default.log" ] && [[ ",$ONLY," =~ ,verify-(vae-fuse|norm-rope), ]] ;;
-    bench-dit-default) [ ! -f "$OUTDIR/bench-dit-default.log" ] && [[ ",$ONLY," =~ ,bench-dit-(norm-rope|tma-waves), ]] ;;
+    bench-dit-default) [ ! -f "$OUTDIR/bench-dit-default.log" ] && [[ ",$ONLY," =~ ,bench-dit-(norm-rope|tma-waves|flash-pp), ]] ;;
     bench-vae-default) [ ! -f "$OUTDIR/bench-vae-default.log" ] && [[ ",$ONLY," == *",bench-vae-fuse,"* ]] ;;
     *) return 1 ;;
   esac
@@ -415,6 +415,12 @@ run() {
   step tests-flash-split 60 "$junit" --select-class livetalk.kernels.cuda.CudaFlashSplitTest --details=tree
   step bench-dit-split 60 env LIVETALK_CUDA_ATTN_SPLIT=auto "$lt" bench-dit --device cuda \
       --weights /tmp/livetalk-dit/model.safetensors --runs 5 --profile --compare-output /tmp/livetalk-dit/out-mma-sync.f32
+  # The TMA flash attention with its two computing warpgroups in ping-pong (LIVETALK_CUDA_ATTN=tma_pingpong;
+  # written without a GPU on 2026-11-28, off by default): its tests (every CudaFlashWgmmaTest on it, and the
+  # TMA kernel's bits), then the DiT forward on the defaults with it, whose checksum must be the defaults'.
+  step tests-flash-pp 60 "$junit" --select-class livetalk.kernels.cuda.CudaFlashPingPongTest --details=tree
+  step bench-dit-flash-pp 60 env LIVETALK_CUDA_ATTN=tma_pingpong "$lt" bench-dit --device cuda \
+      --weights /tmp/livetalk-dit/model.safetensors --runs 5 --profile --compare-output /tmp/livetalk-dit/out-mma-sync.f32
   {
     echo "{"
     echo "  \"device\": \"$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)\","
@@ -479,7 +485,7 @@ run() {
     grep -h "^forward" "$OUTDIR/bench-dit-tma.log" 2>/dev/null | tail -2 || true
     echo "-- the TMA flash attention (LIVETALK_CUDA_ATTN=tma)"
     grep -hE "tests (successful|failed|aborted)" "$OUTDIR/tests-flash-tma.log" 2>/dev/null | sort -u || true
-    grep -hE "^(attention .*tma|check flash tma)" "$OUTDIR/bench-gpu.log" 2>/dev/null || true
+    grep -hE "^(attention .*tma|check flash tma)" "$OUTDIR/bench-gpu.log" 2>/dev/null | grep -v ping-pong || true
     grep -hE "^(model|output vs|flash|all kernels)" "$OUTDIR/bench-dit-flash-tma.log" 2>/dev/null || true
     grep -h "^forward" "$OUTDIR/bench-dit-flash-tma.log" 2>/dev/null | tail -2 || true
     norm_rope_summary
@@ -492,6 +498,11 @@ run() {
     grep -hE "^(attention .*tma in|check flash tma split)" "$OUTDIR/bench-gpu.log" 2>/dev/null || true
     grep -hE "^(model|output vs|flash|all kernels)" "$OUTDIR/bench-dit-split.log" 2>/dev/null || true
     grep -h "^forward" "$OUTDIR/bench-dit-split.log" 2>/dev/null | tail -2 || true
+    echo "-- the TMA flash attention in ping-pong (LIVETALK_CUDA_ATTN=tma_pingpong, on the defaults)"
+    grep -hE "tests (successful|failed|aborted)" "$OUTDIR/tests-flash-pp.log" 2>/dev/null | sort -u || true
+    grep -hE "^(attention .*ping-pong|check flash tma ping-pong)" "$OUTDIR/bench-gpu.log" 2>/dev/null || true
+    same_checksum bench-dit-flash-pp
+    grep -hE "^(forward|flash|all kernels)" "$OUTDIR/bench-dit-flash-pp.log" 2>/dev/null | tail -4 || true
   } 2>/dev/null
   for s in "${STEPS[@]}"; do echo "step $s"; done
   local deferred; deferred="$(printf '%s\n' "${STEPS[@]}" | awk '$2 == "deferred" {print $1}' | paste -sd, -)"

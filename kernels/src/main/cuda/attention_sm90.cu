@@ -92,11 +92,12 @@ struct Fa3Maps {
 // fa3_split_first) and stores its unnormalised O rows (float32, into O at rows z·nq + m) and
 // each row's (m, l) into ml, for flash_combine_d128; with SPLIT false every key position is the
 // same expression as before (tile0 = 0), so those kernels keep their bits.
-template <bool TMA, typename OutT, bool SPLIT = false>
+template <bool TMA, typename OutT, bool SPLIT = false, bool PINGPONG = false>
 __device__ __forceinline__ void flash_attn_sm90(const bf16* __restrict__ Q, const bf16* __restrict__ K, const bf16* __restrict__ V,
                                                 Fa3Maps maps, OutT* __restrict__ O, int ld, i64 ldo, int nq, int nk, float scaleLog2,
                                                 float* __restrict__ ml = nullptr) {
     static_assert(!SPLIT || TMA, "only the TMA kernel splits its keys");
+    static_assert(!PINGPONG || (TMA && !SPLIT), "the ping-pong is the unsplit TMA kernel's");
     typedef Fa3Layout L;
     typedef Fa3Schedule Plan;
     typedef Fa3TmaSchedule Bars;
@@ -267,11 +268,22 @@ __device__ __forceinline__ void flash_attn_sm90(const bf16* __restrict__ Q, cons
             for (int r = 0; r < 4; r++) p[kk][r] = pack_bf16(s[fa3_p_acc(kk, r, 0)], s[fa3_p_acc(kk, r, 1)]);
     };
 
+    // PINGPONG: the two warpgroups take turns at each of their tiles + 1 issue points
+    // (attention_sm90_layout.cuh); otherwise both issue as soon as their operands are there.
+    const int points = tiles + 1;
+    auto turn_wait = [&]() { if constexpr (PINGPONG) named_bar_sync(fa3_pp_own(wg), FA3_PP_THREADS); };
+    auto turn_pass = [&](int point) {
+        if constexpr (PINGPONG) { if (fa3_pp_arrives_after(wg, point, points)) named_bar_arrive(fa3_pp_other(wg), FA3_PP_THREADS); }
+    };
+    if constexpr (PINGPONG) { if (fa3_pp_starts_by_arriving(wg)) named_bar_arrive(fa3_pp_other(wg), FA3_PP_THREADS); }
+
     // Iteration 0: S_0 only.
     if constexpr (TMA) wait_k(0); else arrive();
+    turn_wait();
     wgmma_fence();
     fence_acc(s);
     issue_qk(0);
+    turn_pass(0);
     fence_acc(s);
     if constexpr (!TMA) prefetch(0);
     wgmma_wait<0>();
@@ -289,12 +301,14 @@ __device__ __forceinline__ void flash_attn_sm90(const bf16* __restrict__ Q, cons
         } else {
             arrive();
         }
+        turn_wait();
         wgmma_fence();   // S, O and P were last written by this thread's own instructions
         fence_acc(s);
         fence_acc(o);
         fence_frag(p);
         issue_qk(j);
         issue_pv(j - 1);
+        turn_pass(j);
         fence_acc(s);
         fence_acc(o);
         fence_frag(p);
@@ -312,10 +326,12 @@ __device__ __forceinline__ void flash_attn_sm90(const bf16* __restrict__ Q, cons
 
     // Iteration T: the last P·V.
     if constexpr (TMA) wait_v(tiles - 1); else arrive();
+    turn_wait();
     wgmma_fence();
     fence_acc(o);
     fence_frag(p);
     issue_pv(tiles - 1);
+    turn_pass(tiles);
     fence_acc(o);
     fence_frag(p);
     wgmma_wait<0>();
@@ -385,6 +401,20 @@ extern "C" __global__ void __launch_bounds__(FA3_TMA_THREADS, 1) flash_attn_d128
         const __grid_constant__ CUtensorMap tmQ, const __grid_constant__ CUtensorMap tmK, const __grid_constant__ CUtensorMap tmV,
         bf16* O, i64 ldo, int nq, int nk, float scaleLog2) {
     flash_attn_sm90<true, bf16>(nullptr, nullptr, nullptr, Fa3Maps{&tmQ, &tmK, &tmV}, O, 0, ldo, nq, nk, scaleLog2);
+}
+
+// The TMA kernel with its two computing warpgroups in ping-pong (written without a GPU on 2026-11-28; LIVETALK_CUDA_ATTN=tma_pingpong):
+// the same arguments and bits as flash_attn_d128_tma, the products issued in turns (attention_sm90_layout.cuh).
+extern "C" __global__ void __launch_bounds__(FA3_TMA_THREADS, 1) flash_attn_d128_tma_pp(
+        const __grid_constant__ CUtensorMap tmQ, const __grid_constant__ CUtensorMap tmK, const __grid_constant__ CUtensorMap tmV,
+        float* O, i64 ldo, int nq, int nk, float scaleLog2) {
+    flash_attn_sm90<true, float, false, true>(nullptr, nullptr, nullptr, Fa3Maps{&tmQ, &tmK, &tmV}, O, 0, ldo, nq, nk, scaleLog2);
+}
+
+extern "C" __global__ void __launch_bounds__(FA3_TMA_THREADS, 1) flash_attn_d128_tma_pp_bf16out(
+        const __grid_constant__ CUtensorMap tmQ, const __grid_constant__ CUtensorMap tmK, const __grid_constant__ CUtensorMap tmV,
+        bf16* O, i64 ldo, int nq, int nk, float scaleLog2) {
+    flash_attn_sm90<true, bf16, false, true>(nullptr, nullptr, nullptr, Fa3Maps{&tmQ, &tmK, &tmV}, O, 0, ldo, nq, nk, scaleLog2);
 }
 
 // The split TMA kernel (written without a GPU after run 9; LIVETALK_CUDA_ATTN_SPLIT): grid (ceil(nq / 128), heads, splits); each

@@ -168,3 +168,20 @@ SM90_HD long long fa3_split_ml(int heads, int nq, int z, int head, int row) {
 SM90_HD float fa3_combine_weight(float m, float mMax) {
     return m == -INFINITY ? 0.f : exp2f(m - mMax);
 }
+
+// The ping-pong of the two computing warpgroups (flash_attn_d128_tma_pp, FlashAttention-3's
+// "warpgroup scheduling"): each warpgroup issues its products at `tiles + 1` points (S_0; S_j with
+// P_{j-1}·V_{j-1} for j = 1 .. tiles-1; the last P·V), and takes turns with the other to do so,
+// so that one's softmax runs while the tensor cores work on the other's products instead of both
+// softmaxes at once. Two hardware named barriers of FA3_PP_THREADS threads: before issuing,
+// warpgroup w waits (bar.sync) on its own barrier; after issuing it arrives (bar.arrive) on the
+// other's. Warpgroup 1 arrives once on warpgroup 0's barrier before its first wait, so 0 goes
+// first, and does not arrive after its last point, so that every barrier phase gets exactly 256
+// arrivals and none is left pending when the block ends. The issue order is the only change: the
+// products, the softmax and their rounding are the TMA kernel's, bit for bit. The host test
+// (attention_pingpong_test.cpp) plays these rules under the hardware's named-barrier semantics.
+#define FA3_PP_THREADS 256
+SM90_HD int fa3_pp_own(int wg) { return 1 + wg; }       // barrier 0 is __syncthreads'
+SM90_HD int fa3_pp_other(int wg) { return 2 - wg; }
+SM90_HD bool fa3_pp_starts_by_arriving(int wg) { return wg == 1; }
+SM90_HD bool fa3_pp_arrives_after(int wg, int point, int points) { return !(wg == 1 && point == points - 1); }

@@ -101,6 +101,7 @@ final class BenchGpuCommand implements Callable<Integer> {
             }
             mismatch |= !flashOnTma(be, rnd, n, heads, hd);
             mismatch |= !flashSplit(be, rnd, n, heads, hd);
+            mismatch |= !flashPingPong(be, rnd, n, heads, hd);
             return mismatch ? 1 : 0;
         }
     }
@@ -166,6 +167,27 @@ final class BenchGpuCommand implements Callable<Integer> {
             for (int i = 0; i < got.length; i++) if (Float.floatToRawIntBits(got[i]) != Float.floatToRawIntBits(reference[i])) differ++;
             ok &= differ == 0;
             System.out.printf(Locale.ROOT, "check flash tma vs wgmma, %s: %d of %d outputs differ %s%n", name, differ, got.length,
+                    differ == 0 ? "OK (same bits)" : "MISMATCH");
+        }
+        return ok;
+    }
+
+    /**
+     * The TMA flash attention with its computing warpgroups in ping-pong (LIVETALK_CUDA_ATTN=tma_pingpong;
+     * written without a GPU on 2026-11-28), last of all: timed at the DiT shapes beside the TMA rows
+     * above, and checked against the TMA kernel's output, which it must equal bit for bit (only the
+     * order in which the warpgroups issue their products differs). False on a mismatch.
+     */
+    private boolean flashPingPong(CudaBackend be, SplittableRandom rnd, int n, int heads, int hd) {
+        if (be.flashWgmmaUnavailableReason() != null) return true;
+        boolean ok = true;
+        for (int nk : new int[]{15360, 9216, 3072, 512}) {
+            String name = String.format(Locale.ROOT, "attention %d q x %d k, %d heads, d %d, tma ping-pong", n, nk, heads, hd);
+            float[][] out = flashAgainst(be, rnd, n, nk, heads, hd, FlashKernel.TMA, FlashKernel.TMA_PINGPONG, name);
+            int differ = 0;
+            for (int i = 0; i < out[1].length; i++) if (Float.floatToRawIntBits(out[1][i]) != Float.floatToRawIntBits(out[0][i])) differ++;
+            ok &= differ == 0;
+            System.out.printf(Locale.ROOT, "check flash tma ping-pong vs tma, %s: %d of %d outputs differ %s%n", name, differ, out[1].length,
                     differ == 0 ? "OK (same bits)" : "MISMATCH");
         }
         return ok;

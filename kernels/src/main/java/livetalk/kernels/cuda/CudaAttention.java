@@ -30,6 +30,8 @@ final class CudaAttention {
 
     /** The wgmma flash kernel, and the one whose tiles TMA loads (attention_sm90.cu). */
     static final String FLASH_SM90 = "flash_attn_d128_sm90", FLASH_TMA = "flash_attn_d128_tma";
+    /** The TMA flash kernel with its computing warpgroups in ping-pong (attention_sm90.cu). */
+    static final String FLASH_TMA_PINGPONG = "flash_attn_d128_tma_pp";
     /** The TMA flash kernel over a share of the keys, and the merge of the shares (attention_sm90.cu). */
     static final String FLASH_TMA_SPLIT = "flash_attn_d128_tma_split", FLASH_COMBINE = "flash_combine_d128";
 
@@ -96,13 +98,14 @@ final class CudaAttention {
         if (ld % 8 != 0 || ((q | k | v) & 15) != 0) {
             throw new KernelException("flash attention operands must be 16-byte aligned with rows a multiple of 8 elements apart (ld " + ld + ")");
         }
-        if (kind == FlashKernel.TMA && hd == 128 && nq > 0) {
-            int splits = be.flashSplitsAt(nq, nk, heads);
+        if (kind.tma() && hd == 128 && nq > 0) {
+            int splits = kind == FlashKernel.TMA ? be.flashSplitsAt(nq, nk, heads) : 1;
             if (splits > 1) {
                 flashInSplits(q, k, v, out, bf16Out, ld, ldo, nq, nk, heads, scale, splits);
                 return;
             }
-            ctx.launch(FLASH_TMA + (bf16Out ? BF16_OUT : ""), (nq + FLASH_SM90_QUERIES - 1) / FLASH_SM90_QUERIES, heads, 1,
+            String kernel = (kind == FlashKernel.TMA ? FLASH_TMA : FLASH_TMA_PINGPONG) + (bf16Out ? BF16_OUT : "");
+            ctx.launch(kernel, (nq + FLASH_SM90_QUERIES - 1) / FLASH_SM90_QUERIES, heads, 1,
                     FLASH_TMA_THREADS, FLASH_TMA_SMEM,
                     flashTmaArgs(ctx.args(), CudaDriver::encodeTensorMap, q, k, v, out, ld, ldo, nq, nk, heads, scale * LOG2E));
             return;

@@ -2,6 +2,7 @@ package livetalk.kernels.cuda;
 
 import static livetalk.kernels.cuda.CudaAttention.FLASH_SM90;
 import static livetalk.kernels.cuda.CudaAttention.FLASH_TMA;
+import static livetalk.kernels.cuda.CudaAttention.FLASH_TMA_PINGPONG;
 import static livetalk.kernels.cuda.CudaAttention.FLASH_TMA_SPLIT;
 import static livetalk.kernels.cuda.CudaConvolution.convKernel;
 import static livetalk.kernels.cuda.CudaConvolution.convWgmmaKernel;
@@ -188,8 +189,9 @@ public final class CudaBackend implements Backend {
      * sm_90a module attention_sm90 loaded: done here, on first ask), else why not, in one line.
      */
     public String flashWgmmaUnavailableReason() {
-        return ctx.loadHopperModule("attention_sm90", new String[]{FLASH_SM90, FLASH_SM90 + BF16_OUT, FLASH_TMA, FLASH_TMA + BF16_OUT, FLASH_TMA_SPLIT},
-                new int[]{FLASH_SM90_SMEM, FLASH_SM90_SMEM, FLASH_TMA_SMEM, FLASH_TMA_SMEM, FLASH_TMA_SMEM});
+        return ctx.loadHopperModule("attention_sm90", new String[]{FLASH_SM90, FLASH_SM90 + BF16_OUT, FLASH_TMA, FLASH_TMA + BF16_OUT, FLASH_TMA_SPLIT,
+                        FLASH_TMA_PINGPONG, FLASH_TMA_PINGPONG + BF16_OUT},
+                new int[]{FLASH_SM90_SMEM, FLASH_SM90_SMEM, FLASH_TMA_SMEM, FLASH_TMA_SMEM, FLASH_TMA_SMEM, FLASH_TMA_SMEM, FLASH_TMA_SMEM});
     }
 
     /**

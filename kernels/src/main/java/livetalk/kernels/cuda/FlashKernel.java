@@ -20,7 +20,19 @@ public enum FlashKernel {
      * TMA from a producer warpgroup (the same bits, run 9), faster: the default on compute
      * capability 9.0.
      */
-    TMA;
+    TMA,
+    /**
+     * flash_attn_d128_tma_pp (attention_sm90.cu): TMA's kernel with its two computing warpgroups
+     * taking turns to issue their products (FlashAttention-3's ping-pong), so that one's softmax
+     * runs beside the other's products: the same bits as TMA. Written without a GPU (2026-11-28),
+     * selected only by {@code LIVETALK_CUDA_ATTN=tma_pingpong} until a GPU run has timed it.
+     */
+    TMA_PINGPONG;
+
+    /** Whether this kernel's q, k and v come by TMA (the tensor-map argument list). */
+    public boolean tma() {
+        return this == TMA || this == TMA_PINGPONG;
+    }
 
     /** Whether this kernel runs on wgmma (compute capability 9.0 only). */
     public boolean wgmma() {
@@ -33,7 +45,7 @@ public enum FlashKernel {
         for (FlashKernel k : values()) {
             if (k.name().equals(v)) return k;
         }
-        throw new KernelException(source + "=" + value + ": expected one of mma_sync, wgmma, tma");
+        throw new KernelException(source + "=" + value + ": expected one of mma_sync, wgmma, tma, tma_pingpong");
     }
 
     @Override

@@ -21,13 +21,14 @@ class FlashKernelChoiceTest {
         assertEquals(FlashKernel.MMA_SYNC, FlashKernel.parse(" MMA-SYNC ", "X"));
         assertEquals(FlashKernel.WGMMA, FlashKernel.parse("wgmma", "X"));
         assertEquals(FlashKernel.WGMMA, FlashKernel.parse("WGMMA", "X"));
+        assertEquals(FlashKernel.TMA_PINGPONG, FlashKernel.parse("tma-pingpong", "X"));
         for (FlashKernel k : FlashKernel.values()) assertEquals(k, FlashKernel.parse(k.toString(), "X"));
     }
 
     @Test
     void anUnknownNameIsOneLineNamingTheSourceAndTheChoices() {
         KernelException e = assertThrows(KernelException.class, () -> FlashKernel.parse("cudnn", "LIVETALK_CUDA_ATTN"));
-        assertEquals("LIVETALK_CUDA_ATTN=cudnn: expected one of mma_sync, wgmma, tma", e.getMessage());
+        assertEquals("LIVETALK_CUDA_ATTN=cudnn: expected one of mma_sync, wgmma, tma, tma_pingpong", e.getMessage());
     }
 
     @Test
