@@ -55,6 +55,7 @@ run dit-off env LIVETALK_CUDA_FUSE=0 LIVETALK_CUDA_GEMM=mma_sync LIVETALK_CUDA_A
 run dit-wgmma env LIVETALK_CUDA_GEMM=wgmma LIVETALK_CUDA_ATTN=wgmma "$L" bench-dit --device cuda --weights "$dit" --runs 2
 run dit-switches env LIVETALK_CUDA_ATTN_SPLIT=auto LIVETALK_CUDA_NORM_ROPE=1 LIVETALK_CUDA_GEMM=tma_waves "$L" bench-dit --device cuda --weights "$dit" --runs 2
 run dit-n96 env LIVETALK_CUDA_GEMM=tma_n96 LIVETALK_CUDA_ATTN_SPLIT=3 "$L" bench-dit --device cuda --weights "$dit" --runs 2
+run dit-pingpong env LIVETALK_CUDA_ATTN=tma_pingpong LIVETALK_CUDA_NORM_ROPE=1 "$L" bench-dit --device cuda --weights "$dit" --runs 2
 run vae-default "$L" bench-vae --device cuda --frames 1
 run vae-fuse env LIVETALK_CUDA_VAE_FUSE=1 "$L" bench-vae --device cuda --frames 1
 run vae-fast env LIVETALK_CUDA_CONV=fast LIVETALK_CUDA_VAE_FUSE=1 "$L" bench-vae --device cuda --frames 1
