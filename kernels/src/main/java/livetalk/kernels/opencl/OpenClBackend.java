@@ -66,6 +66,8 @@ public final class OpenClBackend implements Backend {
     Boolean forceLargeTiles;
     /** Local memory the attention tiles may use, if not the device's (tests imitate a GPU's 48 KiB). */
     Long localMemLimit;
+    /** Whether subtractScaled runs on the device (it has cl_khr_fp64); tests turn it off to cover the host path. */
+    boolean deviceFloat64;
 
     /** The first OpenCL GPU, else the first device of any kind. */
     public OpenClBackend() {
@@ -74,6 +76,7 @@ public final class OpenClBackend implements Backend {
 
     OpenClBackend(ClDevice device) {
         this.device = device;
+        this.deviceFloat64 = device.extensions().contains("cl_khr_fp64");
         int[] err = new int[1];
         context = clCreateContext(null, 1, new cl_device_id[]{device.id()}, null, null, err);
         ClErrors.check(err[0], "clCreateContext");
@@ -540,7 +543,7 @@ public final class OpenClBackend implements Backend {
         requireSize("subtractScaled", ab.len, bb.len);
         requireSize("subtractScaled", ab.len, ob.len);
         if (ab.len == 0) return;
-        if (device.extensions().contains("cl_khr_fp64")) {
+        if (deviceFloat64) {
             launch("subtract_scaled").arg(ab).arg(s).arg(bb).arg(ob).arg(ab.len).run1d(ab.len, GROUP);
             return;
         }

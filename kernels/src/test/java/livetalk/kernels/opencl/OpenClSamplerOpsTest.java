@@ -13,4 +13,19 @@ class OpenClSamplerOpsTest extends OpenClTestBase {
             return new Buf[] {p.cpu(), p.cl()};
         });
     }
+
+    /** A device without cl_khr_fp64 makes the float64 update on the host: the same bits. */
+    @Test
+    void withoutFloat64TheHostMakesTheUpdate() {
+        boolean had = cl.deviceFloat64;
+        cl.deviceFloat64 = false;
+        try {
+            SamplerOpsCases.compare("opencl sampler ops, no fp64", 10, 812, cpu, cl, (rnd, data) -> {
+                OpenClFixture.Pair p = OpenClFixture.place(cpu, cl, rnd, data);
+                return new Buf[] {p.cpu(), p.cl()};
+            });
+        } finally {
+            cl.deviceFloat64 = had;
+        }
+    }
 }
