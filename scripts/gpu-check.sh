@@ -113,7 +113,7 @@ selected() {
   case ",$ONLY," in *",$1,"*) return 0 ;; esac
   case "$1" in
     make-dit) [ ! -f /tmp/livetalk-dit/model.safetensors ] && [[ ",$ONLY," == *",bench-"* ]] ;;
-    bench-dit) [ ! -f /tmp/livetalk-dit/out-mma-sync.f32 ] && [[ ",$ONLY," =~ ,bench-dit-(wgmma|flash|default|tma|flash-tma|split|norm-rope|tma-waves|flash-pp), ]] ;;
+    bench-dit) [ ! -f /tmp/livetalk-dit/out-mma-sync.f32 ] && [[ ",$ONLY," =~ ,bench-dit-(wgmma|flash|default|tma|flash-tma|split|norm-rope|tma-waves|flash-pp|split-pp), ]] ;;
     verify) [ ! -f "$OUTDIR/verify.log" ] && [[ ",$ONLY," == *",verify-"* ]] ;;
     verify-default) [ ! -f "$OUTDIR/verify-default.log" ] && [[ ",$ONLY," =~ ,verify-(vae-fuse|norm-rope), ]] ;;
     bench-dit-default) [ ! -f "$OUTDIR/bench-dit-default.log" ] && [[ ",$ONLY," =~ ,bench-dit-(norm-rope|tma-waves|flash-pp), ]] ;;
@@ -421,6 +421,11 @@ run() {
   step tests-flash-pp 60 "$junit" --select-class livetalk.kernels.cuda.CudaFlashPingPongTest --details=tree
   step bench-dit-flash-pp 60 env LIVETALK_CUDA_ATTN=tma_pingpong "$lt" bench-dit --device cuda \
       --weights /tmp/livetalk-dit/model.safetensors --runs 5 --profile --compare-output /tmp/livetalk-dit/out-mma-sync.f32
+  # Both: the split kernel in ping-pong (its tests: every CudaFlashSplitTest on it, and the split kernel's bits),
+  # then the DiT forward with the split rule and the ping-pong on the defaults.
+  step tests-flash-split-pp 60 "$junit" --select-class livetalk.kernels.cuda.CudaFlashSplitPingPongTest --details=tree
+  step bench-dit-split-pp 60 env LIVETALK_CUDA_ATTN=tma_pingpong LIVETALK_CUDA_ATTN_SPLIT=auto "$lt" bench-dit --device cuda \
+      --weights /tmp/livetalk-dit/model.safetensors --runs 5 --profile --compare-output /tmp/livetalk-dit/out-mma-sync.f32
   {
     echo "{"
     echo "  \"device\": \"$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)\","
@@ -503,6 +508,8 @@ run() {
     grep -hE "^(attention .*ping-pong|check flash tma ping-pong)" "$OUTDIR/bench-gpu.log" 2>/dev/null || true
     same_checksum bench-dit-flash-pp
     grep -hE "^(forward|flash|all kernels)" "$OUTDIR/bench-dit-flash-pp.log" 2>/dev/null | tail -4 || true
+    grep -hE "tests (successful|failed|aborted)" "$OUTDIR/tests-flash-split-pp.log" 2>/dev/null | sort -u | sed 's/^/split ping-pong /' || true
+    grep -hE "^(output vs|forward|flash|all kernels)" "$OUTDIR/bench-dit-split-pp.log" 2>/dev/null | tail -5 | sed 's/^/split ping-pong /' || true
   } 2>/dev/null
   for s in "${STEPS[@]}"; do echo "step $s"; done
   local deferred; deferred="$(printf '%s\n' "${STEPS[@]}" | awk '$2 == "deferred" {print $1}' | paste -sd, -)"

@@ -97,7 +97,7 @@ __device__ __forceinline__ void flash_attn_sm90(const bf16* __restrict__ Q, cons
                                                 Fa3Maps maps, OutT* __restrict__ O, int ld, i64 ldo, int nq, int nk, float scaleLog2,
                                                 float* __restrict__ ml = nullptr) {
     static_assert(!SPLIT || TMA, "only the TMA kernel splits its keys");
-    static_assert(!PINGPONG || (TMA && !SPLIT), "the ping-pong is the unsplit TMA kernel's");
+    static_assert(!PINGPONG || TMA, "the ping-pong is the TMA kernels'");
     typedef Fa3Layout L;
     typedef Fa3Schedule Plan;
     typedef Fa3TmaSchedule Bars;
@@ -423,6 +423,14 @@ extern "C" __global__ void __launch_bounds__(FA3_TMA_THREADS, 1) flash_attn_d128
         const __grid_constant__ CUtensorMap tmQ, const __grid_constant__ CUtensorMap tmK, const __grid_constant__ CUtensorMap tmV,
         float* part, i64 ldo, int nq, int nk, float scaleLog2, float* ml) {
     flash_attn_sm90<true, float, true>(nullptr, nullptr, nullptr, Fa3Maps{&tmQ, &tmK, &tmV}, part, 0, ldo, nq, nk, scaleLog2, ml);
+}
+
+// The split kernel with its two computing warpgroups in ping-pong (written without a GPU on 2026-11-28;
+// LIVETALK_CUDA_ATTN=tma_pingpong with LIVETALK_CUDA_ATTN_SPLIT): flash_attn_d128_tma_split's arguments and bits.
+extern "C" __global__ void __launch_bounds__(FA3_TMA_THREADS, 1) flash_attn_d128_tma_split_pp(
+        const __grid_constant__ CUtensorMap tmQ, const __grid_constant__ CUtensorMap tmK, const __grid_constant__ CUtensorMap tmV,
+        float* part, i64 ldo, int nq, int nk, float scaleLog2, float* ml) {
+    flash_attn_sm90<true, float, true, true>(nullptr, nullptr, nullptr, Fa3Maps{&tmQ, &tmK, &tmV}, part, 0, ldo, nq, nk, scaleLog2, ml);
 }
 
 // The parts of flash_attn_d128_tma_split merged: one block of 128 threads per (query row, head),

@@ -31,7 +31,7 @@ final class CudaAttention {
     /** The wgmma flash kernel, and the one whose tiles TMA loads (attention_sm90.cu). */
     static final String FLASH_SM90 = "flash_attn_d128_sm90", FLASH_TMA = "flash_attn_d128_tma";
     /** The TMA flash kernel with its computing warpgroups in ping-pong (attention_sm90.cu). */
-    static final String FLASH_TMA_PINGPONG = "flash_attn_d128_tma_pp";
+    static final String FLASH_TMA_PINGPONG = "flash_attn_d128_tma_pp", FLASH_TMA_SPLIT_PINGPONG = "flash_attn_d128_tma_split_pp";
     /** The TMA flash kernel over a share of the keys, and the merge of the shares (attention_sm90.cu). */
     static final String FLASH_TMA_SPLIT = "flash_attn_d128_tma_split", FLASH_COMBINE = "flash_combine_d128";
 
@@ -99,9 +99,9 @@ final class CudaAttention {
             throw new KernelException("flash attention operands must be 16-byte aligned with rows a multiple of 8 elements apart (ld " + ld + ")");
         }
         if (kind.tma() && hd == 128 && nq > 0) {
-            int splits = kind == FlashKernel.TMA ? be.flashSplitsAt(nq, nk, heads) : 1;
+            int splits = be.flashSplitsAt(nq, nk, heads);
             if (splits > 1) {
-                flashInSplits(q, k, v, out, bf16Out, ld, ldo, nq, nk, heads, scale, splits);
+                flashInSplits(kind, q, k, v, out, bf16Out, ld, ldo, nq, nk, heads, scale, splits);
                 return;
             }
             String kernel = (kind == FlashKernel.TMA ? FLASH_TMA : FLASH_TMA_PINGPONG) + (bf16Out ? BF16_OUT : "");
@@ -128,12 +128,13 @@ final class CudaAttention {
      * unnormalised rows and row state into this thread's scratch (regions 8 and 9), then one merge
      * into out.
      */
-    private void flashInSplits(long q, long k, long v, long out, boolean bf16Out, int ld, long ldo, int nq, int nk, int heads, float scale,
-                            int splits) {
+    private void flashInSplits(FlashKernel kind, long q, long k, long v, long out, boolean bf16Out, int ld, long ldo, int nq, int nk, int heads,
+                               float scale, int splits) {
         long width = (long) heads * 128;
         long part = be.scratch().region(ScratchRegions.SPLIT_PARTS, (long) splits * nq * width * Float.BYTES);
         long ml = be.scratch().region(ScratchRegions.SPLIT_STATE, 2L * splits * heads * nq * Float.BYTES);
-        ctx.launch(FLASH_TMA_SPLIT, (nq + FLASH_SM90_QUERIES - 1) / FLASH_SM90_QUERIES, heads, splits, FLASH_TMA_THREADS, FLASH_TMA_SMEM,
+        ctx.launch(kind == FlashKernel.TMA ? FLASH_TMA_SPLIT : FLASH_TMA_SPLIT_PINGPONG, (nq + FLASH_SM90_QUERIES - 1) / FLASH_SM90_QUERIES, heads,
+                splits, FLASH_TMA_THREADS, FLASH_TMA_SMEM,
                 flashSplitArgs(ctx.args(), CudaDriver::encodeTensorMap, q, k, v, part, ld, width, nq, nk, heads, scale * LOG2E, ml));
         ctx.launch(FLASH_COMBINE + (bf16Out ? BF16_OUT : ""), nq, heads, 1, 128, 0,
                 flashCombineArgs(ctx.args(), part, ml, splits, out, ldo, width, nq, heads));

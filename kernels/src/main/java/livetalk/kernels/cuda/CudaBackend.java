@@ -4,6 +4,7 @@ import static livetalk.kernels.cuda.CudaAttention.FLASH_SM90;
 import static livetalk.kernels.cuda.CudaAttention.FLASH_TMA;
 import static livetalk.kernels.cuda.CudaAttention.FLASH_TMA_PINGPONG;
 import static livetalk.kernels.cuda.CudaAttention.FLASH_TMA_SPLIT;
+import static livetalk.kernels.cuda.CudaAttention.FLASH_TMA_SPLIT_PINGPONG;
 import static livetalk.kernels.cuda.CudaConvolution.convKernel;
 import static livetalk.kernels.cuda.CudaConvolution.convWgmmaKernel;
 import static livetalk.kernels.cuda.CudaGemm.TMA_N128;
@@ -190,8 +191,9 @@ public final class CudaBackend implements Backend {
      */
     public String flashWgmmaUnavailableReason() {
         return ctx.loadHopperModule("attention_sm90", new String[]{FLASH_SM90, FLASH_SM90 + BF16_OUT, FLASH_TMA, FLASH_TMA + BF16_OUT, FLASH_TMA_SPLIT,
-                        FLASH_TMA_PINGPONG, FLASH_TMA_PINGPONG + BF16_OUT},
-                new int[]{FLASH_SM90_SMEM, FLASH_SM90_SMEM, FLASH_TMA_SMEM, FLASH_TMA_SMEM, FLASH_TMA_SMEM, FLASH_TMA_SMEM, FLASH_TMA_SMEM});
+                        FLASH_TMA_PINGPONG, FLASH_TMA_PINGPONG + BF16_OUT, FLASH_TMA_SPLIT_PINGPONG},
+                new int[]{FLASH_SM90_SMEM, FLASH_SM90_SMEM, FLASH_TMA_SMEM, FLASH_TMA_SMEM, FLASH_TMA_SMEM, FLASH_TMA_SMEM, FLASH_TMA_SMEM,
+                        FLASH_TMA_SMEM});
     }
 
     /**

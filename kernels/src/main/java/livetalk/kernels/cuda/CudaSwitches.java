@@ -117,7 +117,7 @@ public final class CudaSwitches {
         if (split != null) {
             int eq = split.indexOf('=');
             int n = parseAttnSplit(split.substring(eq + 1), split.substring(0, eq));
-            if (n != 1 && be.flashKernel() != FlashKernel.TMA) {
+            if (n != 1 && !be.flashKernel().tma()) {
                 throw new KernelException(split + ": only the TMA flash attention splits its keys, and this backend runs " + be.flashKernel()
                         + (be.flashWgmmaUnavailableReason() != null ? " (" + be.flashWgmmaUnavailableReason() + ")" : ""));
             }
