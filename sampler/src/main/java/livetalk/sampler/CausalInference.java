@@ -105,7 +105,7 @@ public final class CausalInference {
         this.latentW = latentW;
         this.text = text;
         int perFrame = dit.frameSeqLength(latentH, latentW);
-        if (kv == null || kv.frameSeqLength() != perFrame) {
+        if (kv == null || buffers == null || kv.frameSeqLength() != perFrame) {   // buffers null: a full device stopped the last start
             freeMemory();
             kv = dit.newKvCache(perFrame, settings.localAttnFrames(), settings.sinkFrames(), settings.kvDtype());
             buffers = new StepBuffers(dit.backend(), channels, latentH * latentW, settings.framesPerBlock(), stepTimesteps.length - 1,
