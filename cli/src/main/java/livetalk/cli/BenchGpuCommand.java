@@ -157,19 +157,7 @@ final class BenchGpuCommand implements Callable<Integer> {
      * bit (the same wgmma sequence and float code; only the loads differ). False on a mismatch.
      */
     private boolean flashOnTma(CudaBackend be, SplittableRandom rnd, int n, int heads, int hd) {
-        if (be.flashWgmmaUnavailableReason() != null) return true;
-        boolean ok = true;
-        for (int nk : new int[]{15360, 9216, 3072, 512}) {
-            String name = String.format(Locale.ROOT, "attention %d q x %d k, %d heads, d %d, tma", n, nk, heads, hd);
-            float[][] out = flashAgainst(be, rnd, n, nk, heads, hd, FlashKernel.WGMMA, FlashKernel.TMA, name);
-            float[] reference = out[0], got = out[1];
-            int differ = 0;
-            for (int i = 0; i < got.length; i++) if (Float.floatToRawIntBits(got[i]) != Float.floatToRawIntBits(reference[i])) differ++;
-            ok &= differ == 0;
-            System.out.printf(Locale.ROOT, "check flash tma vs wgmma, %s: %d of %d outputs differ %s%n", name, differ, got.length,
-                    differ == 0 ? "OK (same bits)" : "MISMATCH");
-        }
-        return ok;
+        return flashSameBits(be, rnd, n, heads, hd, FlashKernel.WGMMA, FlashKernel.TMA, "tma", "wgmma");
     }
 
     /**
@@ -179,16 +167,26 @@ final class BenchGpuCommand implements Callable<Integer> {
      * order in which the warpgroups issue their products differs). False on a mismatch.
      */
     private boolean flashPingPong(CudaBackend be, SplittableRandom rnd, int n, int heads, int hd) {
+        return flashSameBits(be, rnd, n, heads, hd, FlashKernel.TMA, FlashKernel.TMA_PINGPONG, "tma ping-pong", "tma");
+    }
+
+    /**
+     * {@code kernel} timed at the DiT shapes (rows named "…, LABEL") and held against
+     * {@code reference}'s output bit for bit: one "check flash LABEL vs REFERENCE_LABEL" line per
+     * key count. Skipped where the wgmma kernels cannot run. False on a mismatch.
+     */
+    private boolean flashSameBits(CudaBackend be, SplittableRandom rnd, int n, int heads, int hd, FlashKernel reference, FlashKernel kernel,
+                                  String label, String referenceLabel) {
         if (be.flashWgmmaUnavailableReason() != null) return true;
         boolean ok = true;
         for (int nk : new int[]{15360, 9216, 3072, 512}) {
-            String name = String.format(Locale.ROOT, "attention %d q x %d k, %d heads, d %d, tma ping-pong", n, nk, heads, hd);
-            float[][] out = flashAgainst(be, rnd, n, nk, heads, hd, FlashKernel.TMA, FlashKernel.TMA_PINGPONG, name);
+            String name = String.format(Locale.ROOT, "attention %d q x %d k, %d heads, d %d, %s", n, nk, heads, hd, label);
+            float[][] out = flashAgainst(be, rnd, n, nk, heads, hd, reference, kernel, name);
             int differ = 0;
             for (int i = 0; i < out[1].length; i++) if (Float.floatToRawIntBits(out[1][i]) != Float.floatToRawIntBits(out[0][i])) differ++;
             ok &= differ == 0;
-            System.out.printf(Locale.ROOT, "check flash tma ping-pong vs tma, %s: %d of %d outputs differ %s%n", name, differ, out[1].length,
-                    differ == 0 ? "OK (same bits)" : "MISMATCH");
+            System.out.printf(Locale.ROOT, "check flash %s vs %s, %s: %d of %d outputs differ %s%n", label, referenceLabel, name, differ,
+                    out[1].length, differ == 0 ? "OK (same bits)" : "MISMATCH");
         }
         return ok;
     }

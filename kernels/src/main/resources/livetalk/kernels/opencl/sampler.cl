@@ -3,36 +3,43 @@
 // work-item per element of the latent video [frames, channels, h, w]; the CPU's SamplerKernels
 // give the same bits.
 
-// One source of the patchified input: item e is src element (f, c, y, x); it goes to token
-// (f, y / ph, x / pw), column (c0 + c)·ph·pw + (y % ph)·pw + x % pw of rows outChannels·ph·pw wide.
+// Element e of a latent video [frames, channels, h, w]: its frame f, channel c and pixel, the token
+// (f, y / ph, x / pw) of its patch, and its place (a, b) = (y % ph, x % pw) in the patch.
+typedef struct { long token, pixel; int f, c, a, b; } PatchPlace;
+
+PatchPlace patch_place(long e, int channels, int h, int w, int ph, int pw) {
+    const long plane = (long) h * w;
+    PatchPlace p;
+    p.pixel = e % plane;
+    p.c = (int) ((e / plane) % channels);
+    p.f = (int) (e / (plane * channels));
+    const int y = (int) (p.pixel / w), x = (int) (p.pixel % w);
+    p.token = ((long) p.f * (h / ph) + y / ph) * (w / pw) + x / pw;
+    p.a = y % ph;
+    p.b = x % pw;
+    return p;
+}
+
+// One source of the patchified input: item e is src element (f, c, y, x); it goes to its token's
+// row (outChannels·ph·pw wide), column (c0 + c)·ph·pw + a·pw + b.
 __kernel void patchify(const __global float* src, long srcOff, long frameStride, long channelStride, int channels,
                        __global float* out, long outOff, int outChannels, int c0,
                        int frames, int h, int w, int ph, int pw) {
     const long e = get_global_id(0);
-    const long plane = (long) h * w;
-    if (e >= frames * channels * plane) return;
-    const long p = e % plane;
-    const int c = (int) ((e / plane) % channels), f = (int) (e / (plane * channels));
-    const int y = (int) (p / w), x = (int) (p % w);
-    const int gh = h / ph, gw = w / pw;
-    const long token = ((long) f * gh + y / ph) * gw + x / pw;
-    const long col = ((long) (c0 + c) * ph + y % ph) * pw + x % pw;
-    out[outOff + token * ((long) outChannels * ph * pw) + col] = src[srcOff + f * frameStride + c * channelStride + p];
+    if (e >= (long) frames * channels * h * w) return;
+    const PatchPlace p = patch_place(e, channels, h, w, ph, pw);
+    out[outOff + p.token * ((long) outChannels * ph * pw) + ((long) (c0 + p.c) * ph + p.a) * pw + p.b] =
+            src[srcOff + p.f * frameStride + p.c * channelStride + p.pixel];
 }
 
-// Item e is out element (f, c, y, x) of [frames, channels, h, w]; it comes from token
-// (f, y / ph, x / pw), column ((y % ph)·pw + x % pw)·channels + c (the channel fastest).
+// Item e is out element (f, c, y, x) of [frames, channels, h, w]; it comes from its token's row,
+// column (a·pw + b)·channels + c (the channel fastest).
 __kernel void unpatchify(const __global float* tokens, long tokensOff, int channels, __global float* out, long outOff,
                          int frames, int h, int w, int ph, int pw) {
     const long e = get_global_id(0);
-    const long plane = (long) h * w;
-    if (e >= frames * channels * plane) return;
-    const long p = e % plane;
-    const int c = (int) ((e / plane) % channels), f = (int) (e / (plane * channels));
-    const int y = (int) (p / w), x = (int) (p % w);
-    const int gh = h / ph, gw = w / pw;
-    const long token = ((long) f * gh + y / ph) * gw + x / pw;
-    out[outOff + e] = tokens[tokensOff + token * ((long) ph * pw * channels) + ((y % ph) * pw + x % pw) * channels + c];
+    if (e >= (long) frames * channels * h * w) return;
+    const PatchPlace p = patch_place(e, channels, h, w, ph, pw);
+    out[outOff + e] = tokens[tokensOff + p.token * ((long) ph * pw * channels) + (p.a * pw + p.b) * channels + p.c];
 }
 
 #if defined(cl_khr_fp64)

@@ -1,9 +1,5 @@
 package livetalk.kernels.cuda;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-
-import livetalk.kernels.Buf;
-import livetalk.tensor.Props;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -21,21 +17,6 @@ class CudaFlashTmaTest extends CudaFlashWgmmaTest {
 
     @Test
     void sameBitsAsTheWgmmaKernel() {
-        org.junit.jupiter.api.Assumptions.assumeTrue(cuda.flashWgmmaUnavailableReason() == null, "wgmma flash attention not available");
-        Props.forAll("cuda flash tma = wgmma", 12, 311, rnd -> {
-            int heads = 1 + rnd.nextInt(3), nq = 1 + rnd.nextInt(400), nk = 1 + rnd.nextInt(700), w = heads * 128;
-            Buf q = cuda.upload(Props.uniform(rnd, nq * w, 1)), k = cuda.upload(Props.uniform(rnd, nk * w, 1));
-            Buf v = cuda.upload(Props.uniform(rnd, nk * w, 1)), o = cuda.alloc((long) nq * w);
-            float scale = (float) (1 / Math.sqrt(128));
-            float[][] got = new float[2][];
-            FlashKernel[] order = {FlashKernel.WGMMA, FlashKernel.TMA};
-            for (int i = 0; i < 2; i++) {
-                cuda.useFlash(order[i]);
-                cuda.fill(o, Float.NaN);
-                cuda.attention(q, k, v, o, nq, nk, heads, 128, scale, null);
-                got[i] = cuda.read(o);
-            }
-            assertArrayEquals(got[0], got[1], "TMA vs wgmma, " + nq + " queries, " + nk + " keys, " + heads + " heads");
-        });
+        sameBits(FlashKernel.WGMMA, FlashKernel.TMA, "cuda flash tma = wgmma", 12, 311, 1, 700);
     }
 }

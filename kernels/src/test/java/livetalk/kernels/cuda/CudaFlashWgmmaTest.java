@@ -168,6 +168,31 @@ class CudaFlashWgmmaTest extends CudaTestBase {
      * float32 output against the CPU, the columns outside the heads untouched, and the bf16 output
      * equal to the float32 one rounded.
      */
+    /**
+     * {@code kernel}'s attention output equals {@code reference}'s bit for bit on random shapes
+     * (NaN-filled outputs, so a kernel that writes nothing cannot pass): for kernels that differ
+     * only in how they load or schedule, not in what they compute.
+     */
+    static void sameBits(FlashKernel reference, FlashKernel kernel, String what, int trials, long seed, int minKeys, int maxKeys) {
+        org.junit.jupiter.api.Assumptions.assumeTrue(cuda.flashWgmmaUnavailableReason() == null, "wgmma flash attention not available");
+        livetalk.tensor.Props.forAll(what, trials, seed, rnd -> {
+            int heads = 1 + rnd.nextInt(3), nq = 1 + rnd.nextInt(400), nk = minKeys + rnd.nextInt(maxKeys - minKeys + 1), w = heads * 128;
+            Buf q = cuda.upload(livetalk.tensor.Props.uniform(rnd, nq * w, 1)), k = cuda.upload(livetalk.tensor.Props.uniform(rnd, nk * w, 1));
+            Buf v = cuda.upload(livetalk.tensor.Props.uniform(rnd, nk * w, 1)), o = cuda.alloc((long) nq * w);
+            float scale = (float) (1 / Math.sqrt(128));
+            float[][] got = new float[2][];
+            FlashKernel[] order = {reference, kernel};
+            for (int i = 0; i < 2; i++) {
+                cuda.useFlash(order[i]);
+                cuda.fill(o, Float.NaN);
+                cuda.attention(q, k, v, o, nq, nk, heads, 128, scale, null);
+                got[i] = cuda.read(o);
+            }
+            org.junit.jupiter.api.Assertions.assertArrayEquals(got[0], got[1],
+                    kernel + " vs " + reference + ", " + nq + " queries, " + nk + " keys, " + heads + " heads");
+        });
+    }
+
     void checkRaw(SplittableRandom rnd, int nq, int nk, int heads, int ld, int ldo, double logitScale) {
         int w = heads * HD;
         float scale = (float) (logitScale / HD);
