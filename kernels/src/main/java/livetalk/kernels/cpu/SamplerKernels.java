@@ -20,10 +20,10 @@ public final class SamplerKernels {
         // a stride, which took 1 ms per DiT call at 512×512 on the 2-core build machine)
         for (int f = 0; f < g.frames(); f++) {
             for (int c = 0; c < channels; c++) {
-                int plane = (int) (sOff + f * frameStride + c * channelStride);
+                int planeStart = (int) (sOff + f * frameStride + c * channelStride);
                 for (int i = 0; i < gh; i++) {
                     for (int a = 0; a < ph; a++) {
-                        int row = plane + (i * ph + a) * w, to = oOff + (f * gh + i) * gw * per + ((c0 + c) * ph + a) * pw;
+                        int row = planeStart + (i * ph + a) * w, to = oOff + (f * gh + i) * gw * per + ((c0 + c) * ph + a) * pw;
                         for (int j = 0; j < gw; j++, to += per) {
                             for (int b = 0; b < pw; b++) out[to + b] = src[row + j * pw + b];
                         }
