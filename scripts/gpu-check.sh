@@ -29,7 +29,9 @@
 #                               defaults on compute capability 9.0 since runs 8 and 9) alone on the
 #                               baseline: their tests in JVMs of their own, the DiT checks,
 #                               bench-dit; then, not yet validated, on the defaults: the DiT's q/k
-#                               norm fused with RoPE (LIVETALK_CUDA_NORM_ROPE=1) and the split-key
+#                               norm fused with RoPE (LIVETALK_CUDA_NORM_ROPE=1), its layer norm
+#                               fused with its modulation (LIVETALK_CUDA_NORM_MOD=1), its residual
+#                               adds in the products' epilogue (LIVETALK_CUDA_RESIDUAL=1) and the split-key
 #                               flash attention (LIVETALK_CUDA_ATTN_SPLIT=auto).
 #                               A summary on stdout, OUTDIR/gpu-check.json and every log packed
 #                               in OUTDIR/logs.tar.gz (the device returns only a few files)
@@ -106,17 +108,17 @@ last_failed() {
 # steps, plus what they need that this machine lacks: the random DiT (make-dit), the plain DiT
 # output the wgmma and flash runs compare with (bench-dit), the plain verify log the other verify
 # steps compare with (verify; or pass an earlier run's logs with --logs), and the defaults' verify,
-# bench-dit and bench-vae that the VAE fuse and norm-rope steps compare with (verify-default,
+# bench-dit and bench-vae that the VAE fuse, norm-rope, norm-mod and residual steps compare with (verify-default,
 # bench-dit-default, bench-vae-default).
 selected() {
   [ -z "$ONLY" ] && return 0
   case ",$ONLY," in *",$1,"*) return 0 ;; esac
   case "$1" in
     make-dit) [ ! -f /tmp/livetalk-dit/model.safetensors ] && [[ ",$ONLY," == *",bench-"* ]] ;;
-    bench-dit) [ ! -f /tmp/livetalk-dit/out-mma-sync.f32 ] && [[ ",$ONLY," =~ ,bench-dit-(wgmma|flash|default|tma|flash-tma|split|norm-rope|tma-waves|flash-pp|split-pp), ]] ;;
+    bench-dit) [ ! -f /tmp/livetalk-dit/out-mma-sync.f32 ] && [[ ",$ONLY," =~ ,bench-dit-(wgmma|flash|default|tma|flash-tma|split|norm-rope|norm-mod|residual|tma-waves|flash-pp|split-pp), ]] ;;
     verify) [ ! -f "$OUTDIR/verify.log" ] && [[ ",$ONLY," == *",verify-"* ]] ;;
-    verify-default) [ ! -f "$OUTDIR/verify-default.log" ] && [[ ",$ONLY," =~ ,verify-(vae-fuse|norm-rope), ]] ;;
-    bench-dit-default) [ ! -f "$OUTDIR/bench-dit-default.log" ] && [[ ",$ONLY," =~ ,bench-dit-(norm-rope|tma-waves|flash-pp), ]] ;;
+    verify-default) [ ! -f "$OUTDIR/verify-default.log" ] && [[ ",$ONLY," =~ ,verify-(vae-fuse|norm-rope|norm-mod|residual), ]] ;;
+    bench-dit-default) [ ! -f "$OUTDIR/bench-dit-default.log" ] && [[ ",$ONLY," =~ ,bench-dit-(norm-rope|norm-mod|residual|tma-waves|flash-pp), ]] ;;
     bench-vae-default) [ ! -f "$OUTDIR/bench-vae-default.log" ] && [[ ",$ONLY," == *",bench-vae-fuse,"* ]] ;;
     *) return 1 ;;
   esac
@@ -253,6 +255,33 @@ norm_rope_summary() {
   same_checksum bench-dit-norm-rope
   grep -h "^forward" "$OUTDIR/bench-dit-norm-rope.log" 2>/dev/null | tail -2
   grep -hE "^(rms_norm|rope|f32_to_bf16_rows|all kernels)" "$OUTDIR/bench-dit-norm-rope.log" 2>/dev/null | sed 's/^/norm-rope profile: /'
+}
+
+# The DiT's norm1 and norm2 with their per-frame modulation in one kernel (LIVETALK_CUDA_NORM_MOD=1,
+# not yet validated) must change no bit: its tests (CudaNormModTest, in the tests step), the DiT
+# checks' lines against verify-default's, and bench-dit's output checksum against bench-dit-default's.
+norm_mod_summary() {
+  echo "-- the DiT's layer norm fused with its modulation (LIVETALK_CUDA_NORM_MOD=1, on the defaults)"
+  # the tests step lists failures only (--details=summary)
+  if grep -q "CudaNormModTest" "$OUTDIR/tests.log" 2>/dev/null; then echo "tests: CudaNormModTest FAILED (see $OUTDIR/tests.log)"
+  elif [ -f "$OUTDIR/tests.log" ]; then echo "tests: CudaNormModTest not among the failures"; fi
+  same_as_default verify-norm-mod '^(OK|FAIL|SKIPPED) +(dit_forward|causal_rollout)' DiT
+  same_checksum bench-dit-norm-mod
+  grep -h "^forward" "$OUTDIR/bench-dit-norm-mod.log" 2>/dev/null | tail -2
+  grep -hE "^(layer_norm|modulate_frames|all kernels)" "$OUTDIR/bench-dit-norm-mod.log" 2>/dev/null | sed 's/^/norm-mod profile: /'
+}
+
+# The DiT's output products adding into the residual stream in their epilogue (LIVETALK_CUDA_RESIDUAL=1,
+# not yet validated) must change no bit: its tests (CudaResidualTest, in the tests step), the DiT
+# checks' lines against verify-default's, and bench-dit's output checksum against bench-dit-default's.
+residual_summary() {
+  echo "-- the DiT's residual adds in the products' epilogue (LIVETALK_CUDA_RESIDUAL=1, on the defaults)"
+  if grep -q "CudaResidualTest" "$OUTDIR/tests.log" 2>/dev/null; then echo "tests: CudaResidualTest FAILED (see $OUTDIR/tests.log)"
+  elif [ -f "$OUTDIR/tests.log" ]; then echo "tests: CudaResidualTest not among the failures"; fi
+  same_as_default verify-residual '^(OK|FAIL|SKIPPED) +(dit_forward|causal_rollout)' DiT
+  same_checksum bench-dit-residual
+  grep -h "^forward" "$OUTDIR/bench-dit-residual.log" 2>/dev/null | tail -2
+  grep -hE "^(gemm_bf16_tn_tma|gated_add_frames|add |all kernels)" "$OUTDIR/bench-dit-residual.log" 2>/dev/null | sed 's/^/residual profile: /'
 }
 
 run() {
@@ -407,6 +436,20 @@ run() {
   step verify-norm-rope 60 env LIVETALK_CUDA_NORM_ROPE=1 "$lt" verify --device cuda --golden "$ROOT/tests/golden" --only dit_forward,causal_rollout
   step bench-dit-norm-rope 60 env LIVETALK_CUDA_NORM_ROPE=1 "$lt" bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors \
       --runs 5 --profile --compare-output /tmp/livetalk-dit/out-mma-sync.f32
+  # The DiT's norm1/norm2 fused with their modulation (LIVETALK_CUDA_NORM_MOD=1; written without a GPU on
+  # 2026-11-28, off by default) on the defaults: its tests ran in the tests step (CudaNormModTest: the
+  # fused kernel against layer_norm then modulate_frames, bit for bit); the DiT checks and the forward,
+  # whose lines and checksum must be the defaults'.
+  step verify-norm-mod 60 env LIVETALK_CUDA_NORM_MOD=1 "$lt" verify --device cuda --golden "$ROOT/tests/golden" --only dit_forward,causal_rollout
+  step bench-dit-norm-mod 60 env LIVETALK_CUDA_NORM_MOD=1 "$lt" bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors \
+      --runs 5 --profile --compare-output /tmp/livetalk-dit/out-mma-sync.f32
+  # The DiT's output products adding into the residual stream in their epilogue (LIVETALK_CUDA_RESIDUAL=1;
+  # written without a GPU on 2026-11-28, off by default) on the defaults: its tests ran in the tests
+  # step (CudaResidualTest: the _resid kernels against the product and the add, bit for bit); the DiT
+  # checks and the forward, whose lines and checksum must be the defaults'.
+  step verify-residual 60 env LIVETALK_CUDA_RESIDUAL=1 "$lt" verify --device cuda --golden "$ROOT/tests/golden" --only dit_forward,causal_rollout
+  step bench-dit-residual 60 env LIVETALK_CUDA_RESIDUAL=1 "$lt" bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors \
+      --runs 5 --profile --compare-output /tmp/livetalk-dit/out-mma-sync.f32
   # The TMA GEMM's tile width chosen by waves (LIVETALK_CUDA_GEMM=tma_waves: 96-wide tiles for the
   # 1536-wide products; not yet run on a GPU; tests-tma and bench-gpu above cover its kernels) on the
   # defaults: the forward's checksum must be bench-dit-default's, since the tile width changes no sum.
@@ -494,6 +537,8 @@ run() {
     grep -hE "^(model|output vs|flash|all kernels)" "$OUTDIR/bench-dit-flash-tma.log" 2>/dev/null || true
     grep -h "^forward" "$OUTDIR/bench-dit-flash-tma.log" 2>/dev/null | tail -2 || true
     norm_rope_summary
+    norm_mod_summary
+    residual_summary
     echo "-- the TMA GEMM's tile width by waves (LIVETALK_CUDA_GEMM=tma_waves, on the defaults)"
     grep -hE "^(linear .*tma_(n96|waves)|check tma_(n96|waves))" "$OUTDIR/bench-gpu.log" 2>/dev/null || true
     same_checksum bench-dit-tma-waves

@@ -27,9 +27,10 @@
 
 #define TMA_THREADS 384
 
-template <int BN, int STAGES, typename OutT>
+template <int BN, int STAGES, typename OutT, bool RESID = false>
 __device__ __forceinline__ void gemm_tma(const CUtensorMap* tmA, const CUtensorMap* tmB,
-        OutT* __restrict__ C, i64 ldc, const float* __restrict__ bias, int biasMode, int act, int M, int N, int K) {
+        OutT* __restrict__ C, i64 ldc, const float* __restrict__ bias, int biasMode, int act, int M, int N, int K,
+        const Residual& resid = Residual()) {
     typedef Sm90Ring<BN> Ring;
     typedef TmaSchedule<STAGES> Plan;
     extern __shared__ __align__(1024) unsigned char smem[];
@@ -87,7 +88,7 @@ __device__ __forceinline__ void gemm_tma(const CUtensorMap* tmA, const CUtensorM
     }
     wgmma_wait<0>();
     fence_acc(acc);
-    store_tile<BN>(acc, C, ldc, bias, biasMode, act, M, N, m0 + w * 64, n0, t);
+    store_tile<BN, OutT, RESID>(acc, C, ldc, bias, biasMode, act, M, N, m0 + w * 64, n0, t, resid);
 }
 
 // 128×128 tiles, 6 stages: 6 × 32 KiB + 1 KiB of alignment slack + 12 barriers = 197728 bytes.
@@ -130,4 +131,26 @@ extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n2
         const __grid_constant__ CUtensorMap tmA, const __grid_constant__ CUtensorMap tmB, bf16* C, i64 ldc,
         const float* bias, int biasMode, int act, int M, int N, int K) {
     gemm_tma<256, 4>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K);
+}
+
+// The residual products (Backend.linearResidual, LIVETALK_CUDA_RESIDUAL; written without a GPU on
+// 2026-11-28, not yet run on one): the product plus bias added into the float32 residual stream C,
+// times the row's frame's gate when gate is not null (the DiT's output projections and FFN). The
+// same arguments as above, then the gate, its frame stride and the rows per frame.
+extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n96_resid(
+        const __grid_constant__ CUtensorMap tmA, const __grid_constant__ CUtensorMap tmB, float* C, i64 ldc,
+        const float* bias, int biasMode, int act, int M, int N, int K, const float* gate, i64 gateStride, int rowsPerFrame) {
+    gemm_tma<96, 8, float, true>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K, Residual{gate, gateStride, rowsPerFrame});
+}
+
+extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n128_resid(
+        const __grid_constant__ CUtensorMap tmA, const __grid_constant__ CUtensorMap tmB, float* C, i64 ldc,
+        const float* bias, int biasMode, int act, int M, int N, int K, const float* gate, i64 gateStride, int rowsPerFrame) {
+    gemm_tma<128, 6, float, true>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K, Residual{gate, gateStride, rowsPerFrame});
+}
+
+extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n256_resid(
+        const __grid_constant__ CUtensorMap tmA, const __grid_constant__ CUtensorMap tmB, float* C, i64 ldc,
+        const float* bias, int biasMode, int act, int M, int N, int K, const float* gate, i64 gateStride, int rowsPerFrame) {
+    gemm_tma<256, 4, float, true>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K, Residual{gate, gateStride, rowsPerFrame});
 }

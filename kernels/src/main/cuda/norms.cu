@@ -7,20 +7,27 @@
 // LayerNorm of each row of [rows, dim]; gamma, beta (float32) may be null. In place allowed (float
 // output). OutT: float, or bf16 when the output is the next GEMM's operand (the DiT's norm3 before
 // the cross-attention's q projection), rounded as f32_to_bf16_rows would round the float output.
-template <typename OutT>
-__device__ __forceinline__ void layer_norm_rows(const float* x, OutT* out, int dim, float eps, const float* gamma, const float* beta) {
-    __shared__ float scratch[32];
-    const float* xr = x + (i64)blockIdx.x * dim;
-    OutT* yr = out + (i64)blockIdx.x * dim;
+// The row's mean and 1/√(variance + eps): per-thread sums over a stride of blockDim.x, then
+// block_sum, so the block size sets the order of the sums (every caller launches BLOCK threads).
+__device__ __forceinline__ void layer_norm_stats(const float* xr, int dim, float eps, float* scratch, float& mean, float& inv) {
     float s = 0.f;
     for (int i = threadIdx.x; i < dim; i += blockDim.x) s += xr[i];
-    float mean = block_sum(s, scratch) / dim;
+    mean = block_sum(s, scratch) / dim;
     float v = 0.f;
     for (int i = threadIdx.x; i < dim; i += blockDim.x) {
         float d = xr[i] - mean;
         v += d * d;
     }
-    float inv = rsqrtf(block_sum(v, scratch) / dim + eps);
+    inv = rsqrtf(block_sum(v, scratch) / dim + eps);
+}
+
+template <typename OutT>
+__device__ __forceinline__ void layer_norm_rows(const float* x, OutT* out, int dim, float eps, const float* gamma, const float* beta) {
+    __shared__ float scratch[32];
+    const float* xr = x + (i64)blockIdx.x * dim;
+    OutT* yr = out + (i64)blockIdx.x * dim;
+    float mean, inv;
+    layer_norm_stats(xr, dim, eps, scratch, mean, inv);
     for (int i = threadIdx.x; i < dim; i += blockDim.x) {
         float y = (xr[i] - mean) * inv;
         if (gamma) y *= gamma[i];
@@ -35,6 +42,37 @@ extern "C" __global__ void layer_norm(const float* x, float* out, int dim, float
 
 extern "C" __global__ void layer_norm_bf16out(const float* x, bf16* out, int dim, float eps, const float* gamma, const float* beta) {
     layer_norm_rows(x, out, dim, eps, gamma, beta);
+}
+
+// layer_norm (no affine) then modulate_frames in one pass (Backend.layerNormModulateFrames,
+// LIVETALK_CUDA_NORM_MOD; the DiT's norm1 and norm2 with their per-frame shift and scale): block r
+// takes row r with layer_norm's statistics (the same block size, so the same sums), forms the value
+// layer_norm would have stored, and applies modulate_frames_rows' expression with row r's frame's
+// parameters (at (r / rowsPerFrame)·stride), stored as float32 or rounded to bf16 (store_out): the
+// two kernels' bits without writing and reading the float32 rows in between.
+template <typename OutT>
+__device__ __forceinline__ void layer_norm_modulate_row(const float* x, const float* shift, const float* scale, i64 stride, OutT* out,
+                                                        int rowsPerFrame, int dim, float eps) {
+    __shared__ float scratch[32];
+    const float* xr = x + (i64)blockIdx.x * dim;
+    OutT* yr = out + (i64)blockIdx.x * dim;
+    const i64 p = (i64)(blockIdx.x / rowsPerFrame) * stride;
+    float mean, inv;
+    layer_norm_stats(xr, dim, eps, scratch, mean, inv);
+    for (int i = threadIdx.x; i < dim; i += blockDim.x) {
+        const float y = (xr[i] - mean) * inv;
+        store_out(yr + i, y * (1.f + scale[p + i]) + shift[p + i]);
+    }
+}
+
+extern "C" __global__ void layer_norm_modulate_frames(const float* x, const float* shift, const float* scale, i64 stride, float* out,
+                                                      int rowsPerFrame, int dim, float eps) {
+    layer_norm_modulate_row(x, shift, scale, stride, out, rowsPerFrame, dim, eps);
+}
+
+extern "C" __global__ void layer_norm_modulate_frames_bf16out(const float* x, const float* shift, const float* scale, i64 stride, bf16* out,
+                                                              int rowsPerFrame, int dim, float eps) {
+    layer_norm_modulate_row(x, shift, scale, stride, out, rowsPerFrame, dim, eps);
 }
 
 // x·rsqrt(mean(x²) + eps)·gamma over each row; gamma may be null. In place allowed.

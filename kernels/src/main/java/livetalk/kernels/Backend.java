@@ -146,6 +146,27 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * {@link #linear} into a residual stream: {@code x[r, :] += (a·Wᵀ + bias)[r, :] · gate[f, :]}
+     * with {@code f = r / rowsPerFrame} and frame f's gate at offset {@code f·stride} of gate, or
+     * {@code x[r, :] += (a·Wᵀ + bias)[r, :]} when gate is null: the DiT's output projections and
+     * FFN with their (gated) residual adds. out is float32 scratch of the product's size where the
+     * default puts the product ({@link #linear}, then {@link #gatedAddFrames} or {@link #add});
+     * a backend may add in the product's epilogue with the same values, and then leaves out alone.
+     */
+    default void linearResidual(Buf a, Buf out, int rows, Weight w, Weight bias, Buf x, Buf gate, long stride, int rowsPerFrame) {
+        linear(a, out, rows, w, bias);
+        if (gate == null) {
+            add(x, out, x);
+        } else {
+            if (rows == 0) return;
+            if (rowsPerFrame <= 0 || rows % rowsPerFrame != 0) {
+                throw new KernelException("linearResidual: " + rows + " rows are not whole frames of " + rowsPerFrame);
+            }
+            gatedAddFrames(x, out, gate, stride, rows / rowsPerFrame, rowsPerFrame, (int) w.shape()[0]);
+        }
+    }
+
+    /**
      * Multi-head scaled dot-product attention with a numerically stable (streaming) softmax.
      * q is {@code [nq, heads·headDim]}, k and v are {@code [nk, heads·headDim]}, head h at columns
      * {@code [h·headDim, (h+1)·headDim)}; out is {@code [nq, heads·headDim]}. {@code bias}, if not
@@ -213,6 +234,19 @@ public interface Backend extends AutoCloseable {
             modulate(x.view(f * rowLen, rowLen), shift.view(f * stride, dim), scale.view(f * stride, dim), out.view(f * rowLen, rowLen),
                     rowsPerFrame, dim);
         }
+    }
+
+    /**
+     * {@link #layerNorm} of x {@code [frames·rowsPerFrame, dim]} without affine parameters into
+     * {@code normed} (float32, x's size), then {@link #modulateFrames} of normed into out (float32,
+     * which may be normed, or bf16): the DiT's norm1 and norm2 with their per-frame modulation. The
+     * default runs the two in turn; a backend may do it in one pass with the same values, and then
+     * leaves normed as it was.
+     */
+    default void layerNormModulateFrames(Buf x, Buf normed, float eps, Buf shift, Buf scale, long stride, Buf out, int frames,
+                                         int rowsPerFrame, int dim) {
+        layerNorm(x, normed, frames * rowsPerFrame, dim, eps, null, null);
+        modulateFrames(normed, shift, scale, stride, out, frames, rowsPerFrame, dim);
     }
 
     /** {@link #gatedAdd} over blocks of rows, each with its own gate at offset {@code f·stride}, as {@link #modulateFrames}. */

@@ -468,6 +468,74 @@ public final class CudaBackend implements Backend {
                 normRopeArgs(ctx.args(), xb.ptr(), ob.ptr(), dim, eps, g, headDim, cb.ptr(), sb.ptr()));
     }
 
+    /** Whether the residual adds happen in the products' epilogue: see {@link #useResidualEpilogue}. */
+    private volatile boolean residualEpilogue;
+
+    /**
+     * Runs {@link #linearResidual} as one TMA product that adds its tile into the residual stream
+     * (gemm_tma_sm90.cu's _resid kernels: the same fma or add as gated_add_frames and add, so the
+     * same bits) instead of the product into float32 scratch and an add over it. Only with the TMA
+     * GEMM; off by default until a GPU run validates it ({@link CudaSwitches#RESIDUAL_ENV}).
+     */
+    public void useResidualEpilogue(boolean on) {
+        this.residualEpilogue = on;
+    }
+
+    /** Whether {@link #linearResidual} adds in the product's epilogue ({@link #useResidualEpilogue}) where the GEMM is TMA's. */
+    public boolean residualEpilogue() {
+        return residualEpilogue;
+    }
+
+    @Override
+    public void linearResidual(Buf a, Buf out, int rows, Weight w, Weight bias, Buf x, Buf gate, long stride, int rowsPerFrame) {
+        if (residualEpilogue && gemms.linearResidual(a, rows, w, bias, x, gate, stride, rowsPerFrame)) return;
+        Backend.super.linearResidual(a, out, rows, w, bias, x, gate, stride, rowsPerFrame);
+    }
+
+    /** Whether the DiT's norm1/norm2 and their modulation are one pass: see {@link #useNormMod}. */
+    private volatile boolean normMod;
+
+    /**
+     * Runs {@link #layerNormModulateFrames} as one kernel (norms.cu's layer_norm_modulate_frames:
+     * layer_norm's sums and block size, modulate_frames' expression, so the pair's bits) instead of
+     * layer_norm, a float32 round trip and modulate_frames. Off by default until a GPU run
+     * validates it ({@link CudaSwitches#NORM_MOD_ENV}).
+     */
+    public void useNormMod(boolean on) {
+        this.normMod = on;
+    }
+
+    /** Whether {@link #layerNormModulateFrames} is one kernel ({@link #useNormMod}). */
+    public boolean normMod() {
+        return normMod;
+    }
+
+    @Override
+    public void layerNormModulateFrames(Buf x, Buf normed, float eps, Buf shift, Buf scale, long stride, Buf out, int frames,
+                                        int rowsPerFrame, int dim) {
+        if (!normMod) {
+            Backend.super.layerNormModulateFrames(x, normed, eps, shift, scale, stride, out, frames, rowsPerFrame, dim);
+            return;
+        }
+        CudaBuf xb = buf(x), sh = buf(shift), sc = buf(scale), ob = anyBuf(out);
+        int rows = Math.multiplyExact(frames, rowsPerFrame);
+        long n = (long) rows * dim, params = frames == 0 ? 0 : (frames - 1) * stride + dim;
+        requireSize("layerNormModulateFrames x", n, xb.len);
+        requireSize("layerNormModulateFrames out", n, ob.len);
+        requireSize("layerNormModulateFrames shift", params, sh.len);
+        requireSize("layerNormModulateFrames scale", params, sc.len);
+        if (rows == 0) return;
+        // one block per row with layer_norm's block size, so the sums are layer_norm's
+        ctx.launch("layer_norm_modulate_frames" + (ob.dtype == DType.BF16 ? BF16_OUT : ""), rows, 1, 1, BLOCK, 0,
+                normModArgs(ctx.args(), xb.ptr(), sh.ptr(), sc.ptr(), stride, ob.ptr(), rowsPerFrame, dim, eps));
+    }
+
+    /** layer_norm_modulate_frames(_bf16out)'s arguments. */
+    static CudaContext.Args normModArgs(CudaContext.Args a, long x, long shift, long scale, long stride, long out, int rowsPerFrame, int dim,
+                                        float eps) {
+        return a.ptr(x).ptr(shift).ptr(scale).i64(stride).ptr(out).i32(rowsPerFrame).i32(dim).f32(eps);
+    }
+
     /** rms_norm_rope(_bf16out)'s arguments. */
     static CudaContext.Args normRopeArgs(CudaContext.Args a, long x, long out, int dim, float eps, long gamma, int headDim, long cos, long sin) {
         return a.ptr(x).ptr(out).i32(dim).f32(eps).ptr(gamma).i32(headDim).ptr(cos).ptr(sin);

@@ -51,6 +51,49 @@ final class CudaGemm {
         else gemm(a, ld, wPtr, ld, ob.ptr(), outDim, bPtr, cb == null ? 0 : 1, gelu, rows, outDim, ld, bf16Out);
     }
 
+    /**
+     * {@link CudaBackend#linearResidual} in the TMA kernels' epilogue (gemm_tma_sm90.cu's _resid
+     * kernels): the product plus bias added into the float32 residual x, times the row's frame's
+     * gate when there is one. Returns false, having launched nothing, where that kernel cannot take
+     * the product (another GEMM kernel chosen, an empty shape, x not float32): the caller then runs
+     * the product and the add apart.
+     */
+    boolean linearResidual(Buf x, int rows, Weight w, Weight bias, Buf residual, Buf gate, long stride, int rowsPerFrame) {
+        CudaBuf xb = be.anyBuf(x), rb = be.anyBuf(residual);
+        CudaWeight cw = be.weight(w), cb = bias == null ? null : be.weight(bias);
+        int outDim = cw.rows(), in = cw.cols(), ld = cw.ld();
+        GemmKernel g = be.gemmKernel();
+        if (!g.tma() || rb.dtype != DType.F32 || rows == 0 || ld == 0 || outDim == 0) return false;
+        requireSize("linearResidual input", (long) rows * in, xb.len);
+        requireSize("linearResidual residual", (long) rows * outDim, rb.len);
+        if (cb != null) requireSize("linearResidual bias", outDim, cb.numel());
+        long gatePtr = 0;
+        if (gate != null) {
+            if (rowsPerFrame <= 0 || rows % rowsPerFrame != 0) {
+                throw new livetalk.kernels.KernelException("linearResidual: " + rows + " rows are not whole frames of " + rowsPerFrame);
+            }
+            CudaBuf gb = be.buf(gate);
+            requireSize("linearResidual gate", (rows / rowsPerFrame - 1) * stride + outDim, gb.len);
+            gatePtr = gb.ptr();
+        }
+        // device pointers first: a weight's first use uploads it, which launches work of its own
+        long a = operand(xb, in, rows, in, ld, ScratchRegions.Q);
+        long wPtr = cw.bf16Ptr(), bPtr = cb == null ? 0 : cb.f32Ptr();
+        int bn = wgmmaTileN(g, rows, outDim, ctx.multiprocessors);
+        ctx.launch((bn == 256 ? TMA_N256 : bn == 96 ? TMA_N96 : TMA_N128) + RESID, (outDim + bn - 1) / bn, (rows + WGMMA_BM - 1) / WGMMA_BM, 1,
+                TMA_THREADS, tmaSmem(bn), residualArgs(tmaGemmArgs(ctx.args(), CudaDriver::encodeTensorMap, a, ld, wPtr, ld, rb.ptr(), outDim,
+                        bPtr, cb == null ? 0 : 1, false, rows, outDim, ld, bn), gatePtr, stride, gate == null ? 1 : rowsPerFrame));
+        return true;
+    }
+
+    /** The _resid kernels' arguments after the TMA kernels' own: the gate (0: none), its frame stride, the rows per frame. */
+    static CudaContext.Args residualArgs(CudaContext.Args tmaArgs, long gate, long stride, int rowsPerFrame) {
+        return tmaArgs.ptr(gate).i64(stride).i32(rowsPerFrame);
+    }
+
+    /** The suffix of the residual products' kernels. */
+    static final String RESID = "_resid";
+
     /** As {@link #gemm}, on the wgmma kernels (same arguments and contract; gemm_sm90.cu). */
     private void gemmWgmma(GemmKernel g, long a, int lda, long b, int ldb, long c, long ldc, long bias, int biasMode, boolean gelu,
                            int m, int n, int k, boolean bf16Out) {

@@ -87,9 +87,28 @@ public final class CudaSwitches {
     private static Boolean configuredNormRope;   // guarded by the class
 
     /**
+     * The system property and the environment variable (the property wins) that fuse the DiT's
+     * norm1 and norm2 with their per-frame modulation ({@link CudaBackend#useNormMod}):
+     * {@code LIVETALK_CUDA_NORM_MOD=1} on, {@code 0} or unset off, the default until a GPU run has
+     * validated it (docs/cuda-performance.md#the-dits-layer-norm-fused-with-its-modulation). Read once per process.
+     */
+    public static final String NORM_MOD_PROPERTY = "livetalk.cuda.normMod", NORM_MOD_ENV = "LIVETALK_CUDA_NORM_MOD";
+    private static Boolean configuredNormMod;   // guarded by the class
+
+    /**
+     * The system property and the environment variable (the property wins) that add the DiT's
+     * output products into the residual stream in their epilogue ({@link CudaBackend#useResidualEpilogue}):
+     * {@code LIVETALK_CUDA_RESIDUAL=1} on (with the TMA GEMM; elsewhere it changes nothing), {@code 0}
+     * or unset off, the default until a GPU run has validated it
+     * (docs/cuda-performance.md#the-dits-residual-adds-in-the-products-epilogue). Read once per process.
+     */
+    public static final String RESIDUAL_PROPERTY = "livetalk.cuda.residual", RESIDUAL_ENV = "LIVETALK_CUDA_RESIDUAL";
+    private static Boolean configuredResidual;   // guarded by the class
+
+    /**
      * Overrides {@code be}'s defaults with the kernels the GEMM, attention, attention split and
-     * conv3d switches name, in that order, then turns the VAE's fused norm and the DiT's fused q/k
-     * norm and RoPE on if their switches say so. A kernel chosen for the whole process that this device cannot run is an error, not a
+     * conv3d switches name, in that order, then turns the VAE's fused norm, the DiT's fused q/k
+     * norm and RoPE, its fused layer norm and modulation and its residual epilogue on if their switches say so. A kernel chosen for the whole process that this device cannot run is an error, not a
      * silent fall-back: a benchmark or verify run must measure what it says it measures.
      */
     static void apply(CudaBackend be) {
@@ -140,6 +159,15 @@ public final class CudaSwitches {
             be.useVaeFuse(true);
         }
         if (normRopeConfigured()) be.useNormRope(true);
+        if (normModConfigured()) be.useNormMod(true);
+        if (residualConfigured()) {
+            // the adds go into the TMA kernels' epilogue: without them the switch would measure nothing
+            if (!be.gemmKernel().tma()) {
+                throw new KernelException(configured(RESIDUAL_PROPERTY, RESIDUAL_ENV) + ": the residual epilogue needs the TMA GEMM"
+                        + " (compute capability 9.0, LIVETALK_CUDA_GEMM=tma), not " + be.gemmKernel());
+            }
+            be.useResidualEpilogue(true);
+        }
     }
 
     /** "source=value" of the process-wide GEMM choice, or null when neither the property nor the variable is set. */
@@ -218,6 +246,48 @@ public final class CudaSwitches {
             configuredNormRope = !c.isEmpty() && parseNormRope(c.substring(eq + 1), c.substring(0, eq));
         }
         return configuredNormRope;
+    }
+
+    /** Whether {@link #RESIDUAL_ENV} (or the property) asks for the residual adds in the products' epilogue: "1" yes; "0" or unset no. */
+    static synchronized boolean residualConfigured() {
+        if (configuredResidual == null) {
+            String c = configured(RESIDUAL_PROPERTY, RESIDUAL_ENV);   // "source=value" or ""
+            int eq = c.indexOf('=');
+            configuredResidual = !c.isEmpty() && parseResidual(c.substring(eq + 1), c.substring(0, eq));
+        }
+        return configuredResidual;
+    }
+
+    /** "1": the residual adds in the products' epilogue; "0" (or null/blank, the default): the product, then the add. */
+    static boolean parseResidual(String value, String source) {
+        if (value == null || value.isBlank()) return false;
+        return switch (value.strip()) {
+            case "0" -> false;
+            case "1" -> true;
+            default -> throw new KernelException(source + "=" + value + ": expected 0 (the product into scratch, then the add: the default) or 1"
+                    + " (the add in the product's epilogue)");
+        };
+    }
+
+    /** Whether {@link #NORM_MOD_ENV} (or the property) asks for the DiT's norm and modulation in one pass: "1" yes; "0" or unset no. */
+    static synchronized boolean normModConfigured() {
+        if (configuredNormMod == null) {
+            String c = configured(NORM_MOD_PROPERTY, NORM_MOD_ENV);   // "source=value" or ""
+            int eq = c.indexOf('=');
+            configuredNormMod = !c.isEmpty() && parseNormMod(c.substring(eq + 1), c.substring(0, eq));
+        }
+        return configuredNormMod;
+    }
+
+    /** "1": the DiT's layer norm and its modulation in one pass; "0" (or null/blank, the default): the two kernels apart. */
+    static boolean parseNormMod(String value, String source) {
+        if (value == null || value.isBlank()) return false;
+        return switch (value.strip()) {
+            case "0" -> false;
+            case "1" -> true;
+            default -> throw new KernelException(source + "=" + value + ": expected 0 (layer_norm, then modulate_frames: the default) or 1"
+                    + " (in one pass)");
+        };
     }
 
     /** "1": q and k normed, rotated and rounded in one pass; "0" (or null/blank, the default): the three apart. */

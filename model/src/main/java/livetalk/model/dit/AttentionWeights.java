@@ -61,8 +61,8 @@ record AttentionWeights(Backend be, int dim, float eps, Weight q, Weight qb, Wei
         for (Weight w : new Weight[] {k, kb, v, vb, normK}) be.release(w);
     }
 
-    /** {@code out [n, D] = Wo·attn + bo}. */
-    void output(Buf attn, Buf out, int n) {
-        be.linear(attn, out, n, o, ob);
+    /** {@code res.x [n, D] += (Wo·attn + bo)·gate}; {@code scratch} {@code [n, D]} float32 where a backend may put the product first. */
+    void output(Buf attn, Buf scratch, int n, Residual res) {
+        be.linearResidual(attn, scratch, n, o, ob, res.x(), res.gate(), res.stride(), res.rowsPerFrame());
     }
 }

@@ -32,10 +32,10 @@ final class CrossAttention {
         w.releaseKeyValue();
     }
 
-    /** {@code out [n, D] = Wo·Attn(RMSNorm(Wq·x + bq), K, V) + bo}; {@code qs, attn} are scratch. */
-    void forward(Buf x, Buf out, int n, Buf textK, Buf textV, int len, Buf qs, Buf attn) {
+    /** {@code res.x [n, D] += Wo·Attn(RMSNorm(Wq·x + bq), K, V) + bo}; {@code out, qs, attn} are scratch. */
+    void forward(Buf x, Buf out, Residual res, int n, Buf textK, Buf textV, int len, Buf qs, Buf attn) {
         w.query(x, qs, n);
         be.attention(qs, textK, textV, attn, n, len, heads, headDim, (float) (1.0 / Math.sqrt(headDim)), null);
-        w.output(attn, out, n);
+        w.output(attn, out, n, res);
     }
 }

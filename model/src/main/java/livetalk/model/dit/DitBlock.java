@@ -60,44 +60,39 @@ final class DitBlock {
         // producer, read only by products.
 
         // self-attention: LN1, modulate per frame, attend, gated residual
-        be.layerNorm(ws.x, ws.h, n, dim, eps, null, null);
-        modulate(ws, ws.h, ws.hOp, perFrame, 0);
-        selfAttn.forward(ws.hOp, ws.out, n, kv, ws.cos, ws.sin, ws.q, ws.qOp, ws.attn);
-        gatedAdd(ws, perFrame, 2);
+        normModulate(ws, perFrame, 0);
+        selfAttn.forward(ws.hOp, ws.out, gated(ws, perFrame, 2), n, kv, ws.cos, ws.sin, ws.q, ws.qOp, ws.attn);
 
         // cross-attention: affine LN3, no gate
         be.layerNorm(ws.x, ws.hOp, n, dim, eps, norm3W, norm3B);
-        crossAttn.forward(ws.hOp, ws.out, n, text.k[layer], text.v[layer], text.length, ws.q, ws.attn);
-        be.add(ws.x, ws.out, ws.x);
+        crossAttn.forward(ws.hOp, ws.out, Residual.plain(ws.x), n, text.k[layer], text.v[layer], text.length, ws.q, ws.attn);
 
         // FFN: LN2, modulate per frame, GELU-tanh MLP, gated residual
-        be.layerNorm(ws.x, ws.h, n, dim, eps, null, null);
-        modulate(ws, ws.h, ws.hOp, perFrame, 3);
+        normModulate(ws, perFrame, 3);
         be.linearGelu(ws.hOp, ws.ffn, n, ffn0, ffn0b);
-        be.linear(ws.ffn, ws.out, n, ffn2, ffn2b);
-        gatedAdd(ws, perFrame, 5);
+        Residual res = gated(ws, perFrame, 5);
+        be.linearResidual(ws.ffn, ws.out, n, ffn2, ffn2b, res.x(), res.gate(), res.stride(), res.rowsPerFrame());
     }
 
     /** The clean-pass shortcut for the last layer: only this call's K/V are needed (docs/sampler.md#block-loop). */
     void writeKvOnly(Workspace ws, int perFrame, KvCache kv) {
         int n = ws.tokens, frames = ws.frames;
         be.addRow(ws.tmod, modulation, ws.mod, frames, 6 * dim);   // every frame's modulation: tmod[f] + modulation (a sum, so the same bits either order)
-        be.layerNorm(ws.x, ws.h, n, dim, eps, null, null);
-        modulate(ws, ws.h, ws.hOp, perFrame, 0);
+        normModulate(ws, perFrame, 0);
         selfAttn.writeKv(ws.hOp, n, kv, ws.cos, ws.sin);
     }
 
     /**
-     * {@code out[f] = h[f]·(1 + mod[f, chunk+1]) + mod[f, chunk]} for every frame; out is h itself
-     * (in place) on float32 backends, else h's bf16 operand buffer.
+     * {@code hOp[f] = LN(x[f])·(1 + mod[f, chunk+1]) + mod[f, chunk]} for every frame (LN without
+     * affine, through ws.h); hOp is h itself (in place) on float32 backends, else its bf16 operand buffer.
      */
-    private void modulate(Workspace ws, Buf h, Buf out, int perFrame, int chunk) {
-        be.modulateFrames(h, chunks(ws, chunk), chunks(ws, chunk + 1), 6L * dim, out, ws.frames, perFrame, dim);
+    private void normModulate(Workspace ws, int perFrame, int chunk) {
+        be.layerNormModulateFrames(ws.x, ws.h, eps, chunks(ws, chunk), chunks(ws, chunk + 1), 6L * dim, ws.hOp, ws.frames, perFrame, dim);
     }
 
-    /** {@code x[f] += out[f] · mod[f, chunk]} for every frame. */
-    private void gatedAdd(Workspace ws, int perFrame, int chunk) {
-        be.gatedAddFrames(ws.x, ws.out, chunks(ws, chunk), 6L * dim, ws.frames, perFrame, dim);
+    /** {@code x[f] += out[f] · mod[f, chunk]} for every frame: the gated residual of a sub-layer. */
+    private Residual gated(Workspace ws, int perFrame, int chunk) {
+        return new Residual(ws.x, chunks(ws, chunk), 6L * dim, perFrame);
     }
 
     /** Modulation chunk {@code chunk} of every frame: mod is [frames, 6, dim], so frame f's is 6·dim further. */

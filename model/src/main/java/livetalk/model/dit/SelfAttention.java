@@ -42,11 +42,11 @@ final class SelfAttention {
     }
 
     /**
-     * {@code out [n, D] = Wo·Attn(q(h), cache K, cache V) + bo}; {@code qs, attn} are {@code [n, D]}
-     * scratch, {@code qOp} the queries as the attention's operand (bf16 where the backend
+     * {@code res.x [n, D] += (Wo·Attn(q(h), cache K, cache V) + bo)·gate}; {@code out, qs, attn} are
+     * {@code [n, D]} scratch, {@code qOp} the queries as the attention's operand (bf16 where the backend
      * {@linkplain Backend#fusesNormRope fuses} the norm and RoPE; otherwise qs itself).
      */
-    void forward(Buf h, Buf out, int n, KvCache kv, Buf cos, Buf sin, Buf qs, Buf qOp, Buf attn) {
+    void forward(Buf h, Buf out, Residual res, int n, KvCache kv, Buf cos, Buf sin, Buf qs, Buf qOp, Buf attn) {
         Buf q = qs;
         if (be.fusesNormRope()) {
             w.queryProjection(h, qs, n);
@@ -59,6 +59,6 @@ final class SelfAttention {
         writeKv(h, n, kv, cos, sin);
         int nk = kv.localEnd();
         be.attention(q, kv.keys(layer), kv.values(layer), attn, n, nk, heads, headDim, (float) (1.0 / Math.sqrt(headDim)), null);
-        w.output(attn, out, n);
+        w.output(attn, out, n, res);
     }
 }
