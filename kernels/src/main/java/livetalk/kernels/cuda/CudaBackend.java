@@ -58,6 +58,7 @@ public final class CudaBackend implements Backend {
     final CudaGemm gemms;
     final CudaAttention attentions;
     final CudaConvolution convolutions;
+    private final CudaDitFusions ditFusions;
     /** The flash kernels' warps per block, 4 or 8: see {@link #useFlashWarps}. */
     private volatile int flashWarps = 8;
     /** The kernel linear and linearGelu run on: see {@link #useGemm}; set in the constructor. */
@@ -91,6 +92,7 @@ public final class CudaBackend implements Backend {
         gemms = new CudaGemm(this, ctx);
         attentions = new CudaAttention(this, ctx, gemms);
         convolutions = new CudaConvolution(this, ctx);
+        ditFusions = new CudaDitFusions(this, ctx);
         useGemmDepth(gemmDepthFor(ctx.smemOptin));
         for (String suffix : new String[]{"", "_w8", BF16_OUT, "_w8" + BF16_OUT}) {
             ctx.allowSharedMemory("flash_attn_d128" + suffix, flashSmem(128));
@@ -430,115 +432,33 @@ public final class CudaBackend implements Backend {
         return vaeFuse;
     }
 
-    /** Whether the DiT's q and k are normed, rotated and rounded in one pass: see {@link #useNormRope}. */
-    private volatile boolean normRope;
-
-    /**
-     * Runs {@link #rmsNormRope} as one kernel (norms.cu's rms_norm_rope: rms_norm's sums and
-     * reduction, rope's rotation, the bf16 rounding of f32_to_bf16_rows, so the sequence's bits),
-     * and with bf16 operands lets the DiT write q into the attention's bf16 operand and k and v
-     * straight into a bf16 KV cache ({@link #fusesNormRope}). Off by default until a GPU run
-     * validates it ({@link CudaSwitches#NORM_ROPE_ENV}).
-     */
-    public void useNormRope(boolean on) {
-        this.normRope = on;
+    /** The DiT's opt-in fused passes and their switches (docs/cuda-performance.md#defaults). */
+    public CudaDitFusions ditFusions() {
+        return ditFusions;
     }
 
     @Override
     public boolean fusesNormRope() {
-        return normRope && bf16Operands;
+        return ditFusions.normRope() && bf16Operands;
     }
 
     @Override
     public void rmsNormRope(Buf x, Buf out, int rows, int dim, float eps, Weight gamma, int heads, int headDim, Buf cos, Buf sin) {
-        if (!normRope) {
-            Backend.super.rmsNormRope(x, out, rows, dim, eps, gamma, heads, headDim, cos, sin);
-            return;
-        }
-        CudaBuf xb = buf(x), ob = anyBuf(out), cb = buf(cos), sb = buf(sin);
-        requireSize("rmsNormRope input", (long) rows * dim, xb.len);
-        requireSize("rmsNormRope output", (long) rows * dim, ob.len);
-        requireSize("rmsNormRope cos", (long) rows * (headDim / 2), cb.len);
-        requireSize("rmsNormRope sin", (long) rows * (headDim / 2), sb.len);
-        if (heads * headDim != dim || headDim % 2 != 0) throw new KernelException("rmsNormRope: " + heads + " heads of " + headDim + " in a row of " + dim);
-        if (rows == 0) return;
-        long g = gamma == null ? 0 : vector(gamma, dim);
-        // one block per row with rms_norm's block size, so the sums are rms_norm's
-        ctx.launch(ob.dtype == DType.BF16 ? "rms_norm_rope_bf16out" : "rms_norm_rope", rows, 1, 1, BLOCK, 0,
-                normRopeArgs(ctx.args(), xb.ptr(), ob.ptr(), dim, eps, g, headDim, cb.ptr(), sb.ptr()));
-    }
-
-    /** Whether the residual adds happen in the products' epilogue: see {@link #useResidualEpilogue}. */
-    private volatile boolean residualEpilogue;
-
-    /**
-     * Runs {@link #linearResidual} as one TMA product that adds its tile into the residual stream
-     * (gemm_tma_sm90.cu's _resid kernels: the same fma or add as gated_add_frames and add, so the
-     * same bits) instead of the product into float32 scratch and an add over it. Only with the TMA
-     * GEMM; off by default until a GPU run validates it ({@link CudaSwitches#RESIDUAL_ENV}).
-     */
-    public void useResidualEpilogue(boolean on) {
-        this.residualEpilogue = on;
-    }
-
-    /** Whether {@link #linearResidual} adds in the product's epilogue ({@link #useResidualEpilogue}) where the GEMM is TMA's. */
-    public boolean residualEpilogue() {
-        return residualEpilogue;
-    }
-
-    @Override
-    public void linearResidual(Buf a, Buf out, int rows, Weight w, Weight bias, Buf x, Buf gate, long stride, int rowsPerFrame) {
-        if (residualEpilogue && gemms.linearResidual(a, rows, w, bias, x, gate, stride, rowsPerFrame)) return;
-        Backend.super.linearResidual(a, out, rows, w, bias, x, gate, stride, rowsPerFrame);
-    }
-
-    /** Whether the DiT's norm1/norm2 and their modulation are one pass: see {@link #useNormMod}. */
-    private volatile boolean normMod;
-
-    /**
-     * Runs {@link #layerNormModulateFrames} as one kernel (norms.cu's layer_norm_modulate_frames:
-     * layer_norm's sums and block size, modulate_frames' expression, so the pair's bits) instead of
-     * layer_norm, a float32 round trip and modulate_frames. Off by default until a GPU run
-     * validates it ({@link CudaSwitches#NORM_MOD_ENV}).
-     */
-    public void useNormMod(boolean on) {
-        this.normMod = on;
-    }
-
-    /** Whether {@link #layerNormModulateFrames} is one kernel ({@link #useNormMod}). */
-    public boolean normMod() {
-        return normMod;
+        if (ditFusions.normRope()) ditFusions.rmsNormRope(x, out, rows, dim, eps, gamma, heads, headDim, cos, sin);
+        else Backend.super.rmsNormRope(x, out, rows, dim, eps, gamma, heads, headDim, cos, sin);
     }
 
     @Override
     public void layerNormModulateFrames(Buf x, Buf normed, float eps, Buf shift, Buf scale, long stride, Buf out, int frames,
                                         int rowsPerFrame, int dim) {
-        if (!normMod) {
-            Backend.super.layerNormModulateFrames(x, normed, eps, shift, scale, stride, out, frames, rowsPerFrame, dim);
-            return;
-        }
-        CudaBuf xb = buf(x), sh = buf(shift), sc = buf(scale), ob = anyBuf(out);
-        int rows = Math.multiplyExact(frames, rowsPerFrame);
-        long n = (long) rows * dim, params = frames == 0 ? 0 : (frames - 1) * stride + dim;
-        requireSize("layerNormModulateFrames x", n, xb.len);
-        requireSize("layerNormModulateFrames out", n, ob.len);
-        requireSize("layerNormModulateFrames shift", params, sh.len);
-        requireSize("layerNormModulateFrames scale", params, sc.len);
-        if (rows == 0) return;
-        // one block per row with layer_norm's block size, so the sums are layer_norm's
-        ctx.launch("layer_norm_modulate_frames" + (ob.dtype == DType.BF16 ? BF16_OUT : ""), rows, 1, 1, BLOCK, 0,
-                normModArgs(ctx.args(), xb.ptr(), sh.ptr(), sc.ptr(), stride, ob.ptr(), rowsPerFrame, dim, eps));
+        if (ditFusions.normMod()) ditFusions.layerNormModulateFrames(x, eps, shift, scale, stride, out, frames, rowsPerFrame, dim);
+        else Backend.super.layerNormModulateFrames(x, normed, eps, shift, scale, stride, out, frames, rowsPerFrame, dim);
     }
 
-    /** layer_norm_modulate_frames(_bf16out)'s arguments. */
-    static CudaContext.Args normModArgs(CudaContext.Args a, long x, long shift, long scale, long stride, long out, int rowsPerFrame, int dim,
-                                        float eps) {
-        return a.ptr(x).ptr(shift).ptr(scale).i64(stride).ptr(out).i32(rowsPerFrame).i32(dim).f32(eps);
-    }
-
-    /** rms_norm_rope(_bf16out)'s arguments. */
-    static CudaContext.Args normRopeArgs(CudaContext.Args a, long x, long out, int dim, float eps, long gamma, int headDim, long cos, long sin) {
-        return a.ptr(x).ptr(out).i32(dim).f32(eps).ptr(gamma).i32(headDim).ptr(cos).ptr(sin);
+    @Override
+    public void linearResidual(Buf a, Buf out, int rows, Weight w, Weight bias, Buf x, Buf gate, long stride, int rowsPerFrame) {
+        if (ditFusions.residualEpilogue() && gemms.linearResidual(a, rows, w, bias, x, gate, stride, rowsPerFrame)) return;
+        Backend.super.linearResidual(a, out, rows, w, bias, x, gate, stride, rowsPerFrame);
     }
 
     /** How conv3d forms its GEMM now. */

@@ -79,7 +79,7 @@ public final class CudaSwitches {
 
     /**
      * The system property and the environment variable (the property wins) that fuse the DiT's q
-     * and k RMSNorm with their RoPE rotation and their bf16 rounding ({@link CudaBackend#useNormRope}):
+     * and k RMSNorm with their RoPE rotation and their bf16 rounding ({@link CudaDitFusions#useNormRope}):
      * {@code LIVETALK_CUDA_NORM_ROPE=1} on, {@code 0} or unset off, the default until a GPU run has
      * validated it (docs/cuda-performance.md#the-dits-q-and-k-norm-fused-with-rope). Read once per process.
      */
@@ -88,7 +88,7 @@ public final class CudaSwitches {
 
     /**
      * The system property and the environment variable (the property wins) that fuse the DiT's
-     * norm1 and norm2 with their per-frame modulation ({@link CudaBackend#useNormMod}):
+     * norm1 and norm2 with their per-frame modulation ({@link CudaDitFusions#useNormMod}):
      * {@code LIVETALK_CUDA_NORM_MOD=1} on, {@code 0} or unset off, the default until a GPU run has
      * validated it (docs/cuda-performance.md#the-dits-layer-norm-fused-with-its-modulation). Read once per process.
      */
@@ -97,7 +97,7 @@ public final class CudaSwitches {
 
     /**
      * The system property and the environment variable (the property wins) that add the DiT's
-     * output products into the residual stream in their epilogue ({@link CudaBackend#useResidualEpilogue}):
+     * output products into the residual stream in their epilogue ({@link CudaDitFusions#useResidualEpilogue}):
      * {@code LIVETALK_CUDA_RESIDUAL=1} on (with the TMA GEMM; elsewhere it changes nothing), {@code 0}
      * or unset off, the default until a GPU run has validated it
      * (docs/cuda-performance.md#the-dits-residual-adds-in-the-products-epilogue). Read once per process.
@@ -158,15 +158,15 @@ public final class CudaSwitches {
             }
             be.useVaeFuse(true);
         }
-        if (normRopeConfigured()) be.useNormRope(true);
-        if (normModConfigured()) be.useNormMod(true);
+        if (normRopeConfigured()) be.ditFusions().useNormRope(true);
+        if (normModConfigured()) be.ditFusions().useNormMod(true);
         if (residualConfigured()) {
             // the adds go into the TMA kernels' epilogue: without them the switch would measure nothing
             if (!be.gemmKernel().tma()) {
                 throw new KernelException(configured(RESIDUAL_PROPERTY, RESIDUAL_ENV) + ": the residual epilogue needs the TMA GEMM"
                         + " (compute capability 9.0, LIVETALK_CUDA_GEMM=tma), not " + be.gemmKernel());
             }
-            be.useResidualEpilogue(true);
+            be.ditFusions().useResidualEpilogue(true);
         }
     }
 

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 class CudaNormModTest extends CudaTestBase {
     @AfterEach
     void unfused() {
-        if (cuda != null) cuda.useNormMod(false);
+        if (cuda != null) cuda.ditFusions().useNormMod(false);
     }
 
     @Test
@@ -35,7 +35,7 @@ class CudaNormModTest extends CudaTestBase {
             for (DType out : new DType[]{DType.F32, DType.BF16}) {
                 float[][] got = new float[2][];
                 for (int fused = 0; fused < 2; fused++) {
-                    cuda.useNormMod(fused == 1);
+                    cuda.ditFusions().useNormMod(fused == 1);
                     Buf xb = cuda.upload(x), normed = cuda.alloc((long) rows * dim), ob = out == DType.F32 ? normed : cuda.alloc((long) rows * dim, out);
                     cuda.layerNormModulateFrames(xb, normed, 1e-6f, sh, sc, stride, ob, frames, perFrame, dim);
                     got[fused] = cuda.read(ob);

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 class CudaNormRopeTest extends CudaTestBase {
     @AfterEach
     void unfused() {
-        if (cuda != null) cuda.useNormRope(false);
+        if (cuda != null) cuda.ditFusions().useNormRope(false);
     }
 
     @Test
@@ -40,7 +40,7 @@ class CudaNormRopeTest extends CudaTestBase {
             for (DType out : new DType[]{DType.F32, DType.BF16}) {
                 float[][] got = new float[2][];
                 for (int fused = 0; fused < 2; fused++) {
-                    cuda.useNormRope(fused == 1);
+                    cuda.ditFusions().useNormRope(fused == 1);
                     Buf xb = cuda.upload(x), ob = cuda.alloc((long) rows * dim, out);
                     cuda.rmsNormRope(xb, ob, rows, dim, 1e-6f, gamma, heads, headDim, c, s);
                     got[fused] = cuda.read(ob);

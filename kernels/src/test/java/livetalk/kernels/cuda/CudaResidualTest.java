@@ -23,7 +23,7 @@ class CudaResidualTest extends CudaTestBase {
     @AfterEach
     void restore() {
         if (cuda != null) {
-            cuda.useResidualEpilogue(false);
+            cuda.ditFusions().useResidualEpilogue(false);
             cuda.useGemm(GemmKernel.TMA);
         }
     }
@@ -46,7 +46,7 @@ class CudaResidualTest extends CudaTestBase {
             cuda.useGemm(tile);
             float[][] got = new float[2][];
             for (int fused = 0; fused < 2; fused++) {
-                cuda.useResidualEpilogue(fused == 1);
+                cuda.ditFusions().useResidualEpilogue(fused == 1);
                 Buf ab = cuda.upload(a);
                 if (bf16In) {
                     Buf h = cuda.alloc((long) rows * in, DType.BF16);

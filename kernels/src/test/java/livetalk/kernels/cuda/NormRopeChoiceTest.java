@@ -23,7 +23,7 @@ class NormRopeChoiceTest {
 
     @Test
     void argumentListMatchesTheKernels() {
-        String widths = Arrays.toString(CudaBackend.normRopeArgs(new CudaContext.Args(), 1, 2, 1536, 1e-6f, 3, 128, 4, 5).widths());
+        String widths = Arrays.toString(CudaDitFusions.normRopeArgs(new CudaContext.Args(), 1, 2, 1536, 1e-6f, 3, 128, 4, 5).widths());
         for (String kernel : new String[]{"rms_norm_rope", "rms_norm_rope_bf16out"}) {
             assertEquals(Arrays.toString(PtxParams.widths("norms", kernel)), widths, kernel);
         }
