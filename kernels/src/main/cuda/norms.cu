@@ -75,18 +75,29 @@ extern "C" __global__ void layer_norm_modulate_frames_bf16out(const float* x, co
     layer_norm_modulate_row(x, shift, scale, stride, out, rowsPerFrame, dim, eps);
 }
 
-// x·rsqrt(mean(x²) + eps)·gamma over each row; gamma may be null. In place allowed.
-extern "C" __global__ void rms_norm(const float* x, float* out, int dim, float eps, const float* gamma) {
+// x·rsqrt(mean(x²) + eps)·gamma over each row; gamma may be null. In place allowed (float output).
+// OutT: float, or bf16 when the output is the next product's operand (the DiT cross-attention's
+// normed q, LIVETALK_CUDA_NORM_ROPE), rounded as f32_to_bf16_rows would round the float output.
+template <typename OutT>
+__device__ __forceinline__ void rms_norm_rows(const float* x, OutT* out, int dim, float eps, const float* gamma) {
     __shared__ float scratch[32];
     const float* xr = x + (i64)blockIdx.x * dim;
-    float* yr = out + (i64)blockIdx.x * dim;
+    OutT* yr = out + (i64)blockIdx.x * dim;
     float s = 0.f;
     for (int i = threadIdx.x; i < dim; i += blockDim.x) s += xr[i] * xr[i];
     float inv = rsqrtf(block_sum(s, scratch) / dim + eps);
     for (int i = threadIdx.x; i < dim; i += blockDim.x) {
         float y = xr[i] * inv;
-        yr[i] = gamma ? y * gamma[i] : y;
+        store_out(yr + i, gamma ? y * gamma[i] : y);
     }
+}
+
+extern "C" __global__ void rms_norm(const float* x, float* out, int dim, float eps, const float* gamma) {
+    rms_norm_rows(x, out, dim, eps, gamma);
+}
+
+extern "C" __global__ void rms_norm_bf16out(const float* x, bf16* out, int dim, float eps, const float* gamma) {
+    rms_norm_rows(x, out, dim, eps, gamma);
 }
 
 // rms_norm then rope in one pass (Backend.rmsNormRope, LIVETALK_CUDA_NORM_ROPE; the DiT's q and k):

@@ -696,13 +696,19 @@ public final class CudaBackend implements Backend {
                 ctx.args().ptr(xb.ptr()).ptr(ob.ptr()).i32(dim).f32(eps).ptr(g).ptr(b));
     }
 
+    /** out may be float32 or bf16 (an operand buffer: the DiT cross-attention's q where {@link #fusesNormRope}); x is float32. */
     @Override
     public void rmsNorm(Buf x, Buf out, int rows, int dim, float eps, Weight gamma) {
-        CudaBuf xb = buf(x), ob = buf(out);
+        CudaBuf xb = buf(x), ob = anyBuf(out);
         requireSize("rmsNorm input", (long) rows * dim, xb.len);
         requireSize("rmsNorm output", (long) rows * dim, ob.len);
         long g = gamma == null ? 0 : vector(gamma, dim);
-        ctx.launch("rms_norm", rows, 1, 1, BLOCK, 0, ctx.args().ptr(xb.ptr()).ptr(ob.ptr()).i32(dim).f32(eps).ptr(g));
+        ctx.launch("rms_norm" + (ob.dtype == DType.BF16 ? BF16_OUT : ""), rows, 1, 1, BLOCK, 0, rmsNormArgs(ctx.args(), xb.ptr(), ob.ptr(), dim, eps, g));
+    }
+
+    /** rms_norm(_bf16out)'s arguments. */
+    static CudaContext.Args rmsNormArgs(CudaContext.Args a, long x, long out, int dim, float eps, long gamma) {
+        return a.ptr(x).ptr(out).i32(dim).f32(eps).ptr(gamma);
     }
 
     /** A weight used as a float32 vector of {@code n} elements. */

@@ -13,8 +13,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The fused q/k norm and RoPE (rms_norm_rope, LIVETALK_CUDA_NORM_ROPE) against the sequence it
  * replaces on the same device: rmsNorm, rope, then the bf16 rounding, bit for bit, with float32
- * and bf16 output, on the DiT's rows (1536 wide, 12 heads of 128) and ragged ones. Skipped, saying
- * why, without a GPU; its argument list is checked without one in NormRopeChoiceTest.
+ * and bf16 output, on the DiT's rows (1536 wide, 12 heads of 128) and ragged ones; and, under the
+ * same switch, the cross-attention's q normed straight into bf16 against the rounded float32 norm.
+ * Skipped, saying why, without a GPU; its argument list is checked without one in NormRopeChoiceTest.
  */
 class CudaNormRopeTest extends CudaTestBase {
     @AfterEach
@@ -49,6 +50,24 @@ class CudaNormRopeTest extends CudaTestBase {
                 assertArrayEquals(got[0], got[1], what);
                 assertTrue(Float.isFinite(got[1][0]), what);
             }
+        });
+    }
+
+    /** The cross-attention's q under the same switch: rmsNorm straight into bf16 (rms_norm_bf16out) against rmsNorm, then toBf16. */
+    @Test
+    void normIntoBf16GivesTheRoundedBits() {
+        Props.forAll("cuda rms norm bf16 out", 12, 83, rnd -> {
+            boolean dit = rnd.nextInt(4) == 0;
+            int dim = dit ? 1536 : 1 + rnd.nextInt(900), rows = dit ? 3072 : 1 + rnd.nextInt(300);
+            float[] x = Props.normal(rnd, rows * dim), g = Props.normal(rnd, dim);
+            var gamma = rnd.nextInt(5) == 0 ? null : cuda.weight(Tensor.wrap(g, dim));
+            Buf xb = cuda.upload(x), f = cuda.alloc((long) rows * dim), rounded = cuda.alloc((long) rows * dim, DType.BF16);
+            cuda.rmsNorm(xb, f, rows, dim, 1e-6f, gamma);
+            cuda.toBf16(f, rounded);
+            Buf direct = cuda.alloc((long) rows * dim, DType.BF16);
+            cuda.rmsNorm(xb, direct, rows, dim, 1e-6f, gamma);
+            String what = rows + " rows of " + dim + (gamma == null ? ", no gamma" : "");
+            assertArrayEquals(cuda.read(rounded), cuda.read(direct), what);
         });
     }
 }

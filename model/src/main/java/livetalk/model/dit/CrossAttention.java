@@ -32,10 +32,22 @@ final class CrossAttention {
         w.releaseKeyValue();
     }
 
-    /** {@code res.x [n, D] += Wo·Attn(RMSNorm(Wq·x + bq), K, V) + bo}; {@code out, qs, attn} are scratch. */
-    void forward(Buf x, Buf out, Residual res, int n, Buf textK, Buf textV, int len, Buf qs, Buf attn) {
-        w.query(x, qs, n);
-        be.attention(qs, textK, textV, attn, n, len, heads, headDim, (float) (1.0 / Math.sqrt(headDim)), null);
+    /**
+     * {@code res.x [n, D] += Wo·Attn(RMSNorm(Wq·x + bq), K, V) + bo}; {@code out, qs, attn} are
+     * scratch, {@code qOp} the queries as the attention's operand: where the backend
+     * {@linkplain Backend#fusesNormRope writes normed q and k in bf16} the norm writes them there,
+     * otherwise qOp is qs itself.
+     */
+    void forward(Buf x, Buf out, Residual res, int n, Buf textK, Buf textV, int len, Buf qs, Buf qOp, Buf attn) {
+        Buf q = qs;
+        if (be.fusesNormRope()) {
+            w.queryProjection(x, qs, n);
+            be.rmsNorm(qs, qOp, n, w.dim(), w.eps(), w.normQ());   // the same values as in place, rounded as the attention would round them
+            q = qOp;
+        } else {
+            w.query(x, qs, n);
+        }
+        be.attention(q, textK, textV, attn, n, len, heads, headDim, (float) (1.0 / Math.sqrt(headDim)), null);
         w.output(attn, out, n, res);
     }
 }

@@ -65,7 +65,7 @@ final class DitBlock {
 
         // cross-attention: affine LN3, no gate
         be.layerNorm(ws.x, ws.hOp, n, dim, eps, norm3W, norm3B);
-        crossAttn.forward(ws.hOp, ws.out, Residual.plain(ws.x), n, text.k[layer], text.v[layer], text.length, ws.q, ws.attn);
+        crossAttn.forward(ws.hOp, ws.out, Residual.plain(ws.x), n, text.k[layer], text.v[layer], text.length, ws.q, ws.qOp, ws.attn);
 
         // FFN: LN2, modulate per frame, GELU-tanh MLP, gated residual
         normModulate(ws, perFrame, 3);
