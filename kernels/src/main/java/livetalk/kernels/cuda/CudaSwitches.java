@@ -75,7 +75,6 @@ public final class CudaSwitches {
      * validated it (docs/cuda-performance.md#defaults). Read once per process.
      */
     public static final String VAE_FUSE_PROPERTY = "livetalk.cuda.vaeFuse", VAE_FUSE_ENV = "LIVETALK_CUDA_VAE_FUSE";
-    private static Boolean configuredVaeFuse;   // guarded by the class
 
     /**
      * The system property and the environment variable (the property wins) that fuse the DiT's q
@@ -84,7 +83,6 @@ public final class CudaSwitches {
      * validated it (docs/cuda-performance.md#the-dits-q-and-k-norm-fused-with-rope). Read once per process.
      */
     public static final String NORM_ROPE_PROPERTY = "livetalk.cuda.normRope", NORM_ROPE_ENV = "LIVETALK_CUDA_NORM_ROPE";
-    private static Boolean configuredNormRope;   // guarded by the class
 
     /**
      * The system property and the environment variable (the property wins) that fuse the DiT's
@@ -93,7 +91,6 @@ public final class CudaSwitches {
      * validated it (docs/cuda-performance.md#the-dits-layer-norm-fused-with-its-modulation). Read once per process.
      */
     public static final String NORM_MOD_PROPERTY = "livetalk.cuda.normMod", NORM_MOD_ENV = "LIVETALK_CUDA_NORM_MOD";
-    private static Boolean configuredNormMod;   // guarded by the class
 
     /**
      * The system property and the environment variable (the property wins) that add the DiT's
@@ -103,7 +100,6 @@ public final class CudaSwitches {
      * (docs/cuda-performance.md#the-dits-residual-adds-in-the-products-epilogue). Read once per process.
      */
     public static final String RESIDUAL_PROPERTY = "livetalk.cuda.residual", RESIDUAL_ENV = "LIVETALK_CUDA_RESIDUAL";
-    private static Boolean configuredResidual;   // guarded by the class
 
     /**
      * Overrides {@code be}'s defaults with the kernels the GEMM, attention, attention split and
@@ -228,87 +224,65 @@ public final class CudaSwitches {
         };
     }
 
+    /** The off-by-default 0/1 switches' values, read once per process each: property or variable name → on. */
+    private static final java.util.Map<String, Boolean> configuredOnOff = new java.util.HashMap<>();   // guarded by the class
+
     /** Whether {@link #VAE_FUSE_ENV} (or the property) asks for the VAE's fused norm: "1" yes; "0" or unset no. */
-    static synchronized boolean vaeFuseConfigured() {
-        if (configuredVaeFuse == null) {
-            String c = configured(VAE_FUSE_PROPERTY, VAE_FUSE_ENV);   // "source=value" or ""
-            int eq = c.indexOf('=');
-            configuredVaeFuse = !c.isEmpty() && parseVaeFuse(c.substring(eq + 1), c.substring(0, eq));
-        }
-        return configuredVaeFuse;
+    static boolean vaeFuseConfigured() {
+        return onOffConfigured(VAE_FUSE_PROPERTY, VAE_FUSE_ENV, CudaSwitches::parseVaeFuse);
     }
 
     /** Whether {@link #NORM_ROPE_ENV} (or the property) asks for the DiT's fused q/k norm and RoPE: "1" yes; "0" or unset no. */
-    static synchronized boolean normRopeConfigured() {
-        if (configuredNormRope == null) {
-            String c = configured(NORM_ROPE_PROPERTY, NORM_ROPE_ENV);   // "source=value" or ""
-            int eq = c.indexOf('=');
-            configuredNormRope = !c.isEmpty() && parseNormRope(c.substring(eq + 1), c.substring(0, eq));
-        }
-        return configuredNormRope;
-    }
-
-    /** Whether {@link #RESIDUAL_ENV} (or the property) asks for the residual adds in the products' epilogue: "1" yes; "0" or unset no. */
-    static synchronized boolean residualConfigured() {
-        if (configuredResidual == null) {
-            String c = configured(RESIDUAL_PROPERTY, RESIDUAL_ENV);   // "source=value" or ""
-            int eq = c.indexOf('=');
-            configuredResidual = !c.isEmpty() && parseResidual(c.substring(eq + 1), c.substring(0, eq));
-        }
-        return configuredResidual;
-    }
-
-    /** "1": the residual adds in the products' epilogue; "0" (or null/blank, the default): the product, then the add. */
-    static boolean parseResidual(String value, String source) {
-        if (value == null || value.isBlank()) return false;
-        return switch (value.strip()) {
-            case "0" -> false;
-            case "1" -> true;
-            default -> throw new KernelException(source + "=" + value + ": expected 0 (the product into scratch, then the add: the default) or 1"
-                    + " (the add in the product's epilogue)");
-        };
+    static boolean normRopeConfigured() {
+        return onOffConfigured(NORM_ROPE_PROPERTY, NORM_ROPE_ENV, CudaSwitches::parseNormRope);
     }
 
     /** Whether {@link #NORM_MOD_ENV} (or the property) asks for the DiT's norm and modulation in one pass: "1" yes; "0" or unset no. */
-    static synchronized boolean normModConfigured() {
-        if (configuredNormMod == null) {
-            String c = configured(NORM_MOD_PROPERTY, NORM_MOD_ENV);   // "source=value" or ""
-            int eq = c.indexOf('=');
-            configuredNormMod = !c.isEmpty() && parseNormMod(c.substring(eq + 1), c.substring(0, eq));
-        }
-        return configuredNormMod;
+    static boolean normModConfigured() {
+        return onOffConfigured(NORM_MOD_PROPERTY, NORM_MOD_ENV, CudaSwitches::parseNormMod);
     }
 
-    /** "1": the DiT's layer norm and its modulation in one pass; "0" (or null/blank, the default): the two kernels apart. */
-    static boolean parseNormMod(String value, String source) {
-        if (value == null || value.isBlank()) return false;
-        return switch (value.strip()) {
-            case "0" -> false;
-            case "1" -> true;
-            default -> throw new KernelException(source + "=" + value + ": expected 0 (layer_norm, then modulate_frames: the default) or 1"
-                    + " (in one pass)");
-        };
-    }
-
-    /** "1": q and k normed, rotated and rounded in one pass; "0" (or null/blank, the default): the three apart. */
-    static boolean parseNormRope(String value, String source) {
-        if (value == null || value.isBlank()) return false;
-        return switch (value.strip()) {
-            case "0" -> false;
-            case "1" -> true;
-            default -> throw new KernelException(source + "=" + value + ": expected 0 (rmsNorm, rope and the bf16 rounding apart: the default) or 1"
-                    + " (in one pass)");
-        };
+    /** Whether {@link #RESIDUAL_ENV} (or the property) asks for the residual adds in the products' epilogue: "1" yes; "0" or unset no. */
+    static boolean residualConfigured() {
+        return onOffConfigured(RESIDUAL_PROPERTY, RESIDUAL_ENV, CudaSwitches::parseResidual);
     }
 
     /** "1": the VAE's norm fused into its convolutions' copy; "0" (or null/blank, the default): not. */
     static boolean parseVaeFuse(String value, String source) {
+        return parseOnOff(value, source, "the norm, then the convolution's copy", "the norm applied as the copy is written");
+    }
+
+    /** "1": q and k normed, rotated and rounded in one pass; "0" (or null/blank, the default): the three apart. */
+    static boolean parseNormRope(String value, String source) {
+        return parseOnOff(value, source, "rmsNorm, rope and the bf16 rounding apart", "in one pass");
+    }
+
+    /** "1": the DiT's layer norm and its modulation in one pass; "0" (or null/blank, the default): the two kernels apart. */
+    static boolean parseNormMod(String value, String source) {
+        return parseOnOff(value, source, "layer_norm, then modulate_frames", "in one pass");
+    }
+
+    /** "1": the residual adds in the products' epilogue; "0" (or null/blank, the default): the product, then the add. */
+    static boolean parseResidual(String value, String source) {
+        return parseOnOff(value, source, "the product into scratch, then the add", "the add in the product's epilogue");
+    }
+
+    /** The value of an off-by-default 0/1 switch, parsed from the property or the variable the first time it is asked for. */
+    private static synchronized boolean onOffConfigured(String property, String env, java.util.function.BiPredicate<String, String> parse) {
+        return configuredOnOff.computeIfAbsent(property, k -> {
+            String c = configured(property, env);   // "source=value" or ""
+            int eq = c.indexOf('=');
+            return !c.isEmpty() && parse.test(c.substring(eq + 1), c.substring(0, eq));
+        });
+    }
+
+    /** "1" on, "0" (or null/blank, the default) off; anything else fails naming what each value means. */
+    private static boolean parseOnOff(String value, String source, String off, String on) {
         if (value == null || value.isBlank()) return false;
         return switch (value.strip()) {
             case "0" -> false;
             case "1" -> true;
-            default -> throw new KernelException(source + "=" + value + ": expected 0 (the norm, then the convolution's copy: the default) or 1"
-                    + " (the norm applied as the copy is written)");
+            default -> throw new KernelException(source + "=" + value + ": expected 0 (" + off + ": the default) or 1 (" + on + ")");
         };
     }
 
