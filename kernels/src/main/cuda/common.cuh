@@ -86,6 +86,15 @@ __device__ __forceinline__ void mma_bf16(float* d, const unsigned* a, unsigned b
 __device__ __forceinline__ void store_out(float* p, float v) { *p = v; }
 __device__ __forceinline__ void store_out(bf16* p, float v) { *p = __float2bfloat16_rn(v); }
 
+// GELU, tanh approximation: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). One definition for the
+// gelu_tanh kernel and the GEMM epilogues that apply it.
+__device__ __forceinline__ float gelu_tanh_of(float v) { return 0.5f * v * (1.f + tanhf(0.7978845608028654f * (v + 0.044715f * v * v * v))); }
+
+// The DiT's modulation of a normed value, y·(1 + scale) + shift (docs/model.md#dit-block): one
+// definition for modulate, modulate_frames and the fused layer_norm_modulate_frames, so that they
+// compile to the same add and fma.
+__device__ __forceinline__ float modulated(float y, float scale, float shift) { return y * (1.f + scale) + shift; }
+
 // One RoPE pair rotated: (x0·c − x1·s, x0·s + x1·c). The rope kernel and rms_norm_rope both call
 // this, so the compiler forms the two results the same way (the same products fused into the same
 // fma) in both, and the fused kernel gives the rope kernel's bits.

@@ -24,7 +24,7 @@ template <typename OutT>
 __device__ __forceinline__ void modulate_rows(const float* x, const float* shift, const float* scale, OutT* out, i64 n, int dim) {
     FOR_EACH(i, n) {
         int c = (int)(i % dim);
-        store_out(out + i, x[i] * (1.f + scale[c]) + shift[c]);
+        store_out(out + i, modulated(x[i], scale[c], shift[c]));
     }
 }
 
@@ -50,7 +50,7 @@ __device__ __forceinline__ void modulate_frames_rows(const float* x, const float
                                                      int rows, int rowsPerFrame, int dim) {
     for (int r = blockIdx.x; r < rows; r += gridDim.x) {
         const i64 p = (i64)(r / rowsPerFrame) * stride, base = (i64)r * dim;
-        for (int c = threadIdx.x; c < dim; c += blockDim.x) store_out(out + base + c, x[base + c] * (1.f + scale[p + c]) + shift[p + c]);
+        for (int c = threadIdx.x; c < dim; c += blockDim.x) store_out(out + base + c, modulated(x[base + c], scale[p + c], shift[p + c]));
     }
 }
 
@@ -75,7 +75,7 @@ extern "C" __global__ void gated_add_frames(float* x, const float* y, const floa
 extern "C" __global__ void gelu_tanh(const float* x, float* out, i64 n) {
     FOR_EACH(i, n) {
         float v = x[i];
-        out[i] = 0.5f * v * (1.f + tanhf(0.7978845608028654f * (v + 0.044715f * v * v * v)));
+        out[i] = gelu_tanh_of(v);
     }
 }
 

@@ -55,8 +55,8 @@ __device__ __forceinline__ void store_tile(const float (&acc)[BN / 2], OutT* __r
             v1 += bm;
         }
         if (act == 1) {
-            v0 = 0.5f * v0 * (1.f + tanhf(0.7978845608028654f * (v0 + 0.044715f * v0 * v0 * v0)));
-            v1 = 0.5f * v1 * (1.f + tanhf(0.7978845608028654f * (v1 + 0.044715f * v1 * v1 * v1)));
+            v0 = gelu_tanh_of(v0);
+            v1 = gelu_tanh_of(v1);
         }
         OutT* out = C + (i64)m * ldc + n;
         if constexpr (RESID) {

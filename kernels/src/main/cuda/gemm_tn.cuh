@@ -179,7 +179,7 @@ __device__ __forceinline__ void gemm_tn(
                 for (int e = 0; e < 2; e++) {
                     if (n + e >= N) continue;
                     float v = acc[mi][ni][half * 2 + e] + bm + (biasMode == 1 ? bias[n + e] : 0.f);
-                    if (act == 1) v = 0.5f * v * (1.f + tanhf(0.7978845608028654f * (v + 0.044715f * v * v * v)));
+                    if (act == 1) v = gelu_tanh_of(v);
                     if (MODE == B_CONV) {
                         int oy = (n + e) / conv.Wp, ox = n + e - oy * conv.Wp;   // padded-width position
                         if (ox < conv.wOut) store_out(C + (i64)blockIdx.z * M * ldc + (i64)m * ldc + (i64)oy * conv.wOut + ox, v);

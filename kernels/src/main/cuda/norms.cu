@@ -61,7 +61,7 @@ __device__ __forceinline__ void layer_norm_modulate_row(const float* x, const fl
     layer_norm_stats(xr, dim, eps, scratch, mean, inv);
     for (int i = threadIdx.x; i < dim; i += blockDim.x) {
         const float y = (xr[i] - mean) * inv;
-        store_out(yr + i, y * (1.f + scale[p + i]) + shift[p + i]);
+        store_out(yr + i, modulated(y, scale[p + i], shift[p + i]));
     }
 }
 
