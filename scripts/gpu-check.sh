@@ -257,31 +257,20 @@ norm_rope_summary() {
   grep -hE "^(rms_norm|rope|f32_to_bf16_rows|all kernels)" "$OUTDIR/bench-dit-norm-rope.log" 2>/dev/null | sed 's/^/norm-rope profile: /'
 }
 
-# The DiT's norm1 and norm2 with their per-frame modulation in one kernel (LIVETALK_CUDA_NORM_MOD=1,
-# not yet validated) must change no bit: its tests (CudaNormModTest, in the tests step), the DiT
-# checks' lines against verify-default's, and bench-dit's output checksum against bench-dit-default's.
-norm_mod_summary() {
-  echo "-- the DiT's layer norm fused with its modulation (LIVETALK_CUDA_NORM_MOD=1, on the defaults)"
-  # the tests step lists failures only (--details=summary)
-  if grep -q "CudaNormModTest" "$OUTDIR/tests.log" 2>/dev/null; then echo "tests: CudaNormModTest FAILED (see $OUTDIR/tests.log)"
-  elif [ -f "$OUTDIR/tests.log" ]; then echo "tests: CudaNormModTest not among the failures"; fi
-  same_as_default verify-norm-mod '^(OK|FAIL|SKIPPED) +(dit_forward|causal_rollout)' DiT
-  same_checksum bench-dit-norm-mod
-  grep -h "^forward" "$OUTDIR/bench-dit-norm-mod.log" 2>/dev/null | tail -2
-  grep -hE "^(layer_norm|modulate_frames|all kernels)" "$OUTDIR/bench-dit-norm-mod.log" 2>/dev/null | sed 's/^/norm-mod profile: /'
-}
-
-# The DiT's output products adding into the residual stream in their epilogue (LIVETALK_CUDA_RESIDUAL=1,
-# not yet validated) must change no bit: its tests (CudaResidualTest, in the tests step), the DiT
-# checks' lines against verify-default's, and bench-dit's output checksum against bench-dit-default's.
-residual_summary() {
-  echo "-- the DiT's residual adds in the products' epilogue (LIVETALK_CUDA_RESIDUAL=1, on the defaults)"
-  if grep -q "CudaResidualTest" "$OUTDIR/tests.log" 2>/dev/null; then echo "tests: CudaResidualTest FAILED (see $OUTDIR/tests.log)"
-  elif [ -f "$OUTDIR/tests.log" ]; then echo "tests: CudaResidualTest not among the failures"; fi
-  same_as_default verify-residual '^(OK|FAIL|SKIPPED) +(dit_forward|causal_rollout)' DiT
-  same_checksum bench-dit-residual
-  grep -h "^forward" "$OUTDIR/bench-dit-residual.log" 2>/dev/null | tail -2
-  grep -hE "^(gemm_bf16_tn_tma|gated_add_frames|add |all kernels)" "$OUTDIR/bench-dit-residual.log" 2>/dev/null | sed 's/^/residual profile: /'
+# A DiT switch whose tests run in the tests step (not yet validated) must change no bit: its test
+# class not among that step's failures (it lists failures only), the DiT checks' lines against
+# verify-default's, and bench-dit's output checksum against bench-dit-default's; then its forwards
+# and the profile lines of the kernels it replaces and adds.
+# dit_switch_summary NAME TITLE TESTCLASS PROFILE_RE
+dit_switch_summary() {
+  local name="$1" title="$2" test="$3" profile="$4"
+  echo "-- $title"
+  if grep -q "$test" "$OUTDIR/tests.log" 2>/dev/null; then echo "tests: $test FAILED (see $OUTDIR/tests.log)"
+  elif [ -f "$OUTDIR/tests.log" ]; then echo "tests: $test not among the failures"; fi
+  same_as_default "verify-$name" '^(OK|FAIL|SKIPPED) +(dit_forward|causal_rollout)' DiT
+  same_checksum "bench-dit-$name"
+  grep -h "^forward" "$OUTDIR/bench-dit-$name.log" 2>/dev/null | tail -2
+  grep -hE "^($profile|all kernels)" "$OUTDIR/bench-dit-$name.log" 2>/dev/null | sed "s/^/$name profile: /"
 }
 
 run() {
@@ -537,8 +526,10 @@ run() {
     grep -hE "^(model|output vs|flash|all kernels)" "$OUTDIR/bench-dit-flash-tma.log" 2>/dev/null || true
     grep -h "^forward" "$OUTDIR/bench-dit-flash-tma.log" 2>/dev/null | tail -2 || true
     norm_rope_summary
-    norm_mod_summary
-    residual_summary
+    dit_switch_summary norm-mod "the DiT's layer norm fused with its modulation (LIVETALK_CUDA_NORM_MOD=1, on the defaults)" \
+      CudaNormModTest 'layer_norm|modulate_frames'
+    dit_switch_summary residual "the DiT's residual adds in the products' epilogue (LIVETALK_CUDA_RESIDUAL=1, on the defaults)" \
+      CudaResidualTest 'gemm_bf16_tn_tma|gated_add_frames|add '
     echo "-- the TMA GEMM's tile width by waves (LIVETALK_CUDA_GEMM=tma_waves, on the defaults)"
     grep -hE "^(linear .*tma_(n96|waves)|check tma_(n96|waves))" "$OUTDIR/bench-gpu.log" 2>/dev/null || true
     same_checksum bench-dit-tma-waves
