@@ -115,10 +115,10 @@ selected() {
   case ",$ONLY," in *",$1,"*) return 0 ;; esac
   case "$1" in
     make-dit) [ ! -f /tmp/livetalk-dit/model.safetensors ] && [[ ",$ONLY," == *",bench-"* ]] ;;
-    bench-dit) [ ! -f /tmp/livetalk-dit/out-mma-sync.f32 ] && [[ ",$ONLY," =~ ,bench-dit-(wgmma|flash|default|tma|flash-tma|split|norm-rope|norm-mod|residual|tma-waves|flash-pp|split-pp), ]] ;;
+    bench-dit) [ ! -f /tmp/livetalk-dit/out-mma-sync.f32 ] && [[ ",$ONLY," =~ ,bench-dit-(wgmma|flash|default|tma|flash-tma|split|norm-rope|norm-mod|residual|fusions|tma-waves|flash-pp|split-pp), ]] ;;
     verify) [ ! -f "$OUTDIR/verify.log" ] && [[ ",$ONLY," == *",verify-"* ]] ;;
-    verify-default) [ ! -f "$OUTDIR/verify-default.log" ] && [[ ",$ONLY," =~ ,verify-(vae-fuse|norm-rope|norm-mod|residual), ]] ;;
-    bench-dit-default) [ ! -f "$OUTDIR/bench-dit-default.log" ] && [[ ",$ONLY," =~ ,bench-dit-(norm-rope|norm-mod|residual|tma-waves|flash-pp), ]] ;;
+    verify-default) [ ! -f "$OUTDIR/verify-default.log" ] && [[ ",$ONLY," =~ ,verify-(vae-fuse|norm-rope|norm-mod|residual|dit-fusions), ]] ;;
+    bench-dit-default) [ ! -f "$OUTDIR/bench-dit-default.log" ] && [[ ",$ONLY," =~ ,bench-dit-(norm-rope|norm-mod|residual|fusions|tma-waves|flash-pp), ]] ;;
     bench-vae-default) [ ! -f "$OUTDIR/bench-vae-default.log" ] && [[ ",$ONLY," == *",bench-vae-fuse,"* ]] ;;
     *) return 1 ;;
   esac
@@ -265,12 +265,13 @@ norm_rope_summary() {
 dit_switch_summary() {
   local name="$1" title="$2" test="$3" profile="$4"
   echo "-- $title"
-  if grep -q "$test" "$OUTDIR/tests.log" 2>/dev/null; then echo "tests: $test FAILED (see $OUTDIR/tests.log)"
+  if grep -qE "$test" "$OUTDIR/tests.log" 2>/dev/null; then echo "tests: $test FAILED (see $OUTDIR/tests.log)"
   elif [ -f "$OUTDIR/tests.log" ]; then echo "tests: $test not among the failures"; fi
   same_as_default "verify-$name" '^(OK|FAIL|SKIPPED) +(dit_forward|causal_rollout)' DiT
-  same_checksum "bench-dit-$name"
-  grep -h "^forward" "$OUTDIR/bench-dit-$name.log" 2>/dev/null | tail -2
-  grep -hE "^($profile|all kernels)" "$OUTDIR/bench-dit-$name.log" 2>/dev/null | sed "s/^/$name profile: /"
+  local bench="bench-dit-${name#dit-}"   # dit-fusions: bench-dit-fusions
+  same_checksum "$bench"
+  grep -h "^forward" "$OUTDIR/$bench.log" 2>/dev/null | tail -2
+  grep -hE "^($profile|all kernels)" "$OUTDIR/$bench.log" 2>/dev/null | sed "s/^/$name profile: /"
 }
 
 run() {
@@ -439,6 +440,14 @@ run() {
   step verify-residual 60 env LIVETALK_CUDA_RESIDUAL=1 "$lt" verify --device cuda --golden "$ROOT/tests/golden" --only dit_forward,causal_rollout
   step bench-dit-residual 60 env LIVETALK_CUDA_RESIDUAL=1 "$lt" bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors \
       --runs 5 --profile --compare-output /tmp/livetalk-dit/out-mma-sync.f32
+  # The three DiT fusions together (LIVETALK_CUDA_NORM_ROPE, _NORM_MOD and _RESIDUAL on the defaults):
+  # each must give the defaults' bits, so together they must too. One verify and one forward, whose
+  # profile sets each fused kernel beside those it replaces in bench-dit-default's, decide all three
+  # in two steps; the steps above take them one at a time, for when these differ.
+  step verify-dit-fusions 60 env LIVETALK_CUDA_NORM_ROPE=1 LIVETALK_CUDA_NORM_MOD=1 LIVETALK_CUDA_RESIDUAL=1 "$lt" verify --device cuda \
+      --golden "$ROOT/tests/golden" --only dit_forward,causal_rollout
+  step bench-dit-fusions 60 env LIVETALK_CUDA_NORM_ROPE=1 LIVETALK_CUDA_NORM_MOD=1 LIVETALK_CUDA_RESIDUAL=1 "$lt" bench-dit --device cuda \
+      --weights /tmp/livetalk-dit/model.safetensors --runs 5 --profile --compare-output /tmp/livetalk-dit/out-mma-sync.f32
   # The TMA GEMM's tile width chosen by waves (LIVETALK_CUDA_GEMM=tma_waves: 96-wide tiles for the
   # 1536-wide products; not yet run on a GPU; tests-tma and bench-gpu above cover its kernels) on the
   # defaults: the forward's checksum must be bench-dit-default's, since the tile width changes no sum.
@@ -530,6 +539,8 @@ run() {
       CudaNormModTest 'layer_norm|modulate_frames'
     dit_switch_summary residual "the DiT's residual adds in the products' epilogue (LIVETALK_CUDA_RESIDUAL=1, on the defaults)" \
       CudaResidualTest 'gemm_bf16_tn_tma|gated_add_frames|add '
+    dit_switch_summary dit-fusions "the three DiT fusions together (LIVETALK_CUDA_NORM_ROPE=1, _NORM_MOD=1, _RESIDUAL=1, on the defaults)" \
+      'CudaNormModTest|CudaResidualTest' 'rms_norm|rope|f32_to_bf16_rows|layer_norm|modulate_frames|gemm_bf16_tn_tma|gated_add_frames|add '
     echo "-- the TMA GEMM's tile width by waves (LIVETALK_CUDA_GEMM=tma_waves, on the defaults)"
     grep -hE "^(linear .*tma_(n96|waves)|check tma_(n96|waves))" "$OUTDIR/bench-gpu.log" 2>/dev/null || true
     same_checksum bench-dit-tma-waves
