@@ -63,6 +63,6 @@ record AttentionWeights(Backend be, int dim, float eps, Weight q, Weight qb, Wei
 
     /** {@code res.x [n, D] += (Wo·attn + bo)·gate}; {@code scratch} {@code [n, D]} float32 where a backend may put the product first. */
     void output(Buf attn, Buf scratch, int n, Residual res) {
-        be.linearResidual(attn, scratch, n, o, ob, res.x(), res.gate(), res.stride(), res.rowsPerFrame());
+        res.addProduct(be, attn, scratch, n, o, ob);
     }
 }

@@ -70,8 +70,7 @@ final class DitBlock {
         // FFN: LN2, modulate per frame, GELU-tanh MLP, gated residual
         normModulate(ws, perFrame, 3);
         be.linearGelu(ws.hOp, ws.ffn, n, ffn0, ffn0b);
-        Residual res = gated(ws, perFrame, 5);
-        be.linearResidual(ws.ffn, ws.out, n, ffn2, ffn2b, res.x(), res.gate(), res.stride(), res.rowsPerFrame());
+        gated(ws, perFrame, 5).addProduct(be, ws.ffn, ws.out, n, ffn2, ffn2b);
     }
 
     /** The clean-pass shortcut for the last layer: only this call's K/V are needed (docs/sampler.md#block-loop). */

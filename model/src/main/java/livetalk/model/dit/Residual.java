@@ -1,6 +1,8 @@
 package livetalk.model.dit;
 
+import livetalk.kernels.Backend;
 import livetalk.kernels.Buf;
+import livetalk.kernels.Weight;
 
 /**
  * Where a DiT sub-layer's output goes (docs/model.md#dit-block): added into the residual stream
@@ -12,5 +14,10 @@ record Residual(Buf x, Buf gate, long stride, int rowsPerFrame) {
     /** {@code x += out}: no gate (the cross-attention). */
     static Residual plain(Buf x) {
         return new Residual(x, null, 0, 1);
+    }
+
+    /** {@code x += (a·Wᵀ + bias)·gate}, {@code a [rows, in]}; {@code scratch [rows, out]} float32 where a backend may put the product first. */
+    void addProduct(Backend be, Buf a, Buf scratch, int rows, Weight w, Weight bias) {
+        be.linearResidual(a, scratch, rows, w, bias, x, gate, stride, rowsPerFrame);
     }
 }
