@@ -810,12 +810,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void modulateFrames(Buf x, Buf shift, Buf scale, long stride, Buf out, int frames, int rowsPerFrame, int dim) {
         CudaBuf xb = buf(x), sh = buf(shift), sc = buf(scale), ob = anyBuf(out);
-        int rows = Math.multiplyExact(frames, rowsPerFrame);
-        long n = (long) rows * dim, params = frames == 0 ? 0 : (frames - 1) * stride + dim;
-        requireSize("modulateFrames x", n, xb.len);
-        requireSize("modulateFrames out", n, ob.len);
-        requireSize("modulateFrames shift", params, sh.len);
-        requireSize("modulateFrames scale", params, sc.len);
+        int rows = checkModulation("modulateFrames", xb, sh, sc, stride, ob, frames, rowsPerFrame, dim);
         if (rows == 0) return;
         ctx.launch("modulate_frames" + (ob.dtype == DType.BF16 ? BF16_OUT : ""), rowGrid(rows), 1, 1, BLOCK, 0,
                 ctx.args().ptr(xb.ptr()).ptr(sh.ptr()).ptr(sc.ptr()).i64(stride).ptr(ob.ptr()).i32(rows).i32(rowsPerFrame).i32(dim));
@@ -833,6 +828,20 @@ public final class CudaBackend implements Backend {
         if (rows == 0) return;
         ctx.launch("gated_add_frames", rowGrid(rows), 1, 1, BLOCK, 0,
                 ctx.args().ptr(xb.ptr()).ptr(yb.ptr()).ptr(gb.ptr()).i64(stride).i32(rows).i32(rowsPerFrame).i32(dim));
+    }
+
+    /**
+     * The sizes a per-frame modulation needs (x and out {@code [frames·rowsPerFrame, dim]}, shift and
+     * scale reaching frame {@code frames − 1}'s {@code dim} values at {@code stride} apart); returns the rows.
+     */
+    static int checkModulation(String op, CudaBuf x, CudaBuf shift, CudaBuf scale, long stride, CudaBuf out, int frames, int rowsPerFrame, int dim) {
+        int rows = Math.multiplyExact(frames, rowsPerFrame);
+        long n = (long) rows * dim, params = frames == 0 ? 0 : (frames - 1) * stride + dim;
+        requireSize(op + " x", n, x.len);
+        requireSize(op + " out", n, out.len);
+        requireSize(op + " shift", params, shift.len);
+        requireSize(op + " scale", params, scale.len);
+        return rows;
     }
 
     /** Blocks for a kernel that walks rows: one per row, at most 8 per multiprocessor. */

@@ -46,7 +46,9 @@ final class CudaGemm {
         GemmKernel g = be.gemmKernel();
         boolean bf16Out = ob.dtype == DType.BF16;
         // a tensor map has at least one row and column: an empty product takes mma.sync, whose module is always loaded
-        if (g.tma() && ld > 0 && outDim > 0) gemmTma(g, a, ld, wPtr, ld, ob.ptr(), outDim, bPtr, cb == null ? 0 : 1, gelu, rows, outDim, ld, bf16Out);
+        if (g.tma() && ld > 0 && outDim > 0) {
+            gemmTma(g, a, ld, wPtr, ld, ob.ptr(), outDim, bPtr, cb == null ? 0 : 1, gelu, rows, outDim, ld, bf16Out ? BF16_OUT : "", args -> args);
+        }
         else if (g.wgmma() && !g.tma()) gemmWgmma(g, a, ld, wPtr, ld, ob.ptr(), outDim, bPtr, cb == null ? 0 : 1, gelu, rows, outDim, ld, bf16Out);
         else gemm(a, ld, wPtr, ld, ob.ptr(), outDim, bPtr, cb == null ? 0 : 1, gelu, rows, outDim, ld, bf16Out);
     }
@@ -67,22 +69,19 @@ final class CudaGemm {
         requireSize("linearResidual input", (long) rows * in, xb.len);
         requireSize("linearResidual residual", (long) rows * outDim, rb.len);
         if (cb != null) requireSize("linearResidual bias", outDim, cb.numel());
-        long gatePtr = 0;
         if (gate != null) {
             if (rowsPerFrame <= 0 || rows % rowsPerFrame != 0) {
                 throw new livetalk.kernels.KernelException("linearResidual: " + rows + " rows are not whole frames of " + rowsPerFrame);
             }
-            CudaBuf gb = be.buf(gate);
-            requireSize("linearResidual gate", (rows / rowsPerFrame - 1) * stride + outDim, gb.len);
-            gatePtr = gb.ptr();
+            requireSize("linearResidual gate", (rows / rowsPerFrame - 1) * stride + outDim, be.buf(gate).len);
         }
+        long gatePtr = gate == null ? 0 : be.buf(gate).ptr();
+        int perFrame = gate == null ? 1 : rowsPerFrame;
         // device pointers first: a weight's first use uploads it, which launches work of its own
         long a = operand(xb, in, rows, in, ld, ScratchRegions.Q);
         long wPtr = cw.bf16Ptr(), bPtr = cb == null ? 0 : cb.f32Ptr();
-        int bn = wgmmaTileN(g, rows, outDim, ctx.multiprocessors);
-        ctx.launch((bn == 256 ? TMA_N256 : bn == 96 ? TMA_N96 : TMA_N128) + RESID, (outDim + bn - 1) / bn, (rows + WGMMA_BM - 1) / WGMMA_BM, 1,
-                TMA_THREADS, tmaSmem(bn), residualArgs(tmaGemmArgs(ctx.args(), CudaDriver::encodeTensorMap, a, ld, wPtr, ld, rb.ptr(), outDim,
-                        bPtr, cb == null ? 0 : 1, false, rows, outDim, ld, bn), gatePtr, stride, gate == null ? 1 : rowsPerFrame));
+        gemmTma(g, a, ld, wPtr, ld, rb.ptr(), outDim, bPtr, cb == null ? 0 : 1, false, rows, outDim, ld, RESID,
+                args -> residualArgs(args, gatePtr, stride, perFrame));
         return true;
     }
 
@@ -104,12 +103,17 @@ final class CudaGemm {
                         .i32(m).i32(n).i32(k));
     }
 
-    /** As {@link #gemmWgmma}, on the TMA kernels: A and B go as tensor maps (boxes of 64 k × 128 or BN rows). */
+    /**
+     * As {@link #gemmWgmma}, on the TMA kernels: A and B go as tensor maps (boxes of 64 k × 128 or BN
+     * rows). {@code suffix} names the variant ("", {@link CudaBackend#BF16_OUT}, {@link #RESID}) and
+     * {@code more} appends its own arguments after the shared ones.
+     */
     private void gemmTma(GemmKernel g, long a, int lda, long b, int ldb, long c, long ldc, long bias, int biasMode, boolean gelu,
-                         int m, int n, int k, boolean bf16Out) {
+                         int m, int n, int k, String suffix, java.util.function.UnaryOperator<CudaContext.Args> more) {
         int bn = wgmmaTileN(g, m, n, ctx.multiprocessors);
-        ctx.launch((bn == 256 ? TMA_N256 : bn == 96 ? TMA_N96 : TMA_N128) + (bf16Out ? BF16_OUT : ""), (n + bn - 1) / bn, (m + WGMMA_BM - 1) / WGMMA_BM, 1,
-                TMA_THREADS, tmaSmem(bn), tmaGemmArgs(ctx.args(), CudaDriver::encodeTensorMap, a, lda, b, ldb, c, ldc, bias, biasMode, gelu, m, n, k, bn));
+        ctx.launch((bn == 256 ? TMA_N256 : bn == 96 ? TMA_N96 : TMA_N128) + suffix, (n + bn - 1) / bn, (m + WGMMA_BM - 1) / WGMMA_BM, 1,
+                TMA_THREADS, tmaSmem(bn),
+                more.apply(tmaGemmArgs(ctx.args(), CudaDriver::encodeTensorMap, a, lda, b, ldb, c, ldc, bias, biasMode, gelu, m, n, k, bn)));
     }
 
     /**
