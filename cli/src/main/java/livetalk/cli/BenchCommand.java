@@ -64,8 +64,9 @@ final class BenchCommand implements Callable<Integer> {
         }
         if (only.contains("attention")) {
             System.out.println("attention nq x nk x heads x headDim               median ms   best ms  GFLOP/s (median)  of peak");
-            benchAttention(be, 3072, 3072, 12, 128, peak);
-            benchAttention(be, 3072, 15360, 12, 128, peak);
+            benchAttention(be, 3072, 3072, 12, 128, DType.F32, peak);
+            benchAttention(be, 3072, 15360, 12, 128, DType.F32, peak);
+            benchAttention(be, 3072, 15360, 12, 128, DType.BF16, peak);
         }
         return 0;
     }
@@ -147,15 +148,25 @@ final class BenchCommand implements Callable<Integer> {
         report(String.format(Locale.ROOT, "linear %4s  [%d,%d]·[%d,%d]^T", type, m, k, n, k), flop, peak, () -> be.linear(x, out, m, w, null));
     }
 
-    private void benchAttention(Backend be, int nq, int nk, int heads, int d, double peak) {
+    /** Keys and values in float32, or in bf16 as the DiT's KV cache holds them (widened inside the kernel). */
+    private void benchAttention(Backend be, int nq, int nk, int heads, int d, DType kv, double peak) {
         SplittableRandom rnd = new SplittableRandom(2);
         int w = heads * d;
-        Buf q = be.upload(random(rnd, nq * w)), k = be.upload(random(rnd, nk * w)), v = be.upload(random(rnd, nk * w));
+        Buf q = be.upload(random(rnd, nq * w)), k = kvBuf(be, random(rnd, nk * w), kv), v = kvBuf(be, random(rnd, nk * w), kv);
         Buf out = be.alloc((long) nq * w);
         double flop = 4.0 * nq * nk * heads * d;
         float scale = (float) (1 / Math.sqrt(d));
-        report(String.format(Locale.ROOT, "attention %d x %d x %d x %d", nq, nk, heads, d), flop, peak,
-                () -> be.attention(q, k, v, out, nq, nk, heads, d, scale, null));
+        String label = String.format(Locale.ROOT, "attention %d x %d x %d x %d%s", nq, nk, heads, d, kv == DType.BF16 ? " kv bf16" : "");
+        report(label, flop, peak, () -> be.attention(q, k, v, out, nq, nk, heads, d, scale, null));
+    }
+
+    private static Buf kvBuf(Backend be, float[] values, DType dtype) {
+        Buf f = be.upload(values);
+        if (dtype == DType.F32) return f;
+        Buf h = be.alloc(values.length, dtype);
+        be.toBf16(f, h);
+        be.free(f);
+        return h;
     }
 
     private void report(String label, double flop, double peak, Runnable op) {
