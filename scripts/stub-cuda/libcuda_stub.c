@@ -7,6 +7,9 @@
  * It answers as one compute capability 9.0 device with 132 SMs, the H100/H200 the defaults target.
  * Its memory is 80 GiB, or LIVETALK_STUB_DEVICE_MIB MiB: allocations beyond that fail with
  * CUDA_ERROR_OUT_OF_MEMORY, as a full device's would (the live bytes are counted, frees included).
+ * A launch fails with CUDA_ERROR_INVALID_VALUE, as the driver's does, where it asks for more dynamic
+ * shared memory than its kernel was allowed (48 KiB unless cuFuncSetAttribute raised it) or for
+ * more than 1024 threads a block: what a kernel written without a GPU most easily gets wrong.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -69,8 +72,22 @@ CUresult cuModuleLoadDataEx(void** mod, const void* image, unsigned n, void* opt
     *mod = handle();
     return OK;
 }
-CUresult cuModuleGetFunction(void** fn, void* mod, const char* name) { (void)mod; (void)name; *fn = handle(); return OK; }
-CUresult cuFuncSetAttribute(void* fn, int attr, int v) { (void)fn; (void)attr; (void)v; return OK; }
+/* A kernel: the dynamic shared memory its launches may ask for (CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES). */
+typedef struct { int max_dynamic_smem; } Function;
+CUresult cuModuleGetFunction(void** fn, void* mod, const char* name) {
+    (void)mod; (void)name;
+    Function* f = calloc(1, sizeof(Function));
+    f->max_dynamic_smem = 48 << 10;
+    *fn = f;
+    return OK;
+}
+CUresult cuFuncSetAttribute(void* fn, int attr, int v) {
+    if (attr == 8) {                                           /* MAX_DYNAMIC_SHARED_SIZE_BYTES */
+        if (v < 0 || v > 232448) return 1;                     /* beyond the opt-in this device reports */
+        ((Function*)fn)->max_dynamic_smem = v;
+    }
+    return OK;
+}
 CUresult cuMemAllocAsync(uint64_t* p, size_t bytes, void* stream) {
     (void)stream;
     size_t rounded = (bytes + 255) & ~(size_t)255;
@@ -117,10 +134,15 @@ CUresult cuMemcpyDtoDAsync_v2(uint64_t d, uint64_t s, size_t n, void* st) { (voi
 CUresult cuMemsetD32Async(uint64_t d, unsigned v, size_t n, void* st) { (void)d; (void)v; (void)n; (void)st; return OK; }
 CUresult cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz, unsigned smem,
                         void* stream, void** params, void** extra) {
-    (void)f; (void)gx; (void)gy; (void)gz; (void)bx; (void)by; (void)bz; (void)smem; (void)stream; (void)params; (void)extra;
+    (void)gx; (void)gy; (void)gz; (void)stream; (void)params; (void)extra;
+    if ((int)smem > ((Function*)f)->max_dynamic_smem) return 1;   /* CUDA_ERROR_INVALID_VALUE */
+    if ((uint64_t)bx * by * bz > 1024) return 1;
     return OK;
 }
-CUresult cuGetErrorName(int e, const char** s) { *s = e == 2 ? "CUDA_ERROR_OUT_OF_MEMORY" : "CUDA_STUB_ERROR"; return OK; }
+CUresult cuGetErrorName(int e, const char** s) {
+    *s = e == 2 ? "CUDA_ERROR_OUT_OF_MEMORY" : e == 1 ? "CUDA_ERROR_INVALID_VALUE" : "CUDA_STUB_ERROR";
+    return OK;
+}
 CUresult cuMemGetInfo_v2(size_t* free_bytes, size_t* total) { *free_bytes = device_bytes() - live_bytes; *total = device_bytes(); return OK; }
 CUresult cuDeviceGetDefaultMemPool(void** pool, int dev) { (void)dev; *pool = handle(); return OK; }
 CUresult cuMemPoolSetAttribute(void* pool, int attr, void* v) { (void)pool; (void)attr; (void)v; return OK; }

@@ -7,9 +7,6 @@ import static livetalk.kernels.cuda.CudaAttention.FLASH_TMA_SPLIT;
 import static livetalk.kernels.cuda.CudaAttention.FLASH_TMA_SPLIT_PINGPONG;
 import static livetalk.kernels.cuda.CudaConvolution.convKernel;
 import static livetalk.kernels.cuda.CudaConvolution.convWgmmaKernel;
-import static livetalk.kernels.cuda.CudaGemm.TMA_N128;
-import static livetalk.kernels.cuda.CudaGemm.TMA_N256;
-import static livetalk.kernels.cuda.CudaGemm.TMA_N96;
 import static livetalk.kernels.cuda.CudaGemm.WGMMA_N128;
 import static livetalk.kernels.cuda.CudaGemm.WGMMA_N256;
 import static livetalk.kernels.cuda.LaunchGeometry.*;
@@ -160,9 +157,16 @@ public final class CudaBackend implements Backend {
      * compiles it), else why not, in one line.
      */
     public String tmaGemmUnavailableReason() {
-        String[] kernels = {TMA_N128, TMA_N256, TMA_N128 + BF16_OUT, TMA_N256 + BF16_OUT, TMA_N96, TMA_N96 + BF16_OUT};
-        int[] smem = {tmaSmem(128), tmaSmem(256), tmaSmem(128), tmaSmem(256), tmaSmem(96), tmaSmem(96)};
-        return ctx.loadHopperModule("gemm_tma_sm90", kernels, smem);
+        // every kernel of the module, each allowed its ring: above the 48 KiB a launch gets by default
+        java.util.List<String> kernels = new java.util.ArrayList<>();
+        java.util.List<Integer> smem = new java.util.ArrayList<>();
+        for (int bn : new int[] {128, 256, 96}) {
+            for (String suffix : CudaGemm.TMA_SUFFIXES) {
+                kernels.add(CudaGemm.tmaKernel(bn, suffix));
+                smem.add(tmaSmem(bn));
+            }
+        }
+        return ctx.loadHopperModule("gemm_tma_sm90", kernels.toArray(String[]::new), smem.stream().mapToInt(Integer::intValue).toArray());
     }
 
     /**

@@ -347,7 +347,13 @@ final class CudaContext {
         MemorySegment stream = stream();
         long issued = p == null ? 0 : System.nanoTime();
         MemorySegment start = p == null ? null : p.before(stream);
-        CudaDriver.launch(function(kernel), gx, gy, gz, bx, by, 1, smem, stream, a.pointers);
+        try {
+            CudaDriver.launch(function(kernel), gx, gy, gz, bx, by, 1, smem, stream, a.pointers);
+        } catch (KernelException e) {
+            // which launch, in the terms of the kernel's source: the driver's code alone does not say
+            throw new KernelException(kernel + " (grid " + gx + "×" + gy + "×" + gz + ", block " + bx + "×" + by + ", " + smem
+                    + " bytes of dynamic shared memory): " + e.getMessage(), e);
+        }
         if (p != null) p.after(kernel, start, stream, issued);
         if (LaunchTrace.on()) LaunchTrace.record(kernel, gx, gy, gz, bx, by, smem, a.pointers, a.widths());
     }

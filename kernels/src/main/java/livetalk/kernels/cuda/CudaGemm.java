@@ -93,6 +93,14 @@ final class CudaGemm {
     /** The suffix of the residual products' kernels. */
     static final String RESID = "_resid";
 
+    /** The TMA kernels' variants by output: float32, bf16, added into a float32 residual. */
+    static final String[] TMA_SUFFIXES = {"", BF16_OUT, RESID};
+
+    /** The TMA kernel of tile width {@code bn} (96, 128 or 256) and output {@code suffix}. */
+    static String tmaKernel(int bn, String suffix) {
+        return (bn == 256 ? TMA_N256 : bn == 96 ? TMA_N96 : TMA_N128) + suffix;
+    }
+
     /** As {@link #gemm}, on the wgmma kernels (same arguments and contract; gemm_sm90.cu). */
     private void gemmWgmma(GemmKernel g, long a, int lda, long b, int ldb, long c, long ldc, long bias, int biasMode, boolean gelu,
                            int m, int n, int k, boolean bf16Out) {
@@ -111,7 +119,7 @@ final class CudaGemm {
     private void gemmTma(GemmKernel g, long a, int lda, long b, int ldb, long c, long ldc, long bias, int biasMode, boolean gelu,
                          int m, int n, int k, String suffix, java.util.function.UnaryOperator<CudaContext.Args> more) {
         int bn = wgmmaTileN(g, m, n, ctx.multiprocessors);
-        ctx.launch((bn == 256 ? TMA_N256 : bn == 96 ? TMA_N96 : TMA_N128) + suffix, (n + bn - 1) / bn, (m + WGMMA_BM - 1) / WGMMA_BM, 1,
+        ctx.launch(tmaKernel(bn, suffix), (n + bn - 1) / bn, (m + WGMMA_BM - 1) / WGMMA_BM, 1,
                 TMA_THREADS, tmaSmem(bn),
                 more.apply(tmaGemmArgs(ctx.args(), CudaDriver::encodeTensorMap, a, lda, b, ldb, c, ldc, bias, biasMode, gelu, m, n, k, bn)));
     }
