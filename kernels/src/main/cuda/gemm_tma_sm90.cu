@@ -27,52 +27,38 @@
 
 #define TMA_THREADS 384
 
-template <int BN, int STAGES, typename OutT, bool RESID = false>
-__device__ __forceinline__ void gemm_tma(const CUtensorMap* tmA, const CUtensorMap* tmB,
-        OutT* __restrict__ C, i64 ldc, const float* __restrict__ bias, int biasMode, int act, int M, int N, int K,
-        const Residual& resid = Residual()) {
+// The producer's thread: the k-tiles of the tile at (m0, n0) into the ring, from ring position g
+// (the k-tiles this block has loaded before, over all its tiles: it sets the stage and the
+// barriers' parity). Returns the position after them.
+template <int BN, int STAGES>
+__device__ __forceinline__ int tma_produce_tile(uint32_t base, uint32_t ring, const CUtensorMap* tmA, const CUtensorMap* tmB,
+        int m0, int n0, int ktiles, int g) {
     typedef Sm90Ring<BN> Ring;
     typedef TmaSchedule<STAGES> Plan;
-    extern __shared__ __align__(1024) unsigned char smem[];
-    const uint32_t base = (smem_addr(smem) + SM90_GROUP_BYTES - 1) & ~(uint32_t)(SM90_GROUP_BYTES - 1);
-    const uint32_t ring = STAGES * Ring::STAGE_BYTES;
-
-    const int tid = threadIdx.x, wg = tid >> 7, t = tid & 127;
-    const int m0 = blockIdx.y * SM90_BM, n0 = blockIdx.x * BN;
-    const int ktiles = (K + SM90_BK - 1) / SM90_BK;
-
-    if (tid == 0) {
-        for (int s = 0; s < STAGES; s++) {
-            mbar_init(Plan::full_bar(base, ring, s), 1);
-            mbar_init(Plan::empty_bar(base, ring, s), Plan::CONSUMERS);
-        }
-        fence_mbar_init();
+    for (int kt = 0; kt < ktiles; kt++) {
+        const int s = Plan::stage(g + kt);
+        const uint32_t full = Plan::full_bar(base, ring, s);
+        mbar_wait(Plan::empty_bar(base, ring, s), Plan::empty_parity(g + kt));
+        mbar_arrive_expect_tx(full, Ring::STAGE_BYTES);
+        tma_load_2d(Ring::a_tile(base, s), tmA, kt * SM90_BK, m0, full);
+        tma_load_2d(Ring::b_tile(base, s), tmB, kt * SM90_BK, n0, full);
     }
-    __syncthreads();
+    return g + ktiles;
+}
 
-    if (wg == 0) {
-        regs_release<40>();
-        if (t == 0) {
-            for (int kt = 0; kt < ktiles; kt++) {
-                const int s = Plan::stage(kt);
-                const uint32_t full = Plan::full_bar(base, ring, s);
-                mbar_wait(Plan::empty_bar(base, ring, s), Plan::empty_parity(kt));
-                mbar_arrive_expect_tx(full, Ring::STAGE_BYTES);
-                tma_load_2d(Ring::a_tile(base, s), tmA, kt * SM90_BK, m0, full);
-                tma_load_2d(Ring::b_tile(base, s), tmB, kt * SM90_BK, n0, full);
-            }
-        }
-        return;
-    }
-
-    regs_take<232>();
-    const int w = wg - 1;   // this consumer's 64 rows of the tile
-    float acc[BN / 2];
+// A consumer warpgroup's products for one tile (its 64 rows w of it), the k-tiles at ring
+// positions [g, g + ktiles): waits for each stage's full barrier, issues its 4 wgmma, keeps one
+// k-tile's group in flight, and releases the stage of the k-tile before once that group completed.
+// The tile's last stage is left to the caller. Returns g + ktiles.
+template <int BN, int STAGES>
+__device__ __forceinline__ int tma_consume_tile(float (&acc)[BN / 2], uint32_t base, uint32_t ring, int w, int t, int ktiles, int g) {
+    typedef Sm90Ring<BN> Ring;
+    typedef TmaSchedule<STAGES> Plan;
 #pragma unroll
     for (int i = 0; i < BN / 2; i++) acc[i] = 0.f;
     for (int kt = 0; kt < ktiles; kt++) {
-        const int s = Plan::stage(kt);
-        mbar_wait(Plan::full_bar(base, ring, s), Plan::full_parity(kt));
+        const int s = Plan::stage(g + kt);
+        mbar_wait(Plan::full_bar(base, ring, s), Plan::full_parity(g + kt));
         const uint64_t descA = sm90_desc(Ring::a_rows_of(Ring::a_tile(base, s), w));
         const uint64_t descB = sm90_desc(Ring::b_tile(base, s));
         wgmma_fence();
@@ -84,11 +70,96 @@ __device__ __forceinline__ void gemm_tma(const CUtensorMap* tmA, const CUtensorM
         // Tile kt's group stays in flight; tile kt - 1's is complete after this, so its stage can be refilled.
         wgmma_wait<1>();
         fence_acc(acc);
-        if (kt > 0 && t == 0) mbar_arrive(Plan::empty_bar(base, ring, Plan::stage(kt - 1)));
+        if (kt > 0 && t == 0) mbar_arrive(Plan::empty_bar(base, ring, Plan::stage(g + kt - 1)));
     }
     wgmma_wait<0>();
     fence_acc(acc);
+    return g + ktiles;
+}
+
+// The ring and its barriers, set up by thread 0 before any warpgroup uses them.
+template <int STAGES>
+__device__ __forceinline__ void tma_init_barriers(uint32_t base, uint32_t ring, int tid) {
+    typedef TmaSchedule<STAGES> Plan;
+    if (tid == 0) {
+        for (int s = 0; s < STAGES; s++) {
+            mbar_init(Plan::full_bar(base, ring, s), 1);
+            mbar_init(Plan::empty_bar(base, ring, s), Plan::CONSUMERS);
+        }
+        fence_mbar_init();
+    }
+    __syncthreads();
+}
+
+template <int BN, int STAGES, typename OutT, bool RESID = false>
+__device__ __forceinline__ void gemm_tma(const CUtensorMap* tmA, const CUtensorMap* tmB,
+        OutT* __restrict__ C, i64 ldc, const float* __restrict__ bias, int biasMode, int act, int M, int N, int K,
+        const Residual& resid = Residual()) {
+    typedef Sm90Ring<BN> Ring;
+    extern __shared__ __align__(1024) unsigned char smem[];
+    const uint32_t base = (smem_addr(smem) + SM90_GROUP_BYTES - 1) & ~(uint32_t)(SM90_GROUP_BYTES - 1);
+    const uint32_t ring = STAGES * Ring::STAGE_BYTES;
+
+    const int tid = threadIdx.x, wg = tid >> 7, t = tid & 127;
+    const int m0 = blockIdx.y * SM90_BM, n0 = blockIdx.x * BN;
+    const int ktiles = (K + SM90_BK - 1) / SM90_BK;
+    tma_init_barriers<STAGES>(base, ring, tid);
+
+    if (wg == 0) {
+        regs_release<40>();
+        if (t == 0) tma_produce_tile<BN, STAGES>(base, ring, tmA, tmB, m0, n0, ktiles, 0);
+        return;
+    }
+
+    regs_take<232>();
+    const int w = wg - 1;   // this consumer's 64 rows of the tile
+    float acc[BN / 2];
+    tma_consume_tile<BN, STAGES>(acc, base, ring, w, t, ktiles, 0);
     store_tile<BN, OutT, RESID>(acc, C, ldc, bias, biasMode, act, M, N, m0 + w * 64, n0, t, resid);
+}
+
+// The persistent form (LIVETALK_CUDA_GEMM_PERSISTENT; written without a GPU after run 9, not yet
+// run on one): one block per SM walks the tiles blockIdx.x, blockIdx.x + gridDim.x, ... (tile i at
+// rows (i / tilesN)·128, columns (i % tilesN)·BN: the order the plain kernel's grid issues them),
+// and the ring's position runs on across tiles. So the producer loads the next tile's first
+// k-tiles while the consumers store the last one, and the barriers and the tensor maps are set up
+// once per SM rather than once per tile. Each tile's products, sums and epilogue are the plain
+// kernel's: the same bits.
+template <int BN, int STAGES, typename OutT, bool RESID = false>
+__device__ __forceinline__ void gemm_tma_persistent(const CUtensorMap* tmA, const CUtensorMap* tmB,
+        OutT* __restrict__ C, i64 ldc, const float* __restrict__ bias, int biasMode, int act, int M, int N, int K,
+        const Residual& resid = Residual()) {
+    typedef Sm90Ring<BN> Ring;
+    typedef TmaSchedule<STAGES> Plan;
+    extern __shared__ __align__(1024) unsigned char smem[];
+    const uint32_t base = (smem_addr(smem) + SM90_GROUP_BYTES - 1) & ~(uint32_t)(SM90_GROUP_BYTES - 1);
+    const uint32_t ring = STAGES * Ring::STAGE_BYTES;
+
+    const int tid = threadIdx.x, wg = tid >> 7, t = tid & 127;
+    const int ktiles = (K + SM90_BK - 1) / SM90_BK;
+    const int tilesN = (N + BN - 1) / BN, tiles = tilesN * ((M + SM90_BM - 1) / SM90_BM);
+    tma_init_barriers<STAGES>(base, ring, tid);
+
+    if (wg == 0) {
+        regs_release<40>();
+        if (t == 0) {
+            int g = 0;
+            for (int tile = blockIdx.x; tile < tiles; tile += gridDim.x)
+                g = tma_produce_tile<BN, STAGES>(base, ring, tmA, tmB, (tile / tilesN) * SM90_BM, (tile % tilesN) * BN, ktiles, g);
+        }
+        return;
+    }
+
+    regs_take<232>();
+    const int w = wg - 1;
+    float acc[BN / 2];
+    int g = 0;
+    for (int tile = blockIdx.x; tile < tiles; tile += gridDim.x) {
+        g = tma_consume_tile<BN, STAGES>(acc, base, ring, w, t, ktiles, g);
+        // The tile's last group completed in tma_consume_tile: its stage can take the next tile's loads.
+        if (ktiles > 0 && t == 0) mbar_arrive(Plan::empty_bar(base, ring, Plan::stage(g - 1)));
+        store_tile<BN, OutT, RESID>(acc, C, ldc, bias, biasMode, act, M, N, (tile / tilesN) * SM90_BM + w * 64, (tile % tilesN) * BN, t, resid);
+    }
 }
 
 // 128×128 tiles, 6 stages: 6 × 32 KiB + 1 KiB of alignment slack + 12 barriers = 197728 bytes.
@@ -153,4 +224,60 @@ extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n2
         const __grid_constant__ CUtensorMap tmA, const __grid_constant__ CUtensorMap tmB, float* C, i64 ldc,
         const float* bias, int biasMode, int act, int M, int N, int K, const float* gate, i64 gateStride, int rowsPerFrame) {
     gemm_tma<256, 4, float, true>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K, Residual{gate, gateStride, rowsPerFrame});
+}
+
+// The persistent kernels (gemm_tma_persistent above): the plain ones' arguments, launched with at
+// most one block per SM.
+extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n96_persistent(
+        const __grid_constant__ CUtensorMap tmA, const __grid_constant__ CUtensorMap tmB, float* C, i64 ldc,
+        const float* bias, int biasMode, int act, int M, int N, int K) {
+    gemm_tma_persistent<96, 8, float>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K);
+}
+
+extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n96_persistent_bf16out(
+        const __grid_constant__ CUtensorMap tmA, const __grid_constant__ CUtensorMap tmB, bf16* C, i64 ldc,
+        const float* bias, int biasMode, int act, int M, int N, int K) {
+    gemm_tma_persistent<96, 8, bf16>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K);
+}
+
+extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n96_persistent_resid(
+        const __grid_constant__ CUtensorMap tmA, const __grid_constant__ CUtensorMap tmB, float* C, i64 ldc,
+        const float* bias, int biasMode, int act, int M, int N, int K, const float* gate, i64 gateStride, int rowsPerFrame) {
+    gemm_tma_persistent<96, 8, float, true>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K, Residual{gate, gateStride, rowsPerFrame});
+}
+
+extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n128_persistent(
+        const __grid_constant__ CUtensorMap tmA, const __grid_constant__ CUtensorMap tmB, float* C, i64 ldc,
+        const float* bias, int biasMode, int act, int M, int N, int K) {
+    gemm_tma_persistent<128, 6, float>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K);
+}
+
+extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n128_persistent_bf16out(
+        const __grid_constant__ CUtensorMap tmA, const __grid_constant__ CUtensorMap tmB, bf16* C, i64 ldc,
+        const float* bias, int biasMode, int act, int M, int N, int K) {
+    gemm_tma_persistent<128, 6, bf16>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K);
+}
+
+extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n128_persistent_resid(
+        const __grid_constant__ CUtensorMap tmA, const __grid_constant__ CUtensorMap tmB, float* C, i64 ldc,
+        const float* bias, int biasMode, int act, int M, int N, int K, const float* gate, i64 gateStride, int rowsPerFrame) {
+    gemm_tma_persistent<128, 6, float, true>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K, Residual{gate, gateStride, rowsPerFrame});
+}
+
+extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n256_persistent(
+        const __grid_constant__ CUtensorMap tmA, const __grid_constant__ CUtensorMap tmB, float* C, i64 ldc,
+        const float* bias, int biasMode, int act, int M, int N, int K) {
+    gemm_tma_persistent<256, 4, float>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K);
+}
+
+extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n256_persistent_bf16out(
+        const __grid_constant__ CUtensorMap tmA, const __grid_constant__ CUtensorMap tmB, bf16* C, i64 ldc,
+        const float* bias, int biasMode, int act, int M, int N, int K) {
+    gemm_tma_persistent<256, 4, bf16>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K);
+}
+
+extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n256_persistent_resid(
+        const __grid_constant__ CUtensorMap tmA, const __grid_constant__ CUtensorMap tmB, float* C, i64 ldc,
+        const float* bias, int biasMode, int act, int M, int N, int K, const float* gate, i64 gateStride, int rowsPerFrame) {
+    gemm_tma_persistent<256, 4, float, true>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K, Residual{gate, gateStride, rowsPerFrame});
 }

@@ -173,12 +173,19 @@ static void checkSchedule(int ktiles) {
 // whenever the scheduler says, completing its bytes on the stage's full barrier), and two
 // consumer warpgroups whose wgmma groups complete asynchronously, oldest first. Checked: a copy is
 // never issued into, nor lands in, a stage that an incomplete wgmma may read; a consumer issues
-// tile kt's wgmma only on a stage holding tile kt, landed; and every actor finishes (no deadlock,
+// k-tile g's wgmma only on a stage holding k-tile g, landed; and every actor finishes (no deadlock,
 // no phase lapped: a wait on the parity of a phase two behind would hang or pass wrongly).
+// `tiles` > 1 plays the persistent kernel (gemm_tma_persistent): the block's tiles one after
+// another, the ring position g running on across them, and after each tile's wait_group<0> the
+// caller's release of that tile's last stage (`finalRelease`; the plain kernel, one tile, has none).
+// Returns false where it found a failure.
 template <int STAGES>
-static void checkTmaSchedule(int ktiles, uint64_t seed) {
+static bool checkTmaSchedule(int ktiles, uint64_t seed, int tiles = 1, bool finalRelease = false, bool report = true) {
     typedef TmaSchedule<STAGES> Plan;
+    int found = 0;
+#define TCHECK(cond, ...) do { if (!(cond)) { found++; if (report) CHECK(false, __VA_ARGS__); } } while (0)
     const int C = 2;   // the kernel's consumers: warpgroups 1 and 2 of its 384 threads
+    const int total = tiles * ktiles;
     struct Bar { int init, pending; long tx; uint32_t phase; };
     auto arm = [](int n) { return Bar{n, n, 0, 0}; };
     std::vector<Bar> full(STAGES, arm(1)), empty(STAGES, arm((int)Plan::CONSUMERS));
@@ -191,7 +198,9 @@ static void checkTmaSchedule(int ktiles, uint64_t seed) {
     struct Group { int stage, tile; };
     std::vector<std::vector<Group>> groups(C);            // each consumer's incomplete wgmma groups, oldest first
     int prodKt = 0;
-    std::vector<int> consKt(C, 0), consStep(C, 0);        // step 0: wait full + issue, 1: wait_group<1> + release
+    // step 0: wait full + issue; 1: wait_group<1> + release the k-tile before (not across a tile's start);
+    // 2: at a tile's end, wait_group<0> + release its last stage (finalRelease)
+    std::vector<int> consKt(C, 0), consStep(C, 0);
     auto readersOf = [&](int stage) {
         for (int c = 0; c < C; c++)
             for (const Group& g : groups[c]) if (g.stage == stage) return true;
@@ -199,27 +208,28 @@ static void checkTmaSchedule(int ktiles, uint64_t seed) {
     };
     uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
     auto rnd = [&](int n) { x ^= x << 13; x ^= x >> 7; x ^= x << 17; return (int)(x % (uint64_t)n); };
-    for (int guard = 0; guard < 100000; guard++) {
-        bool finished = prodKt == ktiles && inFlight.empty();
-        for (int c = 0; c < C; c++) finished = finished && consKt[c] == ktiles && groups[c].empty();
-        if (finished) return;
+    for (int guard = 0; guard < 400000; guard++) {
+        bool finished = prodKt == total && inFlight.empty();
+        for (int c = 0; c < C; c++) finished = finished && consKt[c] == total && consStep[c] == 0 && groups[c].empty();
+        if (finished) return found == 0;
         std::vector<int> can;   // 0 producer, 1 a TMA landing, 2+c consumer c's next step, 2+C+c consumer c's oldest group completing
-        if (prodKt < ktiles && passes(empty[Plan::stage(prodKt)], Plan::empty_parity(prodKt))) can.push_back(0);
+        if (prodKt < total && passes(empty[Plan::stage(prodKt)], Plan::empty_parity(prodKt))) can.push_back(0);
         if (!inFlight.empty()) can.push_back(1);
         for (int c = 0; c < C; c++) {
-            if (consKt[c] < ktiles && consStep[c] == 0 && passes(full[Plan::stage(consKt[c])], Plan::full_parity(consKt[c]))) can.push_back(2 + c);
+            if (consKt[c] < total && consStep[c] == 0 && passes(full[Plan::stage(consKt[c])], Plan::full_parity(consKt[c]))) can.push_back(2 + c);
             if (consStep[c] == 1 && groups[c].size() <= 1) can.push_back(2 + c);
+            if (consStep[c] == 2 && groups[c].empty()) can.push_back(2 + c);
             if (!groups[c].empty()) can.push_back(2 + C + c);
         }
         if (can.empty()) {
-            CHECK(false, "TMA S=%d K-tiles=%d seed %llu: deadlock (producer at %d, consumers at %d/%d)", STAGES, ktiles,
-                  (unsigned long long)seed, prodKt, consKt[0], consKt[1]);
-            return;
+            TCHECK(false, "TMA S=%d K-tiles=%d tiles=%d seed %llu: deadlock (producer at %d, consumers at %d/%d)", STAGES, ktiles, tiles,
+                   (unsigned long long)seed, prodKt, consKt[0], consKt[1]);
+            return false;
         }
         int a = can[rnd((int)can.size())];
-        if (a == 0) {                                   // producer: arrive.expect_tx, then the copy of tile prodKt
+        if (a == 0) {                                   // producer: arrive.expect_tx, then the copy of k-tile prodKt
             int s = Plan::stage(prodKt);
-            CHECK(!readersOf(s), "TMA S=%d K-tiles=%d: tile %d issued into stage %d while a wgmma may read it", STAGES, ktiles, prodKt, s);
+            TCHECK(!readersOf(s), "TMA S=%d K-tiles=%d tiles=%d: k-tile %d issued into stage %d while a wgmma may read it", STAGES, ktiles, tiles, prodKt, s);
             full[s].pending--; full[s].tx += 1; settle(full[s]);
             stageTile[s] = prodKt; stageLanded[s] = false;
             inFlight.push_back({s, prodKt});
@@ -228,21 +238,24 @@ static void checkTmaSchedule(int ktiles, uint64_t seed) {
             int i = rnd((int)inFlight.size());
             Copy cp = inFlight[i];
             inFlight.erase(inFlight.begin() + i);
-            CHECK(!readersOf(cp.stage), "TMA S=%d K-tiles=%d: tile %d lands in stage %d while a wgmma may read it", STAGES, ktiles, cp.tile, cp.stage);
-            CHECK(stageTile[cp.stage] == cp.tile, "TMA S=%d K-tiles=%d: two copies in flight into stage %d", STAGES, ktiles, cp.stage);
+            TCHECK(!readersOf(cp.stage), "TMA S=%d K-tiles=%d tiles=%d: k-tile %d lands in stage %d while a wgmma may read it", STAGES, ktiles, tiles, cp.tile, cp.stage);
+            TCHECK(stageTile[cp.stage] == cp.tile, "TMA S=%d K-tiles=%d tiles=%d: two copies in flight into stage %d", STAGES, ktiles, tiles, cp.stage);
             stageLanded[cp.stage] = true;
             full[cp.stage].tx -= 1; settle(full[cp.stage]);
         } else if (a < 2 + C) {                         // consumer step
-            int c = a - 2, kt = consKt[c];
-            if (consStep[c] == 0) {                     // full passed: issue tile kt's wgmma group
-                int s = Plan::stage(kt);
-                CHECK(stageTile[s] == kt && stageLanded[s], "TMA S=%d K-tiles=%d: consumer %d reads stage %d for tile %d, holding tile %d%s",
-                      STAGES, ktiles, c, s, kt, stageTile[s], stageLanded[s] ? "" : " (not landed)");
-                groups[c].push_back({s, kt});
+            int c = a - 2, g = consKt[c];
+            if (consStep[c] == 0) {                     // full passed: issue k-tile g's wgmma group
+                int s = Plan::stage(g);
+                TCHECK(stageTile[s] == g && stageLanded[s], "TMA S=%d K-tiles=%d tiles=%d: consumer %d reads stage %d for k-tile %d, holding k-tile %d%s",
+                       STAGES, ktiles, tiles, c, s, g, stageTile[s], stageLanded[s] ? "" : " (not landed)");
+                groups[c].push_back({s, g});
                 consStep[c] = 1;
-            } else {                                    // wait_group<1> passed: release tile kt - 1's stage
-                if (kt > 0) { Bar& e = empty[Plan::stage(kt - 1)]; e.pending--; settle(e); }
+            } else if (consStep[c] == 1) {              // wait_group<1> passed: release the stage of the k-tile before, inside this tile
+                if (g % ktiles > 0) { Bar& e = empty[Plan::stage(g - 1)]; e.pending--; settle(e); }
                 consKt[c]++;
+                consStep[c] = consKt[c] % ktiles == 0 && finalRelease ? 2 : 0;
+            } else {                                    // the tile's wait_group<0> passed: its last stage goes back
+                Bar& e = empty[Plan::stage(consKt[c] - 1)]; e.pending--; settle(e);
                 consStep[c] = 0;
             }
         } else {                                        // a consumer's oldest wgmma group completes
@@ -250,7 +263,9 @@ static void checkTmaSchedule(int ktiles, uint64_t seed) {
             groups[c].erase(groups[c].begin());
         }
     }
-    CHECK(false, "TMA S=%d K-tiles=%d seed %llu: did not finish", STAGES, ktiles, (unsigned long long)seed);
+    TCHECK(false, "TMA S=%d K-tiles=%d tiles=%d seed %llu: did not finish", STAGES, ktiles, tiles, (unsigned long long)seed);
+#undef TCHECK
+    return false;
 }
 
 int main() {
@@ -272,6 +287,25 @@ int main() {
             checkTmaSchedule<6>(ktiles, seed);
             checkTmaSchedule<8>(ktiles, seed);
         }
+    }
+    // The persistent kernel: 1-5 tiles per block of 1-30 k-tiles each, across every ring size.
+    for (int tiles = 1; tiles <= 5; tiles++) {
+        for (int ktiles = 1; ktiles <= 30; ktiles++) {
+            for (uint64_t seed = 1; seed <= 12; seed++) {
+                checkTmaSchedule<4>(ktiles, seed, tiles, true);
+                checkTmaSchedule<6>(ktiles, seed, tiles, true);
+                checkTmaSchedule<8>(ktiles, seed, tiles, true);
+            }
+        }
+    }
+    // A mutant: without the release of each tile's last stage, a block whose ring comes round to
+    // that stage again waits for ever (the model must say so for some shape it plays).
+    {
+        bool caught = false;
+        for (int ktiles = 1; ktiles <= 12 && !caught; ktiles++)
+            for (uint64_t seed = 1; seed <= 4 && !caught; seed++) caught = !checkTmaSchedule<4>(ktiles, seed, 3, false, false);
+        CHECK(caught, "TMA persistent mutant (no release of a tile's last stage) not caught");
+        if (caught) std::printf("  mutant caught: persistent TMA GEMM without the release of each tile's last stage\n");
     }
     if (failures) {
         std::printf("gemm_sm90 layout: %d failures\n", failures);
