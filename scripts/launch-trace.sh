@@ -43,7 +43,7 @@ dit=/tmp/livetalk-dit/model.safetensors
 run() {
   local name="$1"; shift
   if ! env -u LIVETALK_CUDA_GEMM -u LIVETALK_CUDA_ATTN -u LIVETALK_CUDA_CONV -u LIVETALK_CUDA_FUSE -u LIVETALK_CUDA_STREAMS \
-      -u LIVETALK_CUDA_ATTN_SPLIT -u LIVETALK_CUDA_VAE_FUSE -u LIVETALK_CUDA_NORM_ROPE -u LIVETALK_CUDA_NORM_MOD -u LIVETALK_CUDA_RESIDUAL \
+      -u LIVETALK_CUDA_ATTN_SPLIT -u LIVETALK_CUDA_VAE_FUSE -u LIVETALK_CUDA_NORM_ROPE -u LIVETALK_CUDA_NORM_MOD -u LIVETALK_CUDA_RESIDUAL -u LIVETALK_CUDA_GEMM_PERSISTENT \
       LD_LIBRARY_PATH="$stub" LIVETALK_CUDA_TRACE="$out/$name.trace" "$@" > "$out/$name.log" 2>&1; then
     echo "launch-trace: $name failed: see $out/$name.log" >&2; exit 1
   fi
@@ -57,6 +57,7 @@ run dit-switches env LIVETALK_CUDA_ATTN_SPLIT=auto LIVETALK_CUDA_NORM_ROPE=1 LIV
 run dit-n96 env LIVETALK_CUDA_GEMM=tma_n96 LIVETALK_CUDA_ATTN_SPLIT=3 "$L" bench-dit --device cuda --weights "$dit" --runs 2
 run dit-norm-mod env LIVETALK_CUDA_NORM_MOD=1 "$L" bench-dit --device cuda --weights "$dit" --runs 2
 run dit-residual env LIVETALK_CUDA_RESIDUAL=1 "$L" bench-dit --device cuda --weights "$dit" --runs 2
+run dit-persistent env LIVETALK_CUDA_GEMM_PERSISTENT=1 LIVETALK_CUDA_RESIDUAL=1 "$L" bench-dit --device cuda --weights "$dit" --runs 2
 run dit-pingpong env LIVETALK_CUDA_ATTN=tma_pingpong LIVETALK_CUDA_NORM_ROPE=1 "$L" bench-dit --device cuda --weights "$dit" --runs 2
 run vae-default "$L" bench-vae --device cuda --frames 1
 run vae-fuse env LIVETALK_CUDA_VAE_FUSE=1 "$L" bench-vae --device cuda --frames 1

@@ -82,8 +82,8 @@ class CudaStubDriverTest {
     /**
      * A DiT with 128-wide heads through bench-dit's profile, with the keys split, q/k's norm
      * and RoPE fused, the GEMM's tile width by waves, the layer norm fused with its modulation and
-     * the residual adds in the products' epilogue: the 96-wide TMA GEMM (also as the _resid
-     * product), the split flash attention and its merge, and the fused norms are launched (by name,
+     * the residual adds in the products' epilogue, on the GEMM's persistent kernels: the 96-wide TMA
+     * GEMM (also as the _resid product, both persistent), the split flash attention and its merge, and the fused norms are launched (by name,
      * so each exists in the PTX modules), rope, modulate_frames and the residual adds are not, and
      * the profile's timeline is printed.
      */
@@ -97,12 +97,12 @@ class CudaStubDriverTest {
         DitWeights.random(small, 1, DType.BF16).write(weights, new TreeMap<>(Map.of("format", "pt")));
         Files.writeString(config, "{\"num_heads\": 2}");
         Run r = run(stub, Map.of("LIVETALK_CUDA_ATTN_SPLIT", "2", "LIVETALK_CUDA_NORM_ROPE", "1", "LIVETALK_CUDA_GEMM", "tma_waves",
-                "LIVETALK_CUDA_NORM_MOD", "1", "LIVETALK_CUDA_RESIDUAL", "1"), "bench-dit",
+                "LIVETALK_CUDA_NORM_MOD", "1", "LIVETALK_CUDA_RESIDUAL", "1", "LIVETALK_CUDA_GEMM_PERSISTENT", "1"), "bench-dit",
                 "--device", "cuda", "--weights", weights.toString(), "--config", config.toString(), "--runs", "2", "--profile");
         assertEquals(0, r.exit, r.output);
         // 256-wide products of 3072 rows take 96-wide tiles by waves (72 tiles, one wave)
-        for (String expected : new String[]{"gemm_bf16_tn_tma_n96", "flash_attn_d128_tma_split", "flash_combine_d128", "rms_norm_rope_bf16out",
-                "layer_norm_modulate_frames_bf16out", "gemm_bf16_tn_tma_n96_resid", "\nrms_norm_bf16out ", "timeline:", "host:"}) {
+        for (String expected : new String[]{"gemm_bf16_tn_tma_n96_persistent", "flash_attn_d128_tma_split", "flash_combine_d128", "rms_norm_rope_bf16out",
+                "layer_norm_modulate_frames_bf16out", "gemm_bf16_tn_tma_n96_persistent_resid", "\nrms_norm_bf16out ", "timeline:", "host:"}) {
             assertTrue(r.output.contains(expected), "no '" + expected + "' in:\n" + r.output);
         }
         // q and k no longer go through rope and a rounding of their own (the cross-attention's q is normed into bf16)
@@ -111,7 +111,7 @@ class CudaStubDriverTest {
         // residual adds happen in the products' epilogue
         assertTrue(!r.output.contains("\nmodulate_frames_bf16out "), "modulate_frames still launched:\n" + r.output);
         assertTrue(!r.output.contains("\ngated_add_frames "), "a gated residual add still launched:\n" + r.output);
-        java.util.regex.Matcher resid = java.util.regex.Pattern.compile("\ngemm_bf16_tn_tma_n96_resid +(\\d+) ").matcher(r.output);
+        java.util.regex.Matcher resid = java.util.regex.Pattern.compile("\ngemm_bf16_tn_tma_n96_persistent_resid +(\\d+) ").matcher(r.output);
         assertTrue(resid.find() && resid.group(1).equals("9"), "3 residual products per layer of the profiled forward, 3 layers:\n" + r.output);
     }
 
@@ -129,7 +129,7 @@ class CudaStubDriverTest {
         pb.environment().put("LD_LIBRARY_PATH", stubDir + (old == null || old.isEmpty() ? "" : File.pathSeparator + old));
         for (String k : List.of("LIVETALK_CUDA_GEMM", "LIVETALK_CUDA_ATTN", "LIVETALK_CUDA_CONV", "LIVETALK_CUDA_FUSE", "LIVETALK_CUDA_STREAMS",
                 "LIVETALK_CUDA_ATTN_SPLIT", "LIVETALK_CUDA_VAE_FUSE", "LIVETALK_CUDA_NORM_ROPE", "LIVETALK_CUDA_NORM_MOD",
-                "LIVETALK_CUDA_RESIDUAL")) {
+                "LIVETALK_CUDA_RESIDUAL", "LIVETALK_CUDA_GEMM_PERSISTENT")) {
             pb.environment().remove(k);
         }
         pb.environment().putAll(env);

@@ -141,6 +141,23 @@ public final class CudaBackend implements Backend {
         return gemmKernel;
     }
 
+    private volatile boolean gemmPersistent;
+
+    /**
+     * Launches the TMA GEMM's persistent kernels (gemm_tma_sm90.cu's _persistent ones: one block
+     * per SM walks its tiles, the next tile's loads under the last one's epilogue; each tile's sums
+     * are the plain kernel's, so the same bits) instead of a block per tile. Only where the GEMM is
+     * the TMA one; elsewhere it changes nothing.
+     */
+    public void useGemmPersistent(boolean on) {
+        this.gemmPersistent = on;
+    }
+
+    /** Whether the TMA GEMM launches its persistent kernels ({@link #useGemmPersistent}). */
+    public boolean gemmPersistent() {
+        return gemmPersistent;
+    }
+
     /**
      * Null when the wgmma GEMM can run on this device (compute capability 9.0, and its sm_90a
      * module loaded: done here, on first ask), else why not, in one line.
@@ -161,9 +178,11 @@ public final class CudaBackend implements Backend {
         java.util.List<String> kernels = new java.util.ArrayList<>();
         java.util.List<Integer> smem = new java.util.ArrayList<>();
         for (int bn : new int[] {128, 256, 96}) {
-            for (String suffix : CudaGemm.TMA_SUFFIXES) {
-                kernels.add(CudaGemm.tmaKernel(bn, suffix));
-                smem.add(tmaSmem(bn));
+            for (boolean persistent : new boolean[] {false, true}) {
+                for (String suffix : CudaGemm.TMA_SUFFIXES) {
+                    kernels.add(CudaGemm.tmaKernel(bn, persistent, suffix));
+                    smem.add(tmaSmem(bn));
+                }
             }
         }
         return ctx.loadHopperModule("gemm_tma_sm90", kernels.toArray(String[]::new), smem.stream().mapToInt(Integer::intValue).toArray());

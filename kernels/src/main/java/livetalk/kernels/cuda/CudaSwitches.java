@@ -102,9 +102,18 @@ public final class CudaSwitches {
     public static final String RESIDUAL_PROPERTY = "livetalk.cuda.residual", RESIDUAL_ENV = "LIVETALK_CUDA_RESIDUAL";
 
     /**
+     * The system property and the environment variable (the property wins) that launch the TMA
+     * GEMM's persistent kernels ({@link CudaBackend#useGemmPersistent}): {@code
+     * LIVETALK_CUDA_GEMM_PERSISTENT=1} one block per SM walking its tiles (with the TMA GEMM only),
+     * {@code 0} or unset a block per tile, the default until a GPU run has validated it
+     * (docs/cuda-performance.md#the-tma-gemms-persistent-kernels). Read once per process.
+     */
+    public static final String GEMM_PERSISTENT_PROPERTY = "livetalk.cuda.gemmPersistent", GEMM_PERSISTENT_ENV = "LIVETALK_CUDA_GEMM_PERSISTENT";
+
+    /**
      * Overrides {@code be}'s defaults with the kernels the GEMM, attention, attention split and
      * conv3d switches name, in that order, then turns the VAE's fused norm, the DiT's fused q/k
-     * norm and RoPE, its fused layer norm and modulation and its residual epilogue on if their switches say so. A kernel chosen for the whole process that this device cannot run is an error, not a
+     * norm and RoPE, its fused layer norm and modulation, its residual epilogue and the GEMM's persistent kernels on if their switches say so. A kernel chosen for the whole process that this device cannot run is an error, not a
      * silent fall-back: a benchmark or verify run must measure what it says it measures.
      */
     static void apply(CudaBackend be) {
@@ -163,6 +172,13 @@ public final class CudaSwitches {
                         + " (compute capability 9.0, LIVETALK_CUDA_GEMM=tma), not " + be.gemmKernel());
             }
             be.ditFusions().useResidualEpilogue(true);
+        }
+        if (gemmPersistentConfigured()) {
+            if (!be.gemmKernel().tma()) {
+                throw new KernelException(configured(GEMM_PERSISTENT_PROPERTY, GEMM_PERSISTENT_ENV) + ": the persistent kernels are the TMA GEMM's"
+                        + " (compute capability 9.0, LIVETALK_CUDA_GEMM=tma), not " + be.gemmKernel());
+            }
+            be.useGemmPersistent(true);
         }
     }
 
@@ -245,6 +261,16 @@ public final class CudaSwitches {
     /** Whether {@link #RESIDUAL_ENV} (or the property) asks for the residual adds in the products' epilogue: "1" yes; "0" or unset no. */
     static boolean residualConfigured() {
         return onOffConfigured(RESIDUAL_PROPERTY, RESIDUAL_ENV, CudaSwitches::parseResidual);
+    }
+
+    /** Whether {@link #GEMM_PERSISTENT_ENV} (or the property) asks for the TMA GEMM's persistent kernels: "1" yes; "0" or unset no. */
+    static boolean gemmPersistentConfigured() {
+        return onOffConfigured(GEMM_PERSISTENT_PROPERTY, GEMM_PERSISTENT_ENV, CudaSwitches::parseGemmPersistent);
+    }
+
+    /** "1": the TMA GEMM's persistent kernels; "0" (or null/blank, the default): a block per tile. */
+    static boolean parseGemmPersistent(String value, String source) {
+        return parseOnOff(value, source, "a block per tile", "a block per SM walking its tiles");
     }
 
     /** "1": the VAE's norm fused into its convolutions' copy; "0" (or null/blank, the default): not. */

@@ -193,6 +193,14 @@ final class LaunchGeometry {
      * bench-gpu measures: at the DiT shapes (M = 3072) it gives 128 for N = 1536 (144 tiles of
      * 128×256 would be 1.1 waves on 132 SMs) and 256 for N = 8960 (840 tiles, 6.4 waves).
      */
+    /**
+     * The blocks of a persistent TMA GEMM over {@code tiles} tiles: one per SM (its ring takes the
+     * SM's shared memory), fewer when there are fewer tiles.
+     */
+    static int persistentBlocks(long tiles, int multiprocessors) {
+        return (int) Math.max(1, Math.min(tiles, multiprocessors));
+    }
+
     static int wgmmaTileN(GemmKernel kernel, int m, int n, int multiprocessors) {
         if (kernel == GemmKernel.WGMMA_N128 || kernel == GemmKernel.TMA_N128) return 128;
         if (kernel == GemmKernel.WGMMA_N256 || kernel == GemmKernel.TMA_N256) return 256;

@@ -1,0 +1,60 @@
+package livetalk.kernels.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import livetalk.kernels.KernelException;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The TMA GEMM's persistent kernels without a GPU: the switch's values, the blocks a launch asks
+ * for, and each persistent kernel's parameters in the PTX against the argument list its plain
+ * twin takes (the launch hands both the same one).
+ */
+class GemmPersistentChoiceTest {
+    @Test
+    void switchValues() {
+        assertTrue(CudaSwitches.parseGemmPersistent("1", "X"));
+        assertFalse(CudaSwitches.parseGemmPersistent("0", "X"));
+        assertFalse(CudaSwitches.parseGemmPersistent(null, "X"));
+        assertFalse(CudaSwitches.parseGemmPersistent(" ", "X"));
+        KernelException e = assertThrows(KernelException.class, () -> CudaSwitches.parseGemmPersistent("on", "LIVETALK_CUDA_GEMM_PERSISTENT"));
+        assertTrue(e.getMessage().startsWith("LIVETALK_CUDA_GEMM_PERSISTENT=on: expected 0"), e.getMessage());
+    }
+
+    @Test
+    void oneBlockPerSmAtMost() {
+        assertEquals(132, LaunchGeometry.persistentBlocks(288, 132));   // 3072 × 1536 in 128 × 128 tiles
+        assertEquals(132, LaunchGeometry.persistentBlocks(840, 132));
+        assertEquals(48, LaunchGeometry.persistentBlocks(48, 132));
+        assertEquals(1, LaunchGeometry.persistentBlocks(1, 132));
+        assertEquals(1, LaunchGeometry.persistentBlocks(0, 132));
+        assertEquals(78, LaunchGeometry.persistentBlocks(1L << 40, 78));
+    }
+
+    @Test
+    void kernelNames() {
+        assertEquals("gemm_bf16_tn_tma_n128", CudaGemm.tmaKernel(128, false, ""));
+        assertEquals("gemm_bf16_tn_tma_n96_persistent_bf16out", CudaGemm.tmaKernel(96, true, CudaBackend.BF16_OUT));
+        assertEquals("gemm_bf16_tn_tma_n256_persistent_resid", CudaGemm.tmaKernel(256, true, CudaGemm.RESID));
+    }
+
+    @Test
+    void persistentKernelsTakeTheirPlainTwinsArguments() {
+        for (int bn : new int[] {96, 128, 256}) {
+            for (String suffix : CudaGemm.TMA_SUFFIXES) {
+                String plain = CudaGemm.tmaKernel(bn, false, suffix), persistent = CudaGemm.tmaKernel(bn, true, suffix);
+                assertEquals(Arrays.toString(PtxParams.widths("gemm_tma_sm90", plain)), Arrays.toString(PtxParams.widths("gemm_tma_sm90", persistent)),
+                        persistent);
+            }
+        }
+        // and the plain ones take what the launch builds (ResidualChoiceTest holds the _resid list)
+        TensorMapEncoder none = (map, ptr, rows, cols, stride, boxRows, boxCols) -> { };
+        String widths = Arrays.toString(CudaGemm.tmaGemmArgs(new CudaContext.Args(), none, 1000, 1536, 2000, 1536, 3000, 1536, 4000, 1, false,
+                3072, 1536, 1536, 128).widths());
+        assertEquals(Arrays.toString(PtxParams.widths("gemm_tma_sm90", "gemm_bf16_tn_tma_n128_persistent")), widths);
+    }
+}
