@@ -31,7 +31,8 @@
 #                               bench-dit; then, not yet validated, on the defaults: the DiT's q/k
 #                               norm fused with RoPE (LIVETALK_CUDA_NORM_ROPE=1), its layer norm
 #                               fused with its modulation (LIVETALK_CUDA_NORM_MOD=1), its residual
-#                               adds in the products' epilogue (LIVETALK_CUDA_RESIDUAL=1) and the split-key
+#                               adds in the products' epilogue (LIVETALK_CUDA_RESIDUAL=1), the GEMM's
+#                               persistent kernels (LIVETALK_CUDA_GEMM_PERSISTENT=1) and the split-key
 #                               flash attention (LIVETALK_CUDA_ATTN_SPLIT=auto).
 #                               A summary on stdout, OUTDIR/gpu-check.json and every log packed
 #                               in OUTDIR/logs.tar.gz (the device returns only a few files)
@@ -115,10 +116,10 @@ selected() {
   case ",$ONLY," in *",$1,"*) return 0 ;; esac
   case "$1" in
     make-dit) [ ! -f /tmp/livetalk-dit/model.safetensors ] && [[ ",$ONLY," == *",bench-"* ]] ;;
-    bench-dit) [ ! -f /tmp/livetalk-dit/out-mma-sync.f32 ] && [[ ",$ONLY," =~ ,bench-dit-(wgmma|flash|default|tma|flash-tma|split|norm-rope|norm-mod|residual|fusions|tma-waves|flash-pp|split-pp), ]] ;;
+    bench-dit) [ ! -f /tmp/livetalk-dit/out-mma-sync.f32 ] && [[ ",$ONLY," =~ ,bench-dit-(wgmma|flash|default|tma|flash-tma|split|norm-rope|norm-mod|residual|fusions|tma-waves|persistent|persistent-waves|flash-pp|split-pp), ]] ;;
     verify) [ ! -f "$OUTDIR/verify.log" ] && [[ ",$ONLY," == *",verify-"* ]] ;;
     verify-default) [ ! -f "$OUTDIR/verify-default.log" ] && [[ ",$ONLY," =~ ,verify-(vae-fuse|norm-rope|norm-mod|residual|dit-fusions), ]] ;;
-    bench-dit-default) [ ! -f "$OUTDIR/bench-dit-default.log" ] && [[ ",$ONLY," =~ ,bench-dit-(norm-rope|norm-mod|residual|fusions|tma-waves|flash-pp), ]] ;;
+    bench-dit-default) [ ! -f "$OUTDIR/bench-dit-default.log" ] && [[ ",$ONLY," =~ ,bench-dit-(norm-rope|norm-mod|residual|fusions|tma-waves|persistent|persistent-waves|flash-pp), ]] ;;
     bench-vae-default) [ ! -f "$OUTDIR/bench-vae-default.log" ] && [[ ",$ONLY," == *",bench-vae-fuse,"* ]] ;;
     *) return 1 ;;
   esac
@@ -306,10 +307,11 @@ run() {
   printf '#!/usr/bin/env bash\nexec "%s" %s -jar %s execute -cp "%s" --details-theme=ascii --disable-banner --disable-ansi-colors "$@"\n' \
     "$java" "${FLAGS[*]}" "$(ls "$dir"/junit-platform-console-standalone-*.jar)" "$tcp" > "$junit"
   chmod +x "$junit"
-  # the wgmma, streams, fast-conv, split-attention and VAE fuse tests run in JVMs of their own (steps tests-wgmma,
-  # tests-flash, tests-streams, tests-conv, tests-conv-wgmma, tests-flash-split, tests-vae-fuse below): a fault there
+  # the wgmma, streams, fast-conv, split-attention, VAE fuse and persistent GEMM tests run in JVMs of their own (steps
+  # tests-wgmma, tests-flash, tests-streams, tests-conv, tests-conv-wgmma, tests-flash-split, tests-vae-fuse,
+  # tests-tma-persistent below): a fault there
   # poisons the CUDA context
-  local isolated='.*(CudaWgmmaTest|CudaTmaGemmTest|CudaFlashWgmmaTest|CudaFlashTmaTest|CudaFlashSplitTest|CudaNormRopeTest|CudaStreamsTest|CudaConvFastTest|CudaConvWgmmaTest|CudaVaeFuseTest)'
+  local isolated='.*(CudaWgmmaTest|CudaTmaGemmTest|CudaTmaPersistentTest|CudaFlashWgmmaTest|CudaFlashTmaTest|CudaFlashSplitTest|CudaNormRopeTest|CudaStreamsTest|CudaConvFastTest|CudaConvWgmmaTest|CudaVaeFuseTest)'
   step tests 120 "$junit" --select-package livetalk.kernels.cuda --exclude-classname "$isolated" --details=summary
   if last_failed && command -v compute-sanitizer >/dev/null; then
     # a failing test run: find the first bad memory access, kernel by kernel
@@ -453,6 +455,16 @@ run() {
   # defaults: the forward's checksum must be bench-dit-default's, since the tile width changes no sum.
   step bench-dit-tma-waves 60 env LIVETALK_CUDA_GEMM=tma_waves "$lt" bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors \
       --runs 5 --profile --compare-output /tmp/livetalk-dit/out-mma-sync.f32
+  # The TMA GEMM's persistent kernels (LIVETALK_CUDA_GEMM_PERSISTENT=1: one block per SM walking its
+  # tiles; written without a GPU on 2026-11-28, off by default; bench-gpu above set their rows beside
+  # the plain kernels'): its tests in a JVM of its own (a ring that never comes round is a hang: the
+  # step's timeout), then the forward on the defaults and with the tile width by waves, whose
+  # checksums must be bench-dit-default's (each tile's sums are the plain kernel's).
+  step tests-tma-persistent 60 "$junit" --select-class livetalk.kernels.cuda.CudaTmaPersistentTest --details=tree
+  step bench-dit-persistent 60 env LIVETALK_CUDA_GEMM_PERSISTENT=1 "$lt" bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors \
+      --runs 5 --profile --compare-output /tmp/livetalk-dit/out-mma-sync.f32
+  step bench-dit-persistent-waves 60 env LIVETALK_CUDA_GEMM_PERSISTENT=1 LIVETALK_CUDA_GEMM=tma_waves "$lt" bench-dit --device cuda \
+      --weights /tmp/livetalk-dit/model.safetensors --runs 5 --profile --compare-output /tmp/livetalk-dit/out-mma-sync.f32
   step tests-flash-split 60 "$junit" --select-class livetalk.kernels.cuda.CudaFlashSplitTest --details=tree
   step bench-dit-split 60 env LIVETALK_CUDA_ATTN_SPLIT=auto "$lt" bench-dit --device cuda \
       --weights /tmp/livetalk-dit/model.safetensors --runs 5 --profile --compare-output /tmp/livetalk-dit/out-mma-sync.f32
@@ -545,6 +557,13 @@ run() {
     grep -hE "^(linear .*tma_(n96|waves)|check tma_(n96|waves))" "$OUTDIR/bench-gpu.log" 2>/dev/null || true
     same_checksum bench-dit-tma-waves
     grep -hE "^(forward|gemm_bf16_tn_tma|all kernels)" "$OUTDIR/bench-dit-tma-waves.log" 2>/dev/null | tail -6 || true
+    echo "-- the TMA GEMM's persistent kernels (LIVETALK_CUDA_GEMM_PERSISTENT=1, on the defaults)"
+    grep -hE "tests (successful|failed|aborted)" "$OUTDIR/tests-tma-persistent.log" 2>/dev/null | sort -u || true
+    grep -hE "^(linear .*persistent|check .*persistent)" "$OUTDIR/bench-gpu.log" 2>/dev/null || true
+    same_checksum bench-dit-persistent
+    grep -hE "^(forward|gemm_bf16_tn_tma|all kernels)" "$OUTDIR/bench-dit-persistent.log" 2>/dev/null | tail -6 || true
+    same_checksum bench-dit-persistent-waves
+    grep -hE "^(forward|gemm_bf16_tn_tma|all kernels)" "$OUTDIR/bench-dit-persistent-waves.log" 2>/dev/null | tail -6 || true
     echo "-- the split-key TMA flash attention (LIVETALK_CUDA_ATTN_SPLIT=auto)"
     grep -hE "tests (successful|failed|aborted)" "$OUTDIR/tests-flash-split.log" 2>/dev/null | sort -u || true
     grep -hE "^(attention .*tma in|check flash tma split)" "$OUTDIR/bench-gpu.log" 2>/dev/null || true

@@ -98,6 +98,14 @@ final class BenchGpuCommand implements Callable<Integer> {
                 mismatch |= !gemmRows(be, new GemmKernel[]{GemmKernel.TMA_N128, GemmKernel.TMA_N256, GemmKernel.TMA}, cases, reference);
                 // not yet run on a GPU (after run 9): the 96-wide tiles and the rule by waves, last
                 mismatch |= !gemmRows(be, new GemmKernel[]{GemmKernel.TMA_N96, GemmKernel.TMA_WAVES}, cases, reference);
+                // not yet run on a GPU: the persistent kernels (LIVETALK_CUDA_GEMM_PERSISTENT), beside the rows above
+                be.useGemmPersistent(true);
+                try {
+                    mismatch |= !gemmRows(be, new GemmKernel[]{GemmKernel.TMA_N128, GemmKernel.TMA_N256, GemmKernel.TMA_N96, GemmKernel.TMA_WAVES},
+                            cases, reference);
+                } finally {
+                    be.useGemmPersistent(false);
+                }
             }
             mismatch |= !flashOnTma(be, rnd, n, heads, hd);
             mismatch |= !flashSplit(be, rnd, n, heads, hd);
@@ -113,11 +121,12 @@ final class BenchGpuCommand implements Callable<Integer> {
             be.useGemm(g);
             for (int i = 0; i < cases.size(); i++) {
                 LinearCase c = cases.get(i);
-                row(c.name + ", " + g, time(be, c.op), c.flop);
+                String kernel = g + (be.gemmPersistent() ? " persistent" : "");
+                row(c.name + ", " + kernel, time(be, c.op), c.flop);
                 double diff = relMaxDiff(reference.get(i), result(be, c));
                 boolean same = diff <= 1e-4;
                 ok &= same;
-                System.out.printf(Locale.ROOT, "check %s vs mma_sync, %s: max|diff|/max|ref| = %.1e %s%n", g, c.name, diff,
+                System.out.printf(Locale.ROOT, "check %s vs mma_sync, %s: max|diff|/max|ref| = %.1e %s%n", kernel, c.name, diff,
                         same ? "OK" : "MISMATCH");
             }
         }
@@ -269,7 +278,7 @@ final class BenchGpuCommand implements Callable<Integer> {
         return out;
     }
 
-    private static final int NAME = 56;
+    private static final int NAME = 62;
 
     /** One timed product: its row name, the buffer it writes, the call, its FLOPs. */
     private record LinearCase(String name, Buf out, Runnable op, double flop) {
