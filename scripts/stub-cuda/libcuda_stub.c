@@ -8,8 +8,9 @@
  * Its memory is 80 GiB, or LIVETALK_STUB_DEVICE_MIB MiB: allocations beyond that fail with
  * CUDA_ERROR_OUT_OF_MEMORY, as a full device's would (the live bytes are counted, frees included).
  * A launch fails with CUDA_ERROR_INVALID_VALUE, as the driver's does, where it asks for more dynamic
- * shared memory than its kernel was allowed (48 KiB unless cuFuncSetAttribute raised it) or for
- * more than 1024 threads a block: what a kernel written without a GPU most easily gets wrong.
+ * shared memory than its kernel was allowed (48 KiB unless cuFuncSetAttribute raised it), for
+ * more than 1024 threads a block, or for a grid beyond 2^31 - 1 × 65535 × 65535 blocks: what a
+ * launch written without a GPU most easily gets wrong.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -136,7 +137,8 @@ CUresult cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned
                         void* stream, void** params, void** extra) {
     (void)gx; (void)gy; (void)gz; (void)stream; (void)params; (void)extra;
     if ((int)smem > ((Function*)f)->max_dynamic_smem) return 1;   /* CUDA_ERROR_INVALID_VALUE */
-    if ((uint64_t)bx * by * bz > 1024) return 1;
+    if ((uint64_t)bx * by * bz > 1024 || bz > 64) return 1;
+    if (gx > 0x7FFFFFFFu || gy > 65535 || gz > 65535) return 1;   /* the grid's limits on every card since sm_30 */
     return OK;
 }
 CUresult cuGetErrorName(int e, const char** s) {
