@@ -12,6 +12,7 @@
  * more than 1024 threads a block, or for a grid beyond 2^31 - 1 × 65535 × 65535 blocks: what a
  * launch written without a GPU most easily gets wrong.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,9 @@ static double now_ms(void) {
 static uintptr_t next_address = (uintptr_t)1 << 40;   /* fake device addresses, 256-byte aligned */
 static void* handle(void) { return malloc(16); }
 
-/* The device's memory: its size, and the live allocations (address -> bytes, open addressing). */
+/* The device's memory: its size, and the live allocations (address -> bytes, open addressing),
+   under one lock: the backend allocates and frees from several threads (the decoder's, the tests'). */
+static pthread_mutex_t memory_lock = PTHREAD_MUTEX_INITIALIZER;
 #define SLOTS (1u << 20)
 static uint64_t slot_addr[SLOTS], slot_bytes[SLOTS];
 static size_t live_bytes;
@@ -89,7 +92,7 @@ CUresult cuFuncSetAttribute(void* fn, int attr, int v) {
     }
     return OK;
 }
-CUresult cuMemAllocAsync(uint64_t* p, size_t bytes, void* stream) {
+static CUresult mem_alloc(uint64_t* p, size_t bytes, void* stream) {
     (void)stream;
     size_t rounded = (bytes + 255) & ~(size_t)255;
     if (live_bytes + rounded > device_bytes()) return 2;   /* CUDA_ERROR_OUT_OF_MEMORY */
@@ -102,7 +105,7 @@ CUresult cuMemAllocAsync(uint64_t* p, size_t bytes, void* stream) {
     live_bytes += rounded;
     return OK;
 }
-CUresult cuMemFreeAsync(uint64_t p, void* stream) {
+static CUresult mem_free(uint64_t p, void* stream) {
     (void)stream;
     for (unsigned i = slot_of(p); slot_addr[i]; i = (i + 1) & (SLOTS - 1)) {
         if (slot_addr[i] != p) continue;
@@ -125,6 +128,18 @@ CUresult cuMemFreeAsync(uint64_t p, void* stream) {
     }
     return OK;
 }
+CUresult cuMemAllocAsync(uint64_t* p, size_t bytes, void* stream) {
+    pthread_mutex_lock(&memory_lock);
+    CUresult r = mem_alloc(p, bytes, stream);
+    pthread_mutex_unlock(&memory_lock);
+    return r;
+}
+CUresult cuMemFreeAsync(uint64_t p, void* stream) {
+    pthread_mutex_lock(&memory_lock);
+    CUresult r = mem_free(p, stream);
+    pthread_mutex_unlock(&memory_lock);
+    return r;
+}
 CUresult cuMemcpyHtoD_v2(uint64_t d, const void* s, size_t n) { (void)d; (void)s; (void)n; return OK; }
 CUresult cuMemcpyDtoH_v2(void* d, uint64_t s, size_t n) { (void)d; (void)s; (void)n; return OK; }
 CUresult cuMemcpyDtoD_v2(uint64_t d, uint64_t s, size_t n) { (void)d; (void)s; (void)n; return OK; }
@@ -145,7 +160,13 @@ CUresult cuGetErrorName(int e, const char** s) {
     *s = e == 2 ? "CUDA_ERROR_OUT_OF_MEMORY" : e == 1 ? "CUDA_ERROR_INVALID_VALUE" : "CUDA_STUB_ERROR";
     return OK;
 }
-CUresult cuMemGetInfo_v2(size_t* free_bytes, size_t* total) { *free_bytes = device_bytes() - live_bytes; *total = device_bytes(); return OK; }
+CUresult cuMemGetInfo_v2(size_t* free_bytes, size_t* total) {
+    pthread_mutex_lock(&memory_lock);
+    *free_bytes = device_bytes() - live_bytes;
+    pthread_mutex_unlock(&memory_lock);
+    *total = device_bytes();
+    return OK;
+}
 CUresult cuDeviceGetDefaultMemPool(void** pool, int dev) { (void)dev; *pool = handle(); return OK; }
 CUresult cuMemPoolSetAttribute(void* pool, int attr, void* v) { (void)pool; (void)attr; (void)v; return OK; }
 CUresult cuMemPoolGetAttribute(void* pool, int attr, void* v) { (void)pool; (void)attr; *(uint64_t*)v = 0; return OK; }
