@@ -9,8 +9,9 @@
  * CUDA_ERROR_OUT_OF_MEMORY, as a full device's would (the live bytes are counted, frees included).
  * A launch fails with CUDA_ERROR_INVALID_VALUE, as the driver's does, where it asks for more dynamic
  * shared memory than its kernel was allowed (48 KiB unless cuFuncSetAttribute raised it), for
- * more than 1024 threads a block, or for a grid beyond 2^31 - 1 × 65535 × 65535 blocks: what a
- * launch written without a GPU most easily gets wrong.
+ * more than 1024 threads a block, or for a grid beyond 2^31 - 1 × 65535 × 65535 blocks, and a
+ * tensor map that breaks the driver's rules is refused: what a launch written without a GPU most
+ * easily gets wrong.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -180,9 +181,34 @@ CUresult cuStreamCreate(void** s, unsigned flags) { (void)flags; *s = handle(); 
 CUresult cuStreamDestroy_v2(void* s) { (void)s; return OK; }
 CUresult cuStreamSynchronize(void* s) { (void)s; return OK; }
 CUresult cuStreamWaitEvent(void* s, void* e, unsigned flags) { (void)s; (void)e; (void)flags; return OK; }
+/* The driver's rules for a tiled tensor map (cuda.h's cuTensorMapEncodeTiled), for the ordinary
+   data types and no interleave, which are all the backend encodes: a map it would refuse, this
+   refuses (CUDA_ERROR_INVALID_VALUE) instead of letting a kernel read from it. */
+static int element_bytes(int type) {
+    switch (type) {
+        case 0: return 1;                                  /* UINT8 */
+        case 1: case 6: case 9: return 2;                  /* UINT16, FLOAT16, BFLOAT16 */
+        case 2: case 3: case 7: case 10: case 11: case 12: return 4;
+        case 4: case 5: case 8: return 8;
+        default: return 0;
+    }
+}
 CUresult cuTensorMapEncodeTiled(void* map, int type, unsigned rank, void* addr, const uint64_t* dims, const uint64_t* strides,
                                 const unsigned* box, const unsigned* elem, int interleave, int swizzle, int l2, int oob) {
-    (void)type; (void)rank; (void)addr; (void)dims; (void)strides; (void)box; (void)elem; (void)interleave; (void)swizzle; (void)l2; (void)oob;
+    (void)l2; (void)oob;
+    int size = element_bytes(type);
+    if (((uintptr_t)map & 63) || size == 0 || rank == 0 || rank > 5 || interleave != 0) return 1;
+    if ((uintptr_t)addr & 15) return 1;
+    for (unsigned i = 0; i < rank; i++) {
+        if (dims[i] == 0 || dims[i] > ((uint64_t)1 << 32)) return 1;
+        if (box[i] == 0 || box[i] > 256) return 1;
+        if (elem[i] == 0 || elem[i] > 8) return 1;
+        if (i + 1 < rank && ((strides[i] & 15) || strides[i] >= ((uint64_t)1 << 40))) return 1;
+    }
+    if ((box[0] * (unsigned)size) % 16) return 1;
+    static const unsigned span[] = {0, 32, 64, 128, 128, 128, 128};   /* the swizzle's span in bytes */
+    if (swizzle < 0 || swizzle > 6) return 1;
+    if (swizzle > 0 && box[0] * (unsigned)size > span[swizzle]) return 1;
     memset(map, 0, 128);
     return OK;
 }
