@@ -132,6 +132,7 @@ final class CudaContext {
             throw new KernelException("cannot read " + res + ": " + e.getMessage(), e);
         }
         MemorySegment module = CudaDriver.loadModule(ptx, family + ".ptx");
+        paramWidths.putAll(PtxEntries.paramWidths(ptx));
         for (String line : ptx.split("\n")) {
             // ".visible .entry NAME(" declares a kernel
             int at = line.indexOf(".entry ");
@@ -140,6 +141,9 @@ final class CudaContext {
             functions.put(fn, CudaDriver.function(module, fn));
         }
     }
+
+    /** Every loaded kernel's parameter widths in bytes (PtxEntries), which each launch's arguments must match. */
+    private final java.util.Map<String, int[]> paramWidths = new java.util.concurrent.ConcurrentHashMap<>();
 
     MemorySegment function(String name) {
         MemorySegment f = functions.get(name);
@@ -341,6 +345,12 @@ final class CudaContext {
 
     private void launch(String kernel, int gx, int gy, int gz, int bx, int by, int smem, Args a) {
         a.open = false;
+        int[] declared = paramWidths.get(kernel);
+        if (declared != null && !a.widthsAre(declared)) {
+            // the driver would read the kernel's parameters from the wrong bytes: a bug, named here
+            throw new KernelException(kernel + ": launched with arguments of " + java.util.Arrays.toString(a.widths())
+                    + " bytes; its PTX declares " + java.util.Arrays.toString(declared));
+        }
         if (gx <= 0 || gy <= 0 || gz <= 0) return; // nothing to do (empty tensors)
         makeCurrent();
         KernelProfile p = profile;
@@ -453,6 +463,11 @@ final class CudaContext {
         /** The byte widths of the arguments given so far, e.g. [8, 4, 8] (128 for a tensor map). */
         int[] widths() {
             return java.util.Arrays.copyOf(widths, n);
+        }
+
+        /** Whether the arguments given so far have exactly these widths (without a copy: this runs on every launch). */
+        boolean widthsAre(int[] expected) {
+            return java.util.Arrays.equals(widths, 0, n, expected, 0, expected.length);
         }
     }
 }

@@ -6,10 +6,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * A kernel's parameters as its committed PTX declares them, in bytes, for the tests that hold a
@@ -32,14 +28,9 @@ final class PtxParams {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        int at = ptx.indexOf(".entry " + entry + "(");
-        assertTrue(at >= 0, "no entry " + entry + " in " + module + ".ptx");
-        String params = ptx.substring(at, ptx.indexOf(')', at));
-        List<Integer> widths = new ArrayList<>();
-        Matcher m = Pattern.compile("\\.param (?:\\.align \\d+ \\.b8 " + entry + "_param_\\d+\\[(\\d+)\\]|\\.[a-z](\\d+) " + entry + "_param_\\d+)")
-                .matcher(params);
-        while (m.find()) widths.add(m.group(1) != null ? Integer.parseInt(m.group(1)) : Integer.parseInt(m.group(2)) / 8);
-        assertTrue(!widths.isEmpty(), "no parameters parsed for " + entry);
-        return widths.stream().mapToInt(Integer::intValue).toArray();
+        int[] widths = PtxEntries.paramWidths(ptx).get(entry);
+        assertTrue(widths != null, "no entry " + entry + " in " + module + ".ptx");
+        assertTrue(widths.length > 0, "no parameters parsed for " + entry);
+        return widths;
     }
 }
