@@ -3,18 +3,21 @@
  * CUDA backend costs the host: every call succeeds at once, kernels do nothing, device memory is
  * fake addresses that are never touched, copies and fills do nothing (so results are garbage).
  * An event keeps the host time at which it was recorded, so `--profile` shows the host's timeline.
- * Built and used by scripts/host-overhead.sh only; never shipped, never on a real GPU machine.
+ * Built by scripts/host-overhead.sh, scripts/launch-trace.sh and CudaStubDriverTest; never shipped,
+ * never on a real GPU machine.
  * It answers as one compute capability 9.0 device with 132 SMs, the H100/H200 the defaults target.
  * Its memory is 80 GiB, or LIVETALK_STUB_DEVICE_MIB MiB: allocations beyond that fail with
  * CUDA_ERROR_OUT_OF_MEMORY, as a full device's would (the live bytes are counted, frees included).
  * A launch fails with CUDA_ERROR_INVALID_VALUE, as the driver's does, where it asks for more dynamic
  * shared memory than its kernel was allowed (48 KiB unless cuFuncSetAttribute raised it), for
- * more than 1024 threads a block, or for a grid beyond 2^31 - 1 × 65535 × 65535 blocks, and a
+ * more threads a block than 1024 or its __launch_bounds__ (the PTX's .maxntid), or for a grid beyond
+ * 2^31 - 1 × 65535 × 65535 blocks; a kernel its module does not declare is not found; and a
  * tensor map that breaks the driver's rules is refused: what a launch written without a GPU most
  * easily gets wrong.
  */
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -72,17 +75,36 @@ CUresult cuDeviceTotalMem_v2(size_t* bytes, int dev) { (void)dev; *bytes = devic
 CUresult cuDevicePrimaryCtxRetain(void** ctx, int dev) { (void)dev; *ctx = handle(); return OK; }
 CUresult cuCtxSetCurrent(void* ctx) { (void)ctx; return OK; }
 CUresult cuCtxSynchronize(void) { return OK; }
+/* A module: its PTX text (the backend loads PTX), kept to read each kernel's thread limit from. */
+typedef struct { char* ptx; } Module;
 CUresult cuModuleLoadDataEx(void** mod, const void* image, unsigned n, void* opts, void** vals) {
-    (void)image; (void)n; (void)opts; (void)vals;
-    *mod = handle();
+    (void)n; (void)opts; (void)vals;
+    Module* m = calloc(1, sizeof(Module));
+    m->ptx = strdup((const char*)image);
+    *mod = m;
     return OK;
 }
-/* A kernel: the dynamic shared memory its launches may ask for (CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES). */
-typedef struct { int max_dynamic_smem; } Function;
+/* A kernel: the dynamic shared memory its launches may ask for (CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES)
+   and the most threads a block may have (its .maxntid, or exactly its .reqntid; 1024 without either). */
+typedef struct { int max_dynamic_smem; long max_threads; int exact; } Function;
 CUresult cuModuleGetFunction(void** fn, void* mod, const char* name) {
-    (void)mod; (void)name;
     Function* f = calloc(1, sizeof(Function));
     f->max_dynamic_smem = 48 << 10;
+    f->max_threads = 1024;
+    /* ".entry NAME(" ... ")" then the performance directives before the body's "{" */
+    char key[512];
+    snprintf(key, sizeof key, ".entry %s(", name);
+    const char* at = strstr(((Module*)mod)->ptx, key);
+    if (!at) { free(f); return 500; }                          /* CUDA_ERROR_NOT_FOUND */
+    const char* close = strchr(at, ')'), *body = close ? strchr(close, '{') : NULL;
+    for (const char* d = close; d && body && d < body; d++) {
+        long x = 1, y = 1, z = 1;
+        int reqntid = strncmp(d, ".reqntid", 8) == 0;
+        if (!reqntid && strncmp(d, ".maxntid", 8) != 0) continue;
+        if (sscanf(d + 8, " %ld , %ld , %ld", &x, &y, &z) < 1) continue;
+        f->max_threads = x * y * z;
+        f->exact = reqntid;
+    }
     *fn = f;
     return OK;
 }
@@ -154,11 +176,14 @@ CUresult cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned
     (void)gx; (void)gy; (void)gz; (void)stream; (void)params; (void)extra;
     if ((int)smem > ((Function*)f)->max_dynamic_smem) return 1;   /* CUDA_ERROR_INVALID_VALUE */
     if ((uint64_t)bx * by * bz > 1024 || bz > 64) return 1;
+    Function* fn = (Function*)f;
+    long threads = (long)bx * by * bz;
+    if (threads > fn->max_threads || (fn->exact && threads != fn->max_threads)) return 1;   /* its __launch_bounds__ */
     if (gx > 0x7FFFFFFFu || gy > 65535 || gz > 65535) return 1;   /* the grid's limits on every card since sm_30 */
     return OK;
 }
 CUresult cuGetErrorName(int e, const char** s) {
-    *s = e == 2 ? "CUDA_ERROR_OUT_OF_MEMORY" : e == 1 ? "CUDA_ERROR_INVALID_VALUE" : "CUDA_STUB_ERROR";
+    *s = e == 2 ? "CUDA_ERROR_OUT_OF_MEMORY" : e == 1 ? "CUDA_ERROR_INVALID_VALUE" : e == 500 ? "CUDA_ERROR_NOT_FOUND" : "CUDA_STUB_ERROR";
     return OK;
 }
 CUresult cuMemGetInfo_v2(size_t* free_bytes, size_t* total) {

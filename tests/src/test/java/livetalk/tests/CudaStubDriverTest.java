@@ -115,6 +115,42 @@ class CudaStubDriverTest {
         assertTrue(resid.find() && resid.group(1).equals("9"), "3 residual products per layer of the profiled forward, 3 layers:\n" + r.output);
     }
 
+    /**
+     * The stub itself refuses what the driver would (scripts/stub-cuda/stub_selftest.c): every check
+     * above that a launch is valid rests on it. A kernel its module lacks, more threads than its
+     * __launch_bounds__, its ring's shared memory before it was allowed, a grid row past 65535, and
+     * tensor maps at an unaligned address, with an unaligned stride, or wider than their swizzle.
+     */
+    @Test
+    void theStubRefusesWhatTheDriverWould() throws Exception {
+        Path stub = buildStub();
+        Path exe = tmp.resolve("stub_selftest");
+        String cc = onPath("gcc") ? "gcc" : "cc";
+        Process b = new ProcessBuilder(cc, "-o", exe.toString(), repoRoot().resolve("scripts/stub-cuda/stub_selftest.c").toString(),
+                "-L" + stub, "-l:libcuda.so.1").redirectErrorStream(true).start();
+        String log = new String(b.getInputStream().readAllBytes());
+        assertTrue(b.waitFor(60, TimeUnit.SECONDS) && b.exitValue() == 0, "the self-test did not build: " + log);
+        Path ptx = repoRoot().resolve("kernels/src/main/resources/livetalk/kernels/cuda/gemm_tma_sm90.ptx");
+        ProcessBuilder pb = new ProcessBuilder(exe.toString(), ptx.toString()).redirectErrorStream(true);
+        pb.environment().put("LD_LIBRARY_PATH", stub.toString());
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0, out);
+        // 0: success; 1: CUDA_ERROR_INVALID_VALUE; 500: CUDA_ERROR_NOT_FOUND
+        assertEquals("""
+                missing kernel: 500
+                its 384 threads: 0
+                512 threads: 1
+                its ring, not allowed: 1
+                its ring, allowed: 0
+                grid y 65536: 1
+                map: 0
+                map, address 8 bytes off: 1
+                map, stride 3080 bytes: 1
+                map, 128 columns under a 128-byte swizzle: 1
+                """, out);
+    }
+
     private record Run(int exit, String output) {
     }
 
