@@ -226,58 +226,26 @@ extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n2
     gemm_tma<256, 4, float, true>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K, Residual{gate, gateStride, rowsPerFrame});
 }
 
-// The persistent kernels (gemm_tma_persistent above): the plain ones' arguments, launched with at
-// most one block per SM.
-extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n96_persistent(
-        const __grid_constant__ CUtensorMap tmA, const __grid_constant__ CUtensorMap tmB, float* C, i64 ldc,
-        const float* bias, int biasMode, int act, int M, int N, int K) {
-    gemm_tma_persistent<96, 8, float>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K);
-}
+// The persistent kernels (gemm_tma_persistent above): each plain kernel's twin with its arguments,
+// launched with at most one block per SM.
+#define TMA_PERSISTENT_KERNELS(BN, STAGES)                                                                                  \
+    extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n##BN##_persistent(                        \
+            const __grid_constant__ CUtensorMap tmA, const __grid_constant__ CUtensorMap tmB, float* C, i64 ldc,            \
+            const float* bias, int biasMode, int act, int M, int N, int K) {                                                 \
+        gemm_tma_persistent<BN, STAGES, float>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K);                           \
+    }                                                                                                                        \
+    extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n##BN##_persistent_bf16out(                \
+            const __grid_constant__ CUtensorMap tmA, const __grid_constant__ CUtensorMap tmB, bf16* C, i64 ldc,             \
+            const float* bias, int biasMode, int act, int M, int N, int K) {                                                 \
+        gemm_tma_persistent<BN, STAGES, bf16>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K);                            \
+    }                                                                                                                        \
+    extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n##BN##_persistent_resid(                  \
+            const __grid_constant__ CUtensorMap tmA, const __grid_constant__ CUtensorMap tmB, float* C, i64 ldc,            \
+            const float* bias, int biasMode, int act, int M, int N, int K, const float* gate, i64 gateStride, int rowsPerFrame) { \
+        gemm_tma_persistent<BN, STAGES, float, true>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K,                      \
+                                                     Residual{gate, gateStride, rowsPerFrame});                              \
+    }
 
-extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n96_persistent_bf16out(
-        const __grid_constant__ CUtensorMap tmA, const __grid_constant__ CUtensorMap tmB, bf16* C, i64 ldc,
-        const float* bias, int biasMode, int act, int M, int N, int K) {
-    gemm_tma_persistent<96, 8, bf16>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K);
-}
-
-extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n96_persistent_resid(
-        const __grid_constant__ CUtensorMap tmA, const __grid_constant__ CUtensorMap tmB, float* C, i64 ldc,
-        const float* bias, int biasMode, int act, int M, int N, int K, const float* gate, i64 gateStride, int rowsPerFrame) {
-    gemm_tma_persistent<96, 8, float, true>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K, Residual{gate, gateStride, rowsPerFrame});
-}
-
-extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n128_persistent(
-        const __grid_constant__ CUtensorMap tmA, const __grid_constant__ CUtensorMap tmB, float* C, i64 ldc,
-        const float* bias, int biasMode, int act, int M, int N, int K) {
-    gemm_tma_persistent<128, 6, float>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K);
-}
-
-extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n128_persistent_bf16out(
-        const __grid_constant__ CUtensorMap tmA, const __grid_constant__ CUtensorMap tmB, bf16* C, i64 ldc,
-        const float* bias, int biasMode, int act, int M, int N, int K) {
-    gemm_tma_persistent<128, 6, bf16>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K);
-}
-
-extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n128_persistent_resid(
-        const __grid_constant__ CUtensorMap tmA, const __grid_constant__ CUtensorMap tmB, float* C, i64 ldc,
-        const float* bias, int biasMode, int act, int M, int N, int K, const float* gate, i64 gateStride, int rowsPerFrame) {
-    gemm_tma_persistent<128, 6, float, true>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K, Residual{gate, gateStride, rowsPerFrame});
-}
-
-extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n256_persistent(
-        const __grid_constant__ CUtensorMap tmA, const __grid_constant__ CUtensorMap tmB, float* C, i64 ldc,
-        const float* bias, int biasMode, int act, int M, int N, int K) {
-    gemm_tma_persistent<256, 4, float>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K);
-}
-
-extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n256_persistent_bf16out(
-        const __grid_constant__ CUtensorMap tmA, const __grid_constant__ CUtensorMap tmB, bf16* C, i64 ldc,
-        const float* bias, int biasMode, int act, int M, int N, int K) {
-    gemm_tma_persistent<256, 4, bf16>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K);
-}
-
-extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n256_persistent_resid(
-        const __grid_constant__ CUtensorMap tmA, const __grid_constant__ CUtensorMap tmB, float* C, i64 ldc,
-        const float* bias, int biasMode, int act, int M, int N, int K, const float* gate, i64 gateStride, int rowsPerFrame) {
-    gemm_tma_persistent<256, 4, float, true>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K, Residual{gate, gateStride, rowsPerFrame});
-}
+TMA_PERSISTENT_KERNELS(96, 8)
+TMA_PERSISTENT_KERNELS(128, 6)
+TMA_PERSISTENT_KERNELS(256, 4)
