@@ -175,17 +175,19 @@ public final class CudaBackend implements Backend {
      */
     public String tmaGemmUnavailableReason() {
         // every kernel of the module, each allowed its ring: above the 48 KiB a launch gets by default
-        java.util.List<String> kernels = new java.util.ArrayList<>();
-        java.util.List<Integer> smem = new java.util.ArrayList<>();
-        for (int bn : new int[] {128, 256, 96}) {
+        int[] widths = {128, 256, 96};
+        String[] kernels = new String[widths.length * 2 * CudaGemm.TMA_SUFFIXES.length];
+        int[] smem = new int[kernels.length];
+        int i = 0;
+        for (int bn : widths) {
             for (boolean persistent : new boolean[] {false, true}) {
                 for (String suffix : CudaGemm.TMA_SUFFIXES) {
-                    kernels.add(CudaGemm.tmaKernel(bn, persistent, suffix));
-                    smem.add(tmaSmem(bn));
+                    kernels[i] = CudaGemm.tmaKernel(bn, persistent, suffix);
+                    smem[i++] = tmaSmem(bn);
                 }
             }
         }
-        return ctx.loadHopperModule("gemm_tma_sm90", kernels.toArray(String[]::new), smem.stream().mapToInt(Integer::intValue).toArray());
+        return ctx.loadHopperModule("gemm_tma_sm90", kernels, smem);
     }
 
     /**

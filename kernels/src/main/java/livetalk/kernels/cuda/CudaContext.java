@@ -55,6 +55,8 @@ final class CudaContext {
     final boolean lanesEnabled;
     /** Kernels by name; concurrent because some modules are loaded on demand (loadOnDemand). */
     private final Map<String, MemorySegment> functions = new ConcurrentHashMap<>();
+    /** Every loaded kernel's parameter widths in bytes (PtxEntries), which each launch's arguments must match. */
+    private final Map<String, int[]> paramWidths = new ConcurrentHashMap<>();
     private final ThreadLocal<Boolean> current = ThreadLocal.withInitial(() -> false);
     private final ThreadLocal<Args> args = ThreadLocal.withInitial(Args::new);
 
@@ -132,18 +134,11 @@ final class CudaContext {
             throw new KernelException("cannot read " + res + ": " + e.getMessage(), e);
         }
         MemorySegment module = CudaDriver.loadModule(ptx, family + ".ptx");
-        paramWidths.putAll(PtxEntries.paramWidths(ptx));
-        for (String line : ptx.split("\n")) {
-            // ".visible .entry NAME(" declares a kernel
-            int at = line.indexOf(".entry ");
-            if (at < 0) continue;
-            String fn = line.substring(at + 7).split("[(\\s]")[0];
-            functions.put(fn, CudaDriver.function(module, fn));
-        }
+        // the module's kernels, each with its parameters' widths
+        Map<String, int[]> entries = PtxEntries.paramWidths(ptx);
+        for (String fn : entries.keySet()) functions.put(fn, CudaDriver.function(module, fn));
+        paramWidths.putAll(entries);
     }
-
-    /** Every loaded kernel's parameter widths in bytes (PtxEntries), which each launch's arguments must match. */
-    private final java.util.Map<String, int[]> paramWidths = new java.util.concurrent.ConcurrentHashMap<>();
 
     MemorySegment function(String name) {
         MemorySegment f = functions.get(name);

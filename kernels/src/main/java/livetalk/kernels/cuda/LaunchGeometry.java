@@ -187,13 +187,6 @@ final class LaunchGeometry {
     }
 
     /**
-     * The wgmma tile width for {@link GemmKernel#WGMMA}: 256 (fewer operand bytes per FLOP) when
-     * its tiles fill at least 4 waves of the device, so the last, partial wave costs little;
-     * otherwise 128, whose twice as many tiles spread better. A first rule, to be replaced by what
-     * bench-gpu measures: at the DiT shapes (M = 3072) it gives 128 for N = 1536 (144 tiles of
-     * 128×256 would be 1.1 waves on 132 SMs) and 256 for N = 8960 (840 tiles, 6.4 waves).
-     */
-    /**
      * The blocks of a persistent TMA GEMM over {@code tiles} tiles: one per SM (its ring takes the
      * SM's shared memory), fewer when there are fewer tiles.
      */
@@ -201,6 +194,13 @@ final class LaunchGeometry {
         return (int) Math.max(1, Math.min(tiles, multiprocessors));
     }
 
+    /**
+     * The wgmma tile width for {@link GemmKernel#WGMMA}: 256 (fewer operand bytes per FLOP) when
+     * its tiles fill at least 4 waves of the device, so the last, partial wave costs little;
+     * otherwise 128, whose twice as many tiles spread better. A first rule, to be replaced by what
+     * bench-gpu measures: at the DiT shapes (M = 3072) it gives 128 for N = 1536 (144 tiles of
+     * 128×256 would be 1.1 waves on 132 SMs) and 256 for N = 8960 (840 tiles, 6.4 waves).
+     */
     static int wgmmaTileN(GemmKernel kernel, int m, int n, int multiprocessors) {
         if (kernel == GemmKernel.WGMMA_N128 || kernel == GemmKernel.TMA_N128) return 128;
         if (kernel == GemmKernel.WGMMA_N256 || kernel == GemmKernel.TMA_N256) return 256;
