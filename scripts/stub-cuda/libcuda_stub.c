@@ -24,6 +24,7 @@
 
 typedef int CUresult;
 #define OK 0
+#define SMEM_OPTIN 232448   /* shared memory a block may opt in to, as an H100/H200 reports it */
 
 static double now_ms(void) {
     struct timespec t;
@@ -66,7 +67,7 @@ CUresult cuDeviceGetAttribute(int* v, int attr, int dev) {
         case 16: *v = 132; break;      /* multiprocessors */
         case 75: *v = 9; break;        /* compute capability major */
         case 76: *v = 0; break;        /* minor */
-        case 97: *v = 232448; break;   /* shared memory per block, opt-in */
+        case 97: *v = SMEM_OPTIN; break;   /* shared memory per block, opt-in */
         default: *v = 0;
     }
     return OK;
@@ -110,7 +111,7 @@ CUresult cuModuleGetFunction(void** fn, void* mod, const char* name) {
 }
 CUresult cuFuncSetAttribute(void* fn, int attr, int v) {
     if (attr == 8) {                                           /* MAX_DYNAMIC_SHARED_SIZE_BYTES */
-        if (v < 0 || v > 232448) return 1;                     /* beyond the opt-in this device reports */
+        if (v < 0 || v > SMEM_OPTIN) return 1;                 /* beyond the opt-in this device reports */
         ((Function*)fn)->max_dynamic_smem = v;
     }
     return OK;
@@ -173,11 +174,11 @@ CUresult cuMemcpyDtoDAsync_v2(uint64_t d, uint64_t s, size_t n, void* st) { (voi
 CUresult cuMemsetD32Async(uint64_t d, unsigned v, size_t n, void* st) { (void)d; (void)v; (void)n; (void)st; return OK; }
 CUresult cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz, unsigned smem,
                         void* stream, void** params, void** extra) {
-    (void)gx; (void)gy; (void)gz; (void)stream; (void)params; (void)extra;
-    if ((int)smem > ((Function*)f)->max_dynamic_smem) return 1;   /* CUDA_ERROR_INVALID_VALUE */
-    if ((uint64_t)bx * by * bz > 1024 || bz > 64) return 1;
-    Function* fn = (Function*)f;
+    (void)stream; (void)params; (void)extra;
+    const Function* fn = f;
+    if ((int)smem > fn->max_dynamic_smem) return 1;                /* CUDA_ERROR_INVALID_VALUE */
     long threads = (long)bx * by * bz;
+    if (threads > 1024 || bz > 64) return 1;
     if (threads > fn->max_threads || (fn->exact && threads != fn->max_threads)) return 1;   /* its __launch_bounds__ */
     if (gx > 0x7FFFFFFFu || gy > 65535 || gz > 65535) return 1;   /* the grid's limits on every card since sm_30 */
     return OK;
