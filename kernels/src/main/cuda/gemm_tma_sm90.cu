@@ -20,6 +20,7 @@
 #include "gemm_sm90_epilogue.cuh"
 #include "gemm_sm90_layout.cuh"
 #include "sm90.cuh"
+#include "tma_pipeline_sm90.cuh"
 
 #if defined(__CUDA_ARCH__) && !defined(__CUDA_ARCH_FEAT_SM90_ALL)
 #error "gemm_tma_sm90.cu uses wgmma and TMA: compile it for sm_90a (scripts/build-ptx.sh does)"
@@ -27,68 +28,23 @@
 
 #define TMA_THREADS 384
 
-// The producer's thread: the k-tiles of the tile at (m0, n0) into the ring, from ring position g
-// (the k-tiles this block has loaded before, over all its tiles: it sets the stage and the
-// barriers' parity). Returns the position after them.
+// The GEMM's k-tiles (tma_pipeline_sm90.cuh's loop): k-tile kt is A's box at (kt·64, m0) and B's
+// at (kt·64, n0), multiplied by 4 wgmma of 16 k each.
 template <int BN, int STAGES>
 __device__ __forceinline__ int tma_produce_tile(uint32_t base, uint32_t ring, const CUtensorMap* tmA, const CUtensorMap* tmB,
         int m0, int n0, int ktiles, int g) {
-    typedef Sm90Ring<BN> Ring;
-    typedef TmaSchedule<STAGES> Plan;
-    for (int kt = 0; kt < ktiles; kt++) {
-        const int s = Plan::stage(g + kt);
-        const uint32_t full = Plan::full_bar(base, ring, s);
-        mbar_wait(Plan::empty_bar(base, ring, s), Plan::empty_parity(g + kt));
-        mbar_arrive_expect_tx(full, Ring::STAGE_BYTES);
-        tma_load_2d(Ring::a_tile(base, s), tmA, kt * SM90_BK, m0, full);
-        tma_load_2d(Ring::b_tile(base, s), tmB, kt * SM90_BK, n0, full);
-    }
-    return g + ktiles;
+    return tma_produce<BN, STAGES>(base, ring, ktiles, g, [&](int kt, const TmaStageTiles<BN>& tiles, uint32_t full) {
+        tma_load_2d(tiles.a(), tmA, kt * SM90_BK, m0, full);
+        tma_load_2d(tiles.b(), tmB, kt * SM90_BK, n0, full);
+    });
 }
 
-// A consumer warpgroup's products for one tile (its 64 rows w of it), the k-tiles at ring
-// positions [g, g + ktiles): waits for each stage's full barrier, issues its 4 wgmma, keeps one
-// k-tile's group in flight, and releases the stage of the k-tile before once that group completed.
-// The tile's last stage is left to the caller. Returns g + ktiles.
 template <int BN, int STAGES>
 __device__ __forceinline__ int tma_consume_tile(float (&acc)[BN / 2], uint32_t base, uint32_t ring, int w, int t, int ktiles, int g) {
-    typedef Sm90Ring<BN> Ring;
-    typedef TmaSchedule<STAGES> Plan;
-#pragma unroll
-    for (int i = 0; i < BN / 2; i++) acc[i] = 0.f;
-    for (int kt = 0; kt < ktiles; kt++) {
-        const int s = Plan::stage(g + kt);
-        mbar_wait(Plan::full_bar(base, ring, s), Plan::full_parity(g + kt));
-        const uint64_t descA = sm90_desc(Ring::a_rows_of(Ring::a_tile(base, s), w));
-        const uint64_t descB = sm90_desc(Ring::b_tile(base, s));
-        wgmma_fence();
-        fence_acc(acc);
+    return tma_consume<BN, STAGES>(acc, base, ring, w, t, ktiles, g, [&](int, uint64_t descA, uint64_t descB) {
 #pragma unroll
         for (int k = 0; k < SM90_BK / 16; k++) Wgmma<BN>::mma(acc, sm90_desc_k(descA, k), sm90_desc_k(descB, k));
-        wgmma_commit();
-        fence_acc(acc);
-        // Tile kt's group stays in flight; tile kt - 1's is complete after this, so its stage can be refilled.
-        wgmma_wait<1>();
-        fence_acc(acc);
-        if (kt > 0 && t == 0) mbar_arrive(Plan::empty_bar(base, ring, Plan::stage(g + kt - 1)));
-    }
-    wgmma_wait<0>();
-    fence_acc(acc);
-    return g + ktiles;
-}
-
-// The ring and its barriers, set up by thread 0 before any warpgroup uses them.
-template <int STAGES>
-__device__ __forceinline__ void tma_init_barriers(uint32_t base, uint32_t ring, int tid) {
-    typedef TmaSchedule<STAGES> Plan;
-    if (tid == 0) {
-        for (int s = 0; s < STAGES; s++) {
-            mbar_init(Plan::full_bar(base, ring, s), 1);
-            mbar_init(Plan::empty_bar(base, ring, s), Plan::CONSUMERS);
-        }
-        fence_mbar_init();
-    }
-    __syncthreads();
+    });
 }
 
 template <int BN, int STAGES, typename OutT, bool RESID = false>
