@@ -14,6 +14,7 @@
 // (Sm90Schedule<5>); the epilogue stores D[q, o] to out[t, o, q's pixel] with the bias of o,
 // dropping the junk positions.
 #include "common.cuh"
+#include "conv_sm90_epilogue.cuh"
 #include "conv_sm90_layout.cuh"
 #include "sm90.cuh"
 
@@ -94,15 +95,7 @@ __device__ __forceinline__ void conv_wgmma(const bf16* __restrict__ W, const bf1
     fence_acc(acc);
     cp_async_wait<0>();
 
-    // Epilogue: accumulator i of thread t is (position, channel) = (sm90_acc_row, sm90_acc_col) of
-    // the warpgroup's 64×BN tile; for one i a warp stores 8 consecutive positions of 4 channels.
-#pragma unroll
-    for (int i = 0; i < BN / 2; i++) {
-        const int q = n0 + wg * 64 + (int)sm90_acc_row(t, i), o = o0 + (int)sm90_acc_col(t, i);
-        if (q >= g.n || o >= cout) continue;
-        const i64 at = conv_out_offset(g, cout, pixels, frame, o, q);
-        if (at >= 0) C[at] = acc[i] + (bias != nullptr ? bias[o] : 0.f);
-    }
+    conv_store_tile<BN>(acc, C, g, pixels, bias, cout, n0, wg, o0, frame, t);
 }
 
 // W' [cout][k] bf16 (conv_weight_cl), xc the copy (conv_pad_cl), C the output [tOut, cout, hOut,
