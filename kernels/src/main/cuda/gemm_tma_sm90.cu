@@ -29,21 +29,13 @@
 #define TMA_THREADS 384
 
 // The GEMM's k-tiles (tma_pipeline_sm90.cuh's loop): k-tile kt is A's box at (kt·64, m0) and B's
-// at (kt·64, n0), multiplied by 4 wgmma of 16 k each.
+// at (kt·64, n0), multiplied by tma_consume_tile's 4 wgmma of 16 k each.
 template <int BN, int STAGES>
 __device__ __forceinline__ int tma_produce_tile(uint32_t base, uint32_t ring, const CUtensorMap* tmA, const CUtensorMap* tmB,
         int m0, int n0, int ktiles, int g) {
     return tma_produce<BN, STAGES>(base, ring, ktiles, g, [&](int kt, const TmaStageTiles<BN>& tiles, uint32_t full) {
         tma_load_2d(tiles.a(), tmA, kt * SM90_BK, m0, full);
         tma_load_2d(tiles.b(), tmB, kt * SM90_BK, n0, full);
-    });
-}
-
-template <int BN, int STAGES>
-__device__ __forceinline__ int tma_consume_tile(float (&acc)[BN / 2], uint32_t base, uint32_t ring, int w, int t, int ktiles, int g) {
-    return tma_consume<BN, STAGES>(acc, base, ring, w, t, ktiles, g, [&](int, uint64_t descA, uint64_t descB) {
-#pragma unroll
-        for (int k = 0; k < SM90_BK / 16; k++) Wgmma<BN>::mma(acc, sm90_desc_k(descA, k), sm90_desc_k(descB, k));
     });
 }
 

@@ -69,6 +69,16 @@ __device__ __forceinline__ int tma_consume(float (&acc)[BN / 2], uint32_t base, 
     return g + ktiles;
 }
 
+// tma_consume with a whole k-tile per stage: 4 wgmma of 16 k each, the box's chunks in order (the
+// GEMM's k-loop and the convolution's).
+template <int BN, int STAGES>
+__device__ __forceinline__ int tma_consume_tile(float (&acc)[BN / 2], uint32_t base, uint32_t ring, int w, int t, int ktiles, int g) {
+    return tma_consume<BN, STAGES>(acc, base, ring, w, t, ktiles, g, [&](int, uint64_t descA, uint64_t descB) {
+#pragma unroll
+        for (int k = 0; k < SM90_BK / 16; k++) Wgmma<BN>::mma(acc, sm90_desc_k(descA, k), sm90_desc_k(descB, k));
+    });
+}
+
 // The ring and its barriers, set up by thread 0 before any warpgroup uses them.
 template <int STAGES>
 __device__ __forceinline__ void tma_init_barriers(uint32_t base, uint32_t ring, int tid) {

@@ -1,0 +1,79 @@
+// The fast convolution on Hopper with its operands fed by TMA (sm_90a, LIVETALK_CUDA_CONV=tma;
+// written without a GPU, not yet run on one): the function of conv_sm90.cu's wgmma kernels, the
+// same bits (conv_tma_sm90_layout.cuh says why), with the loads taken off the warpgroups that
+// compute, as gemm_tma_sm90.cu takes them off the GEMM's. A module of its own (conv_tma_sm90.ptx),
+// loaded only when the switch asks for it.
+//
+// A block of 384 threads computes 128 positions × BN output channels of one output frame:
+// warpgroup 0 is the producer, whose one thread issues per k-tile two TMA copies (the copy's box of
+// 128 pixel rows × 64 channels of one tap, the re-laid weight's box of BN rows × 64 k) into the
+// stage's full barrier; warpgroups 1 and 2 are the consumers, each owning 64 positions as the wgmma
+// kernel's two warpgroups do (the same descriptors, accumulators and epilogue, conv_sm90_epilogue.cuh).
+// The ring, its barriers, the loops and the 4 wgmma per k-tile are the TMA GEMM's
+// (tma_pipeline_sm90.cuh); what differs is which boxes a k-tile reads: 64 channels of one tap
+// (conv_tma_x_row, _x_col, _w_col), zeros past cp. Tensor maps: made on the host
+// (CudaConvolution.convTmaArgs) with cuTensorMapEncodeTiled, 128-byte swizzle, zero fill outside;
+// they travel as __grid_constant__ kernel arguments.
+#include <cuda.h>   // CUtensorMap
+#include "common.cuh"
+#include "conv_sm90_epilogue.cuh"
+#include "conv_tma_sm90_layout.cuh"
+#include "sm90.cuh"
+#include "tma_pipeline_sm90.cuh"
+
+#if defined(__CUDA_ARCH__) && !defined(__CUDA_ARCH_FEAT_SM90_ALL)
+#error "conv_tma_sm90.cu uses wgmma and TMA: compile it for sm_90a (scripts/build-ptx.sh does)"
+#endif
+
+template <int BN>
+__device__ __forceinline__ void conv_tma(const CUtensorMap* tmX, const CUtensorMap* tmW, ConvGeom g, float* __restrict__ C, i64 pixels,
+                                         const float* __restrict__ bias, int cout) {
+    typedef ConvTmaRing<BN> Layout;
+    constexpr int STAGES = Layout::STAGES;
+    extern __shared__ __align__(1024) unsigned char smem[];
+    // The dynamic window is only guaranteed 16-byte aligned: round up (the host adds 1 KiB).
+    const uint32_t base = (smem_addr(smem) + SM90_GROUP_BYTES - 1) & ~(uint32_t)(SM90_GROUP_BYTES - 1);
+    const uint32_t ring = Layout::RING_BYTES;
+
+    const int tid = threadIdx.x, wg = tid >> 7, t = tid & 127;
+    const int n0 = blockIdx.x * CONV_TMA_BM, o0 = blockIdx.y * BN, frame = blockIdx.z;
+    const int ktiles = conv_tma_ktiles(g);
+    tma_init_barriers<STAGES>(base, ring, tid);
+
+    if (wg == 0) {
+        // 40 registers are plenty for one thread's address arithmetic; the consumers take the rest
+        regs_release<40>();
+        if (t == 0) {
+            tma_produce<BN, STAGES>(base, ring, ktiles, 0, [&](int kt, const TmaStageTiles<BN>& tiles, uint32_t full) {
+                tma_load_2d(tiles.a(), tmX, conv_tma_x_col(g, kt), conv_tma_x_row(g, frame, n0, kt), full);
+                tma_load_2d(tiles.b(), tmW, conv_tma_w_col(g, kt), o0, full);
+            });
+        }
+        return;
+    }
+
+    regs_take<232>();
+    const int w = wg - 1;   // this consumer's 64 positions of the tile
+    float acc[BN / 2];
+    // every k-tile: 4 wgmma of 16 channels of its tap (zeros past cp), the TMA GEMM's consumer as it is
+    tma_consume_tile<BN, STAGES>(acc, base, ring, w, t, ktiles, 0);
+    conv_store_tile<BN>(acc, C, g, pixels, bias, cout, n0, w, o0, frame, t);
+}
+
+// tmX: the copy (conv_pad_cl) as [seqFrames·plane][cp] bf16, boxes of 128 rows × 64 channels; tmW: W'
+// [cout][k] bf16 (conv_weight_cl), boxes of BN rows × 64; then conv_cl_wgmma_n*'s arguments from cp
+// on: the geometry (ConvGeom's fields), C the output [tOut, cout, hOut, wOut] with pixels =
+// hOut·wOut, bias [cout] float32 or null, cout. Grid: (⌈n/128⌉, ⌈cout/BN⌉, tOut); 384 threads;
+// ConvTmaRing<BN>::SMEM_BYTES of dynamic shared memory (164992, 230528 and 205904 bytes): one
+// block per SM. Only for cp a multiple of 16 (conv_tma_fits; the host runs the wgmma kernel elsewhere).
+#define CONV_TMA_KERNEL(NAME, BN)                                                                                   \
+    extern "C" __global__ void __launch_bounds__(CONV_TMA_THREADS, 1) NAME(                                          \
+            const __grid_constant__ CUtensorMap tmX, const __grid_constant__ CUtensorMap tmW, int cp, int khw, int kw, \
+            int Wp, int plane, int n, int k, int wOut, float* C, i64 pixels, const float* bias, int cout) {          \
+        const ConvGeom g = {cp, khw, kw, Wp, plane, n, k, wOut};                                                     \
+        conv_tma<BN>(&tmX, &tmW, g, C, pixels, bias, cout);                                                          \
+    }
+
+CONV_TMA_KERNEL(conv_cl_tma_n32, 32)
+CONV_TMA_KERNEL(conv_cl_tma_n96, 96)
+CONV_TMA_KERNEL(conv_cl_tma_n192, 192)
