@@ -193,8 +193,17 @@ conv_summary() {
   echo "-- its wgmma variant (LIVETALK_CUDA_CONV=wgmma)"
   grep -hE "tests (successful|failed|aborted)|fast convolution .* not available" "$OUTDIR/tests-conv-wgmma.log" 2>/dev/null | sort -u
   conv_verify verify-conv-wgmma
-  for f in bench-vae bench-vae-conv bench-vae-conv-wgmma; do grep -h "^latent frame [1-9]" "$OUTDIR/$f.log" 2>/dev/null | tail -1 | sed "s/^/$f: /"; done
-  for f in bench-vae bench-vae-conv bench-vae-conv-wgmma; do grep -hE "^(conv_|pad_frames|all kernels)" "$OUTDIR/$f.log" 2>/dev/null | sed "s/^/$f profile: /"; done
+  echo "-- its TMA variant (LIVETALK_CUDA_CONV=tma; written without a GPU: the wgmma variant's bits expected)"
+  grep -hE "tests (successful|failed|aborted)|TMA convolution is not available|fast convolution .* not available" "$OUTDIR/tests-conv-tma.log" 2>/dev/null | sort -u
+  conv_verify verify-conv-tma
+  local re='^(OK|FAIL|SKIPPED) +vae_decode' a b
+  a="$(grep -hE "$re" "$OUTDIR/verify-conv-wgmma.log" 2>/dev/null)"; b="$(grep -hE "$re" "$OUTDIR/verify-conv-tma.log" 2>/dev/null)"
+  if [ -n "$a" ] && [ -n "$b" ]; then
+    if [ "$a" = "$b" ]; then echo "verify-conv-tma: its VAE decode lines the same as verify-conv-wgmma's"
+    else diff <(echo "$a") <(echo "$b") > "$OUTDIR/verify-conv-tma-vs-wgmma.diff"; echo "verify-conv-tma: DIFFERS from verify-conv-wgmma ($OUTDIR/verify-conv-tma-vs-wgmma.diff)"; fi
+  fi
+  for f in bench-vae bench-vae-conv bench-vae-conv-wgmma bench-vae-conv-tma; do grep -h "^latent frame [1-9]" "$OUTDIR/$f.log" 2>/dev/null | tail -1 | sed "s/^/$f: /"; done
+  for f in bench-vae bench-vae-conv bench-vae-conv-wgmma bench-vae-conv-tma; do grep -hE "^(conv_|pad_frames|all kernels)" "$OUTDIR/$f.log" 2>/dev/null | sed "s/^/$f profile: /"; done
 }
 
 # The decoder on its own stream (LIVETALK_CUDA_STREAMS=2): its tests, the rollout/VAE check lines
@@ -308,10 +317,10 @@ run() {
     "$java" "${FLAGS[*]}" "$(ls "$dir"/junit-platform-console-standalone-*.jar)" "$tcp" > "$junit"
   chmod +x "$junit"
   # the wgmma, streams, fast-conv, split-attention, VAE fuse and persistent GEMM tests run in JVMs of their own (steps
-  # tests-wgmma, tests-flash, tests-streams, tests-conv, tests-conv-wgmma, tests-flash-split, tests-vae-fuse,
+  # tests-wgmma, tests-flash, tests-streams, tests-conv, tests-conv-wgmma, tests-conv-tma, tests-flash-split, tests-vae-fuse,
   # tests-tma-persistent below): a fault there
   # poisons the CUDA context
-  local isolated='.*(CudaWgmmaTest|CudaTmaGemmTest|CudaTmaPersistentTest|CudaFlashWgmmaTest|CudaFlashTmaTest|CudaFlashSplitTest|CudaNormRopeTest|CudaStreamsTest|CudaConvFastTest|CudaConvWgmmaTest|CudaVaeFuseTest)'
+  local isolated='.*(CudaWgmmaTest|CudaTmaGemmTest|CudaTmaPersistentTest|CudaFlashWgmmaTest|CudaFlashTmaTest|CudaFlashSplitTest|CudaNormRopeTest|CudaStreamsTest|CudaConvFastTest|CudaConvWgmmaTest|CudaConvTmaTest|CudaVaeFuseTest)'
   step tests 120 "$junit" --select-package livetalk.kernels.cuda --exclude-classname "$isolated" --details=summary
   if last_failed && command -v compute-sanitizer >/dev/null; then
     # a failing test run: find the first bad memory access, kernel by kernel
@@ -381,6 +390,19 @@ run() {
   step tests-conv-wgmma 90 "$junit" --select-class livetalk.kernels.cuda.CudaConvWgmmaTest --details=tree
   step verify-conv-wgmma 45 "${PLAIN[@]}" LIVETALK_CUDA_CONV=wgmma "$lt" verify --device cuda --golden "$ROOT/tests/golden" --only vae_decode
   step bench-vae-conv-wgmma 60 "${PLAIN[@]}" LIVETALK_CUDA_CONV=wgmma "$lt" bench-vae --device cuda --frames 2 --profile
+  # Its TMA variant (conv_tma_sm90.cu, LIVETALK_CUDA_CONV=tma, CC 9.0 only; written without a GPU, not yet
+  # run on one): its tests in a JVM of their own (every CudaConvFastChecks check, and the wgmma variant's
+  # bits on the decoder's shapes and ragged ones; a barrier that never completes is a hang, shown as the
+  # step's timeout, exit 124; the first bad memory access under compute-sanitizer if they fail), the VAE
+  # decode checks (conv_summary: against the plain verify's, and against verify-conv-wgmma's when it ran),
+  # and bench-vae with its profile beside bench-vae-conv-wgmma's.
+  step tests-conv-tma 90 "$junit" --select-class livetalk.kernels.cuda.CudaConvTmaTest --details=tree
+  if last_failed && command -v compute-sanitizer >/dev/null; then
+    step sanitizer-conv-tma 120 env CUDA_LAUNCH_BLOCKING=1 compute-sanitizer --tool memcheck --print-limit 3 "$junit" \
+      --select-method 'livetalk.kernels.cuda.CudaConvTmaTest#raggedShapesGiveTheWgmmaConvolutionsBits' --details=summary
+  fi
+  step verify-conv-tma 45 "${PLAIN[@]}" LIVETALK_CUDA_CONV=tma "$lt" verify --device cuda --golden "$ROOT/tests/golden" --only vae_decode
+  step bench-vae-conv-tma 60 "${PLAIN[@]}" LIVETALK_CUDA_CONV=tma "$lt" bench-vae --device cuda --frames 2 --profile
   # The defaults (no switch set: the device's fastest kernels), last: the whole golden verify, the
   # DiT forward against the baseline's output, the VAE and the whole pipeline.
   step verify-default 120 "$lt" verify --device cuda --golden "$ROOT/tests/golden"

@@ -6,8 +6,8 @@ import livetalk.kernels.KernelException;
  * {@link CudaBackend}'s ways of forming conv3d's GEMM ({@link CudaBackend#useConvLayout},
  * {@link CudaSwitches#CONV_ENV}). All compute the same function from the same bf16 products
  * with float32 accumulation: K_MAJOR and IMPLICIT sum the depth in the weight's own order
- * (channel-major, k = c·taps + tap), FAST and WGMMA tap-major (k = tap·cp + c), so their
- * results equal the others' up to float32 summation order. Tests cover each.
+ * (channel-major, k = c·taps + tap), FAST, WGMMA and TMA tap-major (k = tap·cp + c), so their
+ * results equal the others' up to float32 summation order (TMA gives WGMMA's bits). Tests cover each.
  */
 public enum ConvLayout {
     /** im2col_kn_bf16 writes [K, pixels] (coalesced), gemm_bf16_nn_k64 reads it transposed. */
@@ -32,11 +32,19 @@ public enum ConvLayout {
      * N in tiles of 32, 96 or 192, the wgmma GEMM's pipeline. Other strides use K_MAJOR.
      * Selected with {@code LIVETALK_CUDA_CONV=wgmma}.
      */
-    WGMMA;
+    WGMMA,
+    /**
+     * WGMMA's product with its operands fed by TMA (conv_tma_sm90.cu, compute capability 9.0 only;
+     * opt-in, written without a GPU and not yet run on one): a producer warpgroup loads one tap's
+     * 64 channels per k-tile as a box of the copy, two consumer warpgroups run WGMMA's wgmma and
+     * epilogue; the same bits. Convolutions whose copy has a channel count not a multiple of 16
+     * run WGMMA's kernel, strided ones K_MAJOR. Selected with {@code LIVETALK_CUDA_CONV=tma}.
+     */
+    TMA;
 
     /** Whether this layout runs stride-1 convolutions on the channels-last copy (conv.cu). */
     boolean channelsLast() {
-        return this == FAST || this == WGMMA;
+        return this == FAST || this == WGMMA || this == TMA;
     }
 
     /** A name as the property or variable gives it: case-insensitive, '-' or '_' ({@code fast}, {@code k-major}). */
@@ -45,7 +53,7 @@ public enum ConvLayout {
         for (ConvLayout l : values()) {
             if (l.name().equals(v)) return l;
         }
-        throw new KernelException(source + "=" + value + ": expected one of implicit, fast, wgmma, k_major");
+        throw new KernelException(source + "=" + value + ": expected one of implicit, fast, wgmma, tma, k_major");
     }
 
     @Override

@@ -6,6 +6,7 @@ import static livetalk.kernels.cuda.CudaAttention.FLASH_TMA_PINGPONG;
 import static livetalk.kernels.cuda.CudaAttention.FLASH_TMA_SPLIT;
 import static livetalk.kernels.cuda.CudaAttention.FLASH_TMA_SPLIT_PINGPONG;
 import static livetalk.kernels.cuda.CudaConvolution.convKernel;
+import static livetalk.kernels.cuda.CudaConvolution.convTmaKernel;
 import static livetalk.kernels.cuda.CudaConvolution.convWgmmaKernel;
 import static livetalk.kernels.cuda.CudaGemm.WGMMA_N128;
 import static livetalk.kernels.cuda.CudaGemm.WGMMA_N256;
@@ -423,19 +424,24 @@ public final class CudaBackend implements Backend {
     /**
      * Null when {@code layout} can run on this device, else why not, in one line: FAST needs its
      * module conv.ptx, WGMMA that and conv_sm90.ptx, which only a compute capability 9.0 device
-     * loads (each loaded here, on first ask).
+     * loads, TMA those and conv_tma_sm90.ptx (WGMMA's kernel runs the convolutions TMA's cannot take)
+     * (each loaded here, on first ask).
      */
     public String convUnavailableReason(ConvLayout layout) {
         if (!layout.channelsLast()) return null;
         String why = fastConvUnavailableReason();
-        if (why != null || layout != ConvLayout.WGMMA) return why;
-        String[] kernels = new String[CONV_WGMMA_TILE_N.length];
-        int[] smem = new int[CONV_WGMMA_TILE_N.length];
+        if (why != null || layout == ConvLayout.FAST) return why;
+        String[] kernels = new String[CONV_WGMMA_TILE_N.length], tma = new String[kernels.length];
+        int[] smem = new int[kernels.length], tmaSmem = new int[kernels.length];
         for (int i = 0; i < kernels.length; i++) {
             kernels[i] = convWgmmaKernel(CONV_WGMMA_TILE_N[i]);
             smem[i] = convWgmmaSmem(CONV_WGMMA_TILE_N[i]);
+            tma[i] = convTmaKernel(CONV_WGMMA_TILE_N[i]);
+            tmaSmem[i] = convTmaSmem(CONV_WGMMA_TILE_N[i]);
         }
-        return ctx.loadHopperModule("conv_sm90", kernels, smem);
+        why = ctx.loadHopperModule("conv_sm90", kernels, smem);
+        if (why != null || layout == ConvLayout.WGMMA) return why;
+        return ctx.loadHopperModule("conv_tma_sm90", tma, tmaSmem);
     }
 
     /**
@@ -444,7 +450,7 @@ public final class CudaBackend implements Backend {
      * rms_scale_channels) instead of running {@code rms_norm_channels}, the copy and the history's
      * update apart, and {@link #conv3dUpsample2x} reads x where the upsample would have
      * (conv_pad_cl_up2) instead of writing the upsampled frame: the same bits, with less memory
-     * traffic around the VAE's convolutions. Only where the copy exists (layout FAST or WGMMA,
+     * traffic around the VAE's convolutions. Only where the copy exists (layout FAST, WGMMA or TMA,
      * stride 1); elsewhere the ops are the unfused sequences either way. Off by default until a GPU
      * run validates it ({@link CudaSwitches#VAE_FUSE_ENV}).
      */

@@ -17,7 +17,7 @@ import livetalk.tensor.Tensor;
 /**
  * The CUDA backend's 3-D convolutions (the VAE's; {@link CudaBackend#conv3d} and its fused forms) as
  * GEMMs on the tensor cores, in the layout {@link CudaBackend#useConvLayout} chose: the
- * channels-last copy read by the mma.sync or wgmma convolution kernels (FAST, WGMMA), the implicit
+ * channels-last copy read by the mma.sync, wgmma or TMA-fed wgmma convolution kernels (FAST, WGMMA, TMA), the implicit
  * GEMM over a padded copy (IMPLICIT), or im2col patches laid out [K, pixels] (K_MAJOR). Inputs and
  * history are rounded to bf16 in the copy; outputs are float32 with the bias added.
  */
@@ -36,6 +36,11 @@ final class CudaConvolution {
     /** The wgmma convolution at tileN channels per block (conv_sm90.cu). */
     static String convWgmmaKernel(int tileN) {
         return "conv_cl_wgmma_n" + tileN;
+    }
+
+    /** The TMA-fed wgmma convolution at tileN channels per block (conv_tma_sm90.cu). */
+    static String convTmaKernel(int tileN) {
+        return "conv_cl_tma_n" + tileN;
     }
 
     /** The mma.sync channels-last convolution at tileM channels per block (conv.cu). */
@@ -66,7 +71,7 @@ final class CudaConvolution {
         boolean hist16 = histFrames > 0 && hb.dtype == DType.BF16;
         long histPtr = hb == null || histFrames == 0 ? xb.ptr() : hb.ptr();
         if (fast) {
-            conv3dFast(histPtr, hist16, histFrames, xb, frames, h, w, ob, s, cw, bPtr, layout == ConvLayout.WGMMA);
+            conv3dFast(histPtr, hist16, histFrames, xb, frames, h, w, ob, s, cw, bPtr, layout);
             return;
         }
         if (layout == ConvLayout.IMPLICIT && stride1) {
@@ -80,7 +85,7 @@ final class CudaConvolution {
 
     /**
      * Whether {@link #conv3dNormSilu} runs this convolution ({@link CudaBackend#useVaeFuse} on, and the
-     * channels-last path: layout FAST or WGMMA, stride 1); elsewhere the backend runs the unfused sequence.
+     * channels-last path: layout FAST, WGMMA or TMA, stride 1); elsewhere the backend runs the unfused sequence.
      */
     boolean fusesNorm(ConvLayout layout, Conv3dSpec s) {
         boolean stride1 = s.st() == 1 && s.sh() == 1 && s.sw() == 1;
@@ -112,7 +117,7 @@ final class CudaConvolution {
         long xc = be.scratch().region(ScratchRegions.COPY, g.copyElements() * 2);
         ctx.launch(hb.dtype == DType.BF16 ? "conv_pad_cl_norm_hist16" : "conv_pad_cl_norm", (g.wp() + 31) / 32, g.hp() + 1, g.padGroups(),
                 BLOCK, 0, convPadNormArgs(ctx.args(), hb.ptr(), histFrames, keep, xb.ptr(), scale, be.vector(gamma, s.cin()), frames, s, h, w, g, xc));
-        convFastGemm(xc, g, s, cw, cb == null ? 0 : cb.f32Ptr(), ob, layout == ConvLayout.WGMMA);
+        convFastGemm(xc, g, s, cw, cb == null ? 0 : cb.f32Ptr(), ob, layout);
     }
 
     /**
@@ -143,7 +148,7 @@ final class CudaConvolution {
             long xc = be.scratch().region(ScratchRegions.COPY, g.copyElements() * 2);
             ctx.launch("conv_pad_cl_up2", (g.wp() + 31) / 32, g.hp() + 1, g.padGroups(), BLOCK, 0,
                     convPadUp2Args(ctx.args(), xb.ptr() + t * inFrame * Float.BYTES, s, 2 * h, 2 * w, g, xc));
-            convFastGemm(xc, g, s, cw, cb == null ? 0 : cb.f32Ptr(), be.buf(ob.view(t * outFrame, outFrame)), layout == ConvLayout.WGMMA);
+            convFastGemm(xc, g, s, cw, cb == null ? 0 : cb.f32Ptr(), be.buf(ob.view(t * outFrame, outFrame)), layout);
         }
     }
 
@@ -180,24 +185,33 @@ final class CudaConvolution {
      * zero-padded bf16 copy of the clip in this thread's scratch (the same bytes as IMPLICIT's
      * padded copy, give or take one row per frame and the channels rounded up to 8), then one GEMM
      * launch over every output frame with the weight in its tap-major form (made on first use
-     * instead of the matrix form, which this path never asks for): mma.sync (conv.cu), or wgmma
-     * (conv_sm90.cu) with the same arguments.
+     * instead of the matrix form, which this path never asks for): mma.sync (conv.cu), wgmma
+     * (conv_sm90.cu) with the same arguments, or wgmma fed by TMA (conv_tma_sm90.cu).
      */
     private void conv3dFast(long histPtr, boolean hist16, int histFrames, CudaBuf xb, int frames, int h, int w, CudaBuf ob,
-                            Conv3dSpec s, CudaWeight cw, long bPtr, boolean wgmma) {
+                            Conv3dSpec s, CudaWeight cw, long bPtr, ConvLayout layout) {
         ConvFastGeometry g = ConvFastGeometry.of(s, h, w, histFrames, frames);
         long xc = be.scratch().region(ScratchRegions.COPY, g.copyElements() * 2);
         ctx.launch(hist16 ? "conv_pad_cl_hist16" : "conv_pad_cl", (g.wp() + 31) / 32, g.hp() + 1, g.seqFrames() * g.padGroups(), BLOCK, 0,
                 convPadArgs(ctx.args(), histPtr, histFrames, xb.ptr(), s, h, w, g, xc));
-        convFastGemm(xc, g, s, cw, bPtr, ob, wgmma);
+        convFastGemm(xc, g, s, cw, bPtr, ob, layout);
     }
 
-    /** The fast path's product of the re-laid weight by the copy xc (mma.sync, or wgmma), into out. */
-    private void convFastGemm(long xc, ConvFastGeometry g, Conv3dSpec s, CudaWeight cw, long bPtr, CudaBuf ob, boolean wgmma) {
+    /**
+     * The fast path's product of the re-laid weight by the copy xc into out, on {@code layout}'s
+     * kernel: mma.sync (FAST), wgmma (WGMMA), or wgmma fed by TMA (TMA, where {@link #convTmaRuns};
+     * elsewhere WGMMA's kernel, which gives the same bits).
+     */
+    private void convFastGemm(long xc, ConvFastGeometry g, Conv3dSpec s, CudaWeight cw, long bPtr, CudaBuf ob, ConvLayout layout) {
         long wPtr = cw.convPtr(s.cin(), g.taps(), g.cp());
-        if (wgmma) {
+        if (layout == ConvLayout.WGMMA || layout == ConvLayout.TMA) {
             // 128 positions per block as well (2 warpgroups × 64), the channels in tiles of tileN
             int tileN = convWgmmaTileN(s.cout(), (long) g.tilesN() * g.tOut(), ctx.multiprocessors);
+            if (layout == ConvLayout.TMA && convTmaRuns(g)) {
+                ctx.launch(convTmaKernel(tileN), g.tilesN(), (s.cout() + tileN - 1) / tileN, g.tOut(), CONV_TMA_THREADS, convTmaSmem(tileN),
+                        convTmaArgs(ctx.args(), CudaDriver::encodeTensorMap, wPtr, xc, g, ob.ptr(), bPtr, s.cout(), tileN));
+                return;
+            }
             ctx.launch(convWgmmaKernel(tileN), g.tilesN(), (s.cout() + tileN - 1) / tileN, g.tOut(), GEMM_THREADS, convWgmmaSmem(tileN),
                     convGemmArgs(ctx.args(), wPtr, xc, g, ob.ptr(), bPtr, s.cout()));
             return;
@@ -205,6 +219,19 @@ final class CudaConvolution {
         int tileM = convTileM(s.cout(), (long) g.tilesN() * g.tOut(), ctx.multiprocessors);
         ctx.launch(convKernel(tileM), g.tilesN(), (s.cout() + tileM - 1) / tileM, g.tOut(), GEMM_THREADS, convSmem(tileM),
                 convGemmArgs(ctx.args(), wPtr, xc, g, ob.ptr(), bPtr, s.cout()));
+    }
+
+    /** Threads of a TMA-convolution block: a producer warpgroup and two consumers (conv_tma_sm90.cu). */
+    static final int CONV_TMA_THREADS = 384;
+
+    /**
+     * Whether the TMA convolution takes this geometry (conv_tma_sm90_layout.cuh's conv_tma_fits): the
+     * copy's channels a multiple of 16, so that no k16 chunk of the product straddles two taps (its
+     * k-tiles are one tap's; the bits are then the wgmma kernel's), and the copy's rows within a
+     * tensor map's int coordinates. Elsewhere (cin = 3 or 24, say) the wgmma kernel runs.
+     */
+    static boolean convTmaRuns(ConvFastGeometry g) {
+        return g.cp() % 16 == 0 && (long) g.seqFrames() * g.plane() <= Integer.MAX_VALUE;
     }
 
     // The fast convolution's argument lists, kept apart so that ConvLayoutChoiceTest can hold them
@@ -245,6 +272,19 @@ final class CudaConvolution {
      */
     static CudaContext.Args convGemmArgs(CudaContext.Args a, long weight, long xc, ConvFastGeometry g, long out, long bias, int cout) {
         return a.ptr(weight).ptr(xc).i32(g.cp()).i32(g.khw()).i32(g.kw()).i32(g.wp()).i32(g.plane()).i32(g.n()).i32(g.k()).i32(g.wOut())
+                .ptr(out).i64((long) g.hOut() * g.wOut()).ptr(bias).i32(cout);
+    }
+
+    /**
+     * conv_cl_tma_n*'s arguments: the copy as a [seqFrames·plane, cp] bf16 matrix (one row per pixel;
+     * channels past cp read as zeros) in boxes of 128 rows × 64 channels, the re-laid weight as
+     * [cout, k] in boxes of tileN rows × 64, then conv_cl_wgmma_n*'s arguments from cp on.
+     */
+    static CudaContext.Args convTmaArgs(CudaContext.Args a, TensorMapEncoder enc, long weight, long xc, ConvFastGeometry g, long out, long bias,
+                                        int cout, int tileN) {
+        enc.encode(a.tensorMap(), xc, (long) g.seqFrames() * g.plane(), g.cp(), 2L * g.cp(), ConvFastGeometry.TILE_N, 64);
+        enc.encode(a.tensorMap(), weight, cout, g.k(), 2L * g.k(), tileN, 64);
+        return a.i32(g.cp()).i32(g.khw()).i32(g.kw()).i32(g.wp()).i32(g.plane()).i32(g.n()).i32(g.k()).i32(g.wOut())
                 .ptr(out).i64((long) g.hOut() * g.wOut()).ptr(bias).i32(cout);
     }
 

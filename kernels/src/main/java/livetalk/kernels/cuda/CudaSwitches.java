@@ -159,7 +159,7 @@ public final class CudaSwitches {
             // the fusion is into the channels-last copy: with no such copy the switch would measure nothing
             if (!be.convLayout().channelsLast()) {
                 throw new KernelException(configured(VAE_FUSE_PROPERTY, VAE_FUSE_ENV) + ": the fused VAE norm needs the channels-last convolution"
-                        + " (LIVETALK_CUDA_CONV=fast or wgmma), not " + be.convLayout());
+                        + " (LIVETALK_CUDA_CONV=fast, wgmma or tma), not " + be.convLayout());
             }
             be.useVaeFuse(true);
         }

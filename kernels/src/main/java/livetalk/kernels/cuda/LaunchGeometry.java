@@ -114,6 +114,17 @@ final class LaunchGeometry {
         return tiles192 * blocksPerTile >= 2L * sms ? 192 : 96;
     }
 
+    /**
+     * Shared memory of a TMA-convolution block (conv_tma_sm90_layout.cuh, ConvTmaRing::SMEM_BYTES): 8
+     * stages (5 at tileN = 192) of the 128-position × 64 box and the tileN-channel × 64 box, two
+     * 8-byte barriers per stage and 1 KiB to round the window up to 1024 bytes: 164992, 230528 and
+     * 205904 bytes. Its tiles are the wgmma convolution's ({@link #CONV_WGMMA_TILE_N}, {@link #convWgmmaTileN}).
+     */
+    static int convTmaSmem(int tileN) {
+        int stages = tileN == 192 ? 5 : 8;
+        return stages * (128 + tileN) * 64 * 2 + 16 * stages + 1024;
+    }
+
     /** The fast convolution's GEMM kernels by tile height (conv.cu), and their shared memory. */
     static final int[] CONV_TILE_M = {32, 96, 128};
 

@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import livetalk.kernels.Conv3dSpec;
 import livetalk.kernels.KernelException;
 import org.junit.jupiter.api.Test;
@@ -27,13 +29,15 @@ class ConvLayoutChoiceTest {
         assertEquals(ConvLayout.IMPLICIT, ConvLayout.parse("implicit", "X"));
         assertEquals(ConvLayout.K_MAJOR, ConvLayout.parse("k-major", "X"));
         assertEquals(ConvLayout.WGMMA, ConvLayout.parse("Wgmma", "X"));
+        assertEquals(ConvLayout.TMA, ConvLayout.parse("tma", "X"));
+        assertEquals(ConvLayout.TMA, ConvLayout.parse(" TMA", "X"));
         for (ConvLayout l : ConvLayout.values()) assertEquals(l, ConvLayout.parse(l.toString(), "X"));
     }
 
     @Test
     void anUnknownNameIsOneLineNamingTheSourceAndTheChoices() {
         KernelException e = assertThrows(KernelException.class, () -> ConvLayout.parse("cudnn", "LIVETALK_CUDA_CONV"));
-        assertEquals("LIVETALK_CUDA_CONV=cudnn: expected one of implicit, fast, wgmma, k_major", e.getMessage());
+        assertEquals("LIVETALK_CUDA_CONV=cudnn: expected one of implicit, fast, wgmma, tma, k_major", e.getMessage());
     }
 
     @Test
@@ -70,6 +74,28 @@ class ConvLayoutChoiceTest {
         assertEquals(144384, LaunchGeometry.convWgmmaSmem(96));
         assertEquals(205824, LaunchGeometry.convWgmmaSmem(192));
         for (int tn : new int[]{32, 96, 192}) assertTrue(LaunchGeometry.convWgmmaSmem(tn) <= 232448, "tile " + tn);
+    }
+
+    @Test
+    void tmaSharedMemoryFitsTheHopperOptIn() {
+        // conv_tma_sm90_layout.cuh's ConvTmaRing::SMEM_BYTES (conv_tma_layout_test.cpp holds the same figures)
+        assertEquals(8 * (16384 + 32 * 128) + 8 * 16 + 1024, LaunchGeometry.convTmaSmem(32));
+        assertEquals(230528, LaunchGeometry.convTmaSmem(96));
+        assertEquals(205904, LaunchGeometry.convTmaSmem(192));
+        for (int tn : new int[]{32, 96, 192}) assertTrue(LaunchGeometry.convTmaSmem(tn) <= 232448, "tile " + tn);
+    }
+
+    @Test
+    void theTmaLayoutIsChannelsLastAndTakesCopiesOfSixteenChannelsOrMore() {
+        assertTrue(ConvLayout.TMA.channelsLast());
+        // every channel count the decoder's stride-1 convolutions read: the latent 16, then 96, 192, 384
+        for (int cin : new int[]{16, 96, 192, 384}) {
+            assertTrue(CudaConvolution.convTmaRuns(ConvFastGeometry.of(Conv3dSpec.of(cin, 96, 3, 3, 3, 0, 1, 1), 64, 64, 2, 1)), "cin " + cin);
+        }
+        // a copy of 8 or 24 channels (cin 3, 20: the encoder's RGB input, a ragged one) runs the wgmma kernel
+        for (int cin : new int[]{3, 20, 8}) {
+            assertEquals(false, CudaConvolution.convTmaRuns(ConvFastGeometry.of(Conv3dSpec.of(cin, 96, 3, 3, 3, 0, 1, 1), 64, 64, 2, 1)), "cin " + cin);
+        }
     }
 
     @Test
@@ -126,6 +152,25 @@ class ConvLayoutChoiceTest {
         assertEquals(Arrays.toString(PtxParams.widths("conv", "conv_weight_cl")), Arrays.toString(weight), "conv_weight_cl");
         for (int tn : new int[]{32, 96, 192}) {
             assertEquals(Arrays.toString(PtxParams.widths("conv_sm90", "conv_cl_wgmma_n" + tn)), Arrays.toString(gemm), "conv_cl_wgmma_n" + tn);
+        }
+        // the TMA kernels: two tensor maps in place of the weight and the copy, then the wgmma kernels' arguments
+        List<long[]> maps = new ArrayList<>();
+        TensorMapEncoder record = (map, ptr, rows, cols, stride, boxRows, boxCols) -> {
+            assertEquals(128, map.byteSize());
+            assertEquals(0, map.address() % 128, "a CUtensorMap is 128-byte aligned");
+            maps.add(new long[]{ptr, rows, cols, stride, boxRows, boxCols});
+        };
+        int[] tma = CudaConvolution.convTmaArgs(new CudaContext.Args(), record, 1000, 2000, g, 3, 4, 96, 96).widths();
+        // the copy [seqFrames·plane, cp] in boxes of 128 pixels × 64 channels; W' [cout, k] in boxes of 96 × 64
+        assertEquals(List.of(List.of(2000L, (long) g.seqFrames() * g.plane(), 96L, 192L, 128L, 64L), List.of(1000L, 96L, (long) g.k(), 2L * g.k(), 96L, 64L)),
+                maps.stream().map(m -> Arrays.stream(m).boxed().toList()).toList());
+        int[] tail = Arrays.copyOfRange(gemm, 2, gemm.length);   // the wgmma kernels' arguments after the weight and the copy
+        for (int tn : new int[]{32, 96, 192}) {
+            int[] params = PtxParams.widths("conv_tma_sm90", CudaConvolution.convTmaKernel(tn));
+            assertEquals(Arrays.toString(params), Arrays.toString(tma), "conv_cl_tma_n" + tn);
+            assertEquals(128, params[0], "conv_cl_tma_n" + tn + ": a tensor map first");
+            assertEquals(128, params[1], "conv_cl_tma_n" + tn + ": a tensor map second");
+            assertEquals(Arrays.toString(tail), Arrays.toString(Arrays.copyOfRange(params, 2, params.length)), "conv_cl_tma_n" + tn + " after the maps");
         }
         // the VAE's norm fused into the copy (CudaBackend.conv3dNormSilu): its scale pass and the copy
         int[] scale = CudaConvolution.normScaleArgs(new CudaContext.Args(), 1, 2, 96, 1200, 1e-12f).widths();

@@ -17,8 +17,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The fast convolution's checks, run by {@link CudaConvFastTest} (mma.sync, conv.cu) and
- * {@link CudaConvWgmmaTest} (wgmma, conv_sm90.cu), both opt-in and NOT yet run on a GPU: the
+ * The fast convolution's checks, run by {@link CudaConvFastTest} (mma.sync, conv.cu),
+ * {@link CudaConvWgmmaTest} (wgmma, conv_sm90.cu) and {@link CudaConvTmaTest} (wgmma fed by TMA,
+ * conv_tma_sm90.cu; not yet run on a GPU): the
  * layout under test against the scalar CPU reference ({@link VaeReferenceKernels#conv3d} on the
  * same bf16-rounded inputs and weights, double accumulation) and against the validated
  * implicit-GEMM path. Both CUDA paths form the same bf16 products and accumulate them in float32,
@@ -31,7 +32,7 @@ import org.junit.jupiter.api.Test;
 abstract class CudaConvFastChecks extends CudaTestBase {
     private static final double BOUND = 1e-5;
 
-    /** The layout under test: FAST or WGMMA. */
+    /** The layout under test: FAST, WGMMA or TMA. */
     abstract ConvLayout layout();
 
     @AfterEach
