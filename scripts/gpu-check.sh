@@ -32,7 +32,8 @@
 #                               norm fused with RoPE (LIVETALK_CUDA_NORM_ROPE=1), its layer norm
 #                               fused with its modulation (LIVETALK_CUDA_NORM_MOD=1), its residual
 #                               adds in the products' epilogue (LIVETALK_CUDA_RESIDUAL=1), the GEMM's
-#                               persistent kernels (LIVETALK_CUDA_GEMM_PERSISTENT=1) and the split-key
+#                               persistent and ping-pong kernels (LIVETALK_CUDA_GEMM_PERSISTENT=1,
+#                               =pingpong) and the split-key
 #                               flash attention (LIVETALK_CUDA_ATTN_SPLIT=auto).
 #                               A summary on stdout, OUTDIR/gpu-check.json and every log packed
 #                               in OUTDIR/logs.tar.gz (the device returns only a few files)
@@ -116,10 +117,10 @@ selected() {
   case ",$ONLY," in *",$1,"*) return 0 ;; esac
   case "$1" in
     make-dit) [ ! -f /tmp/livetalk-dit/model.safetensors ] && [[ ",$ONLY," == *",bench-"* ]] ;;
-    bench-dit) [ ! -f /tmp/livetalk-dit/out-mma-sync.f32 ] && [[ ",$ONLY," =~ ,bench-dit-(wgmma|flash|default|tma|flash-tma|split|norm-rope|norm-mod|residual|fusions|tma-waves|persistent|persistent-waves|flash-pp|split-pp), ]] ;;
+    bench-dit) [ ! -f /tmp/livetalk-dit/out-mma-sync.f32 ] && [[ ",$ONLY," =~ ,bench-dit-(wgmma|flash|default|tma|flash-tma|split|norm-rope|norm-mod|residual|fusions|tma-waves|persistent|persistent-waves|pingpong|flash-pp|split-pp), ]] ;;
     verify) [ ! -f "$OUTDIR/verify.log" ] && [[ ",$ONLY," == *",verify-"* ]] ;;
     verify-default) [ ! -f "$OUTDIR/verify-default.log" ] && [[ ",$ONLY," =~ ,verify-(vae-fuse|norm-rope|norm-mod|residual|dit-fusions), ]] ;;
-    bench-dit-default) [ ! -f "$OUTDIR/bench-dit-default.log" ] && [[ ",$ONLY," =~ ,bench-dit-(norm-rope|norm-mod|residual|fusions|tma-waves|persistent|persistent-waves|flash-pp), ]] ;;
+    bench-dit-default) [ ! -f "$OUTDIR/bench-dit-default.log" ] && [[ ",$ONLY," =~ ,bench-dit-(norm-rope|norm-mod|residual|fusions|tma-waves|persistent|persistent-waves|pingpong|flash-pp), ]] ;;
     bench-vae-default) [ ! -f "$OUTDIR/bench-vae-default.log" ] && [[ ",$ONLY," == *",bench-vae-fuse,"* ]] ;;
     *) return 1 ;;
   esac
@@ -316,11 +317,12 @@ run() {
   printf '#!/usr/bin/env bash\nexec "%s" %s -jar %s execute -cp "%s" --details-theme=ascii --disable-banner --disable-ansi-colors "$@"\n' \
     "$java" "${FLAGS[*]}" "$(ls "$dir"/junit-platform-console-standalone-*.jar)" "$tcp" > "$junit"
   chmod +x "$junit"
-  # the wgmma, streams, fast-conv, split-attention, VAE fuse and persistent GEMM tests run in JVMs of their own (steps
-  # tests-wgmma, tests-flash, tests-streams, tests-conv, tests-conv-wgmma, tests-conv-tma, tests-flash-split, tests-vae-fuse,
-  # tests-tma-persistent below): a fault there
-  # poisons the CUDA context
-  local isolated='.*(CudaWgmmaTest|CudaTmaGemmTest|CudaTmaPersistentTest|CudaFlashWgmmaTest|CudaFlashTmaTest|CudaFlashSplitTest|CudaNormRopeTest|CudaStreamsTest|CudaConvFastTest|CudaConvWgmmaTest|CudaConvTmaTest|CudaVaeFuseTest)'
+  # the wgmma, streams, fast-conv, split-attention, VAE fuse, persistent GEMM and both ping-pongs' tests run in JVMs of
+  # their own (steps tests-wgmma, tests-flash, tests-streams, tests-conv, tests-conv-wgmma, tests-conv-tma,
+  # tests-flash-split, tests-vae-fuse, tests-tma-persistent, tests-tma-pingpong, tests-flash-pp below): a fault there
+  # poisons the CUDA context, and a turn that never passes hangs, which would cost this step its limit and every other
+  # test's result
+  local isolated='.*(CudaWgmmaTest|CudaTmaGemmTest|CudaTmaPersistentTest|CudaTmaPingPongTest|CudaFlashWgmmaTest|CudaFlashTmaTest|CudaFlashSplitTest|CudaFlashPingPongTest|CudaNormRopeTest|CudaStreamsTest|CudaConvFastTest|CudaConvWgmmaTest|CudaConvTmaTest|CudaVaeFuseTest)'
   step tests 120 "$junit" --select-package livetalk.kernels.cuda --exclude-classname "$isolated" --details=summary
   if last_failed && command -v compute-sanitizer >/dev/null; then
     # a failing test run: find the first bad memory access, kernel by kernel
@@ -487,6 +489,12 @@ run() {
       --runs 5 --profile --compare-output /tmp/livetalk-dit/out-mma-sync.f32
   step bench-dit-persistent-waves 60 env LIVETALK_CUDA_GEMM_PERSISTENT=1 LIVETALK_CUDA_GEMM=tma_waves "$lt" bench-dit --device cuda \
       --weights /tmp/livetalk-dit/model.safetensors --runs 5 --profile --compare-output /tmp/livetalk-dit/out-mma-sync.f32
+  # Its ping-pong form (LIVETALK_CUDA_GEMM_PERSISTENT=pingpong: each consumer warpgroup owns whole tiles,
+  # the two in turns; written without a GPU on 2026-11-28): its tests in a JVM of their own (a turn that
+  # never passes is a hang), then the forward, whose checksum must again be bench-dit-default's.
+  step tests-tma-pingpong 60 "$junit" --select-class livetalk.kernels.cuda.CudaTmaPingPongTest --details=tree
+  step bench-dit-pingpong 60 env LIVETALK_CUDA_GEMM_PERSISTENT=pingpong "$lt" bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors \
+      --runs 5 --profile --compare-output /tmp/livetalk-dit/out-mma-sync.f32
   step tests-flash-split 60 "$junit" --select-class livetalk.kernels.cuda.CudaFlashSplitTest --details=tree
   step bench-dit-split 60 env LIVETALK_CUDA_ATTN_SPLIT=auto "$lt" bench-dit --device cuda \
       --weights /tmp/livetalk-dit/model.safetensors --runs 5 --profile --compare-output /tmp/livetalk-dit/out-mma-sync.f32
@@ -586,6 +594,11 @@ run() {
     grep -hE "^(forward|gemm_bf16_tn_tma|all kernels)" "$OUTDIR/bench-dit-persistent.log" 2>/dev/null | tail -6 || true
     same_checksum bench-dit-persistent-waves
     grep -hE "^(forward|gemm_bf16_tn_tma|all kernels)" "$OUTDIR/bench-dit-persistent-waves.log" 2>/dev/null | tail -6 || true
+    echo "-- the TMA GEMM's ping-pong kernels (LIVETALK_CUDA_GEMM_PERSISTENT=pingpong, on the defaults)"
+    grep -hE "tests (successful|failed|aborted)" "$OUTDIR/tests-tma-pingpong.log" 2>/dev/null | sort -u || true
+    grep -hE "^(linear .*pingpong|check .*pingpong)" "$OUTDIR/bench-gpu.log" 2>/dev/null || true
+    same_checksum bench-dit-pingpong
+    grep -hE "^(forward|gemm_bf16_tn_tma|all kernels)" "$OUTDIR/bench-dit-pingpong.log" 2>/dev/null | tail -6 || true
     echo "-- the split-key TMA flash attention (LIVETALK_CUDA_ATTN_SPLIT=auto)"
     grep -hE "tests (successful|failed|aborted)" "$OUTDIR/tests-flash-split.log" 2>/dev/null | sort -u || true
     grep -hE "^(attention .*tma in|check flash tma split)" "$OUTDIR/bench-gpu.log" 2>/dev/null || true

@@ -54,10 +54,10 @@ __device__ __forceinline__ void conv_tma(const CUtensorMap* tmX, const CUtensorM
 
     regs_take<232>();
     const int w = wg - 1;   // this consumer's 64 positions of the tile
-    float acc[BN / 2];
+    float acc[1][BN / 2];
     // every k-tile: 4 wgmma of 16 channels of its tap (zeros past cp), the TMA GEMM's consumer as it is
     tma_consume_tile<BN, STAGES>(acc, base, ring, w, t, ktiles, 0);
-    conv_store_tile<BN>(acc, C, g, pixels, bias, cout, n0, w, o0, frame, t);
+    conv_store_tile<BN>(acc[0], C, g, pixels, bias, cout, n0, w, o0, frame, t);
 }
 
 // tmX: the copy (conv_pad_cl) as [seqFrames·plane][cp] bf16, boxes of 128 rows × 64 channels; tmW: W'

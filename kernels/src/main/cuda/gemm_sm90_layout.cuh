@@ -70,6 +70,21 @@ struct TmaSchedule {
     static SM90_HD uint32_t empty_bar(uint32_t base, uint32_t ringBytes, int s) { return base + ringBytes + 8u * (STAGES + s); }
 };
 
+// The ping-pong of the TMA GEMM's consumers (gemm_tma_pingpong in gemm_tma_sm90.cu): consumer w
+// (0 or 1: warpgroups 1 and 2) owns the block's tiles j = w, w + 2, ... (the j-th tile of the
+// `tiles` the block walks), and the two take turns at the tensor cores. Two hardware named
+// barriers of TMA_PP_THREADS threads: before tile j's products (j > 0) its owner waits (bar.sync)
+// on its own barrier; once they completed, it arrives (bar.arrive) on the other's if tile j + 1
+// exists, then stores tile j while the other multiplies. Each arrival after tile j meets the wait
+// before tile j + 1, so every barrier phase gets exactly 256 threads and none is left pending
+// when the block ends. gemm_sm90_layout_test.cpp plays these rules with the ring.
+#define TMA_PP_THREADS 256
+SM90_HD int tma_pp_owner(int j) { return j & 1; }
+SM90_HD int tma_pp_own(int w) { return 1 + w; }          // barrier 0 is __syncthreads'
+SM90_HD int tma_pp_other(int w) { return 2 - w; }
+SM90_HD bool tma_pp_waits_before(int j) { return j > 0; }
+SM90_HD bool tma_pp_arrives_after(int j, int tiles) { return j + 1 < tiles; }
+
 // Byte offset inside a tile of chunk c (0..7, k = 8c..8c+7) of row r.
 SM90_HD uint32_t sm90_chunk_offset(uint32_t r, uint32_t c) {
     return r * SM90_ROW_BYTES + ((c ^ (r & 7u)) << 4);

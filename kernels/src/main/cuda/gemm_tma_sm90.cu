@@ -61,9 +61,9 @@ __device__ __forceinline__ void gemm_tma(const CUtensorMap* tmA, const CUtensorM
 
     regs_take<232>();
     const int w = wg - 1;   // this consumer's 64 rows of the tile
-    float acc[BN / 2];
+    float acc[1][BN / 2];
     tma_consume_tile<BN, STAGES>(acc, base, ring, w, t, ktiles, 0);
-    store_tile<BN, OutT, RESID>(acc, C, ldc, bias, biasMode, act, M, N, m0 + w * 64, n0, t, resid);
+    store_tile<BN, OutT, RESID>(acc[0], C, ldc, bias, biasMode, act, M, N, m0 + w * 64, n0, t, resid);
 }
 
 // The persistent form (LIVETALK_CUDA_GEMM_PERSISTENT; written without a GPU after run 9, not yet
@@ -100,13 +100,64 @@ __device__ __forceinline__ void gemm_tma_persistent(const CUtensorMap* tmA, cons
 
     regs_take<232>();
     const int w = wg - 1;
-    float acc[BN / 2];
+    float acc[1][BN / 2];
     int g = 0;
     for (int tile = blockIdx.x; tile < tiles; tile += gridDim.x) {
         g = tma_consume_tile<BN, STAGES>(acc, base, ring, w, t, ktiles, g);
         // The tile's last group completed in tma_consume_tile: its stage can take the next tile's loads.
         if (ktiles > 0 && t == 0) mbar_arrive(Plan::empty_bar(base, ring, Plan::stage(g - 1)));
-        store_tile<BN, OutT, RESID>(acc, C, ldc, bias, biasMode, act, M, N, (tile / tilesN) * SM90_BM + w * 64, (tile % tilesN) * BN, t, resid);
+        store_tile<BN, OutT, RESID>(acc[0], C, ldc, bias, biasMode, act, M, N, (tile / tilesN) * SM90_BM + w * 64, (tile % tilesN) * BN, t, resid);
+    }
+}
+
+// The ping-pong form (LIVETALK_CUDA_GEMM_PERSISTENT=pingpong; written without a GPU on 2026-11-28,
+// not yet run on one): persistent as above, but each consumer warpgroup owns whole tiles, and the
+// two take turns at the tensor cores (the "ping-pong" of CUTLASS's Hopper GEMMs and of
+// FlashAttention-3): one issues and completes a tile's products while the other stores its last
+// tile, so an epilogue no longer leaves the tensor cores idle. The turn passes by two named
+// barriers (tma_pp_* in gemm_sm90_layout.cuh). The ring is consumed in tile order as before, each
+// stage by one consumer (empty barriers of one arrival). A consumer's sums are the split kernels'
+// row for row (tma_consume_tile with HALVES = 2): the same bits. BN ≤ 128, since a consumer holds
+// the whole tile's accumulator (128 floats a thread at BN = 128).
+template <int BN, int STAGES, typename OutT, bool RESID = false>
+__device__ __forceinline__ void gemm_tma_pingpong(const CUtensorMap* tmA, const CUtensorMap* tmB,
+        OutT* __restrict__ C, i64 ldc, const float* __restrict__ bias, int biasMode, int act, int M, int N, int K,
+        const Residual& resid = Residual()) {
+    static_assert(BN <= 128, "a ping-pong consumer holds a whole 128 × BN tile");
+    typedef Sm90Ring<BN> Ring;
+    typedef TmaSchedule<STAGES> Plan;
+    extern __shared__ __align__(1024) unsigned char smem[];
+    const uint32_t base = (smem_addr(smem) + SM90_GROUP_BYTES - 1) & ~(uint32_t)(SM90_GROUP_BYTES - 1);
+    const uint32_t ring = STAGES * Ring::STAGE_BYTES;
+
+    const int tid = threadIdx.x, wg = tid >> 7, t = tid & 127;
+    const int ktiles = (K + SM90_BK - 1) / SM90_BK;
+    const int tilesN = (N + BN - 1) / BN, tiles = tilesN * ((M + SM90_BM - 1) / SM90_BM);
+    const int mine = (int)blockIdx.x < tiles ? (tiles - 1 - (int)blockIdx.x) / (int)gridDim.x + 1 : 0;   // the tiles this block walks
+    tma_init_barriers<STAGES>(base, ring, tid, 1);
+
+    if (wg == 0) {
+        regs_release<40>();
+        if (t == 0) {
+            int g = 0;
+            for (int tile = blockIdx.x; tile < tiles; tile += gridDim.x)
+                g = tma_produce_tile<BN, STAGES>(base, ring, tmA, tmB, (tile / tilesN) * SM90_BM, (tile % tilesN) * BN, ktiles, g);
+        }
+        return;
+    }
+
+    regs_take<232>();
+    const int w = wg - 1;
+    float acc[2][BN / 2];
+    for (int j = w; j < mine; j += 2) {
+        const int tile = blockIdx.x + j * gridDim.x, m0 = (tile / tilesN) * SM90_BM, n0 = (tile % tilesN) * BN;
+        if (tma_pp_waits_before(j)) named_bar_sync(tma_pp_own(w), TMA_PP_THREADS);
+        const int g = tma_consume_tile<BN, STAGES, 2>(acc, base, ring, 0, t, ktiles, j * ktiles);
+        // All of tile j's groups completed in tma_consume_tile: its last stage goes back, and the turn passes.
+        if (ktiles > 0 && t == 0) mbar_arrive(Plan::empty_bar(base, ring, Plan::stage(g - 1)));
+        if (tma_pp_arrives_after(j, mine)) named_bar_arrive(tma_pp_other(w), TMA_PP_THREADS);
+        store_tile<BN, OutT, RESID>(acc[0], C, ldc, bias, biasMode, act, M, N, m0, n0, t, resid);
+        store_tile<BN, OutT, RESID>(acc[1], C, ldc, bias, biasMode, act, M, N, m0 + 64, n0, t, resid);
     }
 }
 
@@ -197,3 +248,26 @@ extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n2
 TMA_PERSISTENT_KERNELS(96, 8)
 TMA_PERSISTENT_KERNELS(128, 6)
 TMA_PERSISTENT_KERNELS(256, 4)
+
+// The ping-pong kernels (gemm_tma_pingpong above): the persistent kernels' arguments and launch,
+// at the tile widths whose accumulator one warpgroup can hold.
+#define TMA_PINGPONG_KERNELS(BN, STAGES)                                                                                    \
+    extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n##BN##_pingpong(                          \
+            const __grid_constant__ CUtensorMap tmA, const __grid_constant__ CUtensorMap tmB, float* C, i64 ldc,            \
+            const float* bias, int biasMode, int act, int M, int N, int K) {                                                 \
+        gemm_tma_pingpong<BN, STAGES, float>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K);                             \
+    }                                                                                                                        \
+    extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n##BN##_pingpong_bf16out(                  \
+            const __grid_constant__ CUtensorMap tmA, const __grid_constant__ CUtensorMap tmB, bf16* C, i64 ldc,             \
+            const float* bias, int biasMode, int act, int M, int N, int K) {                                                 \
+        gemm_tma_pingpong<BN, STAGES, bf16>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K);                              \
+    }                                                                                                                        \
+    extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n##BN##_pingpong_resid(                    \
+            const __grid_constant__ CUtensorMap tmA, const __grid_constant__ CUtensorMap tmB, float* C, i64 ldc,            \
+            const float* bias, int biasMode, int act, int M, int N, int K, const float* gate, i64 gateStride, int rowsPerFrame) { \
+        gemm_tma_pingpong<BN, STAGES, float, true>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K,                        \
+                                                   Residual{gate, gateStride, rowsPerFrame});                                \
+    }
+
+TMA_PINGPONG_KERNELS(96, 8)
+TMA_PINGPONG_KERNELS(128, 6)

@@ -38,55 +38,69 @@ __device__ __forceinline__ int tma_produce(uint32_t base, uint32_t ring, int kti
     return g + ktiles;
 }
 
-// A consumer warpgroup's products for one block tile (its 64 rows w of it), the k-tiles at ring
-// positions [g, g + ktiles): waits for each stage's full barrier, calls mma(kt, descA, descB) to
-// issue the k-tile's wgmma on the descriptors of its 64 A rows and of the B tile, keeps one k-tile's
-// group in flight, and releases the stage of the k-tile before once that group completed. The
-// tile's last stage is left to the caller. Returns g + ktiles.
-template <int BN, int STAGES, typename Mma>
-__device__ __forceinline__ int tma_consume(float (&acc)[BN / 2], uint32_t base, uint32_t ring, int w, int t, int ktiles, int g, Mma mma) {
+// A consumer warpgroup's products for one block tile, the k-tiles at ring positions [g, g + ktiles):
+// waits for each stage's full barrier, calls mma(kt, h, descA, descB) for each of its HALVES 64-row
+// halves h (rows of A from half + h: the descriptors of those 64 A rows and of the B tile) to issue
+// the k-tile's wgmma into acc[h], keeps one k-tile's group in flight, and releases the stage of the
+// k-tile before once that group completed. The tile's last stage is left to the caller. Returns
+// g + ktiles. HALVES = 1: the warpgroup's 64 rows of a tile two consumers split (half = w);
+// HALVES = 2: a whole 128-row tile (the GEMM's ping-pong, half = 0), each half's sums the same
+// k16 products in the same order as the split.
+template <int BN, int STAGES, int HALVES, typename Mma>
+__device__ __forceinline__ int tma_consume(float (&acc)[HALVES][BN / 2], uint32_t base, uint32_t ring, int half, int t, int ktiles, int g, Mma mma) {
     typedef Sm90Ring<BN> Ring;
     typedef TmaSchedule<STAGES> Plan;
 #pragma unroll
-    for (int i = 0; i < BN / 2; i++) acc[i] = 0.f;
+    for (int h = 0; h < HALVES; h++)
+#pragma unroll
+        for (int i = 0; i < BN / 2; i++) acc[h][i] = 0.f;
     for (int kt = 0; kt < ktiles; kt++) {
         const int s = Plan::stage(g + kt);
         mbar_wait(Plan::full_bar(base, ring, s), Plan::full_parity(g + kt));
-        const uint64_t descA = sm90_desc(Ring::a_rows_of(Ring::a_tile(base, s), w));
+        uint64_t descA[HALVES];
+#pragma unroll
+        for (int h = 0; h < HALVES; h++) descA[h] = sm90_desc(Ring::a_rows_of(Ring::a_tile(base, s), half + h));
         const uint64_t descB = sm90_desc(Ring::b_tile(base, s));
         wgmma_fence();
-        fence_acc(acc);
-        mma(kt, descA, descB);
+#pragma unroll
+        for (int h = 0; h < HALVES; h++) fence_acc(acc[h]);
+#pragma unroll
+        for (int h = 0; h < HALVES; h++) mma(kt, h, descA[h], descB);
         wgmma_commit();
-        fence_acc(acc);
+#pragma unroll
+        for (int h = 0; h < HALVES; h++) fence_acc(acc[h]);
         // Tile kt's group stays in flight; tile kt - 1's is complete after this, so its stage can be refilled.
         wgmma_wait<1>();
-        fence_acc(acc);
+#pragma unroll
+        for (int h = 0; h < HALVES; h++) fence_acc(acc[h]);
         if (kt > 0 && t == 0) mbar_arrive(Plan::empty_bar(base, ring, Plan::stage(g + kt - 1)));
     }
     wgmma_wait<0>();
-    fence_acc(acc);
+#pragma unroll
+    for (int h = 0; h < HALVES; h++) fence_acc(acc[h]);
     return g + ktiles;
 }
 
 // tma_consume with a whole k-tile per stage: 4 wgmma of 16 k each, the box's chunks in order (the
 // GEMM's k-loop and the convolution's).
-template <int BN, int STAGES>
-__device__ __forceinline__ int tma_consume_tile(float (&acc)[BN / 2], uint32_t base, uint32_t ring, int w, int t, int ktiles, int g) {
-    return tma_consume<BN, STAGES>(acc, base, ring, w, t, ktiles, g, [&](int, uint64_t descA, uint64_t descB) {
+template <int BN, int STAGES, int HALVES = 1>
+__device__ __forceinline__ int tma_consume_tile(float (&acc)[HALVES][BN / 2], uint32_t base, uint32_t ring, int half, int t, int ktiles, int g) {
+    return tma_consume<BN, STAGES, HALVES>(acc, base, ring, half, t, ktiles, g, [&](int, int h, uint64_t descA, uint64_t descB) {
 #pragma unroll
-        for (int k = 0; k < SM90_BK / 16; k++) Wgmma<BN>::mma(acc, sm90_desc_k(descA, k), sm90_desc_k(descB, k));
+        for (int k = 0; k < SM90_BK / 16; k++) Wgmma<BN>::mma(acc[h], sm90_desc_k(descA, k), sm90_desc_k(descB, k));
     });
 }
 
-// The ring and its barriers, set up by thread 0 before any warpgroup uses them.
+// The ring and its barriers, set up by thread 0 before any warpgroup uses them: a stage's empty
+// barrier expects `consumers` arrivals (both warpgroups where they split each tile, one where each
+// owns whole tiles).
 template <int STAGES>
-__device__ __forceinline__ void tma_init_barriers(uint32_t base, uint32_t ring, int tid) {
+__device__ __forceinline__ void tma_init_barriers(uint32_t base, uint32_t ring, int tid, uint32_t consumers = TmaSchedule<STAGES>::CONSUMERS) {
     typedef TmaSchedule<STAGES> Plan;
     if (tid == 0) {
         for (int s = 0; s < STAGES; s++) {
             mbar_init(Plan::full_bar(base, ring, s), 1);
-            mbar_init(Plan::empty_bar(base, ring, s), Plan::CONSUMERS);
+            mbar_init(Plan::empty_bar(base, ring, s), consumers);
         }
         fence_mbar_init();
     }

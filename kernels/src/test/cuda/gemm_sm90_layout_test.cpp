@@ -11,6 +11,7 @@
 // the ISA's completion rules for cp.async and wgmma groups, never reads a tile that has not landed
 // nor refills a stage that an unfinished MMA may still read. Run by scripts/build-ptx.sh --check
 // (compiled with the host C++ compiler; no GPU needed). Exit status 0 = pass.
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <vector>
@@ -168,6 +169,146 @@ static void checkSchedule(int ktiles) {
     CHECK((int)mmas.size() == ktiles, "S=%d: %zu MMA groups for %d k-tiles", STAGES, mmas.size(), ktiles);
 }
 
+// The ping-pong kernel (gemm_tma_pingpong): the same producer, TMA and barrier semantics as
+// checkTmaSchedule (tma_schedule_model.h), with the block's `tiles` tiles dealt to the two consumers by tma_pp_owner,
+// each stage released by its one consumer (empty barriers of `emptyArrivals`), and the turn
+// passed by named barriers: bar.sync counts the warpgroup's 128 threads in and waits for the
+// phase to complete, bar.arrive counts them in and goes on, a phase completes at TMA_PP_THREADS.
+// Checked, beyond checkTmaSchedule's ring rules: the consumers' products never overlap (one
+// issues only when the other has no group in flight: the turn-taking that hides the epilogues),
+// tiles go through the tensor cores in order, and no named barrier has arrivals pending at the end.
+struct PingPongRules {
+    bool (*waitsBefore)(int j);
+    bool (*arrivesAfter)(int j, int tiles);
+    int emptyArrivals;
+};
+
+template <int STAGES>
+static bool checkTmaPingPong(int ktiles, uint64_t seed, int tiles, const PingPongRules& rules, bool report = true) {
+    typedef TmaSchedule<STAGES> Plan;
+    int found = 0;
+#define PCHECK(cond, ...) do { if (!(cond)) { found++; if (report) CHECK(false, __VA_ARGS__); } } while (0)
+    const int total = tiles * ktiles;
+    struct Bar { int init, pending; long tx; uint32_t phase; };
+    auto arm = [](int n) { return Bar{n, n, 0, 0}; };
+    std::vector<Bar> full(STAGES, arm(1)), empty(STAGES, arm(rules.emptyArrivals));
+    auto settle = [](Bar& b) { if (b.pending == 0 && b.tx == 0) { b.phase++; b.pending = b.init; } };
+    auto passes = [](const Bar& b, uint32_t parity) { return (b.phase & 1u) != parity; };
+    struct Named { int in; uint32_t phase; };
+    Named named[3] = {{0, 0}, {0, 0}, {0, 0}};
+    auto enter = [&](int id) { Named& b = named[id]; b.in += 128; if (b.in == TMA_PP_THREADS) { b.in = 0; b.phase++; } };
+    std::vector<int> stageTile(STAGES, -1);
+    std::vector<bool> stageLanded(STAGES, false);
+    struct Copy { int stage, tile; };
+    std::vector<Copy> inFlight;
+    std::vector<std::vector<int>> groups(2);                 // each consumer's incomplete wgmma groups (stages), oldest first
+    int prodKt = 0, lastTileIssued = -1;
+    // a consumer's place: tile j, k-tile kt of it, and step: 0 turn (bar.sync), 1 wait full + issue,
+    // 2 wait_group<1> + release, 3 wait_group<0> + release the last stage, 4 arrive, 5 store (epilogue)
+    struct Cons { int j, kt, step; uint32_t waitPhase; bool waiting; };
+    Cons cons[2] = {{0, 0, 0, 0, false}, {1, 0, 0, 0, false}};
+    auto done = [&](const Cons& c) { return c.j >= tiles; };
+    uint64_t x = seed * 0x9E3779B97F4A7C15ull + 7;
+    auto rnd = [&](int n) { x ^= x << 13; x ^= x >> 7; x ^= x << 17; return (int)(x % (uint64_t)n); };
+    for (int guard = 0; guard < 400000; guard++) {
+        bool finished = prodKt == total && inFlight.empty() && done(cons[0]) && done(cons[1]) && groups[0].empty() && groups[1].empty();
+        if (finished) {
+            for (int id = 1; id <= 2; id++) PCHECK(named[id].in == 0, "ping-pong S=%d K-tiles=%d tiles=%d: named barrier %d left with %d threads in", STAGES, ktiles, tiles, id, named[id].in);
+            return found == 0;
+        }
+        std::vector<int> can;   // 0 producer, 1 a TMA landing, 2+c consumer c's next step, 4+c consumer c's oldest group completing
+        if (prodKt < total && passes(empty[Plan::stage(prodKt)], Plan::empty_parity(prodKt))) can.push_back(0);
+        if (!inFlight.empty()) can.push_back(1);
+        for (int c = 0; c < 2; c++) {
+            const Cons& k = cons[c];
+            if (!done(k)) {
+                const int g = k.j * ktiles + k.kt;
+                bool ready = k.step == 0 ? (k.waiting ? named[tma_pp_own(c)].phase != k.waitPhase : true)
+                           : k.step == 1 ? passes(full[Plan::stage(g)], Plan::full_parity(g))
+                           : k.step == 2 ? groups[c].size() <= 1
+                           : k.step == 3 ? groups[c].empty() : true;
+                if (ready) can.push_back(2 + c);
+            }
+            if (!groups[c].empty()) can.push_back(4 + c);
+        }
+        if (can.empty()) {
+            PCHECK(false, "ping-pong S=%d K-tiles=%d tiles=%d seed %llu: deadlock (producer at %d, consumers at tiles %d/%d)", STAGES, ktiles, tiles,
+                   (unsigned long long)seed, prodKt, cons[0].j, cons[1].j);
+            return false;
+        }
+        int a = can[rnd((int)can.size())];
+        if (a == 0) {
+            int s = Plan::stage(prodKt);
+            PCHECK(groups[0].end() == std::find(groups[0].begin(), groups[0].end(), s) && groups[1].end() == std::find(groups[1].begin(), groups[1].end(), s),
+                   "ping-pong S=%d K-tiles=%d tiles=%d: k-tile %d issued into stage %d while a wgmma may read it", STAGES, ktiles, tiles, prodKt, s);
+            full[s].pending--; full[s].tx += 1; settle(full[s]);
+            stageTile[s] = prodKt; stageLanded[s] = false;
+            inFlight.push_back({s, prodKt});
+            prodKt++;
+        } else if (a == 1) {
+            int i = rnd((int)inFlight.size());
+            Copy cp = inFlight[i];
+            inFlight.erase(inFlight.begin() + i);
+            PCHECK(stageTile[cp.stage] == cp.tile, "ping-pong S=%d K-tiles=%d tiles=%d: two copies in flight into stage %d", STAGES, ktiles, tiles, cp.stage);
+            stageLanded[cp.stage] = true;
+            full[cp.stage].tx -= 1; settle(full[cp.stage]);
+        } else if (a < 4) {
+            int c = a - 2;
+            Cons& k = cons[c];
+            const int g = k.j * ktiles + k.kt;
+            switch (k.step) {
+                case 0:                                    // the turn: bar.sync on its own barrier before tile j, if the rules say so
+                    if (!k.waiting && rules.waitsBefore(k.j)) {
+                        k.waitPhase = named[tma_pp_own(c)].phase;
+                        k.waiting = true;
+                        enter(tma_pp_own(c));
+                        break;
+                    }
+                    k.waiting = false;
+                    PCHECK(tma_pp_owner(k.j) == c, "ping-pong: tile %d dealt to consumer %d", k.j, c);
+                    k.step = ktiles > 0 ? 1 : 4;
+                    break;
+                case 1: {                                  // full passed: issue k-tile g's group
+                    int s = Plan::stage(g);
+                    PCHECK(stageTile[s] == g && stageLanded[s], "ping-pong S=%d K-tiles=%d tiles=%d: consumer %d reads stage %d for k-tile %d, holding %d",
+                           STAGES, ktiles, tiles, c, s, g, stageTile[s]);
+                    PCHECK(groups[1 - c].empty(), "ping-pong S=%d K-tiles=%d tiles=%d: both consumers' products in flight (tile %d)", STAGES, ktiles, tiles, k.j);
+                    if (k.kt == 0) {
+                        PCHECK(k.j == lastTileIssued + 1, "ping-pong: tile %d's products before tile %d's", k.j, lastTileIssued + 1);
+                        lastTileIssued = k.j;
+                    }
+                    groups[c].push_back(s);
+                    k.step = 2;
+                    break;
+                }
+                case 2:                                    // wait_group<1>: the k-tile before (in this tile) goes back
+                    if (k.kt > 0) { Bar& e = empty[Plan::stage(g - 1)]; e.pending--; settle(e); }
+                    k.kt++;
+                    k.step = k.kt == ktiles ? 3 : 1;
+                    break;
+                case 3: {                                  // wait_group<0>: the tile's last stage goes back
+                    Bar& e = empty[Plan::stage(g - 1)]; e.pending--; settle(e);
+                    k.step = 4;
+                    break;
+                }
+                case 4:                                    // the turn passes
+                    if (rules.arrivesAfter(k.j, tiles)) enter(tma_pp_other(c));
+                    k.step = 5;
+                    break;
+                default:                                   // the epilogue, then its next tile
+                    k.j += 2;
+                    k.kt = 0;
+                    k.step = 0;
+            }
+        } else {
+            groups[a - 4].erase(groups[a - 4].begin());
+        }
+    }
+    PCHECK(false, "ping-pong S=%d K-tiles=%d tiles=%d seed %llu: did not finish", STAGES, ktiles, tiles, (unsigned long long)seed);
+#undef PCHECK
+    return false;
+}
+
 int main() {
     // the kernel's two instantiations, at two window bases (the rounded-up base is a multiple of 1024)
     for (uint32_t base : {0u, 1024u * 3}) {
@@ -206,6 +347,32 @@ int main() {
             for (uint64_t seed = 1; seed <= 4 && !caught; seed++) caught = !checkTmaSchedule<4>(ktiles, seed, 3, false, false);
         CHECK(caught, "TMA persistent mutant (no release of a tile's last stage) not caught");
         if (caught) std::printf("  mutant caught: persistent TMA GEMM without the release of each tile's last stage\n");
+    }
+    // The ping-pong kernel: 1-7 tiles per block of 1-20 k-tiles, every ring size, and its mutants.
+    const PingPongRules pp = {tma_pp_waits_before, tma_pp_arrives_after, 1};
+    for (int tiles = 1; tiles <= 7; tiles++)
+        for (int ktiles = 1; ktiles <= 20; ktiles++)
+            for (uint64_t seed = 1; seed <= 12; seed++) {
+                checkTmaPingPong<4>(ktiles, seed, tiles, pp);
+                checkTmaPingPong<6>(ktiles, seed, tiles, pp);
+                checkTmaPingPong<8>(ktiles, seed, tiles, pp);
+            }
+    {
+        struct Mutant { const char* what; PingPongRules rules; };
+        const Mutant mutants[] = {
+            {"empty barriers expecting both consumers", {tma_pp_waits_before, tma_pp_arrives_after, 2}},
+            {"an arrival after the block's last tile", {tma_pp_waits_before, [](int, int) { return true; }, 1}},
+            {"a wait before the first tile", {[](int) { return true; }, tma_pp_arrives_after, 1}},
+            {"no turn-taking", {[](int) { return false; }, [](int, int) { return false; }, 1}},
+        };
+        for (const Mutant& m : mutants) {
+            bool caught = false;
+            for (int tiles = 2; tiles <= 5 && !caught; tiles++)
+                for (int ktiles = 1; ktiles <= 8 && !caught; ktiles++)
+                    for (uint64_t seed = 1; seed <= 6 && !caught; seed++) caught = !checkTmaPingPong<4>(ktiles, seed, tiles, m.rules, false);
+            CHECK(caught, "ping-pong mutant (%s) not caught", m.what);
+            if (caught) std::printf("  mutant caught: ping-pong TMA GEMM with %s\n", m.what);
+        }
     }
     if (failures) {
         std::printf("gemm_sm90 layout: %d failures\n", failures);

@@ -116,6 +116,27 @@ class CudaStubDriverTest {
     }
 
     /**
+     * The TMA GEMM's ping-pong kernels (LIVETALK_CUDA_GEMM_PERSISTENT=pingpong) launch as the stub
+     * allows: their shared memory allowed, their arguments their PTX's, the residual products among them.
+     */
+    @Test
+    void pingPongGemmLaunchesOnTheCudaBackend() throws Exception {
+        Path stub = buildStub();
+        DitConfig official = DitWeights.official1_3B();
+        DitConfig small = new DitConfig(256, 512, 2, 2, official.inDim(), official.outDim(), 1, 2, 2, official.textDim(), official.freqDim(),
+                official.audioInputDim(), official.audioPack(), official.audioHidden(), 1, official.eps(), official.ropeTheta());
+        Path weights = tmp.resolve("small-dit-pp.safetensors"), config = tmp.resolve("small-dit-pp.json");
+        DitWeights.random(small, 1, DType.BF16).write(weights, new TreeMap<>(Map.of("format", "pt")));
+        Files.writeString(config, "{\"num_heads\": 2}");
+        Run r = run(stub, Map.of("LIVETALK_CUDA_GEMM", "tma_waves", "LIVETALK_CUDA_RESIDUAL", "1", "LIVETALK_CUDA_GEMM_PERSISTENT", "pingpong"),
+                "bench-dit", "--device", "cuda", "--weights", weights.toString(), "--config", config.toString(), "--runs", "1", "--profile");
+        assertEquals(0, r.exit, r.output);
+        for (String expected : new String[]{"\ngemm_bf16_tn_tma_n96_pingpong ", "\ngemm_bf16_tn_tma_n96_pingpong_resid "}) {
+            assertTrue(r.output.contains(expected), "no '" + expected.strip() + "' in:\n" + r.output);
+        }
+    }
+
+    /**
      * The stub itself refuses what the driver would (scripts/stub-cuda/stub_selftest.c): every check
      * above that a launch is valid rests on it. A kernel its module lacks, more threads than its
      * __launch_bounds__, its ring's shared memory before it was allowed, a grid row past 65535, and

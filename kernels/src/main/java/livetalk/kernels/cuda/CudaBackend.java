@@ -142,21 +142,20 @@ public final class CudaBackend implements Backend {
         return gemmKernel;
     }
 
-    private volatile boolean gemmPersistent;
+    private volatile TmaGemmSchedule gemmSchedule = TmaGemmSchedule.TILES;
 
     /**
-     * Launches the TMA GEMM's persistent kernels (gemm_tma_sm90.cu's _persistent ones: one block
-     * per SM walks its tiles, the next tile's loads under the last one's epilogue; each tile's sums
-     * are the plain kernel's, so the same bits) instead of a block per tile. Only where the GEMM is
-     * the TMA one; elsewhere it changes nothing.
+     * How the TMA GEMM's blocks take its tiles: a block per tile, or gemm_tma_sm90.cu's persistent
+     * or ping-pong kernels ({@link TmaGemmSchedule}; the same bits). Only where the GEMM is the TMA
+     * one; elsewhere it changes nothing.
      */
-    public void useGemmPersistent(boolean on) {
-        this.gemmPersistent = on;
+    public void useGemmSchedule(TmaGemmSchedule schedule) {
+        this.gemmSchedule = java.util.Objects.requireNonNull(schedule);
     }
 
-    /** Whether the TMA GEMM launches its persistent kernels ({@link #useGemmPersistent}). */
-    public boolean gemmPersistent() {
-        return gemmPersistent;
+    /** How the TMA GEMM's blocks take its tiles ({@link #useGemmSchedule}). */
+    public TmaGemmSchedule gemmSchedule() {
+        return gemmSchedule;
     }
 
     /**
@@ -176,19 +175,14 @@ public final class CudaBackend implements Backend {
      */
     public String tmaGemmUnavailableReason() {
         // every kernel of the module, each allowed its ring: above the 48 KiB a launch gets by default
-        int[] widths = {128, 256, 96};
-        String[] kernels = new String[widths.length * 2 * CudaGemm.TMA_SUFFIXES.length];
-        int[] smem = new int[kernels.length];
-        int i = 0;
-        for (int bn : widths) {
-            for (boolean persistent : new boolean[] {false, true}) {
-                for (String suffix : CudaGemm.TMA_SUFFIXES) {
-                    kernels[i] = CudaGemm.tmaKernel(bn, persistent, suffix);
-                    smem[i++] = tmaSmem(bn);
-                }
+        java.util.Map<String, Integer> allowance = new java.util.LinkedHashMap<>();
+        for (int bn : new int[] {128, 256, 96}) {
+            for (TmaGemmSchedule schedule : TmaGemmSchedule.values()) {
+                for (String suffix : CudaGemm.TMA_SUFFIXES) allowance.put(CudaGemm.tmaKernel(bn, schedule, suffix), tmaSmem(bn));
             }
         }
-        return ctx.loadHopperModule("gemm_tma_sm90", kernels, smem);
+        return ctx.loadHopperModule("gemm_tma_sm90", allowance.keySet().toArray(String[]::new),
+                allowance.values().stream().mapToInt(Integer::intValue).toArray());
     }
 
     /**

@@ -96,13 +96,10 @@ final class CudaGemm {
     /** The TMA kernels' variants by output: float32, bf16, added into a float32 residual. */
     static final String[] TMA_SUFFIXES = {"", BF16_OUT, RESID};
 
-    /** The TMA kernel of tile width {@code bn} (96, 128 or 256), a block per tile or persistent, and output {@code suffix}. */
-    static String tmaKernel(int bn, boolean persistent, String suffix) {
-        return (bn == 256 ? TMA_N256 : bn == 96 ? TMA_N96 : TMA_N128) + (persistent ? PERSISTENT : "") + suffix;
+    /** The TMA kernel of tile width {@code bn} (96, 128 or 256), tile {@code schedule} and output {@code suffix}. */
+    static String tmaKernel(int bn, TmaGemmSchedule schedule, String suffix) {
+        return (bn == 256 ? TMA_N256 : bn == 96 ? TMA_N96 : TMA_N128) + schedule.infixFor(bn) + suffix;
     }
-
-    /** The persistent TMA kernels' infix ({@link CudaBackend#useGemmPersistent}). */
-    static final String PERSISTENT = "_persistent";
 
     /** As {@link #gemm}, on the wgmma kernels (same arguments and contract; gemm_sm90.cu). */
     private void gemmWgmma(GemmKernel g, long a, int lda, long b, int ldb, long c, long ldc, long bias, int biasMode, boolean gelu,
@@ -122,9 +119,10 @@ final class CudaGemm {
     private void gemmTma(GemmKernel g, long a, int lda, long b, int ldb, long c, long ldc, long bias, int biasMode, boolean gelu,
                          int m, int n, int k, String suffix, java.util.function.UnaryOperator<CudaContext.Args> more) {
         int bn = wgmmaTileN(g, m, n, ctx.multiprocessors), tilesN = (n + bn - 1) / bn, tilesM = (m + WGMMA_BM - 1) / WGMMA_BM;
-        boolean persistent = be.gemmPersistent();
+        TmaGemmSchedule schedule = be.gemmSchedule();
+        boolean persistent = schedule.persistent();
         // persistent: one block per SM (a block takes an SM's shared memory), each walking tiles gridDim.x apart
-        ctx.launch(tmaKernel(bn, persistent, suffix), persistent ? persistentBlocks((long) tilesN * tilesM, ctx.multiprocessors) : tilesN,
+        ctx.launch(tmaKernel(bn, schedule, suffix), persistent ? persistentBlocks((long) tilesN * tilesM, ctx.multiprocessors) : tilesN,
                 persistent ? 1 : tilesM, 1, TMA_THREADS, tmaSmem(bn),
                 more.apply(tmaGemmArgs(ctx.args(), CudaDriver::encodeTensorMap, a, lda, b, ldb, c, ldc, bias, biasMode, gelu, m, n, k, bn)));
     }

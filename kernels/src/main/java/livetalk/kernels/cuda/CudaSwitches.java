@@ -59,6 +59,7 @@ public final class CudaSwitches {
      */
     public static final String STREAMS_PROPERTY = "livetalk.cuda.streams", STREAMS_ENV = "LIVETALK_CUDA_STREAMS";
     private static Boolean configuredStreams;   // guarded by the class
+    private static TmaGemmSchedule configuredGemmSchedule;   // guarded by the class
 
     /**
      * The environment variable that switches bf16 operands off ({@code LIVETALK_CUDA_FUSE=0}) or on
@@ -103,9 +104,10 @@ public final class CudaSwitches {
 
     /**
      * The system property and the environment variable (the property wins) that launch the TMA
-     * GEMM's persistent kernels ({@link CudaBackend#useGemmPersistent}): {@code
+     * GEMM's persistent kernels ({@link CudaBackend#useGemmSchedule}): {@code
      * LIVETALK_CUDA_GEMM_PERSISTENT=1} one block per SM walking its tiles (with the TMA GEMM only),
-     * {@code 0} or unset a block per tile, the default until a GPU run has validated it
+     * {@code pingpong} the same with its two consumer warpgroups taking whole tiles in turns,
+     * {@code 0} or unset a block per tile, the default until a GPU run has validated them
      * (docs/cuda-performance.md#the-tma-gemms-persistent-kernels). Read once per process.
      */
     public static final String GEMM_PERSISTENT_PROPERTY = "livetalk.cuda.gemmPersistent", GEMM_PERSISTENT_ENV = "LIVETALK_CUDA_GEMM_PERSISTENT";
@@ -173,12 +175,13 @@ public final class CudaSwitches {
             }
             be.ditFusions().useResidualEpilogue(true);
         }
-        if (gemmPersistentConfigured()) {
+        TmaGemmSchedule schedule = gemmScheduleConfigured();
+        if (schedule != TmaGemmSchedule.TILES) {
             if (!be.gemmKernel().tma()) {
                 throw new KernelException(configured(GEMM_PERSISTENT_PROPERTY, GEMM_PERSISTENT_ENV) + ": the persistent kernels are the TMA GEMM's"
                         + " (compute capability 9.0, LIVETALK_CUDA_GEMM=tma), not " + be.gemmKernel());
             }
-            be.useGemmPersistent(true);
+            be.useGemmSchedule(schedule);
         }
     }
 
@@ -263,14 +266,26 @@ public final class CudaSwitches {
         return onOffConfigured(RESIDUAL_PROPERTY, RESIDUAL_ENV, CudaSwitches::parseResidual);
     }
 
-    /** Whether {@link #GEMM_PERSISTENT_ENV} (or the property) asks for the TMA GEMM's persistent kernels: "1" yes; "0" or unset no. */
-    static boolean gemmPersistentConfigured() {
-        return onOffConfigured(GEMM_PERSISTENT_PROPERTY, GEMM_PERSISTENT_ENV, CudaSwitches::parseGemmPersistent);
+    /** The TMA GEMM's schedule {@link #GEMM_PERSISTENT_ENV} (or the property) asks for, read the first time it is asked for. */
+    static synchronized TmaGemmSchedule gemmScheduleConfigured() {
+        if (configuredGemmSchedule == null) {
+            String c = configured(GEMM_PERSISTENT_PROPERTY, GEMM_PERSISTENT_ENV);   // "source=value" or ""
+            int eq = c.indexOf('=');
+            configuredGemmSchedule = c.isEmpty() ? TmaGemmSchedule.TILES : parseGemmSchedule(c.substring(eq + 1), c.substring(0, eq));
+        }
+        return configuredGemmSchedule;
     }
 
-    /** "1": the TMA GEMM's persistent kernels; "0" (or null/blank, the default): a block per tile. */
-    static boolean parseGemmPersistent(String value, String source) {
-        return parseOnOff(value, source, "a block per tile", "a block per SM walking its tiles");
+    /** "1": the persistent kernels; "pingpong": the ping-pong ones; "0" (or null/blank, the default): a block per tile. */
+    static TmaGemmSchedule parseGemmSchedule(String value, String source) {
+        if (value == null || value.isBlank()) return TmaGemmSchedule.TILES;
+        return switch (value.strip().toLowerCase(java.util.Locale.ROOT)) {
+            case "0" -> TmaGemmSchedule.TILES;
+            case "1" -> TmaGemmSchedule.PERSISTENT;
+            case "pingpong" -> TmaGemmSchedule.PINGPONG;
+            default -> throw new KernelException(source + "=" + value + ": expected 0 (" + TmaGemmSchedule.TILES.meaning() + ": the default), 1 ("
+                    + TmaGemmSchedule.PERSISTENT.meaning() + ") or pingpong (" + TmaGemmSchedule.PINGPONG.meaning() + ")");
+        };
     }
 
     /** "1": the VAE's norm fused into its convolutions' copy; "0" (or null/blank, the default): not. */

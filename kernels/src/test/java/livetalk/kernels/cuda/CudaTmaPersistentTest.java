@@ -13,9 +13,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The TMA GEMM's persistent kernels (LIVETALK_CUDA_GEMM_PERSISTENT) against the plain ones on the
+ * The TMA GEMM's persistent kernels (LIVETALK_CUDA_GEMM_PERSISTENT=1) against the plain ones on the
  * same device, bit for bit: each tile's sums are the same, only which block computes it and when
- * differ. Every tile width, float32 and bf16 outputs, GELU, bias or none, the residual products;
+ * differ. {@link CudaTmaPingPongTest} holds the ping-pong kernels to the same checks. Every tile width, float32 and bf16 outputs, GELU, bias or none, the residual products;
  * shapes with fewer tiles than SMs, one to three tiles per SM (the DiT's), and ragged edges in M,
  * N and K. A class of its own so that the GPU check runs it in a JVM of its own (a hang shows as
  * that step's timeout). Skipped, saying why, off Hopper; GemmPersistentChoiceTest checks the
@@ -25,7 +25,7 @@ class CudaTmaPersistentTest extends CudaTestBase {
     @AfterEach
     void restore() {
         if (cuda != null) {
-            cuda.useGemmPersistent(false);
+            cuda.useGemmSchedule(TmaGemmSchedule.TILES);
             cuda.ditFusions().useResidualEpilogue(false);
             cuda.useGemm(GemmKernel.TMA);
         }
@@ -33,9 +33,14 @@ class CudaTmaPersistentTest extends CudaTestBase {
 
     @Test
     void persistentKernelsGiveThePlainKernelsBits() {
+        sameBitsAsAblockPerTile(cuda, TmaGemmSchedule.PERSISTENT);
+    }
+
+    /** {@code schedule}'s kernels against a block per tile, on random shapes, widths, outputs and epilogues. */
+    static void sameBitsAsAblockPerTile(CudaBackend cuda, TmaGemmSchedule schedule) {
         assumeTrue(cuda.tmaGemmUnavailableReason() == null, () -> "no TMA GEMM here: " + cuda.tmaGemmUnavailableReason());
         GemmKernel[] tiles = {GemmKernel.TMA_N128, GemmKernel.TMA_N256, GemmKernel.TMA_N96, GemmKernel.TMA_WAVES};
-        Props.forAll("cuda persistent TMA GEMM", 16, 83, rnd -> {
+        Props.forAll("cuda TMA GEMM, " + schedule, 16, 83, rnd -> {
             int shape = rnd.nextInt(4);
             // 0: the DiT's 1536-wide products, 1: its FFN, 2: fewer tiles than SMs, 3: ragged, many tiles
             int rows = shape <= 1 ? 3072 : shape == 2 ? 1 + rnd.nextInt(300) : 1 + rnd.nextInt(2500);
@@ -50,7 +55,7 @@ class CudaTmaPersistentTest extends CudaTestBase {
             cuda.ditFusions().useResidualEpilogue(resid);   // the _resid products themselves, not a product and an add
             float[][] got = new float[2][];
             for (int p = 0; p < 2; p++) {
-                cuda.useGemmPersistent(p == 1);
+                cuda.useGemmSchedule(p == 1 ? schedule : TmaGemmSchedule.TILES);
                 Buf ab = cuda.upload(a);
                 if (resid) {
                     Buf xb = cuda.upload(x), scratch = cuda.alloc((long) rows * out), g = cuda.upload(gate);
@@ -63,7 +68,7 @@ class CudaTmaPersistentTest extends CudaTestBase {
                     got[p] = cuda.read(o);
                 }
             }
-            String what = rows + " x " + in + " -> " + out + ", " + tile + (resid ? ", residual" : bf16Out ? ", bf16 out" : ", float32 out")
+            String what = schedule + ": " + rows + " x " + in + " -> " + out + ", " + tile + (resid ? ", residual" : bf16Out ? ", bf16 out" : ", float32 out")
                     + (gelu && !resid ? ", GELU" : "") + (bias ? "" : ", no bias");
             assertArrayEquals(got[0], got[1], what);
             assertTrue(Float.isFinite(got[1][0]), what);

@@ -1,7 +1,6 @@
 package livetalk.kernels.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,19 +9,22 @@ import livetalk.kernels.KernelException;
 import org.junit.jupiter.api.Test;
 
 /**
- * The TMA GEMM's persistent kernels without a GPU: the switch's values, the blocks a launch asks
- * for, and each persistent kernel's parameters in the PTX against the argument list its plain
- * twin takes (the launch hands both the same one).
+ * The TMA GEMM's persistent and ping-pong kernels without a GPU: the switch's values, the blocks a
+ * launch asks for, and each kernel's parameters in the PTX against the argument list its plain
+ * twin takes (the launch hands them the same one).
  */
 class GemmPersistentChoiceTest {
     @Test
     void switchValues() {
-        assertTrue(CudaSwitches.parseGemmPersistent("1", "X"));
-        assertFalse(CudaSwitches.parseGemmPersistent("0", "X"));
-        assertFalse(CudaSwitches.parseGemmPersistent(null, "X"));
-        assertFalse(CudaSwitches.parseGemmPersistent(" ", "X"));
-        KernelException e = assertThrows(KernelException.class, () -> CudaSwitches.parseGemmPersistent("on", "LIVETALK_CUDA_GEMM_PERSISTENT"));
-        assertTrue(e.getMessage().startsWith("LIVETALK_CUDA_GEMM_PERSISTENT=on: expected 0"), e.getMessage());
+        assertEquals(TmaGemmSchedule.PERSISTENT, CudaSwitches.parseGemmSchedule("1", "X"));
+        assertEquals(TmaGemmSchedule.PINGPONG, CudaSwitches.parseGemmSchedule("pingpong", "X"));
+        assertEquals(TmaGemmSchedule.PINGPONG, CudaSwitches.parseGemmSchedule(" PingPong ", "X"));
+        assertEquals(TmaGemmSchedule.TILES, CudaSwitches.parseGemmSchedule("0", "X"));
+        assertEquals(TmaGemmSchedule.TILES, CudaSwitches.parseGemmSchedule(null, "X"));
+        assertEquals(TmaGemmSchedule.TILES, CudaSwitches.parseGemmSchedule(" ", "X"));
+        KernelException e = assertThrows(KernelException.class, () -> CudaSwitches.parseGemmSchedule("on", "LIVETALK_CUDA_GEMM_PERSISTENT"));
+        assertTrue(e.getMessage().startsWith("LIVETALK_CUDA_GEMM_PERSISTENT=on: expected 0 (a block per tile: the default), 1 ("), e.getMessage());
+        assertTrue(e.getMessage().contains("or pingpong ("), e.getMessage());
     }
 
     @Test
@@ -37,18 +39,25 @@ class GemmPersistentChoiceTest {
 
     @Test
     void kernelNames() {
-        assertEquals("gemm_bf16_tn_tma_n128", CudaGemm.tmaKernel(128, false, ""));
-        assertEquals("gemm_bf16_tn_tma_n96_persistent_bf16out", CudaGemm.tmaKernel(96, true, CudaBackend.BF16_OUT));
-        assertEquals("gemm_bf16_tn_tma_n256_persistent_resid", CudaGemm.tmaKernel(256, true, CudaGemm.RESID));
+        assertEquals("gemm_bf16_tn_tma_n128", CudaGemm.tmaKernel(128, TmaGemmSchedule.TILES, ""));
+        assertEquals("gemm_bf16_tn_tma_n96_persistent_bf16out", CudaGemm.tmaKernel(96, TmaGemmSchedule.PERSISTENT, CudaBackend.BF16_OUT));
+        assertEquals("gemm_bf16_tn_tma_n256_persistent_resid", CudaGemm.tmaKernel(256, TmaGemmSchedule.PERSISTENT, CudaGemm.RESID));
+        assertEquals("gemm_bf16_tn_tma_n128_pingpong_resid", CudaGemm.tmaKernel(128, TmaGemmSchedule.PINGPONG, CudaGemm.RESID));
+        assertEquals("gemm_bf16_tn_tma_n96_pingpong", CudaGemm.tmaKernel(96, TmaGemmSchedule.PINGPONG, ""));
+        // a warpgroup cannot hold a 128 × 256 tile's accumulator: the ping-pong schedule takes the persistent kernel there
+        assertEquals("gemm_bf16_tn_tma_n256_persistent_bf16out", CudaGemm.tmaKernel(256, TmaGemmSchedule.PINGPONG, CudaBackend.BF16_OUT));
     }
 
     @Test
     void persistentKernelsTakeTheirPlainTwinsArguments() {
         for (int bn : new int[] {96, 128, 256}) {
             for (String suffix : CudaGemm.TMA_SUFFIXES) {
-                String plain = CudaGemm.tmaKernel(bn, false, suffix), persistent = CudaGemm.tmaKernel(bn, true, suffix);
-                assertEquals(Arrays.toString(PtxParams.widths("gemm_tma_sm90", plain)), Arrays.toString(PtxParams.widths("gemm_tma_sm90", persistent)),
-                        persistent);
+                String plain = CudaGemm.tmaKernel(bn, TmaGemmSchedule.TILES, suffix);
+                for (TmaGemmSchedule s : new TmaGemmSchedule[] {TmaGemmSchedule.PERSISTENT, TmaGemmSchedule.PINGPONG}) {
+                    String other = CudaGemm.tmaKernel(bn, s, suffix);
+                    assertEquals(Arrays.toString(PtxParams.widths("gemm_tma_sm90", plain)), Arrays.toString(PtxParams.widths("gemm_tma_sm90", other)),
+                            other);
+                }
             }
         }
         // and the plain ones take what the launch builds (ResidualChoiceTest holds the _resid list)

@@ -1,0 +1,45 @@
+package livetalk.kernels.cuda;
+
+/**
+ * How the TMA GEMM's blocks take its tiles ({@code LIVETALK_CUDA_GEMM_PERSISTENT};
+ * docs/cuda-performance.md#the-tma-gemms-persistent-kernels). Every schedule gives the same bits:
+ * each tile's products, sums and epilogue are the same instructions; only who runs them, and when, differs.
+ */
+public enum TmaGemmSchedule {
+    /** A block per tile: the default. */
+    TILES("", "a block per tile"),
+    /** One block per SM walking its tiles: the next tile's loads run under the last one's epilogue. */
+    PERSISTENT("_persistent", "a block per SM walking its tiles"),
+    /**
+     * As {@link #PERSISTENT}, each consumer warpgroup owning whole tiles, the two taking turns at the
+     * tensor cores: one's epilogue runs under the other's products. Tiles up to 128 wide (a
+     * warpgroup holds a whole tile's accumulator); 256-wide ones take {@link #PERSISTENT}'s kernels.
+     */
+    PINGPONG("_pingpong", "the same, its two consumers taking whole tiles in turns");
+
+    /** The widest tile the ping-pong kernels exist for. */
+    static final int PINGPONG_MAX_TILE_N = 128;
+
+    private final String infix;
+    private final String meaning;
+
+    TmaGemmSchedule(String infix, String meaning) {
+        this.infix = infix;
+        this.meaning = meaning;
+    }
+
+    /** The kernel name's infix for tiles {@code bn} wide. */
+    String infixFor(int bn) {
+        return this == PINGPONG && bn > PINGPONG_MAX_TILE_N ? PERSISTENT.infix : infix;
+    }
+
+    /** Whether the launch takes one block per SM rather than one per tile. */
+    boolean persistent() {
+        return this != TILES;
+    }
+
+    /** What the schedule does, in a few words (the switch's error message). */
+    String meaning() {
+        return meaning;
+    }
+}
