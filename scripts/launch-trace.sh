@@ -58,7 +58,7 @@ run dit-n96 env LIVETALK_CUDA_GEMM=tma_n96 LIVETALK_CUDA_ATTN_SPLIT=3 "$L" bench
 run dit-norm-mod env LIVETALK_CUDA_NORM_MOD=1 "$L" bench-dit --device cuda --weights "$dit" --runs 2
 run dit-residual env LIVETALK_CUDA_RESIDUAL=1 "$L" bench-dit --device cuda --weights "$dit" --runs 2
 run dit-persistent env LIVETALK_CUDA_GEMM_PERSISTENT=1 LIVETALK_CUDA_RESIDUAL=1 "$L" bench-dit --device cuda --weights "$dit" --runs 2
-run dit-pingpong env LIVETALK_CUDA_GEMM_PERSISTENT=pingpong LIVETALK_CUDA_RESIDUAL=1 LIVETALK_CUDA_GEMM=tma_waves "$L" bench-dit --device cuda --weights "$dit" --runs 2
+run dit-gemm-pingpong env LIVETALK_CUDA_GEMM_PERSISTENT=pingpong LIVETALK_CUDA_RESIDUAL=1 LIVETALK_CUDA_GEMM=tma_waves "$L" bench-dit --device cuda --weights "$dit" --runs 2
 run dit-pingpong env LIVETALK_CUDA_ATTN=tma_pingpong LIVETALK_CUDA_NORM_ROPE=1 "$L" bench-dit --device cuda --weights "$dit" --runs 2
 run vae-default "$L" bench-vae --device cuda --frames 1
 run vae-fuse env LIVETALK_CUDA_VAE_FUSE=1 "$L" bench-vae --device cuda --frames 1
