@@ -225,49 +225,28 @@ extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n2
     gemm_tma<256, 4, float, true>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K, Residual{gate, gateStride, rowsPerFrame});
 }
 
-// The persistent kernels (gemm_tma_persistent above): each plain kernel's twin with its arguments,
-// launched with at most one block per SM.
-#define TMA_PERSISTENT_KERNELS(BN, STAGES)                                                                                  \
-    extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n##BN##_persistent(                        \
+// The persistent and ping-pong kernels (gemm_tma_persistent, gemm_tma_pingpong above): each plain
+// kernel's twin with its arguments, launched with at most one block per SM; the ping-pong ones at
+// the tile widths whose accumulator one warpgroup can hold.
+#define TMA_SCHEDULED_KERNELS(BN, STAGES, SCHEDULE, BODY)                                                                   \
+    extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n##BN##_##SCHEDULE(                        \
             const __grid_constant__ CUtensorMap tmA, const __grid_constant__ CUtensorMap tmB, float* C, i64 ldc,            \
             const float* bias, int biasMode, int act, int M, int N, int K) {                                                 \
-        gemm_tma_persistent<BN, STAGES, float>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K);                           \
+        BODY<BN, STAGES, float>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K);                                           \
     }                                                                                                                        \
-    extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n##BN##_persistent_bf16out(                \
+    extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n##BN##_##SCHEDULE##_bf16out(              \
             const __grid_constant__ CUtensorMap tmA, const __grid_constant__ CUtensorMap tmB, bf16* C, i64 ldc,             \
             const float* bias, int biasMode, int act, int M, int N, int K) {                                                 \
-        gemm_tma_persistent<BN, STAGES, bf16>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K);                            \
+        BODY<BN, STAGES, bf16>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K);                                            \
     }                                                                                                                        \
-    extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n##BN##_persistent_resid(                  \
+    extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n##BN##_##SCHEDULE##_resid(                \
             const __grid_constant__ CUtensorMap tmA, const __grid_constant__ CUtensorMap tmB, float* C, i64 ldc,            \
             const float* bias, int biasMode, int act, int M, int N, int K, const float* gate, i64 gateStride, int rowsPerFrame) { \
-        gemm_tma_persistent<BN, STAGES, float, true>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K,                      \
-                                                     Residual{gate, gateStride, rowsPerFrame});                              \
+        BODY<BN, STAGES, float, true>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K, Residual{gate, gateStride, rowsPerFrame}); \
     }
 
-TMA_PERSISTENT_KERNELS(96, 8)
-TMA_PERSISTENT_KERNELS(128, 6)
-TMA_PERSISTENT_KERNELS(256, 4)
-
-// The ping-pong kernels (gemm_tma_pingpong above): the persistent kernels' arguments and launch,
-// at the tile widths whose accumulator one warpgroup can hold.
-#define TMA_PINGPONG_KERNELS(BN, STAGES)                                                                                    \
-    extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n##BN##_pingpong(                          \
-            const __grid_constant__ CUtensorMap tmA, const __grid_constant__ CUtensorMap tmB, float* C, i64 ldc,            \
-            const float* bias, int biasMode, int act, int M, int N, int K) {                                                 \
-        gemm_tma_pingpong<BN, STAGES, float>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K);                             \
-    }                                                                                                                        \
-    extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n##BN##_pingpong_bf16out(                  \
-            const __grid_constant__ CUtensorMap tmA, const __grid_constant__ CUtensorMap tmB, bf16* C, i64 ldc,             \
-            const float* bias, int biasMode, int act, int M, int N, int K) {                                                 \
-        gemm_tma_pingpong<BN, STAGES, bf16>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K);                              \
-    }                                                                                                                        \
-    extern "C" __global__ void __launch_bounds__(TMA_THREADS, 1) gemm_bf16_tn_tma_n##BN##_pingpong_resid(                    \
-            const __grid_constant__ CUtensorMap tmA, const __grid_constant__ CUtensorMap tmB, float* C, i64 ldc,            \
-            const float* bias, int biasMode, int act, int M, int N, int K, const float* gate, i64 gateStride, int rowsPerFrame) { \
-        gemm_tma_pingpong<BN, STAGES, float, true>(&tmA, &tmB, C, ldc, bias, biasMode, act, M, N, K,                        \
-                                                   Residual{gate, gateStride, rowsPerFrame});                                \
-    }
-
-TMA_PINGPONG_KERNELS(96, 8)
-TMA_PINGPONG_KERNELS(128, 6)
+TMA_SCHEDULED_KERNELS(96, 8, persistent, gemm_tma_persistent)
+TMA_SCHEDULED_KERNELS(128, 6, persistent, gemm_tma_persistent)
+TMA_SCHEDULED_KERNELS(256, 4, persistent, gemm_tma_persistent)
+TMA_SCHEDULED_KERNELS(96, 8, pingpong, gemm_tma_pingpong)
+TMA_SCHEDULED_KERNELS(128, 6, pingpong, gemm_tma_pingpong)

@@ -90,15 +90,10 @@ class CudaStubDriverTest {
     @Test
     void splitAttentionAndProfileRunOnTheCudaBackend() throws Exception {
         Path stub = buildStub();
-        DitConfig official = DitWeights.official1_3B();
-        DitConfig small = new DitConfig(256, 512, 3, 2, official.inDim(), official.outDim(), 1, 2, 2, official.textDim(), official.freqDim(),
-                official.audioInputDim(), official.audioPack(), official.audioHidden(), 1, official.eps(), official.ropeTheta());
-        Path weights = tmp.resolve("small-dit.safetensors"), config = tmp.resolve("small-dit.json");
-        DitWeights.random(small, 1, DType.BF16).write(weights, new TreeMap<>(Map.of("format", "pt")));
-        Files.writeString(config, "{\"num_heads\": 2}");
+        Path[] dit = smallDit("small-dit", 3);
         Run r = run(stub, Map.of("LIVETALK_CUDA_ATTN_SPLIT", "2", "LIVETALK_CUDA_NORM_ROPE", "1", "LIVETALK_CUDA_GEMM", "tma_waves",
                 "LIVETALK_CUDA_NORM_MOD", "1", "LIVETALK_CUDA_RESIDUAL", "1", "LIVETALK_CUDA_GEMM_PERSISTENT", "1"), "bench-dit",
-                "--device", "cuda", "--weights", weights.toString(), "--config", config.toString(), "--runs", "2", "--profile");
+                "--device", "cuda", "--weights", dit[0].toString(), "--config", dit[1].toString(), "--runs", "2", "--profile");
         assertEquals(0, r.exit, r.output);
         // 256-wide products of 3072 rows take 96-wide tiles by waves (72 tiles, one wave)
         for (String expected : new String[]{"gemm_bf16_tn_tma_n96_persistent", "flash_attn_d128_tma_split", "flash_combine_d128", "rms_norm_rope_bf16out",
@@ -122,18 +117,27 @@ class CudaStubDriverTest {
     @Test
     void pingPongGemmLaunchesOnTheCudaBackend() throws Exception {
         Path stub = buildStub();
-        DitConfig official = DitWeights.official1_3B();
-        DitConfig small = new DitConfig(256, 512, 2, 2, official.inDim(), official.outDim(), 1, 2, 2, official.textDim(), official.freqDim(),
-                official.audioInputDim(), official.audioPack(), official.audioHidden(), 1, official.eps(), official.ropeTheta());
-        Path weights = tmp.resolve("small-dit-pp.safetensors"), config = tmp.resolve("small-dit-pp.json");
-        DitWeights.random(small, 1, DType.BF16).write(weights, new TreeMap<>(Map.of("format", "pt")));
-        Files.writeString(config, "{\"num_heads\": 2}");
+        Path[] dit = smallDit("small-dit-pp", 2);
         Run r = run(stub, Map.of("LIVETALK_CUDA_GEMM", "tma_waves", "LIVETALK_CUDA_RESIDUAL", "1", "LIVETALK_CUDA_GEMM_PERSISTENT", "pingpong"),
-                "bench-dit", "--device", "cuda", "--weights", weights.toString(), "--config", config.toString(), "--runs", "1", "--profile");
+                "bench-dit", "--device", "cuda", "--weights", dit[0].toString(), "--config", dit[1].toString(), "--runs", "1", "--profile");
         assertEquals(0, r.exit, r.output);
         for (String expected : new String[]{"\ngemm_bf16_tn_tma_n96_pingpong ", "\ngemm_bf16_tn_tma_n96_pingpong_resid "}) {
             assertTrue(r.output.contains(expected), "no '" + expected.strip() + "' in:\n" + r.output);
         }
+    }
+
+    /**
+     * A random bf16 DiT of the official widths but {@code layers} layers of 256 columns in 2 heads of
+     * 128 (the flash kernels' head size), written once to {@code name}.safetensors with its config: {weights, config}.
+     */
+    private Path[] smallDit(String name, int layers) throws Exception {
+        DitConfig official = DitWeights.official1_3B();
+        DitConfig small = new DitConfig(256, 512, layers, 2, official.inDim(), official.outDim(), 1, 2, 2, official.textDim(), official.freqDim(),
+                official.audioInputDim(), official.audioPack(), official.audioHidden(), 1, official.eps(), official.ropeTheta());
+        Path weights = tmp.resolve(name + ".safetensors"), config = tmp.resolve(name + ".json");
+        DitWeights.random(small, 1, DType.BF16).write(weights, new TreeMap<>(Map.of("format", "pt")));
+        Files.writeString(config, "{\"num_heads\": 2}");
+        return new Path[] {weights, config};
     }
 
     /**

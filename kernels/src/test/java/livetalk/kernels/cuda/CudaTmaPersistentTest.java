@@ -24,6 +24,11 @@ import org.junit.jupiter.api.Test;
 class CudaTmaPersistentTest extends CudaTestBase {
     @AfterEach
     void restore() {
+        restoreDefaults(cuda);
+    }
+
+    /** The TMA GEMM, a block per tile, no residual epilogue: what these tests change, back as it was. */
+    static void restoreDefaults(CudaBackend cuda) {
         if (cuda != null) {
             cuda.useGemmSchedule(TmaGemmSchedule.TILES);
             cuda.ditFusions().useResidualEpilogue(false);

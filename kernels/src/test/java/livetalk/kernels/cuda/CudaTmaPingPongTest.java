@@ -15,11 +15,7 @@ import org.junit.jupiter.api.Test;
 class CudaTmaPingPongTest extends CudaTestBase {
     @AfterEach
     void restore() {
-        if (cuda != null) {
-            cuda.useGemmSchedule(TmaGemmSchedule.TILES);
-            cuda.ditFusions().useResidualEpilogue(false);
-            cuda.useGemm(GemmKernel.TMA);
-        }
+        CudaTmaPersistentTest.restoreDefaults(cuda);
     }
 
     @Test
