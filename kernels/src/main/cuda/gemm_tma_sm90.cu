@@ -39,6 +39,16 @@ __device__ __forceinline__ int tma_produce_tile(uint32_t base, uint32_t ring, co
     });
 }
 
+// The persistent kernels' producer: this block's tiles blockIdx.x, blockIdx.x + gridDim.x, ... (tile
+// i at rows (i / tilesN)·128, columns (i % tilesN)·BN), the ring position running on across them.
+template <int BN, int STAGES>
+__device__ __forceinline__ void tma_produce_tiles(uint32_t base, uint32_t ring, const CUtensorMap* tmA, const CUtensorMap* tmB,
+        int tiles, int tilesN, int ktiles) {
+    int g = 0;
+    for (int tile = blockIdx.x; tile < tiles; tile += gridDim.x)
+        g = tma_produce_tile<BN, STAGES>(base, ring, tmA, tmB, (tile / tilesN) * SM90_BM, (tile % tilesN) * BN, ktiles, g);
+}
+
 template <int BN, int STAGES, typename OutT, bool RESID = false>
 __device__ __forceinline__ void gemm_tma(const CUtensorMap* tmA, const CUtensorMap* tmB,
         OutT* __restrict__ C, i64 ldc, const float* __restrict__ bias, int biasMode, int act, int M, int N, int K,
@@ -90,11 +100,7 @@ __device__ __forceinline__ void gemm_tma_persistent(const CUtensorMap* tmA, cons
 
     if (wg == 0) {
         regs_release<40>();
-        if (t == 0) {
-            int g = 0;
-            for (int tile = blockIdx.x; tile < tiles; tile += gridDim.x)
-                g = tma_produce_tile<BN, STAGES>(base, ring, tmA, tmB, (tile / tilesN) * SM90_BM, (tile % tilesN) * BN, ktiles, g);
-        }
+        if (t == 0) tma_produce_tiles<BN, STAGES>(base, ring, tmA, tmB, tiles, tilesN, ktiles);
         return;
     }
 
@@ -138,11 +144,7 @@ __device__ __forceinline__ void gemm_tma_pingpong(const CUtensorMap* tmA, const 
 
     if (wg == 0) {
         regs_release<40>();
-        if (t == 0) {
-            int g = 0;
-            for (int tile = blockIdx.x; tile < tiles; tile += gridDim.x)
-                g = tma_produce_tile<BN, STAGES>(base, ring, tmA, tmB, (tile / tilesN) * SM90_BM, (tile % tilesN) * BN, ktiles, g);
-        }
+        if (t == 0) tma_produce_tiles<BN, STAGES>(base, ring, tmA, tmB, tiles, tilesN, ktiles);
         return;
     }
 
