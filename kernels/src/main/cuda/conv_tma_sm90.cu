@@ -11,9 +11,10 @@
 // kernel's two warpgroups do (the same descriptors, accumulators and epilogue, conv_sm90_epilogue.cuh).
 // The ring, its barriers, the loops and the 4 wgmma per k-tile are the TMA GEMM's
 // (tma_pipeline_sm90.cuh); what differs is which boxes a k-tile reads: 64 channels of one tap
-// (conv_tma_x_row, _x_col, _w_col), zeros past cp. Tensor maps: made on the host
-// (CudaConvolution.convTmaArgs) with cuTensorMapEncodeTiled, 128-byte swizzle, zero fill outside;
-// they travel as __grid_constant__ kernel arguments.
+// (conv_tma_x_row, _x_col, _w_col), zeros past cp; where cp ≡ 32 mod 64, conv_cl_tma_h32_n* take
+// the wgmma kernel's own k-tiles with X as two 32-channel boxes, each of its own tap. Tensor maps:
+// made on the host (CudaConvolution.convTmaArgs) with cuTensorMapEncodeTiled, 128-byte swizzle
+// (X's 64-byte for conv_cl_tma_h32_n*), zero fill outside; they travel as __grid_constant__ kernel arguments.
 #include <cuda.h>   // CUtensorMap
 #include "common.cuh"
 #include "conv_sm90_epilogue.cuh"
@@ -25,7 +26,11 @@
 #error "conv_tma_sm90.cu uses wgmma and TMA: compile it for sm_90a (scripts/build-ptx.sh does)"
 #endif
 
-template <int BN>
+// HALVES32: the halves kernel (cp ≡ 32 mod 64, conv_tma_sm90_layout.cuh): per k-tile the wgmma
+// kernel's 64 k, X as two 32-channel boxes of their own taps into the A tile's 64-byte-swizzled
+// halves (tmX encoded with 32-channel boxes and the 64-byte swizzle), W as one box; the stage's
+// bytes, and so the full barrier's count, are the same (2 × 128 × 64 B = the 128 × 128 B tile).
+template <int BN, bool HALVES32>
 __device__ __forceinline__ void conv_tma(const CUtensorMap* tmX, const CUtensorMap* tmW, ConvGeom g, float* __restrict__ C, i64 pixels,
                                          const float* __restrict__ bias, int cout) {
     typedef ConvTmaRing<BN> Layout;
@@ -37,7 +42,7 @@ __device__ __forceinline__ void conv_tma(const CUtensorMap* tmX, const CUtensorM
 
     const int tid = threadIdx.x, wg = tid >> 7, t = tid & 127;
     const int n0 = blockIdx.x * CONV_TMA_BM, o0 = blockIdx.y * BN, frame = blockIdx.z;
-    const int ktiles = conv_tma_ktiles(g);
+    const int ktiles = HALVES32 ? conv_tma_h32_ktiles(g) : conv_tma_ktiles(g);
     tma_init_barriers<STAGES>(base, ring, tid);
 
     if (wg == 0) {
@@ -45,8 +50,14 @@ __device__ __forceinline__ void conv_tma(const CUtensorMap* tmX, const CUtensorM
         regs_release<40>();
         if (t == 0) {
             tma_produce<BN, STAGES>(base, ring, ktiles, 0, [&](int kt, const TmaStageTiles<BN>& tiles, uint32_t full) {
-                tma_load_2d(tiles.a(), tmX, conv_tma_x_col(g, kt), conv_tma_x_row(g, frame, n0, kt), full);
-                tma_load_2d(tiles.b(), tmW, conv_tma_w_col(g, kt), o0, full);
+                if constexpr (HALVES32) {
+                    tma_load_2d(tiles.a_half(0), tmX, conv_tma_h32_x_col(g, kt, 0), conv_tma_h32_x_row(g, frame, n0, kt, 0), full);
+                    tma_load_2d(tiles.a_half(1), tmX, conv_tma_h32_x_col(g, kt, 1), conv_tma_h32_x_row(g, frame, n0, kt, 1), full);
+                    tma_load_2d(tiles.b(), tmW, conv_tma_h32_w_col(kt), o0, full);
+                } else {
+                    tma_load_2d(tiles.a(), tmX, conv_tma_x_col(g, kt), conv_tma_x_row(g, frame, n0, kt), full);
+                    tma_load_2d(tiles.b(), tmW, conv_tma_w_col(g, kt), o0, full);
+                }
             });
         }
         return;
@@ -55,8 +66,9 @@ __device__ __forceinline__ void conv_tma(const CUtensorMap* tmX, const CUtensorM
     regs_take<232>();
     const int w = wg - 1;   // this consumer's 64 positions of the tile
     float acc[1][BN / 2];
-    // every k-tile: 4 wgmma of 16 channels of its tap (zeros past cp), the TMA GEMM's consumer as it is
-    tma_consume_tile<BN, STAGES>(acc, base, ring, w, t, ktiles, 0);
+    // every k-tile: 4 wgmma of 16 k, the TMA GEMM's consumer (16 channels of one tap, zeros past
+    // cp; or, halves, the wgmma kernel's chunks, read through 64-byte descriptors)
+    tma_consume_tile<BN, STAGES, 1, HALVES32 ? 64 : 128>(acc, base, ring, w, t, ktiles, 0);
     conv_store_tile<BN>(acc[0], C, g, pixels, bias, cout, n0, w, o0, frame, t);
 }
 
@@ -66,14 +78,19 @@ __device__ __forceinline__ void conv_tma(const CUtensorMap* tmX, const CUtensorM
 // hOut·wOut, bias [cout] float32 or null, cout. Grid: (⌈n/128⌉, ⌈cout/BN⌉, tOut); 384 threads;
 // ConvTmaRing<BN>::SMEM_BYTES of dynamic shared memory (164992, 230528 and 205904 bytes): one
 // block per SM. Only for cp a multiple of 16 (conv_tma_fits; the host runs the wgmma kernel elsewhere).
-#define CONV_TMA_KERNEL(NAME, BN)                                                                                   \
+// conv_cl_tma_h32_n*: the same arguments and shared memory, for cp ≡ 32 mod 64 (conv_tma_halves),
+// tmX's boxes 128 rows × 32 channels with the 64-byte swizzle.
+#define CONV_TMA_KERNEL(NAME, BN, HALVES32)                                                                         \
     extern "C" __global__ void __launch_bounds__(CONV_TMA_THREADS, 1) NAME(                                          \
             const __grid_constant__ CUtensorMap tmX, const __grid_constant__ CUtensorMap tmW, int cp, int khw, int kw, \
             int Wp, int plane, int n, int k, int wOut, float* C, i64 pixels, const float* bias, int cout) {          \
         const ConvGeom g = {cp, khw, kw, Wp, plane, n, k, wOut};                                                     \
-        conv_tma<BN>(&tmX, &tmW, g, C, pixels, bias, cout);                                                          \
+        conv_tma<BN, HALVES32>(&tmX, &tmW, g, C, pixels, bias, cout);                                                \
     }
 
-CONV_TMA_KERNEL(conv_cl_tma_n32, 32)
-CONV_TMA_KERNEL(conv_cl_tma_n96, 96)
-CONV_TMA_KERNEL(conv_cl_tma_n192, 192)
+CONV_TMA_KERNEL(conv_cl_tma_n32, 32, false)
+CONV_TMA_KERNEL(conv_cl_tma_n96, 96, false)
+CONV_TMA_KERNEL(conv_cl_tma_n192, 192, false)
+CONV_TMA_KERNEL(conv_cl_tma_h32_n32, 32, true)
+CONV_TMA_KERNEL(conv_cl_tma_h32_n96, 96, true)
+CONV_TMA_KERNEL(conv_cl_tma_h32_n192, 192, true)

@@ -43,6 +43,20 @@
 // tap instead of 1.5, a third more wgmma (and stage traffic) on the 512×512 stage's convolutions;
 // at cp = 16 (the latent conv, a small one) 1 instead of a quarter, 4×. Where 64 | cp (192, 384: the
 // other stages) the k-tiles are exactly the wgmma kernel's.
+//
+// Halves (conv_cl_tma_h32_n*, where cp ≡ 32 mod 64: cp = 96 at the 512×512 stage, also 32, 160, ...).
+// There the k-tiles are the wgmma kernel's own: k-tile kt covers k = 64kt .. 64kt + 63, ⌈K/64⌉ of
+// them, and its X operand comes as TWO boxes of 128 rows × 32 channels (64 bytes: the 64-byte
+// swizzle's span), one per 32-k half, each from its own tap: since 32 | cp, half [k0, k0 + 32),
+// k0 = 64kt + 32j, lies inside tap k0 / cp at channels k0 mod cp .. + 31. The halves land in the
+// stage's A tile as Sm90Ring::a_half (64-byte swizzle), read by 64-byte descriptors (sm90_desc64,
+// slices 0-1 from half 0, 2-3 from half 1: sm90_desc64_k); W stays one 64-k box at column 64kt
+// (128-byte swizzle). A half past K (the last k-tile's second half where K/32 is odd, e.g. 27 taps)
+// is read at channel cp, wholly outside the map: zeros, as the wgmma kernel's chunks past K are on
+// both sides (W's columns past K are zeros too). So every chunk, the zero ones included, is the
+// wgmma kernel's chunk on the same values in the same order: no zero-chunk argument is needed, and
+// the ±0 limit above does not apply. The cost is the wgmma kernel's: ⌈K/64⌉ k-tiles, no zero work
+// beyond its own (at cp = 96, 27 taps: 41 k-tiles instead of 54).
 #pragma once
 #include "conv_layout.cuh"
 #include "gemm_sm90_layout.cuh"
@@ -65,6 +79,10 @@ struct ConvTmaRing {
 // host runs the wgmma kernel elsewhere: cp = 8, 24, ..., e.g. the encoder's RGB input.)
 CONV_HD bool conv_tma_fits(int cp) { return cp % 16 == 0; }
 
+// Where the halves kernel runs instead (above): every 32-k half of a k-tile inside one tap, and
+// 64 ∤ cp (where 64 | cp the one-box k-tiles are already the wgmma kernel's).
+CONV_HD bool conv_tma_halves(int cp) { return cp % 64 == 32; }
+
 // k-tiles per tap, and per block tile.
 CONV_HD int conv_tma_tiles_per_tap(const ConvGeom& g) { return (g.cp + 63) / 64; }
 CONV_HD int conv_tma_ktiles(const ConvGeom& g) { return g.k / g.cp * conv_tma_tiles_per_tap(g); }
@@ -75,13 +93,33 @@ CONV_HD int conv_tma_c0(const ConvGeom& g, int kt) { return (kt - conv_tma_tap(g
 
 // X's box for k-tile kt of the block whose positions start at n0 in output frame t: its first
 // channel (the map's inner coordinate) and first row, the pixel of position n0 shifted by the tap
-// (conv_k_offset at the tap's channel 0, in pixels).
+// (conv_k_offset at the tap's channel 0, in pixels: conv_tma_tap_row, the halves kernel's too).
 CONV_HD int conv_tma_x_col(const ConvGeom& g, int kt) { return conv_tma_c0(g, kt); }
-CONV_HD int conv_tma_x_row(const ConvGeom& g, int t, int n0, int kt) {
-    const int tap = conv_tma_tap(g, kt);
+CONV_HD int conv_tma_tap_row(const ConvGeom& g, int t, int n0, int tap) {
     return (int)(conv_q_offset(g, t, n0) / g.cp + conv_k_offset(g, tap * g.cp) / g.cp);
 }
+CONV_HD int conv_tma_x_row(const ConvGeom& g, int t, int n0, int kt) { return conv_tma_tap_row(g, t, n0, conv_tma_tap(g, kt)); }
 
 // W's box for k-tile kt: its first column, k = tap·cp + c0 (its rows start at the block's o0). Its
 // columns past the tap's channels are the next tap's weights (or zeros past K), multiplied by X's zeros.
 CONV_HD int conv_tma_w_col(const ConvGeom& g, int kt) { return conv_tma_tap(g, kt) * g.cp + conv_tma_c0(g, kt); }
+
+// ---- The halves kernel (cp ≡ 32 mod 64; above). k-tiles: the wgmma kernel's ⌈K/64⌉.
+CONV_HD int conv_tma_h32_ktiles(const ConvGeom& g) { return (g.k + 63) / 64; }
+
+// The first k of half j (0, 1) of k-tile kt.
+CONV_HD int conv_tma_h32_k0(int kt, int j) { return 64 * kt + 32 * j; }
+
+// X's box for half j of k-tile kt: its first channel (cp, wholly outside the map, past K) and its
+// first row, the tap's shift of position n0 (tap 0's past K: any row serves a box of zeros).
+CONV_HD int conv_tma_h32_x_col(const ConvGeom& g, int kt, int j) {
+    const int k0 = conv_tma_h32_k0(kt, j);
+    return k0 < g.k ? k0 % g.cp : g.cp;
+}
+CONV_HD int conv_tma_h32_x_row(const ConvGeom& g, int t, int n0, int kt, int j) {
+    const int k0 = conv_tma_h32_k0(kt, j);
+    return conv_tma_tap_row(g, t, n0, k0 < g.k ? k0 / g.cp : 0);
+}
+
+// W's box for k-tile kt: the GEMM's, column 64kt (zeros past K).
+CONV_HD int conv_tma_h32_w_col(int kt) { return 64 * kt; }

@@ -22,6 +22,12 @@
 #define SM90_ROW_BYTES 128
 #define SM90_GROUP_BYTES 1024   // 8 rows: one swizzle atom, and the descriptor's stride byte offset
 
+// An A tile held as two 64-byte-swizzled halves ("K-major, 64-byte swizzle"): 32 bf16 = one
+// 64-byte swizzle row, 8 rows = one 512-byte atom (the descriptor's stride byte offset there).
+#define SM90_HALF_ROW_BYTES 64
+#define SM90_HALF_GROUP_BYTES 512
+#define SM90_A_HALF_BYTES (SM90_BM * SM90_HALF_ROW_BYTES)   // 8 KiB: 128 rows of one half
+
 // Shared-memory ring of the kernel with a 128×BN block tile: per stage an A tile (128 rows:
 // warpgroup w's 64 rows at byte 8192·w) and then a B tile (BN rows), each 1024-byte aligned as
 // long as `base` is (the kernel rounds the dynamic window up to 1024 bytes).
@@ -36,6 +42,11 @@ struct Sm90Ring {
     static SM90_HD uint32_t b_tile(uint32_t base, int stage) { return a_tile(base, stage) + A_BYTES; }
     // The A rows that warpgroup wg multiplies: 64 rows = 8 swizzle groups.
     static SM90_HD uint32_t a_rows_of(uint32_t aTile, int wg) { return aTile + wg * 64 * SM90_ROW_BYTES; }
+    // The same 16 KiB as two halves of 32 k each (the TMA convolution where a k-tile straddles two
+    // taps, conv_tma_sm90_layout.cuh): half j at byte SM90_A_HALF_BYTES·j, 128 rows of 64 bytes,
+    // 64-byte swizzled; warpgroup wg's 64 rows of a half at byte 4096·wg of it (8 atoms of 512).
+    static SM90_HD uint32_t a_half(uint32_t aTile, int j) { return aTile + j * SM90_A_HALF_BYTES; }
+    static SM90_HD uint32_t a_half_rows_of(uint32_t half, int wg) { return half + wg * 64 * SM90_HALF_ROW_BYTES; }
 };
 
 // The k-loop's schedule over a ring of STAGES tiles (gemm_sm90.cu). Iteration kt: wait until
@@ -107,6 +118,25 @@ SM90_HD uint64_t sm90_desc(uint32_t addr) {
 // address simply moves by 32 bytes, i.e. +2 in the 16-byte units of bits 0-13.
 SM90_HD uint64_t sm90_desc_k(uint64_t desc, uint32_t k) {
     return desc + 2u * k;
+}
+
+// The descriptor of a K-major tile with 64-byte swizzle at `addr` (one half of an A tile, above):
+// as sm90_desc but stride byte offset 512 >> 4 (8 rows of 64 bytes between 8-row groups) and
+// swizzle mode 2 = 64 bytes; base offset 0, valid because every half starts on a 512-byte
+// boundary (the ISA's start of the 64-byte pattern; the halves are in fact 1024-byte aligned).
+SM90_HD uint64_t sm90_desc64(uint32_t addr) {
+    return (uint64_t)((addr & 0x3FFFFu) >> 4)
+         | ((uint64_t)1 << 16)
+         | ((uint64_t)(SM90_HALF_GROUP_BYTES >> 4) << 32)
+         | ((uint64_t)2 << 62);
+}
+
+// The k-th 16-deep slice (k = 0..3) of a k-tile held as two halves, from the descriptor of a
+// warpgroup's rows in half 0: slices 0-1 are the first and second 32 bytes of half 0's rows,
+// slices 2-3 the same of half 1's, SM90_A_HALF_BYTES further (the 14-bit start field cannot carry:
+// shared addresses stay below 2^18).
+SM90_HD uint64_t sm90_desc64_k(uint64_t desc, uint32_t k) {
+    return desc + (k >> 1) * (SM90_A_HALF_BYTES >> 4) + 2u * (k & 1u);
 }
 
 // Accumulator fragment of wgmma.m64nNk16 with f32 D: thread `t` (0..127) of the warpgroup holds

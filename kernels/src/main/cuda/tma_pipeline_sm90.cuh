@@ -17,6 +17,8 @@ struct TmaStageTiles {
     int s;
     __device__ __forceinline__ uint32_t a() const { return Sm90Ring<BN>::a_tile(base, s); }
     __device__ __forceinline__ uint32_t b() const { return Sm90Ring<BN>::b_tile(base, s); }
+    // the A tile's 32-k half j, where A comes as two 64-byte-swizzled boxes (the same bytes as a())
+    __device__ __forceinline__ uint32_t a_half(int j) const { return Sm90Ring<BN>::a_half(a(), j); }
 };
 
 // The producer's thread: k-tiles [0, ktiles) of one block tile into the ring, from ring position g
@@ -45,8 +47,11 @@ __device__ __forceinline__ int tma_produce(uint32_t base, uint32_t ring, int kti
 // k-tile before once that group completed. The tile's last stage is left to the caller. Returns
 // g + ktiles. HALVES = 1: the warpgroup's 64 rows of a tile two consumers split (half = w);
 // HALVES = 2: a whole 128-row tile (the GEMM's ping-pong, half = 0), each half's sums the same
-// k16 products in the same order as the split.
-template <int BN, int STAGES, int HALVES, typename Mma>
+// k16 products in the same order as the split. A_SWIZZLE: how the stage holds A, 128 (one
+// 128-byte-swizzled tile of 64 k; descA is sm90_desc of the rows) or 64 (two 64-byte-swizzled
+// halves of 32 k, Sm90Ring::a_half; descA is sm90_desc64 of the rows in half 0, sm90_desc64_k
+// reaches the slices of both).
+template <int BN, int STAGES, int HALVES, int A_SWIZZLE = 128, typename Mma>
 __device__ __forceinline__ int tma_consume(float (&acc)[HALVES][BN / 2], uint32_t base, uint32_t ring, int half, int t, int ktiles, int g, Mma mma) {
     typedef Sm90Ring<BN> Ring;
     typedef TmaSchedule<STAGES> Plan;
@@ -59,7 +64,10 @@ __device__ __forceinline__ int tma_consume(float (&acc)[HALVES][BN / 2], uint32_
         mbar_wait(Plan::full_bar(base, ring, s), Plan::full_parity(g + kt));
         uint64_t descA[HALVES];
 #pragma unroll
-        for (int h = 0; h < HALVES; h++) descA[h] = sm90_desc(Ring::a_rows_of(Ring::a_tile(base, s), half + h));
+        for (int h = 0; h < HALVES; h++) {
+            if constexpr (A_SWIZZLE == 128) descA[h] = sm90_desc(Ring::a_rows_of(Ring::a_tile(base, s), half + h));
+            else descA[h] = sm90_desc64(Ring::a_half_rows_of(Ring::a_half(Ring::a_tile(base, s), 0), half + h));
+        }
         const uint64_t descB = sm90_desc(Ring::b_tile(base, s));
         wgmma_fence();
 #pragma unroll
@@ -81,13 +89,15 @@ __device__ __forceinline__ int tma_consume(float (&acc)[HALVES][BN / 2], uint32_
     return g + ktiles;
 }
 
-// tma_consume with a whole k-tile per stage: 4 wgmma of 16 k each, the box's chunks in order (the
-// GEMM's k-loop and the convolution's).
-template <int BN, int STAGES, int HALVES = 1>
+// tma_consume with a whole k-tile per stage: 4 wgmma of 16 k each, the k-tile's chunks in order (the
+// GEMM's k-loop and the convolution's; A_SWIZZLE 64: A's chunks 0-1 from its first half, 2-3 from its second).
+template <int BN, int STAGES, int HALVES = 1, int A_SWIZZLE = 128>
 __device__ __forceinline__ int tma_consume_tile(float (&acc)[HALVES][BN / 2], uint32_t base, uint32_t ring, int half, int t, int ktiles, int g) {
-    return tma_consume<BN, STAGES, HALVES>(acc, base, ring, half, t, ktiles, g, [&](int, int h, uint64_t descA, uint64_t descB) {
+    static_assert(A_SWIZZLE == 128 || A_SWIZZLE == 64, "A as one 128-byte-swizzled tile or two 64-byte-swizzled halves");
+    return tma_consume<BN, STAGES, HALVES, A_SWIZZLE>(acc, base, ring, half, t, ktiles, g, [&](int, int h, uint64_t descA, uint64_t descB) {
 #pragma unroll
-        for (int k = 0; k < SM90_BK / 16; k++) Wgmma<BN>::mma(acc[h], sm90_desc_k(descA, k), sm90_desc_k(descB, k));
+        for (int k = 0; k < SM90_BK / 16; k++)
+            Wgmma<BN>::mma(acc[h], A_SWIZZLE == 128 ? sm90_desc_k(descA, k) : sm90_desc64_k(descA, k), sm90_desc_k(descB, k));
     });
 }
 

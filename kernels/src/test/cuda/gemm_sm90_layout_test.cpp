@@ -73,6 +73,9 @@ static void checkRing(uint32_t base) {
                 for (uint32_t k = 0; k < 16; k++) {
                     for (uint32_t m = 0; m < 64; m++) {
                         uint32_t hw = hardwareAddress(dA, m, k), kern = kernelAddress(aTile, 64 * wg + m, 16 * kk + k);
+                        // the TMA kernels' box (128-byte swizzle, rows of 128 bytes) puts it there too
+                        CHECK(kern == isa::tmaBoxAddress(aTile, 128, 128, 64 * wg + m, 16 * kk + k), "A(m=%u, k=%u): TMA's box puts it elsewhere",
+                              64 * wg + m, 16 * kk + k);
                         CHECK(hw == kern, "BN=%d stage %d wg %d A(m=%u, k=%u): wgmma reads byte %u, the kernel stored it at %u",
                               BN, stage, wg, m, 16 * kk + k, hw, kern);
                     }
@@ -85,6 +88,64 @@ static void checkRing(uint32_t base) {
             }
         }
     }
+}
+
+// The A tile as two 64-byte-swizzled halves (Sm90Ring::a_half; the TMA convolution where a k-tile
+// straddles two taps): TMA writes half j as one box of 128 rows × 32 bf16 (64-byte rows, 64-byte
+// swizzle), k = 32j + column; a consumer warpgroup describes its 64 rows of half 0 with `desc` and
+// slice kk (k = 16kk .. 16kk + 15) with `slice`. Counts the (row, k) elements, over every stage, both
+// warpgroups and all 4 slices, that wgmma would read from a byte other than the one TMA wrote.
+typedef uint64_t (*DescFn)(uint32_t);
+typedef uint64_t (*SliceFn)(uint64_t, uint32_t);
+template <int BN, int STAGES>
+static int halfTileMismatches(uint32_t base, DescFn desc, SliceFn slice, bool report) {
+    typedef Sm90Ring<BN> Ring;
+    int bad = 0;
+    for (int stage = 0; stage < STAGES; stage++) {
+        const uint32_t aTile = Ring::a_tile(base, stage);
+        for (int j = 0; j < 2; j++) {
+            const uint32_t half = Ring::a_half(aTile, j);
+            if (report) CHECK(half % 1024 == 0, "stage %d half %d at %u: not 1024-byte aligned", stage, j, half);
+            // the two halves fill the tile's 16 KiB exactly: every byte of a half written once
+            std::vector<int> seen(SM90_A_HALF_BYTES, 0);
+            for (uint32_t r = 0; r < 128; r++)
+                for (uint32_t c = 0; c < 32; c++) {
+                    const uint32_t at = isa::tmaBoxAddress(half, 64, 64, r, c) - half;
+                    if (at + 1 < SM90_A_HALF_BYTES) seen[at]++;
+                }
+            for (uint32_t i = 0; i < SM90_A_HALF_BYTES; i += 2)
+                if (report) CHECK(seen[i] == 1, "half %d: byte %u written %d times", j, i, seen[i]);
+        }
+        for (int wg = 0; wg < 2; wg++) {
+            const uint64_t d0 = desc(Ring::a_half_rows_of(Ring::a_half(aTile, 0), wg));
+            for (uint32_t kk = 0; kk < SM90_BK / 16; kk++) {
+                const uint64_t d = slice(d0, kk);
+                for (uint32_t k = 0; k < 16; k++)
+                    for (uint32_t m = 0; m < 64; m++) {
+                        const uint32_t kt = 16 * kk + k, row = 64 * wg + m;
+                        const uint32_t hw = isa::kMajorAddress(d, m, k), tma = isa::tmaBoxAddress(Ring::a_half(aTile, kt / 32), 64, 64, row, kt % 32);
+                        if (hw != tma) {
+                            bad++;
+                            if (report) CHECK(false, "BN=%d stage %d wg %d A(m=%u, k=%u) in halves: wgmma reads byte %u, TMA wrote it at %u", BN, stage,
+                                              wg, row, kt, hw, tma);
+                        }
+                    }
+            }
+        }
+    }
+    return bad;
+}
+
+// The 64-byte descriptor's fields, as the ISA's table has them, on every slice of every half.
+static void checkDesc64() {
+    for (uint32_t addr : {0u, 512u * 7, 1024u * 100, 230400u})
+        for (uint32_t kk = 0; kk < 4; kk++) {
+            const Desc d = decode(sm90_desc64_k(sm90_desc64(addr), kk));
+            CHECK(d.swizzle == 2, "64-byte descriptor: swizzle mode %u, the ISA's 64-byte mode is 2", d.swizzle);
+            CHECK(d.sbo == 512, "64-byte descriptor: stride byte offset %u, expected 8 rows of 64 bytes = 512", d.sbo);
+            CHECK(d.lbo == 16 && d.baseOffset == 0, "64-byte descriptor: leading byte offset field not 1 or base offset not 0");
+            CHECK(d.start == addr + (kk / 2) * SM90_A_HALF_BYTES + 32 * (kk % 2), "64-byte descriptor of slice %u at %u: start %u", kk, addr, d.start);
+        }
 }
 
 // Each (row, col) of the 64×N accumulator tile belongs to exactly one (thread, register), pairs
@@ -317,6 +378,31 @@ int main() {
         checkRing<128, 6>(base);   // the TMA kernel's ring at BN = 128
         checkRing<96, 8>(base);    // and at BN = 96
     }
+    // the A tile as two 64-byte-swizzled halves: the TMA convolution's rings (BN 32, 96: 8 stages; 192: 5)
+    checkDesc64();
+    for (uint32_t base : {0u, 1024u * 5}) {
+        halfTileMismatches<32, 8>(base, sm90_desc64, sm90_desc64_k, true);
+        halfTileMismatches<96, 8>(base, sm90_desc64, sm90_desc64_k, true);
+        halfTileMismatches<192, 5>(base, sm90_desc64, sm90_desc64_k, true);
+    }
+    {
+        // mutants of the halves' descriptors: each must misread some element
+        struct Mutant { const char* what; DescFn desc; SliceFn slice; };
+        const Mutant mutants[] = {
+            {"the 128-byte swizzle mode on a 64-byte half", [](uint32_t a) { return (sm90_desc64(a) & ~((uint64_t)3 << 62)) | ((uint64_t)1 << 62); },
+             sm90_desc64_k},
+            {"stride byte offset 1024 (the 128-byte atom's)", [](uint32_t a) { return sm90_desc64(a) + ((uint64_t)32 << 32); }, sm90_desc64_k},
+            {"the 128-byte descriptor (mode and stride) on a half", sm90_desc, sm90_desc64_k},
+            {"slices 2-3 from half 0 (the 128-byte tile's +32 bytes a slice)", sm90_desc64, sm90_desc_k},
+            {"slices 2-3 from half 1 without the +32 bytes of slice 3", sm90_desc64,
+             [](uint64_t d, uint32_t k) { return d + (k >> 1) * (SM90_A_HALF_BYTES >> 4) + 2u * (k == 1); }},
+        };
+        for (const Mutant& m : mutants) {
+            const bool caught = halfTileMismatches<96, 8>(0, m.desc, m.slice, false) > 0;
+            CHECK(caught, "64-byte half mutant (%s) not caught", m.what);
+            if (caught) std::printf("  mutant caught: %s\n", m.what);
+        }
+    }
     checkAccumulator<128>();
     checkAccumulator<256>();
     checkAccumulator<96>();
@@ -378,6 +464,6 @@ int main() {
         std::printf("gemm_sm90 layout: %d failures\n", failures);
         return 1;
     }
-    std::printf("gemm_sm90 layout: descriptors, swizzled stores, accumulator fragments, the k-loop schedule and the TMA kernels' barrier pipeline agree with the PTX ISA model\n");
+    std::printf("gemm_sm90 layout: descriptors (128- and 64-byte swizzle), swizzled stores and TMA boxes, accumulator fragments, the k-loop schedule and the TMA kernels' barrier pipeline agree with the PTX ISA model\n");
     return 0;
 }

@@ -30,16 +30,42 @@ inline Desc decode(uint64_t d) {
 // boundary (base offset 0).
 inline uint32_t swizzle128(uint32_t addr) { return addr ^ ((addr >> 3) & 0x70); }
 
-// The byte a wgmma reads for element (row, k) of a K-major bf16 operand with 128-byte swizzle
-// (row < 64 for A, < N for B; k < 16): the canonical layout
-//   Swizzle<3,4,3> o ((8,m),(T,2k)):((8T,SBO),(1,T)),  T = 8 bf16 per 16 bytes (strides in elements):
-// a row's 64 k values fill 128 bytes, 8 rows form an atom, atoms of 8 rows SBO bytes apart.
+// The 64-byte swizzle (Swizzle<2,4,3>): bits 4-5 XOR bits 7-8. The ISA's table of swizzle atoms
+// gives the K-major 64-byte atom as 8 rows × 4 16-byte units (8 rows of 64 bytes, 512 bytes) and
+// the repeating pattern as starting on a 512-byte boundary (base offset 0 there); within it the
+// 16-byte unit of a 64-byte row is XORed with the row's pair index (rows 2j and 2j + 1 share one
+// 128-byte bank line, so the 4 pairs of an atom take the 4 patterns). Applied to the absolute
+// address, as swizzle128, which is the pattern where every atom starts on a 512-byte boundary.
+inline uint32_t swizzle64(uint32_t addr) { return addr ^ ((addr >> 3) & 0x30); }
+
+// The byte a wgmma reads for element (row, k) of a K-major bf16 operand (row < 64 for A, < N for
+// B; k < 16), from the descriptor's swizzle mode (bits 62-63: 1 = 128 bytes, 2 = 64 bytes; the
+// others are not modelled and read as 0xFFFFFFFF, which no test's store matches). The canonical
+// K-major layouts, T = 8 bf16 per 16 bytes (strides in elements):
+//   128-byte: Swizzle<3,4,3> o ((8,m),(T,2k)):((8T,SBO),(1,T)): a row's 64 k fill 128 bytes,
+//   64-byte:  Swizzle<2,4,3> o ((8,m),(T,2k)):((4T,SBO),(1,T)): a row's 32 k fill 64 bytes,
+// 8 rows form an atom, atoms of 8 rows SBO bytes apart; LBO is not used by swizzled K-major
+// layouts (the ISA: "not used, assumed to be 1"). A k16 slice is 2 of the row's 16-byte units, so
+// the 64-byte row holds two slices: the descriptor of the second starts 32 bytes further.
 inline uint32_t kMajorAddress(uint64_t d, uint32_t row, uint32_t k) {
     Desc s = decode(d);
     const uint32_t T = 8;
-    uint32_t elem = (row % 8) * (8 * T) + (k % T) * 1 + (k / T) * T;   // within an 8-row group
+    const uint32_t units = s.swizzle == 1 ? 8 : s.swizzle == 2 ? 4 : 0;   // 16-byte units per row
+    if (units == 0) return 0xFFFFFFFFu;
+    uint32_t elem = (row % 8) * (units * T) + (k % T) * 1 + (k / T) * T;   // within an 8-row group
     uint32_t addr = s.start + elem * 2 + (row / 8) * s.sbo;
-    return swizzle128(addr);
+    return s.swizzle == 1 ? swizzle128(addr) : swizzle64(addr);
+}
+
+// Where a TMA copy (cp.async.bulk.tensor, a 2-D box, no interleave) puts box element (r, c) of a
+// box whose rows are rowBytes (its inner extent in bytes) at shared address dst: the box packed
+// row after row, then the map's swizzle applied to the address (cuda.h, CUtensorMapSwizzle:
+// "swizzle 16B chunks within 64B / 128B span"; the 128-byte pattern is swizzle128, the 64-byte one
+// swizzle64, the patterns the wgmma descriptor's modes 1 and 2 undo). swizzleBytes: 64 or 128;
+// rowBytes must not exceed it (cuTensorMapEncodeTiled's rule); 2-byte elements.
+inline uint32_t tmaBoxAddress(uint32_t dst, uint32_t swizzleBytes, uint32_t rowBytes, uint32_t r, uint32_t c) {
+    uint32_t addr = dst + r * rowBytes + c * 2;
+    return swizzleBytes == 128 ? swizzle128(addr) : swizzle64(addr);
 }
 
 // The byte a wgmma reads for element (n, k) of an MN-major bf16 operand with 128-byte swizzle

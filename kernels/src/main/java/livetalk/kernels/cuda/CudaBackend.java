@@ -6,6 +6,7 @@ import static livetalk.kernels.cuda.CudaAttention.FLASH_TMA_PINGPONG;
 import static livetalk.kernels.cuda.CudaAttention.FLASH_TMA_SPLIT;
 import static livetalk.kernels.cuda.CudaAttention.FLASH_TMA_SPLIT_PINGPONG;
 import static livetalk.kernels.cuda.CudaConvolution.convKernel;
+import static livetalk.kernels.cuda.CudaConvolution.convTmaHalvesKernel;
 import static livetalk.kernels.cuda.CudaConvolution.convTmaKernel;
 import static livetalk.kernels.cuda.CudaConvolution.convWgmmaKernel;
 import static livetalk.kernels.cuda.CudaGemm.WGMMA_N128;
@@ -425,13 +426,16 @@ public final class CudaBackend implements Backend {
         if (!layout.channelsLast()) return null;
         String why = fastConvUnavailableReason();
         if (why != null || layout == ConvLayout.FAST) return why;
-        String[] kernels = new String[CONV_WGMMA_TILE_N.length], tma = new String[kernels.length];
-        int[] smem = new int[kernels.length], tmaSmem = new int[kernels.length];
-        for (int i = 0; i < kernels.length; i++) {
+        // TMA: the one-box kernels, then the halves ones (cp ≡ 32 mod 64), the same shared memory per width
+        int widths = CONV_WGMMA_TILE_N.length;
+        String[] kernels = new String[widths], tma = new String[2 * widths];
+        int[] smem = new int[widths], tmaSmem = new int[2 * widths];
+        for (int i = 0; i < widths; i++) {
             kernels[i] = convWgmmaKernel(CONV_WGMMA_TILE_N[i]);
             smem[i] = convWgmmaSmem(CONV_WGMMA_TILE_N[i]);
             tma[i] = convTmaKernel(CONV_WGMMA_TILE_N[i]);
-            tmaSmem[i] = convTmaSmem(CONV_WGMMA_TILE_N[i]);
+            tma[widths + i] = convTmaHalvesKernel(CONV_WGMMA_TILE_N[i]);
+            tmaSmem[i] = tmaSmem[widths + i] = convTmaSmem(CONV_WGMMA_TILE_N[i]);
         }
         why = ctx.loadHopperModule("conv_sm90", kernels, smem);
         if (why != null || layout == ConvLayout.WGMMA) return why;

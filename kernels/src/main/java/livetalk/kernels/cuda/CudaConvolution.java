@@ -38,9 +38,29 @@ final class CudaConvolution {
         return "conv_cl_wgmma_n" + tileN;
     }
 
-    /** The TMA-fed wgmma convolution at tileN channels per block (conv_tma_sm90.cu). */
+    /** The TMA-fed wgmma convolution at tileN channels per block (conv_tma_sm90.cu), one 64-channel box per k-tile. */
     static String convTmaKernel(int tileN) {
         return "conv_cl_tma_n" + tileN;
+    }
+
+    /** Its halves variant (conv_tma_sm90.cu; {@link #convTmaHalves}): two 32-channel boxes per k-tile. */
+    static String convTmaHalvesKernel(int tileN) {
+        return "conv_cl_tma_h32_n" + tileN;
+    }
+
+    /** The TMA kernel for this copy at tileN: the halves variant where {@link #convTmaHalves}, else the one-box one. */
+    static String convTmaKernel(int tileN, int cp) {
+        return convTmaHalves(cp) ? convTmaHalvesKernel(tileN) : convTmaKernel(tileN);
+    }
+
+    /**
+     * Whether the copy's channels are 32 more than a multiple of 64 (cp = 96 at the 512×512 stage;
+     * conv_tma_sm90_layout.cuh's conv_tma_halves): there a one-box k-tile of one tap would leave a
+     * tap's last 32 channels half a k-tile of zeros, so the halves kernel runs the wgmma kernel's own
+     * k-tiles, each half of 32 channels from its own tap.
+     */
+    static boolean convTmaHalves(int cp) {
+        return cp % 64 == 32;
     }
 
     /** The mma.sync channels-last convolution at tileM channels per block (conv.cu). */
@@ -208,7 +228,7 @@ final class CudaConvolution {
             // 128 positions per block as well (2 warpgroups × 64), the channels in tiles of tileN
             int tileN = convWgmmaTileN(s.cout(), (long) g.tilesN() * g.tOut(), ctx.multiprocessors);
             if (layout == ConvLayout.TMA && convTmaRuns(g)) {
-                ctx.launch(convTmaKernel(tileN), g.tilesN(), (s.cout() + tileN - 1) / tileN, g.tOut(), CONV_TMA_THREADS, convTmaSmem(tileN),
+                ctx.launch(convTmaKernel(tileN, g.cp()), g.tilesN(), (s.cout() + tileN - 1) / tileN, g.tOut(), CONV_TMA_THREADS, convTmaSmem(tileN),
                         convTmaArgs(ctx.args(), CudaDriver::encodeTensorMap, wPtr, xc, g, ob.ptr(), bPtr, s.cout(), tileN));
                 return;
             }
@@ -276,13 +296,18 @@ final class CudaConvolution {
     }
 
     /**
-     * conv_cl_tma_n*'s arguments: the copy as a [seqFrames·plane, cp] bf16 matrix (one row per pixel;
-     * channels past cp read as zeros) in boxes of 128 rows × 64 channels, the re-laid weight as
-     * [cout, k] in boxes of tileN rows × 64, then conv_cl_wgmma_n*'s arguments from cp on.
+     * conv_cl_tma_n*'s and conv_cl_tma_h32_n*'s arguments: the copy as a [seqFrames·plane, cp] bf16
+     * matrix (one row per pixel; channels past cp read as zeros) in boxes of 128 rows × 64 channels
+     * with the 128-byte swizzle, or, for the halves kernel ({@link #convTmaHalves}), 128 rows × 32
+     * channels with the 64-byte swizzle (a box row is then one 64-byte swizzle row); the re-laid
+     * weight as [cout, k] in boxes of tileN rows × 64 (128-byte swizzle); then conv_cl_wgmma_n*'s
+     * arguments from cp on.
      */
     static CudaContext.Args convTmaArgs(CudaContext.Args a, TensorMapEncoder enc, long weight, long xc, ConvFastGeometry g, long out, long bias,
                                         int cout, int tileN) {
-        enc.encode(a.tensorMap(), xc, (long) g.seqFrames() * g.plane(), g.cp(), 2L * g.cp(), ConvFastGeometry.TILE_N, 64);
+        boolean halves = convTmaHalves(g.cp());
+        enc.encode(a.tensorMap(), xc, (long) g.seqFrames() * g.plane(), g.cp(), 2L * g.cp(), ConvFastGeometry.TILE_N, halves ? 32 : 64,
+                halves ? 64 : 128);
         enc.encode(a.tensorMap(), weight, cout, g.k(), 2L * g.k(), tileN, 64);
         return a.i32(g.cp()).i32(g.khw()).i32(g.kw()).i32(g.wp()).i32(g.plane()).i32(g.n()).i32(g.k()).i32(g.wOut())
                 .ptr(out).i64((long) g.hOut() * g.wOut()).ptr(bias).i32(cout);

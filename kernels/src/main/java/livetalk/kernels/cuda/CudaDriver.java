@@ -422,15 +422,21 @@ final class CudaDriver {
 
     /** CUtensorMap's size and alignment (cuda.h: 16 quad words, alignas(128)). */
     static final int TENSOR_MAP_BYTES = 128;
-    private static final int TMA_BF16 = 9, TMA_INTERLEAVE_NONE = 0, TMA_SWIZZLE_128B = 3, TMA_L2_256B = 3, TMA_OOB_ZERO = 0;
+    private static final int TMA_BF16 = 9, TMA_INTERLEAVE_NONE = 0, TMA_SWIZZLE_64B = 2, TMA_SWIZZLE_128B = 3, TMA_L2_256B = 3, TMA_OOB_ZERO = 0;
 
     /**
      * Writes into {@code map} (128 bytes, 128-byte aligned) the TMA descriptor of a row-major bf16
      * matrix at device address {@code ptr}: {@code rows} rows of {@code cols} elements, rows
      * {@code rowStrideBytes} apart, copied in boxes of {@code boxRows} × {@code boxCols} with the
-     * 128-byte swizzle (a box row must then be 128 bytes: boxCols 64) and zeros outside the matrix.
+     * {@code swizzleBytes} swizzle (128 or 64; a box row must be that many bytes at most: boxCols
+     * 64 or 32) and zeros outside the matrix.
      */
-    static void encodeTensorMap(MemorySegment map, long ptr, long rows, long cols, long rowStrideBytes, int boxRows, int boxCols) {
+    static void encodeTensorMap(MemorySegment map, long ptr, long rows, long cols, long rowStrideBytes, int boxRows, int boxCols, int swizzleBytes) {
+        int swizzle = switch (swizzleBytes) {
+            case 128 -> TMA_SWIZZLE_128B;
+            case 64 -> TMA_SWIZZLE_64B;
+            default -> throw new IllegalArgumentException("tensor map: a " + swizzleBytes + "-byte swizzle (the kernels use 128 or 64)");
+        };
         try (Arena a = Arena.ofConfined()) {
             MemorySegment dims = a.allocate(JAVA_LONG, 2), strides = a.allocate(JAVA_LONG, 1);
             MemorySegment box = a.allocate(JAVA_INT, 2), elem = a.allocate(JAVA_INT, 2);
@@ -442,7 +448,7 @@ final class CudaDriver {
             elem.setAtIndex(JAVA_INT, 0, 1);
             elem.setAtIndex(JAVA_INT, 1, 1);
             check((int) api().tensorMapEncodeTiled.invokeExact(map, TMA_BF16, 2, MemorySegment.ofAddress(ptr), dims, strides, box, elem,
-                    TMA_INTERLEAVE_NONE, TMA_SWIZZLE_128B, TMA_L2_256B, TMA_OOB_ZERO), "cuTensorMapEncodeTiled");
+                    TMA_INTERLEAVE_NONE, swizzle, TMA_L2_256B, TMA_OOB_ZERO), "cuTensorMapEncodeTiled");
         } catch (Throwable t) {
             throw wrap(t, "cuTensorMapEncodeTiled");
         }

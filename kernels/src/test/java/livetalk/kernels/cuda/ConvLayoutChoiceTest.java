@@ -99,6 +99,23 @@ class ConvLayoutChoiceTest {
     }
 
     @Test
+    void copiesOf32MoreThanAMultipleOf64ChannelsTakeTheHalvesKernel() {
+        // cp ≡ 32 mod 64 (conv_tma_halves): the wgmma kernel's k-tiles, X as two 32-channel boxes
+        for (int cp : new int[]{32, 96, 160, 224}) {
+            assertTrue(CudaConvolution.convTmaHalves(cp), "cp " + cp);
+            for (int tn : new int[]{32, 96, 192}) assertEquals("conv_cl_tma_h32_n" + tn, CudaConvolution.convTmaKernel(tn, cp), "cp " + cp);
+        }
+        // a multiple of 64 (the one-box k-tiles are already the wgmma kernel's) and cp ≡ 16 mod 32 (the latent's 16: zero-filled k-tiles)
+        for (int cp : new int[]{16, 48, 64, 128, 192, 384, 80}) {
+            assertEquals(false, CudaConvolution.convTmaHalves(cp), "cp " + cp);
+            for (int tn : new int[]{32, 96, 192}) assertEquals("conv_cl_tma_n" + tn, CudaConvolution.convTmaKernel(tn, cp), "cp " + cp);
+        }
+        // the decoder's 512×512 stage (cin 96) and its head's input (96 → 3) have cp 96
+        assertEquals(96, ConvFastGeometry.of(Conv3dSpec.of(96, 96, 3, 3, 3, 0, 1, 1), 64, 64, 2, 1).cp());
+        assertEquals(96, ConvFastGeometry.of(Conv3dSpec.of(90, 3, 3, 3, 3, 0, 1, 1), 64, 64, 2, 1).cp());
+    }
+
+    @Test
     void sharedMemoryAllowsTwoBlocksPerSm() {
         assertEquals(69120, LaunchGeometry.convSmem(32));
         assertEquals(96768, LaunchGeometry.convSmem(96));
@@ -155,22 +172,34 @@ class ConvLayoutChoiceTest {
         }
         // the TMA kernels: two tensor maps in place of the weight and the copy, then the wgmma kernels' arguments
         List<long[]> maps = new ArrayList<>();
-        TensorMapEncoder record = (map, ptr, rows, cols, stride, boxRows, boxCols) -> {
+        TensorMapEncoder record = (map, ptr, rows, cols, stride, boxRows, boxCols, swizzle) -> {
             assertEquals(128, map.byteSize());
             assertEquals(0, map.address() % 128, "a CUtensorMap is 128-byte aligned");
-            maps.add(new long[]{ptr, rows, cols, stride, boxRows, boxCols});
+            maps.add(new long[]{ptr, rows, cols, stride, boxRows, boxCols, swizzle});
         };
         int[] tma = CudaConvolution.convTmaArgs(new CudaContext.Args(), record, 1000, 2000, g, 3, 4, 96, 96).widths();
-        // the copy [seqFrames·plane, cp] in boxes of 128 pixels × 64 channels; W' [cout, k] in boxes of 96 × 64
-        assertEquals(List.of(List.of(2000L, (long) g.seqFrames() * g.plane(), 96L, 192L, 128L, 64L), List.of(1000L, 96L, (long) g.k(), 2L * g.k(), 96L, 64L)),
+        // cp = 96 (the halves kernel): the copy [seqFrames·plane, cp] in boxes of 128 pixels × 32
+        // channels, 64-byte swizzle; W' [cout, k] in boxes of 96 × 64, 128-byte swizzle
+        assertEquals(List.of(List.of(2000L, (long) g.seqFrames() * g.plane(), 96L, 192L, 128L, 32L, 64L),
+                        List.of(1000L, 96L, (long) g.k(), 2L * g.k(), 96L, 64L, 128L)),
                 maps.stream().map(m -> Arrays.stream(m).boxed().toList()).toList());
+        // cp = 192 (the one-box kernel): both maps in 64-wide boxes, 128-byte swizzle
+        maps.clear();
+        ConvFastGeometry g192 = ConvFastGeometry.of(Conv3dSpec.of(192, 192, 3, 3, 3, 0, 1, 1), 20, 30, 2, 1);
+        int[] tma192 = CudaConvolution.convTmaArgs(new CudaContext.Args(), record, 1000, 2000, g192, 3, 4, 192, 192).widths();
+        assertEquals(List.of(List.of(2000L, (long) g192.seqFrames() * g192.plane(), 192L, 384L, 128L, 64L, 128L),
+                        List.of(1000L, 192L, (long) g192.k(), 2L * g192.k(), 192L, 64L, 128L)),
+                maps.stream().map(m -> Arrays.stream(m).boxed().toList()).toList());
+        assertEquals(Arrays.toString(tma), Arrays.toString(tma192), "one argument list for both TMA kernels");
         int[] tail = Arrays.copyOfRange(gemm, 2, gemm.length);   // the wgmma kernels' arguments after the weight and the copy
         for (int tn : new int[]{32, 96, 192}) {
-            int[] params = PtxParams.widths("conv_tma_sm90", CudaConvolution.convTmaKernel(tn));
-            assertEquals(Arrays.toString(params), Arrays.toString(tma), "conv_cl_tma_n" + tn);
-            assertEquals(128, params[0], "conv_cl_tma_n" + tn + ": a tensor map first");
-            assertEquals(128, params[1], "conv_cl_tma_n" + tn + ": a tensor map second");
-            assertEquals(Arrays.toString(tail), Arrays.toString(Arrays.copyOfRange(params, 2, params.length)), "conv_cl_tma_n" + tn + " after the maps");
+            for (String kernel : new String[]{CudaConvolution.convTmaKernel(tn), CudaConvolution.convTmaHalvesKernel(tn)}) {
+                int[] params = PtxParams.widths("conv_tma_sm90", kernel);
+                assertEquals(Arrays.toString(params), Arrays.toString(tma), kernel);
+                assertEquals(128, params[0], kernel + ": a tensor map first");
+                assertEquals(128, params[1], kernel + ": a tensor map second");
+                assertEquals(Arrays.toString(tail), Arrays.toString(Arrays.copyOfRange(params, 2, params.length)), kernel + " after the maps");
+            }
         }
         // the VAE's norm fused into the copy (CudaBackend.conv3dNormSilu): its scale pass and the copy
         int[] scale = CudaConvolution.normScaleArgs(new CudaContext.Args(), 1, 2, 96, 1200, 1e-12f).widths();

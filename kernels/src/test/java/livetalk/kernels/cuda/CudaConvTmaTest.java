@@ -14,8 +14,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The fast convolution with its operands fed by TMA (conv_tma_sm90.cu, {@code LIVETALK_CUDA_CONV=tma};
  * written without a GPU, NOT yet run on one): every {@link CudaConvFastChecks} check, and the same
- * bits as the wgmma convolution (conv_sm90.cu) on the decoder's shapes, full size and small, and on
- * ragged ones (conv_tma_sm90_layout.cuh argues why they must be equal; conv_tma_layout_test.cpp
+ * bits as the wgmma convolution (conv_sm90.cu) on the decoder's shapes, full size and small, on
+ * ragged ones, and on ragged ones of the halves kernel's copies (cp ≡ 32 mod 64) (conv_tma_sm90_layout.cuh argues why they must be equal; conv_tma_layout_test.cpp
  * checks on the host that the kernels' boxes are the wgmma kernel's operands). A class of its own,
  * run in a JVM of its own by the GPU check (tests-conv-tma): a hang (a barrier that never
  * completes) or a fault cannot take the validated tests with it. Skipped, saying why, unless the
@@ -73,7 +73,7 @@ class CudaConvTmaTest extends CudaConvFastChecks {
     void decoderShapesGiveTheWgmmaConvolutionsBits() {
         requireTma();
         // {size, cin, cout, kt, kh, kw, padFront, histFrames, frames}: the decoder's stages at 512×512 video
-        // (cin 96: two k-tiles per tap, the second half zeros) and the same channel counts small and ragged
+        // (cin 96: the halves kernel conv_cl_tma_h32_n*, two 32-channel boxes per k-tile) and the same channel counts small and ragged
         int[][] shapes = {{512, 96, 96, 3, 3, 3, 0, 2, 1}, {512, 192, 96, 1, 3, 3, 0, 0, 1}, {512, 96, 3, 3, 3, 3, 0, 2, 1},
                 {256, 192, 192, 3, 3, 3, 0, 2, 1}, {128, 384, 384, 3, 3, 3, 0, 2, 2}, {128, 384, 768, 3, 1, 1, 0, 2, 1},
                 {64, 384, 384, 3, 3, 3, 0, 2, 1}, {64, 16, 384, 3, 3, 3, 2, 0, 1}, {13, 96, 96, 3, 3, 3, 0, 2, 1}, {9, 16, 384, 3, 3, 3, 2, 0, 1},
@@ -93,6 +93,23 @@ class CudaConvTmaTest extends CudaConvFastChecks {
             // cin across 16 (TMA) and 8-but-not-16 (the wgmma kernel runs: the same bits trivially), cout across the tiles,
             // h and w ragged against the 128-position tiles, kt 1 and 3 with front padding and history, with and without bias
             int cin = 8 * (1 + rnd.nextInt(rnd.nextInt(3) == 0 ? 50 : 14)), cout = 1 + rnd.nextInt(rnd.nextInt(3) == 0 ? 400 : 60);
+            int kt = rnd.nextBoolean() ? 3 : 1, kh = rnd.nextInt(3) == 0 ? 1 : 3, kw = rnd.nextInt(4) == 0 ? 1 : kh;
+            int padFront = rnd.nextInt(kt), pt = rnd.nextInt(kh / 2 + 1), pb = rnd.nextInt(kh / 2 + 1), pl = rnd.nextInt(kw / 2 + 1),
+                    pr = rnd.nextInt(kw / 2 + 1);
+            Conv3dSpec s = new Conv3dSpec(cin, cout, kt, kh, kw, 1, 1, 1, padFront, pt, pb, pl, pr);
+            int h = Math.max(1, kh - pt - pb) + rnd.nextInt(40), w = Math.max(1, kw - pl - pr) + rnd.nextInt(70);
+            int histFrames = rnd.nextInt(3), frames = Math.max(1, kt - padFront - histFrames) + rnd.nextInt(3);
+            assertSameBits(rnd, s, h, w, histFrames, frames, rnd.nextBoolean());
+        });
+    }
+
+    @Test
+    void halvesKernelShapesGiveTheWgmmaConvolutionsBits() {
+        requireTma();
+        Props.forAll("cuda tma conv3d bits, halves", 20, 1203, rnd -> {
+            // copies of 32, 96 or 160 channels (cp ≡ 32 mod 64: conv_cl_tma_h32_n*, each k-tile's halves from two taps),
+            // cin a little under, an odd or even tap count (K/32 odd: the last k-tile's second half past K), ragged planes
+            int cin = new int[]{32, 96, 160}[rnd.nextInt(3)] - rnd.nextInt(8), cout = 1 + rnd.nextInt(rnd.nextInt(3) == 0 ? 250 : 60);
             int kt = rnd.nextBoolean() ? 3 : 1, kh = rnd.nextInt(3) == 0 ? 1 : 3, kw = rnd.nextInt(4) == 0 ? 1 : kh;
             int padFront = rnd.nextInt(kt), pt = rnd.nextInt(kh / 2 + 1), pb = rnd.nextInt(kh / 2 + 1), pl = rnd.nextInt(kw / 2 + 1),
                     pr = rnd.nextInt(kw / 2 + 1);

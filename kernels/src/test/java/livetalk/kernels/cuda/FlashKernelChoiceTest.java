@@ -46,11 +46,11 @@ class FlashKernelChoiceTest {
     @Test
     void tmaArgumentListMatchesTheKernelsParametersAndDescribesEachOperand() {
         java.util.List<java.util.List<Long>> maps = new java.util.ArrayList<>();
-        TensorMapEncoder record = (map, ptr, rows, cols, stride, boxRows, boxCols) ->
-                maps.add(java.util.List.of(ptr, rows, cols, stride, (long) boxRows, (long) boxCols));
+        TensorMapEncoder record = (map, ptr, rows, cols, stride, boxRows, boxCols, swizzle) ->
+                maps.add(java.util.List.of(ptr, rows, cols, stride, (long) boxRows, (long) boxCols, (long) swizzle));
         int[] widths = CudaAttention.flashTmaArgs(new CudaContext.Args(), record, 100, 200, 300, 400, 1544, 1536, 3072, 15360, 12, 0.1f).widths();
-        assertEquals(java.util.List.of(java.util.List.of(100L, 3072L, 1536L, 3088L, 128L, 64L), java.util.List.of(200L, 15360L, 1536L, 3088L, 128L, 64L),
-                java.util.List.of(300L, 15360L, 1536L, 3088L, 128L, 64L)), maps);
+        assertEquals(java.util.List.of(java.util.List.of(100L, 3072L, 1536L, 3088L, 128L, 64L, 128L), java.util.List.of(200L, 15360L, 1536L, 3088L, 128L, 64L, 128L),
+                java.util.List.of(300L, 15360L, 1536L, 3088L, 128L, 64L, 128L)), maps);
         // no keys: the maps still have a row (the kernel reads none)
         maps.clear();
         CudaAttention.flashTmaArgs(new CudaContext.Args(), record, 100, 200, 300, 400, 128, 128, 5, 0, 1, 0.1f);
@@ -63,7 +63,7 @@ class FlashKernelChoiceTest {
     /** The split kernel takes the TMA kernel's list and then ml; the merge its own; both held against their PTX parameters. */
     @Test
     void splitArgumentListsMatchTheKernelsParameters() {
-        TensorMapEncoder none = (map, ptr, rows, cols, stride, boxRows, boxCols) -> { };
+        TensorMapEncoder none = (map, ptr, rows, cols, stride, boxRows, boxCols, swizzle) -> { };
         int[] split = CudaAttention.flashSplitArgs(new CudaContext.Args(), none, 1, 2, 3, 4, 1536, 1536, 3072, 15360, 12, 0.1f, 5).widths();
         assertEquals(java.util.Arrays.toString(PtxParams.widths("attention_sm90", "flash_attn_d128_tma_split")), java.util.Arrays.toString(split));
         int[] combine = CudaAttention.flashCombineArgs(new CudaContext.Args(), 1, 2, 3, 4, 1536, 1536, 3072, 12).widths();

@@ -62,9 +62,10 @@ class GemmKernelChoiceTest {
     @Test
     void tmaArgumentListMatchesTheKernelsParametersAndDescribesBothOperands() {
         List<long[]> maps = new ArrayList<>();
-        TensorMapEncoder record = (map, ptr, rows, cols, stride, boxRows, boxCols) -> {
+        TensorMapEncoder record = (map, ptr, rows, cols, stride, boxRows, boxCols, swizzle) -> {
             assertEquals(128, map.byteSize());
             assertEquals(0, map.address() % 128, "a CUtensorMap is 128-byte aligned");
+            assertEquals(128, swizzle, "the GEMM's operands: the 128-byte swizzle");
             maps.add(new long[]{ptr, rows, cols, stride, boxRows, boxCols});
         };
         int[] widths = CudaGemm.tmaGemmArgs(new CudaContext.Args(), record, 1000, 1544, 2000, 1544, 3000, 1536, 4000, 1, true,

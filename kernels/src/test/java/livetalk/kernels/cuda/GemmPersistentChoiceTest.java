@@ -61,7 +61,7 @@ class GemmPersistentChoiceTest {
             }
         }
         // and the plain ones take what the launch builds (ResidualChoiceTest holds the _resid list)
-        TensorMapEncoder none = (map, ptr, rows, cols, stride, boxRows, boxCols) -> { };
+        TensorMapEncoder none = (map, ptr, rows, cols, stride, boxRows, boxCols, swizzle) -> { };
         String widths = Arrays.toString(CudaGemm.tmaGemmArgs(new CudaContext.Args(), none, 1000, 1536, 2000, 1536, 3000, 1536, 4000, 1, false,
                 3072, 1536, 1536, 128).widths());
         assertEquals(Arrays.toString(PtxParams.widths("gemm_tma_sm90", "gemm_bf16_tn_tma_n128_persistent")), widths);

@@ -23,7 +23,7 @@ class ResidualChoiceTest {
 
     @Test
     void argumentListMatchesTheKernels() {
-        TensorMapEncoder none = (map, ptr, rows, cols, stride, boxRows, boxCols) -> { };
+        TensorMapEncoder none = (map, ptr, rows, cols, stride, boxRows, boxCols, swizzle) -> { };
         String widths = Arrays.toString(CudaGemm.residualArgs(CudaGemm.tmaGemmArgs(new CudaContext.Args(), none, 1000, 1536, 2000, 1536, 3000,
                 1536, 4000, 1, false, 3072, 1536, 1536, 128), 5000, 9216, 1024).widths());
         for (String kernel : new String[]{"gemm_bf16_tn_tma_n96_resid", "gemm_bf16_tn_tma_n128_resid", "gemm_bf16_tn_tma_n256_resid"}) {
