@@ -30,6 +30,23 @@
 // kernel's 64 k, X as two 32-channel boxes of their own taps into the A tile's 64-byte-swizzled
 // halves (tmX encoded with 32-channel boxes and the 64-byte swizzle), W as one box; the stage's
 // bytes, and so the full barrier's count, are the same (2 × 128 × 64 B = the 128 × 128 B tile).
+// The producer's k-tiles of the block tile (n0, o0, frame) into the ring from position pos (the
+// k-tiles this block loaded before it); returns the position after them.
+template <int BN, bool HALVES32>
+__device__ __forceinline__ int conv_tma_produce_tile(uint32_t base, uint32_t ring, const CUtensorMap* tmX, const CUtensorMap* tmW,
+        const ConvGeom& g, int n0, int o0, int frame, int ktiles, int pos) {
+    return tma_produce<BN, ConvTmaRing<BN>::STAGES>(base, ring, ktiles, pos, [&](int kt, const TmaStageTiles<BN>& tiles, uint32_t full) {
+        if constexpr (HALVES32) {
+            tma_load_2d(tiles.a_half(0), tmX, conv_tma_h32_x_col(g, kt, 0), conv_tma_h32_x_row(g, frame, n0, kt, 0), full);
+            tma_load_2d(tiles.a_half(1), tmX, conv_tma_h32_x_col(g, kt, 1), conv_tma_h32_x_row(g, frame, n0, kt, 1), full);
+            tma_load_2d(tiles.b(), tmW, conv_tma_h32_w_col(kt), o0, full);
+        } else {
+            tma_load_2d(tiles.a(), tmX, conv_tma_x_col(g, kt), conv_tma_x_row(g, frame, n0, kt), full);
+            tma_load_2d(tiles.b(), tmW, conv_tma_w_col(g, kt), o0, full);
+        }
+    });
+}
+
 template <int BN, bool HALVES32>
 __device__ __forceinline__ void conv_tma(const CUtensorMap* tmX, const CUtensorMap* tmW, ConvGeom g, float* __restrict__ C, i64 pixels,
                                          const float* __restrict__ bias, int cout) {
@@ -48,18 +65,7 @@ __device__ __forceinline__ void conv_tma(const CUtensorMap* tmX, const CUtensorM
     if (wg == 0) {
         // 40 registers are plenty for one thread's address arithmetic; the consumers take the rest
         regs_release<40>();
-        if (t == 0) {
-            tma_produce<BN, STAGES>(base, ring, ktiles, 0, [&](int kt, const TmaStageTiles<BN>& tiles, uint32_t full) {
-                if constexpr (HALVES32) {
-                    tma_load_2d(tiles.a_half(0), tmX, conv_tma_h32_x_col(g, kt, 0), conv_tma_h32_x_row(g, frame, n0, kt, 0), full);
-                    tma_load_2d(tiles.a_half(1), tmX, conv_tma_h32_x_col(g, kt, 1), conv_tma_h32_x_row(g, frame, n0, kt, 1), full);
-                    tma_load_2d(tiles.b(), tmW, conv_tma_h32_w_col(kt), o0, full);
-                } else {
-                    tma_load_2d(tiles.a(), tmX, conv_tma_x_col(g, kt), conv_tma_x_row(g, frame, n0, kt), full);
-                    tma_load_2d(tiles.b(), tmW, conv_tma_w_col(g, kt), o0, full);
-                }
-            });
-        }
+        if (t == 0) conv_tma_produce_tile<BN, HALVES32>(base, ring, tmX, tmW, g, n0, o0, frame, ktiles, 0);
         return;
     }
 
@@ -70,6 +76,52 @@ __device__ __forceinline__ void conv_tma(const CUtensorMap* tmX, const CUtensorM
     // cp; or, halves, the wgmma kernel's chunks, read through 64-byte descriptors)
     tma_consume_tile<BN, STAGES, 1, HALVES32 ? 64 : 128>(acc, base, ring, w, t, ktiles, 0);
     conv_store_tile<BN>(acc[0], C, g, pixels, bias, cout, n0, w, o0, frame, t);
+}
+
+// The persistent form (LIVETALK_CUDA_CONV=tma_persistent; written without a GPU on 2026-11-28, not
+// yet run on one), as gemm_tma_sm90.cu's persistent GEMM: one block per SM walks the block tiles
+// blockIdx.x, blockIdx.x + gridDim.x, ... in the plain grid's order (tile i: positions
+// (i mod tilesN)·128, channels ((i / tilesN) mod tilesO)·BN, output frame i / (tilesN·tilesO)), the
+// ring position running on across them, so the producer loads the next tile's first k-tiles while
+// the consumers finish and store the last, and the barriers and tensor maps are set up once per SM.
+// Each tile's products and epilogue are the plain kernel's: the same bits.
+template <int BN, bool HALVES32>
+__device__ __forceinline__ void conv_tma_persistent(const CUtensorMap* tmX, const CUtensorMap* tmW, ConvGeom g, float* __restrict__ C,
+                                                    i64 pixels, const float* __restrict__ bias, int cout, int tOut) {
+    typedef ConvTmaRing<BN> Layout;
+    typedef TmaSchedule<Layout::STAGES> Plan;
+    constexpr int STAGES = Layout::STAGES;
+    extern __shared__ __align__(1024) unsigned char smem[];
+    const uint32_t base = (smem_addr(smem) + SM90_GROUP_BYTES - 1) & ~(uint32_t)(SM90_GROUP_BYTES - 1);
+    const uint32_t ring = Layout::RING_BYTES;
+
+    const int tid = threadIdx.x, wg = tid >> 7, t = tid & 127;
+    const int ktiles = HALVES32 ? conv_tma_h32_ktiles(g) : conv_tma_ktiles(g);
+    const int tilesN = (g.n + CONV_TMA_BM - 1) / CONV_TMA_BM, tilesO = (cout + BN - 1) / BN, tiles = tilesN * tilesO * tOut;
+    tma_init_barriers<STAGES>(base, ring, tid);
+
+    if (wg == 0) {
+        regs_release<40>();
+        if (t == 0) {
+            int pos = 0;
+            for (int tile = blockIdx.x; tile < tiles; tile += gridDim.x)
+                pos = conv_tma_produce_tile<BN, HALVES32>(base, ring, tmX, tmW, g, (tile % tilesN) * CONV_TMA_BM,
+                                                          (tile / tilesN % tilesO) * BN, tile / (tilesN * tilesO), ktiles, pos);
+        }
+        return;
+    }
+
+    regs_take<232>();
+    const int w = wg - 1;
+    float acc[1][BN / 2];
+    int pos = 0;
+    for (int tile = blockIdx.x; tile < tiles; tile += gridDim.x) {
+        pos = tma_consume_tile<BN, STAGES, 1, HALVES32 ? 64 : 128>(acc, base, ring, w, t, ktiles, pos);
+        // The tile's last group completed in tma_consume_tile: its stage can take the next tile's loads.
+        if (ktiles > 0 && t == 0) mbar_arrive(Plan::empty_bar(base, ring, Plan::stage(pos - 1)));
+        conv_store_tile<BN>(acc[0], C, g, pixels, bias, cout, (tile % tilesN) * CONV_TMA_BM, w, (tile / tilesN % tilesO) * BN,
+                            tile / (tilesN * tilesO), t);
+    }
 }
 
 // tmX: the copy (conv_pad_cl) as [seqFrames·plane][cp] bf16, boxes of 128 rows × 64 channels; tmW: W'
@@ -94,3 +146,21 @@ CONV_TMA_KERNEL(conv_cl_tma_n192, 192, false)
 CONV_TMA_KERNEL(conv_cl_tma_h32_n32, 32, true)
 CONV_TMA_KERNEL(conv_cl_tma_h32_n96, 96, true)
 CONV_TMA_KERNEL(conv_cl_tma_h32_n192, 192, true)
+
+// The persistent kernels (conv_tma_persistent above): the plain ones' arguments, then tOut (the
+// plain grid's z); grid: at most one block per SM (LaunchGeometry.persistentBlocks), the same
+// threads and shared memory.
+#define CONV_TMA_PERSISTENT_KERNEL(NAME, BN, HALVES32)                                                              \
+    extern "C" __global__ void __launch_bounds__(CONV_TMA_THREADS, 1) NAME(                                          \
+            const __grid_constant__ CUtensorMap tmX, const __grid_constant__ CUtensorMap tmW, int cp, int khw, int kw, \
+            int Wp, int plane, int n, int k, int wOut, float* C, i64 pixels, const float* bias, int cout, int tOut) { \
+        const ConvGeom g = {cp, khw, kw, Wp, plane, n, k, wOut};                                                     \
+        conv_tma_persistent<BN, HALVES32>(&tmX, &tmW, g, C, pixels, bias, cout, tOut);                               \
+    }
+
+CONV_TMA_PERSISTENT_KERNEL(conv_cl_tma_n32_persistent, 32, false)
+CONV_TMA_PERSISTENT_KERNEL(conv_cl_tma_n96_persistent, 96, false)
+CONV_TMA_PERSISTENT_KERNEL(conv_cl_tma_n192_persistent, 192, false)
+CONV_TMA_PERSISTENT_KERNEL(conv_cl_tma_h32_n32_persistent, 32, true)
+CONV_TMA_PERSISTENT_KERNEL(conv_cl_tma_h32_n96_persistent, 96, true)
+CONV_TMA_PERSISTENT_KERNEL(conv_cl_tma_h32_n192_persistent, 192, true)

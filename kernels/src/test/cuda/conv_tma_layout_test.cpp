@@ -395,6 +395,14 @@ int main() {
             checkTmaSchedule<5>(k, seed);
             checkTmaSchedule<8>(k, seed);
         }
+    // the persistent kernels (conv_tma_persistent): 2 to 4 tiles a block, the ring running on across
+    // them, each tile's last stage released after its wait_group<0>
+    for (int k : counts)
+        for (int tiles = 2; tiles <= 4; tiles++)
+            for (uint64_t seed = 1; seed <= 3; seed++) {
+                checkTmaSchedule<5>(k, seed, tiles, true);
+                checkTmaSchedule<8>(k, seed, tiles, true);
+            }
     if (failures) {
         std::printf("conv_tma layout: %d failures\n", failures);
         return 1;

@@ -40,11 +40,22 @@ public enum ConvLayout {
      * epilogue; the same bits. Convolutions whose copy has a channel count not a multiple of 16
      * run WGMMA's kernel, strided ones K_MAJOR. Selected with {@code LIVETALK_CUDA_CONV=tma}.
      */
-    TMA;
+    TMA,
+    /**
+     * TMA's kernels in their persistent form (conv_tma_sm90.cu's _persistent ones; opt-in, written
+     * without a GPU): one block per SM walks the block tiles, loading the next one while it stores
+     * the last; the same bits. Selected with {@code LIVETALK_CUDA_CONV=tma_persistent}.
+     */
+    TMA_PERSISTENT;
 
     /** Whether this layout runs stride-1 convolutions on the channels-last copy (conv.cu). */
     boolean channelsLast() {
-        return this == FAST || this == WGMMA || this == TMA;
+        return this == FAST || this == WGMMA || tma();
+    }
+
+    /** Whether this layout feeds the wgmma convolution by TMA (conv_tma_sm90.cu), a block per tile or persistent. */
+    boolean tma() {
+        return this == TMA || this == TMA_PERSISTENT;
     }
 
     /** A name as the property or variable gives it: case-insensitive, '-' or '_' ({@code fast}, {@code k-major}). */
@@ -53,7 +64,7 @@ public enum ConvLayout {
         for (ConvLayout l : values()) {
             if (l.name().equals(v)) return l;
         }
-        throw new KernelException(source + "=" + value + ": expected one of implicit, fast, wgmma, tma, k_major");
+        throw new KernelException(source + "=" + value + ": expected one of implicit, fast, wgmma, tma, tma_persistent, k_major");
     }
 
     @Override

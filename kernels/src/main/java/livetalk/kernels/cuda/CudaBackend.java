@@ -426,16 +426,18 @@ public final class CudaBackend implements Backend {
         if (!layout.channelsLast()) return null;
         String why = fastConvUnavailableReason();
         if (why != null || layout == ConvLayout.FAST) return why;
-        // TMA: the one-box kernels, then the halves ones (cp ≡ 32 mod 64), the same shared memory per width
+        // TMA: the one-box kernels, the halves ones (cp ≡ 32 mod 64) and their persistent twins, the same shared memory per width
         int widths = CONV_WGMMA_TILE_N.length;
-        String[] kernels = new String[widths], tma = new String[2 * widths];
-        int[] smem = new int[widths], tmaSmem = new int[2 * widths];
+        String[] kernels = new String[widths], tma = new String[4 * widths];
+        int[] smem = new int[widths], tmaSmem = new int[4 * widths];
         for (int i = 0; i < widths; i++) {
             kernels[i] = convWgmmaKernel(CONV_WGMMA_TILE_N[i]);
             smem[i] = convWgmmaSmem(CONV_WGMMA_TILE_N[i]);
             tma[i] = convTmaKernel(CONV_WGMMA_TILE_N[i]);
             tma[widths + i] = convTmaHalvesKernel(CONV_WGMMA_TILE_N[i]);
-            tmaSmem[i] = tmaSmem[widths + i] = convTmaSmem(CONV_WGMMA_TILE_N[i]);
+            tma[2 * widths + i] = CudaConvolution.persistent(tma[i]);
+            tma[3 * widths + i] = CudaConvolution.persistent(tma[widths + i]);
+            for (int j = 0; j < 4; j++) tmaSmem[j * widths + i] = convTmaSmem(CONV_WGMMA_TILE_N[i]);
         }
         why = ctx.loadHopperModule("conv_sm90", kernels, smem);
         if (why != null || layout == ConvLayout.WGMMA) return why;

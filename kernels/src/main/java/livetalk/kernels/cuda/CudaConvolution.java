@@ -53,6 +53,11 @@ final class CudaConvolution {
         return convTmaHalves(cp) ? convTmaHalvesKernel(tileN) : convTmaKernel(tileN);
     }
 
+    /** The persistent twin of a TMA convolution kernel (conv_tma_sm90.cu; {@link ConvLayout#TMA_PERSISTENT}). */
+    static String persistent(String tmaKernel) {
+        return tmaKernel + "_persistent";
+    }
+
     /**
      * Whether the copy's channels are 32 more than a multiple of 64 (cp = 96 at the 512×512 stage;
      * conv_tma_sm90_layout.cuh's conv_tma_halves): there a one-box k-tile of one tap would leave a
@@ -224,12 +229,19 @@ final class CudaConvolution {
      */
     private void convFastGemm(long xc, ConvFastGeometry g, Conv3dSpec s, CudaWeight cw, long bPtr, CudaBuf ob, ConvLayout layout) {
         long wPtr = cw.convPtr(s.cin(), g.taps(), g.cp());
-        if (layout == ConvLayout.WGMMA || layout == ConvLayout.TMA) {
+        if (layout == ConvLayout.WGMMA || layout.tma()) {
             // 128 positions per block as well (2 warpgroups × 64), the channels in tiles of tileN
             int tileN = convWgmmaTileN(s.cout(), (long) g.tilesN() * g.tOut(), ctx.multiprocessors);
-            if (layout == ConvLayout.TMA && convTmaRuns(g)) {
-                ctx.launch(convTmaKernel(tileN, g.cp()), g.tilesN(), (s.cout() + tileN - 1) / tileN, g.tOut(), CONV_TMA_THREADS, convTmaSmem(tileN),
-                        convTmaArgs(ctx.args(), CudaDriver::encodeTensorMap, wPtr, xc, g, ob.ptr(), bPtr, s.cout(), tileN));
+            if (layout.tma() && convTmaRuns(g)) {
+                int tilesO = (s.cout() + tileN - 1) / tileN;
+                CudaContext.Args args = convTmaArgs(ctx.args(), CudaDriver::encodeTensorMap, wPtr, xc, g, ob.ptr(), bPtr, s.cout(), tileN);
+                if (layout == ConvLayout.TMA_PERSISTENT) {
+                    // one block per SM (a block takes an SM's shared memory), each walking the tiles gridDim.x apart
+                    ctx.launch(persistent(convTmaKernel(tileN, g.cp())), persistentBlocks((long) g.tilesN() * tilesO * g.tOut(), ctx.multiprocessors), 1, 1,
+                            CONV_TMA_THREADS, convTmaSmem(tileN), args.i32(g.tOut()));
+                } else {
+                    ctx.launch(convTmaKernel(tileN, g.cp()), g.tilesN(), tilesO, g.tOut(), CONV_TMA_THREADS, convTmaSmem(tileN), args);
+                }
                 return;
             }
             ctx.launch(convWgmmaKernel(tileN), g.tilesN(), (s.cout() + tileN - 1) / tileN, g.tOut(), GEMM_THREADS, convWgmmaSmem(tileN),

@@ -31,13 +31,14 @@ class ConvLayoutChoiceTest {
         assertEquals(ConvLayout.WGMMA, ConvLayout.parse("Wgmma", "X"));
         assertEquals(ConvLayout.TMA, ConvLayout.parse("tma", "X"));
         assertEquals(ConvLayout.TMA, ConvLayout.parse(" TMA", "X"));
+        assertEquals(ConvLayout.TMA_PERSISTENT, ConvLayout.parse("tma-persistent", "X"));
         for (ConvLayout l : ConvLayout.values()) assertEquals(l, ConvLayout.parse(l.toString(), "X"));
     }
 
     @Test
     void anUnknownNameIsOneLineNamingTheSourceAndTheChoices() {
         KernelException e = assertThrows(KernelException.class, () -> ConvLayout.parse("cudnn", "LIVETALK_CUDA_CONV"));
-        assertEquals("LIVETALK_CUDA_CONV=cudnn: expected one of implicit, fast, wgmma, tma, k_major", e.getMessage());
+        assertEquals("LIVETALK_CUDA_CONV=cudnn: expected one of implicit, fast, wgmma, tma, tma_persistent, k_major", e.getMessage());
     }
 
     @Test
@@ -88,6 +89,8 @@ class ConvLayoutChoiceTest {
     @Test
     void theTmaLayoutIsChannelsLastAndTakesCopiesOfSixteenChannelsOrMore() {
         assertTrue(ConvLayout.TMA.channelsLast());
+        assertTrue(ConvLayout.TMA_PERSISTENT.channelsLast() && ConvLayout.TMA_PERSISTENT.tma());
+        assertTrue(!ConvLayout.WGMMA.tma());
         // every channel count the decoder's stride-1 convolutions read: the latent 16, then 96, 192, 384
         for (int cin : new int[]{16, 96, 192, 384}) {
             assertTrue(CudaConvolution.convTmaRuns(ConvFastGeometry.of(Conv3dSpec.of(cin, 96, 3, 3, 3, 0, 1, 1), 64, 64, 2, 1)), "cin " + cin);
@@ -199,6 +202,10 @@ class ConvLayoutChoiceTest {
                 assertEquals(128, params[0], kernel + ": a tensor map first");
                 assertEquals(128, params[1], kernel + ": a tensor map second");
                 assertEquals(Arrays.toString(tail), Arrays.toString(Arrays.copyOfRange(params, 2, params.length)), kernel + " after the maps");
+                // the persistent twin: the same list, then tOut (the plain grid's z)
+                int[] twin = PtxParams.widths("conv_tma_sm90", CudaConvolution.persistent(kernel));
+                assertEquals(Arrays.toString(CudaConvolution.convTmaArgs(new CudaContext.Args(), record, 1000, 2000, g192, 3, 4, 192, 192).i32(2).widths()),
+                        Arrays.toString(twin), CudaConvolution.persistent(kernel));
             }
         }
         // the VAE's norm fused into the copy (CudaBackend.conv3dNormSilu): its scale pass and the copy

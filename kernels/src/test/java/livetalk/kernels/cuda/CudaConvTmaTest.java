@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
  * checks on the host that the kernels' boxes are the wgmma kernel's operands). A class of its own,
  * run in a JVM of its own by the GPU check (tests-conv-tma): a hang (a barrier that never
  * completes) or a fault cannot take the validated tests with it. Skipped, saying why, unless the
- * device has compute capability 9.0.
+ * device has compute capability 9.0. {@link CudaConvTmaPersistentTest} runs every check on the
+ * persistent kernels.
  */
 class CudaConvTmaTest extends CudaConvFastChecks {
     @Override
@@ -28,7 +29,7 @@ class CudaConvTmaTest extends CudaConvFastChecks {
     }
 
     private void requireTma() {
-        String why = cuda.convUnavailableReason(ConvLayout.TMA);
+        String why = cuda.convUnavailableReason(layout());
         assumeTrue(why == null, () -> "the TMA convolution is not available: " + why);
     }
 
@@ -51,19 +52,19 @@ class CudaConvTmaTest extends CudaConvFastChecks {
         return b;
     }
 
-    private static void assertSameBits(SplittableRandom rnd, Conv3dSpec s, int h, int w, int histFrames, int frames, boolean bias) {
+    private void assertSameBits(SplittableRandom rnd, Conv3dSpec s, int h, int w, int histFrames, int frames, boolean bias) {
         int frame = s.cin() * h * w;
         float[] hist = Props.uniform(rnd, Math.max(1, histFrames * frame), 1), x = Props.uniform(rnd, frames * frame, 1);
         float scale = (float) (1 / Math.sqrt(s.cin() * s.kt() * s.kh() * s.kw()));
         Tensor wt = Tensor.wrap(Props.uniform(rnd, (int) s.weightSize(), scale), s.cout(), s.cin(), s.kt(), s.kh(), s.kw()).to(DType.BF16);
         float[] b = bias ? Props.uniform(rnd, s.cout(), 1) : null;
         int[] wgmma = bits(ConvLayout.WGMMA, s, h, w, histFrames, frames, hist, x, wt, b);
-        int[] tma = bits(ConvLayout.TMA, s, h, w, histFrames, frames, hist, x, wt, b);
+        int[] tma = bits(layout(), s, h, w, histFrames, frames, hist, x, wt, b);
         String what = s + " " + h + "x" + w + " hist=" + histFrames + " frames=" + frames + (bias ? " bias" : "");
         assertEquals(wgmma.length, tma.length, what);
         for (int i = 0; i < wgmma.length; i++) {
             if (wgmma[i] != tma[i]) {
-                throw new AssertionError("TMA vs wgmma convolution, " + what + ": output " + i + " is " + Float.intBitsToFloat(tma[i]) + ", wgmma "
+                throw new AssertionError(layout() + " vs wgmma convolution, " + what + ": output " + i + " is " + Float.intBitsToFloat(tma[i]) + ", wgmma "
                         + Float.intBitsToFloat(wgmma[i]) + " (the same bits expected)");
             }
         }
