@@ -80,6 +80,22 @@ class CudaStubDriverTest {
     }
 
     /**
+     * The official-size VAE decoder on the TMA convolution's persistent kernels
+     * (LIVETALK_CUDA_CONV=tma_persistent): the halves kernel at the 512×512 stage (96-channel
+     * copies) and the one-box kernel at 192 channels launch as the stub allows (their rings' shared
+     * memory allowed, two tensor maps each, the arguments their PTX's).
+     */
+    @Test
+    void persistentTmaConvolutionsRunOnTheCudaBackend() throws Exception {
+        Path stub = buildStub();
+        Run r = run(stub, Map.of("LIVETALK_CUDA_CONV", "tma_persistent"), "bench-vae", "--device", "cuda", "--frames", "1", "--profile");
+        assertEquals(0, r.exit, r.output);
+        for (String expected : new String[]{"\nconv_cl_tma_h32_n96_persistent ", "\nconv_cl_tma_n192_persistent "}) {
+            assertTrue(r.output.contains(expected), "no '" + expected.strip() + "' in:\n" + r.output);
+        }
+    }
+
+    /**
      * A DiT with 128-wide heads through bench-dit's profile, with the keys split, q/k's norm
      * and RoPE fused, the GEMM's tile width by waves, the layer norm fused with its modulation and
      * the residual adds in the products' epilogue, on the GEMM's persistent kernels: the 96-wide TMA
