@@ -262,6 +262,28 @@ static void checkRingBytes(uint32_t expected) {
     CHECK(Sm90Ring<BN>::a_half(0, 1) + SM90_A_HALF_BYTES == Sm90Ring<BN>::b_tile(0, 0), "BN %d: the halves do not fill the A tile", BN);
 }
 
+// A random geometry around s.cin (set by the caller): cout up to coutSpan (a third of the time, else 40),
+// kt and kh/kw of 1 or 3 with front and side padding, planes ragged against the 128-position tiles, 0-2
+// history frames and enough frames for an output.
+template <typename Rnd>
+static void randomGeometry(Shape& s, Rnd& rnd, int coutSpan, int hSpan, int wSpan) {
+    s.cout = 1 + rnd(rnd(3) == 0 ? coutSpan : 40);
+    s.kt = rnd(2) ? 3 : 1;
+    s.kh = rnd(3) == 0 ? 1 : 3;
+    s.kw = rnd(4) == 0 ? 1 : s.kh;
+    s.padFront = rnd(s.kt);
+    s.padTop = rnd(s.kh / 2 + 1);
+    s.padBottom = rnd(s.kh / 2 + 1);
+    s.padLeft = rnd(s.kw / 2 + 1);
+    s.padRight = rnd(s.kw / 2 + 1);
+    const int minH = s.kh - s.padTop - s.padBottom, minW = s.kw - s.padLeft - s.padRight;
+    s.h = (minH > 1 ? minH : 1) + rnd(hSpan);
+    s.w = (minW > 1 ? minW : 1) + rnd(wSpan);
+    s.hist = rnd(3);
+    const int need = s.kt - s.padFront - s.hist;
+    s.frames = (need > 1 ? need : 1) + rnd(2);
+}
+
 static std::vector<Shape> shapes() {
     std::vector<Shape> ps;
     // the decoder's convolutions at small ragged frames (cf. CudaConvFastChecks): the latent conv
@@ -280,21 +302,7 @@ static std::vector<Shape> shapes() {
     for (int i = 0; i < 40; i++) {
         Shape s;
         s.cin = 16 * (1 + rnd(13)) - (rnd(3) == 0 ? rnd(8) : 0);   // cin 9..208: cp = its multiple of 8, kept where a multiple of 16
-        s.cout = 1 + rnd(rnd(3) == 0 ? 300 : 40);
-        s.kt = rnd(2) ? 3 : 1;
-        s.kh = rnd(3) == 0 ? 1 : 3;
-        s.kw = rnd(4) == 0 ? 1 : s.kh;
-        s.padFront = rnd(s.kt);
-        s.padTop = rnd(s.kh / 2 + 1);
-        s.padBottom = rnd(s.kh / 2 + 1);
-        s.padLeft = rnd(s.kw / 2 + 1);
-        s.padRight = rnd(s.kw / 2 + 1);
-        const int minH = s.kh - s.padTop - s.padBottom, minW = s.kw - s.padLeft - s.padRight;
-        s.h = (minH > 1 ? minH : 1) + rnd(20);
-        s.w = (minW > 1 ? minW : 1) + rnd(30);
-        s.hist = rnd(3);
-        const int need = s.kt - s.padFront - s.hist;
-        s.frames = (need > 1 ? need : 1) + rnd(2);
+        randomGeometry(s, rnd, 300, 20, 30);
         if (!conv_tma_fits((s.cin + 7) & ~7)) continue;   // the host runs the wgmma kernel there
         ps.push_back(s);
     }
@@ -313,21 +321,7 @@ static std::vector<Shape> halvesShapes() {
         Shape s;
         const int cps[] = {32, 96, 160};
         s.cin = cps[rnd(3)] - rnd(8);
-        s.cout = 1 + rnd(rnd(3) == 0 ? 250 : 40);
-        s.kt = rnd(2) ? 3 : 1;
-        s.kh = rnd(3) == 0 ? 1 : 3;
-        s.kw = rnd(4) == 0 ? 1 : s.kh;
-        s.padFront = rnd(s.kt);
-        s.padTop = rnd(s.kh / 2 + 1);
-        s.padBottom = rnd(s.kh / 2 + 1);
-        s.padLeft = rnd(s.kw / 2 + 1);
-        s.padRight = rnd(s.kw / 2 + 1);
-        const int minH = s.kh - s.padTop - s.padBottom, minW = s.kw - s.padLeft - s.padRight;
-        s.h = (minH > 1 ? minH : 1) + rnd(16);
-        s.w = (minW > 1 ? minW : 1) + rnd(24);
-        s.hist = rnd(3);
-        const int need = s.kt - s.padFront - s.hist;
-        s.frames = (need > 1 ? need : 1) + rnd(2);
+        randomGeometry(s, rnd, 250, 16, 24);
         ps.push_back(s);
     }
     return ps;

@@ -70,6 +70,20 @@ class CudaConvTmaTest extends CudaConvFastChecks {
         }
     }
 
+    /**
+     * {@link #assertSameBits} on a random geometry of {@code cin} → {@code cout}: kt and kh/kw of 1 or 3
+     * with front and side padding, planes ragged against the 128-position tiles, 0-2 history frames.
+     */
+    private void assertSameBitsOnARandomGeometry(SplittableRandom rnd, int cin, int cout) {
+        int kt = rnd.nextBoolean() ? 3 : 1, kh = rnd.nextInt(3) == 0 ? 1 : 3, kw = rnd.nextInt(4) == 0 ? 1 : kh;
+        int padFront = rnd.nextInt(kt), pt = rnd.nextInt(kh / 2 + 1), pb = rnd.nextInt(kh / 2 + 1), pl = rnd.nextInt(kw / 2 + 1),
+                pr = rnd.nextInt(kw / 2 + 1);
+        Conv3dSpec s = new Conv3dSpec(cin, cout, kt, kh, kw, 1, 1, 1, padFront, pt, pb, pl, pr);
+        int h = Math.max(1, kh - pt - pb) + rnd.nextInt(40), w = Math.max(1, kw - pl - pr) + rnd.nextInt(70);
+        int histFrames = rnd.nextInt(3), frames = Math.max(1, kt - padFront - histFrames) + rnd.nextInt(3);
+        assertSameBits(rnd, s, h, w, histFrames, frames, rnd.nextBoolean());
+    }
+
     @Test
     void decoderShapesGiveTheWgmmaConvolutionsBits() {
         requireTma();
@@ -94,13 +108,7 @@ class CudaConvTmaTest extends CudaConvFastChecks {
             // cin across 16 (TMA) and 8-but-not-16 (the wgmma kernel runs: the same bits trivially), cout across the tiles,
             // h and w ragged against the 128-position tiles, kt 1 and 3 with front padding and history, with and without bias
             int cin = 8 * (1 + rnd.nextInt(rnd.nextInt(3) == 0 ? 50 : 14)), cout = 1 + rnd.nextInt(rnd.nextInt(3) == 0 ? 400 : 60);
-            int kt = rnd.nextBoolean() ? 3 : 1, kh = rnd.nextInt(3) == 0 ? 1 : 3, kw = rnd.nextInt(4) == 0 ? 1 : kh;
-            int padFront = rnd.nextInt(kt), pt = rnd.nextInt(kh / 2 + 1), pb = rnd.nextInt(kh / 2 + 1), pl = rnd.nextInt(kw / 2 + 1),
-                    pr = rnd.nextInt(kw / 2 + 1);
-            Conv3dSpec s = new Conv3dSpec(cin, cout, kt, kh, kw, 1, 1, 1, padFront, pt, pb, pl, pr);
-            int h = Math.max(1, kh - pt - pb) + rnd.nextInt(40), w = Math.max(1, kw - pl - pr) + rnd.nextInt(70);
-            int histFrames = rnd.nextInt(3), frames = Math.max(1, kt - padFront - histFrames) + rnd.nextInt(3);
-            assertSameBits(rnd, s, h, w, histFrames, frames, rnd.nextBoolean());
+            assertSameBitsOnARandomGeometry(rnd, cin, cout);
         });
     }
 
@@ -111,13 +119,7 @@ class CudaConvTmaTest extends CudaConvFastChecks {
             // copies of 32, 96 or 160 channels (cp ≡ 32 mod 64: conv_cl_tma_h32_n*, each k-tile's halves from two taps),
             // cin a little under, an odd or even tap count (K/32 odd: the last k-tile's second half past K), ragged planes
             int cin = new int[]{32, 96, 160}[rnd.nextInt(3)] - rnd.nextInt(8), cout = 1 + rnd.nextInt(rnd.nextInt(3) == 0 ? 250 : 60);
-            int kt = rnd.nextBoolean() ? 3 : 1, kh = rnd.nextInt(3) == 0 ? 1 : 3, kw = rnd.nextInt(4) == 0 ? 1 : kh;
-            int padFront = rnd.nextInt(kt), pt = rnd.nextInt(kh / 2 + 1), pb = rnd.nextInt(kh / 2 + 1), pl = rnd.nextInt(kw / 2 + 1),
-                    pr = rnd.nextInt(kw / 2 + 1);
-            Conv3dSpec s = new Conv3dSpec(cin, cout, kt, kh, kw, 1, 1, 1, padFront, pt, pb, pl, pr);
-            int h = Math.max(1, kh - pt - pb) + rnd.nextInt(40), w = Math.max(1, kw - pl - pr) + rnd.nextInt(70);
-            int histFrames = rnd.nextInt(3), frames = Math.max(1, kt - padFront - histFrames) + rnd.nextInt(3);
-            assertSameBits(rnd, s, h, w, histFrames, frames, rnd.nextBoolean());
+            assertSameBitsOnARandomGeometry(rnd, cin, cout);
         });
     }
 }
