@@ -205,8 +205,10 @@ conv_summary() {
   fi
   echo "-- its TMA variant's persistent kernels (LIVETALK_CUDA_CONV=tma_persistent; written without a GPU: the wgmma variant's bits expected)"
   grep -hE "tests (successful|failed|aborted)|TMA convolution is not available|fast convolution .* not available" "$OUTDIR/tests-conv-tma-persistent.log" 2>/dev/null | sort -u
-  for f in bench-vae bench-vae-conv bench-vae-conv-wgmma bench-vae-conv-tma bench-vae-conv-tma-persistent; do grep -h "^latent frame [1-9]" "$OUTDIR/$f.log" 2>/dev/null | tail -1 | sed "s/^/$f: /"; done
-  for f in bench-vae bench-vae-conv bench-vae-conv-wgmma bench-vae-conv-tma bench-vae-conv-tma-persistent; do grep -hE "^(conv_|pad_frames|all kernels)" "$OUTDIR/$f.log" 2>/dev/null | sed "s/^/$f profile: /"; done
+  echo "-- its TMA variant's ping-pong kernels (LIVETALK_CUDA_CONV=tma_pingpong; written without a GPU: the wgmma variant's bits expected)"
+  grep -hE "tests (successful|failed|aborted)|TMA convolution is not available|fast convolution .* not available" "$OUTDIR/tests-conv-tma-pingpong.log" 2>/dev/null | sort -u
+  for f in bench-vae bench-vae-conv bench-vae-conv-wgmma bench-vae-conv-tma bench-vae-conv-tma-persistent bench-vae-conv-tma-pingpong; do grep -h "^latent frame [1-9]" "$OUTDIR/$f.log" 2>/dev/null | tail -1 | sed "s/^/$f: /"; done
+  for f in bench-vae bench-vae-conv bench-vae-conv-wgmma bench-vae-conv-tma bench-vae-conv-tma-persistent bench-vae-conv-tma-pingpong; do grep -hE "^(conv_|pad_frames|all kernels)" "$OUTDIR/$f.log" 2>/dev/null | sed "s/^/$f profile: /"; done
 }
 
 # The decoder on its own stream (LIVETALK_CUDA_STREAMS=2): its tests, the rollout/VAE check lines
@@ -320,11 +322,11 @@ run() {
     "$java" "${FLAGS[*]}" "$(ls "$dir"/junit-platform-console-standalone-*.jar)" "$tcp" > "$junit"
   chmod +x "$junit"
   # the wgmma, streams, fast-conv, split-attention, VAE fuse, persistent GEMM and both ping-pongs' tests run in JVMs of
-  # their own (steps tests-wgmma, tests-flash, tests-streams, tests-conv, tests-conv-wgmma, tests-conv-tma, tests-conv-tma-persistent,
+  # their own (steps tests-wgmma, tests-flash, tests-streams, tests-conv, tests-conv-wgmma, tests-conv-tma, tests-conv-tma-persistent, tests-conv-tma-pingpong,
   # tests-flash-split, tests-vae-fuse, tests-tma-persistent, tests-tma-pingpong, tests-flash-pp below): a fault there
   # poisons the CUDA context, and a turn that never passes hangs, which would cost this step its limit and every other
   # test's result
-  local isolated='.*(CudaWgmmaTest|CudaTmaGemmTest|CudaTmaPersistentTest|CudaTmaPingPongTest|CudaFlashWgmmaTest|CudaFlashTmaTest|CudaFlashSplitTest|CudaFlashPingPongTest|CudaNormRopeTest|CudaStreamsTest|CudaConvFastTest|CudaConvWgmmaTest|CudaConvTmaTest|CudaConvTmaPersistentTest|CudaVaeFuseTest)'
+  local isolated='.*(CudaWgmmaTest|CudaTmaGemmTest|CudaTmaPersistentTest|CudaTmaPingPongTest|CudaFlashWgmmaTest|CudaFlashTmaTest|CudaFlashSplitTest|CudaFlashPingPongTest|CudaNormRopeTest|CudaStreamsTest|CudaConvFastTest|CudaConvWgmmaTest|CudaConvTmaTest|CudaConvTmaPersistentTest|CudaConvTmaPingPongTest|CudaVaeFuseTest)'
   step tests 120 "$junit" --select-package livetalk.kernels.cuda --exclude-classname "$isolated" --details=summary
   if last_failed && command -v compute-sanitizer >/dev/null; then
     # a failing test run: find the first bad memory access, kernel by kernel
@@ -412,6 +414,10 @@ run() {
   # comes round is a hang: the step's timeout), and bench-vae beside bench-vae-conv-tma's.
   step tests-conv-tma-persistent 90 "$junit" --select-class livetalk.kernels.cuda.CudaConvTmaPersistentTest --details=tree
   step bench-vae-conv-tma-persistent 60 "${PLAIN[@]}" LIVETALK_CUDA_CONV=tma_persistent "$lt" bench-vae --device cuda --frames 2 --profile
+  # And its ping-pong form (LIVETALK_CUDA_CONV=tma_pingpong: each consumer warpgroup owns whole tiles, the two
+  # in turns; tiles up to 96 wide): the same checks in a JVM of their own (a turn that never passes is a hang).
+  step tests-conv-tma-pingpong 90 "$junit" --select-class livetalk.kernels.cuda.CudaConvTmaPingPongTest --details=tree
+  step bench-vae-conv-tma-pingpong 60 "${PLAIN[@]}" LIVETALK_CUDA_CONV=tma_pingpong "$lt" bench-vae --device cuda --frames 2 --profile
   # The defaults (no switch set: the device's fastest kernels), last: the whole golden verify, the
   # DiT forward against the baseline's output, the VAE and the whole pipeline.
   step verify-default 120 "$lt" verify --device cuda --golden "$ROOT/tests/golden"

@@ -65,6 +65,7 @@ run vae-fuse env LIVETALK_CUDA_VAE_FUSE=1 "$L" bench-vae --device cuda --frames 
 run vae-fast env LIVETALK_CUDA_CONV=fast LIVETALK_CUDA_VAE_FUSE=1 "$L" bench-vae --device cuda --frames 1
 run vae-tma env LIVETALK_CUDA_CONV=tma LIVETALK_CUDA_VAE_FUSE=1 "$L" bench-vae --device cuda --frames 1
 run vae-tma-persistent env LIVETALK_CUDA_CONV=tma_persistent "$L" bench-vae --device cuda --frames 1
+run vae-tma-pingpong env LIVETALK_CUDA_CONV=tma_pingpong LIVETALK_CUDA_VAE_FUSE=1 "$L" bench-vae --device cuda --frames 1
 run vae-implicit env LIVETALK_CUDA_CONV=implicit LIVETALK_CUDA_FUSE=0 "$L" bench-vae --device cuda --frames 1
 run vae-kmajor env LIVETALK_CUDA_CONV=k_major "$L" bench-vae --device cuda --frames 1
 run demo-threads "$L" demo --device cuda --size 64 --seconds 1 --out "$out/demo.mp4"

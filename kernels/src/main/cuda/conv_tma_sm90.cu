@@ -124,6 +124,59 @@ __device__ __forceinline__ void conv_tma_persistent(const CUtensorMap* tmX, cons
     }
 }
 
+// The ping-pong form (LIVETALK_CUDA_CONV=tma_pingpong; written without a GPU on 2026-11-28, not yet
+// run on one), as gemm_tma_sm90.cu's ping-pong GEMM: persistent as above, but each consumer
+// warpgroup owns whole block tiles (the block's j-th tile is consumer j mod 2's) and the two take
+// turns at the tensor cores by the named barriers of tma_pp_* (gemm_sm90_layout.cuh), so one's
+// epilogue runs under the other's products. Each stage has one reader (empty barriers of one
+// arrival). A consumer computes both 64-position halves of its tile (tma_consume_tile with
+// HALVES = 2), each row the same k16 chunks in the same order: the same bits. BN ≤ 96, since a
+// consumer holds the whole 128 × BN accumulator (96 floats a thread at BN = 96); the host launches
+// the persistent kernel for 192-wide tiles.
+template <int BN, bool HALVES32>
+__device__ __forceinline__ void conv_tma_pingpong(const CUtensorMap* tmX, const CUtensorMap* tmW, ConvGeom g, float* __restrict__ C,
+                                                  i64 pixels, const float* __restrict__ bias, int cout, int tOut) {
+    static_assert(BN <= 96, "a ping-pong consumer holds a whole 128 × BN tile");
+    typedef ConvTmaRing<BN> Layout;
+    typedef TmaSchedule<Layout::STAGES> Plan;
+    constexpr int STAGES = Layout::STAGES;
+    extern __shared__ __align__(1024) unsigned char smem[];
+    const uint32_t base = (smem_addr(smem) + SM90_GROUP_BYTES - 1) & ~(uint32_t)(SM90_GROUP_BYTES - 1);
+    const uint32_t ring = Layout::RING_BYTES;
+
+    const int tid = threadIdx.x, wg = tid >> 7, t = tid & 127;
+    const int ktiles = HALVES32 ? conv_tma_h32_ktiles(g) : conv_tma_ktiles(g);
+    const int tilesN = (g.n + CONV_TMA_BM - 1) / CONV_TMA_BM, tilesO = (cout + BN - 1) / BN, tiles = tilesN * tilesO * tOut;
+    const int mine = (int)blockIdx.x < tiles ? (tiles - 1 - (int)blockIdx.x) / (int)gridDim.x + 1 : 0;   // the tiles this block walks
+    tma_init_barriers<STAGES>(base, ring, tid, 1);
+
+    if (wg == 0) {
+        regs_release<40>();
+        if (t == 0) {
+            int pos = 0;
+            for (int tile = blockIdx.x; tile < tiles; tile += gridDim.x)
+                pos = conv_tma_produce_tile<BN, HALVES32>(base, ring, tmX, tmW, g, (tile % tilesN) * CONV_TMA_BM,
+                                                          (tile / tilesN % tilesO) * BN, tile / (tilesN * tilesO), ktiles, pos);
+        }
+        return;
+    }
+
+    regs_take<232>();
+    const int w = wg - 1;
+    float acc[2][BN / 2];
+    for (int j = w; j < mine; j += 2) {
+        const int tile = blockIdx.x + j * gridDim.x;
+        const int n0 = (tile % tilesN) * CONV_TMA_BM, o0 = (tile / tilesN % tilesO) * BN, frame = tile / (tilesN * tilesO);
+        if (tma_pp_waits_before(j)) named_bar_sync(tma_pp_own(w), TMA_PP_THREADS);
+        const int pos = tma_consume_tile<BN, STAGES, 2, HALVES32 ? 64 : 128>(acc, base, ring, 0, t, ktiles, j * ktiles);
+        // All of tile j's groups completed: its last stage goes back, and the turn passes.
+        if (ktiles > 0 && t == 0) mbar_arrive(Plan::empty_bar(base, ring, Plan::stage(pos - 1)));
+        if (tma_pp_arrives_after(j, mine)) named_bar_arrive(tma_pp_other(w), TMA_PP_THREADS);
+        conv_store_tile<BN>(acc[0], C, g, pixels, bias, cout, n0, 0, o0, frame, t);
+        conv_store_tile<BN>(acc[1], C, g, pixels, bias, cout, n0, 1, o0, frame, t);
+    }
+}
+
 // tmX: the copy (conv_pad_cl) as [seqFrames·plane][cp] bf16, boxes of 128 rows × 64 channels; tmW: W'
 // [cout][k] bf16 (conv_weight_cl), boxes of BN rows × 64; then conv_cl_wgmma_n*'s arguments from cp
 // on: the geometry (ConvGeom's fields), C the output [tOut, cout, hOut, wOut] with pixels =
@@ -147,20 +200,24 @@ CONV_TMA_KERNEL(conv_cl_tma_h32_n32, 32, true)
 CONV_TMA_KERNEL(conv_cl_tma_h32_n96, 96, true)
 CONV_TMA_KERNEL(conv_cl_tma_h32_n192, 192, true)
 
-// The persistent kernels (conv_tma_persistent above): the plain ones' arguments, then tOut (the
-// plain grid's z); grid: at most one block per SM (LaunchGeometry.persistentBlocks), the same
-// threads and shared memory.
-#define CONV_TMA_PERSISTENT_KERNEL(NAME, BN, HALVES32)                                                              \
+// The persistent and ping-pong kernels (conv_tma_persistent, conv_tma_pingpong above): the plain
+// ones' arguments, then tOut (the plain grid's z); grid: at most one block per SM
+// (LaunchGeometry.persistentBlocks), the same threads and shared memory.
+#define CONV_TMA_SCHEDULED_KERNEL(NAME, BODY, BN, HALVES32)                                                         \
     extern "C" __global__ void __launch_bounds__(CONV_TMA_THREADS, 1) NAME(                                          \
             const __grid_constant__ CUtensorMap tmX, const __grid_constant__ CUtensorMap tmW, int cp, int khw, int kw, \
             int Wp, int plane, int n, int k, int wOut, float* C, i64 pixels, const float* bias, int cout, int tOut) { \
         const ConvGeom g = {cp, khw, kw, Wp, plane, n, k, wOut};                                                     \
-        conv_tma_persistent<BN, HALVES32>(&tmX, &tmW, g, C, pixels, bias, cout, tOut);                               \
+        BODY<BN, HALVES32>(&tmX, &tmW, g, C, pixels, bias, cout, tOut);                                              \
     }
 
-CONV_TMA_PERSISTENT_KERNEL(conv_cl_tma_n32_persistent, 32, false)
-CONV_TMA_PERSISTENT_KERNEL(conv_cl_tma_n96_persistent, 96, false)
-CONV_TMA_PERSISTENT_KERNEL(conv_cl_tma_n192_persistent, 192, false)
-CONV_TMA_PERSISTENT_KERNEL(conv_cl_tma_h32_n32_persistent, 32, true)
-CONV_TMA_PERSISTENT_KERNEL(conv_cl_tma_h32_n96_persistent, 96, true)
-CONV_TMA_PERSISTENT_KERNEL(conv_cl_tma_h32_n192_persistent, 192, true)
+CONV_TMA_SCHEDULED_KERNEL(conv_cl_tma_n32_persistent, conv_tma_persistent, 32, false)
+CONV_TMA_SCHEDULED_KERNEL(conv_cl_tma_n96_persistent, conv_tma_persistent, 96, false)
+CONV_TMA_SCHEDULED_KERNEL(conv_cl_tma_n192_persistent, conv_tma_persistent, 192, false)
+CONV_TMA_SCHEDULED_KERNEL(conv_cl_tma_h32_n32_persistent, conv_tma_persistent, 32, true)
+CONV_TMA_SCHEDULED_KERNEL(conv_cl_tma_h32_n96_persistent, conv_tma_persistent, 96, true)
+CONV_TMA_SCHEDULED_KERNEL(conv_cl_tma_h32_n192_persistent, conv_tma_persistent, 192, true)
+CONV_TMA_SCHEDULED_KERNEL(conv_cl_tma_n32_pingpong, conv_tma_pingpong, 32, false)
+CONV_TMA_SCHEDULED_KERNEL(conv_cl_tma_n96_pingpong, conv_tma_pingpong, 96, false)
+CONV_TMA_SCHEDULED_KERNEL(conv_cl_tma_h32_n32_pingpong, conv_tma_pingpong, 32, true)
+CONV_TMA_SCHEDULED_KERNEL(conv_cl_tma_h32_n96_pingpong, conv_tma_pingpong, 96, true)

@@ -80,18 +80,21 @@ class CudaStubDriverTest {
     }
 
     /**
-     * The official-size VAE decoder on the TMA convolution's persistent kernels
-     * (LIVETALK_CUDA_CONV=tma_persistent): the halves kernel at the 512×512 stage (96-channel
-     * copies) and the one-box kernel at 192 channels launch as the stub allows (their rings' shared
-     * memory allowed, two tensor maps each, the arguments their PTX's).
+     * The official-size VAE decoder on the TMA convolution's persistent and ping-pong kernels
+     * (LIVETALK_CUDA_CONV=tma_persistent, =tma_pingpong): the halves kernel at the 512×512 stage
+     * (96-channel copies) and the one-box kernel at 192 channels (persistent in both: a ping-pong
+     * consumer cannot hold a 192-wide tile) launch as the stub allows (their rings' shared memory
+     * allowed, two tensor maps each, the arguments their PTX's).
      */
     @Test
-    void persistentTmaConvolutionsRunOnTheCudaBackend() throws Exception {
+    void persistentAndPingPongTmaConvolutionsRunOnTheCudaBackend() throws Exception {
         Path stub = buildStub();
-        Run r = run(stub, Map.of("LIVETALK_CUDA_CONV", "tma_persistent"), "bench-vae", "--device", "cuda", "--frames", "1", "--profile");
-        assertEquals(0, r.exit, r.output);
-        for (String expected : new String[]{"\nconv_cl_tma_h32_n96_persistent ", "\nconv_cl_tma_n192_persistent "}) {
-            assertTrue(r.output.contains(expected), "no '" + expected.strip() + "' in:\n" + r.output);
+        for (String schedule : new String[]{"persistent", "pingpong"}) {
+            Run r = run(stub, Map.of("LIVETALK_CUDA_CONV", "tma_" + schedule), "bench-vae", "--device", "cuda", "--frames", "1", "--profile");
+            assertEquals(0, r.exit, r.output);
+            for (String expected : new String[]{"\nconv_cl_tma_h32_n96_" + schedule + " ", "\nconv_cl_tma_n192_persistent "}) {
+                assertTrue(r.output.contains(expected), "no '" + expected.strip() + "' in:\n" + r.output);
+            }
         }
     }
 

@@ -46,7 +46,14 @@ public enum ConvLayout {
      * without a GPU): one block per SM walks the block tiles, loading the next one while it stores
      * the last; the same bits. Selected with {@code LIVETALK_CUDA_CONV=tma_persistent}.
      */
-    TMA_PERSISTENT;
+    TMA_PERSISTENT,
+    /**
+     * TMA_PERSISTENT with each consumer warpgroup owning whole tiles, the two taking turns at the
+     * tensor cores, one's epilogue under the other's products (conv_tma_sm90.cu's _pingpong
+     * kernels; opt-in, written without a GPU); tiles up to 96 channels wide, 192-wide ones take the
+     * persistent kernels. The same bits. Selected with {@code LIVETALK_CUDA_CONV=tma_pingpong}.
+     */
+    TMA_PINGPONG;
 
     /** Whether this layout runs stride-1 convolutions on the channels-last copy (conv.cu). */
     boolean channelsLast() {
@@ -55,7 +62,7 @@ public enum ConvLayout {
 
     /** Whether this layout feeds the wgmma convolution by TMA (conv_tma_sm90.cu), a block per tile or persistent. */
     boolean tma() {
-        return this == TMA || this == TMA_PERSISTENT;
+        return this == TMA || this == TMA_PERSISTENT || this == TMA_PINGPONG;
     }
 
     /** A name as the property or variable gives it: case-insensitive, '-' or '_' ({@code fast}, {@code k-major}). */
@@ -64,7 +71,7 @@ public enum ConvLayout {
         for (ConvLayout l : values()) {
             if (l.name().equals(v)) return l;
         }
-        throw new KernelException(source + "=" + value + ": expected one of implicit, fast, wgmma, tma, tma_persistent, k_major");
+        throw new KernelException(source + "=" + value + ": expected one of implicit, fast, wgmma, tma, tma_persistent, tma_pingpong, k_major");
     }
 
     @Override

@@ -426,22 +426,22 @@ public final class CudaBackend implements Backend {
         if (!layout.channelsLast()) return null;
         String why = fastConvUnavailableReason();
         if (why != null || layout == ConvLayout.FAST) return why;
-        // TMA: the one-box kernels, the halves ones (cp ≡ 32 mod 64) and their persistent twins, the same shared memory per width
+        // TMA: the one-box kernels, the halves ones (cp ≡ 32 mod 64), their persistent and ping-pong twins, the same shared memory per width
         int widths = CONV_WGMMA_TILE_N.length;
-        String[] kernels = new String[widths], tma = new String[4 * widths];
-        int[] smem = new int[widths], tmaSmem = new int[4 * widths];
+        String[] kernels = new String[widths];
+        int[] smem = new int[widths];
+        java.util.Map<String, Integer> tma = new java.util.LinkedHashMap<>();
         for (int i = 0; i < widths; i++) {
-            kernels[i] = convWgmmaKernel(CONV_WGMMA_TILE_N[i]);
-            smem[i] = convWgmmaSmem(CONV_WGMMA_TILE_N[i]);
-            tma[i] = convTmaKernel(CONV_WGMMA_TILE_N[i]);
-            tma[widths + i] = convTmaHalvesKernel(CONV_WGMMA_TILE_N[i]);
-            tma[2 * widths + i] = CudaConvolution.persistent(tma[i]);
-            tma[3 * widths + i] = CudaConvolution.persistent(tma[widths + i]);
-            for (int j = 0; j < 4; j++) tmaSmem[j * widths + i] = convTmaSmem(CONV_WGMMA_TILE_N[i]);
+            int tn = CONV_WGMMA_TILE_N[i];
+            kernels[i] = convWgmmaKernel(tn);
+            smem[i] = convWgmmaSmem(tn);
+            for (String k : new String[]{convTmaKernel(tn), convTmaHalvesKernel(tn)}) {
+                for (String twin : new String[]{k, CudaConvolution.persistent(k), CudaConvolution.pingpong(k, tn)}) tma.put(twin, convTmaSmem(tn));
+            }
         }
         why = ctx.loadHopperModule("conv_sm90", kernels, smem);
         if (why != null || layout == ConvLayout.WGMMA) return why;
-        return ctx.loadHopperModule("conv_tma_sm90", tma, tmaSmem);
+        return ctx.loadHopperModule("conv_tma_sm90", tma.keySet().toArray(String[]::new), tma.values().stream().mapToInt(Integer::intValue).toArray());
     }
 
     /**

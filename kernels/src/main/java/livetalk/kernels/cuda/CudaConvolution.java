@@ -58,6 +58,17 @@ final class CudaConvolution {
         return tmaKernel + "_persistent";
     }
 
+    /** The widest tile of the TMA convolution's ping-pong kernels: a consumer warpgroup holds the whole 128 × tileN accumulator. */
+    static final int PINGPONG_MAX_TILE_N = 96;
+
+    /**
+     * The ping-pong twin of a TMA convolution kernel of tileN channels ({@link ConvLayout#TMA_PINGPONG}),
+     * or its persistent twin where the tile is wider than {@link #PINGPONG_MAX_TILE_N}.
+     */
+    static String pingpong(String tmaKernel, int tileN) {
+        return tileN <= PINGPONG_MAX_TILE_N ? tmaKernel + "_pingpong" : persistent(tmaKernel);
+    }
+
     /**
      * Whether the copy's channels are 32 more than a multiple of 64 (cp = 96 at the 512×512 stage;
      * conv_tma_sm90_layout.cuh's conv_tma_halves): there a one-box k-tile of one tap would leave a
@@ -235,9 +246,10 @@ final class CudaConvolution {
             if (layout.tma() && convTmaRuns(g)) {
                 int tilesO = (s.cout() + tileN - 1) / tileN;
                 CudaContext.Args args = convTmaArgs(ctx.args(), CudaDriver::encodeTensorMap, wPtr, xc, g, ob.ptr(), bPtr, s.cout(), tileN);
-                if (layout == ConvLayout.TMA_PERSISTENT) {
+                if (layout != ConvLayout.TMA) {
                     // one block per SM (a block takes an SM's shared memory), each walking the tiles gridDim.x apart
-                    ctx.launch(persistent(convTmaKernel(tileN, g.cp())), persistentBlocks((long) g.tilesN() * tilesO * g.tOut(), ctx.multiprocessors), 1, 1,
+                    String kernel = layout == ConvLayout.TMA_PINGPONG ? pingpong(convTmaKernel(tileN, g.cp()), tileN) : persistent(convTmaKernel(tileN, g.cp()));
+                    ctx.launch(kernel, persistentBlocks((long) g.tilesN() * tilesO * g.tOut(), ctx.multiprocessors), 1, 1,
                             CONV_TMA_THREADS, convTmaSmem(tileN), args.i32(g.tOut()));
                 } else {
                     ctx.launch(convTmaKernel(tileN, g.cp()), g.tilesN(), tilesO, g.tOut(), CONV_TMA_THREADS, convTmaSmem(tileN), args);

@@ -32,13 +32,14 @@ class ConvLayoutChoiceTest {
         assertEquals(ConvLayout.TMA, ConvLayout.parse("tma", "X"));
         assertEquals(ConvLayout.TMA, ConvLayout.parse(" TMA", "X"));
         assertEquals(ConvLayout.TMA_PERSISTENT, ConvLayout.parse("tma-persistent", "X"));
+        assertEquals(ConvLayout.TMA_PINGPONG, ConvLayout.parse("TMA_PingPong", "X"));
         for (ConvLayout l : ConvLayout.values()) assertEquals(l, ConvLayout.parse(l.toString(), "X"));
     }
 
     @Test
     void anUnknownNameIsOneLineNamingTheSourceAndTheChoices() {
         KernelException e = assertThrows(KernelException.class, () -> ConvLayout.parse("cudnn", "LIVETALK_CUDA_CONV"));
-        assertEquals("LIVETALK_CUDA_CONV=cudnn: expected one of implicit, fast, wgmma, tma, tma_persistent, k_major", e.getMessage());
+        assertEquals("LIVETALK_CUDA_CONV=cudnn: expected one of implicit, fast, wgmma, tma, tma_persistent, tma_pingpong, k_major", e.getMessage());
     }
 
     @Test
@@ -90,6 +91,7 @@ class ConvLayoutChoiceTest {
     void theTmaLayoutIsChannelsLastAndTakesCopiesOfSixteenChannelsOrMore() {
         assertTrue(ConvLayout.TMA.channelsLast());
         assertTrue(ConvLayout.TMA_PERSISTENT.channelsLast() && ConvLayout.TMA_PERSISTENT.tma());
+        assertTrue(ConvLayout.TMA_PINGPONG.channelsLast() && ConvLayout.TMA_PINGPONG.tma());
         assertTrue(!ConvLayout.WGMMA.tma());
         // every channel count the decoder's stride-1 convolutions read: the latent 16, then 96, 192, 384
         for (int cin : new int[]{16, 96, 192, 384}) {
@@ -99,6 +101,14 @@ class ConvLayoutChoiceTest {
         for (int cin : new int[]{3, 20, 8}) {
             assertEquals(false, CudaConvolution.convTmaRuns(ConvFastGeometry.of(Conv3dSpec.of(cin, 96, 3, 3, 3, 0, 1, 1), 64, 64, 2, 1)), "cin " + cin);
         }
+    }
+
+    @Test
+    void thePingPongKernelsHoldTilesUpTo96Wide() {
+        // a consumer warpgroup holds the whole 128 × tileN accumulator: 96 floats a thread at 96, 192 would not fit
+        assertEquals("conv_cl_tma_h32_n96_pingpong", CudaConvolution.pingpong(CudaConvolution.convTmaHalvesKernel(96), 96));
+        assertEquals("conv_cl_tma_n32_pingpong", CudaConvolution.pingpong(CudaConvolution.convTmaKernel(32), 32));
+        assertEquals("conv_cl_tma_n192_persistent", CudaConvolution.pingpong(CudaConvolution.convTmaKernel(192), 192));
     }
 
     @Test
@@ -203,9 +213,11 @@ class ConvLayoutChoiceTest {
                 assertEquals(128, params[1], kernel + ": a tensor map second");
                 assertEquals(Arrays.toString(tail), Arrays.toString(Arrays.copyOfRange(params, 2, params.length)), kernel + " after the maps");
                 // the persistent twin: the same list, then tOut (the plain grid's z)
-                int[] twin = PtxParams.widths("conv_tma_sm90", CudaConvolution.persistent(kernel));
-                assertEquals(Arrays.toString(CudaConvolution.convTmaArgs(new CudaContext.Args(), record, 1000, 2000, g192, 3, 4, 192, 192).i32(2).widths()),
-                        Arrays.toString(twin), CudaConvolution.persistent(kernel));
+                String persistentArgs = Arrays.toString(CudaConvolution.convTmaArgs(new CudaContext.Args(), record, 1000, 2000, g192, 3, 4, 192, 192)
+                        .i32(2).widths());
+                for (String twin : new String[]{CudaConvolution.persistent(kernel), CudaConvolution.pingpong(kernel, tn)}) {
+                    assertEquals(persistentArgs, Arrays.toString(PtxParams.widths("conv_tma_sm90", twin)), twin);
+                }
             }
         }
         // the VAE's norm fused into the copy (CudaBackend.conv3dNormSilu): its scale pass and the copy
