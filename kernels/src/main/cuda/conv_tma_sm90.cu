@@ -47,6 +47,18 @@ __device__ __forceinline__ int conv_tma_produce_tile(uint32_t base, uint32_t rin
     });
 }
 
+// The persistent kernels' producer: this block's tiles blockIdx.x, blockIdx.x + gridDim.x, ... in
+// the plain grid's order (tile i: positions (i mod tilesN)·128, channels ((i / tilesN) mod
+// tilesO)·BN, output frame i / (tilesN·tilesO)), the ring position running on across them.
+template <int BN, bool HALVES32>
+__device__ __forceinline__ void conv_tma_produce_tiles(uint32_t base, uint32_t ring, const CUtensorMap* tmX, const CUtensorMap* tmW,
+        const ConvGeom& g, int tilesN, int tilesO, int tiles, int ktiles) {
+    int pos = 0;
+    for (int tile = blockIdx.x; tile < tiles; tile += gridDim.x)
+        pos = conv_tma_produce_tile<BN, HALVES32>(base, ring, tmX, tmW, g, (tile % tilesN) * CONV_TMA_BM,
+                                                  (tile / tilesN % tilesO) * BN, tile / (tilesN * tilesO), ktiles, pos);
+}
+
 template <int BN, bool HALVES32>
 __device__ __forceinline__ void conv_tma(const CUtensorMap* tmX, const CUtensorMap* tmW, ConvGeom g, float* __restrict__ C, i64 pixels,
                                          const float* __restrict__ bias, int cout) {
@@ -102,12 +114,7 @@ __device__ __forceinline__ void conv_tma_persistent(const CUtensorMap* tmX, cons
 
     if (wg == 0) {
         regs_release<40>();
-        if (t == 0) {
-            int pos = 0;
-            for (int tile = blockIdx.x; tile < tiles; tile += gridDim.x)
-                pos = conv_tma_produce_tile<BN, HALVES32>(base, ring, tmX, tmW, g, (tile % tilesN) * CONV_TMA_BM,
-                                                          (tile / tilesN % tilesO) * BN, tile / (tilesN * tilesO), ktiles, pos);
-        }
+        if (t == 0) conv_tma_produce_tiles<BN, HALVES32>(base, ring, tmX, tmW, g, tilesN, tilesO, tiles, ktiles);
         return;
     }
 
@@ -152,12 +159,7 @@ __device__ __forceinline__ void conv_tma_pingpong(const CUtensorMap* tmX, const 
 
     if (wg == 0) {
         regs_release<40>();
-        if (t == 0) {
-            int pos = 0;
-            for (int tile = blockIdx.x; tile < tiles; tile += gridDim.x)
-                pos = conv_tma_produce_tile<BN, HALVES32>(base, ring, tmX, tmW, g, (tile % tilesN) * CONV_TMA_BM,
-                                                          (tile / tilesN % tilesO) * BN, tile / (tilesN * tilesO), ktiles, pos);
-        }
+        if (t == 0) conv_tma_produce_tiles<BN, HALVES32>(base, ring, tmX, tmW, g, tilesN, tilesO, tiles, ktiles);
         return;
     }
 
