@@ -211,6 +211,21 @@ conv_summary() {
   for f in bench-vae bench-vae-conv bench-vae-conv-wgmma bench-vae-conv-tma bench-vae-conv-tma-persistent bench-vae-conv-tma-pingpong; do grep -hE "^(conv_|pad_frames|all kernels)" "$OUTDIR/$f.log" 2>/dev/null | sed "s/^/$f profile: /"; done
 }
 
+# gemm_schedule_summary SCHEDULE VALUE STEP...: the TMA GEMM's SCHEDULE kernels (LIVETALK_CUDA_GEMM_PERSISTENT=VALUE
+# on the defaults): their tests' verdict (tests-tma-SCHEDULE), bench-gpu's rows and checks, and per bench-dit STEP the
+# checksum against bench-dit-default's and the forward's times and GEMM profile lines.
+gemm_schedule_summary() {
+  local schedule="$1" value="$2"; shift 2
+  echo "-- the TMA GEMM's $schedule kernels (LIVETALK_CUDA_GEMM_PERSISTENT=$value, on the defaults)"
+  grep -hE "tests (successful|failed|aborted)" "$OUTDIR/tests-tma-$schedule.log" 2>/dev/null | sort -u || true
+  grep -hE "^(linear .*$schedule|check .*$schedule)" "$OUTDIR/bench-gpu.log" 2>/dev/null || true
+  local step
+  for step in "$@"; do
+    same_checksum "$step"
+    grep -hE "^(forward|gemm_bf16_tn_tma|all kernels)" "$OUTDIR/$step.log" 2>/dev/null | tail -6 || true
+  done
+}
+
 # The decoder on its own stream (LIVETALK_CUDA_STREAMS=2): its tests, the rollout/VAE check lines
 # against the plain verify's (the same kernels on the same data: the same numbers), the pipeline.
 streams_summary() {
@@ -600,18 +615,8 @@ run() {
     grep -hE "^(linear .*tma_(n96|waves)|check tma_(n96|waves))" "$OUTDIR/bench-gpu.log" 2>/dev/null || true
     same_checksum bench-dit-tma-waves
     grep -hE "^(forward|gemm_bf16_tn_tma|all kernels)" "$OUTDIR/bench-dit-tma-waves.log" 2>/dev/null | tail -6 || true
-    echo "-- the TMA GEMM's persistent kernels (LIVETALK_CUDA_GEMM_PERSISTENT=1, on the defaults)"
-    grep -hE "tests (successful|failed|aborted)" "$OUTDIR/tests-tma-persistent.log" 2>/dev/null | sort -u || true
-    grep -hE "^(linear .*persistent|check .*persistent)" "$OUTDIR/bench-gpu.log" 2>/dev/null || true
-    same_checksum bench-dit-persistent
-    grep -hE "^(forward|gemm_bf16_tn_tma|all kernels)" "$OUTDIR/bench-dit-persistent.log" 2>/dev/null | tail -6 || true
-    same_checksum bench-dit-persistent-waves
-    grep -hE "^(forward|gemm_bf16_tn_tma|all kernels)" "$OUTDIR/bench-dit-persistent-waves.log" 2>/dev/null | tail -6 || true
-    echo "-- the TMA GEMM's ping-pong kernels (LIVETALK_CUDA_GEMM_PERSISTENT=pingpong, on the defaults)"
-    grep -hE "tests (successful|failed|aborted)" "$OUTDIR/tests-tma-pingpong.log" 2>/dev/null | sort -u || true
-    grep -hE "^(linear .*pingpong|check .*pingpong)" "$OUTDIR/bench-gpu.log" 2>/dev/null || true
-    same_checksum bench-dit-pingpong
-    grep -hE "^(forward|gemm_bf16_tn_tma|all kernels)" "$OUTDIR/bench-dit-pingpong.log" 2>/dev/null | tail -6 || true
+    gemm_schedule_summary persistent 1 bench-dit-persistent bench-dit-persistent-waves
+    gemm_schedule_summary pingpong pingpong bench-dit-pingpong
     echo "-- the split-key TMA flash attention (LIVETALK_CUDA_ATTN_SPLIT=auto)"
     grep -hE "tests (successful|failed|aborted)" "$OUTDIR/tests-flash-split.log" 2>/dev/null | sort -u || true
     grep -hE "^(attention .*tma in|check flash tma split)" "$OUTDIR/bench-gpu.log" 2>/dev/null || true

@@ -101,16 +101,21 @@ SM90_HD uint32_t sm90_chunk_offset(uint32_t r, uint32_t c) {
     return r * SM90_ROW_BYTES + ((c ^ (r & 7u)) << 4);
 }
 
-// wgmma matrix descriptor of a K-major tile with 128-byte swizzle starting at shared address
-// `addr` (bits 0-13: addr >> 4; 16-29: leading byte offset >> 4, unused for swizzled K-major
-// layouts and set to 1 as the ISA says it is assumed to be; 32-45: stride byte offset >> 4 =
-// 1024 >> 4, the distance between 8-row groups; 49-51: base offset 0, valid because every tile
-// starts on a 1024-byte boundary; 62-63: swizzle mode 1 = 128 bytes).
-SM90_HD uint64_t sm90_desc(uint32_t addr) {
+// wgmma matrix descriptor of a swizzled K-major tile starting at shared address `addr` (bits
+// 0-13: addr >> 4; 16-29: leading byte offset >> 4, unused for swizzled K-major layouts and set to
+// 1 as the ISA says it is assumed to be; 32-45: stride byte offset >> 4, the distance between
+// 8-row groups; 49-51: base offset 0; 62-63: the swizzle mode).
+SM90_HD uint64_t sm90_desc_kmajor(uint32_t addr, uint32_t groupBytes, uint64_t mode) {
     return (uint64_t)((addr & 0x3FFFFu) >> 4)
          | ((uint64_t)1 << 16)
-         | ((uint64_t)(SM90_GROUP_BYTES >> 4) << 32)
-         | ((uint64_t)1 << 62);
+         | ((uint64_t)(groupBytes >> 4) << 32)
+         | (mode << 62);
+}
+
+// The 128-byte swizzle (mode 1): 8-row groups 1024 bytes apart; base offset 0 is valid because
+// every tile starts on a 1024-byte boundary.
+SM90_HD uint64_t sm90_desc(uint32_t addr) {
+    return sm90_desc_kmajor(addr, SM90_GROUP_BYTES, 1);
 }
 
 // The descriptor of the k-th 16-deep slice (k = 0..3) of a tile: 16 bf16 = 32 bytes further
@@ -121,14 +126,11 @@ SM90_HD uint64_t sm90_desc_k(uint64_t desc, uint32_t k) {
 }
 
 // The descriptor of a K-major tile with 64-byte swizzle at `addr` (one half of an A tile, above):
-// as sm90_desc but stride byte offset 512 >> 4 (8 rows of 64 bytes between 8-row groups) and
-// swizzle mode 2 = 64 bytes; base offset 0, valid because every half starts on a 512-byte
-// boundary (the ISA's start of the 64-byte pattern; the halves are in fact 1024-byte aligned).
+// swizzle mode 2, 8-row groups 512 bytes apart (8 rows of 64 bytes); base offset 0, valid because
+// every half starts on a 512-byte boundary (the ISA's start of the 64-byte pattern; the halves are
+// in fact 1024-byte aligned).
 SM90_HD uint64_t sm90_desc64(uint32_t addr) {
-    return (uint64_t)((addr & 0x3FFFFu) >> 4)
-         | ((uint64_t)1 << 16)
-         | ((uint64_t)(SM90_HALF_GROUP_BYTES >> 4) << 32)
-         | ((uint64_t)2 << 62);
+    return sm90_desc_kmajor(addr, SM90_HALF_GROUP_BYTES, 2);
 }
 
 // The k-th 16-deep slice (k = 0..3) of a k-tile held as two halves, from the descriptor of a

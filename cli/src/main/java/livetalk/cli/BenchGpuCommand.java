@@ -11,7 +11,7 @@ import livetalk.kernels.Weight;
 import livetalk.kernels.cuda.CudaBackend;
 import livetalk.kernels.cuda.FlashKernel;
 import livetalk.kernels.cuda.GemmKernel;
-import livetalk.kernels.cuda.TmaGemmSchedule;
+import livetalk.kernels.cuda.TmaTileSchedule;
 import livetalk.tensor.DType;
 import livetalk.tensor.Tensor;
 import picocli.CommandLine.Command;
@@ -100,14 +100,14 @@ final class BenchGpuCommand implements Callable<Integer> {
                 // not yet run on a GPU (after run 9): the 96-wide tiles and the rule by waves, last
                 mismatch |= !gemmRows(be, new GemmKernel[]{GemmKernel.TMA_N96, GemmKernel.TMA_WAVES}, cases, reference);
                 // not yet run on a GPU: the persistent and ping-pong kernels (LIVETALK_CUDA_GEMM_PERSISTENT), beside the rows above
-                for (TmaGemmSchedule schedule : new TmaGemmSchedule[]{TmaGemmSchedule.PERSISTENT, TmaGemmSchedule.PINGPONG}) {
+                for (TmaTileSchedule schedule : new TmaTileSchedule[]{TmaTileSchedule.PERSISTENT, TmaTileSchedule.PINGPONG}) {
                     be.useGemmSchedule(schedule);
                     try {
-                        mismatch |= !gemmRows(be, schedule == TmaGemmSchedule.PINGPONG
+                        mismatch |= !gemmRows(be, schedule == TmaTileSchedule.PINGPONG
                                 ? new GemmKernel[]{GemmKernel.TMA_N128, GemmKernel.TMA_N96, GemmKernel.TMA_WAVES}
                                 : new GemmKernel[]{GemmKernel.TMA_N128, GemmKernel.TMA_N256, GemmKernel.TMA_N96, GemmKernel.TMA_WAVES}, cases, reference);
                     } finally {
-                        be.useGemmSchedule(TmaGemmSchedule.TILES);
+                        be.useGemmSchedule(TmaTileSchedule.TILES);
                     }
                 }
             }
@@ -125,7 +125,7 @@ final class BenchGpuCommand implements Callable<Integer> {
             be.useGemm(g);
             for (int i = 0; i < cases.size(); i++) {
                 LinearCase c = cases.get(i);
-                String kernel = g + (be.gemmSchedule() == TmaGemmSchedule.TILES ? "" : " " + be.gemmSchedule().name().toLowerCase(Locale.ROOT));
+                String kernel = g + (be.gemmSchedule() == TmaTileSchedule.TILES ? "" : " " + be.gemmSchedule().name().toLowerCase(Locale.ROOT));
                 row(c.name + ", " + kernel, time(be, c.op), c.flop);
                 double diff = relMaxDiff(reference.get(i), result(be, c));
                 boolean same = diff <= 1e-4;

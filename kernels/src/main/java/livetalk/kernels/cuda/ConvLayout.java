@@ -65,6 +65,11 @@ public enum ConvLayout {
         return this == TMA || this == TMA_PERSISTENT || this == TMA_PINGPONG;
     }
 
+    /** How the TMA layouts' blocks take the convolution's tiles (TILES for every other layout). */
+    TmaTileSchedule schedule() {
+        return this == TMA_PERSISTENT ? TmaTileSchedule.PERSISTENT : this == TMA_PINGPONG ? TmaTileSchedule.PINGPONG : TmaTileSchedule.TILES;
+    }
+
     /** A name as the property or variable gives it: case-insensitive, '-' or '_' ({@code fast}, {@code k-major}). */
     public static ConvLayout parse(String value, String source) {
         String v = value.strip().toUpperCase(java.util.Locale.ROOT).replace('-', '_');

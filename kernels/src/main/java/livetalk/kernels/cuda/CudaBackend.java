@@ -6,7 +6,6 @@ import static livetalk.kernels.cuda.CudaAttention.FLASH_TMA_PINGPONG;
 import static livetalk.kernels.cuda.CudaAttention.FLASH_TMA_SPLIT;
 import static livetalk.kernels.cuda.CudaAttention.FLASH_TMA_SPLIT_PINGPONG;
 import static livetalk.kernels.cuda.CudaConvolution.convKernel;
-import static livetalk.kernels.cuda.CudaConvolution.convTmaHalvesKernel;
 import static livetalk.kernels.cuda.CudaConvolution.convTmaKernel;
 import static livetalk.kernels.cuda.CudaConvolution.convWgmmaKernel;
 import static livetalk.kernels.cuda.CudaGemm.WGMMA_N128;
@@ -143,19 +142,19 @@ public final class CudaBackend implements Backend {
         return gemmKernel;
     }
 
-    private volatile TmaGemmSchedule gemmSchedule = TmaGemmSchedule.TILES;
+    private volatile TmaTileSchedule gemmSchedule = TmaTileSchedule.TILES;
 
     /**
      * How the TMA GEMM's blocks take its tiles: a block per tile, or gemm_tma_sm90.cu's persistent
-     * or ping-pong kernels ({@link TmaGemmSchedule}; the same bits). Only where the GEMM is the TMA
+     * or ping-pong kernels ({@link TmaTileSchedule}; the same bits). Only where the GEMM is the TMA
      * one; elsewhere it changes nothing.
      */
-    public void useGemmSchedule(TmaGemmSchedule schedule) {
+    public void useGemmSchedule(TmaTileSchedule schedule) {
         this.gemmSchedule = java.util.Objects.requireNonNull(schedule);
     }
 
     /** How the TMA GEMM's blocks take its tiles ({@link #useGemmSchedule}). */
-    public TmaGemmSchedule gemmSchedule() {
+    public TmaTileSchedule gemmSchedule() {
         return gemmSchedule;
     }
 
@@ -178,7 +177,7 @@ public final class CudaBackend implements Backend {
         // every kernel of the module, each allowed its ring: above the 48 KiB a launch gets by default
         java.util.Map<String, Integer> allowance = new java.util.LinkedHashMap<>();
         for (int bn : new int[] {128, 256, 96}) {
-            for (TmaGemmSchedule schedule : TmaGemmSchedule.values()) {
+            for (TmaTileSchedule schedule : TmaTileSchedule.values()) {
                 for (String suffix : CudaGemm.TMA_SUFFIXES) allowance.put(CudaGemm.tmaKernel(bn, schedule, suffix), tmaSmem(bn));
             }
         }
@@ -435,8 +434,8 @@ public final class CudaBackend implements Backend {
             int tn = CONV_WGMMA_TILE_N[i];
             kernels[i] = convWgmmaKernel(tn);
             smem[i] = convWgmmaSmem(tn);
-            for (String k : new String[]{convTmaKernel(tn), convTmaHalvesKernel(tn)}) {
-                for (String twin : new String[]{k, CudaConvolution.persistent(k), CudaConvolution.pingpong(k, tn)}) tma.put(twin, convTmaSmem(tn));
+            for (int cp : new int[]{64, 96}) {   // a one-box copy, a halves one
+                for (TmaTileSchedule schedule : TmaTileSchedule.values()) tma.put(convTmaKernel(tn, cp, schedule), convTmaSmem(tn));
             }
         }
         why = ctx.loadHopperModule("conv_sm90", kernels, smem);

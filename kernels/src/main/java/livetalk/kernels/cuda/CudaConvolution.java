@@ -53,20 +53,9 @@ final class CudaConvolution {
         return convTmaHalves(cp) ? convTmaHalvesKernel(tileN) : convTmaKernel(tileN);
     }
 
-    /** The persistent twin of a TMA convolution kernel (conv_tma_sm90.cu; {@link ConvLayout#TMA_PERSISTENT}). */
-    static String persistent(String tmaKernel) {
-        return tmaKernel + "_persistent";
-    }
-
-    /** The widest tile of the TMA convolution's ping-pong kernels: a consumer warpgroup holds the whole 128 × tileN accumulator. */
-    static final int PINGPONG_MAX_TILE_N = 96;
-
-    /**
-     * The ping-pong twin of a TMA convolution kernel of tileN channels ({@link ConvLayout#TMA_PINGPONG}),
-     * or its persistent twin where the tile is wider than {@link #PINGPONG_MAX_TILE_N}.
-     */
-    static String pingpong(String tmaKernel, int tileN) {
-        return tileN <= PINGPONG_MAX_TILE_N ? tmaKernel + "_pingpong" : persistent(tmaKernel);
+    /** That kernel in {@code schedule}'s form (conv_tma_sm90.cu's _persistent and _pingpong twins; {@link ConvLayout#schedule}). */
+    static String convTmaKernel(int tileN, int cp, TmaTileSchedule schedule) {
+        return convTmaKernel(tileN, cp) + schedule.infixFor(tileN);
     }
 
     /**
@@ -246,10 +235,10 @@ final class CudaConvolution {
             if (layout.tma() && convTmaRuns(g)) {
                 int tilesO = (s.cout() + tileN - 1) / tileN;
                 CudaContext.Args args = convTmaArgs(ctx.args(), CudaDriver::encodeTensorMap, wPtr, xc, g, ob.ptr(), bPtr, s.cout(), tileN);
-                if (layout != ConvLayout.TMA) {
+                TmaTileSchedule schedule = layout.schedule();
+                if (schedule.persistent()) {
                     // one block per SM (a block takes an SM's shared memory), each walking the tiles gridDim.x apart
-                    String kernel = layout == ConvLayout.TMA_PINGPONG ? pingpong(convTmaKernel(tileN, g.cp()), tileN) : persistent(convTmaKernel(tileN, g.cp()));
-                    ctx.launch(kernel, persistentBlocks((long) g.tilesN() * tilesO * g.tOut(), ctx.multiprocessors), 1, 1,
+                    ctx.launch(convTmaKernel(tileN, g.cp(), schedule), persistentBlocks((long) g.tilesN() * tilesO * g.tOut(), ctx.multiprocessors), 1, 1,
                             CONV_TMA_THREADS, convTmaSmem(tileN), args.i32(g.tOut()));
                 } else {
                     ctx.launch(convTmaKernel(tileN, g.cp()), g.tilesN(), tilesO, g.tOut(), CONV_TMA_THREADS, convTmaSmem(tileN), args);

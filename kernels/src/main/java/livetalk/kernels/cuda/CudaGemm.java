@@ -97,7 +97,7 @@ final class CudaGemm {
     static final String[] TMA_SUFFIXES = {"", BF16_OUT, RESID};
 
     /** The TMA kernel of tile width {@code bn} (96, 128 or 256), tile {@code schedule} and output {@code suffix}. */
-    static String tmaKernel(int bn, TmaGemmSchedule schedule, String suffix) {
+    static String tmaKernel(int bn, TmaTileSchedule schedule, String suffix) {
         return (bn == 256 ? TMA_N256 : bn == 96 ? TMA_N96 : TMA_N128) + schedule.infixFor(bn) + suffix;
     }
 
@@ -119,7 +119,7 @@ final class CudaGemm {
     private void gemmTma(GemmKernel g, long a, int lda, long b, int ldb, long c, long ldc, long bias, int biasMode, boolean gelu,
                          int m, int n, int k, String suffix, java.util.function.UnaryOperator<CudaContext.Args> more) {
         int bn = wgmmaTileN(g, m, n, ctx.multiprocessors), tilesN = (n + bn - 1) / bn, tilesM = (m + WGMMA_BM - 1) / WGMMA_BM;
-        TmaGemmSchedule schedule = be.gemmSchedule();
+        TmaTileSchedule schedule = be.gemmSchedule();
         boolean persistent = schedule.persistent();
         // persistent: one block per SM (a block takes an SM's shared memory), each walking tiles gridDim.x apart
         ctx.launch(tmaKernel(bn, schedule, suffix), persistent ? persistentBlocks((long) tilesN * tilesM, ctx.multiprocessors) : tilesN,

@@ -59,7 +59,7 @@ public final class CudaSwitches {
      */
     public static final String STREAMS_PROPERTY = "livetalk.cuda.streams", STREAMS_ENV = "LIVETALK_CUDA_STREAMS";
     private static Boolean configuredStreams;   // guarded by the class
-    private static TmaGemmSchedule configuredGemmSchedule;   // guarded by the class
+    private static TmaTileSchedule configuredGemmSchedule;   // guarded by the class
 
     /**
      * The environment variable that switches bf16 operands off ({@code LIVETALK_CUDA_FUSE=0}) or on
@@ -175,8 +175,8 @@ public final class CudaSwitches {
             }
             be.ditFusions().useResidualEpilogue(true);
         }
-        TmaGemmSchedule schedule = gemmScheduleConfigured();
-        if (schedule != TmaGemmSchedule.TILES) {
+        TmaTileSchedule schedule = gemmScheduleConfigured();
+        if (schedule != TmaTileSchedule.TILES) {
             if (!be.gemmKernel().tma()) {
                 throw new KernelException(configured(GEMM_PERSISTENT_PROPERTY, GEMM_PERSISTENT_ENV) + ": the persistent kernels are the TMA GEMM's"
                         + " (compute capability 9.0, LIVETALK_CUDA_GEMM=tma), not " + be.gemmKernel());
@@ -267,24 +267,24 @@ public final class CudaSwitches {
     }
 
     /** The TMA GEMM's schedule {@link #GEMM_PERSISTENT_ENV} (or the property) asks for, read the first time it is asked for. */
-    static synchronized TmaGemmSchedule gemmScheduleConfigured() {
+    static synchronized TmaTileSchedule gemmScheduleConfigured() {
         if (configuredGemmSchedule == null) {
             String c = configured(GEMM_PERSISTENT_PROPERTY, GEMM_PERSISTENT_ENV);   // "source=value" or ""
             int eq = c.indexOf('=');
-            configuredGemmSchedule = c.isEmpty() ? TmaGemmSchedule.TILES : parseGemmSchedule(c.substring(eq + 1), c.substring(0, eq));
+            configuredGemmSchedule = c.isEmpty() ? TmaTileSchedule.TILES : parseGemmSchedule(c.substring(eq + 1), c.substring(0, eq));
         }
         return configuredGemmSchedule;
     }
 
     /** "1": the persistent kernels; "pingpong": the ping-pong ones; "0" (or null/blank, the default): a block per tile. */
-    static TmaGemmSchedule parseGemmSchedule(String value, String source) {
-        if (value == null || value.isBlank()) return TmaGemmSchedule.TILES;
+    static TmaTileSchedule parseGemmSchedule(String value, String source) {
+        if (value == null || value.isBlank()) return TmaTileSchedule.TILES;
         return switch (value.strip().toLowerCase(java.util.Locale.ROOT)) {
-            case "0" -> TmaGemmSchedule.TILES;
-            case "1" -> TmaGemmSchedule.PERSISTENT;
-            case "pingpong" -> TmaGemmSchedule.PINGPONG;
-            default -> throw new KernelException(source + "=" + value + ": expected 0 (" + TmaGemmSchedule.TILES.meaning() + ": the default), 1 ("
-                    + TmaGemmSchedule.PERSISTENT.meaning() + ") or pingpong (" + TmaGemmSchedule.PINGPONG.meaning() + ")");
+            case "0" -> TmaTileSchedule.TILES;
+            case "1" -> TmaTileSchedule.PERSISTENT;
+            case "pingpong" -> TmaTileSchedule.PINGPONG;
+            default -> throw new KernelException(source + "=" + value + ": expected 0 (" + TmaTileSchedule.TILES.meaning() + ": the default), 1 ("
+                    + TmaTileSchedule.PERSISTENT.meaning() + ") or pingpong (" + TmaTileSchedule.PINGPONG.meaning() + ")");
         };
     }
 

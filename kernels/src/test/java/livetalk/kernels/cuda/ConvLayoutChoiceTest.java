@@ -106,9 +106,11 @@ class ConvLayoutChoiceTest {
     @Test
     void thePingPongKernelsHoldTilesUpTo96Wide() {
         // a consumer warpgroup holds the whole 128 × tileN accumulator: 96 floats a thread at 96, 192 would not fit
-        assertEquals("conv_cl_tma_h32_n96_pingpong", CudaConvolution.pingpong(CudaConvolution.convTmaHalvesKernel(96), 96));
-        assertEquals("conv_cl_tma_n32_pingpong", CudaConvolution.pingpong(CudaConvolution.convTmaKernel(32), 32));
-        assertEquals("conv_cl_tma_n192_persistent", CudaConvolution.pingpong(CudaConvolution.convTmaKernel(192), 192));
+        assertEquals("conv_cl_tma_h32_n96_pingpong", CudaConvolution.convTmaKernel(96, 96, ConvLayout.TMA_PINGPONG.schedule()));
+        assertEquals("conv_cl_tma_n32_pingpong", CudaConvolution.convTmaKernel(32, 64, ConvLayout.TMA_PINGPONG.schedule()));
+        assertEquals("conv_cl_tma_n192_persistent", CudaConvolution.convTmaKernel(192, 192, ConvLayout.TMA_PINGPONG.schedule()));
+        assertEquals("conv_cl_tma_h32_n192_persistent", CudaConvolution.convTmaKernel(192, 96, ConvLayout.TMA_PERSISTENT.schedule()));
+        assertEquals("conv_cl_tma_n96", CudaConvolution.convTmaKernel(96, 192, ConvLayout.TMA.schedule()));
     }
 
     @Test
@@ -206,7 +208,8 @@ class ConvLayoutChoiceTest {
         assertEquals(Arrays.toString(tma), Arrays.toString(tma192), "one argument list for both TMA kernels");
         int[] tail = Arrays.copyOfRange(gemm, 2, gemm.length);   // the wgmma kernels' arguments after the weight and the copy
         for (int tn : new int[]{32, 96, 192}) {
-            for (String kernel : new String[]{CudaConvolution.convTmaKernel(tn), CudaConvolution.convTmaHalvesKernel(tn)}) {
+            for (int cp : new int[]{64, 96}) {   // a one-box copy, a halves one
+                String kernel = CudaConvolution.convTmaKernel(tn, cp);
                 int[] params = PtxParams.widths("conv_tma_sm90", kernel);
                 assertEquals(Arrays.toString(params), Arrays.toString(tma), kernel);
                 assertEquals(128, params[0], kernel + ": a tensor map first");
@@ -215,7 +218,8 @@ class ConvLayoutChoiceTest {
                 // the persistent twin: the same list, then tOut (the plain grid's z)
                 String persistentArgs = Arrays.toString(CudaConvolution.convTmaArgs(new CudaContext.Args(), record, 1000, 2000, g192, 3, 4, 192, 192)
                         .i32(2).widths());
-                for (String twin : new String[]{CudaConvolution.persistent(kernel), CudaConvolution.pingpong(kernel, tn)}) {
+                for (TmaTileSchedule schedule : new TmaTileSchedule[]{TmaTileSchedule.PERSISTENT, TmaTileSchedule.PINGPONG}) {
+                    String twin = CudaConvolution.convTmaKernel(tn, cp, schedule);
                     assertEquals(persistentArgs, Arrays.toString(PtxParams.widths("conv_tma_sm90", twin)), twin);
                 }
             }

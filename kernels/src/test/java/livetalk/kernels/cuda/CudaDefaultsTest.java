@@ -42,6 +42,6 @@ class CudaDefaultsTest extends CudaTestBase {
         assertEquals(false, cuda.ditFusions().normRope());
         assertEquals(false, cuda.ditFusions().normMod());
         assertEquals(false, cuda.ditFusions().residualEpilogue());
-        assertEquals(TmaGemmSchedule.TILES, cuda.gemmSchedule());
+        assertEquals(TmaTileSchedule.TILES, cuda.gemmSchedule());
     }
 }

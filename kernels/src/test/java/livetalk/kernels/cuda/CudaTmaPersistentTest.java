@@ -30,7 +30,7 @@ class CudaTmaPersistentTest extends CudaTestBase {
     /** The TMA GEMM, a block per tile, no residual epilogue: what these tests change, back as it was. */
     static void restoreDefaults(CudaBackend cuda) {
         if (cuda != null) {
-            cuda.useGemmSchedule(TmaGemmSchedule.TILES);
+            cuda.useGemmSchedule(TmaTileSchedule.TILES);
             cuda.ditFusions().useResidualEpilogue(false);
             cuda.useGemm(GemmKernel.TMA);
         }
@@ -38,11 +38,11 @@ class CudaTmaPersistentTest extends CudaTestBase {
 
     @Test
     void persistentKernelsGiveThePlainKernelsBits() {
-        sameBitsAsAblockPerTile(cuda, TmaGemmSchedule.PERSISTENT);
+        sameBitsAsAblockPerTile(cuda, TmaTileSchedule.PERSISTENT);
     }
 
     /** {@code schedule}'s kernels against a block per tile, on random shapes, widths, outputs and epilogues. */
-    static void sameBitsAsAblockPerTile(CudaBackend cuda, TmaGemmSchedule schedule) {
+    static void sameBitsAsAblockPerTile(CudaBackend cuda, TmaTileSchedule schedule) {
         assumeTrue(cuda.tmaGemmUnavailableReason() == null, () -> "no TMA GEMM here: " + cuda.tmaGemmUnavailableReason());
         GemmKernel[] tiles = {GemmKernel.TMA_N128, GemmKernel.TMA_N256, GemmKernel.TMA_N96, GemmKernel.TMA_WAVES};
         Props.forAll("cuda TMA GEMM, " + schedule, 16, 83, rnd -> {
@@ -60,7 +60,7 @@ class CudaTmaPersistentTest extends CudaTestBase {
             cuda.ditFusions().useResidualEpilogue(resid);   // the _resid products themselves, not a product and an add
             float[][] got = new float[2][];
             for (int p = 0; p < 2; p++) {
-                cuda.useGemmSchedule(p == 1 ? schedule : TmaGemmSchedule.TILES);
+                cuda.useGemmSchedule(p == 1 ? schedule : TmaTileSchedule.TILES);
                 Buf ab = cuda.upload(a);
                 if (resid) {
                     Buf xb = cuda.upload(x), scratch = cuda.alloc((long) rows * out), g = cuda.upload(gate);

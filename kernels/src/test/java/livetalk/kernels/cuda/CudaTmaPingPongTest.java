@@ -20,6 +20,6 @@ class CudaTmaPingPongTest extends CudaTestBase {
 
     @Test
     void pingPongKernelsGiveThePlainKernelsBits() {
-        CudaTmaPersistentTest.sameBitsAsAblockPerTile(cuda, TmaGemmSchedule.PINGPONG);
+        CudaTmaPersistentTest.sameBitsAsAblockPerTile(cuda, TmaTileSchedule.PINGPONG);
     }
 }

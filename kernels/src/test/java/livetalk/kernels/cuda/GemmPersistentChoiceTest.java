@@ -16,12 +16,12 @@ import org.junit.jupiter.api.Test;
 class GemmPersistentChoiceTest {
     @Test
     void switchValues() {
-        assertEquals(TmaGemmSchedule.PERSISTENT, CudaSwitches.parseGemmSchedule("1", "X"));
-        assertEquals(TmaGemmSchedule.PINGPONG, CudaSwitches.parseGemmSchedule("pingpong", "X"));
-        assertEquals(TmaGemmSchedule.PINGPONG, CudaSwitches.parseGemmSchedule(" PingPong ", "X"));
-        assertEquals(TmaGemmSchedule.TILES, CudaSwitches.parseGemmSchedule("0", "X"));
-        assertEquals(TmaGemmSchedule.TILES, CudaSwitches.parseGemmSchedule(null, "X"));
-        assertEquals(TmaGemmSchedule.TILES, CudaSwitches.parseGemmSchedule(" ", "X"));
+        assertEquals(TmaTileSchedule.PERSISTENT, CudaSwitches.parseGemmSchedule("1", "X"));
+        assertEquals(TmaTileSchedule.PINGPONG, CudaSwitches.parseGemmSchedule("pingpong", "X"));
+        assertEquals(TmaTileSchedule.PINGPONG, CudaSwitches.parseGemmSchedule(" PingPong ", "X"));
+        assertEquals(TmaTileSchedule.TILES, CudaSwitches.parseGemmSchedule("0", "X"));
+        assertEquals(TmaTileSchedule.TILES, CudaSwitches.parseGemmSchedule(null, "X"));
+        assertEquals(TmaTileSchedule.TILES, CudaSwitches.parseGemmSchedule(" ", "X"));
         KernelException e = assertThrows(KernelException.class, () -> CudaSwitches.parseGemmSchedule("on", "LIVETALK_CUDA_GEMM_PERSISTENT"));
         assertTrue(e.getMessage().startsWith("LIVETALK_CUDA_GEMM_PERSISTENT=on: expected 0 (a block per tile: the default), 1 ("), e.getMessage());
         assertTrue(e.getMessage().contains("or pingpong ("), e.getMessage());
@@ -39,21 +39,21 @@ class GemmPersistentChoiceTest {
 
     @Test
     void kernelNames() {
-        assertEquals("gemm_bf16_tn_tma_n128", CudaGemm.tmaKernel(128, TmaGemmSchedule.TILES, ""));
-        assertEquals("gemm_bf16_tn_tma_n96_persistent_bf16out", CudaGemm.tmaKernel(96, TmaGemmSchedule.PERSISTENT, CudaBackend.BF16_OUT));
-        assertEquals("gemm_bf16_tn_tma_n256_persistent_resid", CudaGemm.tmaKernel(256, TmaGemmSchedule.PERSISTENT, CudaGemm.RESID));
-        assertEquals("gemm_bf16_tn_tma_n128_pingpong_resid", CudaGemm.tmaKernel(128, TmaGemmSchedule.PINGPONG, CudaGemm.RESID));
-        assertEquals("gemm_bf16_tn_tma_n96_pingpong", CudaGemm.tmaKernel(96, TmaGemmSchedule.PINGPONG, ""));
+        assertEquals("gemm_bf16_tn_tma_n128", CudaGemm.tmaKernel(128, TmaTileSchedule.TILES, ""));
+        assertEquals("gemm_bf16_tn_tma_n96_persistent_bf16out", CudaGemm.tmaKernel(96, TmaTileSchedule.PERSISTENT, CudaBackend.BF16_OUT));
+        assertEquals("gemm_bf16_tn_tma_n256_persistent_resid", CudaGemm.tmaKernel(256, TmaTileSchedule.PERSISTENT, CudaGemm.RESID));
+        assertEquals("gemm_bf16_tn_tma_n128_pingpong_resid", CudaGemm.tmaKernel(128, TmaTileSchedule.PINGPONG, CudaGemm.RESID));
+        assertEquals("gemm_bf16_tn_tma_n96_pingpong", CudaGemm.tmaKernel(96, TmaTileSchedule.PINGPONG, ""));
         // a warpgroup cannot hold a 128 × 256 tile's accumulator: the ping-pong schedule takes the persistent kernel there
-        assertEquals("gemm_bf16_tn_tma_n256_persistent_bf16out", CudaGemm.tmaKernel(256, TmaGemmSchedule.PINGPONG, CudaBackend.BF16_OUT));
+        assertEquals("gemm_bf16_tn_tma_n256_persistent_bf16out", CudaGemm.tmaKernel(256, TmaTileSchedule.PINGPONG, CudaBackend.BF16_OUT));
     }
 
     @Test
     void persistentKernelsTakeTheirPlainTwinsArguments() {
         for (int bn : new int[] {96, 128, 256}) {
             for (String suffix : CudaGemm.TMA_SUFFIXES) {
-                String plain = CudaGemm.tmaKernel(bn, TmaGemmSchedule.TILES, suffix);
-                for (TmaGemmSchedule s : new TmaGemmSchedule[] {TmaGemmSchedule.PERSISTENT, TmaGemmSchedule.PINGPONG}) {
+                String plain = CudaGemm.tmaKernel(bn, TmaTileSchedule.TILES, suffix);
+                for (TmaTileSchedule s : new TmaTileSchedule[] {TmaTileSchedule.PERSISTENT, TmaTileSchedule.PINGPONG}) {
                     String other = CudaGemm.tmaKernel(bn, s, suffix);
                     assertEquals(Arrays.toString(PtxParams.widths("gemm_tma_sm90", plain)), Arrays.toString(PtxParams.widths("gemm_tma_sm90", other)),
                             other);

@@ -1,11 +1,13 @@
 package livetalk.kernels.cuda;
 
 /**
- * How the TMA GEMM's blocks take its tiles ({@code LIVETALK_CUDA_GEMM_PERSISTENT};
- * docs/cuda-performance.md#the-tma-gemms-persistent-kernels). Every schedule gives the same bits:
- * each tile's products, sums and epilogue are the same instructions; only who runs them, and when, differs.
+ * How the blocks of a TMA kernel take its tiles: the GEMM's ({@code LIVETALK_CUDA_GEMM_PERSISTENT};
+ * docs/cuda-performance.md#the-tma-gemms-persistent-kernels) and the VAE convolution's
+ * ({@link ConvLayout#schedule}). Every schedule gives the same bits: each tile's products, sums and
+ * epilogue are the same instructions; only who runs them, and when, differs. A kernel's name is
+ * its plain kernel's with {@link #infixFor} after the tile width.
  */
-public enum TmaGemmSchedule {
+public enum TmaTileSchedule {
     /** A block per tile: the default. */
     TILES("", "a block per tile"),
     /** One block per SM walking its tiles: the next tile's loads run under the last one's epilogue. */
@@ -13,7 +15,8 @@ public enum TmaGemmSchedule {
     /**
      * As {@link #PERSISTENT}, each consumer warpgroup owning whole tiles, the two taking turns at the
      * tensor cores: one's epilogue runs under the other's products. Tiles up to 128 wide (a
-     * warpgroup holds a whole tile's accumulator); 256-wide ones take {@link #PERSISTENT}'s kernels.
+     * warpgroup holds a whole tile's accumulator); wider ones (the GEMM's 256, the convolution's
+     * 192) take {@link #PERSISTENT}'s kernels.
      */
     PINGPONG("_pingpong", "the same, its two consumers taking whole tiles in turns");
 
@@ -23,7 +26,7 @@ public enum TmaGemmSchedule {
     private final String infix;
     private final String meaning;
 
-    TmaGemmSchedule(String infix, String meaning) {
+    TmaTileSchedule(String infix, String meaning) {
         this.infix = infix;
         this.meaning = meaning;
     }
