@@ -110,7 +110,7 @@ last_failed() {
 # steps, plus what they need that this machine lacks: the random DiT (make-dit), the plain DiT
 # output the wgmma and flash runs compare with (bench-dit), the plain verify log the other verify
 # steps compare with (verify; or pass an earlier run's logs with --logs), and the defaults' verify,
-# bench-dit and bench-vae that the VAE fuse, norm-rope, norm-mod and residual steps compare with (verify-default,
+# bench-dit and bench-vae that the switches run on the defaults compare with (verify-default,
 # bench-dit-default, bench-vae-default).
 selected() {
   [ -z "$ONLY" ] && return 0
@@ -119,9 +119,9 @@ selected() {
     make-dit) [ ! -f /tmp/livetalk-dit/model.safetensors ] && [[ ",$ONLY," == *",bench-"* ]] ;;
     bench-dit) [ ! -f /tmp/livetalk-dit/out-mma-sync.f32 ] && [[ ",$ONLY," =~ ,bench-dit-(wgmma|flash|default|tma|flash-tma|split|norm-rope|norm-mod|residual|fusions|tma-waves|persistent|persistent-waves|pingpong|flash-pp|split-pp), ]] ;;
     verify) [ ! -f "$OUTDIR/verify.log" ] && [[ ",$ONLY," == *",verify-"* ]] ;;
-    verify-default) [ ! -f "$OUTDIR/verify-default.log" ] && [[ ",$ONLY," =~ ,verify-(vae-fuse|norm-rope|norm-mod|residual|dit-fusions), ]] ;;
-    bench-dit-default) [ ! -f "$OUTDIR/bench-dit-default.log" ] && [[ ",$ONLY," =~ ,bench-dit-(norm-rope|norm-mod|residual|fusions|tma-waves|persistent|persistent-waves|pingpong|flash-pp), ]] ;;
-    bench-vae-default) [ ! -f "$OUTDIR/bench-vae-default.log" ] && [[ ",$ONLY," == *",bench-vae-fuse,"* ]] ;;
+    verify-default) [ ! -f "$OUTDIR/verify-default.log" ] && [[ ",$ONLY," =~ ,verify-(vae-fuse|norm-rope|norm-mod|residual|dit-fusions|conv-tma), ]] ;;
+    bench-dit-default) [ ! -f "$OUTDIR/bench-dit-default.log" ] && [[ ",$ONLY," =~ ,bench-dit-(norm-rope|norm-mod|residual|fusions|tma-waves|persistent|persistent-waves|pingpong|flash-pp|split|split-pp), ]] ;;
+    bench-vae-default) [ ! -f "$OUTDIR/bench-vae-default.log" ] && [[ ",$ONLY," =~ ,bench-vae-(fuse|conv-tma|conv-tma-persistent|conv-tma-pingpong), ]] ;;
     *) return 1 ;;
   esac
 }
@@ -196,18 +196,12 @@ conv_summary() {
   conv_verify verify-conv-wgmma
   echo "-- its TMA variant (LIVETALK_CUDA_CONV=tma; written without a GPU: the wgmma variant's bits expected)"
   grep -hE "tests (successful|failed|aborted)|TMA convolution is not available|fast convolution .* not available" "$OUTDIR/tests-conv-tma.log" 2>/dev/null | sort -u
-  conv_verify verify-conv-tma
-  local re='^(OK|FAIL|SKIPPED) +vae_decode' a b
-  a="$(grep -hE "$re" "$OUTDIR/verify-conv-wgmma.log" 2>/dev/null)"; b="$(grep -hE "$re" "$OUTDIR/verify-conv-tma.log" 2>/dev/null)"
-  if [ -n "$a" ] && [ -n "$b" ]; then
-    if [ "$a" = "$b" ]; then echo "verify-conv-tma: its VAE decode lines the same as verify-conv-wgmma's"
-    else diff <(echo "$a") <(echo "$b") > "$OUTDIR/verify-conv-tma-vs-wgmma.diff"; echo "verify-conv-tma: DIFFERS from verify-conv-wgmma ($OUTDIR/verify-conv-tma-vs-wgmma.diff)"; fi
-  fi
+  same_as_default verify-conv-tma '^(OK|FAIL|SKIPPED) +vae_decode' 'VAE decode'
   echo "-- its TMA variant's persistent kernels (LIVETALK_CUDA_CONV=tma_persistent; written without a GPU: the wgmma variant's bits expected)"
   grep -hE "tests (successful|failed|aborted)|TMA convolution is not available|fast convolution .* not available" "$OUTDIR/tests-conv-tma-persistent.log" 2>/dev/null | sort -u
   echo "-- its TMA variant's ping-pong kernels (LIVETALK_CUDA_CONV=tma_pingpong; written without a GPU: the wgmma variant's bits expected)"
   grep -hE "tests (successful|failed|aborted)|TMA convolution is not available|fast convolution .* not available" "$OUTDIR/tests-conv-tma-pingpong.log" 2>/dev/null | sort -u
-  for f in bench-vae bench-vae-conv bench-vae-conv-wgmma bench-vae-conv-tma bench-vae-conv-tma-persistent bench-vae-conv-tma-pingpong; do grep -h "^latent frame [1-9]" "$OUTDIR/$f.log" 2>/dev/null | tail -1 | sed "s/^/$f: /"; done
+  for f in bench-vae bench-vae-conv bench-vae-conv-wgmma bench-vae-default bench-vae-conv-tma bench-vae-conv-tma-persistent bench-vae-conv-tma-pingpong; do grep -h "^latent frame [1-9]" "$OUTDIR/$f.log" 2>/dev/null | tail -1 | sed "s/^/$f: /"; done
   for f in bench-vae bench-vae-conv bench-vae-conv-wgmma bench-vae-conv-tma bench-vae-conv-tma-persistent bench-vae-conv-tma-pingpong; do grep -hE "^(conv_|pad_frames|all kernels)" "$OUTDIR/$f.log" 2>/dev/null | sed "s/^/$f profile: /"; done
 }
 
@@ -412,27 +406,27 @@ run() {
   step verify-conv-wgmma 45 "${PLAIN[@]}" LIVETALK_CUDA_CONV=wgmma "$lt" verify --device cuda --golden "$ROOT/tests/golden" --only vae_decode
   step bench-vae-conv-wgmma 60 "${PLAIN[@]}" LIVETALK_CUDA_CONV=wgmma "$lt" bench-vae --device cuda --frames 2 --profile
   # Its TMA variant (conv_tma_sm90.cu, LIVETALK_CUDA_CONV=tma, CC 9.0 only; written without a GPU, not yet
-  # run on one): its tests in a JVM of their own (every CudaConvFastChecks check, and the wgmma variant's
-  # bits on the decoder's shapes and ragged ones; a barrier that never completes is a hang, shown as the
-  # step's timeout, exit 124; the first bad memory access under compute-sanitizer if they fail), the VAE
-  # decode checks (conv_summary: against the plain verify's, and against verify-conv-wgmma's when it ran),
-  # and bench-vae with its profile beside bench-vae-conv-wgmma's.
+  # run on one), on the defaults (whose convolution on CC 9.0 is the wgmma variant, whose bits it must give):
+  # its tests in a JVM of their own (every CudaConvFastChecks check, and the wgmma variant's bits on the
+  # decoder's shapes and ragged ones; a barrier that never completes is a hang, shown as the step's
+  # timeout, exit 124; the first bad memory access under compute-sanitizer if they fail), the VAE decode
+  # checks (conv_summary: the same lines as verify-default's), and bench-vae beside bench-vae-default's.
   step tests-conv-tma 90 "$junit" --select-class livetalk.kernels.cuda.CudaConvTmaTest --details=tree
   if last_failed && command -v compute-sanitizer >/dev/null; then
     step sanitizer-conv-tma 120 env CUDA_LAUNCH_BLOCKING=1 compute-sanitizer --tool memcheck --print-limit 3 "$junit" \
       --select-method 'livetalk.kernels.cuda.CudaConvTmaTest#raggedShapesGiveTheWgmmaConvolutionsBits' --details=summary
   fi
-  step verify-conv-tma 45 "${PLAIN[@]}" LIVETALK_CUDA_CONV=tma "$lt" verify --device cuda --golden "$ROOT/tests/golden" --only vae_decode
-  step bench-vae-conv-tma 60 "${PLAIN[@]}" LIVETALK_CUDA_CONV=tma "$lt" bench-vae --device cuda --frames 2 --profile
+  step verify-conv-tma 45 env LIVETALK_CUDA_CONV=tma "$lt" verify --device cuda --golden "$ROOT/tests/golden" --only vae_decode
+  step bench-vae-conv-tma 60 env LIVETALK_CUDA_CONV=tma "$lt" bench-vae --device cuda --frames 2 --profile
   # Its persistent form (LIVETALK_CUDA_CONV=tma_persistent: one block per SM walking the tiles; written
   # without a GPU on 2026-11-28): CudaConvTmaTest's checks on it in a JVM of their own (a ring that never
   # comes round is a hang: the step's timeout), and bench-vae beside bench-vae-conv-tma's.
   step tests-conv-tma-persistent 90 "$junit" --select-class livetalk.kernels.cuda.CudaConvTmaPersistentTest --details=tree
-  step bench-vae-conv-tma-persistent 60 "${PLAIN[@]}" LIVETALK_CUDA_CONV=tma_persistent "$lt" bench-vae --device cuda --frames 2 --profile
+  step bench-vae-conv-tma-persistent 60 env LIVETALK_CUDA_CONV=tma_persistent "$lt" bench-vae --device cuda --frames 2 --profile
   # And its ping-pong form (LIVETALK_CUDA_CONV=tma_pingpong: each consumer warpgroup owns whole tiles, the two
   # in turns; tiles up to 96 wide): the same checks in a JVM of their own (a turn that never passes is a hang).
   step tests-conv-tma-pingpong 90 "$junit" --select-class livetalk.kernels.cuda.CudaConvTmaPingPongTest --details=tree
-  step bench-vae-conv-tma-pingpong 60 "${PLAIN[@]}" LIVETALK_CUDA_CONV=tma_pingpong "$lt" bench-vae --device cuda --frames 2 --profile
+  step bench-vae-conv-tma-pingpong 60 env LIVETALK_CUDA_CONV=tma_pingpong "$lt" bench-vae --device cuda --frames 2 --profile
   # The defaults (no switch set: the device's fastest kernels), last: the whole golden verify, the
   # DiT forward against the baseline's output, the VAE and the whole pipeline.
   step verify-default 120 "$lt" verify --device cuda --golden "$ROOT/tests/golden"
@@ -630,6 +624,8 @@ run() {
     grep -hE "tests (successful|failed|aborted)" "$OUTDIR/tests-flash-split-pp.log" 2>/dev/null | sort -u | sed 's/^/split ping-pong /' || true
     grep -hE "^(output vs|forward|flash|all kernels)" "$OUTDIR/bench-dit-split-pp.log" 2>/dev/null | tail -5 | sed 's/^/split ping-pong /' || true
   } 2>/dev/null
+  # each switch written without a GPU against the rules of docs/cuda-performance.md ("The next GPU run")
+  "$lt" gpu-verdicts "$OUTDIR" 2>&1 | grep -v '^WARNING: Using incubator' || true
   for s in "${STEPS[@]}"; do echo "step $s"; done
   local deferred; deferred="$(printf '%s\n' "${STEPS[@]}" | awk '$2 == "deferred" {print $1}' | paste -sd, -)"
   if [ -n "$deferred" ]; then

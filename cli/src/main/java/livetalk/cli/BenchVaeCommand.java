@@ -72,7 +72,8 @@ final class BenchVaeCommand implements Callable<Integer> {
             StreamingDecoder dec = vae.decoder(h, w);
             t0 = System.nanoTime();
             dec.push(random(rnd, frame), 1);
-            System.out.printf("latent frame 0 (1 frame of %dx%d): %.2f s%n", h * cfg.spatialFactor(), w * cfg.spatialFactor(), secs(t0));
+            double first = secs(t0);
+            System.out.printf("latent frame 0 (1 frame of %dx%d): %.2f s (%.2f ms)%n", h * cfg.spatialFactor(), w * cfg.spatialFactor(), first, first * 1e3);
             for (int i = 1; i <= frames; i++) {
                 long c0 = cpuNanos();
                 t0 = System.nanoTime();
@@ -80,9 +81,10 @@ final class BenchVaeCommand implements Callable<Integer> {
                 float[] px = dec.push(random(rnd, frame), 1);
                 double s = secs(t0), cpu = (cpuNanos() - c0) / 1e9;
                 // CPU seconds as well as wall time: on a shared machine the wall time says little.
-                System.out.printf("latent frame %d (%d frames): %.2f s, %.1f GFLOP/s (%.2f TFLOP per latent frame, docs/model.md#flops); "
+                // milliseconds too: on a GPU a latent frame takes tens of them, and variants differ by a few
+                System.out.printf("latent frame %d (%d frames): %.2f s (%.2f ms), %.1f GFLOP/s (%.2f TFLOP per latent frame, docs/model.md#flops); "
                                 + "process CPU %.1f s = %.1f GFLOP per CPU-second%n", i,
-                        px.length / (3 * h * w * cfg.spatialFactor() * cfg.spatialFactor()), s, flop / s / 1e9, flop / 1e12, cpu,
+                        px.length / (3 * h * w * cfg.spatialFactor() * cfg.spatialFactor()), s, s * 1e3, flop / s / 1e9, flop / 1e12, cpu,
                         cpu > 0 ? flop / cpu / 1e9 : Double.NaN);
                 if (profile && i == frames && be instanceof CudaBackend cuda) System.out.print(cuda.profileReport());
             }

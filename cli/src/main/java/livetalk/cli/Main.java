@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 /** The {@code livetalk} command: one subcommand class per verb. */
 @Command(name = "livetalk", mixinStandardHelpOptions = true, version = "LiveTalk-J 0.1.0",
         description = "Real-time talking-avatar video diffusion (LiveTalk) in pure Java.",
-        subcommands = {GenerateCommand.class, DemoCommand.class, ServeCommand.class, VerifyCommand.class, InspectCommand.class, BenchCommand.class, MakeRandomDitCommand.class, BenchDitCommand.class, BenchVaeCommand.class, BenchEncodersCommand.class, BenchGpuCommand.class, BenchPipelineCommand.class, BenchLiveCommand.class, FuzzCommand.class})
+        subcommands = {GenerateCommand.class, DemoCommand.class, ServeCommand.class, VerifyCommand.class, InspectCommand.class, BenchCommand.class, MakeRandomDitCommand.class, BenchDitCommand.class, BenchVaeCommand.class, BenchEncodersCommand.class, BenchGpuCommand.class, BenchPipelineCommand.class, BenchLiveCommand.class, FuzzCommand.class, GpuVerdictsCommand.class})
 public final class Main implements Runnable {
 
     /** Exit code for bad input (files, options): distinct from 1, an internal failure. */
