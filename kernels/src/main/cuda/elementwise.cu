@@ -64,6 +64,14 @@ extern "C" __global__ void modulate_frames_bf16out(const float* x, const float* 
     modulate_frames_rows(x, shift, scale, stride, out, rows, rowsPerFrame, dim);
 }
 
+// out[r, :] = x[r, :] + vecs[(r / rowsPerFrame)·stride + :]: add_row with a vector per block of rows
+extern "C" __global__ void add_row_frames(const float* x, const float* vecs, i64 stride, float* out, int rows, int rowsPerFrame, int dim) {
+    for (int r = blockIdx.x; r < rows; r += gridDim.x) {
+        const i64 p = (i64)(r / rowsPerFrame) * stride, base = (i64)r * dim;
+        for (int c = threadIdx.x; c < dim; c += blockDim.x) out[base + c] = x[base + c] + vecs[p + c];
+    }
+}
+
 extern "C" __global__ void gated_add_frames(float* x, const float* y, const float* gate, i64 stride, int rows, int rowsPerFrame, int dim) {
     for (int r = blockIdx.x; r < rows; r += gridDim.x) {
         const i64 p = (i64)(r / rowsPerFrame) * stride, base = (i64)r * dim;

@@ -249,6 +249,18 @@ public interface Backend extends AutoCloseable {
         modulateFrames(normed, shift, scale, stride, out, frames, rowsPerFrame, dim);
     }
 
+    /**
+     * {@link #addRow} over blocks of rows, each with its own vector at offset {@code f·stride} of
+     * {@code vecs}, as {@link #modulateFrames}: the DiT's per-frame audio rows added to the residual
+     * stream in one call. The default makes one {@link #addRow} per block.
+     */
+    default void addRowFrames(Buf x, Buf vecs, long stride, Buf out, int frames, int rowsPerFrame, int dim) {
+        long rowLen = (long) rowsPerFrame * dim;
+        for (int f = 0; f < frames; f++) {
+            addRow(x.view(f * rowLen, rowLen), vecs.view(f * stride, dim), out.view(f * rowLen, rowLen), rowsPerFrame, dim);
+        }
+    }
+
     /** {@link #gatedAdd} over blocks of rows, each with its own gate at offset {@code f·stride}, as {@link #modulateFrames}. */
     default void gatedAddFrames(Buf x, Buf y, Buf gate, long stride, int frames, int rowsPerFrame, int dim) {
         long rowLen = (long) rowsPerFrame * dim;

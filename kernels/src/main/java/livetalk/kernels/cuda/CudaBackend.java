@@ -846,6 +846,20 @@ public final class CudaBackend implements Backend {
                 ctx.args().ptr(xb.ptr()).ptr(sh.ptr()).ptr(sc.ptr()).i64(stride).ptr(ob.ptr()).i32(rows).i32(rowsPerFrame).i32(dim));
     }
 
+    /** One launch for every frame (elementwise.cu's add_row_frames). */
+    @Override
+    public void addRowFrames(Buf x, Buf vecs, long stride, Buf out, int frames, int rowsPerFrame, int dim) {
+        CudaBuf xb = buf(x), vb = buf(vecs), ob = buf(out);
+        int rows = Math.multiplyExact(frames, rowsPerFrame);
+        long n = (long) rows * dim;
+        requireSize("addRowFrames x", n, xb.len);
+        requireSize("addRowFrames out", n, ob.len);
+        requireSize("addRowFrames vectors", frames == 0 ? 0 : (frames - 1) * stride + dim, vb.len);
+        if (rows == 0) return;
+        ctx.launch("add_row_frames", rowGrid(rows), 1, 1, BLOCK, 0,
+                ctx.args().ptr(xb.ptr()).ptr(vb.ptr()).i64(stride).ptr(ob.ptr()).i32(rows).i32(rowsPerFrame).i32(dim));
+    }
+
     /** One launch for every frame (elementwise.cu's gated_add_frames). */
     @Override
     public void gatedAddFrames(Buf x, Buf y, Buf gate, long stride, int frames, int rowsPerFrame, int dim) {

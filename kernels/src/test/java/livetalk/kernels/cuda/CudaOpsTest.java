@@ -31,7 +31,7 @@ class CudaOpsTest extends CudaTestBase {
     }
 
     /**
-     * The per-frame forms (one launch for every frame) against one modulate or gatedAdd per frame on
+     * The per-frame forms (one launch for every frame) against one modulate, gatedAdd or addRow per frame on
      * the same device, bit for bit: the same expression per element. Parameters at a frame stride
      * wider than dim, as the DiT's [frames, 6, dim] modulation; outputs float32 and bf16.
      */
@@ -63,6 +63,19 @@ class CudaOpsTest extends CudaTestBase {
                 cuda.gatedAdd(xEach.view(f * rowLen, rowLen), y.view(f * rowLen, rowLen), shift.view(f * stride, dim), perFrame, dim);
             }
             CudaFusedOperandTest.assertSameBits(cuda.read(xEach), cuda.read(xOne), "gatedAddFrames " + frames + "x" + perFrame + "x" + dim);
+            // addRowFrames: out of place, then in place as the DiT adds its audio rows
+            Buf sumOne = cuda.alloc(n), sumEach = cuda.alloc(n);
+            cuda.addRowFrames(x, shift, stride, sumOne, frames, perFrame, dim);
+            for (int f = 0; f < frames; f++) {
+                cuda.addRow(x.view(f * rowLen, rowLen), shift.view(f * stride, dim), sumEach.view(f * rowLen, rowLen), perFrame, dim);
+            }
+            CudaFusedOperandTest.assertSameBits(cuda.read(sumEach), cuda.read(sumOne), "addRowFrames " + frames + "x" + perFrame + "x" + dim);
+            cuda.addRowFrames(sumOne, scale, stride, sumOne, frames, perFrame, dim);
+            for (int f = 0; f < frames; f++) {
+                Buf rowsF = sumEach.view(f * rowLen, rowLen);
+                cuda.addRow(rowsF, scale.view(f * stride, dim), rowsF, perFrame, dim);
+            }
+            CudaFusedOperandTest.assertSameBits(cuda.read(sumEach), cuda.read(sumOne), "addRowFrames in place " + frames + "x" + perFrame + "x" + dim);
         });
     }
 

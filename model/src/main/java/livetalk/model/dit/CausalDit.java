@@ -241,11 +241,9 @@ public final class CausalDit {
         // 7. layers, audio projection (layer − 2) added to the residual stream before layers 2..
         for (int i = 0; i < blocks.length; i++) {
             if (cfg.audioBefore(i)) {
-                int j = i - 2;
-                for (int fi = 0; fi < f; fi++) {
-                    Buf rows = ws.x.view((long) fi * perFrame * d, (long) perFrame * d);
-                    be.addRow(rows, in.audio().view(((long) j * f + fi) * d, d), rows, perFrame, d);
-                }
+                // x[fi] += audio[i − 2, fi], every frame in one call
+                Buf audio = in.audio().view((long) (i - 2) * f * d, (long) f * d);
+                be.addRowFrames(ws.x, audio, d, ws.x, f, perFrame, d);
             }
             if (kvOnly && i == blocks.length - 1) {
                 blocks[i].writeKvOnly(ws, perFrame, kv);
