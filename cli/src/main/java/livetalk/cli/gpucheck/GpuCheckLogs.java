@@ -24,6 +24,7 @@ import java.util.regex.Pattern;
  * a step that did not run has no log, and every reader then says so by an empty result.
  */
 public final class GpuCheckLogs {
+    private static final Pattern DEVICE = Pattern.compile("\"device\": \"([^\"]*)\"");
     private static final Pattern STEP_EXIT = Pattern.compile("\\{\"step\": \"([^\"]+)\", \"exit\": (null|-?\\d+)");
     private static final Pattern FORWARD = Pattern.compile("^forward (\\d+): [0-9.]+ s \\(([0-9.]+) ms\\)");
     private static final Pattern BACK_TO_BACK = Pattern.compile("^back to back .*?: ([0-9.]+) ms each");
@@ -33,37 +34,47 @@ public final class GpuCheckLogs {
     // the milliseconds were printed, the time comes from the rate and the work
     private static final Pattern LATENT_FRAME = Pattern.compile(
             "^latent frame ([1-9]\\d*) \\(\\d+ frames\\): ([0-9.]+) s(?: \\(([0-9.]+) ms\\))?, ([0-9.]+) GFLOP/s \\(([0-9.]+) TFLOP");
+    private static final Pattern SUSTAINED = Pattern.compile("sustained after block 1: ([0-9.]+) frames/s");
+    private static final Pattern FIRST_GENERATED = Pattern.compile("first generated frame after ([0-9.]+) s");
+    private static final Pattern GPU_MEMORY = Pattern.compile("^GPU memory held by buffers and weights: ([0-9.]+) GiB at the peak");
     private static final Pattern VERDICT = Pattern.compile("^verdict: (\\d+) OK, (\\d+) FAIL, (\\d+) SKIPPED");
     private static final Pattern FAILED_TEST = Pattern.compile("MethodSource \\[className = '([^']+)'");
     private static final Pattern TESTS_FAILED = Pattern.compile("^\\[\\s*(\\d+) tests failed\\s*]");
 
     private final Function<String, Optional<String>> logs;
     private final Map<String, Integer> exits;
+    private final String device;
 
     /**
      * @param logs  a step's log by its name (no {@code .log}), empty where the step left none
      * @param exits the exit status of every step that ran to an end; a step absent from it did not
      *              run (deferred, or left out by {@code --only})
+     * @param device the GPU's name as nvidia-smi gave it; empty where there was none (the stub driver)
      */
-    public GpuCheckLogs(Function<String, Optional<String>> logs, Map<String, Integer> exits) {
+    public GpuCheckLogs(Function<String, Optional<String>> logs, Map<String, Integer> exits, String device) {
         this.logs = logs;
         this.exits = Map.copyOf(exits);
+        this.device = device;
     }
 
     /** The logs in {@code dir} (unpacked from {@code logs.tar.gz}) and its {@code gpu-check.json}. */
     public static GpuCheckLogs read(Path dir) {
         Map<String, Integer> exits = new HashMap<>();
+        String device = "";
         Path json = dir.resolve("gpu-check.json");
         if (Files.isRegularFile(json)) {
-            Matcher m = STEP_EXIT.matcher(readString(json));
+            String text = readString(json);
+            Matcher m = STEP_EXIT.matcher(text);
             while (m.find()) {
                 if (!m.group(2).equals("null")) exits.put(m.group(1), Integer.parseInt(m.group(2)));
             }
+            Matcher d = DEVICE.matcher(text);
+            if (d.find()) device = d.group(1);
         }
         return new GpuCheckLogs(step -> {
             Path f = dir.resolve(step + ".log");
             return Files.isRegularFile(f) ? Optional.of(readString(f)) : Optional.empty();
-        }, exits);
+        }, exits, device);
     }
 
     private static String readString(Path f) {
@@ -72,6 +83,11 @@ public final class GpuCheckLogs {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** The GPU the run had, as nvidia-smi names it; empty if none was named. */
+    public String device() {
+        return device;
     }
 
     public Optional<String> log(String step) {
@@ -99,8 +115,7 @@ public final class GpuCheckLogs {
 
     /** bench-dit's forwards issued as a block's steps are (no host work between them), ms each. */
     public OptionalDouble backToBackMs(String step) {
-        return lines(step).stream().map(BACK_TO_BACK::matcher).filter(Matcher::find)
-                .mapToDouble(m -> Double.parseDouble(m.group(1))).findFirst();
+        return first(step, BACK_TO_BACK);
     }
 
     public Optional<String> checksum(String step) {
@@ -109,8 +124,7 @@ public final class GpuCheckLogs {
 
     /** bench-dit's relative L2 against the saved baseline output ({@code --compare-output}). */
     public OptionalDouble outputRelL2(String step) {
-        return lines(step).stream().map(OUTPUT_VS::matcher).filter(Matcher::find)
-                .mapToDouble(m -> Double.parseDouble(m.group(1))).findFirst();
+        return first(step, OUTPUT_VS);
     }
 
     /**
@@ -122,6 +136,25 @@ public final class GpuCheckLogs {
         return lines(step).stream().map(LATENT_FRAME::matcher).filter(Matcher::find).mapToDouble(m -> m.group(3) != null
                 ? Double.parseDouble(m.group(3))
                 : Double.parseDouble(m.group(5)) * 1e12 / (Double.parseDouble(m.group(4)) * 1e9) * 1e3).min();
+    }
+
+    /** bench-pipeline's frames per second after its first block. */
+    public OptionalDouble sustainedFramesPerSecond(String step) {
+        return first(step, SUSTAINED);
+    }
+
+    /** bench-pipeline's first generated frame, seconds from the run's start. */
+    public OptionalDouble firstGeneratedFrameSeconds(String step) {
+        return first(step, FIRST_GENERATED);
+    }
+
+    /** bench-pipeline's GPU memory held by buffers and weights at the peak, GiB. */
+    public OptionalDouble peakGpuMemoryGiB(String step) {
+        return first(step, GPU_MEMORY);
+    }
+
+    private OptionalDouble first(String step, Pattern number) {
+        return lines(step).stream().map(number::matcher).filter(Matcher::find).mapToDouble(m -> Double.parseDouble(m.group(1))).findFirst();
     }
 
     /** verify's check lines whose text matches {@code line}, in order. */

@@ -224,7 +224,15 @@ public final class SwitchVerdicts {
         StringBuilder out = new StringBuilder();
         out.append("== verdicts (docs/cuda-performance.md, \"The next GPU run\": tests pass, the defaults' bits, ")
                 .append(String.format(Locale.ROOT, "at least %.0f %% faster than the defaults it ran on)%n", FASTER * 100));
+        out.append(logs.device().isBlank()
+                ? "device: none named (nvidia-smi gave no GPU: a run on the stub driver, whose figures are the host's, not a GPU's)\n"
+                : "device: " + logs.device() + "\n");
         out.append(defaults()).append('\n');
+        List<String> targets = new IssueTargets(logs).lines();
+        if (!targets.isEmpty()) {
+            out.append("the defaults against the targets (docs/cuda-performance.md, \"Where things stand\"):\n");
+            targets.forEach(t -> out.append(t).append('\n'));
+        }
         out.append(String.format(Locale.ROOT, "%-22s %-9s %-22s %s%n", "switch", "verdict", "time (base)", "tests | bits"));
         List<Verdict> vs = verdicts();
         for (Verdict v : vs) {

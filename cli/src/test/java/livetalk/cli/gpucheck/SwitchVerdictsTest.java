@@ -40,7 +40,7 @@ class SwitchVerdictsTest {
     }
 
     private SwitchVerdicts verdicts() {
-        return new SwitchVerdicts(new GpuCheckLogs(s -> Optional.ofNullable(logs.get(s)), exits));
+        return new SwitchVerdicts(new GpuCheckLogs(s -> Optional.ofNullable(logs.get(s)), exits, "NVIDIA H200"));
     }
 
     private Verdict verdict(String name) {
@@ -157,9 +157,26 @@ class SwitchVerdictsTest {
     }
 
     @Test
+    void thePipelinesFiguresAgainstTheirTargets() {
+        logs.put("bench-pipeline-default", """
+                first frame after 0.038 s (the reference frame, decoded before block 0's steps); first generated frame after 0.241 s; 117 frames                 in 2.5 s = 46.8 frames/s overall; sustained after block 1: 47.2 frames/s (254.2 ms per 12-frame block)
+                GPU memory held by buffers and weights: 7.40 GiB at the peak, 3.35 GiB now
+                """);
+        List<String> lines = new IssueTargets(new GpuCheckLogs(s -> Optional.ofNullable(logs.get(s)), Map.of(), "NVIDIA H200")).lines();
+        assertEquals(3, lines.size(), lines.toString());
+        assertTrue(lines.get(0).contains("47.2 frames/s") && lines.get(0).endsWith(" met"), lines.get(0));
+        assertTrue(lines.get(1).contains("0.241 s") && lines.get(1).endsWith(" met"), lines.get(1));
+        // 7.40 GiB is 7.95 GB: within 8 GB
+        assertTrue(lines.get(2).contains("7.40 GiB (7.95 GB)") && lines.get(2).endsWith(" met"), lines.get(2));
+        logs.put("bench-pipeline-default", "GPU memory held by buffers and weights: 7.50 GiB at the peak, 3.35 GiB now\n");
+        lines = new IssueTargets(new GpuCheckLogs(s -> Optional.ofNullable(logs.get(s)), Map.of(), "NVIDIA H200")).lines();
+        assertTrue(lines.get(0).endsWith("not met"), lines.get(0));   // 8.05 GB
+    }
+
+    @Test
     void latentFramesWithoutMillisecondsComeFromTheRate() {
         logs.put("bench-vae-default", "latent frame 1 (4 frames): 0.07 s, 126.9 GFLOP/s (8.88 TFLOP per latent frame, docs/model.md#flops); x\n");
-        var l = new GpuCheckLogs(s -> Optional.ofNullable(logs.get(s)), Map.of());
+        var l = new GpuCheckLogs(s -> Optional.ofNullable(logs.get(s)), Map.of(), "NVIDIA H200");
         assertEquals(8.88e12 / 126.9e9 * 1e3, l.latentFrameMs("bench-vae-default").getAsDouble(), 1e-9);
         assertFalse(l.latentFrameMs("bench-vae-fuse").isPresent());
     }
@@ -191,7 +208,11 @@ class SwitchVerdictsTest {
         assertEquals(Optional.empty(), read.exit("bench-dit-split"));
         String report = new SwitchVerdicts(read).report();
         assertTrue(report.contains("pick for GEMM tiles: gemm-pingpong"), report);
+        assertTrue(report.contains("device: NVIDIA H200"), report);
         assertTrue(report.contains("fbf9d327e6112177 (as run 9)"), report);
+        // the defaults' forward (65.5 ms) against its ≤ 35 ms target; no pipeline log, so no pipeline line
+        assertTrue(report.matches("(?s).*DiT forward, full window +65\\.5 ms \\(255 TFLOP/s, 32 % of the peak\\).*not met.*"), report);
+        assertFalse(report.contains("sustained"), report);
         assertEquals(0, Main.execute("gpu-verdicts", dir.toString()));
         assertEquals(Main.EXIT_BAD_INPUT, Main.execute("gpu-verdicts", dir.resolve("missing").toString()));
     }
