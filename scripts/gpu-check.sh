@@ -263,8 +263,9 @@ vae_fuse_summary() {
   for f in bench-vae-default bench-vae-fuse; do
     { grep -h "^VAE:" "$OUTDIR/$f.log"; grep -h "^latent frame [1-9]" "$OUTDIR/$f.log" | tail -1; } 2>/dev/null | sed "s/^/$f: /"
   done
+  # the residual adds: add's 33 launches per latent frame in bench-vae-default, the GEMMs' _resid twins in their place with the switch
   for f in bench-vae-default bench-vae-fuse; do
-    grep -hE "^(rms_norm_channels|rms_scale_channels|conv_pad_cl|upsample_nearest2x|f32_to_bf16_rows|all kernels)" "$OUTDIR/$f.log" 2>/dev/null \
+    grep -hE "^(rms_norm_channels|rms_scale_channels|conv_pad_cl|upsample_nearest2x|f32_to_bf16_rows|add|conv_cl_|all kernels)" "$OUTDIR/$f.log" 2>/dev/null \
       | sed "s/^/$f profile: /"
   done
 }
@@ -438,11 +439,13 @@ run() {
   # first frame per turn), with its defaults: 3 turns of 3 s, 16 blocks taken as fast as they come.
   step bench-live-default 60 "$lt" bench-live --device cuda --dit /tmp/livetalk-dit/model.safetensors
   # The VAE's copies fused into its convolutions' (LIVETALK_CUDA_VAE_FUSE=1: the norm applied as the
-  # channels-last copy is written, the history slid in place, the upsample read through), not yet
-  # validated, on top of the defaults: its tests (the fused ops against the unfused ones, bit for bit;
+  # channels-last copy is written, the history slid in place, the upsample read through, the residual
+  # blocks' adds in the GEMMs' epilogue), not yet validated, on top of the defaults: its tests (the
+  # fused ops against the unfused ones, bit for bit, on FAST and WGMMA; the TMA kernels' residual twins
+  # are CudaConvTmaTest's, in the tests-conv-tma* steps;
   # the first bad memory access under compute-sanitizer if they fail), the VAE encode and decode
   # checks (their lines must be verify-default's), and bench-vae beside bench-vae-default.
-  step tests-vae-fuse 120 "$junit" --select-class livetalk.kernels.cuda.CudaVaeFuseTest --details=tree
+  step tests-vae-fuse 150 "$junit" --select-class livetalk.kernels.cuda.CudaVaeFuseTest --details=tree
   if last_failed && command -v compute-sanitizer >/dev/null; then
     step sanitizer-vae-fuse 120 env CUDA_LAUNCH_BLOCKING=1 compute-sanitizer --tool memcheck --print-limit 3 "$junit" \
       --select-method 'livetalk.kernels.cuda.CudaVaeFuseTest#raggedShapesGiveTheUnfusedBits' --details=summary

@@ -17,6 +17,7 @@
 //   conv_pad_cl_norm(_hist16)  the same copy of SiLU(norm(x)), the history slid in place (not yet run on a GPU)
 //   conv_pad_cl_up2         the same copy of x upsampled 2× (nearest), from x (not yet run on a GPU)
 //   conv_cl_m32/_m96/_m128  the GEMM, in block tiles of BM output channels × 128 positions
+//   conv_cl_m*_resid        the same GEMM adding a residual in its epilogue (not yet run on a GPU)
 #include "common.cuh"
 #include "conv_layout.cuh"
 #include "vae_norm.cuh"
@@ -81,10 +82,11 @@ extern "C" __global__ void __launch_bounds__(256) conv_pad_cl_hist16(
 // of frame t = blockIdx.z. The k-loop is gemm_bf16_tn_k64's (gemm.cu), unchanged: a 3-stage
 // cp.async ring of 64-deep A and B tiles, one barrier per k-tile, ldmatrix from rows padded by 16
 // bytes, mma.sync m16n8k16 into float32 accumulators; only the B addresses, the tile height and
-// the epilogue differ.
-template <int BM>
+// the epilogue differ. RESID: R (laid out as C) is added to each stored value (conv_store below).
+template <int BM, bool RESID = false>
 __device__ __forceinline__ void conv_gemm(const bf16* __restrict__ A, const bf16* __restrict__ X, ConvGeom g,
-                                          float* __restrict__ C, i64 pixels, const float* __restrict__ bias, int M) {
+                                          float* __restrict__ C, i64 pixels, const float* __restrict__ bias, int M,
+                                          const float* __restrict__ R = nullptr) {
     typedef ConvTile<BM> T;
     extern __shared__ __align__(16) unsigned char smem[];
     bf16* As = (bf16*)smem;                          // [STAGES][BM][LDS]
@@ -172,7 +174,7 @@ __device__ __forceinline__ void conv_gemm(const bf16* __restrict__ A, const bf16
                     const int q = n0 + T::acc_col(wn, ni, lane, e);
                     if (q >= g.n) continue;
                     const i64 at = conv_out_offset(g, M, pixels, t, m, q);
-                    if (at >= 0) C[at] = acc[mi][ni][2 * half + e] + bm;
+                    if (at >= 0) conv_store<RESID>(C, R, at, acc[mi][ni][2 * half + e] + bm);
                 }
             }
         }
@@ -300,3 +302,20 @@ extern "C" __global__ void __launch_bounds__(256) conv_pad_cl_up2(
     *(uint4*)(xc + conv_pixel_offset(g, me.tau, me.yy, me.xx) + me.c0) =
             make_uint4(pack_bf16(v[0], v[1]), pack_bf16(v[2], v[3]), pack_bf16(v[4], v[5]), pack_bf16(v[6], v[7]));
 }
+
+// The GEMM's _resid twins (Backend.conv3dResidual and conv3dNormSilu's residual, LIVETALK_CUDA_VAE_FUSE=1;
+// not yet run on a GPU): conv_cl_m*'s arguments, then R, float32 laid out as C and not overlapping
+// it; each element stored is (acc + bias) + R[at], the bits of storing acc + bias and then
+// add(C, R, C). Defined last: a kernel's branch labels are numbered by its place in the module,
+// so kernels added before the others would change the others' PTX.
+#define CONV_GEMM_RESID_KERNEL(NAME, BM)                                                                        \
+    extern "C" __global__ void __launch_bounds__(CONV_THREADS, 2) NAME(                                          \
+            const bf16* A, const bf16* xc, int cp, int khw, int kw, int Wp, int plane, int n, int k, int wOut,    \
+            float* C, i64 pixels, const float* bias, int cout, const float* R) {                                 \
+        const ConvGeom g = {cp, khw, kw, Wp, plane, n, k, wOut};                                                 \
+        conv_gemm<BM, true>(A, xc, g, C, pixels, bias, cout, R);                                                 \
+    }
+
+CONV_GEMM_RESID_KERNEL(conv_cl_m32_resid, 32)
+CONV_GEMM_RESID_KERNEL(conv_cl_m96_resid, 96)
+CONV_GEMM_RESID_KERNEL(conv_cl_m128_resid, 128)

@@ -12,7 +12,7 @@
 // the ring and its schedule are gemm_sm90.cu's: cp.async into 128-byte-swizzled tiles, a proxy
 // fence and one barrier per k-tile, 4 wgmma per k-tile per warpgroup with one group kept in flight
 // (Sm90Schedule<5>); the epilogue stores D[q, o] to out[t, o, q's pixel] with the bias of o,
-// dropping the junk positions.
+// dropping the junk positions (the _resid twins, at the end: plus a residual).
 #include "common.cuh"
 #include "conv_sm90_epilogue.cuh"
 #include "conv_sm90_layout.cuh"
@@ -22,9 +22,10 @@
 #error "conv_sm90.cu uses wgmma: compile it for sm_90a (scripts/build-ptx.sh does)"
 #endif
 
-template <int BN>
+template <int BN, bool RESID = false>
 __device__ __forceinline__ void conv_wgmma(const bf16* __restrict__ W, const bf16* __restrict__ X, ConvGeom g,
-                                           float* __restrict__ C, i64 pixels, const float* __restrict__ bias, int cout) {
+                                           float* __restrict__ C, i64 pixels, const float* __restrict__ bias, int cout,
+                                           const float* __restrict__ R = nullptr) {
     typedef ConvSm90Ring<BN> Ring;
     typedef Sm90Schedule<Ring::STAGES> Plan;
     extern __shared__ __align__(1024) unsigned char smem[];
@@ -95,7 +96,7 @@ __device__ __forceinline__ void conv_wgmma(const bf16* __restrict__ W, const bf1
     fence_acc(acc);
     cp_async_wait<0>();
 
-    conv_store_tile<BN>(acc, C, g, pixels, bias, cout, n0, wg, o0, frame, t);
+    conv_store_tile<BN, RESID>(acc, C, g, pixels, bias, cout, n0, wg, o0, frame, t, R);
 }
 
 // W' [cout][k] bf16 (conv_weight_cl), xc the copy (conv_pad_cl), C the output [tOut, cout, hOut,
@@ -113,3 +114,17 @@ __device__ __forceinline__ void conv_wgmma(const bf16* __restrict__ W, const bf1
 CONV_WGMMA_KERNEL(conv_cl_wgmma_n32, 32)
 CONV_WGMMA_KERNEL(conv_cl_wgmma_n96, 96)
 CONV_WGMMA_KERNEL(conv_cl_wgmma_n192, 192)
+
+// The _resid twins (conv.cu's contract: the same arguments, then R; each element stored is
+// (acc + bias) + R[at]; not yet run on a GPU), defined after the others so that their PTX stays as it was.
+#define CONV_WGMMA_RESID_KERNEL(NAME, BN)                                                                       \
+    extern "C" __global__ void __launch_bounds__(CONV_SM90_THREADS, 1) NAME(                                      \
+            const bf16* W, const bf16* xc, int cp, int khw, int kw, int Wp, int plane, int n, int k, int wOut,    \
+            float* C, i64 pixels, const float* bias, int cout, const float* R) {                                 \
+        const ConvGeom g = {cp, khw, kw, Wp, plane, n, k, wOut};                                                 \
+        conv_wgmma<BN, true>(W, xc, g, C, pixels, bias, cout, R);                                                \
+    }
+
+CONV_WGMMA_RESID_KERNEL(conv_cl_wgmma_n32_resid, 32)
+CONV_WGMMA_RESID_KERNEL(conv_cl_wgmma_n96_resid, 96)
+CONV_WGMMA_RESID_KERNEL(conv_cl_wgmma_n192_resid, 192)

@@ -15,6 +15,7 @@
 // the wgmma kernel's own k-tiles with X as two 32-channel boxes, each of its own tap. Tensor maps:
 // made on the host (CudaConvolution.convTmaArgs) with cuTensorMapEncodeTiled, 128-byte swizzle
 // (X's 64-byte for conv_cl_tma_h32_n*), zero fill outside; they travel as __grid_constant__ kernel arguments.
+// Every kernel has a _resid twin that adds a residual in its epilogue (LIVETALK_CUDA_VAE_FUSE=1, at the end).
 #include <cuda.h>   // CUtensorMap
 #include "common.cuh"
 #include "conv_sm90_epilogue.cuh"
@@ -59,9 +60,10 @@ __device__ __forceinline__ void conv_tma_produce_tiles(uint32_t base, uint32_t r
                                                   (tile / tilesN % tilesO) * BN, tile / (tilesN * tilesO), ktiles, pos);
 }
 
-template <int BN, bool HALVES32>
+// RESID (the _resid kernels): R, laid out as C, added in the epilogue (conv_store_tile).
+template <int BN, bool HALVES32, bool RESID = false>
 __device__ __forceinline__ void conv_tma(const CUtensorMap* tmX, const CUtensorMap* tmW, ConvGeom g, float* __restrict__ C, i64 pixels,
-                                         const float* __restrict__ bias, int cout) {
+                                         const float* __restrict__ bias, int cout, const float* __restrict__ R = nullptr) {
     typedef ConvTmaRing<BN> Layout;
     constexpr int STAGES = Layout::STAGES;
     extern __shared__ __align__(1024) unsigned char smem[];
@@ -87,7 +89,7 @@ __device__ __forceinline__ void conv_tma(const CUtensorMap* tmX, const CUtensorM
     // every k-tile: 4 wgmma of 16 k, the TMA GEMM's consumer (16 channels of one tap, zeros past
     // cp; or, halves, the wgmma kernel's chunks, read through 64-byte descriptors)
     tma_consume_tile<BN, STAGES, 1, HALVES32 ? 64 : 128>(acc, base, ring, w, t, ktiles, 0);
-    conv_store_tile<BN>(acc[0], C, g, pixels, bias, cout, n0, w, o0, frame, t);
+    conv_store_tile<BN, RESID>(acc[0], C, g, pixels, bias, cout, n0, w, o0, frame, t, R);
 }
 
 // The persistent form (LIVETALK_CUDA_CONV=tma_persistent; written without a GPU on 2026-11-28, not
@@ -97,9 +99,10 @@ __device__ __forceinline__ void conv_tma(const CUtensorMap* tmX, const CUtensorM
 // ring position running on across them, so the producer loads the next tile's first k-tiles while
 // the consumers finish and store the last, and the barriers and tensor maps are set up once per SM.
 // Each tile's products and epilogue are the plain kernel's: the same bits.
-template <int BN, bool HALVES32>
+template <int BN, bool HALVES32, bool RESID = false>
 __device__ __forceinline__ void conv_tma_persistent(const CUtensorMap* tmX, const CUtensorMap* tmW, ConvGeom g, float* __restrict__ C,
-                                                    i64 pixels, const float* __restrict__ bias, int cout, int tOut) {
+                                                    i64 pixels, const float* __restrict__ bias, int cout, int tOut,
+                                                    const float* __restrict__ R = nullptr) {
     typedef ConvTmaRing<BN> Layout;
     typedef TmaSchedule<Layout::STAGES> Plan;
     constexpr int STAGES = Layout::STAGES;
@@ -126,8 +129,8 @@ __device__ __forceinline__ void conv_tma_persistent(const CUtensorMap* tmX, cons
         pos = tma_consume_tile<BN, STAGES, 1, HALVES32 ? 64 : 128>(acc, base, ring, w, t, ktiles, pos);
         // The tile's last group completed in tma_consume_tile: its stage can take the next tile's loads.
         if (ktiles > 0 && t == 0) mbar_arrive(Plan::empty_bar(base, ring, Plan::stage(pos - 1)));
-        conv_store_tile<BN>(acc[0], C, g, pixels, bias, cout, (tile % tilesN) * CONV_TMA_BM, w, (tile / tilesN % tilesO) * BN,
-                            tile / (tilesN * tilesO), t);
+        conv_store_tile<BN, RESID>(acc[0], C, g, pixels, bias, cout, (tile % tilesN) * CONV_TMA_BM, w, (tile / tilesN % tilesO) * BN,
+                                   tile / (tilesN * tilesO), t, R);
     }
 }
 
@@ -140,9 +143,10 @@ __device__ __forceinline__ void conv_tma_persistent(const CUtensorMap* tmX, cons
 // HALVES = 2), each row the same k16 chunks in the same order: the same bits. BN ≤ 96, since a
 // consumer holds the whole 128 × BN accumulator (96 floats a thread at BN = 96); the host launches
 // the persistent kernel for 192-wide tiles.
-template <int BN, bool HALVES32>
+template <int BN, bool HALVES32, bool RESID = false>
 __device__ __forceinline__ void conv_tma_pingpong(const CUtensorMap* tmX, const CUtensorMap* tmW, ConvGeom g, float* __restrict__ C,
-                                                  i64 pixels, const float* __restrict__ bias, int cout, int tOut) {
+                                                  i64 pixels, const float* __restrict__ bias, int cout, int tOut,
+                                                  const float* __restrict__ R = nullptr) {
     static_assert(BN <= 96, "a ping-pong consumer holds a whole 128 × BN tile");
     typedef ConvTmaRing<BN> Layout;
     typedef TmaSchedule<Layout::STAGES> Plan;
@@ -174,8 +178,8 @@ __device__ __forceinline__ void conv_tma_pingpong(const CUtensorMap* tmX, const 
         // All of tile j's groups completed: its last stage goes back, and the turn passes.
         if (ktiles > 0 && t == 0) mbar_arrive(Plan::empty_bar(base, ring, Plan::stage(pos - 1)));
         if (tma_pp_arrives_after(j, mine)) named_bar_arrive(tma_pp_other(w), TMA_PP_THREADS);
-        conv_store_tile<BN>(acc[0], C, g, pixels, bias, cout, n0, 0, o0, frame, t);
-        conv_store_tile<BN>(acc[1], C, g, pixels, bias, cout, n0, 1, o0, frame, t);
+        conv_store_tile<BN, RESID>(acc[0], C, g, pixels, bias, cout, n0, 0, o0, frame, t, R);
+        conv_store_tile<BN, RESID>(acc[1], C, g, pixels, bias, cout, n0, 1, o0, frame, t, R);
     }
 }
 
@@ -223,3 +227,40 @@ CONV_TMA_SCHEDULED_KERNEL(conv_cl_tma_n32_pingpong, conv_tma_pingpong, 32, false
 CONV_TMA_SCHEDULED_KERNEL(conv_cl_tma_n96_pingpong, conv_tma_pingpong, 96, false)
 CONV_TMA_SCHEDULED_KERNEL(conv_cl_tma_h32_n32_pingpong, conv_tma_pingpong, 32, true)
 CONV_TMA_SCHEDULED_KERNEL(conv_cl_tma_h32_n96_pingpong, conv_tma_pingpong, 96, true)
+
+// The _resid twins of every kernel above (conv.cu's contract: the same arguments, then R; each
+// element stored is (acc + bias) + R[at]; not yet run on a GPU), defined after the others so that
+// their PTX stays as it was.
+#define CONV_TMA_RESID_KERNEL(NAME, BN, HALVES32)                                                                   \
+    extern "C" __global__ void __launch_bounds__(CONV_TMA_THREADS, 1) NAME(                                          \
+            const __grid_constant__ CUtensorMap tmX, const __grid_constant__ CUtensorMap tmW, int cp, int khw, int kw, \
+            int Wp, int plane, int n, int k, int wOut, float* C, i64 pixels, const float* bias, int cout,            \
+            const float* R) {                                                                                        \
+        const ConvGeom g = {cp, khw, kw, Wp, plane, n, k, wOut};                                                     \
+        conv_tma<BN, HALVES32, true>(&tmX, &tmW, g, C, pixels, bias, cout, R);                                       \
+    }
+#define CONV_TMA_SCHEDULED_RESID_KERNEL(NAME, BODY, BN, HALVES32)                                                   \
+    extern "C" __global__ void __launch_bounds__(CONV_TMA_THREADS, 1) NAME(                                          \
+            const __grid_constant__ CUtensorMap tmX, const __grid_constant__ CUtensorMap tmW, int cp, int khw, int kw, \
+            int Wp, int plane, int n, int k, int wOut, float* C, i64 pixels, const float* bias, int cout, int tOut,  \
+            const float* R) {                                                                                        \
+        const ConvGeom g = {cp, khw, kw, Wp, plane, n, k, wOut};                                                     \
+        BODY<BN, HALVES32, true>(&tmX, &tmW, g, C, pixels, bias, cout, tOut, R);                                     \
+    }
+
+CONV_TMA_RESID_KERNEL(conv_cl_tma_n32_resid, 32, false)
+CONV_TMA_RESID_KERNEL(conv_cl_tma_n96_resid, 96, false)
+CONV_TMA_RESID_KERNEL(conv_cl_tma_n192_resid, 192, false)
+CONV_TMA_RESID_KERNEL(conv_cl_tma_h32_n32_resid, 32, true)
+CONV_TMA_RESID_KERNEL(conv_cl_tma_h32_n96_resid, 96, true)
+CONV_TMA_RESID_KERNEL(conv_cl_tma_h32_n192_resid, 192, true)
+CONV_TMA_SCHEDULED_RESID_KERNEL(conv_cl_tma_n32_persistent_resid, conv_tma_persistent, 32, false)
+CONV_TMA_SCHEDULED_RESID_KERNEL(conv_cl_tma_n96_persistent_resid, conv_tma_persistent, 96, false)
+CONV_TMA_SCHEDULED_RESID_KERNEL(conv_cl_tma_n192_persistent_resid, conv_tma_persistent, 192, false)
+CONV_TMA_SCHEDULED_RESID_KERNEL(conv_cl_tma_h32_n32_persistent_resid, conv_tma_persistent, 32, true)
+CONV_TMA_SCHEDULED_RESID_KERNEL(conv_cl_tma_h32_n96_persistent_resid, conv_tma_persistent, 96, true)
+CONV_TMA_SCHEDULED_RESID_KERNEL(conv_cl_tma_h32_n192_persistent_resid, conv_tma_persistent, 192, true)
+CONV_TMA_SCHEDULED_RESID_KERNEL(conv_cl_tma_n32_pingpong_resid, conv_tma_pingpong, 32, false)
+CONV_TMA_SCHEDULED_RESID_KERNEL(conv_cl_tma_n96_pingpong_resid, conv_tma_pingpong, 96, false)
+CONV_TMA_SCHEDULED_RESID_KERNEL(conv_cl_tma_h32_n32_pingpong_resid, conv_tma_pingpong, 32, true)
+CONV_TMA_SCHEDULED_RESID_KERNEL(conv_cl_tma_h32_n96_pingpong_resid, conv_tma_pingpong, 96, true)

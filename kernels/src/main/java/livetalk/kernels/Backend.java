@@ -296,6 +296,21 @@ public interface Backend extends AutoCloseable {
     void conv3d(Buf hist, int histFrames, Buf x, int frames, int h, int w, Buf out, Conv3dSpec s, Weight weight, Weight bias);
 
     /**
+     * {@link #conv3d} plus a residual: {@code out = conv3d(...) + residual}, residual float32 of
+     * out's size, overlapping none of hist, x and out (the VAE's shortcut convolution and its
+     * attention block's projection, each added to the other branch). The default is exactly those
+     * two calls, {@link #conv3d} then {@link #add}{@code (out, residual, out)}; a backend may add
+     * in the convolution's epilogue instead, with the same bits: each element is the one float
+     * addition {@code (Σ + bias) + residual}, and IEEE addition is commutative (CUDA,
+     * docs/cuda-performance.md#the-residual-blocks-adds-in-the-convolutions-epilogue).
+     */
+    default void conv3dResidual(Buf hist, int histFrames, Buf x, int frames, int h, int w, Buf out, Buf residual, Conv3dSpec s,
+                                Weight weight, Weight bias) {
+        conv3d(hist, histFrames, x, frames, h, w, out, s, weight, bias);
+        add(out, residual, out);
+    }
+
+    /**
      * The dtype in which model code may keep a buffer that is only ever read as a product's
      * input: as {@link #conv3d}'s history (a causal conv's cached frames), or as {@link #attention}'s
      * k and v without a bias (head sizes that are multiples of 8; the DiT's text K/V). F32, or BF16
@@ -330,15 +345,19 @@ public interface Backend extends AutoCloseable {
      * with {@code 1 ≤ keep} and {@code 0 ≤ histFrames ≤ keep}; x is float32 {@code [frames, cin, h, w]}.
      * normed is a float32 buffer of x's size where the default puts y for the convolution to read;
      * it may be x itself (normalised in place). Afterwards its contents, and x's when normed is x,
-     * are unspecified. out must not overlap x, hist or normed.
+     * are unspecified. out must not overlap x, hist or normed. residual: null, or float32 of out's
+     * size added to the convolution's output (the VAE's residual blocks: the block's input), as
+     * {@link #conv3dResidual} adds it; it must overlap none of hist, x, normed and out.
      *
      * <p>The default is those steps in turn: {@link #rmsNormChannels} into normed, {@link #conv3d},
      * then the history's update ({@link #copy} within hist, {@link #toBf16} or copy of y's last
-     * frames). A backend may fuse them, giving the same results bit for bit (CUDA: the norm applied
-     * as the convolution's operand copy is written, docs/cuda-performance.md#the-vae-norm-fused-into-the-convolutions-copy-written-without-a-gpu-not-yet-run).
+     * frames), then {@link #add}{@code (out, residual, out)} when there is a residual. A backend may
+     * fuse them, giving the same results bit for bit (CUDA: the norm applied as the convolution's
+     * operand copy is written, docs/cuda-performance.md#the-vae-norm-fused-into-the-convolutions-copy-written-without-a-gpu-not-yet-run,
+     * and the residual added in its epilogue).
      */
     default void conv3dNormSilu(Buf hist, int histFrames, int keep, Buf x, int frames, int h, int w, Weight gamma, float eps,
-                                Buf normed, Buf out, Conv3dSpec s, Weight weight, Weight bias) {
+                                Buf normed, Buf out, Buf residual, Conv3dSpec s, Weight weight, Weight bias) {
         long frame = (long) s.cin() * h * w;
         checkSlidingHistory(hist, histFrames, keep, frames, frame);
         rmsNormChannels(x, normed, frames, s.cin(), h * w, eps, gamma, true);
@@ -350,6 +369,8 @@ public interface Backend extends AutoCloseable {
         Buf yTail = normed.view((frames - fromY) * frame, fromY * frame), into = hist.view(fromHist * frame, fromY * frame);
         if (hist.dtype() == DType.BF16) toBf16(yTail, into);
         else copy(yTail, into);
+        // after the history's update, where ResidualBlock ran its add before this parameter existed: the same launches in the same order
+        if (residual != null) add(out, residual, out);
     }
 
     /** {@link #conv3dNormSilu}'s history arguments, for it and for backends that override it. */

@@ -67,15 +67,36 @@ class CudaStubDriverTest {
 
     /**
      * The official-size VAE decoder with its fused copies (LIVETALK_CUDA_VAE_FUSE=1): the norm's
-     * scale, the normed copy with its history and the upsampling copy are launched by name.
+     * scale, the normed copy with its history and the upsampling copy are launched by name, and
+     * the residual adds happen in the convolutions' epilogue: the profiled latent frame's 33 adds
+     * (32 residual blocks, one attention block) are its GEMMs' _resid twins, no add is left. On
+     * the wgmma convolution (the stub's compute capability 9.0 default), the mma.sync one, and the
+     * TMA-fed one plain and in its ping-pong form (whose 192-wide tiles take the persistent
+     * kernels), each launch held against its kernel's PTX parameters by the stub.
      */
     @Test
     void vaeFusedCopiesRunOnTheCudaBackend() throws Exception {
         Path stub = buildStub();
-        Run r = run(stub, Map.of("LIVETALK_CUDA_VAE_FUSE", "1"), "bench-vae", "--device", "cuda", "--frames", "1", "--profile");
-        assertEquals(0, r.exit, r.output);
-        for (String expected : new String[]{"rms_scale_channels", "conv_pad_cl_norm_hist16", "conv_pad_cl_up2", "conv_cl_wgmma_n"}) {
-            assertTrue(r.output.contains(expected), "no '" + expected + "' in:\n" + r.output);
+        Map<String, String[]> twins = new TreeMap<>(Map.of(
+                "wgmma", new String[]{"conv_cl_wgmma_n96_resid", "conv_cl_wgmma_n192_resid"},
+                "fast", new String[]{"conv_cl_m96_resid", "conv_cl_m128_resid"},
+                "tma", new String[]{"conv_cl_tma_h32_n96_resid", "conv_cl_tma_n96_resid", "conv_cl_tma_n192_resid"},
+                "tma_pingpong", new String[]{"conv_cl_tma_h32_n96_pingpong_resid", "conv_cl_tma_n96_pingpong_resid", "conv_cl_tma_n192_persistent_resid"}));
+        for (Map.Entry<String, String[]> layout : twins.entrySet()) {
+            Run r = run(stub, Map.of("LIVETALK_CUDA_VAE_FUSE", "1", "LIVETALK_CUDA_CONV", layout.getKey()), "bench-vae", "--device", "cuda",
+                    "--frames", "1", "--profile");
+            assertEquals(0, r.exit, r.output);
+            for (String expected : new String[]{"rms_scale_channels", "conv_pad_cl_norm_hist16", "conv_pad_cl_up2"}) {
+                assertTrue(r.output.contains(expected), layout.getKey() + ": no '" + expected + "' in:\n" + r.output);
+            }
+            int resid = 0;
+            for (String twin : layout.getValue()) {
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("\n" + twin + " +(\\d+) ").matcher(r.output);
+                assertTrue(m.find(), layout.getKey() + ": no '" + twin + "' in:\n" + r.output);
+                resid += Integer.parseInt(m.group(1));
+            }
+            assertEquals(33, resid, layout.getKey() + ": the profiled latent frame's residual adds, each in a _resid twin:\n" + r.output);
+            assertTrue(!r.output.contains("\nadd "), layout.getKey() + ": an add still launched:\n" + r.output);
         }
     }
 

@@ -425,22 +425,24 @@ public final class CudaBackend implements Backend {
         if (!layout.channelsLast()) return null;
         String why = fastConvUnavailableReason();
         if (why != null || layout == ConvLayout.FAST) return why;
-        // TMA: the one-box kernels, the halves ones (cp ≡ 32 mod 64), their persistent and ping-pong twins, the same shared memory per width
-        int widths = CONV_WGMMA_TILE_N.length;
-        String[] kernels = new String[widths];
-        int[] smem = new int[widths];
-        java.util.Map<String, Integer> tma = new java.util.LinkedHashMap<>();
-        for (int i = 0; i < widths; i++) {
-            int tn = CONV_WGMMA_TILE_N[i];
-            kernels[i] = convWgmmaKernel(tn);
-            smem[i] = convWgmmaSmem(tn);
+        // TMA: the one-box kernels, the halves ones (cp ≡ 32 mod 64), their persistent and ping-pong twins, the same shared memory per width;
+        // every kernel's _resid twin too (CudaConvolution.residTwin), which the driver would otherwise refuse its ring
+        java.util.Map<String, Integer> wgmma = new java.util.LinkedHashMap<>(), tma = new java.util.LinkedHashMap<>();
+        for (int tn : CONV_WGMMA_TILE_N) {
+            withResidTwin(wgmma, convWgmmaKernel(tn), convWgmmaSmem(tn));
             for (int cp : new int[]{64, 96}) {   // a one-box copy, a halves one
-                for (TmaTileSchedule schedule : TmaTileSchedule.values()) tma.put(convTmaKernel(tn, cp, schedule), convTmaSmem(tn));
+                for (TmaTileSchedule schedule : TmaTileSchedule.values()) withResidTwin(tma, convTmaKernel(tn, cp, schedule), convTmaSmem(tn));
             }
         }
-        why = ctx.loadHopperModule("conv_sm90", kernels, smem);
+        why = ctx.loadHopperModule("conv_sm90", wgmma.keySet().toArray(String[]::new), wgmma.values().stream().mapToInt(Integer::intValue).toArray());
         if (why != null || layout == ConvLayout.WGMMA) return why;
         return ctx.loadHopperModule("conv_tma_sm90", tma.keySet().toArray(String[]::new), tma.values().stream().mapToInt(Integer::intValue).toArray());
+    }
+
+    /** A convolution kernel and its _resid twin, each with the kernel's dynamic shared memory. */
+    private static void withResidTwin(java.util.Map<String, Integer> kernels, String kernel, int smem) {
+        kernels.put(kernel, smem);
+        kernels.put(CudaConvolution.residTwin(kernel), smem);
     }
 
     /**
@@ -501,13 +503,9 @@ public final class CudaBackend implements Backend {
      * on first ask, so that the default path neither pays its JIT time nor depends on it), else why not.
      */
     public String fastConvUnavailableReason() {
-        String[] kernels = new String[CONV_TILE_M.length];
-        int[] smem = new int[CONV_TILE_M.length];
-        for (int i = 0; i < kernels.length; i++) {
-            kernels[i] = convKernel(CONV_TILE_M[i]);
-            smem[i] = convSmem(CONV_TILE_M[i]);
-        }
-        return ctx.loadOnDemand("conv", kernels, smem, false);
+        java.util.Map<String, Integer> kernels = new java.util.LinkedHashMap<>();
+        for (int tm : CONV_TILE_M) withResidTwin(kernels, convKernel(tm), convSmem(tm));
+        return ctx.loadOnDemand("conv", kernels.keySet().toArray(String[]::new), kernels.values().stream().mapToInt(Integer::intValue).toArray(), false);
     }
 
     // ------------------------------------------------------------------ memory
@@ -911,16 +909,31 @@ public final class CudaBackend implements Backend {
     /** On the tensor cores in the layout {@link #useConvLayout} chose ({@link CudaConvolution}). */
     @Override
     public void conv3d(Buf hist, int histFrames, Buf x, int frames, int h, int w, Buf out, Conv3dSpec s, Weight weight, Weight bias) {
-        convolutions.conv3d(hist, histFrames, x, frames, h, w, out, s, weight, bias);
+        convolutions.conv3d(convLayout, hist, histFrames, x, frames, h, w, out, null, s, weight, bias);
     }
 
-    /** Fused into the convolution's copy where {@link CudaConvolution#fusesNorm} says so, else the unfused sequence (the default). */
+    /** The residual added in the convolution's epilogue where {@link CudaConvolution#fusesResidual} says so, else conv3d then add (the default). */
+    @Override
+    public void conv3dResidual(Buf hist, int histFrames, Buf x, int frames, int h, int w, Buf out, Buf residual, Conv3dSpec s,
+                               Weight weight, Weight bias) {
+        ConvLayout layout = convLayout;
+        if (convolutions.fusesResidual(layout, s)) convolutions.conv3d(layout, hist, histFrames, x, frames, h, w, out, residual, s, weight, bias);
+        else Backend.super.conv3dResidual(hist, histFrames, x, frames, h, w, out, residual, s, weight, bias);
+    }
+
+    /**
+     * Fused into the convolution's copy, the residual (if any) added in its epilogue, where {@link
+     * CudaConvolution#fusesNorm} says so, else the unfused sequence (the default).
+     */
     @Override
     public void conv3dNormSilu(Buf hist, int histFrames, int keep, Buf x, int frames, int h, int w, Weight gamma, float eps,
-                               Buf normed, Buf out, Conv3dSpec s, Weight weight, Weight bias) {
+                               Buf normed, Buf out, Buf residual, Conv3dSpec s, Weight weight, Weight bias) {
         ConvLayout layout = convLayout;
-        if (convolutions.fusesNorm(layout, s)) convolutions.conv3dNormSilu(layout, hist, histFrames, keep, x, frames, h, w, gamma, eps, out, s, weight, bias);
-        else Backend.super.conv3dNormSilu(hist, histFrames, keep, x, frames, h, w, gamma, eps, normed, out, s, weight, bias);
+        if (convolutions.fusesNorm(layout, s)) {
+            convolutions.conv3dNormSilu(layout, hist, histFrames, keep, x, frames, h, w, gamma, eps, out, residual, s, weight, bias);
+        } else {
+            Backend.super.conv3dNormSilu(hist, histFrames, keep, x, frames, h, w, gamma, eps, normed, out, residual, s, weight, bias);
+        }
     }
 
     /** None where the upsample is read in the convolution's copy ({@link CudaConvolution#fusesUpsample}). */

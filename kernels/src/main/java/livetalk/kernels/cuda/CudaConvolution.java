@@ -73,7 +73,20 @@ final class CudaConvolution {
         return "conv_cl_m" + tileM;
     }
 
-    void conv3d(Buf hist, int histFrames, Buf x, int frames, int h, int w, Buf out, Conv3dSpec s, Weight weight, Weight bias) {
+    /**
+     * A fast-path GEMM kernel's twin that adds a residual in its epilogue (every conv_cl_* kernel
+     * has one: its arguments, then the residual; {@link #fusesResidual}).
+     */
+    static String residTwin(String kernel) {
+        return kernel + "_resid";
+    }
+
+    /**
+     * conv3d on {@code layout}, plus {@code residual} (null for none) added in the fast path's
+     * epilogue: only where {@link #fusesResidual} (the caller runs conv3d and add elsewhere).
+     */
+    void conv3d(ConvLayout layout, Buf hist, int histFrames, Buf x, int frames, int h, int w, Buf out, Buf residual, Conv3dSpec s,
+                Weight weight, Weight bias) {
         CudaBuf xb = be.buf(x), ob = be.buf(out), hb = hist == null ? null : be.anyBuf(hist);
         CudaWeight cw = be.weight(weight), cb = bias == null ? null : be.weight(bias);
         long frame = (long) s.cin() * h * w;
@@ -89,14 +102,15 @@ final class CudaConvolution {
         requireSize("conv3d output", tOut * s.cout() * pixels, ob.len);
         int kdim = s.cin() * s.kt() * s.kh() * s.kw(), ld = pad8(kdim);
         if (cw.cols() != kdim) throw new KernelException("conv3d weight has " + cw.cols() + " elements per output channel, expected " + kdim);
-        ConvLayout layout = be.convLayout();
         boolean stride1 = s.st() == 1 && s.sh() == 1 && s.sw() == 1, fast = layout.channelsLast() && stride1;
+        if (residual != null && !fast) throw new KernelException("conv3d: a residual is added in the channels-last convolutions only, not on " + layout);
+        long rPtr = residual == null ? 0 : residualPtr(residual, ob);
         // the weight's matrix form [cout, pad8(K)] (made on first use); the fast path reads another form
         long wPtr = fast ? 0 : cw.bf16Ptr(), bPtr = cb == null ? 0 : cb.f32Ptr();
         boolean hist16 = histFrames > 0 && hb.dtype == DType.BF16;
         long histPtr = hb == null || histFrames == 0 ? xb.ptr() : hb.ptr();
         if (fast) {
-            conv3dFast(histPtr, hist16, histFrames, xb, frames, h, w, ob, s, cw, bPtr, layout);
+            conv3dFast(histPtr, hist16, histFrames, xb, frames, h, w, ob, rPtr, s, cw, bPtr, layout);
             return;
         }
         if (layout == ConvLayout.IMPLICIT && stride1) {
@@ -118,13 +132,32 @@ final class CudaConvolution {
     }
 
     /**
+     * Whether a residual is added in this convolution's epilogue ({@link
+     * livetalk.kernels.Backend#conv3dResidual}, and {@link #conv3dNormSilu}'s residual): where
+     * {@link #fusesNorm} holds (the switch, and the GEMM kernels' {@code _resid} twins); elsewhere
+     * the backend runs conv3d, then add.
+     */
+    boolean fusesResidual(ConvLayout layout, Conv3dSpec s) {
+        return fusesNorm(layout, s);
+    }
+
+    /** The residual's device address, after checking that it is float32 of out's size and not out itself. */
+    private long residualPtr(Buf residual, CudaBuf ob) {
+        CudaBuf rb = be.buf(residual);
+        requireSize("conv3d residual", ob.len, rb.len);
+        if (rb.ptr() == ob.ptr()) throw new KernelException("conv3d: the residual is the output buffer (the epilogue reads it as another)");
+        return rb.ptr();
+    }
+
+    /**
      * {@link livetalk.kernels.Backend#conv3dNormSilu} fused ({@link #fusesNorm}): {@code rms_scale_channels}
      * computes each pixel's norm factor (this thread's scratch, frames·h·w floats),
      * {@code conv_pad_cl_norm} writes the copy of SiLU(norm(x)) from x and slides the history in
-     * place, and the GEMM reads the copy as {@link #conv3d} would. The normed buffer is not touched.
+     * place, and the GEMM reads the copy as {@link #conv3d} would, adding {@code residual} (null for
+     * none) in its epilogue. The normed buffer is not touched.
      */
     void conv3dNormSilu(ConvLayout layout, Buf hist, int histFrames, int keep, Buf x, int frames, int h, int w, Weight gamma, float eps,
-                        Buf out, Conv3dSpec s, Weight weight, Weight bias) {
+                        Buf out, Buf residual, Conv3dSpec s, Weight weight, Weight bias) {
         long frame = (long) s.cin() * h * w, pixels = (long) h * w;
         livetalk.kernels.Backend.checkSlidingHistory(hist, histFrames, keep, frames, frame);
         CudaBuf xb = be.buf(x), ob = be.buf(out), hb = be.anyBuf(hist);
@@ -136,13 +169,14 @@ final class CudaConvolution {
         if (cb != null) requireSize("conv3dNormSilu bias", s.cout(), cb.numel());
         ConvFastGeometry g = ConvFastGeometry.of(s, h, w, histFrames, frames);
         requireSize("conv3dNormSilu output", (long) g.tOut() * s.cout() * g.hOut() * g.wOut(), ob.len);
+        long rPtr = residual == null ? 0 : residualPtr(residual, ob);
         long scale = be.scratch().region(ScratchRegions.NORM_SCALE, frames * pixels * Float.BYTES);
         ctx.launch("rms_scale_channels", (int) ((pixels + 31) / 32), frames, 1, BLOCK, 0,
                 normScaleArgs(ctx.args(), xb.ptr(), scale, s.cin(), (int) pixels, eps));
         long xc = be.scratch().region(ScratchRegions.COPY, g.copyElements() * 2);
         ctx.launch(hb.dtype == DType.BF16 ? "conv_pad_cl_norm_hist16" : "conv_pad_cl_norm", (g.wp() + 31) / 32, g.hp() + 1, g.padGroups(),
                 BLOCK, 0, convPadNormArgs(ctx.args(), hb.ptr(), histFrames, keep, xb.ptr(), scale, be.vector(gamma, s.cin()), frames, s, h, w, g, xc));
-        convFastGemm(xc, g, s, cw, cb == null ? 0 : cb.f32Ptr(), ob, layout);
+        convFastGemm(xc, g, s, cw, cb == null ? 0 : cb.f32Ptr(), ob, rPtr, layout);
     }
 
     /**
@@ -173,7 +207,7 @@ final class CudaConvolution {
             long xc = be.scratch().region(ScratchRegions.COPY, g.copyElements() * 2);
             ctx.launch("conv_pad_cl_up2", (g.wp() + 31) / 32, g.hp() + 1, g.padGroups(), BLOCK, 0,
                     convPadUp2Args(ctx.args(), xb.ptr() + t * inFrame * Float.BYTES, s, 2 * h, 2 * w, g, xc));
-            convFastGemm(xc, g, s, cw, cb == null ? 0 : cb.f32Ptr(), be.buf(ob.view(t * outFrame, outFrame)), layout);
+            convFastGemm(xc, g, s, cw, cb == null ? 0 : cb.f32Ptr(), be.buf(ob.view(t * outFrame, outFrame)), 0, layout);
         }
     }
 
@@ -213,21 +247,22 @@ final class CudaConvolution {
      * instead of the matrix form, which this path never asks for): mma.sync (conv.cu), wgmma
      * (conv_sm90.cu) with the same arguments, or wgmma fed by TMA (conv_tma_sm90.cu).
      */
-    private void conv3dFast(long histPtr, boolean hist16, int histFrames, CudaBuf xb, int frames, int h, int w, CudaBuf ob,
+    private void conv3dFast(long histPtr, boolean hist16, int histFrames, CudaBuf xb, int frames, int h, int w, CudaBuf ob, long rPtr,
                             Conv3dSpec s, CudaWeight cw, long bPtr, ConvLayout layout) {
         ConvFastGeometry g = ConvFastGeometry.of(s, h, w, histFrames, frames);
         long xc = be.scratch().region(ScratchRegions.COPY, g.copyElements() * 2);
         ctx.launch(hist16 ? "conv_pad_cl_hist16" : "conv_pad_cl", (g.wp() + 31) / 32, g.hp() + 1, g.seqFrames() * g.padGroups(), BLOCK, 0,
                 convPadArgs(ctx.args(), histPtr, histFrames, xb.ptr(), s, h, w, g, xc));
-        convFastGemm(xc, g, s, cw, bPtr, ob, layout);
+        convFastGemm(xc, g, s, cw, bPtr, ob, rPtr, layout);
     }
 
     /**
      * The fast path's product of the re-laid weight by the copy xc into out, on {@code layout}'s
      * kernel: mma.sync (FAST), wgmma (WGMMA), or wgmma fed by TMA (TMA, where {@link #convTmaRuns};
-     * elsewhere WGMMA's kernel, which gives the same bits).
+     * elsewhere WGMMA's kernel, which gives the same bits). rPtr: 0, or a residual [tOut, cout,
+     * hOut, wOut] that the kernel's {@link #residTwin} adds in its epilogue (its last argument).
      */
-    private void convFastGemm(long xc, ConvFastGeometry g, Conv3dSpec s, CudaWeight cw, long bPtr, CudaBuf ob, ConvLayout layout) {
+    private void convFastGemm(long xc, ConvFastGeometry g, Conv3dSpec s, CudaWeight cw, long bPtr, CudaBuf ob, long rPtr, ConvLayout layout) {
         long wPtr = cw.convPtr(s.cin(), g.taps(), g.cp());
         if (layout == ConvLayout.WGMMA || layout.tma()) {
             // 128 positions per block as well (2 warpgroups × 64), the channels in tiles of tileN
@@ -238,20 +273,31 @@ final class CudaConvolution {
                 TmaTileSchedule schedule = layout.schedule();
                 if (schedule.persistent()) {
                     // one block per SM (a block takes an SM's shared memory), each walking the tiles gridDim.x apart
-                    ctx.launch(convTmaKernel(tileN, g.cp(), schedule), persistentBlocks((long) g.tilesN() * tilesO * g.tOut(), ctx.multiprocessors), 1, 1,
-                            CONV_TMA_THREADS, convTmaSmem(tileN), args.i32(g.tOut()));
+                    ctx.launch(resid(convTmaKernel(tileN, g.cp(), schedule), rPtr), persistentBlocks((long) g.tilesN() * tilesO * g.tOut(), ctx.multiprocessors),
+                            1, 1, CONV_TMA_THREADS, convTmaSmem(tileN), withResid(args.i32(g.tOut()), rPtr));
                 } else {
-                    ctx.launch(convTmaKernel(tileN, g.cp()), g.tilesN(), tilesO, g.tOut(), CONV_TMA_THREADS, convTmaSmem(tileN), args);
+                    ctx.launch(resid(convTmaKernel(tileN, g.cp()), rPtr), g.tilesN(), tilesO, g.tOut(), CONV_TMA_THREADS, convTmaSmem(tileN),
+                            withResid(args, rPtr));
                 }
                 return;
             }
-            ctx.launch(convWgmmaKernel(tileN), g.tilesN(), (s.cout() + tileN - 1) / tileN, g.tOut(), GEMM_THREADS, convWgmmaSmem(tileN),
-                    convGemmArgs(ctx.args(), wPtr, xc, g, ob.ptr(), bPtr, s.cout()));
+            ctx.launch(resid(convWgmmaKernel(tileN), rPtr), g.tilesN(), (s.cout() + tileN - 1) / tileN, g.tOut(), GEMM_THREADS, convWgmmaSmem(tileN),
+                    withResid(convGemmArgs(ctx.args(), wPtr, xc, g, ob.ptr(), bPtr, s.cout()), rPtr));
             return;
         }
         int tileM = convTileM(s.cout(), (long) g.tilesN() * g.tOut(), ctx.multiprocessors);
-        ctx.launch(convKernel(tileM), g.tilesN(), (s.cout() + tileM - 1) / tileM, g.tOut(), GEMM_THREADS, convSmem(tileM),
-                convGemmArgs(ctx.args(), wPtr, xc, g, ob.ptr(), bPtr, s.cout()));
+        ctx.launch(resid(convKernel(tileM), rPtr), g.tilesN(), (s.cout() + tileM - 1) / tileM, g.tOut(), GEMM_THREADS, convSmem(tileM),
+                withResid(convGemmArgs(ctx.args(), wPtr, xc, g, ob.ptr(), bPtr, s.cout()), rPtr));
+    }
+
+    /** The kernel itself without a residual (rPtr 0), else its {@link #residTwin}. */
+    private static String resid(String kernel, long rPtr) {
+        return rPtr == 0 ? kernel : residTwin(kernel);
+    }
+
+    /** A GEMM kernel's arguments, then the residual for its {@link #residTwin} (none without one). */
+    static CudaContext.Args withResid(CudaContext.Args a, long rPtr) {
+        return rPtr == 0 ? a : a.ptr(rPtr);
     }
 
     /** Threads of a TMA-convolution block: a producer warpgroup and two consumers (conv_tma_sm90.cu). */

@@ -19,11 +19,13 @@ import org.junit.jupiter.api.Test;
 /**
  * {@link Backend#conv3dNormSilu}'s default against the sequence the VAE's causal convolutions ran
  * before it existed (CausalConv3d: the norm with SiLU into a buffer, conv3d over the cached frames
- * and that buffer, then the last two frames of the buffer remembered), bit for bit, over a stream
- * of chunks of 1 to 4 frames: the output and the history after every chunk. On the CPU with a
- * float32 history, and on the bf16-operand emulation with a bf16 history (the CUDA decoder's),
- * where the update rounds with toBf16. The CUDA override is held against this default by
- * CudaVaeFuseTest; the decoder's golden checks run through it on every backend.
+ * and that buffer, then the last two frames of the buffer remembered, then ResidualBlock's add of
+ * the block's input when a residual is passed), bit for bit, over a stream of chunks of 1 to 4
+ * frames: the output and the history after every chunk. On the CPU with a float32 history, and on
+ * the bf16-operand emulation with a bf16 history (the CUDA decoder's), where the update rounds
+ * with toBf16. {@link Backend#conv3dResidual}'s default against conv3d then add, likewise. The CUDA
+ * overrides are held against these defaults by CudaVaeFuseTest; the decoder's golden checks run
+ * through them on every backend.
  */
 class ConvNormSiluTest {
     private static final float EPS = 1e-12f;   // the VAE norm's (VaeNorm.EPS)
@@ -55,15 +57,20 @@ class ConvNormSiluTest {
                 float[] x = Props.uniform(r, (int) (t * fs), 3f);
                 Conv3dSpec s = spec.withPadFront(spec.padFront() - cached);
                 long outSize = (long) s.outFrames(cached + t) * cout * h * w;
+                // a residual block's second conv adds the block's input; the first and the head add nothing
+                float[] residual = r.nextBoolean() ? Props.uniform(r, (int) outSize, 3f) : null;
                 // the op
                 Buf xNew = be.upload(x), outNew = be.alloc(outSize);
-                be.conv3dNormSilu(histNew, cached, CACHE_T, xNew, t, h, w, gamma, EPS, inPlace ? xNew : be.alloc(t * fs), outNew, s, wt, bias);
+                be.conv3dNormSilu(histNew, cached, CACHE_T, xNew, t, h, w, gamma, EPS, inPlace ? xNew : be.alloc(t * fs), outNew,
+                        residual == null ? null : be.upload(residual), s, wt, bias);
                 // the old sequence
                 Buf xOld = be.upload(x), outOld = be.alloc(outSize), normed = inPlace ? xOld : be.alloc(t * fs);
                 be.rmsNormChannels(xOld, normed, t, cin, h * w, EPS, gamma, true);
                 be.conv3d(cached == 0 ? null : histOld.view(0, cached * fs), cached, normed, t, h, w, outOld, s, wt, bias);
                 int after = rememberAsBefore(be, histOld, cached, normed, t, fs);
-                String what = histDtype + " history, chunk " + chunk + " of " + t + " frames after " + cached + ", cin " + cin + " " + h + "x" + w;
+                if (residual != null) be.add(outOld, be.upload(residual), outOld);
+                String what = histDtype + " history, chunk " + chunk + " of " + t + " frames after " + cached + ", cin " + cin + " " + h + "x" + w
+                        + (residual == null ? "" : ", residual");
                 assertArrayEquals(be.read(outOld), be.read(outNew), "output, " + what);
                 assertArrayEquals(Arrays.copyOf(be.read(histOld), (int) (after * fs)), Arrays.copyOf(be.read(histNew), (int) (after * fs)),
                         "history, " + what);
@@ -93,6 +100,44 @@ class ConvNormSiluTest {
     }
 
     @Test
+    void residualDefaultIsTheConvolutionThenTheAdd() {
+        residualMatchesConvThenAdd(new CpuBackend(), 1204);
+        residualMatchesConvThenAdd(new Bf16OperandBackend(new CpuBackend()), 1205);
+    }
+
+    /**
+     * conv3dResidual against conv3d then add(out, residual, out), as ResidualBlock's shortcut and
+     * AttentionBlock's projection ran them: the same bits, with and without history and bias. The
+     * residual holds signed zeros and values that cancel the convolution's exactly, where an add
+     * of another order or of a zero would show.
+     */
+    private static void residualMatchesConvThenAdd(Backend be, long seed) {
+        Props.forAll("conv3dResidual default", 16, seed, r -> {
+            int cin = 1 + r.nextInt(12), cout = 1 + r.nextInt(10), h = 1 + r.nextInt(7), w = 1 + r.nextInt(9);
+            boolean causal = r.nextBoolean();
+            Conv3dSpec s = causal ? Conv3dSpec.of(cin, cout, 3, 3, 3, 2 - r.nextInt(3), 1, 1) : Conv3dSpec.of(cin, cout, 1, 1, 1, 0, 0, 0);
+            int histFrames = causal ? 2 - s.padFront() : 0, t = 1 + r.nextInt(3);
+            long fs = (long) cin * h * w, outSize = (long) s.outFrames(histFrames + t) * cout * h * w;
+            Weight wt = be.weight(Tensor.wrap(Props.uniform(r, (int) s.weightSize(), 0.3f), cout, cin, s.kt(), s.kh(), s.kw()));
+            Weight bias = r.nextBoolean() ? be.weight(Tensor.wrap(Props.uniform(r, cout, 1f), cout)) : null;
+            Buf hist = histFrames == 0 ? null : be.upload(Props.uniform(r, (int) (histFrames * fs), 3f)), x = be.upload(Props.uniform(r, (int) (t * fs), 3f));
+            Buf plain = be.alloc(outSize);
+            be.conv3d(hist, histFrames, x, t, h, w, plain, s, wt, bias);
+            float[] conv = be.read(plain), residual = Props.uniform(r, (int) outSize, 3f);
+            for (int i = 0; i < residual.length; i++) {
+                int pick = r.nextInt(4);
+                if (pick == 0) residual[i] = -conv[i];                     // an exact cancellation: +0
+                else if (pick == 1) residual[i] = r.nextBoolean() ? 0f : -0f;   // the convolution's own bits, its sign of zero
+            }
+            Buf fused = be.alloc(outSize);
+            be.conv3dResidual(hist, histFrames, x, t, h, w, fused, be.upload(residual), s, wt, bias);
+            be.add(plain, be.upload(residual), plain);
+            // assertArrayEquals compares floats by their bits (floatToIntBits): +0 and −0 differ
+            assertArrayEquals(be.read(plain), be.read(fused), s + " " + h + "x" + w + ", " + histFrames + " history frames, " + t + " new");
+        });
+    }
+
+    @Test
     void historiesOfOtherLengthsKeepTheLastFramesOfTheSequence() {
         Backend be = new CpuBackend();
         Props.forAll("conv3dNormSilu sliding history", 30, 1203, r -> {
@@ -105,7 +150,7 @@ class ConvNormSiluTest {
             float[] hist0 = Props.uniform(r, (int) (keep * fs), 1f), x = Props.uniform(r, (int) (t * fs), 3f);
             Buf hist = be.upload(hist0), y = be.alloc(t * fs);
             Buf out = be.alloc((long) s.outFrames(histFrames + t) * 2 * h * w);
-            be.conv3dNormSilu(hist, histFrames, keep, be.upload(x), t, h, w, gamma, EPS, be.alloc(t * fs), out, s, wt, null);
+            be.conv3dNormSilu(hist, histFrames, keep, be.upload(x), t, h, w, gamma, EPS, be.alloc(t * fs), out, null, s, wt, null);
             be.rmsNormChannels(be.upload(x), y, t, cin, h * w, EPS, gamma, true);
             float[] seq = new float[(int) ((histFrames + t) * fs)];
             System.arraycopy(hist0, 0, seq, 0, (int) (histFrames * fs));
@@ -122,9 +167,9 @@ class ConvNormSiluTest {
         Conv3dSpec s = Conv3dSpec.of(2, 2, 1, 1, 1, 0, 0, 0);
         Weight wt = be.weight(Tensor.wrap(new float[4], 2, 2, 1, 1, 1)), gamma = be.weight(Tensor.wrap(new float[]{1, 1}, 2));
         Buf x = be.alloc(8), out = be.alloc(8);
-        assertThrows(KernelException.class, () -> be.conv3dNormSilu(be.alloc(16), 3, 2, x, 1, 2, 2, gamma, EPS, x, out, s, wt, null));
-        assertThrows(KernelException.class, () -> be.conv3dNormSilu(be.alloc(12), 0, 2, x, 1, 2, 2, gamma, EPS, x, out, s, wt, null));
-        assertThrows(KernelException.class, () -> be.conv3dNormSilu(null, 0, 2, x, 1, 2, 2, gamma, EPS, x, out, s, wt, null));
-        assertThrows(KernelException.class, () -> be.conv3dNormSilu(be.alloc(0), 0, 0, x, 1, 2, 2, gamma, EPS, x, out, s, wt, null));
+        assertThrows(KernelException.class, () -> be.conv3dNormSilu(be.alloc(16), 3, 2, x, 1, 2, 2, gamma, EPS, x, out, null, s, wt, null));
+        assertThrows(KernelException.class, () -> be.conv3dNormSilu(be.alloc(12), 0, 2, x, 1, 2, 2, gamma, EPS, x, out, null, s, wt, null));
+        assertThrows(KernelException.class, () -> be.conv3dNormSilu(null, 0, 2, x, 1, 2, 2, gamma, EPS, x, out, null, s, wt, null));
+        assertThrows(KernelException.class, () -> be.conv3dNormSilu(be.alloc(0), 0, 0, x, 1, 2, 2, gamma, EPS, x, out, null, s, wt, null));
     }
 }

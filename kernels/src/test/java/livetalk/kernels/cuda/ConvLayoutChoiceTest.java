@@ -234,6 +234,61 @@ class ConvLayoutChoiceTest {
         assertEquals(Arrays.toString(PtxParams.widths("conv", "conv_pad_cl_up2")), Arrays.toString(padUp2), "conv_pad_cl_up2");
     }
 
+    /**
+     * Every GEMM kernel of the fast convolution has its _resid twin (the residual added in the
+     * epilogue: conv3dResidual, conv3dNormSilu's residual), whose parameters are the plain
+     * kernel's and then one pointer, and the launch's argument list (CudaConvolution.withResid
+     * after the plain list, as convFastGemm builds it) is that list; without a residual the list
+     * is the plain one.
+     */
+    @Test
+    void residualTwinsTakeThePlainArgumentsThenTheResidual() {
+        Conv3dSpec s = Conv3dSpec.of(96, 96, 3, 3, 3, 0, 1, 1);
+        ConvFastGeometry g = ConvFastGeometry.of(s, 40, 30, 2, 1);
+        int[] plain = CudaConvolution.convGemmArgs(new CudaContext.Args(), 1, 2, g, 3, 4, 96).widths();
+        int[] resid = CudaConvolution.withResid(CudaConvolution.convGemmArgs(new CudaContext.Args(), 1, 2, g, 3, 4, 96), 5).widths();
+        assertEquals(Arrays.toString(plain), Arrays.toString(CudaConvolution.withResid(
+                CudaConvolution.convGemmArgs(new CudaContext.Args(), 1, 2, g, 3, 4, 96), 0).widths()), "no residual: the plain list");
+        assertEquals(plain.length + 1, resid.length);
+        assertEquals(8, resid[plain.length], "the residual: a pointer, last");
+        List<String> kernels = new ArrayList<>();
+        for (int tm : new int[]{32, 96, 128}) {
+            String k = CudaConvolution.residTwin(CudaConvolution.convKernel(tm));
+            assertEquals("conv_cl_m" + tm + "_resid", k);
+            assertEquals(Arrays.toString(PtxParams.widths("conv", k)), Arrays.toString(resid), k);
+            kernels.add(k);
+        }
+        for (int tn : new int[]{32, 96, 192}) {
+            String k = CudaConvolution.residTwin(CudaConvolution.convWgmmaKernel(tn));
+            assertEquals(Arrays.toString(PtxParams.widths("conv_sm90", k)), Arrays.toString(resid), k);
+            kernels.add(k);
+        }
+        // the TMA twins: the plain TMA list (two tensor maps first), then tOut for the scheduled ones, then the residual
+        TensorMapEncoder ignore = (map, ptr, rows, cols, stride, boxRows, boxCols, swizzle) -> { };
+        for (int tn : new int[]{32, 96, 192}) {
+            for (int cp : new int[]{64, 96}) {
+                for (TmaTileSchedule schedule : TmaTileSchedule.values()) {
+                    CudaContext.Args args = CudaConvolution.convTmaArgs(new CudaContext.Args(), ignore, 1000, 2000, g, 3, 4, 96, tn);
+                    if (schedule.persistent()) args.i32(2);
+                    String k = CudaConvolution.residTwin(CudaConvolution.convTmaKernel(tn, cp, schedule));
+                    assertEquals(Arrays.toString(PtxParams.widths("conv_tma_sm90", k)), Arrays.toString(CudaConvolution.withResid(args, 5).widths()), k);
+                    kernels.add(k);
+                }
+            }
+        }
+        // 3 mma.sync, 3 wgmma, and the TMA ones: 6 plain, 6 persistent, 4 ping-pong (192-wide ping-pong tiles take the persistent kernels)
+        assertEquals(3 + 3 + 16, kernels.stream().distinct().count(), kernels.toString());
+        // and the other way round: no conv_cl_* entry in the PTX without its twin (nor a twin of a kernel that does not exist)
+        for (String module : new String[]{"conv", "conv_sm90", "conv_tma_sm90"}) {
+            java.util.Set<String> entries = PtxParams.entries(module);
+            for (String e : entries) {
+                if (!e.startsWith("conv_cl_")) continue;
+                String other = e.endsWith("_resid") ? e.substring(0, e.length() - "_resid".length()) : CudaConvolution.residTwin(e);
+                assertTrue(entries.contains(other), module + ".ptx has " + e + " but not " + other);
+            }
+        }
+    }
+
     @Test
     void vaeFuseSwitchTakesZeroOrOneAndIsOffByDefault() {
         assertEquals(false, CudaSwitches.parseVaeFuse(null, "X"));

@@ -20,7 +20,10 @@ import org.junit.jupiter.api.Test;
  * run in a JVM of its own by the GPU check (tests-conv-tma): a hang (a barrier that never
  * completes) or a fault cannot take the validated tests with it. Skipped, saying why, unless the
  * device has compute capability 9.0. {@link CudaConvTmaPersistentTest} runs every check on the
- * persistent kernels.
+ * persistent kernels, {@link CudaConvTmaPingPongTest} on the ping-pong ones. The kernels' _resid
+ * twins (LIVETALK_CUDA_VAE_FUSE=1: the residual added in the epilogue) are checked here too, in
+ * this layout's own step, rather than in tests-vae-fuse with the FAST and WGMMA ones: a TMA kernel
+ * that hangs there would lose that step's results.
  */
 class CudaConvTmaTest extends CudaConvFastChecks {
     @Override
@@ -121,5 +124,32 @@ class CudaConvTmaTest extends CudaConvFastChecks {
             int cin = new int[]{32, 96, 160}[rnd.nextInt(3)] - rnd.nextInt(8), cout = 1 + rnd.nextInt(rnd.nextInt(3) == 0 ? 250 : 60);
             assertSameBitsOnARandomGeometry(rnd, cin, cout);
         });
+    }
+
+    /**
+     * The _resid twins on this layout (conv3dResidual, and conv3dNormSilu with a residual block's
+     * input) against the same layout's convolution then add(out, residual, out), as CudaVaeFuseTest
+     * holds FAST's and WGMMA's: the same bits. One-box copies (192, 384 channels), halves ones (96),
+     * and a copy of 8 channels, which TMA leaves to the wgmma kernel's twin.
+     */
+    @Test
+    void residualTwinsGiveConvThenAddsBits() {
+        requireTma();
+        try {
+            Props.forAll("cuda tma conv3d residual twins " + layout(), 1, 1204, rnd -> {
+                // the decoder's shortcut (192 → 384 at 128²), its attention's projection (384 at 64²), ragged 1×1×1 and causal ones
+                CudaVaeFuseTest.residualConvMatches(rnd, layout(), 192, 384, 1, 1, 128, 128, 0, 2);
+                CudaVaeFuseTest.residualConvMatches(rnd, layout(), 384, 384, 1, 1, 64, 64, 0, 1);
+                CudaVaeFuseTest.residualConvMatches(rnd, layout(), 96, 40, 3, 3, 23, 61, 1, 2);
+                CudaVaeFuseTest.residualConvMatches(rnd, layout(), 8, 17, 3, 3, 9, 31, 2, 1);
+                // the residual blocks' second convs: 512² (halves), 256², 64², and small ragged frames over a stream
+                CudaVaeFuseTest.streamMatches(rnd, CudaVaeFuseTest.randomConv(rnd, 96, 96, 3, 3, 512, 512, DType.BF16), layout(), true, 1, 1);
+                CudaVaeFuseTest.streamMatches(rnd, CudaVaeFuseTest.randomConv(rnd, 192, 192, 3, 3, 256, 256, DType.BF16), layout(), true, 1);
+                CudaVaeFuseTest.streamMatches(rnd, CudaVaeFuseTest.randomConv(rnd, 384, 384, 3, 3, 64, 64, DType.BF16), layout(), true, 1, 1);
+                CudaVaeFuseTest.streamMatches(rnd, CudaVaeFuseTest.randomConv(rnd, 160, 70, 3, 3, 11, 37, DType.F32), layout(), true, 1, 1, 3);
+            });
+        } finally {
+            cuda.useVaeFuse(false);
+        }
     }
 }

@@ -30,7 +30,12 @@ import org.junit.jupiter.api.Test;
  * vae_norm.cuh's operations in the same order and round it with the same round-to-nearest-even,
  * and the GEMM reads the same copy (docs/cuda-performance.md). Shapes: ragged (cin not a multiple
  * of 8, h and w against the 32-pixel copy segments and the 128-position GEMM tiles), the decoder's
- * channel counts, and its full-size stages and resamples at 512×512 video (512², 256², 128², 64²). Not yet run on
+ * channel counts, and its full-size stages and resamples at 512×512 video (512², 256², 128², 64²).
+ * The residual adds in the convolution's epilogue (the GEMMs' _resid twins: conv3dNormSilu's
+ * residual, a residual block's input, and conv3dResidual, its shortcut convolution and the
+ * attention block's projection) against the convolution then add(out, residual, out) on the same
+ * layout: the same bits, since each element is the one float addition (acc + bias) + residual
+ * either way (the TMA layouts' twins: CudaConvTmaTest, in their own steps). Not yet run on
  * a GPU; skipped, saying why, without one. Runs in a JVM of its own in the GPU check (step
  * tests-vae-fuse): a fault there cannot take the validated tests with it.
  */
@@ -55,7 +60,7 @@ class CudaVaeFuseTest extends CudaTestBase {
     }
 
     /** One causal convolution's weights and the frames of a stream of chunks. */
-    private record Conv(Conv3dSpec spec, int h, int w, Weight weight, Weight bias, Weight gamma, DType histDtype) {
+    record Conv(Conv3dSpec spec, int h, int w, Weight weight, Weight bias, Weight gamma, DType histDtype) {
         long frame() {
             return (long) spec.cin() * h * w;
         }
@@ -65,7 +70,7 @@ class CudaVaeFuseTest extends CudaTestBase {
         }
     }
 
-    private static Conv randomConv(SplittableRandom r, int cin, int cout, int kh, int kw, int h, int w, DType histDtype) {
+    static Conv randomConv(SplittableRandom r, int cin, int cout, int kh, int kw, int h, int w, DType histDtype) {
         int ph = kh / 2, pw = kw / 2;
         Conv3dSpec s = Conv3dSpec.of(cin, cout, 3, kh, kw, 2, ph, pw);   // causal: 2 frames in front, as CausalConv3d's
         float scale = (float) (1 / Math.sqrt(cin * 3 * kh * kw));
@@ -79,6 +84,15 @@ class CudaVaeFuseTest extends CudaTestBase {
      * history: after every chunk the outputs and the kept history frames must be the same bits.
      */
     private static void streamMatches(SplittableRandom r, Conv c, ConvLayout layout, int... frames) {
+        streamMatches(r, c, layout, false, frames);
+    }
+
+    /**
+     * {@link #streamMatches(SplittableRandom, Conv, ConvLayout, int...)}, with a residual added to
+     * every chunk's output when {@code withResidual} (a residual block's second conv): in the
+     * epilogue on the fused path, by add after the history's update on the unfused one.
+     */
+    static void streamMatches(SplittableRandom r, Conv c, ConvLayout layout, boolean withResidual, int... frames) {
         cuda.useConvLayout(layout);
         long fs = c.frame();
         Buf histFused = cuda.alloc(KEEP * fs, c.histDtype), histPlain = cuda.alloc(KEEP * fs, c.histDtype);
@@ -87,9 +101,10 @@ class CudaVaeFuseTest extends CudaTestBase {
             Conv3dSpec s = c.spec.withPadFront(c.spec.padFront() - cached);
             long outSize = (long) s.outFrames(cached + t) * c.spec.cout() * c.h * c.w;
             float[] x = Props.uniform(r, (int) (t * fs), 3);
-            float[] plain = run(false, histPlain, cached, x, t, c, s, outSize), fused = run(true, histFused, cached, x, t, c, s, outSize);
+            float[] residual = withResidual ? residual(r, outSize) : null;
+            float[] plain = run(false, histPlain, cached, x, residual, t, c, s, outSize), fused = run(true, histFused, cached, x, residual, t, c, s, outSize);
             int after = Math.min(KEEP, cached + t);
-            String what = layout + " " + c.describe() + ", " + t + " frames after " + cached;
+            String what = layout + " " + c.describe() + ", " + t + " frames after " + cached + (withResidual ? ", residual" : "");
             for (float v : plain) assertFalse(Float.isNaN(v), "the unfused output has a NaN (an unwritten element?), " + what);
             assertArrayEquals(plain, fused, "output, " + what);
             assertArrayEquals(Arrays.copyOf(cuda.read(histPlain), (int) (after * fs)), Arrays.copyOf(cuda.read(histFused), (int) (after * fs)),
@@ -100,17 +115,25 @@ class CudaVaeFuseTest extends CudaTestBase {
         cuda.free(histPlain);
     }
 
-    private static float[] run(boolean fuse, Buf hist, int cached, float[] x, int t, Conv c, Conv3dSpec s, long outSize) {
+    private static float[] run(boolean fuse, Buf hist, int cached, float[] x, float[] residual, int t, Conv c, Conv3dSpec s, long outSize) {
         cuda.useVaeFuse(fuse);
-        Buf xb = cuda.upload(x), normed = cuda.alloc(x.length), out = cuda.alloc(outSize);
+        Buf xb = cuda.upload(x), normed = cuda.alloc(x.length), out = cuda.alloc(outSize), rb = residual == null ? null : cuda.upload(residual);
         cuda.fill(out, Float.NaN);
-        cuda.conv3dNormSilu(hist, cached, KEEP, xb, t, c.h, c.w, c.gamma, EPS, normed, out, s, c.weight, c.bias);
+        cuda.conv3dNormSilu(hist, cached, KEEP, xb, t, c.h, c.w, c.gamma, EPS, normed, out, rb, s, c.weight, c.bias);
         float[] o = cuda.read(out);
         // the full-size cases hold hundreds of MB each: free them now rather than when collected
         cuda.free(xb);
         cuda.free(normed);
         cuda.free(out);
+        if (rb != null) cuda.free(rb);
         return o;
+    }
+
+    /** A residual of n floats: uniform in ±3, one in 8 a zero of either sign (x + −0 is x, x + +0 flips a −0). */
+    static float[] residual(SplittableRandom r, long n) {
+        float[] v = Props.uniform(r, (int) n, 3);
+        for (int i = 0; i < v.length; i++) if (r.nextInt(8) == 0) v[i] = r.nextBoolean() ? 0f : -0f;
+        return v;
     }
 
     @Test
@@ -151,6 +174,84 @@ class CudaVaeFuseTest extends CudaTestBase {
                 for (int[] v : stages) {
                     streamMatches(r, randomConv(r, v[1], v[2], 3, 3, v[0], v[0], DType.BF16), layout, 1, v[3], v[3]);
                 }
+            });
+        }
+    }
+
+    @Test
+    void raggedShapesWithAResidualGiveConvThenAddsBits() {
+        for (ConvLayout layout : layouts()) {
+            Props.forAll("cuda vae fuse residual ragged " + layout, 16, 1306, r -> {
+                // as raggedShapesGiveTheUnfusedBits; the residual is [tOut, cout, h, w] like the output, ragged alike
+                int cin = 1 + r.nextInt(r.nextInt(4) == 0 ? 100 : 20), cout = 1 + r.nextInt(r.nextInt(3) == 0 ? 200 : 40);
+                int kh = r.nextInt(3) == 0 ? 1 : 3, kw = r.nextInt(4) == 0 ? 1 : kh;
+                Conv c = randomConv(r, cin, cout, kh, kw, 1 + r.nextInt(30), 1 + r.nextInt(70), r.nextBoolean() ? DType.BF16 : DType.F32);
+                streamMatches(r, c, layout, true, 1 + r.nextInt(2), 1, 1 + r.nextInt(4), 1);
+            });
+        }
+    }
+
+    @Test
+    void decoderResidualBlocksGiveConvThenAddsBits() {
+        // {size, channels, frames per call}: the identity residual blocks' second convs at 512×512 video, each
+        // stage's (64² and 128² 384, 256² 192, 512² 96), the residual the block's input of the output's shape
+        int[][] stages = {{64, 384, 1}, {128, 384, 2}, {256, 192, 1}, {512, 96, 1}};
+        for (ConvLayout layout : layouts()) {
+            Props.forAll("cuda vae fuse residual decoder " + layout, 1, 1307, r -> {
+                for (int[] v : stages) streamMatches(r, randomConv(r, v[1], v[1], 3, 3, v[0], v[0], DType.BF16), layout, true, 1, v[2]);
+                // the channel counts on a small frame, both history dtypes, 4 frames at once last
+                for (int c : new int[]{384, 192, 96}) {
+                    for (DType d : new DType[]{DType.BF16, DType.F32}) streamMatches(r, randomConv(r, c, c, 3, 3, 9, 13, d), layout, true, 1, 1, 4);
+                }
+            });
+        }
+    }
+
+    /**
+     * conv3dResidual on {@code layout}, fused (the _resid twin adds in the epilogue) and unfused
+     * (conv3d, then add), on the same inputs: the same bits. kt 1 without history (a shortcut, the
+     * attention's projection), or a causal 3×3×3 after {@code histFrames} of history (float32).
+     */
+    static void residualConvMatches(SplittableRandom r, ConvLayout layout, int cin, int cout, int kt, int kh, int h, int w, int histFrames,
+                                            int frames) {
+        cuda.useConvLayout(layout);
+        Conv3dSpec s = Conv3dSpec.of(cin, cout, kt, kh, kh, kt == 1 ? 0 : 2 - histFrames, kh / 2, kh / 2);
+        float scale = (float) (1 / Math.sqrt(cin * kt * kh * kh));
+        Weight wt = cuda.weight(Tensor.wrap(Props.uniform(r, (int) s.weightSize(), scale), cout, cin, kt, kh, kh).to(DType.BF16));
+        Weight bias = r.nextBoolean() ? cuda.weight(Tensor.wrap(Props.uniform(r, cout, 1), cout)) : null;
+        long frame = (long) cin * h * w, outSize = (long) s.outFrames(histFrames + frames) * cout * s.outH(h) * s.outW(w);
+        float[] hist = histFrames == 0 ? null : Props.uniform(r, (int) (histFrames * frame), 3), x = Props.uniform(r, (int) (frames * frame), 3);
+        float[] residual = residual(r, outSize);
+        float[][] got = new float[2][];
+        for (int fuse = 0; fuse < 2; fuse++) {
+            cuda.useVaeFuse(fuse == 1);
+            Buf hb = hist == null ? null : cuda.upload(hist), xb = cuda.upload(x), rb = cuda.upload(residual), out = cuda.alloc(outSize);
+            cuda.fill(out, Float.NaN);
+            cuda.conv3dResidual(hb, histFrames, xb, frames, h, w, out, rb, s, wt, bias);
+            got[fuse] = cuda.read(out);
+            for (Buf b : new Buf[]{hb, xb, rb, out}) if (b != null) cuda.free(b);
+        }
+        String what = layout + " conv " + s + " + residual, " + h + "x" + w + ", " + histFrames + " history frames, " + frames + " new"
+                + (bias == null ? "" : ", bias");
+        for (float v : got[0]) assertFalse(Float.isNaN(v), "the unfused output has a NaN (an unwritten element?), " + what);
+        assertArrayEquals(got[0], got[1], what);
+    }
+
+    @Test
+    void residualConvolutionsGiveConvThenAddsBits() {
+        for (ConvLayout layout : layouts()) {
+            Props.forAll("cuda vae fuse conv3dResidual ragged " + layout, 16, 1308, r -> {
+                boolean causal = r.nextBoolean();
+                residualConvMatches(r, layout, 1 + r.nextInt(r.nextInt(3) == 0 ? 120 : 20), 1 + r.nextInt(r.nextInt(3) == 0 ? 200 : 40), causal ? 3 : 1,
+                        r.nextInt(3) == 0 ? 1 : 3, 1 + r.nextInt(30), 1 + r.nextInt(70), causal ? r.nextInt(3) : 0, 1 + r.nextInt(3));
+            });
+            // the decoder's: the shortcut 192 → 384 at 128² (2 frames), the attention block's projection 384 → 384 at 64²
+            // (one frame); the encoder's shortcuts 96 → 192 and 192 → 384
+            Props.forAll("cuda vae fuse conv3dResidual decoder " + layout, 1, 1309, r -> {
+                residualConvMatches(r, layout, 192, 384, 1, 1, 128, 128, 0, 2);
+                residualConvMatches(r, layout, 384, 384, 1, 1, 64, 64, 0, 1);
+                residualConvMatches(r, layout, 96, 192, 1, 1, 40, 56, 0, 4);
+                residualConvMatches(r, layout, 192, 384, 1, 1, 20, 28, 0, 4);
             });
         }
     }

@@ -21,16 +21,23 @@ final class PtxParams {
      * tensor map) → 128.
      */
     static int[] widths(String module, String entry) {
-        String ptx;
-        try (InputStream in = CudaBackend.class.getResourceAsStream("/livetalk/kernels/cuda/" + module + ".ptx")) {
-            assertTrue(in != null, "no PTX resource " + module);
-            ptx = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        int[] widths = PtxEntries.paramWidths(ptx).get(entry);
+        int[] widths = PtxEntries.paramWidths(ptx(module)).get(entry);
         assertTrue(widths != null, "no entry " + entry + " in " + module + ".ptx");
         assertTrue(widths.length > 0, "no parameters parsed for " + entry);
         return widths;
+    }
+
+    /** The names of every entry the PTX resource {@code module} declares. */
+    static java.util.Set<String> entries(String module) {
+        return PtxEntries.paramWidths(ptx(module)).keySet();
+    }
+
+    private static String ptx(String module) {
+        try (InputStream in = CudaBackend.class.getResourceAsStream("/livetalk/kernels/cuda/" + module + ".ptx")) {
+            assertTrue(in != null, "no PTX resource " + module);
+            return new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 }

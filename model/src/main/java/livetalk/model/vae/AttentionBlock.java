@@ -49,9 +49,9 @@ final class AttentionBlock implements VaeBlock {
             backend.transpose(qkvOut.view(2 * plane, plane), v, c, n);
             backend.attention(q, k, v, o, n, n, 1, c, (float) (1 / Math.sqrt(c)), null);
             backend.transpose(o, xn, n, c);                                               // [C, N]
+            // dst = proj(o) + the frame, the add in the projection's epilogue where the backend fuses it (Backend.conv3dResidual)
             Buf dst = out.frame(t);
-            backend.conv3d(null, 0, xn, 1, x.h(), x.w(), dst, projSpec, proj, projBias);
-            backend.add(dst, frame.buf(), dst);
+            backend.conv3dResidual(null, 0, xn, 1, x.h(), x.w(), dst, frame.buf(), projSpec, proj, projBias);
         }
         return out;
     }

@@ -113,11 +113,21 @@ final class CausalConv3d implements Streaming {
 
     /** x {@code [T, cin, H, W]} → out slot {@code [T', cout, H', W']}, then remembers the input's last frames. */
     Activation forward(Activation x, Buf outBuf) {
+        return forward(x, outBuf, null);
+    }
+
+    /**
+     * {@link #forward} plus {@code residual} (null for none; float32 {@code [T', cout, H', W']},
+     * overlapping neither x nor the out slot), added by the backend's {@link Backend#conv3dResidual},
+     * which may add it in the convolution's epilogue: a shortcut convolution adding the residual
+     * branch of its block.
+     */
+    Activation forward(Activation x, Buf outBuf, Buf residual) {
         check(x);
         if (spec.padFront() == 0) {
             // 1×1×1 (or any conv without time padding): no history, as in the official forward.
             Activation out = shaped(outBuf, spec.outFrames(x.frames()), x);
-            backend.conv3d(null, 0, x.buf(), x.frames(), x.h(), x.w(), out.buf(), spec, weight, bias);
+            conv(null, 0, x, out, spec, residual);
             return out;
         }
         requireSameSize(x);
@@ -125,9 +135,15 @@ final class CausalConv3d implements Streaming {
         int hist = Math.min(cached, spec.padFront());
         Activation out = shaped(outBuf, s.outFrames(hist + x.frames()), x);
         Buf h = hist == 0 ? null : cache.view((long) (cached - hist) * x.frameSize(), hist * x.frameSize());
-        backend.conv3d(h, hist, x.buf(), x.frames(), x.h(), x.w(), out.buf(), s, weight, bias);
+        conv(h, hist, x, out, s, residual);
         remember(x);
         return out;
+    }
+
+    /** The backend's convolution of [h's frames, x] into out, plus residual when there is one. */
+    private void conv(Buf h, int hist, Activation x, Activation out, Conv3dSpec s, Buf residual) {
+        if (residual == null) backend.conv3d(h, hist, x.buf(), x.frames(), x.h(), x.w(), out.buf(), s, weight, bias);
+        else backend.conv3dResidual(h, hist, x.buf(), x.frames(), x.h(), x.w(), out.buf(), residual, s, weight, bias);
     }
 
     /**
@@ -137,14 +153,17 @@ final class CausalConv3d implements Streaming {
      * the norm is applied as the convolution's operand copy is written, and the normed input is
      * never stored in float32). {@code normed}: float32 room for the normed input, x's size or more;
      * it may be x's own buffer (normalised in place); x is not to be read afterwards then.
+     * {@code residual}: null, or float32 of the output's size added to it (a residual block's
+     * input, which the backend may add in the convolution's epilogue); it overlaps none of x,
+     * normed and the out slot.
      */
-    Activation forwardNormSilu(Activation x, VaeNorm norm, Buf normed, Buf outBuf) {
+    Activation forwardNormSilu(Activation x, VaeNorm norm, Buf normed, Buf outBuf, Buf residual) {
         check(x);
         Activation y = new Activation(normed.view(0, x.buf().size()), x.frames(), x.channels(), x.h(), x.w());
         if (spec.padFront() < CACHE_T) {
             // a conv that keeps no history, or fewer frames than it caches (none such follows a norm in the Wan VAE)
             norm.forward(backend, x, y.buf(), true);
-            return forward(y, outBuf);
+            return forward(y, outBuf, residual);
         }
         requireSameSize(x);
         long fs = x.frameSize();
@@ -155,8 +174,8 @@ final class CausalConv3d implements Streaming {
         // padFront ≥ CACHE_T ≥ cached: every cached frame is history, as in forward
         Conv3dSpec s = spec.withPadFront(spec.padFront() - cached);
         Activation out = shaped(outBuf, s.outFrames(cached + x.frames()), x);
-        backend.conv3dNormSilu(cache, cached, CACHE_T, x.buf(), x.frames(), x.h(), x.w(), norm.gamma(), VaeNorm.EPS, y.buf(), out.buf(), s,
-                weight, bias);
+        backend.conv3dNormSilu(cache, cached, CACHE_T, x.buf(), x.frames(), x.h(), x.w(), norm.gamma(), VaeNorm.EPS, y.buf(), out.buf(),
+                residual, s, weight, bias);
         cached = Math.min(CACHE_T, cached + x.frames());
         cacheH = x.h();
         cacheW = x.w();

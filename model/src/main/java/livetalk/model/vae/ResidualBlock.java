@@ -36,16 +36,20 @@ final class ResidualBlock implements VaeBlock {
         int t = x.frames(), h = x.h(), w = x.w(), cout = outChannels();
         // x [T, in, H, W] → s2 = conv1(SiLU(norm(x))) [T, out, H, W], the normed x in S1 where the backend stores it
         Activation s2 = conv1.forwardNormSilu(x, norm1, ws.get(Workspace.S1, (long) t * x.channels() * h * w),
-                ws.get(Workspace.S2, conv1.outSize(x)));
-        // residual = conv2(SiLU(norm(s2))), normed in place in s2
+                ws.get(Workspace.S2, conv1.outSize(x)), null);
+        // residual = conv2(SiLU(norm(s2))), normed in place in s2. The block's add is the last
+        // convolution's residual argument, which the backend may add in that convolution's
+        // epilogue (Backend.conv3dResidual): out[i] = conv[i] + other[i], the bits of the add it
+        // replaces, since IEEE addition is commutative.
         Activation out = ws.get(outSlot, t, cout, h, w);
         if (shortcut == null) {
-            conv2.forwardNormSilu(s2, norm2, s2.buf(), out.buf());
-            backend.add(out.buf(), x.buf(), out.buf());
+            // out = residual + x
+            conv2.forwardNormSilu(s2, norm2, s2.buf(), out.buf(), x.buf());
         } else {
-            Activation r = conv2.forwardNormSilu(s2, norm2, s2.buf(), ws.get(Workspace.S1, (long) t * cout * h * w));
-            shortcut.forward(x, out.buf());
-            backend.add(out.buf(), r.buf(), out.buf());
+            // out = shortcut(x) + residual: the residual into S1 (free again once conv1 has read it), then the shortcut
+            // adding it, in the order the convolutions ran before, so that a backend that adds apart launches what it did
+            Activation r = conv2.forwardNormSilu(s2, norm2, s2.buf(), ws.get(Workspace.S1, (long) t * cout * h * w), null);
+            shortcut.forward(x, out.buf(), r.buf());
         }
         return out;
     }

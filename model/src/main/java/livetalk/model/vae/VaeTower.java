@@ -132,7 +132,7 @@ final class VaeTower {
         }
         // head: conv(SiLU(norm(a))), the normed a in S1 where the backend stores it
         return headConv.forwardNormSilu(a, headNorm, ws.get(Workspace.S1, (long) a.frames() * a.channels() * a.h() * a.w()),
-                ws.get(Workspace.S2, headConv.outSize(a)));
+                ws.get(Workspace.S2, headConv.outSize(a)), null);
     }
 
     /** Every module of the tower that keeps streaming history (see {@link Streaming}). */
