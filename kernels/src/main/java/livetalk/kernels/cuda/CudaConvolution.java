@@ -270,7 +270,7 @@ final class CudaConvolution {
             if (layout.tma() && convTmaRuns(g)) {
                 int tilesO = (s.cout() + tileN - 1) / tileN;
                 CudaContext.Args args = convTmaArgs(ctx.args(), CudaDriver::encodeTensorMap, wPtr, xc, g, ob.ptr(), bPtr, s.cout(), tileN);
-                TmaTileSchedule schedule = layout.schedule();
+                TmaTileSchedule schedule = layout.schedule().forTiles((long) g.tilesN() * tilesO * g.tOut(), ctx.multiprocessors);
                 if (schedule.persistent()) {
                     // one block per SM (a block takes an SM's shared memory), each walking the tiles gridDim.x apart
                     ctx.launch(resid(convTmaKernel(tileN, g.cp(), schedule), rPtr), persistentBlocks((long) g.tilesN() * tilesO * g.tOut(), ctx.multiprocessors),

@@ -36,6 +36,17 @@ public enum TmaTileSchedule {
         return this == PINGPONG && bn > PINGPONG_MAX_TILE_N ? PERSISTENT.infix : infix;
     }
 
+    /**
+     * The schedule a launch of {@code tiles} tiles on {@code multiprocessors} SMs takes: the
+     * ping-pong's where some block gets two tiles or more, else the persistent one. With one tile a
+     * block (tiles ≤ SMs, the grid being min(tiles, SMs)) the ping-pong's second consumer would
+     * idle and the first would run the whole tile with nothing under its epilogue; the persistent
+     * kernel splits that tile's rows between both consumers. The same bits either way.
+     */
+    TmaTileSchedule forTiles(long tiles, int multiprocessors) {
+        return this == PINGPONG && tiles <= multiprocessors ? PERSISTENT : this;
+    }
+
     /** Whether the launch takes one block per SM rather than one per tile. */
     boolean persistent() {
         return this != TILES;

@@ -37,6 +37,17 @@ class GemmPersistentChoiceTest {
         assertEquals(78, LaunchGeometry.persistentBlocks(1L << 40, 78));
     }
 
+    /** The ping-pong only where some block gets a second tile: with one a block its second consumer would idle. */
+    @Test
+    void pingPongWhereABlockHasTwoTiles() {
+        assertEquals(TmaTileSchedule.PINGPONG, TmaTileSchedule.PINGPONG.forTiles(288, 132));   // 3072 × 1536 in 128 × 128 tiles
+        assertEquals(TmaTileSchedule.PINGPONG, TmaTileSchedule.PINGPONG.forTiles(133, 132));   // one block gets two
+        assertEquals(TmaTileSchedule.PERSISTENT, TmaTileSchedule.PINGPONG.forTiles(132, 132));
+        assertEquals(TmaTileSchedule.PERSISTENT, TmaTileSchedule.PINGPONG.forTiles(48, 132));  // 512 text rows × 1536
+        assertEquals(TmaTileSchedule.PERSISTENT, TmaTileSchedule.PERSISTENT.forTiles(1000, 132));
+        assertEquals(TmaTileSchedule.TILES, TmaTileSchedule.TILES.forTiles(1, 132));
+    }
+
     @Test
     void kernelNames() {
         assertEquals("gemm_bf16_tn_tma_n128", CudaGemm.tmaKernel(128, TmaTileSchedule.TILES, ""));
