@@ -26,7 +26,10 @@ import java.util.regex.Pattern;
 public final class GpuCheckLogs {
     private static final Pattern DEVICE = Pattern.compile("\"device\": \"([^\"]*)\"");
     private static final Pattern STEP_EXIT = Pattern.compile("\\{\"step\": \"([^\"]+)\", \"exit\": (null|-?\\d+)");
-    private static final Pattern FORWARD = Pattern.compile("^forward (\\d+): [0-9.]+ s \\(([0-9.]+) ms\\)");
+    // "forward 1: 0.065 s (65.12 ms), 256012.3 GFLOP/s"; logs from before the milliseconds were printed
+    // (runs 1–9) give the time through the rate and the call's work ("call: …, 16.672 TFLOP")
+    private static final Pattern FORWARD = Pattern.compile("^forward (\\d+): [0-9.]+ s(?: \\(([0-9.]+) ms\\))?, ([0-9.]+) GFLOP/s");
+    private static final Pattern CALL_TFLOP = Pattern.compile("^call: .*?([0-9.]+) TFLOP");
     private static final Pattern BACK_TO_BACK = Pattern.compile("^back to back .*?: ([0-9.]+) ms each");
     private static final Pattern CHECKSUM = Pattern.compile("^output checksum: (\\S+)");
     private static final Pattern OUTPUT_VS = Pattern.compile("^output vs \\S+: rel_l2 = (\\S+),");
@@ -36,6 +39,8 @@ public final class GpuCheckLogs {
             "^latent frame ([1-9]\\d*) \\(\\d+ frames\\): ([0-9.]+) s(?: \\(([0-9.]+) ms\\))?, ([0-9.]+) GFLOP/s \\(([0-9.]+) TFLOP");
     private static final Pattern SUSTAINED = Pattern.compile("sustained after block 1: ([0-9.]+) frames/s");
     private static final Pattern FIRST_GENERATED = Pattern.compile("first generated frame after ([0-9.]+) s");
+    /** Before the reference frame was decoded first (runs 1–9), bench-pipeline's first frame was the first generated one. */
+    private static final Pattern FIRST_FRAME_BEFORE = Pattern.compile("^first frame after ([0-9.]+) s;");
     private static final Pattern GPU_MEMORY = Pattern.compile("^GPU memory held by buffers and weights: ([0-9.]+) GiB at the peak");
     private static final Pattern VERDICT = Pattern.compile("^verdict: (\\d+) OK, (\\d+) FAIL, (\\d+) SKIPPED");
     private static final Pattern FAILED_TEST = Pattern.compile("MethodSource \\[className = '([^']+)'");
@@ -106,9 +111,15 @@ public final class GpuCheckLogs {
     public OptionalDouble forwardMs(String step) {
         List<Double> ms = new ArrayList<>();
         List<Double> first = new ArrayList<>();
+        OptionalDouble tflop = first(step, CALL_TFLOP);
         for (String line : lines(step)) {
             Matcher m = FORWARD.matcher(line);
-            if (m.find()) (m.group(1).equals("0") ? first : ms).add(Double.parseDouble(m.group(2)));
+            if (!m.find()) continue;
+            double t;
+            if (m.group(2) != null) t = Double.parseDouble(m.group(2));
+            else if (tflop.isPresent()) t = tflop.getAsDouble() * 1e12 / (Double.parseDouble(m.group(3)) * 1e9) * 1e3;
+            else continue;
+            (m.group(1).equals("0") ? first : ms).add(t);
         }
         return median(ms.isEmpty() ? first : ms);
     }
@@ -145,7 +156,8 @@ public final class GpuCheckLogs {
 
     /** bench-pipeline's first generated frame, seconds from the run's start. */
     public OptionalDouble firstGeneratedFrameSeconds(String step) {
-        return first(step, FIRST_GENERATED);
+        OptionalDouble s = first(step, FIRST_GENERATED);
+        return s.isPresent() ? s : first(step, FIRST_FRAME_BEFORE);
     }
 
     /** bench-pipeline's GPU memory held by buffers and weights at the peak, GiB. */

@@ -173,6 +173,27 @@ class SwitchVerdictsTest {
         assertTrue(lines.get(0).endsWith("not met"), lines.get(0));   // 8.05 GB
     }
 
+    /** Run 9's lines (an H200, before the milliseconds and the reference frame's decode were printed). */
+    @Test
+    void logsOfTheEarlierRunsStillRead() {
+        logs.put("bench-dit-default", """
+                call: 3072 tokens, 12288 cached + own = 15360 keys, 16.672 TFLOP
+                forward 0: 0.452 s, 36881.3 GFLOP/s
+                forward 1: 0.074 s, 226593.3 GFLOP/s
+                forward 2: 0.070 s, 237875.8 GFLOP/s
+                forward 3: 0.070 s, 237962.1 GFLOP/s
+                forward 4: 0.074 s, 224704.5 GFLOP/s
+                """);
+        logs.put("bench-pipeline-default", "first frame after 0.314 s; 117 frames in 4.751 s = 24.6 frames/s overall; "
+                + "sustained after block 1: 25.5 frames/s (471.1 ms per 12-frame block)\n");
+        var l = new GpuCheckLogs(s -> Optional.ofNullable(logs.get(s)), Map.of(), "NVIDIA H200");
+        // the median of forwards 1–4 through their rates: (16.672 TFLOP / 226.6 and 237.9 TFLOP/s) averaged
+        double mid = (16.672e12 / 226593.3e9 + 16.672e12 / 237875.8e9) / 2 * 1e3;
+        assertEquals(mid, l.forwardMs("bench-dit-default").getAsDouble(), 1e-9);
+        assertEquals(0.314, l.firstGeneratedFrameSeconds("bench-pipeline-default").getAsDouble(), 1e-12);
+        assertEquals(25.5, l.sustainedFramesPerSecond("bench-pipeline-default").getAsDouble(), 1e-12);
+    }
+
     @Test
     void latentFramesWithoutMillisecondsComeFromTheRate() {
         logs.put("bench-vae-default", "latent frame 1 (4 frames): 0.07 s, 126.9 GFLOP/s (8.88 TFLOP per latent frame, docs/model.md#flops); x\n");
