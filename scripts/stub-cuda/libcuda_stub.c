@@ -64,7 +64,11 @@ CUresult cuDeviceGetName(char* name, int len, int dev) {
 CUresult cuDeviceGetAttribute(int* v, int attr, int dev) {
     (void)dev;
     switch (attr) {
-        case 16: *v = 132; break;      /* multiprocessors */
+        case 16: {                     /* multiprocessors: an H100/H200's 132, or LIVETALK_STUB_MULTIPROCESSORS (tests: few SMs, many tiles each) */
+            const char* sms = getenv("LIVETALK_STUB_MULTIPROCESSORS");
+            *v = sms != NULL && atoi(sms) > 0 ? atoi(sms) : 132;
+            break;
+        }
         case 75: *v = 9; break;        /* compute capability major */
         case 76: *v = 0; break;        /* minor */
         case 97: *v = SMEM_OPTIN; break;   /* shared memory per block, opt-in */

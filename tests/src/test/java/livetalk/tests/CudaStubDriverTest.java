@@ -71,8 +71,9 @@ class CudaStubDriverTest {
      * the residual adds happen in the convolutions' epilogue: the profiled latent frame's 33 adds
      * (32 residual blocks, one attention block) are its GEMMs' _resid twins, no add is left. On
      * the wgmma convolution (the stub's compute capability 9.0 default), the mma.sync one, and the
-     * TMA-fed one plain and in its ping-pong form (whose 192-wide tiles take the persistent
-     * kernels), each launch held against its kernel's PTX parameters by the stub.
+     * TMA-fed one plain and in its ping-pong form (whose 192-wide tiles, and the 64² stage's
+     * launches of at most one tile per SM, take the persistent kernels), each launch held against
+     * its kernel's PTX parameters by the stub.
      */
     @Test
     void vaeFusedCopiesRunOnTheCudaBackend() throws Exception {
@@ -81,7 +82,7 @@ class CudaStubDriverTest {
                 "wgmma", new String[]{"conv_cl_wgmma_n96_resid", "conv_cl_wgmma_n192_resid"},
                 "fast", new String[]{"conv_cl_m96_resid", "conv_cl_m128_resid"},
                 "tma", new String[]{"conv_cl_tma_h32_n96_resid", "conv_cl_tma_n96_resid", "conv_cl_tma_n192_resid"},
-                "tma_pingpong", new String[]{"conv_cl_tma_h32_n96_pingpong_resid", "conv_cl_tma_n96_pingpong_resid", "conv_cl_tma_n192_persistent_resid"}));
+                "tma_pingpong", new String[]{"conv_cl_tma_h32_n96_pingpong_resid", "conv_cl_tma_n96_persistent_resid", "conv_cl_tma_n192_persistent_resid"}));
         for (Map.Entry<String, String[]> layout : twins.entrySet()) {
             Run r = run(stub, Map.of("LIVETALK_CUDA_VAE_FUSE", "1", "LIVETALK_CUDA_CONV", layout.getKey()), "bench-vae", "--device", "cuda",
                     "--frames", "1", "--profile");
@@ -153,15 +154,20 @@ class CudaStubDriverTest {
     /**
      * The TMA GEMM's ping-pong kernels (LIVETALK_CUDA_GEMM_PERSISTENT=pingpong) launch as the stub
      * allows: their shared memory allowed, their arguments their PTX's, the residual products among them.
+     * The stub reports 16 SMs here: the small DiT's products have fewer tiles than an H200's 132
+     * SMs, which would send them to the persistent kernels (TmaTileSchedule.forTiles).
      */
     @Test
     void pingPongGemmLaunchesOnTheCudaBackend() throws Exception {
         Path stub = buildStub();
         Path[] dit = smallDit("small-dit-pp", 2);
-        Run r = run(stub, Map.of("LIVETALK_CUDA_GEMM", "tma_waves", "LIVETALK_CUDA_RESIDUAL", "1", "LIVETALK_CUDA_GEMM_PERSISTENT", "pingpong"),
+        Run r = run(stub, Map.of("LIVETALK_CUDA_GEMM", "tma_waves", "LIVETALK_CUDA_RESIDUAL", "1", "LIVETALK_CUDA_GEMM_PERSISTENT", "pingpong",
+                        "LIVETALK_STUB_MULTIPROCESSORS", "16"),
                 "bench-dit", "--device", "cuda", "--weights", dit[0].toString(), "--config", dit[1].toString(), "--runs", "1", "--profile");
         assertEquals(0, r.exit, r.output);
-        for (String expected : new String[]{"\ngemm_bf16_tn_tma_n96_pingpong ", "\ngemm_bf16_tn_tma_n96_pingpong_resid "}) {
+        // with 16 SMs the waves rule takes 128-wide tiles for the 3072-row products and 96-wide for a narrower one
+        for (String expected : new String[]{"\ngemm_bf16_tn_tma_n128_pingpong ", "\ngemm_bf16_tn_tma_n128_pingpong_resid ",
+                "\ngemm_bf16_tn_tma_n96_pingpong "}) {
             assertTrue(r.output.contains(expected), "no '" + expected.strip() + "' in:\n" + r.output);
         }
     }
