@@ -37,9 +37,11 @@ import livetalk.tensor.Tensor;
  * are: the same bits, one pass fewer.
  *
  * <p>This class holds what the ops share (the context, the per-thread {@link ScratchRegions}, the
- * kernel choices and their switches, buffers and weights) and the small ops; the matrix products,
- * attention and the convolutions have a file each ({@link CudaGemm}, {@link CudaAttention},
- * {@link CudaConvolution}).
+ * kernel choices and their switches, buffers and weights) and hands each op to the family that
+ * owns its kernels, one file each: the matrix products ({@link CudaGemm}), attention
+ * ({@link CudaAttention}), the convolutions ({@link CudaConvolution}), the norms ({@link CudaNorms}),
+ * elementwise.cu's ops ({@link CudaElementwise}), the sampler's step ({@link CudaSamplerOps}) and
+ * the DiT's opt-in fusions ({@link CudaDitFusions}).
  *
  * <p>Numerics differ from the CPU and OpenCL backends by bf16 rounding: docs/numerics.md gives the
  * tolerances {@code verify --device cuda} applies and how they were derived.
@@ -57,6 +59,9 @@ public final class CudaBackend implements Backend {
     final CudaAttention attentions;
     final CudaConvolution convolutions;
     private final CudaDitFusions ditFusions;
+    private final CudaNorms norms;
+    private final CudaElementwise elementwise;
+    private final CudaSamplerOps samplerOps;
     /** The flash kernels' warps per block, 4 or 8: see {@link #useFlashWarps}. */
     private volatile int flashWarps = 8;
     /** The kernel linear and linearGelu run on: see {@link #useGemm}; set in the constructor. */
@@ -91,6 +96,9 @@ public final class CudaBackend implements Backend {
         attentions = new CudaAttention(this, ctx, gemms);
         convolutions = new CudaConvolution(this, ctx);
         ditFusions = new CudaDitFusions(this, ctx);
+        norms = new CudaNorms(this, ctx);
+        elementwise = new CudaElementwise(this, ctx);
+        samplerOps = new CudaSamplerOps(this, ctx);
         useGemmDepth(gemmDepthFor(ctx.smemOptin));
         for (String suffix : new String[]{"", "_w8", BF16_OUT, "_w8" + BF16_OUT}) {
             ctx.allowSharedMemory("flash_attn_d128" + suffix, flashSmem(128));
@@ -711,184 +719,120 @@ public final class CudaBackend implements Backend {
         return dst;
     }
 
-    // ------------------------------------------------------------------ norms
+    // ------------------------------------------------------------------ norms (CudaNorms)
 
-    /** out may be float32 or bf16 (an operand buffer: {@link #useBf16Operands}); x is float32. */
     @Override
     public void layerNorm(Buf x, Buf out, int rows, int dim, float eps, Weight gamma, Weight beta) {
-        CudaBuf xb = buf(x), ob = anyBuf(out);
-        requireSize("layerNorm input", (long) rows * dim, xb.len);
-        requireSize("layerNorm output", (long) rows * dim, ob.len);
-        long g = gamma == null ? 0 : vector(gamma, dim), b = beta == null ? 0 : vector(beta, dim);
-        ctx.launch("layer_norm" + (ob.dtype == DType.BF16 ? BF16_OUT : ""), rows, 1, 1, BLOCK, 0,
-                ctx.args().ptr(xb.ptr()).ptr(ob.ptr()).i32(dim).f32(eps).ptr(g).ptr(b));
+        norms.layerNorm(x, out, rows, dim, eps, gamma, beta);
     }
 
-    /** out may be float32 or bf16 (an operand buffer: the DiT cross-attention's q where {@link #fusesNormRope}); x is float32. */
     @Override
     public void rmsNorm(Buf x, Buf out, int rows, int dim, float eps, Weight gamma) {
-        CudaBuf xb = buf(x), ob = anyBuf(out);
-        requireSize("rmsNorm input", (long) rows * dim, xb.len);
-        requireSize("rmsNorm output", (long) rows * dim, ob.len);
-        long g = gamma == null ? 0 : vector(gamma, dim);
-        ctx.launch("rms_norm" + (ob.dtype == DType.BF16 ? BF16_OUT : ""), rows, 1, 1, BLOCK, 0, rmsNormArgs(ctx.args(), xb.ptr(), ob.ptr(), dim, eps, g));
+        norms.rmsNorm(x, out, rows, dim, eps, gamma);
     }
 
-    /** rms_norm(_bf16out)'s arguments. */
-    static CudaContext.Args rmsNormArgs(CudaContext.Args a, long x, long out, int dim, float eps, long gamma) {
-        return a.ptr(x).ptr(out).i32(dim).f32(eps).ptr(gamma);
+    @Override
+    public void rmsNormChannels(Buf x, Buf out, int frames, int channels, int pixels, float eps, Weight gamma, boolean silu) {
+        norms.rmsNormChannels(x, out, frames, channels, pixels, eps, gamma, silu);
     }
 
-    /** A weight used as a float32 vector of {@code n} elements. */
-    long vector(Weight w, long n) {
-        CudaWeight cw = weight(w);
-        requireSize("parameter vector", n, cw.numel());
-        return cw.f32Ptr();
+    @Override
+    public void channelNormOverTime(Buf y, Buf out, int t, int c, float eps, Weight gamma, Weight beta) {
+        norms.channelNormOverTime(y, out, t, c, eps, gamma, beta);
     }
 
-    // ------------------------------------------------------------------ activations, RoPE, elementwise
+    // ------------------------------------------------------------------ activations, RoPE, elementwise (CudaElementwise)
 
     @Override
     public void gelu(Buf x, Buf out, boolean tanh) {
-        unary(tanh ? "gelu_tanh" : "gelu_erf", x, out);
+        elementwise.gelu(x, out, tanh);
     }
 
     @Override
     public void silu(Buf x, Buf out) {
-        unary("silu", x, out);
-    }
-
-    private void unary(String kernel, Buf x, Buf out) {
-        CudaBuf xb = buf(x), ob = buf(out);
-        requireSize(kernel, xb.len, ob.len);
-        ctx.launch(kernel, ctx.gridFor(xb.len, BLOCK), 1, 1, BLOCK, 0, ctx.args().ptr(xb.ptr()).ptr(ob.ptr()).i64(xb.len));
+        elementwise.silu(x, out);
     }
 
     @Override
     public void rope(Buf x, int rows, int heads, int headDim, Buf cos, Buf sin) {
-        CudaBuf xb = buf(x), cb = buf(cos), sb = buf(sin);
-        requireSize("rope x", (long) rows * heads * headDim, xb.len);
-        requireSize("rope cos", (long) rows * (headDim / 2), cb.len);
-        requireSize("rope sin", (long) rows * (headDim / 2), sb.len);
-        long n = (long) rows * heads * (headDim / 2);
-        ctx.launch("rope", ctx.gridFor(n, BLOCK), 1, 1, BLOCK, 0,
-                ctx.args().ptr(xb.ptr()).i32(rows).i32(heads).i32(headDim).ptr(cb.ptr()).ptr(sb.ptr()));
+        elementwise.rope(x, rows, heads, headDim, cos, sin);
     }
 
     @Override
     public void add(Buf a, Buf b, Buf out) {
-        binary("add", a, b, out);
+        elementwise.add(a, b, out);
     }
 
     @Override
     public void mul(Buf a, Buf b, Buf out) {
-        binary("mul", a, b, out);
-    }
-
-    private void binary(String kernel, Buf a, Buf b, Buf out) {
-        CudaBuf ab = buf(a), bb = buf(b), ob = buf(out);
-        requireSize(kernel, ab.len, bb.len);
-        requireSize(kernel, ab.len, ob.len);
-        ctx.launch(kernel, ctx.gridFor(ab.len, BLOCK), 1, 1, BLOCK, 0, ctx.args().ptr(ab.ptr()).ptr(bb.ptr()).ptr(ob.ptr()).i64(ab.len));
+        elementwise.mul(a, b, out);
     }
 
     @Override
     public void axpby(float alpha, Buf a, float beta, Buf b, Buf out) {
-        CudaBuf ab = buf(a), bb = buf(b), ob = buf(out);
-        requireSize("axpby", ab.len, bb.len);
-        requireSize("axpby", ab.len, ob.len);
-        ctx.launch("axpby", ctx.gridFor(ab.len, BLOCK), 1, 1, BLOCK, 0,
-                ctx.args().f32(alpha).ptr(ab.ptr()).f32(beta).ptr(bb.ptr()).ptr(ob.ptr()).i64(ab.len));
+        elementwise.axpby(alpha, a, beta, b, out);
     }
 
     @Override
     public void addRow(Buf x, Buf vec, Buf out, int rows, int dim) {
-        CudaBuf xb = buf(x), vb = buf(vec), ob = buf(out);
-        long n = (long) rows * dim;
-        requireSize("addRow x", n, xb.len);
-        requireSize("addRow out", n, ob.len);
-        requireSize("addRow vector", dim, vb.len);
-        ctx.launch("add_row", ctx.gridFor(n, BLOCK), 1, 1, BLOCK, 0, ctx.args().ptr(xb.ptr()).ptr(vb.ptr()).ptr(ob.ptr()).i64(n).i32(dim));
+        elementwise.addRow(x, vec, out, rows, dim);
     }
 
-    /** out may be float32 or bf16 (an operand buffer: {@link #useBf16Operands}); x, shift and scale are float32. */
     @Override
     public void modulate(Buf x, Buf shift, Buf scale, Buf out, int rows, int dim) {
-        CudaBuf xb = buf(x), sh = buf(shift), sc = buf(scale), ob = anyBuf(out);
-        long n = (long) rows * dim;
-        requireSize("modulate x", n, xb.len);
-        requireSize("modulate out", n, ob.len);
-        requireSize("modulate shift", dim, sh.len);
-        requireSize("modulate scale", dim, sc.len);
-        ctx.launch("modulate" + (ob.dtype == DType.BF16 ? BF16_OUT : ""), ctx.gridFor(n, BLOCK), 1, 1, BLOCK, 0,
-                ctx.args().ptr(xb.ptr()).ptr(sh.ptr()).ptr(sc.ptr()).ptr(ob.ptr()).i64(n).i32(dim));
+        elementwise.modulate(x, shift, scale, out, rows, dim);
     }
 
     @Override
     public void gatedAdd(Buf x, Buf y, Buf gate, int rows, int dim) {
-        CudaBuf xb = buf(x), yb = buf(y), gb = buf(gate);
-        long n = (long) rows * dim;
-        requireSize("gatedAdd x", n, xb.len);
-        requireSize("gatedAdd y", n, yb.len);
-        requireSize("gatedAdd gate", dim, gb.len);
-        ctx.launch("gated_add", ctx.gridFor(n, BLOCK), 1, 1, BLOCK, 0, ctx.args().ptr(xb.ptr()).ptr(yb.ptr()).ptr(gb.ptr()).i64(n).i32(dim));
+        elementwise.gatedAdd(x, y, gate, rows, dim);
     }
 
-    /** One launch for every frame (elementwise.cu's modulate_frames); out float32 or bf16 as {@link #modulate}. */
     @Override
     public void modulateFrames(Buf x, Buf shift, Buf scale, long stride, Buf out, int frames, int rowsPerFrame, int dim) {
-        CudaBuf xb = buf(x), sh = buf(shift), sc = buf(scale), ob = anyBuf(out);
-        int rows = checkModulation("modulateFrames", xb, sh, sc, stride, ob, frames, rowsPerFrame, dim);
-        if (rows == 0) return;
-        ctx.launch("modulate_frames" + (ob.dtype == DType.BF16 ? BF16_OUT : ""), rowGrid(rows), 1, 1, BLOCK, 0,
-                ctx.args().ptr(xb.ptr()).ptr(sh.ptr()).ptr(sc.ptr()).i64(stride).ptr(ob.ptr()).i32(rows).i32(rowsPerFrame).i32(dim));
+        elementwise.modulateFrames(x, shift, scale, stride, out, frames, rowsPerFrame, dim);
     }
 
-    /** One launch for every frame (elementwise.cu's add_row_frames). */
     @Override
     public void addRowFrames(Buf x, Buf vecs, long stride, Buf out, int frames, int rowsPerFrame, int dim) {
-        CudaBuf xb = buf(x), vb = buf(vecs), ob = buf(out);
-        int rows = Math.multiplyExact(frames, rowsPerFrame);
-        long n = (long) rows * dim;
-        requireSize("addRowFrames x", n, xb.len);
-        requireSize("addRowFrames out", n, ob.len);
-        requireSize("addRowFrames vectors", frames == 0 ? 0 : (frames - 1) * stride + dim, vb.len);
-        if (rows == 0) return;
-        ctx.launch("add_row_frames", rowGrid(rows), 1, 1, BLOCK, 0,
-                ctx.args().ptr(xb.ptr()).ptr(vb.ptr()).i64(stride).ptr(ob.ptr()).i32(rows).i32(rowsPerFrame).i32(dim));
+        elementwise.addRowFrames(x, vecs, stride, out, frames, rowsPerFrame, dim);
     }
 
-    /** One launch for every frame (elementwise.cu's gated_add_frames). */
     @Override
     public void gatedAddFrames(Buf x, Buf y, Buf gate, long stride, int frames, int rowsPerFrame, int dim) {
-        CudaBuf xb = buf(x), yb = buf(y), gb = buf(gate);
-        int rows = Math.multiplyExact(frames, rowsPerFrame);
-        long n = (long) rows * dim;
-        requireSize("gatedAddFrames x", n, xb.len);
-        requireSize("gatedAddFrames y", n, yb.len);
-        requireSize("gatedAddFrames gate", frames == 0 ? 0 : (frames - 1) * stride + dim, gb.len);
-        if (rows == 0) return;
-        ctx.launch("gated_add_frames", rowGrid(rows), 1, 1, BLOCK, 0,
-                ctx.args().ptr(xb.ptr()).ptr(yb.ptr()).ptr(gb.ptr()).i64(stride).i32(rows).i32(rowsPerFrame).i32(dim));
+        elementwise.gatedAddFrames(x, y, gate, stride, frames, rowsPerFrame, dim);
     }
 
-    /**
-     * The sizes a per-frame modulation needs (x and out {@code [frames·rowsPerFrame, dim]}, shift and
-     * scale reaching frame {@code frames − 1}'s {@code dim} values at {@code stride} apart); returns the rows.
-     */
-    static int checkModulation(String op, CudaBuf x, CudaBuf shift, CudaBuf scale, long stride, CudaBuf out, int frames, int rowsPerFrame, int dim) {
-        int rows = Math.multiplyExact(frames, rowsPerFrame);
-        long n = (long) rows * dim, params = frames == 0 ? 0 : (frames - 1) * stride + dim;
-        requireSize(op + " x", n, x.len);
-        requireSize(op + " out", n, out.len);
-        requireSize(op + " shift", params, shift.len);
-        requireSize(op + " scale", params, scale.len);
-        return rows;
+    @Override
+    public void upsampleNearest2x(Buf x, Buf out, int planes, int h, int w) {
+        elementwise.upsampleNearest2x(x, out, planes, h, w);
     }
 
-    /** Blocks for a kernel that walks rows: one per row, at most 8 per multiprocessor. */
-    private int rowGrid(int rows) {
-        return Math.max(1, Math.min(rows, ctx.multiprocessors * 8));
+    @Override
+    public void transpose(Buf x, Buf out, int rows, int cols) {
+        elementwise.transpose(x, out, rows, cols);
+    }
+
+    @Override
+    public void columns1d(Buf x, int t, int channels, int c0, int cn, int kernel, int stride, int pad, int outT, Buf col) {
+        elementwise.columns1d(x, t, channels, c0, cn, kernel, stride, pad, outT, col);
+    }
+
+    // ------------------------------------------------------------------ the sampler's step (CudaSamplerOps)
+
+    @Override
+    public void patchify(Buf src, long frameStride, long channelStride, int channels, Buf out, int outChannels, int c0, PatchGrid g) {
+        samplerOps.patchify(src, frameStride, channelStride, channels, out, outChannels, c0, g);
+    }
+
+    @Override
+    public void unpatchify(Buf tokens, int channels, Buf out, PatchGrid g) {
+        samplerOps.unpatchify(tokens, channels, out, g);
+    }
+
+    @Override
+    public void subtractScaled(Buf a, double s, Buf b, Buf out) {
+        samplerOps.subtractScaled(a, s, b, out);
     }
 
     // ------------------------------------------------------------------ VAE
@@ -950,118 +894,6 @@ public final class CudaBackend implements Backend {
         else Backend.super.conv3dUpsample2x(x, frames, h, w, up, out, s, weight, bias);
     }
 
-    // ------------------------------------------------------------------ wav2vec2's conv encoder
-
-    /** On the device (elementwise.cu's columns_1d): the same values as the host's, without a round trip. */
-    @Override
-    public void columns1d(Buf x, int t, int channels, int c0, int cn, int kernel, int stride, int pad, int outT, Buf col) {
-        CudaBuf xb = buf(x), cb = buf(col);
-        requireSize("columns1d input", (long) t * channels, xb.len);
-        requireSize("columns1d columns", (long) outT * cn * kernel, cb.len);
-        if (c0 < 0 || cn < 0 || c0 + cn > channels) throw new KernelException("columns1d: channels [" + c0 + ", " + (c0 + cn) + ") of " + channels);
-        if (cb.len == 0) return;
-        ctx.launch("columns_1d", ctx.gridFor(cb.len, BLOCK), 1, 1, BLOCK, 0, columnsArgs(ctx.args(), xb.ptr(), t, channels, c0, cn, kernel, stride,
-                pad, outT, cb.ptr()));
-    }
-
-    /** columns_1d's arguments (held against its PTX parameters by a test). */
-    static CudaContext.Args columnsArgs(CudaContext.Args a, long x, int t, int channels, int c0, int cn, int kernel, int stride, int pad,
-                                        int outT, long col) {
-        return a.ptr(x).i32(t).i32(channels).i32(c0).i32(cn).i32(kernel).i32(stride).i32(pad).i32(outT).ptr(col);
-    }
-
-    /** On the device (norms.cu's channel_norm_over_time, one thread per channel): the host's float64 sums, bit for bit. */
-    @Override
-    public void channelNormOverTime(Buf y, Buf out, int t, int c, float eps, Weight gamma, Weight beta) {
-        CudaBuf yb = buf(y), ob = buf(out);
-        requireSize("channelNormOverTime input", (long) t * c, yb.len);
-        requireSize("channelNormOverTime output", (long) t * c, ob.len);
-        if (yb.len == 0) return;
-        long g = vector(gamma, c), b = vector(beta, c);
-        ctx.launch("channel_norm_over_time", (c + 127) / 128, 1, 1, 128, 0, channelNormArgs(ctx.args(), yb.ptr(), ob.ptr(), t, c, eps, g, b));
-    }
-
-    /** channel_norm_over_time's arguments. */
-    static CudaContext.Args channelNormArgs(CudaContext.Args a, long y, long out, int t, int c, float eps, long gamma, long beta) {
-        return a.ptr(y).ptr(out).i32(t).i32(c).f32(eps).ptr(gamma).ptr(beta);
-    }
-
-    @Override
-    public void rmsNormChannels(Buf x, Buf out, int frames, int channels, int pixels, float eps, Weight gamma, boolean silu) {
-        CudaBuf xb = buf(x), ob = buf(out);
-        long n = (long) frames * channels * pixels;
-        requireSize("rmsNormChannels input", n, xb.len);
-        requireSize("rmsNormChannels output", n, ob.len);
-        long threads = (long) frames * pixels, g = vector(gamma, channels);
-        ctx.launch("rms_norm_channels", ctx.gridFor(threads, BLOCK), 1, 1, BLOCK, 0,
-                ctx.args().ptr(xb.ptr()).ptr(ob.ptr()).i32(frames).i32(channels).i32(pixels).f32(eps).ptr(g).i32(silu ? 1 : 0));
-    }
-
-    @Override
-    public void upsampleNearest2x(Buf x, Buf out, int planes, int h, int w) {
-        CudaBuf xb = buf(x), ob = buf(out);
-        requireSize("upsample input", (long) planes * h * w, xb.len);
-        requireSize("upsample output", 4L * planes * h * w, ob.len);
-        long n = 4L * planes * h * w;
-        ctx.launch("upsample_nearest2x", ctx.gridFor(n, BLOCK), 1, 1, BLOCK, 0,
-                ctx.args().ptr(xb.ptr()).ptr(ob.ptr()).i64(planes).i32(h).i32(w));
-    }
-
-    @Override
-    public void transpose(Buf x, Buf out, int rows, int cols) {
-        CudaBuf xb = buf(x), ob = buf(out);
-        requireSize("transpose input", (long) rows * cols, xb.len);
-        requireSize("transpose output", (long) rows * cols, ob.len);
-        ctx.launch2d("transpose", (cols + 31) / 32, (rows + 31) / 32, 32, 8,
-                ctx.args().ptr(xb.ptr()).ptr(ob.ptr()).i32(rows).i32(cols));
-    }
-
-    // ------------------------------------------------------------------ the sampler's step (sampler.cu)
-
-    @Override
-    public void patchify(Buf src, long frameStride, long channelStride, int channels, Buf out, int outChannels, int c0, PatchGrid g) {
-        CudaBuf sb = buf(src), ob = buf(out);
-        g.checkPatchify(sb.len, frameStride, channelStride, channels, ob.len, outChannels, c0);
-        long n = (long) g.frames() * channels * g.plane();
-        if (n == 0) return;
-        ctx.launch("patchify", ctx.gridFor(n, BLOCK), 1, 1, BLOCK, 0, patchifyArgs(ctx.args(), sb.ptr(), frameStride, channelStride, channels,
-                ob.ptr(), outChannels, c0, g));
-    }
-
-    /** patchify's arguments (held against its PTX parameters by a test). */
-    static CudaContext.Args patchifyArgs(CudaContext.Args a, long src, long frameStride, long channelStride, int channels, long out,
-                                         int outChannels, int c0, PatchGrid g) {
-        return a.ptr(src).i64(frameStride).i64(channelStride).i32(channels).ptr(out).i32(outChannels).i32(c0)
-                .i32(g.frames()).i32(g.h()).i32(g.w()).i32(g.ph()).i32(g.pw());
-    }
-
-    @Override
-    public void unpatchify(Buf tokens, int channels, Buf out, PatchGrid g) {
-        CudaBuf tb = buf(tokens), ob = buf(out);
-        g.checkUnpatchify(tb.len, channels, ob.len);
-        if (ob.len == 0) return;
-        ctx.launch("unpatchify", ctx.gridFor(ob.len, BLOCK), 1, 1, BLOCK, 0, unpatchifyArgs(ctx.args(), tb.ptr(), channels, ob.ptr(), g));
-    }
-
-    /** unpatchify's arguments (held against its PTX parameters by a test). */
-    static CudaContext.Args unpatchifyArgs(CudaContext.Args a, long tokens, int channels, long out, PatchGrid g) {
-        return a.ptr(tokens).i32(channels).ptr(out).i32(g.frames()).i32(g.h()).i32(g.w()).i32(g.ph()).i32(g.pw());
-    }
-
-    @Override
-    public void subtractScaled(Buf a, double s, Buf b, Buf out) {
-        CudaBuf ab = buf(a), bb = buf(b), ob = buf(out);
-        requireSize("subtractScaled", ab.len, bb.len);
-        requireSize("subtractScaled", ab.len, ob.len);
-        if (ab.len == 0) return;
-        ctx.launch("subtract_scaled", ctx.gridFor(ab.len, BLOCK), 1, 1, BLOCK, 0, subtractScaledArgs(ctx.args(), ab.ptr(), s, bb.ptr(), ob.ptr(), ab.len));
-    }
-
-    /** subtract_scaled's arguments (held against its PTX parameters by a test). */
-    static CudaContext.Args subtractScaledArgs(CudaContext.Args a, long x, double s, long b, long out, long n) {
-        return a.ptr(x).f64(s).ptr(b).ptr(out).i64(n);
-    }
-
     @Override
     public void close() {
         ctx.makeCurrent();
@@ -1092,6 +924,13 @@ public final class CudaBackend implements Backend {
     CudaWeight weight(Weight w) {
         if (w instanceof CudaWeight c && c.owner() == this) return c;
         throw new KernelException("weight does not belong to this CUDA backend");
+    }
+
+    /** A weight used as a float32 vector of {@code n} elements. */
+    long vector(Weight w, long n) {
+        CudaWeight cw = weight(w);
+        requireSize("parameter vector", n, cw.numel());
+        return cw.f32Ptr();
     }
 
     static void requireSize(String what, long expected, long actual) {
