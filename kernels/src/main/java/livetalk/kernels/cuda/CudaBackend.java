@@ -1,15 +1,5 @@
 package livetalk.kernels.cuda;
 
-import static livetalk.kernels.cuda.CudaAttention.FLASH_SM90;
-import static livetalk.kernels.cuda.CudaAttention.FLASH_TMA;
-import static livetalk.kernels.cuda.CudaAttention.FLASH_TMA_PINGPONG;
-import static livetalk.kernels.cuda.CudaAttention.FLASH_TMA_SPLIT;
-import static livetalk.kernels.cuda.CudaAttention.FLASH_TMA_SPLIT_PINGPONG;
-import static livetalk.kernels.cuda.CudaConvolution.convKernel;
-import static livetalk.kernels.cuda.CudaConvolution.convTmaKernel;
-import static livetalk.kernels.cuda.CudaConvolution.convWgmmaKernel;
-import static livetalk.kernels.cuda.CudaGemm.WGMMA_N128;
-import static livetalk.kernels.cuda.CudaGemm.WGMMA_N256;
 import static livetalk.kernels.cuda.LaunchGeometry.*;
 
 import java.lang.foreign.MemorySegment;
@@ -100,10 +90,7 @@ public final class CudaBackend implements Backend {
         elementwise = new CudaElementwise(this, ctx);
         samplerOps = new CudaSamplerOps(this, ctx);
         useGemmDepth(gemmDepthFor(ctx.smemOptin));
-        for (String suffix : new String[]{"", "_w8", BF16_OUT, "_w8" + BF16_OUT}) {
-            ctx.allowSharedMemory("flash_attn_d128" + suffix, flashSmem(128));
-            ctx.allowSharedMemory("flash_attn_d64" + suffix, flashSmem(64));
-        }
+        attentions.allowFlashSharedMemory();
         useFastestKernels();
         CudaSwitches.apply(this);
     }
@@ -171,9 +158,7 @@ public final class CudaBackend implements Backend {
      * module loaded: done here, on first ask), else why not, in one line.
      */
     public String wgmmaUnavailableReason() {
-        String[] kernels = {WGMMA_N128, WGMMA_N256, WGMMA_N128 + BF16_OUT, WGMMA_N256 + BF16_OUT};
-        int[] smem = {wgmmaSmem(128), wgmmaSmem(256), wgmmaSmem(128), wgmmaSmem(256)};
-        return ctx.loadHopperModule("gemm_sm90", kernels, smem);
+        return gemms.wgmmaUnavailableReason();
     }
 
     /**
@@ -182,15 +167,7 @@ public final class CudaBackend implements Backend {
      * compiles it), else why not, in one line.
      */
     public String tmaGemmUnavailableReason() {
-        // every kernel of the module, each allowed its ring: above the 48 KiB a launch gets by default
-        java.util.Map<String, Integer> allowance = new java.util.LinkedHashMap<>();
-        for (int bn : new int[] {128, 256, 96}) {
-            for (TmaTileSchedule schedule : TmaTileSchedule.values()) {
-                for (String suffix : CudaGemm.TMA_SUFFIXES) allowance.put(CudaGemm.tmaKernel(bn, schedule, suffix), tmaSmem(bn));
-            }
-        }
-        return ctx.loadHopperModule("gemm_tma_sm90", allowance.keySet().toArray(String[]::new),
-                allowance.values().stream().mapToInt(Integer::intValue).toArray());
+        return gemms.tmaUnavailableReason();
     }
 
     /**
@@ -220,10 +197,7 @@ public final class CudaBackend implements Backend {
      * sm_90a module attention_sm90 loaded: done here, on first ask), else why not, in one line.
      */
     public String flashWgmmaUnavailableReason() {
-        return ctx.loadHopperModule("attention_sm90", new String[]{FLASH_SM90, FLASH_SM90 + BF16_OUT, FLASH_TMA, FLASH_TMA + BF16_OUT, FLASH_TMA_SPLIT,
-                        FLASH_TMA_PINGPONG, FLASH_TMA_PINGPONG + BF16_OUT, FLASH_TMA_SPLIT_PINGPONG},
-                new int[]{FLASH_SM90_SMEM, FLASH_SM90_SMEM, FLASH_TMA_SMEM, FLASH_TMA_SMEM, FLASH_TMA_SMEM, FLASH_TMA_SMEM, FLASH_TMA_SMEM,
-                        FLASH_TMA_SMEM});
+        return attentions.wgmmaUnavailableReason();
     }
 
     /**
@@ -393,21 +367,7 @@ public final class CudaBackend implements Backend {
      * on a device that could take 64, to check those kernels there.
      */
     void useGemmDepth(int depth) {
-        switch (depth) {
-            case 64 -> {
-                ctx.allowSharedMemory("gemm_bf16_tn_k64", gemmSmem(64));
-                ctx.allowSharedMemory("gemm_bf16_tn_k64" + BF16_OUT, gemmSmem(64));
-                ctx.allowSharedMemory("gemm_bf16_nn_k64", gemmNnSmem(64));
-                ctx.allowSharedMemory("conv_implicit_k64", gemmNnSmem(64));
-            }
-            case 32 -> {
-                String why = ctx.loadOnDemand("gemm_k32",
-                        new String[]{"gemm_bf16_tn_k32", "gemm_bf16_tn_k32" + BF16_OUT, "gemm_bf16_nn_k32", "conv_implicit_k32"},
-                        new int[]{gemmSmem(32), gemmSmem(32), gemmNnSmem(32), gemmNnSmem(32)}, false);
-                if (why != null) throw new KernelException("the mma.sync GEMM cannot run here: " + why);
-            }
-            default -> throw new KernelException("mma.sync k step " + depth + " (64 or 32)");
-        }
+        gemms.prepareDepth(depth);
         gemmDepth = depth;
     }
 
@@ -430,27 +390,7 @@ public final class CudaBackend implements Backend {
      * (each loaded here, on first ask).
      */
     public String convUnavailableReason(ConvLayout layout) {
-        if (!layout.channelsLast()) return null;
-        String why = fastConvUnavailableReason();
-        if (why != null || layout == ConvLayout.FAST) return why;
-        // TMA: the one-box kernels, the halves ones (cp ≡ 32 mod 64), their persistent and ping-pong twins, the same shared memory per width;
-        // every kernel's _resid twin too (CudaConvolution.residTwin), which the driver would otherwise refuse its ring
-        java.util.Map<String, Integer> wgmma = new java.util.LinkedHashMap<>(), tma = new java.util.LinkedHashMap<>();
-        for (int tn : CONV_WGMMA_TILE_N) {
-            withResidTwin(wgmma, convWgmmaKernel(tn), convWgmmaSmem(tn));
-            for (int cp : new int[]{64, 96}) {   // a one-box copy, a halves one
-                for (TmaTileSchedule schedule : TmaTileSchedule.values()) withResidTwin(tma, convTmaKernel(tn, cp, schedule), convTmaSmem(tn));
-            }
-        }
-        why = ctx.loadHopperModule("conv_sm90", wgmma.keySet().toArray(String[]::new), wgmma.values().stream().mapToInt(Integer::intValue).toArray());
-        if (why != null || layout == ConvLayout.WGMMA) return why;
-        return ctx.loadHopperModule("conv_tma_sm90", tma.keySet().toArray(String[]::new), tma.values().stream().mapToInt(Integer::intValue).toArray());
-    }
-
-    /** A convolution kernel and its _resid twin, each with the kernel's dynamic shared memory. */
-    private static void withResidTwin(java.util.Map<String, Integer> kernels, String kernel, int smem) {
-        kernels.put(kernel, smem);
-        kernels.put(CudaConvolution.residTwin(kernel), smem);
+        return convolutions.unavailableReason(layout);
     }
 
     /**
@@ -511,9 +451,7 @@ public final class CudaBackend implements Backend {
      * on first ask, so that the default path neither pays its JIT time nor depends on it), else why not.
      */
     public String fastConvUnavailableReason() {
-        java.util.Map<String, Integer> kernels = new java.util.LinkedHashMap<>();
-        for (int tm : CONV_TILE_M) withResidTwin(kernels, convKernel(tm), convSmem(tm));
-        return ctx.loadOnDemand("conv", kernels.keySet().toArray(String[]::new), kernels.values().stream().mapToInt(Integer::intValue).toArray(), false);
+        return convolutions.fastUnavailableReason();
     }
 
     // ------------------------------------------------------------------ memory
