@@ -52,12 +52,23 @@ public final class CudaBackend implements Backend {
     private final CudaNorms norms;
     private final CudaElementwise elementwise;
     private final CudaSamplerOps samplerOps;
+
     /** The flash kernels' warps per block, 4 or 8: see {@link #useFlashWarps}. */
     private volatile int flashWarps = 8;
     /** The kernel linear and linearGelu run on: see {@link #useGemm}; set in the constructor. */
     private volatile GemmKernel gemmKernel;
+    /** How the TMA GEMM's blocks take its tiles: see {@link #useGemmSchedule}. */
+    private volatile TmaTileSchedule gemmSchedule = TmaTileSchedule.TILES;
+    /** The mma.sync kernels' k step now: {@link LaunchGeometry#gemmDepthFor} the device, unless a test chose. */
+    private volatile int gemmDepth;
     /** The kernel attention's flash path runs on at head size 128: see {@link #useFlash}; set in the constructor. */
     private volatile FlashKernel flashKernel;
+    /**
+     * Into how many key ranges the TMA flash attention splits ({@link #useFlashSplits}): 1, never
+     * (the default until a GPU run validates the split kernel); 0, chosen per shape by
+     * {@link LaunchGeometry#flashSplits}; or that many whenever the keys allow.
+     */
+    private volatile int flashSplit = 1;
     /** How conv3d forms its patches: see {@link ConvLayout}; set in the constructor. */
     private volatile ConvLayout convLayout;
     /** Whether the VAE's norm is applied as its convolutions' copy is written: see {@link #useVaeFuse}. */
@@ -110,15 +121,7 @@ public final class CudaBackend implements Backend {
                 : convUnavailableReason(ConvLayout.FAST) == null ? ConvLayout.FAST : ConvLayout.IMPLICIT;
     }
 
-    /**
-     * Chooses the flash attention's warps per block, 4 (64 queries) or 8 (128 queries, the
-     * default: faster at d = 128 on an H200). Both compute the same function; tests cover each and
-     * bench-gpu times each.
-     */
-    public void useFlashWarps(int flashWarps) {
-        if (flashWarps != 4 && flashWarps != 8) throw new KernelException("flash attention warps " + flashWarps + " (4 or 8)");
-        this.flashWarps = flashWarps;
-    }
+    // ------------------------------------------------------------------ the kernel choices and their switches
 
     /**
      * Chooses the kernel of {@code linear} and {@code linearGelu}; a wgmma one on a device that
@@ -136,8 +139,6 @@ public final class CudaBackend implements Backend {
     public GemmKernel gemmKernel() {
         return gemmKernel;
     }
-
-    private volatile TmaTileSchedule gemmSchedule = TmaTileSchedule.TILES;
 
     /**
      * How the TMA GEMM's blocks take its tiles: a block per tile, or gemm_tma_sm90.cu's persistent
@@ -171,6 +172,21 @@ public final class CudaBackend implements Backend {
     }
 
     /**
+     * Chooses the mma.sync kernels' k step, 64 (gemm.cu) or 32 (gemm_k32.cu, loaded here on first
+     * use): the same function and the same bits. The constructor takes the device's; tests force 32
+     * on a device that could take 64, to check those kernels there.
+     */
+    void useGemmDepth(int depth) {
+        gemms.prepareDepth(depth);
+        gemmDepth = depth;
+    }
+
+    /** The mma.sync kernels' k step now (64 or 32). */
+    int gemmDepth() {
+        return gemmDepth;
+    }
+
+    /**
      * Chooses the kernel of attention's flash path at head size 128 (64 always takes mma.sync); the
      * wgmma one on a device that cannot run it fails with the reason ({@link #flashWgmmaUnavailableReason}).
      */
@@ -187,6 +203,16 @@ public final class CudaBackend implements Backend {
         return flashKernel;
     }
 
+    /**
+     * Chooses the flash attention's warps per block, 4 (64 queries) or 8 (128 queries, the
+     * default: faster at d = 128 on an H200). Both compute the same function; tests cover each and
+     * bench-gpu times each.
+     */
+    public void useFlashWarps(int flashWarps) {
+        if (flashWarps != 4 && flashWarps != 8) throw new KernelException("flash attention warps " + flashWarps + " (4 or 8)");
+        this.flashWarps = flashWarps;
+    }
+
     /** The mma.sync flash kernels' warps per block now ({@link #useFlashWarps}). */
     int flashWarps() {
         return flashWarps;
@@ -198,6 +224,89 @@ public final class CudaBackend implements Backend {
      */
     public String flashWgmmaUnavailableReason() {
         return attentions.wgmmaUnavailableReason();
+    }
+
+    /**
+     * Splits the TMA flash attention's keys into {@code splits} ranges, each a block of its own,
+     * merged by a second kernel ({@code flash_combine_d128}): more blocks for the same work, so the
+     * last wave of a grid that fills the device 2.2 times over (288 blocks on 132 SMs at the DiT's
+     * shape) is not mostly idle. 0 chooses per shape ({@link LaunchGeometry#flashSplits}); 1 turns it off. The
+     * merge adds float32 roundings, so the output differs from the unsplit kernel's in the last bits.
+     */
+    public void useFlashSplits(int splits) {
+        if (splits < 0 || splits > MAX_FLASH_SPLITS) throw new KernelException("flash attention splits " + splits + " (0 = by shape, 1 to " + MAX_FLASH_SPLITS + ")");
+        this.flashSplit = splits;
+    }
+
+    /** The split setting ({@link #useFlashSplits}): 0 by shape, 1 off, or a count. */
+    public int flashSplitSetting() {
+        return flashSplit;
+    }
+
+    /** How many key ranges the TMA flash attention takes now for this shape (1: unsplit). */
+    public int flashSplitsAt(int nq, int nk, int heads) {
+        int tiles = (nk + 127) / 128;
+        int s = flashSplit == 0 ? flashSplits(nq, nk, heads, ctx.multiprocessors) : Math.min(flashSplit, tiles);
+        return Math.max(1, s);
+    }
+
+    /** Chooses how conv3d forms its GEMM; a layout this device cannot run fails with the reason ({@link #convUnavailableReason}). */
+    public void useConvLayout(ConvLayout layout) {
+        String why = convUnavailableReason(layout);
+        if (why != null) throw new KernelException("conv3d " + layout + ": " + why);
+        this.convLayout = layout;
+    }
+
+    /** How conv3d forms its GEMM now. */
+    public ConvLayout convLayout() {
+        return convLayout;
+    }
+
+    /**
+     * Null when {@code layout} can run on this device, else why not, in one line: FAST needs its
+     * module conv.ptx, WGMMA that and conv_sm90.ptx, which only a compute capability 9.0 device
+     * loads, TMA those and conv_tma_sm90.ptx (WGMMA's kernel runs the convolutions TMA's cannot take)
+     * (each loaded here, on first ask).
+     */
+    public String convUnavailableReason(ConvLayout layout) {
+        return convolutions.unavailableReason(layout);
+    }
+
+    /**
+     * Null when the fast convolution can run on this device (its module conv.ptx loaded: done here,
+     * on first ask, so that the default path neither pays its JIT time nor depends on it), else why not.
+     */
+    public String fastConvUnavailableReason() {
+        return convolutions.fastUnavailableReason();
+    }
+
+    /**
+     * Whether the VAE's copies are fused into its convolutions' channels-last copy: {@link
+     * #conv3dNormSilu} applies the norm as the copy is written (conv_pad_cl_norm, after
+     * rms_scale_channels) instead of running {@code rms_norm_channels}, the copy and the history's
+     * update apart, and {@link #conv3dUpsample2x} reads x where the upsample would have
+     * (conv_pad_cl_up2) instead of writing the upsampled frame: the same bits, with less memory
+     * traffic around the VAE's convolutions. Only where the copy exists (layout FAST, WGMMA or TMA,
+     * stride 1); elsewhere the ops are the unfused sequences either way. Off by default until a GPU
+     * run validates it ({@link CudaSwitches#VAE_FUSE_ENV}).
+     */
+    public void useVaeFuse(boolean on) {
+        this.vaeFuse = on;
+    }
+
+    /** Whether the VAE's norm is fused into its convolutions' copy ({@link #useVaeFuse}). */
+    public boolean vaeFuse() {
+        return vaeFuse;
+    }
+
+    /** The DiT's opt-in fused passes and their switches (docs/cuda-performance.md#defaults). */
+    public CudaDitFusions ditFusions() {
+        return ditFusions;
+    }
+
+    @Override
+    public boolean fusesNormRope() {
+        return ditFusions.normRope() && bf16Operands;
     }
 
     /**
@@ -218,6 +327,21 @@ public final class CudaBackend implements Backend {
     public DType operandDtype() {
         return bf16Operands ? DType.BF16 : DType.F32;
     }
+
+    /**
+     * BF16: conv3d rounds every input frame to bf16 before its product (the padded clip, the
+     * patch matrix), and attention without a bias at head sizes that are multiples of 8 its k and
+     * v (toBf16Rows, the same rounding as toBf16), so inputs kept in bf16 give the same bits from
+     * half the memory. Tied to {@link #useBf16Operands} (the same idea for the buffers between a
+     * producer and its product), so that it stays off until a GPU run has validated it: until then
+     * the default path keeps float32 history and text K/V, as every validated run did.
+     */
+    @Override
+    public DType productInputDtype() {
+        return operandDtype();
+    }
+
+    // ------------------------------------------------------------------ the device: its name, memory figures, timing
 
     /** Null when a CUDA device can be used, else why not; never throws. */
     public static String unavailableReason() {
@@ -318,140 +442,10 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    /** This thread's scratch regions. */
-    ScratchRegions scratch() {
-        return scratch.get();
-    }
-
-    static int pad8(int n) {
-        return (n + 7) & ~7;
-    }
-
-    /**
-     * Into how many key ranges the TMA flash attention splits ({@link #useFlashSplits}): 1, never
-     * (the default until a GPU run validates the split kernel); 0, chosen per shape by
-     * {@link LaunchGeometry#flashSplits}; or that many whenever the keys allow.
-     */
-    private volatile int flashSplit = 1;
-
-    /**
-     * Splits the TMA flash attention's keys into {@code splits} ranges, each a block of its own,
-     * merged by a second kernel ({@code flash_combine_d128}): more blocks for the same work, so the
-     * last wave of a grid that fills the device 2.2 times over (288 blocks on 132 SMs at the DiT's
-     * shape) is not mostly idle. 0 chooses per shape ({@link LaunchGeometry#flashSplits}); 1 turns it off. The
-     * merge adds float32 roundings, so the output differs from the unsplit kernel's in the last bits.
-     */
-    public void useFlashSplits(int splits) {
-        if (splits < 0 || splits > MAX_FLASH_SPLITS) throw new KernelException("flash attention splits " + splits + " (0 = by shape, 1 to " + MAX_FLASH_SPLITS + ")");
-        this.flashSplit = splits;
-    }
-
-    /** The split setting ({@link #useFlashSplits}): 0 by shape, 1 off, or a count. */
-    public int flashSplitSetting() {
-        return flashSplit;
-    }
-
-    /** How many key ranges the TMA flash attention takes now for this shape (1: unsplit). */
-    public int flashSplitsAt(int nq, int nk, int heads) {
-        int tiles = (nk + 127) / 128;
-        int s = flashSplit == 0 ? flashSplits(nq, nk, heads, ctx.multiprocessors) : Math.min(flashSplit, tiles);
-        return Math.max(1, s);
-    }
-
-    /** The mma.sync kernels' k step now: {@link LaunchGeometry#gemmDepthFor} the device, unless a test chose. */
-    private volatile int gemmDepth;
-
-    /**
-     * Chooses the mma.sync kernels' k step, 64 (gemm.cu) or 32 (gemm_k32.cu, loaded here on first
-     * use): the same function and the same bits. The constructor takes the device's; tests force 32
-     * on a device that could take 64, to check those kernels there.
-     */
-    void useGemmDepth(int depth) {
-        gemms.prepareDepth(depth);
-        gemmDepth = depth;
-    }
-
-    /** The mma.sync kernels' k step now (64 or 32). */
-    int gemmDepth() {
-        return gemmDepth;
-    }
-
-    /** Chooses how conv3d forms its GEMM; a layout this device cannot run fails with the reason ({@link #convUnavailableReason}). */
-    public void useConvLayout(ConvLayout layout) {
-        String why = convUnavailableReason(layout);
-        if (why != null) throw new KernelException("conv3d " + layout + ": " + why);
-        this.convLayout = layout;
-    }
-
-    /**
-     * Null when {@code layout} can run on this device, else why not, in one line: FAST needs its
-     * module conv.ptx, WGMMA that and conv_sm90.ptx, which only a compute capability 9.0 device
-     * loads, TMA those and conv_tma_sm90.ptx (WGMMA's kernel runs the convolutions TMA's cannot take)
-     * (each loaded here, on first ask).
-     */
-    public String convUnavailableReason(ConvLayout layout) {
-        return convolutions.unavailableReason(layout);
-    }
-
-    /**
-     * Whether the VAE's copies are fused into its convolutions' channels-last copy: {@link
-     * #conv3dNormSilu} applies the norm as the copy is written (conv_pad_cl_norm, after
-     * rms_scale_channels) instead of running {@code rms_norm_channels}, the copy and the history's
-     * update apart, and {@link #conv3dUpsample2x} reads x where the upsample would have
-     * (conv_pad_cl_up2) instead of writing the upsampled frame: the same bits, with less memory
-     * traffic around the VAE's convolutions. Only where the copy exists (layout FAST, WGMMA or TMA,
-     * stride 1); elsewhere the ops are the unfused sequences either way. Off by default until a GPU
-     * run validates it ({@link CudaSwitches#VAE_FUSE_ENV}).
-     */
-    public void useVaeFuse(boolean on) {
-        this.vaeFuse = on;
-    }
-
-    /** Whether the VAE's norm is fused into its convolutions' copy ({@link #useVaeFuse}). */
-    public boolean vaeFuse() {
-        return vaeFuse;
-    }
-
-    /** The DiT's opt-in fused passes and their switches (docs/cuda-performance.md#defaults). */
-    public CudaDitFusions ditFusions() {
-        return ditFusions;
-    }
-
     @Override
-    public boolean fusesNormRope() {
-        return ditFusions.normRope() && bf16Operands;
-    }
-
-    @Override
-    public void rmsNormRope(Buf x, Buf out, int rows, int dim, float eps, Weight gamma, int heads, int headDim, Buf cos, Buf sin) {
-        if (ditFusions.normRope()) ditFusions.rmsNormRope(x, out, rows, dim, eps, gamma, heads, headDim, cos, sin);
-        else Backend.super.rmsNormRope(x, out, rows, dim, eps, gamma, heads, headDim, cos, sin);
-    }
-
-    @Override
-    public void layerNormModulateFrames(Buf x, Buf normed, float eps, Buf shift, Buf scale, long stride, Buf out, int frames,
-                                        int rowsPerFrame, int dim) {
-        if (ditFusions.normMod()) ditFusions.layerNormModulateFrames(x, eps, shift, scale, stride, out, frames, rowsPerFrame, dim);
-        else Backend.super.layerNormModulateFrames(x, normed, eps, shift, scale, stride, out, frames, rowsPerFrame, dim);
-    }
-
-    @Override
-    public void linearResidual(Buf a, Buf out, int rows, Weight w, Weight bias, Buf x, Buf gate, long stride, int rowsPerFrame) {
-        if (ditFusions.residualEpilogue() && gemms.linearResidual(a, rows, w, bias, x, gate, stride, rowsPerFrame)) return;
-        Backend.super.linearResidual(a, out, rows, w, bias, x, gate, stride, rowsPerFrame);
-    }
-
-    /** How conv3d forms its GEMM now. */
-    public ConvLayout convLayout() {
-        return convLayout;
-    }
-
-    /**
-     * Null when the fast convolution can run on this device (its module conv.ptx loaded: done here,
-     * on first ask, so that the default path neither pays its JIT time nor depends on it), else why not.
-     */
-    public String fastConvUnavailableReason() {
-        return convolutions.fastUnavailableReason();
+    public void close() {
+        ctx.makeCurrent();
+        CudaDriver.synchronize();
     }
 
     // ------------------------------------------------------------------ memory
@@ -572,6 +566,21 @@ public final class CudaBackend implements Backend {
         return lane == null ? () -> { } : lane::close;
     }
 
+    /** This thread's scratch regions. */
+    ScratchRegions scratch() {
+        return scratch.get();
+    }
+
+    /** A bf16 buffer widened to float32 in this thread's scratch region {@code slot}; returns its address. */
+    long widenToScratch(CudaBuf b, int slot) {
+        long dst = scratch.get().region(slot, Math.max(4, b.len * Float.BYTES));
+        if (b.len > 0) {
+            ctx.launch("weight_to_f32", ctx.gridFor(b.len, BLOCK), 1, 1, BLOCK, 0,
+                    ctx.args().ptr(b.ptr()).i32(dtypeCode(DType.BF16)).ptr(dst).i64(b.len));
+        }
+        return dst;
+    }
+
     /**
      * The tensor's bytes as they are in the file, on the device: the weight's form itself when
      * {@code use} says so, else staging that the caller converts and frees.
@@ -625,7 +634,7 @@ public final class CudaBackend implements Backend {
         return published(m);
     }
 
-    // ------------------------------------------------------------------ dense layers
+    // ------------------------------------------------------------------ dense layers and attention (CudaGemm, CudaAttention)
 
     @Override
     public void linear(Buf x, Buf out, int rows, Weight w, Weight bias) {
@@ -638,6 +647,12 @@ public final class CudaBackend implements Backend {
         gemms.linear(x, out, rows, w, bias, true);
     }
 
+    @Override
+    public void linearResidual(Buf a, Buf out, int rows, Weight w, Weight bias, Buf x, Buf gate, long stride, int rowsPerFrame) {
+        if (ditFusions.residualEpilogue() && gemms.linearResidual(a, rows, w, bias, x, gate, stride, rowsPerFrame)) return;
+        Backend.super.linearResidual(a, out, rows, w, bias, x, gate, stride, rowsPerFrame);
+    }
+
     /**
      * q and out may be float32 or bf16 (operand buffers: {@link #useBf16Operands}); k and v float32
      * or bf16 (the KV cache), both of one dtype ({@link CudaAttention}).
@@ -647,17 +662,7 @@ public final class CudaBackend implements Backend {
         attentions.attention(q, k, v, out, nq, nk, heads, headDim, scale, bias);
     }
 
-    /** A bf16 buffer widened to float32 in this thread's scratch region {@code slot}; returns its address. */
-    long widenToScratch(CudaBuf b, int slot) {
-        long dst = scratch.get().region(slot, Math.max(4, b.len * Float.BYTES));
-        if (b.len > 0) {
-            ctx.launch("weight_to_f32", ctx.gridFor(b.len, BLOCK), 1, 1, BLOCK, 0,
-                    ctx.args().ptr(b.ptr()).i32(dtypeCode(DType.BF16)).ptr(dst).i64(b.len));
-        }
-        return dst;
-    }
-
-    // ------------------------------------------------------------------ norms (CudaNorms)
+    // ------------------------------------------------------------------ norms (CudaNorms; the fused ones CudaDitFusions)
 
     @Override
     public void layerNorm(Buf x, Buf out, int rows, int dim, float eps, Weight gamma, Weight beta) {
@@ -667,6 +672,19 @@ public final class CudaBackend implements Backend {
     @Override
     public void rmsNorm(Buf x, Buf out, int rows, int dim, float eps, Weight gamma) {
         norms.rmsNorm(x, out, rows, dim, eps, gamma);
+    }
+
+    @Override
+    public void rmsNormRope(Buf x, Buf out, int rows, int dim, float eps, Weight gamma, int heads, int headDim, Buf cos, Buf sin) {
+        if (ditFusions.normRope()) ditFusions.rmsNormRope(x, out, rows, dim, eps, gamma, heads, headDim, cos, sin);
+        else Backend.super.rmsNormRope(x, out, rows, dim, eps, gamma, heads, headDim, cos, sin);
+    }
+
+    @Override
+    public void layerNormModulateFrames(Buf x, Buf normed, float eps, Buf shift, Buf scale, long stride, Buf out, int frames,
+                                        int rowsPerFrame, int dim) {
+        if (ditFusions.normMod()) ditFusions.layerNormModulateFrames(x, eps, shift, scale, stride, out, frames, rowsPerFrame, dim);
+        else Backend.super.layerNormModulateFrames(x, normed, eps, shift, scale, stride, out, frames, rowsPerFrame, dim);
     }
 
     @Override
@@ -773,20 +791,7 @@ public final class CudaBackend implements Backend {
         samplerOps.subtractScaled(a, s, b, out);
     }
 
-    // ------------------------------------------------------------------ VAE
-
-    /**
-     * BF16: conv3d rounds every input frame to bf16 before its product (the padded clip, the
-     * patch matrix), and attention without a bias at head sizes that are multiples of 8 its k and
-     * v (toBf16Rows, the same rounding as toBf16), so inputs kept in bf16 give the same bits from
-     * half the memory. Tied to {@link #useBf16Operands} (the same idea for the buffers between a
-     * producer and its product), so that it stays off until a GPU run has validated it: until then
-     * the default path keeps float32 history and text K/V, as every validated run did.
-     */
-    @Override
-    public DType productInputDtype() {
-        return operandDtype();
-    }
+    // ------------------------------------------------------------------ the VAE's convolutions (CudaConvolution)
 
     /** On the tensor cores in the layout {@link #useConvLayout} chose ({@link CudaConvolution}). */
     @Override
@@ -832,12 +837,6 @@ public final class CudaBackend implements Backend {
         else Backend.super.conv3dUpsample2x(x, frames, h, w, up, out, s, weight, bias);
     }
 
-    @Override
-    public void close() {
-        ctx.makeCurrent();
-        CudaDriver.synchronize();
-    }
-
     // ------------------------------------------------------------------ helpers
 
     /**
@@ -873,5 +872,9 @@ public final class CudaBackend implements Backend {
 
     static void requireSize(String what, long expected, long actual) {
         if (expected != actual) throw new KernelException(what + ": expected " + expected + " elements, found " + actual);
+    }
+
+    static int pad8(int n) {
+        return (n + 7) & ~7;
     }
 }
