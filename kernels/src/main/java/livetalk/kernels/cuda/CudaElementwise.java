@@ -155,6 +155,8 @@ final class CudaElementwise {
         return Math.max(1, Math.min(rows, ctx.multiprocessors * 8));
     }
 
+    // the pure data movements that live in elementwise.cu too: wav2vec2's columns, the VAE's upsample and transpose
+
     /** On the device (elementwise.cu's columns_1d): the same values as the host's, without a round trip. */
     void columns1d(Buf x, int t, int channels, int c0, int cn, int kernel, int stride, int pad, int outT, Buf col) {
         CudaBuf xb = be.buf(x), cb = be.buf(col);
