@@ -45,6 +45,22 @@ final class CudaAttention {
         this.gemms = gemms;
     }
 
+    /** The mma.sync flash kernels (attention.cu, always loaded), each allowed its shared memory: at construction. */
+    void allowFlashSharedMemory() {
+        for (String suffix : new String[]{"", "_w8", BF16_OUT, "_w8" + BF16_OUT}) {
+            ctx.allowSharedMemory("flash_attn_d128" + suffix, flashSmem(128));
+            ctx.allowSharedMemory("flash_attn_d64" + suffix, flashSmem(64));
+        }
+    }
+
+    /** {@link CudaBackend#flashWgmmaUnavailableReason}: attention_sm90's kernels, each allowed its shared memory, loaded on first ask. */
+    String wgmmaUnavailableReason() {
+        return ctx.loadHopperModule("attention_sm90", new String[]{FLASH_SM90, FLASH_SM90 + BF16_OUT, FLASH_TMA, FLASH_TMA + BF16_OUT, FLASH_TMA_SPLIT,
+                        FLASH_TMA_PINGPONG, FLASH_TMA_PINGPONG + BF16_OUT, FLASH_TMA_SPLIT_PINGPONG},
+                new int[]{FLASH_SM90_SMEM, FLASH_SM90_SMEM, FLASH_TMA_SMEM, FLASH_TMA_SMEM, FLASH_TMA_SMEM, FLASH_TMA_SMEM, FLASH_TMA_SMEM,
+                        FLASH_TMA_SMEM});
+    }
+
     /**
      * q and out may be float32 or bf16 (operand buffers: {@link CudaBackend#useBf16Operands}); k and v float32
      * or bf16 (the KV cache), both of one dtype.

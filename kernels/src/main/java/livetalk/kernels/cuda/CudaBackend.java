@@ -1,15 +1,5 @@
 package livetalk.kernels.cuda;
 
-import static livetalk.kernels.cuda.CudaAttention.FLASH_SM90;
-import static livetalk.kernels.cuda.CudaAttention.FLASH_TMA;
-import static livetalk.kernels.cuda.CudaAttention.FLASH_TMA_PINGPONG;
-import static livetalk.kernels.cuda.CudaAttention.FLASH_TMA_SPLIT;
-import static livetalk.kernels.cuda.CudaAttention.FLASH_TMA_SPLIT_PINGPONG;
-import static livetalk.kernels.cuda.CudaConvolution.convKernel;
-import static livetalk.kernels.cuda.CudaConvolution.convTmaKernel;
-import static livetalk.kernels.cuda.CudaConvolution.convWgmmaKernel;
-import static livetalk.kernels.cuda.CudaGemm.WGMMA_N128;
-import static livetalk.kernels.cuda.CudaGemm.WGMMA_N256;
 import static livetalk.kernels.cuda.LaunchGeometry.*;
 
 import java.lang.foreign.MemorySegment;
@@ -37,9 +27,11 @@ import livetalk.tensor.Tensor;
  * are: the same bits, one pass fewer.
  *
  * <p>This class holds what the ops share (the context, the per-thread {@link ScratchRegions}, the
- * kernel choices and their switches, buffers and weights) and the small ops; the matrix products,
- * attention and the convolutions have a file each ({@link CudaGemm}, {@link CudaAttention},
- * {@link CudaConvolution}).
+ * kernel choices and their switches, buffers and weights) and hands each op to the family that
+ * owns its kernels, one file each: the matrix products ({@link CudaGemm}), attention
+ * ({@link CudaAttention}), the convolutions ({@link CudaConvolution}), the norms ({@link CudaNorms}),
+ * elementwise.cu's ops ({@link CudaElementwise}), the sampler's step ({@link CudaSamplerOps}) and
+ * the DiT's opt-in fusions ({@link CudaDitFusions}).
  *
  * <p>Numerics differ from the CPU and OpenCL backends by bf16 rounding: docs/numerics.md gives the
  * tolerances {@code verify --device cuda} applies and how they were derived.
@@ -57,12 +49,26 @@ public final class CudaBackend implements Backend {
     final CudaAttention attentions;
     final CudaConvolution convolutions;
     private final CudaDitFusions ditFusions;
+    private final CudaNorms norms;
+    private final CudaElementwise elementwise;
+    private final CudaSamplerOps samplerOps;
+
     /** The flash kernels' warps per block, 4 or 8: see {@link #useFlashWarps}. */
     private volatile int flashWarps = 8;
     /** The kernel linear and linearGelu run on: see {@link #useGemm}; set in the constructor. */
     private volatile GemmKernel gemmKernel;
+    /** How the TMA GEMM's blocks take its tiles: see {@link #useGemmSchedule}. */
+    private volatile TmaTileSchedule gemmSchedule = TmaTileSchedule.TILES;
+    /** The mma.sync kernels' k step now: {@link LaunchGeometry#gemmDepthFor} the device, unless a test chose. */
+    private volatile int gemmDepth;
     /** The kernel attention's flash path runs on at head size 128: see {@link #useFlash}; set in the constructor. */
     private volatile FlashKernel flashKernel;
+    /**
+     * Into how many key ranges the TMA flash attention splits ({@link #useFlashSplits}): 1, never
+     * (the default until a GPU run validates the split kernel); 0, chosen per shape by
+     * {@link LaunchGeometry#flashSplits}; or that many whenever the keys allow.
+     */
+    private volatile int flashSplit = 1;
     /** How conv3d forms its patches: see {@link ConvLayout}; set in the constructor. */
     private volatile ConvLayout convLayout;
     /** Whether the VAE's norm is applied as its convolutions' copy is written: see {@link #useVaeFuse}. */
@@ -91,11 +97,11 @@ public final class CudaBackend implements Backend {
         attentions = new CudaAttention(this, ctx, gemms);
         convolutions = new CudaConvolution(this, ctx);
         ditFusions = new CudaDitFusions(this, ctx);
+        norms = new CudaNorms(this, ctx);
+        elementwise = new CudaElementwise(this, ctx);
+        samplerOps = new CudaSamplerOps(this, ctx);
         useGemmDepth(gemmDepthFor(ctx.smemOptin));
-        for (String suffix : new String[]{"", "_w8", BF16_OUT, "_w8" + BF16_OUT}) {
-            ctx.allowSharedMemory("flash_attn_d128" + suffix, flashSmem(128));
-            ctx.allowSharedMemory("flash_attn_d64" + suffix, flashSmem(64));
-        }
+        attentions.allowFlashSharedMemory();
         useFastestKernels();
         CudaSwitches.apply(this);
     }
@@ -115,15 +121,7 @@ public final class CudaBackend implements Backend {
                 : convUnavailableReason(ConvLayout.FAST) == null ? ConvLayout.FAST : ConvLayout.IMPLICIT;
     }
 
-    /**
-     * Chooses the flash attention's warps per block, 4 (64 queries) or 8 (128 queries, the
-     * default: faster at d = 128 on an H200). Both compute the same function; tests cover each and
-     * bench-gpu times each.
-     */
-    public void useFlashWarps(int flashWarps) {
-        if (flashWarps != 4 && flashWarps != 8) throw new KernelException("flash attention warps " + flashWarps + " (4 or 8)");
-        this.flashWarps = flashWarps;
-    }
+    // ------------------------------------------------------------------ the kernel choices and their switches
 
     /**
      * Chooses the kernel of {@code linear} and {@code linearGelu}; a wgmma one on a device that
@@ -141,8 +139,6 @@ public final class CudaBackend implements Backend {
     public GemmKernel gemmKernel() {
         return gemmKernel;
     }
-
-    private volatile TmaTileSchedule gemmSchedule = TmaTileSchedule.TILES;
 
     /**
      * How the TMA GEMM's blocks take its tiles: a block per tile, or gemm_tma_sm90.cu's persistent
@@ -163,9 +159,7 @@ public final class CudaBackend implements Backend {
      * module loaded: done here, on first ask), else why not, in one line.
      */
     public String wgmmaUnavailableReason() {
-        String[] kernels = {WGMMA_N128, WGMMA_N256, WGMMA_N128 + BF16_OUT, WGMMA_N256 + BF16_OUT};
-        int[] smem = {wgmmaSmem(128), wgmmaSmem(256), wgmmaSmem(128), wgmmaSmem(256)};
-        return ctx.loadHopperModule("gemm_sm90", kernels, smem);
+        return gemms.wgmmaUnavailableReason();
     }
 
     /**
@@ -174,15 +168,22 @@ public final class CudaBackend implements Backend {
      * compiles it), else why not, in one line.
      */
     public String tmaGemmUnavailableReason() {
-        // every kernel of the module, each allowed its ring: above the 48 KiB a launch gets by default
-        java.util.Map<String, Integer> allowance = new java.util.LinkedHashMap<>();
-        for (int bn : new int[] {128, 256, 96}) {
-            for (TmaTileSchedule schedule : TmaTileSchedule.values()) {
-                for (String suffix : CudaGemm.TMA_SUFFIXES) allowance.put(CudaGemm.tmaKernel(bn, schedule, suffix), tmaSmem(bn));
-            }
-        }
-        return ctx.loadHopperModule("gemm_tma_sm90", allowance.keySet().toArray(String[]::new),
-                allowance.values().stream().mapToInt(Integer::intValue).toArray());
+        return gemms.tmaUnavailableReason();
+    }
+
+    /**
+     * Chooses the mma.sync kernels' k step, 64 (gemm.cu) or 32 (gemm_k32.cu, loaded here on first
+     * use): the same function and the same bits. The constructor takes the device's; tests force 32
+     * on a device that could take 64, to check those kernels there.
+     */
+    void useGemmDepth(int depth) {
+        gemms.prepareDepth(depth);
+        gemmDepth = depth;
+    }
+
+    /** The mma.sync kernels' k step now (64 or 32). */
+    int gemmDepth() {
+        return gemmDepth;
     }
 
     /**
@@ -202,6 +203,16 @@ public final class CudaBackend implements Backend {
         return flashKernel;
     }
 
+    /**
+     * Chooses the flash attention's warps per block, 4 (64 queries) or 8 (128 queries, the
+     * default: faster at d = 128 on an H200). Both compute the same function; tests cover each and
+     * bench-gpu times each.
+     */
+    public void useFlashWarps(int flashWarps) {
+        if (flashWarps != 4 && flashWarps != 8) throw new KernelException("flash attention warps " + flashWarps + " (4 or 8)");
+        this.flashWarps = flashWarps;
+    }
+
     /** The mma.sync flash kernels' warps per block now ({@link #useFlashWarps}). */
     int flashWarps() {
         return flashWarps;
@@ -212,10 +223,90 @@ public final class CudaBackend implements Backend {
      * sm_90a module attention_sm90 loaded: done here, on first ask), else why not, in one line.
      */
     public String flashWgmmaUnavailableReason() {
-        return ctx.loadHopperModule("attention_sm90", new String[]{FLASH_SM90, FLASH_SM90 + BF16_OUT, FLASH_TMA, FLASH_TMA + BF16_OUT, FLASH_TMA_SPLIT,
-                        FLASH_TMA_PINGPONG, FLASH_TMA_PINGPONG + BF16_OUT, FLASH_TMA_SPLIT_PINGPONG},
-                new int[]{FLASH_SM90_SMEM, FLASH_SM90_SMEM, FLASH_TMA_SMEM, FLASH_TMA_SMEM, FLASH_TMA_SMEM, FLASH_TMA_SMEM, FLASH_TMA_SMEM,
-                        FLASH_TMA_SMEM});
+        return attentions.wgmmaUnavailableReason();
+    }
+
+    /**
+     * Splits the TMA flash attention's keys into {@code splits} ranges, each a block of its own,
+     * merged by a second kernel ({@code flash_combine_d128}): more blocks for the same work, so the
+     * last wave of a grid that fills the device 2.2 times over (288 blocks on 132 SMs at the DiT's
+     * shape) is not mostly idle. 0 chooses per shape ({@link LaunchGeometry#flashSplits}); 1 turns it off. The
+     * merge adds float32 roundings, so the output differs from the unsplit kernel's in the last bits.
+     */
+    public void useFlashSplits(int splits) {
+        if (splits < 0 || splits > MAX_FLASH_SPLITS) throw new KernelException("flash attention splits " + splits + " (0 = by shape, 1 to " + MAX_FLASH_SPLITS + ")");
+        this.flashSplit = splits;
+    }
+
+    /** The split setting ({@link #useFlashSplits}): 0 by shape, 1 off, or a count. */
+    public int flashSplitSetting() {
+        return flashSplit;
+    }
+
+    /** How many key ranges the TMA flash attention takes now for this shape (1: unsplit). */
+    public int flashSplitsAt(int nq, int nk, int heads) {
+        int tiles = (nk + 127) / 128;
+        int s = flashSplit == 0 ? flashSplits(nq, nk, heads, ctx.multiprocessors) : Math.min(flashSplit, tiles);
+        return Math.max(1, s);
+    }
+
+    /** Chooses how conv3d forms its GEMM; a layout this device cannot run fails with the reason ({@link #convUnavailableReason}). */
+    public void useConvLayout(ConvLayout layout) {
+        String why = convUnavailableReason(layout);
+        if (why != null) throw new KernelException("conv3d " + layout + ": " + why);
+        this.convLayout = layout;
+    }
+
+    /** How conv3d forms its GEMM now. */
+    public ConvLayout convLayout() {
+        return convLayout;
+    }
+
+    /**
+     * Null when {@code layout} can run on this device, else why not, in one line: FAST needs its
+     * module conv.ptx, WGMMA that and conv_sm90.ptx, which only a compute capability 9.0 device
+     * loads, TMA those and conv_tma_sm90.ptx (WGMMA's kernel runs the convolutions TMA's cannot take)
+     * (each loaded here, on first ask).
+     */
+    public String convUnavailableReason(ConvLayout layout) {
+        return convolutions.unavailableReason(layout);
+    }
+
+    /**
+     * Null when the fast convolution can run on this device (its module conv.ptx loaded: done here,
+     * on first ask, so that the default path neither pays its JIT time nor depends on it), else why not.
+     */
+    public String fastConvUnavailableReason() {
+        return convolutions.fastUnavailableReason();
+    }
+
+    /**
+     * Whether the VAE's copies are fused into its convolutions' channels-last copy: {@link
+     * #conv3dNormSilu} applies the norm as the copy is written (conv_pad_cl_norm, after
+     * rms_scale_channels) instead of running {@code rms_norm_channels}, the copy and the history's
+     * update apart, and {@link #conv3dUpsample2x} reads x where the upsample would have
+     * (conv_pad_cl_up2) instead of writing the upsampled frame: the same bits, with less memory
+     * traffic around the VAE's convolutions. Only where the copy exists (layout FAST, WGMMA or TMA,
+     * stride 1); elsewhere the ops are the unfused sequences either way. Off by default until a GPU
+     * run validates it ({@link CudaSwitches#VAE_FUSE_ENV}).
+     */
+    public void useVaeFuse(boolean on) {
+        this.vaeFuse = on;
+    }
+
+    /** Whether the VAE's norm is fused into its convolutions' copy ({@link #useVaeFuse}). */
+    public boolean vaeFuse() {
+        return vaeFuse;
+    }
+
+    /** The DiT's opt-in fused passes and their switches (docs/cuda-performance.md#defaults). */
+    public CudaDitFusions ditFusions() {
+        return ditFusions;
+    }
+
+    @Override
+    public boolean fusesNormRope() {
+        return ditFusions.normRope() && bf16Operands;
     }
 
     /**
@@ -236,6 +327,21 @@ public final class CudaBackend implements Backend {
     public DType operandDtype() {
         return bf16Operands ? DType.BF16 : DType.F32;
     }
+
+    /**
+     * BF16: conv3d rounds every input frame to bf16 before its product (the padded clip, the
+     * patch matrix), and attention without a bias at head sizes that are multiples of 8 its k and
+     * v (toBf16Rows, the same rounding as toBf16), so inputs kept in bf16 give the same bits from
+     * half the memory. Tied to {@link #useBf16Operands} (the same idea for the buffers between a
+     * producer and its product), so that it stays off until a GPU run has validated it: until then
+     * the default path keeps float32 history and text K/V, as every validated run did.
+     */
+    @Override
+    public DType productInputDtype() {
+        return operandDtype();
+    }
+
+    // ------------------------------------------------------------------ the device: its name, memory figures, timing
 
     /** Null when a CUDA device can be used, else why not; never throws. */
     public static String unavailableReason() {
@@ -336,176 +442,10 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    /** This thread's scratch regions. */
-    ScratchRegions scratch() {
-        return scratch.get();
-    }
-
-    static int pad8(int n) {
-        return (n + 7) & ~7;
-    }
-
-    /**
-     * Into how many key ranges the TMA flash attention splits ({@link #useFlashSplits}): 1, never
-     * (the default until a GPU run validates the split kernel); 0, chosen per shape by
-     * {@link LaunchGeometry#flashSplits}; or that many whenever the keys allow.
-     */
-    private volatile int flashSplit = 1;
-
-    /**
-     * Splits the TMA flash attention's keys into {@code splits} ranges, each a block of its own,
-     * merged by a second kernel ({@code flash_combine_d128}): more blocks for the same work, so the
-     * last wave of a grid that fills the device 2.2 times over (288 blocks on 132 SMs at the DiT's
-     * shape) is not mostly idle. 0 chooses per shape ({@link LaunchGeometry#flashSplits}); 1 turns it off. The
-     * merge adds float32 roundings, so the output differs from the unsplit kernel's in the last bits.
-     */
-    public void useFlashSplits(int splits) {
-        if (splits < 0 || splits > MAX_FLASH_SPLITS) throw new KernelException("flash attention splits " + splits + " (0 = by shape, 1 to " + MAX_FLASH_SPLITS + ")");
-        this.flashSplit = splits;
-    }
-
-    /** The split setting ({@link #useFlashSplits}): 0 by shape, 1 off, or a count. */
-    public int flashSplitSetting() {
-        return flashSplit;
-    }
-
-    /** How many key ranges the TMA flash attention takes now for this shape (1: unsplit). */
-    public int flashSplitsAt(int nq, int nk, int heads) {
-        int tiles = (nk + 127) / 128;
-        int s = flashSplit == 0 ? flashSplits(nq, nk, heads, ctx.multiprocessors) : Math.min(flashSplit, tiles);
-        return Math.max(1, s);
-    }
-
-    /** The mma.sync kernels' k step now: {@link LaunchGeometry#gemmDepthFor} the device, unless a test chose. */
-    private volatile int gemmDepth;
-
-    /**
-     * Chooses the mma.sync kernels' k step, 64 (gemm.cu) or 32 (gemm_k32.cu, loaded here on first
-     * use): the same function and the same bits. The constructor takes the device's; tests force 32
-     * on a device that could take 64, to check those kernels there.
-     */
-    void useGemmDepth(int depth) {
-        switch (depth) {
-            case 64 -> {
-                ctx.allowSharedMemory("gemm_bf16_tn_k64", gemmSmem(64));
-                ctx.allowSharedMemory("gemm_bf16_tn_k64" + BF16_OUT, gemmSmem(64));
-                ctx.allowSharedMemory("gemm_bf16_nn_k64", gemmNnSmem(64));
-                ctx.allowSharedMemory("conv_implicit_k64", gemmNnSmem(64));
-            }
-            case 32 -> {
-                String why = ctx.loadOnDemand("gemm_k32",
-                        new String[]{"gemm_bf16_tn_k32", "gemm_bf16_tn_k32" + BF16_OUT, "gemm_bf16_nn_k32", "conv_implicit_k32"},
-                        new int[]{gemmSmem(32), gemmSmem(32), gemmNnSmem(32), gemmNnSmem(32)}, false);
-                if (why != null) throw new KernelException("the mma.sync GEMM cannot run here: " + why);
-            }
-            default -> throw new KernelException("mma.sync k step " + depth + " (64 or 32)");
-        }
-        gemmDepth = depth;
-    }
-
-    /** The mma.sync kernels' k step now (64 or 32). */
-    int gemmDepth() {
-        return gemmDepth;
-    }
-
-    /** Chooses how conv3d forms its GEMM; a layout this device cannot run fails with the reason ({@link #convUnavailableReason}). */
-    public void useConvLayout(ConvLayout layout) {
-        String why = convUnavailableReason(layout);
-        if (why != null) throw new KernelException("conv3d " + layout + ": " + why);
-        this.convLayout = layout;
-    }
-
-    /**
-     * Null when {@code layout} can run on this device, else why not, in one line: FAST needs its
-     * module conv.ptx, WGMMA that and conv_sm90.ptx, which only a compute capability 9.0 device
-     * loads, TMA those and conv_tma_sm90.ptx (WGMMA's kernel runs the convolutions TMA's cannot take)
-     * (each loaded here, on first ask).
-     */
-    public String convUnavailableReason(ConvLayout layout) {
-        if (!layout.channelsLast()) return null;
-        String why = fastConvUnavailableReason();
-        if (why != null || layout == ConvLayout.FAST) return why;
-        // TMA: the one-box kernels, the halves ones (cp ≡ 32 mod 64), their persistent and ping-pong twins, the same shared memory per width;
-        // every kernel's _resid twin too (CudaConvolution.residTwin), which the driver would otherwise refuse its ring
-        java.util.Map<String, Integer> wgmma = new java.util.LinkedHashMap<>(), tma = new java.util.LinkedHashMap<>();
-        for (int tn : CONV_WGMMA_TILE_N) {
-            withResidTwin(wgmma, convWgmmaKernel(tn), convWgmmaSmem(tn));
-            for (int cp : new int[]{64, 96}) {   // a one-box copy, a halves one
-                for (TmaTileSchedule schedule : TmaTileSchedule.values()) withResidTwin(tma, convTmaKernel(tn, cp, schedule), convTmaSmem(tn));
-            }
-        }
-        why = ctx.loadHopperModule("conv_sm90", wgmma.keySet().toArray(String[]::new), wgmma.values().stream().mapToInt(Integer::intValue).toArray());
-        if (why != null || layout == ConvLayout.WGMMA) return why;
-        return ctx.loadHopperModule("conv_tma_sm90", tma.keySet().toArray(String[]::new), tma.values().stream().mapToInt(Integer::intValue).toArray());
-    }
-
-    /** A convolution kernel and its _resid twin, each with the kernel's dynamic shared memory. */
-    private static void withResidTwin(java.util.Map<String, Integer> kernels, String kernel, int smem) {
-        kernels.put(kernel, smem);
-        kernels.put(CudaConvolution.residTwin(kernel), smem);
-    }
-
-    /**
-     * Whether the VAE's copies are fused into its convolutions' channels-last copy: {@link
-     * #conv3dNormSilu} applies the norm as the copy is written (conv_pad_cl_norm, after
-     * rms_scale_channels) instead of running {@code rms_norm_channels}, the copy and the history's
-     * update apart, and {@link #conv3dUpsample2x} reads x where the upsample would have
-     * (conv_pad_cl_up2) instead of writing the upsampled frame: the same bits, with less memory
-     * traffic around the VAE's convolutions. Only where the copy exists (layout FAST, WGMMA or TMA,
-     * stride 1); elsewhere the ops are the unfused sequences either way. Off by default until a GPU
-     * run validates it ({@link CudaSwitches#VAE_FUSE_ENV}).
-     */
-    public void useVaeFuse(boolean on) {
-        this.vaeFuse = on;
-    }
-
-    /** Whether the VAE's norm is fused into its convolutions' copy ({@link #useVaeFuse}). */
-    public boolean vaeFuse() {
-        return vaeFuse;
-    }
-
-    /** The DiT's opt-in fused passes and their switches (docs/cuda-performance.md#defaults). */
-    public CudaDitFusions ditFusions() {
-        return ditFusions;
-    }
-
     @Override
-    public boolean fusesNormRope() {
-        return ditFusions.normRope() && bf16Operands;
-    }
-
-    @Override
-    public void rmsNormRope(Buf x, Buf out, int rows, int dim, float eps, Weight gamma, int heads, int headDim, Buf cos, Buf sin) {
-        if (ditFusions.normRope()) ditFusions.rmsNormRope(x, out, rows, dim, eps, gamma, heads, headDim, cos, sin);
-        else Backend.super.rmsNormRope(x, out, rows, dim, eps, gamma, heads, headDim, cos, sin);
-    }
-
-    @Override
-    public void layerNormModulateFrames(Buf x, Buf normed, float eps, Buf shift, Buf scale, long stride, Buf out, int frames,
-                                        int rowsPerFrame, int dim) {
-        if (ditFusions.normMod()) ditFusions.layerNormModulateFrames(x, eps, shift, scale, stride, out, frames, rowsPerFrame, dim);
-        else Backend.super.layerNormModulateFrames(x, normed, eps, shift, scale, stride, out, frames, rowsPerFrame, dim);
-    }
-
-    @Override
-    public void linearResidual(Buf a, Buf out, int rows, Weight w, Weight bias, Buf x, Buf gate, long stride, int rowsPerFrame) {
-        if (ditFusions.residualEpilogue() && gemms.linearResidual(a, rows, w, bias, x, gate, stride, rowsPerFrame)) return;
-        Backend.super.linearResidual(a, out, rows, w, bias, x, gate, stride, rowsPerFrame);
-    }
-
-    /** How conv3d forms its GEMM now. */
-    public ConvLayout convLayout() {
-        return convLayout;
-    }
-
-    /**
-     * Null when the fast convolution can run on this device (its module conv.ptx loaded: done here,
-     * on first ask, so that the default path neither pays its JIT time nor depends on it), else why not.
-     */
-    public String fastConvUnavailableReason() {
-        java.util.Map<String, Integer> kernels = new java.util.LinkedHashMap<>();
-        for (int tm : CONV_TILE_M) withResidTwin(kernels, convKernel(tm), convSmem(tm));
-        return ctx.loadOnDemand("conv", kernels.keySet().toArray(String[]::new), kernels.values().stream().mapToInt(Integer::intValue).toArray(), false);
+    public void close() {
+        ctx.makeCurrent();
+        CudaDriver.synchronize();
     }
 
     // ------------------------------------------------------------------ memory
@@ -626,6 +566,21 @@ public final class CudaBackend implements Backend {
         return lane == null ? () -> { } : lane::close;
     }
 
+    /** This thread's scratch regions. */
+    ScratchRegions scratch() {
+        return scratch.get();
+    }
+
+    /** A bf16 buffer widened to float32 in this thread's scratch region {@code slot}; returns its address. */
+    long widenToScratch(CudaBuf b, int slot) {
+        long dst = scratch.get().region(slot, Math.max(4, b.len * Float.BYTES));
+        if (b.len > 0) {
+            ctx.launch("weight_to_f32", ctx.gridFor(b.len, BLOCK), 1, 1, BLOCK, 0,
+                    ctx.args().ptr(b.ptr()).i32(dtypeCode(DType.BF16)).ptr(dst).i64(b.len));
+        }
+        return dst;
+    }
+
     /**
      * The tensor's bytes as they are in the file, on the device: the weight's form itself when
      * {@code use} says so, else staging that the caller converts and frees.
@@ -679,7 +634,7 @@ public final class CudaBackend implements Backend {
         return published(m);
     }
 
-    // ------------------------------------------------------------------ dense layers
+    // ------------------------------------------------------------------ dense layers and attention (CudaGemm, CudaAttention)
 
     @Override
     public void linear(Buf x, Buf out, int rows, Weight w, Weight bias) {
@@ -692,6 +647,12 @@ public final class CudaBackend implements Backend {
         gemms.linear(x, out, rows, w, bias, true);
     }
 
+    @Override
+    public void linearResidual(Buf a, Buf out, int rows, Weight w, Weight bias, Buf x, Buf gate, long stride, int rowsPerFrame) {
+        if (ditFusions.residualEpilogue() && gemms.linearResidual(a, rows, w, bias, x, gate, stride, rowsPerFrame)) return;
+        Backend.super.linearResidual(a, out, rows, w, bias, x, gate, stride, rowsPerFrame);
+    }
+
     /**
      * q and out may be float32 or bf16 (operand buffers: {@link #useBf16Operands}); k and v float32
      * or bf16 (the KV cache), both of one dtype ({@link CudaAttention}).
@@ -701,210 +662,136 @@ public final class CudaBackend implements Backend {
         attentions.attention(q, k, v, out, nq, nk, heads, headDim, scale, bias);
     }
 
-    /** A bf16 buffer widened to float32 in this thread's scratch region {@code slot}; returns its address. */
-    long widenToScratch(CudaBuf b, int slot) {
-        long dst = scratch.get().region(slot, Math.max(4, b.len * Float.BYTES));
-        if (b.len > 0) {
-            ctx.launch("weight_to_f32", ctx.gridFor(b.len, BLOCK), 1, 1, BLOCK, 0,
-                    ctx.args().ptr(b.ptr()).i32(dtypeCode(DType.BF16)).ptr(dst).i64(b.len));
-        }
-        return dst;
-    }
+    // ------------------------------------------------------------------ norms (CudaNorms; the fused ones CudaDitFusions)
 
-    // ------------------------------------------------------------------ norms
-
-    /** out may be float32 or bf16 (an operand buffer: {@link #useBf16Operands}); x is float32. */
     @Override
     public void layerNorm(Buf x, Buf out, int rows, int dim, float eps, Weight gamma, Weight beta) {
-        CudaBuf xb = buf(x), ob = anyBuf(out);
-        requireSize("layerNorm input", (long) rows * dim, xb.len);
-        requireSize("layerNorm output", (long) rows * dim, ob.len);
-        long g = gamma == null ? 0 : vector(gamma, dim), b = beta == null ? 0 : vector(beta, dim);
-        ctx.launch("layer_norm" + (ob.dtype == DType.BF16 ? BF16_OUT : ""), rows, 1, 1, BLOCK, 0,
-                ctx.args().ptr(xb.ptr()).ptr(ob.ptr()).i32(dim).f32(eps).ptr(g).ptr(b));
+        norms.layerNorm(x, out, rows, dim, eps, gamma, beta);
     }
 
-    /** out may be float32 or bf16 (an operand buffer: the DiT cross-attention's q where {@link #fusesNormRope}); x is float32. */
     @Override
     public void rmsNorm(Buf x, Buf out, int rows, int dim, float eps, Weight gamma) {
-        CudaBuf xb = buf(x), ob = anyBuf(out);
-        requireSize("rmsNorm input", (long) rows * dim, xb.len);
-        requireSize("rmsNorm output", (long) rows * dim, ob.len);
-        long g = gamma == null ? 0 : vector(gamma, dim);
-        ctx.launch("rms_norm" + (ob.dtype == DType.BF16 ? BF16_OUT : ""), rows, 1, 1, BLOCK, 0, rmsNormArgs(ctx.args(), xb.ptr(), ob.ptr(), dim, eps, g));
+        norms.rmsNorm(x, out, rows, dim, eps, gamma);
     }
 
-    /** rms_norm(_bf16out)'s arguments. */
-    static CudaContext.Args rmsNormArgs(CudaContext.Args a, long x, long out, int dim, float eps, long gamma) {
-        return a.ptr(x).ptr(out).i32(dim).f32(eps).ptr(gamma);
+    @Override
+    public void rmsNormRope(Buf x, Buf out, int rows, int dim, float eps, Weight gamma, int heads, int headDim, Buf cos, Buf sin) {
+        if (ditFusions.normRope()) ditFusions.rmsNormRope(x, out, rows, dim, eps, gamma, heads, headDim, cos, sin);
+        else Backend.super.rmsNormRope(x, out, rows, dim, eps, gamma, heads, headDim, cos, sin);
     }
 
-    /** A weight used as a float32 vector of {@code n} elements. */
-    long vector(Weight w, long n) {
-        CudaWeight cw = weight(w);
-        requireSize("parameter vector", n, cw.numel());
-        return cw.f32Ptr();
+    @Override
+    public void layerNormModulateFrames(Buf x, Buf normed, float eps, Buf shift, Buf scale, long stride, Buf out, int frames,
+                                        int rowsPerFrame, int dim) {
+        if (ditFusions.normMod()) ditFusions.layerNormModulateFrames(x, eps, shift, scale, stride, out, frames, rowsPerFrame, dim);
+        else Backend.super.layerNormModulateFrames(x, normed, eps, shift, scale, stride, out, frames, rowsPerFrame, dim);
     }
 
-    // ------------------------------------------------------------------ activations, RoPE, elementwise
+    @Override
+    public void rmsNormChannels(Buf x, Buf out, int frames, int channels, int pixels, float eps, Weight gamma, boolean silu) {
+        norms.rmsNormChannels(x, out, frames, channels, pixels, eps, gamma, silu);
+    }
+
+    @Override
+    public void channelNormOverTime(Buf y, Buf out, int t, int c, float eps, Weight gamma, Weight beta) {
+        norms.channelNormOverTime(y, out, t, c, eps, gamma, beta);
+    }
+
+    // ------------------------------------------------------------------ activations, RoPE, elementwise (CudaElementwise)
 
     @Override
     public void gelu(Buf x, Buf out, boolean tanh) {
-        unary(tanh ? "gelu_tanh" : "gelu_erf", x, out);
+        elementwise.gelu(x, out, tanh);
     }
 
     @Override
     public void silu(Buf x, Buf out) {
-        unary("silu", x, out);
-    }
-
-    private void unary(String kernel, Buf x, Buf out) {
-        CudaBuf xb = buf(x), ob = buf(out);
-        requireSize(kernel, xb.len, ob.len);
-        ctx.launch(kernel, ctx.gridFor(xb.len, BLOCK), 1, 1, BLOCK, 0, ctx.args().ptr(xb.ptr()).ptr(ob.ptr()).i64(xb.len));
+        elementwise.silu(x, out);
     }
 
     @Override
     public void rope(Buf x, int rows, int heads, int headDim, Buf cos, Buf sin) {
-        CudaBuf xb = buf(x), cb = buf(cos), sb = buf(sin);
-        requireSize("rope x", (long) rows * heads * headDim, xb.len);
-        requireSize("rope cos", (long) rows * (headDim / 2), cb.len);
-        requireSize("rope sin", (long) rows * (headDim / 2), sb.len);
-        long n = (long) rows * heads * (headDim / 2);
-        ctx.launch("rope", ctx.gridFor(n, BLOCK), 1, 1, BLOCK, 0,
-                ctx.args().ptr(xb.ptr()).i32(rows).i32(heads).i32(headDim).ptr(cb.ptr()).ptr(sb.ptr()));
+        elementwise.rope(x, rows, heads, headDim, cos, sin);
     }
 
     @Override
     public void add(Buf a, Buf b, Buf out) {
-        binary("add", a, b, out);
+        elementwise.add(a, b, out);
     }
 
     @Override
     public void mul(Buf a, Buf b, Buf out) {
-        binary("mul", a, b, out);
-    }
-
-    private void binary(String kernel, Buf a, Buf b, Buf out) {
-        CudaBuf ab = buf(a), bb = buf(b), ob = buf(out);
-        requireSize(kernel, ab.len, bb.len);
-        requireSize(kernel, ab.len, ob.len);
-        ctx.launch(kernel, ctx.gridFor(ab.len, BLOCK), 1, 1, BLOCK, 0, ctx.args().ptr(ab.ptr()).ptr(bb.ptr()).ptr(ob.ptr()).i64(ab.len));
+        elementwise.mul(a, b, out);
     }
 
     @Override
     public void axpby(float alpha, Buf a, float beta, Buf b, Buf out) {
-        CudaBuf ab = buf(a), bb = buf(b), ob = buf(out);
-        requireSize("axpby", ab.len, bb.len);
-        requireSize("axpby", ab.len, ob.len);
-        ctx.launch("axpby", ctx.gridFor(ab.len, BLOCK), 1, 1, BLOCK, 0,
-                ctx.args().f32(alpha).ptr(ab.ptr()).f32(beta).ptr(bb.ptr()).ptr(ob.ptr()).i64(ab.len));
+        elementwise.axpby(alpha, a, beta, b, out);
     }
 
     @Override
     public void addRow(Buf x, Buf vec, Buf out, int rows, int dim) {
-        CudaBuf xb = buf(x), vb = buf(vec), ob = buf(out);
-        long n = (long) rows * dim;
-        requireSize("addRow x", n, xb.len);
-        requireSize("addRow out", n, ob.len);
-        requireSize("addRow vector", dim, vb.len);
-        ctx.launch("add_row", ctx.gridFor(n, BLOCK), 1, 1, BLOCK, 0, ctx.args().ptr(xb.ptr()).ptr(vb.ptr()).ptr(ob.ptr()).i64(n).i32(dim));
+        elementwise.addRow(x, vec, out, rows, dim);
     }
 
-    /** out may be float32 or bf16 (an operand buffer: {@link #useBf16Operands}); x, shift and scale are float32. */
     @Override
     public void modulate(Buf x, Buf shift, Buf scale, Buf out, int rows, int dim) {
-        CudaBuf xb = buf(x), sh = buf(shift), sc = buf(scale), ob = anyBuf(out);
-        long n = (long) rows * dim;
-        requireSize("modulate x", n, xb.len);
-        requireSize("modulate out", n, ob.len);
-        requireSize("modulate shift", dim, sh.len);
-        requireSize("modulate scale", dim, sc.len);
-        ctx.launch("modulate" + (ob.dtype == DType.BF16 ? BF16_OUT : ""), ctx.gridFor(n, BLOCK), 1, 1, BLOCK, 0,
-                ctx.args().ptr(xb.ptr()).ptr(sh.ptr()).ptr(sc.ptr()).ptr(ob.ptr()).i64(n).i32(dim));
+        elementwise.modulate(x, shift, scale, out, rows, dim);
     }
 
     @Override
     public void gatedAdd(Buf x, Buf y, Buf gate, int rows, int dim) {
-        CudaBuf xb = buf(x), yb = buf(y), gb = buf(gate);
-        long n = (long) rows * dim;
-        requireSize("gatedAdd x", n, xb.len);
-        requireSize("gatedAdd y", n, yb.len);
-        requireSize("gatedAdd gate", dim, gb.len);
-        ctx.launch("gated_add", ctx.gridFor(n, BLOCK), 1, 1, BLOCK, 0, ctx.args().ptr(xb.ptr()).ptr(yb.ptr()).ptr(gb.ptr()).i64(n).i32(dim));
+        elementwise.gatedAdd(x, y, gate, rows, dim);
     }
 
-    /** One launch for every frame (elementwise.cu's modulate_frames); out float32 or bf16 as {@link #modulate}. */
     @Override
     public void modulateFrames(Buf x, Buf shift, Buf scale, long stride, Buf out, int frames, int rowsPerFrame, int dim) {
-        CudaBuf xb = buf(x), sh = buf(shift), sc = buf(scale), ob = anyBuf(out);
-        int rows = checkModulation("modulateFrames", xb, sh, sc, stride, ob, frames, rowsPerFrame, dim);
-        if (rows == 0) return;
-        ctx.launch("modulate_frames" + (ob.dtype == DType.BF16 ? BF16_OUT : ""), rowGrid(rows), 1, 1, BLOCK, 0,
-                ctx.args().ptr(xb.ptr()).ptr(sh.ptr()).ptr(sc.ptr()).i64(stride).ptr(ob.ptr()).i32(rows).i32(rowsPerFrame).i32(dim));
+        elementwise.modulateFrames(x, shift, scale, stride, out, frames, rowsPerFrame, dim);
     }
 
-    /** One launch for every frame (elementwise.cu's add_row_frames). */
     @Override
     public void addRowFrames(Buf x, Buf vecs, long stride, Buf out, int frames, int rowsPerFrame, int dim) {
-        CudaBuf xb = buf(x), vb = buf(vecs), ob = buf(out);
-        int rows = Math.multiplyExact(frames, rowsPerFrame);
-        long n = (long) rows * dim;
-        requireSize("addRowFrames x", n, xb.len);
-        requireSize("addRowFrames out", n, ob.len);
-        requireSize("addRowFrames vectors", frames == 0 ? 0 : (frames - 1) * stride + dim, vb.len);
-        if (rows == 0) return;
-        ctx.launch("add_row_frames", rowGrid(rows), 1, 1, BLOCK, 0,
-                ctx.args().ptr(xb.ptr()).ptr(vb.ptr()).i64(stride).ptr(ob.ptr()).i32(rows).i32(rowsPerFrame).i32(dim));
+        elementwise.addRowFrames(x, vecs, stride, out, frames, rowsPerFrame, dim);
     }
 
-    /** One launch for every frame (elementwise.cu's gated_add_frames). */
     @Override
     public void gatedAddFrames(Buf x, Buf y, Buf gate, long stride, int frames, int rowsPerFrame, int dim) {
-        CudaBuf xb = buf(x), yb = buf(y), gb = buf(gate);
-        int rows = Math.multiplyExact(frames, rowsPerFrame);
-        long n = (long) rows * dim;
-        requireSize("gatedAddFrames x", n, xb.len);
-        requireSize("gatedAddFrames y", n, yb.len);
-        requireSize("gatedAddFrames gate", frames == 0 ? 0 : (frames - 1) * stride + dim, gb.len);
-        if (rows == 0) return;
-        ctx.launch("gated_add_frames", rowGrid(rows), 1, 1, BLOCK, 0,
-                ctx.args().ptr(xb.ptr()).ptr(yb.ptr()).ptr(gb.ptr()).i64(stride).i32(rows).i32(rowsPerFrame).i32(dim));
+        elementwise.gatedAddFrames(x, y, gate, stride, frames, rowsPerFrame, dim);
     }
 
-    /**
-     * The sizes a per-frame modulation needs (x and out {@code [frames·rowsPerFrame, dim]}, shift and
-     * scale reaching frame {@code frames − 1}'s {@code dim} values at {@code stride} apart); returns the rows.
-     */
-    static int checkModulation(String op, CudaBuf x, CudaBuf shift, CudaBuf scale, long stride, CudaBuf out, int frames, int rowsPerFrame, int dim) {
-        int rows = Math.multiplyExact(frames, rowsPerFrame);
-        long n = (long) rows * dim, params = frames == 0 ? 0 : (frames - 1) * stride + dim;
-        requireSize(op + " x", n, x.len);
-        requireSize(op + " out", n, out.len);
-        requireSize(op + " shift", params, shift.len);
-        requireSize(op + " scale", params, scale.len);
-        return rows;
-    }
-
-    /** Blocks for a kernel that walks rows: one per row, at most 8 per multiprocessor. */
-    private int rowGrid(int rows) {
-        return Math.max(1, Math.min(rows, ctx.multiprocessors * 8));
-    }
-
-    // ------------------------------------------------------------------ VAE
-
-    /**
-     * BF16: conv3d rounds every input frame to bf16 before its product (the padded clip, the
-     * patch matrix), and attention without a bias at head sizes that are multiples of 8 its k and
-     * v (toBf16Rows, the same rounding as toBf16), so inputs kept in bf16 give the same bits from
-     * half the memory. Tied to {@link #useBf16Operands} (the same idea for the buffers between a
-     * producer and its product), so that it stays off until a GPU run has validated it: until then
-     * the default path keeps float32 history and text K/V, as every validated run did.
-     */
     @Override
-    public DType productInputDtype() {
-        return operandDtype();
+    public void upsampleNearest2x(Buf x, Buf out, int planes, int h, int w) {
+        elementwise.upsampleNearest2x(x, out, planes, h, w);
     }
+
+    @Override
+    public void transpose(Buf x, Buf out, int rows, int cols) {
+        elementwise.transpose(x, out, rows, cols);
+    }
+
+    @Override
+    public void columns1d(Buf x, int t, int channels, int c0, int cn, int kernel, int stride, int pad, int outT, Buf col) {
+        elementwise.columns1d(x, t, channels, c0, cn, kernel, stride, pad, outT, col);
+    }
+
+    // ------------------------------------------------------------------ the sampler's step (CudaSamplerOps)
+
+    @Override
+    public void patchify(Buf src, long frameStride, long channelStride, int channels, Buf out, int outChannels, int c0, PatchGrid g) {
+        samplerOps.patchify(src, frameStride, channelStride, channels, out, outChannels, c0, g);
+    }
+
+    @Override
+    public void unpatchify(Buf tokens, int channels, Buf out, PatchGrid g) {
+        samplerOps.unpatchify(tokens, channels, out, g);
+    }
+
+    @Override
+    public void subtractScaled(Buf a, double s, Buf b, Buf out) {
+        samplerOps.subtractScaled(a, s, b, out);
+    }
+
+    // ------------------------------------------------------------------ the VAE's convolutions (CudaConvolution)
 
     /** On the tensor cores in the layout {@link #useConvLayout} chose ({@link CudaConvolution}). */
     @Override
@@ -950,124 +837,6 @@ public final class CudaBackend implements Backend {
         else Backend.super.conv3dUpsample2x(x, frames, h, w, up, out, s, weight, bias);
     }
 
-    // ------------------------------------------------------------------ wav2vec2's conv encoder
-
-    /** On the device (elementwise.cu's columns_1d): the same values as the host's, without a round trip. */
-    @Override
-    public void columns1d(Buf x, int t, int channels, int c0, int cn, int kernel, int stride, int pad, int outT, Buf col) {
-        CudaBuf xb = buf(x), cb = buf(col);
-        requireSize("columns1d input", (long) t * channels, xb.len);
-        requireSize("columns1d columns", (long) outT * cn * kernel, cb.len);
-        if (c0 < 0 || cn < 0 || c0 + cn > channels) throw new KernelException("columns1d: channels [" + c0 + ", " + (c0 + cn) + ") of " + channels);
-        if (cb.len == 0) return;
-        ctx.launch("columns_1d", ctx.gridFor(cb.len, BLOCK), 1, 1, BLOCK, 0, columnsArgs(ctx.args(), xb.ptr(), t, channels, c0, cn, kernel, stride,
-                pad, outT, cb.ptr()));
-    }
-
-    /** columns_1d's arguments (held against its PTX parameters by a test). */
-    static CudaContext.Args columnsArgs(CudaContext.Args a, long x, int t, int channels, int c0, int cn, int kernel, int stride, int pad,
-                                        int outT, long col) {
-        return a.ptr(x).i32(t).i32(channels).i32(c0).i32(cn).i32(kernel).i32(stride).i32(pad).i32(outT).ptr(col);
-    }
-
-    /** On the device (norms.cu's channel_norm_over_time, one thread per channel): the host's float64 sums, bit for bit. */
-    @Override
-    public void channelNormOverTime(Buf y, Buf out, int t, int c, float eps, Weight gamma, Weight beta) {
-        CudaBuf yb = buf(y), ob = buf(out);
-        requireSize("channelNormOverTime input", (long) t * c, yb.len);
-        requireSize("channelNormOverTime output", (long) t * c, ob.len);
-        if (yb.len == 0) return;
-        long g = vector(gamma, c), b = vector(beta, c);
-        ctx.launch("channel_norm_over_time", (c + 127) / 128, 1, 1, 128, 0, channelNormArgs(ctx.args(), yb.ptr(), ob.ptr(), t, c, eps, g, b));
-    }
-
-    /** channel_norm_over_time's arguments. */
-    static CudaContext.Args channelNormArgs(CudaContext.Args a, long y, long out, int t, int c, float eps, long gamma, long beta) {
-        return a.ptr(y).ptr(out).i32(t).i32(c).f32(eps).ptr(gamma).ptr(beta);
-    }
-
-    @Override
-    public void rmsNormChannels(Buf x, Buf out, int frames, int channels, int pixels, float eps, Weight gamma, boolean silu) {
-        CudaBuf xb = buf(x), ob = buf(out);
-        long n = (long) frames * channels * pixels;
-        requireSize("rmsNormChannels input", n, xb.len);
-        requireSize("rmsNormChannels output", n, ob.len);
-        long threads = (long) frames * pixels, g = vector(gamma, channels);
-        ctx.launch("rms_norm_channels", ctx.gridFor(threads, BLOCK), 1, 1, BLOCK, 0,
-                ctx.args().ptr(xb.ptr()).ptr(ob.ptr()).i32(frames).i32(channels).i32(pixels).f32(eps).ptr(g).i32(silu ? 1 : 0));
-    }
-
-    @Override
-    public void upsampleNearest2x(Buf x, Buf out, int planes, int h, int w) {
-        CudaBuf xb = buf(x), ob = buf(out);
-        requireSize("upsample input", (long) planes * h * w, xb.len);
-        requireSize("upsample output", 4L * planes * h * w, ob.len);
-        long n = 4L * planes * h * w;
-        ctx.launch("upsample_nearest2x", ctx.gridFor(n, BLOCK), 1, 1, BLOCK, 0,
-                ctx.args().ptr(xb.ptr()).ptr(ob.ptr()).i64(planes).i32(h).i32(w));
-    }
-
-    @Override
-    public void transpose(Buf x, Buf out, int rows, int cols) {
-        CudaBuf xb = buf(x), ob = buf(out);
-        requireSize("transpose input", (long) rows * cols, xb.len);
-        requireSize("transpose output", (long) rows * cols, ob.len);
-        ctx.launch2d("transpose", (cols + 31) / 32, (rows + 31) / 32, 32, 8,
-                ctx.args().ptr(xb.ptr()).ptr(ob.ptr()).i32(rows).i32(cols));
-    }
-
-    // ------------------------------------------------------------------ the sampler's step (sampler.cu)
-
-    @Override
-    public void patchify(Buf src, long frameStride, long channelStride, int channels, Buf out, int outChannels, int c0, PatchGrid g) {
-        CudaBuf sb = buf(src), ob = buf(out);
-        g.checkPatchify(sb.len, frameStride, channelStride, channels, ob.len, outChannels, c0);
-        long n = (long) g.frames() * channels * g.plane();
-        if (n == 0) return;
-        ctx.launch("patchify", ctx.gridFor(n, BLOCK), 1, 1, BLOCK, 0, patchifyArgs(ctx.args(), sb.ptr(), frameStride, channelStride, channels,
-                ob.ptr(), outChannels, c0, g));
-    }
-
-    /** patchify's arguments (held against its PTX parameters by a test). */
-    static CudaContext.Args patchifyArgs(CudaContext.Args a, long src, long frameStride, long channelStride, int channels, long out,
-                                         int outChannels, int c0, PatchGrid g) {
-        return a.ptr(src).i64(frameStride).i64(channelStride).i32(channels).ptr(out).i32(outChannels).i32(c0)
-                .i32(g.frames()).i32(g.h()).i32(g.w()).i32(g.ph()).i32(g.pw());
-    }
-
-    @Override
-    public void unpatchify(Buf tokens, int channels, Buf out, PatchGrid g) {
-        CudaBuf tb = buf(tokens), ob = buf(out);
-        g.checkUnpatchify(tb.len, channels, ob.len);
-        if (ob.len == 0) return;
-        ctx.launch("unpatchify", ctx.gridFor(ob.len, BLOCK), 1, 1, BLOCK, 0, unpatchifyArgs(ctx.args(), tb.ptr(), channels, ob.ptr(), g));
-    }
-
-    /** unpatchify's arguments (held against its PTX parameters by a test). */
-    static CudaContext.Args unpatchifyArgs(CudaContext.Args a, long tokens, int channels, long out, PatchGrid g) {
-        return a.ptr(tokens).i32(channels).ptr(out).i32(g.frames()).i32(g.h()).i32(g.w()).i32(g.ph()).i32(g.pw());
-    }
-
-    @Override
-    public void subtractScaled(Buf a, double s, Buf b, Buf out) {
-        CudaBuf ab = buf(a), bb = buf(b), ob = buf(out);
-        requireSize("subtractScaled", ab.len, bb.len);
-        requireSize("subtractScaled", ab.len, ob.len);
-        if (ab.len == 0) return;
-        ctx.launch("subtract_scaled", ctx.gridFor(ab.len, BLOCK), 1, 1, BLOCK, 0, subtractScaledArgs(ctx.args(), ab.ptr(), s, bb.ptr(), ob.ptr(), ab.len));
-    }
-
-    /** subtract_scaled's arguments (held against its PTX parameters by a test). */
-    static CudaContext.Args subtractScaledArgs(CudaContext.Args a, long x, double s, long b, long out, long n) {
-        return a.ptr(x).f64(s).ptr(b).ptr(out).i64(n);
-    }
-
-    @Override
-    public void close() {
-        ctx.makeCurrent();
-        CudaDriver.synchronize();
-    }
-
     // ------------------------------------------------------------------ helpers
 
     /**
@@ -1094,7 +863,18 @@ public final class CudaBackend implements Backend {
         throw new KernelException("weight does not belong to this CUDA backend");
     }
 
+    /** A weight used as a float32 vector of {@code n} elements. */
+    long vector(Weight w, long n) {
+        CudaWeight cw = weight(w);
+        requireSize("parameter vector", n, cw.numel());
+        return cw.f32Ptr();
+    }
+
     static void requireSize(String what, long expected, long actual) {
         if (expected != actual) throw new KernelException(what + ": expected " + expected + " elements, found " + actual);
+    }
+
+    static int pad8(int n) {
+        return (n + 7) & ~7;
     }
 }

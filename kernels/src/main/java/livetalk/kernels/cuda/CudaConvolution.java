@@ -33,6 +33,38 @@ final class CudaConvolution {
         this.ctx = ctx;
     }
 
+    /** {@link CudaBackend#convUnavailableReason}: the modules {@code layout} needs, each loaded on first ask. */
+    String unavailableReason(ConvLayout layout) {
+        if (!layout.channelsLast()) return null;
+        String why = fastUnavailableReason();
+        if (why != null || layout == ConvLayout.FAST) return why;
+        // TMA: the one-box kernels, the halves ones (cp ≡ 32 mod 64), their persistent and ping-pong twins, the same shared memory per width;
+        // every kernel's _resid twin too (residTwin), which the driver would otherwise refuse its ring
+        java.util.Map<String, Integer> wgmma = new java.util.LinkedHashMap<>(), tma = new java.util.LinkedHashMap<>();
+        for (int tn : CONV_WGMMA_TILE_N) {
+            withResidTwin(wgmma, convWgmmaKernel(tn), convWgmmaSmem(tn));
+            for (int cp : new int[]{64, 96}) {   // a one-box copy, a halves one
+                for (TmaTileSchedule schedule : TmaTileSchedule.values()) withResidTwin(tma, convTmaKernel(tn, cp, schedule), convTmaSmem(tn));
+            }
+        }
+        why = ctx.loadHopperModule("conv_sm90", wgmma.keySet().toArray(String[]::new), wgmma.values().stream().mapToInt(Integer::intValue).toArray());
+        if (why != null || layout == ConvLayout.WGMMA) return why;
+        return ctx.loadHopperModule("conv_tma_sm90", tma.keySet().toArray(String[]::new), tma.values().stream().mapToInt(Integer::intValue).toArray());
+    }
+
+    /** {@link CudaBackend#fastConvUnavailableReason}: conv.ptx's kernels and their _resid twins, loaded on first ask. */
+    String fastUnavailableReason() {
+        java.util.Map<String, Integer> kernels = new java.util.LinkedHashMap<>();
+        for (int tm : CONV_TILE_M) withResidTwin(kernels, convKernel(tm), convSmem(tm));
+        return ctx.loadOnDemand("conv", kernels.keySet().toArray(String[]::new), kernels.values().stream().mapToInt(Integer::intValue).toArray(), false);
+    }
+
+    /** A convolution kernel and its _resid twin, each with the kernel's dynamic shared memory. */
+    private static void withResidTwin(java.util.Map<String, Integer> kernels, String kernel, int smem) {
+        kernels.put(kernel, smem);
+        kernels.put(residTwin(kernel), smem);
+    }
+
     /** The wgmma convolution at tileN channels per block (conv_sm90.cu). */
     static String convWgmmaKernel(int tileN) {
         return "conv_cl_wgmma_n" + tileN;

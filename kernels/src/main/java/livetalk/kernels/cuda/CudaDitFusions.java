@@ -89,7 +89,7 @@ public final class CudaDitFusions {
     /** layer_norm_modulate_frames(_bf16out): one block per row with layer_norm's block size, so the sums are layer_norm's. */
     void layerNormModulateFrames(Buf x, float eps, Buf shift, Buf scale, long stride, Buf out, int frames, int rowsPerFrame, int dim) {
         CudaBuf xb = be.buf(x), sh = be.buf(shift), sc = be.buf(scale), ob = be.anyBuf(out);
-        int rows = CudaBackend.checkModulation("layerNormModulateFrames", xb, sh, sc, stride, ob, frames, rowsPerFrame, dim);
+        int rows = CudaElementwise.checkModulation("layerNormModulateFrames", xb, sh, sc, stride, ob, frames, rowsPerFrame, dim);
         if (rows == 0) return;
         ctx.launch("layer_norm_modulate_frames" + (ob.dtype == DType.BF16 ? BF16_OUT : ""), rows, 1, 1, BLOCK, 0,
                 normModArgs(ctx.args(), xb.ptr(), sh.ptr(), sc.ptr(), stride, ob.ptr(), rowsPerFrame, dim, eps));

@@ -6,6 +6,7 @@ import static livetalk.kernels.cuda.CudaBackend.requireSize;
 import static livetalk.kernels.cuda.LaunchGeometry.*;
 
 import livetalk.kernels.Buf;
+import livetalk.kernels.KernelException;
 import livetalk.kernels.Weight;
 import livetalk.tensor.DType;
 
@@ -30,6 +31,48 @@ final class CudaGemm {
     CudaGemm(CudaBackend be, CudaContext ctx) {
         this.be = be;
         this.ctx = ctx;
+    }
+
+    /** {@link CudaBackend#wgmmaUnavailableReason}: gemm_sm90's kernels, each allowed its shared memory, loaded on first ask. */
+    String wgmmaUnavailableReason() {
+        String[] kernels = {WGMMA_N128, WGMMA_N256, WGMMA_N128 + BF16_OUT, WGMMA_N256 + BF16_OUT};
+        int[] smem = {wgmmaSmem(128), wgmmaSmem(256), wgmmaSmem(128), wgmmaSmem(256)};
+        return ctx.loadHopperModule("gemm_sm90", kernels, smem);
+    }
+
+    /** {@link CudaBackend#tmaGemmUnavailableReason}: gemm_tma_sm90's kernels, loaded on first ask. */
+    String tmaUnavailableReason() {
+        // every kernel of the module, each allowed its ring: above the 48 KiB a launch gets by default
+        java.util.Map<String, Integer> allowance = new java.util.LinkedHashMap<>();
+        for (int bn : new int[] {128, 256, 96}) {
+            for (TmaTileSchedule schedule : TmaTileSchedule.values()) {
+                for (String suffix : TMA_SUFFIXES) allowance.put(tmaKernel(bn, schedule, suffix), tmaSmem(bn));
+            }
+        }
+        return ctx.loadHopperModule("gemm_tma_sm90", allowance.keySet().toArray(String[]::new),
+                allowance.values().stream().mapToInt(Integer::intValue).toArray());
+    }
+
+    /**
+     * Readies the mma.sync kernels at k step {@code depth} ({@link CudaBackend#useGemmDepth}): 64's
+     * (gemm.cu, always loaded) allowed their shared memory, or gemm_k32 loaded; any other step fails.
+     */
+    void prepareDepth(int depth) {
+        switch (depth) {
+            case 64 -> {
+                ctx.allowSharedMemory("gemm_bf16_tn_k64", gemmSmem(64));
+                ctx.allowSharedMemory("gemm_bf16_tn_k64" + BF16_OUT, gemmSmem(64));
+                ctx.allowSharedMemory("gemm_bf16_nn_k64", gemmNnSmem(64));
+                ctx.allowSharedMemory("conv_implicit_k64", gemmNnSmem(64));
+            }
+            case 32 -> {
+                String why = ctx.loadOnDemand("gemm_k32",
+                        new String[]{"gemm_bf16_tn_k32", "gemm_bf16_tn_k32" + BF16_OUT, "gemm_bf16_nn_k32", "conv_implicit_k32"},
+                        new int[]{gemmSmem(32), gemmSmem(32), gemmNnSmem(32), gemmNnSmem(32)}, false);
+                if (why != null) throw new KernelException("the mma.sync GEMM cannot run here: " + why);
+            }
+            default -> throw new KernelException("mma.sync k step " + depth + " (64 or 32)");
+        }
     }
 
     /** x and out may be float32 or bf16 (operand buffers: {@link CudaBackend#useBf16Operands}). */

@@ -14,19 +14,19 @@ class KernelArgsTest {
     @Test
     void argumentListsMatchTheKernels() {
         assertEquals(Arrays.toString(PtxParams.widths("elementwise", "columns_1d")),
-                Arrays.toString(CudaBackend.columnsArgs(new CudaContext.Args(), 1, 2, 3, 4, 5, 6, 7, 8, 9, 10).widths()));
+                Arrays.toString(CudaElementwise.columnsArgs(new CudaContext.Args(), 1, 2, 3, 4, 5, 6, 7, 8, 9, 10).widths()));
         assertEquals(Arrays.toString(PtxParams.widths("norms", "channel_norm_over_time")),
-                Arrays.toString(CudaBackend.channelNormArgs(new CudaContext.Args(), 1, 2, 3, 4, 1e-5f, 5, 6).widths()));
+                Arrays.toString(CudaNorms.channelNormArgs(new CudaContext.Args(), 1, 2, 3, 4, 1e-5f, 5, 6).widths()));
     }
 
     @Test
     void theSamplerStepsArgumentListsMatchTheKernels() {
         PatchGrid g = new PatchGrid(3, 8, 8, 2, 2);
         assertEquals(Arrays.toString(PtxParams.widths("sampler", "patchify")),
-                Arrays.toString(CudaBackend.patchifyArgs(new CudaContext.Args(), 1, 2, 3, 4, 5, 6, 7, g).widths()));
+                Arrays.toString(CudaSamplerOps.patchifyArgs(new CudaContext.Args(), 1, 2, 3, 4, 5, 6, 7, g).widths()));
         assertEquals(Arrays.toString(PtxParams.widths("sampler", "unpatchify")),
-                Arrays.toString(CudaBackend.unpatchifyArgs(new CudaContext.Args(), 1, 2, 3, g).widths()));
+                Arrays.toString(CudaSamplerOps.unpatchifyArgs(new CudaContext.Args(), 1, 2, 3, g).widths()));
         assertEquals(Arrays.toString(PtxParams.widths("sampler", "subtract_scaled")),
-                Arrays.toString(CudaBackend.subtractScaledArgs(new CudaContext.Args(), 1, 0.5, 2, 3, 4).widths()));
+                Arrays.toString(CudaSamplerOps.subtractScaledArgs(new CudaContext.Args(), 1, 0.5, 2, 3, 4).widths()));
     }
 }

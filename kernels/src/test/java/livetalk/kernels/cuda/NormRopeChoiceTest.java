@@ -28,7 +28,7 @@ class NormRopeChoiceTest {
             assertEquals(Arrays.toString(PtxParams.widths("norms", kernel)), widths, kernel);
         }
         // the cross-attention's q, normed into bf16 under the same switch
-        String norm = Arrays.toString(CudaBackend.rmsNormArgs(new CudaContext.Args(), 1, 2, 1536, 1e-6f, 3).widths());
+        String norm = Arrays.toString(CudaNorms.rmsNormArgs(new CudaContext.Args(), 1, 2, 1536, 1e-6f, 3).widths());
         for (String kernel : new String[]{"rms_norm", "rms_norm_bf16out"}) {
             assertEquals(Arrays.toString(PtxParams.widths("norms", kernel)), norm, kernel);
         }
