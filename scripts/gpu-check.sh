@@ -108,8 +108,9 @@ last_failed() {
 
 # selected NAME: whether this run runs step NAME. Without --only, every step. With it, the named
 # steps, plus what they need that this machine lacks: the random DiT (make-dit), the plain DiT
-# output the wgmma and flash runs compare with (bench-dit), the plain verify log the other verify
-# steps compare with (verify; or pass an earlier run's logs with --logs), and the defaults' verify,
+# output the wgmma and flash runs compare with (bench-dit), the plain verify log the switches run on
+# every-switch-off compare with (verify: verify-fused, -streams, -conv, -conv-wgmma; or pass an
+# earlier run's logs with --logs), and the defaults' verify,
 # bench-dit and bench-vae that the switches run on the defaults compare with (verify-default,
 # bench-dit-default, bench-vae-default).
 selected() {
@@ -118,7 +119,7 @@ selected() {
   case "$1" in
     make-dit) [ ! -f /tmp/livetalk-dit/model.safetensors ] && [[ ",$ONLY," == *",bench-"* ]] ;;
     bench-dit) [ ! -f /tmp/livetalk-dit/out-mma-sync.f32 ] && [[ ",$ONLY," =~ ,bench-dit-(wgmma|flash|default|tma|flash-tma|split|norm-rope|norm-mod|residual|fusions|tma-waves|persistent|persistent-waves|pingpong|flash-pp|split-pp), ]] ;;
-    verify) [ ! -f "$OUTDIR/verify.log" ] && [[ ",$ONLY," == *",verify-"* ]] ;;
+    verify) [ ! -f "$OUTDIR/verify.log" ] && [[ ",$ONLY," =~ ,verify-(fused|streams|conv|conv-wgmma), ]] ;;
     verify-default) [ ! -f "$OUTDIR/verify-default.log" ] && [[ ",$ONLY," =~ ,verify-(vae-fuse|norm-rope|norm-mod|residual|dit-fusions|conv-tma), ]] ;;
     bench-dit-default) [ ! -f "$OUTDIR/bench-dit-default.log" ] && [[ ",$ONLY," =~ ,bench-dit-(norm-rope|norm-mod|residual|fusions|tma-waves|persistent|persistent-waves|pingpong|flash-pp|split|split-pp), ]] ;;
     bench-vae-default) [ ! -f "$OUTDIR/bench-vae-default.log" ] && [[ ",$ONLY," =~ ,bench-vae-(fuse|conv-tma|conv-tma-persistent|conv-tma-pingpong), ]] ;;
