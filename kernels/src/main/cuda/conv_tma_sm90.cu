@@ -104,7 +104,6 @@ __device__ __forceinline__ void conv_tma_persistent(const CUtensorMap* tmX, cons
                                                     i64 pixels, const float* __restrict__ bias, int cout, int tOut,
                                                     const float* __restrict__ R = nullptr) {
     typedef ConvTmaRing<BN> Layout;
-    typedef TmaSchedule<Layout::STAGES> Plan;
     constexpr int STAGES = Layout::STAGES;
     extern __shared__ __align__(1024) unsigned char smem[];
     const uint32_t base = (smem_addr(smem) + SM90_GROUP_BYTES - 1) & ~(uint32_t)(SM90_GROUP_BYTES - 1);
@@ -123,15 +122,10 @@ __device__ __forceinline__ void conv_tma_persistent(const CUtensorMap* tmX, cons
 
     regs_take<232>();
     const int w = wg - 1;
-    float acc[1][BN / 2];
-    int pos = 0;
-    for (int tile = blockIdx.x; tile < tiles; tile += gridDim.x) {
-        pos = tma_consume_tile<BN, STAGES, 1, HALVES32 ? 64 : 128>(acc, base, ring, w, t, ktiles, pos);
-        // The tile's last group completed in tma_consume_tile: its stage can take the next tile's loads.
-        if (ktiles > 0 && t == 0) mbar_arrive(Plan::empty_bar(base, ring, Plan::stage(pos - 1)));
-        conv_store_tile<BN, RESID>(acc[0], C, g, pixels, bias, cout, (tile % tilesN) * CONV_TMA_BM, w, (tile / tilesN % tilesO) * BN,
+    tma_consume_persistent<BN, STAGES, HALVES32 ? 64 : 128>(base, ring, w, t, ktiles, tiles, [&](const float (&acc)[BN / 2], int tile) {
+        conv_store_tile<BN, RESID>(acc, C, g, pixels, bias, cout, (tile % tilesN) * CONV_TMA_BM, w, (tile / tilesN % tilesO) * BN,
                                    tile / (tilesN * tilesO), t, R);
-    }
+    });
 }
 
 // The ping-pong form (LIVETALK_CUDA_CONV=tma_pingpong; written without a GPU on 2026-11-28, not yet
@@ -149,7 +143,6 @@ __device__ __forceinline__ void conv_tma_pingpong(const CUtensorMap* tmX, const 
                                                   const float* __restrict__ R = nullptr) {
     static_assert(BN <= 96, "a ping-pong consumer holds a whole 128 × BN tile");
     typedef ConvTmaRing<BN> Layout;
-    typedef TmaSchedule<Layout::STAGES> Plan;
     constexpr int STAGES = Layout::STAGES;
     extern __shared__ __align__(1024) unsigned char smem[];
     const uint32_t base = (smem_addr(smem) + SM90_GROUP_BYTES - 1) & ~(uint32_t)(SM90_GROUP_BYTES - 1);
@@ -168,19 +161,11 @@ __device__ __forceinline__ void conv_tma_pingpong(const CUtensorMap* tmX, const 
     }
 
     regs_take<232>();
-    const int w = wg - 1;
-    float acc[2][BN / 2];
-    for (int j = w; j < mine; j += 2) {
-        const int tile = blockIdx.x + j * gridDim.x;
+    tma_consume_pingpong<BN, STAGES, HALVES32 ? 64 : 128>(base, ring, wg - 1, t, ktiles, mine, [&](const float (&acc)[2][BN / 2], int tile) {
         const int n0 = (tile % tilesN) * CONV_TMA_BM, o0 = (tile / tilesN % tilesO) * BN, frame = tile / (tilesN * tilesO);
-        if (tma_pp_waits_before(j)) named_bar_sync(tma_pp_own(w), TMA_PP_THREADS);
-        const int pos = tma_consume_tile<BN, STAGES, 2, HALVES32 ? 64 : 128>(acc, base, ring, 0, t, ktiles, j * ktiles);
-        // All of tile j's groups completed: its last stage goes back, and the turn passes.
-        if (ktiles > 0 && t == 0) mbar_arrive(Plan::empty_bar(base, ring, Plan::stage(pos - 1)));
-        if (tma_pp_arrives_after(j, mine)) named_bar_arrive(tma_pp_other(w), TMA_PP_THREADS);
         conv_store_tile<BN, RESID>(acc[0], C, g, pixels, bias, cout, n0, 0, o0, frame, t, R);
         conv_store_tile<BN, RESID>(acc[1], C, g, pixels, bias, cout, n0, 1, o0, frame, t, R);
-    }
+    });
 }
 
 // tmX: the copy (conv_pad_cl) as [seqFrames·plane][cp] bf16, boxes of 128 rows × 64 channels; tmW: W'

@@ -88,7 +88,6 @@ __device__ __forceinline__ void gemm_tma_persistent(const CUtensorMap* tmA, cons
         OutT* __restrict__ C, i64 ldc, const float* __restrict__ bias, int biasMode, int act, int M, int N, int K,
         const Residual& resid = Residual()) {
     typedef Sm90Ring<BN> Ring;
-    typedef TmaSchedule<STAGES> Plan;
     extern __shared__ __align__(1024) unsigned char smem[];
     const uint32_t base = (smem_addr(smem) + SM90_GROUP_BYTES - 1) & ~(uint32_t)(SM90_GROUP_BYTES - 1);
     const uint32_t ring = STAGES * Ring::STAGE_BYTES;
@@ -106,14 +105,9 @@ __device__ __forceinline__ void gemm_tma_persistent(const CUtensorMap* tmA, cons
 
     regs_take<232>();
     const int w = wg - 1;
-    float acc[1][BN / 2];
-    int g = 0;
-    for (int tile = blockIdx.x; tile < tiles; tile += gridDim.x) {
-        g = tma_consume_tile<BN, STAGES>(acc, base, ring, w, t, ktiles, g);
-        // The tile's last group completed in tma_consume_tile: its stage can take the next tile's loads.
-        if (ktiles > 0 && t == 0) mbar_arrive(Plan::empty_bar(base, ring, Plan::stage(g - 1)));
-        store_tile<BN, OutT, RESID>(acc[0], C, ldc, bias, biasMode, act, M, N, (tile / tilesN) * SM90_BM + w * 64, (tile % tilesN) * BN, t, resid);
-    }
+    tma_consume_persistent<BN, STAGES, 128>(base, ring, w, t, ktiles, tiles, [&](const float (&acc)[BN / 2], int tile) {
+        store_tile<BN, OutT, RESID>(acc, C, ldc, bias, biasMode, act, M, N, (tile / tilesN) * SM90_BM + w * 64, (tile % tilesN) * BN, t, resid);
+    });
 }
 
 // The ping-pong form (LIVETALK_CUDA_GEMM_PERSISTENT=pingpong; written without a GPU on 2026-11-28,
@@ -131,7 +125,6 @@ __device__ __forceinline__ void gemm_tma_pingpong(const CUtensorMap* tmA, const 
         const Residual& resid = Residual()) {
     static_assert(BN <= 128, "a ping-pong consumer holds a whole 128 × BN tile");
     typedef Sm90Ring<BN> Ring;
-    typedef TmaSchedule<STAGES> Plan;
     extern __shared__ __align__(1024) unsigned char smem[];
     const uint32_t base = (smem_addr(smem) + SM90_GROUP_BYTES - 1) & ~(uint32_t)(SM90_GROUP_BYTES - 1);
     const uint32_t ring = STAGES * Ring::STAGE_BYTES;
@@ -149,18 +142,11 @@ __device__ __forceinline__ void gemm_tma_pingpong(const CUtensorMap* tmA, const 
     }
 
     regs_take<232>();
-    const int w = wg - 1;
-    float acc[2][BN / 2];
-    for (int j = w; j < mine; j += 2) {
-        const int tile = blockIdx.x + j * gridDim.x, m0 = (tile / tilesN) * SM90_BM, n0 = (tile % tilesN) * BN;
-        if (tma_pp_waits_before(j)) named_bar_sync(tma_pp_own(w), TMA_PP_THREADS);
-        const int g = tma_consume_tile<BN, STAGES, 2>(acc, base, ring, 0, t, ktiles, j * ktiles);
-        // All of tile j's groups completed in tma_consume_tile: its last stage goes back, and the turn passes.
-        if (ktiles > 0 && t == 0) mbar_arrive(Plan::empty_bar(base, ring, Plan::stage(g - 1)));
-        if (tma_pp_arrives_after(j, mine)) named_bar_arrive(tma_pp_other(w), TMA_PP_THREADS);
+    tma_consume_pingpong<BN, STAGES, 128>(base, ring, wg - 1, t, ktiles, mine, [&](const float (&acc)[2][BN / 2], int tile) {
+        const int m0 = (tile / tilesN) * SM90_BM, n0 = (tile % tilesN) * BN;
         store_tile<BN, OutT, RESID>(acc[0], C, ldc, bias, biasMode, act, M, N, m0, n0, t, resid);
         store_tile<BN, OutT, RESID>(acc[1], C, ldc, bias, biasMode, act, M, N, m0 + 64, n0, t, resid);
-    }
+    });
 }
 
 // 128×128 tiles, 6 stages: 6 × 32 KiB + 1 KiB of alignment slack + 12 barriers = 197728 bytes.

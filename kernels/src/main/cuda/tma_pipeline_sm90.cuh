@@ -4,7 +4,8 @@
 // are handed over through the mbarriers of TmaSchedule (gemm_sm90_layout.cuh), which
 // kernels/src/test/cuda/gemm_sm90_layout_test.cpp plays under the PTX ISA's mbarrier rules. What
 // differs between the kernels is passed in: which boxes a k-tile's copies read (`load`) and which
-// wgmma a k-tile's products are (`mma`). Include only from *_sm90.cu files (compiled for sm_90a).
+// wgmma a k-tile's products are (`mma`), and in the persistent and ping-pong consumers' tile loops
+// each tile's epilogue (`store`). Include only from *_sm90.cu files (compiled for sm_90a).
 #pragma once
 #include "gemm_sm90_layout.cuh"
 #include "sm90.cuh"
@@ -115,4 +116,41 @@ __device__ __forceinline__ void tma_init_barriers(uint32_t base, uint32_t ring, 
         fence_mbar_init();
     }
     __syncthreads();
+}
+
+// The persistent kernels' consumer warpgroup w (gemm_tma_sm90.cu's GEMM, conv_tma_sm90.cu's
+// convolution): the block's tiles blockIdx.x, blockIdx.x + gridDim.x, ... below `tiles`, the ring's
+// position running on across them; each tile's 64 rows of warpgroup w through tma_consume_tile, its
+// last stage handed back, then `store(acc, tile)` (the kernel's epilogue for those rows).
+template <int BN, int STAGES, int A_SWIZZLE, typename Store>
+__device__ __forceinline__ void tma_consume_persistent(uint32_t base, uint32_t ring, int w, int t, int ktiles, int tiles, Store store) {
+    typedef TmaSchedule<STAGES> Plan;
+    float acc[1][BN / 2];
+    int g = 0;
+    for (int tile = blockIdx.x; tile < tiles; tile += gridDim.x) {
+        g = tma_consume_tile<BN, STAGES, 1, A_SWIZZLE>(acc, base, ring, w, t, ktiles, g);
+        // The tile's last group completed in tma_consume_tile: its stage can take the next tile's loads.
+        if (ktiles > 0 && t == 0) mbar_arrive(Plan::empty_bar(base, ring, Plan::stage(g - 1)));
+        store(acc[0], tile);
+    }
+}
+
+// The ping-pong kernels' consumer warpgroup w: the block's tiles j = w, w + 2, ... of the `mine`
+// it walks (tile blockIdx.x + j·gridDim.x), all 128 rows of each (HALVES = 2), in turns with the
+// other consumer by the named barriers of tma_pp_* (gemm_sm90_layout.cuh): wait for the turn,
+// complete the tile's products, hand back its last stage, pass the turn, then `store(acc, tile)`
+// (both 64-row halves) under the other's products.
+template <int BN, int STAGES, int A_SWIZZLE, typename Store>
+__device__ __forceinline__ void tma_consume_pingpong(uint32_t base, uint32_t ring, int w, int t, int ktiles, int mine, Store store) {
+    typedef TmaSchedule<STAGES> Plan;
+    float acc[2][BN / 2];
+    for (int j = w; j < mine; j += 2) {
+        const int tile = blockIdx.x + j * gridDim.x;
+        if (tma_pp_waits_before(j)) named_bar_sync(tma_pp_own(w), TMA_PP_THREADS);
+        const int g = tma_consume_tile<BN, STAGES, 2, A_SWIZZLE>(acc, base, ring, 0, t, ktiles, j * ktiles);
+        // All of tile j's groups completed in tma_consume_tile: its last stage goes back, and the turn passes.
+        if (ktiles > 0 && t == 0) mbar_arrive(Plan::empty_bar(base, ring, Plan::stage(g - 1)));
+        if (tma_pp_arrives_after(j, mine)) named_bar_arrive(tma_pp_other(w), TMA_PP_THREADS);
+        store(acc, tile);
+    }
 }

@@ -49,6 +49,7 @@ public final class GpuCheckLogs {
     private final Function<String, Optional<String>> logs;
     private final Map<String, Integer> exits;
     private final String device;
+    private final Map<String, List<String>> lines = new HashMap<>();
 
     /**
      * @param logs  a step's log by its name (no {@code .log}), empty where the step left none
@@ -192,8 +193,9 @@ public final class GpuCheckLogs {
                 .map(m -> m.group(1).substring(m.group(1).lastIndexOf('.') + 1)).distinct().toList();
     }
 
+    /** A step's log in lines, read once: every figure of a verdict is asked of the same few logs. */
     private List<String> lines(String step) {
-        return log(step).map(s -> Arrays.asList(s.split("\\R"))).orElse(List.of());
+        return lines.computeIfAbsent(step, s -> log(s).map(text -> Arrays.asList(text.split("\\R"))).orElse(List.of()));
     }
 
     private static OptionalDouble median(List<Double> xs) {

@@ -117,7 +117,7 @@ final class CudaElementwise {
         long n = (long) rows * dim;
         requireSize("addRowFrames x", n, xb.len);
         requireSize("addRowFrames out", n, ob.len);
-        requireSize("addRowFrames vectors", frames == 0 ? 0 : (frames - 1) * stride + dim, vb.len);
+        requireSize("addRowFrames vectors", perFrameLength(stride, frames, dim), vb.len);
         if (rows == 0) return;
         ctx.launch("add_row_frames", rowGrid(rows), 1, 1, BLOCK, 0,
                 ctx.args().ptr(xb.ptr()).ptr(vb.ptr()).i64(stride).ptr(ob.ptr()).i32(rows).i32(rowsPerFrame).i32(dim));
@@ -130,7 +130,7 @@ final class CudaElementwise {
         long n = (long) rows * dim;
         requireSize("gatedAddFrames x", n, xb.len);
         requireSize("gatedAddFrames y", n, yb.len);
-        requireSize("gatedAddFrames gate", frames == 0 ? 0 : (frames - 1) * stride + dim, gb.len);
+        requireSize("gatedAddFrames gate", perFrameLength(stride, frames, dim), gb.len);
         if (rows == 0) return;
         ctx.launch("gated_add_frames", rowGrid(rows), 1, 1, BLOCK, 0,
                 ctx.args().ptr(xb.ptr()).ptr(yb.ptr()).ptr(gb.ptr()).i64(stride).i32(rows).i32(rowsPerFrame).i32(dim));
@@ -142,12 +142,17 @@ final class CudaElementwise {
      */
     static int checkModulation(String op, CudaBuf x, CudaBuf shift, CudaBuf scale, long stride, CudaBuf out, int frames, int rowsPerFrame, int dim) {
         int rows = Math.multiplyExact(frames, rowsPerFrame);
-        long n = (long) rows * dim, params = frames == 0 ? 0 : (frames - 1) * stride + dim;
+        long n = (long) rows * dim, params = perFrameLength(stride, frames, dim);
         requireSize(op + " x", n, x.len);
         requireSize(op + " out", n, out.len);
         requireSize(op + " shift", params, shift.len);
         requireSize(op + " scale", params, scale.len);
         return rows;
+    }
+
+    /** The elements a per-frame parameter must hold: frame f's {@code dim} values from offset {@code f·stride}. */
+    private static long perFrameLength(long stride, int frames, int dim) {
+        return frames == 0 ? 0 : (frames - 1) * stride + dim;
     }
 
     /** Blocks for a kernel that walks rows: one per row, at most 8 per multiprocessor. */
