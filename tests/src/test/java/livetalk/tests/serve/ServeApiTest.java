@@ -178,7 +178,7 @@ class ServeApiTest {
         // paths that try to leave the server's folders are refused before any handler (Jetty answers 400 to
         // ambiguous encoded paths) or match nothing (404); either way no file is read
         for (String p : new String[] {"/api/sessions/..%2F..%2Fetc%2Fpasswd/stats", "/../../etc/passwd", "/api/sessions/%2e%2e/recording", "/app.js/../../pom.xml"}) {
-            ServeFixture.Reply r = f.get(p);
+            ServeFixture.Reply r = f.getAlone(p);
             assertTrue(r.status() == 400 || r.status() == 404, p + " → " + r.status());
             assertTrue(!r.body().contains("root:") && !r.body().contains("<project"), p + " leaked a file");
         }

@@ -70,7 +70,21 @@ final class ServeFixture implements AutoCloseable {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(60));
         if (type != null) b.header("Content-Type", type);
         b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
-        HttpRequest request = b.build();
+        return reply(http, b.build());
+    }
+
+    /**
+     * A GET on a connection of its own, closed after it: for paths Jetty refuses with 400 and then
+     * closes the connection on, so that no later request is written to a connection the server has
+     * dropped (once seen as a request that got no bytes back, once as one that waited out its 60 s).
+     */
+    Reply getAlone(String path) throws Exception {
+        try (HttpClient alone = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()) {
+            return reply(alone, HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(60)).GET().build());
+        }
+    }
+
+    private static Reply reply(HttpClient http, HttpRequest request) throws Exception {
         HttpResponse<String> r;
         try {
             r = http.send(request, HttpResponse.BodyHandlers.ofString());
