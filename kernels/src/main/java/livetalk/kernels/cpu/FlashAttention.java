@@ -9,9 +9,10 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Multi-head attention with a streaming ("online", flash-style) softmax: for each head and block of
  * {@link #QB} queries, keys are visited in blocks of {@link #KB}; only a {@code [KB, QB]} tile of
- * logits ever exists. Tasks are (head, query chunk) pairs spread over the pool; inside a task,
- * {@link #GROUP} query blocks advance together through the keys, so each block of K and V is read
- * from memory once per group while it sits in L2 (at 15360 keys a head's K and V are 15 MB).
+ * logits ever exists. Tasks are (head, query chunk) pairs spread over the pool; inside a task, a
+ * group of query blocks ({@link #group}) advances together through the keys, so each block of K
+ * and V is read from memory (and widened, from the bf16 cache) once per group while it sits in L2
+ * (at 15360 keys a head's K and V are 15 MB).
  *
  * <p>Layout trick: the query block is packed transposed and pre-scaled, {@code qt[d][lane]}, so the
  * logits come out transposed, {@code s[key][lane]} with one query per vector lane. Then the
@@ -65,6 +66,12 @@ final class FlashAttention {
 
     static void attention(float[] q, int qOff, Rows k, Rows v, float[] out, int outOff,
                           int nq, int nk, int heads, int d, float scale, float[] bias, int biasOff) {
+        attention(q, qOff, k, v, out, outOff, nq, nk, heads, d, scale, bias, biasOff, group(d));
+    }
+
+    /** As above with {@code groupSize} query blocks per pass over the keys: any size gives the same bits. */
+    static void attention(float[] q, int qOff, Rows k, Rows v, float[] out, int outOff,
+                          int nq, int nk, int heads, int d, float scale, float[] bias, int biasOff, int groupSize) {
         if (nq == 0 || heads == 0 || d == 0) return;
         int threads = Parallel.threads();
         int blocks = (nq + QB - 1) / QB;
@@ -76,15 +83,15 @@ final class FlashAttention {
         Parallel.forEach(heads * chunks, t -> {
             int h = t / chunks, c = t % chunks;
             int i0 = c * blocksPerChunk * QB, i1 = Math.min(nq, i0 + blocksPerChunk * QB);
-            QueryBlock[] group = new QueryBlock[GROUP];
-            for (int g = 0; g < GROUP; g++) group[g] = new QueryBlock(d);
+            QueryBlock[] group = new QueryBlock[Math.min(groupSize, blocksPerChunk)];
+            for (int g = 0; g < group.length; g++) group[g] = new QueryBlock(d);
             float[] s = new float[KB * QB];
             // bf16 K/V are widened a tile at a time into these (KB·d floats each, L1/L2-resident) and
             // then used by every query block of the group, so widening costs 2·d work per key per group
-            // against the 4·d·GROUP·QB FLOPs of the logits and P·V.
+            // against the 4·d·group·QB FLOPs of the logits and P·V.
             float[] kt = k.h() != null ? new float[KB * d] : null, vt = v.h() != null ? new float[KB * d] : null;
-            for (int i = i0; i < i1; i += GROUP * QB) {
-                int n = Math.min(GROUP, (i1 - i + QB - 1) / QB);
+            for (int i = i0; i < i1; i += group.length * QB) {
+                int n = Math.min(group.length, (i1 - i + QB - 1) / QB);
                 for (int g = 0; g < n; g++) {
                     int start = i + g * QB;
                     group[g].start(q, qOff, heads * d, h, d, scale, start, Math.min(QB, i1 - start));
@@ -94,8 +101,21 @@ final class FlashAttention {
         });
     }
 
-    /** Query blocks handled together: each block of K and V is used for all of them while it is in L2. */
-    static final int GROUP = 4;
+    /**
+     * Query blocks handled together, each block of K and V used for all of them while it is in L2:
+     * as many as keep the group's packed queries and outputs (2·QB·d floats a block, 64 KiB at
+     * d = 128) in half the L2, from 4 to 16; 8 for a 1 MiB L2, 16 for 2 MiB. On the 2-core Intel
+     * Xeon (2 MiB L2) 16 ran the DiT's self-attention with bf16 K/V 7 % faster than 4 (median of 9
+     * interleaved pairs; the K/V reads and widening are per group); on the AMD machines 8 against 4
+     * was within the noise. No result depends on it (the key blocks and their order are the same).
+     * {@code livetalk.attn.group} overrides it, for tuning.
+     */
+    static int group(int d) {
+        Integer forced = Integer.getInteger("livetalk.attn.group");
+        if (forced != null && forced > 0) return forced;
+        long perBlock = 2L * QB * d * Float.BYTES;
+        return (int) Math.max(4, Math.min(16, CacheInfo.L2 / 2 / perBlock));
+    }
 
     /** One block of queries: packed queries, running output and softmax state. */
     private static final class QueryBlock {

@@ -63,6 +63,64 @@ class FlashAttentionTest {
         }
     }
 
+    /**
+     * The query group size (sized from the L2, so it differs between machine kinds) must not move a
+     * bit: every group size gives the output of a group of one, with and without bias, on float32
+     * and bf16 keys and values. One thread, so that a task has several query blocks and a group of
+     * one reuses its state (checked against the reference too).
+     */
+    @Test
+    void groupSizeDoesNotChangeTheBits() {
+        int saved = Parallel.threads();
+        Parallel.setThreads(1);
+        try {
+            groupSizes();
+        } finally {
+            Parallel.setThreads(saved);
+        }
+    }
+
+    private static void groupSizes() {
+        Props.forAll("attention group sizes", 12, 27, rnd -> {
+            int heads = 1 + rnd.nextInt(2), d = HEAD_DIMS[rnd.nextInt(HEAD_DIMS.length)], w = heads * d;
+            int nq = 1 + rnd.nextInt(12 * FlashAttention.QB), nk = rnd.nextInt(3 * FlashAttention.KB);
+            float[] q = Props.uniform(rnd, nq * w, 2), k = Props.uniform(rnd, nk * w, 2), v = Props.uniform(rnd, nk * w, 1);
+            float[] bias = rnd.nextBoolean() ? null : Props.uniform(rnd, heads * nq * nk, 3);
+            FlashAttention.Rows kr = FlashAttention.Rows.f32(k, 0), vr = FlashAttention.Rows.f32(v, 0);
+            if (rnd.nextBoolean()) {
+                java.lang.foreign.MemorySegment kh = java.lang.foreign.Arena.ofAuto().allocate(2L * k.length + 2, 2);
+                java.lang.foreign.MemorySegment vh = java.lang.foreign.Arena.ofAuto().allocate(2L * v.length + 2, 2);
+                Bf16.narrow(k, 0, kh, 0, k.length);
+                Bf16.narrow(v, 0, vh, 0, v.length);
+                kr = FlashAttention.Rows.bf16(kh, 0);
+                vr = FlashAttention.Rows.bf16(vh, 0);
+            }
+            float scale = (float) (1 / Math.sqrt(d));
+            float[] one = new float[nq * w];
+            FlashAttention.attention(q, 0, kr, vr, one, 0, nq, nk, heads, d, scale, bias, 0, 1);
+            float[] ref = new float[nq * w];
+            float[] kv = k.clone(), vv = v.clone();
+            if (kr.h() != null) {
+                for (int i = 0; i < kv.length; i++) {
+                    kv[i] = Half.roundToBf16(kv[i]);
+                    vv[i] = Half.roundToBf16(vv[i]);
+                }
+            }
+            ReferenceKernels.attention(q, 0, kv, 0, vv, 0, ref, 0, nq, nk, heads, d, scale, bias, 0);
+            Props.assertClose(ref, one, 1e-5, "attention, group of one, nq=" + nq + " nk=" + nk + " d=" + d);
+            for (int g : new int[] {2, 3, 4, 16, FlashAttention.group(d)}) {
+                float[] got = new float[nq * w];
+                FlashAttention.attention(q, 0, kr, vr, got, 0, nq, nk, heads, d, scale, bias, 0, g);
+                for (int i = 0; i < got.length; i++) {
+                    if (Float.floatToRawIntBits(got[i]) != Float.floatToRawIntBits(one[i])) {
+                        throw new AssertionError("group " + g + " differs from group 1 at " + i + ": " + got[i] + " vs " + one[i]
+                                + " (nq=" + nq + " nk=" + nk + " heads=" + heads + " d=" + d + ")");
+                    }
+                }
+            }
+        });
+    }
+
     static void check(SplittableRandom rnd, int nq, int nk, int heads, int d, boolean withBias) {
         check(rnd, nq, nk, heads, d, withBias, false);
     }
