@@ -10,6 +10,7 @@ import livetalk.io.Json;
 import livetalk.kernels.Backend;
 import livetalk.kernels.Buf;
 import livetalk.kernels.cpu.CpuBackend;
+import livetalk.kernels.cpu.Parallel;
 import livetalk.kernels.cuda.CudaBackend;
 import livetalk.model.dit.CausalDit;
 import livetalk.model.dit.DitConfig;
@@ -117,11 +118,13 @@ final class BenchDitCommand implements Callable<Integer> {
             float[] last = null;
             for (int r = 0; r < runs; r++) {
                 KvCache use = kv;
+                double peakBefore = be instanceof CpuBackend ? FmaPeak.measure(Parallel.threads(), 2) : Double.NaN;
                 t0 = System.nanoTime();
                 if (profile && r == runs - 1 && be instanceof CudaBackend cuda) cuda.startProfile();
                 last = dit.forward(new CausalDit.Input(x, y, framesPerBlock, h, w, ts, audio, startFrame), use, text);
                 double s = secs(t0);
-                System.out.printf(java.util.Locale.ROOT, "forward %d: %.3f s (%.2f ms), %.1f GFLOP/s%n", r, s, s * 1e3, flop / s / 1e9);
+                System.out.printf(java.util.Locale.ROOT, "forward %d: %.3f s (%.2f ms), %.1f GFLOP/s%s%n", r, s, s * 1e3, flop / s / 1e9,
+                        ofPeak(flop / s / 1e9, peakBefore, be));
                 if (profile && r == runs - 1 && be instanceof CudaBackend cuda) System.out.print(cuda.profileReport());
                 // later runs: same block again (same slots overwritten, like the next denoising step)
             }
@@ -219,4 +222,15 @@ final class BenchDitCommand implements Callable<Integer> {
         return (System.nanoTime() - t0) / 1e9;
     }
 
+
+    /**
+     * On the CPU: ", N % of the FMA peak (P before, Q after)", the peak ({@link FmaPeak}) measured
+     * right before and right after the run, its fraction against their mean; these machines change
+     * speed within minutes, so only the peak of the same minutes makes a fraction. Elsewhere "".
+     */
+    static String ofPeak(double gflops, double peakBefore, Backend be) {
+        if (!(be instanceof CpuBackend)) return "";
+        double after = FmaPeak.measure(Parallel.threads(), 2), mean = (peakBefore + after) / 2;
+        return String.format(java.util.Locale.ROOT, ", %.0f %% of the FMA peak (%.1f GFLOP/s before, %.1f after)", 100 * gflops / mean, peakBefore, after);
+    }
 }
