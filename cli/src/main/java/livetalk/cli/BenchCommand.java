@@ -15,7 +15,6 @@ import livetalk.kernels.Backend;
 import livetalk.kernels.Buf;
 import livetalk.kernels.Weight;
 import livetalk.kernels.cpu.CpuBackend;
-import livetalk.kernels.cpu.Parallel;
 import livetalk.tensor.DType;
 import livetalk.tensor.Half;
 import livetalk.tensor.Tensor;
@@ -24,8 +23,9 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code livetalk bench}: the machine's measured FMA peak, then the CPU kernels at DiT shapes
- * (linear with F32 and BF16 weights, attention) with time, GFLOP/s and the fraction of that
- * peak. FLOPs: linear 2·M·N·K, attention 4·nq·nk·heads·headDim (the two matrix products).
+ * (linear with F32 and BF16 weights, attention) with time, GFLOP/s and the fraction of the peak
+ * measured beside each run. FLOPs: linear 2·M·N·K, attention 4·nq·nk·heads·headDim (the two
+ * matrix products).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Time kernels at DiT shapes (GFLOP/s, fraction of peak).")
 final class BenchCommand implements Callable<Integer> {
