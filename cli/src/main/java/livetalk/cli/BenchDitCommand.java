@@ -116,15 +116,17 @@ final class BenchDitCommand implements Callable<Integer> {
             double flop = flops(cfg, n, lkv, textLen, perFrame);
             System.out.printf("call: %d tokens, %d cached + own = %d keys, %.3f TFLOP%n", n, kv.localEnd(), lkv, flop / 1e12);
             float[] last = null;
+            double peakBefore = cpuPeak(be);
             for (int r = 0; r < runs; r++) {
                 KvCache use = kv;
-                double peakBefore = be instanceof CpuBackend ? FmaPeak.measure(Parallel.threads(), 2) : Double.NaN;
                 t0 = System.nanoTime();
                 if (profile && r == runs - 1 && be instanceof CudaBackend cuda) cuda.startProfile();
                 last = dit.forward(new CausalDit.Input(x, y, framesPerBlock, h, w, ts, audio, startFrame), use, text);
                 double s = secs(t0);
+                double peakAfter = cpuPeak(be);   // also the next forward's "before"
                 System.out.printf(java.util.Locale.ROOT, "forward %d: %.3f s (%.2f ms), %.1f GFLOP/s%s%n", r, s, s * 1e3, flop / s / 1e9,
-                        ofPeak(flop / s / 1e9, peakBefore, be));
+                        ofPeak(flop / s / 1e9, peakBefore, peakAfter));
+                peakBefore = peakAfter;
                 if (profile && r == runs - 1 && be instanceof CudaBackend cuda) System.out.print(cuda.profileReport());
                 // later runs: same block again (same slots overwritten, like the next denoising step)
             }
@@ -224,13 +226,18 @@ final class BenchDitCommand implements Callable<Integer> {
 
 
     /**
-     * On the CPU: ", N % of the FMA peak (P before, Q after)", the peak ({@link FmaPeak}) measured
-     * right before and right after the run, its fraction against their mean; these machines change
-     * speed within minutes, so only the peak of the same minutes makes a fraction. Elsewhere "".
+     * The FMA peak ({@link FmaPeak}) now, on the CPU backend; NaN on a device. Measured before and
+     * after each timed run: these machines change speed within minutes, so only the peak of the same
+     * minutes makes a fraction.
      */
-    static String ofPeak(double gflops, double peakBefore, Backend be) {
-        if (!(be instanceof CpuBackend)) return "";
-        double after = FmaPeak.measure(Parallel.threads(), 2), mean = (peakBefore + after) / 2;
-        return String.format(java.util.Locale.ROOT, ", %.0f %% of the FMA peak (%.1f GFLOP/s before, %.1f after)", 100 * gflops / mean, peakBefore, after);
+    static double cpuPeak(Backend be) {
+        return be instanceof CpuBackend ? FmaPeak.measure(Parallel.threads(), 2) : Double.NaN;
+    }
+
+    /** ", N % of the FMA peak (P before, Q after)" against the mean of the two; "" on a device (NaN peaks). */
+    static String ofPeak(double gflops, double peakBefore, double peakAfter) {
+        if (Double.isNaN(peakBefore) || Double.isNaN(peakAfter)) return "";
+        double mean = (peakBefore + peakAfter) / 2;
+        return String.format(java.util.Locale.ROOT, ", %.0f %% of the FMA peak (%.1f GFLOP/s before, %.1f after)", 100 * gflops / mean, peakBefore, peakAfter);
     }
 }

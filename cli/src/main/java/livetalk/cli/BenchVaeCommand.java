@@ -8,8 +8,6 @@ import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import livetalk.io.Checkpoint;
 import livetalk.kernels.Backend;
-import livetalk.kernels.cpu.CpuBackend;
-import livetalk.kernels.cpu.Parallel;
 import livetalk.kernels.cuda.CudaBackend;
 import livetalk.kernels.cuda.CudaSwitches;
 import livetalk.model.vae.StreamingDecoder;
@@ -76,19 +74,21 @@ final class BenchVaeCommand implements Callable<Integer> {
             dec.push(random(rnd, frame), 1);
             double first = secs(t0);
             System.out.printf("latent frame 0 (1 frame of %dx%d): %.2f s (%.2f ms)%n", h * cfg.spatialFactor(), w * cfg.spatialFactor(), first, first * 1e3);
+            double peakBefore = BenchDitCommand.cpuPeak(be);
             for (int i = 1; i <= frames; i++) {
-                double peakBefore = be instanceof CpuBackend ? FmaPeak.measure(Parallel.threads(), 2) : Double.NaN;
                 long c0 = cpuNanos();
                 t0 = System.nanoTime();
                 if (profile && i == frames && be instanceof CudaBackend cuda) cuda.startProfile();
                 float[] px = dec.push(random(rnd, frame), 1);
                 double s = secs(t0), cpu = (cpuNanos() - c0) / 1e9;
+                double peakAfter = BenchDitCommand.cpuPeak(be);   // also the next frame's "before"
                 // CPU seconds as well as wall time: on a shared machine the wall time says little.
                 // milliseconds too: on a GPU a latent frame takes tens of them, and variants differ by a few
                 System.out.printf("latent frame %d (%d frames): %.2f s (%.2f ms), %.1f GFLOP/s (%.2f TFLOP per latent frame, docs/model.md#flops); "
                                 + "process CPU %.1f s = %.1f GFLOP per CPU-second%s%n", i,
                         px.length / (3 * h * w * cfg.spatialFactor() * cfg.spatialFactor()), s, s * 1e3, flop / s / 1e9, flop / 1e12, cpu,
-                        cpu > 0 ? flop / cpu / 1e9 : Double.NaN, BenchDitCommand.ofPeak(flop / s / 1e9, peakBefore, be));
+                        cpu > 0 ? flop / cpu / 1e9 : Double.NaN, BenchDitCommand.ofPeak(flop / s / 1e9, peakBefore, peakAfter));
+                peakBefore = peakAfter;
                 if (profile && i == frames && be instanceof CudaBackend cuda) System.out.print(cuda.profileReport());
             }
             System.out.printf("decoder activation buffers: %d MiB; peak heap %d MiB; peak RSS %s%n", vae.decoderWorkspaceFloats() * 4 >> 20,

@@ -101,6 +101,8 @@ final class FlashAttention {
         });
     }
 
+    private static final Integer GROUP_OVERRIDE = Integer.getInteger("livetalk.attn.group");   // read once, like the block sizes
+
     /**
      * Query blocks handled together, each block of K and V used for all of them while it is in L2:
      * as many as keep the group's packed queries and outputs (2·QB·d floats a block, 64 KiB at
@@ -111,8 +113,7 @@ final class FlashAttention {
      * {@code livetalk.attn.group} overrides it, for tuning.
      */
     static int group(int d) {
-        Integer forced = Integer.getInteger("livetalk.attn.group");
-        if (forced != null && forced > 0) return forced;
+        if (GROUP_OVERRIDE != null && GROUP_OVERRIDE > 0) return GROUP_OVERRIDE;
         long perBlock = 2L * QB * d * Float.BYTES;
         return (int) Math.max(4, Math.min(16, CacheInfo.L2 / 2 / perBlock));
     }

@@ -113,11 +113,8 @@ final class CudaElementwise {
     /** One launch for every frame (elementwise.cu's add_row_frames). */
     void addRowFrames(Buf x, Buf vecs, long stride, Buf out, int frames, int rowsPerFrame, int dim) {
         CudaBuf xb = be.buf(x), vb = be.buf(vecs), ob = be.buf(out);
-        int rows = Math.multiplyExact(frames, rowsPerFrame);
-        long n = (long) rows * dim;
-        requireSize("addRowFrames x", n, xb.len);
-        requireSize("addRowFrames out", n, ob.len);
-        requireSize("addRowFrames vectors", perFrameLength(stride, frames, dim), vb.len);
+        int rows = checkRows("addRowFrames", frames, rowsPerFrame, dim, "x", xb, "out", ob);
+        checkPerFrame("addRowFrames vectors", stride, frames, dim, vb);
         if (rows == 0) return;
         ctx.launch("add_row_frames", rowGrid(rows), 1, 1, BLOCK, 0,
                 ctx.args().ptr(xb.ptr()).ptr(vb.ptr()).i64(stride).ptr(ob.ptr()).i32(rows).i32(rowsPerFrame).i32(dim));
@@ -126,11 +123,8 @@ final class CudaElementwise {
     /** One launch for every frame (elementwise.cu's gated_add_frames). */
     void gatedAddFrames(Buf x, Buf y, Buf gate, long stride, int frames, int rowsPerFrame, int dim) {
         CudaBuf xb = be.buf(x), yb = be.buf(y), gb = be.buf(gate);
-        int rows = Math.multiplyExact(frames, rowsPerFrame);
-        long n = (long) rows * dim;
-        requireSize("gatedAddFrames x", n, xb.len);
-        requireSize("gatedAddFrames y", n, yb.len);
-        requireSize("gatedAddFrames gate", perFrameLength(stride, frames, dim), gb.len);
+        int rows = checkRows("gatedAddFrames", frames, rowsPerFrame, dim, "x", xb, "y", yb);
+        checkPerFrame("gatedAddFrames gate", stride, frames, dim, gb);
         if (rows == 0) return;
         ctx.launch("gated_add_frames", rowGrid(rows), 1, 1, BLOCK, 0,
                 ctx.args().ptr(xb.ptr()).ptr(yb.ptr()).ptr(gb.ptr()).i64(stride).i32(rows).i32(rowsPerFrame).i32(dim));
@@ -141,18 +135,24 @@ final class CudaElementwise {
      * scale reaching frame {@code frames − 1}'s {@code dim} values at {@code stride} apart); returns the rows.
      */
     static int checkModulation(String op, CudaBuf x, CudaBuf shift, CudaBuf scale, long stride, CudaBuf out, int frames, int rowsPerFrame, int dim) {
-        int rows = Math.multiplyExact(frames, rowsPerFrame);
-        long n = (long) rows * dim, params = perFrameLength(stride, frames, dim);
-        requireSize(op + " x", n, x.len);
-        requireSize(op + " out", n, out.len);
-        requireSize(op + " shift", params, shift.len);
-        requireSize(op + " scale", params, scale.len);
+        int rows = checkRows(op, frames, rowsPerFrame, dim, "x", x, "out", out);
+        checkPerFrame(op + " shift", stride, frames, dim, shift);
+        checkPerFrame(op + " scale", stride, frames, dim, scale);
         return rows;
     }
 
-    /** The elements a per-frame parameter must hold: frame f's {@code dim} values from offset {@code f·stride}. */
-    private static long perFrameLength(long stride, int frames, int dim) {
-        return frames == 0 ? 0 : (frames - 1) * stride + dim;
+    /** Two buffers of {@code [frames·rowsPerFrame, dim]} rows (named {@code a} and {@code b} in the message); returns the rows. */
+    private static int checkRows(String op, int frames, int rowsPerFrame, int dim, String a, CudaBuf aBuf, String b, CudaBuf bBuf) {
+        int rows = Math.multiplyExact(frames, rowsPerFrame);
+        long n = (long) rows * dim;
+        requireSize(op + " " + a, n, aBuf.len);
+        requireSize(op + " " + b, n, bBuf.len);
+        return rows;
+    }
+
+    /** A per-frame parameter: frame f's {@code dim} values from offset {@code f·stride}, for every frame. */
+    private static void checkPerFrame(String what, long stride, int frames, int dim, CudaBuf p) {
+        requireSize(what, frames == 0 ? 0 : (frames - 1) * stride + dim, p.len);
     }
 
     /** Blocks for a kernel that walks rows: one per row, at most 8 per multiprocessor. */
