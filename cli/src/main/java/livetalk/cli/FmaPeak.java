@@ -51,14 +51,28 @@ final class FmaPeak {
         return measure(threads, 1);
     }
 
+    /**
+     * The loops' JIT compilation: the Vector API is slow until C2 has them (each vector a heap object
+     * before). Many short calls first, so the profile C2 compiles from has seen the loops exit: after
+     * long calls only, C2 compiled {@code chained} as if its loop never ended, the first exit trapped
+     * back to profiling code, and the first sample took 33 s instead of 0.1 (`bench --only peak` ran
+     * 44.7 s on the Intel kind).
+     */
     private static void warmUp() {
         if (warm) return;
-        for (int i = 0; i < 3; i++) { // the loops' JIT compilation (the Vector API is slow until C2 has them)
+        for (int i = 0; i < WARM_CALLS; i++) {
+            accumulating(2000);
+            chained(2000);
+        }
+        for (int i = 0; i < 3; i++) {
             accumulating(SAMPLE_ITERS / 5);
             chained(SAMPLE_ITERS / 5);
         }
         warm = true;
     }
+
+    /** Short calls of each loop before the long ones: past C1's and C2's invocation thresholds. */
+    private static final int WARM_CALLS = 400;
 
     /** {@code iters} (a multiple of 1000) rounds of 12 independent FMAs, {@code c = a·b + c}. */
     static float accumulating(long iters) {

@@ -83,10 +83,13 @@ final class Gemm {
     private static void block(float[] x, int xOff, float[] out, int outOff, int m0, int m1, int k, int n, int n0, int n1,
                               CpuWeight w, float[] b) {
         int nc = n1 - n0;
-        for (int r = m0; r < m1; r++) {
-            int o = outOff + r * n + n0;
-            if (b == null) java.util.Arrays.fill(out, o, o + nc, 0f);
-            else System.arraycopy(b, n0, out, o, nc);
+        if (k == 0) {   // no k-block to write out: it is the bias (or 0)
+            for (int r = m0; r < m1; r++) {
+                int o = outOff + r * n + n0;
+                if (b == null) java.util.Arrays.fill(out, o, o + nc, 0f);
+                else System.arraycopy(b, n0, out, o, nc);
+            }
+            return;
         }
         int panels = (nc + NR - 1) / NR;
         // The chunk's whole weight slice, packed once: k-block pc holds panels·NR·kc floats from offset pc·panels·NR.
@@ -114,13 +117,15 @@ final class Gemm {
                     int cols = Math.min(NR, nc - p * NR);
                     int b0 = pc * panels * NR + p * kc * NR;
                     int r = ic;
+                    int col = n0 + p * NR;
+                    boolean first = pc == 0;
                     for (; r < icFull; r += MR) {
                         int xa = xOff + r * k + pc;
-                        int c = outOff + r * n + n0 + p * NR;
-                        if (cols == NR) kernel(x, xa, k, bp, b0, kc, out, c, n);
-                        else edge(x, xa, k, MR, bp, b0, kc, out, c, n, cols, scratch);
+                        int c = outOff + r * n + col;
+                        if (cols == NR) kernel(x, xa, k, bp, b0, kc, out, c, n, first, b, col);
+                        else edge(x, xa, k, MR, bp, b0, kc, out, c, n, cols, scratch, first, b, col);
                     }
-                    if (r < icEnd) edge(x, xOff + r * k + pc, k, icEnd - r, bp, b0, kc, out, outOff + r * n + n0 + p * NR, n, cols, scratch);
+                    if (r < icEnd) edge(x, xOff + r * k + pc, k, icEnd - r, bp, b0, kc, out, outOff + r * n + col, n, cols, scratch, first, b, col);
                 }
             }
         }
@@ -137,8 +142,14 @@ final class Gemm {
         }
     }
 
-    /** The MR × NR micro-kernel: {@code c[i, :] += Σ_kk a[i, kk] · bp[kk, :]}, 24 accumulators. */
-    private static void kernel(float[] a, int aOff, int lda, float[] bp, int bOff, int kc, float[] c, int cOff, int ldc) {
+    /**
+     * The MR × NR micro-kernel: {@code c[i, :] += Σ_kk a[i, kk] · bp[kk, :]}, 24 accumulators. For the
+     * first k-block ({@code first}) c is not read: the sums are added to the bias columns from
+     * {@code col} (or to +0 without one), the same additions a cleared or bias-filled out would get, so
+     * out is never filled beforehand and its first pass costs no reads.
+     */
+    private static void kernel(float[] a, int aOff, int lda, float[] bp, int bOff, int kc, float[] c, int cOff, int ldc,
+                               boolean first, float[] bias, int col) {
         FloatVector z = FloatVector.zero(F);
         FloatVector c00 = z, c01 = z, c02 = z, c03 = z, c10 = z, c11 = z, c12 = z, c13 = z;
         FloatVector c20 = z, c21 = z, c22 = z, c23 = z, c30 = z, c31 = z, c32 = z, c33 = z;
@@ -164,6 +175,46 @@ final class Gemm {
             c50 = b0.fma(v, c50); c51 = b1.fma(v, c51); c52 = b2.fma(v, c52); c53 = b3.fma(v, c53);
         }
         // Stores written out: a helper taking vectors would not be inlined here and would box them.
+        if (first) {
+            FloatVector i0 = z, i1 = z, i2 = z, i3 = z;
+            if (bias != null) {
+                i0 = FloatVector.fromArray(F, bias, col);
+                i1 = FloatVector.fromArray(F, bias, col + VL);
+                i2 = FloatVector.fromArray(F, bias, col + 2 * VL);
+                i3 = FloatVector.fromArray(F, bias, col + 3 * VL);
+            }
+            int q0 = cOff;
+            c00.add(i0).intoArray(c, q0);
+            c01.add(i1).intoArray(c, q0 + VL);
+            c02.add(i2).intoArray(c, q0 + 2 * VL);
+            c03.add(i3).intoArray(c, q0 + 3 * VL);
+            int q1 = cOff + ldc;
+            c10.add(i0).intoArray(c, q1);
+            c11.add(i1).intoArray(c, q1 + VL);
+            c12.add(i2).intoArray(c, q1 + 2 * VL);
+            c13.add(i3).intoArray(c, q1 + 3 * VL);
+            int q2 = cOff + 2 * ldc;
+            c20.add(i0).intoArray(c, q2);
+            c21.add(i1).intoArray(c, q2 + VL);
+            c22.add(i2).intoArray(c, q2 + 2 * VL);
+            c23.add(i3).intoArray(c, q2 + 3 * VL);
+            int q3 = cOff + 3 * ldc;
+            c30.add(i0).intoArray(c, q3);
+            c31.add(i1).intoArray(c, q3 + VL);
+            c32.add(i2).intoArray(c, q3 + 2 * VL);
+            c33.add(i3).intoArray(c, q3 + 3 * VL);
+            int q4 = cOff + 4 * ldc;
+            c40.add(i0).intoArray(c, q4);
+            c41.add(i1).intoArray(c, q4 + VL);
+            c42.add(i2).intoArray(c, q4 + 2 * VL);
+            c43.add(i3).intoArray(c, q4 + 3 * VL);
+            int q5 = cOff + 5 * ldc;
+            c50.add(i0).intoArray(c, q5);
+            c51.add(i1).intoArray(c, q5 + VL);
+            c52.add(i2).intoArray(c, q5 + 2 * VL);
+            c53.add(i3).intoArray(c, q5 + 3 * VL);
+            return;
+        }
         int o;
         o = cOff;
         c00.add(FloatVector.fromArray(F, c, o)).intoArray(c, o);
@@ -197,9 +248,9 @@ final class Gemm {
         c53.add(FloatVector.fromArray(F, c, o + 3 * VL)).intoArray(c, o + 3 * VL);
     }
 
-    /** Edge tiles (fewer than MR rows or NR columns): one row at a time through a scratch row. */
+    /** Edge tiles (fewer than MR rows or NR columns): one row at a time through a scratch row; {@code first} as in {@link #kernel}. */
     private static void edge(float[] a, int aOff, int lda, int rows, float[] bp, int bOff, int kc, float[] c, int cOff, int ldc,
-                             int cols, float[] scratch) {
+                             int cols, float[] scratch, boolean first, float[] bias, int col) {
         for (int i = 0; i < rows; i++) {
             FloatVector z = FloatVector.zero(F);
             FloatVector s0 = z, s1 = z, s2 = z, s3 = z;
@@ -217,7 +268,9 @@ final class Gemm {
             s2.intoArray(scratch, 2 * VL);
             s3.intoArray(scratch, 3 * VL);
             int ci = cOff + i * ldc;
-            for (int j = 0; j < cols; j++) c[ci + j] += scratch[j];
+            if (!first) for (int j = 0; j < cols; j++) c[ci + j] += scratch[j];
+            else if (bias == null) for (int j = 0; j < cols; j++) c[ci + j] = 0f + scratch[j];
+            else for (int j = 0; j < cols; j++) c[ci + j] = bias[col + j] + scratch[j];
         }
     }
 

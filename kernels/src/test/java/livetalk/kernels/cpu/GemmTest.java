@@ -67,6 +67,12 @@ class GemmTest {
         });
     }
 
+    @Test
+    void emptySumsAreTheBias() {
+        // K = 0: no k-block writes out, yet every output is defined (the bias, or 0), whatever out held.
+        Props.forAll("gemm k = 0", 12, 15, rnd -> check(rnd, 1 + rnd.nextInt(30), 0, 1 + rnd.nextInt(150)));
+    }
+
     static void check(SplittableRandom rnd, int m, int k, int n) {
         DType type = Bufs.weightType(rnd);
         float[] x = Props.uniform(rnd, m * k, 1);
