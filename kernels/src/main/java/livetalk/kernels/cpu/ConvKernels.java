@@ -10,7 +10,8 @@ import livetalk.kernels.Conv3dSpec;
  *
  * <p>conv3d works one output row (frame t, row y) per task, in parallel over rows: it gathers the
  * receptive field of the row into a panel {@code P[k][x]} (k = ((dt·kh + dy)·kw + dx)·cin + c, x the
- * output column, zero where the input is padding; an im2col of a single row) and multiplies it by
+ * output column, zero where the input is padding; an im2col of a single row, where a stride-1 conv
+ * stores each padded input row once for its kw taps, see {@code row}) and multiplies it by
  * the weight repacked as {@code W[k][o]} (stored in groups of 8 output channels, {@link #weightBase}),
  * a GEMM with the output columns in vector lanes. K is
  * blocked so a panel block stays in L2. Taps that fall on front time padding are skipped entirely,
@@ -40,6 +41,7 @@ final class ConvKernels {
     private static final class Scratch {
         float[] panel = new float[0];
         float[] acc = new float[0];
+        int[] rowOf = new int[0];
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -107,37 +109,47 @@ final class ConvKernels {
         int dtMin = Math.max(0, s.padFront() - t * s.st());       // taps before this one read zero frames
         int kBegin = Math.min(dtMin, kt) * tapK, kEnd = kt * tapK;
         Scratch sc = SCRATCH.get();
-        if (sc.panel.length < (kEnd - kBegin) * wp) sc.panel = new float[(kEnd - kBegin) * wp];
+        if (sc.rowOf.length < kEnd - kBegin) sc.rowOf = new int[kEnd - kBegin];
         if (sc.acc.length < cout * wp) sc.acc = new float[cout * wp];
-        float[] panel = sc.panel, acc = sc.acc;
+        int[] rowOf = sc.rowOf;
+        float[] acc = sc.acc;
         int frame = cin * h * w;
 
-        // 1. Gather the receptive field of output row (t, y): P[k - kBegin][x].
+        // 1. Gather the receptive field of output row (t, y): row k of the panel, P[k - kBegin][x], starts
+        // at rowOf[k - kBegin]. With stride 1 the kw taps of one input row are the same padded row
+        // shifted by dx, so it is stored once (wp + kw - 1 floats: column x of tap dx is element x + dx)
+        // and rowOf points into it: a third of the panel a 3-wide kernel had, the part of the work that
+        // is only memory traffic. Lanes past wOut read real values there instead of zeros; their sums
+        // are never stored.
+        boolean shared = s.sw() == 1;
+        int rowLen = shared ? wp + kw - 1 : wp;
+        int rows = shared ? (kt - Math.min(dtMin, kt)) * kh * cin : kEnd - kBegin;
+        if (sc.panel.length < rows * rowLen) sc.panel = new float[rows * rowLen];
+        float[] panel = sc.panel;
         for (int dt = dtMin; dt < kt; dt++) {
             int tau = t * s.st() + dt - s.padFront();
             float[] src = tau < histFrames ? hist : x;
             int fBase = tau < histFrames ? histOff + tau * frame : xOff + (tau - histFrames) * frame;
             for (int dy = 0; dy < kh; dy++) {
                 int yi = y * s.sh() + dy - s.padTop();
-                for (int dx = 0; dx < kw; dx++) {
-                    int k0 = ((dt * kh + dy) * kw + dx) * cin - kBegin;
-                    for (int c = 0; c < cin; c++) {
-                        int p = (k0 + c) * wp;
-                        if (yi < 0 || yi >= h) {
-                            java.util.Arrays.fill(panel, p, p + wp, 0f);
-                            continue;
-                        }
-                        int rowBase = fBase + (c * h + yi) * w;
-                        if (s.sw() == 1) {
-                            int lo = Math.max(0, s.padLeft() - dx), hi = Math.min(wOut, w + s.padLeft() - dx);
-                            java.util.Arrays.fill(panel, p, p + Math.min(lo, wp), 0f);
-                            if (hi > lo) System.arraycopy(src, rowBase + lo + dx - s.padLeft(), panel, p + lo, hi - lo);
-                            java.util.Arrays.fill(panel, p + Math.min(Math.max(hi, lo), wp), p + wp, 0f);
-                        } else {
-                            for (int xo = 0; xo < wp; xo++) {
-                                int xi = xo * s.sw() + dx - s.padLeft();
-                                panel[p + xo] = xo < wOut && xi >= 0 && xi < w ? src[rowBase + xi] : 0f;
-                            }
+                boolean inside = yi >= 0 && yi < h;
+                for (int c = 0; c < cin; c++) {
+                    int rowBase = fBase + (c * h + yi) * w;
+                    if (shared) {
+                        int p = (((dt - dtMin) * kh + dy) * cin + c) * rowLen;
+                        int lo = Math.min(s.padLeft(), rowLen), n = inside ? Math.max(0, Math.min(w, rowLen - lo)) : 0;
+                        java.util.Arrays.fill(panel, p, p + lo, 0f);
+                        if (n > 0) System.arraycopy(src, rowBase, panel, p + lo, n);
+                        java.util.Arrays.fill(panel, p + lo + n, p + rowLen, 0f);
+                        for (int dx = 0; dx < kw; dx++) rowOf[((dt * kh + dy) * kw + dx) * cin + c - kBegin] = p + dx;
+                        continue;
+                    }
+                    for (int dx = 0; dx < kw; dx++) {
+                        int k = ((dt * kh + dy) * kw + dx) * cin + c - kBegin, p = k * wp;
+                        rowOf[k] = p;
+                        for (int xo = 0; xo < wp; xo++) {
+                            int xi = xo * s.sw() + dx - s.padLeft();
+                            panel[p + xo] = inside && xo < wOut && xi >= 0 && xi < w ? src[rowBase + xi] : 0f;
                         }
                     }
                 }
@@ -153,20 +165,20 @@ final class ConvKernels {
             int xv = 0;
             for (; xv + 3 * L <= wp; xv += 3 * L) {
                 int o = 0;
-                for (; o + 8 <= cout; o += 8) tile8x3(wk, panel, acc, k0, k1, kBegin, o, xv, weightBase(o, cout, kEnd), weightStride(o, cout), wp);
-                for (; o + 4 <= cout; o += 4) tile4x3(wk, panel, acc, k0, k1, kBegin, o, xv, weightBase(o, cout, kEnd), weightStride(o, cout), wp);
-                for (; o < cout; o++) for (int v = 0; v < 3; v++) tile1x1(wk, panel, acc, k0, k1, kBegin, o, xv + v * L, weightBase(o, cout, kEnd), weightStride(o, cout), wp);
+                for (; o + 8 <= cout; o += 8) tile8x3(wk, panel, rowOf, acc, k0, k1, kBegin, o, xv, weightBase(o, cout, kEnd), weightStride(o, cout), wp);
+                for (; o + 4 <= cout; o += 4) tile4x3(wk, panel, rowOf, acc, k0, k1, kBegin, o, xv, weightBase(o, cout, kEnd), weightStride(o, cout), wp);
+                for (; o < cout; o++) for (int v = 0; v < 3; v++) tile1x1(wk, panel, rowOf, acc, k0, k1, kBegin, o, xv + v * L, weightBase(o, cout, kEnd), weightStride(o, cout), wp);
             }
             for (; xv + 2 * L <= wp; xv += 2 * L) {
                 int o = 0;
-                for (; o + 8 <= cout; o += 8) tile8x2(wk, panel, acc, k0, k1, kBegin, o, xv, weightBase(o, cout, kEnd), weightStride(o, cout), wp);
-                for (; o < cout; o++) for (int v = 0; v < 2; v++) tile1x1(wk, panel, acc, k0, k1, kBegin, o, xv + v * L, weightBase(o, cout, kEnd), weightStride(o, cout), wp);
+                for (; o + 8 <= cout; o += 8) tile8x2(wk, panel, rowOf, acc, k0, k1, kBegin, o, xv, weightBase(o, cout, kEnd), weightStride(o, cout), wp);
+                for (; o < cout; o++) for (int v = 0; v < 2; v++) tile1x1(wk, panel, rowOf, acc, k0, k1, kBegin, o, xv + v * L, weightBase(o, cout, kEnd), weightStride(o, cout), wp);
             }
             for (; xv < wp; xv += L) {
                 int o = 0;
-                for (; o + 8 <= cout; o += 8) tile8x1(wk, panel, acc, k0, k1, kBegin, o, xv, weightBase(o, cout, kEnd), weightStride(o, cout), wp);
-                for (; o + 4 <= cout; o += 4) tile4x1(wk, panel, acc, k0, k1, kBegin, o, xv, weightBase(o, cout, kEnd), weightStride(o, cout), wp);
-                for (; o < cout; o++) tile1x1(wk, panel, acc, k0, k1, kBegin, o, xv, weightBase(o, cout, kEnd), weightStride(o, cout), wp);
+                for (; o + 8 <= cout; o += 8) tile8x1(wk, panel, rowOf, acc, k0, k1, kBegin, o, xv, weightBase(o, cout, kEnd), weightStride(o, cout), wp);
+                for (; o + 4 <= cout; o += 4) tile4x1(wk, panel, rowOf, acc, k0, k1, kBegin, o, xv, weightBase(o, cout, kEnd), weightStride(o, cout), wp);
+                for (; o < cout; o++) tile1x1(wk, panel, rowOf, acc, k0, k1, kBegin, o, xv, weightBase(o, cout, kEnd), weightStride(o, cout), wp);
             }
         }
 
@@ -176,7 +188,7 @@ final class ConvKernels {
         }
     }
 
-    private static void tile8x3(float[] wk, float[] panel, float[] acc, int k0, int k1, int kBegin, int o, int xv, int wb, int ws, int wp) {
+    private static void tile8x3(float[] wk, float[] panel, int[] rowOf, float[] acc, int k0, int k1, int kBegin, int o, int xv, int wb, int ws, int wp) {
         int a0 = o * wp + xv;
         FloatVector c00 = FloatVector.fromArray(S, acc, a0 + 0 * wp + 0 * L); FloatVector c01 = FloatVector.fromArray(S, acc, a0 + 0 * wp + 1 * L); FloatVector c02 = FloatVector.fromArray(S, acc, a0 + 0 * wp + 2 * L);
         FloatVector c10 = FloatVector.fromArray(S, acc, a0 + 1 * wp + 0 * L); FloatVector c11 = FloatVector.fromArray(S, acc, a0 + 1 * wp + 1 * L); FloatVector c12 = FloatVector.fromArray(S, acc, a0 + 1 * wp + 2 * L);
@@ -187,7 +199,7 @@ final class ConvKernels {
         FloatVector c60 = FloatVector.fromArray(S, acc, a0 + 6 * wp + 0 * L); FloatVector c61 = FloatVector.fromArray(S, acc, a0 + 6 * wp + 1 * L); FloatVector c62 = FloatVector.fromArray(S, acc, a0 + 6 * wp + 2 * L);
         FloatVector c70 = FloatVector.fromArray(S, acc, a0 + 7 * wp + 0 * L); FloatVector c71 = FloatVector.fromArray(S, acc, a0 + 7 * wp + 1 * L); FloatVector c72 = FloatVector.fromArray(S, acc, a0 + 7 * wp + 2 * L);
         for (int k = k0; k < k1; k++) {
-            int p = (k - kBegin) * wp + xv, q = wb + k * ws;
+            int p = rowOf[k - kBegin] + xv, q = wb + k * ws;
             FloatVector b0 = FloatVector.fromArray(S, panel, p + 0 * L); FloatVector b1 = FloatVector.fromArray(S, panel, p + 1 * L); FloatVector b2 = FloatVector.fromArray(S, panel, p + 2 * L);
             FloatVector w0 = FloatVector.broadcast(S, wk[q + 0]);
             c00 = b0.fma(w0, c00); c01 = b1.fma(w0, c01); c02 = b2.fma(w0, c02);
@@ -216,7 +228,7 @@ final class ConvKernels {
         c70.intoArray(acc, a0 + 7 * wp + 0 * L); c71.intoArray(acc, a0 + 7 * wp + 1 * L); c72.intoArray(acc, a0 + 7 * wp + 2 * L);
     }
 
-    private static void tile8x2(float[] wk, float[] panel, float[] acc, int k0, int k1, int kBegin, int o, int xv, int wb, int ws, int wp) {
+    private static void tile8x2(float[] wk, float[] panel, int[] rowOf, float[] acc, int k0, int k1, int kBegin, int o, int xv, int wb, int ws, int wp) {
         int a0 = o * wp + xv;
         FloatVector c00 = FloatVector.fromArray(S, acc, a0 + 0 * wp + 0 * L); FloatVector c01 = FloatVector.fromArray(S, acc, a0 + 0 * wp + 1 * L);
         FloatVector c10 = FloatVector.fromArray(S, acc, a0 + 1 * wp + 0 * L); FloatVector c11 = FloatVector.fromArray(S, acc, a0 + 1 * wp + 1 * L);
@@ -227,7 +239,7 @@ final class ConvKernels {
         FloatVector c60 = FloatVector.fromArray(S, acc, a0 + 6 * wp + 0 * L); FloatVector c61 = FloatVector.fromArray(S, acc, a0 + 6 * wp + 1 * L);
         FloatVector c70 = FloatVector.fromArray(S, acc, a0 + 7 * wp + 0 * L); FloatVector c71 = FloatVector.fromArray(S, acc, a0 + 7 * wp + 1 * L);
         for (int k = k0; k < k1; k++) {
-            int p = (k - kBegin) * wp + xv, q = wb + k * ws;
+            int p = rowOf[k - kBegin] + xv, q = wb + k * ws;
             FloatVector b0 = FloatVector.fromArray(S, panel, p + 0 * L); FloatVector b1 = FloatVector.fromArray(S, panel, p + 1 * L);
             FloatVector w0 = FloatVector.broadcast(S, wk[q + 0]);
             c00 = b0.fma(w0, c00); c01 = b1.fma(w0, c01);
@@ -256,7 +268,7 @@ final class ConvKernels {
         c70.intoArray(acc, a0 + 7 * wp + 0 * L); c71.intoArray(acc, a0 + 7 * wp + 1 * L);
     }
 
-    private static void tile8x1(float[] wk, float[] panel, float[] acc, int k0, int k1, int kBegin, int o, int xv, int wb, int ws, int wp) {
+    private static void tile8x1(float[] wk, float[] panel, int[] rowOf, float[] acc, int k0, int k1, int kBegin, int o, int xv, int wb, int ws, int wp) {
         int a0 = o * wp + xv;
         FloatVector c00 = FloatVector.fromArray(S, acc, a0 + 0 * wp + 0 * L);
         FloatVector c10 = FloatVector.fromArray(S, acc, a0 + 1 * wp + 0 * L);
@@ -267,7 +279,7 @@ final class ConvKernels {
         FloatVector c60 = FloatVector.fromArray(S, acc, a0 + 6 * wp + 0 * L);
         FloatVector c70 = FloatVector.fromArray(S, acc, a0 + 7 * wp + 0 * L);
         for (int k = k0; k < k1; k++) {
-            int p = (k - kBegin) * wp + xv, q = wb + k * ws;
+            int p = rowOf[k - kBegin] + xv, q = wb + k * ws;
             FloatVector b0 = FloatVector.fromArray(S, panel, p + 0 * L);
             FloatVector w0 = FloatVector.broadcast(S, wk[q + 0]);
             c00 = b0.fma(w0, c00);
@@ -296,14 +308,14 @@ final class ConvKernels {
         c70.intoArray(acc, a0 + 7 * wp + 0 * L);
     }
 
-    private static void tile4x3(float[] wk, float[] panel, float[] acc, int k0, int k1, int kBegin, int o, int xv, int wb, int ws, int wp) {
+    private static void tile4x3(float[] wk, float[] panel, int[] rowOf, float[] acc, int k0, int k1, int kBegin, int o, int xv, int wb, int ws, int wp) {
         int a0 = o * wp + xv, a1 = a0 + wp, a2 = a1 + wp, a3 = a2 + wp;
         FloatVector c00 = FloatVector.fromArray(S, acc, a0), c01 = FloatVector.fromArray(S, acc, a0 + L), c02 = FloatVector.fromArray(S, acc, a0 + 2 * L);
         FloatVector c10 = FloatVector.fromArray(S, acc, a1), c11 = FloatVector.fromArray(S, acc, a1 + L), c12 = FloatVector.fromArray(S, acc, a1 + 2 * L);
         FloatVector c20 = FloatVector.fromArray(S, acc, a2), c21 = FloatVector.fromArray(S, acc, a2 + L), c22 = FloatVector.fromArray(S, acc, a2 + 2 * L);
         FloatVector c30 = FloatVector.fromArray(S, acc, a3), c31 = FloatVector.fromArray(S, acc, a3 + L), c32 = FloatVector.fromArray(S, acc, a3 + 2 * L);
         for (int k = k0; k < k1; k++) {
-            int p = (k - kBegin) * wp + xv;
+            int p = rowOf[k - kBegin] + xv;
             FloatVector b0 = FloatVector.fromArray(S, panel, p), b1 = FloatVector.fromArray(S, panel, p + L), b2 = FloatVector.fromArray(S, panel, p + 2 * L);
             int q = wb + k * ws;
             FloatVector w0 = FloatVector.broadcast(S, wk[q]);
@@ -321,12 +333,12 @@ final class ConvKernels {
         c30.intoArray(acc, a3); c31.intoArray(acc, a3 + L); c32.intoArray(acc, a3 + 2 * L);
     }
 
-    private static void tile4x1(float[] wk, float[] panel, float[] acc, int k0, int k1, int kBegin, int o, int xv, int wb, int ws, int wp) {
+    private static void tile4x1(float[] wk, float[] panel, int[] rowOf, float[] acc, int k0, int k1, int kBegin, int o, int xv, int wb, int ws, int wp) {
         int a0 = o * wp + xv, a1 = a0 + wp, a2 = a1 + wp, a3 = a2 + wp;
         FloatVector c0 = FloatVector.fromArray(S, acc, a0), c1 = FloatVector.fromArray(S, acc, a1);
         FloatVector c2 = FloatVector.fromArray(S, acc, a2), c3 = FloatVector.fromArray(S, acc, a3);
         for (int k = k0; k < k1; k++) {
-            FloatVector b = FloatVector.fromArray(S, panel, (k - kBegin) * wp + xv);
+            FloatVector b = FloatVector.fromArray(S, panel, rowOf[k - kBegin] + xv);
             int q = wb + k * ws;
             c0 = b.fma(FloatVector.broadcast(S, wk[q]), c0);
             c1 = b.fma(FloatVector.broadcast(S, wk[q + 1]), c1);
@@ -336,11 +348,11 @@ final class ConvKernels {
         c0.intoArray(acc, a0); c1.intoArray(acc, a1); c2.intoArray(acc, a2); c3.intoArray(acc, a3);
     }
 
-    private static void tile1x1(float[] wk, float[] panel, float[] acc, int k0, int k1, int kBegin, int o, int xv, int wb, int ws, int wp) {
+    private static void tile1x1(float[] wk, float[] panel, int[] rowOf, float[] acc, int k0, int k1, int kBegin, int o, int xv, int wb, int ws, int wp) {
         int a0 = o * wp + xv;
         FloatVector c0 = FloatVector.fromArray(S, acc, a0);
         for (int k = k0; k < k1; k++) {
-            c0 = FloatVector.fromArray(S, panel, (k - kBegin) * wp + xv).fma(FloatVector.broadcast(S, wk[wb + k * ws]), c0);
+            c0 = FloatVector.fromArray(S, panel, rowOf[k - kBegin] + xv).fma(FloatVector.broadcast(S, wk[wb + k * ws]), c0);
         }
         c0.intoArray(acc, a0);
     }
