@@ -191,78 +191,45 @@ final class Gemm {
             v = FloatVector.broadcast(F, a[a5 + kk]);
             c50 = b0.fma(v, c50); c51 = b1.fma(v, c51); c52 = b2.fma(v, c52); c53 = b3.fma(v, c53);
         }
-        // Stores written out: a helper taking vectors would not be inlined here and would box them.
-        if (first) {
-            FloatVector i0 = z, i1 = z, i2 = z, i3 = z;
-            if (bias != null) {
-                i0 = FloatVector.fromArray(F, bias, col);
-                i1 = FloatVector.fromArray(F, bias, col + VL);
-                i2 = FloatVector.fromArray(F, bias, col + 2 * VL);
-                i3 = FloatVector.fromArray(F, bias, col + 3 * VL);
-            }
-            int q0 = cOff;
-            c00.add(i0).intoArray(c, q0);
-            c01.add(i1).intoArray(c, q0 + VL);
-            c02.add(i2).intoArray(c, q0 + 2 * VL);
-            c03.add(i3).intoArray(c, q0 + 3 * VL);
-            int q1 = cOff + ldc;
-            c10.add(i0).intoArray(c, q1);
-            c11.add(i1).intoArray(c, q1 + VL);
-            c12.add(i2).intoArray(c, q1 + 2 * VL);
-            c13.add(i3).intoArray(c, q1 + 3 * VL);
-            int q2 = cOff + 2 * ldc;
-            c20.add(i0).intoArray(c, q2);
-            c21.add(i1).intoArray(c, q2 + VL);
-            c22.add(i2).intoArray(c, q2 + 2 * VL);
-            c23.add(i3).intoArray(c, q2 + 3 * VL);
-            int q3 = cOff + 3 * ldc;
-            c30.add(i0).intoArray(c, q3);
-            c31.add(i1).intoArray(c, q3 + VL);
-            c32.add(i2).intoArray(c, q3 + 2 * VL);
-            c33.add(i3).intoArray(c, q3 + 3 * VL);
-            int q4 = cOff + 4 * ldc;
-            c40.add(i0).intoArray(c, q4);
-            c41.add(i1).intoArray(c, q4 + VL);
-            c42.add(i2).intoArray(c, q4 + 2 * VL);
-            c43.add(i3).intoArray(c, q4 + 3 * VL);
-            int q5 = cOff + 5 * ldc;
-            c50.add(i0).intoArray(c, q5);
-            c51.add(i1).intoArray(c, q5 + VL);
-            c52.add(i2).intoArray(c, q5 + 2 * VL);
-            c53.add(i3).intoArray(c, q5 + 3 * VL);
-            return;
+        // Stores written out: a helper taking vectors would not be inlined here and would box them. The
+        // first k-block adds its sums to the bias (or +0), the others to what the tile holds.
+        FloatVector i0 = z, i1 = z, i2 = z, i3 = z;
+        if (first && bias != null) {
+            i0 = FloatVector.fromArray(F, bias, col);
+            i1 = FloatVector.fromArray(F, bias, col + VL);
+            i2 = FloatVector.fromArray(F, bias, col + 2 * VL);
+            i3 = FloatVector.fromArray(F, bias, col + 3 * VL);
         }
-        int o;
-        o = cOff;
-        c00.add(FloatVector.fromArray(F, c, o)).intoArray(c, o);
-        c01.add(FloatVector.fromArray(F, c, o + VL)).intoArray(c, o + VL);
-        c02.add(FloatVector.fromArray(F, c, o + 2 * VL)).intoArray(c, o + 2 * VL);
-        c03.add(FloatVector.fromArray(F, c, o + 3 * VL)).intoArray(c, o + 3 * VL);
-        o = cOff + ldc;
-        c10.add(FloatVector.fromArray(F, c, o)).intoArray(c, o);
-        c11.add(FloatVector.fromArray(F, c, o + VL)).intoArray(c, o + VL);
-        c12.add(FloatVector.fromArray(F, c, o + 2 * VL)).intoArray(c, o + 2 * VL);
-        c13.add(FloatVector.fromArray(F, c, o + 3 * VL)).intoArray(c, o + 3 * VL);
-        o = cOff + 2 * ldc;
-        c20.add(FloatVector.fromArray(F, c, o)).intoArray(c, o);
-        c21.add(FloatVector.fromArray(F, c, o + VL)).intoArray(c, o + VL);
-        c22.add(FloatVector.fromArray(F, c, o + 2 * VL)).intoArray(c, o + 2 * VL);
-        c23.add(FloatVector.fromArray(F, c, o + 3 * VL)).intoArray(c, o + 3 * VL);
-        o = cOff + 3 * ldc;
-        c30.add(FloatVector.fromArray(F, c, o)).intoArray(c, o);
-        c31.add(FloatVector.fromArray(F, c, o + VL)).intoArray(c, o + VL);
-        c32.add(FloatVector.fromArray(F, c, o + 2 * VL)).intoArray(c, o + 2 * VL);
-        c33.add(FloatVector.fromArray(F, c, o + 3 * VL)).intoArray(c, o + 3 * VL);
-        o = cOff + 4 * ldc;
-        c40.add(FloatVector.fromArray(F, c, o)).intoArray(c, o);
-        c41.add(FloatVector.fromArray(F, c, o + VL)).intoArray(c, o + VL);
-        c42.add(FloatVector.fromArray(F, c, o + 2 * VL)).intoArray(c, o + 2 * VL);
-        c43.add(FloatVector.fromArray(F, c, o + 3 * VL)).intoArray(c, o + 3 * VL);
-        o = cOff + 5 * ldc;
-        c50.add(FloatVector.fromArray(F, c, o)).intoArray(c, o);
-        c51.add(FloatVector.fromArray(F, c, o + VL)).intoArray(c, o + VL);
-        c52.add(FloatVector.fromArray(F, c, o + 2 * VL)).intoArray(c, o + 2 * VL);
-        c53.add(FloatVector.fromArray(F, c, o + 3 * VL)).intoArray(c, o + 3 * VL);
+        int o0 = cOff;
+        c00.add(first ? i0 : FloatVector.fromArray(F, c, o0)).intoArray(c, o0);
+        c01.add(first ? i1 : FloatVector.fromArray(F, c, o0 + VL)).intoArray(c, o0 + VL);
+        c02.add(first ? i2 : FloatVector.fromArray(F, c, o0 + 2 * VL)).intoArray(c, o0 + 2 * VL);
+        c03.add(first ? i3 : FloatVector.fromArray(F, c, o0 + 3 * VL)).intoArray(c, o0 + 3 * VL);
+        int o1 = cOff + ldc;
+        c10.add(first ? i0 : FloatVector.fromArray(F, c, o1)).intoArray(c, o1);
+        c11.add(first ? i1 : FloatVector.fromArray(F, c, o1 + VL)).intoArray(c, o1 + VL);
+        c12.add(first ? i2 : FloatVector.fromArray(F, c, o1 + 2 * VL)).intoArray(c, o1 + 2 * VL);
+        c13.add(first ? i3 : FloatVector.fromArray(F, c, o1 + 3 * VL)).intoArray(c, o1 + 3 * VL);
+        int o2 = cOff + 2 * ldc;
+        c20.add(first ? i0 : FloatVector.fromArray(F, c, o2)).intoArray(c, o2);
+        c21.add(first ? i1 : FloatVector.fromArray(F, c, o2 + VL)).intoArray(c, o2 + VL);
+        c22.add(first ? i2 : FloatVector.fromArray(F, c, o2 + 2 * VL)).intoArray(c, o2 + 2 * VL);
+        c23.add(first ? i3 : FloatVector.fromArray(F, c, o2 + 3 * VL)).intoArray(c, o2 + 3 * VL);
+        int o3 = cOff + 3 * ldc;
+        c30.add(first ? i0 : FloatVector.fromArray(F, c, o3)).intoArray(c, o3);
+        c31.add(first ? i1 : FloatVector.fromArray(F, c, o3 + VL)).intoArray(c, o3 + VL);
+        c32.add(first ? i2 : FloatVector.fromArray(F, c, o3 + 2 * VL)).intoArray(c, o3 + 2 * VL);
+        c33.add(first ? i3 : FloatVector.fromArray(F, c, o3 + 3 * VL)).intoArray(c, o3 + 3 * VL);
+        int o4 = cOff + 4 * ldc;
+        c40.add(first ? i0 : FloatVector.fromArray(F, c, o4)).intoArray(c, o4);
+        c41.add(first ? i1 : FloatVector.fromArray(F, c, o4 + VL)).intoArray(c, o4 + VL);
+        c42.add(first ? i2 : FloatVector.fromArray(F, c, o4 + 2 * VL)).intoArray(c, o4 + 2 * VL);
+        c43.add(first ? i3 : FloatVector.fromArray(F, c, o4 + 3 * VL)).intoArray(c, o4 + 3 * VL);
+        int o5 = cOff + 5 * ldc;
+        c50.add(first ? i0 : FloatVector.fromArray(F, c, o5)).intoArray(c, o5);
+        c51.add(first ? i1 : FloatVector.fromArray(F, c, o5 + VL)).intoArray(c, o5 + VL);
+        c52.add(first ? i2 : FloatVector.fromArray(F, c, o5 + 2 * VL)).intoArray(c, o5 + 2 * VL);
+        c53.add(first ? i3 : FloatVector.fromArray(F, c, o5 + 3 * VL)).intoArray(c, o5 + 3 * VL);
     }
 
     /** Edge tiles (fewer than MR rows or NR columns): one row at a time through a scratch row; {@code first} as in {@link #kernel}. */
