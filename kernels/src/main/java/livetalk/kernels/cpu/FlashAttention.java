@@ -170,7 +170,6 @@ final class FlashAttention {
                 }
                 va = vt;
                 vBase = 0;
-                vs = CHUNKED;
             }
             for (int g = 0; g < n; g++) {
                 QueryBlock qb = group[g];
@@ -182,7 +181,7 @@ final class FlashAttention {
                     }
                 }
                 softmaxStep(s, kb, qb.m, qb.l, qb.alpha);
-                accumulate(s, va, vBase, vs, d, kb, qb.qb, qb.o, qb.alpha);
+                accumulate(s, va, vBase, vs, vt != null, d, kb, qb.qb, qb.o, qb.alpha);
             }
         }
         for (int g = 0; g < n; g++) {
@@ -286,10 +285,10 @@ final class FlashAttention {
      * four) queries × 4 vectors of d, or one masked vector. The online softmax's rescaling by alpha
      * is applied as the accumulators are loaded into registers, not in a pass of its own over o (the
      * same single rounding of {@code o·alpha}, one read and write of o per key block fewer). V is
-     * rows of {@code w} floats from {@code vBase}, or, with {@code w == CHUNKED}, the widened tile.
+     * rows of {@code w} floats from {@code vBase}, or, if {@code chunked}, the widened tile in column
+     * chunks (chunk dc: rows of PV floats, or of the rest, from dc·KB).
      */
-    static void accumulate(float[] s, float[] v, int vBase, int w, int d, int kb, int qb, float[] o, float[] alpha) {
-        boolean chunked = w == CHUNKED;
+    static void accumulate(float[] s, float[] v, int vBase, int w, boolean chunked, int d, int kb, int qb, float[] o, float[] alpha) {
         int dc = 0;
         for (; dc + PV <= d; dc += PV) {
             int base = chunked ? dc * KB : vBase + dc, stride = chunked ? PV : w;
@@ -306,8 +305,6 @@ final class FlashAttention {
 
     /** P·V's column chunk: 4 vectors of d. */
     static final int PV = 4 * VL;
-    /** The row stride that marks V as the widened tile in column chunks (chunk dc: rows of PV floats, or of the rest, from dc·KB). */
-    static final int CHUNKED = -1;
 
     /** Six queries × four vectors of d: 24 accumulators, 10 loads per 24 FMAs. */
     private static void pv6x4(float[] s, float[] v, int vBase, int w, int d, int kb, int i, float[] o, int dc, float[] alpha) {
