@@ -51,7 +51,8 @@ KIT="$ROOT/gpu-kit"
 JUNIT=org.junit.platform:junit-platform-console-standalone:1.14.4
 # The baseline: every speed switch off (docs/cuda-performance.md#defaults). The steps that test one
 # switch put it after these (env takes the last of two assignments).
-PLAIN=(env LIVETALK_CUDA_GEMM=mma_sync LIVETALK_CUDA_ATTN=mma_sync LIVETALK_CUDA_CONV=implicit LIVETALK_CUDA_FUSE=0 LIVETALK_CUDA_STREAMS=1)
+PLAIN=(env LIVETALK_CUDA_GEMM=mma_sync LIVETALK_CUDA_ATTN=mma_sync LIVETALK_CUDA_CONV=implicit LIVETALK_CUDA_FUSE=0 LIVETALK_CUDA_STREAMS=1
+       LIVETALK_CUDA_VAE_FUSE=0 LIVETALK_CUDA_GEMM_PERSISTENT=0 LIVETALK_CUDA_ATTN_SPLIT=off)
 
 kit() {
   set -e

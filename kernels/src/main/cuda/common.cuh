@@ -95,12 +95,14 @@ __device__ __forceinline__ float gelu_tanh_of(float v) { return 0.5f * v * (1.f 
 // compile to the same add and fma.
 __device__ __forceinline__ float modulated(float y, float scale, float shift) { return y * (1.f + scale) + shift; }
 
-// One RoPE pair rotated: (x0·c − x1·s, x0·s + x1·c). The rope kernel and rms_norm_rope both call
-// this, so the compiler forms the two results the same way (the same products fused into the same
-// fma) in both, and the fused kernel gives the rope kernel's bits.
+// One RoPE pair rotated: (x0·c − x1·s, x0·s + x1·c), each as one rounded product and one fma. The
+// rope kernel and rms_norm_rope both call this and must give the same bits, so the rounding is
+// spelled out: written as plain products and a sum, nvcc left y0 as mul.f32, mul.f32, sub.f32, which
+// ptxas may contract into an fma or not depending on the kernel around it, and on the H200 (run 10)
+// the fused kernel's y0 came out 1 ulp from the rope kernel's.
 __device__ __forceinline__ void rope_rotate(float x0, float x1, float c, float s, float& y0, float& y1) {
-    y0 = x0 * c - x1 * s;
-    y1 = x0 * s + x1 * c;
+    y0 = __fmaf_rn(x0, c, -__fmul_rn(x1, s));
+    y1 = __fmaf_rn(x1, c, __fmul_rn(x0, s));
 }
 
 // An element read as float32 (bf16 widened, which is exact).

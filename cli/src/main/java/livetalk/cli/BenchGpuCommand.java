@@ -65,6 +65,10 @@ final class BenchGpuCommand implements Callable<Integer> {
                             () -> be.linearGelu(x, y, n, w, b), 2.0 * n * in * out));
                 }
             }
+            // each row names its kernel: the TMA GEMM's schedule and the attention's key split are set
+            // where a row asks for them, not taken from the device's defaults
+            be.useGemmSchedule(TmaTileSchedule.TILES);
+            be.useFlashSplits(1);
             // mma.sync first, and attention, so that a fault of the newer wgmma kernels (which poisons
             // the CUDA context) cannot cost these rows
             be.useGemm(GemmKernel.MMA_SYNC);

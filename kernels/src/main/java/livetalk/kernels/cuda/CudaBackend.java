@@ -64,9 +64,9 @@ public final class CudaBackend implements Backend {
     /** The kernel attention's flash path runs on at head size 128: see {@link #useFlash}; set in the constructor. */
     private volatile FlashKernel flashKernel;
     /**
-     * Into how many key ranges the TMA flash attention splits ({@link #useFlashSplits}): 1, never
-     * (the default until a GPU run validates the split kernel); 0, chosen per shape by
-     * {@link LaunchGeometry#flashSplits}; or that many whenever the keys allow.
+     * Into how many key ranges the TMA flash attention splits ({@link #useFlashSplits}): 1, never;
+     * 0, chosen per shape by {@link LaunchGeometry#flashSplits} (the default with the TMA attention,
+     * set in the constructor); or that many whenever the keys allow.
      */
     private volatile int flashSplit = 1;
     /** How conv3d forms its patches: see {@link ConvLayout}; set in the constructor. */
@@ -107,18 +107,24 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * The defaults: the fastest kernels this device runs (docs/cuda-performance.md#defaults): on
-     * compute capability 9.0 the TMA GEMM and the TMA flash attention (runs 8 and 9: faster than the
-     * cp.async wgmma kernels on every DiT shape, with the same bits) and the wgmma convolution,
-     * mma.sync elsewhere. Asking the device loads the sm_90a modules there; a family whose module
-     * does not load takes the next kernel.
+     * The defaults: the fastest kernels this device runs (docs/cuda-performance.md#defaults). On
+     * compute capability 9.0, as run 10 chose them (each the same bits as the kernel before it, or for
+     * the key split within the bf16 bounds, and faster): the TMA GEMM with its tile width by waves in
+     * its persistent kernels, the TMA flash attention in ping-pong with its keys split by shape, the
+     * TMA convolution in ping-pong, and the VAE's norm and residual adds fused into the convolutions.
+     * Elsewhere mma.sync and the fast convolution (with the same fusion). Asking the device loads the
+     * sm_90a modules there; a family whose module does not load takes the next kernel.
      */
     private void useFastestKernels() {
-        gemmKernel = tmaGemmUnavailableReason() == null ? GemmKernel.TMA
+        gemmKernel = tmaGemmUnavailableReason() == null ? GemmKernel.TMA_WAVES
                 : wgmmaUnavailableReason() == null ? GemmKernel.WGMMA : GemmKernel.MMA_SYNC;
-        flashKernel = flashWgmmaUnavailableReason() == null ? FlashKernel.TMA : FlashKernel.MMA_SYNC;
-        convLayout = convUnavailableReason(ConvLayout.WGMMA) == null ? ConvLayout.WGMMA
+        gemmSchedule = gemmKernel.tma() ? TmaTileSchedule.PERSISTENT : TmaTileSchedule.TILES;
+        flashKernel = flashWgmmaUnavailableReason() == null ? FlashKernel.TMA_PINGPONG : FlashKernel.MMA_SYNC;
+        flashSplit = flashKernel.tma() ? 0 : 1;
+        convLayout = convUnavailableReason(ConvLayout.TMA_PINGPONG) == null ? ConvLayout.TMA_PINGPONG
+                : convUnavailableReason(ConvLayout.WGMMA) == null ? ConvLayout.WGMMA
                 : convUnavailableReason(ConvLayout.FAST) == null ? ConvLayout.FAST : ConvLayout.IMPLICIT;
+        vaeFuse = convLayout.channelsLast();
     }
 
     // ------------------------------------------------------------------ the kernel choices and their switches
@@ -287,8 +293,9 @@ public final class CudaBackend implements Backend {
      * update apart, and {@link #conv3dUpsample2x} reads x where the upsample would have
      * (conv_pad_cl_up2) instead of writing the upsampled frame: the same bits, with less memory
      * traffic around the VAE's convolutions. Only where the copy exists (layout FAST, WGMMA or TMA,
-     * stride 1); elsewhere the ops are the unfused sequences either way. Off by default until a GPU
-     * run validates it ({@link CudaSwitches#VAE_FUSE_ENV}).
+     * stride 1); elsewhere the ops are the unfused sequences either way. On by default where the
+     * layout has the copy (run 10: the same bits, the latent frame 15 % faster); {@link
+     * CudaSwitches#VAE_FUSE_ENV}{@code =0} turns it off.
      */
     public void useVaeFuse(boolean on) {
         this.vaeFuse = on;
@@ -842,13 +849,13 @@ public final class CudaBackend implements Backend {
     /**
      * A float32 buffer: what every op takes but the storage ones (read, copy, toBf16), attention's k
      * and v, and the operand buffers of {@link #operandDtype} (linear's x and out, attention's q and
-     * out, layerNorm's and modulate's out).
+     * out, the norms' and modulate's out).
      */
     CudaBuf buf(Buf b) {
         CudaBuf c = anyBuf(b);
         if (c.dtype != DType.F32) {
             throw new KernelException("bf16 buffer " + b + " passed where float32 is required (bf16 is taken by the storage ops, as"
-                    + " attention's k, v, q and out, linear's x and out, and layerNorm's and modulate's out)");
+                    + " attention's k, v, q and out, linear's x and out, and the row norms' and modulate's out)");
         }
         return c;
     }

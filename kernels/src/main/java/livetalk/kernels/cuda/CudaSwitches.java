@@ -37,8 +37,9 @@ public final class CudaSwitches {
     /**
      * The system property and the environment variable (the property wins) that split the TMA
      * flash attention's keys ({@link CudaBackend#useFlashSplits}): {@code auto} (by shape),
-     * {@code off} or {@code 1} (the default), or a count 2 to 8. Not yet validated on a GPU, so off
-     * unless asked for (docs/cuda-performance.md#the-split-key-flash-attention). Read once per process.
+     * {@code off} or {@code 1}, or a count 2 to 8. With the TMA attention the default is {@code auto}
+     * (run 10: within the bf16 bounds, faster; docs/cuda-performance.md#the-split-key-flash-attention).
+     * Read once per process.
      */
     public static final String ATTN_SPLIT_PROPERTY = "livetalk.cuda.attnSplit", ATTN_SPLIT_ENV = "LIVETALK_CUDA_ATTN_SPLIT";
     private static String configuredAttnSplit;   // as configuredGemm
@@ -72,8 +73,8 @@ public final class CudaSwitches {
     /**
      * The system property and the environment variable (the property wins) that fuse the VAE's
      * norm into the copy its convolutions read ({@link CudaBackend#useVaeFuse}):
-     * {@code LIVETALK_CUDA_VAE_FUSE=1} on, {@code 0} or unset off, the default until a GPU run has
-     * validated it (docs/cuda-performance.md#defaults). Read once per process.
+     * {@code LIVETALK_CUDA_VAE_FUSE=1} on, {@code 0} off; unset, the default: on wherever the
+     * convolution has the channels-last copy (run 10; docs/cuda-performance.md#defaults). Read once per process.
      */
     public static final String VAE_FUSE_PROPERTY = "livetalk.cuda.vaeFuse", VAE_FUSE_ENV = "LIVETALK_CUDA_VAE_FUSE";
 
@@ -107,15 +108,16 @@ public final class CudaSwitches {
      * GEMM's persistent kernels ({@link CudaBackend#useGemmSchedule}): {@code
      * LIVETALK_CUDA_GEMM_PERSISTENT=1} one block per SM walking its tiles (with the TMA GEMM only),
      * {@code pingpong} the same with its two consumer warpgroups taking whole tiles in turns,
-     * {@code 0} or unset a block per tile, the default until a GPU run has validated them
-     * (docs/cuda-performance.md#the-tma-gemms-persistent-kernels). Read once per process.
+     * {@code 0} a block per tile; unset, the default: the persistent kernels with the TMA GEMM (run 10;
+     * docs/cuda-performance.md#the-tma-gemms-persistent-kernels). Read once per process.
      */
     public static final String GEMM_PERSISTENT_PROPERTY = "livetalk.cuda.gemmPersistent", GEMM_PERSISTENT_ENV = "LIVETALK_CUDA_GEMM_PERSISTENT";
 
     /**
      * Overrides {@code be}'s defaults with the kernels the GEMM, attention, attention split and
-     * conv3d switches name, in that order, then turns the VAE's fused norm, the DiT's fused q/k
-     * norm and RoPE, its fused layer norm and modulation, its residual epilogue and the GEMM's persistent kernels on if their switches say so. A kernel chosen for the whole process that this device cannot run is an error, not a
+     * conv3d switches name, in that order, then sets the VAE's fused norm and the GEMM's tile schedule
+     * where their switches are set (on or off), and turns the DiT's fused q/k norm and RoPE, its fused
+     * layer norm and modulation and its residual epilogue on if their switches say so. A kernel chosen for the whole process that this device cannot run is an error, not a
      * silent fall-back: a benchmark or verify run must measure what it says it measures.
      */
     static void apply(CudaBackend be) {
@@ -157,13 +159,14 @@ public final class CudaSwitches {
             if (cannot != null) throw new KernelException(conv + ": the " + l + " convolution cannot run here: " + cannot);
             be.useConvLayout(l);   // as useGemm
         }
-        if (vaeFuseConfigured()) {
+        if (isSet(VAE_FUSE_PROPERTY, VAE_FUSE_ENV)) {
+            boolean on = vaeFuseConfigured();
             // the fusion is into the channels-last copy: with no such copy the switch would measure nothing
-            if (!be.convLayout().channelsLast()) {
+            if (on && !be.convLayout().channelsLast()) {
                 throw new KernelException(configured(VAE_FUSE_PROPERTY, VAE_FUSE_ENV) + ": the fused VAE norm needs the channels-last convolution"
                         + " (LIVETALK_CUDA_CONV=fast, wgmma or tma), not " + be.convLayout());
             }
-            be.useVaeFuse(true);
+            be.useVaeFuse(on);
         }
         if (normRopeConfigured()) be.ditFusions().useNormRope(true);
         if (normModConfigured()) be.ditFusions().useNormMod(true);
@@ -175,9 +178,9 @@ public final class CudaSwitches {
             }
             be.ditFusions().useResidualEpilogue(true);
         }
-        TmaTileSchedule schedule = gemmScheduleConfigured();
-        if (schedule != TmaTileSchedule.TILES) {
-            if (!be.gemmKernel().tma()) {
+        if (isSet(GEMM_PERSISTENT_PROPERTY, GEMM_PERSISTENT_ENV)) {
+            TmaTileSchedule schedule = gemmScheduleConfigured();
+            if (schedule != TmaTileSchedule.TILES && !be.gemmKernel().tma()) {
                 throw new KernelException(configured(GEMM_PERSISTENT_PROPERTY, GEMM_PERSISTENT_ENV) + ": the persistent kernels are the TMA GEMM's"
                         + " (compute capability 9.0, LIVETALK_CUDA_GEMM=tma), not " + be.gemmKernel());
             }
@@ -276,21 +279,27 @@ public final class CudaSwitches {
         return configuredGemmSchedule;
     }
 
-    /** "1": the persistent kernels; "pingpong": the ping-pong ones; "0" (or null/blank, the default): a block per tile. */
+    /** "1": the persistent kernels (the default with the TMA GEMM); "pingpong": the ping-pong ones; "0" (or null/blank): a block per tile. */
     static TmaTileSchedule parseGemmSchedule(String value, String source) {
         if (value == null || value.isBlank()) return TmaTileSchedule.TILES;
         return switch (value.strip().toLowerCase(java.util.Locale.ROOT)) {
             case "0" -> TmaTileSchedule.TILES;
             case "1" -> TmaTileSchedule.PERSISTENT;
             case "pingpong" -> TmaTileSchedule.PINGPONG;
-            default -> throw new KernelException(source + "=" + value + ": expected 0 (" + TmaTileSchedule.TILES.meaning() + ": the default), 1 ("
-                    + TmaTileSchedule.PERSISTENT.meaning() + ") or pingpong (" + TmaTileSchedule.PINGPONG.meaning() + ")");
+            default -> throw new KernelException(source + "=" + value + ": expected 0 (" + TmaTileSchedule.TILES.meaning() + "), 1 ("
+                    + TmaTileSchedule.PERSISTENT.meaning() + ": the default with the TMA GEMM) or pingpong (" + TmaTileSchedule.PINGPONG.meaning() + ")");
         };
     }
 
-    /** "1": the VAE's norm fused into its convolutions' copy; "0" (or null/blank, the default): not. */
+    /** "1": the VAE's norm fused into its convolutions' copy (the default where the copy exists); "0" (or null/blank): not. */
     static boolean parseVaeFuse(String value, String source) {
-        return parseOnOff(value, source, "the norm, then the convolution's copy", "the norm applied as the copy is written");
+        if (value == null || value.isBlank()) return false;
+        return switch (value.strip()) {
+            case "0" -> false;
+            case "1" -> true;
+            default -> throw new KernelException(source + "=" + value + ": expected 0 (the norm, then the convolution's copy) or 1 (the norm"
+                    + " applied as the copy is written: the default with the channels-last convolution)");
+        };
     }
 
     /** "1": q and k normed, rotated and rounded in one pass; "0" (or null/blank, the default): the three apart. */
@@ -346,6 +355,11 @@ public final class CudaSwitches {
     }
 
     /** "-Dproperty=value" or "ENV=value" as given (the property wins), or "" when neither is set. */
+    /** Whether the property or the variable is set to something: a switch whose default depends on the device acts only then. */
+    private static boolean isSet(String property, String env) {
+        return !configured(property, env).isEmpty();
+    }
+
     private static String configured(String property, String env) {
         String p = System.getProperty(property), e = System.getenv(env);
         if (p != null && !p.isBlank()) return "-D" + property + "=" + p;

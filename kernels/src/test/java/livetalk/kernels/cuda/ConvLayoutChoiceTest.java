@@ -296,7 +296,7 @@ class ConvLayoutChoiceTest {
         assertEquals(false, CudaSwitches.parseVaeFuse("0", "X"));
         assertEquals(true, CudaSwitches.parseVaeFuse(" 1 ", "X"));
         KernelException e = assertThrows(KernelException.class, () -> CudaSwitches.parseVaeFuse("on", "LIVETALK_CUDA_VAE_FUSE"));
-        assertTrue(e.getMessage().startsWith("LIVETALK_CUDA_VAE_FUSE=on: expected 0 (the norm, then the convolution's copy: the default) or 1"),
+        assertTrue(e.getMessage().startsWith("LIVETALK_CUDA_VAE_FUSE=on: expected 0 (the norm, then the convolution's copy) or 1"),
                 e.getMessage());
     }
 

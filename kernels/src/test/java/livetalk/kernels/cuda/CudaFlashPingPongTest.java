@@ -1,5 +1,6 @@
 package livetalk.kernels.cuda;
 
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -11,6 +12,12 @@ import org.junit.jupiter.api.Test;
  * played by attention_pingpong_test.cpp.
  */
 class CudaFlashPingPongTest extends CudaFlashWgmmaTest {
+    /** The key split (by shape, the default with the TMA attention) rounds otherwise: these tests compare unsplit kernels bit for bit. */
+    @BeforeEach
+    void unsplit() {
+        if (cuda != null) cuda.useFlashSplits(1);
+    }
+
     @Override
     FlashKernel kernel() {
         return FlashKernel.TMA_PINGPONG;

@@ -37,17 +37,29 @@ class CudaGemmDepthTest extends CudaTestBase {
         }
     }
 
-    /** The output of {@code op} at k step 64 and at 32. */
+    /** The output of {@code op} at k step 64 and at 32, out filled with NaN before each (an element not written shows). */
     private static float[][] atBothDepths(Buf out, Runnable op) {
         float[][] got = new float[2][];
         int[] depths = {64, 32};
         for (int i = 0; i < 2; i++) {
             cuda.useGemmDepth(depths[i]);
-            cuda.fill(out, Float.NaN);
+            fillWithNaN(out);
             op.run();
             got[i] = cuda.read(out);
         }
         return got;
+    }
+
+    /** fill takes float32 only; a bf16 out gets its NaNs rounded from a float32 buffer. */
+    private static void fillWithNaN(Buf out) {
+        if (out.dtype() != DType.BF16) {
+            cuda.fill(out, Float.NaN);
+            return;
+        }
+        Buf nan = cuda.alloc(out.size());
+        cuda.fill(nan, Float.NaN);
+        cuda.toBf16(nan, out);
+        cuda.free(nan);
     }
 
     @Test

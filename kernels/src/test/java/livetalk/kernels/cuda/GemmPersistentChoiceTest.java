@@ -23,7 +23,7 @@ class GemmPersistentChoiceTest {
         assertEquals(TmaTileSchedule.TILES, CudaSwitches.parseGemmSchedule(null, "X"));
         assertEquals(TmaTileSchedule.TILES, CudaSwitches.parseGemmSchedule(" ", "X"));
         KernelException e = assertThrows(KernelException.class, () -> CudaSwitches.parseGemmSchedule("on", "LIVETALK_CUDA_GEMM_PERSISTENT"));
-        assertTrue(e.getMessage().startsWith("LIVETALK_CUDA_GEMM_PERSISTENT=on: expected 0 (a block per tile: the default), 1 ("), e.getMessage());
+        assertTrue(e.getMessage().startsWith("LIVETALK_CUDA_GEMM_PERSISTENT=on: expected 0 (a block per tile), 1 ("), e.getMessage());
         assertTrue(e.getMessage().contains("or pingpong ("), e.getMessage());
     }
 
