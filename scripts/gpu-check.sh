@@ -52,7 +52,7 @@ JUNIT=org.junit.platform:junit-platform-console-standalone:1.14.4
 # The baseline: every speed switch off (docs/cuda-performance.md#defaults). The steps that test one
 # switch put it after these (env takes the last of two assignments).
 PLAIN=(env LIVETALK_CUDA_GEMM=mma_sync LIVETALK_CUDA_ATTN=mma_sync LIVETALK_CUDA_CONV=implicit LIVETALK_CUDA_FUSE=0 LIVETALK_CUDA_STREAMS=1
-       LIVETALK_CUDA_VAE_FUSE=0 LIVETALK_CUDA_GEMM_PERSISTENT=0 LIVETALK_CUDA_ATTN_SPLIT=off)
+       LIVETALK_CUDA_VAE_FUSE=0 LIVETALK_CUDA_GEMM_PERSISTENT=0 LIVETALK_CUDA_ATTN_SPLIT=off LIVETALK_CUDA_NORM_ROPE=0 LIVETALK_CUDA_NORM_MOD=0)
 
 kit() {
   set -e
@@ -161,7 +161,7 @@ flash_summary() {
 
 # conv_verify NAME: the VAE decode lines of OUTDIR/NAME.log against the plain verify's, in one line
 conv_verify() {
-  local re='^(OK|FAIL|SKIPPED) +vae_decode' a b
+  local re='^(OK|FAIL|SKIPPED) +vae_decode/' a b
   a="$(grep -hE "$re" "$OUTDIR/verify.log" 2>/dev/null)"; b="$(grep -hE "$re" "$OUTDIR/$1.log" 2>/dev/null)"
   if [ -z "$b" ]; then echo "$1: no VAE decode lines (see $OUTDIR/$1.log)"
   elif [ "$a" = "$b" ]; then echo "$1: $(echo "$b" | wc -l) VAE decode lines the same as the implicit path's; $(grep -h verdict "$OUTDIR/$1.log")"
@@ -198,7 +198,7 @@ conv_summary() {
   conv_verify verify-conv-wgmma
   echo "-- its TMA variant (LIVETALK_CUDA_CONV=tma; written without a GPU: the wgmma variant's bits expected)"
   grep -hE "tests (successful|failed|aborted)|TMA convolution is not available|fast convolution .* not available" "$OUTDIR/tests-conv-tma.log" 2>/dev/null | sort -u
-  same_as_default verify-conv-tma '^(OK|FAIL|SKIPPED) +vae_decode' 'VAE decode'
+  same_as_default verify-conv-tma '^(OK|FAIL|SKIPPED) +vae_decode/' 'VAE decode'
   echo "-- its TMA variant's persistent kernels (LIVETALK_CUDA_CONV=tma_persistent; written without a GPU: the wgmma variant's bits expected)"
   grep -hE "tests (successful|failed|aborted)|TMA convolution is not available|fast convolution .* not available" "$OUTDIR/tests-conv-tma-persistent.log" 2>/dev/null | sort -u
   echo "-- its TMA variant's ping-pong kernels (LIVETALK_CUDA_CONV=tma_pingpong; written without a GPU: the wgmma variant's bits expected)"
@@ -261,7 +261,7 @@ same_checksum() {
 vae_fuse_summary() {
   echo "-- the VAE's fused copies (LIVETALK_CUDA_VAE_FUSE=1, on the defaults)"
   grep -hE "tests (successful|failed|aborted)|no channels-last convolution" "$OUTDIR/tests-vae-fuse.log" 2>/dev/null | sort -u
-  same_as_default verify-vae-fuse '^(OK|FAIL|SKIPPED) +vae_(encode|decode)' VAE
+  same_as_default verify-vae-fuse '^(OK|FAIL|SKIPPED) +vae_(encode|decode)/' VAE
   for f in bench-vae-default bench-vae-fuse; do
     { grep -h "^VAE:" "$OUTDIR/$f.log"; grep -h "^latent frame [1-9]" "$OUTDIR/$f.log" | tail -1; } 2>/dev/null | sed "s/^/$f: /"
   done
@@ -278,7 +278,7 @@ vae_fuse_summary() {
 norm_rope_summary() {
   echo "-- the DiT's q/k norm fused with RoPE (LIVETALK_CUDA_NORM_ROPE=1, on the defaults)"
   grep -hE "tests (successful|failed|aborted)" "$OUTDIR/tests-norm-rope.log" 2>/dev/null | sort -u
-  same_as_default verify-norm-rope '^(OK|FAIL|SKIPPED) +(dit_forward|causal_rollout)' DiT
+  same_as_default verify-norm-rope '^(OK|FAIL|SKIPPED) +(dit_forward|causal_rollout)/' DiT
   same_checksum bench-dit-norm-rope
   grep -h "^forward" "$OUTDIR/bench-dit-norm-rope.log" 2>/dev/null | tail -2
   grep -hE "^(rms_norm|rope|f32_to_bf16_rows|all kernels)" "$OUTDIR/bench-dit-norm-rope.log" 2>/dev/null | sed 's/^/norm-rope profile: /'
@@ -294,7 +294,7 @@ dit_switch_summary() {
   echo "-- $title"
   if grep -qE "$test" "$OUTDIR/tests.log" 2>/dev/null; then echo "tests: $test FAILED (see $OUTDIR/tests.log)"
   elif [ -f "$OUTDIR/tests.log" ]; then echo "tests: $test not among the failures"; fi
-  same_as_default "verify-$name" '^(OK|FAIL|SKIPPED) +(dit_forward|causal_rollout)' DiT
+  same_as_default "verify-$name" '^(OK|FAIL|SKIPPED) +(dit_forward|causal_rollout)/' DiT
   local bench="bench-dit-${name#dit-}"   # dit-fusions: bench-dit-fusions
   same_checksum "$bench"
   grep -h "^forward" "$OUTDIR/$bench.log" 2>/dev/null | tail -2

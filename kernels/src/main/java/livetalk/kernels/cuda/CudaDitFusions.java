@@ -10,8 +10,9 @@ import livetalk.kernels.Weight;
 import livetalk.tensor.DType;
 
 /**
- * The DiT's opt-in fused passes on CUDA, each off until a GPU run validates it and each giving the
- * bits of the sequence it replaces (docs/cuda-performance.md#defaults): q and k's RMSNorm with their
+ * The DiT's fused passes on CUDA, each giving the bits of the sequence it replaces
+ * (docs/cuda-performance.md#defaults; the first two on by default since run 11, the third opt-in,
+ * slower alone there): q and k's RMSNorm with their
  * RoPE and bf16 rounding ({@link CudaSwitches#NORM_ROPE_ENV}), norm1/norm2 with their per-frame
  * modulation ({@link CudaSwitches#NORM_MOD_ENV}), and the residual adds in the output products'
  * epilogue ({@link CudaSwitches#RESIDUAL_ENV}, whose products are {@link CudaGemm#linearResidual}'s).

@@ -81,16 +81,16 @@ public final class CudaSwitches {
     /**
      * The system property and the environment variable (the property wins) that fuse the DiT's q
      * and k RMSNorm with their RoPE rotation and their bf16 rounding ({@link CudaDitFusions#useNormRope}):
-     * {@code LIVETALK_CUDA_NORM_ROPE=1} on, {@code 0} or unset off, the default until a GPU run has
-     * validated it (docs/cuda-performance.md#the-dits-q-and-k-norm-fused-with-rope). Read once per process.
+     * {@code LIVETALK_CUDA_NORM_ROPE=1} on, {@code 0} off; unset, the default: on (run 11: the same
+     * bits, faster; docs/cuda-performance.md#the-dits-q-and-k-norm-fused-with-rope). Read once per process.
      */
     public static final String NORM_ROPE_PROPERTY = "livetalk.cuda.normRope", NORM_ROPE_ENV = "LIVETALK_CUDA_NORM_ROPE";
 
     /**
      * The system property and the environment variable (the property wins) that fuse the DiT's
      * norm1 and norm2 with their per-frame modulation ({@link CudaDitFusions#useNormMod}):
-     * {@code LIVETALK_CUDA_NORM_MOD=1} on, {@code 0} or unset off, the default until a GPU run has
-     * validated it (docs/cuda-performance.md#the-dits-layer-norm-fused-with-its-modulation). Read once per process.
+     * {@code LIVETALK_CUDA_NORM_MOD=1} on, {@code 0} off; unset, the default: on (run 11: the same
+     * bits, faster; docs/cuda-performance.md#the-dits-layer-norm-fused-with-its-modulation). Read once per process.
      */
     public static final String NORM_MOD_PROPERTY = "livetalk.cuda.normMod", NORM_MOD_ENV = "LIVETALK_CUDA_NORM_MOD";
 
@@ -98,7 +98,7 @@ public final class CudaSwitches {
      * The system property and the environment variable (the property wins) that add the DiT's
      * output products into the residual stream in their epilogue ({@link CudaDitFusions#useResidualEpilogue}):
      * {@code LIVETALK_CUDA_RESIDUAL=1} on (with the TMA GEMM; elsewhere it changes nothing), {@code 0}
-     * or unset off, the default until a GPU run has validated it
+     * or unset off, the default (run 11: the same bits, but 1.5 % slower alone on the defaults)
      * (docs/cuda-performance.md#the-dits-residual-adds-in-the-products-epilogue). Read once per process.
      */
     public static final String RESIDUAL_PROPERTY = "livetalk.cuda.residual", RESIDUAL_ENV = "LIVETALK_CUDA_RESIDUAL";
@@ -116,8 +116,8 @@ public final class CudaSwitches {
     /**
      * Overrides {@code be}'s defaults with the kernels the GEMM, attention, attention split and
      * conv3d switches name, in that order, then sets the VAE's fused norm and the GEMM's tile schedule
-     * where their switches are set (on or off), and turns the DiT's fused q/k norm and RoPE, its fused
-     * layer norm and modulation and its residual epilogue on if their switches say so. A kernel chosen for the whole process that this device cannot run is an error, not a
+     * and the DiT's fused q/k norm and RoPE and its fused layer norm and modulation where their
+     * switches are set (on or off), and turns the DiT's residual epilogue on if its switch says so. A kernel chosen for the whole process that this device cannot run is an error, not a
      * silent fall-back: a benchmark or verify run must measure what it says it measures.
      */
     static void apply(CudaBackend be) {
@@ -168,8 +168,8 @@ public final class CudaSwitches {
             }
             be.useVaeFuse(on);
         }
-        if (normRopeConfigured()) be.ditFusions().useNormRope(true);
-        if (normModConfigured()) be.ditFusions().useNormMod(true);
+        if (isSet(NORM_ROPE_PROPERTY, NORM_ROPE_ENV)) be.ditFusions().useNormRope(normRopeConfigured());
+        if (isSet(NORM_MOD_PROPERTY, NORM_MOD_ENV)) be.ditFusions().useNormMod(normModConfigured());
         if (residualConfigured()) {
             // the adds go into the TMA kernels' epilogue: without them the switch would measure nothing
             if (!be.gemmKernel().tma()) {
@@ -302,19 +302,19 @@ public final class CudaSwitches {
         };
     }
 
-    /** "1": q and k normed, rotated and rounded in one pass; "0" (or null/blank, the default): the three apart. */
+    /** "1" (the default): q and k normed, rotated and rounded in one pass; "0" (or null/blank): the three apart. */
     static boolean parseNormRope(String value, String source) {
-        return parseOnOff(value, source, "rmsNorm, rope and the bf16 rounding apart", "in one pass");
+        return parseOnOff(value, source, "rmsNorm, rope and the bf16 rounding apart", "in one pass: the default");
     }
 
-    /** "1": the DiT's layer norm and its modulation in one pass; "0" (or null/blank, the default): the two kernels apart. */
+    /** "1" (the default): the DiT's layer norm and its modulation in one pass; "0" (or null/blank): the two kernels apart. */
     static boolean parseNormMod(String value, String source) {
-        return parseOnOff(value, source, "layer_norm, then modulate_frames", "in one pass");
+        return parseOnOff(value, source, "layer_norm, then modulate_frames", "in one pass: the default");
     }
 
     /** "1": the residual adds in the products' epilogue; "0" (or null/blank, the default): the product, then the add. */
     static boolean parseResidual(String value, String source) {
-        return parseOnOff(value, source, "the product into scratch, then the add", "the add in the product's epilogue");
+        return parseOnOff(value, source, "the product into scratch, then the add: the default", "the add in the product's epilogue");
     }
 
     /** The value of an off-by-default 0/1 switch, parsed from the property or the variable the first time it is asked for. */
@@ -326,13 +326,13 @@ public final class CudaSwitches {
         });
     }
 
-    /** "1" on, "0" (or null/blank, the default) off; anything else fails naming what each value means. */
+    /** "1" on, "0" (or null/blank) off; anything else fails naming what each value means (off or on saying which is the default). */
     private static boolean parseOnOff(String value, String source, String off, String on) {
         if (value == null || value.isBlank()) return false;
         return switch (value.strip()) {
             case "0" -> false;
             case "1" -> true;
-            default -> throw new KernelException(source + "=" + value + ": expected 0 (" + off + ": the default) or 1 (" + on + ")");
+            default -> throw new KernelException(source + "=" + value + ": expected 0 (" + off + ") or 1 (" + on + ")");
         };
     }
 

@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
  * GEMM with its tile width by waves in its persistent kernels, the TMA attention in ping-pong with its
  * keys split by shape, and the TMA convolution in ping-pong; mma.sync and the channels-last
  * convolution elsewhere; everywhere bf16 operands and the VAE's norm fused into the convolutions'
- * copy; the DiT's fused passes off. Skipped where a switch is set, since the switch wins.
+ * copy, and the DiT's norms fused with RoPE and with the modulation; the residual epilogue off.
+ * Skipped where a switch is set, since the switch wins.
  */
 class CudaDefaultsTest extends CudaTestBase {
 
@@ -44,9 +45,9 @@ class CudaDefaultsTest extends CudaTestBase {
         assertEquals(conv, cuda.convLayout());
         assertEquals(DType.BF16, cuda.operandDtype());
         assertEquals(true, cuda.vaeFuse());
-        // the DiT's fused passes: off until a GPU run has shown them the defaults' bits
-        assertEquals(false, cuda.ditFusions().normRope());
-        assertEquals(false, cuda.ditFusions().normMod());
+        // the DiT's fused passes: the norms on (run 11), the residual epilogue off (slower there)
+        assertEquals(true, cuda.ditFusions().normRope());
+        assertEquals(true, cuda.ditFusions().normMod());
         assertEquals(false, cuda.ditFusions().residualEpilogue());
     }
 }
