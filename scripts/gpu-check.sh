@@ -254,7 +254,7 @@ same_checksum() {
 }
 
 # The VAE's copies fused into its convolutions' (LIVETALK_CUDA_VAE_FUSE=1 on top of the defaults,
-# docs/cuda-performance.md#the-vae-norm-fused-into-the-convolutions-copy-written-without-a-gpu-not-yet-run)
+# docs/cuda-performance.md#the-vae-norm-fused-into-the-convolutions-copy-validated-in-run-10-the-default)
 # must change no bit: its tests (the fused ops against the unfused ones, bit for bit), the VAE
 # encode and decode lines identical to verify-default's; then bench-vae's figures and the profile
 # lines of the kernels it replaces and adds, beside bench-vae-default's.

@@ -1,5 +1,5 @@
 // The fast convolution on Hopper with its operands fed by TMA (sm_90a, LIVETALK_CUDA_CONV=tma;
-// written without a GPU, not yet run on one): the function of conv_sm90.cu's wgmma kernels, the
+// written without a GPU, validated in run 10, its ping-pong form the default since): the function of conv_sm90.cu's wgmma kernels, the
 // same bits (conv_tma_sm90_layout.cuh says why), with the loads taken off the warpgroups that
 // compute, as gemm_tma_sm90.cu takes them off the GEMM's. A module of its own (conv_tma_sm90.ptx),
 // loaded only when the switch asks for it.

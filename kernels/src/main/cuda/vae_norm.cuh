@@ -2,7 +2,7 @@
 // one place: rms_norm_channels and rms_scale_channels (norms.cu) and the fused copy
 // conv_pad_cl_norm (conv.cu) all call these, so that the fused path computes the same float32
 // values, bit for bit, as the norm kernel whose output the plain copy rounds
-// (docs/cuda-performance.md#the-vae-norm-fused-into-the-convolutions-copy-written-without-a-gpu-not-yet-run).
+// (docs/cuda-performance.md#the-vae-norm-fused-into-the-convolutions-copy-validated-in-run-10-the-default).
 //   y[t, c, p] = x[t, c, p] · scale[t, p] · gamma[c], then SiLU if asked,
 //   scale[t, p] = √C / max(sqrt(Σ_c x[t, c, p]²), eps), the sum taken in channel order.
 #pragma once

@@ -353,7 +353,7 @@ public interface Backend extends AutoCloseable {
      * then the history's update ({@link #copy} within hist, {@link #toBf16} or copy of y's last
      * frames), then {@link #add}{@code (out, residual, out)} when there is a residual. A backend may
      * fuse them, giving the same results bit for bit (CUDA: the norm applied as the convolution's
-     * operand copy is written, docs/cuda-performance.md#the-vae-norm-fused-into-the-convolutions-copy-written-without-a-gpu-not-yet-run,
+     * operand copy is written, docs/cuda-performance.md#the-vae-norm-fused-into-the-convolutions-copy-validated-in-run-10-the-default,
      * and the residual added in its epilogue).
      */
     default void conv3dNormSilu(Buf hist, int histFrames, int keep, Buf x, int frames, int h, int w, Weight gamma, float eps,
