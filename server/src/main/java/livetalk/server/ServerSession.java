@@ -205,8 +205,9 @@ final class ServerSession implements LiveStream.Output {
     /** Frames of the current turn, as they are decoded: to the pages at once, with the audio that plays with them. */
     @Override
     public void frames(Conversation.Take t, long first, byte[][] rgb, float[] pcm) {
-        for (int i = 0; i < rgb.length; i++) {
-            broadcast(MediaPacket.of(MediaPacket.VIDEO, t.state().ordinal(), t.epoch(), first + i, live.size(), Jpeg.encode(rgb[i], live.size())));
+        byte[][] jpeg = Jpeg.encodeAll(rgb, live.size());
+        for (int i = 0; i < jpeg.length; i++) {
+            broadcast(MediaPacket.of(MediaPacket.VIDEO, t.state().ordinal(), t.epoch(), first + i, live.size(), jpeg[i]));
         }
         broadcast(MediaPacket.of(MediaPacket.AUDIO, t.state().ordinal(), t.epoch(), first * BlockClock.SAMPLES_PER_FRAME, pcm.length, Pcm.toPcm16(pcm)));
     }

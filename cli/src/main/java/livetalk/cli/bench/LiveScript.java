@@ -207,8 +207,8 @@ public final class LiveScript implements LiveStream.Output {
                 turn.frames += rgb.length;
             }
         }
-        // what serve does with every frame before it leaves, on this (the decode) thread
-        for (byte[] frame : rgb) Jpeg.encode(frame, stream.session().size());
+        // what serve does with every group of frames before they leave: encoded on several threads, this (the decode) thread waiting
+        Jpeg.encodeAll(rgb, stream.session().size());
     }
 
     @Override

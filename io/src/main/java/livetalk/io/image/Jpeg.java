@@ -55,4 +55,16 @@ public final class Jpeg {
         }
         return out.toByteArray();
     }
+
+    /**
+     * A group of frames (each {@code [S, S, 3]}), each encoded as {@link #encode} does, in order,
+     * on several threads at once. The decode thread of a live session hands its frames here: one
+     * at a time they cost about 10 ms each, as much per block as a third of the VAE's own work
+     * (docs/cuda-performance.md, "What comes next"), and the frames of a group are independent.
+     */
+    public static byte[][] encodeAll(byte[][] rgb, int size) {
+        byte[][] out = new byte[rgb.length][];
+        java.util.stream.IntStream.range(0, rgb.length).parallel().forEach(i -> out[i] = encode(rgb[i], size));
+        return out;
+    }
 }

@@ -80,5 +80,19 @@ class JpegTest {
     @Test
     void aWrongSizeIsRefused() {
         assertThrows(IllegalArgumentException.class, () -> Jpeg.encode(new byte[10], 4));
+        assertThrows(IllegalArgumentException.class, () -> Jpeg.encodeAll(new byte[][]{new byte[48], new byte[10]}, 4));
+    }
+
+    /** A group encoded on several threads: each frame's bytes as encode gives them, in the group's order. */
+    @Test
+    void aGroupIsEachFramesEncodingInOrder() {
+        Props.forAll("jpeg group", 4, 23, rnd -> {
+            int size = 8 * (1 + rnd.nextInt(12)), n = rnd.nextInt(6);
+            byte[][] rgb = new byte[n][];
+            for (int i = 0; i < n; i++) rgb[i] = picture(rnd, size);
+            byte[][] got = Jpeg.encodeAll(rgb, size);
+            assertEquals(n, got.length);
+            for (int i = 0; i < n; i++) assertArrayEquals(Jpeg.encode(rgb[i], size), got[i], "frame " + i + " of " + n);
+        });
     }
 }
