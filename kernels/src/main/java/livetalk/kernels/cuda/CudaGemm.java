@@ -161,8 +161,9 @@ final class CudaGemm {
      */
     private void gemmTma(GemmKernel g, long a, int lda, long b, int ldb, long c, long ldc, long bias, int biasMode, boolean gelu,
                          int m, int n, int k, String suffix, java.util.function.UnaryOperator<CudaContext.Args> more) {
-        int bn = wgmmaTileN(g, m, n, ctx.multiprocessors), tilesN = (n + bn - 1) / bn, tilesM = (m + WGMMA_BM - 1) / WGMMA_BM;
-        TmaTileSchedule schedule = be.gemmSchedule().forTiles((long) tilesN * tilesM, ctx.multiprocessors);
+        TmaTileSchedule asked = be.gemmSchedule();
+        int bn = wgmmaTileN(g, m, n, ctx.multiprocessors, asked.maxTileN()), tilesN = (n + bn - 1) / bn, tilesM = (m + WGMMA_BM - 1) / WGMMA_BM;
+        TmaTileSchedule schedule = asked.forTiles((long) tilesN * tilesM, ctx.multiprocessors);
         boolean persistent = schedule.persistent();
         // persistent: one block per SM (a block takes an SM's shared memory), each walking tiles gridDim.x apart
         ctx.launch(tmaKernel(bn, schedule, suffix), persistent ? persistentBlocks((long) tilesN * tilesM, ctx.multiprocessors) : tilesN,

@@ -173,9 +173,15 @@ final class LaunchGeometry {
      * (840 tiles, 7 waves).
      */
     static int tmaTileByWaves(int m, int n, int multiprocessors) {
-        int best = 256;
+        return tmaTileByWaves(m, n, multiprocessors, 256);
+    }
+
+    /** As above, of the widths up to {@code maxN} (the ping-pong kernels exist up to 128). */
+    static int tmaTileByWaves(int m, int n, int multiprocessors, int maxN) {
+        int best = 96;
         long bestCost = Long.MAX_VALUE;
         for (int bn : new int[]{256, 128, 96}) {
+            if (bn > maxN) continue;
             long tiles = (long) ((m + WGMMA_BM - 1) / WGMMA_BM) * ((n + bn - 1) / bn);
             long cost = (tiles + multiprocessors - 1) / multiprocessors * (bn + 32);
             if (cost < bestCost) {
@@ -213,11 +219,21 @@ final class LaunchGeometry {
      * 128×256 would be 1.1 waves on 132 SMs) and 256 for N = 8960 (840 tiles, 6.4 waves).
      */
     static int wgmmaTileN(GemmKernel kernel, int m, int n, int multiprocessors) {
+        return wgmmaTileN(kernel, m, n, multiprocessors, 256);
+    }
+
+    /**
+     * As above, a width the kernel chooses itself ({@link GemmKernel#TMA}, {@link GemmKernel#TMA_WAVES})
+     * taken from those up to {@code maxN}: with the TMA GEMM's ping-pong schedule, 128, so that the
+     * FFN's 8960-wide products run ping-pong kernels rather than 256-wide persistent ones (run 11's
+     * bench-gpu: 433 TFLOP/s at 128 in ping-pong, 355 at 256). A width named by the kernel stays.
+     */
+    static int wgmmaTileN(GemmKernel kernel, int m, int n, int multiprocessors, int maxN) {
         if (kernel == GemmKernel.WGMMA_N128 || kernel == GemmKernel.TMA_N128) return 128;
         if (kernel == GemmKernel.WGMMA_N256 || kernel == GemmKernel.TMA_N256) return 256;
         if (kernel == GemmKernel.TMA_N96) return 96;
-        if (kernel == GemmKernel.TMA_WAVES) return tmaTileByWaves(m, n, multiprocessors);
+        if (kernel == GemmKernel.TMA_WAVES) return tmaTileByWaves(m, n, multiprocessors, maxN);
         long tiles256 = (long) ((m + WGMMA_BM - 1) / WGMMA_BM) * ((n + 255) / 256);
-        return tiles256 >= 4L * multiprocessors ? 256 : 128;
+        return Math.min(tiles256 >= 4L * multiprocessors ? 256 : 128, maxN);
     }
 }

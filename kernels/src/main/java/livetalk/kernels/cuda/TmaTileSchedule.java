@@ -47,6 +47,11 @@ public enum TmaTileSchedule {
         return this == PINGPONG && tiles <= multiprocessors ? PERSISTENT : this;
     }
 
+    /** The widest tile a width chosen by shape may take under this schedule: its own kernels' widest. */
+    int maxTileN() {
+        return this == PINGPONG ? PINGPONG_MAX_TILE_N : 256;
+    }
+
     /** Whether the launch takes one block per SM rather than one per tile. */
     boolean persistent() {
         return this != TILES;

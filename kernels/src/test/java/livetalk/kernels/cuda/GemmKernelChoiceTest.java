@@ -95,6 +95,13 @@ class GemmKernelChoiceTest {
         assertEquals(128, LaunchGeometry.tmaTileByWaves(3072, 1536, 114));    // H100 PCIe: 288 tiles in 3 waves of 160 against 96's 384 in 4 of 128
         assertEquals(96, LaunchGeometry.tmaTileByWaves(128, 256, sms));       // within one wave the narrowest tiles finish first (3 side by side)
         assertEquals(128, LaunchGeometry.tmaTileByWaves(3072, 4608, sms));    // 864 tiles in 7 waves of 160 against 256's 432 in 4 of 288
+        // under the ping-pong schedule the widths chosen by shape stop at its kernels' 128; named widths stay
+        int pp = TmaTileSchedule.PINGPONG.maxTileN();
+        assertEquals(128, LaunchGeometry.wgmmaTileN(GemmKernel.TMA_WAVES, 3072, 8960, sms, pp));
+        assertEquals(96, LaunchGeometry.wgmmaTileN(GemmKernel.TMA_WAVES, 3072, 1536, sms, pp));
+        assertEquals(128, LaunchGeometry.wgmmaTileN(GemmKernel.TMA, 3072, 8960, sms, pp));
+        assertEquals(256, LaunchGeometry.wgmmaTileN(GemmKernel.TMA_N256, 3072, 8960, sms, pp));
+        assertEquals(256, LaunchGeometry.wgmmaTileN(GemmKernel.TMA_WAVES, 3072, 8960, sms, TmaTileSchedule.PERSISTENT.maxTileN()));
         // the rule's cost is what it minimises: no other width finishes sooner by its own measure
         for (int m : new int[]{1, 128, 3072, 9999}) {
             for (int n : new int[]{1, 96, 1536, 4608, 8960}) {
