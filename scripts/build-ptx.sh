@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Compiles the CUDA C kernels (kernels/src/main/cuda/*.cu) to the PTX resources the CUDA backend
-# loads (kernels/src/main/resources/livetalk/kernels/cuda/*.ptx). The PTX is committed, so Maven
-# never needs nvcc; run this after changing a .cu file, and commit both.
+# loads (kernels/src/main/resources/livetalk/kernels/cuda/*.ptx.gz: the PTX text, gzipped with no
+# name or time in it, so the same PTX always gives the same bytes; the text is a tenth of the size
+# compressed, and the repository travels whole to GPU machines that take 64 MiB a call). The PTX is
+# committed, so Maven never needs nvcc; run this after changing a .cu file, and commit both.
 #   scripts/build-ptx.sh            rebuild the committed PTX
 #   scripts/build-ptx.sh --check    compile into a temporary folder, fail if the committed PTX
-#                                   differs, and assemble every PTX with ptxas for sm_80, sm_89
+#                                   (unzipped) differs, and assemble every PTX with ptxas for sm_80, sm_89
 #                                   and sm_90a (exit 0 with a note when nvcc is absent); also run
 #                                   the host-side layout tests (kernels/src/test/cuda/*_test.cpp: the
 #                                   wgmma GEMM, the flash attention, the fast convolution)
@@ -27,9 +29,8 @@ if [ ! -x "$NVCC" ]; then
 fi
 CHECK=0
 [ "${1:-}" = --check ] && CHECK=1
-OUT="$RES"
-if [ "$CHECK" = 1 ]; then OUT="$(mktemp -d)"; trap 'rm -rf "$OUT"' EXIT; fi
-mkdir -p "$OUT"
+# the PTX text goes to a temporary folder either way: compared from there, or zipped into $RES
+OUT="$(mktemp -d)"; trap 'rm -rf "$OUT"' EXIT
 # the virtual architecture a source is compiled for, and the real ones ptxas checks it against
 arch_of() { case "$1" in *_sm90) echo sm_90a ;; *) echo compute_80 ;; esac; }
 targets_of() { case "$1" in *_sm90) echo sm_90a ;; *) echo sm_80 sm_89 sm_90a ;; esac; }
@@ -41,7 +42,7 @@ if [ "$CHECK" = 1 ]; then
   status=0
   for ptx in "$OUT"/*.ptx; do
     name="$(basename "$ptx")"
-    if ! cmp -s "$ptx" "$RES/$name"; then
+    if [ ! -f "$RES/$name.gz" ] || ! gzip -dc "$RES/$name.gz" | cmp -s "$ptx" -; then
       echo "build-ptx: $name differs from a fresh compile of ${name%.ptx}.cu (run scripts/build-ptx.sh and commit)"
       status=1
     fi
@@ -70,10 +71,16 @@ if [ "$CHECK" = 1 ]; then
   else
     echo "build-ptx: no host C++ compiler: the host layout tests were not run"
   fi
+  for gz in "$RES"/*.ptx.gz; do
+    [ -e "$OUT/$(basename "$gz" .gz)" ] || { echo "build-ptx: $(basename "$gz") has no source in $SRC"; status=1; }
+  done
   for ptx in "$RES"/*.ptx; do
-    [ -e "$OUT/$(basename "$ptx")" ] || { echo "build-ptx: $(basename "$ptx") has no source in $SRC"; status=1; }
+    [ -e "$ptx" ] && { echo "build-ptx: $(basename "$ptx") is PTX text; the resources are gzipped (run scripts/build-ptx.sh)"; status=1; }
   done
   [ "$status" = 0 ] && echo "build-ptx: $(ls "$OUT"/*.ptx | wc -l) PTX files match their sources and assemble (compute_80 ones for sm_80, sm_89, sm_90a; *_sm90 for sm_90a)"
   exit $status
 fi
-echo "build-ptx: wrote $(ls "$OUT"/*.ptx | wc -l) PTX files to $OUT"
+mkdir -p "$RES"
+rm -f "$RES"/*.ptx "$RES"/*.ptx.gz
+for ptx in "$OUT"/*.ptx; do gzip -n -9 -c "$ptx" > "$RES/$(basename "$ptx").gz"; done
+echo "build-ptx: wrote $(ls "$RES"/*.ptx.gz | wc -l) gzipped PTX files to $RES"

@@ -58,12 +58,17 @@ kit() {
   set -e
   . "$ROOT/scripts/find-jdk.sh"
   local jdk; jdk="$(find_jdk)" || { echo "gpu-check: no JDK 25 found" >&2; exit 2; }
+  # resources a build no longer has stay in target/classes until a clean (the PTX was text before it
+  # was gzipped: 18 MB the kit would carry for nothing); the kernels' resources are copied afresh
+  rm -rf "$ROOT/kernels/target/classes/livetalk/kernels/cuda"
   (cd "$ROOT" && ./build -q -o install -DskipTests && ./build -q -o test-compile -pl kernels)
   rm -rf "$KIT" && mkdir -p "$KIT/stage/lib" "$KIT/stage/test"
   JAVA_HOME="$jdk" mvn -q -B -o dependency:copy -Dartifact=$JUNIT -DoutputDirectory="$KIT/stage" 2>/dev/null \
     || JAVA_HOME="$jdk" mvn -q -B dependency:copy -Dartifact=$JUNIT -DoutputDirectory="$KIT/stage"
   "$jdk/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.management,java.desktop,java.xml,jdk.zipfs,jdk.incubator.vector \
     --strip-debug --no-header-files --no-man-pages --output "$KIT/stage/jre" 2>&1 | grep -v 'incubator modules' || true
+  # the JDK's native libraries carry symbol tables the kit never needs (about 1 MB of the kit, mostly libjvm.so's)
+  if command -v strip >/dev/null; then find "$KIT/stage/jre" -name '*.so' -exec strip --strip-unneeded {} +; fi
   cp "$ROOT/cli/target/livetalk-cli.jar" "$ROOT"/cli/target/lib/*.jar "$KIT/stage/lib/"
   # The kit runs verify, the benchmarks and the kernel tests, never serve or an mp4 encode: leave out
   # the web server's and the video encoder's libraries (7 MB), since the device takes 64 MiB in

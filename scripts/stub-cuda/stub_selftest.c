@@ -1,7 +1,7 @@
 /*
  * The stub driver's own check (CudaStubDriverTest runs it): that it refuses what the driver would,
  * since the CUDA backend's checks without a GPU rest on it. Arguments: the stub library's PTX
- * resource gemm_tma_sm90.ptx. Prints one line per case, "name: code", and exits 0.
+ * resource gemm_tma_sm90.ptx (unzipped). Prints one line per case, "name: code", and exits 0.
  */
 #include <stdint.h>
 #include <stdio.h>

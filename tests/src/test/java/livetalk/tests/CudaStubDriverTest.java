@@ -201,7 +201,12 @@ class CudaStubDriverTest {
                 "-L" + stub, "-l:libcuda.so.1").redirectErrorStream(true).start();
         String log = new String(b.getInputStream().readAllBytes());
         assertTrue(b.waitFor(60, TimeUnit.SECONDS) && b.exitValue() == 0, "the self-test did not build: " + log);
-        Path ptx = repoRoot().resolve("kernels/src/main/resources/livetalk/kernels/cuda/gemm_tma_sm90.ptx");
+        // the committed PTX is gzipped (PtxResource); the self-test reads text
+        Path ptx = tmp.resolve("gemm_tma_sm90.ptx");
+        try (var z = new java.util.zip.GZIPInputStream(Files.newInputStream(
+                repoRoot().resolve("kernels/src/main/resources/livetalk/kernels/cuda/gemm_tma_sm90.ptx.gz")))) {
+            Files.write(ptx, z.readAllBytes());
+        }
         ProcessBuilder pb = new ProcessBuilder(exe.toString(), ptx.toString()).redirectErrorStream(true);
         pb.environment().put("LD_LIBRARY_PATH", stub.toString());
         Process p = pb.start();

@@ -6,11 +6,8 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -28,7 +25,7 @@ import livetalk.kernels.KernelException;
  * concurrently with everything else. Lanes change how memory is freed: see {@link #release}.
  */
 final class CudaContext {
-    /** PTX families, one resource each: {@code livetalk/kernels/cuda/NAME.ptx}. */
+    /** PTX families, one resource each: {@code livetalk/kernels/cuda/NAME.ptx.gz} ({@link PtxResource}). */
     private static final String[] FAMILIES = {"convert", "elementwise", "norms", "gemm", "attention", "vae", "sampler"};
     /**
      * Families compiled for sm_90a (wgmma: {@code gemm_sm90}, {@code attention_sm90}), which run on
@@ -125,14 +122,7 @@ final class CudaContext {
     }
 
     private void loadFamily(String family) {
-        String res = "/livetalk/kernels/cuda/" + family + ".ptx";
-        String ptx;
-        try (InputStream in = CudaContext.class.getResourceAsStream(res)) {
-            if (in == null) throw new KernelException("missing kernel resource " + res + " (a broken build)");
-            ptx = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
-        } catch (IOException e) {
-            throw new KernelException("cannot read " + res + ": " + e.getMessage(), e);
-        }
+        String ptx = PtxResource.text(family);
         MemorySegment module = CudaDriver.loadModule(ptx, family + ".ptx");
         // the module's kernels, each with its parameters' widths
         Map<String, int[]> entries = PtxEntries.paramWidths(ptx);

@@ -2,11 +2,6 @@ package livetalk.kernels.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-
 /**
  * A kernel's parameters as its committed PTX declares them, in bytes, for the tests that hold a
  * launch's argument list ({@link CudaContext.Args#widths}) against them.
@@ -22,7 +17,7 @@ final class PtxParams {
      */
     static int[] widths(String module, String entry) {
         int[] widths = PtxEntries.paramWidths(ptx(module)).get(entry);
-        assertTrue(widths != null, "no entry " + entry + " in " + module + ".ptx");
+        assertTrue(widths != null, "no entry " + entry + " in " + module + ".ptx.gz");
         assertTrue(widths.length > 0, "no parameters parsed for " + entry);
         return widths;
     }
@@ -33,11 +28,6 @@ final class PtxParams {
     }
 
     private static String ptx(String module) {
-        try (InputStream in = CudaBackend.class.getResourceAsStream("/livetalk/kernels/cuda/" + module + ".ptx")) {
-            assertTrue(in != null, "no PTX resource " + module);
-            return new String(in.readAllBytes(), StandardCharsets.US_ASCII);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return PtxResource.text(module);
     }
 }
