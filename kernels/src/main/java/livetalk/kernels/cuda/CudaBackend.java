@@ -113,8 +113,9 @@ public final class CudaBackend implements Backend {
      * its persistent kernels, the TMA flash attention in ping-pong with its keys split by shape, the
      * TMA convolution in ping-pong, and the VAE's norm and residual adds fused into the convolutions;
      * and, as run 11 chose them, the DiT's q/k norm with RoPE and its layer norm with the modulation
-     * in one pass each. Elsewhere mma.sync and the fast convolution, with the same fusions. Asking the device loads the
-     * sm_90a modules there; a family whose module does not load takes the next kernel.
+     * in one pass each. Elsewhere mma.sync and the fast convolution, with the same fusions. Asking
+     * the device loads the sm_90a modules there; a family whose module does not load takes the next
+     * kernel.
      */
     private void useFastestKernels() {
         gemmKernel = tmaGemmUnavailableReason() == null ? GemmKernel.TMA_WAVES

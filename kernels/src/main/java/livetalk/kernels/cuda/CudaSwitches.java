@@ -293,13 +293,8 @@ public final class CudaSwitches {
 
     /** "1": the VAE's norm fused into its convolutions' copy (the default where the copy exists); "0" (or null/blank): not. */
     static boolean parseVaeFuse(String value, String source) {
-        if (value == null || value.isBlank()) return false;
-        return switch (value.strip()) {
-            case "0" -> false;
-            case "1" -> true;
-            default -> throw new KernelException(source + "=" + value + ": expected 0 (the norm, then the convolution's copy) or 1 (the norm"
-                    + " applied as the copy is written: the default with the channels-last convolution)");
-        };
+        return parseOnOff(value, source, "the norm, then the convolution's copy",
+                "the norm applied as the copy is written: the default with the channels-last convolution");
     }
 
     /** "1" (the default): q and k normed, rotated and rounded in one pass; "0" (or null/blank): the three apart. */
