@@ -29,6 +29,8 @@ final class ConvKernels {
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
+    /** The columns one tile takes: 3 vectors (tile8x3, tile4x3). */
+    private static final int STRIP = 3 * L;
     /**
      * K rows per block: a 3-vector column strip of the panel block, KC·3·L floats, takes three
      * quarters of the L1 data cache (128 rows = 24 KiB of a 32 KiB L1d with AVX-512).
@@ -104,7 +106,13 @@ final class ConvKernels {
     private static void row(float[] hist, int histOff, int histFrames, float[] x, int xOff, int h, int w,
                             float[] out, int outOff, Conv3dSpec s, float[] wk, float[] bias, int t, int y, int hOut, int wOut) {
         int cin = s.cin(), cout = s.cout(), kt = s.kt(), kh = s.kh(), kw = s.kw();
-        int wp = (wOut + L - 1) / L * L;
+        // The row's width in whole strips of 3 vectors, the only tiles there are: the columns past wOut
+        // are computed and never stored. A strip of 2 or 1 vectors had tiles of its own, called far less
+        // often than the 3-wide ones, so they ran interpreted long enough to be compiled on stack first;
+        // after that, on the 2-core Intel build machine (2026-11-28, 3 runs of 3) C2's code for the 2-wide
+        // tile kept every accumulator boxed (JFR: allocations in the inlined fma, 87 % of samples), and a
+        // 128×128 block took 90–140 s instead of 30–45 s. Each column's sum is the same either way.
+        int wp = (wOut + STRIP - 1) / STRIP * STRIP;
         int tapK = kh * kw * cin;                                 // k values per time tap
         int dtMin = Math.max(0, s.padFront() - t * s.st());       // taps before this one read zero frames
         int kBegin = Math.min(dtMin, kt) * tapK, kEnd = kt * tapK;
@@ -162,23 +170,11 @@ final class ConvKernels {
         // in L1), then all output-channel tiles over that strip (the weight block stays in L2).
         for (int k0 = kBegin; k0 < kEnd; k0 += KC) {
             int k1 = Math.min(kEnd, k0 + KC);
-            int xv = 0;
-            for (; xv + 3 * L <= wp; xv += 3 * L) {
+            for (int xv = 0; xv < wp; xv += STRIP) {
                 int o = 0;
                 for (; o + 8 <= cout; o += 8) tile8x3(wk, panel, rowOf, acc, k0, k1, kBegin, o, xv, weightBase(o, cout, kEnd), weightStride(o, cout), wp);
                 for (; o + 4 <= cout; o += 4) tile4x3(wk, panel, rowOf, acc, k0, k1, kBegin, o, xv, weightBase(o, cout, kEnd), weightStride(o, cout), wp);
                 for (; o < cout; o++) for (int v = 0; v < 3; v++) tile1x1(wk, panel, rowOf, acc, k0, k1, kBegin, o, xv + v * L, weightBase(o, cout, kEnd), weightStride(o, cout), wp);
-            }
-            for (; xv + 2 * L <= wp; xv += 2 * L) {
-                int o = 0;
-                for (; o + 8 <= cout; o += 8) tile8x2(wk, panel, rowOf, acc, k0, k1, kBegin, o, xv, weightBase(o, cout, kEnd), weightStride(o, cout), wp);
-                for (; o < cout; o++) for (int v = 0; v < 2; v++) tile1x1(wk, panel, rowOf, acc, k0, k1, kBegin, o, xv + v * L, weightBase(o, cout, kEnd), weightStride(o, cout), wp);
-            }
-            for (; xv < wp; xv += L) {
-                int o = 0;
-                for (; o + 8 <= cout; o += 8) tile8x1(wk, panel, rowOf, acc, k0, k1, kBegin, o, xv, weightBase(o, cout, kEnd), weightStride(o, cout), wp);
-                for (; o + 4 <= cout; o += 4) tile4x1(wk, panel, rowOf, acc, k0, k1, kBegin, o, xv, weightBase(o, cout, kEnd), weightStride(o, cout), wp);
-                for (; o < cout; o++) tile1x1(wk, panel, rowOf, acc, k0, k1, kBegin, o, xv, weightBase(o, cout, kEnd), weightStride(o, cout), wp);
             }
         }
 
@@ -228,86 +224,6 @@ final class ConvKernels {
         c70.intoArray(acc, a0 + 7 * wp + 0 * L); c71.intoArray(acc, a0 + 7 * wp + 1 * L); c72.intoArray(acc, a0 + 7 * wp + 2 * L);
     }
 
-    private static void tile8x2(float[] wk, float[] panel, int[] rowOf, float[] acc, int k0, int k1, int kBegin, int o, int xv, int wb, int ws, int wp) {
-        int a0 = o * wp + xv;
-        FloatVector c00 = FloatVector.fromArray(S, acc, a0 + 0 * wp + 0 * L); FloatVector c01 = FloatVector.fromArray(S, acc, a0 + 0 * wp + 1 * L);
-        FloatVector c10 = FloatVector.fromArray(S, acc, a0 + 1 * wp + 0 * L); FloatVector c11 = FloatVector.fromArray(S, acc, a0 + 1 * wp + 1 * L);
-        FloatVector c20 = FloatVector.fromArray(S, acc, a0 + 2 * wp + 0 * L); FloatVector c21 = FloatVector.fromArray(S, acc, a0 + 2 * wp + 1 * L);
-        FloatVector c30 = FloatVector.fromArray(S, acc, a0 + 3 * wp + 0 * L); FloatVector c31 = FloatVector.fromArray(S, acc, a0 + 3 * wp + 1 * L);
-        FloatVector c40 = FloatVector.fromArray(S, acc, a0 + 4 * wp + 0 * L); FloatVector c41 = FloatVector.fromArray(S, acc, a0 + 4 * wp + 1 * L);
-        FloatVector c50 = FloatVector.fromArray(S, acc, a0 + 5 * wp + 0 * L); FloatVector c51 = FloatVector.fromArray(S, acc, a0 + 5 * wp + 1 * L);
-        FloatVector c60 = FloatVector.fromArray(S, acc, a0 + 6 * wp + 0 * L); FloatVector c61 = FloatVector.fromArray(S, acc, a0 + 6 * wp + 1 * L);
-        FloatVector c70 = FloatVector.fromArray(S, acc, a0 + 7 * wp + 0 * L); FloatVector c71 = FloatVector.fromArray(S, acc, a0 + 7 * wp + 1 * L);
-        for (int k = k0; k < k1; k++) {
-            int p = rowOf[k - kBegin] + xv, q = wb + k * ws;
-            FloatVector b0 = FloatVector.fromArray(S, panel, p + 0 * L); FloatVector b1 = FloatVector.fromArray(S, panel, p + 1 * L);
-            FloatVector w0 = FloatVector.broadcast(S, wk[q + 0]);
-            c00 = b0.fma(w0, c00); c01 = b1.fma(w0, c01);
-            FloatVector w1 = FloatVector.broadcast(S, wk[q + 1]);
-            c10 = b0.fma(w1, c10); c11 = b1.fma(w1, c11);
-            FloatVector w2 = FloatVector.broadcast(S, wk[q + 2]);
-            c20 = b0.fma(w2, c20); c21 = b1.fma(w2, c21);
-            FloatVector w3 = FloatVector.broadcast(S, wk[q + 3]);
-            c30 = b0.fma(w3, c30); c31 = b1.fma(w3, c31);
-            FloatVector w4 = FloatVector.broadcast(S, wk[q + 4]);
-            c40 = b0.fma(w4, c40); c41 = b1.fma(w4, c41);
-            FloatVector w5 = FloatVector.broadcast(S, wk[q + 5]);
-            c50 = b0.fma(w5, c50); c51 = b1.fma(w5, c51);
-            FloatVector w6 = FloatVector.broadcast(S, wk[q + 6]);
-            c60 = b0.fma(w6, c60); c61 = b1.fma(w6, c61);
-            FloatVector w7 = FloatVector.broadcast(S, wk[q + 7]);
-            c70 = b0.fma(w7, c70); c71 = b1.fma(w7, c71);
-        }
-        c00.intoArray(acc, a0 + 0 * wp + 0 * L); c01.intoArray(acc, a0 + 0 * wp + 1 * L);
-        c10.intoArray(acc, a0 + 1 * wp + 0 * L); c11.intoArray(acc, a0 + 1 * wp + 1 * L);
-        c20.intoArray(acc, a0 + 2 * wp + 0 * L); c21.intoArray(acc, a0 + 2 * wp + 1 * L);
-        c30.intoArray(acc, a0 + 3 * wp + 0 * L); c31.intoArray(acc, a0 + 3 * wp + 1 * L);
-        c40.intoArray(acc, a0 + 4 * wp + 0 * L); c41.intoArray(acc, a0 + 4 * wp + 1 * L);
-        c50.intoArray(acc, a0 + 5 * wp + 0 * L); c51.intoArray(acc, a0 + 5 * wp + 1 * L);
-        c60.intoArray(acc, a0 + 6 * wp + 0 * L); c61.intoArray(acc, a0 + 6 * wp + 1 * L);
-        c70.intoArray(acc, a0 + 7 * wp + 0 * L); c71.intoArray(acc, a0 + 7 * wp + 1 * L);
-    }
-
-    private static void tile8x1(float[] wk, float[] panel, int[] rowOf, float[] acc, int k0, int k1, int kBegin, int o, int xv, int wb, int ws, int wp) {
-        int a0 = o * wp + xv;
-        FloatVector c00 = FloatVector.fromArray(S, acc, a0 + 0 * wp + 0 * L);
-        FloatVector c10 = FloatVector.fromArray(S, acc, a0 + 1 * wp + 0 * L);
-        FloatVector c20 = FloatVector.fromArray(S, acc, a0 + 2 * wp + 0 * L);
-        FloatVector c30 = FloatVector.fromArray(S, acc, a0 + 3 * wp + 0 * L);
-        FloatVector c40 = FloatVector.fromArray(S, acc, a0 + 4 * wp + 0 * L);
-        FloatVector c50 = FloatVector.fromArray(S, acc, a0 + 5 * wp + 0 * L);
-        FloatVector c60 = FloatVector.fromArray(S, acc, a0 + 6 * wp + 0 * L);
-        FloatVector c70 = FloatVector.fromArray(S, acc, a0 + 7 * wp + 0 * L);
-        for (int k = k0; k < k1; k++) {
-            int p = rowOf[k - kBegin] + xv, q = wb + k * ws;
-            FloatVector b0 = FloatVector.fromArray(S, panel, p + 0 * L);
-            FloatVector w0 = FloatVector.broadcast(S, wk[q + 0]);
-            c00 = b0.fma(w0, c00);
-            FloatVector w1 = FloatVector.broadcast(S, wk[q + 1]);
-            c10 = b0.fma(w1, c10);
-            FloatVector w2 = FloatVector.broadcast(S, wk[q + 2]);
-            c20 = b0.fma(w2, c20);
-            FloatVector w3 = FloatVector.broadcast(S, wk[q + 3]);
-            c30 = b0.fma(w3, c30);
-            FloatVector w4 = FloatVector.broadcast(S, wk[q + 4]);
-            c40 = b0.fma(w4, c40);
-            FloatVector w5 = FloatVector.broadcast(S, wk[q + 5]);
-            c50 = b0.fma(w5, c50);
-            FloatVector w6 = FloatVector.broadcast(S, wk[q + 6]);
-            c60 = b0.fma(w6, c60);
-            FloatVector w7 = FloatVector.broadcast(S, wk[q + 7]);
-            c70 = b0.fma(w7, c70);
-        }
-        c00.intoArray(acc, a0 + 0 * wp + 0 * L);
-        c10.intoArray(acc, a0 + 1 * wp + 0 * L);
-        c20.intoArray(acc, a0 + 2 * wp + 0 * L);
-        c30.intoArray(acc, a0 + 3 * wp + 0 * L);
-        c40.intoArray(acc, a0 + 4 * wp + 0 * L);
-        c50.intoArray(acc, a0 + 5 * wp + 0 * L);
-        c60.intoArray(acc, a0 + 6 * wp + 0 * L);
-        c70.intoArray(acc, a0 + 7 * wp + 0 * L);
-    }
-
     private static void tile4x3(float[] wk, float[] panel, int[] rowOf, float[] acc, int k0, int k1, int kBegin, int o, int xv, int wb, int ws, int wp) {
         int a0 = o * wp + xv, a1 = a0 + wp, a2 = a1 + wp, a3 = a2 + wp;
         FloatVector c00 = FloatVector.fromArray(S, acc, a0), c01 = FloatVector.fromArray(S, acc, a0 + L), c02 = FloatVector.fromArray(S, acc, a0 + 2 * L);
@@ -331,21 +247,6 @@ final class ConvKernels {
         c10.intoArray(acc, a1); c11.intoArray(acc, a1 + L); c12.intoArray(acc, a1 + 2 * L);
         c20.intoArray(acc, a2); c21.intoArray(acc, a2 + L); c22.intoArray(acc, a2 + 2 * L);
         c30.intoArray(acc, a3); c31.intoArray(acc, a3 + L); c32.intoArray(acc, a3 + 2 * L);
-    }
-
-    private static void tile4x1(float[] wk, float[] panel, int[] rowOf, float[] acc, int k0, int k1, int kBegin, int o, int xv, int wb, int ws, int wp) {
-        int a0 = o * wp + xv, a1 = a0 + wp, a2 = a1 + wp, a3 = a2 + wp;
-        FloatVector c0 = FloatVector.fromArray(S, acc, a0), c1 = FloatVector.fromArray(S, acc, a1);
-        FloatVector c2 = FloatVector.fromArray(S, acc, a2), c3 = FloatVector.fromArray(S, acc, a3);
-        for (int k = k0; k < k1; k++) {
-            FloatVector b = FloatVector.fromArray(S, panel, rowOf[k - kBegin] + xv);
-            int q = wb + k * ws;
-            c0 = b.fma(FloatVector.broadcast(S, wk[q]), c0);
-            c1 = b.fma(FloatVector.broadcast(S, wk[q + 1]), c1);
-            c2 = b.fma(FloatVector.broadcast(S, wk[q + 2]), c2);
-            c3 = b.fma(FloatVector.broadcast(S, wk[q + 3]), c3);
-        }
-        c0.intoArray(acc, a0); c1.intoArray(acc, a1); c2.intoArray(acc, a2); c3.intoArray(acc, a3);
     }
 
     private static void tile1x1(float[] wk, float[] panel, int[] rowOf, float[] acc, int k0, int k1, int kBegin, int o, int xv, int wb, int ws, int wp) {
