@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.File;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -12,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import livetalk.kernels.cuda.PtxResource;
 import livetalk.model.dit.DitConfig;
 import livetalk.tensor.DType;
 import livetalk.testkit.DitWeights;
@@ -201,12 +203,9 @@ class CudaStubDriverTest {
                 "-L" + stub, "-l:libcuda.so.1").redirectErrorStream(true).start();
         String log = new String(b.getInputStream().readAllBytes());
         assertTrue(b.waitFor(60, TimeUnit.SECONDS) && b.exitValue() == 0, "the self-test did not build: " + log);
-        // the committed PTX is gzipped (PtxResource); the self-test reads text
+        // the resource is gzipped and the self-test (C) reads PTX text: unzipped the way the backend does it
         Path ptx = tmp.resolve("gemm_tma_sm90.ptx");
-        try (var z = new java.util.zip.GZIPInputStream(Files.newInputStream(
-                repoRoot().resolve("kernels/src/main/resources/livetalk/kernels/cuda/gemm_tma_sm90.ptx.gz")))) {
-            Files.write(ptx, z.readAllBytes());
-        }
+        Files.writeString(ptx, PtxResource.text("gemm_tma_sm90"), StandardCharsets.US_ASCII);
         ProcessBuilder pb = new ProcessBuilder(exe.toString(), ptx.toString()).redirectErrorStream(true);
         pb.environment().put("LD_LIBRARY_PATH", stub.toString());
         Process p = pb.start();
