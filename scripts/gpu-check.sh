@@ -28,7 +28,7 @@
 #                               the defaults'; then the TMA GEMM and the TMA flash attention (the
 #                               defaults on compute capability 9.0 since runs 8 and 9) alone on the
 #                               baseline: their tests in JVMs of their own, the DiT checks,
-#                               bench-dit; then, not yet validated, on the defaults: the DiT's q/k
+#                               bench-dit; then, on the defaults (each validated in runs 10-11): the DiT's q/k
 #                               norm fused with RoPE (LIVETALK_CUDA_NORM_ROPE=1), its layer norm
 #                               fused with its modulation (LIVETALK_CUDA_NORM_MOD=1), its residual
 #                               adds in the products' epilogue (LIVETALK_CUDA_RESIDUAL=1), the GEMM's
@@ -278,7 +278,7 @@ vae_fuse_summary() {
 }
 
 # The DiT's q and k normed, rotated and rounded in one pass, written straight into bf16 (LIVETALK_CUDA_NORM_ROPE=1,
-# not yet validated) must change no bit: its tests, the DiT checks' lines against verify-default's,
+# the default since run 11) must change no bit: its tests, the DiT checks' lines against verify-default's,
 # and bench-dit's output checksum against bench-dit-default's.
 norm_rope_summary() {
   echo "-- the DiT's q/k norm fused with RoPE (LIVETALK_CUDA_NORM_ROPE=1, on the defaults)"
@@ -289,7 +289,7 @@ norm_rope_summary() {
   grep -hE "^(rms_norm|rope|f32_to_bf16_rows|all kernels)" "$OUTDIR/bench-dit-norm-rope.log" 2>/dev/null | sed 's/^/norm-rope profile: /'
 }
 
-# A DiT switch whose tests run in the tests step (not yet validated) must change no bit: its test
+# A DiT switch whose tests run in the tests step must change no bit: its test
 # class not among that step's failures (it lists failures only), the DiT checks' lines against
 # verify-default's, and bench-dit's output checksum against bench-dit-default's; then its forwards
 # and the profile lines of the kernels it replaces and adds.
@@ -447,7 +447,7 @@ run() {
   step bench-live-default 60 "$lt" bench-live --device cuda --dit /tmp/livetalk-dit/model.safetensors
   # The VAE's copies fused into its convolutions' (LIVETALK_CUDA_VAE_FUSE=1: the norm applied as the
   # channels-last copy is written, the history slid in place, the upsample read through, the residual
-  # blocks' adds in the GEMMs' epilogue), not yet validated, on top of the defaults: its tests (the
+  # blocks' adds in the GEMMs' epilogue; the default since run 10), on top of the defaults: its tests (the
   # fused ops against the unfused ones, bit for bit, on FAST and WGMMA; the TMA kernels' residual twins
   # are CudaConvTmaTest's, in the tests-conv-tma* steps;
   # the first bad memory access under compute-sanitizer if they fail), the VAE encode and decode
@@ -507,7 +507,7 @@ run() {
   step bench-dit-fusions 60 env LIVETALK_CUDA_NORM_ROPE=1 LIVETALK_CUDA_NORM_MOD=1 LIVETALK_CUDA_RESIDUAL=1 "$lt" bench-dit --device cuda \
       --weights /tmp/livetalk-dit/model.safetensors --runs 5 --profile --compare-output /tmp/livetalk-dit/out-mma-sync.f32
   # The TMA GEMM's tile width chosen by waves (LIVETALK_CUDA_GEMM=tma_waves: 96-wide tiles for the
-  # 1536-wide products; not yet run on a GPU; tests-tma and bench-gpu above cover its kernels) on the
+  # 1536-wide products; the default since run 10; tests-tma and bench-gpu above cover its kernels) on the
   # defaults: the forward's checksum must be bench-dit-default's, since the tile width changes no sum.
   step bench-dit-tma-waves 60 env LIVETALK_CUDA_GEMM=tma_waves "$lt" bench-dit --device cuda --weights /tmp/livetalk-dit/model.safetensors \
       --runs 5 --profile --compare-output /tmp/livetalk-dit/out-mma-sync.f32

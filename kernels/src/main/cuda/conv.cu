@@ -14,10 +14,10 @@
 // Kernels (all launched by CudaConvolution.conv3dFast; the module loads only when the switch is on):
 //   conv_weight_cl          the weight [cout, cin, kt, kh, kw] (any file dtype) → bf16 W' [cout][taps·cp]
 //   conv_pad_cl(_hist16)    the clip (float32 frames after a float32 or bf16 history) → the bf16 copy Xc
-//   conv_pad_cl_norm(_hist16)  the same copy of SiLU(norm(x)), the history slid in place (not yet run on a GPU)
-//   conv_pad_cl_up2         the same copy of x upsampled 2× (nearest), from x (not yet run on a GPU)
+//   conv_pad_cl_norm(_hist16)  the same copy of SiLU(norm(x)), the history slid in place (run 10: the unfused bits)
+//   conv_pad_cl_up2         the same copy of x upsampled 2× (nearest), from x (run 10: the unfused bits)
 //   conv_cl_m32/_m96/_m128  the GEMM, in block tiles of BM output channels × 128 positions
-//   conv_cl_m*_resid        the same GEMM adding a residual in its epilogue (not yet run on a GPU)
+//   conv_cl_m*_resid        the same GEMM adding a residual in its epilogue (run 10: conv then add's bits)
 #include "common.cuh"
 #include "conv_layout.cuh"
 #include "vae_norm.cuh"
@@ -304,7 +304,7 @@ extern "C" __global__ void __launch_bounds__(256) conv_pad_cl_up2(
 }
 
 // The GEMM's _resid twins (Backend.conv3dResidual and conv3dNormSilu's residual, LIVETALK_CUDA_VAE_FUSE=1;
-// not yet run on a GPU): conv_cl_m*'s arguments, then R, float32 laid out as C and not overlapping
+// passed in run 10): conv_cl_m*'s arguments, then R, float32 laid out as C and not overlapping
 // it; each element stored is (acc + bias) + R[at], the bits of storing acc + bias and then
 // add(C, R, C). Defined last: a kernel's branch labels are numbered by its place in the module,
 // so kernels added before the others would change the others' PTX.

@@ -116,7 +116,7 @@ CONV_WGMMA_KERNEL(conv_cl_wgmma_n96, 96)
 CONV_WGMMA_KERNEL(conv_cl_wgmma_n192, 192)
 
 // The _resid twins (conv.cu's contract: the same arguments, then R; each element stored is
-// (acc + bias) + R[at]; not yet run on a GPU), defined after the others so that their PTX stays as it was.
+// (acc + bias) + R[at]; passed in run 10), defined after the others so that their PTX stays as it was.
 #define CONV_WGMMA_RESID_KERNEL(NAME, BN)                                                                       \
     extern "C" __global__ void __launch_bounds__(CONV_SM90_THREADS, 1) NAME(                                      \
             const bf16* W, const bf16* xc, int cp, int khw, int kw, int Wp, int plane, int n, int k, int wOut,    \

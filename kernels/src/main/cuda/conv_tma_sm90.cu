@@ -214,7 +214,7 @@ CONV_TMA_SCHEDULED_KERNEL(conv_cl_tma_h32_n32_pingpong, conv_tma_pingpong, 32, t
 CONV_TMA_SCHEDULED_KERNEL(conv_cl_tma_h32_n96_pingpong, conv_tma_pingpong, 96, true)
 
 // The _resid twins of every kernel above (conv.cu's contract: the same arguments, then R; each
-// element stored is (acc + bias) + R[at]; not yet run on a GPU), defined after the others so that
+// element stored is (acc + bias) + R[at]; passed in run 10), defined after the others so that
 // their PTX stays as it was.
 #define CONV_TMA_RESID_KERNEL(NAME, BN, HALVES32)                                                                   \
     extern "C" __global__ void __launch_bounds__(CONV_TMA_THREADS, 1) NAME(                                          \

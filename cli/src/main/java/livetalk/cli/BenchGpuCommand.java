@@ -101,9 +101,9 @@ final class BenchGpuCommand implements Callable<Integer> {
             // the TMA GEMM last of all: the newest kernel, whose fault would poison the context
             if (noWgmma == null) {
                 mismatch |= !gemmRows(be, new GemmKernel[]{GemmKernel.TMA_N128, GemmKernel.TMA_N256, GemmKernel.TMA}, cases, reference);
-                // not yet run on a GPU (after run 9): the 96-wide tiles and the rule by waves, last
+                // after run 9: the 96-wide tiles and the rule by waves (the default since run 10), last
                 mismatch |= !gemmRows(be, new GemmKernel[]{GemmKernel.TMA_N96, GemmKernel.TMA_WAVES}, cases, reference);
-                // not yet run on a GPU: the persistent and ping-pong kernels (LIVETALK_CUDA_GEMM_PERSISTENT), beside the rows above
+                // the persistent kernels (the default since run 10) and the ping-pong ones (LIVETALK_CUDA_GEMM_PERSISTENT), beside the rows above
                 for (TmaTileSchedule schedule : new TmaTileSchedule[]{TmaTileSchedule.PERSISTENT, TmaTileSchedule.PINGPONG}) {
                     be.useGemmSchedule(schedule);
                     try {
@@ -209,7 +209,7 @@ final class BenchGpuCommand implements Callable<Integer> {
     }
 
     /**
-     * The split-key TMA flash attention (LIVETALK_CUDA_ATTN_SPLIT; not yet validated on a GPU),
+     * The split-key TMA flash attention (LIVETALK_CUDA_ATTN_SPLIT; {@code auto} the default since run 10),
      * last: timed with the keys in the ranges the rule picks, and checked against the unsplit TMA
      * kernel on the same inputs with flashOnWgmma's bounds (each range rounds P against its own
      * maximum: the same 2^-9 per weight, other roundings). False on a mismatch.

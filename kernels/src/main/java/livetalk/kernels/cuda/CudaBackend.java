@@ -344,8 +344,8 @@ public final class CudaBackend implements Backend {
      * patch matrix), and attention without a bias at head sizes that are multiples of 8 its k and
      * v (toBf16Rows, the same rounding as toBf16), so inputs kept in bf16 give the same bits from
      * half the memory. Tied to {@link #useBf16Operands} (the same idea for the buffers between a
-     * producer and its product), so that it stays off until a GPU run has validated it: until then
-     * the default path keeps float32 history and text K/V, as every validated run did.
+     * producer and its product): validated with it in run 7 and on by default since; off, the
+     * history and text K/V stay float32.
      */
     @Override
     public DType productInputDtype() {

@@ -28,11 +28,11 @@ public enum GemmKernel {
     TMA_N128,
     /** The TMA GEMM with 128×256 tiles (gemm_bf16_tn_tma_n256). */
     TMA_N256,
-    /** The TMA GEMM with 128×96 tiles (gemm_bf16_tn_tma_n96; not yet run on a GPU). */
+    /** The TMA GEMM with 128×96 tiles (gemm_bf16_tn_tma_n96; the same bits as mma.sync in run 10). */
     TMA_N96,
     /**
      * The TMA GEMM with its tile width (96, 128 or 256) chosen per shape by the waves each fills
-     * ({@link LaunchGeometry#tmaTileByWaves}; not yet run on a GPU).
+     * ({@link LaunchGeometry#tmaTileByWaves}; the default on compute capability 9.0 since run 10).
      */
     TMA_WAVES;
 

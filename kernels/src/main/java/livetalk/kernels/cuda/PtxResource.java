@@ -16,14 +16,9 @@ public final class PtxResource {
     private PtxResource() {
     }
 
-    /** The resource path of {@code family}'s PTX. */
-    static String path(String family) {
-        return "/livetalk/kernels/cuda/" + family + ".ptx.gz";
-    }
-
     /** {@code family}'s PTX text; a missing or unreadable resource is a broken build, said in one line. */
     public static String text(String family) {
-        String res = path(family);
+        String res = "/livetalk/kernels/cuda/" + family + ".ptx.gz";
         try (InputStream in = PtxResource.class.getResourceAsStream(res)) {
             if (in == null) throw new KernelException("missing kernel resource " + res + " (a broken build)");
             try (GZIPInputStream z = new GZIPInputStream(in)) {
