@@ -11,8 +11,8 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link #QB} queries, keys are visited in blocks of {@link #KB}; only a {@code [KB, QB]} tile of
  * logits ever exists. Tasks are (head, query chunk) pairs spread over the pool; inside a task, a
  * group of query blocks ({@link #group}) advances together through the keys, so each block of K
- * and V is read from memory (and widened, from the bf16 cache) once per group while it sits in L2
- * (at 15360 keys a head's K and V are 15 MB).
+ * and V is copied into contiguous tiles (widened, from the bf16 cache) once per group while it sits
+ * in L2 (at 15360 keys a head's K and V are 15 MB).
  *
  * <p>Layout trick: the query block is packed transposed and pre-scaled, {@code qt[d][lane]}, so the
  * logits come out transposed, {@code s[key][lane]} with one query per vector lane. Then the
@@ -86,10 +86,10 @@ final class FlashAttention {
             QueryBlock[] group = new QueryBlock[Math.min(groupSize, blocksPerChunk)];
             for (int g = 0; g < group.length; g++) group[g] = new QueryBlock(d);
             float[] s = new float[KB * QB];
-            // bf16 K/V are widened a tile at a time into these (KB·d floats each, L1/L2-resident) and
-            // then used by every query block of the group, so widening costs 2·d work per key per group
-            // against the 4·d·group·QB FLOPs of the logits and P·V.
-            float[] kt = k.h() != null ? new float[KB * d] : null, vt = v.h() != null ? new float[KB * d] : null;
+            // K and V are copied (from float32) or widened (from bf16) a tile at a time into these (KB·d
+            // floats each, L1/L2-resident) and then used by every query block of the group, so the copy
+            // costs 2·d work per key per group against the 4·d·group·QB FLOPs of the logits and P·V.
+            float[] kt = new float[KB * d], vt = new float[KB * d];
             for (int i = i0; i < i1; i += group.length * QB) {
                 int n = Math.min(group.length, (i1 - i + QB - 1) / QB);
                 for (int g = 0; g < n; g++) {
@@ -148,32 +148,27 @@ final class FlashAttention {
         int w = heads * d;
         for (int j0 = 0; j0 < nk; j0 += KB) {
             int kb = Math.min(KB, nk - j0);
-            // The block's keys and values of head h: read in place when float32 (row stride w), else
-            // widened into the tiles kt and vt (row stride d).
-            float[] ka = k.f(), va = v.f();
+            // The block's keys and values of head h, rows of w floats in the caller's layout, into the
+            // tiles: K as rows of d, V in column chunks of P·V's width (4 vectors): chunk dc holds rows
+            // [kb][width] from dc·KB. In place, rows w floats apart (6 KiB in the DiT) fell in a few L1
+            // sets and the V rows a P·V pass reads were half rows 512 bytes apart; the float32 cases
+            // ran 10-15 % slower than the bf16 ones, which were already tiled (2-core Intel Xeon,
+            // `bench --threads 1`). The same values in the same order: the same bits.
             long kRow = k.off() + (long) j0 * w + h * d, vRow = v.off() + (long) j0 * w + h * d;
-            int kBase = (int) kRow, vBase = (int) vRow, ks = w, vs = w;   // float32 rows: offsets into an array
-            if (kt != null) {
-                for (int j = 0; j < kb; j++) Bf16.widen(k.h(), kRow + (long) j * w, kt, j * d, d);
-                ka = kt;
-                kBase = 0;
-                ks = d;
+            for (int j = 0; j < kb; j++) {
+                if (k.h() != null) Bf16.widen(k.h(), kRow + (long) j * w, kt, j * d, d);
+                else System.arraycopy(k.f(), (int) (kRow + (long) j * w), kt, j * d, d);
             }
-            if (vt != null) {
-                // In column chunks of P·V's width (4 vectors): chunk dc holds rows [kb][width] from dc·KB, so
-                // the rows one P·V pass reads are contiguous (half rows 512 bytes apart fell in only half of
-                // the L1's sets). The DiT's self-attention with the bf16 cache ran 4-5 % faster on the 2-core
-                // Intel Xeon (interleaved pairs in one JVM); the same bits.
-                for (int dc = 0; dc < d; dc += PV) {
-                    int width = Math.min(PV, d - dc);
-                    for (int j = 0; j < kb; j++) Bf16.widen(v.h(), vRow + (long) j * w + dc, vt, dc * KB + j * width, width);
+            for (int dc = 0; dc < d; dc += PV) {
+                int width = Math.min(PV, d - dc);
+                for (int j = 0; j < kb; j++) {
+                    if (v.h() != null) Bf16.widen(v.h(), vRow + (long) j * w + dc, vt, dc * KB + j * width, width);
+                    else System.arraycopy(v.f(), (int) (vRow + (long) j * w + dc), vt, dc * KB + j * width, width);
                 }
-                va = vt;
-                vBase = 0;
             }
             for (int g = 0; g < n; g++) {
                 QueryBlock qb = group[g];
-                logits(qb.qt, ka, kBase, ks, d, kb, s);
+                logits(qb.qt, kt, d, kb, s);
                 if (bias != null) {
                     for (int i = 0; i < qb.qb; i++) {
                         int b = biasOff + (h * nq + qb.i0 + i) * nk + j0;
@@ -181,7 +176,7 @@ final class FlashAttention {
                     }
                 }
                 softmaxStep(s, kb, qb.m, qb.l, qb.alpha);
-                accumulate(s, va, vBase, vs, vt != null, d, kb, qb.qb, qb.o, qb.alpha);
+                accumulate(s, vt, d, kb, qb.qb, qb.o, qb.alpha);
             }
         }
         for (int g = 0; g < n; g++) {
@@ -195,11 +190,11 @@ final class FlashAttention {
         }
     }
 
-    /** {@code s[j][lane] = Σ_dd k[j, dd] · qt[dd][lane]} for the kb keys of the block: six keys × four lane vectors at a time. */
-    static void logits(float[] qt, float[] k, int kBase, int w, int d, int kb, float[] s) {
+    /** {@code s[j][lane] = Σ_dd k[j, dd] · qt[dd][lane]} for the kb keys of the tile (rows of d): six keys × four lane vectors at a time. */
+    static void logits(float[] qt, float[] k, int d, int kb, float[] s) {
         int j = 0;
         for (; j + 6 <= kb; j += 6) {
-            int r0 = kBase + j * w, r1 = r0 + w, r2 = r1 + w, r3 = r2 + w, r4 = r3 + w, r5 = r4 + w;
+            int r0 = j * d, r1 = r0 + d, r2 = r1 + d, r3 = r2 + d, r4 = r3 + d, r5 = r4 + d;
             FloatVector z = FloatVector.zero(F);
             FloatVector a0 = z, b0 = z, c0 = z, e0 = z, a1 = z, b1 = z, c1 = z, e1 = z, a2 = z, b2 = z, c2 = z, e2 = z;
             FloatVector a3 = z, b3 = z, c3 = z, e3 = z, a4 = z, b4 = z, c4 = z, e4 = z, a5 = z, b5 = z, c5 = z, e5 = z;
@@ -234,7 +229,7 @@ final class FlashAttention {
             a5.intoArray(s, t); b5.intoArray(s, t + VL); c5.intoArray(s, t + 2 * VL); e5.intoArray(s, t + 3 * VL);
         }
         for (; j < kb; j++) {
-            int r = kBase + j * w;
+            int r = j * d;
             FloatVector a = FloatVector.zero(F), b = a, c = a, e = a;
             for (int dd = 0; dd < d; dd++) {
                 FloatVector x = FloatVector.broadcast(F, k[r + dd]);
@@ -284,19 +279,18 @@ final class FlashAttention {
      * {@code o[i, :] = alpha[i] · o[i, :] + Σ_j s[j][i] · v[j, :]} for the block's queries: six (then
      * four) queries × 4 vectors of d, or one masked vector. The online softmax's rescaling by alpha
      * is applied as the accumulators are loaded into registers, not in a pass of its own over o (the
-     * same single rounding of {@code o·alpha}, one read and write of o per key block fewer). V is
-     * rows of {@code w} floats from {@code vBase}, or, if {@code chunked}, the widened tile in column
-     * chunks (chunk dc: rows of PV floats, or of the rest, from dc·KB).
+     * same single rounding of {@code o·alpha}, one read and write of o per key block fewer). V is the
+     * tile in column chunks (chunk dc: rows of PV floats, or of the rest, from dc·KB).
      */
-    static void accumulate(float[] s, float[] v, int vBase, int w, boolean chunked, int d, int kb, int qb, float[] o, float[] alpha) {
+    static void accumulate(float[] s, float[] v, int d, int kb, int qb, float[] o, float[] alpha) {
         int dc = 0;
         for (; dc + PV <= d; dc += PV) {
-            int base = chunked ? dc * KB : vBase + dc, stride = chunked ? PV : w;
+            int base = dc * KB;
             int i = 0;
-            for (; i < qb && i + 6 <= QB; i += 6) pv6x4(s, v, base, stride, d, kb, i, o, dc, alpha);
-            for (; i < qb; i += 4) pv4x4(s, v, base, stride, d, kb, i, o, dc, alpha);
+            for (; i < qb && i + 6 <= QB; i += 6) pv6x4(s, v, base, PV, d, kb, i, o, dc, alpha);
+            for (; i < qb; i += 4) pv4x4(s, v, base, PV, d, kb, i, o, dc, alpha);
         }
-        int tailBase = chunked ? dc * KB : vBase + dc, tailStride = chunked ? d - dc : w;
+        int tailBase = dc * KB, tailStride = d - dc;
         for (int dv = dc; dv < d; dv += VL) {
             VectorMask<Float> mask = F.indexInRange(dv, d);
             for (int i = 0; i < qb; i += 4) pv4x1(s, v, tailBase + dv - dc, tailStride, d, kb, i, o, dv, mask, alpha);
