@@ -12,7 +12,7 @@ import livetalk.kernels.Conv3dSpec;
  * receptive field of the row into a panel {@code P[k][x]} (k = ((dt·kh + dy)·kw + dx)·cin + c, x the
  * output column, zero where the input is padding; an im2col of a single row, where a stride-1 conv
  * stores each padded input row once for its kw taps, see {@code row}) and multiplies it by
- * the weight repacked as {@code W[k][o]} (stored in groups of 8 output channels, {@link #weightBase}),
+ * the weight repacked as {@code W[k][o]} (stored in groups of {@link #GROUP} output channels, {@link #weightBase}),
  * a GEMM with the output columns in vector lanes. K is
  * blocked so a panel block stays in L2. Taps that fall on front time padding are skipped entirely,
  * so the first frame of a causal conv costs a third of a full one.
@@ -29,19 +29,31 @@ final class ConvKernels {
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
-    /** The columns one tile takes: 3 vectors (tile8x3, tile4x3). */
-    private static final int STRIP = 3 * L;
     /**
-     * K rows per block: a 3-vector column strip of the panel block, KC·3·L floats, takes three
-     * quarters of the L1 data cache (128 rows = 24 KiB of a 32 KiB L1d with AVX-512).
+     * The columns one tile takes: 4 vectors. Every width the VAE runs at 512×512 video (64, 128, 256,
+     * 512) is a whole number of 4-vector strips with 16 lanes; 3-vector strips computed 12 % of
+     * columns for nothing at 128 and 256 and a third at 64.
      */
-    private static final int KC = CacheInfo.fit(CacheInfo.L1D * 3L / 4 / (3L * L * 4), 16, 64, 512);
+    private static final int STRIP = 4 * L;
+    /**
+     * Output channels per tile and per group of the packed weight: 6 × 4 vectors, 24 accumulators
+     * (4 panel loads and 6 broadcasts per 24 FMAs). The decoder's 96, 192 and 384 channels are whole
+     * groups.
+     */
+    static final int GROUP = 6;
+    /**
+     * K rows per block: the block's packed strip, KC·STRIP floats, takes half the L1 data cache (64
+     * rows = 16 KiB of a 32 KiB L1d with AVX-512, 96 of a 48 KiB one); the tiles' weights stream
+     * through the rest. The k-block changes no result: the sums go on in acc.
+     */
+    private static final int KC = CacheInfo.fit(CacheInfo.L1D / 2 / ((long) STRIP * 4), 16, 32, 512);
 
     /** Per calling thread: the packed weight of the current call (grown, never shrunk). */
     private static final ThreadLocal<float[][]> PACKED = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
 
     private static final class Scratch {
         float[] panel = new float[0];
+        float[] strip = new float[KC * STRIP];
         float[] acc = new float[0];
         int[] rowOf = new int[0];
     }
@@ -73,22 +85,23 @@ final class ConvKernels {
     }
 
     /**
-     * Where output channel o's weights start in the packed buffer: channels in groups of 8, each group's
-     * {@code [k][8]} block contiguous, so a tile of 8 channels reads its weights as one stream (with
+     * Where output channel o's weights start in the packed buffer: channels in groups of GROUP, each
+     * group's {@code [k][GROUP]} block contiguous, so a tile reads its weights as one stream (with
      * {@code W[k][o]} rows of cout floats it touched a new cache line at every k); the channels past the
      * last full group, {@code [k][rest]}, after them. The same values in the same order: no result
-     * changes. On the 2-core Intel Xeon a 3×3×3 conv ran 14 % faster at 384 channels (weight rows of
-     * 1.5 KB before), 7 % at 192, and the same at 96 (median of interleaved pairs in one JVM).
+     * changes. On the 2-core Intel Xeon (groups of 8 then) a 3×3×3 conv ran 14 % faster at 384
+     * channels (weight rows of 1.5 KB before), 7 % at 192, and the same at 96 (median of interleaved
+     * pairs in one JVM).
      */
     static int weightBase(int o, int cout, int k) {
-        int full = cout / 8 * 8;
-        return o < full ? (o / 8) * 8 * k + o % 8 : full * k + (o - full);
+        int full = cout / GROUP * GROUP;
+        return o < full ? (o / GROUP) * GROUP * k + o % GROUP : full * k + (o - full);
     }
 
     /** The distance between consecutive k of output channel o in the packed buffer. */
     static int weightStride(int o, int cout) {
-        int full = cout / 8 * 8;
-        return o < full ? 8 : cout - full;
+        int full = cout / GROUP * GROUP;
+        return o < full ? GROUP : cout - full;
     }
 
     static void conv3d(float[] hist, int histOff, int histFrames, float[] x, int xOff, int frames, int h, int w,
@@ -106,12 +119,12 @@ final class ConvKernels {
     private static void row(float[] hist, int histOff, int histFrames, float[] x, int xOff, int h, int w,
                             float[] out, int outOff, Conv3dSpec s, float[] wk, float[] bias, int t, int y, int hOut, int wOut) {
         int cin = s.cin(), cout = s.cout(), kt = s.kt(), kh = s.kh(), kw = s.kw();
-        // The row's width in whole strips of 3 vectors, the only tiles there are: the columns past wOut
-        // are computed and never stored. A strip of 2 or 1 vectors had tiles of its own, called far less
-        // often than the 3-wide ones, so they ran interpreted long enough to be compiled on stack first;
-        // after that, on the 2-core Intel build machine (2026-11-28, 3 runs of 3) C2's code for the 2-wide
-        // tile kept every accumulator boxed (JFR: allocations in the inlined fma, 87 % of samples), and a
-        // 128×128 block took 90–140 s instead of 30–45 s. Each column's sum is the same either way.
+        // The row's width in whole strips, the only tiles there are: the columns past wOut are computed
+        // and never stored. Narrower strips had tiles of their own, called far less often than the full
+        // ones, so they ran interpreted long enough to be compiled on stack first; after that, on the
+        // 2-core Intel build machine (2026-11-28, 3 runs of 3) C2's code for a 2-vector tile kept every
+        // accumulator boxed (JFR: allocations in the inlined fma, 87 % of samples), and a 128×128 block
+        // took 90–140 s instead of 30–45 s. Each column's sum is the same either way.
         int wp = (wOut + STRIP - 1) / STRIP * STRIP;
         int tapK = kh * kw * cin;                                 // k values per time tap
         int dtMin = Math.max(0, s.padFront() - t * s.st());       // taps before this one read zero frames
@@ -166,15 +179,25 @@ final class ConvKernels {
 
         // 2. acc[o][x] = bias[o] + Σ_k W[k][o]·P[k][x], K blocked so a panel block stays in cache.
         for (int o = 0; o < cout; o++) java.util.Arrays.fill(acc, o * wp, o * wp + wp, bias[o]);
-        // Loop order: a K block of KC rows, then a strip of 3 vectors of columns (KC·3·L floats stay
-        // in L1), then all output-channel tiles over that strip (the weight block stays in L2).
+        // Loop order: a K block of KC rows, then a strip of columns, copied into a contiguous
+        // [KC][STRIP] block (L1-resident), then all output-channel tiles over that block (the weight
+        // block stays in L2). Why the copy: the tiles then address the strip and the weights as
+        // k·STRIP and k·GROUP, which C2's range-check elimination hoists out of the loop. Read through
+        // rowOf, every panel and weight load kept a compare and branch, the weight array lived in a
+        // vector register for want of general ones (two vmovq a step) and the row and weight offsets
+        // were an imul and loads from the stack: 16 integer operations per 24 FMAs (the JIT's code
+        // under gdb), and a 3×3×3 conv ran at 55-60 % of the one-thread FMA peak (2-core Intel Xeon).
+        float[] strip = sc.strip;
         for (int k0 = kBegin; k0 < kEnd; k0 += KC) {
-            int k1 = Math.min(kEnd, k0 + KC);
+            int k1 = Math.min(kEnd, k0 + KC), kc = k1 - k0;
             for (int xv = 0; xv < wp; xv += STRIP) {
+                for (int k = k0; k < k1; k++) {
+                    int src = rowOf[k - kBegin] + xv, dst = (k - k0) * STRIP;
+                    for (int j = 0; j < STRIP; j += L) FloatVector.fromArray(S, panel, src + j).intoArray(strip, dst + j);
+                }
                 int o = 0;
-                for (; o + 8 <= cout; o += 8) tile8x3(wk, panel, rowOf, acc, k0, k1, kBegin, o, xv, weightBase(o, cout, kEnd), weightStride(o, cout), wp);
-                for (; o + 4 <= cout; o += 4) tile4x3(wk, panel, rowOf, acc, k0, k1, kBegin, o, xv, weightBase(o, cout, kEnd), weightStride(o, cout), wp);
-                for (; o < cout; o++) for (int v = 0; v < 3; v++) tile1x1(wk, panel, rowOf, acc, k0, k1, kBegin, o, xv + v * L, weightBase(o, cout, kEnd), weightStride(o, cout), wp);
+                for (; o + GROUP <= cout; o += GROUP) tile6x4(wk, strip, acc, kc, o, xv, weightBase(o, cout, kEnd) + k0 * GROUP, wp);
+                for (; o < cout; o++) tile1x4(wk, strip, acc, kc, o, xv, weightBase(o, cout, kEnd) + k0 * weightStride(o, cout), weightStride(o, cout), wp);
             }
         }
 
@@ -184,78 +207,57 @@ final class ConvKernels {
         }
     }
 
-    private static void tile8x3(float[] wk, float[] panel, int[] rowOf, float[] acc, int k0, int k1, int kBegin, int o, int xv, int wb, int ws, int wp) {
-        int a0 = o * wp + xv;
-        FloatVector c00 = FloatVector.fromArray(S, acc, a0 + 0 * wp + 0 * L); FloatVector c01 = FloatVector.fromArray(S, acc, a0 + 0 * wp + 1 * L); FloatVector c02 = FloatVector.fromArray(S, acc, a0 + 0 * wp + 2 * L);
-        FloatVector c10 = FloatVector.fromArray(S, acc, a0 + 1 * wp + 0 * L); FloatVector c11 = FloatVector.fromArray(S, acc, a0 + 1 * wp + 1 * L); FloatVector c12 = FloatVector.fromArray(S, acc, a0 + 1 * wp + 2 * L);
-        FloatVector c20 = FloatVector.fromArray(S, acc, a0 + 2 * wp + 0 * L); FloatVector c21 = FloatVector.fromArray(S, acc, a0 + 2 * wp + 1 * L); FloatVector c22 = FloatVector.fromArray(S, acc, a0 + 2 * wp + 2 * L);
-        FloatVector c30 = FloatVector.fromArray(S, acc, a0 + 3 * wp + 0 * L); FloatVector c31 = FloatVector.fromArray(S, acc, a0 + 3 * wp + 1 * L); FloatVector c32 = FloatVector.fromArray(S, acc, a0 + 3 * wp + 2 * L);
-        FloatVector c40 = FloatVector.fromArray(S, acc, a0 + 4 * wp + 0 * L); FloatVector c41 = FloatVector.fromArray(S, acc, a0 + 4 * wp + 1 * L); FloatVector c42 = FloatVector.fromArray(S, acc, a0 + 4 * wp + 2 * L);
-        FloatVector c50 = FloatVector.fromArray(S, acc, a0 + 5 * wp + 0 * L); FloatVector c51 = FloatVector.fromArray(S, acc, a0 + 5 * wp + 1 * L); FloatVector c52 = FloatVector.fromArray(S, acc, a0 + 5 * wp + 2 * L);
-        FloatVector c60 = FloatVector.fromArray(S, acc, a0 + 6 * wp + 0 * L); FloatVector c61 = FloatVector.fromArray(S, acc, a0 + 6 * wp + 1 * L); FloatVector c62 = FloatVector.fromArray(S, acc, a0 + 6 * wp + 2 * L);
-        FloatVector c70 = FloatVector.fromArray(S, acc, a0 + 7 * wp + 0 * L); FloatVector c71 = FloatVector.fromArray(S, acc, a0 + 7 * wp + 1 * L); FloatVector c72 = FloatVector.fromArray(S, acc, a0 + 7 * wp + 2 * L);
-        for (int k = k0; k < k1; k++) {
-            int p = rowOf[k - kBegin] + xv, q = wb + k * ws;
-            FloatVector b0 = FloatVector.fromArray(S, panel, p + 0 * L); FloatVector b1 = FloatVector.fromArray(S, panel, p + 1 * L); FloatVector b2 = FloatVector.fromArray(S, panel, p + 2 * L);
-            FloatVector w0 = FloatVector.broadcast(S, wk[q + 0]);
-            c00 = b0.fma(w0, c00); c01 = b1.fma(w0, c01); c02 = b2.fma(w0, c02);
-            FloatVector w1 = FloatVector.broadcast(S, wk[q + 1]);
-            c10 = b0.fma(w1, c10); c11 = b1.fma(w1, c11); c12 = b2.fma(w1, c12);
-            FloatVector w2 = FloatVector.broadcast(S, wk[q + 2]);
-            c20 = b0.fma(w2, c20); c21 = b1.fma(w2, c21); c22 = b2.fma(w2, c22);
-            FloatVector w3 = FloatVector.broadcast(S, wk[q + 3]);
-            c30 = b0.fma(w3, c30); c31 = b1.fma(w3, c31); c32 = b2.fma(w3, c32);
-            FloatVector w4 = FloatVector.broadcast(S, wk[q + 4]);
-            c40 = b0.fma(w4, c40); c41 = b1.fma(w4, c41); c42 = b2.fma(w4, c42);
-            FloatVector w5 = FloatVector.broadcast(S, wk[q + 5]);
-            c50 = b0.fma(w5, c50); c51 = b1.fma(w5, c51); c52 = b2.fma(w5, c52);
-            FloatVector w6 = FloatVector.broadcast(S, wk[q + 6]);
-            c60 = b0.fma(w6, c60); c61 = b1.fma(w6, c61); c62 = b2.fma(w6, c62);
-            FloatVector w7 = FloatVector.broadcast(S, wk[q + 7]);
-            c70 = b0.fma(w7, c70); c71 = b1.fma(w7, c71); c72 = b2.fma(w7, c72);
+    /**
+     * Output channels o..o+5 × the strip's 4 vectors of columns (at xv in acc): 24 accumulators, over
+     * the kc rows of the packed strip {@code strip[k·STRIP + j]} and the weights {@code wk[wb + k·GROUP + i]}.
+     */
+    private static void tile6x4(float[] wk, float[] strip, float[] acc, int kc, int o, int xv, int wb, int wp) {
+        int a0 = o * wp + xv, a1 = a0 + wp, a2 = a1 + wp, a3 = a2 + wp, a4 = a3 + wp, a5 = a4 + wp;
+        FloatVector c00 = FloatVector.fromArray(S, acc, a0), c01 = FloatVector.fromArray(S, acc, a0 + L), c02 = FloatVector.fromArray(S, acc, a0 + 2 * L), c03 = FloatVector.fromArray(S, acc, a0 + 3 * L);
+        FloatVector c10 = FloatVector.fromArray(S, acc, a1), c11 = FloatVector.fromArray(S, acc, a1 + L), c12 = FloatVector.fromArray(S, acc, a1 + 2 * L), c13 = FloatVector.fromArray(S, acc, a1 + 3 * L);
+        FloatVector c20 = FloatVector.fromArray(S, acc, a2), c21 = FloatVector.fromArray(S, acc, a2 + L), c22 = FloatVector.fromArray(S, acc, a2 + 2 * L), c23 = FloatVector.fromArray(S, acc, a2 + 3 * L);
+        FloatVector c30 = FloatVector.fromArray(S, acc, a3), c31 = FloatVector.fromArray(S, acc, a3 + L), c32 = FloatVector.fromArray(S, acc, a3 + 2 * L), c33 = FloatVector.fromArray(S, acc, a3 + 3 * L);
+        FloatVector c40 = FloatVector.fromArray(S, acc, a4), c41 = FloatVector.fromArray(S, acc, a4 + L), c42 = FloatVector.fromArray(S, acc, a4 + 2 * L), c43 = FloatVector.fromArray(S, acc, a4 + 3 * L);
+        FloatVector c50 = FloatVector.fromArray(S, acc, a5), c51 = FloatVector.fromArray(S, acc, a5 + L), c52 = FloatVector.fromArray(S, acc, a5 + 2 * L), c53 = FloatVector.fromArray(S, acc, a5 + 3 * L);
+        for (int k = 0; k < kc; k++) {
+            int p = k * STRIP, q = wb + k * GROUP;
+            FloatVector b0 = FloatVector.fromArray(S, strip, p), b1 = FloatVector.fromArray(S, strip, p + L);
+            FloatVector b2 = FloatVector.fromArray(S, strip, p + 2 * L), b3 = FloatVector.fromArray(S, strip, p + 3 * L);
+            FloatVector w = FloatVector.broadcast(S, wk[q]);
+            c00 = b0.fma(w, c00); c01 = b1.fma(w, c01); c02 = b2.fma(w, c02); c03 = b3.fma(w, c03);
+            w = FloatVector.broadcast(S, wk[q + 1]);
+            c10 = b0.fma(w, c10); c11 = b1.fma(w, c11); c12 = b2.fma(w, c12); c13 = b3.fma(w, c13);
+            w = FloatVector.broadcast(S, wk[q + 2]);
+            c20 = b0.fma(w, c20); c21 = b1.fma(w, c21); c22 = b2.fma(w, c22); c23 = b3.fma(w, c23);
+            w = FloatVector.broadcast(S, wk[q + 3]);
+            c30 = b0.fma(w, c30); c31 = b1.fma(w, c31); c32 = b2.fma(w, c32); c33 = b3.fma(w, c33);
+            w = FloatVector.broadcast(S, wk[q + 4]);
+            c40 = b0.fma(w, c40); c41 = b1.fma(w, c41); c42 = b2.fma(w, c42); c43 = b3.fma(w, c43);
+            w = FloatVector.broadcast(S, wk[q + 5]);
+            c50 = b0.fma(w, c50); c51 = b1.fma(w, c51); c52 = b2.fma(w, c52); c53 = b3.fma(w, c53);
         }
-        c00.intoArray(acc, a0 + 0 * wp + 0 * L); c01.intoArray(acc, a0 + 0 * wp + 1 * L); c02.intoArray(acc, a0 + 0 * wp + 2 * L);
-        c10.intoArray(acc, a0 + 1 * wp + 0 * L); c11.intoArray(acc, a0 + 1 * wp + 1 * L); c12.intoArray(acc, a0 + 1 * wp + 2 * L);
-        c20.intoArray(acc, a0 + 2 * wp + 0 * L); c21.intoArray(acc, a0 + 2 * wp + 1 * L); c22.intoArray(acc, a0 + 2 * wp + 2 * L);
-        c30.intoArray(acc, a0 + 3 * wp + 0 * L); c31.intoArray(acc, a0 + 3 * wp + 1 * L); c32.intoArray(acc, a0 + 3 * wp + 2 * L);
-        c40.intoArray(acc, a0 + 4 * wp + 0 * L); c41.intoArray(acc, a0 + 4 * wp + 1 * L); c42.intoArray(acc, a0 + 4 * wp + 2 * L);
-        c50.intoArray(acc, a0 + 5 * wp + 0 * L); c51.intoArray(acc, a0 + 5 * wp + 1 * L); c52.intoArray(acc, a0 + 5 * wp + 2 * L);
-        c60.intoArray(acc, a0 + 6 * wp + 0 * L); c61.intoArray(acc, a0 + 6 * wp + 1 * L); c62.intoArray(acc, a0 + 6 * wp + 2 * L);
-        c70.intoArray(acc, a0 + 7 * wp + 0 * L); c71.intoArray(acc, a0 + 7 * wp + 1 * L); c72.intoArray(acc, a0 + 7 * wp + 2 * L);
+        c00.intoArray(acc, a0); c01.intoArray(acc, a0 + L); c02.intoArray(acc, a0 + 2 * L); c03.intoArray(acc, a0 + 3 * L);
+        c10.intoArray(acc, a1); c11.intoArray(acc, a1 + L); c12.intoArray(acc, a1 + 2 * L); c13.intoArray(acc, a1 + 3 * L);
+        c20.intoArray(acc, a2); c21.intoArray(acc, a2 + L); c22.intoArray(acc, a2 + 2 * L); c23.intoArray(acc, a2 + 3 * L);
+        c30.intoArray(acc, a3); c31.intoArray(acc, a3 + L); c32.intoArray(acc, a3 + 2 * L); c33.intoArray(acc, a3 + 3 * L);
+        c40.intoArray(acc, a4); c41.intoArray(acc, a4 + L); c42.intoArray(acc, a4 + 2 * L); c43.intoArray(acc, a4 + 3 * L);
+        c50.intoArray(acc, a5); c51.intoArray(acc, a5 + L); c52.intoArray(acc, a5 + 2 * L); c53.intoArray(acc, a5 + 3 * L);
     }
 
-    private static void tile4x3(float[] wk, float[] panel, int[] rowOf, float[] acc, int k0, int k1, int kBegin, int o, int xv, int wb, int ws, int wp) {
-        int a0 = o * wp + xv, a1 = a0 + wp, a2 = a1 + wp, a3 = a2 + wp;
-        FloatVector c00 = FloatVector.fromArray(S, acc, a0), c01 = FloatVector.fromArray(S, acc, a0 + L), c02 = FloatVector.fromArray(S, acc, a0 + 2 * L);
-        FloatVector c10 = FloatVector.fromArray(S, acc, a1), c11 = FloatVector.fromArray(S, acc, a1 + L), c12 = FloatVector.fromArray(S, acc, a1 + 2 * L);
-        FloatVector c20 = FloatVector.fromArray(S, acc, a2), c21 = FloatVector.fromArray(S, acc, a2 + L), c22 = FloatVector.fromArray(S, acc, a2 + 2 * L);
-        FloatVector c30 = FloatVector.fromArray(S, acc, a3), c31 = FloatVector.fromArray(S, acc, a3 + L), c32 = FloatVector.fromArray(S, acc, a3 + 2 * L);
-        for (int k = k0; k < k1; k++) {
-            int p = rowOf[k - kBegin] + xv;
-            FloatVector b0 = FloatVector.fromArray(S, panel, p), b1 = FloatVector.fromArray(S, panel, p + L), b2 = FloatVector.fromArray(S, panel, p + 2 * L);
-            int q = wb + k * ws;
-            FloatVector w0 = FloatVector.broadcast(S, wk[q]);
-            c00 = b0.fma(w0, c00); c01 = b1.fma(w0, c01); c02 = b2.fma(w0, c02);
-            FloatVector w1 = FloatVector.broadcast(S, wk[q + 1]);
-            c10 = b0.fma(w1, c10); c11 = b1.fma(w1, c11); c12 = b2.fma(w1, c12);
-            FloatVector w2 = FloatVector.broadcast(S, wk[q + 2]);
-            c20 = b0.fma(w2, c20); c21 = b1.fma(w2, c21); c22 = b2.fma(w2, c22);
-            FloatVector w3 = FloatVector.broadcast(S, wk[q + 3]);
-            c30 = b0.fma(w3, c30); c31 = b1.fma(w3, c31); c32 = b2.fma(w3, c32);
-        }
-        c00.intoArray(acc, a0); c01.intoArray(acc, a0 + L); c02.intoArray(acc, a0 + 2 * L);
-        c10.intoArray(acc, a1); c11.intoArray(acc, a1 + L); c12.intoArray(acc, a1 + 2 * L);
-        c20.intoArray(acc, a2); c21.intoArray(acc, a2 + L); c22.intoArray(acc, a2 + 2 * L);
-        c30.intoArray(acc, a3); c31.intoArray(acc, a3 + L); c32.intoArray(acc, a3 + 2 * L);
-    }
-
-    private static void tile1x1(float[] wk, float[] panel, int[] rowOf, float[] acc, int k0, int k1, int kBegin, int o, int xv, int wb, int ws, int wp) {
+    /** One output channel past the last whole group × the strip's 4 vectors, weights {@code wk[wb + k·ws]}. */
+    private static void tile1x4(float[] wk, float[] strip, float[] acc, int kc, int o, int xv, int wb, int ws, int wp) {
         int a0 = o * wp + xv;
-        FloatVector c0 = FloatVector.fromArray(S, acc, a0);
-        for (int k = k0; k < k1; k++) {
-            c0 = FloatVector.fromArray(S, panel, rowOf[k - kBegin] + xv).fma(FloatVector.broadcast(S, wk[wb + k * ws]), c0);
+        FloatVector c0 = FloatVector.fromArray(S, acc, a0), c1 = FloatVector.fromArray(S, acc, a0 + L);
+        FloatVector c2 = FloatVector.fromArray(S, acc, a0 + 2 * L), c3 = FloatVector.fromArray(S, acc, a0 + 3 * L);
+        for (int k = 0; k < kc; k++) {
+            int p = k * STRIP;
+            FloatVector w = FloatVector.broadcast(S, wk[wb + k * ws]);
+            c0 = FloatVector.fromArray(S, strip, p).fma(w, c0);
+            c1 = FloatVector.fromArray(S, strip, p + L).fma(w, c1);
+            c2 = FloatVector.fromArray(S, strip, p + 2 * L).fma(w, c2);
+            c3 = FloatVector.fromArray(S, strip, p + 3 * L).fma(w, c3);
         }
-        c0.intoArray(acc, a0);
+        c0.intoArray(acc, a0); c1.intoArray(acc, a0 + L); c2.intoArray(acc, a0 + 2 * L); c3.intoArray(acc, a0 + 3 * L);
     }
 
     // ------------------------------------------------------------------ channel norm, resampling, transpose

@@ -60,8 +60,8 @@ class ConvKernelsTest {
 
     @Test
     void conv3dMatchesReferenceOnWideRows() {
-        // Rows of 40..110 output columns and up to 23 output channels exercise the 8×3, 4×3 and
-        // 1-channel tiles and the column tail.
+        // Rows of 40..110 output columns and up to 23 output channels exercise the 6×4 and 1-channel
+        // tiles over one or two 4-vector strips, and the padded columns past the row's end.
         Props.forAll("conv3d wide", 25, 12, r -> {
             Conv3dSpec s = randomSpec(r, 23);
             int h = Math.max(1, s.kh() - s.padTop() - s.padBottom()) + r.nextInt(4);
