@@ -151,9 +151,10 @@ final class FlashAttention {
             // The block's keys and values of head h, rows of w floats in the caller's layout, into the
             // tiles: K as rows of d, V in column chunks of P·V's width (4 vectors): chunk dc holds rows
             // [kb][width] from dc·KB. In place, rows w floats apart (6 KiB in the DiT) fell in a few L1
-            // sets and the V rows a P·V pass reads were half rows 512 bytes apart; the float32 cases
-            // ran 10-15 % slower than the bf16 ones, which were already tiled (2-core Intel Xeon,
-            // `bench --threads 1`). The same values in the same order: the same bits.
+            // sets and the V rows a P·V pass reads were half rows 512 bytes apart: float32 K/V ran at 51-57 %
+            // of the one-thread peak against 61-71 % for the bf16 ones, already tiled, and at 66-71 % tiled
+            // (2-core Intel Xeon, `bench --threads 1`, interleaved). The same values in the same order: the
+            // same bits.
             long kRow = k.off() + (long) j0 * w + h * d, vRow = v.off() + (long) j0 * w + h * d;
             for (int j = 0; j < kb; j++) {
                 if (k.h() != null) Bf16.widen(k.h(), kRow + (long) j * w, kt, j * d, d);
