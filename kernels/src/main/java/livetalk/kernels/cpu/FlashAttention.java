@@ -57,6 +57,12 @@ final class FlashAttention {
         static Rows bf16(MemorySegment a, long off) {
             return new Rows(null, a, off);
         }
+
+        /** {@code dst[dOff + i]} = element {@code from + i} (from the start of the storage), widened or copied, for {@code i < n}. */
+        void read(long from, float[] dst, int dOff, int n) {
+            if (h != null) Bf16.widen(h, from, dst, dOff, n);
+            else System.arraycopy(f, (int) from, dst, dOff, n);
+        }
     }
 
     static void attention(float[] q, int qOff, float[] k, int kOff, float[] v, int vOff, float[] out, int outOff,
@@ -156,16 +162,10 @@ final class FlashAttention {
             // (2-core Intel Xeon, `bench --threads 1`, interleaved). The same values in the same order: the
             // same bits.
             long kRow = k.off() + (long) j0 * w + h * d, vRow = v.off() + (long) j0 * w + h * d;
-            for (int j = 0; j < kb; j++) {
-                if (k.h() != null) Bf16.widen(k.h(), kRow + (long) j * w, kt, j * d, d);
-                else System.arraycopy(k.f(), (int) (kRow + (long) j * w), kt, j * d, d);
-            }
+            for (int j = 0; j < kb; j++) k.read(kRow + (long) j * w, kt, j * d, d);
             for (int dc = 0; dc < d; dc += PV) {
                 int width = Math.min(PV, d - dc);
-                for (int j = 0; j < kb; j++) {
-                    if (v.h() != null) Bf16.widen(v.h(), vRow + (long) j * w + dc, vt, dc * KB + j * width, width);
-                    else System.arraycopy(v.f(), (int) (vRow + (long) j * w + dc), vt, dc * KB + j * width, width);
-                }
+                for (int j = 0; j < kb; j++) v.read(vRow + (long) j * w + dc, vt, dc * KB + j * width, width);
             }
             for (int g = 0; g < n; g++) {
                 QueryBlock qb = group[g];

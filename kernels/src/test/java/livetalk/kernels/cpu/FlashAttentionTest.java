@@ -51,12 +51,17 @@ class FlashAttentionTest {
     /** bf16 K and V (the KV cache) are widened inside the kernel: the result must match the reference run on their float32 values. */
     @Test
     void bf16KeysAndValuesMatchReferenceOnTheirValues() {
+        onOneThreadAndAll(t -> Props.forAll("attention bf16 kv, threads " + t, 25, 26 + t, rnd -> check(rnd, 1 + rnd.nextInt(200),
+                rnd.nextInt(300), 1 + rnd.nextInt(3), HEAD_DIMS[rnd.nextInt(HEAD_DIMS.length)], rnd.nextBoolean(), true)));
+    }
+
+    /** {@code body(t)} with the pool at one thread, then at its own count, restored after. */
+    private static void onOneThreadAndAll(java.util.function.IntConsumer body) {
         int saved = Parallel.threads();
         try {
             for (int t : new int[] {1, saved}) {
                 Parallel.setThreads(t);
-                Props.forAll("attention bf16 kv, threads " + t, 25, 26 + t, rnd -> check(rnd, 1 + rnd.nextInt(200), rnd.nextInt(300),
-                        1 + rnd.nextInt(3), HEAD_DIMS[rnd.nextInt(HEAD_DIMS.length)], rnd.nextBoolean(), true));
+                body.accept(t);
             }
         } finally {
             Parallel.setThreads(saved);
@@ -69,44 +74,36 @@ class FlashAttentionTest {
      */
     @Test
     void float32AndBf16StorageOfTheSameValuesGiveTheSameBits() {
-        int saved = Parallel.threads();
-        try {
-            for (int t : new int[] {1, saved}) {
-                Parallel.setThreads(t);
-                Props.forAll("attention f32 vs bf16 storage, threads " + t, 20, 40 + t, rnd -> {
-                    int heads = 1 + rnd.nextInt(3), d = HEAD_DIMS[rnd.nextInt(HEAD_DIMS.length)], w = heads * d;
-                    int nq = 1 + rnd.nextInt(3 * FlashAttention.QB), nk = rnd.nextInt(3 * FlashAttention.KB);
-                    float[] q = Props.uniform(rnd, nq * w, 2), k = Props.uniform(rnd, nk * w, 2), v = Props.uniform(rnd, nk * w, 1);
-                    for (int i = 0; i < k.length; i++) {
-                        k[i] = Half.roundToBf16(k[i]);
-                        v[i] = Half.roundToBf16(v[i]);
-                    }
-                    float[] bias = rnd.nextBoolean() ? null : Props.uniform(rnd, heads * nq * nk, 3);
-                    int kOff = rnd.nextInt(5), vOff = rnd.nextInt(5);
-                    float[] kPadded = new float[kOff + k.length], vPadded = new float[vOff + v.length];
-                    System.arraycopy(k, 0, kPadded, kOff, k.length);
-                    System.arraycopy(v, 0, vPadded, vOff, v.length);
-                    java.lang.foreign.MemorySegment kh = java.lang.foreign.Arena.ofAuto().allocate(2L * k.length + 2, 2);
-                    java.lang.foreign.MemorySegment vh = java.lang.foreign.Arena.ofAuto().allocate(2L * v.length + 2, 2);
-                    Bf16.narrow(k, 0, kh, 0, k.length);
-                    Bf16.narrow(v, 0, vh, 0, v.length);
-                    float scale = (float) (1 / Math.sqrt(d));
-                    float[] f32 = new float[nq * w], bf16 = new float[nq * w];
-                    FlashAttention.attention(q, 0, FlashAttention.Rows.f32(kPadded, kOff), FlashAttention.Rows.f32(vPadded, vOff),
-                            f32, 0, nq, nk, heads, d, scale, bias, 0);
-                    FlashAttention.attention(q, 0, FlashAttention.Rows.bf16(kh, 0), FlashAttention.Rows.bf16(vh, 0),
-                            bf16, 0, nq, nk, heads, d, scale, bias, 0);
-                    for (int i = 0; i < f32.length; i++) {
-                        if (Float.floatToRawIntBits(f32[i]) != Float.floatToRawIntBits(bf16[i])) {
-                            throw new AssertionError("float32 storage differs from bf16 at " + i + ": " + f32[i] + " vs " + bf16[i]
-                                    + " (nq=" + nq + " nk=" + nk + " heads=" + heads + " d=" + d + ")");
-                        }
-                    }
-                });
+        onOneThreadAndAll(t -> Props.forAll("attention f32 vs bf16 storage, threads " + t, 20, 40 + t, rnd -> {
+            int heads = 1 + rnd.nextInt(3), d = HEAD_DIMS[rnd.nextInt(HEAD_DIMS.length)], w = heads * d;
+            int nq = 1 + rnd.nextInt(3 * FlashAttention.QB), nk = rnd.nextInt(3 * FlashAttention.KB);
+            float[] q = Props.uniform(rnd, nq * w, 2), k = Props.uniform(rnd, nk * w, 2), v = Props.uniform(rnd, nk * w, 1);
+            for (int i = 0; i < k.length; i++) {
+                k[i] = Half.roundToBf16(k[i]);
+                v[i] = Half.roundToBf16(v[i]);
             }
-        } finally {
-            Parallel.setThreads(saved);
-        }
+            float[] bias = rnd.nextBoolean() ? null : Props.uniform(rnd, heads * nq * nk, 3);
+            int kOff = rnd.nextInt(5), vOff = rnd.nextInt(5);
+            float[] kPadded = new float[kOff + k.length], vPadded = new float[vOff + v.length];
+            System.arraycopy(k, 0, kPadded, kOff, k.length);
+            System.arraycopy(v, 0, vPadded, vOff, v.length);
+            java.lang.foreign.MemorySegment kh = java.lang.foreign.Arena.ofAuto().allocate(2L * k.length + 2, 2);
+            java.lang.foreign.MemorySegment vh = java.lang.foreign.Arena.ofAuto().allocate(2L * v.length + 2, 2);
+            Bf16.narrow(k, 0, kh, 0, k.length);
+            Bf16.narrow(v, 0, vh, 0, v.length);
+            float scale = (float) (1 / Math.sqrt(d));
+            float[] f32 = new float[nq * w], bf16 = new float[nq * w];
+            FlashAttention.attention(q, 0, FlashAttention.Rows.f32(kPadded, kOff), FlashAttention.Rows.f32(vPadded, vOff),
+                    f32, 0, nq, nk, heads, d, scale, bias, 0);
+            FlashAttention.attention(q, 0, FlashAttention.Rows.bf16(kh, 0), FlashAttention.Rows.bf16(vh, 0),
+                    bf16, 0, nq, nk, heads, d, scale, bias, 0);
+            for (int i = 0; i < f32.length; i++) {
+                if (Float.floatToRawIntBits(f32[i]) != Float.floatToRawIntBits(bf16[i])) {
+                    throw new AssertionError("float32 storage differs from bf16 at " + i + ": " + f32[i] + " vs " + bf16[i]
+                            + " (nq=" + nq + " nk=" + nk + " heads=" + heads + " d=" + d + ")");
+                }
+            }
+        }));
     }
 
     /**
