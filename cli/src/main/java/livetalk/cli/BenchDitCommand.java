@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
+import livetalk.cli.bench.OpTimes;
 import livetalk.io.Checkpoint;
 import livetalk.io.Json;
 import livetalk.kernels.Backend;
@@ -55,7 +56,8 @@ final class BenchDitCommand implements Callable<Integer> {
     @Option(names = "--text-len", defaultValue = "512")
     int textLen;
 
-    @Option(names = "--profile", description = "with --device cuda: GPU time per kernel over the last forward (events around every launch)")
+    @Option(names = "--profile", description = "time per op over the last forward: on the CPU the wall time of each backend op "
+            + "(the products' and the attention's GFLOP/s with it); with --device cuda the GPU time per kernel (events around every launch)")
     boolean profile;
 
     @Option(names = "--runs", defaultValue = "1", description = "timed forwards (default: ${DEFAULT-VALUE})")
@@ -83,7 +85,11 @@ final class BenchDitCommand implements Callable<Integer> {
                     full.inDim(), full.outDim(), full.patchT(), full.patchH(), full.patchW(), full.textDim(), full.freqDim(),
                     full.audioInputDim(), full.audioPack(), full.audioHidden(), full.numAudioProjs(), full.eps(), full.ropeTheta());
             long t0 = System.nanoTime();
-            CausalDit dit = new CausalDit(be, ck, cfg);
+            // On the CPU the profile times each op through a proxy of the backend (OpTimes); the CUDA
+            // backend has events of its own; OpenCL's ops return before they finish, so it has none.
+            OpTimes times = profile && be instanceof CpuBackend ? new OpTimes() : null;
+            if (profile && times == null && !(be instanceof CudaBackend)) System.err.println("note: --profile times the CPU and CUDA backends only, not " + be.name());
+            CausalDit dit = new CausalDit(times != null ? times.wrap(be) : be, ck, cfg);
             System.out.printf("model: %s, %d of %d layers, D %d, %d heads, backend %s, GEMM operands %s (load %.1f s)%n", weights.getFileName(),
                     cfg.numLayers(), full.numLayers(), cfg.dim(), cfg.numHeads(),
                     be.name() + (be instanceof CudaBackend cuda ? ", GEMM " + cuda.gemmKernel() + ", flash " + cuda.flashKernel() : ""), be.operandDtype(), secs(t0));
@@ -121,11 +127,17 @@ final class BenchDitCommand implements Callable<Integer> {
                 KvCache use = kv;
                 t0 = System.nanoTime();
                 if (profile && r == runs - 1 && be instanceof CudaBackend cuda) cuda.startProfile();
+                if (times != null && r == runs - 1) times.start();
                 last = dit.forward(new CausalDit.Input(x, y, framesPerBlock, h, w, ts, audio, startFrame), use, text);
                 double s = secs(t0);
+                if (times != null) times.stop();
                 double peakAfter = cpuPeak(be);   // also the next forward's "before"
                 System.out.printf(java.util.Locale.ROOT, "forward %d: %.3f s (%.2f ms), %.1f GFLOP/s%s%n", r, s, s * 1e3, flop / s / 1e9,
                         ofPeak(flop / s / 1e9, peakBefore, peakAfter));
+                if (times != null && r == runs - 1) {
+                    System.out.printf("profile of forward %d (wall time per backend op; the share is of the forward's %.3f s):%n", r, s);
+                    System.out.print(times.report(s, (peakBefore + peakAfter) / 2));
+                }
                 peakBefore = peakAfter;
                 if (profile && r == runs - 1 && be instanceof CudaBackend cuda) System.out.print(cuda.profileReport());
                 // later runs: same block again (same slots overwritten, like the next denoising step)

@@ -1,0 +1,73 @@
+package livetalk.cli.bench;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.SplittableRandom;
+import livetalk.kernels.Backend;
+import livetalk.kernels.Buf;
+import livetalk.kernels.KernelException;
+import livetalk.kernels.Weight;
+import livetalk.kernels.cpu.CpuBackend;
+import livetalk.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+
+class OpTimesTest {
+    private final CpuBackend cpu = new CpuBackend(1);
+
+    private static float[] random(SplittableRandom r, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) r.nextDouble(-1, 1);
+        return a;
+    }
+
+    @Test
+    void countsCallsAndTheProductsAndAttentionsFlopsOnlyWhileStarted() {
+        SplittableRandom r = new SplittableRandom(7);
+        int rows = 5, in = 12, out = 9, nq = 4, nk = 6, heads = 2, d = 8;
+        Weight w = cpu.weight(Tensor.wrap(random(r, out * in), out, in));
+        OpTimes times = new OpTimes();
+        Backend be = times.wrap(cpu);
+        Buf x = be.upload(random(r, rows * in)), y = be.alloc((long) rows * out);
+        Buf q = be.upload(random(r, nq * heads * d)), k = be.upload(random(r, nk * heads * d)), v = be.upload(random(r, nk * heads * d));
+        Buf o = be.alloc((long) nq * heads * d);
+
+        be.linear(x, y, rows, w, null);                     // before start: not recorded
+        times.start();
+        be.linear(x, y, rows, w, null);
+        be.linear(x, y, rows, w, null);
+        be.attention(q, k, v, o, nq, nk, heads, d, 0.3f, null);
+        be.silu(y, y);
+        times.stop();
+        be.attention(q, k, v, o, nq, nk, heads, d, 0.3f, null);   // after stop: not recorded
+
+        var byOp = new java.util.HashMap<String, OpTimes.Entry>();
+        for (OpTimes.Entry e : times.entries()) byOp.put(e.op(), e);
+        assertEquals(java.util.Set.of("linear", "attention", "silu"), byOp.keySet());
+        assertEquals(2, byOp.get("linear").calls());
+        assertEquals(2 * 2.0 * rows * out * in, byOp.get("linear").flops());
+        assertEquals(1, byOp.get("attention").calls());
+        assertEquals(4.0 * nq * nk * heads * d, byOp.get("attention").flops());
+        assertEquals(0, byOp.get("silu").flops());
+        assertTrue(byOp.get("linear").seconds() > 0);
+        String table = times.report(1.0, 100.0);
+        assertTrue(table.contains("linear") && table.contains("(outside the ops)"), table);
+    }
+
+    @Test
+    void theWrappedBackendGivesTheSameResultsAndThrowsTheSameErrors() {
+        SplittableRandom r = new SplittableRandom(11);
+        int rows = 3, in = 7, out = 5;
+        Weight w = cpu.weight(Tensor.wrap(random(r, out * in), out, in));
+        float[] xs = random(r, rows * in);
+        Backend be = new OpTimes().wrap(cpu);
+        Buf y1 = cpu.alloc((long) rows * out), y2 = cpu.alloc((long) rows * out);
+        cpu.linear(cpu.upload(xs), y1, rows, w, null);
+        be.linear(be.upload(xs), y2, rows, w, null);
+        assertArrayEquals(cpu.read(y1), be.read(y2));
+        // the op's own exception, not the proxy's InvocationTargetException
+        assertThrows(KernelException.class, () -> be.linear(be.upload(xs), be.alloc(1), rows, w, null));
+    }
+}
