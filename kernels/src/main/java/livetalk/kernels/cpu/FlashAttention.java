@@ -89,23 +89,51 @@ final class FlashAttention {
         Parallel.forEach(heads * chunks, t -> {
             int h = t / chunks, c = t % chunks;
             int i0 = c * blocksPerChunk * QB, i1 = Math.min(nq, i0 + blocksPerChunk * QB);
-            QueryBlock[] group = new QueryBlock[Math.min(groupSize, blocksPerChunk)];
-            for (int g = 0; g < group.length; g++) group[g] = new QueryBlock(d);
-            float[] s = new float[KB * QB];
-            // K and V are copied (from float32) or widened (from bf16) a tile at a time into these (KB·d
-            // floats each, L1/L2-resident) and then used by every query block of the group, so the copy
-            // costs 2·d work per key per group against the 4·d·group·QB FLOPs of the logits and P·V.
-            float[] kt = new float[KB * d], vt = new float[KB * d];
-            for (int i = i0; i < i1; i += group.length * QB) {
-                int n = Math.min(group.length, (i1 - i + QB - 1) / QB);
+            int groupLen = Math.min(groupSize, blocksPerChunk);
+            Workspace ws = WORKSPACE.get().fit(groupLen, d);
+            for (int i = i0; i < i1; i += groupLen * QB) {
+                int n = Math.min(groupLen, (i1 - i + QB - 1) / QB);
                 for (int g = 0; g < n; g++) {
                     int start = i + g * QB;
-                    group[g].start(q, qOff, heads * d, h, d, scale, start, Math.min(QB, i1 - start));
+                    ws.group[g].start(q, qOff, heads * d, h, d, scale, start, Math.min(QB, i1 - start));
                 }
-                run(group, n, s, k, v, kt, vt, out, outOff, nq, nk, heads, d, bias, biasOff, h);
+                run(ws.group, n, ws.s, k, v, ws.kt, ws.vt, out, outOff, nq, nk, heads, d, bias, biasOff, h);
             }
         });
     }
+
+    /**
+     * A task's working arrays, kept per thread for its next task: a group's query blocks (packed
+     * queries, outputs, softmax state: 64 KiB a block at d = 128), the logit tile, and the K and V
+     * tiles, into which K and V are copied (from float32) or widened (from bf16) a key block at a
+     * time and then used by every query block of the group (2·d work per key per group against the
+     * 4·d·group·QB FLOPs of the logits and P·V). Allocated per task they were about 1.2 MB of garbage
+     * a task, 24 tasks a layer at the DiT's shape. Everything is written before it is read
+     * ({@link QueryBlock#start}, the logits, the tile copies), so nothing carries from one task to the next.
+     */
+    private static final class Workspace {
+        QueryBlock[] group = new QueryBlock[0];
+        int d = -1;
+        final float[] s = new float[KB * QB];
+        float[] kt = new float[0], vt = new float[0];
+
+        Workspace fit(int groupLen, int d) {
+            if (d != this.d) {
+                group = new QueryBlock[0];
+                kt = new float[KB * d];
+                vt = new float[KB * d];
+                this.d = d;
+            }
+            if (group.length < groupLen) {
+                QueryBlock[] more = java.util.Arrays.copyOf(group, groupLen);
+                for (int g = group.length; g < groupLen; g++) more[g] = new QueryBlock(d);
+                group = more;
+            }
+            return this;
+        }
+    }
+
+    private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
 
     private static final Integer GROUP_OVERRIDE = Integer.getInteger("livetalk.attn.group");   // read once, like the block sizes
 

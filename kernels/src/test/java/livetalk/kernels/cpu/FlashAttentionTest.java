@@ -107,6 +107,40 @@ class FlashAttentionTest {
     }
 
     /**
+     * The working arrays a thread keeps between calls (FlashAttention.Workspace) carry nothing from
+     * one call to the next: a call gives the same bits before and after calls of other shapes (other
+     * head sizes, group sizes, key counts, with NaN and infinite inputs that would poison any value
+     * left behind), on one thread and on all.
+     */
+    @Test
+    void aThreadsWorkingArraysCarryNothingBetweenCalls() {
+        onOneThreadAndAll(t -> Props.forAll("attention after other calls, threads " + t, 10, 41 + t, rnd -> {
+            int heads = 1 + rnd.nextInt(3), d = HEAD_DIMS[rnd.nextInt(HEAD_DIMS.length)], w = heads * d;
+            int nq = 1 + rnd.nextInt(3 * FlashAttention.QB), nk = 1 + rnd.nextInt(2 * FlashAttention.KB);
+            float[] q = Props.uniform(rnd, nq * w, 2), k = Props.uniform(rnd, nk * w, 2), v = Props.uniform(rnd, nk * w, 1);
+            float scale = (float) (1 / Math.sqrt(d));
+            float[] first = new float[nq * w], again = new float[nq * w];
+            FlashAttention.attention(q, 0, k, 0, v, 0, first, 0, nq, nk, heads, d, scale, null, 0);
+            for (int other = 0; other < 3; other++) {
+                int d2 = HEAD_DIMS[rnd.nextInt(HEAD_DIMS.length)], w2 = heads * d2;
+                int nq2 = 1 + rnd.nextInt(4 * FlashAttention.QB), nk2 = 1 + rnd.nextInt(3 * FlashAttention.KB);
+                float[] q2 = Props.uniform(rnd, nq2 * w2, 2), k2 = Props.uniform(rnd, nk2 * w2, 2), v2 = Props.uniform(rnd, nk2 * w2, 1);
+                q2[rnd.nextInt(q2.length)] = Float.NaN;
+                v2[rnd.nextInt(v2.length)] = Float.POSITIVE_INFINITY;
+                FlashAttention.attention(q2, 0, FlashAttention.Rows.f32(k2, 0), FlashAttention.Rows.f32(v2, 0), new float[nq2 * w2], 0,
+                        nq2, nk2, heads, d2, scale, null, 0, 1 + rnd.nextInt(16));
+            }
+            FlashAttention.attention(q, 0, k, 0, v, 0, again, 0, nq, nk, heads, d, scale, null, 0);
+            for (int i = 0; i < first.length; i++) {
+                if (Float.floatToRawIntBits(first[i]) != Float.floatToRawIntBits(again[i])) {
+                    throw new AssertionError("the call's output changed after calls of other shapes, at " + i + ": " + again[i] + " vs "
+                            + first[i] + " (nq=" + nq + " nk=" + nk + " heads=" + heads + " d=" + d + ")");
+                }
+            }
+        }));
+    }
+
+    /**
      * The query group size (sized from the L2, so it differs between machine kinds) must not move a
      * bit: every group size gives the output of a group of one, with and without bias, on float32
      * and bf16 keys and values. One thread, so that a task has several query blocks and a group of
