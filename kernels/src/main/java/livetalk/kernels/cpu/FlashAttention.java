@@ -287,13 +287,25 @@ final class FlashAttention {
     static void softmaxStep(float[] s, int kb, float[] m, float[] l, float[] alpha) {
         for (int half = 0; half < QB; half += VL) {
             FloatVector mOld = FloatVector.fromArray(F, m, half);
-            FloatVector mNew = mOld;
-            for (int j = 0; j < kb; j++) mNew = mNew.max(FloatVector.fromArray(F, s, j * QB + half));
+            // The max in four independent chains: one chain waits a max's latency per key (126 a block),
+            // four keep the loads flowing. A max is exact and its result does not depend on the order
+            // (NaN if any is, +0 over -0), so the chains give the one chain's value.
+            FloatVector m0 = mOld, m1 = mOld, m2 = mOld, m3 = mOld;
+            int j = 0;
+            for (; j + 4 <= kb; j += 4) {
+                int r = j * QB + half;
+                m0 = m0.max(FloatVector.fromArray(F, s, r));
+                m1 = m1.max(FloatVector.fromArray(F, s, r + QB));
+                m2 = m2.max(FloatVector.fromArray(F, s, r + 2 * QB));
+                m3 = m3.max(FloatVector.fromArray(F, s, r + 3 * QB));
+            }
+            for (; j < kb; j++) m0 = m0.max(FloatVector.fromArray(F, s, j * QB + half));
+            FloatVector mNew = m0.max(m1).max(m2.max(m3));
             // Against -Infinity itself exp would see -inf − (-inf) = NaN; 0 gives exp(-inf) = 0 instead.
             FloatVector ref = mNew.blend(0f, mNew.compare(VectorOperators.EQ, NEG_INF));
             FloatVector a = VecMath.exp2(mOld.sub(ref).mul(LOG2E));
             FloatVector sum = FloatVector.zero(F);
-            for (int j = 0; j < kb; j++) {
+            for (j = 0; j < kb; j++) {
                 FloatVector p = VecMath.exp2(FloatVector.fromArray(F, s, j * QB + half).sub(ref).mul(LOG2E));
                 p.intoArray(s, j * QB + half);
                 sum = sum.add(p);
