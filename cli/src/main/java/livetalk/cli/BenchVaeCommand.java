@@ -6,8 +6,10 @@ import java.lang.management.MemoryType;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
+import livetalk.cli.bench.OpTimes;
 import livetalk.io.Checkpoint;
 import livetalk.kernels.Backend;
+import livetalk.kernels.cpu.CpuBackend;
 import livetalk.kernels.cuda.CudaBackend;
 import livetalk.kernels.cuda.CudaSwitches;
 import livetalk.model.vae.StreamingDecoder;
@@ -38,7 +40,8 @@ final class BenchVaeCommand implements Callable<Integer> {
     @Option(names = "--latent", defaultValue = "64x64", paramLabel = "HxW", description = "latent size (default: ${DEFAULT-VALUE} = 512×512 video)")
     String latent;
 
-    @Option(names = "--profile", description = "with --device cuda: GPU time per kernel over the last latent frame (events around every launch)")
+    @Option(names = "--profile", description = "time per op over the last latent frame: on the CPU the wall time of each backend op "
+            + "(the convolutions' GFLOP/s with it); with --device cuda the GPU time per kernel (events around every launch)")
     boolean profile;
 
     @Option(names = "--frames", defaultValue = "1", description = "timed latent frames after frame 0 (default: ${DEFAULT-VALUE})")
@@ -61,7 +64,10 @@ final class BenchVaeCommand implements Callable<Integer> {
         try (Checkpoint ck = weights != null ? Checkpoint.open(weights)
                 : VaeWeights.checkpoint(VaeWeights.generate(VaeWeights.official(), 1));
              Backend be = backendOptions.create()) {
-            WanVae vae = WanVae.load(ck, be);
+            // On the CPU the profile times each op through a proxy of the backend (OpTimes, as bench-dit's)
+            OpTimes times = profile && be instanceof CpuBackend ? new OpTimes() : null;
+            if (profile && times == null && !(be instanceof CudaBackend)) System.err.println("note: --profile times the CPU and CUDA backends only, not " + be.name());
+            WanVae vae = WanVae.load(ck, times != null ? times.wrap(be) : be);
             VaeConfig cfg = vae.config();
             System.out.printf("VAE: %s, dim %d, z %d, backend %s (build %.1f s)%n", weights == null ? "random official-size weights" : weights,
                     cfg.dim(), cfg.zDim(), be.name() + (be instanceof CudaBackend cuda ? ", conv " + cuda.convLayout()
@@ -79,8 +85,10 @@ final class BenchVaeCommand implements Callable<Integer> {
                 long c0 = cpuNanos();
                 t0 = System.nanoTime();
                 if (profile && i == frames && be instanceof CudaBackend cuda) cuda.startProfile();
+                if (times != null && i == frames) times.start();
                 float[] px = dec.push(random(rnd, frame), 1);
                 double s = secs(t0), cpu = (cpuNanos() - c0) / 1e9;
+                if (times != null) times.stop();
                 double peakAfter = BenchDitCommand.cpuPeak(be);   // also the next frame's "before"
                 // CPU seconds as well as wall time: on a shared machine the wall time says little.
                 // milliseconds too: on a GPU a latent frame takes tens of them, and variants differ by a few
@@ -88,6 +96,10 @@ final class BenchVaeCommand implements Callable<Integer> {
                                 + "process CPU %.1f s = %.1f GFLOP per CPU-second%s%n", i,
                         px.length / (3 * h * w * cfg.spatialFactor() * cfg.spatialFactor()), s, s * 1e3, flop / s / 1e9, flop / 1e12, cpu,
                         cpu > 0 ? flop / cpu / 1e9 : Double.NaN, BenchDitCommand.ofPeak(flop / s / 1e9, peakBefore, peakAfter));
+                if (times != null && i == frames) {
+                    System.out.printf("profile of latent frame %d (wall time per backend op; the share is of its %.3f s):%n", i, s);
+                    System.out.print(times.report(s, (peakBefore + peakAfter) / 2));
+                }
                 peakBefore = peakAfter;
                 if (profile && i == frames && be instanceof CudaBackend cuda) System.out.print(cuda.profileReport());
             }

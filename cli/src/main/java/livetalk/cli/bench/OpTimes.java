@@ -8,17 +8,20 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import livetalk.kernels.Backend;
+import livetalk.kernels.Conv3dSpec;
 import livetalk.kernels.Weight;
 
 /**
- * Wall time per backend op, for the CPU's {@code bench-dit --profile}: {@link #wrap} puts a proxy in
+ * Wall time per backend op, for the CPU's {@code bench-dit --profile} and {@code bench-vae --profile}: {@link #wrap} puts a proxy in
  * front of a backend that times every call by the op's name while {@link #start started}. Right
  * only for a backend whose ops finish before they return (the CPU's; a GPU's return at launch,
  * and the CUDA backend has its own event profile). A call made inside another op (a default method
  * calling another op of the wrapped backend) is not seen: each op's time is counted once. The
- * products ({@code linear}, {@code linearGelu}, {@code linearResidual}: 2·rows·N·K) and the
- * attention (4·nq·nk·heads·headDim) also count their FLOPs from the call's arguments
- * (docs/model.md#flops), so the table gives their rate in the forward.
+ * products ({@code linear}, {@code linearGelu}, {@code linearResidual}: 2·rows·N·K), the
+ * attention (4·nq·nk·heads·headDim) and the VAE's convolutions (2·cin·taps per output element, taps on
+ * zero padding in time left out) also
+ * count their FLOPs from the call's arguments (docs/model.md#flops), so the table gives their rate
+ * where the model runs them.
  *
  * <p>Why a profile of its own next to JFR: a sampler says which methods run, this says what each op
  * of the forward costs as the model calls it, in the forward's own conditions (cold weights, the
@@ -59,7 +62,7 @@ public final class OpTimes {
         a[2] += flops;
     }
 
-    /** The FLOPs of one call of a product or the attention; 0 for every other op. */
+    /** The FLOPs of one call of a product, the attention or a convolution; 0 for every other op. */
     static double flops(String op, Object[] args) {
         return switch (op) {
             case "linear", "linearGelu", "linearResidual" -> {
@@ -67,8 +70,31 @@ public final class OpTimes {
                 yield 2.0 * (int) args[2] * shape[0] * shape[1];
             }
             case "attention" -> 4.0 * (int) args[4] * (int) args[5] * (int) args[6] * (int) args[7];
+            // the convolutions: (history frames, frames, h, w, spec) at each op's own positions
+            case "conv3d" -> convFlops((int) args[1], (int) args[3], (int) args[4], (int) args[5], (Conv3dSpec) args[7]);
+            case "conv3dResidual" -> convFlops((int) args[1], (int) args[3], (int) args[4], (int) args[5], (Conv3dSpec) args[8]);
+            case "conv3dNormSilu" -> convFlops((int) args[1], (int) args[4], (int) args[5], (int) args[6], (Conv3dSpec) args[12]);
+            case "conv3dUpsample2x" -> convFlops(0, (int) args[1], 2 * (int) args[2], 2 * (int) args[3], (Conv3dSpec) args[6]);
             default -> 0;
         };
+    }
+
+    /**
+     * 2·cin·kh·kw FLOPs per output element and time tap that reads a real frame (history or input):
+     * taps on a causal convolution's front padding multiply zeros, which no kernel needs to do (the
+     * CPU's skips them), so they are not counted. The VAE's temporal upsample runs its time
+     * convolution on padding alone for two of three taps.
+     */
+    static double convFlops(int histFrames, int frames, int h, int w, Conv3dSpec s) {
+        int in = histFrames + frames, outFrames = s.outFrames(in);
+        long taps = 0;                                            // (output frame, time tap) pairs on real frames
+        for (int t = 0; t < outFrames; t++) {
+            for (int dt = 0; dt < s.kt(); dt++) {
+                int tau = t * s.st() + dt - s.padFront();
+                if (tau >= 0 && tau < in) taps++;
+            }
+        }
+        return 2.0 * taps * s.outH(h) * s.outW(w) * s.cout() * s.cin() * s.kh() * s.kw();
     }
 
     /** Every op recorded, the longest first. */
@@ -85,8 +111,9 @@ public final class OpTimes {
 
     /**
      * The table: one line per op, the longest first, with its share of {@code totalSeconds}; the
-     * products and the attention also get GFLOP/s and, when {@code peak} is a number, the fraction
-     * of it. A last line gives the time spent outside every op (the model's own Java code).
+     * products, the attention and the convolutions also get GFLOP/s and, when {@code peak} is a number, the fraction
+     * of it. Then the time spent outside every op (the model's own Java code), and the FLOPs counted
+     * in all ops over the whole span: the work the kernels had to do, zero taps left out.
      */
     public String report(double totalSeconds, double peak) {
         StringBuilder sb = new StringBuilder();
@@ -105,6 +132,12 @@ public final class OpTimes {
         }
         double rest = totalSeconds - inOps;
         sb.append(String.format(Locale.ROOT, "  %-26s %7s %11.1f %6.1f%%%n", "(outside the ops)", "", rest * 1e3, 100 * rest / totalSeconds));
+        double counted = entries().stream().mapToDouble(Entry::flops).sum();
+        if (counted > 0) {
+            double g = counted / totalSeconds / 1e9;
+            sb.append(String.format(Locale.ROOT, "  FLOPs counted in these ops: %.3f TFLOP, %.1f GFLOP/s over the whole span%s%n", counted / 1e12, g,
+                    Double.isNaN(peak) ? "" : String.format(Locale.ROOT, ", %.0f %% of the peak", 100 * g / peak)));
+        }
         return sb.toString();
     }
 }

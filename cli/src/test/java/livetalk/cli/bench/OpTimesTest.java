@@ -56,6 +56,22 @@ class OpTimesTest {
         assertTrue(table.contains("linear") && table.contains("(outside the ops)"), table);
     }
 
+    /**
+     * A convolution's FLOPs: 2·cin·taps per output element, counted from the spec and the frames
+     * the call sees (history included), taps on front padding left out, against counts written out by hand: 3 → 5 channels,
+     * 3×3×3, padded to keep 6×8, one frame with 2 of history: 3 frames in, 1 out.
+     */
+    @Test
+    void countsAConvolutionsFlopsFromItsSpecAndFrames() {
+        livetalk.kernels.Conv3dSpec s = livetalk.kernels.Conv3dSpec.of(3, 5, 3, 3, 3, 0, 1, 1);
+        // 1 × 6 × 8 outputs × 5 channels = 240 outputs, each 3 channels × 27 taps = 81 products: 2·240·81
+        assertEquals(38880.0, OpTimes.convFlops(2, 1, 6, 8, s));
+        // the stream's first frame: 2 frames of front padding, so 1 of the 3 time taps reads a frame
+        assertEquals(12960.0, OpTimes.convFlops(0, 1, 6, 8, s.withPadFront(2)));
+        // two frames, padding 2: output frame 0 has 1 real tap, frame 1 has 2
+        assertEquals(12960.0 * 3, OpTimes.convFlops(0, 2, 6, 8, s.withPadFront(2)));
+    }
+
     @Test
     void theWrappedBackendGivesTheSameResultsAndThrowsTheSameErrors() {
         SplittableRandom r = new SplittableRandom(11);
