@@ -87,8 +87,7 @@ final class BenchDitCommand implements Callable<Integer> {
             long t0 = System.nanoTime();
             // On the CPU the profile times each op through a proxy of the backend (OpTimes); the CUDA
             // backend has events of its own; OpenCL's ops return before they finish, so it has none.
-            OpTimes times = profile && be instanceof CpuBackend ? new OpTimes() : null;
-            if (profile && times == null && !(be instanceof CudaBackend)) System.err.println("note: --profile times the CPU and CUDA backends only, not " + be.name());
+            OpTimes times = OpTimes.forProfile(profile, be);
             CausalDit dit = new CausalDit(times != null ? times.wrap(be) : be, ck, cfg);
             System.out.printf("model: %s, %d of %d layers, D %d, %d heads, backend %s, GEMM operands %s (load %.1f s)%n", weights.getFileName(),
                     cfg.numLayers(), full.numLayers(), cfg.dim(), cfg.numHeads(),

@@ -9,7 +9,6 @@ import java.util.concurrent.Callable;
 import livetalk.cli.bench.OpTimes;
 import livetalk.io.Checkpoint;
 import livetalk.kernels.Backend;
-import livetalk.kernels.cpu.CpuBackend;
 import livetalk.kernels.cuda.CudaBackend;
 import livetalk.kernels.cuda.CudaSwitches;
 import livetalk.model.vae.StreamingDecoder;
@@ -65,8 +64,7 @@ final class BenchVaeCommand implements Callable<Integer> {
                 : VaeWeights.checkpoint(VaeWeights.generate(VaeWeights.official(), 1));
              Backend be = backendOptions.create()) {
             // On the CPU the profile times each op through a proxy of the backend (OpTimes, as bench-dit's)
-            OpTimes times = profile && be instanceof CpuBackend ? new OpTimes() : null;
-            if (profile && times == null && !(be instanceof CudaBackend)) System.err.println("note: --profile times the CPU and CUDA backends only, not " + be.name());
+            OpTimes times = OpTimes.forProfile(profile, be);
             WanVae vae = WanVae.load(ck, times != null ? times.wrap(be) : be);
             VaeConfig cfg = vae.config();
             System.out.printf("VAE: %s, dim %d, z %d, backend %s (build %.1f s)%n", weights == null ? "random official-size weights" : weights,

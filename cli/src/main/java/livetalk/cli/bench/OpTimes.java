@@ -10,6 +10,8 @@ import java.util.Map;
 import livetalk.kernels.Backend;
 import livetalk.kernels.Conv3dSpec;
 import livetalk.kernels.Weight;
+import livetalk.kernels.cpu.CpuBackend;
+import livetalk.kernels.cuda.CudaBackend;
 
 /**
  * Wall time per backend op, for the CPU's {@code bench-dit --profile} and {@code bench-vae --profile}: {@link #wrap} puts a proxy in
@@ -30,6 +32,18 @@ import livetalk.kernels.Weight;
 public final class OpTimes {
     private final Map<String, double[]> byOp = new LinkedHashMap<>();   // op name -> {calls, nanoseconds, FLOPs}
     private volatile boolean on;
+
+    /**
+     * The op timer for a benchmark's {@code --profile} on {@code be}: one for the CPU backend, null
+     * elsewhere (the CUDA backend profiles itself with events; another backend's ops return before
+     * they finish, so it gets a note on stderr and no profile).
+     */
+    public static OpTimes forProfile(boolean profile, Backend be) {
+        if (!profile) return null;
+        if (be instanceof CpuBackend) return new OpTimes();
+        if (!(be instanceof CudaBackend)) System.err.println("note: --profile times the CPU and CUDA backends only, not " + be.name());
+        return null;
+    }
 
     /** A backend that runs every op on {@code inner} and records its time while started. */
     public Backend wrap(Backend inner) {
