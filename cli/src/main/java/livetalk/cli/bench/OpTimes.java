@@ -14,16 +14,16 @@ import livetalk.kernels.cpu.CpuBackend;
 import livetalk.kernels.cuda.CudaBackend;
 
 /**
- * Wall time per backend op, for the CPU's {@code bench-dit --profile} and {@code bench-vae --profile}: {@link #wrap} puts a proxy in
- * front of a backend that times every call by the op's name while {@link #start started}. Right
- * only for a backend whose ops finish before they return (the CPU's; a GPU's return at launch,
- * and the CUDA backend has its own event profile). A call made inside another op (a default method
- * calling another op of the wrapped backend) is not seen: each op's time is counted once. The
- * products ({@code linear}, {@code linearGelu}, {@code linearResidual}: 2·rows·N·K), the
- * attention (4·nq·nk·heads·headDim) and the VAE's convolutions (2·cin·taps per output element, taps on
- * zero padding in time left out) also
- * count their FLOPs from the call's arguments (docs/model.md#flops), so the table gives their rate
- * where the model runs them.
+ * Wall time per backend op, for the CPU's {@code bench-dit --profile} and {@code bench-vae
+ * --profile}: {@link #wrap} puts a proxy in front of a backend that times every call by the op's
+ * name while {@link #start started}. Right only for a backend whose ops finish before they return
+ * (the CPU's; a GPU's return at launch, and the CUDA backend has its own event profile). A call
+ * made inside another op (a default method calling another op of the wrapped backend) is not seen:
+ * each op's time is counted once. The products ({@code linear}, {@code linearGelu},
+ * {@code linearResidual}: 2·rows·N·K), the attention (4·nq·nk·heads·headDim) and the VAE's
+ * convolutions (2·cin·taps per output element, taps on zero padding in time left out) also count
+ * their FLOPs from the call's arguments (docs/model.md#flops), so the table gives their rate where
+ * the model runs them.
  *
  * <p>Why a profile of its own next to JFR: a sampler says which methods run, this says what each op
  * of the forward costs as the model calls it, in the forward's own conditions (cold weights, the
@@ -125,16 +125,18 @@ public final class OpTimes {
 
     /**
      * The table: one line per op, the longest first, with its share of {@code totalSeconds}; the
-     * products, the attention and the convolutions also get GFLOP/s and, when {@code peak} is a number, the fraction
-     * of it. Then the time spent outside every op (the model's own Java code), and the FLOPs counted
-     * in all ops over the whole span: the work the kernels had to do, zero taps left out.
+     * products, the attention and the convolutions also get GFLOP/s and, when {@code peak} is a
+     * number, the fraction of it. Then the time spent outside every op (the model's own Java code),
+     * and the FLOPs counted in all ops over the whole span: the work the kernels had to do, zero
+     * taps left out.
      */
     public String report(double totalSeconds, double peak) {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "  %-26s %7s %11s %7s %9s %8s%n", "op", "calls", "total ms", "share", "GFLOP/s", "of peak"));
-        double inOps = 0;
+        double inOps = 0, counted = 0;
         for (Entry e : entries()) {
             inOps += e.seconds();
+            counted += e.flops();
             String rate = "", ofPeak = "";
             if (e.flops() > 0 && e.seconds() > 0) {
                 double g = e.flops() / e.seconds() / 1e9;
@@ -146,7 +148,6 @@ public final class OpTimes {
         }
         double rest = totalSeconds - inOps;
         sb.append(String.format(Locale.ROOT, "  %-26s %7s %11.1f %6.1f%%%n", "(outside the ops)", "", rest * 1e3, 100 * rest / totalSeconds));
-        double counted = entries().stream().mapToDouble(Entry::flops).sum();
         if (counted > 0) {
             double g = counted / totalSeconds / 1e9;
             sb.append(String.format(Locale.ROOT, "  FLOPs counted in these ops: %.3f TFLOP, %.1f GFLOP/s over the whole span%s%n", counted / 1e12, g,
