@@ -15,6 +15,7 @@ import livetalk.kernels.Backend;
 import livetalk.kernels.Buf;
 import livetalk.kernels.Weight;
 import livetalk.kernels.cpu.CpuBackend;
+import livetalk.kernels.cpu.Parallel;
 import livetalk.tensor.DType;
 import livetalk.tensor.Half;
 import livetalk.tensor.Tensor;
@@ -29,13 +30,13 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Time kernels at DiT shapes (GFLOP/s, fraction of peak).")
 final class BenchCommand implements Callable<Integer> {
-    private static final List<String> ALL = List.of("peak", "linear", "attention");
+    private static final List<String> ALL = List.of("peak", "micro", "linear", "attention");
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
 
     @Option(names = "--threads", description = "Kernel threads (default: available processors = ${DEFAULT-VALUE}).")
     int threads = Runtime.getRuntime().availableProcessors();
 
-    @Option(names = "--only", split = ",", description = "Comma-separated subset of: peak, linear, attention (default: all).")
+    @Option(names = "--only", split = ",", description = "Comma-separated subset of: peak, micro, linear, attention (default: all).")
     List<String> only = ALL;
 
     @Option(names = "--repeat", description = "Timed runs per case, after one warm-up run (default: ${DEFAULT-VALUE}).")
@@ -54,6 +55,13 @@ final class BenchCommand implements Callable<Integer> {
         String load = loadAverage();
         if (load != null) System.out.println("load average at start (1, 5, 15 min): " + load + " (timings are only meaningful on an otherwise idle machine)");
         double peak = measurePeak();
+        if (only.contains("micro")) {
+            // What a loop with the kernels' loads reaches now: where the machine is shared, it can sit far
+            // below the FMA loop, and no kernel below can beat it (README, "the micro-kernels alone").
+            System.out.println("micro   the GEMM's micro-kernel alone, data in L1     median ms   best ms  GFLOP/s (median)  of peak    peak");
+            double flop = threads * CpuBackend.gemmMicroKernelAlone(MICRO_CALLS);   // also its JIT warm-up
+            report(MICRO_CALLS + " calls on each thread", flop, () -> Parallel.forEach(threads, t -> CpuBackend.gemmMicroKernelAlone(MICRO_CALLS)));
+        }
         if (only.contains("linear")) {
             System.out.println("linear  out[M,N] = x[M,K]·W[N,K]^T           median ms   best ms  GFLOP/s (median)  of peak    peak");
             int[][] shapes = {{3072, 1536, 1536}, {3072, 1536, 8960}, {3072, 8960, 1536}};
@@ -73,6 +81,9 @@ final class BenchCommand implements Callable<Integer> {
         }
         return 0;
     }
+
+    /** About 0.1 s a thread at 150 GFLOP/s (98304 FLOPs a call with 512-bit vectors). */
+    private static final int MICRO_CALLS = 150_000;
 
     // ------------------------------------------------------------------ peak
 

@@ -37,6 +37,15 @@ public final class CpuBackend implements Backend {
         return Parallel.defaultThreads();
     }
 
+    /**
+     * The GEMM's micro-kernel alone, {@code calls} times on the calling thread on data held in L1:
+     * the ceiling of a loop with the kernels' loads at this moment (on a shared machine it can sit
+     * far below the FMA loop's), for {@code bench}. Returns the FLOPs done.
+     */
+    public static double gemmMicroKernelAlone(int calls) {
+        return Gemm.kernelAlone(calls);
+    }
+
     @Override
     public String name() {
         return "cpu";

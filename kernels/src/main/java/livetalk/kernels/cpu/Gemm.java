@@ -175,7 +175,10 @@ final class Gemm {
      * {@code lda} apart, it spent an address addition per row and step (46 µops a step against 40):
      * alone, with everything in L1, the copied form ran 1.3-1.4× faster (2-core Intel Xeon, one
      * pinned thread, interleaved in one process), and in place the rows' stride (6 or 35 KiB at the
-     * DiT's shapes) also put them in few L1 sets. The same products in the same order: the same bits.
+     * DiT's shapes) also put them in few L1 sets. A whole product gained less (one thread,
+     * [3072,1536]·[1536,1536]^T, interleaved: median 1.06 in a busy stretch, 1.00 in a quiet one),
+     * the panels' and the tile's trips through L2 weighing more there. The same products in the
+     * same order: the same bits.
      */
     private static void kernel(float[] a, int aOff, float[] bp, int bOff, int kc, float[] c, int cOff, int ldc,
                                boolean first, float[] bias, int col) {
@@ -240,6 +243,20 @@ final class Gemm {
         c51.add(first ? i1 : FloatVector.fromArray(F, c, o5 + VL)).intoArray(c, o5 + VL);
         c52.add(first ? i2 : FloatVector.fromArray(F, c, o5 + 2 * VL)).intoArray(c, o5 + 2 * VL);
         c53.add(first ? i3 : FloatVector.fromArray(F, c, o5 + 3 * VL)).intoArray(c, o5 + 3 * VL);
+    }
+
+    /**
+     * The micro-kernel alone, {@code calls} times on the calling thread over six rows and one panel
+     * that stay in L1 (no packing, no tile traffic, nothing to wait for): the most a loop with the
+     * kernel's loads reaches at this moment, for {@code bench}. Returns the FLOPs done.
+     */
+    static double kernelAlone(int calls) {
+        float[] a = new float[MR * KC], bp = new float[KC * NR], c = new float[MR * NR];
+        java.util.Arrays.fill(a, 1e-3f);
+        java.util.Arrays.fill(bp, 1e-3f);
+        for (int i = 0; i < calls; i++) kernel(a, 0, bp, 0, KC, c, 0, NR, false, null, 0);
+        if (c[0] < 0) throw new AssertionError();   // keeps the sums alive: they only grow
+        return 2.0 * MR * NR * KC * calls;
     }
 
     /** Edge tiles (fewer than MR rows or NR columns): one row at a time through a scratch row; {@code first} as in {@link #kernel}. */
