@@ -283,6 +283,13 @@ final class FlashAttention {
      * here, and the base-2 form needs no range reduction by ln 2. The logits and their max stay in
      * natural units, so only the exponent's last bits move, not the logits (as they would with
      * log2 e folded into the query scale, which doubles the error at logits in the thousands).
+     *
+     * <p>Two methods, one {@code exp2} each, and the second never inlined into the first (a
+     * CompileCommand in the JVM flags, pom.xml): in one method, C2 sometimes reached its node
+     * limit while inlining (NodeCountInliningCutoff) before the second {@code exp2}, which the
+     * forced inlining does not override, and then called it on boxed vectors. That happened in 2 of
+     * 3 runs, depending on the profile: a 4-layer forward's attention took 12–16 s instead of 8
+     * and allocated about 1 GB/s (2-core Intel Xeon, {@code -XX:+PrintInlining}, JFR).
      */
     static void softmaxStep(float[] s, int kb, float[] m, float[] l, float[] alpha) {
         for (int half = 0; half < QB; half += VL) {
@@ -303,16 +310,24 @@ final class FlashAttention {
             FloatVector mNew = m0.max(m1).max(m2.max(m3));
             // Against -Infinity itself exp would see -inf − (-inf) = NaN; 0 gives exp(-inf) = 0 instead.
             FloatVector ref = mNew.blend(0f, mNew.compare(VectorOperators.EQ, NEG_INF));
-            FloatVector a = VecMath.exp2(mOld.sub(ref).mul(LOG2E));
+            VecMath.exp2(mOld.sub(ref).mul(LOG2E)).intoArray(alpha, half);
+            mNew.intoArray(m, half);
+        }
+        exponentiate(s, kb, m, l, alpha);
+    }
+
+    /** The rest of {@link #softmaxStep}, given the new max m and alpha: {@code s ← exp(s − m)}, {@code l ← l·alpha + Σ s}. */
+    private static void exponentiate(float[] s, int kb, float[] m, float[] l, float[] alpha) {
+        for (int half = 0; half < QB; half += VL) {
+            FloatVector mNew = FloatVector.fromArray(F, m, half);
+            FloatVector ref = mNew.blend(0f, mNew.compare(VectorOperators.EQ, NEG_INF));   // as in softmaxStep
             FloatVector sum = FloatVector.zero(F);
-            for (j = 0; j < kb; j++) {
+            for (int j = 0; j < kb; j++) {
                 FloatVector p = VecMath.exp2(FloatVector.fromArray(F, s, j * QB + half).sub(ref).mul(LOG2E));
                 p.intoArray(s, j * QB + half);
                 sum = sum.add(p);
             }
-            FloatVector.fromArray(F, l, half).mul(a).add(sum).intoArray(l, half);
-            mNew.intoArray(m, half);
-            a.intoArray(alpha, half);
+            FloatVector.fromArray(F, l, half).mul(FloatVector.fromArray(F, alpha, half)).add(sum).intoArray(l, half);
         }
     }
 
