@@ -3,37 +3,21 @@ package livetalk.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /** {@code livetalk bench}: its cheapest cases run and report a fraction of the peak; bad options get one line and exit 2. No timing is asserted. */
 class BenchCommandTest {
-    record Run(int code, String out, String err) {
-    }
-
-    static synchronized Run bench(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            String[] all = new String[args.length + 1];
-            all[0] = "bench";
-            System.arraycopy(args, 0, all, 1, args.length);
-            int code = Main.execute(all);
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    static CommandRun bench(String... args) {
+        String[] all = new String[args.length + 1];
+        all[0] = "bench";
+        System.arraycopy(args, 0, all, 1, args.length);
+        return CommandRun.of(all);
     }
 
     @Test
     void theMicroKernelAloneIsReportedAgainstThePeak() {
-        Run r = bench("--only", "peak,micro", "--threads", "1", "--repeat", "1");
+        CommandRun r = bench("--only", "peak,micro", "--threads", "1", "--repeat", "1");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("peak (measured, FMA loop, 1 threads)"), r.out());
         assertTrue(r.out().contains("micro-kernel alone"), r.out());
@@ -43,7 +27,7 @@ class BenchCommandTest {
 
     @Test
     void anUnknownCaseIsRefusedWithTheChoices() {
-        Run r = bench("--only", "micro,gemm");
+        CommandRun r = bench("--only", "micro,gemm");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("unknown benchmark 'gemm'") && r.err().contains("peak,micro,linear,attention"), r.err());
         assertEquals(1, r.err().strip().lines().count(), r.err());

@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -27,22 +25,10 @@ class BenchLiveCommandTest {
     @TempDir
     static Path cache;
 
-    record Run(int exit, String out, String err) {
-    }
-
-    static Run benchLive(String... args) {
+    static CommandRun benchLive(String... args) {
         List<String> all = new ArrayList<>(List.of("bench-live"));
         all.addAll(List.of(args));
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true));
-        System.setErr(new PrintStream(err, true));
-        try {
-            return new Run(Main.execute(all.toArray(String[]::new)), out.toString(), err.toString());
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+        return CommandRun.of(all.toArray(String[]::new));
     }
 
     /** Runs the demo models at 32×32 with 1.5 s turns and one block of listening, and reads the JSON it wrote. */
@@ -52,8 +38,8 @@ class BenchLiveCommandTest {
         List<String> all = new ArrayList<>(List.of("--demo", "--size", "32", "--turn-seconds", "1.5", "--listen-seconds", "0.75",
                 "--cache", cache.toString(), "--json", json.toString()));
         all.addAll(List.of(args));
-        Run r = benchLive(all.toArray(String[]::new));
-        assertEquals(0, r.exit(), r.out() + r.err());
+        CommandRun r = benchLive(all.toArray(String[]::new));
+        assertEquals(0, r.code(), r.out() + r.err());
         Map<String, Object> m = (Map<String, Object>) Json.parse(Files.readString(json));
         assertTrue(r.out().contains("json " + Json.write(m)), "the same report on stdout, one line");
         assertEquals(m.get("barge_in") != null, r.out().contains("barge-in:"), r.out());
@@ -149,8 +135,8 @@ class BenchLiveCommandTest {
                 {"--demo --json " + dir, "is a folder"},
         };
         for (String[] c : cases) {
-            Run r = benchLive(c[0].isEmpty() ? new String[0] : c[0].split(" "));
-            assertEquals(2, r.exit(), c[0] + ": " + r.err());
+            CommandRun r = benchLive(c[0].isEmpty() ? new String[0] : c[0].split(" "));
+            assertEquals(2, r.code(), c[0] + ": " + r.err());
             List<String> lines = r.err().lines().filter(l -> !l.isBlank()).toList();
             assertEquals(1, lines.size(), c[0] + ": " + r.err());
             assertTrue(lines.getFirst().startsWith("error: ") && lines.getFirst().contains(c[1]), c[0] + ": " + lines.getFirst());

@@ -4,10 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -31,23 +28,8 @@ class InspectCommandTest {
     @TempDir
     Path tmp;
 
-    record Run(int code, String out, String err) {
-    }
-
-    static synchronized Run inspect(Path file) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = Main.execute("inspect", file.toString());
-            System.out.flush();
-            System.err.flush();
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    static CommandRun inspect(Path file) {
+        return CommandRun.of("inspect", file.toString());
     }
 
     @Test
@@ -58,7 +40,7 @@ class InspectCommandTest {
         m.put("half", Tensor.zeros(5).to(DType.BF16));
         Path p = tmp.resolve("small.safetensors");
         SafetensorsWriter.write(p, m, Map.of("format", "pt"));
-        Run r = inspect(p);
+        CommandRun r = inspect(p);
         assertEquals(0, r.code(), r.err());
         List<String> lines = r.out().lines().toList();
         assertEquals(List.of("name", "dtype", "shape", "bytes"), Arrays.asList(lines.get(0).trim().split("\\s+")));
@@ -73,7 +55,7 @@ class InspectCommandTest {
 
     @Test
     void listsAPthFile() {
-        Run r = inspect(VIEWS_PTH);
+        CommandRun r = inspect(VIEWS_PTH);
         assertEquals(0, r.code(), r.err());
         List<String> lines = r.out().lines().toList();
         List<String> names = lines.subList(1, lines.size() - 1).stream().map(l -> l.trim().split("\\s+")[0]).toList();
@@ -85,7 +67,7 @@ class InspectCommandTest {
     }
 
     private void assertBadInput(Path file, String expectedInMessage) {
-        Run r = inspect(file);
+        CommandRun r = inspect(file);
         assertEquals(Main.EXIT_BAD_INPUT, r.code(), "exit code; stderr: " + r.err());
         List<String> errLines = r.err().lines().toList();
         assertEquals(1, errLines.size(), "one line on stderr: " + r.err());

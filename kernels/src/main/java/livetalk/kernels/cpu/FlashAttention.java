@@ -320,7 +320,8 @@ final class FlashAttention {
     private static void exponentiate(float[] s, int kb, float[] m, float[] l, float[] alpha) {
         for (int half = 0; half < QB; half += VL) {
             FloatVector mNew = FloatVector.fromArray(F, m, half);
-            FloatVector ref = mNew.blend(0f, mNew.compare(VectorOperators.EQ, NEG_INF));   // as in softmaxStep
+            // as in softmaxStep, written out: a helper taking a vector would meet the same inlining limit
+            FloatVector ref = mNew.blend(0f, mNew.compare(VectorOperators.EQ, NEG_INF));
             FloatVector sum = FloatVector.zero(F);
             for (int j = 0; j < kb; j++) {
                 FloatVector p = VecMath.exp2(FloatVector.fromArray(F, s, j * QB + half).sub(ref).mul(LOG2E));
