@@ -433,32 +433,28 @@ extern "C" __global__ void __launch_bounds__(FA3_TMA_THREADS, 1) flash_attn_d128
     flash_attn_sm90<true, float, true, true>(nullptr, nullptr, nullptr, Fa3Maps{&tmQ, &tmK, &tmV}, part, 0, ldo, nq, nk, scaleLog2, ml);
 }
 
-// The parts of flash_attn_d128_tma_split merged: one block of 128 threads per (query row, head),
-// thread d of the row's head; the same operations per row in the same order for every d. A part
-// whose maximum is -inf (no key) weighs 0; a row with no weight at all gives zeros, as the
-// unsplit kernel does.
+// The parts of flash_attn_d128_tma_split merged (fa3_combine_vec; the geometry is
+// attention_sm90_layout.cuh's): a part whose maximum is -inf (no key) weighs 0; a row with no
+// weight at all gives zeros, as the unsplit kernel does.
 template <typename OutT>
 __device__ __forceinline__ void flash_combine(const float* __restrict__ part, const float* __restrict__ ml, int splits,
                                               OutT* __restrict__ O, i64 ldo, i64 ldp, int nq, int heads) {
-    const int m = blockIdx.x, head = blockIdx.y, d = threadIdx.x;
-    float mMax = -INFINITY;
-    for (int z = 0; z < splits; z++) mMax = fmaxf(mMax, ml[fa3_split_ml(heads, nq, z, head, m)]);
-    float l = 0.f, acc = 0.f;
-    for (int z = 0; z < splits; z++) {
-        const float* at = ml + fa3_split_ml(heads, nq, z, head, m);
-        const float w = fa3_combine_weight(at[0], mMax);
-        l += at[1] * w;
-        acc += part[((i64)z * nq + m) * ldp + head * FA3_D + d] * w;
-    }
-    store_out(O + (i64)m * ldo + head * FA3_D + d, l > 0.f ? acc * (1.f / l) : 0.f);
+    const int m = fa3_combine_row(blockIdx.x, threadIdx.x >> 5), head = blockIdx.y, d0 = fa3_combine_d(threadIdx.x & 31);
+    if (m >= nq) return;
+    float v[FA3_COMBINE_VEC];
+    fa3_combine_vec(part, ml, splits, heads, nq, ldp, head, m, d0, v);
+    OutT* out = O + (i64)m * ldo + head * FA3_D + d0;
+    // scalar stores: out may be a view at any element offset
+#pragma unroll
+    for (int i = 0; i < FA3_COMBINE_VEC; i++) store_out(out + i, v[i]);
 }
 
-extern "C" __global__ void __launch_bounds__(FA3_D) flash_combine_d128(
+extern "C" __global__ void __launch_bounds__(FA3_COMBINE_THREADS) flash_combine_d128(
         const float* part, const float* ml, int splits, float* O, i64 ldo, i64 ldp, int nq, int heads) {
     flash_combine<float>(part, ml, splits, O, ldo, ldp, nq, heads);
 }
 
-extern "C" __global__ void __launch_bounds__(FA3_D) flash_combine_d128_bf16out(
+extern "C" __global__ void __launch_bounds__(FA3_COMBINE_THREADS) flash_combine_d128_bf16out(
         const float* part, const float* ml, int splits, bf16* O, i64 ldo, i64 ldp, int nq, int heads) {
     flash_combine<bf16>(part, ml, splits, O, ldo, ldp, nq, heads);
 }

@@ -168,6 +168,55 @@ SM90_HD long long fa3_split_ml(int heads, int nq, int z, int head, int row) {
 SM90_HD float fa3_combine_weight(float m, float mMax) {
     return m == -INFINITY ? 0.f : exp2f(m - mMax);
 }
+// flash_combine_d128's geometry: grid (ceil(nq / FA3_COMBINE_ROWS), heads), blocks of
+// FA3_COMBINE_THREADS; warp w of block b merges query row fa3_combine_row(b, w) of head blockIdx.y,
+// its lane l the FA3_COMBINE_VEC consecutive d from fa3_combine_d(l), read from each part as one
+// 16-byte load. Why not a thread per d and a block per row, as until 2026-11-29: at the DiT's
+// shape that was 36864 blocks of 128 threads with one 4-byte load per part each, and run 11's
+// profile gave the merge 1.9 ms of a 47 ms forward, about three times its bytes at the memory's
+// rate (docs/cuda-performance.md#the-split-key-flash-attention).
+#define FA3_COMBINE_ROWS 4
+#define FA3_COMBINE_VEC 4
+#define FA3_COMBINE_THREADS (32 * FA3_COMBINE_ROWS)
+static_assert(32 * FA3_COMBINE_VEC == FA3_D, "a warp's lanes cover a row's head once");
+SM90_HD int fa3_combine_row(int block, int warp) {
+    return block * FA3_COMBINE_ROWS + warp;
+}
+SM90_HD int fa3_combine_d(int lane) {
+    return lane * FA3_COMBINE_VEC;
+}
+// FA3_COMBINE_VEC floats from p, 16-byte aligned (the parts' rows are heads·D floats apart in an
+// aligned scratch region, and d0 is a multiple of 4): one vector load on the device.
+SM90_HD void fa3_load_vec(const float* p, float (&x)[FA3_COMBINE_VEC]) {
+#ifdef __CUDA_ARCH__
+    const float4 v = __ldg(reinterpret_cast<const float4*>(p));
+    x[0] = v.x;
+    x[1] = v.y;
+    x[2] = v.z;
+    x[3] = v.w;
+#else
+    for (int i = 0; i < FA3_COMBINE_VEC; i++) x[i] = p[i];
+#endif
+}
+// Row m of head `head` merged at d0 .. d0 + FA3_COMBINE_VEC - 1: M = max m_z, then per d the sums
+// l = Σ l_z·w_z and acc = Σ O_z·w_z over z in order, w_z = fa3_combine_weight(m_z, M), and
+// acc·(1/l) (0 for a row no part saw a key of). The parts are [splits·nq, ldp] float32 (part z's
+// row m at row z·nq + m), ml as fa3_split_ml indexes it.
+SM90_HD void fa3_combine_vec(const float* part, const float* ml, int splits, int heads, int nq, long long ldp, int head, int m, int d0,
+                             float (&out)[FA3_COMBINE_VEC]) {
+    float mMax = -INFINITY;
+    for (int z = 0; z < splits; z++) mMax = fmaxf(mMax, ml[fa3_split_ml(heads, nq, z, head, m)]);
+    float l = 0.f, acc[FA3_COMBINE_VEC] = {};
+    for (int z = 0; z < splits; z++) {
+        const float* at = ml + fa3_split_ml(heads, nq, z, head, m);
+        const float w = fa3_combine_weight(at[0], mMax);
+        l += at[1] * w;
+        float p[FA3_COMBINE_VEC];
+        fa3_load_vec(part + ((long long)z * nq + m) * ldp + head * FA3_D + d0, p);
+        for (int i = 0; i < FA3_COMBINE_VEC; i++) acc[i] += p[i] * w;
+    }
+    for (int i = 0; i < FA3_COMBINE_VEC; i++) out[i] = l > 0.f ? acc[i] * (1.f / l) : 0.f;
+}
 
 // The ping-pong of the two computing warpgroups (flash_attn_d128_tma_pp, FlashAttention-3's
 // "warpgroup scheduling"): each warpgroup issues its products at `tiles + 1` points (S_0; S_j with

@@ -32,6 +32,7 @@
 //             results spread over threads by the ISA's accumulator figure, the kernel's online
 //             softmax and masking per thread, the output stored by the kernel's map; against a
 //             double-precision attention on ragged nq, nk (bound: bf16 rounding of P, 2^-9·max|v|).
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -521,8 +522,30 @@ static std::vector<float> emulateSplits(const Impl& k, const std::vector<uint16_
         mls.emplace_back(2 * (size_t)nq, NAN);
         parts.push_back(emulateBlock(k, q, kv_k, kv_v, ld, col, nq, nk, q0, scaleLog2, splits, z, &mls.back()));
     }
+    // the parts and row states as the split kernel leaves them for one head: [splits·nq, D] and [splits, 1, nq, 2]
+    std::vector<float> part((size_t)splits * nq * FA3_D), ml((size_t)splits * nq * 2);
+    for (int z = 0; z < splits; z++) {
+        std::copy(parts[z].begin(), parts[z].end(), part.begin() + (size_t)z * nq * FA3_D);
+        std::copy(mls[z].begin(), mls[z].end(), ml.begin() + (size_t)z * nq * 2);
+    }
+    // flash_combine_d128's blocks, warps and lanes over the query block's rows: each (row, d) once
     std::vector<float> out((size_t)nq * FA3_D, NAN);
-    for (int m = q0; m < std::min(nq, q0 + FA3_BQ); m++) {
+    std::vector<int> writes((size_t)nq * FA3_D, 0);
+    const int rowEnd = std::min(nq, q0 + FA3_BQ);
+    for (int b = 0; b < (nq + FA3_COMBINE_ROWS - 1) / FA3_COMBINE_ROWS; b++)
+        for (int w = 0; w < FA3_COMBINE_THREADS / 32; w++)
+            for (int lane = 0; lane < 32; lane++) {
+                const int m = fa3_combine_row(b, w), d0 = fa3_combine_d(lane);
+                if (m >= nq || m < q0 || m >= rowEnd) continue;
+                float v[FA3_COMBINE_VEC];
+                fa3_combine_vec(part.data(), ml.data(), splits, 1, nq, FA3_D, 0, m, d0, v);
+                for (int i = 0; i < FA3_COMBINE_VEC; i++) {
+                    out[(size_t)m * FA3_D + d0 + i] = v[i];
+                    writes[(size_t)m * FA3_D + d0 + i]++;
+                }
+            }
+    // the merge written out per element, as the block-per-row kernel before 2026-11-29 did it: the same bits
+    for (int m = q0; m < rowEnd; m++) {
         float mMax = -INFINITY;
         for (int z = 0; z < splits; z++) mMax = std::fmax(mMax, mls[z][2 * (size_t)m]);
         for (int d = 0; d < FA3_D; d++) {
@@ -532,7 +555,11 @@ static std::vector<float> emulateSplits(const Impl& k, const std::vector<uint16_
                 l += mls[z][2 * (size_t)m + 1] * w;
                 acc += parts[z][(size_t)m * FA3_D + d] * w;
             }
-            out[(size_t)m * FA3_D + d] = l > 0.f ? acc * (1.f / l) : 0.f;
+            const float expected = l > 0.f ? acc * (1.f / l) : 0.f;
+            const size_t i = (size_t)m * FA3_D + d;
+            CHECK(writes[i] == 1, "combine: row %d d %d written %d times", m, d, writes[i]);
+            CHECK(std::memcmp(&out[i], &expected, sizeof(float)) == 0, "combine: row %d d %d gave %.9g, the per-element merge %.9g", m, d,
+                  out[i], expected);
         }
     }
     return out;

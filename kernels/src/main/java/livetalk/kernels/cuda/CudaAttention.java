@@ -34,6 +34,8 @@ final class CudaAttention {
     static final String FLASH_TMA_PINGPONG = "flash_attn_d128_tma_pp", FLASH_TMA_SPLIT_PINGPONG = "flash_attn_d128_tma_split_pp";
     /** The TMA flash kernel over a share of the keys, and the merge of the shares (attention_sm90.cu). */
     static final String FLASH_TMA_SPLIT = "flash_attn_d128_tma_split", FLASH_COMBINE = "flash_combine_d128";
+    /** flash_combine_d128's block: a warp per query row, 4 rows (attention_sm90_layout.cuh, FA3_COMBINE_ROWS and _THREADS). */
+    static final int FLASH_COMBINE_ROWS = 4, FLASH_COMBINE_THREADS = 32 * FLASH_COMBINE_ROWS;
 
     private final CudaBackend be;
     private final CudaContext ctx;
@@ -152,7 +154,8 @@ final class CudaAttention {
         ctx.launch(kind == FlashKernel.TMA ? FLASH_TMA_SPLIT : FLASH_TMA_SPLIT_PINGPONG, (nq + FLASH_SM90_QUERIES - 1) / FLASH_SM90_QUERIES, heads,
                 splits, FLASH_TMA_THREADS, FLASH_TMA_SMEM,
                 flashSplitArgs(ctx.args(), CudaDriver::encodeTensorMap, q, k, v, part, ld, width, nq, nk, heads, scale * LOG2E, ml));
-        ctx.launch(FLASH_COMBINE + (bf16Out ? BF16_OUT : ""), nq, heads, 1, 128, 0,
+        ctx.launch(FLASH_COMBINE + (bf16Out ? BF16_OUT : ""), (nq + FLASH_COMBINE_ROWS - 1) / FLASH_COMBINE_ROWS, heads, 1,
+                FLASH_COMBINE_THREADS, 0,
                 flashCombineArgs(ctx.args(), part, ml, splits, out, ldo, width, nq, heads));
     }
 
