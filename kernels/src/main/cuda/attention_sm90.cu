@@ -73,6 +73,13 @@ __device__ __forceinline__ void fence_frag(uint32_t (&p)[FA3_BKV / 16][4]) {
         for (int r = 0; r < 4; r++) asm volatile("" : "+r"(p[i][r]) :: "memory");
 }
 
+// 2^x with subnormal results flushed to zero: one MUFU.EX2 (FASTEXP's softmax).
+__device__ __forceinline__ float ex2_ftz(float x) {
+    float y;
+    asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+    return y;
+}
+
 // The TMA variant's operands: tensor maps of q, k and v ([rows, heads·D] bf16, boxes of 64 d × 128
 // rows, 128-byte swizzle, zeros past the last row), made on the host by cuTensorMapEncodeTiled.
 struct Fa3Maps {
@@ -92,7 +99,9 @@ struct Fa3Maps {
 // fa3_split_first) and stores its unnormalised O rows (float32, into O at rows z·nq + m) and
 // each row's (m, l) into ml, for flash_combine_d128; with SPLIT false every key position is the
 // same expression as before (tile0 = 0), so those kernels keep their bits.
-template <bool TMA, typename OutT, bool SPLIT = false, bool PINGPONG = false>
+// FASTEXP (the TMA ping-pong kernels' _fastexp twins): the softmax in fewer instructions per
+// logit, with other roundings (see softmax below); otherwise every instruction as before.
+template <bool TMA, typename OutT, bool SPLIT = false, bool PINGPONG = false, bool FASTEXP = false>
 __device__ __forceinline__ void flash_attn_sm90(const bf16* __restrict__ Q, const bf16* __restrict__ K, const bf16* __restrict__ V,
                                                 Fa3Maps maps, OutT* __restrict__ O, int ld, i64 ldo, int nq, int nk, float scaleLog2,
                                                 float* __restrict__ ml = nullptr) {
@@ -228,16 +237,42 @@ __device__ __forceinline__ void flash_attn_sm90(const bf16* __restrict__ Q, cons
     // becomes the unnormalised probabilities, the row maxima and partial sums are updated, and
     // alpha[r] is the factor O's row r must be rescaled by. Thread t holds rows
     // sm90_acc_row(t, i) (two of them: r = (i/2)%2) and keys sm90_acc_col(t, i) of the tile.
+    //
+    // FASTEXP: S stays unscaled. The row maximum is taken over the raw logits and then scaled,
+    // which gives the same maximum (scaleLog2 > 0 and rounding is monotone, so the largest
+    // rounded product is the rounded product of the largest), and each exponent is one fma,
+    // s·scaleLog2 − m, rounded once instead of twice, into ex2 with subnormal results flushed to
+    // zero (a lone MUFU.EX2; without .ftz the compiler wraps it in a compare and two multiplies to
+    // produce subnormals, weights below 2^-126 that add nothing to a row sum of at least 1). Keys
+    // past nk are masked only in the tile that has them. Per logit: fma, max, ex2, add instead of
+    // mul, select, max, sub, ex2 with its wrapping, add. Not the default kernels' bits: the
+    // exponents round differently (CudaFlashFastExpTest holds the wgmma kernels' bounds).
     float alpha[2];
     auto softmax = [&](int j) {
         const int kb = (tile0 + j) * FA3_BKV;
         const bool full = kb + FA3_BKV <= nk;   // only the last tile has keys past nk
         float mx[2] = {-INFINITY, -INFINITY};
+        if constexpr (FASTEXP) {
+            if (full) {
 #pragma unroll
-        for (int i = 0; i < 64; i++) {
-            const float v = full || kb + (int)sm90_acc_col(t, i) < nk ? s[i] * scaleLog2 : -INFINITY;
-            s[i] = v;
-            mx[(i >> 1) & 1] = fmaxf(mx[(i >> 1) & 1], v);
+                for (int i = 0; i < 64; i++) mx[(i >> 1) & 1] = fmaxf(mx[(i >> 1) & 1], s[i]);
+            } else {
+#pragma unroll
+                for (int i = 0; i < 64; i++) {
+                    const float v = kb + (int)sm90_acc_col(t, i) < nk ? s[i] : -INFINITY;
+                    s[i] = v;
+                    mx[(i >> 1) & 1] = fmaxf(mx[(i >> 1) & 1], v);
+                }
+            }
+            mx[0] *= scaleLog2;
+            mx[1] *= scaleLog2;
+        } else {
+#pragma unroll
+            for (int i = 0; i < 64; i++) {
+                const float v = full || kb + (int)sm90_acc_col(t, i) < nk ? s[i] * scaleLog2 : -INFINITY;
+                s[i] = v;
+                mx[(i >> 1) & 1] = fmaxf(mx[(i >> 1) & 1], v);
+            }
         }
         float mUse[2];
 #pragma unroll
@@ -253,7 +288,7 @@ __device__ __forceinline__ void flash_attn_sm90(const bf16* __restrict__ Q, cons
         }
 #pragma unroll
         for (int i = 0; i < 64; i++) {
-            const float e = exp2f(s[i] - mUse[(i >> 1) & 1]);
+            const float e = FASTEXP ? ex2_ftz(fmaf(s[i], scaleLog2, -mUse[(i >> 1) & 1])) : exp2f(s[i] - mUse[(i >> 1) & 1]);
             s[i] = e;
             lRow[(i >> 1) & 1] += e;
         }
@@ -457,4 +492,26 @@ extern "C" __global__ void __launch_bounds__(FA3_COMBINE_THREADS) flash_combine_
 extern "C" __global__ void __launch_bounds__(FA3_COMBINE_THREADS) flash_combine_d128_bf16out(
         const float* part, const float* ml, int splits, bf16* O, i64 ldo, i64 ldp, int nq, int heads) {
     flash_combine<bf16>(part, ml, splits, O, ldo, ldp, nq, heads);
+}
+
+// The ping-pong kernels with FASTEXP's softmax (written without a GPU on 2026-11-29;
+// LIVETALK_CUDA_ATTN=tma_pingpong_fastexp): the arguments of flash_attn_d128_tma_pp(_bf16out) and
+// flash_attn_d128_tma_split_pp, other roundings of the exponents. Defined last, so that the
+// kernels above keep their PTX.
+extern "C" __global__ void __launch_bounds__(FA3_TMA_THREADS, 1) flash_attn_d128_tma_pp_fastexp(
+        const __grid_constant__ CUtensorMap tmQ, const __grid_constant__ CUtensorMap tmK, const __grid_constant__ CUtensorMap tmV,
+        float* O, i64 ldo, int nq, int nk, float scaleLog2) {
+    flash_attn_sm90<true, float, false, true, true>(nullptr, nullptr, nullptr, Fa3Maps{&tmQ, &tmK, &tmV}, O, 0, ldo, nq, nk, scaleLog2);
+}
+
+extern "C" __global__ void __launch_bounds__(FA3_TMA_THREADS, 1) flash_attn_d128_tma_pp_fastexp_bf16out(
+        const __grid_constant__ CUtensorMap tmQ, const __grid_constant__ CUtensorMap tmK, const __grid_constant__ CUtensorMap tmV,
+        bf16* O, i64 ldo, int nq, int nk, float scaleLog2) {
+    flash_attn_sm90<true, bf16, false, true, true>(nullptr, nullptr, nullptr, Fa3Maps{&tmQ, &tmK, &tmV}, O, 0, ldo, nq, nk, scaleLog2);
+}
+
+extern "C" __global__ void __launch_bounds__(FA3_TMA_THREADS, 1) flash_attn_d128_tma_split_pp_fastexp(
+        const __grid_constant__ CUtensorMap tmQ, const __grid_constant__ CUtensorMap tmK, const __grid_constant__ CUtensorMap tmV,
+        float* part, i64 ldo, int nq, int nk, float scaleLog2, float* ml) {
+    flash_attn_sm90<true, float, true, true, true>(nullptr, nullptr, nullptr, Fa3Maps{&tmQ, &tmK, &tmV}, part, 0, ldo, nq, nk, scaleLog2, ml);
 }

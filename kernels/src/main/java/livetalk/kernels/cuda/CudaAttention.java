@@ -32,6 +32,8 @@ final class CudaAttention {
     static final String FLASH_SM90 = "flash_attn_d128_sm90", FLASH_TMA = "flash_attn_d128_tma";
     /** The TMA flash kernel with its computing warpgroups in ping-pong (attention_sm90.cu). */
     static final String FLASH_TMA_PINGPONG = "flash_attn_d128_tma_pp", FLASH_TMA_SPLIT_PINGPONG = "flash_attn_d128_tma_split_pp";
+    /** Their twins with the shorter softmax ({@link FlashKernel#TMA_PINGPONG_FASTEXP}). */
+    static final String FASTEXP = "_fastexp";
     /** The TMA flash kernel over a share of the keys, and the merge of the shares (attention_sm90.cu). */
     static final String FLASH_TMA_SPLIT = "flash_attn_d128_tma_split", FLASH_COMBINE = "flash_combine_d128";
     /** flash_combine_d128's block: a warp per query row, 4 rows (attention_sm90_layout.cuh, FA3_COMBINE_ROWS and _THREADS). */
@@ -58,9 +60,10 @@ final class CudaAttention {
     /** {@link CudaBackend#flashWgmmaUnavailableReason}: attention_sm90's kernels, each allowed its shared memory, loaded on first ask. */
     String wgmmaUnavailableReason() {
         return ctx.loadHopperModule("attention_sm90", new String[]{FLASH_SM90, FLASH_SM90 + BF16_OUT, FLASH_TMA, FLASH_TMA + BF16_OUT, FLASH_TMA_SPLIT,
-                        FLASH_TMA_PINGPONG, FLASH_TMA_PINGPONG + BF16_OUT, FLASH_TMA_SPLIT_PINGPONG},
+                        FLASH_TMA_PINGPONG, FLASH_TMA_PINGPONG + BF16_OUT, FLASH_TMA_SPLIT_PINGPONG, FLASH_TMA_PINGPONG + FASTEXP,
+                        FLASH_TMA_PINGPONG + FASTEXP + BF16_OUT, FLASH_TMA_SPLIT_PINGPONG + FASTEXP},
                 new int[]{FLASH_SM90_SMEM, FLASH_SM90_SMEM, FLASH_TMA_SMEM, FLASH_TMA_SMEM, FLASH_TMA_SMEM, FLASH_TMA_SMEM, FLASH_TMA_SMEM,
-                        FLASH_TMA_SMEM});
+                        FLASH_TMA_SMEM, FLASH_TMA_SMEM, FLASH_TMA_SMEM, FLASH_TMA_SMEM});
     }
 
     /**
@@ -116,13 +119,19 @@ final class CudaAttention {
         if (ld % 8 != 0 || ((q | k | v) & 15) != 0) {
             throw new KernelException("flash attention operands must be 16-byte aligned with rows a multiple of 8 elements apart (ld " + ld + ")");
         }
+        // the short softmax scales the row maximum after taking it, which needs a positive scale
+        if (kind == FlashKernel.TMA_PINGPONG_FASTEXP && !(scale > 0)) kind = FlashKernel.TMA_PINGPONG;
         if (kind.tma() && hd == 128 && nq > 0) {
             int splits = be.flashSplitsAt(nq, nk, heads);
             if (splits > 1) {
                 flashInSplits(kind, q, k, v, out, bf16Out, ld, ldo, nq, nk, heads, scale, splits);
                 return;
             }
-            String kernel = (kind == FlashKernel.TMA ? FLASH_TMA : FLASH_TMA_PINGPONG) + (bf16Out ? BF16_OUT : "");
+            String kernel = switch (kind) {
+                case TMA -> FLASH_TMA;
+                case TMA_PINGPONG_FASTEXP -> FLASH_TMA_PINGPONG + FASTEXP;
+                default -> FLASH_TMA_PINGPONG;
+            } + (bf16Out ? BF16_OUT : "");
             ctx.launch(kernel, (nq + FLASH_SM90_QUERIES - 1) / FLASH_SM90_QUERIES, heads, 1,
                     FLASH_TMA_THREADS, FLASH_TMA_SMEM,
                     flashTmaArgs(ctx.args(), CudaDriver::encodeTensorMap, q, k, v, out, ld, ldo, nq, nk, heads, scale * LOG2E));
@@ -151,7 +160,12 @@ final class CudaAttention {
         long width = (long) heads * 128;
         long part = be.scratch().region(ScratchRegions.SPLIT_PARTS, (long) splits * nq * width * Float.BYTES);
         long ml = be.scratch().region(ScratchRegions.SPLIT_STATE, 2L * splits * heads * nq * Float.BYTES);
-        ctx.launch(kind == FlashKernel.TMA ? FLASH_TMA_SPLIT : FLASH_TMA_SPLIT_PINGPONG, (nq + FLASH_SM90_QUERIES - 1) / FLASH_SM90_QUERIES, heads,
+        String kernel = switch (kind) {
+            case TMA -> FLASH_TMA_SPLIT;
+            case TMA_PINGPONG_FASTEXP -> FLASH_TMA_SPLIT_PINGPONG + FASTEXP;
+            default -> FLASH_TMA_SPLIT_PINGPONG;
+        };
+        ctx.launch(kernel, (nq + FLASH_SM90_QUERIES - 1) / FLASH_SM90_QUERIES, heads,
                 splits, FLASH_TMA_THREADS, FLASH_TMA_SMEM,
                 flashSplitArgs(ctx.args(), CudaDriver::encodeTensorMap, q, k, v, part, ld, width, nq, nk, heads, scale * LOG2E, ml));
         ctx.launch(FLASH_COMBINE + (bf16Out ? BF16_OUT : ""), (nq + FLASH_COMBINE_ROWS - 1) / FLASH_COMBINE_ROWS, heads, 1,

@@ -27,11 +27,18 @@ public enum FlashKernel {
      * runs beside the other's products: the same bits as TMA. Written without a GPU (2026-11-28);
      * run 10 gave it TMA's bits and 5.5 % off the forward: the default on compute capability 9.0 since.
      */
-    TMA_PINGPONG;
+    TMA_PINGPONG,
+    /**
+     * flash_attn_d128_tma_pp_fastexp (attention_sm90.cu): TMA_PINGPONG with a shorter softmax, one
+     * fma per exponent into an ex2 that flushes subnormal results, the mask only on the last key
+     * tile: about half the instructions per logit besides the exponential, and not TMA_PINGPONG's
+     * bits (the wgmma kernels' bounds). Written without a GPU (2026-11-29); opt-in.
+     */
+    TMA_PINGPONG_FASTEXP;
 
     /** Whether this kernel's q, k and v come by TMA (the tensor-map argument list). */
     public boolean tma() {
-        return this == TMA || this == TMA_PINGPONG;
+        return this == TMA || this == TMA_PINGPONG || this == TMA_PINGPONG_FASTEXP;
     }
 
     /** Whether this kernel runs on wgmma (compute capability 9.0 only). */
@@ -45,7 +52,7 @@ public enum FlashKernel {
         for (FlashKernel k : values()) {
             if (k.name().equals(v)) return k;
         }
-        throw new KernelException(source + "=" + value + ": expected one of mma_sync, wgmma, tma, tma_pingpong");
+        throw new KernelException(source + "=" + value + ": expected one of mma_sync, wgmma, tma, tma_pingpong, tma_pingpong_fastexp");
     }
 
     @Override

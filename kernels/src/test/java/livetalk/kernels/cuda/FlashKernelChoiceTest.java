@@ -22,13 +22,15 @@ class FlashKernelChoiceTest {
         assertEquals(FlashKernel.WGMMA, FlashKernel.parse("wgmma", "X"));
         assertEquals(FlashKernel.WGMMA, FlashKernel.parse("WGMMA", "X"));
         assertEquals(FlashKernel.TMA_PINGPONG, FlashKernel.parse("tma-pingpong", "X"));
+        assertEquals(FlashKernel.TMA_PINGPONG_FASTEXP, FlashKernel.parse("tma-pingpong-fastexp", "X"));
+        assertTrue(FlashKernel.TMA_PINGPONG_FASTEXP.tma() && FlashKernel.TMA_PINGPONG_FASTEXP.wgmma());
         for (FlashKernel k : FlashKernel.values()) assertEquals(k, FlashKernel.parse(k.toString(), "X"));
     }
 
     @Test
     void anUnknownNameIsOneLineNamingTheSourceAndTheChoices() {
         KernelException e = assertThrows(KernelException.class, () -> FlashKernel.parse("cudnn", "LIVETALK_CUDA_ATTN"));
-        assertEquals("LIVETALK_CUDA_ATTN=cudnn: expected one of mma_sync, wgmma, tma, tma_pingpong", e.getMessage());
+        assertEquals("LIVETALK_CUDA_ATTN=cudnn: expected one of mma_sync, wgmma, tma, tma_pingpong, tma_pingpong_fastexp", e.getMessage());
     }
 
     @Test
@@ -55,7 +57,8 @@ class FlashKernelChoiceTest {
         maps.clear();
         CudaAttention.flashTmaArgs(new CudaContext.Args(), record, 100, 200, 300, 400, 128, 128, 5, 0, 1, 0.1f);
         assertEquals(1L, maps.get(1).get(1));
-        for (String kernel : new String[]{"flash_attn_d128_tma", "flash_attn_d128_tma_bf16out"}) {
+        for (String kernel : new String[]{"flash_attn_d128_tma", "flash_attn_d128_tma_bf16out", "flash_attn_d128_tma_pp", "flash_attn_d128_tma_pp_bf16out",
+                "flash_attn_d128_tma_pp_fastexp", "flash_attn_d128_tma_pp_fastexp_bf16out"}) {
             assertEquals(java.util.Arrays.toString(PtxParams.widths("attention_sm90", kernel)), java.util.Arrays.toString(widths), kernel);
         }
     }
@@ -65,7 +68,9 @@ class FlashKernelChoiceTest {
     void splitArgumentListsMatchTheKernelsParameters() {
         TensorMapEncoder none = (map, ptr, rows, cols, stride, boxRows, boxCols, swizzle) -> { };
         int[] split = CudaAttention.flashSplitArgs(new CudaContext.Args(), none, 1, 2, 3, 4, 1536, 1536, 3072, 15360, 12, 0.1f, 5).widths();
-        assertEquals(java.util.Arrays.toString(PtxParams.widths("attention_sm90", "flash_attn_d128_tma_split")), java.util.Arrays.toString(split));
+        for (String kernel : new String[]{"flash_attn_d128_tma_split", "flash_attn_d128_tma_split_pp", "flash_attn_d128_tma_split_pp_fastexp"}) {
+            assertEquals(java.util.Arrays.toString(PtxParams.widths("attention_sm90", kernel)), java.util.Arrays.toString(split), kernel);
+        }
         int[] combine = CudaAttention.flashCombineArgs(new CudaContext.Args(), 1, 2, 3, 4, 1536, 1536, 3072, 12).widths();
         for (String kernel : new String[]{"flash_combine_d128", "flash_combine_d128_bf16out"}) {
             assertEquals(java.util.Arrays.toString(PtxParams.widths("attention_sm90", kernel)), java.util.Arrays.toString(combine), kernel);
