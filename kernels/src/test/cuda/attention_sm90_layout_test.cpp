@@ -33,6 +33,7 @@
 //             softmax and masking per thread, the output stored by the kernel's map; against a
 //             double-precision attention on ragged nq, nk (bound: bf16 rounding of P, 2^-9·max|v|).
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -359,6 +360,10 @@ struct Rng {
     }
 };
 
+// Which softmax emulateBlock plays: the default kernels', or FASTEXP's (flash_attn_d128_tma_pp_fastexp:
+// the max over raw logits then scaled, each exponent one fma into an ex2 that flushes subnormals).
+static bool gFastExp = false;
+
 // One block (queries [q0, q0 + 128)) of one head of a [n, ld] layout, as attention_sm90.cu computes
 // it, with the tensor core replaced by the model: returns out [nq, D] (rows outside the block NaN).
 // With `ml`, the split kernel's block z of `splits`: its key tiles only (fa3_split_first), out
@@ -442,10 +447,13 @@ static std::vector<float> emulateBlock(const Impl& k, const std::vector<uint16_t
             std::vector<float> mx(256, -INFINITY);
             for (uint32_t t = 0; t < 128; t++)
                 for (uint32_t i = 0; i < 64; i++) {
-                    float vv = full || kb + (int)k.accCol(t, i) < nk ? s[t][i] * scaleLog2 : -INFINITY;
+                    const bool in = full || kb + (int)k.accCol(t, i) < nk;
+                    float vv = !in ? -INFINITY : gFastExp ? s[t][i] : s[t][i] * scaleLog2;
                     s[t][i] = vv;
                     mx[t * 2 + ((i >> 1) & 1)] = std::fmax(mx[t * 2 + ((i >> 1) & 1)], vv);
                 }
+            if (gFastExp)
+                for (auto& m : mx) m *= scaleLog2;
             for (uint32_t t = 0; t < 128; t++) {
                 float mUse[2];
                 for (uint32_t r = 0; r < 2; r++) {
@@ -458,7 +466,8 @@ static std::vector<float> emulateBlock(const Impl& k, const std::vector<uint16_t
                     lRow[t * 2 + r] *= alpha[t * 2 + r];
                 }
                 for (uint32_t i = 0; i < 64; i++) {
-                    float e = std::exp2(s[t][i] - mUse[(i >> 1) & 1]);
+                    float e = gFastExp ? std::exp2(std::fma(s[t][i], scaleLog2, -mUse[(i >> 1) & 1])) : std::exp2(s[t][i] - mUse[(i >> 1) & 1]);
+                    if (gFastExp && e < FLT_MIN) e = 0.f;   // .ftz
                     s[t][i] = e;
                     lRow[t * 2 + ((i >> 1) & 1)] += e;
                 }
@@ -630,6 +639,11 @@ static void runAll(const Impl& k, bool full) {
         checkEmulation(k, 20, 384, 2, 8, 16, 3);
         checkEmulation(k, 9, 600, 1, 0, 17, 3);
     }
+    // FASTEXP's softmax, whole and split, a tile ending inside its keys
+    gFastExp = true;
+    checkEmulation(k, 150, 300, 2, 24, 18);
+    if (full) checkEmulation(k, 20, 384, 2, 8, 19, 3);
+    gFastExp = false;
 }
 
 // ---- mutants ----------------------------------------------------------------------------------
@@ -878,6 +892,6 @@ int main() {
         return 1;
     }
     std::printf("attention_sm90 layout: smem map, loader, Q/K/V descriptors, accumulator and P fragments, masking, the pipeline "
-                "schedule, an emulated block (whole, and split in 2 and 3 parts then merged) and the TMA kernel's barrier hand-over agree with the PTX ISA model; %zu + 2 mutants caught\n", mutants.size());
+                "schedule, an emulated block (whole, and split in 2 and 3 parts then merged; both softmaxes) and the TMA kernel's barrier hand-over agree with the PTX ISA model; %zu + 2 mutants caught\n", mutants.size());
     return 0;
 }
