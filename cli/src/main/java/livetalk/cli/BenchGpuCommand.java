@@ -118,6 +118,7 @@ final class BenchGpuCommand implements Callable<Integer> {
             mismatch |= !flashOnTma(be, rnd, n, heads, hd);
             mismatch |= !flashSplit(be, rnd, n, heads, hd);
             mismatch |= !flashPingPong(be, rnd, n, heads, hd);
+            mismatch |= !flashFastExp(be, rnd, n, heads, hd);
             return mismatch ? 1 : 0;
         }
     }
@@ -185,6 +186,35 @@ final class BenchGpuCommand implements Callable<Integer> {
      */
     private boolean flashPingPong(CudaBackend be, SplittableRandom rnd, int n, int heads, int hd) {
         return flashSameBits(be, rnd, n, heads, hd, FlashKernel.TMA, FlashKernel.TMA_PINGPONG, "tma ping-pong", "tma");
+    }
+
+    /**
+     * The ping-pong attention with the short softmax (LIVETALK_CUDA_ATTN=tma_pingpong_fastexp; written
+     * without a GPU on 2026-11-29), last of all: timed at the DiT shapes unsplit and with the keys in
+     * the rule's ranges, beside the rows above, and checked against the ping-pong kernel on the same
+     * inputs with flashOnWgmma's bounds (its exponents round otherwise). False on a mismatch.
+     */
+    private boolean flashFastExp(CudaBackend be, SplittableRandom rnd, int n, int heads, int hd) {
+        if (be.flashWgmmaUnavailableReason() != null) return true;
+        boolean ok = true;
+        for (int nk : new int[]{15360, 9216, 3072, 512}) {
+            String name = String.format(Locale.ROOT, "attention %d q x %d k, %d heads, d %d, tma ping-pong fastexp", n, nk, heads, hd);
+            float[][] out = flashAgainst(be, rnd, n, nk, heads, hd, FlashKernel.TMA_PINGPONG, FlashKernel.TMA_PINGPONG_FASTEXP, name);
+            ok &= closeEnough("flash fastexp vs tma ping-pong", name, out[0], out[1]);
+        }
+        for (int nk : new int[]{15360, 9216}) {
+            be.useFlashSplits(0);
+            int splits = be.flashSplitsAt(n, nk, heads);
+            String name = String.format(Locale.ROOT, "attention %d q x %d k, %d heads, d %d, tma ping-pong fastexp in %d", n, nk, heads, hd, splits);
+            float[][] out;
+            try {
+                out = flashAgainst(be, rnd, n, nk, heads, hd, FlashKernel.TMA_PINGPONG, FlashKernel.TMA_PINGPONG_FASTEXP, name, true);
+            } finally {
+                be.useFlashSplits(1);
+            }
+            ok &= closeEnough("flash fastexp split vs tma ping-pong", name, out[0], out[1]);
+        }
+        return ok;
     }
 
     /**
