@@ -12,7 +12,7 @@ import livetalk.kernels.Conv3dSpec;
  * receptive field of the row into a panel {@code P[k][x]} (k = ((dt·kh + dy)·kw + dx)·cin + c, x the
  * output column, zero where the input is padding; an im2col of a single row, where a stride-1 conv
  * stores each padded input row once for its kw taps, see {@code row}) and multiplies it by
- * the weight repacked as {@code W[k][o]} (stored in groups of {@link #GROUP} output channels, {@link #weightBase}),
+ * the weight repacked as {@code W[k][o]} (by k-block, then in groups of {@link #GROUP} output channels, {@link #weightAt}),
  * a GEMM with the output columns in vector lanes. K is
  * blocked so a panel block stays in L2. Taps that fall on front time padding are skipped entirely,
  * so the first frame of a causal conv costs a third of a full one.
@@ -62,8 +62,7 @@ final class ConvKernels {
 
     /**
      * {@code W[k][o]} with k = ((dt·kh + dy)·kw + dx)·cin + c, from PyTorch's {@code [o][c][dt][dy][dx]},
-     * into the calling thread's working buffer (valid until its next call), at
-     * {@code weightBase(o, cout, K) + k·weightStride(o, cout)}.
+     * into the calling thread's working buffer (valid until its next call), at {@link #weightAt}.
      */
     static float[] packed(CpuWeight w, Conv3dSpec s) {
         int cin = s.cin(), cout = s.cout(), taps = s.kt() * s.kh() * s.kw();
@@ -75,9 +74,8 @@ final class ConvKernels {
             float[] row = new float[cin * taps];          // W[o][·], widened from the file dtype in one run
             for (int o = o0; o < o1; o++) {
                 Widen.run(w, (long) o * cin * taps, row.length, row, 0);
-                int base = weightBase(o, cout, k), stride = weightStride(o, cout);
                 for (int c = 0; c < cin; c++) {
-                    for (int tap = 0; tap < taps; tap++) q[base + (tap * cin + c) * stride] = row[c * taps + tap];
+                    for (int tap = 0; tap < taps; tap++) q[weightAt(o, tap * cin + c, cout, k)] = row[c * taps + tap];
                 }
             }
         });
@@ -85,20 +83,27 @@ final class ConvKernels {
     }
 
     /**
-     * Where output channel o's weights start in the packed buffer: channels in groups of GROUP, each
-     * group's {@code [k][GROUP]} block contiguous, so a tile reads its weights as one stream (with
-     * {@code W[k][o]} rows of cout floats it touched a new cache line at every k); the channels past the
-     * last full group, {@code [k][rest]}, after them. The same values in the same order: no result
-     * changes. On the 2-core Intel Xeon (groups of 8 then) a 3×3×3 conv ran 14 % faster at 384
-     * channels (weight rows of 1.5 KB before), 7 % at 192, and the same at 96 (median of interleaved
-     * pairs in one JVM).
+     * Where W[k][o] lies in the packed buffer: k in blocks of {@link #KC} at fixed boundaries (multiples
+     * of KC), each block {@code [group][k in block][GROUP]} for the channels in whole groups of
+     * GROUP, then {@code [k in block][rest]} for the channels past them. A tile of GROUP channels
+     * over one k-block reads its weights as one contiguous run, consecutive k GROUP floats apart
+     * ({@link #weightStride}), and the tiles of a k-block, which run in channel order, read the block
+     * front to back: one stream for the hardware prefetcher per k-block and strip. With the groups
+     * whole over all of K ({@code [group][k][GROUP]}), each tile's run was a few KB at a new place
+     * a group's K·GROUP floats away, and at 384 channels (16 MB of weights, streamed from L3 for
+     * every output row) a 3×3×3 conv ran about 9 % slower (2-core Intel Xeon, median of three runs
+     * of 9–12 interleaved pairs: 1.075, 1.087, 1.097; 96 channels 1.04–1.08, 192 channels 0.96–1.07).
+     * Groups rather than W[k][o] rows of cout floats: those touched a new cache line at every k
+     * (the same machine, groups of 8 then: 14 % at 384 channels). The same values in the same order:
+     * no result changes.
      */
-    static int weightBase(int o, int cout, int k) {
-        int full = cout / GROUP * GROUP;
-        return o < full ? (o / GROUP) * GROUP * k + o % GROUP : full * k + (o - full);
+    static int weightAt(int o, int k, int cout, int kTotal) {
+        int kb0 = k / KC * KC, kLen = Math.min(KC, kTotal - kb0), full = cout / GROUP * GROUP;
+        return o < full ? kb0 * cout + (o / GROUP) * kLen * GROUP + (k - kb0) * GROUP + o % GROUP
+                        : kb0 * cout + full * kLen + (k - kb0) * (cout - full) + (o - full);
     }
 
-    /** The distance between consecutive k of output channel o in the packed buffer. */
+    /** The distance between consecutive k of output channel o in the packed buffer (within a k-block). */
     static int weightStride(int o, int cout) {
         int full = cout / GROUP * GROUP;
         return o < full ? GROUP : cout - full;
@@ -188,16 +193,19 @@ final class ConvKernels {
         // were an imul and loads from the stack: 16 integer operations per 24 FMAs (the JIT's code
         // under gdb), and a 3×3×3 conv ran at 55-60 % of the one-thread FMA peak (2-core Intel Xeon).
         float[] strip = sc.strip;
-        for (int k0 = kBegin; k0 < kEnd; k0 += KC) {
-            int k1 = Math.min(kEnd, k0 + KC), kc = k1 - k0;
+        // k-blocks end at multiples of KC, where the packed weight's blocks end (weightAt); the first
+        // may start inside one, where taps on front padding are skipped
+        for (int k0 = kBegin, k1; k0 < kEnd; k0 = k1) {
+            k1 = Math.min(kEnd, (k0 / KC + 1) * KC);
+            int kc = k1 - k0;
             for (int xv = 0; xv < wp; xv += STRIP) {
                 for (int k = k0; k < k1; k++) {
                     int src = rowOf[k - kBegin] + xv, dst = (k - k0) * STRIP;
                     for (int j = 0; j < STRIP; j += L) FloatVector.fromArray(S, panel, src + j).intoArray(strip, dst + j);
                 }
                 int o = 0;
-                for (; o + GROUP <= cout; o += GROUP) tile6x4(wk, strip, acc, kc, o, xv, weightBase(o, cout, kEnd) + k0 * GROUP, wp);
-                for (; o < cout; o++) tile1x4(wk, strip, acc, kc, o, xv, weightBase(o, cout, kEnd) + k0 * weightStride(o, cout), weightStride(o, cout), wp);
+                for (; o + GROUP <= cout; o += GROUP) tile6x4(wk, strip, acc, kc, o, xv, weightAt(o, k0, cout, kEnd), wp);
+                for (; o < cout; o++) tile1x4(wk, strip, acc, kc, o, xv, weightAt(o, k0, cout, kEnd), weightStride(o, cout), wp);
             }
         }
 
