@@ -70,12 +70,18 @@ final class ConvKernels {
         float[][] holder = PACKED.get();
         if (holder[0].length < size) holder[0] = new float[size];
         float[] q = holder[0];
+        int[] from = new int[k];                          // k = tap·cin + c comes from W[o][c·taps + tap]
+        for (int tap = 0; tap < taps; tap++) {
+            for (int c = 0; c < cin; c++) from[tap * cin + c] = c * taps + tap;
+        }
         Parallel.forRange(cout, 1, (o0, o1) -> {
             float[] row = new float[cin * taps];          // W[o][·], widened from the file dtype in one run
             for (int o = o0; o < o1; o++) {
                 Widen.run(w, (long) o * cin * taps, row.length, row, 0);
-                for (int c = 0; c < cin; c++) {
-                    for (int tap = 0; tap < taps; tap++) q[weightAt(o, tap * cin + c, cout, k)] = row[c * taps + tap];
+                int stride = weightStride(o, cout);
+                for (int kb0 = 0; kb0 < k; kb0 += KC) {
+                    int at = weightAt(o, kb0, cout, k), kbEnd = Math.min(k, kb0 + KC);
+                    for (int kk = kb0; kk < kbEnd; kk++, at += stride) q[at] = row[from[kk]];
                 }
             }
         });
