@@ -98,7 +98,9 @@ final class ConvKernels {
      * whole over all of K ({@code [group][k][GROUP]}), each tile's run was a few KB at a new place
      * a group's K·GROUP floats away, and at 384 channels (16 MB of weights, streamed from L3 for
      * every output row) a 3×3×3 conv ran about 9 % slower (2-core Intel Xeon, median of three runs
-     * of 9–12 interleaved pairs: 1.075, 1.087, 1.097; 96 channels 1.04–1.08, 192 channels 0.96–1.07).
+     * of 9–12 interleaved pairs: 1.075, 1.087, 1.097; 96 channels 1.04–1.08, 192 channels 0.96–1.07);
+     * a whole 512×512 latent frame ({@code bench-vae --frames 2}, 7 interleaved pairs, a busy
+     * machine in the last three): new/old 0.92 by the median, 0.80–1.07.
      * Groups rather than W[k][o] rows of cout floats: those touched a new cache line at every k
      * (the same machine, groups of 8 then: 14 % at 384 channels). The same values in the same order:
      * no result changes.
