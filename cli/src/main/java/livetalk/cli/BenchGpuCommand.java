@@ -203,16 +203,8 @@ final class BenchGpuCommand implements Callable<Integer> {
             ok &= closeEnough("flash fastexp vs tma ping-pong", name, out[0], out[1]);
         }
         for (int nk : new int[]{15360, 9216}) {
-            be.useFlashSplits(0);
-            int splits = be.flashSplitsAt(n, nk, heads);
-            String name = String.format(Locale.ROOT, "attention %d q x %d k, %d heads, d %d, tma ping-pong fastexp in %d", n, nk, heads, hd, splits);
-            float[][] out;
-            try {
-                out = flashAgainst(be, rnd, n, nk, heads, hd, FlashKernel.TMA_PINGPONG, FlashKernel.TMA_PINGPONG_FASTEXP, name, true);
-            } finally {
-                be.useFlashSplits(1);
-            }
-            ok &= closeEnough("flash fastexp split vs tma ping-pong", name, out[0], out[1]);
+            ok &= splitAgainst(be, rnd, n, nk, heads, hd, FlashKernel.TMA_PINGPONG, FlashKernel.TMA_PINGPONG_FASTEXP, "tma ping-pong fastexp",
+                    "flash fastexp split vs tma ping-pong");
         }
         return ok;
     }
@@ -248,18 +240,27 @@ final class BenchGpuCommand implements Callable<Integer> {
         if (be.flashWgmmaUnavailableReason() != null) return true;
         boolean ok = true;
         for (int nk : new int[]{15360, 9216, 4096}) {
-            be.useFlashSplits(0);
-            int splits = be.flashSplitsAt(n, nk, heads);
-            String name = String.format(Locale.ROOT, "attention %d q x %d k, %d heads, d %d, tma in %d", n, nk, heads, hd, splits);
-            float[][] out;
-            try {
-                out = flashAgainst(be, rnd, n, nk, heads, hd, FlashKernel.TMA, FlashKernel.TMA, name, true);
-            } finally {
-                be.useFlashSplits(1);
-            }
-            ok &= closeEnough("flash tma split vs tma", name, out[0], out[1]);
+            ok &= splitAgainst(be, rnd, n, nk, heads, hd, FlashKernel.TMA, FlashKernel.TMA, "tma", "flash tma split vs tma");
         }
         return ok;
+    }
+
+    /**
+     * {@code kernel} with the keys in the ranges the split rule picks, timed as row "…, LABEL in SPLITS",
+     * against {@code reference} unsplit on the same inputs with the flash bounds ({@link #closeEnough}).
+     */
+    private boolean splitAgainst(CudaBackend be, SplittableRandom rnd, int n, int nk, int heads, int hd, FlashKernel reference, FlashKernel kernel,
+                                 String label, String check) {
+        be.useFlashSplits(0);
+        int splits = be.flashSplitsAt(n, nk, heads);
+        String name = String.format(Locale.ROOT, "attention %d q x %d k, %d heads, d %d, %s in %d", n, nk, heads, hd, label, splits);
+        float[][] out;
+        try {
+            out = flashAgainst(be, rnd, n, nk, heads, hd, reference, kernel, name, true);
+        } finally {
+            be.useFlashSplits(1);
+        }
+        return closeEnough(check, name, out[0], out[1]);
     }
 
     /**
