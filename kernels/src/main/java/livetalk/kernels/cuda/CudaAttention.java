@@ -127,11 +127,7 @@ final class CudaAttention {
                 flashInSplits(kind, q, k, v, out, bf16Out, ld, ldo, nq, nk, heads, scale, splits);
                 return;
             }
-            String kernel = switch (kind) {
-                case TMA -> FLASH_TMA;
-                case TMA_PINGPONG_FASTEXP -> FLASH_TMA_PINGPONG + FASTEXP;
-                default -> FLASH_TMA_PINGPONG;
-            } + (bf16Out ? BF16_OUT : "");
+            String kernel = tmaKernel(kind, false) + (bf16Out ? BF16_OUT : "");
             ctx.launch(kernel, (nq + FLASH_SM90_QUERIES - 1) / FLASH_SM90_QUERIES, heads, 1,
                     FLASH_TMA_THREADS, FLASH_TMA_SMEM,
                     flashTmaArgs(ctx.args(), CudaDriver::encodeTensorMap, q, k, v, out, ld, ldo, nq, nk, heads, scale * LOG2E));
@@ -160,17 +156,21 @@ final class CudaAttention {
         long width = (long) heads * 128;
         long part = be.scratch().region(ScratchRegions.SPLIT_PARTS, (long) splits * nq * width * Float.BYTES);
         long ml = be.scratch().region(ScratchRegions.SPLIT_STATE, 2L * splits * heads * nq * Float.BYTES);
-        String kernel = switch (kind) {
-            case TMA -> FLASH_TMA_SPLIT;
-            case TMA_PINGPONG_FASTEXP -> FLASH_TMA_SPLIT_PINGPONG + FASTEXP;
-            default -> FLASH_TMA_SPLIT_PINGPONG;
-        };
-        ctx.launch(kernel, (nq + FLASH_SM90_QUERIES - 1) / FLASH_SM90_QUERIES, heads,
+        ctx.launch(tmaKernel(kind, true), (nq + FLASH_SM90_QUERIES - 1) / FLASH_SM90_QUERIES, heads,
                 splits, FLASH_TMA_THREADS, FLASH_TMA_SMEM,
                 flashSplitArgs(ctx.args(), CudaDriver::encodeTensorMap, q, k, v, part, ld, width, nq, nk, heads, scale * LOG2E, ml));
         ctx.launch(FLASH_COMBINE + (bf16Out ? BF16_OUT : ""), (nq + FLASH_COMBINE_ROWS - 1) / FLASH_COMBINE_ROWS, heads, 1,
                 FLASH_COMBINE_THREADS, 0,
                 flashCombineArgs(ctx.args(), part, ml, splits, out, ldo, width, nq, heads));
+    }
+
+    /**
+     * The TMA flash kernel of {@code kind} (TMA, TMA_PINGPONG or TMA_PINGPONG_FASTEXP), over a share of
+     * the keys when {@code split}: flash_attn_d128_tma, then _split, _pp and _fastexp as they apply.
+     */
+    static String tmaKernel(FlashKernel kind, boolean split) {
+        return (split ? FLASH_TMA_SPLIT : FLASH_TMA) + (kind == FlashKernel.TMA ? "" : "_pp")
+                + (kind == FlashKernel.TMA_PINGPONG_FASTEXP ? FASTEXP : "");
     }
 
     /** flash_attn_d128_tma_split's arguments: flash_attn_d128_tma's (out the parts, ldo their row stride), then ml. */

@@ -52,7 +52,8 @@ public enum FlashKernel {
         for (FlashKernel k : values()) {
             if (k.name().equals(v)) return k;
         }
-        throw new KernelException(source + "=" + value + ": expected one of mma_sync, wgmma, tma, tma_pingpong, tma_pingpong_fastexp");
+        throw new KernelException(source + "=" + value + ": expected one of "
+                + java.util.Arrays.stream(values()).map(FlashKernel::toString).collect(java.util.stream.Collectors.joining(", ")));
     }
 
     @Override

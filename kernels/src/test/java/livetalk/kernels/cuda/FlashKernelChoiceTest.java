@@ -24,6 +24,13 @@ class FlashKernelChoiceTest {
         assertEquals(FlashKernel.TMA_PINGPONG, FlashKernel.parse("tma-pingpong", "X"));
         assertEquals(FlashKernel.TMA_PINGPONG_FASTEXP, FlashKernel.parse("tma-pingpong-fastexp", "X"));
         assertTrue(FlashKernel.TMA_PINGPONG_FASTEXP.tma() && FlashKernel.TMA_PINGPONG_FASTEXP.wgmma());
+        // every TMA kind's kernel names, unsplit and split, as attention_sm90.cu defines them
+        assertEquals("flash_attn_d128_tma", CudaAttention.tmaKernel(FlashKernel.TMA, false));
+        assertEquals("flash_attn_d128_tma_pp", CudaAttention.tmaKernel(FlashKernel.TMA_PINGPONG, false));
+        assertEquals("flash_attn_d128_tma_pp_fastexp", CudaAttention.tmaKernel(FlashKernel.TMA_PINGPONG_FASTEXP, false));
+        assertEquals("flash_attn_d128_tma_split", CudaAttention.tmaKernel(FlashKernel.TMA, true));
+        assertEquals("flash_attn_d128_tma_split_pp", CudaAttention.tmaKernel(FlashKernel.TMA_PINGPONG, true));
+        assertEquals("flash_attn_d128_tma_split_pp_fastexp", CudaAttention.tmaKernel(FlashKernel.TMA_PINGPONG_FASTEXP, true));
         for (FlashKernel k : FlashKernel.values()) assertEquals(k, FlashKernel.parse(k.toString(), "X"));
     }
 
