@@ -37,8 +37,21 @@ record ClDevice(cl_platform_id platform, cl_device_id id, String name, String pl
         return all.get(0);
     }
 
-    /** Every device of every platform, in platform order. */
+    /**
+     * Every device of every platform, in platform order. The first OpenCL calls of the process are
+     * made here: the JVM's signal handlers are read before them and put back after (the driver may
+     * install its own when it loads; {@link JvmSignalHandlers}).
+     */
     static List<ClDevice> list() {
+        JvmSignalHandlers jvm = JvmSignalHandlers.jvm();
+        try {
+            return discover();
+        } finally {
+            jvm.restore();
+        }
+    }
+
+    private static List<ClDevice> discover() {
         int[] n = new int[1];
         int status;
         try {

@@ -82,6 +82,7 @@ final class ClLaunch {
             ClErrors.check(clEnqueueNDRangeKernel(queue, kernel, global.length, null, global, local, 0, null, null),
                     "clEnqueueNDRangeKernel(" + name + ")");
         }
+        JvmSignalHandlers.jvm().restoreIfSegvChanged(); // a kernel's first launch may compile it (PoCL does)
     }
 
     static long roundUp(long n, long m) {

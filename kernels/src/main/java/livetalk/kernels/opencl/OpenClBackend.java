@@ -93,6 +93,8 @@ public final class OpenClBackend implements Backend {
             clReleaseCommandQueue(queue);
             clReleaseContext(context);
             throw e;
+        } finally {
+            JvmSignalHandlers.jvm().restore(); // the build ran the driver's compiler
         }
         dummy = allocMem(Sizeof.cl_float * 4);
     }
@@ -183,11 +185,13 @@ public final class OpenClBackend implements Backend {
             short[] h = new short[(int) s.len];
             ClErrors.check(clEnqueueReadBuffer(queue, s.mem.mem, CL_TRUE, s.off * 2, s.len * 2, Pointer.to(h), 0, null, null),
                     "clEnqueueReadBuffer");
+            JvmSignalHandlers.jvm().restoreIfSegvChanged();
             for (int i = 0; i < h.length; i++) out[i] = Half.bf16ToF32(h[i]);
             return out;
         }
         ClErrors.check(clEnqueueReadBuffer(queue, s.mem.mem, CL_TRUE, s.off * Sizeof.cl_float, s.len * Sizeof.cl_float,
                 Pointer.to(out), 0, null, null), "clEnqueueReadBuffer");
+        JvmSignalHandlers.jvm().restoreIfSegvChanged(); // the wait ran the queued kernels, which may have compiled
         return out;
     }
 
@@ -557,6 +561,7 @@ public final class OpenClBackend implements Backend {
     /** Waits until every enqueued op has finished (for timing; {@link #read} waits by itself). */
     public void finish() {
         ClErrors.check(clFinish(queue), "clFinish");
+        JvmSignalHandlers.jvm().restoreIfSegvChanged();
     }
 
     @Override
