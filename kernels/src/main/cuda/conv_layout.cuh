@@ -259,3 +259,11 @@ CONV_HD void conv_store(float* __restrict__ C, const float* __restrict__ R, conv
     if constexpr (RESID) C[at] = v + R[at];
     else C[at] = v;
 }
+
+// conv_store with the residual's value r = R[at] already loaded (the Hopper epilogue loads a
+// chunk's values before its stores); r is not used without RESID.
+template <bool RESID>
+CONV_HD void conv_store_value(float* __restrict__ C, conv_i64 at, float v, float r) {
+    if constexpr (RESID) C[at] = v + r;
+    else C[at] = v;
+}
