@@ -1,127 +1,177 @@
-// Normalisations, statistics in float32. One block per row for the row norms; one thread per
+// Normalisations, statistics in float32. One warp per row for the row norms; one thread per
 // (frame, pixel) for the VAE's channel norm, so neighbouring threads read neighbouring pixels.
 // References: ReferenceKernels.layerNorm / rmsNorm, VaeReferenceKernels.rmsNormChannels.
 #include "common.cuh"
+#include "row_norm_order.cuh"
 #include "vae_norm.cuh"
 
-// LayerNorm of each row of [rows, dim]; gamma, beta (float32) may be null. In place allowed (float
-// output). OutT: float, or bf16 when the output is the next GEMM's operand (the DiT's norm3 before
-// the cross-attention's q projection), rounded as f32_to_bf16_rows would round the float output.
-// The row's mean and 1/√(variance + eps): per-thread sums over a stride of blockDim.x, then
-// block_sum, so the block size sets the order of the sums (every caller launches BLOCK threads).
-__device__ __forceinline__ void layer_norm_stats(const float* xr, int dim, float eps, float* scratch, float& mean, float& inv) {
-    float s = 0.f;
-    for (int i = threadIdx.x; i < dim; i += blockDim.x) s += xr[i];
-    mean = block_sum(s, scratch) / dim;
-    float v = 0.f;
-    for (int i = threadIdx.x; i < dim; i += blockDim.x) {
-        float d = xr[i] - mean;
-        v += d * d;
+// The row norms (layer_norm, rms_norm and their fusions below) run a warp per row, ROW_WARPS rows
+// to a block of 256 threads (CudaNorms.rowGrid). Their sums are those of the first form, a block
+// of ROW_THREADS = 256 threads per row (CudaBackend.BLOCK), in whose bits the DiT was validated:
+// thread τ = 32·j + l of that block summed elements τ, τ + 256, … in order, block_sum added each
+// warp j's 32 partial sums by warp_sum's butterfly and then the 8 warps' totals by another. Here lane
+// l keeps the 8 partial sums of threads 32·j + l (j = 0..7) over the same elements in the same order,
+// adds each j's 32 by the same butterfly, and the 8 totals by the same last one (row_sum): the same
+// additions of the same values. Why: the block form issued one load per thread per iteration (the
+// compiler did not unroll a loop of unknown length), synchronised its 256 threads twice per sum, and
+// read the row once per pass; in run 11 the DiT's norms moved their bytes at about 1.4 TB/s
+// (layer_norm_modulate_frames_bf16out 19.8 µs for 28 MB). A warp per row has its lanes' loads of a
+// pass in flight together and no barrier. The element-wise arithmetic is written with explicit
+// roundings (__fmul_rn, __fadd_rn, __fmaf_rn) chosen to be the instructions the block form's
+// sm_90a code ran (read from its cubin), so that ptxas, which may or may not contract a plain
+// multiply and add depending on the code around them, cannot make them differ.
+// Σ term(i) over the row, in the order of the 256-thread block's per-thread loops and block_sum.
+template <typename Term>
+__device__ __forceinline__ float row_sum(int dim, Term term) {
+    const int lane = threadIdx.x & 31;
+    float s[ROW_WARPS_SUMMED];
+#pragma unroll
+    for (int j = 0; j < ROW_WARPS_SUMMED; j++) s[j] = 0.f;
+    for (int base = 0; base < dim; base += ROW_THREADS) {
+#pragma unroll
+        for (int j = 0; j < ROW_WARPS_SUMMED; j++) {
+            const int i = row_norm_element(base, j, lane);
+            if (i < dim) s[j] = term(s[j], i);
+        }
     }
-    inv = rsqrtf(block_sum(v, scratch) / dim + eps);
+    float t = 0.f;   // block_sum's second butterfly: warp j's total in lane j, zeros past the 8 warps
+#pragma unroll
+    for (int j = 0; j < ROW_WARPS_SUMMED; j++) {
+        const float w = warp_sum(s[j]);
+        if (lane == j) t = w;
+    }
+    return warp_sum(t);
 }
 
+// The row this warp normalises, or -1 past the last.
+__device__ __forceinline__ i64 row_of_warp(int rows) {
+    const i64 r = (i64)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+    return r < rows ? r : -1;
+}
+
+// The row's mean and 1/√(variance + eps), two passes as the block form made them.
+__device__ __forceinline__ void layer_norm_stats(const float* xr, int dim, float eps, float& mean, float& inv) {
+    mean = row_sum(dim, [&](float s, int i) { return __fadd_rn(s, xr[i]); }) / dim;
+    const float m = mean;
+    inv = rsqrtf(row_sum(dim, [&](float v, int i) {
+        const float d = __fsub_rn(xr[i], m);
+        return __fmaf_rn(d, d, v);
+    }) / dim + eps);
+}
+
+// LayerNorm of each row of [rows, dim]; gamma, beta (float32) may be null. In place allowed (float
+// output: each lane reads its elements before it writes them). OutT: float, or bf16 when the output
+// is the next GEMM's operand (the DiT's norm3 before the cross-attention's q projection), rounded
+// as f32_to_bf16_rows would round the float output.
 template <typename OutT>
-__device__ __forceinline__ void layer_norm_rows(const float* x, OutT* out, int dim, float eps, const float* gamma, const float* beta) {
-    __shared__ float scratch[32];
-    const float* xr = x + (i64)blockIdx.x * dim;
-    OutT* yr = out + (i64)blockIdx.x * dim;
+__device__ __forceinline__ void layer_norm_rows(const float* x, OutT* out, int rows, int dim, float eps, const float* gamma,
+                                                const float* beta) {
+    const i64 r = row_of_warp(rows);
+    if (r < 0) return;
+    const float* xr = x + r * dim;
+    OutT* yr = out + r * dim;
     float mean, inv;
-    layer_norm_stats(xr, dim, eps, scratch, mean, inv);
-    for (int i = threadIdx.x; i < dim; i += blockDim.x) {
-        float y = (xr[i] - mean) * inv;
-        if (gamma) y *= gamma[i];
-        if (beta) y += beta[i];
+    layer_norm_stats(xr, dim, eps, mean, inv);
+    for (int i = threadIdx.x & 31; i < dim; i += 32) {
+        const float d = __fsub_rn(xr[i], mean);
+        float y;
+        if (gamma && beta) y = __fadd_rn(__fmul_rn(__fmul_rn(d, inv), gamma[i]), beta[i]);
+        else if (beta) y = __fmaf_rn(d, inv, beta[i]);
+        else if (gamma) y = __fmul_rn(__fmul_rn(d, inv), gamma[i]);
+        else y = __fmul_rn(d, inv);
         store_out(yr + i, y);
     }
 }
 
-extern "C" __global__ void layer_norm(const float* x, float* out, int dim, float eps, const float* gamma, const float* beta) {
-    layer_norm_rows(x, out, dim, eps, gamma, beta);
+extern "C" __global__ void layer_norm(const float* x, float* out, int rows, int dim, float eps, const float* gamma, const float* beta) {
+    layer_norm_rows(x, out, rows, dim, eps, gamma, beta);
 }
 
-extern "C" __global__ void layer_norm_bf16out(const float* x, bf16* out, int dim, float eps, const float* gamma, const float* beta) {
-    layer_norm_rows(x, out, dim, eps, gamma, beta);
+extern "C" __global__ void layer_norm_bf16out(const float* x, bf16* out, int rows, int dim, float eps, const float* gamma, const float* beta) {
+    layer_norm_rows(x, out, rows, dim, eps, gamma, beta);
 }
 
 // layer_norm (no affine) then modulate_frames in one pass (Backend.layerNormModulateFrames,
-// LIVETALK_CUDA_NORM_MOD; the DiT's norm1 and norm2 with their per-frame shift and scale): block r
-// takes row r with layer_norm's statistics (the same block size, so the same sums), forms the value
-// layer_norm would have stored, and applies modulate_frames_rows' expression with row r's frame's
-// parameters (at (r / rowsPerFrame)·stride), stored as float32 or rounded to bf16 (store_out): the
-// two kernels' bits without writing and reading the float32 rows in between.
+// LIVETALK_CUDA_NORM_MOD; the DiT's norm1 and norm2 with their per-frame shift and scale): row r
+// with layer_norm's statistics (the same sums), the value layer_norm would have stored, and
+// modulate_frames_rows' expression with row r's frame's parameters (at (r / rowsPerFrame)·stride),
+// stored as float32 or rounded to bf16 (store_out): the two kernels' bits without writing and
+// reading the float32 rows in between.
 template <typename OutT>
 __device__ __forceinline__ void layer_norm_modulate_row(const float* x, const float* shift, const float* scale, i64 stride, OutT* out,
-                                                        int rowsPerFrame, int dim, float eps) {
-    __shared__ float scratch[32];
-    const float* xr = x + (i64)blockIdx.x * dim;
-    OutT* yr = out + (i64)blockIdx.x * dim;
-    const i64 p = (i64)(blockIdx.x / rowsPerFrame) * stride;
+                                                        int rows, int rowsPerFrame, int dim, float eps) {
+    const i64 r = row_of_warp(rows);
+    if (r < 0) return;
+    const float* xr = x + r * dim;
+    OutT* yr = out + r * dim;
+    const i64 p = (r / rowsPerFrame) * stride;
     float mean, inv;
-    layer_norm_stats(xr, dim, eps, scratch, mean, inv);
-    for (int i = threadIdx.x; i < dim; i += blockDim.x) {
-        const float y = (xr[i] - mean) * inv;
+    layer_norm_stats(xr, dim, eps, mean, inv);
+    for (int i = threadIdx.x & 31; i < dim; i += 32) {
+        const float y = __fmul_rn(__fsub_rn(xr[i], mean), inv);
         store_out(yr + i, modulated(y, scale[p + i], shift[p + i]));
     }
 }
 
 extern "C" __global__ void layer_norm_modulate_frames(const float* x, const float* shift, const float* scale, i64 stride, float* out,
-                                                      int rowsPerFrame, int dim, float eps) {
-    layer_norm_modulate_row(x, shift, scale, stride, out, rowsPerFrame, dim, eps);
+                                                      int rows, int rowsPerFrame, int dim, float eps) {
+    layer_norm_modulate_row(x, shift, scale, stride, out, rows, rowsPerFrame, dim, eps);
 }
 
 extern "C" __global__ void layer_norm_modulate_frames_bf16out(const float* x, const float* shift, const float* scale, i64 stride, bf16* out,
-                                                              int rowsPerFrame, int dim, float eps) {
-    layer_norm_modulate_row(x, shift, scale, stride, out, rowsPerFrame, dim, eps);
+                                                              int rows, int rowsPerFrame, int dim, float eps) {
+    layer_norm_modulate_row(x, shift, scale, stride, out, rows, rowsPerFrame, dim, eps);
+}
+
+// 1/√(mean(x²) + eps) of a row, as the block form summed it.
+__device__ __forceinline__ float rms_inv(const float* xr, int dim, float eps) {
+    return rsqrtf(row_sum(dim, [&](float s, int i) { return __fmaf_rn(xr[i], xr[i], s); }) / dim + eps);
 }
 
 // x·rsqrt(mean(x²) + eps)·gamma over each row; gamma may be null. In place allowed (float output).
 // OutT: float, or bf16 when the output is the next product's operand (the DiT cross-attention's
 // normed q, LIVETALK_CUDA_NORM_ROPE), rounded as f32_to_bf16_rows would round the float output.
 template <typename OutT>
-__device__ __forceinline__ void rms_norm_rows(const float* x, OutT* out, int dim, float eps, const float* gamma) {
-    __shared__ float scratch[32];
-    const float* xr = x + (i64)blockIdx.x * dim;
-    OutT* yr = out + (i64)blockIdx.x * dim;
-    float s = 0.f;
-    for (int i = threadIdx.x; i < dim; i += blockDim.x) s += xr[i] * xr[i];
-    float inv = rsqrtf(block_sum(s, scratch) / dim + eps);
-    for (int i = threadIdx.x; i < dim; i += blockDim.x) {
-        float y = xr[i] * inv;
-        store_out(yr + i, gamma ? y * gamma[i] : y);
+__device__ __forceinline__ void rms_norm_rows(const float* x, OutT* out, int rows, int dim, float eps, const float* gamma) {
+    const i64 r = row_of_warp(rows);
+    if (r < 0) return;
+    const float* xr = x + r * dim;
+    OutT* yr = out + r * dim;
+    const float inv = rms_inv(xr, dim, eps);
+    for (int i = threadIdx.x & 31; i < dim; i += 32) {
+        const float y = __fmul_rn(xr[i], inv);
+        store_out(yr + i, gamma ? __fmul_rn(y, gamma[i]) : y);
     }
 }
 
-extern "C" __global__ void rms_norm(const float* x, float* out, int dim, float eps, const float* gamma) {
-    rms_norm_rows(x, out, dim, eps, gamma);
+extern "C" __global__ void rms_norm(const float* x, float* out, int rows, int dim, float eps, const float* gamma) {
+    rms_norm_rows(x, out, rows, dim, eps, gamma);
 }
 
-extern "C" __global__ void rms_norm_bf16out(const float* x, bf16* out, int dim, float eps, const float* gamma) {
-    rms_norm_rows(x, out, dim, eps, gamma);
+extern "C" __global__ void rms_norm_bf16out(const float* x, bf16* out, int rows, int dim, float eps, const float* gamma) {
+    rms_norm_rows(x, out, rows, dim, eps, gamma);
 }
 
 // rms_norm then rope in one pass (Backend.rmsNormRope, LIVETALK_CUDA_NORM_ROPE; the DiT's q and k):
-// the same per-thread sums and block reduction as rms_norm (launched with the same block size), the
-// same normalised values, rotated by rope_rotate as the rope kernel rotates them, then stored as
-// float32 or rounded to bf16 as f32_to_bf16_rows rounds (store_out): the sequence's bits without
-// writing and reading the float32 rows in between. Each thread takes whole RoPE pairs.
+// rms_norm's sums, the same normalised values, rotated by rope_rotate as the rope kernel rotates
+// them, then stored as float32 or rounded to bf16 as f32_to_bf16_rows rounds (store_out): the
+// sequence's bits without writing and reading the float32 rows in between. Each lane takes whole
+// RoPE pairs.
 template <typename OutT>
-__device__ __forceinline__ void rms_norm_rope_row(const float* x, OutT* out, int dim, float eps, const float* gamma, int headDim,
-                                                  const float* cosT, const float* sinT) {
-    __shared__ float scratch[32];
-    const i64 row = blockIdx.x;
+__device__ __forceinline__ void rms_norm_rope_row(const float* x, OutT* out, int rows, int dim, float eps, const float* gamma,
+                                                  int headDim, const float* cosT, const float* sinT) {
+    const i64 row = row_of_warp(rows);
+    if (row < 0) return;
     const float* xr = x + row * dim;
     OutT* yr = out + row * dim;
-    float s = 0.f;
-    for (int i = threadIdx.x; i < dim; i += blockDim.x) s += xr[i] * xr[i];
-    const float inv = rsqrtf(block_sum(s, scratch) / dim + eps);
+    const float inv = rms_inv(xr, dim, eps);
     const int half = headDim / 2;
-    for (int p = threadIdx.x; p < dim / 2; p += blockDim.x) {
+    for (int p = threadIdx.x & 31; p < dim / 2; p += 32) {
         const int i = 2 * p, j = p % half;
-        float x0 = xr[i] * inv, x1 = xr[i + 1] * inv;
+        float x0 = __fmul_rn(xr[i], inv), x1 = __fmul_rn(xr[i + 1], inv);
         if (gamma) {
-            x0 = x0 * gamma[i];
-            x1 = x1 * gamma[i + 1];
+            x0 = __fmul_rn(x0, gamma[i]);
+            x1 = __fmul_rn(x1, gamma[i + 1]);
         }
         float y0, y1;
         rope_rotate(x0, x1, cosT[row * half + j], sinT[row * half + j], y0, y1);
@@ -130,14 +180,14 @@ __device__ __forceinline__ void rms_norm_rope_row(const float* x, OutT* out, int
     }
 }
 
-extern "C" __global__ void rms_norm_rope(const float* x, float* out, int dim, float eps, const float* gamma, int headDim,
+extern "C" __global__ void rms_norm_rope(const float* x, float* out, int rows, int dim, float eps, const float* gamma, int headDim,
                                          const float* cosT, const float* sinT) {
-    rms_norm_rope_row(x, out, dim, eps, gamma, headDim, cosT, sinT);
+    rms_norm_rope_row(x, out, rows, dim, eps, gamma, headDim, cosT, sinT);
 }
 
-extern "C" __global__ void rms_norm_rope_bf16out(const float* x, bf16* out, int dim, float eps, const float* gamma, int headDim,
+extern "C" __global__ void rms_norm_rope_bf16out(const float* x, bf16* out, int rows, int dim, float eps, const float* gamma, int headDim,
                                                  const float* cosT, const float* sinT) {
-    rms_norm_rope_row(x, out, dim, eps, gamma, headDim, cosT, sinT);
+    rms_norm_rope_row(x, out, rows, dim, eps, gamma, headDim, cosT, sinT);
 }
 
 // The Wan VAE's channel RMS norm: y = x / max(‖x[t,:,p]‖, eps) · √C · gamma[c], then SiLU if asked

@@ -73,7 +73,7 @@ public final class CudaDitFusions {
         return residualEpilogue;
     }
 
-    /** rms_norm_rope(_bf16out): one block per row with rms_norm's block size, so the sums are rms_norm's. */
+    /** rms_norm_rope(_bf16out): a warp per row, as rms_norm, so the sums are rms_norm's. */
     void rmsNormRope(Buf x, Buf out, int rows, int dim, float eps, Weight gamma, int heads, int headDim, Buf cos, Buf sin) {
         CudaBuf xb = be.buf(x), ob = be.anyBuf(out), cb = be.buf(cos), sb = be.buf(sin);
         requireSize("rmsNormRope input", (long) rows * dim, xb.len);
@@ -83,27 +83,28 @@ public final class CudaDitFusions {
         if (heads * headDim != dim || headDim % 2 != 0) throw new KernelException("rmsNormRope: " + heads + " heads of " + headDim + " in a row of " + dim);
         if (rows == 0) return;
         long g = gamma == null ? 0 : be.vector(gamma, dim);
-        ctx.launch(ob.dtype == DType.BF16 ? "rms_norm_rope_bf16out" : "rms_norm_rope", rows, 1, 1, BLOCK, 0,
-                normRopeArgs(ctx.args(), xb.ptr(), ob.ptr(), dim, eps, g, headDim, cb.ptr(), sb.ptr()));
+        ctx.launch(ob.dtype == DType.BF16 ? "rms_norm_rope_bf16out" : "rms_norm_rope", CudaNorms.rowGrid(rows), 1, 1, BLOCK, 0,
+                normRopeArgs(ctx.args(), xb.ptr(), ob.ptr(), rows, dim, eps, g, headDim, cb.ptr(), sb.ptr()));
     }
 
-    /** layer_norm_modulate_frames(_bf16out): one block per row with layer_norm's block size, so the sums are layer_norm's. */
+    /** layer_norm_modulate_frames(_bf16out): a warp per row, as layer_norm, so the sums are layer_norm's. */
     void layerNormModulateFrames(Buf x, float eps, Buf shift, Buf scale, long stride, Buf out, int frames, int rowsPerFrame, int dim) {
         CudaBuf xb = be.buf(x), sh = be.buf(shift), sc = be.buf(scale), ob = be.anyBuf(out);
         int rows = CudaElementwise.checkModulation("layerNormModulateFrames", xb, sh, sc, stride, ob, frames, rowsPerFrame, dim);
         if (rows == 0) return;
-        ctx.launch("layer_norm_modulate_frames" + (ob.dtype == DType.BF16 ? BF16_OUT : ""), rows, 1, 1, BLOCK, 0,
-                normModArgs(ctx.args(), xb.ptr(), sh.ptr(), sc.ptr(), stride, ob.ptr(), rowsPerFrame, dim, eps));
+        ctx.launch("layer_norm_modulate_frames" + (ob.dtype == DType.BF16 ? BF16_OUT : ""), CudaNorms.rowGrid(rows), 1, 1, BLOCK, 0,
+                normModArgs(ctx.args(), xb.ptr(), sh.ptr(), sc.ptr(), stride, ob.ptr(), rows, rowsPerFrame, dim, eps));
     }
 
     /** rms_norm_rope(_bf16out)'s arguments. */
-    static CudaContext.Args normRopeArgs(CudaContext.Args a, long x, long out, int dim, float eps, long gamma, int headDim, long cos, long sin) {
-        return a.ptr(x).ptr(out).i32(dim).f32(eps).ptr(gamma).i32(headDim).ptr(cos).ptr(sin);
+    static CudaContext.Args normRopeArgs(CudaContext.Args a, long x, long out, int rows, int dim, float eps, long gamma, int headDim, long cos,
+                                         long sin) {
+        return a.ptr(x).ptr(out).i32(rows).i32(dim).f32(eps).ptr(gamma).i32(headDim).ptr(cos).ptr(sin);
     }
 
     /** layer_norm_modulate_frames(_bf16out)'s arguments. */
-    static CudaContext.Args normModArgs(CudaContext.Args a, long x, long shift, long scale, long stride, long out, int rowsPerFrame, int dim,
-                                        float eps) {
-        return a.ptr(x).ptr(shift).ptr(scale).i64(stride).ptr(out).i32(rowsPerFrame).i32(dim).f32(eps);
+    static CudaContext.Args normModArgs(CudaContext.Args a, long x, long shift, long scale, long stride, long out, int rows, int rowsPerFrame,
+                                        int dim, float eps) {
+        return a.ptr(x).ptr(shift).ptr(scale).i64(stride).ptr(out).i32(rows).i32(rowsPerFrame).i32(dim).f32(eps);
     }
 }

@@ -10,14 +10,23 @@ import livetalk.tensor.DType;
 
 /**
  * The CUDA backend's normalisations (norms.cu), statistics in float32: the row norms (layer norm,
- * RMSNorm; one block of {@link CudaBackend#BLOCK} threads per row, which fixes the order of the
- * sums), the VAE's RMSNorm over channels and wav2vec2's norm over time. The DiT's norms fused with
+ * RMSNorm; a warp per row, {@link #ROWS_PER_BLOCK} rows to a block, adding in the order a block of
+ * {@link CudaBackend#BLOCK} threads per row did), the VAE's RMSNorm over channels and wav2vec2's
+ * norm over time. The DiT's norms fused with
  * RoPE or modulation are {@link CudaDitFusions}'; the VAE's norm fused into a convolution's copy
  * is {@link CudaConvolution}'s.
  */
 final class CudaNorms {
     private final CudaBackend be;
     private final CudaContext ctx;
+
+    /** The row norms' rows per block of {@link CudaBackend#BLOCK} threads: one a warp. */
+    static final int ROWS_PER_BLOCK = BLOCK / 32;
+
+    /** Blocks for {@code rows} rows of a row norm (norms.cu's row_of_warp: warps past the last row return). */
+    static int rowGrid(int rows) {
+        return (rows + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK;
+    }
 
     CudaNorms(CudaBackend be, CudaContext ctx) {
         this.be = be;
@@ -29,9 +38,15 @@ final class CudaNorms {
         CudaBuf xb = be.buf(x), ob = be.anyBuf(out);
         requireSize("layerNorm input", (long) rows * dim, xb.len);
         requireSize("layerNorm output", (long) rows * dim, ob.len);
+        if (rows == 0) return;
         long g = gamma == null ? 0 : be.vector(gamma, dim), b = beta == null ? 0 : be.vector(beta, dim);
-        ctx.launch("layer_norm" + (ob.dtype == DType.BF16 ? BF16_OUT : ""), rows, 1, 1, BLOCK, 0,
-                ctx.args().ptr(xb.ptr()).ptr(ob.ptr()).i32(dim).f32(eps).ptr(g).ptr(b));
+        ctx.launch("layer_norm" + (ob.dtype == DType.BF16 ? BF16_OUT : ""), rowGrid(rows), 1, 1, BLOCK, 0,
+                layerNormArgs(ctx.args(), xb.ptr(), ob.ptr(), rows, dim, eps, g, b));
+    }
+
+    /** layer_norm(_bf16out)'s arguments. */
+    static CudaContext.Args layerNormArgs(CudaContext.Args a, long x, long out, int rows, int dim, float eps, long gamma, long beta) {
+        return a.ptr(x).ptr(out).i32(rows).i32(dim).f32(eps).ptr(gamma).ptr(beta);
     }
 
     /** out may be float32 or bf16 (an operand buffer: the DiT cross-attention's q where {@link CudaBackend#fusesNormRope}); x is float32. */
@@ -39,13 +54,15 @@ final class CudaNorms {
         CudaBuf xb = be.buf(x), ob = be.anyBuf(out);
         requireSize("rmsNorm input", (long) rows * dim, xb.len);
         requireSize("rmsNorm output", (long) rows * dim, ob.len);
+        if (rows == 0) return;
         long g = gamma == null ? 0 : be.vector(gamma, dim);
-        ctx.launch("rms_norm" + (ob.dtype == DType.BF16 ? BF16_OUT : ""), rows, 1, 1, BLOCK, 0, rmsNormArgs(ctx.args(), xb.ptr(), ob.ptr(), dim, eps, g));
+        ctx.launch("rms_norm" + (ob.dtype == DType.BF16 ? BF16_OUT : ""), rowGrid(rows), 1, 1, BLOCK, 0,
+                rmsNormArgs(ctx.args(), xb.ptr(), ob.ptr(), rows, dim, eps, g));
     }
 
     /** rms_norm(_bf16out)'s arguments. */
-    static CudaContext.Args rmsNormArgs(CudaContext.Args a, long x, long out, int dim, float eps, long gamma) {
-        return a.ptr(x).ptr(out).i32(dim).f32(eps).ptr(gamma);
+    static CudaContext.Args rmsNormArgs(CudaContext.Args a, long x, long out, int rows, int dim, float eps, long gamma) {
+        return a.ptr(x).ptr(out).i32(rows).i32(dim).f32(eps).ptr(gamma);
     }
 
     /** On the device (norms.cu's channel_norm_over_time, one thread per channel): the host's float64 sums, bit for bit. */

@@ -24,7 +24,7 @@ class NormModChoiceTest {
 
     @Test
     void argumentListMatchesTheKernels() {
-        String widths = Arrays.toString(CudaDitFusions.normModArgs(new CudaContext.Args(), 1, 2, 3, 9216, 4, 1024, 1536, 1e-6f).widths());
+        String widths = Arrays.toString(CudaDitFusions.normModArgs(new CudaContext.Args(), 1, 2, 3, 9216, 4, 3072, 1024, 1536, 1e-6f).widths());
         for (String kernel : new String[]{"layer_norm_modulate_frames", "layer_norm_modulate_frames_bf16out"}) {
             assertEquals(Arrays.toString(PtxParams.widths("norms", kernel)), widths, kernel);
         }

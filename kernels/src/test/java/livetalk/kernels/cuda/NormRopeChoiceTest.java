@@ -23,12 +23,12 @@ class NormRopeChoiceTest {
 
     @Test
     void argumentListMatchesTheKernels() {
-        String widths = Arrays.toString(CudaDitFusions.normRopeArgs(new CudaContext.Args(), 1, 2, 1536, 1e-6f, 3, 128, 4, 5).widths());
+        String widths = Arrays.toString(CudaDitFusions.normRopeArgs(new CudaContext.Args(), 1, 2, 3072, 1536, 1e-6f, 3, 128, 4, 5).widths());
         for (String kernel : new String[]{"rms_norm_rope", "rms_norm_rope_bf16out"}) {
             assertEquals(Arrays.toString(PtxParams.widths("norms", kernel)), widths, kernel);
         }
         // the cross-attention's q, normed into bf16 under the same switch
-        String norm = Arrays.toString(CudaNorms.rmsNormArgs(new CudaContext.Args(), 1, 2, 1536, 1e-6f, 3).widths());
+        String norm = Arrays.toString(CudaNorms.rmsNormArgs(new CudaContext.Args(), 1, 2, 3072, 1536, 1e-6f, 3).widths());
         for (String kernel : new String[]{"rms_norm", "rms_norm_bf16out"}) {
             assertEquals(Arrays.toString(PtxParams.widths("norms", kernel)), norm, kernel);
         }
