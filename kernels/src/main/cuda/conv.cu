@@ -222,50 +222,67 @@ __device__ __forceinline__ void pad_cl_norm(HistT* hist, int histFrames, int kee
     const int seqFrames = padFront + histFrames + frames;
     const i64 step = conv_channel_step(p);   // channel c0 + e is e planes after c0, in x and in hist alike
     const int nc = min(8, cin - c0);          // this chunk's real channels (8 wherever cin is a multiple of 8)
-    for (int tau = 0; tau < seqFrames; tau++) {
-        // where channel c0 of (τ, yy, xx) comes from: zero, the history or x (the same for all 8 channels)
-        const ConvSource s = conv_pad_source(p, tau, yy, xx, c0);
-        float v[8];
-        HistT kept[8];   // what the history keeps of each value: a history element as it is, or y in the history's dtype
-        // The loads first, all 8 unconditional so that they are in flight together: a channel past
-        // cin (a partial last chunk) reads the chunk's last real channel again and is dropped.
-        if (s.from == 1) {
+    for (int t0 = 0; t0 < seqFrames; t0 += CONV_COPY_TAU_CHUNK) {
+        // 1. The chunk's loads, all in flight together (conv_layout.cuh: why the history allows it).
+        // Where channel c0 of (τ, yy, xx) comes from: zero, the history or x (the same for all 8
+        // channels). All 8 loads of a τ are unconditional: a channel past cin (a partial last
+        // chunk) reads the chunk's last real channel again and is dropped.
+        int from[CONV_COPY_TAU_CHUNK];
+        float raw[CONV_COPY_TAU_CHUNK][8], sc[CONV_COPY_TAU_CHUNK];
 #pragma unroll
-            for (int e = 0; e < 8; e++) kept[e] = hist[s.at + min(e, nc - 1) * step];
+        for (int u = 0; u < CONV_COPY_TAU_CHUNK; u++) {
+            const int tau = t0 + u;
+            from[u] = 0;
+            sc[u] = 0.f;
+            if (tau >= seqFrames) continue;
+            const ConvSource s = conv_pad_source(p, tau, yy, xx, c0);
+            from[u] = s.from;
+            if (s.from == 1) {
 #pragma unroll
-            for (int e = 0; e < 8; e++) v[e] = e < nc ? as_f32(kept[e]) : 0.f;
-        } else if (s.from == 2) {
-            float xv[8];
+                for (int e = 0; e < 8; e++) raw[u][e] = as_f32(hist[s.at + min(e, nc - 1) * step]);
+            } else if (s.from == 2) {
 #pragma unroll
-            for (int e = 0; e < 8; e++) xv[e] = x[s.at + min(e, nc - 1) * step];
-            const float sc = scale[conv_new_pixel(p, tau, yy, xx)];
-#pragma unroll
-            for (int e = 0; e < 8; e++) {
-                v[e] = e < nc ? vae_norm_apply(xv[e] * sc, gam[e], true) : 0.f;
-                store_out(&kept[e], v[e]);
+                for (int e = 0; e < 8; e++) raw[u][e] = x[s.at + min(e, nc - 1) * step];
+                sc[u] = scale[conv_new_pixel(p, tau, yy, xx)];
             }
-        } else {
-#pragma unroll
-            for (int e = 0; e < 8; e++) v[e] = 0.f;
         }
-        *(uint4*)(xc + conv_pixel_offset(g, tau, yy, xx) + c0) =
-                make_uint4(pack_bf16(v[0], v[1]), pack_bf16(v[2], v[3]), pack_bf16(v[4], v[5]), pack_bf16(v[6], v[7]));
-        const i64 to = conv_hist_target(p, frames, keep, tau, yy, xx, c0);
-        if (to >= 0) {
+        // 2. The chunk's values and stores, τ by τ.
 #pragma unroll
-            for (int e = 0; e < 8; e++)
-                if (e < nc) hist[to + e * step] = kept[e];
+        for (int u = 0; u < CONV_COPY_TAU_CHUNK; u++) {
+            const int tau = t0 + u;
+            if (tau >= seqFrames) break;
+            // v: the copy's values; kept: what the history keeps of each, a history element as it
+            // was (float32 exactly; bf16 widened and narrowed back, the same value) or y
+            float v[8], kept[8];
+            if (from[u] == 1) {
+#pragma unroll
+                for (int e = 0; e < 8; e++) kept[e] = v[e] = e < nc ? raw[u][e] : 0.f;
+            } else if (from[u] == 2) {
+#pragma unroll
+                for (int e = 0; e < 8; e++) kept[e] = v[e] = e < nc ? vae_norm_apply(raw[u][e] * sc[u], gam[e], true) : 0.f;
+            } else {
+#pragma unroll
+                for (int e = 0; e < 8; e++) kept[e] = v[e] = 0.f;
+            }
+            *(uint4*)(xc + conv_pixel_offset(g, tau, yy, xx) + c0) =
+                    make_uint4(pack_bf16(v[0], v[1]), pack_bf16(v[2], v[3]), pack_bf16(v[4], v[5]), pack_bf16(v[6], v[7]));
+            const i64 to = conv_hist_target(p, frames, keep, tau, yy, xx, c0);
+            if (to >= 0) {
+#pragma unroll
+                for (int e = 0; e < 8; e++)
+                    if (e < nc) store_out(hist + to + e * step, kept[e]);
+            }
         }
     }
 }
 
-extern "C" __global__ void __launch_bounds__(256) conv_pad_cl_norm(
+extern "C" __global__ void __launch_bounds__(256, 3) conv_pad_cl_norm(
         float* hist, int histFrames, int keep, const float* x, const float* scale, const float* gamma, int frames, int cin, int h, int w,
         int padFront, int padTop, int padLeft, int Hp, int cp, int Wp, int plane, int groups, bf16* xc) {
     pad_cl_norm(hist, histFrames, keep, x, scale, gamma, frames, cin, h, w, padFront, padTop, padLeft, Hp, cp, Wp, plane, groups, xc);
 }
 
-extern "C" __global__ void __launch_bounds__(256) conv_pad_cl_norm_hist16(
+extern "C" __global__ void __launch_bounds__(256, 3) conv_pad_cl_norm_hist16(
         bf16* hist, int histFrames, int keep, const float* x, const float* scale, const float* gamma, int frames, int cin, int h, int w,
         int padFront, int padTop, int padLeft, int Hp, int cp, int Wp, int plane, int groups, bf16* xc) {
     pad_cl_norm(hist, histFrames, keep, x, scale, gamma, frames, cin, h, w, padFront, padTop, padLeft, Hp, cp, Wp, plane, groups, xc);

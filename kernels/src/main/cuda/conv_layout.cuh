@@ -120,6 +120,15 @@ CONV_HD conv_i64 conv_pixel_offset(const ConvGeom& g, int tau, int yy, int xx) {
 // slot + drop lands there (at that τ or later; at the same τ only when drop = 0, and then only the
 // new frames are written, to slots no thread reads). No other thread touches it, so the update
 // needs no second buffer and no second pass.
+//
+// A thread takes its τs CONV_COPY_TAU_CHUNK at a time: first every load of the chunk (history, x,
+// scale), then the chunk's values and stores. That keeps the order above: a slot is read at a τ no
+// later than the one whose write overwrites it, and each slot is read once, so no read of a chunk
+// can follow a write to its element, in that chunk or an earlier one. Why: a thread's loads of one τ
+// waited for the stores of the τ before (the compiler cannot tell the history's reads from its
+// writes), one memory latency per τ with 8 loads in flight, where a one-frame call at 512×512 and
+// 256×256 has 3 τs (2 history frames and the new one).
+constexpr int CONV_COPY_TAU_CHUNK = 3;
 
 // Where element (τ, yy, xx, c) of the clip goes in the history after the call: its index in hist,
 // or -1 (a padding frame, row, column or channel, a frame that leaves, or a history frame that

@@ -27,6 +27,7 @@
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <array>
 #include <random>
 #include <string>
 #include <vector>
@@ -40,6 +41,7 @@ struct Impl {
     conv_i64 (*newPixel)(const ConvPad&, int, int, int) = conv_new_pixel;
     conv_i64 (*channelStep)(const ConvPad&) = conv_channel_step;
     bool walkEveryTau = true;   // false: conv_pad_cl's grid, one τ per thread
+    int tauChunk = CONV_COPY_TAU_CHUNK;   // τs whose loads go before their stores
     ConvSource (*up2Source)(const ConvPad&, int, int, int, int) = conv_up2_source;
     conv_i64 (*up2Step)(const ConvPad&) = conv_up2_channel_step;
 };
@@ -89,6 +91,7 @@ static int checkProblem(const Impl& im, const Problem& p) {
     std::vector<float> copy(copySize, NAN);
     std::vector<int> written(copySize, 0), histWrites(hist.size(), 0);
     std::vector<long> owner(hist.size(), -1);   // the one thread that touches each history element
+    std::vector<int> readTau(hist.size(), -1), writeTau(hist.size(), -1);
     int bad = 0;
     auto fail = [&](const char* fmt, auto... args) {
         if (bad++ < 3) CHECK(false, fmt, args...);
@@ -119,46 +122,62 @@ static int checkProblem(const Impl& im, const Problem& p) {
                     float gam[8];
                     for (int e = 0; e < 8; e++) gam[e] = me.c0 + e < p.cin ? gamma[me.c0 + e] : 0.f;
                     const int t0 = im.walkEveryTau ? 0 : me.tau, t1 = im.walkEveryTau ? seqFrames : me.tau + 1;
-                    for (int tau = t0; tau < t1; tau++) {
-                        const ConvSource s = conv_pad_source(pad, tau, me.yy, me.xx, me.c0);
-                        float v[8], kept8[8];
-                        if (s.from == 1) {
+                    // the kernel's order: a chunk's loads, then its values and stores
+                    for (int c0 = t0; c0 < t1; c0 += im.tauChunk) {
+                        const int c1 = std::min(t1, c0 + im.tauChunk);
+                        std::vector<std::array<float, 8>> raw(c1 - c0);
+                        std::vector<float> sc(c1 - c0, 0.f);
+                        std::vector<int> from(c1 - c0, 0);
+                        for (int tau = c0; tau < c1; tau++) {
+                            const ConvSource s = conv_pad_source(pad, tau, me.yy, me.xx, me.c0);
+                            from[tau - c0] = s.from;
                             for (int e = 0; e < 8; e++) {
                                 const conv_i64 at = s.at + std::min(e, nc - 1) * step;
-                                kept8[e] = touch(at, thread, "read", tau) ? hist[at] : NAN;
-                            }
-                            for (int e = 0; e < 8; e++) v[e] = e < nc ? kept8[e] : 0.f;
-                        } else if (s.from == 2) {
-                            float xv[8];
-                            for (int e = 0; e < 8; e++) {
-                                const conv_i64 at = s.at + std::min(e, nc - 1) * step;
-                                xv[e] = at >= 0 && at < (conv_i64)x.size() ? x[at] : NAN;
-                            }
-                            const conv_i64 px = im.newPixel(pad, tau, me.yy, me.xx);
-                            const float sc = px >= 0 && px < (conv_i64)scale.size() ? scale[px] : NAN;
-                            for (int e = 0; e < 8; e++) kept8[e] = v[e] = e < nc ? xv[e] * sc + gam[e] : 0.f;
-                        } else {
-                            for (int e = 0; e < 8; e++) v[e] = 0.f;
-                        }
-                        const conv_i64 at = conv_pixel_offset(g, tau, me.yy, me.xx) + me.c0;
-                        if (at % 8 != 0 || at < 0 || at + 8 > (conv_i64)copySize) {
-                            fail("%s: copy chunk of (tau %d, yy %d, xx %d, c %d) at %lld: misaligned or outside %zu", what.c_str(), tau, me.yy,
-                                 me.xx, me.c0, at, copySize);
-                            continue;
-                        }
-                        for (int e = 0; e < 8; e++) {
-                            copy[at + e] = v[e];
-                            written[at + e]++;
-                        }
-                        const conv_i64 to = im.histTarget(pad, p.frames, p.keep, tau, me.yy, me.xx, me.c0);
-                        if (to >= 0)
-                            for (int e = 0; e < nc; e++)
-                                if (touch(to + e * step, thread, "write", tau)) {
-                                    hist[to + e * step] = kept8[e];
-                                    histWrites[to + e * step]++;
+                                if (s.from == 1) {
+                                    raw[tau - c0][e] = touch(at, thread, "read", tau) ? hist[at] : NAN;
+                                    if (at >= 0 && at < (conv_i64)hist.size()) readTau[at] = tau;
+                                } else if (s.from == 2) {
+                                    raw[tau - c0][e] = at >= 0 && at < (conv_i64)x.size() ? x[at] : NAN;
                                 }
+                            }
+                            if (s.from == 2) {
+                                const conv_i64 px = im.newPixel(pad, tau, me.yy, me.xx);
+                                sc[tau - c0] = px >= 0 && px < (conv_i64)scale.size() ? scale[px] : NAN;
+                            }
+                        }
+                        for (int tau = c0; tau < c1; tau++) {
+                            float v[8], kept8[8];
+                            for (int e = 0; e < 8; e++) {
+                                const float r = raw[tau - c0][e];
+                                kept8[e] = v[e] = e >= nc ? 0.f : from[tau - c0] == 1 ? r : from[tau - c0] == 2 ? r * sc[tau - c0] + gam[e] : 0.f;
+                            }
+                            const conv_i64 at = conv_pixel_offset(g, tau, me.yy, me.xx) + me.c0;
+                            if (at % 8 != 0 || at < 0 || at + 8 > (conv_i64)copySize) {
+                                fail("%s: copy chunk of (tau %d, yy %d, xx %d, c %d) at %lld: misaligned or outside %zu", what.c_str(), tau, me.yy,
+                                     me.xx, me.c0, at, copySize);
+                                continue;
+                            }
+                            for (int e = 0; e < 8; e++) {
+                                copy[at + e] = v[e];
+                                written[at + e]++;
+                            }
+                            const conv_i64 to = im.histTarget(pad, p.frames, p.keep, tau, me.yy, me.xx, me.c0);
+                            if (to >= 0)
+                                for (int e = 0; e < nc; e++)
+                                    if (touch(to + e * step, thread, "write", tau)) {
+                                        hist[to + e * step] = kept8[e];
+                                        histWrites[to + e * step]++;
+                                        writeTau[to + e * step] = tau;
+                                    }
+                        }
                     }
                 }
+
+    // What lets a chunk's loads go first: each history element read is read at a τ no later than
+    // the one that writes it (so no read follows a write to its element, whatever the chunk).
+    for (size_t i = 0; i < hist.size() && bad == 0; i++)
+        if (readTau[i] >= 0 && writeTau[i] >= 0 && readTau[i] > writeTau[i])
+            fail("%s: history element %zu read at tau %d, after its write at tau %d", what.c_str(), i, readTau[i], writeTau[i]);
 
     // the copy: written once each, the expected values
     for (int tau = 0; tau < seqFrames && bad == 0; tau++)
@@ -327,6 +346,9 @@ static conv_i64 mutTargetKeepAll(const ConvPad& p, int frames, int keep, int tau
     if (drop == 0 && f < p.histFrames) return -1;
     return (((conv_i64)(f - drop) * p.cin + c) * p.h + iy) * p.w + ix;
 }
+static conv_i64 mutTargetEarly(const ConvPad& p, int frames, int keep, int tau, int yy, int xx, int c) {   // each frame written where the next goes
+    return conv_hist_target(p, frames, keep, tau + 1, yy, xx, c);
+}
 static conv_i64 mutNewPixelFromStart(const ConvPad& p, int tau, int yy, int xx) {
     return ((conv_i64)(tau - p.padFront) * p.h + (yy - p.padTop)) * p.w + (xx - p.padLeft);
 }
@@ -348,6 +370,7 @@ int main() {
     };
     add("history target without the frames that leave", [](Impl& m) { m.histTarget = mutTargetNoDrop; });
     add("history keeps `keep` frames when fewer exist", [](Impl& m) { m.histTarget = mutTargetKeepAll; });
+    add("history written a frame early", [](Impl& m) { m.histTarget = mutTargetEarly; });
     add("new pixel indexed from the clip's start", [](Impl& m) { m.newPixel = mutNewPixelFromStart; });
     add("channel step of a row", [](Impl& m) { m.channelStep = mutStepRow; });
     add("one tau per thread (conv_pad_cl's grid)", [](Impl& m) { m.walkEveryTau = false; });
