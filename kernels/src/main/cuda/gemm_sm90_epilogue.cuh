@@ -102,28 +102,34 @@ __device__ __forceinline__ void store_tile(const float (&acc)[BN / 2], OutT* __r
         return;
     }
     const bool pairs = ((reinterpret_cast<uintptr_t>(C) | (uintptr_t)(ldc * sizeof(OutT))) & (2 * sizeof(OutT) - 1)) == 0;
+    // The biases this thread adds, loaded before its first store: a column bias for each of its
+    // BN/8 column pairs (sm90_acc_col(t, 4q) = 8q + 2·(t & 3)), or a row bias for each of its two
+    // rows. Loaded pair by pair, every store waited for a bias load (ptxas keeps a load after an
+    // earlier store to C), one L1 or L2 latency per pair. Where nothing is added the term is −0,
+    // which leaves every float as it is (x + (−0) = x, −0 included), so the sums are the old ones
+    // and the loop has no branch on the bias mode.
+    float bc[BN / 4], br[2];
+#pragma unroll
+    for (int q = 0; q < BN / 8; q++) {
+        const int n = n0 + 8 * q + 2 * (t & 3);
+        bc[2 * q] = biasMode == 1 && n < N ? bias[n] : -0.f;
+        bc[2 * q + 1] = biasMode == 1 && n + 1 < N ? bias[n + 1] : -0.f;
+    }
+    const int mt = rowBase + (int)sm90_acc_row(t, 0);
+    br[0] = biasMode == 2 && mt < M ? bias[mt] : -0.f;
+    br[1] = biasMode == 2 && mt + 8 < M ? bias[mt + 8] : -0.f;
 #pragma unroll
     for (int i = 0; i < BN / 2; i += 2) {
         const int m = rowBase + (int)sm90_acc_row(t, i), n = n0 + (int)sm90_acc_col(t, i);
         if (m >= M || n >= N) continue;
-        float v0 = acc[i], v1 = acc[i + 1];
-        if (biasMode == 1) {
-            v0 += bias[n];
-            if (n + 1 < N) v1 += bias[n + 1];
-        } else if (biasMode == 2) {
-            const float bm = bias[m];
-            v0 += bm;
-            v1 += bm;
-        }
-        if (act == 1) {
-            v0 = gelu_tanh_of(v0);
-            v1 = gelu_tanh_of(v1);
-        }
+        const float r = br[(i >> 1) & 1];   // row m's: sm90_acc_row adds 8 for bit 1 of i
+        const float v0 = (acc[i] + bc[2 * (i >> 2)]) + r, v1 = (acc[i + 1] + bc[2 * (i >> 2) + 1]) + r;
+        const float y0 = act == 1 ? gelu_tanh_of(v0) : v0, y1 = act == 1 ? gelu_tanh_of(v1) : v1;
         OutT* out = C + (i64)m * ldc + n;
-        if (n + 1 < N && pairs) store_pair(out, v0, v1);
+        if (n + 1 < N && pairs) store_pair(out, y0, y1);
         else {
-            store_out(out, v0);
-            if (n + 1 < N) store_out(out + 1, v1);
+            store_out(out, y0);
+            if (n + 1 < N) store_out(out + 1, y1);
         }
     }
 }
