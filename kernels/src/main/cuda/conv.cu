@@ -211,10 +211,15 @@ __device__ __forceinline__ void pad_cl_norm(HistT* hist, int histFrames, int kee
                                             const float* __restrict__ scale, const float* __restrict__ gamma, int frames,
                                             int cin, int h, int w, int padFront, int padTop, int padLeft, int Hp,
                                             int cp, int Wp, int plane, int groups, bf16* __restrict__ xc) {
+    // the copy's chunks of this block, CONV_COPY_TAU_CHUNK τs of 32 pixels × 8 chunks, in conv_stage_slot order
+    __shared__ uint4 stage[CONV_COPY_TAU_CHUNK][256];
     const ConvGeom g = {cp, 0, 0, Wp, plane, 0, 0, 0};
     const ConvPadThread me = conv_pad_thread(groups, blockIdx.x, blockIdx.y, blockIdx.z, threadIdx.x);
     const int yy = me.yy, xx = me.xx, c0 = me.c0;
-    if (xx >= g.wp || c0 >= g.cp) return;
+    // Threads past the row or the channels compute nothing but take part in the block's barriers.
+    const bool valid = xx < g.wp && c0 < g.cp;
+    const ConvPadThread out = conv_stage_writer(groups, blockIdx.x, blockIdx.y, blockIdx.z, threadIdx.x);
+    const bool writes = out.xx < g.wp && out.c0 < g.cp;
     const ConvPad p = {cin, h, w, padFront, padTop, padLeft, histFrames, Hp};
     float gam[8];
 #pragma unroll
@@ -234,7 +239,7 @@ __device__ __forceinline__ void pad_cl_norm(HistT* hist, int histFrames, int kee
             const int tau = t0 + u;
             from[u] = 0;
             sc[u] = 0.f;
-            if (tau >= seqFrames) continue;
+            if (!valid || tau >= seqFrames) continue;
             const ConvSource s = conv_pad_source(p, tau, yy, xx, c0);
             from[u] = s.from;
             if (s.from == 1) {
@@ -246,11 +251,11 @@ __device__ __forceinline__ void pad_cl_norm(HistT* hist, int histFrames, int kee
                 sc[u] = scale[conv_new_pixel(p, tau, yy, xx)];
             }
         }
-        // 2. The chunk's values and stores, τ by τ.
+        // 2. The chunk's values: the copy's into the block's staging slots, the history's stored.
 #pragma unroll
         for (int u = 0; u < CONV_COPY_TAU_CHUNK; u++) {
             const int tau = t0 + u;
-            if (tau >= seqFrames) break;
+            if (!valid || tau >= seqFrames) continue;
             // v: the copy's values; kept: what the history keeps of each, a history element as it
             // was (float32 exactly; bf16 widened and narrowed back, the same value) or y
             float v[8], kept[8];
@@ -264,7 +269,7 @@ __device__ __forceinline__ void pad_cl_norm(HistT* hist, int histFrames, int kee
 #pragma unroll
                 for (int e = 0; e < 8; e++) kept[e] = v[e] = 0.f;
             }
-            *(uint4*)(xc + conv_pixel_offset(g, tau, yy, xx) + c0) =
+            stage[u][conv_stage_slot(threadIdx.x & 31, threadIdx.x >> 5)] =
                     make_uint4(pack_bf16(v[0], v[1]), pack_bf16(v[2], v[3]), pack_bf16(v[4], v[5]), pack_bf16(v[6], v[7]));
             const i64 to = conv_hist_target(p, frames, keep, tau, yy, xx, c0);
             if (to >= 0) {
@@ -273,6 +278,17 @@ __device__ __forceinline__ void pad_cl_norm(HistT* hist, int histFrames, int kee
                     if (e < nc) store_out(hist + to + e * step, kept[e]);
             }
         }
+        // 3. The copy's stores from the slots: a warp writes 4 pixels' runs of 64 channels, where a
+        // thread storing its own 16 bytes made a warp's store 32 pieces a pixel's channel run apart.
+        __syncthreads();
+#pragma unroll
+        for (int u = 0; u < CONV_COPY_TAU_CHUNK; u++) {
+            const int tau = t0 + u;
+            if (writes && tau < seqFrames)
+                *(uint4*)(xc + conv_pixel_offset(g, tau, out.yy, out.xx) + out.c0) =
+                        stage[u][conv_stage_slot(threadIdx.x >> 3, threadIdx.x & 7)];
+        }
+        __syncthreads();   // the slots are written again by the next chunk
     }
 }
 

@@ -130,6 +130,28 @@ CONV_HD conv_i64 conv_pixel_offset(const ConvGeom& g, int tau, int yy, int xx) {
 // 256×256 has 3 τs (2 history frames and the new one).
 constexpr int CONV_COPY_TAU_CHUNK = 3;
 
+// The copy's 16-byte chunks go out through the block's shared memory: the thread that computes
+// the chunk of (pixel lane l, channels 8w..8w+7 of the group) puts it in slot conv_stage_slot(l, w)
+// of 256, and after a barrier thread t stores the chunk conv_stage_writer names (pixel t / 8,
+// chunk t mod 8, from slot conv_stage_slot(t / 8, t mod 8)). So a warp's 32 stores are 4 pixels'
+// runs of 64 channels, 128 bytes each in whole sectors, where each thread's own store made a
+// warp's store 32 pieces a pixel's channel run apart (192 bytes at 96 channels), 32 sectors half
+// written. The slot's chunk index is XORed with the pixel's low bits so that neither side's 8
+// consecutive 16-byte accesses fall in the same shared-memory banks.
+CONV_HD int conv_stage_slot(int pixel, int chunk) {
+    return pixel * 8 + (chunk ^ (pixel & 7));
+}
+
+// The chunk thread `tid` of block (bx, by, bz) stores from the slots (bz as in conv_pad_thread).
+CONV_HD ConvPadThread conv_stage_writer(int groups, int bx, int by, int bz, int tid) {
+    ConvPadThread p;
+    p.tau = bz / groups;
+    p.yy = by;
+    p.xx = bx * 32 + (tid >> 3);
+    p.c0 = (bz - p.tau * groups) * 64 + (tid & 7) * 8;
+    return p;
+}
+
 // Where element (τ, yy, xx, c) of the clip goes in the history after the call: its index in hist,
 // or -1 (a padding frame, row, column or channel, a frame that leaves, or a history frame that
 // stays in its slot because nothing leaves).

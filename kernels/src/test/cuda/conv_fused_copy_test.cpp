@@ -42,6 +42,8 @@ struct Impl {
     conv_i64 (*channelStep)(const ConvPad&) = conv_channel_step;
     bool walkEveryTau = true;   // false: conv_pad_cl's grid, one τ per thread
     int tauChunk = CONV_COPY_TAU_CHUNK;   // τs whose loads go before their stores
+    int (*stageSlot)(int, int) = conv_stage_slot;   // the producers' slot (the writers use conv_stage_slot)
+    ConvPadThread (*stageWriter)(int, int, int, int, int) = conv_stage_writer;
     ConvSource (*up2Source)(const ConvPad&, int, int, int, int) = conv_up2_source;
     conv_i64 (*up2Step)(const ConvPad&) = conv_up2_channel_step;
 };
@@ -108,23 +110,28 @@ static int checkProblem(const Impl& im, const Problem& p) {
         return true;
     };
 
-    // the host's grid: (⌈Wp/32⌉, Hp + 1, groups); conv_pad_cl's mutant: (…, seqFrames·groups), one τ each
+    // the host's grid: (⌈Wp/32⌉, Hp + 1, groups); conv_pad_cl's mutant: (…, seqFrames·groups), one τ each.
+    // Block by block, as the kernel's barriers order it: a chunk of τs computed by every thread into
+    // the staging slots (and the history), then the slots stored by the writers.
     const int gz = im.walkEveryTau ? groups : seqFrames * groups;
+    const conv_i64 step = im.channelStep(pad);
     for (int bz = 0; bz < gz; bz++)
         for (int by = 0; by < Hp + 1; by++)
-            for (int bx = 0; bx < (Wp + 31) / 32; bx++)
-                for (int tid = 0; tid < 256; tid++) {
-                    const ConvPadThread me = conv_pad_thread(groups, bx, by, bz, tid);
-                    if (me.xx >= g.wp || me.c0 >= g.cp) continue;
-                    const long thread = ((long)(bz * (Hp + 1) + by) * ((Wp + 31) / 32) + bx) * 256 + tid;
-                    const conv_i64 step = im.channelStep(pad);
-                    const int nc = std::min(8, p.cin - me.c0);
-                    float gam[8];
-                    for (int e = 0; e < 8; e++) gam[e] = me.c0 + e < p.cin ? gamma[me.c0 + e] : 0.f;
-                    const int t0 = im.walkEveryTau ? 0 : me.tau, t1 = im.walkEveryTau ? seqFrames : me.tau + 1;
-                    // the kernel's order: a chunk's loads, then its values and stores
-                    for (int c0 = t0; c0 < t1; c0 += im.tauChunk) {
-                        const int c1 = std::min(t1, c0 + im.tauChunk);
+            for (int bx = 0; bx < (Wp + 31) / 32; bx++) {
+                const int bt0 = im.walkEveryTau ? 0 : bz / groups, bt1 = im.walkEveryTau ? seqFrames : bt0 + 1;
+                for (int c0 = bt0; c0 < bt1; c0 += im.tauChunk) {
+                    const int c1 = std::min(bt1, c0 + im.tauChunk);
+                    // slot contents per τ of the chunk: the 8 values and who put them there (-1: empty)
+                    std::vector<std::array<float, 8>> stage((size_t)(c1 - c0) * 256);
+                    std::vector<int> stagedBy((size_t)(c1 - c0) * 256, -1);
+                    for (int tid = 0; tid < 256; tid++) {
+                        const ConvPadThread me = conv_pad_thread(groups, bx, by, bz, tid);
+                        if (me.xx >= g.wp || me.c0 >= g.cp) continue;
+                        const long thread = ((long)(bz * (Hp + 1) + by) * ((Wp + 31) / 32) + bx) * 256 + tid;
+                        const int nc = std::min(8, p.cin - me.c0);
+                        float gam[8];
+                        for (int e = 0; e < 8; e++) gam[e] = me.c0 + e < p.cin ? gamma[me.c0 + e] : 0.f;
+                        // the chunk's loads, then its values
                         std::vector<std::array<float, 8>> raw(c1 - c0);
                         std::vector<float> sc(c1 - c0, 0.f);
                         std::vector<int> from(c1 - c0, 0);
@@ -146,32 +153,54 @@ static int checkProblem(const Impl& im, const Problem& p) {
                             }
                         }
                         for (int tau = c0; tau < c1; tau++) {
-                            float v[8], kept8[8];
+                            std::array<float, 8> v;
                             for (int e = 0; e < 8; e++) {
                                 const float r = raw[tau - c0][e];
-                                kept8[e] = v[e] = e >= nc ? 0.f : from[tau - c0] == 1 ? r : from[tau - c0] == 2 ? r * sc[tau - c0] + gam[e] : 0.f;
+                                v[e] = e >= nc ? 0.f : from[tau - c0] == 1 ? r : from[tau - c0] == 2 ? r * sc[tau - c0] + gam[e] : 0.f;
                             }
-                            const conv_i64 at = conv_pixel_offset(g, tau, me.yy, me.xx) + me.c0;
-                            if (at % 8 != 0 || at < 0 || at + 8 > (conv_i64)copySize) {
-                                fail("%s: copy chunk of (tau %d, yy %d, xx %d, c %d) at %lld: misaligned or outside %zu", what.c_str(), tau, me.yy,
-                                     me.xx, me.c0, at, copySize);
+                            const int slot = im.stageSlot(tid & 31, tid >> 5);
+                            if (slot < 0 || slot >= 256 || stagedBy[(tau - c0) * 256 + slot] >= 0) {
+                                fail("%s: staging slot %d of (tau %d, lane %d, warp %d) outside or taken", what.c_str(), slot, tau, tid & 31, tid >> 5);
                                 continue;
                             }
-                            for (int e = 0; e < 8; e++) {
-                                copy[at + e] = v[e];
-                                written[at + e]++;
-                            }
+                            stage[(tau - c0) * 256 + slot] = v;
+                            stagedBy[(tau - c0) * 256 + slot] = tid;
                             const conv_i64 to = im.histTarget(pad, p.frames, p.keep, tau, me.yy, me.xx, me.c0);
                             if (to >= 0)
                                 for (int e = 0; e < nc; e++)
                                     if (touch(to + e * step, thread, "write", tau)) {
-                                        hist[to + e * step] = kept8[e];
+                                        hist[to + e * step] = v[e];
                                         histWrites[to + e * step]++;
                                         writeTau[to + e * step] = tau;
                                     }
                         }
                     }
+                    // the writers
+                    for (int tid = 0; tid < 256; tid++) {
+                        const ConvPadThread out = im.stageWriter(groups, bx, by, bz, tid);
+                        if (out.xx >= g.wp || out.c0 >= g.cp) continue;
+                        for (int tau = c0; tau < c1; tau++) {
+                            const int slot = conv_stage_slot(tid >> 3, tid & 7), by_ = stagedBy[(tau - c0) * 256 + slot];
+                            const ConvPadThread producer = by_ >= 0 ? conv_pad_thread(groups, bx, by, bz, by_) : ConvPadThread{-1, -1, -1, -1};
+                            if (by_ < 0 || producer.xx != out.xx || producer.c0 != out.c0) {
+                                fail("%s: writer %d of (tau %d, xx %d, c %d) reads slot %d, put there by thread %d (xx %d, c %d)", what.c_str(), tid, tau,
+                                     out.xx, out.c0, slot, by_, producer.xx, producer.c0);
+                                continue;
+                            }
+                            const conv_i64 at = conv_pixel_offset(g, tau, out.yy, out.xx) + out.c0;
+                            if (at % 8 != 0 || at < 0 || at + 8 > (conv_i64)copySize) {
+                                fail("%s: copy chunk of (tau %d, yy %d, xx %d, c %d) at %lld: misaligned or outside %zu", what.c_str(), tau, out.yy,
+                                     out.xx, out.c0, at, copySize);
+                                continue;
+                            }
+                            for (int e = 0; e < 8; e++) {
+                                copy[at + e] = stage[(tau - c0) * 256 + slot][e];
+                                written[at + e]++;
+                            }
+                        }
+                    }
                 }
+            }
 
     // What lets a chunk's loads go first: each history element read is read at a τ no later than
     // the one that writes it (so no read follows a write to its element, whatever the chunk).
@@ -349,6 +378,8 @@ static conv_i64 mutTargetKeepAll(const ConvPad& p, int frames, int keep, int tau
 static conv_i64 mutTargetEarly(const ConvPad& p, int frames, int keep, int tau, int yy, int xx, int c) {   // each frame written where the next goes
     return conv_hist_target(p, frames, keep, tau + 1, yy, xx, c);
 }
+static int mutSlotNoSwizzle(int pixel, int chunk) { return pixel * 8 + chunk; }   // producers skip the XOR
+static ConvPadThread mutWriterOwnChunk(int groups, int bx, int by, int bz, int tid) { return conv_pad_thread(groups, bx, by, bz, tid); }
 static conv_i64 mutNewPixelFromStart(const ConvPad& p, int tau, int yy, int xx) {
     return ((conv_i64)(tau - p.padFront) * p.h + (yy - p.padTop)) * p.w + (xx - p.padLeft);
 }
@@ -370,6 +401,8 @@ int main() {
     };
     add("history target without the frames that leave", [](Impl& m) { m.histTarget = mutTargetNoDrop; });
     add("history keeps `keep` frames when fewer exist", [](Impl& m) { m.histTarget = mutTargetKeepAll; });
+    add("staging slot without the swizzle on one side", [](Impl& m) { m.stageSlot = mutSlotNoSwizzle; });
+    add("each thread stores the chunk it computed", [](Impl& m) { m.stageWriter = mutWriterOwnChunk; });
     add("history written a frame early", [](Impl& m) { m.histTarget = mutTargetEarly; });
     add("new pixel indexed from the clip's start", [](Impl& m) { m.newPixel = mutNewPixelFromStart; });
     add("channel step of a row", [](Impl& m) { m.channelStep = mutStepRow; });
