@@ -17,9 +17,9 @@ import java.util.Locale;
 /**
  * Puts the JVM's signal handlers back after the OpenCL driver has replaced them.
  *
- * <p>Why: PoCL compiles our kernels with LLVM, and LLVM installs its crash handlers (SIGSEGV,
- * SIGBUS, SIGILL, SIGABRT, SIGINT, SIGTERM and more, with SA_RESETHAND) the first time it writes a
- * file; PoCL itself installs a SIGFPE handler. The JVM takes SIGSEGV on purpose: compiled code turns
+ * <p>Why: PoCL compiles our kernels with LLVM, and once PoCL has loaded (the first
+ * {@code clGetPlatformIDs}, 2026-11-29) LLVM's crash handlers own SIGSEGV, SIGBUS, SIGILL, SIGABRT,
+ * SIGINT, SIGTERM and more, with SA_RESETHAND; PoCL itself installs a SIGFPE handler. The JVM takes SIGSEGV on purpose: compiled code turns
  * a rarely-null test into a load that faults, and the JVM's handler turns the fault into a
  * deoptimisation. With LLVM's handler in its place, that fault killed the process ("Segmentation
  * fault", exit 139, no hs_err file), minutes after the OpenCL backend had been built, in code that
@@ -29,7 +29,8 @@ import java.util.Locale;
  * <p>How: the dispositions of the signals below are read once, before the first OpenCL call of the
  * process ({@link #jvm()}); after each OpenCL call that may compile, any disposition that differs is
  * written back, byte for byte ({@link #restore()}). LLVM registers its handlers once per process, so
- * after the first restore they stay the JVM's. Launches check SIGSEGV alone ({@link
+ * after the first restore they stay the JVM's (in a test JVM that builds the kernels and launches
+ * them, the only restore was the one after device discovery). Launches check SIGSEGV alone ({@link
  * #restoreIfSegvChanged()}: one system call), since PoCL compiles a kernel's work-group function
  * lazily, at its first launch. Linux only (glibc's {@code struct sigaction}, the same 152 bytes on
  * x86-64 and aarch64); elsewhere it does nothing.
