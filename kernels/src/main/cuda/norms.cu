@@ -27,7 +27,8 @@ __device__ __forceinline__ float row_sum(int dim, Term term) {
     float s[ROW_WARPS_SUMMED];
 #pragma unroll
     for (int j = 0; j < ROW_WARPS_SUMMED; j++) s[j] = 0.f;
-    for (int base = 0; base < dim; base += ROW_THREADS) {
+#pragma unroll 4
+    for (int base = 0; base < dim; base += ROW_THREADS) {   // unrolled: 4 steps' loads in flight together
 #pragma unroll
         for (int j = 0; j < ROW_WARPS_SUMMED; j++) {
             const int i = row_norm_element(base, j, lane);
@@ -47,6 +48,26 @@ __device__ __forceinline__ float row_sum(int dim, Term term) {
 __device__ __forceinline__ i64 row_of_warp(int rows) {
     const i64 r = (i64)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
     return r < rows ? r : -1;
+}
+
+// store(i, load(i)) for the lane's elements i < n of its row (i = lane, lane + 32, ...),
+// ROW_BATCH at a time: the batch's loads, then its stores. One element after another, each
+// iteration's loads waited for the store before (the output may be the input: in place), one
+// latency per element; a lane still reads each of its elements before it writes that element.
+constexpr int ROW_BATCH = 8;
+
+template <typename Load, typename Store>
+__device__ __forceinline__ void row_batched(int n, Load load, Store store) {
+    using Values = decltype(load(0));
+    for (int i0 = threadIdx.x & 31; i0 < n; i0 += 32 * ROW_BATCH) {
+        Values v[ROW_BATCH];
+#pragma unroll
+        for (int k = 0; k < ROW_BATCH; k++)
+            if (i0 + 32 * k < n) v[k] = load(i0 + 32 * k);
+#pragma unroll
+        for (int k = 0; k < ROW_BATCH; k++)
+            if (i0 + 32 * k < n) store(i0 + 32 * k, v[k]);
+    }
 }
 
 // The row's mean and 1/√(variance + eps), two passes as the block form made them.
@@ -72,15 +93,17 @@ __device__ __forceinline__ void layer_norm_rows(const float* x, OutT* out, int r
     OutT* yr = out + r * dim;
     float mean, inv;
     layer_norm_stats(xr, dim, eps, mean, inv);
-    for (int i = threadIdx.x & 31; i < dim; i += 32) {
-        const float d = __fsub_rn(xr[i], mean);
-        float y;
-        if (gamma && beta) y = __fadd_rn(__fmul_rn(__fmul_rn(d, inv), gamma[i]), beta[i]);
-        else if (beta) y = __fmaf_rn(d, inv, beta[i]);
-        else if (gamma) y = __fmul_rn(__fmul_rn(d, inv), gamma[i]);
-        else y = __fmul_rn(d, inv);
-        store_out(yr + i, y);
-    }
+    struct Element { float x, g, b; };
+    row_batched(dim, [&](int i) { return Element{xr[i], gamma ? gamma[i] : 0.f, beta ? beta[i] : 0.f}; },
+                [&](int i, const Element& e) {
+                    const float d = __fsub_rn(e.x, mean);
+                    float y;
+                    if (gamma && beta) y = __fadd_rn(__fmul_rn(__fmul_rn(d, inv), e.g), e.b);
+                    else if (beta) y = __fmaf_rn(d, inv, e.b);
+                    else if (gamma) y = __fmul_rn(__fmul_rn(d, inv), e.g);
+                    else y = __fmul_rn(d, inv);
+                    store_out(yr + i, y);
+                });
 }
 
 extern "C" __global__ void layer_norm(const float* x, float* out, int rows, int dim, float eps, const float* gamma, const float* beta) {
@@ -107,10 +130,9 @@ __device__ __forceinline__ void layer_norm_modulate_row(const float* x, const fl
     const i64 p = (r / rowsPerFrame) * stride;
     float mean, inv;
     layer_norm_stats(xr, dim, eps, mean, inv);
-    for (int i = threadIdx.x & 31; i < dim; i += 32) {
-        const float y = __fmul_rn(__fsub_rn(xr[i], mean), inv);
-        store_out(yr + i, modulated(y, scale[p + i], shift[p + i]));
-    }
+    struct Element { float x, scale, shift; };
+    row_batched(dim, [&](int i) { return Element{xr[i], scale[p + i], shift[p + i]}; },
+                [&](int i, const Element& e) { store_out(yr + i, modulated(__fmul_rn(__fsub_rn(e.x, mean), inv), e.scale, e.shift)); });
 }
 
 extern "C" __global__ void layer_norm_modulate_frames(const float* x, const float* shift, const float* scale, i64 stride, float* out,
@@ -138,10 +160,11 @@ __device__ __forceinline__ void rms_norm_rows(const float* x, OutT* out, int row
     const float* xr = x + r * dim;
     OutT* yr = out + r * dim;
     const float inv = rms_inv(xr, dim, eps);
-    for (int i = threadIdx.x & 31; i < dim; i += 32) {
-        const float y = __fmul_rn(xr[i], inv);
-        store_out(yr + i, gamma ? __fmul_rn(y, gamma[i]) : y);
-    }
+    struct Element { float x, g; };
+    row_batched(dim, [&](int i) { return Element{xr[i], gamma ? gamma[i] : 0.f}; }, [&](int i, const Element& e) {
+        const float y = __fmul_rn(e.x, inv);
+        store_out(yr + i, gamma ? __fmul_rn(y, e.g) : y);
+    });
 }
 
 extern "C" __global__ void rms_norm(const float* x, float* out, int rows, int dim, float eps, const float* gamma) {
@@ -166,18 +189,21 @@ __device__ __forceinline__ void rms_norm_rope_row(const float* x, OutT* out, int
     OutT* yr = out + row * dim;
     const float inv = rms_inv(xr, dim, eps);
     const int half = headDim / 2;
-    for (int p = threadIdx.x & 31; p < dim / 2; p += 32) {
+    struct Pair { float x0, x1, g0, g1, c, s; };
+    row_batched(dim / 2, [&](int p) {
         const int i = 2 * p, j = p % half;
-        float x0 = __fmul_rn(xr[i], inv), x1 = __fmul_rn(xr[i + 1], inv);
+        return Pair{xr[i], xr[i + 1], gamma ? gamma[i] : 0.f, gamma ? gamma[i + 1] : 0.f, cosT[row * half + j], sinT[row * half + j]};
+    }, [&](int p, const Pair& e) {
+        float x0 = __fmul_rn(e.x0, inv), x1 = __fmul_rn(e.x1, inv);
         if (gamma) {
-            x0 = __fmul_rn(x0, gamma[i]);
-            x1 = __fmul_rn(x1, gamma[i + 1]);
+            x0 = __fmul_rn(x0, e.g0);
+            x1 = __fmul_rn(x1, e.g1);
         }
         float y0, y1;
-        rope_rotate(x0, x1, cosT[row * half + j], sinT[row * half + j], y0, y1);
-        store_out(yr + i, y0);
-        store_out(yr + i + 1, y1);
-    }
+        rope_rotate(x0, x1, e.c, e.s, y0, y1);
+        store_out(yr + 2 * p, y0);
+        store_out(yr + 2 * p + 1, y1);
+    });
 }
 
 extern "C" __global__ void rms_norm_rope(const float* x, float* out, int rows, int dim, float eps, const float* gamma, int headDim,
