@@ -17,6 +17,7 @@ import collections
 import gzip
 import os
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -43,6 +44,7 @@ def text_sections(cubin):
 
 
 def main():
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)   # quietly, when its output goes to `head`
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("ptx", help="a .ptx or .ptx.gz file (the committed resources are gzipped)")
     ap.add_argument("kernel", help="the entry's name")

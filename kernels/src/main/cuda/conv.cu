@@ -159,7 +159,9 @@ __device__ __forceinline__ void conv_gemm(const bf16* __restrict__ A, const bf16
     cp_async_wait<0>();
 
     // Epilogue: bias per output channel, junk positions dropped; the same float additions as
-    // conv_implicit_k64's (acc + bias).
+    // conv_implicit_k64's (acc + bias). A row's 8 residual values are loaded before its 8 stores:
+    // loaded one by one, each store waited for its own load (the compiler keeps a load of R after
+    // an earlier store to C), one memory latency per element.
 #pragma unroll
     for (int mi = 0; mi < T::MI; mi++) {
 #pragma unroll
@@ -167,14 +169,22 @@ __device__ __forceinline__ void conv_gemm(const bf16* __restrict__ A, const bf16
             const int m = m0 + T::acc_row(wm, mi, lane, 2 * half);
             if (m >= M) continue;
             const float bm = bias != nullptr ? bias[m] : 0.f;
+            i64 at[8];
+            float r[8];
 #pragma unroll
             for (int ni = 0; ni < 4; ni++) {
 #pragma unroll
                 for (int e = 0; e < 2; e++) {
                     const int q = n0 + T::acc_col(wn, ni, lane, e);
-                    if (q >= g.n) continue;
-                    const i64 at = conv_out_offset(g, M, pixels, t, m, q);
-                    if (at >= 0) conv_store<RESID>(C, R, at, acc[mi][ni][2 * half + e] + bm);
+                    at[2 * ni + e] = q < g.n ? conv_out_offset(g, M, pixels, t, m, q) : -1;
+                    r[2 * ni + e] = RESID && at[2 * ni + e] >= 0 ? R[at[2 * ni + e]] : 0.f;
+                }
+            }
+#pragma unroll
+            for (int ni = 0; ni < 4; ni++) {
+#pragma unroll
+                for (int e = 0; e < 2; e++) {
+                    if (at[2 * ni + e] >= 0) conv_store_value<RESID>(C, at[2 * ni + e], acc[mi][ni][2 * half + e] + bm, r[2 * ni + e]);
                 }
             }
         }
