@@ -82,7 +82,7 @@ extern "C" __global__ void __launch_bounds__(256) conv_pad_cl_hist16(
 // of frame t = blockIdx.z. The k-loop is gemm_bf16_tn_k64's (gemm.cu), unchanged: a 3-stage
 // cp.async ring of 64-deep A and B tiles, one barrier per k-tile, ldmatrix from rows padded by 16
 // bytes, mma.sync m16n8k16 into float32 accumulators; only the B addresses, the tile height and
-// the epilogue differ. RESID: R (laid out as C) is added to each stored value (conv_store below).
+// the epilogue differ. RESID: R (laid out as C) is added to each stored value (conv_layout.cuh's conv_store, in the epilogue below).
 template <int BM, bool RESID = false>
 __device__ __forceinline__ void conv_gemm(const bf16* __restrict__ A, const bf16* __restrict__ X, ConvGeom g,
                                           float* __restrict__ C, i64 pixels, const float* __restrict__ bias, int M,
@@ -184,7 +184,7 @@ __device__ __forceinline__ void conv_gemm(const bf16* __restrict__ A, const bf16
             for (int ni = 0; ni < 4; ni++) {
 #pragma unroll
                 for (int e = 0; e < 2; e++) {
-                    if (at[2 * ni + e] >= 0) conv_store_value<RESID>(C, at[2 * ni + e], acc[mi][ni][2 * half + e] + bm, r[2 * ni + e]);
+                    if (at[2 * ni + e] >= 0) conv_store<RESID>(C, at[2 * ni + e], acc[mi][ni][2 * half + e] + bm, r[2 * ni + e]);
                 }
             }
         }

@@ -281,20 +281,13 @@ CONV_HD conv_i64 conv_out_offset(const ConvGeom& g, int cout, conv_i64 pixels, i
     return ((conv_i64)t * cout + o) * pixels + (conv_i64)oy * g.wOut + ox;
 }
 
-// Stores one output element v = acc + bias at `at`, plus the residual R[at] (R laid out as C) in
-// a kernel's _resid twin (Backend.conv3dResidual; RESID false: R is not read). The residual is
-// added only there, never as v + 0 for a plain kernel (−0 + 0 = +0 would change a bit), and as
-// the one float addition v + R[at], the bits of storing v and then add(C, R, C) (C[at] + R[at]).
+// Stores one output element v = acc + bias at `at`, plus the residual r = R[at] (R laid out as C,
+// loaded by the caller, which loads a batch of them before its stores) in a kernel's _resid twin
+// (Backend.conv3dResidual; RESID false: r is not used). The residual is added only there, never as
+// v + 0 for a plain kernel (−0 + 0 = +0 would change a bit), and as the one float addition v + r,
+// the bits of storing v and then add(C, R, C) (C[at] + R[at]).
 template <bool RESID>
-CONV_HD void conv_store(float* __restrict__ C, const float* __restrict__ R, conv_i64 at, float v) {
-    if constexpr (RESID) C[at] = v + R[at];
-    else C[at] = v;
-}
-
-// conv_store with the residual's value r = R[at] already loaded (the Hopper epilogue loads a
-// chunk's values before its stores); r is not used without RESID.
-template <bool RESID>
-CONV_HD void conv_store_value(float* __restrict__ C, conv_i64 at, float v, float r) {
+CONV_HD void conv_store(float* __restrict__ C, conv_i64 at, float v, float r) {
     if constexpr (RESID) C[at] = v + r;
     else C[at] = v;
 }

@@ -10,7 +10,7 @@
 // Accumulator i of thread t is (position, channel) = (sm90_acc_row, sm90_acc_col) of the
 // warpgroup's tile: the block tile's positions from n0 and channels from o0, this warpgroup's the
 // 64 positions from n0 + 64·w; for one i a warp stores 8 consecutive positions of 4 channels.
-// RESID (the _resid kernels): R, laid out as C, added to each stored element (conv_store_value).
+// RESID (the _resid kernels): R, laid out as C, added to each stored element (conv_store).
 //
 // The values a chunk of EPILOGUE_CHUNK accumulators adds (bias, R) are loaded before the chunk's
 // stores, all in flight together. Loaded and stored one element at a time, each store waited for
@@ -39,7 +39,7 @@ __device__ __forceinline__ void conv_store_tile(const float (&acc)[BN / 2], floa
         }
 #pragma unroll
         for (int j = 0; j < EPILOGUE_CHUNK; j++) {
-            if (at[j] >= 0) conv_store_value<RESID>(C, at[j], acc[c + j] + b[j], r[j]);
+            if (at[j] >= 0) conv_store<RESID>(C, at[j], acc[c + j] + b[j], r[j]);
         }
     }
 }

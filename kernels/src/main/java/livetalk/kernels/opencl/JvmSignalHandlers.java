@@ -3,6 +3,7 @@ package livetalk.kernels.opencl;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -51,15 +52,24 @@ final class JvmSignalHandlers {
     private static final MethodHandle SIGACTION = bind();
     private static volatile JvmSignalHandlers jvm;
 
+    /** Per thread, where the quick check after a launch has sigaction write SIGSEGV's disposition (no allocation per launch). */
+    private static final ThreadLocal<MemorySegment> QUICK = ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(BUFFER_BYTES));
+
     private final int[] signals;
     /** The saved {@code struct sigaction} of each signal, in the order of {@link #signals}. */
     private final byte[][] saved;
+    /** Whether SIGSEGV is among the signals, and its saved handler (bytes 0–7) for the quick check. */
+    private final boolean guardsSegv;
+    private final long segvHandler;
 
     /** Reads the current dispositions of {@code signals}. */
     JvmSignalHandlers(int[] signals) {
         this.signals = signals.clone();
         this.saved = new byte[signals.length][];
         for (int i = 0; i < signals.length; i++) saved[i] = read(signals[i]);
+        int segv = Arrays.stream(signals).boxed().toList().indexOf(SIGSEGV);
+        this.guardsSegv = segv >= 0 && supported();
+        this.segvHandler = guardsSegv ? MemorySegment.ofArray(saved[segv]).get(JAVA_LONG_UNALIGNED, 0) : 0;
     }
 
     /** True where the dispositions can be read and written (Linux with glibc's layout). */
@@ -96,15 +106,16 @@ final class JvmSignalHandlers {
     }
 
     /**
-     * Writes back every changed disposition if SIGSEGV's has changed (one system call when nothing
-     * has): the check after a launch, where a driver may just have compiled.
+     * Writes back every changed disposition if SIGSEGV's handler has changed (one system call and
+     * no allocation when nothing has): the check after a launch, where a driver may just have
+     * compiled. Without SIGSEGV among the signals, checks them all.
      */
     List<Integer> restoreIfSegvChanged() {
         if (!supported()) return List.of();
-        for (int i = 0; i < signals.length; i++) {
-            if (signals[i] == SIGSEGV) return Arrays.equals(read(SIGSEGV), saved[i]) ? List.of() : restore();
-        }
-        return restore();
+        if (!guardsSegv) return restore();
+        MemorySegment now = QUICK.get();
+        call(SIGSEGV, MemorySegment.NULL, now);
+        return now.get(JAVA_LONG_UNALIGNED, 0) == segvHandler ? List.of() : restore();
     }
 
     /**
