@@ -56,10 +56,15 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         ptx = os.path.join(tmp, "in.ptx")
         opener = gzip.open if args.ptx.endswith(".gz") else open
-        with opener(args.ptx, "rb") as src, open(ptx, "wb") as dst:
-            dst.write(src.read())
+        try:
+            with opener(args.ptx, "rb") as src, open(ptx, "wb") as dst:
+                dst.write(src.read())
+        except OSError as e:
+            sys.exit("cubin-ops: cannot read %s: %s" % (args.ptx, e))
         cubin = os.path.join(tmp, "out.cubin")
-        subprocess.run([ptxas, "-arch=" + args.arch, ptx, "-o", cubin], check=True)
+        done = subprocess.run([ptxas, "-arch=" + args.arch, ptx, "-o", cubin], capture_output=True, text=True)
+        if done.returncode != 0:
+            sys.exit("cubin-ops: ptxas -arch=%s rejects %s: %s" % (args.arch, args.ptx, (done.stderr.strip().splitlines() or ["?"])[0]))
         sections = text_sections(cubin)
     if args.kernel not in sections:
         sys.exit("cubin-ops: no kernel %s in %s (it has: %s)" % (args.kernel, args.ptx, ", ".join(sorted(sections))))
