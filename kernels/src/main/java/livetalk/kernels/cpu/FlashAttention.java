@@ -140,16 +140,20 @@ final class FlashAttention {
     /**
      * Query blocks handled together, each block of K and V used for all of them while it is in L2:
      * as many as keep the group's packed queries and outputs (2·QB·d floats a block, 64 KiB at
-     * d = 128) in half the L2, from 4 to 16; 8 for a 1 MiB L2, 16 for 2 MiB. On the 2-core Intel
-     * Xeon (2 MiB L2) 16 ran the DiT's self-attention with bf16 K/V 7 % faster than 4 (median of 9
-     * interleaved pairs; the K/V reads and widening are per group); on the AMD machines 8 against 4
-     * was within the noise. No result depends on it (the key blocks and their order are the same).
-     * {@code livetalk.attn.group} overrides it, for tuning.
+     * d = 128) in three quarters of the L2, from 4 to 24; 12 for a 1 MiB L2, 24 for 2 MiB. Each group
+     * widens the key block's K and V into its tiles once, from rows 3 KiB apart in the cache's layout:
+     * at the DiT's self-attention shape with bf16 K/V that copy was 7.5 % of the time with groups of
+     * 16 (a chunk of 24 query blocks in two groups) and 4 % with 24 (one group), and the whole
+     * attention ran 0.2–4.4 % faster (medians of 9–11 interleaved pairs in one process, three runs on
+     * 2 threads, 3.8 % on one; 2-core Intel Xeon, 2026-11-29). Half the L2 (16 there) was the rule
+     * before; 16 against 4 had given 7 %. On the AMD machines 8 against 4 was within the noise;
+     * 12 there is the same rule, not measured there. No result depends on it (the key blocks and
+     * their order are the same). {@code livetalk.attn.group} overrides it, for tuning.
      */
     static int group(int d) {
         if (GROUP_OVERRIDE != null && GROUP_OVERRIDE > 0) return GROUP_OVERRIDE;
         long perBlock = 2L * QB * d * Float.BYTES;
-        return (int) Math.max(4, Math.min(16, CacheInfo.L2 / 2 / perBlock));
+        return (int) Math.max(4, Math.min(24, CacheInfo.L2 * 3 / 4 / perBlock));
     }
 
     /** One block of queries: packed queries, running output and softmax state. */
