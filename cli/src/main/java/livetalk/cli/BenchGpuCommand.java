@@ -91,6 +91,7 @@ final class BenchGpuCommand implements Callable<Integer> {
                             4.0 * n * nk * heads * hd);
                 }
             }
+            conversions(be, rnd);
             boolean mismatch = false;
             if (noWgmma != null) {
                 System.out.println("linear on wgmma: skipped: " + noWgmma);
@@ -122,6 +123,30 @@ final class BenchGpuCommand implements Callable<Integer> {
             return mismatch ? 1 : 0;
         }
     }
+
+    /**
+     * float32 → bf16 ({@code toBf16}, one launch of {@code f32_to_bf16_rows} over the buffer as one
+     * row) at the sizes the VAE converts per latent frame (docs/cuda-performance.md, what comes
+     * next: run 11's profile gave 6 such launches 213 µs each, 30 times a streaming pass's time,
+     * unexplained) and at a DiT activation's, in GB/s of 6 bytes an element (a read of 4, a write
+     * of 2) and as a fraction of {@link #HBM_GBPS}. Alone at the VAE's sizes near the DiT's rate: the
+     * VAE's figure came from its context, not from the kernel.
+     */
+    private void conversions(CudaBackend be, SplittableRandom rnd) {
+        for (int n : new int[]{1_572_864, 4_718_592, 12_582_912}) {   // the VAE attention's q, a DiT activation, the upsampler's cached frames
+            Buf x = be.upload(random(rnd, n));
+            Buf y = be.alloc(n, DType.BF16);
+            Timing t = time(be, () -> be.toBf16(x, y));
+            double gbps = 6.0 * n / (t.queuedMs * 1e-3) / 1e9;
+            System.out.printf(Locale.ROOT, "%-" + NAME + "s %9.3f %9.3f %7.0f GB/s %6.1f%% %9.1f%n",
+                    String.format(Locale.ROOT, "convert %d floats to bf16 (one row)", n), t.aloneMs, t.queuedMs, gbps, 100 * gbps / HBM_GBPS, t.hostUs);
+            be.free(x);
+            be.free(y);
+        }
+    }
+
+    /** The H100/H200's memory bandwidth as its makers state it, for the conversions' fraction: 4.8 TB/s (H200; the H100 SXM's is 3.35). */
+    private static final double HBM_GBPS = 4800;
 
     /** Times each case on each kernel and checks its result against mma.sync's; false on a mismatch. */
     private boolean gemmRows(CudaBackend be, GemmKernel[] kernels, List<LinearCase> cases, List<float[]> reference) {
