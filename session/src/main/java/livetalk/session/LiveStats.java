@@ -7,6 +7,7 @@ import java.util.Map;
 final class LiveStats {
     long blocks, frames, audioSamples, deadlineMisses, droppedBlocks, promptSwitches;
     double firstFrameMs = Double.NaN;        // last turn: from the user's input to the turn's first frame leaving the server
+    double firstFrameShownMs = Double.NaN;   // … to the client showing it, in serve's model of the page (LiveStream.firstFrameShownMs)
     double lastBlockMs, lastSwitchMs;
     /** Exponential moving average of compute time / media time per block. */
     double realTimeFactor = Double.NaN;
@@ -24,6 +25,7 @@ final class LiveStats {
         m.put("frames", frames);
         m.put("audio_samples", audioSamples);
         m.put("first_frame_ms", Double.isNaN(firstFrameMs) ? null : round(firstFrameMs));
+        m.put("first_frame_shown_ms", Double.isNaN(firstFrameShownMs) ? null : round(firstFrameShownMs));
         m.put("block_ms", round(lastBlockMs));
         m.put("real_time_factor", Double.isNaN(realTimeFactor) ? null : Math.round(realTimeFactor * 1000) / 1000.0);
         m.put("deadline_misses", deadlineMisses);

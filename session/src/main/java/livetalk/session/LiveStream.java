@@ -72,8 +72,7 @@ public final class LiveStream implements AutoCloseable {
     private volatile boolean closed;
 
     // pacing (guarded by this: the decode thread reports frames, the stepping thread reads)
-    private long clockStartNanos = -1;
-    private double clockOffset, generatedEnd;
+    private final MediaClock clock = new MediaClock();
     /** Media seconds of blocks handed to the decode thread and not yet out, counting only blocks not cut ({@link #inFlight}). */
     private double inFlight;
     /**
@@ -134,7 +133,7 @@ public final class LiveStream implements AutoCloseable {
     private void cut() {
         cutEpoch = conv.epoch();
         inFlight = 0;
-        clockStartNanos = -1;
+        clock.restart();
     }
 
     /** Samples of the current turn's speech output so far (what the user heard of it, if cut now). */
@@ -144,12 +143,6 @@ public final class LiveStream implements AutoCloseable {
 
     // ------------------------------------------------------------------ generation
 
-    /** Media seconds the client has played by {@code now}, in the model of it. */
-    private double playhead(long now) {
-        if (clockStartNanos < 0) return generatedEnd;
-        return Math.min(generatedEnd, (now - clockStartNanos) / 1e9 + clockOffset);
-    }
-
     /**
      * Whether a block should be generated now. Not while the decode thread holds two blocks: the
      * stepping thread would wait for it instead of serving other sessions.
@@ -158,7 +151,7 @@ public final class LiveStream implements AutoCloseable {
         if (closed || live.submitWouldWait()) return false;
         if (paced) {
             synchronized (this) {
-                if (generatedEnd - playhead(now) + inFlight >= LEAD_S) return false;
+                if (clock.buffered(now) + inFlight >= LEAD_S) return false;
             }
         }
         return conv.ready(live.samplesForNextBlock());
@@ -166,8 +159,7 @@ public final class LiveStream implements AutoCloseable {
 
     /** When the client runs out of media (for earliest-deadline-first across sessions). */
     public synchronized long deadline() {
-        if (clockStartNanos < 0) return created;
-        return clockStartNanos + (long) ((generatedEnd - clockOffset) * 1e9);
+        return clock.runsDryAt(created);
     }
 
     /**
@@ -249,24 +241,19 @@ public final class LiveStream implements AutoCloseable {
         long now = System.nanoTime();
         double start = first * BlockClock.SAMPLES_PER_FRAME / (double) BlockClock.SAMPLE_RATE, media = samples / (double) BlockClock.SAMPLE_RATE;
         if (t.epoch() < cutEpoch) return false;           // cut while it was being made: never shown
-        if (clockStartNanos < 0) {
-            clockStartNanos = now;
-            clockOffset = start;
-        } else {
-            double behind = (now - clockStartNanos) / 1e9 + clockOffset - start;
-            if (behind > 0.02) {                        // the client ran dry before these frames came: it waits
-                if (!late[0]) stats.deadlineMisses++;   // counted once per block
-                late[0] = true;
-                clockOffset -= behind;
-            }
+        MediaClock.Sent sent = clock.send(start, media, now);
+        if (sent.late()) {                               // the client ran dry before these frames came: it waited
+            if (!late[0]) stats.deadlineMisses++;        // counted once per block
+            late[0] = true;
         }
-        generatedEnd = start + media;
         stats.frames += frames;
         stats.audioSamples += samples;
         if (t.state() == Conversation.State.SPEAKING) spokenSamples += samples;
         // the turn's own first block: a block of the turn before, still being decoded when this one started, is not it
         if (t.firstOfTurn() && t.epoch() == turnEpoch && turnStartNanos > 0) {
             stats.firstFrameMs = (now - turnStartNanos) / 1e6;
+            // a player in real time shows it after the media queued ahead of it; one that takes media as it comes, now
+            stats.firstFrameShownMs = ((paced ? sent.showsAtNanos() : now) - turnStartNanos) / 1e6;
             turnStartNanos = -1;
         }
         return true;
@@ -277,6 +264,17 @@ public final class LiveStream implements AutoCloseable {
     /** Time from the last turn's start to its first frame out, in ms (NaN before one). */
     public synchronized double firstFrameMs() {
         return stats.firstFrameMs;
+    }
+
+    /**
+     * Time from the last turn's start until the client shows its first frame, in ms (NaN before
+     * one): when paced, after the media queued ahead of it has played (a turn that starts while
+     * the avatar listens waits behind up to {@link #LEAD_S} of listening; a barge-in's page drops
+     * its queue, so for it this is {@link #firstFrameMs}); unpaced, the client takes frames as they
+     * come and this is {@link #firstFrameMs}.
+     */
+    public synchronized double firstFrameShownMs() {
+        return stats.firstFrameShownMs;
     }
 
     /** Blocks whose frames came after the media clock reached them (meaningful when paced). */
@@ -296,7 +294,7 @@ public final class LiveStream implements AutoCloseable {
         m.put("turns", conv.turns());
         m.put("epoch", conv.epoch());
         m.putAll(stats.json());
-        m.put("buffered_ms", LiveStats.round((generatedEnd - playhead(System.nanoTime())) * 1000));
+        m.put("buffered_ms", LiveStats.round(clock.buffered(System.nanoTime()) * 1000));
         m.put("sink_frames", live.sinkFrames());
         m.put("prompt", live.prompt());
         m.put("memory_bytes", live.memoryBytes());

@@ -16,6 +16,10 @@ import livetalk.session.Conversation;
  * <ul>
  *   <li><b>first frame</b>: the stream's own figure, as serve's stats show it: from the turn's
  *       start (its audio all there) to its first frame leaving.</li>
+ *   <li><b>on screen</b> (when paced): from the turn's start until a player in real time shows that
+ *       frame, after the media queued ahead of it (serve's {@code first_frame_shown_ms}): a turn
+ *       that starts while the avatar listens waits behind what was sent of the listening, up to
+ *       the stream's lead; a barge-in's page drops its queue, so there both figures are one.</li>
  *   <li><b>block time</b>: a block's time on the busier of its two stages, what one costs when
  *       blocks overlap ({@code LiveSession.Block#stageSeconds}, serve's {@code block_ms}); the
  *       real-time factor is that over the block's media time (0.75 s). The two stages' medians
@@ -29,7 +33,7 @@ import livetalk.session.Conversation;
  */
 public final class LiveReport {
     /** One line of the table. {@code misses}: null when not paced. {@code memory}: null for the listening row. */
-    record Row(String name, int blocks, int frames, double firstFrameS, double totalS, double[] blockS, double ditS, double decodeS,
+    record Row(String name, int blocks, int frames, double firstFrameS, double firstShownS, double totalS, double[] blockS, double ditS, double decodeS,
                double framesPerS, double realTimeFactor, Integer misses, LiveScript.Memory memory) {
     }
 
@@ -65,14 +69,16 @@ public final class LiveReport {
             List<LiveScript.BlockRecord> bs = select(r -> r.take.epoch() == t.epoch && r.take.state() == Conversation.State.SPEAKING);
             double total = t.lastOutNanos == 0 ? Double.NaN : (t.lastOutNanos - t.startNanos) / 1e9;
             double fps = t.lastOutNanos > t.firstOutNanos ? (t.frames - t.firstGroupFrames) / ((t.lastOutNanos - t.firstOutNanos) / 1e9) : Double.NaN;
-            rows.add(row("turn " + t.number + (cut(t) ? " (cut)" : ""), bs, t.frames, t.firstFrameMs / 1000, total, fps, t.memory));
+            rows.add(row("turn " + t.number + (cut(t) ? " (cut)" : ""), bs, t.frames, t.firstFrameMs / 1000, t.firstFrameShownMs / 1000, total, fps,
+                    t.memory));
         }
         List<LiveScript.BlockRecord> listening = select(r -> r.take.state() != Conversation.State.SPEAKING);
-        rows.add(row("listening", listening, listening.stream().mapToInt(r -> r.framesOut).sum(), Double.NaN, Double.NaN, Double.NaN, null));
+        rows.add(row("listening", listening, listening.stream().mapToInt(r -> r.framesOut).sum(), Double.NaN, Double.NaN, Double.NaN, Double.NaN, null));
         return rows;
     }
 
-    private Row row(String name, List<LiveScript.BlockRecord> bs, int frames, double firstFrameS, double totalS, double fps, LiveScript.Memory memory) {
+    private Row row(String name, List<LiveScript.BlockRecord> bs, int frames, double firstFrameS, double firstShownS, double totalS, double fps,
+                    LiveScript.Memory memory) {
         double[] stage = bs.stream().filter(r -> r.block != null).mapToDouble(r -> r.block.stageSeconds()).sorted().toArray();
         double[] rtf = bs.stream().filter(r -> r.block != null)
                 .mapToDouble(r -> r.block.stageSeconds() / (r.take.pcm().length / (double) BlockClock.SAMPLE_RATE)).sorted().toArray();
@@ -80,7 +86,7 @@ public final class LiveReport {
         double[] blockS = {quantile(stage, 0.5), quantile(stage, 0.95), stage.length == 0 ? Double.NaN : stage[stage.length - 1]};
         double[] dit = bs.stream().filter(r -> r.block != null).mapToDouble(r -> r.block.ditSeconds()).sorted().toArray();
         double[] decode = bs.stream().filter(r -> r.block != null).mapToDouble(r -> r.block.decodeSeconds()).sorted().toArray();
-        return new Row(name, bs.size(), frames, firstFrameS, totalS, blockS, quantile(dit, 0.5), quantile(decode, 0.5), fps, quantile(rtf, 0.5),
+        return new Row(name, bs.size(), frames, firstFrameS, firstShownS, totalS, blockS, quantile(dit, 0.5), quantile(decode, 0.5), fps, quantile(rtf, 0.5),
                 misses, memory);
     }
 
@@ -131,6 +137,7 @@ public final class LiveReport {
             o.put("frames", r.frames());
             if (r.memory() != null) {
                 o.put("first_frame_s", finite(r.firstFrameS()));
+                o.put("first_frame_shown_s", finite(r.firstShownS()));
                 o.put("total_s", finite(r.totalS()));
                 o.put("frames_per_s", finite(r.framesPerS()));
             }
@@ -164,12 +171,12 @@ public final class LiveReport {
         StringBuilder b = new StringBuilder();
         b.append(String.format(Locale.ROOT, "session: first frame %s after the start (the portrait's frame, decoded while block 0 is denoised)%n",
                 secs(sessionFirstFrameS())));
-        b.append(String.format(Locale.ROOT, "%-14s %6s %6s %11s %9s %26s %17s %9s %6s %6s %10s%n", "", "blocks", "frames", "first frame",
-                "total", "block time p50/p95/max", "DiT/decode p50", "frames/s", "RTF", "misses", "RSS after"));
+        b.append(String.format(Locale.ROOT, "%-14s %6s %6s %11s %9s %9s %26s %17s %9s %6s %6s %10s%n", "", "blocks", "frames", "first frame",
+                "on screen", "total", "block time p50/p95/max", "DiT/decode p50", "frames/s", "RTF", "misses", "RSS after"));
         List<Row> rows = rows();
         for (Row r : rows) {
-            b.append(String.format(Locale.ROOT, "%-14s %6d %6d %11s %9s %26s %17s %9s %6s %6s %10s%n", r.name(), r.blocks(), r.frames(),
-                    secs(r.firstFrameS()), secs(r.totalS()),
+            b.append(String.format(Locale.ROOT, "%-14s %6d %6d %11s %9s %9s %26s %17s %9s %6s %6s %10s%n", r.name(), r.blocks(), r.frames(),
+                    secs(r.firstFrameS()), options.paced() ? secs(r.firstShownS()) : "-", secs(r.totalS()),
                     String.format(Locale.ROOT, "%s/%s/%s", secs(r.blockS()[0]), secs(r.blockS()[1]), secs(r.blockS()[2])),
                     secs(r.ditS()) + "/" + secs(r.decodeS()),
                     fixed(r.framesPerS(), 1), fixed(r.realTimeFactor(), 2), r.misses() == null ? "-" : r.misses().toString(),

@@ -68,7 +68,7 @@ public final class LiveScript implements LiveStream.Output {
         final int number;
         final long epoch, startNanos;
         final boolean cutThePrevious;
-        double firstFrameMs = Double.NaN;
+        double firstFrameMs = Double.NaN, firstFrameShownMs = Double.NaN;
         long firstOutNanos, lastOutNanos;
         int frames, firstGroupFrames;
         Memory memory;
@@ -202,6 +202,7 @@ public final class LiveScript implements LiveStream.Output {
                     turn.firstGroupFrames = rgb.length;
                     // the stream's own figure (what serve's stats show), booked just before these frames came
                     turn.firstFrameMs = stream.firstFrameMs();
+                    turn.firstFrameShownMs = stream.firstFrameShownMs();
                 }
                 turn.lastOutNanos = now;
                 turn.frames += rgb.length;

@@ -118,7 +118,7 @@ function setState(s) { lt.state = s; $('state').textContent = s; $('state').clas
 
 function showStats(s) {
   lt.stats = s; setState(s.state);
-  $('s-ttff').textContent = s.first_frame_ms == null ? '–' : s.first_frame_ms + ' ms';
+  $('s-ttff').textContent = s.first_frame_ms == null ? '–' : s.first_frame_ms + ' ms out, ' + s.first_frame_shown_ms + ' ms on screen';
   $('s-block').textContent = s.block_ms + ' ms';
   $('s-rtf').textContent = s.real_time_factor == null ? '–' : s.real_time_factor + (s.real_time_factor > 1 ? ' (slower than real time)' : '');
   $('s-miss').textContent = s.deadline_misses + ' / ' + lt.underruns;

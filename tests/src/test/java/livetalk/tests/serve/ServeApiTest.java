@@ -68,6 +68,8 @@ class ServeApiTest {
                 assertTrue(st.containsKey(k), "stats has " + k + ": " + st);
             }
             assertNotNull(st.get("first_frame_ms"));
+            // serve paces its media: the turn's first frame is on screen after what was queued ahead of it, never before it left
+            assertTrue(((Number) st.get("first_frame_shown_ms")).doubleValue() >= ((Number) st.get("first_frame_ms")).doubleValue(), st.toString());
             assertEquals(9L, num(st, "sink_frames"));
             assertTrue(num(st, "prompt_switches") >= 2, "listening → 'a person singing' → listening: " + st);
             assertTrue(waitFor(20, () -> s.media.size() > 60), "media keeps coming while listening");

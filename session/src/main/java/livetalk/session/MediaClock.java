@@ -1,0 +1,69 @@
+package livetalk.session;
+
+/**
+ * serve's model of the page's playback: media plays in order, in real time, each piece once the
+ * clock reaches its start. The clock starts when the first media leaves. Media that leaves after
+ * the clock reached its start is late: the page waited for it (it buffers rather than letting
+ * audio and video drift apart), so the clock waits too. After a cut (a barge-in: the page drops
+ * what it had queued) the clock starts again with the next media to leave.
+ *
+ * <p>Wall times are {@link System#nanoTime} values, media positions seconds on the session's
+ * media timeline. Not thread-safe: the owner's monitor guards it ({@link LiveStream}).
+ */
+final class MediaClock {
+    /** Media that leaves more than this after the clock reached its start is late. */
+    static final double LATE_S = 0.02;
+
+    private long startNanos = -1;
+    /** Media position of the wall time startNanos: a late piece moves it back by its lateness. */
+    private double offset;
+    /** End of the media that has left. */
+    private double end;
+
+    /** A piece of media booked as leaving: whether it was late, and when the page shows its start. */
+    record Sent(boolean late, long showsAtNanos) {
+    }
+
+    /** Media seconds the page has played by {@code now} (it cannot play past what has left). */
+    double playhead(long now) {
+        if (startNanos < 0) return end;
+        return Math.min(end, (now - startNanos) / 1e9 + offset);
+    }
+
+    /** Media seconds that have left and not yet played at {@code now}. */
+    double buffered(long now) {
+        return end - playhead(now);
+    }
+
+    /** The wall time the page runs out of media, or {@code otherwise} while the clock is not running. */
+    long runsDryAt(long otherwise) {
+        if (startNanos < 0) return otherwise;
+        return startNanos + (long) ((end - offset) * 1e9);
+    }
+
+    /**
+     * Books media {@code [start, start + seconds)} as leaving at {@code now}. Its start shows at
+     * once if the clock starts with it or it is late (the page waited for it), else when the
+     * clock reaches it, after the media queued ahead of it.
+     */
+    Sent send(double start, double seconds, long now) {
+        boolean late = false;
+        if (startNanos < 0) {
+            startNanos = now;
+            offset = start;
+        } else {
+            double behind = (now - startNanos) / 1e9 + offset - start;
+            if (behind > LATE_S) {
+                late = true;
+                offset -= behind;
+            }
+        }
+        end = start + seconds;
+        return new Sent(late, Math.max(now, startNanos + (long) ((start - offset) * 1e9)));
+    }
+
+    /** A cut: the page dropped its queue; the clock starts again with the next media to leave. */
+    void restart() {
+        startNanos = -1;
+    }
+}
