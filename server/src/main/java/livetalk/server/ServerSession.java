@@ -212,6 +212,16 @@ final class ServerSession implements LiveStream.Output {
         broadcast(MediaPacket.of(MediaPacket.AUDIO, t.state().ordinal(), t.epoch(), first * BlockClock.SAMPLES_PER_FRAME, pcm.length, Pcm.toPcm16(pcm)));
     }
 
+    /**
+     * A reply's first frames are out: the pages drop what they have queued before them (listening,
+     * thinking), so the reply starts now (LiveStream.Output#skipTo). After the frames, on the same
+     * ordered channel, so a page has them when it drops the rest.
+     */
+    @Override
+    public void skipTo(Conversation.Take t, long first) {
+        event("skip", Map.of("epoch", t.epoch(), "frame", first, "sample", first * BlockClock.SAMPLES_PER_FRAME));
+    }
+
     /** A block is complete (its frames out, its clean pass done) or failed: recording, stats message. */
     @Override
     public void blockDone(LiveStream.Completed c) {

@@ -18,7 +18,11 @@ import livetalk.io.image.RgbImage;
  * what is still being decoded. A block's frames leave a latent frame's worth at a time, with their
  * audio; frames that leave after the clock reached their start make the block a deadline miss,
  * and the clock waits for them (the page buffers rather than desyncing). After a barge-in the
- * client drops what it has queued, so the clock restarts at the next block. A stream that is not
+ * client drops what it has queued, so the clock restarts at the next block. A reply's first
+ * frames skip what is queued ahead of them ({@link Output#skipTo}: the listening, and the thinking
+ * while the reply was being made), so a reply starts on screen as its first frames leave instead
+ * of after up to {@link #LEAD_S} of that; the picture jumps ahead by what was skipped, as at a
+ * barge-in. A stream that is not
  * {@code paced} stands for a client that takes media as fast as it comes: every block is due at
  * once (what the machine can do, rather than what a player needs).
  *
@@ -48,7 +52,24 @@ public final class LiveStream implements AutoCloseable {
 
         /** A block is complete or failed ({@link Completed}), on whichever thread completes it. */
         void blockDone(Completed c);
+
+        /**
+         * Right after {@link #frames} handed out a reply's first frames, {@code [first, …)}: a
+         * player in real time drops the media it has queued before them, so the reply starts now
+         * rather than after that (paced streams only; see {@link LiveStream#SKIP_MIN_S}). serve
+         * tells its pages; a consumer that keeps no queue has nothing to do.
+         */
+        default void skipTo(Conversation.Take t, long first) {
+        }
     }
+
+    /**
+     * A reply's first frames skip the media queued ahead of them when more than this is queued:
+     * without it a turn that starts while the avatar listens showed its first frame after up to
+     * {@link #LEAD_S} of listening (README, "serve"). Below it the skip would gain less than a
+     * frame's worth of time for a jump in the picture.
+     */
+    static final double SKIP_MIN_S = 0.05;
 
     /**
      * A block at its end: complete (its frames out, its clean pass done; {@code failure} null) or
@@ -190,8 +211,10 @@ public final class LiveStream implements AutoCloseable {
         CompletableFuture<LiveSession.Block> made = live.submit(t.pcm(), null, (first, rgb) -> {
             int from = (int) ((first - blockFirst) * BlockClock.SAMPLES_PER_FRAME);
             float[] pcm = java.util.Arrays.copyOfRange(t.pcm(), from, from + rgb.length * BlockClock.SAMPLES_PER_FRAME);
-            if (send(t, first, rgb.length, pcm.length, late)) {
+            Sending sending = send(t, first, first == blockFirst, rgb.length, pcm.length, late);
+            if (sending != Sending.DROP) {
                 out.frames(t, first, rgb, pcm);
+                if (sending == Sending.SKIP) out.skipTo(t, first);
                 sentFrames.add(rgb);
                 sentAudio.add(pcm);
             }
@@ -234,14 +257,17 @@ public final class LiveStream implements AutoCloseable {
 
     /**
      * Books frames {@code [first, first + frames)} of block {@code t} and their {@code samples} of
-     * audio as leaving now, on the media clock; false (nothing to output) if the turn was cut
-     * meanwhile. {@code late[0]}: this block already counted a deadline miss.
+     * audio as leaving now, on the media clock: {@link Sending#DROP} (nothing to output) if the
+     * turn was cut meanwhile, {@link Sending#SKIP} for a reply's first frames with more than
+     * {@link #SKIP_MIN_S} queued ahead of them on a paced stream. {@code firstGroup}: these are the
+     * block's first frames; {@code late[0]}: this block already counted a deadline miss.
      */
-    private synchronized boolean send(Conversation.Take t, long first, int frames, int samples, boolean[] late) {
+    private synchronized Sending send(Conversation.Take t, long first, boolean firstGroup, int frames, int samples, boolean[] late) {
         long now = System.nanoTime();
         double start = first * BlockClock.SAMPLES_PER_FRAME / (double) BlockClock.SAMPLE_RATE, media = samples / (double) BlockClock.SAMPLE_RATE;
-        if (t.epoch() < cutEpoch) return false;           // cut while it was being made: never shown
-        MediaClock.Sent sent = clock.send(start, media, now);
+        if (t.epoch() < cutEpoch) return Sending.DROP;    // cut while it was being made: never shown
+        boolean skip = paced && t.firstOfTurn() && firstGroup && clock.buffered(now) > SKIP_MIN_S;
+        MediaClock.Sent sent = skip ? clock.skipTo(start, media, now) : clock.send(start, media, now);
         if (sent.late()) {                               // the client ran dry before these frames came: it waited
             if (!late[0]) stats.deadlineMisses++;        // counted once per block
             late[0] = true;
@@ -256,8 +282,11 @@ public final class LiveStream implements AutoCloseable {
             stats.firstFrameShownMs = ((paced ? sent.showsAtNanos() : now) - turnStartNanos) / 1e6;
             turnStartNanos = -1;
         }
-        return true;
+        return skip ? Sending.SKIP : Sending.SEND;
     }
+
+    /** What {@link #send} made of a group of frames. */
+    private enum Sending { DROP, SEND, SKIP }
 
     // ------------------------------------------------------------------ counters, end
 
@@ -268,10 +297,10 @@ public final class LiveStream implements AutoCloseable {
 
     /**
      * Time from the last turn's start until the client shows its first frame, in ms (NaN before
-     * one): when paced, after the media queued ahead of it has played (a turn that starts while
-     * the avatar listens waits behind up to {@link #LEAD_S} of listening; a barge-in's page drops
-     * its queue, so for it this is {@link #firstFrameMs}); unpaced, the client takes frames as they
-     * come and this is {@link #firstFrameMs}.
+     * one): when paced, once the media queued ahead of it has played, which is at once where the
+     * reply skips that media ({@link Output#skipTo}) or a barge-in's page dropped it, and at most
+     * {@link #SKIP_MIN_S} later otherwise; unpaced, the client takes frames as they come and this
+     * is {@link #firstFrameMs}.
      */
     public synchronized double firstFrameShownMs() {
         return stats.firstFrameShownMs;

@@ -5,7 +5,8 @@ package livetalk.session;
  * clock reaches its start. The clock starts when the first media leaves. Media that leaves after
  * the clock reached its start is late: the page waited for it (it buffers rather than letting
  * audio and video drift apart), so the clock waits too. After a cut (a barge-in: the page drops
- * what it had queued) the clock starts again with the next media to leave.
+ * what it had queued) the clock starts again with the next media to leave; a skip (a reply's
+ * first frames: the page drops what is queued before them) starts it again with those.
  *
  * <p>Wall times are {@link System#nanoTime} values, media positions seconds on the session's
  * media timeline. Not thread-safe: the owner's monitor guards it ({@link LiveStream}).
@@ -65,5 +66,14 @@ final class MediaClock {
     /** A cut: the page dropped its queue; the clock starts again with the next media to leave. */
     void restart() {
         startNanos = -1;
+    }
+
+    /**
+     * Books media {@code [start, start + seconds)} as leaving at {@code now} with the page told to
+     * drop what it has queued before it: it shows at once, the clock starting again from it.
+     */
+    Sent skipTo(double start, double seconds, long now) {
+        restart();
+        return send(start, seconds, now);
     }
 }

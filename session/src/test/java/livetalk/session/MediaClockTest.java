@@ -58,4 +58,19 @@ class MediaClockTest {
         assertEquals(now, s.showsAtNanos(), "after a cut the next media shows at once, not behind the dropped");
         assertEquals(0.75, c.buffered(now), 1e-9);
     }
+
+    @Test
+    void aSkipShowsTheMediaAtOnceAndDropsWhatWasQueued() {
+        MediaClock c = new MediaClock();
+        c.send(0, 0.75, T0);
+        c.send(0.75, 0.75, T0 + S / 10);
+        long now = T0 + S / 5;
+        assertEquals(1.3, c.buffered(now), 1e-9);
+        MediaClock.Sent s = c.skipTo(1.5, 0.25, now);
+        assertFalse(s.late());
+        assertEquals(now, s.showsAtNanos(), "not behind the 1.3 s that were queued");
+        assertEquals(1.5, c.playhead(now), 1e-9);
+        assertEquals(0.25, c.buffered(now), 1e-9);
+        assertEquals(now + S / 4, c.runsDryAt(0));
+    }
 }

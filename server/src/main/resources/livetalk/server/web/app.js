@@ -7,6 +7,7 @@ const lt = window.lt = {
   sessionId: null, framesDrawn: 0, samplesPlayed: 0, rms: 0, maxAbsAvOffsetMs: 0, avOffsetMs: 0, underruns: 0,
   state: 'connecting', stats: null, errors: [], epoch: 0, cutAt: null, oldSamplesAfterCut: 0, lastFrame: -1, ready: false,
   packets: 0, audioState: '', framesByEpoch: {}, samplesByEpoch: {}, framesSpeaking: 0, speakingSamples: 0, speakingRms: 0,
+  skips: 0, skipFrame: 0,
 };
 let ws, ctx, player, frames = [], clock = -1, playingEpoch = 0, lastPlayed = 0;
 
@@ -63,10 +64,19 @@ function connect() {
 function onJson(m) {
   if (m.type === 'stats') showStats(m);
   else if (m.type === 'cut') { lt.epoch = m.epoch; lt.cutAt = performance.now(); frames = frames.filter((f) => f.epoch >= m.epoch); player.port.postMessage({type: 'cut', epoch: m.epoch}); }
+  else if (m.type === 'skip') skipTo(m.frame, m.sample);
   else if (m.type === 'state') setState(m.state);
   else if (m.type === 'reply') { if (m.text) log('avatar: ' + m.text); }
   else if (m.type === 'error') error(m.message);
   else if (m.type === 'closed') error('the session was closed');
+}
+
+// A reply's first frames and audio are here (the server sends this after them): what is queued
+// before them (listening, thinking) is dropped, so the reply plays now instead of after it.
+function skipTo(frame, sample) {
+  lt.skips++; lt.skipFrame = Math.max(lt.skipFrame, frame);
+  frames = frames.filter((f) => f.index >= frame);
+  player.port.postMessage({type: 'skip', stamp: sample});
 }
 
 function onMedia(buf) {
@@ -75,7 +85,7 @@ function onMedia(buf) {
   if (epoch < lt.epoch) return;                                  // from before a barge-in: never shown
   if (kind === 1) {
     createImageBitmap(new Blob([new Uint8Array(buf, 16)], {type: 'image/jpeg'})).then((img) => {
-      if (epoch < lt.epoch) return;
+      if (epoch < lt.epoch || stamp < lt.skipFrame) return;      // decoded after a cut or a skip dropped its time
       frames.push({epoch, state, index: stamp, img});
       frames.sort((a, b) => a.index - b.index);
     });

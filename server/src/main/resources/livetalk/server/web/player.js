@@ -1,7 +1,7 @@
 // AudioWorklet: plays the session's PCM chunks in stamp order and is the page's clock.
 // Every chunk carries {epoch, stamp (first sample on the 16 kHz session clock), samples}.
-// The clock is the stamp of the next sample to play: it advances only while audio plays, so
-// frames drawn against it can never drift from the sound. When the queue runs dry the clock
+// The clock is the stamp of the next sample to play: it advances only while audio plays (and jumps
+// where a skip drops queued chunks), so frames drawn against it can never drift from the sound. When the queue runs dry the clock
 // stops (an underrun: the page says it is buffering) instead of skipping ahead.
 class PcmPlayer extends AudioWorkletProcessor {
   constructor() {
@@ -21,6 +21,9 @@ class PcmPlayer extends AudioWorkletProcessor {
         this.epoch = m.epoch;
         this.queue = this.queue.filter((c) => c.epoch >= m.epoch);
         this.playing = false;
+      } else if (m.type === 'skip') {
+        // a reply's first chunk is queued: what would play before it goes, and it plays next
+        this.queue = this.queue.filter((c) => c.stamp >= m.stamp);
       }
     };
   }

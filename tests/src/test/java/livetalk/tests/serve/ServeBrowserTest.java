@@ -67,8 +67,9 @@ class ServeBrowserTest {
             waitUntil(page, "lt.stats && lt.stats.turns >= 1 && lt.stats.state === 'listening' && lt.framesSpeaking > 0", 60);
             Thread.sleep(1500);                                      // let the page play out what it buffered
             double frames = page.num("lt.framesSpeaking"), rms = page.num("lt.speakingRms"), av = page.num("lt.maxAbsAvOffsetMs");
-            System.out.printf("browser: speech %.2f s, %d speaking frames drawn (need %.0f), speaking RMS %.4f, max |A/V| %.0f ms, underruns %d%n",
-                    firstSeconds, (long) frames, 0.9 * 16 * firstSeconds, rms, av, (long) page.num("lt.underruns"));
+            System.out.printf("browser: speech %.2f s, %d speaking frames drawn (need %.0f), speaking RMS %.4f, max |A/V| %.0f ms, underruns %d,"
+                    + " queued media skipped for the reply %d time(s)%n",
+                    firstSeconds, (long) frames, 0.9 * 16 * firstSeconds, rms, av, (long) page.num("lt.underruns"), (long) page.num("lt.skips"));
             assertTrue(frames >= 0.9 * 16 * firstSeconds, "frames drawn while speaking: " + frames);
             assertTrue(page.num("lt.speakingSamples") >= 0.9 * 16000 * firstSeconds, "speech samples played");
             assertTrue(rms > 0.01, "the played speech is audible: RMS " + rms);
