@@ -22,7 +22,7 @@ class CacheInfoTest {
         assertTrue(CacheInfo.L1D >= 8 << 10 && CacheInfo.L2 >= CacheInfo.L1D, CacheInfo.L1D + " / " + CacheInfo.L2);
         assertTrue(Gemm.KC >= 64 && Gemm.KC <= 128 && Gemm.KC % 16 == 0, "KC " + Gemm.KC);
         assertTrue(Gemm.MAX_PANELS_PER_TASK >= 1, "NC panels " + Gemm.MAX_PANELS_PER_TASK);
-        assertTrue(FlashAttention.group(128) >= 4 && FlashAttention.group(128) <= 16, "group " + FlashAttention.group(128));
+        assertTrue(FlashAttention.group(128) >= 4 && FlashAttention.group(128) <= 24, "group " + FlashAttention.group(128));
         assertTrue(FlashAttention.KB >= 60 && FlashAttention.KB <= 126 && FlashAttention.KB % 6 == 0, "KB " + FlashAttention.KB);
     }
 
