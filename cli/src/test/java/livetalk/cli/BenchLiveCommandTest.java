@@ -86,10 +86,13 @@ class BenchLiveCommandTest {
             assertEquals(Boolean.TRUE.equals(m.get("paced")), t.get("deadline_misses") != null, "misses are counted when paced: " + t);
         }
         Map<String, Object> listening = (Map<String, Object>) m.get("listening");
-        // listening before the first turn and after each turn that was not cut, one block each; the session's block 0 has 9 frames
+        // listening before the first turn and after each turn that was not cut, one block each, and at most one more
+        // each while its turn was being started (that one finished, or given up and not counted); block 0 has 9 frames
         long uncut = turns(m).stream().filter(t -> !Boolean.TRUE.equals(t.get("cut"))).count();
-        assertEquals(1 + uncut, num(listening.get("blocks")), listening.toString());
-        assertEquals(9 + 12 * uncut, num(listening.get("frames")), listening.toString());
+        double listeningBlocks = num(listening.get("blocks"));
+        assertTrue(listeningBlocks >= 1 + uncut && listeningBlocks <= 2 * (1 + uncut), listening.toString());
+        assertEquals(9 + 12 * (listeningBlocks - 1), num(listening.get("frames")), listening.toString());
+        assertTrue(num(m.get("overtaken_blocks")) >= 0);
         assertTrue(num(m.get("peak_rss_bytes")) > 0);
         assertTrue(num(m.get("warm_up_s")) > 0);
     }

@@ -74,6 +74,8 @@ public final class CausalInference {
     }
     /** The block {@link #denoise} returned, until {@link #commit} writes it into the cache. */
     private CleanBlock pending;
+    /** The re-noising draws of a block whose denoising was abandoned: the block's next try takes them. */
+    private float[] retryDraws;
     private float[] refLatent;
     private int latentH, latentW, block;
 
@@ -101,6 +103,7 @@ public final class CausalInference {
             throw new IllegalArgumentException("reference latent: " + refLatent.length + " values, expected " + channels + "×" + latentH + "×" + latentW);
         }
         this.refLatent = refLatent.clone();
+        this.retryDraws = null;
         this.latentH = latentH;
         this.latentW = latentW;
         this.text = text;
@@ -203,6 +206,21 @@ public final class CausalInference {
      * @throws IllegalStateException if the previous block was not committed
      */
     public float[] denoise(float[] blockNoise, float[] audio) {
+        return denoise(blockNoise, audio, () -> false);
+    }
+
+    /**
+     * As {@link #denoise(float[], float[])}, giving the block up if {@code abandon} says so before
+     * one of its steps: then it returns null and the generation is as if the block had not been
+     * started. Its next try is the same block (the same index, cache slots and re-noising draws,
+     * which are kept for it); the window's roll, done at the block's first step, is not done again
+     * (docs/sampler.md#kv-cache: only a block's first call, e > G, rolls; every call of the block
+     * writes the same slots), and the slots the given-up steps wrote are written again before
+     * anything reads them.
+     * Steps already issued to a device run to their end first. (A live session gives up a block
+     * that a reply overtook: docs/sampler.md#streaming.)
+     */
+    public float[] denoise(float[] blockNoise, float[] audio, java.util.function.BooleanSupplier abandon) {
         if (pending != null) {
             throw new IllegalStateException("block " + block + " was denoised but not committed: call commit() before denoising the next block");
         }
@@ -220,14 +238,22 @@ public final class CausalInference {
         StepBuffers b = buffers;
         float[] y = conditioning(startFrame, fb);
         int draws = stepTimesteps.length - 1;
-        float[] eps = new float[draws * b.n];
-        for (int d = 0; d < draws; d++) System.arraycopy(noise.next(b.n), 0, eps, d * b.n, b.n);
+        float[] eps = retryDraws;
+        retryDraws = null;
+        if (eps == null) {
+            eps = new float[draws * b.n];
+            for (int d = 0; d < draws; d++) System.arraycopy(noise.next(b.n), 0, eps, d * b.n, b.n);
+        }
         be.write(b.x, blockNoise);
         be.write(b.y, y);
         if (b.audio != null) be.write(b.audio, audio);
         if (draws > 0) be.write(b.eps.view(0, eps.length), eps);
         Buf frame0 = b.x.view(0, frame);
         for (int i = 0; i < stepTimesteps.length; i++) {
+            if (abandon.getAsBoolean()) {
+                retryDraws = eps;
+                return null;
+            }
             float t = stepTimesteps[i];
             if (startFrame == 0) be.copy(b.ref, frame0);                       // frame 0 := reference, every step (docs/sampler.md#block-loop)
             dit.forward(step(b.x, t, startFrame), kv, text, b.flow);

@@ -8,6 +8,8 @@ package livetalk.session;
 public final class AudioTimeline {
     private final float[] ring;
     private long end;
+    /** The oldest sample still held: past a {@link #truncate}, the ring's slots it had overwritten are gone too. */
+    private long from;
 
     public AudioTimeline(int capacity) {
         ring = new float[capacity];
@@ -20,12 +22,23 @@ public final class AudioTimeline {
 
     public void append(float[] x) {
         for (float v : x) ring[(int) (end++ % ring.length)] = v;
+        from = Math.max(from, end - ring.length);
+    }
+
+    /**
+     * Forgets the samples from {@code newEnd} on (a block that was abandoned before it was made:
+     * its audio is not the session's). The samples its append had overwritten in the ring are gone
+     * as well, until appends move past them again.
+     */
+    public void truncate(long newEnd) {
+        if (newEnd > end || newEnd < from) throw new IllegalArgumentException("cannot truncate [" + from + ", " + end + ") at " + newEnd);
+        end = newEnd;
     }
 
     /** Samples {@code [from, from+n)}; they must still be held. */
     public float[] read(long from, int n) {
-        if (from < end - ring.length || from < 0 || from + n > end) {
-            throw new IllegalArgumentException("samples [" + from + ", " + (from + n) + ") not held (have [" + Math.max(0, end - ring.length) + ", " + end + "))");
+        if (from < this.from || from < 0 || from + n > end) {
+            throw new IllegalArgumentException("samples [" + from + ", " + (from + n) + ") not held (have [" + this.from + ", " + end + "))");
         }
         float[] out = new float[n];
         for (int i = 0; i < n; i++) out[i] = ring[(int) ((from + i) % ring.length)];

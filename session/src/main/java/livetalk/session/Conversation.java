@@ -107,6 +107,20 @@ public final class Conversation {
         return queued;
     }
 
+    /**
+     * Whether a turn newer than {@code epoch} has its reply's audio for the next block of {@code n}
+     * samples: a block taken at {@code epoch} (listening, or a turn since cut) is then only holding
+     * the reply back.
+     */
+    public synchronized boolean replyWaiting(long epoch, int n) {
+        return this.epoch > epoch && state != State.LISTENING && (queued >= n || (speechEnded && queued > 0));
+    }
+
+    /** Whether the next {@link #take} of {@code n} samples would be the first block of a reply. */
+    public synchronized boolean replyStarts(int n) {
+        return state != State.LISTENING && !started && (queued >= n || (speechEnded && queued > 0));
+    }
+
     /** Whether {@link #take} would give a block now (speaking turns wait for their audio). */
     public synchronized boolean ready(int n) {
         return !(state == State.SPEAKING && !speechEnded && queued < n);

@@ -76,6 +76,8 @@ public final class LiveSession implements AutoCloseable {
     private long block;
     /** What a block's DiT work (denoising or clean pass) failed with: the cache is then half written, and the session cannot go on. */
     private volatile Throwable failed;
+    /** The initial noise of a block whose denoising was given up: the block's next try takes it. */
+    private float[] retryNoise;
 
     /**
      * Encodes the portrait and starts the session's decode thread ({@link #close} ends it).
@@ -180,7 +182,7 @@ public final class LiveSession implements AutoCloseable {
      * decoder's history lacks the block.
      */
     public Block next(float[] pcm, float[] audioConditioning, FrameGroups early) {
-        Handover h = denoiseAndHandOver(pcm, audioConditioning, early);
+        Handover h = denoiseAndHandOver(pcm, audioConditioning, early, () -> false);
         Decoded d;
         try {
             d = h.decoded().join();
@@ -211,7 +213,21 @@ public final class LiveSession implements AutoCloseable {
      * @param audioConditioning as for {@link #next(float[], float[])}
      */
     public CompletableFuture<Block> submit(float[] pcm, float[] audioConditioning, FrameGroups early) {
-        Handover h = denoiseAndHandOver(pcm, audioConditioning, early);
+        return submit(pcm, audioConditioning, early, () -> false);
+    }
+
+    /**
+     * As {@link #submit(float[], float[], FrameGroups)}, giving the block up if {@code abandon}
+     * says so before one of its denoising steps (block 0 excepted: its first frame is already with
+     * the decoder): then it returns null, having handed nothing to the decoder, and the session is
+     * as if the block had not been started. Its audio is forgotten; the next call makes the same
+     * block (the same index, initial noise and re-noising draws) from the audio it brings. A live
+     * stream gives up a block that a reply overtook ({@link LiveStream}): its frames would not be
+     * shown, and it held the reply back. {@code abandon} runs on this thread under the model lock.
+     */
+    public CompletableFuture<Block> submit(float[] pcm, float[] audioConditioning, FrameGroups early, java.util.function.BooleanSupplier abandon) {
+        Handover h = denoiseAndHandOver(pcm, audioConditioning, early, abandon);
+        if (h == null) return null;
         // the clean pass runs beside the block's decode; its failure reaches the caller through the future too
         CompletableFuture<Committed> committed = new CompletableFuture<>();
         try {
@@ -274,9 +290,9 @@ public final class LiveSession implements AutoCloseable {
      * The first half of a block: audio conditioning and denoising under the model lock, then the
      * latents to the decode thread. Block 0 goes to the decode thread first: its latent frame 0 is
      * the reference latent (docs/sampler.md#streaming), so the session's first frame is decoded
-     * while the steps run, and the rest once they are done.
+     * while the steps run, and the rest once they are done. Null if the block was given up ({@code abandon}).
      */
-    private Handover denoiseAndHandOver(float[] pcm, float[] audioConditioning, FrameGroups early) {
+    private Handover denoiseAndHandOver(float[] pcm, float[] audioConditioning, FrameGroups early, java.util.function.BooleanSupplier abandon) {
         if (pcm.length != samplesForNextBlock()) {
             throw new IllegalArgumentException(pcm.length + " samples for block " + block + ", expected " + samplesForNextBlock());
         }
@@ -292,10 +308,19 @@ public final class LiveSession implements AutoCloseable {
             t0 = System.nanoTime();
             // block 0 is the first job, so this cannot wait for the decode thread while holding the lock
             if (index == 0) decoded = decoder.submit(() -> decode(latents, first, early));
+            long audioEnd = timeline.end();
             timeline.append(pcm);
             float[] audio = audioConditioning != null ? audioConditioning
                     : StreamingFeatures.condition(models.wav2vec(), models.dit().audioProjection(), timeline, block);
-            latents.complete(inference.denoise(initialNoise.next(SamplingPlan.FRAMES_PER_BLOCK * frameSize), audio));   // [3, C, h, w]
+            float[] noise = retryNoise != null ? retryNoise : initialNoise.next(SamplingPlan.FRAMES_PER_BLOCK * frameSize);
+            retryNoise = null;
+            float[] x0 = inference.denoise(noise, audio, index == 0 ? () -> false : abandon);   // [3, C, h, w]
+            if (x0 == null) {                    // given up: nothing was handed over; the next try makes this block again
+                timeline.truncate(audioEnd);
+                retryNoise = noise;
+                return null;
+            }
+            latents.complete(x0);
         } catch (RuntimeException | Error e) {
             // the decoder already took the reference frame: its job fails, and with it the session's decoding, as it must
             latents.completeExceptionally(e);

@@ -6,6 +6,8 @@ import java.util.Map;
 /** The counters of one {@link LiveStream}, as serve's stats API and page show them. Guarded by the stream. */
 final class LiveStats {
     long blocks, frames, audioSamples, deadlineMisses, droppedBlocks, promptSwitches;
+    /** Blocks given up part way because a reply overtook them (LiveStream.step). */
+    long overtakenBlocks;
     double firstFrameMs = Double.NaN;        // last turn: from the user's input to the turn's first frame leaving the server
     double firstFrameShownMs = Double.NaN;   // … to the client showing it, in serve's model of the page (LiveStream.firstFrameShownMs)
     double lastBlockMs, lastSwitchMs;
@@ -30,6 +32,7 @@ final class LiveStats {
         m.put("real_time_factor", Double.isNaN(realTimeFactor) ? null : Math.round(realTimeFactor * 1000) / 1000.0);
         m.put("deadline_misses", deadlineMisses);
         m.put("dropped_blocks", droppedBlocks);
+        m.put("overtaken_blocks", overtakenBlocks);
         m.put("prompt_switches", promptSwitches);
         m.put("prompt_switch_ms", round(lastSwitchMs));
         return m;

@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BooleanSupplier;
 import livetalk.io.image.RgbImage;
 
 /**
@@ -166,16 +167,20 @@ public final class LiveStream implements AutoCloseable {
 
     /**
      * Whether a block should be generated now. Not while the decode thread holds two blocks: the
-     * stepping thread would wait for it instead of serving other sessions.
+     * stepping thread would wait for it instead of serving other sessions. When paced, not while
+     * {@link #LEAD_S} of media is ahead of the client, unless the block is a reply's first: that
+     * one skips what is queued ahead of it ({@link Output#skipTo}), so waiting for the lead to
+     * drain would only delay the reply.
      */
     public boolean due(long now) {
         if (closed || live.submitWouldWait()) return false;
+        int samples = live.samplesForNextBlock();
         if (paced) {
             synchronized (this) {
-                if (clock.buffered(now) + inFlight >= LEAD_S) return false;
+                if (clock.buffered(now) + inFlight >= LEAD_S && !conv.replyStarts(samples)) return false;
             }
         }
-        return conv.ready(live.samplesForNextBlock());
+        return conv.ready(samples);
     }
 
     /** When the client runs out of media (for earliest-deadline-first across sessions). */
@@ -188,10 +193,13 @@ public final class LiveStream implements AutoCloseable {
      * decoded: each latent frame's frames (4) and their audio as soon as they exist, so a turn's
      * first frame does not wait for the rest of its block, and the next block's DiT work need not
      * wait for this block's decode (docs/sampler.md#streaming). Returns the block's audio and turn
-     * state, or null if its audio is not there yet (a speaking turn whose speech is still coming).
+     * state, or null if its audio is not there yet (a speaking turn whose speech is still coming) or
+     * the block was given up part way for a reply that can start (see {@link LiveSession#submit(float[],
+     * float[], LiveSession.FrameGroups, BooleanSupplier)}; the next step makes the reply's block).
      */
     public Conversation.Take step(Output out) {
-        Conversation.Take t = conv.take(live.samplesForNextBlock());
+        int samples = live.samplesForNextBlock();
+        Conversation.Take t = conv.take(samples);
         if (t == null) return null;
         if (t.prompt() != null && !t.prompt().equals(live.prompt())) {
             long s0 = System.nanoTime();
@@ -208,6 +216,10 @@ public final class LiveStream implements AutoCloseable {
         List<float[]> sentAudio = new ArrayList<>();
         boolean[] late = {false};
         double[] handled = {0};                          // media seconds of this block output or dropped so far; guarded by this
+        // A block taken before a newer turn's reply had its audio (listening, thinking, or a turn since
+        // cut) is given up between its steps once the reply can start: its frames would be skipped or
+        // dropped on the page, and it would hold the reply back by the rest of its DiT work and its decode.
+        BooleanSupplier overtaken = () -> conv.replyWaiting(t.epoch(), samples);
         CompletableFuture<LiveSession.Block> made = live.submit(t.pcm(), null, (first, rgb) -> {
             int from = (int) ((first - blockFirst) * BlockClock.SAMPLES_PER_FRAME);
             float[] pcm = java.util.Arrays.copyOfRange(t.pcm(), from, from + rgb.length * BlockClock.SAMPLES_PER_FRAME);
@@ -223,7 +235,13 @@ public final class LiveStream implements AutoCloseable {
                 handled[0] += s;
                 inFlight(t, -s);
             }
-        });
+        }, overtaken);
+        if (made == null) {                              // given up for the reply: the next step makes this block again
+            synchronized (this) {
+                stats.overtakenBlocks++;
+            }
+            return null;
+        }
         synchronized (this) {
             inFlight(t, media);                          // its first frames may be out already: the sum is what counts
         }
@@ -314,6 +332,11 @@ public final class LiveStream implements AutoCloseable {
     /** Blocks of cut turns, decoded but not shown. */
     public synchronized long droppedBlocks() {
         return stats.droppedBlocks;
+    }
+
+    /** Blocks given up part way because a reply overtook them ({@link #step}). */
+    public synchronized long overtakenBlocks() {
+        return stats.overtakenBlocks;
     }
 
     /** The counters as serve's stats API shows them (state, turns, blocks, frames, first_frame_ms, block_ms, …). */

@@ -101,4 +101,45 @@ class ConversationTest {
         assertEquals(2f, t.read(10, 1)[0]);
         org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> t.read(9, 2));
     }
+
+    @Test
+    void aTruncatedAppendLeavesTheTimelineAsBeforeLessWhatItOverwrote() {
+        AudioTimeline t = new AudioTimeline(10);
+        t.append(new float[] {0, 1, 2, 3, 4, 5, 6, 7});
+        t.append(new float[] {8, 9, 10, 11});                 // overwrites samples 0 and 1
+        t.truncate(8);
+        assertEquals(8, t.end());
+        assertEquals(7f, t.read(7, 1)[0]);
+        assertEquals(2f, t.read(2, 1)[0]);
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> t.read(1, 1), "overwritten by the abandoned append");
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> t.read(8, 1), "truncated");
+        t.append(new float[] {-8, -9});
+        assertEquals(-9f, t.read(9, 1)[0]);
+        assertEquals(2f, t.read(2, 1)[0]);
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> t.truncate(11));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> t.truncate(1));
+    }
+
+    @Test
+    void aReplyIsWaitingOnceANewerTurnHasAudioForABlock() {
+        Conversation c = new Conversation(1, "talk", "listen");
+        Conversation.Take listening = c.take(100);
+        assertFalse(c.replyWaiting(listening.epoch(), 100), "nothing newer");
+        long e = c.startTurn(null);
+        assertFalse(c.replyWaiting(listening.epoch(), 100), "thinking, no audio yet");
+        c.addSpeech(e, ones(60));
+        assertFalse(c.replyWaiting(listening.epoch(), 100), "less than a block, more to come");
+        c.addSpeech(e, ones(60));
+        assertTrue(c.replyWaiting(listening.epoch(), 100));
+        assertFalse(c.replyWaiting(e, 100), "a take of the turn itself is never overtaken");
+        assertTrue(c.replyStarts(100));
+        Conversation.Take reply = c.take(100);
+        assertFalse(c.replyStarts(100), "its first block is taken");
+        assertEquals(State.SPEAKING, reply.state());
+        c.endSpeech(e);
+        assertTrue(c.replyWaiting(listening.epoch(), 100), "the rest of a finished reply is a block too");
+        assertFalse(c.replyWaiting(reply.epoch(), 100));
+        c.interrupt();
+        assertFalse(c.replyWaiting(reply.epoch(), 100), "interrupted: listening again, no reply");
+    }
 }

@@ -40,15 +40,17 @@ public final class LiveReport {
     private final LiveScript.Options options;
     private final List<LiveScript.BlockRecord> blocks;
     private final List<LiveScript.TurnRecord> turns;
-    private final long droppedBlocks, startNanos, wallNanos;
+    private final long droppedBlocks, overtakenBlocks, startNanos, wallNanos;
 
     /** {@code startNanos}: when the script started, the session ready ({@link System#nanoTime}); {@code wallNanos}: how long it ran. */
-    LiveReport(LiveScript.Options options, List<LiveScript.BlockRecord> blocks, List<LiveScript.TurnRecord> turns, long droppedBlocks, long startNanos,
+    LiveReport(LiveScript.Options options, List<LiveScript.BlockRecord> blocks, List<LiveScript.TurnRecord> turns, long droppedBlocks, long overtakenBlocks,
+               long startNanos,
                long wallNanos) {
         this.options = options;
         this.blocks = List.copyOf(blocks);
         this.turns = List.copyOf(turns);
         this.droppedBlocks = droppedBlocks;
+        this.overtakenBlocks = overtakenBlocks;
         this.startNanos = startNanos;
         this.wallNanos = wallNanos;
     }
@@ -129,6 +131,7 @@ public final class LiveReport {
         m.put("listen_seconds", options.listenSeconds());
         m.put("wall_s", wallNanos / 1e9);
         m.put("session_first_frame_s", finite(sessionFirstFrameS()));
+        m.put("overtaken_blocks", overtakenBlocks);
         List<Object> rows = new ArrayList<>();
         Map<String, Object> listening = null;
         for (Row r : rows()) {
@@ -188,6 +191,7 @@ public final class LiveReport {
                             + " interrupt; %s block(s) of turn %s decoded after the cut and not shown%n", barge.get("turn"), (double) barge.get("after_s"),
                     barge.get("cut_turn"), barge.get("cut_turn_blocks"), secs(newTurnFirstFrame()), barge.get("dropped_blocks"), barge.get("cut_turn")));
         }
+        b.append(String.format(Locale.ROOT, "blocks given up part way for a reply that overtook them: %d%n", overtakenBlocks));
         LiveScript.Memory first = turns.getFirst().memory, last = turns.getLast().memory;
         b.append(String.format(Locale.ROOT, "memory after turn 1 and after turn %d: RSS %s and %s; the session's own (KV cache, audio) %s and %s",
                 turns.size(), mib(first.rssBytes()), mib(last.rssBytes()), mib(first.sessionBytes()), mib(last.sessionBytes())));

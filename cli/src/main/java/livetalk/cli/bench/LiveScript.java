@@ -18,7 +18,10 @@ import livetalk.session.LiveStream;
  * generator thread steps a session (a block whenever {@link LiveStream#due} says so): the avatar
  * listens, then speaks {@code turns} turns of synthetic speech with listening between them; with
  * a barge-in, the last turn starts halfway through the one before it (once half of that one's
- * blocks are made and its first frame is out), which cuts it as new input cuts a turn in serve. The client takes each frame as it
+ * blocks are made and its first frame is out), which cuts it as new input cuts a turn in serve.
+ * A turn starts from a thread of its own while the stream goes on stepping, half a block's DiT
+ * work after the moment it is due, so it finds a block being made, as a user's input does in
+ * serve (where it may overtake that block: {@link LiveStream#step}). The client takes each frame as it
  * comes and encodes it to JPEG as serve does for the page, so the decode thread does the same work.
  * Records every block and turn for {@link LiveReport}.
  */
@@ -89,6 +92,8 @@ public final class LiveScript implements LiveStream.Output {
     private final List<TurnRecord> turns = new ArrayList<>();
     private int done;
     private Throwable failure;
+    /** Each step's time (a block's DiT work, a prompt switch's re-cache with it), for when a turn starts. Stepping thread only. */
+    private final List<Long> stepNanos = new ArrayList<>();
 
     public LiveScript(LiveStream stream, Options options, Supplier<Memory> memory) {
         this.stream = stream;
@@ -105,15 +110,7 @@ public final class LiveScript implements LiveStream.Output {
             // the whole reply at once, as for an uploaded WAV: the turn's audio is there when it starts
             // (made before the clock starts: a speech source's own time is not the session's)
             float[] speech = DemoAssets.syntheticSpeech((long) i * options.speechSamples(), options.speechSamples());
-            long start = System.nanoTime();
-            LiveStream.Turn started = stream.startTurn(null);
-            Conversation conv = stream.conversation();
-            conv.addSpeech(started.epoch(), speech);
-            conv.endSpeech(started.epoch());
-            TurnRecord turn = new TurnRecord(i, started.epoch(), start, started.cut());
-            synchronized (this) {
-                turns.add(turn);
-            }
+            TurnRecord turn = startTurnMidBlock(i, speech);
             if (i == options.cutTurn()) {
                 // half of its blocks made, then, stepping no further, its first frame out: a user who
                 // interrupts has seen the avatar start, and the rest of its speech is still to come, so the next turn cuts it
@@ -125,7 +122,44 @@ public final class LiveScript implements LiveStream.Output {
             turn.memory = memory.get();
         }
         waitFor(() -> done == blocks.size());
-        return new LiveReport(options, blocks, turns, stream.droppedBlocks(), before, System.nanoTime() - before);
+        return new LiveReport(options, blocks, turns, stream.droppedBlocks(), stream.overtakenBlocks(), before, System.nanoTime() - before);
+    }
+
+    /**
+     * Starts turn {@code number} (its whole reply at once) from a thread of its own, half a step's
+     * time from now (the median so far: a step that also re-caches for a prompt switch takes
+     * several times longer), and goes on stepping the stream until it has started: the turn finds
+     * a block being made. Returns its record.
+     */
+    private TurnRecord startTurnMidBlock(int number, float[] speech) throws InterruptedException {
+        int before;
+        synchronized (this) {
+            before = turns.size();
+        }
+        long delayNanos = stepNanos.isEmpty() ? 0 : stepNanos.stream().sorted().toList().get(stepNanos.size() / 2) / 2;
+        Thread starter = Thread.ofVirtual().name("bench-live-turn-" + number).start(() -> {
+            try {
+                Thread.sleep(java.time.Duration.ofNanos(delayNanos));
+            } catch (InterruptedException e) {
+                return;
+            }
+            long start = System.nanoTime();
+            LiveStream.Turn started = stream.startTurn(null);
+            Conversation conv = stream.conversation();
+            conv.addSpeech(started.epoch(), speech);
+            conv.endSpeech(started.epoch());
+            synchronized (this) {
+                turns.add(new TurnRecord(number, started.epoch(), start, started.cut()));
+            }
+        });
+        try {
+            runUntil(() -> turns.size() > before);
+        } finally {
+            starter.interrupt();                         // a failure stopped the script: the turn is not started
+        }
+        synchronized (this) {
+            return turns.getLast();
+        }
     }
 
     /** Steps the stream whenever a block is due, until {@code stop} holds. */
@@ -137,7 +171,8 @@ public final class LiveScript implements LiveStream.Output {
             }
             long t0 = System.nanoTime();
             Conversation.Take t = stream.step(this);
-            if (t == null) continue;
+            stepNanos.add(System.nanoTime() - t0);
+            if (t == null) continue;                     // no audio yet, or the block was overtaken by a reply
             synchronized (this) {
                 BlockRecord r = record(t);
                 r.steppedNanos = t0;

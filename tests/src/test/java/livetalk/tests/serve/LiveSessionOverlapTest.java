@@ -3,6 +3,7 @@ package livetalk.tests.serve;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -115,6 +116,46 @@ class LiveSessionOverlapTest {
                 assertEquals(expected, firsts);
                 assertEquals(frames.size(), frame);
                 assertEquals(ref.sinkHash(), live.sinkHash(), "the same cache after the same blocks");
+            }
+        });
+    }
+
+    /**
+     * A block given up between its denoising steps (as a live stream gives up one that a reply
+     * overtook) leaves the session as if it had never been started: the same block made again from
+     * other audio gives the frames and cache of a session that only ever saw that audio. Block 6 is
+     * given up after two steps, so its first step rolled the full window and wrote the block's
+     * slots; its retry must neither roll again nor read those slots.
+     */
+    @Test
+    void aBlockGivenUpPartWayLeavesTheSessionAsIfItHadNotBeenStarted() throws Exception {
+        withModels((set, face) -> {
+            try (LiveSession live = new LiveSession(set, SamplingPlan.official(), ImageFiles.read(face), SIZE, "a person talking", 8);
+                 LiveSession ref = new LiveSession(set, SamplingPlan.official(), ImageFiles.read(face), SIZE, "a person talking", 8)) {
+                int given = 6, last = 7;
+                for (int b = 0; b <= last; b++) {
+                    float[] pcm = LiveSessionMemoryTest.speech(BlockClock.pcmSamples(b), 170 + 10 * b);
+                    LiveSession.Block got;
+                    if (b == 0) {
+                        // block 0 is never given up: its first frame is with the decoder before its steps
+                        got = live.submit(pcm, null, null, () -> true).get(120, TimeUnit.SECONDS);
+                    } else if (b == given) {
+                        int[] asked = {0};
+                        float[] other = LiveSessionMemoryTest.speech(BlockClock.pcmSamples(b), 999);
+                        assertNull(live.submit(other, null, (first, rgb) -> { throw new AssertionError("frames of a block given up"); },
+                                () -> ++asked[0] > 2));
+                        assertEquals(3, asked[0], "asked before each step until it gave up before the third");
+                        assertEquals(given, live.blockIndex(), "the block is still to be made");
+                        assertEquals(0, live.blocksInHand(), "nothing handed to the decoder");
+                        got = live.submit(pcm, null, null, () -> false).get(120, TimeUnit.SECONDS);
+                    } else {
+                        got = live.submit(pcm, null, null, () -> false).get(120, TimeUnit.SECONDS);
+                    }
+                    LiveSession.Block want = ref.next(pcm);
+                    assertEquals(want.rgb().length, got.rgb().length);
+                    for (int i = 0; i < want.rgb().length; i++) assertArrayEquals(want.rgb()[i], got.rgb()[i], "block " + b + " frame " + i);
+                }
+                assertEquals(ref.sinkHash(), live.sinkHash(), "the same cache");
             }
         });
     }
