@@ -603,7 +603,7 @@ run() {
     grep -hiE "^bench-pipeline|first frame|GPU memory held by" "$OUTDIR/bench-pipeline-default.log" | grep -v '^block' || true
     grep -hE "^block (1|2|10)/" "$OUTDIR/bench-pipeline-default.log" | sed 's/, load average.*//' || true
     echo "-- bench-live (a live session as serve runs it; the defaults)"
-    grep -hE "^(bench-live|session:|turn |listening|barge-in|memory after|GPU memory held by|peak RSS|json)|^ +blocks" "$OUTDIR/bench-live-default.log" 2>/dev/null || true
+    grep -hE "^(bench-live|session:|turn |listening|barge-in|blocks given up|memory after|GPU memory held by|peak RSS|json)|^ +blocks" "$OUTDIR/bench-live-default.log" 2>/dev/null || true
     vae_fuse_summary
     echo "-- the TMA GEMM (LIVETALK_CUDA_GEMM=tma)"
     grep -hE "tests (successful|failed|aborted)" "$OUTDIR/tests-tma.log" 2>/dev/null | sort -u || true
