@@ -445,6 +445,9 @@ run() {
   # A live session as serve runs it (bench-live: its decode thread beside the DiT, the barge-in, the
   # first frame per turn), with its defaults: 3 turns of 3 s, 16 blocks taken as fast as they come.
   step bench-live-default 60 "$lt" bench-live --device cuda --dit /tmp/livetalk-dit/model.safetensors
+  # The same paced, as serve paces a page (a second of media ahead): what a user waits for a reply,
+  # on screen (the reply skips the media queued ahead of it, README "serve"), and deadline misses.
+  step bench-live-paced 90 "$lt" bench-live --device cuda --dit /tmp/livetalk-dit/model.safetensors --paced
   # The VAE's copies fused into its convolutions' (LIVETALK_CUDA_VAE_FUSE=1: the norm applied as the
   # channels-last copy is written, the history slid in place, the upsample read through, the residual
   # blocks' adds in the GEMMs' epilogue; the default since run 10), on top of the defaults: its tests (the
@@ -604,6 +607,8 @@ run() {
     grep -hE "^block (1|2|10)/" "$OUTDIR/bench-pipeline-default.log" | sed 's/, load average.*//' || true
     echo "-- bench-live (a live session as serve runs it; the defaults)"
     grep -hE "^(bench-live|session:|turn |listening|barge-in|blocks given up|memory after|GPU memory held by|peak RSS|json)|^ +blocks" "$OUTDIR/bench-live-default.log" 2>/dev/null || true
+    echo "-- bench-live --paced (as serve paces a page)"
+    grep -hE "^(turn |listening|barge-in|blocks given up)|^ +blocks" "$OUTDIR/bench-live-paced.log" 2>/dev/null || true
     vae_fuse_summary
     echo "-- the TMA GEMM (LIVETALK_CUDA_GEMM=tma)"
     grep -hE "tests (successful|failed|aborted)" "$OUTDIR/tests-tma.log" 2>/dev/null | sort -u || true
