@@ -7,7 +7,7 @@ const lt = window.lt = {
   sessionId: null, framesDrawn: 0, samplesPlayed: 0, rms: 0, maxAbsAvOffsetMs: 0, avOffsetMs: 0, underruns: 0,
   state: 'connecting', stats: null, errors: [], epoch: 0, cutAt: null, oldSamplesAfterCut: 0, lastFrame: -1, ready: false,
   packets: 0, audioState: '', framesByEpoch: {}, samplesByEpoch: {}, framesSpeaking: 0, speakingSamples: 0, speakingRms: 0,
-  skips: 0, skipFrame: 0,
+  skips: 0, skipFrame: 0, drawnEpoch: -1, saidAt: null, saidAfterEpoch: -1, replyDrawnMs: null,
 };
 let ws, ctx, player, frames = [], clock = -1, playingEpoch = 0, lastPlayed = 0;
 
@@ -114,7 +114,12 @@ function drawOnce() {
     const c = $('screen').getContext('2d');
     c.drawImage(pick.img, 0, 0, 512, 512);
     pick.img.close && pick.img.close();
-    lt.framesDrawn++; lt.lastFrame = pick.index;
+    lt.framesDrawn++; lt.lastFrame = pick.index; lt.drawnEpoch = pick.epoch;
+    if (lt.saidAt !== null && pick.state === 2 && pick.epoch > lt.saidAfterEpoch) {
+      // the reply's first frame on screen: what the user waited for since saying something (speech source included)
+      lt.replyDrawnMs = performance.now() - lt.saidAt; lt.saidAt = null;
+      $('s-reply').textContent = lt.replyDrawnMs.toFixed(0) + ' ms';
+    }
     lt.framesByEpoch[pick.epoch] = (lt.framesByEpoch[pick.epoch] || 0) + 1;
     if (pick.state === 2) lt.framesSpeaking++;
     lt.avOffsetMs = (now - pick.index) * 1000 / FPS;
@@ -139,6 +144,7 @@ function showStats(s) {
 }
 
 lt.say = (text, prompt) => {
+  lt.saidAt = performance.now(); lt.saidAfterEpoch = lt.drawnEpoch;
   const m = {type: 'say', text};
   if (prompt) m.prompt = prompt;
   ws.send(JSON.stringify(m));

@@ -3,6 +3,7 @@ package livetalk.tests.serve;
 import static livetalk.tests.serve.ServeFixture.num;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.awt.image.BufferedImage;
@@ -67,9 +68,12 @@ class ServeBrowserTest {
             waitUntil(page, "lt.stats && lt.stats.turns >= 1 && lt.stats.state === 'listening' && lt.framesSpeaking > 0", 60);
             Thread.sleep(1500);                                      // let the page play out what it buffered
             double frames = page.num("lt.framesSpeaking"), rms = page.num("lt.speakingRms"), av = page.num("lt.maxAbsAvOffsetMs");
+            assertNotNull(page.eval("lt.replyDrawnMs"), "the page saw the reply's first frame drawn (a frame of a newer turn, speaking)");
             System.out.printf("browser: speech %.2f s, %d speaking frames drawn (need %.0f), speaking RMS %.4f, max |A/V| %.0f ms, underruns %d,"
-                    + " queued media skipped for the reply %d time(s)%n",
-                    firstSeconds, (long) frames, 0.9 * 16 * firstSeconds, rms, av, (long) page.num("lt.underruns"), (long) page.num("lt.skips"));
+                    + " queued media skipped for the reply %d time(s), the reply's first frame drawn %.0f ms after the text was sent (speech source"
+                    + " included; server: out %s ms, on screen %s ms after the turn started)%n",
+                    firstSeconds, (long) frames, 0.9 * 16 * firstSeconds, rms, av, (long) page.num("lt.underruns"), (long) page.num("lt.skips"),
+                    page.num("lt.replyDrawnMs"), f.stats(id).get("first_frame_ms"), f.stats(id).get("first_frame_shown_ms"));
             assertTrue(frames >= 0.9 * 16 * firstSeconds, "frames drawn while speaking: " + frames);
             assertTrue(page.num("lt.speakingSamples") >= 0.9 * 16000 * firstSeconds, "speech samples played");
             assertTrue(rms > 0.01, "the played speech is audible: RMS " + rms);
