@@ -108,15 +108,10 @@ public final class Conversation {
     }
 
     /**
-     * Whether a turn newer than {@code epoch} has its reply's audio for the next block of {@code n}
-     * samples: a block taken at {@code epoch} (listening, or a turn since cut) is then only holding
-     * the reply back.
+     * Whether the next {@link #take} of {@code n} samples would be the first block of a reply: a
+     * turn has its reply's audio for a block and has spoken none yet. Until then, every block taken
+     * (listening, thinking, or one of a turn since cut) only fills the time before the reply.
      */
-    public synchronized boolean replyWaiting(long epoch, int n) {
-        return this.epoch > epoch && state != State.LISTENING && (queued >= n || (speechEnded && queued > 0));
-    }
-
-    /** Whether the next {@link #take} of {@code n} samples would be the first block of a reply. */
     public synchronized boolean replyStarts(int n) {
         return state != State.LISTENING && !started && (queued >= n || (speechEnded && queued > 0));
     }

@@ -216,10 +216,11 @@ public final class LiveStream implements AutoCloseable {
         List<float[]> sentAudio = new ArrayList<>();
         boolean[] late = {false};
         double[] handled = {0};                          // media seconds of this block output or dropped so far; guarded by this
-        // A block taken before a newer turn's reply had its audio (listening, thinking, or a turn since
-        // cut) is given up between its steps once the reply can start: its frames would be skipped or
-        // dropped on the page, and it would hold the reply back by the rest of its DiT work and its decode.
-        BooleanSupplier overtaken = () -> conv.replyWaiting(t.epoch(), samples);
+        // A block taken before a reply had its audio (listening, thinking, or one of a turn since cut) is
+        // given up between its steps once the reply can start: its frames would be skipped or dropped on
+        // the page, and it would hold the reply back by the rest of its DiT work and its decode. (The
+        // reply's own blocks are never overtaken: once its first is taken, no reply starts.)
+        BooleanSupplier overtaken = () -> conv.replyStarts(samples);
         CompletableFuture<LiveSession.Block> made = live.submit(t.pcm(), null, (first, rgb) -> {
             int from = (int) ((first - blockFirst) * BlockClock.SAMPLES_PER_FRAME);
             float[] pcm = java.util.Arrays.copyOfRange(t.pcm(), from, from + rgb.length * BlockClock.SAMPLES_PER_FRAME);

@@ -121,25 +121,26 @@ class ConversationTest {
     }
 
     @Test
-    void aReplyIsWaitingOnceANewerTurnHasAudioForABlock() {
+    void aReplyStartsOnceItsTurnHasAudioForABlockAndUntilItsFirstBlockIsTaken() {
         Conversation c = new Conversation(1, "talk", "listen");
-        Conversation.Take listening = c.take(100);
-        assertFalse(c.replyWaiting(listening.epoch(), 100), "nothing newer");
+        c.take(100);
+        assertFalse(c.replyStarts(100), "listening: no reply");
         long e = c.startTurn(null);
-        assertFalse(c.replyWaiting(listening.epoch(), 100), "thinking, no audio yet");
+        assertFalse(c.replyStarts(100), "thinking, no audio yet");
+        assertEquals(State.THINKING, c.take(100).state(), "a thinking block meanwhile");
         c.addSpeech(e, ones(60));
-        assertFalse(c.replyWaiting(listening.epoch(), 100), "less than a block, more to come");
+        assertFalse(c.replyStarts(100), "less than a block, more to come");
         c.addSpeech(e, ones(60));
-        assertTrue(c.replyWaiting(listening.epoch(), 100));
-        assertFalse(c.replyWaiting(e, 100), "a take of the turn itself is never overtaken");
         assertTrue(c.replyStarts(100));
         Conversation.Take reply = c.take(100);
-        assertFalse(c.replyStarts(100), "its first block is taken");
         assertEquals(State.SPEAKING, reply.state());
-        c.endSpeech(e);
-        assertTrue(c.replyWaiting(listening.epoch(), 100), "the rest of a finished reply is a block too");
-        assertFalse(c.replyWaiting(reply.epoch(), 100));
+        assertTrue(reply.firstOfTurn());
+        assertFalse(c.replyStarts(100), "its first block is taken");
+        long e2 = c.startTurn(null);                     // a barge-in
+        c.addSpeech(e2, ones(40));
+        c.endSpeech(e2);
+        assertTrue(c.replyStarts(100), "a short finished reply is a block too");
         c.interrupt();
-        assertFalse(c.replyWaiting(reply.epoch(), 100), "interrupted: listening again, no reply");
+        assertFalse(c.replyStarts(100), "interrupted: listening again");
     }
 }
