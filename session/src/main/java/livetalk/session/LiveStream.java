@@ -183,9 +183,16 @@ public final class LiveStream implements AutoCloseable {
         return conv.ready(samples);
     }
 
-    /** When the client runs out of media (for earliest-deadline-first across sessions). */
-    public synchronized long deadline() {
-        return clock.runsDryAt(created);
+    /**
+     * When the client runs out of media, for earliest-deadline-first across sessions; a reply that
+     * can start (the next block its first) comes before every other block ({@link Long#MIN_VALUE}):
+     * its page will skip what it has queued, so that lead protects nothing, and a user is waiting.
+     */
+    public long deadline() {
+        if (conv.replyStarts(live.samplesForNextBlock())) return Long.MIN_VALUE;
+        synchronized (this) {
+            return clock.runsDryAt(created);
+        }
     }
 
     /**

@@ -3,6 +3,7 @@ package livetalk.tests.serve;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -23,7 +24,9 @@ import livetalk.io.image.ImageFiles;
 import livetalk.kernels.Backend;
 import livetalk.kernels.cpu.CpuBackend;
 import livetalk.session.BlockClock;
+import livetalk.session.Conversation;
 import livetalk.session.LiveSession;
+import livetalk.session.LiveStream;
 import livetalk.session.ModelLayout;
 import livetalk.session.ModelSet;
 import livetalk.session.SamplingPlan;
@@ -156,6 +159,40 @@ class LiveSessionOverlapTest {
                     for (int i = 0; i < want.rgb().length; i++) assertArrayEquals(want.rgb()[i], got.rgb()[i], "block " + b + " frame " + i);
                 }
                 assertEquals(ref.sinkHash(), live.sinkHash(), "the same cache");
+            }
+        });
+    }
+
+    /**
+     * Across sessions (serve's scheduler picks the earliest deadline), a session whose reply can
+     * start comes first, whatever media its page has queued, until the reply's first block is taken.
+     */
+    @Test
+    void aReplyThatCanStartHasTheEarliestDeadline() throws Exception {
+        withModels((set, face) -> {
+            LiveStream.Output none = new LiveStream.Output() {
+                @Override
+                public void frames(Conversation.Take t, long first, byte[][] rgb, float[] pcm) {
+                }
+
+                @Override
+                public void blockDone(LiveStream.Completed c) {
+                }
+            };
+            try (LiveStream replying = LiveStream.open(set, SamplingPlan.official(), ImageFiles.read(face), SIZE, "a person talking", "a person listening", 11, true);
+                 LiveStream listening = LiveStream.open(set, SamplingPlan.official(), ImageFiles.read(face), SIZE, "a person talking", "a person listening", 12, true)) {
+                assertNotNull(replying.step(none));
+                assertNotNull(listening.step(none));
+                long epoch = replying.startTurn(null).epoch();
+                assertTrue(replying.deadline() > Long.MIN_VALUE, "thinking, no audio yet: by its page's media");
+                replying.conversation().addSpeech(epoch, LiveSessionMemoryTest.speech(BlockClock.pcmSamples(1), 300));
+                replying.conversation().endSpeech(epoch);
+                assertEquals(Long.MIN_VALUE, replying.deadline());
+                assertTrue(replying.deadline() < listening.deadline());
+                assertTrue(replying.due(System.nanoTime()) || replying.session().submitWouldWait(), "due unless the decoder is full");
+                Conversation.Take first = replying.step(none);
+                assertEquals(Conversation.State.SPEAKING, first.state());
+                assertTrue(replying.deadline() > Long.MIN_VALUE, "the reply's first block is taken: by its page's media again");
             }
         });
     }
