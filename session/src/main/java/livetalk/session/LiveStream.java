@@ -244,7 +244,7 @@ public final class LiveStream implements AutoCloseable {
                 inFlight(t, -s);
             }
         }, overtaken);
-        if (made == null) {                              // given up for the reply: the next step makes this block again
+        if (made == null) {                              // given up: the next step makes the reply's block in its place
             synchronized (this) {
                 stats.overtakenBlocks++;
             }
