@@ -1,6 +1,7 @@
 package livetalk.sampler;
 
 import java.util.Arrays;
+import java.util.function.BooleanSupplier;
 import livetalk.kernels.Backend;
 import livetalk.kernels.Buf;
 import livetalk.model.dit.CausalDit;
@@ -220,7 +221,7 @@ public final class CausalInference {
      * Steps already issued to a device run to their end first. (A live session gives up a block
      * that a reply overtook: docs/sampler.md#streaming.)
      */
-    public float[] denoise(float[] blockNoise, float[] audio, java.util.function.BooleanSupplier abandon) {
+    public float[] denoise(float[] blockNoise, float[] audio, BooleanSupplier abandon) {
         if (pending != null) {
             throw new IllegalStateException("block " + block + " was denoised but not committed: call commit() before denoising the next block");
         }

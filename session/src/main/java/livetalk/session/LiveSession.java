@@ -7,6 +7,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import livetalk.io.image.PortraitPreprocess;
 import livetalk.io.image.RgbImage;
 import livetalk.model.dit.CausalDit;
@@ -225,7 +226,7 @@ public final class LiveSession implements AutoCloseable {
      * stream gives up a block that a reply overtook ({@link LiveStream}): its frames would not be
      * shown, and it held the reply back. {@code abandon} runs on this thread under the model lock.
      */
-    public CompletableFuture<Block> submit(float[] pcm, float[] audioConditioning, FrameGroups early, java.util.function.BooleanSupplier abandon) {
+    public CompletableFuture<Block> submit(float[] pcm, float[] audioConditioning, FrameGroups early, BooleanSupplier abandon) {
         Handover h = denoiseAndHandOver(pcm, audioConditioning, early, abandon);
         if (h == null) return null;
         // the clean pass runs beside the block's decode; its failure reaches the caller through the future too
@@ -292,7 +293,7 @@ public final class LiveSession implements AutoCloseable {
      * the reference latent (docs/sampler.md#streaming), so the session's first frame is decoded
      * while the steps run, and the rest once they are done. Null if the block was given up ({@code abandon}).
      */
-    private Handover denoiseAndHandOver(float[] pcm, float[] audioConditioning, FrameGroups early, java.util.function.BooleanSupplier abandon) {
+    private Handover denoiseAndHandOver(float[] pcm, float[] audioConditioning, FrameGroups early, BooleanSupplier abandon) {
         if (pcm.length != samplesForNextBlock()) {
             throw new IllegalArgumentException(pcm.length + " samples for block " + block + ", expected " + samplesForNextBlock());
         }
