@@ -113,7 +113,12 @@ public final class Conversation {
      * (listening, thinking, or one of a turn since cut) only fills the time before the reply.
      */
     public synchronized boolean replyStarts(int n) {
-        return state != State.LISTENING && !started && (queued >= n || (speechEnded && queued > 0));
+        return state != State.LISTENING && !started && hasBlock(n);
+    }
+
+    /** Whether the reply's queued audio makes a block of {@code n} samples (the last one may be short). Under this monitor. */
+    private boolean hasBlock(int n) {
+        return queued >= n || (speechEnded && queued > 0);
     }
 
     /** Whether {@link #take} would give a block now (speaking turns wait for their audio). */
@@ -126,8 +131,7 @@ public final class Conversation {
      * current turn is speaking and its next audio has not arrived yet.
      */
     public synchronized Take take(int n) {
-        boolean haveBlock = queued >= n || (speechEnded && queued > 0);
-        if (!haveBlock) {
+        if (!hasBlock(n)) {
             if (state == State.SPEAKING && !speechEnded) return null;     // streamed speech: wait for it
             if (state == State.SPEAKING || (state == State.THINKING && speechEnded)) {
                 // the reply is over (or was empty): back to listening

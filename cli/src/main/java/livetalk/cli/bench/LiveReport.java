@@ -17,9 +17,8 @@ import livetalk.session.Conversation;
  *   <li><b>first frame</b>: the stream's own figure, as serve's stats show it: from the turn's
  *       start (its audio all there) to its first frame leaving.</li>
  *   <li><b>on screen</b> (when paced): from the turn's start until a player in real time shows that
- *       frame, after the media queued ahead of it (serve's {@code first_frame_shown_ms}): a turn
- *       that starts while the avatar listens waits behind what was sent of the listening, up to
- *       the stream's lead; a barge-in's page drops its queue, so there both figures are one.</li>
+ *       frame (serve's {@code first_frame_shown_ms}); a reply skips the media queued ahead of it and
+ *       a barge-in's page drops its queue, so it is at most 50 ms after the first frame's time.</li>
  *   <li><b>block time</b>: a block's time on the busier of its two stages, what one costs when
  *       blocks overlap ({@code LiveSession.Block#stageSeconds}, serve's {@code block_ms}); the
  *       real-time factor is that over the block's media time (0.75 s). The two stages' medians
