@@ -1,14 +1,20 @@
 package livetalk.kernels.cpu;
 
 import java.io.IOException;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /**
- * The per-core data cache sizes the CPU kernels block for, read once from Linux's
- * {@code /sys/devices/system/cpu/cpu0/cache/index*} (level, type, size). Where that is missing
- * (another OS, a restricted container) the sizes of the machine the constants were first tuned on
- * (32 KiB L1d, 1 MiB L2, as a 2-core Zen 5 VM reports them) stand in. The property
+ * The per-core data cache sizes the CPU kernels block for, read once: from Linux's
+ * {@code /sys/devices/system/cpu/cpu0/cache/index*} (level, type, size), or where a VM leaves
+ * that empty (the 2-core Zen 5 machines do) from glibc's {@code sysconf}, which asks the CPU
+ * itself (CPUID). Where neither answers (another OS, another C library) the sizes of the machine
+ * the constants were first tuned on (32 KiB L1d, 1 MiB L2) stand in. The property
  * {@code livetalk.cache.l1d} / {@code livetalk.cache.l2} (bytes) overrides a size, for tuning.
  *
  * <p>Why: the kernels' block sizes are fractions of these caches (docs/kernels.md#kernel-families).
@@ -30,10 +36,32 @@ final class CacheInfo {
         Integer forced = Integer.getInteger(property);
         if (forced != null && forced > 0) return forced;
         int found = read(level);
+        if (found <= 0) found = sysconf(level == 1 ? SC_LEVEL1_DCACHE_SIZE : SC_LEVEL2_CACHE_SIZE);
         return found > 0 ? found : fallback;
     }
 
-    /** The size of cpu0's data or unified cache of {@code level}, or 0 when it cannot be read. */
+    /** glibc's {@code _SC_LEVEL1_DCACHE_SIZE} and {@code _SC_LEVEL2_CACHE_SIZE} (bits/confname.h; Linux only). */
+    static final int SC_LEVEL1_DCACHE_SIZE = 188, SC_LEVEL2_CACHE_SIZE = 191;
+
+    /**
+     * {@code sysconf(name)} through the FFM API on Linux, or 0 when it cannot be called or does not
+     * know (musl answers 0 or -1 for the cache names; other systems number them differently).
+     */
+    static int sysconf(int name) {
+        if (!System.getProperty("os.name", "").startsWith("Linux")) return 0;
+        try {
+            Linker linker = Linker.nativeLinker();
+            Optional<java.lang.foreign.MemorySegment> fn = linker.defaultLookup().find("sysconf");
+            if (fn.isEmpty()) return 0;
+            MethodHandle h = linker.downcallHandle(fn.get(), FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
+            long v = (long) h.invokeExact(name);
+            return v > 0 && v <= Integer.MAX_VALUE ? (int) v : 0;
+        } catch (Throwable e) {   // no native access granted, no such symbol: the fallback sizes stand in
+            return 0;
+        }
+    }
+
+    /** The size of cpu0's data or unified cache of {@code level} in sysfs, or 0 when it cannot be read. */
     static int read(int level) {
         Path dir = Path.of("/sys/devices/system/cpu/cpu0/cache");
         for (int i = 0; i < 8; i++) {

@@ -27,6 +27,15 @@ class CacheInfoTest {
     }
 
     @Test
+    void sysconfGivesACacheSizeOrNothing() {
+        // Sizes of a real cache where glibc answers (it asks CPUID), 0 where it cannot: never -1 or junk.
+        int l1 = CacheInfo.sysconf(CacheInfo.SC_LEVEL1_DCACHE_SIZE), l2 = CacheInfo.sysconf(CacheInfo.SC_LEVEL2_CACHE_SIZE);
+        if (l1 > 0) assertTrue(l1 >= 16 << 10 && l1 <= 256 << 10, "L1d from sysconf " + l1);
+        if (l2 > 0) assertTrue(l2 >= l1 && l2 <= 64 << 20, "L2 from sysconf " + l2 + " against L1d " + l1);
+        assertEquals(0, CacheInfo.sysconf(-1), "a name sysconf does not know gives 0, not -1");
+    }
+
+    @Test
     void fitRoundsDownAndClamps() {
         assertEquals(128, CacheInfo.fit((32 << 10) / 256, 16, 64, 512));   // the AMD machines' L1d: the constant tuned there
         assertEquals(192, CacheInfo.fit((48 << 10) / 256, 16, 64, 512));   // the Intel machines' L1d
