@@ -57,7 +57,7 @@ final class BenchCommand implements Callable<Integer> {
         double peak = measurePeak();
         if (only.contains("micro")) {
             // What a loop with the kernels' loads reaches now: where the machine is shared, it can sit far
-            // below the FMA loop, and no kernel below can beat it (README, "the micro-kernels alone").
+            // below the FMA loop, and no kernel below can beat it (docs/cpu-performance.md#2026-11-29-later-a-lottery-in-the-jit-the-micro-kernels-alone-the-gemms-rows-copied).
             System.out.println("micro   the GEMM's micro-kernel alone, data in L1     median ms   best ms  GFLOP/s (median)  of peak    peak");
             double flop = threads * CpuBackend.gemmMicroKernelAlone(MICRO_CALLS);   // also its JIT warm-up
             report(MICRO_CALLS + " calls on each thread", flop, () -> Parallel.forEach(threads, t -> CpuBackend.gemmMicroKernelAlone(MICRO_CALLS)));
