@@ -138,23 +138,28 @@ final class FlashAttention {
     private static final Integer GROUP_OVERRIDE = Integer.getInteger("livetalk.attn.group");   // read once, like the block sizes
 
     /**
-     * Query blocks handled together, each block of K and V used for all of them while it is in L2:
-     * as many as keep the group's packed queries and outputs (2·QB·d floats a block, 64 KiB at
-     * d = 128) in three quarters of the L2, from 4 to 24; 12 for a 1 MiB L2, 24 for 2 MiB. Each group
-     * widens the key block's K and V into its tiles once, from rows 3 KiB apart in the cache's layout:
-     * at the DiT's self-attention shape with bf16 K/V that copy was 7.5 % of the time with groups of
-     * 16 (a chunk of 24 query blocks in two groups) and 4 % with 24 (one group), and the whole
-     * attention ran 0.2–4.4 % faster (medians of 9–11 interleaved pairs in one process, three runs on
-     * 2 threads, 3.8 % on one; 2-core Intel Xeon, 2026-11-29). Half the L2 (16 there) was the rule
-     * before; 16 against 4 had given 7 %. On the AMD machines 8 against 4 was within the noise;
-     * 12 there is the same rule, not measured there. No result depends on it (the key blocks and
-     * their order are the same). {@code livetalk.attn.group} overrides it, for tuning.
+     * Query blocks handled together, each block of K and V widened into its tiles once for all of
+     * them: as many as hold 1.5 MiB of packed queries and outputs (2·QB·d floats a block), from 4 to
+     * 24; 24 at d = 128, which makes the DiT's query chunk on 2 threads (24 blocks) one group.
+     *
+     * <p>Why not the L2: a group's queries and outputs are read once per key block against the
+     * 4·QB·KB·d FLOPs each block does with it (about 10 µs), so reading them from L3 costs little,
+     * while every further group widens K and V again, from rows 3 KiB apart in the cache's layout.
+     * Measured at the DiT's self-attention shape with bf16 K/V, interleaved pairs in one process
+     * (medians of 9–15 pairs), the same bits: on the 2-core Intel Xeon (2 MiB L2) 24 against 16
+     * 1.002–1.044 × on 2 threads, 1.038 on one (the copy 7.5 % → 4 % of the time); on the 2-core
+     * Zen 5 (1 MiB L2) 24 against 12, the three quarters of its L2 the rule used to give, 1.005,
+     * 1.032, 1.043 on 2 threads, 1.028 on one (2026-11-29). No result depends on it (the key blocks
+     * and their order are the same). {@code livetalk.attn.group} overrides it, for tuning.
      */
     static int group(int d) {
         if (GROUP_OVERRIDE != null && GROUP_OVERRIDE > 0) return GROUP_OVERRIDE;
         long perBlock = 2L * QB * d * Float.BYTES;
-        return (int) Math.max(4, Math.min(24, CacheInfo.L2 * 3 / 4 / perBlock));
+        return (int) Math.max(4, Math.min(24, GROUP_BYTES / perBlock));
     }
+
+    /** The packed queries and outputs one group may hold: see {@link #group}. */
+    private static final long GROUP_BYTES = 3L << 19;
 
     /** One block of queries: packed queries, running output and softmax state. */
     private static final class QueryBlock {
