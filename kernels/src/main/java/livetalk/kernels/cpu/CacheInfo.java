@@ -3,6 +3,7 @@ package livetalk.kernels.cpu;
 import java.io.IOException;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
@@ -51,7 +52,7 @@ final class CacheInfo {
         if (!System.getProperty("os.name", "").startsWith("Linux")) return 0;
         try {
             Linker linker = Linker.nativeLinker();
-            Optional<java.lang.foreign.MemorySegment> fn = linker.defaultLookup().find("sysconf");
+            Optional<MemorySegment> fn = linker.defaultLookup().find("sysconf");
             if (fn.isEmpty()) return 0;
             MethodHandle h = linker.downcallHandle(fn.get(), FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
             long v = (long) h.invokeExact(name);
