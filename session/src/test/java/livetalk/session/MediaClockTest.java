@@ -73,4 +73,37 @@ class MediaClockTest {
         assertEquals(0.25, c.buffered(now), 1e-9);
         assertEquals(now + S / 4, c.runsDryAt(0));
     }
+
+    @Test
+    void theClockWaitsForThePagesPrebufferAtTheStart() {
+        // a session's first media is the portrait's single frame (1/16 s); the page's player starts
+        // only with 0.2 s queued, so the first block's frames, a second later, are not late
+        MediaClock c = new MediaClock();
+        MediaClock.Sent portrait = c.send(0, 0.0625, T0);
+        assertFalse(portrait.late());
+        assertEquals(T0, portrait.showsAtNanos(), "the frame shows as a still at once");
+        assertEquals(T0 + 7, c.runsDryAt(T0 + 7), "not running yet: the caller's value");
+        assertEquals(0.0625, c.buffered(T0), 1e-9, "queued, not played");
+        long now = T0 + S;
+        MediaClock.Sent block = c.send(0.0625, 0.25, now);
+        assertFalse(block.late(), "the page was still filling its prebuffer, not waiting for this");
+        assertEquals(now + S / 16, block.showsAtNanos(), "the clock starts now, from the portrait's start");
+        assertEquals(0, c.playhead(now), 1e-9);
+        assertEquals(now + 5 * S / 16, c.runsDryAt(0));
+    }
+
+    @Test
+    void afterACutTheClockWaitsForThePrebufferAgain() {
+        MediaClock c = new MediaClock();
+        c.send(0, 0.75, T0);
+        c.restart();
+        long now = T0 + S / 2;
+        assertFalse(c.send(2.0, 0.1, now).late());
+        assertEquals(now, c.runsDryAt(now), "0.1 s queued: the page has not started again");
+        assertEquals(0.1, c.buffered(now), 1e-9);
+        MediaClock.Sent more = c.send(2.1, 0.25, now + S);
+        assertFalse(more.late());
+        assertEquals(now + S + S / 10, more.showsAtNanos());
+        assertEquals(2.0, c.playhead(now + S), 1e-9);
+    }
 }
