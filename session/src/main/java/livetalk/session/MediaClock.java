@@ -3,8 +3,8 @@ package livetalk.session;
 /**
  * serve's model of the page's playback: media plays in order, in real time, each piece once the
  * clock reaches its start. The clock starts once {@link #PREBUFFER_S} of media has left, as the
- * page's player starts (player.js): at a session's start the portrait's single frame waits there
- * for the first block's frames. Media that leaves after the clock reached its start is late: the
+ * page's player starts (player.js): at a session's start the portrait's single frame waits on the
+ * page for the first block's frames. Media that leaves after the clock reached its start is late: the
  * page waited for it (it buffers rather than letting audio and video drift apart), so the clock
  * waits too. After a cut (a barge-in: the page drops what it had queued) the clock starts again
  * once the prebuffer has left again; a skip (a reply's first frames: the page drops what is queued
@@ -66,7 +66,8 @@ final class MediaClock {
         end = start + seconds;
         if (startNanos < 0) {
             if (Double.isNaN(waitingFrom)) waitingFrom = start;
-            if (end - waitingFrom < PREBUFFER_S - 1e-9) return new Sent(late, now);   // a frame shows as a still; the sound waits
+            // the page waits for more: it shows this when a later piece starts the clock, now at the earliest
+            if (end - waitingFrom < PREBUFFER_S - 1e-9) return new Sent(late, now);
             startNanos = now;
             offset = waitingFrom;
             waitingFrom = Double.NaN;

@@ -81,7 +81,7 @@ class MediaClockTest {
         MediaClock c = new MediaClock();
         MediaClock.Sent portrait = c.send(0, 0.0625, T0);
         assertFalse(portrait.late());
-        assertEquals(T0, portrait.showsAtNanos(), "the frame shows as a still at once");
+        assertEquals(T0, portrait.showsAtNanos(), "no sooner than it left (a later piece starts the clock)");
         assertEquals(T0 + 7, c.runsDryAt(T0 + 7), "not running yet: the caller's value");
         assertEquals(0.0625, c.buffered(T0), 1e-9, "queued, not played");
         long now = T0 + S;
