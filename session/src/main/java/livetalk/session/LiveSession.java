@@ -48,6 +48,7 @@ public final class LiveSession implements AutoCloseable {
      * @param computeSeconds from the start of its denoising until both its clean pass and its last frame were done
      * @param ditSeconds     its DiT stage: audio conditioning, denoising and clean pass (waits for the model lock not counted)
      * @param decodeSeconds  its decode stage, on the decode thread: decoding, conversion to 8-bit RGB and the frame callbacks
+     *                       (block 0's wait for its own latents, after the portrait's frame, not counted)
      */
     public record Block(long index, long firstFrame, byte[][] rgb, int size, float[] pcm, long pcmStart, double computeSeconds,
                         double ditSeconds, double decodeSeconds) {
@@ -360,13 +361,22 @@ public final class LiveSession implements AutoCloseable {
      * before the block's latents exist; the rest waits for them.
      */
     private Decoded decode(CompletableFuture<float[]> block, long first, FrameGroups early) {
-        long t0 = System.nanoTime();
+        long t0 = System.nanoTime(), waited = 0;
         int plane = 3 * size * size;
         java.util.List<byte[]> rgb = new java.util.ArrayList<>();
         RuntimeException failed = null;
         for (int f = 0; f < SamplingPlan.FRAMES_PER_BLOCK; f++) {
-            float[] latent = first == 0 && f == 0 ? referenceLatent
-                    : java.util.Arrays.copyOfRange(block.join(), f * frameSize, (f + 1) * frameSize);
+            float[] latent;
+            if (first == 0 && f == 0) {
+                latent = referenceLatent;
+            } else {
+                // only block 0 gets here before its latents exist (it started with the portrait):
+                // that wait is the DiT stage's time, not the decode's
+                long w0 = System.nanoTime();
+                float[] all = block.join();
+                waited += System.nanoTime() - w0;
+                latent = java.util.Arrays.copyOfRange(all, f * frameSize, (f + 1) * frameSize);
+            }
             float[] px = decoder.push(latent, 1);   // [n, 3, S, S]
             byte[][] group = new byte[px.length / plane][];
             for (int i = 0; i < group.length; i++) group[i] = Frames.toRgb8(px, i * plane, size, size);
@@ -380,7 +390,7 @@ public final class LiveSession implements AutoCloseable {
             rgb.addAll(java.util.Arrays.asList(group));
         }
         long end = System.nanoTime();
-        return new Decoded(rgb.toArray(new byte[0][]), (end - t0) / 1e9, end, failed);
+        return new Decoded(rgb.toArray(new byte[0][]), (end - t0 - waited) / 1e9, end, failed);
     }
 
     private static RuntimeException unwrap(RuntimeException e) {
