@@ -21,7 +21,7 @@ final class MediaClock {
 
     /** When the clock started; -1 while it waits for the prebuffer. */
     private long startNanos = -1;
-    /** Media position of the wall time startNanos: a late piece moves it back by its lateness. */
+    /** Media position of the wall time startNanos. */
     private double offset;
     /** End of the media that has left. */
     private double end;
@@ -68,9 +68,7 @@ final class MediaClock {
             if (Double.isNaN(waitingFrom)) waitingFrom = start;
             // the page waits for more: it shows this when a later piece starts the clock, now at the earliest
             if (end - waitingFrom < PREBUFFER_S - 1e-9) return new Sent(late, now);
-            startNanos = now;
-            offset = waitingFrom;
-            waitingFrom = Double.NaN;
+            startAt(now, waitingFrom);
         }
         return new Sent(late, Math.max(now, startNanos + (long) ((start - offset) * 1e9)));
     }
@@ -87,10 +85,15 @@ final class MediaClock {
      * page's player goes on playing through a skip).
      */
     Sent skipTo(double start, double seconds, long now) {
-        startNanos = now;
-        offset = start;
-        waitingFrom = Double.NaN;
+        startAt(now, start);
         end = start + seconds;
         return new Sent(false, now);
+    }
+
+    /** The page starts playing media position {@code from} at {@code now}. */
+    private void startAt(long now, double from) {
+        startNanos = now;
+        offset = from;
+        waitingFrom = Double.NaN;
     }
 }

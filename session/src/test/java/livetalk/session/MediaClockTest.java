@@ -4,6 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /** serve's model of the page's playback, on made-up wall times (nanoseconds from an arbitrary origin). */
@@ -105,5 +109,14 @@ class MediaClockTest {
         assertFalse(more.late());
         assertEquals(now + S + S / 10, more.showsAtNanos());
         assertEquals(2.0, c.playhead(now + S), 1e-9);
+    }
+
+    @Test
+    void thePrebufferIsThePagesOwn() throws Exception {
+        // the model and the page's player (server module, player.js) must wait for the same amount
+        String js = Files.readString(Path.of("..", "server", "src", "main", "resources", "livetalk", "server", "web", "player.js"));
+        Matcher m = Pattern.compile("this\\.prebuffer = (\\d+);").matcher(js);
+        assertTrue(m.find(), "player.js sets this.prebuffer");
+        assertEquals(Integer.parseInt(m.group(1)), MediaClock.PREBUFFER_S * BlockClock.SAMPLE_RATE, 1e-9, "samples the page waits for");
     }
 }
